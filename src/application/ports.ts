@@ -1,0 +1,166 @@
+/**
+ * Ports: the narrow types the application needs from the outside world. Adapters in
+ * src/infrastructure are factories returning these; the composition root wires them.
+ */
+import type { SealedSecret } from '../domain/shared/sealed.js';
+import type { Channel, TotpParameters } from '../domain/shared/types.js';
+
+// ---------------------------------------------------------------- time, ids, randomness
+export type Clock = () => Date;
+/** A new random UUID (v4). */
+export type IdGenerator = () => string;
+/** `length` decimal digits from a CSPRNG, leading zeros kept. */
+export type RandomDigits = (length: number) => string;
+/** A random token of URL-safe characters carrying at least `bytes` bytes of entropy. */
+export type RandomToken = (bytes: number) => string;
+
+// ---------------------------------------------------------------- event store
+/** Revision of the last event the writer saw; 'no_stream' when it expects none; 'any' skips the check. */
+export type ExpectedRevision = number | 'no_stream' | 'any';
+
+export type EventMetadata = {
+  readonly schema_version?: number;
+  readonly request_id?: string;
+  readonly trace_id?: string;
+  readonly actor?: string;
+  readonly [key: string]: unknown;
+};
+
+export type NewEvent = { readonly type: string; readonly data: unknown; readonly metadata?: EventMetadata };
+
+export type RecordedEvent = {
+  readonly id: string;
+  readonly stream: string;
+  /** 0-based position of the event inside its stream. */
+  readonly revision: number;
+  /** Position in the global log, strictly increasing in commit order, starting at 1. */
+  readonly position: number;
+  readonly type: string;
+  readonly data: unknown;
+  readonly metadata: EventMetadata;
+  readonly recorded_at: string;
+};
+
+export type AppendResult = {
+  /** Revision of the last appended event (the next expected revision). */
+  readonly revision: number;
+  /** Global position of the last appended event. */
+  readonly position: number;
+};
+
+/** Thrown by `append` when the stream is not at the expected revision. */
+export class WrongExpectedRevision extends Error {
+  override readonly name = 'WrongExpectedRevision';
+  constructor(
+    readonly stream: string,
+    readonly expected: ExpectedRevision,
+    readonly actual: number | 'no_stream',
+  ) {
+    super(`Stream ${stream}: expected revision ${String(expected)}, actual ${String(actual)}`);
+  }
+}
+
+export type Subscription = { readonly close: () => Promise<void> };
+
+export type EventStore = {
+  /** Appends atomically; rejects with WrongExpectedRevision on a concurrency conflict. */
+  readonly append: (stream: string, events: readonly NewEvent[], expected: ExpectedRevision) => Promise<AppendResult>;
+  /** All events of one stream in revision order; [] when the stream does not exist. */
+  readonly readStream: (stream: string) => Promise<readonly RecordedEvent[]>;
+  /** Up to `limit` events with position > `after`, in position order. */
+  readonly readAll: (after: number, limit: number) => Promise<readonly RecordedEvent[]>;
+  /**
+   * Calls `handler` for every event with position > `after`, in order, first catching up,
+   * then live. The handler's promise is awaited before the next event is delivered.
+   */
+  readonly subscribe: (after: number, handler: (event: RecordedEvent) => Promise<void>) => Subscription;
+  /** Position of the last event in the log (0 when empty). */
+  readonly headPosition: () => Promise<number>;
+  readonly close: () => Promise<void>;
+};
+
+// ---------------------------------------------------------------- secrets and hashing
+export type SecretVault = {
+  /** Encrypts under a fresh data key; `context` is bound as associated data (e.g. a stream id). */
+  readonly seal: (plaintext: string, context: string) => Promise<SealedSecret>;
+  /** Decrypts; null when the data key was destroyed (crypto-shredding). */
+  readonly open: (sealed: SealedSecret, context: string) => Promise<string | null>;
+  /** Destroys a data key: every secret sealed under it becomes unreadable for good. */
+  readonly destroy: (keyId: string) => Promise<void>;
+};
+
+export type HashPurpose = 'code' | 'api-key' | 'recovery-code' | 'identifier' | 'destination';
+/** Keyed hash (HMAC-SHA256, hex) under a key derived from the master key for `purpose`. */
+export type KeyedHash = (purpose: HashPurpose, value: string) => string;
+/** Constant-time equality of two strings (hex hashes or codes). */
+export type SafeEqual = (a: string, b: string) => boolean;
+
+export type PasswordHasher = {
+  readonly hash: (password: string) => Promise<string>;
+  readonly verify: (hash: string, password: string) => Promise<boolean>;
+};
+
+// ---------------------------------------------------------------- tokens
+export type AccessToken = { readonly token: string; readonly jti: string; readonly expires_at: Date; readonly expires_in: number };
+export type TokenClaims = { readonly sub: string; readonly jti: string; readonly exp: number };
+export type TokenService = {
+  readonly issue: (subject: string) => Promise<AccessToken>;
+  /** null for any invalid token: bad signature or algorithm, expired, wrong audience/issuer. */
+  readonly verify: (token: string) => Promise<TokenClaims | null>;
+};
+export type TokenDenylist = {
+  readonly revoke: (jti: string, until: Date) => Promise<void>;
+  readonly isRevoked: (jti: string) => Promise<boolean>;
+};
+
+// ---------------------------------------------------------------- OTP primitives
+export type Totp = {
+  /** A new base32 seed of at least 20 random bytes. */
+  readonly generateSecret: () => string;
+  /**
+   * The time step whose code equals `code` within +-window steps of `now`, or null.
+   * Comparisons are constant-time.
+   */
+  readonly matchStep: (secret: string, code: string, params: TotpParameters & { window: number }, now: Date) => number | null;
+  readonly generate: (secret: string, params: TotpParameters, now: Date) => string;
+  readonly uri: (input: { secret: string; issuer: string; account: string } & TotpParameters) => string;
+};
+
+export type QrCodeRenderer = {
+  readonly dataUrl: (text: string) => Promise<string>;
+  readonly png: (text: string) => Promise<Buffer>;
+};
+
+// ---------------------------------------------------------------- abuse controls
+export type RateDecision = { readonly allowed: boolean; readonly remaining: number; readonly retry_after_seconds: number };
+/** Counts one hit on `key` in a sliding window and says whether it is within `limit`. */
+export type RateLimiter = (key: string, limit: number, windowSeconds: number) => Promise<RateDecision>;
+/** Claims `key` once: true for the first caller, false for every later one until the TTL passes. */
+export type ReplayGuard = (key: string, ttlSeconds: number) => Promise<boolean>;
+
+// ---------------------------------------------------------------- delivery
+export type OutgoingMessage = {
+  readonly channel: Channel;
+  readonly to: string;
+  readonly subject?: string;
+  readonly body: string;
+  readonly html?: string;
+  readonly challenge_id: string;
+};
+export type MessageSender = (message: OutgoingMessage) => Promise<void>;
+
+// ---------------------------------------------------------------- observability
+export type SpanAttributes = Readonly<Record<string, string | number | boolean>>;
+/** Runs `fn` inside a span named `name`; the span ends when the promise settles. */
+export type Tracer = <T>(name: string, attributes: SpanAttributes, fn: () => Promise<T>) => Promise<T>;
+
+export type LogFields = Readonly<Record<string, unknown>>;
+export type Logger = {
+  readonly debug: (message: string, fields?: LogFields) => void;
+  readonly info: (message: string, fields?: LogFields) => void;
+  readonly warn: (message: string, fields?: LogFields) => void;
+  readonly error: (message: string, fields?: LogFields) => void;
+};
+
+// ---------------------------------------------------------------- health
+export type HealthCheck = { readonly name: string; readonly check: () => Promise<void> };

@@ -1,0 +1,71 @@
+import { left, right, type Either } from 'fp-ts/lib/Either.js';
+import { reject, type Rejection } from '../shared/rejection.js';
+import { channels, totpAlgorithms, type Channel, type TotpAlgorithm } from '../shared/types.js';
+
+export type TotpPolicy = {
+  readonly digits: 6 | 8;
+  readonly period: 30 | 60;
+  readonly algorithm: TotpAlgorithm;
+  /** Accepted steps either side of now; the spec caps it at 2, the default is 1. */
+  readonly window: 0 | 1 | 2;
+};
+
+export type AppPolicy = {
+  readonly code_length: number;
+  readonly code_ttl_seconds: number;
+  readonly max_attempts: number;
+  readonly resend_cooldown_seconds: number;
+  readonly max_sends_per_recipient_per_hour: number;
+  readonly channels: readonly Channel[];
+  /** Country calling codes (e.g. "34", "1"); null allows every country. */
+  readonly allowed_countries: readonly string[] | null;
+  readonly totp: TotpPolicy;
+  /** Issuer shown in authenticator apps; null means the app's name. */
+  readonly issuer: string | null;
+  readonly allow_code_export: boolean;
+};
+
+export type PolicyPatch = Partial<Omit<AppPolicy, 'totp'>> & { readonly totp?: Partial<TotpPolicy> };
+
+export const defaultPolicy: AppPolicy = {
+  code_length: 6,
+  code_ttl_seconds: 600,
+  max_attempts: 5,
+  resend_cooldown_seconds: 30,
+  max_sends_per_recipient_per_hour: 5,
+  channels: [...channels],
+  allowed_countries: null,
+  totp: { digits: 6, period: 30, algorithm: 'SHA1', window: 1 },
+  issuer: null,
+  allow_code_export: false,
+};
+
+type Bound = readonly [field: string, value: number, min: number, max: number];
+
+const bounds = (p: AppPolicy): readonly Bound[] => [
+  ['policy.code_length', p.code_length, 4, 10],
+  ['policy.code_ttl_seconds', p.code_ttl_seconds, 30, 86_400],
+  ['policy.max_attempts', p.max_attempts, 1, 20],
+  ['policy.resend_cooldown_seconds', p.resend_cooldown_seconds, 0, 3_600],
+  ['policy.max_sends_per_recipient_per_hour', p.max_sends_per_recipient_per_hour, 1, 1_000],
+  ['policy.totp.window', p.totp.window, 0, 2],
+];
+
+/** Applies a patch to a policy and checks every invariant, naming each bad field. */
+export const applyPolicyPatch = (base: AppPolicy, patch: PolicyPatch): Either<Rejection, AppPolicy> => {
+  const policy: AppPolicy = { ...base, ...patch, totp: { ...base.totp, ...(patch.totp ?? {}) } };
+  const details = bounds(policy)
+    .filter(([, value, min, max]) => !Number.isInteger(value) || value < min || value > max)
+    .map(([field, , min, max]) => ({ field, message: `must be an integer from ${min} to ${max}` }));
+  if (![6, 8].includes(policy.totp.digits)) details.push({ field: 'policy.totp.digits', message: 'must be 6 or 8' });
+  if (![30, 60].includes(policy.totp.period)) details.push({ field: 'policy.totp.period', message: 'must be 30 or 60' });
+  if (!totpAlgorithms.includes(policy.totp.algorithm))
+    details.push({ field: 'policy.totp.algorithm', message: 'must be SHA1, SHA256 or SHA512' });
+  if (policy.channels.some((c) => !channels.includes(c)))
+    details.push({ field: 'policy.channels', message: 'must list SMS, EMAIL or WHATSAPP' });
+  if (policy.allowed_countries?.some((c) => !/^[1-9][0-9]{0,3}$/.test(c)))
+    details.push({ field: 'policy.allowed_countries', message: 'must be calling codes such as "34" or "1"' });
+  return details.length > 0
+    ? left(reject('INVALID_POLICY', 'The policy is not valid', { details }))
+    : right(policy);
+};

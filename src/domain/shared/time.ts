@@ -1,0 +1,11 @@
+/** Timestamps travel through commands and events as ISO-8601 strings (UTC). */
+export type Instant = string;
+
+export const toMillis = (at: Instant): number => Date.parse(at);
+
+export const addSeconds = (at: Instant, seconds: number): Instant =>
+  new Date(toMillis(at) + seconds * 1000).toISOString();
+
+/** Whole seconds from `from` until `to`, at least 1 (used for Retry-After). */
+export const secondsUntil = (from: Instant, to: Instant): number =>
+  Math.max(1, Math.ceil((toMillis(to) - toMillis(from)) / 1000));
