@@ -1,0 +1,99 @@
+import { left, right, type Either } from 'fp-ts/lib/Either.js';
+import { reject, type Rejection } from '../shared/rejection.js';
+import { addSeconds, secondsUntil, toMillis, type Instant } from '../shared/time.js';
+import type { ChallengeEvent, ChallengeIssued } from './events.js';
+import type { Challenge, ChallengeState } from './state.js';
+
+export type IssueChallenge = { readonly type: 'IssueChallenge' } & ChallengeIssued['data'];
+export type ResendChallenge = {
+  readonly type: 'ResendChallenge';
+  readonly code_hash: string;
+  readonly expires_at: Instant;
+  readonly cooldown_seconds: number;
+  readonly at: Instant;
+};
+/** The handler compares the code with the stored hash (constant time) and passes the outcome. */
+export type VerifyChallengeCode = { readonly type: 'VerifyChallengeCode'; readonly code_matches: boolean; readonly at: Instant };
+export type CancelChallenge = { readonly type: 'CancelChallenge'; readonly at: Instant };
+export type ExpireChallenge = { readonly type: 'ExpireChallenge'; readonly at: Instant };
+export type RecordDelivery = {
+  readonly type: 'RecordDelivery';
+  readonly provider: string;
+  readonly outcome: { readonly ok: true } | { readonly ok: false; readonly reason: string; readonly permanent: boolean };
+  readonly at: Instant;
+};
+
+export type ChallengeCommand =
+  | IssueChallenge
+  | ResendChallenge
+  | VerifyChallengeCode
+  | CancelChallenge
+  | ExpireChallenge
+  | RecordDelivery;
+
+type Decision = Either<Rejection, readonly ChallengeEvent[]>;
+
+export const isPastExpiry = (challenge: Challenge, at: Instant): boolean =>
+  toMillis(at) >= toMillis(challenge.expires_at);
+
+/** Why a challenge that is no longer pending refuses a command. */
+const closedRejection = (challenge: Challenge): Rejection => {
+  switch (challenge.status) {
+    case 'EXPIRED':
+      return reject('CODE_EXPIRED', 'The code has expired');
+    case 'MAX_ATTEMPTS_REACHED':
+      return reject('MAX_ATTEMPTS_REACHED', 'Too many failed attempts', { attemptsRemaining: 0, retryAfterSeconds: 60 });
+    default:
+      return reject('CHALLENGE_CLOSED', `The challenge is ${challenge.status.toLowerCase()}`);
+  }
+};
+
+const verify = (command: VerifyChallengeCode, state: Challenge): Decision => {
+  const { at } = command;
+  if (isPastExpiry(state, at)) return right([{ type: 'ChallengeExpired', data: { at } }]);
+  if (command.code_matches) return right([{ type: 'ChallengeApproved', data: { at } }]);
+  return right(
+    state.attempts + 1 >= state.max_attempts
+      ? [
+          { type: 'VerificationFailed', data: { at } },
+          { type: 'ChallengeLocked', data: { at } },
+        ]
+      : [{ type: 'VerificationFailed', data: { at } }],
+  );
+};
+
+export const decideChallenge = (command: ChallengeCommand, state: ChallengeState): Decision => {
+  if (command.type === 'IssueChallenge') {
+    if (state.status !== 'NONE') return left(reject('ALREADY_EXISTS', 'Challenge already exists'));
+    const { type: _type, ...data } = command;
+    return right([{ type: 'ChallengeIssued', data }]);
+  }
+  if (state.status === 'NONE') return left(reject('NOT_FOUND', 'Challenge not found'));
+  if (command.type === 'RecordDelivery') {
+    const { provider, outcome, at } = command;
+    return right([
+      outcome.ok
+        ? { type: 'DeliverySucceeded', data: { provider, at } }
+        : { type: 'DeliveryFailed', data: { provider, reason: outcome.reason, permanent: outcome.permanent, at } },
+    ]);
+  }
+  if (state.status !== 'PENDING') return left(closedRejection(state));
+  switch (command.type) {
+    case 'VerifyChallengeCode':
+      return verify(command, state);
+    case 'ResendChallenge': {
+      if (isPastExpiry(state, command.at)) return left(reject('CODE_EXPIRED', 'The code has expired'));
+      const ready = addSeconds(state.last_sent_at, command.cooldown_seconds);
+      if (toMillis(ready) > toMillis(command.at))
+        return left(reject('RESEND_TOO_SOON', 'A code was sent recently; wait before asking again', { retryAfterSeconds: secondsUntil(command.at, ready) }));
+      const { code_hash, expires_at, at } = command;
+      return right([{ type: 'ChallengeResent', data: { code_hash, expires_at, at } }]);
+    }
+    case 'CancelChallenge':
+      return right([{ type: 'ChallengeCanceled', data: { at: command.at } }]);
+    case 'ExpireChallenge':
+      return isPastExpiry(state, command.at)
+        ? right([{ type: 'ChallengeExpired', data: { at: command.at } }])
+        : left(reject('CONFLICT', 'The challenge has not expired yet'));
+  }
+};

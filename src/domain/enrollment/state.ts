@@ -1,0 +1,84 @@
+import type { SealedSecret } from '../shared/sealed.js';
+import type { Instant } from '../shared/time.js';
+import type { OtpMethod, TotpParameters } from '../shared/types.js';
+import type { EnrollmentEvent } from './events.js';
+
+export type EnrollmentStatus = 'PENDING' | 'ACTIVE' | 'DISABLED';
+
+export type Factor = {
+  readonly enrollment_id: string;
+  readonly app_id: string;
+  readonly username: string;
+  readonly method: OtpMethod;
+  readonly status: EnrollmentStatus;
+  readonly secret?: SealedSecret;
+  readonly totp?: TotpParameters;
+  readonly destination?: SealedSecret;
+  readonly destination_hint?: string;
+  readonly challenge_id?: string;
+  /** Highest TOTP step accepted so far, -1 when none. */
+  readonly last_step: number;
+  readonly failures: number;
+  readonly locked_until: Instant | null;
+  readonly activated_before: boolean;
+};
+
+export type RecoveryCodes = {
+  readonly enrollment_id: string;
+  readonly app_id: string;
+  readonly username: string;
+  readonly status: 'ACTIVE' | 'DISABLED';
+  readonly code_hashes: readonly string[];
+  readonly used: readonly number[];
+  readonly failures: number;
+  readonly locked_until: Instant | null;
+};
+
+export type EnrollmentState =
+  | { readonly kind: 'NONE' }
+  | ({ readonly kind: 'FACTOR' } & Factor)
+  | ({ readonly kind: 'RECOVERY' } & RecoveryCodes);
+
+export const initialEnrollmentState: EnrollmentState = { kind: 'NONE' };
+
+const withFactor = (state: EnrollmentState, f: (s: Factor) => Partial<Factor>): EnrollmentState =>
+  state.kind === 'FACTOR' ? { ...state, ...f(state) } : state;
+
+export const evolveEnrollment = (state: EnrollmentState, event: EnrollmentEvent): EnrollmentState => {
+  switch (event.type) {
+    case 'EnrollmentStarted': {
+      const { at: _at, ...data } = event.data;
+      const previous = state.kind === 'FACTOR' ? state : undefined;
+      return {
+        kind: 'FACTOR',
+        ...data,
+        status: 'PENDING',
+        last_step: previous?.last_step ?? -1,
+        failures: 0,
+        locked_until: null,
+        activated_before: previous?.activated_before ?? false,
+      };
+    }
+    case 'EnrollmentActivated':
+      return withFactor(state, () => ({ status: 'ACTIVE', failures: 0, locked_until: null, activated_before: true }));
+    case 'EnrollmentDisabled':
+      if (state.kind === 'RECOVERY') return { ...state, status: 'DISABLED' };
+      return withFactor(state, () => ({ status: 'DISABLED' }));
+    case 'TotpStepConsumed':
+      return withFactor(state, (s) => ({ last_step: Math.max(s.last_step, event.data.step), failures: 0, locked_until: null }));
+    case 'EnrollmentVerificationFailed':
+      if (state.kind === 'RECOVERY') return { ...state, failures: state.failures + 1 };
+      return withFactor(state, (s) => ({ failures: s.failures + 1 }));
+    case 'EnrollmentLocked':
+      if (state.kind === 'RECOVERY') return { ...state, failures: 0, locked_until: event.data.until };
+      return withFactor(state, () => ({ failures: 0, locked_until: event.data.until }));
+    case 'RecoveryCodesIssued': {
+      const { enrollment_id, app_id, username, code_hashes } = event.data;
+      return { kind: 'RECOVERY', enrollment_id, app_id, username, status: 'ACTIVE', code_hashes, used: [], failures: 0, locked_until: null };
+    }
+    case 'RecoveryCodeUsed':
+      return state.kind === 'RECOVERY'
+        ? { ...state, used: [...state.used, event.data.index], failures: 0, locked_until: null }
+        : state;
+  }
+};
