@@ -164,3 +164,15 @@ export type Logger = {
 
 // ---------------------------------------------------------------- health
 export type HealthCheck = { readonly name: string; readonly check: () => Promise<void> };
+
+// ---------------------------------------------------------------- destinations
+export type ParsedDestination = {
+  /** E.164 for phones, lower-cased address for emails. */
+  readonly normalized: string;
+  /** Country calling code for phones ("34"), null for emails. */
+  readonly country_calling_code: string | null;
+  /** Masked form safe to show and log. */
+  readonly hint: string;
+};
+/** Parses and normalises a destination for a channel; null when it is not a valid one. */
+export type DestinationParser = (channel: Channel, raw: string) => ParsedDestination | null;

@@ -7,14 +7,15 @@ import type { Challenge, ChallengeState } from './state.js';
 export type IssueChallenge = { readonly type: 'IssueChallenge' } & ChallengeIssued['data'];
 export type ResendChallenge = {
   readonly type: 'ResendChallenge';
+  readonly app_id: string;
   readonly code_hash: string;
   readonly expires_at: Instant;
   readonly cooldown_seconds: number;
   readonly at: Instant;
 };
 /** The handler compares the code with the stored hash (constant time) and passes the outcome. */
-export type VerifyChallengeCode = { readonly type: 'VerifyChallengeCode'; readonly code_matches: boolean; readonly at: Instant };
-export type CancelChallenge = { readonly type: 'CancelChallenge'; readonly at: Instant };
+export type VerifyChallengeCode = { readonly type: 'VerifyChallengeCode'; readonly app_id: string; readonly code_matches: boolean; readonly at: Instant };
+export type CancelChallenge = { readonly type: 'CancelChallenge'; readonly app_id: string; readonly at: Instant };
 export type ExpireChallenge = { readonly type: 'ExpireChallenge'; readonly at: Instant };
 export type RecordDelivery = {
   readonly type: 'RecordDelivery';
@@ -68,7 +69,9 @@ export const decideChallenge = (command: ChallengeCommand, state: ChallengeState
     const { type: _type, ...data } = command;
     return right([{ type: 'ChallengeIssued', data }]);
   }
-  if (state.status === 'NONE') return left(reject('NOT_FOUND', 'Challenge not found'));
+  // Another tenant's challenge is indistinguishable from a missing one.
+  if (state.status === 'NONE' || ('app_id' in command && command.app_id !== state.app_id))
+    return left(reject('NOT_FOUND', 'Challenge not found'));
   if (command.type === 'RecordDelivery') {
     const { provider, outcome, at } = command;
     return right([

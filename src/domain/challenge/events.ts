@@ -17,6 +17,8 @@ export type ChallengeIssued = DomainEvent<
     enrollment_id?: string;
     destination?: SealedSecret;
     to_hint?: string;
+    /** Keyed hash of (app, user, channel, destination): finds the open challenge to resend. */
+    recipient_key?: string;
     /** Keyed hash of the code bound to this challenge; the code itself is never stored. */
     code_hash: string;
     expires_at: Instant;

@@ -25,7 +25,14 @@ export type StartEnrollment = {
 /** Proof of possession, computed by the handler: the matching TOTP step (null: no match) or an approved challenge. */
 export type Proof = { readonly kind: 'TOTP'; readonly matched_step: number | null } | { readonly kind: 'CHALLENGE_APPROVED' };
 export type ActivateEnrollment = { readonly type: 'ActivateEnrollment'; readonly proof: Proof; readonly attempts: AttemptPolicy; readonly at: Instant };
-export type VerifyTotp = { readonly type: 'VerifyTotp'; readonly matched_step: number | null; readonly attempts: AttemptPolicy; readonly at: Instant };
+export type VerifyTotp = {
+  readonly type: 'VerifyTotp';
+  readonly matched_step: number | null;
+  /** The replay guard saw this step claimed by another verification already. */
+  readonly step_already_claimed: boolean;
+  readonly attempts: AttemptPolicy;
+  readonly at: Instant;
+};
 export type DisableEnrollment = { readonly type: 'DisableEnrollment'; readonly at: Instant };
 export type IssueRecoveryCodes = {
   readonly type: 'IssueRecoveryCodes';
@@ -103,6 +110,7 @@ export const decideEnrollment = (command: EnrollmentCommand, state: EnrollmentSt
     }
     case 'VerifyTotp':
       if (state.kind !== 'FACTOR' || state.method !== 'TOTP' || state.status !== 'ACTIVE') return notEnrolled();
+      if (command.step_already_claimed && command.matched_step !== null) return invalidCode();
       return checkStep(state, command.matched_step, command.attempts, command.at);
     case 'DisableEnrollment':
       if (state.kind === 'NONE' || state.status === 'DISABLED') return notEnrolled();

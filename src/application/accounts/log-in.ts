@@ -1,0 +1,50 @@
+import { left, right, type Either } from 'fp-ts/lib/Either.js';
+import { accountStream } from '../../domain/account/index.js';
+import { reject, type Rejection } from '../../domain/shared/rejection.js';
+import { AccountAggregate } from '../aggregates.js';
+import { now, type Deps } from '../deps.js';
+import { loadState } from '../handle-command.js';
+import { accountIdFor } from '../ids.js';
+
+export type LogInInput = { readonly username: string; readonly password: string; readonly client_ip: string };
+export type LogInResult = { readonly access_token: string; readonly token_type: 'bearer'; readonly expires_in: number };
+
+const invalid = (): Either<Rejection, never> => left(reject('INVALID_CREDENTIALS', 'Invalid username or password'));
+
+/** A fixed argon2id hash checked for unknown users, so they take as long as known ones. */
+let decoyHash: Promise<string> | undefined;
+
+export const makeLogIn =
+  (deps: Pick<Deps, 'handle' | 'store' | 'readModels' | 'keyedHash' | 'passwords' | 'tokens' | 'rateLimit' | 'limits' | 'clock'>) =>
+  async (input: LogInInput): Promise<Either<Rejection, LogInResult>> => {
+    const perIp = await deps.rateLimit(`login-ip:${input.client_ip}`, deps.limits.loginAttemptsPerIpPerMinute, 60);
+    if (!perIp.allowed)
+      return left(reject('RATE_LIMITED', 'Too many login attempts', { retryAfterSeconds: perIp.retry_after_seconds }));
+
+    const byEmail = input.username.includes('@')
+      ? await deps.readModels.get('account_emails', input.username.toLowerCase())
+      : undefined;
+    const accountId = typeof byEmail?.account_id === 'string' ? byEmail.account_id : accountIdFor(deps.keyedHash, input.username);
+    const state = await loadState(deps.store, AccountAggregate, accountStream(accountId));
+
+    if (state.status === 'NONE') {
+      decoyHash ??= deps.passwords.hash('decoy password that never matches');
+      await deps.passwords.verify(await decoyHash, input.password);
+      // Unknown users are throttled like known ones, so the 429 reveals nothing either.
+      const throttle = await deps.rateLimit(`login-unknown:${accountId}`, 5, 15 * 60);
+      return throttle.allowed
+        ? invalid()
+        : left(reject('RATE_LIMITED', 'Too many failed logins; try again later', { retryAfterSeconds: throttle.retry_after_seconds }));
+    }
+
+    const passwordOk = await deps.passwords.verify(state.password_hash, input.password);
+    const outcome = await deps.handle(AccountAggregate, accountStream(accountId), () => ({
+      type: 'RecordLogin' as const,
+      password_ok: passwordOk,
+      at: now(deps),
+    }));
+    if (outcome._tag === 'Left') return outcome;
+    if (outcome.right.events.some((e) => e.type === 'LoginFailed')) return invalid();
+    const token = await deps.tokens.issue(accountId);
+    return right({ access_token: token.token, token_type: 'bearer', expires_in: token.expires_in });
+  };

@@ -1,0 +1,30 @@
+import { left, map, type Either } from 'fp-ts/lib/Either.js';
+import { accountStream } from '../../domain/account/index.js';
+import { reject, type Rejection } from '../../domain/shared/rejection.js';
+import { AccountAggregate } from '../aggregates.js';
+import { now, type Deps } from '../deps.js';
+import { accountIdFor } from '../ids.js';
+
+export type RegisterAccountInput = { readonly email: string; readonly username: string; readonly password: string };
+export type AccountView = { readonly id: string; readonly email: string; readonly username: string };
+
+export const makeRegisterAccount =
+  (deps: Pick<Deps, 'handle' | 'readModels' | 'keyedHash' | 'passwords' | 'clock'>) =>
+  async (input: RegisterAccountInput): Promise<Either<Rejection, AccountView>> => {
+    const email = input.email.toLowerCase();
+    const taken = () => left(reject('ALREADY_EXISTS', 'Username or email already registered'));
+    // The username is unique by construction (it names the stream); the email through its index.
+    if (await deps.readModels.get('account_emails', email)) return taken();
+    const accountId = accountIdFor(deps.keyedHash, input.username);
+    const passwordHash = await deps.passwords.hash(input.password);
+    const outcome = await deps.handle(AccountAggregate, accountStream(accountId), () => ({
+      type: 'RegisterAccount' as const,
+      account_id: accountId,
+      username: input.username,
+      email,
+      password_hash: passwordHash,
+      at: now(deps),
+    }));
+    if (outcome._tag === 'Right') await deps.readModels.waitFor(outcome.right.position);
+    return map(() => ({ id: accountId, email, username: input.username }))(outcome);
+  };

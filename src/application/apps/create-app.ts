@@ -1,0 +1,28 @@
+import { map, type Either } from 'fp-ts/lib/Either.js';
+import { clientAppStream, type ClientAppState, type PolicyPatch } from '../../domain/client-app/index.js';
+import type { Rejection } from '../../domain/shared/rejection.js';
+import { ClientAppAggregate } from '../aggregates.js';
+import { now, type Deps } from '../deps.js';
+import { newApiKey } from './api-key.js';
+import { expectActive, toAppView, type AppView } from './app-view.js';
+
+export type CreateAppInput = { readonly owner_id: string; readonly name: string; readonly policy?: PolicyPatch };
+
+export const makeCreateApp =
+  (deps: Pick<Deps, 'handle' | 'readModels' | 'newId' | 'randomToken' | 'keyedHash' | 'clock'>) =>
+  async (input: CreateAppInput): Promise<Either<Rejection, AppView & { api_key: string }>> => {
+    const appId = deps.newId();
+    const apiKey = newApiKey(deps);
+    const outcome = await deps.handle(ClientAppAggregate, clientAppStream(appId), () => ({
+      type: 'RegisterApp' as const,
+      app_id: appId,
+      owner_id: input.owner_id,
+      name: input.name,
+      policy: input.policy ?? {},
+      key_id: apiKey.key_id,
+      key_hash: apiKey.key_hash,
+      at: now(deps),
+    }));
+    if (outcome._tag === 'Right') await deps.readModels.waitFor(outcome.right.position);
+    return map(({ state }: { state: ClientAppState }) => ({ ...toAppView(expectActive(state)), api_key: apiKey.key }))(outcome);
+  };

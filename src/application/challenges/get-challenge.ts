@@ -1,0 +1,36 @@
+import { left, right, type Either } from 'fp-ts/lib/Either.js';
+import { challengeStream, isPastExpiry, type DeliveryStatus } from '../../domain/challenge/index.js';
+import { reject, type Rejection } from '../../domain/shared/rejection.js';
+import type { ChallengeStatus, Channel } from '../../domain/shared/types.js';
+import { ChallengeAggregate } from '../aggregates.js';
+import { now, type Deps } from '../deps.js';
+import { loadState } from '../handle-command.js';
+
+export type ChallengeView = {
+  readonly challenge_id: string;
+  readonly status: ChallengeStatus;
+  readonly channel: Channel | null;
+  readonly attempts: number;
+  readonly max_attempts: number;
+  readonly expires_at: string;
+  readonly to_hint: string | null;
+  readonly delivery: { readonly status: DeliveryStatus; readonly provider: string | null };
+};
+
+/** Current status read from the challenge's own stream; a pending code past its expiry reads EXPIRED. */
+export const makeGetChallenge =
+  (deps: Pick<Deps, 'store' | 'clock'>) =>
+  async (appId: string, challengeId: string): Promise<Either<Rejection, ChallengeView>> => {
+    const state = await loadState(deps.store, ChallengeAggregate, challengeStream(challengeId));
+    if (state.status === 'NONE' || state.app_id !== appId) return left(reject('NOT_FOUND', 'Challenge not found'));
+    return right({
+      challenge_id: state.challenge_id,
+      status: state.status === 'PENDING' && isPastExpiry(state, now(deps)) ? 'EXPIRED' : state.status,
+      channel: state.channel,
+      attempts: state.attempts,
+      max_attempts: state.max_attempts,
+      expires_at: state.expires_at,
+      to_hint: state.to_hint ?? null,
+      delivery: { status: state.delivery.status, provider: state.delivery.provider ?? null },
+    });
+  };

@@ -1,0 +1,40 @@
+import { left, right, type Either } from 'fp-ts/lib/Either.js';
+import { enrollmentStream } from '../../domain/enrollment/index.js';
+import { reject, type Rejection } from '../../domain/shared/rejection.js';
+import type { Channel } from '../../domain/shared/types.js';
+import type { ActiveApp } from '../apps/app-view.js';
+import { EnrollmentAggregate } from '../aggregates.js';
+import type { Deps } from '../deps.js';
+import { loadState } from '../handle-command.js';
+import { enrollmentIdFor } from '../ids.js';
+import type { ParsedDestination } from '../ports.js';
+
+const invalid = (message: string): Either<Rejection, never> =>
+  left(reject('INVALID_DESTINATION', message, { details: [{ field: 'to', message }] }));
+
+/**
+ * Where a code goes: the given `to`, else the destination of the user's active enrollment in
+ * that channel. Parsed, normalised and checked against the app's policy before any send.
+ */
+export const makeResolveDestination =
+  (deps: Pick<Deps, 'store' | 'vault' | 'keyedHash' | 'parseDestination'>) =>
+  async (app: ActiveApp, username: string, channel: Channel, to: string | undefined): Promise<Either<Rejection, ParsedDestination>> => {
+    if (!app.policy.channels.includes(channel))
+      return left(reject('CHANNEL_NOT_ALLOWED', `The ${channel} channel is not enabled for this app`));
+    let raw = to;
+    if (raw === undefined) {
+      const enrollmentId = enrollmentIdFor(deps.keyedHash, app.app_id, username, channel);
+      const stream = enrollmentStream(enrollmentId);
+      const state = await loadState(deps.store, EnrollmentAggregate, stream);
+      if (state.kind === 'FACTOR' && state.status === 'ACTIVE' && state.destination)
+        raw = (await deps.vault.open(state.destination, stream)) ?? undefined;
+      if (raw === undefined) return invalid(`to is required: the user has no active ${channel} enrollment`);
+    }
+    const parsed = deps.parseDestination(channel, raw);
+    if (parsed === null)
+      return invalid(channel === 'EMAIL' ? 'must be a valid email address' : 'must be a phone number in E.164 form, such as +34600000000');
+    const allowed = app.policy.allowed_countries;
+    if (parsed.country_calling_code !== null && allowed !== null && !allowed.includes(parsed.country_calling_code))
+      return left(reject('COUNTRY_NOT_ALLOWED', 'Codes cannot be sent to this country'));
+    return right(parsed);
+  };

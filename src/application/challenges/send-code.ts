@@ -1,0 +1,88 @@
+import { left, right, type Either } from 'fp-ts/lib/Either.js';
+import { challengeStream, isPastExpiry, type Challenge } from '../../domain/challenge/index.js';
+import { reject, type Rejection } from '../../domain/shared/rejection.js';
+import { addSeconds, secondsUntil } from '../../domain/shared/time.js';
+import type { Channel } from '../../domain/shared/types.js';
+import type { ActiveApp } from '../apps/app-view.js';
+import { ChallengeAggregate } from '../aggregates.js';
+import { now, type Deps } from '../deps.js';
+import { loadState } from '../handle-command.js';
+import type { ParsedDestination } from '../ports.js';
+import { makeDeliverCode } from './deliver-code.js';
+import { codeHash, expectChallenge, makeIssueCode, recipientKey } from './issue-code.js';
+import { makeResolveDestination } from './resolve-destination.js';
+import { makeCheckSendCaps } from './send-caps.js';
+
+export type SendCodeInput = {
+  readonly app: ActiveApp;
+  readonly username: string;
+  readonly channel: Channel;
+  readonly to?: string;
+  readonly locale?: string;
+  readonly client_ip: string;
+};
+export type SendCodeResult = {
+  readonly challenge_id: string;
+  readonly status: 'PENDING';
+  readonly channel: Channel;
+  readonly expires_at: string;
+  readonly to_hint: string;
+};
+
+type SendDeps = Pick<
+  Deps,
+  'handle' | 'store' | 'readModels' | 'newId' | 'randomDigits' | 'keyedHash' | 'vault' | 'clock' | 'parseDestination' | 'rateLimit' | 'limits' | 'send' | 'providerName' | 'logger'
+>;
+
+/** A pending, unexpired challenge for this recipient: a second send resends it (same id, new code, same attempts). */
+const findOpenChallenge = async (deps: SendDeps, app: ActiveApp, input: SendCodeInput, to: ParsedDestination): Promise<Challenge | null> => {
+  const doc = await deps.readModels.get('open_challenges', recipientKey(deps, app.app_id, input.username, input.channel, to.normalized));
+  if (typeof doc?.challenge_id !== 'string') return null;
+  const state = await loadState(deps.store, ChallengeAggregate, challengeStream(doc.challenge_id));
+  return state.status === 'PENDING' && state.purpose === 'VERIFICATION' && !isPastExpiry(state, now(deps)) ? state : null;
+};
+
+export const makeSendCode = (deps: SendDeps) => {
+  const resolveDestination = makeResolveDestination(deps);
+  const issueCode = makeIssueCode(deps);
+  const deliver = makeDeliverCode(deps);
+  const checkSendCaps = makeCheckSendCaps(deps);
+
+  return async (input: SendCodeInput): Promise<Either<Rejection, SendCodeResult>> => {
+    const { app } = input;
+    const destination = await resolveDestination(app, input.username, input.channel, input.to);
+    if (destination._tag === 'Left') return destination;
+    const to = destination.right;
+    const open = await findOpenChallenge(deps, app, input, to);
+    if (open) {
+      const ready = addSeconds(open.last_sent_at, app.policy.resend_cooldown_seconds);
+      if (Date.parse(ready) > deps.clock().getTime())
+        return left(reject('RESEND_TOO_SOON', 'A code was sent recently; wait before asking again', { retryAfterSeconds: secondsUntil(now(deps), ready) }));
+    }
+    const caps = await checkSendCaps(app, input.client_ip, to);
+    if (caps._tag === 'Left') return caps;
+
+    let challenge: Challenge;
+    let code: string;
+    if (open) {
+      code = deps.randomDigits(app.policy.code_length);
+      const at = now(deps);
+      const resent = await deps.handle(ChallengeAggregate, challengeStream(open.challenge_id), () => ({
+        type: 'ResendChallenge' as const,
+        app_id: app.app_id,
+        code_hash: codeHash(deps, open.challenge_id, code),
+        expires_at: addSeconds(at, app.policy.code_ttl_seconds),
+        cooldown_seconds: app.policy.resend_cooldown_seconds,
+        at,
+      }));
+      if (resent._tag === 'Left') return resent;
+      challenge = expectChallenge(resent.right.state);
+    } else {
+      const issued = await issueCode({ app, username: input.username, channel: input.channel, destination: to, purpose: 'VERIFICATION' });
+      if (issued._tag === 'Left') return issued;
+      ({ challenge, code } = issued.right);
+    }
+    await deliver({ challenge_id: challenge.challenge_id, channel: input.channel, to: to.normalized, code, appName: app.name, ttlSeconds: app.policy.code_ttl_seconds });
+    return right({ challenge_id: challenge.challenge_id, status: 'PENDING', channel: input.channel, expires_at: challenge.expires_at, to_hint: to.hint });
+  };
+};

@@ -1,0 +1,79 @@
+import { left, right, type Either } from 'fp-ts/lib/Either.js';
+import { challengeStream } from '../../domain/challenge/index.js';
+import { enrollmentStream, type EnrollmentState, type Proof } from '../../domain/enrollment/index.js';
+import { reject, type Rejection } from '../../domain/shared/rejection.js';
+import type { OtpMethod } from '../../domain/shared/types.js';
+import type { ActiveApp } from '../apps/app-view.js';
+import { ChallengeAggregate, EnrollmentAggregate } from '../aggregates.js';
+import { makeVerifyChallenge } from '../challenges/verify-challenge.js';
+import { now, type Deps } from '../deps.js';
+import { loadState } from '../handle-command.js';
+import { enrollmentIdFor, factorMethods } from '../ids.js';
+import { makeIssueRecoveryCodes } from './regenerate-recovery-codes.js';
+
+export type EnableEnrollmentInput = { readonly app: ActiveApp; readonly username: string; readonly otp_method?: OtpMethod; readonly otp: string };
+export type EnableEnrollmentResult = { readonly success: true; readonly status: 'ACTIVE'; readonly recovery_codes?: readonly string[] };
+
+type EnableDeps = Pick<Deps, 'handle' | 'store' | 'vault' | 'totp' | 'keyedHash' | 'safeEqual' | 'randomToken' | 'limits' | 'clock'>;
+
+type Pending = { readonly method: OtpMethod; readonly stream: string; readonly state: EnrollmentState };
+
+/** The named method, or the only pending one when none is named. */
+const findPending = async (deps: EnableDeps, app: ActiveApp, username: string, method?: OtpMethod): Promise<Pending | null> => {
+  const candidates = await Promise.all(
+    (method ? [method] : factorMethods).map(async (m) => {
+      const stream = enrollmentStream(enrollmentIdFor(deps.keyedHash, app.app_id, username, m));
+      return { method: m, stream, state: await loadState(deps.store, EnrollmentAggregate, stream) };
+    }),
+  );
+  const pending = candidates.filter((c) => c.state.kind === 'FACTOR' && c.state.status === 'PENDING');
+  if (method) return candidates[0]!.state.kind === 'FACTOR' ? candidates[0]! : null;
+  return pending.length === 1 ? pending[0]! : (pending.find((c) => c.method === 'TOTP') ?? null);
+};
+
+/** Proof of possession for a sent-code factor: its confirmation challenge approved now or before. */
+const proveBySentCode = async (deps: EnableDeps, app: ActiveApp, state: EnrollmentState, otp: string): Promise<Either<Rejection, Proof>> => {
+  if (state.kind !== 'FACTOR' || state.challenge_id === undefined) return left(reject('NOT_ENROLLED', 'No such enrollment'));
+  const verified = await makeVerifyChallenge(deps)({ app_id: app.app_id, challenge_id: state.challenge_id, otp });
+  if (verified._tag === 'Right') return right({ kind: 'CHALLENGE_APPROVED' });
+  // A retry after a crash between approval and activation finds the challenge already approved.
+  const challenge = await loadState(deps.store, ChallengeAggregate, challengeStream(state.challenge_id));
+  return challenge.status === 'APPROVED' ? right({ kind: 'CHALLENGE_APPROVED' }) : verified;
+};
+
+export const makeEnableEnrollment = (deps: EnableDeps) => {
+  const issueRecoveryCodes = makeIssueRecoveryCodes(deps);
+  return async (input: EnableEnrollmentInput): Promise<Either<Rejection, EnableEnrollmentResult>> => {
+    const { app, username, otp } = input;
+    const pending = await findPending(deps, app, username, input.otp_method);
+    if (pending === null) return left(reject('NOT_ENROLLED', 'No pending enrollment for this user'));
+    const attempts = { max_attempts: app.policy.max_attempts, lockout_seconds: deps.limits.totpLockoutSeconds };
+
+    let sentProof: Proof | undefined;
+    if (pending.method !== 'TOTP') {
+      const proof = await proveBySentCode(deps, app, pending.state, otp);
+      if (proof._tag === 'Left') return proof;
+      sentProof = proof.right;
+    }
+    const outcome = await deps.handle(EnrollmentAggregate, pending.stream, async (state) => {
+      let proof: Proof = sentProof ?? { kind: 'TOTP', matched_step: null };
+      if (!sentProof && state.kind === 'FACTOR' && state.secret && state.totp) {
+        const seed = await deps.vault.open(state.secret, pending.stream);
+        const step = seed === null ? null : deps.totp.matchStep(seed, otp, { ...state.totp, window: app.policy.totp.window }, deps.clock());
+        proof = { kind: 'TOTP', matched_step: step };
+      }
+      return { type: 'ActivateEnrollment' as const, proof, attempts, at: now(deps) };
+    });
+    if (outcome._tag === 'Left') return outcome;
+    const { events, state } = outcome.right;
+    if (!events.some((e) => e.type === 'EnrollmentActivated')) {
+      if (events.some((e) => e.type === 'EnrollmentLocked'))
+        return left(reject('ENROLLMENT_LOCKED', 'Too many failed attempts; try again later', { retryAfterSeconds: attempts.lockout_seconds }));
+      const failures = state.kind === 'FACTOR' ? state.failures : 0;
+      return left(reject('INVALID_CODE', 'Invalid code', { attemptsRemaining: Math.max(0, attempts.max_attempts - failures) }));
+    }
+    const recovery = await issueRecoveryCodes(app, username, { onlyIfNone: true });
+    if (recovery._tag === 'Left') return recovery;
+    return right({ success: true, status: 'ACTIVE', ...(recovery.right ? { recovery_codes: recovery.right } : {}) });
+  };
+};

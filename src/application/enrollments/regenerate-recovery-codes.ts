@@ -1,0 +1,50 @@
+import { left, right, type Either } from 'fp-ts/lib/Either.js';
+import { enrollmentStream } from '../../domain/enrollment/index.js';
+import { reject, type Rejection } from '../../domain/shared/rejection.js';
+import type { ActiveApp } from '../apps/app-view.js';
+import { EnrollmentAggregate } from '../aggregates.js';
+import { now, type Deps } from '../deps.js';
+import { loadState } from '../handle-command.js';
+import { enrollmentIdFor, factorMethods } from '../ids.js';
+import { newRecoveryCodes } from './recovery-codes.js';
+
+type RecoveryDeps = Pick<Deps, 'handle' | 'store' | 'keyedHash' | 'randomToken' | 'clock'>;
+
+/**
+ * Issues a fresh set of recovery codes, replacing the old ones. With `onlyIfNone`, only when
+ * the user has no active set (their first activation); then null means "kept the old set".
+ */
+export const makeIssueRecoveryCodes =
+  (deps: RecoveryDeps) =>
+  async (app: ActiveApp, username: string, options: { onlyIfNone: boolean }): Promise<Either<Rejection, readonly string[] | null>> => {
+    const enrollmentId = enrollmentIdFor(deps.keyedHash, app.app_id, username, 'RECOVERY');
+    const stream = enrollmentStream(enrollmentId);
+    if (options.onlyIfNone) {
+      const current = await loadState(deps.store, EnrollmentAggregate, stream);
+      if (current.kind === 'RECOVERY' && current.status === 'ACTIVE') return right(null);
+    }
+    const { codes, hashes } = newRecoveryCodes(deps, enrollmentId);
+    const outcome = await deps.handle(EnrollmentAggregate, stream, () => ({
+      type: 'IssueRecoveryCodes' as const,
+      enrollment_id: enrollmentId,
+      app_id: app.app_id,
+      username,
+      code_hashes: hashes,
+      at: now(deps),
+    }));
+    return outcome._tag === 'Left' ? outcome : right(codes);
+  };
+
+/** PUT /api/otp/recovery: only for users with an active factor. */
+export const makeRegenerateRecoveryCodes = (deps: RecoveryDeps) => {
+  const issue = makeIssueRecoveryCodes(deps);
+  return async (app: ActiveApp, username: string): Promise<Either<Rejection, { recovery_codes: readonly string[] }>> => {
+    const states = await Promise.all(
+      factorMethods.map((m) => loadState(deps.store, EnrollmentAggregate, enrollmentStream(enrollmentIdFor(deps.keyedHash, app.app_id, username, m)))),
+    );
+    if (!states.some((s) => s.kind === 'FACTOR' && s.status === 'ACTIVE'))
+      return left(reject('NOT_ENROLLED', 'The user has no active factor'));
+    const issued = await issue(app, username, { onlyIfNone: false });
+    return issued._tag === 'Left' ? issued : right({ recovery_codes: issued.right ?? [] });
+  };
+};

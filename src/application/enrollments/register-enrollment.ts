@@ -1,0 +1,85 @@
+import { left, right, type Either } from 'fp-ts/lib/Either.js';
+import { enrollmentStream } from '../../domain/enrollment/index.js';
+import { reject, type Rejection } from '../../domain/shared/rejection.js';
+import type { OtpMethod } from '../../domain/shared/types.js';
+import type { ActiveApp } from '../apps/app-view.js';
+import { EnrollmentAggregate } from '../aggregates.js';
+import { makeDeliverCode } from '../challenges/deliver-code.js';
+import { makeIssueCode } from '../challenges/issue-code.js';
+import { makeResolveDestination } from '../challenges/resolve-destination.js';
+import { makeCheckSendCaps } from '../challenges/send-caps.js';
+import { now, type Deps } from '../deps.js';
+import { loadState } from '../handle-command.js';
+import { enrollmentIdFor } from '../ids.js';
+
+export type RegisterEnrollmentInput = {
+  readonly app: ActiveApp;
+  readonly username: string;
+  readonly otp_method: OtpMethod;
+  readonly destination?: string;
+  /** An existing base32 seed to import (TOTP only). */
+  readonly secret?: string;
+  readonly client_ip: string;
+};
+
+export type RegisterEnrollmentResult =
+  | { readonly kind: 'TOTP'; readonly enrollment_id: string; readonly status: 'PENDING'; readonly secret: string; readonly otpauth_uri: string }
+  | { readonly kind: 'SENT'; readonly enrollment_id: string; readonly status: 'PENDING'; readonly challenge_id: string };
+
+type RegisterDeps = Parameters<typeof makeIssueCode>[0] &
+  Parameters<typeof makeResolveDestination>[0] &
+  Parameters<typeof makeDeliverCode>[0] &
+  Parameters<typeof makeCheckSendCaps>[0] &
+  Pick<Deps, 'totp'>;
+
+/**
+ * Starts (or restarts) a factor in PENDING. TOTP returns the seed once; sent-code methods send
+ * a confirmation code through a challenge that `enable` later checks.
+ */
+export const makeRegisterEnrollment = (deps: RegisterDeps) => {
+  const resolveDestination = makeResolveDestination(deps);
+  const issueCode = makeIssueCode(deps);
+  const deliver = makeDeliverCode(deps);
+  const checkSendCaps = makeCheckSendCaps(deps);
+
+  return async (input: RegisterEnrollmentInput): Promise<Either<Rejection, RegisterEnrollmentResult>> => {
+    const { app, username, otp_method: method } = input;
+    const enrollmentId = enrollmentIdFor(deps.keyedHash, app.app_id, username, method);
+    const stream = enrollmentStream(enrollmentId);
+    const current = await loadState(deps.store, EnrollmentAggregate, stream);
+    if (current.kind === 'FACTOR' && current.status === 'ACTIVE')
+      return left(reject('ALREADY_ENROLLED', 'This method is already active for this user'));
+    const start = { type: 'StartEnrollment' as const, enrollment_id: enrollmentId, app_id: app.app_id, username, method };
+
+    if (method === 'TOTP') {
+      const secret = input.secret?.replace(/[\s=]/g, '').toUpperCase() ?? deps.totp.generateSecret();
+      const { digits, period, algorithm } = app.policy.totp;
+      const sealed = await deps.vault.seal(secret, stream);
+      const started = await deps.handle(EnrollmentAggregate, stream, () => ({ ...start, secret: sealed, totp: { digits, period, algorithm }, at: now(deps) }));
+      if (started._tag === 'Left') return started;
+      const otpauth_uri = deps.totp.uri({ secret, issuer: app.policy.issuer ?? app.name, account: username, digits, period, algorithm });
+      return right({ kind: 'TOTP', enrollment_id: enrollmentId, status: 'PENDING', secret, otpauth_uri });
+    }
+
+    if (input.destination === undefined)
+      return left(reject('INVALID_DESTINATION', 'destination is required for this method', { details: [{ field: 'destination', message: 'required for SMS, EMAIL and WHATSAPP' }] }));
+    const destination = await resolveDestination(app, username, method, input.destination);
+    if (destination._tag === 'Left') return destination;
+    const caps = await checkSendCaps(app, input.client_ip, destination.right);
+    if (caps._tag === 'Left') return caps;
+    const issued = await issueCode({ app, username, channel: method, destination: destination.right, purpose: 'ENROLLMENT', enrollment_id: enrollmentId });
+    if (issued._tag === 'Left') return issued;
+    const { challenge, code } = issued.right;
+    const sealed = await deps.vault.seal(destination.right.normalized, stream);
+    const started = await deps.handle(EnrollmentAggregate, stream, () => ({
+      ...start,
+      destination: sealed,
+      destination_hint: destination.right.hint,
+      challenge_id: challenge.challenge_id,
+      at: now(deps),
+    }));
+    if (started._tag === 'Left') return started;
+    await deliver({ challenge_id: challenge.challenge_id, channel: method, to: destination.right.normalized, code, appName: app.name, ttlSeconds: app.policy.code_ttl_seconds });
+    return right({ kind: 'SENT', enrollment_id: enrollmentId, status: 'PENDING', challenge_id: challenge.challenge_id });
+  };
+};

@@ -1,0 +1,19 @@
+import type { OtpMethod } from '../domain/shared/types.js';
+import type { EnrollmentMethod } from '../domain/enrollment/index.js';
+import type { KeyedHash } from './ports.js';
+
+/**
+ * Ids derived from natural keys with a keyed hash: a username maps to one account stream and
+ * a (app, user, method) triple to one enrollment stream, so uniqueness and current lookups
+ * need no index, and the ids reveal nothing without the server's key.
+ */
+const asUuid = (hex: string): string =>
+  `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+
+export const accountIdFor = (keyedHash: KeyedHash, username: string): string =>
+  asUuid(keyedHash('identifier', `account\u0000${username.toLowerCase()}`));
+
+export const enrollmentIdFor = (keyedHash: KeyedHash, appId: string, username: string, method: EnrollmentMethod): string =>
+  asUuid(keyedHash('identifier', `enrollment\u0000${appId}\u0000${username}\u0000${method}`));
+
+export const factorMethods: readonly OtpMethod[] = ['TOTP', 'SMS', 'EMAIL', 'WHATSAPP'];

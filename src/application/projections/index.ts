@@ -1,0 +1,6 @@
+import type { Projection } from '../read-models.js';
+import { accountsProjection } from './accounts.js';
+import { appsProjection } from './apps.js';
+import { challengesProjection } from './challenges.js';
+
+export const projections: readonly Projection[] = [accountsProjection, appsProjection, challengesProjection];
