@@ -35,10 +35,11 @@ const findPending = async (deps: EnableDeps, app: ActiveApp, username: string, m
 const proveBySentCode = async (deps: EnableDeps, app: ActiveApp, state: EnrollmentState, otp: string): Promise<Either<Rejection, Proof>> => {
   if (state.kind !== 'FACTOR' || state.challenge_id === undefined) return left(reject('NOT_ENROLLED', 'No such enrollment'));
   const verified = await makeVerifyChallenge(deps)({ app_id: app.app_id, challenge_id: state.challenge_id, otp });
-  if (verified._tag === 'Right') return right({ kind: 'CHALLENGE_APPROVED' });
+  const proof: Proof = { kind: 'CHALLENGE_APPROVED', challenge_id: state.challenge_id };
+  if (verified._tag === 'Right') return right(proof);
   // A retry after a crash between approval and activation finds the challenge already approved.
   const challenge = await loadState(deps.store, ChallengeAggregate, challengeStream(state.challenge_id));
-  return challenge.status === 'APPROVED' ? right({ kind: 'CHALLENGE_APPROVED' }) : verified;
+  return challenge.status === 'APPROVED' ? right(proof) : verified;
 };
 
 export const makeEnableEnrollment = (deps: EnableDeps) => {

@@ -20,17 +20,19 @@ export type RegisterEnrollmentInput = {
   /** An existing base32 seed to import (TOTP only). */
   readonly secret?: string;
   readonly client_ip: string;
+  /** How the QR code of a TOTP seed is returned: a PNG data URL, or the PNG bytes. */
+  readonly qr_format?: 'data_url' | 'png';
 };
 
 export type RegisterEnrollmentResult =
-  | { readonly kind: 'TOTP'; readonly enrollment_id: string; readonly status: 'PENDING'; readonly secret: string; readonly otpauth_uri: string }
+  | { readonly kind: 'TOTP'; readonly enrollment_id: string; readonly status: 'PENDING'; readonly secret: string; readonly otpauth_uri: string; readonly qr_code: string | Buffer }
   | { readonly kind: 'SENT'; readonly enrollment_id: string; readonly status: 'PENDING'; readonly challenge_id: string };
 
 type RegisterDeps = Parameters<typeof makeIssueCode>[0] &
   Parameters<typeof makeResolveDestination>[0] &
   Parameters<typeof makeDeliverCode>[0] &
   Parameters<typeof makeCheckSendCaps>[0] &
-  Pick<Deps, 'totp'>;
+  Pick<Deps, 'totp' | 'qr'>;
 
 /**
  * Starts (or restarts) a factor in PENDING. TOTP returns the seed once; sent-code methods send
@@ -58,7 +60,8 @@ export const makeRegisterEnrollment = (deps: RegisterDeps) => {
       const started = await deps.handle(EnrollmentAggregate, stream, () => ({ ...start, secret: sealed, totp: { digits, period, algorithm }, at: now(deps) }));
       if (started._tag === 'Left') return started;
       const otpauth_uri = deps.totp.uri({ secret, issuer: app.policy.issuer ?? app.name, account: username, digits, period, algorithm });
-      return right({ kind: 'TOTP', enrollment_id: enrollmentId, status: 'PENDING', secret, otpauth_uri });
+      const qr_code = input.qr_format === 'png' ? await deps.qr.png(otpauth_uri) : await deps.qr.dataUrl(otpauth_uri);
+      return right({ kind: 'TOTP', enrollment_id: enrollmentId, status: 'PENDING', secret, otpauth_uri, qr_code });
     }
 
     if (input.destination === undefined)

@@ -23,7 +23,7 @@ export type StartEnrollment = {
   readonly at: Instant;
 };
 /** Proof of possession, computed by the handler: the matching TOTP step (null: no match) or an approved challenge. */
-export type Proof = { readonly kind: 'TOTP'; readonly matched_step: number | null } | { readonly kind: 'CHALLENGE_APPROVED' };
+export type Proof = { readonly kind: 'TOTP'; readonly matched_step: number | null } | { readonly kind: 'CHALLENGE_APPROVED'; readonly challenge_id: string };
 export type ActivateEnrollment = { readonly type: 'ActivateEnrollment'; readonly proof: Proof; readonly attempts: AttemptPolicy; readonly at: Instant };
 export type VerifyTotp = {
   readonly type: 'VerifyTotp';
@@ -83,17 +83,19 @@ const checkStep = (
   attempts: AttemptPolicy,
   at: Instant,
   onSuccess: readonly EnrollmentEvent[] = [],
+  claimedElsewhere = false,
 ): Decision => {
   const locked = lockedRejection(state.locked_until, at);
   if (locked) return locked;
   if (matchedStep === null) return failure(state.failures, attempts, at);
-  if (matchedStep <= state.last_step) return invalidCode();
+  if (matchedStep <= state.last_step || claimedElsewhere) return invalidCode();
   return right([{ type: 'TotpStepConsumed', data: { step: matchedStep, at } }, ...onSuccess]);
 };
 
 export const decideEnrollment = (command: EnrollmentCommand, state: EnrollmentState): Decision => {
   switch (command.type) {
     case 'StartEnrollment': {
+      if (state.kind === 'RECOVERY') return left(reject('CONFLICT', 'Not a factor enrollment'));
       if (state.kind === 'FACTOR' && state.status === 'ACTIVE')
         return left(reject('ALREADY_ENROLLED', 'This method is already active for this user'));
       const { type: _type, ...data } = command;
@@ -104,14 +106,13 @@ export const decideEnrollment = (command: EnrollmentCommand, state: EnrollmentSt
       if (state.status !== 'PENDING') return left(reject('ENROLLMENT_NOT_PENDING', 'This enrollment is already active'));
       const activated: EnrollmentEvent = { type: 'EnrollmentActivated', data: { at: command.at } };
       if (command.proof.kind === 'CHALLENGE_APPROVED')
-        return state.method === 'TOTP' ? invalidCode() : right([activated]);
+        return state.method === 'TOTP' || command.proof.challenge_id !== state.challenge_id ? invalidCode() : right([activated]);
       if (state.method !== 'TOTP') return invalidCode();
       return checkStep(state, command.proof.matched_step, command.attempts, command.at, [activated]);
     }
     case 'VerifyTotp':
       if (state.kind !== 'FACTOR' || state.method !== 'TOTP' || state.status !== 'ACTIVE') return notEnrolled();
-      if (command.step_already_claimed && command.matched_step !== null) return invalidCode();
-      return checkStep(state, command.matched_step, command.attempts, command.at);
+      return checkStep(state, command.matched_step, command.attempts, command.at, [], command.step_already_claimed);
     case 'DisableEnrollment':
       if (state.kind === 'NONE' || state.status === 'DISABLED') return notEnrolled();
       return right([{ type: 'EnrollmentDisabled', data: { at: command.at } }]);

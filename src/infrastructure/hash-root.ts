@@ -1,0 +1,32 @@
+import { randomBytes } from 'node:crypto';
+import type { EventStore, SecretVault } from '../application/ports.js';
+import { WrongExpectedRevision } from '../application/ports.js';
+import type { SealedSecret } from '../domain/shared/sealed.js';
+import { createKeyring, type Keyring } from './crypto/keyring.js';
+
+const STREAM = 'system-hash-root';
+
+/**
+ * The root of every keyed hash (stream ids, API-key and code hashes) must never change, while
+ * master keys must be rotatable. So the root is a random key created once, sealed by the vault
+ * (whose data keys the master key wraps) and recorded in the log; rotation re-wraps, never rehashes.
+ */
+export const loadHashRoot = async (store: EventStore, vault: SecretVault): Promise<Keyring> => {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const [existing] = await store.readStream(STREAM);
+    if (existing) {
+      const sealed = (existing.data as { sealed: SealedSecret }).sealed;
+      const root = await vault.open(sealed, STREAM);
+      if (root === null) throw new Error('The hash root key was destroyed; keyed hashes cannot be computed');
+      return createKeyring([{ id: 'hash-root', key: Buffer.from(root, 'base64') }]);
+    }
+    const sealed = await vault.seal(randomBytes(32).toString('base64'), STREAM);
+    try {
+      await store.append(STREAM, [{ type: 'HashRootCreated', data: { sealed } }], 'no_stream');
+    } catch (error) {
+      // Another process created it first: use theirs.
+      if (!(error instanceof WrongExpectedRevision)) throw error;
+    }
+  }
+  throw new Error('Could not load or create the hash root key');
+};

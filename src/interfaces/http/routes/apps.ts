@@ -1,0 +1,37 @@
+import Router, { type RouterContext } from '@koa/router';
+import { right } from 'fp-ts/lib/Either.js';
+import type { Handlers } from '../../../application/handlers.js';
+import { toAppView } from '../../../application/apps/app-view.js';
+import { appCreateBody, appIdParams, appUpdateBody } from '../codecs.js';
+import { decodeOrThrow } from '../decode.js';
+import { operatorOf, requireOperator, respond } from './context.js';
+
+export const createAppsRouter = (handlers: Handlers): Router => {
+  const router = new Router({ prefix: '/api/app' });
+  router.use(requireOperator(handlers));
+  const appId = (ctx: RouterContext) => decodeOrThrow(appIdParams, ctx.params).id;
+
+  router.post('/', async (ctx) => {
+    const body = decodeOrThrow(appCreateBody, ctx.request.body);
+    respond(ctx, await handlers.createApp({ owner_id: operatorOf(ctx).account_id, name: body.name, ...(body.policy ? { policy: body.policy } : {}) }), 201);
+  });
+  router.get('/', async (ctx) => {
+    respond(ctx, right(await handlers.listApps(operatorOf(ctx).account_id)), 200);
+  });
+  router.get('/:id', async (ctx) => {
+    const app = await handlers.getOwnedApp(operatorOf(ctx).account_id, appId(ctx));
+    respond(ctx, app, 200, toAppView);
+  });
+  router.put('/:id', async (ctx) => {
+    const id = appId(ctx);
+    const body = decodeOrThrow(appUpdateBody, ctx.request.body);
+    respond(ctx, await handlers.updateApp({ actor_id: operatorOf(ctx).account_id, app_id: id, ...body }), 200);
+  });
+  router.delete('/:id', async (ctx) => {
+    respond(ctx, await handlers.deleteApp(operatorOf(ctx).account_id, appId(ctx)), 204, () => undefined);
+  });
+  router.put('/:id/api-key', async (ctx) => {
+    respond(ctx, await handlers.rotateApiKey(operatorOf(ctx).account_id, appId(ctx)), 201);
+  });
+  return router;
+};

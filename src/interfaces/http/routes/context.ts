@@ -1,0 +1,68 @@
+import type { Either } from 'fp-ts/lib/Either.js';
+import type { Context, Next } from 'koa';
+import type { ActiveApp, Caller } from '../../../application/apps/app-view.js';
+import type { Operator } from '../../../application/accounts/authenticate-operator.js';
+import type { Handlers } from '../../../application/handlers.js';
+import type { Rejection } from '../../../domain/shared/rejection.js';
+import { HttpError, sendRejection } from '../errors.js';
+
+const unauthenticated = (message: string) => new HttpError('UNAUTHENTICATED', message, { headers: { 'WWW-Authenticate': 'Bearer' } });
+
+/** The token of an `Authorization: Bearer <jwt>` header; the scheme is case-insensitive. */
+export const bearerToken = (ctx: Context): string | undefined => {
+  const match = /^bearer\s+(\S+)\s*$/i.exec(ctx.get('authorization'));
+  return match?.[1];
+};
+
+export const requireOperator = (handlers: Handlers) => async (ctx: Context, next: Next) => {
+  const token = bearerToken(ctx);
+  if (token === undefined) throw unauthenticated('A bearer token is required');
+  const operator = await handlers.authenticateOperator(token);
+  if (operator === null) throw unauthenticated('The token is invalid, expired or revoked');
+  ctx.state.operator = operator;
+  await next();
+};
+
+/** An app backend by its X-API-Key, or an operator by their JWT (who then names an app_id). */
+export const requireCaller = (handlers: Handlers) => async (ctx: Context, next: Next) => {
+  const key = ctx.get('x-api-key');
+  if (key !== '') {
+    const app = key.length <= 256 ? await handlers.authenticateApiKey(key) : null;
+    if (app === null) throw unauthenticated('The API key is invalid');
+    ctx.state.caller = { kind: 'app', app } satisfies Caller;
+    return next();
+  }
+  const token = bearerToken(ctx);
+  if (token === undefined) throw unauthenticated('An X-API-Key header or a bearer token is required');
+  const operator = await handlers.authenticateOperator(token);
+  if (operator === null) throw unauthenticated('The token is invalid, expired or revoked');
+  ctx.state.caller = { kind: 'operator', account_id: operator.account_id } satisfies Caller;
+  await next();
+};
+
+export const operatorOf = (ctx: Context): Operator => ctx.state.operator as Operator;
+
+/** The app this request acts on; an operator's token must name one they own. */
+export const appOf = async (ctx: Context, handlers: Handlers, appId: string | undefined): Promise<ActiveApp | null> => {
+  const caller = ctx.state.caller as Caller;
+  if (caller.kind === 'operator' && appId === undefined)
+    throw new HttpError('VALIDATION_FAILED', 'app_id is required with a bearer token', {
+      details: [{ field: 'app_id', message: 'is required when authenticating with a bearer token' }],
+    });
+  const app = await handlers.resolveApp(caller, appId);
+  if (app._tag === 'Left') {
+    sendRejection(ctx, app.left);
+    return null;
+  }
+  return app.right;
+};
+
+export const clientIp = (ctx: Context): string => ctx.ip || 'unknown';
+
+/** Answers a handler's result: the mapped body with `status`, or the rejection from the table. */
+export const respond = <A>(ctx: Context, result: Either<Rejection, A>, status: number, body: (a: A) => unknown = (a) => a): void => {
+  if (result._tag === 'Left') return sendRejection(ctx, result.left);
+  ctx.status = status;
+  const payload = body(result.right);
+  if (payload !== undefined) ctx.body = payload;
+};

@@ -1,0 +1,28 @@
+import Router from '@koa/router';
+import type { HealthReport } from '../../../application/health/check-health.js';
+
+export type HealthProbes = {
+  readonly checkHealth: () => Promise<HealthReport>;
+  /** False while starting (read models replaying) or shutting down. */
+  readonly isReady: () => boolean;
+};
+
+export const createHealthRouter = (probes: HealthProbes): Router => {
+  const router = new Router();
+  router.get('/health', async (ctx) => {
+    const report = await probes.checkHealth();
+    ctx.set('Cache-Control', 'no-store');
+    ctx.status = report.ok ? 200 : 503;
+    ctx.body = report;
+  });
+  router.get('/health/live', (ctx) => {
+    ctx.body = { ok: true };
+  });
+  router.get('/health/ready', async (ctx) => {
+    const report = await probes.checkHealth();
+    const ready = probes.isReady() && report.ok;
+    ctx.status = ready ? 200 : 503;
+    ctx.body = { ok: ready };
+  });
+  return router;
+};

@@ -1,0 +1,139 @@
+import { describe, expect, it } from '@jest/globals';
+import { challengeDecider, type ChallengeEvent, type IssueChallenge } from '../../src/domain/challenge/index.js';
+import { at, T0 } from './fixtures.js';
+import { given } from './given-when-then.js';
+
+const challenge = challengeDecider;
+const TTL = 600;
+const DEST = { key_id: 'k1', iv: 'iv', ciphertext: 'phone-ct', tag: 'tag' };
+
+const issue: IssueChallenge = {
+  type: 'IssueChallenge', challenge_id: 'ch-1', app_id: 'app-1', username: 'ada', channel: 'SMS', purpose: 'VERIFICATION',
+  destination: DEST, to_hint: '+34 *** *** 78', code_hash: 'hash-1', expires_at: at(TTL), max_attempts: 3, at: T0,
+};
+const { type: _t, ...issuedData } = issue;
+const issued: ChallengeEvent[] = [{ type: 'ChallengeIssued', data: issuedData }];
+
+const ev = {
+  failed: (s: number): ChallengeEvent => ({ type: 'VerificationFailed', data: { at: at(s) } }),
+  approved: (s: number): ChallengeEvent => ({ type: 'ChallengeApproved', data: { at: at(s) } }),
+  locked: (s: number): ChallengeEvent => ({ type: 'ChallengeLocked', data: { at: at(s) } }),
+  expired: (s: number): ChallengeEvent => ({ type: 'ChallengeExpired', data: { at: at(s) } }),
+  canceled: (s: number): ChallengeEvent => ({ type: 'ChallengeCanceled', data: { at: at(s) } }),
+  resent: (s: number, hash = 'hash-2'): ChallengeEvent => ({ type: 'ChallengeResent', data: { code_hash: hash, expires_at: at(s + TTL), at: at(s) } }),
+};
+const lockedOut = [...issued, ev.failed(10), ev.failed(20), ev.failed(30), ev.locked(30)];
+
+const verify = (code_matches: boolean, s: number, app_id = 'app-1') => ({ type: 'VerifyChallengeCode', app_id, code_matches, at: at(s) }) as const;
+const resend = (s: number, app_id = 'app-1') =>
+  ({ type: 'ResendChallenge', app_id, code_hash: 'hash-2', expires_at: at(s + TTL), cooldown_seconds: 30, at: at(s) }) as const;
+const cancel = (s: number, app_id = 'app-1') => ({ type: 'CancelChallenge', app_id, at: at(s) }) as const;
+const expire = (s: number) => ({ type: 'ExpireChallenge', at: at(s) }) as const;
+const delivered = (s: number) => ({ type: 'RecordDelivery', provider: 'twilio', outcome: { ok: true }, at: at(s) }) as const;
+const undelivered = (s: number) =>
+  ({ type: 'RecordDelivery', provider: 'twilio', outcome: { ok: false, reason: 'unreachable', permanent: true }, at: at(s) }) as const;
+
+describe('Challenge: IssueChallenge', () => {
+  it('issues', () => given(challenge).when(issue).then(issued));
+  it('is PENDING, unattempted, sent once, awaiting delivery', () =>
+    given(challenge).when(issue).thenState({
+      status: 'PENDING', attempts: 0, max_attempts: 3, sends: 1, last_sent_at: T0, expires_at: at(TTL), code_hash: 'hash-1', delivery: { status: 'PENDING' },
+    }));
+  it('marks an exported code (no channel) as EXPORTED', () =>
+    given(challenge).when({ ...issue, channel: null }).thenState({ delivery: { status: 'EXPORTED' } }));
+  it('refuses a second issue on the same stream', () => given(challenge, issued).when(issue).thenRejects('ALREADY_EXISTS'));
+});
+
+describe('Challenge: VerifyChallengeCode', () => {
+  it('approves the right code', () => given(challenge, issued).when(verify(true, 10)).then([ev.approved(10)]));
+  it('is APPROVED afterwards', () => given(challenge, issued).when(verify(true, 10)).thenState({ status: 'APPROVED' }));
+  it('records a wrong code', () => given(challenge, issued).when(verify(false, 10)).then([ev.failed(10)]));
+  it('counts the attempt', () => given(challenge, [...issued, ev.failed(5)]).when(verify(false, 10)).thenState({ attempts: 2, status: 'PENDING' }));
+  it('locks on the max_attempts-th wrong code', () =>
+    given(challenge, [...issued, ev.failed(10), ev.failed(20)]).when(verify(false, 30)).then([ev.failed(30), ev.locked(30)]));
+  it('is MAX_ATTEMPTS_REACHED after the lock', () =>
+    given(challenge, [...issued, ev.failed(10), ev.failed(20)]).when(verify(false, 30)).thenState({ status: 'MAX_ATTEMPTS_REACHED', attempts: 3 }));
+  it('after lock-out answers a right code exactly like a wrong one', () => {
+    const right = given(challenge, lockedOut).when(verify(true, 40));
+    const wrong = given(challenge, lockedOut).when(verify(false, 40));
+    right.thenRejects('MAX_ATTEMPTS_REACHED', { attemptsRemaining: 0 });
+    expect(right.decision).toEqual(wrong.decision);
+  });
+  it('expires instead of approving past expiry, even with the right code', () =>
+    given(challenge, issued).when(verify(true, TTL)).then([ev.expired(TTL)]));
+  it('expires instead of counting a wrong code past expiry', () =>
+    given(challenge, [...issued, ev.failed(10), ev.failed(20)]).when(verify(false, TTL + 1)).then([ev.expired(TTL + 1)]));
+  it('still approves one second before expiry', () => given(challenge, issued).when(verify(true, TTL - 1)).then([ev.approved(TTL - 1)]));
+  it('answers CODE_EXPIRED once expired', () => given(challenge, [...issued, ev.expired(TTL)]).when(verify(true, TTL + 5)).thenRejects('CODE_EXPIRED'));
+  it('answers CHALLENGE_CLOSED once approved: a code is single use', () =>
+    given(challenge, [...issued, ev.approved(10)]).when(verify(true, 20)).thenRejects('CHALLENGE_CLOSED'));
+  it('answers CHALLENGE_CLOSED once canceled', () =>
+    given(challenge, [...issued, ev.canceled(10)]).when(verify(true, 20)).thenRejects('CHALLENGE_CLOSED'));
+  it('answers NOT_FOUND for an unknown challenge', () => given(challenge).when(verify(true, 10)).thenRejects('NOT_FOUND'));
+});
+
+describe('Challenge: ResendChallenge', () => {
+  it('refuses within the cooldown, saying when to retry', () =>
+    given(challenge, issued).when(resend(10)).thenRejects('RESEND_TOO_SOON', { retryAfterSeconds: 20 }));
+  it('resends a new code once the cooldown has passed', () => given(challenge, issued).when(resend(30)).then([ev.resent(30)]));
+  it('measures the cooldown from the last send', () =>
+    given(challenge, [...issued, ev.resent(30)]).when(resend(45)).thenRejects('RESEND_TOO_SOON', { retryAfterSeconds: 15 }));
+  it('replaces code and expiry, keeps the attempt count and resets delivery', () =>
+    given(challenge, [...issued, ev.failed(10), { type: 'DeliverySucceeded', data: { provider: 'twilio', at: at(1) } }])
+      .when(resend(40))
+      .thenState({ code_hash: 'hash-2', expires_at: at(40 + TTL), attempts: 1, sends: 2, last_sent_at: at(40), delivery: { status: 'PENDING' } }));
+  it('does not reset the failure count: the next wrong code still locks at the original max', () =>
+    given(challenge, [...issued, ev.failed(10), ev.failed(20), ev.resent(40)]).when(verify(false, 50)).then([ev.failed(50), ev.locked(50)]));
+  it('uses the new expiry after a resend', () =>
+    given(challenge, [...issued, ev.resent(300)]).when(verify(true, TTL + 10)).then([ev.approved(TTL + 10)]));
+  it('answers CODE_EXPIRED past expiry, even while still PENDING', () =>
+    given(challenge, issued).when(resend(TTL)).thenRejects('CODE_EXPIRED'));
+  it('answers MAX_ATTEMPTS_REACHED after lock-out', () => given(challenge, lockedOut).when(resend(100)).thenRejects('MAX_ATTEMPTS_REACHED'));
+  it('answers CHALLENGE_CLOSED once approved', () =>
+    given(challenge, [...issued, ev.approved(10)]).when(resend(100)).thenRejects('CHALLENGE_CLOSED'));
+  it('answers NOT_FOUND for an unknown challenge', () => given(challenge).when(resend(100)).thenRejects('NOT_FOUND'));
+});
+
+describe('Challenge: CancelChallenge', () => {
+  it('cancels a pending challenge', () => given(challenge, issued).when(cancel(10)).then([ev.canceled(10)]));
+  it('is CANCELED afterwards', () => given(challenge, issued).when(cancel(10)).thenState({ status: 'CANCELED' }));
+  it('refuses to cancel twice', () => given(challenge, [...issued, ev.canceled(10)]).when(cancel(20)).thenRejects('CHALLENGE_CLOSED'));
+  it('refuses to cancel an approved challenge', () =>
+    given(challenge, [...issued, ev.approved(10)]).when(cancel(20)).thenRejects('CHALLENGE_CLOSED'));
+  it('answers NOT_FOUND for an unknown challenge', () => given(challenge).when(cancel(10)).thenRejects('NOT_FOUND'));
+});
+
+describe('Challenge: ExpireChallenge', () => {
+  it('expires at the expiry instant', () => given(challenge, issued).when(expire(TTL)).then([ev.expired(TTL)]));
+  it('is EXPIRED afterwards', () => given(challenge, issued).when(expire(TTL)).thenState({ status: 'EXPIRED' }));
+  it('refuses to expire early', () => given(challenge, issued).when(expire(TTL - 1)).thenRejects('CONFLICT'));
+  it('refuses to expire twice', () => given(challenge, [...issued, ev.expired(TTL)]).when(expire(TTL + 1)).thenRejects('CODE_EXPIRED'));
+  it('answers NOT_FOUND for an unknown challenge', () => given(challenge).when(expire(TTL)).thenRejects('NOT_FOUND'));
+});
+
+describe('Challenge: tenant isolation', () => {
+  it.each([
+    ['verify', verify(true, 10, 'app-2')],
+    ['resend', resend(100, 'app-2')],
+    ['cancel', cancel(10, 'app-2')],
+  ] as const)('answers NOT_FOUND to another app on %s', (_name, command) => given(challenge, issued).when(command).thenRejects('NOT_FOUND'));
+  it('answers NOT_FOUND to another app even when the challenge is closed', () =>
+    given(challenge, [...issued, ev.approved(10)]).when(verify(true, 20, 'app-2')).thenRejects('NOT_FOUND'));
+  it("does not let another app's wrong guesses count", () =>
+    given(challenge, [...issued, ev.failed(10), ev.failed(20)]).when(verify(false, 30, 'app-2')).thenRejects('NOT_FOUND'));
+});
+
+describe('Challenge: RecordDelivery', () => {
+  it('records a successful delivery', () =>
+    given(challenge, issued).when(delivered(2)).then([{ type: 'DeliverySucceeded', data: { provider: 'twilio', at: at(2) } }]));
+  it('marks the delivery SENT', () => given(challenge, issued).when(delivered(2)).thenState({ delivery: { status: 'SENT', provider: 'twilio' } }));
+  it('records a failed delivery with its reason', () =>
+    given(challenge, issued)
+      .when(undelivered(2))
+      .then([{ type: 'DeliveryFailed', data: { provider: 'twilio', reason: 'unreachable', permanent: true, at: at(2) } }]));
+  it('marks the delivery FAILED with its reason', () =>
+    given(challenge, issued).when(undelivered(2)).thenState({ delivery: { status: 'FAILED', provider: 'twilio', reason: 'unreachable' } }));
+  it('records outcomes that arrive after the challenge closed, without reopening it', () =>
+    given(challenge, [...issued, ev.approved(1)]).when(delivered(2)).thenState({ status: 'APPROVED', delivery: { status: 'SENT' } }));
+  it('answers NOT_FOUND for an unknown challenge', () => given(challenge).when(delivered(2)).thenRejects('NOT_FOUND'));
+});

@@ -1,0 +1,125 @@
+import { describe, expect, it } from '@jest/globals';
+import { enrollmentDecider } from '../../src/domain/enrollment/index.js';
+import {
+  activateByChallenge, activateTotp, ATTEMPTS, disable, ev, smsActive, smsPending, startSms, startTotp, started, totpActive, totpPending, verify, who,
+} from './enrollment-fixtures.js';
+import { at, T0 } from './fixtures.js';
+import { given } from './given-when-then.js';
+
+const enrollment = enrollmentDecider;
+
+describe('Enrollment: StartEnrollment', () => {
+  it('starts a TOTP enrollment with the sealed seed', () => given(enrollment).when(startTotp).then(totpPending));
+  it('starts an SMS enrollment with the sealed destination, its hint and the confirmation challenge', () =>
+    given(enrollment).when(startSms).then(smsPending));
+  it('is PENDING with no step used and no failures', () =>
+    given(enrollment).when(startTotp).thenState({ kind: 'FACTOR', status: 'PENDING', method: 'TOTP', last_step: -1, failures: 0, locked_until: null, activated_before: false }));
+  it('refuses while the method is ACTIVE', () => given(enrollment, totpActive).when(startTotp).thenRejects('ALREADY_ENROLLED'));
+  it('restarts a PENDING enrollment', () => given(enrollment, totpPending).when({ ...startTotp, at: at(50) }).then([started({ ...startTotp, at: at(50) })]));
+  it('restarts a DISABLED enrollment, keeping the replay floor and the activation history', () =>
+    given(enrollment, [...totpActive, ev.disabled(20)])
+      .when({ ...startTotp, at: at(50) })
+      .thenState({ status: 'PENDING', last_step: 100, activated_before: true, failures: 0, locked_until: null }));
+  it('clears the previous factor data on restart', () => {
+    const { destination_hint: _hint, ...withoutHint } = startSms;
+    given(enrollment, smsPending)
+      .when({ ...withoutHint, challenge_id: 'ch-2', at: at(50) })
+      .thenState((s) => s.kind === 'FACTOR' && s.challenge_id === 'ch-2' && !('destination_hint' in s));
+  });
+  it('refuses to turn a recovery-code stream into a factor', () =>
+    given(enrollment, [{ type: 'RecoveryCodesIssued', data: { ...who, code_hashes: ['h0'], at: T0 } }])
+      .when(startTotp)
+      .thenRejects('CONFLICT'));
+});
+
+describe('Enrollment: ActivateEnrollment', () => {
+  it('activates TOTP with a matching step and consumes that step', () =>
+    given(enrollment, totpPending).when(activateTotp(100, 10)).then([ev.consumed(100, 10), ev.activated(10)]));
+  it('is ACTIVE afterwards with the step recorded', () =>
+    given(enrollment, totpPending).when(activateTotp(100, 10)).thenState({ status: 'ACTIVE', last_step: 100, activated_before: true }));
+  it('records a wrong code as a failure', () => given(enrollment, totpPending).when(activateTotp(null, 10)).then([ev.failed(10)]));
+  it('locks on the max_attempts-th failure', () =>
+    given(enrollment, [...totpPending, ev.failed(10), ev.failed(20)]).when(activateTotp(null, 30)).then([ev.failed(30), ev.locked(30)]));
+  it('refuses even a right code while locked, saying when to retry', () =>
+    given(enrollment, [...totpPending, ev.failed(10), ev.failed(20), ev.failed(30), ev.locked(30)])
+      .when(activateTotp(101, 40))
+      .thenRejects('ENROLLMENT_LOCKED', { retryAfterSeconds: 890 }));
+  it('accepts a right code once the lock has passed', () =>
+    given(enrollment, [...totpPending, ev.failed(10), ev.failed(20), ev.failed(30), ev.locked(30)])
+      .when(activateTotp(101, 930))
+      .then([ev.consumed(101, 930), ev.activated(930)]));
+  it('refuses when already ACTIVE', () => given(enrollment, totpActive).when(activateTotp(101, 20)).thenRejects('ENROLLMENT_NOT_PENDING'));
+  it('refuses a DISABLED enrollment', () =>
+    given(enrollment, [...totpPending, ev.disabled(5)]).when(activateTotp(100, 10)).thenRejects('NOT_ENROLLED'));
+  it('refuses an unknown enrollment', () => given(enrollment).when(activateTotp(100, 10)).thenRejects('NOT_ENROLLED'));
+  it('activates SMS through an approved challenge', () => given(enrollment, smsPending).when(activateByChallenge(10)).then([ev.activated(10)]));
+  it('refuses an approved challenge that is not the enrollment\'s own', () =>
+    given(enrollment, smsPending).when(activateByChallenge(10, 'ch-other')).thenRejects('INVALID_CODE'));
+  it('refuses an approved challenge as proof for TOTP, without counting a failure', () =>
+    given(enrollment, totpPending).when(activateByChallenge(10)).thenRejects('INVALID_CODE'));
+  it('refuses a TOTP step as proof for SMS', () => given(enrollment, smsPending).when(activateTotp(100, 10)).thenRejects('INVALID_CODE'));
+});
+
+describe('Enrollment: VerifyTotp', () => {
+  it('accepts a later step and consumes it', () => given(enrollment, totpActive).when(verify(101, 40)).then([ev.consumed(101, 40)]));
+  it('refuses the same step again, without an event, so a double submit is not counted', () =>
+    given(enrollment, totpActive).when(verify(100, 40)).thenRejects('INVALID_CODE'));
+  it('refuses an earlier step once a later one was used', () =>
+    given(enrollment, [...totpActive, ev.consumed(103, 90)]).when(verify(102, 95)).thenRejects('INVALID_CODE'));
+  it('does not count replays towards the lock-out', () => {
+    const history = [...totpActive, ev.failed(20), ev.failed(30)];
+    given(enrollment, history).when(verify(100, 35)).thenRejects('INVALID_CODE');
+    given(enrollment, history).when(verify(null, 40)).then([ev.failed(40), ev.locked(40)]);
+  });
+  it('refuses a step another verification already claimed, without an event (concurrent double submit)', () =>
+    given(enrollment, totpActive).when(verify(101, 40, true)).thenRejects('INVALID_CODE'));
+  it('still counts a wrong code when the replay guard reports a claim', () =>
+    given(enrollment, totpActive).when(verify(null, 40, true)).then([ev.failed(40)]));
+  it('while locked answers a claimed right step like any other code', () =>
+    given(enrollment, [...totpActive, ev.failed(20), ev.failed(30), ev.failed(40), ev.locked(40)])
+      .when(verify(104, 100, true))
+      .thenRejects('ENROLLMENT_LOCKED', { retryAfterSeconds: 840 }));
+  it('records a wrong code as a failure', () => given(enrollment, totpActive).when(verify(null, 40)).then([ev.failed(40)]));
+  it('locks on the max_attempts-th consecutive failure', () =>
+    given(enrollment, [...totpActive, ev.failed(20), ev.failed(30)]).when(verify(null, 40)).then([ev.failed(40), ev.locked(40)]));
+  it('refuses a right code while locked', () =>
+    given(enrollment, [...totpActive, ev.failed(20), ev.failed(30), ev.failed(40), ev.locked(40)])
+      .when(verify(104, 100))
+      .thenRejects('ENROLLMENT_LOCKED', { retryAfterSeconds: 840 }));
+  it('a success resets the failure count', () => {
+    const history = [...totpActive, ev.failed(20), ev.failed(30), ev.consumed(101, 35)];
+    given(enrollment, history).when(verify(null, 40)).then([ev.failed(40)]);
+    given(enrollment, [...totpActive, ev.failed(20), ev.failed(30)]).when(verify(101, 35)).thenState({ failures: 0, last_step: 101 });
+  });
+  it('gives a fresh set of attempts after a lock has passed', () =>
+    given(enrollment, [...totpActive, ev.failed(20), ev.failed(30), ev.failed(40), ev.locked(40)])
+      .when(verify(null, 940))
+      .then([ev.failed(940)]));
+  it('refuses a PENDING enrollment', () => given(enrollment, totpPending).when(verify(100, 10)).thenRejects('NOT_ENROLLED'));
+  it('refuses a DISABLED enrollment', () => given(enrollment, [...totpActive, ev.disabled(20)]).when(verify(101, 40)).thenRejects('NOT_ENROLLED'));
+  it('refuses a method that is not TOTP', () => given(enrollment, smsActive).when(verify(101, 40)).thenRejects('NOT_ENROLLED'));
+  it('refuses an unknown enrollment', () => given(enrollment).when(verify(101, 40)).thenRejects('NOT_ENROLLED'));
+});
+
+describe('Enrollment: DisableEnrollment', () => {
+  it('disables an ACTIVE factor', () => given(enrollment, totpActive).when(disable(50)).then([ev.disabled(50)]));
+  it('disables a PENDING factor', () => given(enrollment, smsPending).when(disable(50)).then([ev.disabled(50)]));
+  it('is DISABLED afterwards', () => given(enrollment, smsActive).when(disable(50)).thenState({ status: 'DISABLED' }));
+  it('refuses to disable twice', () => given(enrollment, [...totpActive, ev.disabled(50)]).when(disable(60)).thenRejects('NOT_ENROLLED'));
+  it('refuses an unknown enrollment', () => given(enrollment).when(disable(50)).thenRejects('NOT_ENROLLED'));
+});
+
+describe('Enrollment: evolve', () => {
+  it('folds failures, lock and the highest step', () =>
+    given(enrollment, [...totpActive, ev.consumed(105, 20), ev.failed(30), ev.failed(40)])
+      .when(verify(null, 50))
+      .thenState({ last_step: 105, failures: 0, locked_until: at(50 + ATTEMPTS.lockout_seconds) }));
+  it('keeps the highest step even if a lower one is folded later', () =>
+    given(enrollment, [...totpActive, ev.consumed(110, 20), ev.consumed(104, 21)]).when(verify(111, 30)).thenState({ last_step: 111 }));
+  it('a step consumed after a lock clears it', () =>
+    given(enrollment, [...totpActive, ev.failed(20), ev.failed(30), ev.failed(40), ev.locked(40)])
+      .when(verify(200, 1000))
+      .thenState((s) => {
+        expect(s).toMatchObject({ failures: 0, locked_until: null, last_step: 200 });
+      }));
+});
