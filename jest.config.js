@@ -4,7 +4,11 @@ export default {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   extensionsToTreatAsEsm: ['.ts'],
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: {
+    // Packages shipping JSON as ESM modules (foo.json.js) keep their name; our .js specifiers map to .ts sources.
+    '^(\\.{1,2}/.*\\.json)\\.js$': '$1.js',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
   transform: {
     '^.+\\.ts$': [
       '@swc/jest',

@@ -1,0 +1,143 @@
+/** A stand-in OTLP/HTTP JSON collector: records exported spans so tests can assert on traces. */
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+
+export type CollectedSpan = {
+  readonly name: string;
+  readonly kind: number;
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly parentSpanId: string | undefined;
+  readonly attributes: Readonly<Record<string, unknown>>;
+  readonly serviceName: string | undefined;
+};
+
+export type OtlpReceiver = {
+  /** Base URL for OTEL_EXPORTER_OTLP_ENDPOINT, e.g. http://127.0.0.1:43210 */
+  readonly url: string;
+  readonly spans: () => readonly CollectedSpan[];
+  /** Resolves with all spans once `predicate` holds for them; rejects after `timeoutMs`. */
+  readonly waitForSpans: (
+    predicate: (spans: readonly CollectedSpan[]) => boolean,
+    timeoutMs: number,
+  ) => Promise<readonly CollectedSpan[]>;
+  readonly close: () => Promise<void>;
+};
+
+/** Span kinds as numbered in OTLP. */
+export const SpanKind = { INTERNAL: 1, SERVER: 2, CLIENT: 3 } as const;
+
+type AnyValue = {
+  stringValue?: string;
+  boolValue?: boolean;
+  intValue?: number | string;
+  doubleValue?: number;
+  arrayValue?: { values?: AnyValue[] };
+};
+type KeyValue = { key: string; value?: AnyValue };
+type OtlpSpan = {
+  name: string;
+  kind?: number;
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  attributes?: KeyValue[];
+};
+type ExportRequest = {
+  resourceSpans?: { resource?: { attributes?: KeyValue[] }; scopeSpans?: { spans?: OtlpSpan[] }[] }[];
+};
+
+const toValue = (value: AnyValue | undefined): unknown => {
+  if (!value) return undefined;
+  if (value.stringValue !== undefined) return value.stringValue;
+  if (value.boolValue !== undefined) return value.boolValue;
+  if (value.intValue !== undefined) return Number(value.intValue);
+  if (value.doubleValue !== undefined) return value.doubleValue;
+  if (value.arrayValue) return (value.arrayValue.values ?? []).map(toValue);
+  return undefined;
+};
+
+const toAttributes = (list: KeyValue[] | undefined): Record<string, unknown> =>
+  Object.fromEntries((list ?? []).map(({ key, value }) => [key, toValue(value)]));
+
+// The JSON encoding uses hex ids; accept base64 too in case an exporter differs.
+const toHexId = (id: string | undefined): string | undefined => {
+  if (!id) return undefined;
+  return /^[0-9a-f]+$/i.test(id) && (id.length === 32 || id.length === 16) ? id.toLowerCase() : Buffer.from(id, 'base64').toString('hex');
+};
+
+const readBody = async (request: IncomingMessage): Promise<Buffer> => {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  const body = Buffer.concat(chunks);
+  return request.headers['content-encoding'] === 'gzip' ? gunzipSync(body) : body;
+};
+
+const collect = (payload: ExportRequest): CollectedSpan[] =>
+  (payload.resourceSpans ?? []).flatMap((resourceSpan) => {
+    const serviceName = toAttributes(resourceSpan.resource?.attributes)['service.name'];
+    return (resourceSpan.scopeSpans ?? []).flatMap((scope) =>
+      (scope.spans ?? []).map((span) => ({
+        name: span.name,
+        kind: span.kind ?? 0,
+        traceId: toHexId(span.traceId) ?? '',
+        spanId: toHexId(span.spanId) ?? '',
+        parentSpanId: toHexId(span.parentSpanId),
+        attributes: toAttributes(span.attributes),
+        serviceName: typeof serviceName === 'string' ? serviceName : undefined,
+      })),
+    );
+  });
+
+export const startOtlpReceiver = async (): Promise<OtlpReceiver> => {
+  const received: CollectedSpan[] = [];
+  const waiters = new Set<() => void>();
+
+  const server = createServer((request, response) => {
+    if (request.method !== 'POST' || request.url !== '/v1/traces') {
+      response.writeHead(404).end();
+      return;
+    }
+    readBody(request)
+      .then((body) => {
+        received.push(...collect(JSON.parse(body.toString('utf8')) as ExportRequest));
+        response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        for (const wake of waiters) wake();
+      })
+      .catch(() => response.writeHead(400).end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  const waitForSpans: OtlpReceiver['waitForSpans'] = (predicate, timeoutMs) =>
+    new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        if (!predicate(received)) return false;
+        cleanup();
+        resolve([...received]);
+        return true;
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        const names = received.map((span) => span.name).join(', ') || 'none';
+        reject(new Error(`Timed out after ${timeoutMs} ms waiting for spans; received: ${names}`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        waiters.delete(check);
+      };
+      if (!check()) waiters.add(check);
+    });
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    spans: () => [...received],
+    waitForSpans,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+};
