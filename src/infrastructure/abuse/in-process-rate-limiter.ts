@@ -1,0 +1,54 @@
+/**
+ * Sliding-window log, one process only. Only allowed hits are logged: a refused hit costs
+ * nothing, so a client that keeps hammering is let in again as soon as its oldest allowed
+ * hit leaves the window, instead of being locked out for as long as it keeps trying.
+ * Each log holds at most `limit` timestamps, and idle keys are swept periodically.
+ */
+import type { Clock, RateDecision, RateLimiter } from '../../application/ports.js';
+
+export type InProcessRateLimiter = RateLimiter & { readonly size: () => number };
+
+type Log = { hits: number[]; windowMs: number };
+
+const SWEEP_EVERY_MS = 60_000;
+
+export const createInProcessRateLimiter = (clock: Clock): InProcessRateLimiter => {
+  const logs = new Map<string, Log>();
+  let lastSweep = clock().getTime();
+
+  const sweep = (now: number): void => {
+    lastSweep = now;
+    for (const [key, log] of logs) {
+      const newest = log.hits[log.hits.length - 1];
+      if (newest === undefined || newest <= now - log.windowMs) logs.delete(key);
+    }
+  };
+
+  const hit = (key: string, limit: number, windowSeconds: number): RateDecision => {
+    if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError('limit must be a non-negative integer');
+    if (!(windowSeconds > 0)) throw new RangeError('windowSeconds must be positive');
+    const now = clock().getTime();
+    if (now - lastSweep >= SWEEP_EVERY_MS) sweep(now);
+    const windowMs = windowSeconds * 1000;
+    const log = logs.get(key) ?? { hits: [], windowMs };
+    log.windowMs = windowMs;
+    const windowStart = now - windowMs;
+    while (log.hits.length > 0 && (log.hits[0] as number) <= windowStart) log.hits.shift();
+    // A lowered limit can leave more hits than allowed; only the newest `limit` matter.
+    if (log.hits.length > limit) log.hits.splice(0, log.hits.length - limit);
+
+    if (log.hits.length < limit) {
+      log.hits.push(now);
+      logs.set(key, log);
+      return { allowed: true, remaining: limit - log.hits.length, retry_after_seconds: 0 };
+    }
+    if (log.hits.length === 0) logs.delete(key);
+    else logs.set(key, log);
+    const oldest = log.hits[0];
+    const waitMs = oldest === undefined ? windowMs : oldest + windowMs - now;
+    return { allowed: false, remaining: 0, retry_after_seconds: Math.max(1, Math.ceil(waitMs / 1000)) };
+  };
+
+  const limiter = async (key: string, limit: number, windowSeconds: number) => hit(key, limit, windowSeconds);
+  return Object.assign(limiter, { size: () => logs.size });
+};

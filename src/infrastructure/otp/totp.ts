@@ -1,0 +1,81 @@
+/**
+ * TOTP (RFC 6238) on otplib's HOTP, which encodes the counter as 64 bits and so is right for
+ * steps beyond 2^32 (the t = 20000000000 vector). Steps are computed here so that matching
+ * can try every candidate step and compare each in constant time.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { generateSync } from 'otplib';
+import type { Totp } from '../../application/ports.js';
+import type { TotpAlgorithm, TotpParameters } from '../../domain/shared/types.js';
+import { decodeBase32, encodeBase32 } from './base32.js';
+
+/** RFC 4226 recommends 160-bit seeds; shorter imported secrets are refused. */
+export const MIN_SECRET_BYTES = 20;
+const GENERATED_SECRET_BYTES = 20;
+
+const hashName = { SHA1: 'sha1', SHA256: 'sha256', SHA512: 'sha512' } as const satisfies Record<TotpAlgorithm, string>;
+
+/** Canonical (upper-case, unpadded) form of an imported base32 secret, or null if unusable. */
+export const parseTotpSecret = (input: string): string | null => {
+  const bytes = decodeBase32(input);
+  return bytes !== null && bytes.length >= MIN_SECRET_BYTES ? encodeBase32(bytes) : null;
+};
+
+const secretBytes = (secret: string): Uint8Array => {
+  const bytes = decodeBase32(secret);
+  // The message never includes the secret itself.
+  if (bytes === null || bytes.length < MIN_SECRET_BYTES) throw new Error(`TOTP secret must be base32 of at least ${MIN_SECRET_BYTES} bytes`);
+  return bytes;
+};
+
+/** RFC 4226 HOTP value for `counter`, zero-padded to `digits`. */
+export const hotp = (key: Uint8Array, counter: number, digits: 6 | 8, algorithm: TotpAlgorithm): string =>
+  generateSync({ strategy: 'hotp', secret: key, counter, digits, algorithm: hashName[algorithm] });
+
+const stepAt = (now: Date, period: number): number => Math.floor(now.getTime() / 1000 / period);
+
+/** Deltas nearest-first, so a (rare) code collision resolves to the step closest to now. */
+const deltas = (window: number): number[] => {
+  const out = [0];
+  for (let d = 1; d <= window; d++) out.push(-d, d);
+  return out;
+};
+
+export const createTotp = (): Totp => ({
+  generateSecret: () => encodeBase32(randomBytes(GENERATED_SECRET_BYTES)),
+
+  generate: (secret, { digits, period, algorithm }, now) => hotp(secretBytes(secret), stepAt(now, period), digits, algorithm),
+
+  matchStep: (secret, code, { digits, period, algorithm, window }, now) => {
+    if (!Number.isSafeInteger(window) || window < 0) throw new RangeError('window must be a non-negative integer');
+    const key = secretBytes(secret);
+    if (typeof code !== 'string' || code.length !== digits || !/^[0-9]+$/.test(code)) return null;
+    const given = Buffer.from(code, 'ascii');
+    const current = stepAt(now, period);
+    let matched: number | null = null;
+    // No early exit: every candidate is computed and compared, matched or not.
+    for (const delta of deltas(window)) {
+      const step = current + delta;
+      if (step < 0) continue;
+      const equal = timingSafeEqual(Buffer.from(hotp(key, step, digits, algorithm), 'ascii'), given);
+      if (equal && matched === null) matched = step;
+    }
+    return matched;
+  },
+
+  uri: ({ secret, issuer, account, digits, period, algorithm }) => {
+    const canonical = encodeBase32(secretBytes(secret));
+    // Issuer and account are encoded separately so a ':' inside either cannot shift the split.
+    const label = `${encodeURIComponent(issuer)}:${encodeURIComponent(account)}`;
+    const query = [
+      ['secret', canonical],
+      ['issuer', issuer],
+      ['algorithm', algorithm],
+      ['digits', String(digits)],
+      ['period', String(period)],
+    ]
+      .map(([name, value]) => `${name}=${encodeURIComponent(value as string)}`)
+      .join('&');
+    return `otpauth://totp/${label}?${query}`;
+  },
+});

@@ -1,0 +1,126 @@
+/**
+ * Read models held in memory, rebuilt from the whole log on every start. All projections' changes
+ * for an event are computed before any is applied, so a projection that throws leaves the
+ * documents as they were before that event. Such a failure is permanent: the runner stops
+ * consuming, and `start`/`waitFor` reject with it (and `onError` is told) rather than serving
+ * silently stale data.
+ */
+import type { EventStore, RecordedEvent, Subscription } from '../../application/ports.js';
+import type { Document, Projection, ProjectionChange, ReadModels } from '../../application/read-models.js';
+
+export type ReadModelRunner = ReadModels & {
+  /** Subscribes to the log and resolves once caught up with its head at call time. */
+  readonly start: () => Promise<void>;
+  readonly stop: () => Promise<void>;
+};
+
+export type InMemoryReadModelsOptions = {
+  /** How long `waitFor` waits before rejecting (default 5000 ms). */
+  readonly waitTimeoutMs?: number;
+  readonly onError?: (error: Error) => void;
+};
+
+type Waiter = { readonly position: number; readonly finish: (error?: Error) => void };
+
+export const createInMemoryReadModels = (
+  store: EventStore,
+  projections: readonly Projection[],
+  options: InMemoryReadModelsOptions = {},
+): ReadModelRunner => {
+  const timeoutMs = options.waitTimeoutMs ?? 5000;
+  const collections = new Map<string, Map<string, Document>>();
+  const waiters = new Set<Waiter>();
+  let applied = 0;
+  let failure: Error | undefined;
+  let subscription: Subscription | undefined;
+
+  const collection = (name: string): Map<string, Document> => {
+    const existing = collections.get(name);
+    if (existing) return existing;
+    const created = new Map<string, Document>();
+    collections.set(name, created);
+    return created;
+  };
+
+  const applyChange = (change: ProjectionChange): void => {
+    const docs = collection(change.collection);
+    if (change.op === 'put') docs.set(change.id, structuredClone(change.doc));
+    else if (change.op === 'delete') docs.delete(change.id);
+    else {
+      const existing = docs.get(change.id);
+      if (existing) docs.set(change.id, { ...existing, ...structuredClone(change.patch) });
+    }
+  };
+
+  const changesFor = (event: RecordedEvent): readonly ProjectionChange[] =>
+    projections.flatMap((projection) => {
+      try {
+        return projection.apply(event);
+      } catch (cause) {
+        // Type and position only: event data may hold secrets.
+        throw new Error(`Projection ${projection.name} failed on event ${event.position} (${event.type})`, { cause });
+      }
+    });
+
+  const settleWaiters = (): void => {
+    for (const waiter of waiters) {
+      if (failure) waiter.finish(failure);
+      else if (waiter.position <= applied) waiter.finish();
+    }
+  };
+
+  const handle = async (event: RecordedEvent): Promise<void> => {
+    if (failure) return;
+    try {
+      changesFor(event).forEach(applyChange);
+      applied = event.position;
+    } catch (error) {
+      failure = error as Error;
+      void subscription?.close(); // not awaited: a store may wait for this very handler
+      options.onError?.(failure);
+    }
+    settleWaiters();
+  };
+
+  const waitFor = (position: number, timeout = timeoutMs): Promise<void> => {
+    if (failure) return Promise.reject(failure);
+    if (applied >= position) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer = Number.isFinite(timeout)
+        ? setTimeout(() => finish(new Error(`Read models did not reach position ${position} within ${timeout} ms (at ${applied})`)), timeout)
+        : undefined;
+      const finish = (error?: Error): void => {
+        clearTimeout(timer);
+        waiters.delete(waiter);
+        if (error) reject(error);
+        else resolve();
+      };
+      const waiter: Waiter = { position, finish };
+      waiters.add(waiter);
+    });
+  };
+
+  let starting: Promise<void> | undefined;
+  const begin = async (): Promise<void> => {
+    const head = await store.headPosition();
+    subscription = store.subscribe(applied, handle);
+    // Catch-up may take long on a big log; only live waits are bounded.
+    await waitFor(head, Infinity);
+  };
+
+  return {
+    get: async (name, id) => structuredClone(collections.get(name)?.get(id)),
+    findBy: async (name, field, value) =>
+      [...(collections.get(name)?.values() ?? [])].filter((doc) => String(doc[field]) === value).map((doc) => structuredClone(doc)),
+    waitFor: (position) => waitFor(position),
+    position: async () => applied,
+    start: () => (starting ??= begin()),
+    stop: async () => {
+      const current = subscription;
+      subscription = undefined;
+      starting = undefined;
+      await current?.close();
+      waiters.forEach((waiter) => waiter.finish(new Error('Read models stopped')));
+    },
+  };
+};

@@ -1,0 +1,99 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import type { RateLimiter } from '../../src/application/ports.js';
+
+/**
+ * `advance` moves the adapter's notion of time forward: a fake clock for in-process adapters,
+ * a real sleep for a store with its own clock (Redis). Windows here are 1-2 s so both work.
+ */
+export type RateLimiterHarness = {
+  readonly subject: RateLimiter;
+  readonly advance: (ms: number) => Promise<void>;
+  readonly cleanup: () => Promise<void>;
+};
+export type RateLimiterFactory = () => Promise<RateLimiterHarness>;
+
+export const rateLimiterContract = (name: string, make: RateLimiterFactory): void =>
+  describe(`RateLimiter contract: ${name}`, () => {
+    let limit: RateLimiter;
+    let advance: (ms: number) => Promise<void>;
+    let cleanup: () => Promise<void>;
+    // Unique keys keep runs against a shared store (Redis) independent of each other.
+    let key: (label: string) => string;
+    beforeEach(async () => {
+      ({ subject: limit, advance, cleanup } = await make());
+      const run = randomUUID();
+      key = (label) => `rl-test:${run}:${label}`;
+    });
+    afterEach(async () => cleanup());
+
+    it('allows up to the limit, counting remaining down, then refuses with a retry delay', async () => {
+      const k = key('a');
+      const decisions = [];
+      for (let i = 0; i < 4; i++) decisions.push(await limit(k, 3, 60));
+      expect(decisions.slice(0, 3)).toEqual([
+        { allowed: true, remaining: 2, retry_after_seconds: 0 },
+        { allowed: true, remaining: 1, retry_after_seconds: 0 },
+        { allowed: true, remaining: 0, retry_after_seconds: 0 },
+      ]);
+      expect(decisions[3]).toMatchObject({ allowed: false, remaining: 0 });
+      expect(decisions[3]?.retry_after_seconds).toBeGreaterThanOrEqual(1);
+      expect(decisions[3]?.retry_after_seconds).toBeLessThanOrEqual(60);
+    });
+
+    it('keeps keys independent', async () => {
+      expect((await limit(key('x'), 1, 60)).allowed).toBe(true);
+      expect((await limit(key('x'), 1, 60)).allowed).toBe(false);
+      expect((await limit(key('y'), 1, 60)).allowed).toBe(true);
+    });
+
+    it('allows again once the window has passed', async () => {
+      const k = key('window');
+      expect((await limit(k, 2, 1)).allowed).toBe(true);
+      expect((await limit(k, 2, 1)).allowed).toBe(true);
+      expect((await limit(k, 2, 1)).allowed).toBe(false);
+      await advance(1100);
+      expect(await limit(k, 2, 1)).toEqual({ allowed: true, remaining: 1, retry_after_seconds: 0 });
+    });
+
+    it('slides: hits leave the window one by one, not all at a fixed boundary', async () => {
+      const k = key('slide');
+      expect((await limit(k, 2, 2)).allowed).toBe(true);
+      await advance(1000);
+      expect((await limit(k, 2, 2)).allowed).toBe(true);
+      expect((await limit(k, 2, 2)).allowed).toBe(false);
+      await advance(1100); // the first hit has left the window, the second has not
+      expect((await limit(k, 2, 2)).allowed).toBe(true);
+      expect((await limit(k, 2, 2)).allowed).toBe(false);
+    });
+
+    it('lets the caller in after waiting retry_after_seconds', async () => {
+      const k = key('retry');
+      await limit(k, 1, 2);
+      const refused = await limit(k, 1, 2);
+      expect(refused.allowed).toBe(false);
+      expect(refused.retry_after_seconds).toBeGreaterThanOrEqual(1);
+      expect(refused.retry_after_seconds).toBeLessThanOrEqual(2);
+      await advance(refused.retry_after_seconds * 1000 + 50);
+      expect((await limit(k, 1, 2)).allowed).toBe(true);
+    });
+
+    it('does not let refused hits extend the lock-out: hammering does not keep a client out', async () => {
+      const k = key('hammer');
+      expect((await limit(k, 1, 1)).allowed).toBe(true);
+      for (let i = 0; i < 3; i++) {
+        await advance(250);
+        expect((await limit(k, 1, 1)).allowed).toBe(false);
+      }
+      await advance(350);
+      expect((await limit(k, 1, 1)).allowed).toBe(true);
+    });
+
+    it('allows exactly `limit` of 50 concurrent hits', async () => {
+      const k = key('burst');
+      const decisions = await Promise.all(Array.from({ length: 50 }, () => limit(k, 5, 60)));
+      expect(decisions.filter((d) => d.allowed)).toHaveLength(5);
+      expect(decisions.filter((d) => d.allowed).map((d) => d.remaining).sort()).toEqual([0, 1, 2, 3, 4]);
+      expect(decisions.filter((d) => !d.allowed).every((d) => d.remaining === 0 && d.retry_after_seconds >= 1)).toBe(true);
+    });
+  });

@@ -1,0 +1,45 @@
+import { describe, expect, it } from '@jest/globals';
+import { createInProcessRateLimiter } from '../../src/infrastructure/abuse/in-process-rate-limiter.js';
+import { rateLimiterContract } from './rate-limiter.contract.js';
+
+const fakeClock = (start = Date.parse('2030-01-01T00:00:00Z')) => {
+  let now = start;
+  return { now: () => new Date(now), advance: async (ms: number) => void (now += ms) };
+};
+
+rateLimiterContract('in-process', async () => {
+  const clock = fakeClock();
+  return { subject: createInProcessRateLimiter(clock.now), advance: clock.advance, cleanup: async () => undefined };
+});
+
+describe('in-process rate limiter memory', () => {
+  it('forgets idle keys once their window has passed', async () => {
+    const clock = fakeClock();
+    const limit = createInProcessRateLimiter(clock.now);
+    for (let i = 0; i < 1000; i++) await limit(`ip-${i}`, 5, 10);
+    expect(limit.size()).toBe(1000);
+    await clock.advance(61_000);
+    await limit('fresh', 5, 10);
+    expect(limit.size()).toBe(1);
+  });
+
+  it('keeps at most `limit` timestamps per key however often it is hit', async () => {
+    const clock = fakeClock();
+    const limit = createInProcessRateLimiter(clock.now);
+    const decisions = [];
+    for (let i = 0; i < 10_000; i++) decisions.push(await limit('hot', 3, 3600));
+    expect(decisions.filter((d) => d.allowed)).toHaveLength(3);
+    expect(decisions.at(-1)?.retry_after_seconds).toBe(3600);
+  });
+
+  it('reports retry_after from the oldest hit still in the window, rounded up', async () => {
+    const clock = fakeClock();
+    const limit = createInProcessRateLimiter(clock.now);
+    await limit('k', 2, 10);
+    await clock.advance(4_500);
+    await limit('k', 2, 10);
+    expect(await limit('k', 2, 10)).toEqual({ allowed: false, remaining: 0, retry_after_seconds: 6 });
+    await clock.advance(5_400);
+    expect((await limit('k', 2, 10)).retry_after_seconds).toBe(1);
+  });
+});

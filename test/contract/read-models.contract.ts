@@ -1,0 +1,161 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import type { EventStore, NewEvent } from '../../src/application/ports.js';
+import type { Projection, ReadModels } from '../../src/application/read-models.js';
+import { createInMemoryEventStore } from '../../src/infrastructure/event-store/in-memory-event-store.js';
+
+export type RunnableReadModels = ReadModels & { readonly start: () => Promise<void>; readonly stop: () => Promise<void> };
+export type ReadModelsFactory = (
+  store: EventStore,
+  projections: readonly Projection[],
+  options: { readonly waitTimeoutMs: number },
+) => Promise<{ subject: RunnableReadModels; cleanup: () => Promise<void> }>;
+
+/** Widgets live in streams `widget-<id>`; a second projection keeps a per-widget event count. */
+export const widgetProjections: readonly Projection[] = [
+  {
+    name: 'widgets',
+    apply: (event) => {
+      const id = event.stream.replace(/^widget-/, '');
+      const data = event.data as Record<string, unknown>;
+      if (event.type === 'WidgetCreated') return [{ op: 'put', collection: 'widgets', id, doc: { id, ...data } }];
+      if (event.type === 'WidgetChanged') return [{ op: 'merge', collection: 'widgets', id, patch: data }];
+      if (event.type === 'WidgetDeleted') return [{ op: 'delete', collection: 'widgets', id }];
+      return [];
+    },
+  },
+  {
+    name: 'widget-stats',
+    apply: (event) => [{ op: 'put', collection: 'stats', id: event.stream, doc: { events: event.revision + 1, last: event.type } }],
+  },
+];
+
+const created = (data: Record<string, unknown>): NewEvent => ({ type: 'WidgetCreated', data });
+const changed = (data: Record<string, unknown>): NewEvent => ({ type: 'WidgetChanged', data });
+const deleted: NewEvent = { type: 'WidgetDeleted', data: {} };
+
+export const readModelsContract = (name: string, make: ReadModelsFactory): void =>
+  describe(`ReadModels contract: ${name}`, () => {
+    let store: EventStore;
+    const cleanups: Array<() => Promise<void>> = [];
+    const open = async (): Promise<RunnableReadModels> => {
+      const { subject, cleanup } = await make(store, widgetProjections, { waitTimeoutMs: 200 });
+      cleanups.push(cleanup);
+      return subject;
+    };
+    /** Appends and waits until `models` has applied it. */
+    const write = async (models: ReadModels, stream: string, events: NewEvent[]) => {
+      const { position } = await store.append(stream, events, 'any');
+      await models.waitFor(position);
+      return position;
+    };
+
+    beforeEach(() => {
+      store = createInMemoryEventStore();
+    });
+    afterEach(async () => {
+      for (const cleanup of cleanups.splice(0)) await cleanup();
+      await store.close();
+    });
+
+    it('puts, merges and deletes documents', async () => {
+      const models = await open();
+      await models.start();
+      await write(models, 'widget-1', [created({ name: 'gear', color: 'red', size: 3 })]);
+      expect(await models.get('widgets', '1')).toEqual({ id: '1', name: 'gear', color: 'red', size: 3 });
+      await write(models, 'widget-1', [changed({ color: 'blue' })]);
+      expect(await models.get('widgets', '1')).toEqual({ id: '1', name: 'gear', color: 'blue', size: 3 });
+      expect(await models.get('stats', 'widget-1')).toEqual({ events: 2, last: 'WidgetChanged' });
+      await write(models, 'widget-1', [deleted]);
+      expect(await models.get('widgets', '1')).toBeUndefined();
+      expect(await models.get('nothing', '1')).toBeUndefined();
+    });
+
+    it('ignores a merge into a missing document', async () => {
+      const models = await open();
+      await models.start();
+      await write(models, 'widget-ghost', [changed({ color: 'green' })]);
+      expect(await models.get('widgets', 'ghost')).toBeUndefined();
+      expect(await models.findBy('widgets', 'color', 'green')).toEqual([]);
+    });
+
+    it('finds documents by a top-level field compared as a string', async () => {
+      const models = await open();
+      await models.start();
+      await write(models, 'widget-1', [created({ name: 'gear', color: 'red', size: 3 })]);
+      await write(models, 'widget-2', [created({ name: 'cog', color: 'red', size: 4 })]);
+      await write(models, 'widget-3', [created({ name: 'nut', color: 'blue', size: 3 })]);
+      const names = async (field: string, value: string) => (await models.findBy('widgets', field, value)).map((d) => d['name']).sort();
+      expect(await names('color', 'red')).toEqual(['cog', 'gear']);
+      expect(await names('size', '3')).toEqual(['gear', 'nut']);
+      expect(await names('color', 'purple')).toEqual([]);
+      expect(await models.findBy('missing-collection', 'color', 'red')).toEqual([]);
+    });
+
+    it('waits for a position: at once when applied, after an append, and times out otherwise', async () => {
+      const models = await open();
+      await models.start();
+      await expect(models.waitFor(0)).resolves.toBeUndefined();
+      const appended = store.append('widget-1', [created({ name: 'gear' })], 'no_stream');
+      const { position } = await appended;
+      await models.waitFor(position);
+      expect(await models.get('widgets', '1')).toMatchObject({ name: 'gear' });
+      expect(await models.position()).toBe(position);
+      await expect(models.waitFor(position)).resolves.toBeUndefined();
+      await expect(models.waitFor(position + 1)).rejects.toThrow();
+      const later = models.waitFor(position + 1);
+      await store.append('widget-2', [created({ name: 'cog' })], 'no_stream');
+      await expect(later).resolves.toBeUndefined();
+    });
+
+    it('catches up with the existing log before start resolves', async () => {
+      await store.append('widget-1', [created({ name: 'gear', color: 'red' })], 'no_stream');
+      await store.append('widget-2', [created({ name: 'cog' }), changed({ color: 'red' })], 'no_stream');
+      await store.append('widget-1', [deleted], 0);
+      const models = await open();
+      await models.start();
+      expect(await models.position()).toBe(await store.headPosition());
+      expect(await models.get('widgets', '1')).toBeUndefined();
+      expect(await models.findBy('widgets', 'color', 'red')).toEqual([{ id: '2', name: 'cog', color: 'red' }]);
+    });
+
+    it('rebuilds identical documents on a fresh instance from the same log', async () => {
+      const live = await open();
+      await live.start();
+      await write(live, 'widget-1', [created({ name: 'gear', color: 'red', tags: ['a', 'b'] })]);
+      await write(live, 'widget-2', [created({ name: 'cog', color: 'red' }), changed({ color: 'blue', size: 9 })]);
+      await write(live, 'widget-3', [created({ name: 'nut' }), deleted]);
+      await write(live, 'widget-1', [changed({ name: 'big gear', nested: { deep: [1, { x: 'y' }] } })]);
+      const rebuilt = await open();
+      await rebuilt.start();
+      expect(await rebuilt.position()).toBe(await live.position());
+      for (const id of ['1', '2', '3']) {
+        expect(await rebuilt.get('widgets', id)).toEqual(await live.get('widgets', id));
+        expect(await rebuilt.get('stats', `widget-${id}`)).toEqual(await live.get('stats', `widget-${id}`));
+      }
+      for (const color of ['red', 'blue']) expect(await rebuilt.findBy('widgets', 'color', color)).toEqual(await live.findBy('widgets', 'color', color));
+    });
+
+    it('hands out copies that callers cannot use to change the store', async () => {
+      const models = await open();
+      await models.start();
+      await write(models, 'widget-1', [created({ name: 'gear', color: 'red', tags: ['a'] })]);
+      const fetched = (await models.get('widgets', '1')) as Record<string, unknown>;
+      fetched['name'] = 'hacked';
+      (fetched['tags'] as string[]).push('b');
+      const [found] = (await models.findBy('widgets', 'color', 'red')) as Array<Record<string, unknown>>;
+      found!['color'] = 'black';
+      (found!['tags'] as string[]).push('c');
+      expect(await models.get('widgets', '1')).toEqual({ id: '1', name: 'gear', color: 'red', tags: ['a'] });
+    });
+
+    it('stops applying events after stop', async () => {
+      const models = await open();
+      await models.start();
+      const position = await write(models, 'widget-1', [created({ name: 'gear' })]);
+      await models.stop();
+      await store.append('widget-2', [created({ name: 'cog' })], 'no_stream');
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      expect(await models.position()).toBe(position);
+      expect(await models.get('widgets', '2')).toBeUndefined();
+    });
+  });

@@ -1,0 +1,27 @@
+import { describe, expect, it } from '@jest/globals';
+import { createInProcessReplayGuard } from '../../src/infrastructure/abuse/in-process-replay-guard.js';
+import { replayGuardContract } from './replay-guard.contract.js';
+
+const fakeClock = (start = Date.parse('2030-01-01T00:00:00Z')) => {
+  let now = start;
+  return { now: () => new Date(now), advance: async (ms: number) => void (now += ms) };
+};
+
+replayGuardContract('in-process', async () => {
+  const clock = fakeClock();
+  return { subject: createInProcessReplayGuard(clock.now), advance: clock.advance, cleanup: async () => undefined };
+});
+
+describe('in-process replay guard memory', () => {
+  it('sweeps expired claims', async () => {
+    const clock = fakeClock();
+    const claim = createInProcessReplayGuard(clock.now);
+    for (let i = 0; i < 1000; i++) await claim(`code-${i}`, 30);
+    await claim('long-lived', 3600);
+    expect(claim.size()).toBe(1001);
+    await clock.advance(61_000);
+    expect(await claim('fresh', 30)).toBe(true);
+    expect(claim.size()).toBe(2);
+    expect(await claim('long-lived', 3600)).toBe(false);
+  });
+});

@@ -1,0 +1,118 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import type { SecretVault } from '../../src/application/ports.js';
+import type { SealedSecret } from '../../src/domain/shared/sealed.js';
+import { createKeyring, type Keyring } from '../../src/infrastructure/crypto/keyring.js';
+
+export type SecretVaultHarness = {
+  readonly subject: SecretVault;
+  /** A second vault over the same storage with another keyring, as after a restart with rotated keys. */
+  readonly reopen: (keyring: Keyring) => Promise<SecretVault>;
+  /** Everything the adapter has persisted, as text, to look for leaked plaintext. */
+  readonly storedText: () => Promise<string>;
+  readonly cleanup: () => Promise<void>;
+};
+export type SecretVaultFactory = (keyring: Keyring) => Promise<SecretVaultHarness>;
+
+const keyA = { id: 'master-a', key: randomBytes(32) };
+const keyB = { id: 'master-b', key: randomBytes(32) };
+
+const flipFirstByte = (base64: string): string => {
+  const bytes = Buffer.from(base64, 'base64');
+  bytes[0] = (bytes[0] as number) ^ 0x01;
+  return bytes.toString('base64');
+};
+
+const textForms = (plaintext: string): string[] => {
+  const bytes = Buffer.from(plaintext, 'utf8');
+  return [plaintext, bytes.toString('base64'), bytes.toString('hex')];
+};
+
+export const secretVaultContract = (name: string, make: SecretVaultFactory): void =>
+  describe(`SecretVault contract: ${name}`, () => {
+    let harness: SecretVaultHarness;
+    let vault: SecretVault;
+    beforeEach(async () => {
+      harness = await make(createKeyring([keyA]));
+      vault = harness.subject;
+    });
+    afterEach(async () => harness.cleanup());
+
+    it('opens what it sealed, with the same context', async () => {
+      const sealed = await vault.seal('JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', 'enrollment-1');
+      expect(Object.keys(sealed).sort()).toEqual(['ciphertext', 'iv', 'key_id', 'tag']);
+      expect(Buffer.from(sealed.iv, 'base64')).toHaveLength(12);
+      expect(Buffer.from(sealed.tag, 'base64')).toHaveLength(16);
+      expect(await vault.open(sealed, 'enrollment-1')).toBe('JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP');
+    });
+
+    it('round-trips unicode and the empty string', async () => {
+      for (const plaintext of ['ünïcödé ✓ 🔐 日本語 +33 6 12 34 56 78', '']) {
+        expect(await vault.open(await vault.seal(plaintext, 'ctx'), 'ctx')).toBe(plaintext);
+      }
+    });
+
+    it('binds the context: opening with another context fails loudly', async () => {
+      const sealed = await vault.seal('secret', 'account-1');
+      await expect(vault.open(sealed, 'account-2')).rejects.toThrow();
+    });
+
+    it.each<[string, (s: SealedSecret) => SealedSecret]>([
+      ['ciphertext', (s) => ({ ...s, ciphertext: flipFirstByte(s.ciphertext) })],
+      ['tag', (s) => ({ ...s, tag: flipFirstByte(s.tag) })],
+      ['iv', (s) => ({ ...s, iv: flipFirstByte(s.iv) })],
+      ['truncated tag', (s) => ({ ...s, tag: Buffer.from(s.tag, 'base64').subarray(0, 4).toString('base64') })],
+    ])('detects a modified %s', async (_, tamper) => {
+      const sealed = await vault.seal('a long enough secret value', 'ctx');
+      await expect(vault.open(tamper(sealed), 'ctx')).rejects.toThrow();
+    });
+
+    it('refuses a record moved under another record\'s data key', async () => {
+      const one = await vault.seal('first secret', 'ctx');
+      const two = await vault.seal('other secret', 'ctx');
+      await expect(vault.open({ ...one, key_id: two.key_id }, 'ctx')).rejects.toThrow();
+    });
+
+    it('returns null once the data key is destroyed, for good, leaving other secrets intact', async () => {
+      const doomed = await vault.seal('forget me', 'ctx');
+      const kept = await vault.seal('keep me', 'ctx');
+      await vault.destroy(doomed.key_id);
+      expect(await vault.open(doomed, 'ctx')).toBeNull();
+      expect(await (await harness.reopen(createKeyring([keyA]))).open(doomed, 'ctx')).toBeNull();
+      expect(await vault.open(kept, 'ctx')).toBe('keep me');
+      await expect(vault.destroy(doomed.key_id)).resolves.toBeUndefined();
+    });
+
+    it('returns null for an unknown data key', async () => {
+      const sealed = await vault.seal('x', 'ctx');
+      expect(await vault.open({ ...sealed, key_id: 'never-issued' }, 'ctx')).toBeNull();
+    });
+
+    it('uses a fresh data key and iv per seal: sealing the same plaintext twice differs', async () => {
+      const one = await vault.seal('same', 'ctx');
+      const two = await vault.seal('same', 'ctx');
+      expect(one.key_id).not.toBe(two.key_id);
+      expect(one.iv).not.toBe(two.iv);
+      expect(one.ciphertext).not.toBe(two.ciphertext);
+    });
+
+    it('never stores or returns the plaintext', async () => {
+      const plaintext = 'PLAINTEXT-SEED-4F3A9C2B7E1D';
+      const sealed = await vault.seal(plaintext, 'ctx');
+      const everything = `${JSON.stringify(sealed)}\n${await harness.storedText()}`;
+      expect(everything).toContain(sealed.key_id);
+      for (const form of textForms(plaintext)) expect(everything).not.toContain(form);
+    });
+
+    it('keeps opening old secrets after a master key rotation, and seals new ones under the new key', async () => {
+      const old = await vault.seal('sealed under A', 'ctx');
+      const rotated = await harness.reopen(createKeyring([keyB, keyA]));
+      expect(await rotated.open(old, 'ctx')).toBe('sealed under A');
+
+      const fresh = await rotated.seal('sealed under B', 'ctx');
+      expect(await rotated.open(fresh, 'ctx')).toBe('sealed under B');
+      // Proof that B wrapped it: a keyring without B cannot open it, one with only B can.
+      await expect((await harness.reopen(createKeyring([keyA]))).open(fresh, 'ctx')).rejects.toThrow();
+      expect(await (await harness.reopen(createKeyring([keyB]))).open(fresh, 'ctx')).toBe('sealed under B');
+    });
+  });

@@ -1,0 +1,13 @@
+import type { DataKeyRow } from '../../src/infrastructure/crypto/envelope-vault.js';
+import { createInMemoryVault } from '../../src/infrastructure/crypto/in-memory-vault.js';
+import { secretVaultContract } from './secret-vault.contract.js';
+
+secretVaultContract('in-memory', async (keyring) => {
+  const rows = new Map<string, DataKeyRow>();
+  return {
+    subject: createInMemoryVault({ keyring, rows }),
+    reopen: async (other) => createInMemoryVault({ keyring: other, rows }),
+    storedText: async () => JSON.stringify([...rows.values()]),
+    cleanup: async () => rows.clear(),
+  };
+});
