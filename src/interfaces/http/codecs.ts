@@ -1,0 +1,126 @@
+/**
+ * Request codecs for every row of the HTTP contract. Decoded values are plain strings and
+ * numbers; unknown top-level fields are dropped, unknown policy fields are rejected.
+ */
+import * as t from 'io-ts';
+import { channels, otpMethods, totpAlgorithms } from '../../domain/shared/types.js';
+import * as k from './codec-kit.js';
+import { maxAllowedCountries, otpMessage, policyIntegerRules as ints, stringRules as s, totpRules } from './field-rules.js';
+
+export const username = k.ruledString(s.username);
+export const email = k.ruledString(s.email);
+export const password = k.ruledString(s.password);
+export const appName = k.ruledString(s.appName);
+export const destination = k.ruledString(s.destination);
+export const totpSecret = k.ruledString(s.secret);
+export const locale = k.ruledString(s.locale);
+export const uuid = k.ruledString(s.uuid);
+export const otp = k.eitherString(otpMessage, k.ruledString(s.sentCode), k.ruledString(s.recoveryCode));
+export const otpMethod = k.enumOf(otpMethods);
+export const channel = k.enumOf(channels);
+/** Login accepts a username or an email in `username`. */
+export const login = k.eitherString('must be a username or an email address', username, email);
+
+export const totpPolicyPatch = k.strictPartial(
+  {
+    digits: k.numberEnum(totpRules.digits),
+    period: k.numberEnum(totpRules.period),
+    algorithm: k.enumOf(totpAlgorithms),
+    window: k.numberEnum(totpRules.window),
+  },
+  'must be an object with some of digits, period, algorithm, window',
+);
+
+export const policyPatch = k.strictPartial(
+  {
+    code_length: k.integerIn(ints.code_length.minimum, ints.code_length.maximum),
+    code_ttl_seconds: k.integerIn(ints.code_ttl_seconds.minimum, ints.code_ttl_seconds.maximum),
+    max_attempts: k.integerIn(ints.max_attempts.minimum, ints.max_attempts.maximum),
+    resend_cooldown_seconds: k.integerIn(ints.resend_cooldown_seconds.minimum, ints.resend_cooldown_seconds.maximum),
+    max_sends_per_recipient_per_hour: k.integerIn(
+      ints.max_sends_per_recipient_per_hour.minimum,
+      ints.max_sends_per_recipient_per_hour.maximum,
+    ),
+    channels: k.listOf(channel, channels.length, `must be a list of ${channels.join(', ')}`),
+    allowed_countries: k.nullable(
+      k.listOf(k.ruledString(s.callingCode), maxAllowedCountries, `must be a list of at most ${maxAllowedCountries} calling codes, or null`),
+      `must be a list of at most ${maxAllowedCountries} calling codes, or null`,
+    ),
+    totp: totpPolicyPatch,
+    issuer: k.nullable(k.ruledString(s.issuer), s.issuer.message),
+    allow_code_export: k.boolean,
+  },
+  'must be an object with policy fields',
+);
+
+const appScope = { app_id: uuid };
+
+// ---------------------------------------------------------------- /api/auth
+export const registerBody = k.body({ email, username, password }, {});
+export const loginBody = k.requireOneOf(k.body({ password }, { username: login, email }), ['username', 'email']);
+
+// ---------------------------------------------------------------- /api/app
+export const appCreateBody = k.body({ name: appName }, { policy: policyPatch });
+export const appUpdateBody = k.body({}, { name: appName, policy: policyPatch });
+export const appIdParams = k.body({ id: uuid }, {});
+
+// ---------------------------------------------------------------- /api/otp
+export const otpRegisterBody = k.body(
+  { username, otp_method: otpMethod },
+  { destination, secret: totpSecret, ...appScope },
+);
+export const otpEnableBody = k.body({ username, otp }, { otp_method: otpMethod, ...appScope });
+export const otpDisableBody = k.body({ username }, { otp_method: otpMethod, ...appScope });
+export const otpStatusQuery = k.body({ username }, appScope);
+export const otpRecoveryBody = k.body({ username }, appScope);
+
+// ---------------------------------------------------------------- /api/code
+export const codeSendBody = k.body({ username, channel }, { to: destination, locale, ...appScope });
+/** For /api/code/sms, /email, /whatsapp: the path names the channel, the body may repeat it. */
+export const codeSendByChannelBody = k.body({ username }, { channel, to: destination, locale, ...appScope });
+export const codeVerifyBody = k.requireOneOf(
+  k.body({ otp }, { challenge_id: uuid, username, ...appScope }),
+  ['challenge_id', 'username'],
+);
+export const codeGenerateBody = k.body({ username }, appScope);
+export const challengeParams = k.body({ challenge_id: uuid }, {});
+/** Query of GET /api/code/{challenge_id} and its cancel: an operator's JWT names the app. */
+export const appScopeQuery = k.body({}, appScope);
+
+export type PolicyPatchBody = t.TypeOf<typeof policyPatch>;
+export type RegisterBody = t.TypeOf<typeof registerBody>;
+export type LoginBody = t.TypeOf<typeof loginBody>;
+export type AppCreateBody = t.TypeOf<typeof appCreateBody>;
+export type AppUpdateBody = t.TypeOf<typeof appUpdateBody>;
+export type AppIdParams = t.TypeOf<typeof appIdParams>;
+export type OtpRegisterBody = t.TypeOf<typeof otpRegisterBody>;
+export type OtpEnableBody = t.TypeOf<typeof otpEnableBody>;
+export type OtpDisableBody = t.TypeOf<typeof otpDisableBody>;
+export type OtpStatusQuery = t.TypeOf<typeof otpStatusQuery>;
+export type OtpRecoveryBody = t.TypeOf<typeof otpRecoveryBody>;
+export type CodeSendBody = t.TypeOf<typeof codeSendBody>;
+export type CodeSendByChannelBody = t.TypeOf<typeof codeSendByChannelBody>;
+export type CodeVerifyBody = t.TypeOf<typeof codeVerifyBody>;
+export type CodeGenerateBody = t.TypeOf<typeof codeGenerateBody>;
+export type ChallengeParams = t.TypeOf<typeof challengeParams>;
+export type AppScopeQuery = t.TypeOf<typeof appScopeQuery>;
+
+/** Every body/query/params codec, for property tests and documentation checks. */
+export const requestCodecs = {
+  registerBody,
+  loginBody,
+  appCreateBody,
+  appUpdateBody,
+  appIdParams,
+  otpRegisterBody,
+  otpEnableBody,
+  otpDisableBody,
+  otpStatusQuery,
+  otpRecoveryBody,
+  codeSendBody,
+  codeSendByChannelBody,
+  codeVerifyBody,
+  codeGenerateBody,
+  challengeParams,
+  appScopeQuery,
+} as const;

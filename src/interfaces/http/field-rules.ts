@@ -1,0 +1,57 @@
+/**
+ * Limits of every request field, shared by the io-ts codecs and the OpenAPI document so the
+ * two cannot drift. Patterns are ECMAScript regex sources (valid in JSON Schema too).
+ */
+const noControl = '[^\\u0000-\\u001F\\u007F]';
+
+export type StringRule = {
+  readonly minLength: number;
+  readonly maxLength: number;
+  readonly pattern?: string;
+  /** Shown to clients when the value breaks the rule; never echoes the value. */
+  readonly message: string;
+};
+
+const rule = (minLength: number, maxLength: number, message: string, pattern?: string): StringRule =>
+  pattern === undefined ? { minLength, maxLength, message } : { minLength, maxLength, pattern, message };
+
+export const stringRules = {
+  username: rule(1, 128, 'must be 1 to 128 characters: letters, digits and . _ @ + -', '^[A-Za-z0-9._@+-]+$'),
+  email: rule(3, 254, 'must be an email address of at most 254 characters', '^[^\\s@]+@[^\\s@]+\\.[^\\s@]+$'),
+  password: rule(8, 256, 'must be 8 to 256 characters'),
+  appName: rule(1, 100, 'must be 1 to 100 characters, not blank, without control characters', `^${noControl}*[^\\s\\u0000-\\u001F\\u007F]${noControl}*$`),
+  issuer: rule(1, 100, 'must be 1 to 100 characters without control characters, or null', `^${noControl}+$`),
+  destination: rule(1, 254, 'must be an E.164 phone number or an email address (at most 254 characters)', `^${noControl}+$`),
+  secret: rule(16, 128, 'must be a base32 secret of 16 to 128 characters (A-Z, 2-7)', '^[A-Za-z2-7]+=*$'),
+  locale: rule(2, 6, 'must be a language tag such as en, es or pt-BR', '^[a-z]{2,3}(-[A-Z]{2})?$'),
+  uuid: rule(36, 36, 'must be a UUID', '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'),
+  sentCode: rule(4, 10, 'must be 4 to 10 digits', '^[0-9]{4,10}$'),
+  recoveryCode: rule(9, 9, 'must be a recovery code such as abcd-1234', '^[a-z0-9]{4}-[a-z0-9]{4}$'),
+  callingCode: rule(1, 4, 'must be a country calling code such as "34" or "1"', '^[1-9][0-9]{0,3}$'),
+} as const satisfies Record<string, StringRule>;
+
+export const otpMessage = 'must be a code of 4 to 10 digits or a recovery code such as abcd-1234';
+
+export type IntegerRule = { readonly minimum: number; readonly maximum: number };
+
+/** Same bounds as applyPolicyPatch in the domain, which stays the authority. */
+export const policyIntegerRules = {
+  code_length: { minimum: 4, maximum: 10 },
+  code_ttl_seconds: { minimum: 30, maximum: 86_400 },
+  max_attempts: { minimum: 1, maximum: 20 },
+  resend_cooldown_seconds: { minimum: 0, maximum: 3_600 },
+  max_sends_per_recipient_per_hour: { minimum: 1, maximum: 1_000 },
+} as const satisfies Record<string, IntegerRule>;
+
+export const totpRules = {
+  digits: [6, 8],
+  period: [30, 60],
+  window: [0, 1, 2],
+} as const;
+
+export const maxAllowedCountries = 300;
+
+/** Bodies never carry more than this many field errors back; hostile input can hold millions. */
+export const maxFieldErrors = 20;
+
+export const bodyLimitBytes = 64 * 1024;

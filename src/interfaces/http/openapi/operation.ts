@@ -1,0 +1,106 @@
+import { ref, uuid, type Schema } from './schema-kit.js';
+
+export type Auth = 'none' | 'jwt' | 'key-or-jwt';
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 410 | 429 | 503;
+
+export const errorResponses: Readonly<Record<ErrorStatus | 413 | 415, { name: string; description: string }>> = {
+  400: { name: 'BadRequest', description: 'Invalid input; details name each bad field' },
+  401: { name: 'Unauthorized', description: 'Not authenticated, or a wrong code or password' },
+  403: { name: 'Forbidden', description: 'Not allowed by the app policy' },
+  404: { name: 'NotFound', description: 'Unknown, or owned by another tenant' },
+  409: { name: 'Conflict', description: 'Conflicts with the current state' },
+  410: { name: 'Gone', description: 'Expired' },
+  413: { name: 'PayloadTooLarge', description: 'The body is larger than 64 KiB' },
+  415: { name: 'UnsupportedMediaType', description: 'The body is not application/json' },
+  429: { name: 'TooManyRequests', description: 'Rate limited or attempts exhausted; see Retry-After' },
+  503: { name: 'ServiceUnavailable', description: 'A dependency is down; retry later' },
+};
+
+export type Success = {
+  readonly status: 200 | 201 | 202 | 204;
+  readonly description: string;
+  readonly schema?: Schema | string;
+  /** Other media types of the same answer, e.g. image/png. */
+  readonly alternatives?: Readonly<Record<string, Schema>>;
+};
+
+export type Parameter = { readonly name: string; readonly in: 'path' | 'query'; readonly required: boolean; readonly schema: Schema; readonly description?: string };
+
+export type OperationSpec = {
+  readonly tag: string;
+  readonly summary: string;
+  readonly description?: string;
+  readonly auth: Auth;
+  /** Name of the request body schema; bodies add 400, 413 and 415, authentication 401, all 503. */
+  readonly body?: string;
+  readonly parameters?: readonly Parameter[];
+  readonly success: Success;
+  readonly errors: readonly ErrorStatus[];
+};
+
+export const appIdQuery: Parameter = {
+  name: 'app_id',
+  in: 'query',
+  required: false,
+  schema: uuid,
+  description: 'The app, when authenticating with an operator JWT',
+};
+
+const security: Record<Auth, readonly Record<string, readonly string[]>[]> = {
+  none: [],
+  jwt: [{ bearerAuth: [] }],
+  'key-or-jwt': [{ apiKey: [] }, { bearerAuth: [] }],
+};
+
+const requestIdHeader = { 'X-Request-Id': { $ref: '#/components/headers/RequestId' } };
+
+const successResponse = (success: Success) => {
+  const schema = typeof success.schema === 'string' ? ref(success.schema) : success.schema;
+  const content = {
+    ...(schema === undefined ? {} : { 'application/json': { schema } }),
+    ...Object.fromEntries(Object.entries(success.alternatives ?? {}).map(([type, alt]) => [type, { schema: alt }])),
+  };
+  return {
+    description: success.description,
+    headers: requestIdHeader,
+    ...(Object.keys(content).length === 0 ? {} : { content }),
+  };
+};
+
+export const operation = (spec: OperationSpec) => {
+  const statuses = new Set<number>([
+    ...spec.errors,
+    ...(spec.body === undefined ? [] : [400, 413, 415]),
+    ...(spec.auth === 'none' ? [] : [401]),
+    503,
+  ]);
+  const errors = [...statuses].sort((a, b) => a - b).map((status) => {
+    const response = errorResponses[status as ErrorStatus];
+    return [String(status), { $ref: `#/components/responses/${response.name}` }];
+  });
+  return {
+    tags: [spec.tag],
+    summary: spec.summary,
+    ...(spec.description === undefined ? {} : { description: spec.description }),
+    security: security[spec.auth],
+    ...(spec.parameters === undefined ? {} : { parameters: spec.parameters }),
+    ...(spec.body === undefined
+      ? {}
+      : { requestBody: { required: true, content: { 'application/json': { schema: ref(spec.body) } } } }),
+    responses: { [String(spec.success.status)]: successResponse(spec.success), ...Object.fromEntries(errors) },
+  };
+};
+
+export const componentResponses = Object.fromEntries(
+  Object.entries(errorResponses).map(([status, { name, description }]) => [
+    name,
+    {
+      description,
+      headers: {
+        ...requestIdHeader,
+        ...(status === '429' || status === '503' ? { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } } : {}),
+      },
+      content: { 'application/json': { schema: ref('Error') } },
+    },
+  ]),
+);

@@ -1,0 +1,81 @@
+import { uuid } from './schema-kit.js';
+import { operation, type OperationSpec } from './operation.js';
+
+const register: OperationSpec = {
+  tag: 'auth',
+  summary: 'Register an operator account',
+  auth: 'none',
+  body: 'RegisterRequest',
+  success: { status: 201, description: 'The account', schema: 'Account' },
+  errors: [409, 429],
+};
+
+const appId = [{ name: 'id', in: 'path', required: true, schema: uuid }] as const;
+
+export const authAndAppPaths = {
+  '/api/auth/register': { post: operation(register) },
+  '/api/auth': { post: operation({ ...register, summary: 'Register an operator account (same as /api/auth/register)' }) },
+  '/api/auth/login': {
+    post: operation({
+      tag: 'auth',
+      summary: 'Log in with a username (or email) and password',
+      auth: 'none',
+      body: 'LoginRequest',
+      success: { status: 200, description: 'A bearer token', schema: 'Token' },
+      errors: [401, 429],
+    }),
+  },
+  '/api/auth/logout': {
+    post: operation({ tag: 'auth', summary: 'Revoke the current token', auth: 'jwt', success: { status: 204, description: 'The token stops working' }, errors: [] }),
+  },
+  '/api/auth/me': {
+    get: operation({ tag: 'auth', summary: 'The current operator', auth: 'jwt', success: { status: 200, description: 'The account', schema: 'Account' }, errors: [] }),
+  },
+  '/api/app': {
+    post: operation({
+      tag: 'app',
+      summary: 'Create an app (tenant)',
+      auth: 'jwt',
+      body: 'AppCreateRequest',
+      success: { status: 201, description: 'The app and its API key, shown once', schema: 'AppWithKey' },
+      errors: [409],
+    }),
+    get: operation({
+      tag: 'app',
+      summary: "The operator's apps",
+      auth: 'jwt',
+      success: { status: 200, description: 'Apps, never their keys', schema: { type: 'array', items: { $ref: '#/components/schemas/App' } } },
+      errors: [],
+    }),
+  },
+  '/api/app/{id}': {
+    get: operation({ tag: 'app', summary: 'One app', auth: 'jwt', parameters: appId, success: { status: 200, description: 'The app', schema: 'App' }, errors: [400, 404] }),
+    put: operation({
+      tag: 'app',
+      summary: 'Rename an app or change its policy',
+      auth: 'jwt',
+      parameters: appId,
+      body: 'AppUpdateRequest',
+      success: { status: 200, description: 'The app', schema: 'App' },
+      errors: [404, 409],
+    }),
+    delete: operation({
+      tag: 'app',
+      summary: 'Delete an app',
+      auth: 'jwt',
+      parameters: appId,
+      success: { status: 204, description: 'Deleted; its keys stop working' },
+      errors: [400, 404],
+    }),
+  },
+  '/api/app/{id}/api-key': {
+    put: operation({
+      tag: 'app',
+      summary: 'Rotate the API key',
+      auth: 'jwt',
+      parameters: appId,
+      success: { status: 201, description: 'The new key, shown once; the old one stops working', schema: 'ApiKey' },
+      errors: [400, 404],
+    }),
+  },
+};

@@ -1,0 +1,70 @@
+import { appIdQuery, operation, type OperationSpec } from './operation.js';
+import { uuid } from './schema-kit.js';
+
+const send: OperationSpec = {
+  tag: 'code',
+  summary: 'Send a one-time code',
+  auth: 'key-or-jwt',
+  body: 'CodeSendRequest',
+  success: { status: 202, description: 'The challenge; the code is on its way', schema: 'ChallengeSent' },
+  errors: [403, 404, 429],
+};
+
+const sendBy = (channel: string) => ({
+  post: operation({
+    ...send,
+    summary: `Send a one-time code by ${channel} (same as /api/code/send with channel ${channel})`,
+    body: 'CodeSendByChannelRequest',
+  }),
+});
+
+const challengeId = [{ name: 'challenge_id', in: 'path', required: true, schema: uuid } as const, appIdQuery];
+
+export const codePaths = {
+  '/api/code/send': { post: operation(send) },
+  '/api/code/sms': sendBy('SMS'),
+  '/api/code/email': sendBy('EMAIL'),
+  '/api/code/whatsapp': sendBy('WHATSAPP'),
+  '/api/code/verify': {
+    post: operation({
+      tag: 'code',
+      summary: 'Check a sent code (by challenge_id) or a TOTP or recovery code (by username)',
+      description: 'A wrong code answers 401 with attempts_remaining.',
+      auth: 'key-or-jwt',
+      body: 'CodeVerifyRequest',
+      success: { status: 200, description: 'Approved', schema: 'Approved' },
+      errors: [401, 404, 409, 410, 429],
+    }),
+  },
+  '/api/code/generate': {
+    post: operation({
+      tag: 'code',
+      summary: 'Create a code the app delivers itself',
+      description: "Only when the app's policy allows code export; otherwise 403.",
+      auth: 'key-or-jwt',
+      body: 'UsernameRequest',
+      success: { status: 201, description: 'The challenge and its code', schema: 'GeneratedCode' },
+      errors: [403, 404, 429],
+    }),
+  },
+  '/api/code/{challenge_id}': {
+    get: operation({
+      tag: 'code',
+      summary: 'A challenge',
+      auth: 'key-or-jwt',
+      parameters: challengeId,
+      success: { status: 200, description: 'The challenge', schema: 'Challenge' },
+      errors: [400, 404],
+    }),
+  },
+  '/api/code/{challenge_id}/cancel': {
+    post: operation({
+      tag: 'code',
+      summary: 'Cancel a pending challenge',
+      auth: 'key-or-jwt',
+      parameters: challengeId,
+      success: { status: 200, description: 'Canceled', schema: 'Canceled' },
+      errors: [400, 404, 409],
+    }),
+  },
+};

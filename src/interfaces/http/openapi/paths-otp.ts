@@ -1,0 +1,64 @@
+import { stringRules } from '../field-rules.js';
+import { appIdQuery, operation } from './operation.js';
+import { ruled } from './schema-kit.js';
+
+export const otpPaths = {
+  '/api/otp/register': {
+    post: operation({
+      tag: 'otp',
+      summary: 'Enroll an end user in a factor',
+      description:
+        'TOTP answers the seed, otpauth URI and QR code (shown once); with `Accept: image/png` the answer is the QR code PNG. ' +
+        'SMS, EMAIL and WHATSAPP send a confirmation code and answer the challenge to verify with PUT /api/otp/enable.',
+      auth: 'key-or-jwt',
+      body: 'OtpRegisterRequest',
+      success: {
+        status: 201,
+        description: 'The pending enrollment',
+        schema: { oneOf: [{ $ref: '#/components/schemas/TotpRegistration' }, { $ref: '#/components/schemas/SentCodeRegistration' }] },
+        alternatives: { 'image/png': { type: 'string', contentMediaType: 'image/png' } },
+      },
+      errors: [403, 404, 409, 429],
+    }),
+  },
+  '/api/otp/enable': {
+    put: operation({
+      tag: 'otp',
+      summary: 'Activate an enrollment with its first code',
+      auth: 'key-or-jwt',
+      body: 'OtpEnableRequest',
+      success: { status: 200, description: 'Active; recovery codes on the first activation, shown once', schema: 'Enabled' },
+      errors: [401, 404, 409, 410, 429],
+    }),
+  },
+  '/api/otp/disable': {
+    put: operation({
+      tag: 'otp',
+      summary: 'Disable a factor (or every factor) of an end user',
+      auth: 'key-or-jwt',
+      body: 'OtpDisableRequest',
+      success: { status: 200, description: 'Disabled', schema: 'Success' },
+      errors: [404],
+    }),
+  },
+  '/api/otp/status': {
+    get: operation({
+      tag: 'otp',
+      summary: "An end user's factors",
+      auth: 'key-or-jwt',
+      parameters: [{ name: 'username', in: 'query', required: true, schema: ruled(stringRules.username) }, appIdQuery],
+      success: { status: 200, description: 'Factors and their status', schema: 'OtpStatus' },
+      errors: [400, 404],
+    }),
+  },
+  '/api/otp/recovery': {
+    put: operation({
+      tag: 'otp',
+      summary: 'Replace the recovery codes',
+      auth: 'key-or-jwt',
+      body: 'UsernameRequest',
+      success: { status: 200, description: 'New codes, shown once; the old ones stop working', schema: 'RecoveryCodes' },
+      errors: [404, 429],
+    }),
+  },
+};

@@ -1,0 +1,129 @@
+/** Component schemas. Request constraints come from field-rules.ts, as the codecs' do. */
+import { rejectionCodes } from '../../../domain/shared/rejection.js';
+import { challengeStatuses, channels, otpMethods, totpAlgorithms } from '../../../domain/shared/types.js';
+import { httpOnlyCodes } from '../error-table.js';
+import { maxAllowedCountries, otpMessage, policyIntegerRules, stringRules as s, totpRules } from '../field-rules.js';
+import { dateTime, nullable, object, ref, ruled, uuid, type Schema } from './schema-kit.js';
+
+const integers = Object.fromEntries(
+  Object.entries(policyIntegerRules).map(([name, bounds]) => [name, { type: 'integer', ...bounds }]),
+);
+const channelList: Schema = { type: 'array', items: ref('Channel'), maxItems: channels.length };
+const countries: Schema = nullable({ type: 'array', items: ruled(s.callingCode), maxItems: maxAllowedCountries });
+const username = ruled(s.username);
+const appScope = { app_id: { ...uuid, description: 'The app, when authenticating with an operator JWT' } };
+
+const totp = (required: boolean): Schema => {
+  const fields = {
+    digits: { type: 'integer', enum: totpRules.digits },
+    period: { type: 'integer', enum: totpRules.period },
+    algorithm: { type: 'string', enum: totpAlgorithms },
+    window: { type: 'integer', enum: totpRules.window },
+  };
+  return required ? object(fields, {}, { additionalProperties: false }) : object({}, fields, { additionalProperties: false });
+};
+
+const policyFields = (required: boolean) => {
+  const fields = {
+    ...integers,
+    channels: channelList,
+    allowed_countries: { ...countries, description: 'Country calling codes; null allows every country' },
+    totp: required ? ref('TotpPolicy') : ref('TotpPolicyPatch'),
+    issuer: nullable(ruled(s.issuer)),
+    allow_code_export: { type: 'boolean' },
+  };
+  return required ? object(fields, {}, { additionalProperties: false }) : object({}, fields, { additionalProperties: false });
+};
+
+const app = { id: uuid, name: ruled(s.appName), policy: ref('Policy'), created_at: dateTime };
+const account = { id: uuid, email: ruled(s.email), username };
+
+export const schemas: Readonly<Record<string, Schema>> = {
+  Channel: { type: 'string', enum: channels },
+  OtpMethod: { type: 'string', enum: otpMethods },
+  ChallengeStatus: { type: 'string', enum: challengeStatuses },
+  FieldError: object({ field: { type: 'string', examples: ['policy.totp.digits'] }, message: { type: 'string' } }),
+  Error: object(
+    {
+      error: { const: true },
+      code: { type: 'string', enum: [...rejectionCodes, ...httpOnlyCodes] },
+      message: { type: 'string' },
+      details: { type: 'array', items: ref('FieldError') },
+      request_id: { type: 'string' },
+    },
+    { attempts_remaining: { type: 'integer', minimum: 0, description: 'On a failed verification' } },
+  ),
+  TotpPolicy: totp(true),
+  TotpPolicyPatch: totp(false),
+  Policy: policyFields(true),
+  PolicyPatch: { ...policyFields(false), description: 'Only the fields to change; unknown fields are rejected' },
+  // ---------------------------------------------------------------- requests
+  RegisterRequest: object({ email: ruled(s.email), username, password: ruled(s.password) }),
+  LoginRequest: object(
+    { password: ruled(s.password) },
+    { username: { type: 'string', maxLength: s.email.maxLength, description: 'A username or an email address' }, email: ruled(s.email) },
+    { anyOf: [{ required: ['username'] }, { required: ['email'] }] },
+  ),
+  AppCreateRequest: object({ name: ruled(s.appName) }, { policy: ref('PolicyPatch') }),
+  AppUpdateRequest: object({}, { name: ruled(s.appName), policy: ref('PolicyPatch') }),
+  OtpRegisterRequest: object(
+    { username, otp_method: ref('OtpMethod') },
+    { destination: ruled(s.destination), secret: ruled(s.secret, { description: 'Import an existing TOTP seed (base32)' }), ...appScope },
+  ),
+  OtpEnableRequest: object({ username, otp: ref('Otp') }, { otp_method: ref('OtpMethod'), ...appScope }),
+  OtpDisableRequest: object({ username }, { otp_method: ref('OtpMethod'), ...appScope }),
+  UsernameRequest: object({ username }, appScope),
+  CodeSendRequest: object({ username, channel: ref('Channel') }, { to: ruled(s.destination), locale: ruled(s.locale), ...appScope }),
+  CodeSendByChannelRequest: object({ username }, { channel: ref('Channel'), to: ruled(s.destination), locale: ruled(s.locale), ...appScope }),
+  CodeVerifyRequest: object(
+    { otp: ref('Otp') },
+    { challenge_id: uuid, username, ...appScope },
+    { anyOf: [{ required: ['challenge_id'] }, { required: ['username'] }] },
+  ),
+  Otp: { description: otpMessage.replace(/^must be /, ''), oneOf: [ruled(s.sentCode), ruled(s.recoveryCode)] },
+  // ---------------------------------------------------------------- responses
+  Account: object(account),
+  Token: object({ access_token: { type: 'string' }, token_type: { const: 'bearer' }, expires_in: { type: 'integer', description: 'Seconds' } }),
+  App: object(app),
+  AppWithKey: object({ ...app, api_key: { type: 'string', description: 'Shown once' } }),
+  ApiKey: object({ api_key: { type: 'string', description: 'Shown once' } }),
+  TotpRegistration: object({
+    enrollment_id: uuid,
+    status: { const: 'PENDING' },
+    secret: { type: 'string', description: 'Base32 seed, shown once' },
+    otpauth_uri: { type: 'string' },
+    qr_code: { type: 'string', description: 'PNG data URL of the otpauth URI' },
+  }),
+  SentCodeRegistration: object({ enrollment_id: uuid, status: { type: 'string' }, challenge_id: uuid }),
+  Enabled: object({ success: { const: true }, status: { const: 'ACTIVE' } }, { recovery_codes: ref('RecoveryCodeList') }),
+  Success: object({ success: { const: true } }),
+  OtpStatus: object({
+    enabled: { type: 'boolean' },
+    methods: {
+      type: 'array',
+      items: object({ otp_method: ref('OtpMethod'), status: { type: 'string' }, destination_hint: { type: ['string', 'null'] } }),
+    },
+  }),
+  RecoveryCodeList: { type: 'array', items: { type: 'string' }, description: 'Shown once' },
+  RecoveryCodes: object({ recovery_codes: ref('RecoveryCodeList') }),
+  ChallengeSent: object({ challenge_id: uuid, status: { const: 'PENDING' }, channel: ref('Channel'), expires_at: dateTime, to_hint: { type: 'string' } }),
+  Approved: object({ success: { const: true }, status: { const: 'APPROVED' } }),
+  Challenge: object({
+    challenge_id: uuid,
+    status: ref('ChallengeStatus'),
+    channel: ref('Channel'),
+    attempts: { type: 'integer', minimum: 0 },
+    expires_at: dateTime,
+    delivery: { description: 'Delivery state of the code as reported by the provider' },
+  }),
+  Canceled: object({ status: { const: 'CANCELED' } }),
+  GeneratedCode: object({ challenge_id: uuid, code: { type: 'string', description: 'The app delivers it itself' } }),
+  Health: object({
+    ok: { type: 'boolean' },
+    services: {
+      type: 'object',
+      additionalProperties: object({ ok: { type: 'boolean' }, latency_ms: { type: 'number', minimum: 0 } }),
+    },
+  }),
+  Liveness: object({ ok: { type: 'boolean' } }),
+};
