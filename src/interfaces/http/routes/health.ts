@@ -21,8 +21,9 @@ export const createHealthRouter = (probes: HealthProbes): Router => {
   router.get('/health/ready', async (ctx) => {
     const report = await probes.checkHealth();
     const ready = probes.isReady() && report.ok;
+    ctx.set('Cache-Control', 'no-store');
     ctx.status = ready ? 200 : 503;
-    ctx.body = { ok: ready };
+    ctx.body = { ...report, ok: ready };
   });
   return router;
 };

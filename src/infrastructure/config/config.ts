@@ -1,0 +1,166 @@
+/** Service configuration from environment variables, decoded in one pass so every problem is reported. */
+import { join } from 'node:path';
+import * as E from 'fp-ts/lib/Either.js';
+import * as t from 'io-ts';
+import {
+  boolean,
+  commaList,
+  envVar,
+  httpOrigin,
+  integer,
+  isBlank,
+  matching,
+  oneOf,
+  optional,
+  text,
+  urlWithScheme,
+  withDefault,
+} from './env-codecs.js';
+import { base64Key, ed25519PrivateKey, jwtSecret, keyId, previousKeys, type NamedKey } from './secret-codecs.js';
+
+export const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof logLevels)[number];
+export const processRoles = ['api', 'worker', 'all'] as const;
+export type ProcessRole = (typeof processRoles)[number];
+
+export type Config = {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  /** 32 bytes; undefined only in the embedded default, which generates one (dev-secrets.ts). */
+  readonly masterKey?: Buffer;
+  readonly masterKeyId: string;
+  /** Older master keys still needed to open secrets sealed before a rotation. */
+  readonly previousMasterKeys: readonly NamedKey[];
+  /** HS256 secret (UTF-8 bytes of JWT_SECRET). */
+  readonly jwtSecret?: Buffer;
+  /** EdDSA key, normalised PKCS#8 PEM, with its public half derived. */
+  readonly jwtPrivateKey?: string;
+  readonly jwtPublicKey?: string;
+  readonly jwtIssuer: string;
+  readonly jwtAudience: string;
+  readonly accessTokenExpireMinutes: number;
+  readonly databaseUrl?: string;
+  readonly eventstoreConnectionString?: string;
+  readonly redisUrl?: string;
+  readonly outboxFile: string;
+  readonly resendApiKey?: string;
+  readonly emailAddress?: string;
+  readonly twilioAccountSid?: string;
+  readonly twilioAuthToken?: string;
+  readonly twilioPhoneNumber?: string;
+  readonly twilioWhatsappNumber?: string;
+  readonly smtpUrl?: string;
+  readonly logLevel: LogLevel;
+  readonly corsOrigins: readonly string[];
+  /** Whether X-Forwarded-For decides the client IP for per-IP limits. */
+  readonly trustProxy: boolean;
+  readonly processRole: ProcessRole;
+};
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+const str = optional(envVar('string', text));
+
+const Env = t.type({
+  PORT: withDefault(envVar('port', integer(1, 65535)), 8000),
+  HOST: withDefault(envVar('host', text), '0.0.0.0'),
+  DATA_DIR: withDefault(envVar('path', text), './data'),
+  MASTER_KEY: optional(envVar('master key', base64Key)),
+  MASTER_KEY_ID: withDefault(envVar('key id', keyId), 'k1'),
+  PREVIOUS_MASTER_KEYS: withDefault(envVar('previous keys', previousKeys), []),
+  JWT_SECRET: optional(envVar('jwt secret', jwtSecret)),
+  JWT_PRIVATE_KEY: optional(envVar('jwt private key', ed25519PrivateKey)),
+  JWT_ISSUER: withDefault(envVar('issuer', text), 'otp-verify'),
+  JWT_AUDIENCE: withDefault(envVar('audience', text), 'otp-verify-api'),
+  ACCESS_TOKEN_EXPIRE_MINUTES: withDefault(envVar('minutes', integer(1, 1440)), 30),
+  DATABASE_URL: optional(envVar('postgres url', urlWithScheme(['postgres', 'postgresql']))),
+  EVENTSTORE_CONNECTION_STRING: optional(
+    envVar('kurrentdb url', urlWithScheme(['esdb', 'kurrentdb', 'esdb+discover', 'kurrentdb+discover'])),
+  ),
+  REDIS_URL: optional(envVar('redis url', urlWithScheme(['redis', 'rediss']))),
+  OUTBOX_FILE: str,
+  RESEND_API_KEY: str,
+  EMAIL_ADDRESS: optional(envVar('email', matching(/^[^\s@]+@[^\s@]+$/, 'an email address'))),
+  TWILIO_ACCOUNT_SID: str,
+  TWILIO_AUTH_TOKEN: str,
+  TWILIO_PHONE_NUMBER: str,
+  TWILIO_WHATSAPP_NUMBER: str,
+  SMTP_URL: str,
+  LOG_LEVEL: withDefault(envVar('log level', oneOf(logLevels)), 'info'),
+  CORS_ORIGINS: withDefault(envVar('origins', commaList(httpOrigin)), []),
+  TRUST_PROXY: withDefault(envVar('boolean', boolean), false),
+  PROCESS_ROLE: withDefault(envVar('role', oneOf(processRoles)), 'all'),
+});
+
+const sharedStorage = (env: NodeJS.ProcessEnv): boolean =>
+  !isBlank(env['DATABASE_URL']) || !isBlank(env['EVENTSTORE_CONNECTION_STRING']);
+
+/** Rules spanning several variables; they read the raw values so they run even when decoding fails. */
+const crossChecks = (env: NodeJS.ProcessEnv): string[] => {
+  const problems: string[] = [];
+  const set = (name: string) => !isBlank(env[name]);
+  if (sharedStorage(env)) {
+    const why = 'when DATABASE_URL or EVENTSTORE_CONNECTION_STRING is set (every instance must share it)';
+    if (!set('MASTER_KEY')) problems.push(`MASTER_KEY is required ${why}: base64 of 32 bytes (openssl rand -base64 32)`);
+    if (!set('JWT_SECRET') && !set('JWT_PRIVATE_KEY')) problems.push(`JWT_SECRET or JWT_PRIVATE_KEY is required ${why}`);
+  }
+  if (set('JWT_SECRET') && set('JWT_PRIVATE_KEY')) problems.push('JWT_SECRET and JWT_PRIVATE_KEY are both set; set only one');
+  const currentId = (env['MASTER_KEY_ID'] ?? '').trim() || 'k1';
+  const previousIds = (env['PREVIOUS_MASTER_KEYS'] ?? '').split(',').map((entry) => entry.split(':')[0]?.trim());
+  if (previousIds.includes(currentId)) {
+    problems.push(`PREVIOUS_MASTER_KEYS must not reuse MASTER_KEY_ID, got id "${currentId}" in both`);
+  }
+  return problems;
+};
+
+const describe = (errors: t.Errors): string[] =>
+  errors.map((error) => {
+    const name = error.context.find((entry) => entry.key !== '')?.key ?? 'environment';
+    return `${name} ${error.message ?? 'is invalid'}`;
+  });
+
+export const loadConfig = (env: NodeJS.ProcessEnv): E.Either<ConfigError, Config> => {
+  const decoded = Env.decode(env);
+  const problems = [...(E.isLeft(decoded) ? describe(decoded.left) : []), ...crossChecks(env)];
+  if (problems.length > 0 || E.isLeft(decoded)) return E.left(new ConfigError(problems));
+  const v = decoded.right;
+  return E.right({
+    port: v.PORT,
+    host: v.HOST,
+    dataDir: v.DATA_DIR,
+    masterKey: v.MASTER_KEY,
+    masterKeyId: v.MASTER_KEY_ID,
+    previousMasterKeys: v.PREVIOUS_MASTER_KEYS,
+    jwtSecret: v.JWT_SECRET,
+    jwtPrivateKey: v.JWT_PRIVATE_KEY?.privateKeyPem,
+    jwtPublicKey: v.JWT_PRIVATE_KEY?.publicKeyPem,
+    jwtIssuer: v.JWT_ISSUER,
+    jwtAudience: v.JWT_AUDIENCE,
+    accessTokenExpireMinutes: v.ACCESS_TOKEN_EXPIRE_MINUTES,
+    databaseUrl: v.DATABASE_URL,
+    eventstoreConnectionString: v.EVENTSTORE_CONNECTION_STRING,
+    redisUrl: v.REDIS_URL,
+    outboxFile: v.OUTBOX_FILE ?? join(v.DATA_DIR, 'outbox.jsonl'),
+    resendApiKey: v.RESEND_API_KEY,
+    emailAddress: v.EMAIL_ADDRESS,
+    twilioAccountSid: v.TWILIO_ACCOUNT_SID,
+    twilioAuthToken: v.TWILIO_AUTH_TOKEN,
+    twilioPhoneNumber: v.TWILIO_PHONE_NUMBER,
+    twilioWhatsappNumber: v.TWILIO_WHATSAPP_NUMBER,
+    smtpUrl: v.SMTP_URL,
+    logLevel: v.LOG_LEVEL,
+    corsOrigins: v.CORS_ORIGINS,
+    trustProxy: v.TRUST_PROXY,
+    processRole: v.PROCESS_ROLE,
+  });
+};
+
+/** True for the zero-configuration setup: SQLite under DATA_DIR, keys generated on first start. */
+export const usesEmbeddedStorage = (config: Config): boolean =>
+  config.databaseUrl === undefined && config.eventstoreConnectionString === undefined;

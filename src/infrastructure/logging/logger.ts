@@ -1,0 +1,41 @@
+/** Logger port over pino: one JSON object per line, tagged with the request and trace ids. */
+import { pino, stdTimeFunctions } from 'pino';
+import type { LogFields, Logger } from '../../application/ports.js';
+import { currentSpanIds } from '../telemetry/tracer.js';
+import { redactFields } from './redact.js';
+import { currentRequestId } from './request-context.js';
+
+export type LoggerOptions = {
+  /** A pino level: trace, debug, info, warn, error, fatal or silent. */
+  readonly level: string;
+  /** Defaults to stdout. */
+  readonly destination?: NodeJS.WritableStream;
+};
+
+const correlation = (): Record<string, string> => {
+  const ids: Record<string, string> = {};
+  const requestId = currentRequestId();
+  if (requestId !== undefined) ids['request_id'] = requestId;
+  const span = currentSpanIds();
+  if (span !== undefined) Object.assign(ids, span);
+  return ids;
+};
+
+export const createLogger = (options: LoggerOptions): Logger => {
+  const settings = {
+    level: options.level,
+    // No pid/hostname: the runtime (container, systemd) adds where a line came from.
+    base: undefined,
+    timestamp: stdTimeFunctions.isoTime,
+    formatters: { level: (label: string) => ({ level: label }) },
+    mixin: correlation,
+  };
+  const log = options.destination ? pino(settings, options.destination) : pino(settings);
+  const write =
+    (level: 'debug' | 'info' | 'warn' | 'error') =>
+    (message: string, fields?: LogFields): void => {
+      if (fields === undefined) log[level](message);
+      else log[level](redactFields(fields), message);
+    };
+  return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
+};

@@ -1,0 +1,45 @@
+/** Tracer port over the global OpenTelemetry API; a no-op until register.ts starts the SDK. */
+import { isSpanContextValid, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Tracer } from '../../application/ports.js';
+
+const tracerName = 'otp-verify';
+
+export const createOtelTracer = (): Tracer => {
+  const tracer = trace.getTracer(tracerName);
+  return (name, attributes, fn) =>
+    // startActiveSpan makes the span current inside fn, so nested spans get it as parent.
+    tracer.startActiveSpan(name, { attributes }, async (span) => {
+      try {
+        return await fn();
+      } catch (error) {
+        const exception = error instanceof Error ? error : String(error);
+        span.recordException(exception);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+        throw error;
+      } finally {
+        span.end();
+      }
+    });
+};
+
+export type SpanIds = { readonly trace_id: string; readonly span_id: string };
+
+/** Ids of the active span, or undefined outside any recorded span. */
+export const currentSpanIds = (): SpanIds | undefined => {
+  const context = trace.getActiveSpan()?.spanContext();
+  return context && isSpanContextValid(context) ? { trace_id: context.traceId, span_id: context.spanId } : undefined;
+};
+
+export const currentTraceId = (): string | undefined => currentSpanIds()?.trace_id;
+
+/**
+ * Exports every finished span now. An app that ends itself with process.exit() should
+ * await this first; register.ts only flushes on its own when the process drains or is
+ * killed by a signal nobody else handles.
+ */
+export const flushTraces = async (): Promise<void> => {
+  type Flushable = { getDelegate?: () => unknown; forceFlush?: () => Promise<void> };
+  const provider = trace.getTracerProvider() as Flushable;
+  const delegate = (provider.getDelegate?.() ?? provider) as Flushable;
+  await delegate.forceFlush?.();
+};

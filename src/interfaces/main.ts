@@ -1,0 +1,82 @@
+/**
+ * Process entry point: decode the environment, build the service, serve HTTP. Load tracing
+ * first with `node --import ./dist/infrastructure/telemetry/register.js dist/interfaces/main.js`.
+ */
+import type { Server } from 'node:http';
+import { isLeft } from 'fp-ts/lib/Either.js';
+import type { ServiceOptions } from '../infrastructure/composition-root.js';
+import { createService } from '../infrastructure/composition-root.js';
+import { loadConfig, usesEmbeddedStorage, type Config } from '../infrastructure/config/config.js';
+import { loadOrCreateDevSecrets } from '../infrastructure/config/dev-secrets.js';
+import type { TokenKey } from '../infrastructure/crypto/token-service.js';
+import { createLogger } from '../infrastructure/logging/logger.js';
+import { flushTraces } from '../infrastructure/telemetry/tracer.js';
+import type { Logger } from '../application/ports.js';
+import { totpCommand } from './cli/totp-code.js';
+import { buildHttpApp } from './http/build.js';
+
+/** Keys from the environment, or (embedded default only) generated once into DATA_DIR. */
+const resolveKeys = async (config: Config, logger: Logger): Promise<Pick<ServiceOptions, 'masterKeys' | 'jwt'>> => {
+  const dev = config.masterKey && (config.jwtSecret || config.jwtPrivateKey) ? undefined : await loadOrCreateDevSecrets(config.dataDir, logger);
+  const masterKey = config.masterKey ?? dev!.masterKey;
+  let key: TokenKey;
+  if (config.jwtSecret) key = { alg: 'HS256', secret: config.jwtSecret };
+  else if (config.jwtPrivateKey && config.jwtPublicKey) key = { alg: 'EdDSA', privateKeyPem: config.jwtPrivateKey, publicKeyPem: config.jwtPublicKey };
+  else key = { alg: 'EdDSA', privateKeyPem: dev!.jwtPrivateKeyPem, publicKeyPem: dev!.jwtPublicKeyPem };
+  return {
+    masterKeys: [{ id: config.masterKeyId, key: masterKey }, ...config.previousMasterKeys],
+    jwt: { issuer: config.jwtIssuer, audience: config.jwtAudience, ttlSeconds: config.accessTokenExpireMinutes * 60, key },
+  };
+};
+
+const serve = async (): Promise<void> => {
+  const decoded = loadConfig(process.env);
+  if (isLeft(decoded)) {
+    process.stderr.write(`otp-verify: invalid configuration\n${decoded.left.problems.map((p) => `  - ${p}`).join('\n')}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  const config = decoded.right;
+  const logger = createLogger({ level: config.logLevel });
+  if (!usesEmbeddedStorage(config)) {
+    logger.error('DATABASE_URL, REDIS_URL and EVENTSTORE_CONNECTION_STRING adapters are not available in this build; unset them to run on the embedded default');
+    process.exitCode = 1;
+    return;
+  }
+  let ready = false;
+  const service = await createService({ dataDir: config.dataDir, outboxFile: config.outboxFile, logger, ...(await resolveKeys(config, logger)) });
+  const app = buildHttpApp({
+    handlers: service.handlers,
+    logger,
+    corsOrigins: config.corsOrigins,
+    trustProxy: config.trustProxy,
+    checkHealth: service.checkHealth,
+    isReady: () => ready,
+  });
+  const server: Server = app.listen(config.port, config.host, () => {
+    ready = true;
+    logger.info('listening', { host: config.host, port: config.port, data_dir: config.dataDir });
+  });
+
+  const shutdown = (signal: string) => {
+    ready = false;
+    logger.info('shutting down', { signal });
+    server.close(async () => {
+      await service.close();
+      await flushTraces();
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+    setTimeout(() => process.exit(0), 10_000).unref();
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+};
+
+const [command = 'serve', ...args] = process.argv.slice(2);
+if (command === 'totp') process.exitCode = totpCommand(args);
+else if (command === 'serve') await serve();
+else {
+  process.stderr.write(`unknown command "${command}"; use: serve | totp <secret>\n`);
+  process.exitCode = 2;
+}

@@ -1,0 +1,174 @@
+import { describe, expect, it } from '@jest/globals';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import * as E from 'fp-ts/lib/Either.js';
+import { loadConfig, usesEmbeddedStorage, type Config } from '../../../src/infrastructure/config/config.js';
+
+const key32 = randomBytes(32).toString('base64');
+const ok = (env: NodeJS.ProcessEnv): Config => {
+  const result = loadConfig(env);
+  if (E.isLeft(result)) throw new Error(result.left.message);
+  return result.right;
+};
+const problems = (env: NodeJS.ProcessEnv): readonly string[] => {
+  const result = loadConfig(env);
+  if (E.isRight(result)) throw new Error('expected the configuration to be refused');
+  return result.left.problems;
+};
+const pem = (type: 'ed25519' | 'rsa') =>
+  type === 'ed25519'
+    ? generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()
+    : generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+
+describe('loadConfig', () => {
+  it('applies every default to an empty environment', () => {
+    expect(ok({})).toEqual({
+      port: 8000,
+      host: '0.0.0.0',
+      dataDir: './data',
+      masterKey: undefined,
+      masterKeyId: 'k1',
+      previousMasterKeys: [],
+      jwtSecret: undefined,
+      jwtPrivateKey: undefined,
+      jwtPublicKey: undefined,
+      jwtIssuer: 'otp-verify',
+      jwtAudience: 'otp-verify-api',
+      accessTokenExpireMinutes: 30,
+      databaseUrl: undefined,
+      eventstoreConnectionString: undefined,
+      redisUrl: undefined,
+      outboxFile: join('./data', 'outbox.jsonl'),
+      resendApiKey: undefined,
+      emailAddress: undefined,
+      twilioAccountSid: undefined,
+      twilioAuthToken: undefined,
+      twilioPhoneNumber: undefined,
+      twilioWhatsappNumber: undefined,
+      smtpUrl: undefined,
+      logLevel: 'info',
+      corsOrigins: [],
+      trustProxy: false,
+      processRole: 'all',
+    });
+    expect(usesEmbeddedStorage(ok({}))).toBe(true);
+  });
+
+  it('treats blank values as unset and derives OUTBOX_FILE from DATA_DIR', () => {
+    const config = ok({ PORT: '', DATA_DIR: '/var/lib/otp', LOG_LEVEL: '  ' });
+    expect(config).toMatchObject({ port: 8000, logLevel: 'info', outboxFile: '/var/lib/otp/outbox.jsonl' });
+  });
+
+  it('decodes a full shared-storage configuration', () => {
+    const previous = randomBytes(32);
+    const config = ok({
+      PORT: '9000',
+      MASTER_KEY: key32,
+      MASTER_KEY_ID: 'k2',
+      PREVIOUS_MASTER_KEYS: `k1:${previous.toString('base64')}`,
+      JWT_PRIVATE_KEY: pem('ed25519').replace(/\n/g, '\\n'),
+      ACCESS_TOKEN_EXPIRE_MINUTES: '15',
+      DATABASE_URL: 'postgresql://otp:pw@db:5432/otp',
+      EVENTSTORE_CONNECTION_STRING: 'esdb://a:2113,b:2113?tls=false',
+      REDIS_URL: 'rediss://cache:6380',
+      OUTBOX_FILE: '/tmp/out.jsonl',
+      LOG_LEVEL: 'DEBUG',
+      CORS_ORIGINS: 'https://app.example.com, http://localhost:5173/',
+      TRUST_PROXY: 'true',
+      PROCESS_ROLE: 'worker',
+    });
+    expect(config).toMatchObject({
+      port: 9000,
+      masterKeyId: 'k2',
+      accessTokenExpireMinutes: 15,
+      outboxFile: '/tmp/out.jsonl',
+      logLevel: 'debug',
+      corsOrigins: ['https://app.example.com', 'http://localhost:5173'],
+      trustProxy: true,
+      processRole: 'worker',
+    });
+    expect(config.masterKey).toEqual(Buffer.from(key32, 'base64'));
+    expect(config.previousMasterKeys).toEqual([{ id: 'k1', key: previous }]);
+    expect(config.jwtPrivateKey).toContain('-----BEGIN PRIVATE KEY-----\n');
+    expect(config.jwtPublicKey).toContain('-----BEGIN PUBLIC KEY-----');
+    expect(usesEmbeddedStorage(config)).toBe(false);
+  });
+
+  it.each([
+    ['PORT', 'abc', 'PORT must be an integer from 1 to 65535, got "abc"'],
+    ['PORT', '70000', 'PORT must be an integer from 1 to 65535, got "70000"'],
+    ['ACCESS_TOKEN_EXPIRE_MINUTES', '0', 'ACCESS_TOKEN_EXPIRE_MINUTES must be an integer from 1 to 1440, got "0"'],
+    ['LOG_LEVEL', 'verbose', 'LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent, got "verbose"'],
+    ['PROCESS_ROLE', 'web', 'PROCESS_ROLE must be one of api, worker, all, got "web"'],
+    ['TRUST_PROXY', 'maybe', 'TRUST_PROXY must be true or false, got "maybe"'],
+    ['MASTER_KEY_ID', 'k 1', 'MASTER_KEY_ID must be'],
+    ['DATABASE_URL', 'mysql://u:pw@db/x', 'DATABASE_URL must be a URL starting with postgres:// or postgresql://, got a URL starting with mysql://'],
+    [
+      'EVENTSTORE_CONNECTION_STRING',
+      'http://es:2113',
+      'EVENTSTORE_CONNECTION_STRING must be a URL starting with esdb://, kurrentdb://, esdb+discover:// or kurrentdb+discover://, got a URL starting with http://',
+    ],
+    ['REDIS_URL', 'localhost:6379', 'REDIS_URL must be a URL starting with redis:// or rediss://, got a value that is not a URL'],
+    ['CORS_ORIGINS', 'https://ok.example,ftp://files.example', 'CORS_ORIGINS must be a comma-separated list of http(s) origins'],
+    ['CORS_ORIGINS', 'https://app.example.com/path', 'got "https://app.example.com/path"'],
+    ['EMAIL_ADDRESS', 'not-an-email', 'EMAIL_ADDRESS must be an email address'],
+    ['PREVIOUS_MASTER_KEYS', `k0:${randomBytes(16).toString('base64')}`, 'PREVIOUS_MASTER_KEYS must be a comma-separated list of id:base64'],
+  ])('names %s when it is %p', (name, value, message) => {
+    // Shared keys are set so that storage URLs do not add "is required" problems.
+    const found = problems({ MASTER_KEY: key32, JWT_SECRET: 'z'.repeat(32), [name]: value });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toContain(message);
+  });
+
+  it('refuses a MASTER_KEY of 31 bytes or one that is not base64, without echoing it', () => {
+    const short = randomBytes(31).toString('base64');
+    expect(problems({ MASTER_KEY: short })).toEqual([
+      'MASTER_KEY must be base64 of exactly 32 bytes (openssl rand -base64 32), got 31 bytes',
+    ]);
+    const [notBase64] = problems({ MASTER_KEY: 'this is not base64!' });
+    expect(notBase64).toContain('got a value that is not base64');
+    expect(notBase64).not.toContain('this is not');
+  });
+
+  it('refuses a short JWT_SECRET without echoing it', () => {
+    expect(problems({ JWT_SECRET: 'short-secret' })).toEqual(['JWT_SECRET must be at least 32 bytes, got 12 bytes']);
+  });
+
+  it('refuses a JWT_PRIVATE_KEY that is not an Ed25519 PEM, and both JWT variables at once', () => {
+    expect(problems({ JWT_PRIVATE_KEY: pem('rsa') })).toEqual([
+      'JWT_PRIVATE_KEY must be an Ed25519 private key in PEM (PKCS#8), got a rsa key',
+    ]);
+    expect(problems({ JWT_PRIVATE_KEY: 'garbage' })[0]).toContain('got a value that is not a PEM private key');
+    expect(problems({ JWT_PRIVATE_KEY: pem('ed25519'), JWT_SECRET: 'x'.repeat(32) })).toEqual([
+      'JWT_SECRET and JWT_PRIVATE_KEY are both set; set only one',
+    ]);
+  });
+
+  it('requires shared keys when the storage is shared', () => {
+    const found = problems({ DATABASE_URL: 'postgres://db/otp' });
+    expect(found).toHaveLength(2);
+    expect(problems({ DATABASE_URL: 'postgres://db/otp', MASTER_KEY: key32 })).toHaveLength(1);
+    expect(found[0]).toMatch(/^MASTER_KEY is required when DATABASE_URL or EVENTSTORE_CONNECTION_STRING is set/);
+    expect(found[1]).toMatch(/^JWT_SECRET or JWT_PRIVATE_KEY is required/);
+    expect(ok({ EVENTSTORE_CONNECTION_STRING: 'kurrentdb+discover://es', MASTER_KEY: key32, JWT_SECRET: 'y'.repeat(40) }).jwtSecret).toEqual(
+      Buffer.from('y'.repeat(40)),
+    );
+  });
+
+  it('refuses a previous key that reuses the current id or repeats an id', () => {
+    const k = randomBytes(32).toString('base64');
+    expect(problems({ PREVIOUS_MASTER_KEYS: `k1:${k}` })).toEqual([
+      'PREVIOUS_MASTER_KEYS must not reuse MASTER_KEY_ID, got id "k1" in both',
+    ]);
+    expect(problems({ PREVIOUS_MASTER_KEYS: `old:${k},old:${k}` })[0]).toContain('got id "old" twice');
+  });
+
+  it('reports every bad variable at once', () => {
+    const found = problems({ PORT: 'abc', LOG_LEVEL: 'loud', MASTER_KEY: 'AAAA', REDIS_URL: 'x', DATABASE_URL: 'postgres://db' });
+    expect(found.map((problem) => problem.split(' ')[0])).toEqual(['PORT', 'MASTER_KEY', 'REDIS_URL', 'LOG_LEVEL', 'JWT_SECRET']);
+    const error = loadConfig({ PORT: 'abc', LOG_LEVEL: 'loud' });
+    expect(E.isLeft(error) && error.left.message).toBe(
+      'Invalid configuration:\n  - PORT must be an integer from 1 to 65535, got "abc"\n  - LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent, got "loud"',
+    );
+  });
+});

@@ -1,0 +1,143 @@
+/**
+ * Runs the compiled bootstrap the way production does (node --import register.js app.mjs)
+ * against a local OTLP receiver. The koa span only exists when the ESM loader hook works.
+ */
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
+import { SpanKind, startOtlpReceiver, type CollectedSpan, type OtlpReceiver } from '../../support/otlp-receiver.js';
+
+const root = resolve('.');
+// Compiled apart from dist/ so the test neither races nor depends on a full build.
+const buildDir = join(root, 'node_modules', '.cache', 'otp-verify-telemetry-test');
+const telemetryDir = join(buildDir, 'out', 'infrastructure', 'telemetry');
+const fixture = join(root, 'test', 'fixtures', 'tiny-koa-app.mjs');
+
+const compileTelemetry = async (): Promise<void> => {
+  await mkdir(buildDir, { recursive: true });
+  const src = join(root, 'src', 'infrastructure', 'telemetry');
+  const tsconfig = {
+    extends: join(root, 'tsconfig.build.json'),
+    compilerOptions: { rootDir: join(root, 'src'), outDir: join(buildDir, 'out'), sourceMap: false },
+    include: [],
+    files: [join(src, 'register.ts'), join(src, 'tracer.ts')],
+  };
+  await writeFile(join(buildDir, 'tsconfig.json'), JSON.stringify(tsconfig));
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  await promisify(execFile)(process.execPath, [tsc, '-p', join(buildDir, 'tsconfig.json')], { timeout: 120_000 }).catch(
+    (error: { stdout?: string }) => {
+      // tsc still emits on type errors elsewhere in the program; only a missing output is fatal.
+      if (!existsSync(join(telemetryDir, 'register.js'))) throw new Error(`tsc failed: ${error.stdout ?? String(error)}`);
+    },
+  );
+};
+
+type App = { readonly port: number; readonly child: ChildProcess; readonly exited: Promise<{ code: number | null; signal: string | null }> };
+
+const startApp = (env: Record<string, string>): Promise<App> => {
+  const child = spawn(process.execPath, ['--import', join(telemetryDir, 'register.js'), fixture], {
+    env: { PATH: process.env['PATH'] ?? '', TELEMETRY_DIR: telemetryDir, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: string | null }>((done) =>
+    child.on('exit', (code, signal) => done({ code, signal })),
+  );
+  return new Promise((resolvePort, reject) => {
+    const timer = setTimeout(() => reject(new Error(`app did not start: ${stderr}`)), 15_000);
+    createInterface({ input: child.stdout! }).once('line', (line) => {
+      clearTimeout(timer);
+      resolvePort({ port: (JSON.parse(line) as { port: number }).port, child, exited });
+    });
+    void exited.then(({ code }) => reject(new Error(`app exited early (${code}): ${stderr}`)));
+  });
+};
+
+const hello = async (app: App): Promise<string | null> => {
+  const response = await fetch(`http://127.0.0.1:${app.port}/hello`);
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { trace_id: string | null }).trace_id;
+};
+
+const byId = (spans: readonly CollectedSpan[], id: string | undefined) => spans.find((span) => span.spanId === id);
+const traceOf = (spans: readonly CollectedSpan[]) => {
+  const command = spans.find((span) => span.name === 'command Test');
+  const koa = byId(spans, command?.parentSpanId);
+  const server = byId(spans, koa?.parentSpanId);
+  return { command, koa, server };
+};
+const complete = (spans: readonly CollectedSpan[]) => traceOf(spans).server !== undefined;
+
+describe('telemetry bootstrap (node --import register.js)', () => {
+  let receiver: OtlpReceiver;
+  let app: App | undefined;
+
+  beforeAll(compileTelemetry, 120_000);
+  beforeEach(async () => {
+    receiver = await startOtlpReceiver();
+  });
+  afterEach(async () => {
+    if (app?.child.exitCode === null && app.child.signalCode === null) {
+      app.child.kill('SIGKILL');
+      await app.exited;
+    }
+    app = undefined;
+    await receiver.close();
+  });
+
+  it('exports the HTTP server span, the koa span and a child span of the tracer port in one trace', async () => {
+    app = await startApp({
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+      OTEL_SERVICE_NAME: 'otp-verify-test',
+    });
+    const traceId = await hello(app);
+
+    const { command, koa, server } = traceOf(await receiver.waitForSpans(complete, 10_000));
+    expect(server).toMatchObject({ kind: SpanKind.SERVER, name: 'GET /hello', parentSpanId: undefined });
+    expect(server?.attributes['http.route']).toBe('/hello');
+    expect(koa?.attributes['koa.type']).toBe('router');
+    expect(command?.attributes['otp.test']).toBe(true);
+    expect(new Set([command?.traceId, koa?.traceId, server?.traceId, traceId])).toEqual(new Set([traceId]));
+    expect(command?.serviceName).toBe('otp-verify-test');
+  });
+
+  it('flushes pending spans on SIGTERM and still lets the signal end the process', async () => {
+    // A long batch delay: the spans can only arrive through the shutdown flush.
+    app = await startApp({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '60000' });
+    await hello(app);
+    expect(receiver.spans()).toEqual([]);
+
+    app.child.kill('SIGTERM');
+    expect(await app.exited).toEqual({ code: null, signal: 'SIGTERM' });
+    expect(complete(receiver.spans())).toBe(true);
+    expect(receiver.spans()[0]?.serviceName).toBe('otp-verify');
+  });
+
+  it('leaves SIGTERM to an app that handles it and flushes when the app drains', async () => {
+    app = await startApp({
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiver.url}/v1/traces`,
+      OTEL_BSP_SCHEDULE_DELAY: '60000',
+      FIXTURE_HANDLES_SIGTERM: '1',
+    });
+    await hello(app);
+
+    app.child.kill('SIGTERM');
+    expect(await app.exited).toEqual({ code: 0, signal: null });
+    expect(complete(receiver.spans())).toBe(true);
+  });
+
+  it('creates trace ids but exports nothing when OTEL_TRACES_EXPORTER=none', async () => {
+    app = await startApp({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_TRACES_EXPORTER: 'none' });
+    expect(await hello(app)).toMatch(/^[0-9a-f]{32}$/);
+
+    app.child.kill('SIGTERM');
+    expect(await app.exited).toEqual({ code: null, signal: 'SIGTERM' });
+    expect(receiver.spans()).toEqual([]);
+  });
+});

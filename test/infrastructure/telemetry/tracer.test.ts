@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { context, SpanStatusCode, trace } from '@opentelemetry/api';
+import {
+  BatchSpanProcessor,
+  InMemorySpanExporter,
+  NodeTracerProvider,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-node';
+import {
+  createOtelTracer,
+  currentSpanIds,
+  currentTraceId,
+  flushTraces,
+} from '../../../src/infrastructure/telemetry/tracer.js';
+
+describe('OpenTelemetry tracer port', () => {
+  const exporter = new InMemorySpanExporter();
+  // Exports only when flushed: lets the test see what flushTraces() does.
+  const batched = new InMemorySpanExporter();
+  const provider = new NodeTracerProvider({
+    spanProcessors: [new SimpleSpanProcessor(exporter), new BatchSpanProcessor(batched, { scheduledDelayMillis: 3_600_000 })],
+  });
+  const traced = createOtelTracer();
+  const finished = () => exporter.getFinishedSpans();
+  const named = (name: string) => finished().find((span) => span.name === name);
+
+  beforeAll(() => provider.register());
+  beforeEach(() => exporter.reset());
+  afterAll(async () => {
+    await provider.shutdown();
+    trace.disable();
+    context.disable();
+  });
+
+  it('has no trace id outside a span', () => {
+    expect(currentTraceId()).toBeUndefined();
+    expect(currentSpanIds()).toBeUndefined();
+  });
+
+  it('runs fn inside the span, returns its value and records the attributes', async () => {
+    let seen: ReturnType<typeof currentSpanIds>;
+    const result = await traced('command Approve', { 'otp.method': 'TOTP', attempts: 2, fresh: true }, async () => {
+      seen = currentSpanIds();
+      return 42;
+    });
+    expect(result).toBe(42);
+    const span = named('command Approve');
+    expect(span?.attributes).toEqual({ 'otp.method': 'TOTP', attempts: 2, fresh: true });
+    expect(seen).toEqual({ trace_id: span?.spanContext().traceId, span_id: span?.spanContext().spanId });
+    expect(seen?.trace_id).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it('parents nested spans on the enclosing one, also across concurrent calls', async () => {
+    const run = (tag: string) =>
+      traced(`outer ${tag}`, {}, async () => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return traced(`inner ${tag}`, {}, async () => currentTraceId());
+      });
+    const [a, b] = await Promise.all([run('a'), run('b')]);
+
+    for (const [tag, traceId] of [['a', a], ['b', b]] as const) {
+      const outer = named(`outer ${tag}`)!;
+      const inner = named(`inner ${tag}`)!;
+      expect(inner.parentSpanContext?.spanId).toBe(outer.spanContext().spanId);
+      expect(inner.spanContext().traceId).toBe(outer.spanContext().traceId);
+      expect(traceId).toBe(outer.spanContext().traceId);
+    }
+    expect(a).not.toBe(b);
+  });
+
+  it('records the exception, sets ERROR status and rethrows the same error', async () => {
+    const failure = new Error('store unavailable');
+    await expect(traced('command Fail', {}, async () => Promise.reject(failure))).rejects.toBe(failure);
+
+    const span = named('command Fail');
+    expect(span?.status).toEqual({ code: SpanStatusCode.ERROR, message: 'store unavailable' });
+    expect(span?.events.map((event) => event.name)).toEqual(['exception']);
+    expect(span?.events[0]?.attributes?.['exception.message']).toBe('store unavailable');
+  });
+
+  it('ends the span only when the promise settles', async () => {
+    let release!: () => void;
+    const pending = traced('command Slow', {}, () => new Promise<void>((resolve) => (release = resolve)));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(named('command Slow')).toBeUndefined();
+    release();
+    await pending;
+    expect(named('command Slow')?.ended).toBe(true);
+  });
+
+  it('flushTraces exports spans still waiting in a batch', async () => {
+    await traced('command Batched', {}, async () => undefined);
+    expect(batched.getFinishedSpans().some((span) => span.name === 'command Batched')).toBe(false);
+    await flushTraces();
+    expect(batched.getFinishedSpans().some((span) => span.name === 'command Batched')).toBe(true);
+  });
+});
