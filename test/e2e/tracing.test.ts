@@ -1,0 +1,107 @@
+/**
+ * The real service, started as in production (`node --import register.js main.js`), exports
+ * its spans to a local OTLP receiver: one verify request gives an HTTP server span with the
+ * `command Challenge` span inside it, in the same trace.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
+import { codeFromOutbox, newApp, newOperator } from '../support/flows.js';
+import { createClient } from '../support/http-client.js';
+import { SpanKind, startOtlpReceiver, type CollectedSpan, type OtlpReceiver } from '../support/otlp-receiver.js';
+
+const root = resolve('.');
+// Compiled apart from dist/ so the test never races a developer's build.
+const outDir = join(root, 'node_modules', '.cache', 'otp-verify-service-test');
+
+const freePort = (): Promise<number> =>
+  new Promise((done) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => done(port));
+    });
+  });
+
+const ancestors = (span: CollectedSpan, all: readonly CollectedSpan[]): CollectedSpan[] => {
+  const byId = new Map(all.map((s) => [s.spanId, s]));
+  const chain: CollectedSpan[] = [];
+  for (let p = span.parentSpanId && byId.get(span.parentSpanId); p; p = p.parentSpanId ? byId.get(p.parentSpanId) : undefined) chain.push(p);
+  return chain;
+};
+
+describe('tracing of the real service', () => {
+  let receiver: OtlpReceiver;
+  let child: ChildProcess;
+  let dataDir: string;
+  let url: string;
+
+  beforeAll(async () => {
+    const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    await promisify(execFile)(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', outDir], { cwd: root, timeout: 120_000 });
+    receiver = await startOtlpReceiver();
+    dataDir = mkdtempSync(join(tmpdir(), 'otp-verify-trace-'));
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    child = spawn(process.execPath, ['--import', join(outDir, 'infrastructure/telemetry/register.js'), join(outDir, 'interfaces/main.js')], {
+      cwd: root,
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATA_DIR: dataDir,
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_BSP_SCHEDULE_DELAY: '100',
+        OTEL_SERVICE_NAME: 'otp-verify-test',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    await new Promise<void>((done, fail) => {
+      const timer = setTimeout(() => fail(new Error(`service did not start: ${stderr}`)), 20_000);
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        if (line.includes('"msg":"listening"')) {
+          clearTimeout(timer);
+          done();
+        }
+      });
+    });
+  }, 150_000);
+
+  afterAll(async () => {
+    child?.kill('SIGTERM');
+    await receiver?.close();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('puts the command span of a verification inside its HTTP server span', async () => {
+    const client = createClient(url);
+    const operator = await newOperator(client);
+    const app = await newApp(client, operator.token);
+    const sent = await client.post('/api/code/send', { apiKey: app.apiKey, body: { username: 'trace-user', channel: 'EMAIL', to: 'trace@example.com' } });
+    expect(sent.status).toBe(202);
+    const code = codeFromOutbox(join(dataDir, 'outbox.jsonl'), sent.body.challenge_id);
+    const verified = await client.post('/api/code/verify', { apiKey: app.apiKey, body: { challenge_id: sent.body.challenge_id, otp: code } });
+    expect(verified.status).toBe(200);
+
+    const isVerifyServerSpan = (s: CollectedSpan) => s.kind === SpanKind.SERVER && s.attributes['http.route'] === '/api/code/verify';
+    const spans = await receiver.waitForSpans((all) => {
+      const server = all.find(isVerifyServerSpan);
+      return server !== undefined && all.some((s) => s.name === 'command Challenge' && s.traceId === server.traceId);
+    }, 15_000);
+
+    const server = spans.find(isVerifyServerSpan)!;
+    const command = spans.find((s) => s.name === 'command Challenge' && s.traceId === server.traceId)!;
+    expect(ancestors(command, spans).map((s) => s.spanId)).toContain(server.spanId);
+    expect(server.serviceName).toBe('otp-verify-test');
+    // Span attributes never carry the code or the key.
+    const attributeText = JSON.stringify(spans.map((s) => s.attributes));
+    expect(attributeText).not.toContain(code);
+    expect(attributeText).not.toContain(app.apiKey);
+  }, 60_000);
+});
