@@ -149,6 +149,24 @@ export type OutgoingMessage = {
 };
 export type MessageSender = (message: OutgoingMessage) => Promise<void>;
 
+/**
+ * Thrown by a MessageSender when a provider refuses or fails. Permanent failures (a bad
+ * number, a rejected sender) are not retried; transient ones (5xx, 429, timeouts) are.
+ * The message must never contain the code, the full destination or a provider secret.
+ */
+export class DeliveryFailure extends Error {
+  override readonly name = 'DeliveryFailure';
+  constructor(
+    message: string,
+    readonly provider: string,
+    readonly permanent: boolean,
+    /** Seconds the provider asked us to wait (429 Retry-After), when it said. */
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
+}
+
 // ---------------------------------------------------------------- observability
 export type SpanAttributes = Readonly<Record<string, string | number | boolean>>;
 /** Runs `fn` inside a span named `name`; the span ends when the promise settles. */

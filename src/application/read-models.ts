@@ -15,6 +15,8 @@ export type ProjectionChange =
 
 export type Projection = {
   readonly name: string;
+  /** The collections this projection alone writes (a rebuild clears them). */
+  readonly collections: readonly string[];
   readonly apply: (event: RecordedEvent) => readonly ProjectionChange[];
 };
 

@@ -14,6 +14,7 @@ export type ReadModelsFactory = (
 export const widgetProjections: readonly Projection[] = [
   {
     name: 'widgets',
+    collections: ['widgets'],
     apply: (event) => {
       const id = event.stream.replace(/^widget-/, '');
       const data = event.data as Record<string, unknown>;
@@ -25,6 +26,7 @@ export const widgetProjections: readonly Projection[] = [
   },
   {
     name: 'widget-stats',
+    collections: ['stats'],
     apply: (event) => [{ op: 'put', collection: 'stats', id: event.stream, doc: { events: event.revision + 1, last: event.type } }],
   },
 ];

@@ -36,6 +36,7 @@ it('rebuilds from a reopened SQLite log before start resolves', async () => {
 describe('in-memory read models with a failing projection', () => {
   const poisoned: Projection = {
     name: 'poisoned',
+    collections: [],
     apply: (event) => {
       if (event.type === 'Poison') throw new Error('cannot project');
       return [];

@@ -5,6 +5,7 @@ import type { Projection, ProjectionChange } from '../read-models.js';
 /** Operator accounts by id, the email index used at login and registration, and revoked tokens. */
 export const accountsProjection: Projection = {
   name: 'accounts',
+  collections: ['accounts', 'account_emails', 'revoked_tokens'],
   apply: (recorded: RecordedEvent): readonly ProjectionChange[] => {
     if (!recorded.stream.startsWith('account-')) return [];
     const event = recorded as unknown as AccountEvent;

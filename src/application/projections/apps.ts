@@ -6,6 +6,7 @@ import { idOf } from './stream-id.js';
 /** Apps by id (listed per owner) and the API-key index: keyed hash of a key -> its app. */
 export const appsProjection: Projection = {
   name: 'apps',
+  collections: ['apps', 'api_keys'],
   apply: (recorded: RecordedEvent): readonly ProjectionChange[] => {
     if (!recorded.stream.startsWith('app-')) return [];
     const id = idOf(recorded.stream);

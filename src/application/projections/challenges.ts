@@ -8,6 +8,7 @@ import type { Projection, ProjectionChange } from '../read-models.js';
  */
 export const challengesProjection: Projection = {
   name: 'challenges',
+  collections: ['open_challenges'],
   apply: (recorded: RecordedEvent): readonly ProjectionChange[] => {
     if (!recorded.stream.startsWith('challenge-')) return [];
     const event = recorded as unknown as ChallengeEvent;
