@@ -41,9 +41,8 @@ export type Deps = {
   readonly qr: QrCodeRenderer;
   readonly rateLimit: RateLimiter;
   readonly replayGuard: ReplayGuard;
-  readonly send: MessageSender;
-  /** Which provider `send` uses for a channel, recorded with delivery outcomes. */
-  readonly providerName: (channel: Channel) => string;
+  /** The provider that carries a channel, by name (recorded with delivery outcomes). */
+  readonly delivery: (channel: Channel) => { readonly provider: string; readonly send: MessageSender };
   readonly parseDestination: DestinationParser;
   readonly logger: Logger;
   readonly limits: Limits;
@@ -54,12 +53,20 @@ export type Limits = {
   readonly loginAttemptsPerIpPerMinute: number;
   readonly sendsPerIpPerHour: number;
   readonly totpLockoutSeconds: number;
+  /** Tries of one send on one channel before it fails for good (or moves to the fallback channel). */
+  readonly deliveryMaxAttempts: number;
+  /** First retry delay; doubles per attempt, capped at deliveryMaxBackoffSeconds. */
+  readonly deliveryBackoffSeconds: number;
+  readonly deliveryMaxBackoffSeconds: number;
 };
 
 export const defaultLimits: Limits = {
   loginAttemptsPerIpPerMinute: 30,
   sendsPerIpPerHour: 60,
   totpLockoutSeconds: 300,
+  deliveryMaxAttempts: 6,
+  deliveryBackoffSeconds: 2,
+  deliveryMaxBackoffSeconds: 300,
 };
 
 export const now = (deps: Pick<Deps, 'clock'>): string => deps.clock().toISOString();

@@ -12,6 +12,8 @@ import { makeResolveApp } from './apps/resolve-app.js';
 import { makeRotateApiKey } from './apps/rotate-api-key.js';
 import { makeUpdateApp } from './apps/update-app.js';
 import { makeCancelChallenge } from './challenges/cancel-challenge.js';
+import { makeDeliverChallenge } from './challenges/deliver-challenge.js';
+import { makeExpireChallenges, makeListDueDeliveries } from './challenges/expire-challenges.js';
 import { makeGenerateCode } from './challenges/generate-code.js';
 import { makeGetChallenge } from './challenges/get-challenge.js';
 import { makeSendCode } from './challenges/send-code.js';
@@ -50,6 +52,10 @@ export const makeHandlers = (deps: Deps) => ({
   getChallenge: makeGetChallenge(deps),
   cancelChallenge: makeCancelChallenge(deps),
   generateCode: makeGenerateCode(deps),
+  // Background work (delivery worker)
+  deliverChallenge: makeDeliverChallenge(deps),
+  listDueDeliveries: makeListDueDeliveries(deps),
+  expireChallenges: makeExpireChallenges(deps),
 });
 
 export type Handlers = ReturnType<typeof makeHandlers>;

@@ -146,6 +146,9 @@ export type OutgoingMessage = {
   readonly body: string;
   readonly html?: string;
   readonly challenge_id: string;
+  /** For template-based channels (WhatsApp content templates) that take the code as a variable. */
+  readonly code?: string;
+  readonly ttl_minutes?: number;
 };
 export type MessageSender = (message: OutgoingMessage) => Promise<void>;
 

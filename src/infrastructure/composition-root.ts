@@ -11,7 +11,7 @@ import { defaultLimits, type Deps, type Limits } from '../application/deps.js';
 import { makeHandleCommand } from '../application/handle-command.js';
 import { makeHandlers, type Handlers } from '../application/handlers.js';
 import { makeCheckHealth, type HealthReport } from '../application/health/check-health.js';
-import type { Clock, EventStore, Logger, SecretVault, TokenDenylist, Tracer } from '../application/ports.js';
+import type { Clock, EventStore, Logger, MessageSender, SecretVault, TokenDenylist, Tracer } from '../application/ports.js';
 import { projections } from '../application/projections/index.js';
 import type { ReadModels } from '../application/read-models.js';
 import { createInProcessRateLimiter } from './abuse/in-process-rate-limiter.js';
@@ -122,8 +122,7 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
     qr,
     rateLimit: createInProcessRateLimiter(clock),
     replayGuard: createInProcessReplayGuard(clock),
-    send: createOutboxSender({ file: options.outboxFile, clock }),
-    providerName: () => 'outbox',
+    delivery: outboxDelivery(createOutboxSender({ file: options.outboxFile, clock })),
     parseDestination,
     logger,
     limits: { ...defaultLimits, ...options.limits },
@@ -145,6 +144,8 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
     },
   };
 };
+
+const outboxDelivery = (send: MessageSender) => () => ({ provider: 'outbox', send });
 
 /** In the embedded default the revoked-token list is a projection of LoggedOut events. */
 const readModelDenylist = (readModels: ReadModels): TokenDenylist => ({

@@ -14,6 +14,7 @@ import { flushTraces } from '../infrastructure/telemetry/tracer.js';
 import type { Logger } from '../application/ports.js';
 import { totpCommand } from './cli/totp-code.js';
 import { buildHttpApp } from './http/build.js';
+import { createDeliveryWorker } from './workers/delivery-worker.js';
 
 /** Keys from the environment, or (embedded default only) generated once into DATA_DIR. */
 const resolveKeys = async (config: Config, logger: Logger): Promise<Pick<ServiceOptions, 'masterKeys' | 'jwt'>> => {
@@ -45,6 +46,8 @@ const serve = async (): Promise<void> => {
   }
   let ready = false;
   const service = await createService({ dataDir: config.dataDir, outboxFile: config.outboxFile, logger, ...(await resolveKeys(config, logger)) });
+  const worker = config.processRole === 'api' ? undefined : createDeliveryWorker({ handlers: service.handlers, logger });
+  worker?.start();
   const app = buildHttpApp({
     handlers: service.handlers,
     logger,
@@ -62,6 +65,7 @@ const serve = async (): Promise<void> => {
     ready = false;
     logger.info('shutting down', { signal });
     server.close(async () => {
+      await worker?.stop();
       await service.close();
       await flushTraces();
       process.exit(0);

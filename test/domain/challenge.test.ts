@@ -37,10 +37,10 @@ describe('Challenge: IssueChallenge', () => {
   it('issues', () => given(challenge).when(issue).then(issued));
   it('is PENDING, unattempted, sent once, awaiting delivery', () =>
     given(challenge).when(issue).thenState({
-      status: 'PENDING', attempts: 0, max_attempts: 3, sends: 1, last_sent_at: T0, expires_at: at(TTL), code_hash: 'hash-1', delivery: { status: 'PENDING' },
+      status: 'PENDING', attempts: 0, max_attempts: 3, sends: 1, last_sent_at: T0, expires_at: at(TTL), code_hash: 'hash-1', delivery: { status: 'PENDING', attempts: 0, delivered_send: 0 },
     }));
   it('marks an exported code (no channel) as EXPORTED', () =>
-    given(challenge).when({ ...issue, channel: null }).thenState({ delivery: { status: 'EXPORTED' } }));
+    given(challenge).when({ ...issue, channel: null }).thenState({ delivery: { status: 'EXPORTED', attempts: 0, delivered_send: 0 } }));
   it('refuses a second issue on the same stream', () => given(challenge, issued).when(issue).thenRejects('ALREADY_EXISTS'));
 });
 
@@ -81,7 +81,7 @@ describe('Challenge: ResendChallenge', () => {
   it('replaces code and expiry, keeps the attempt count and resets delivery', () =>
     given(challenge, [...issued, ev.failed(10), { type: 'DeliverySucceeded', data: { provider: 'twilio', at: at(1) } }])
       .when(resend(40))
-      .thenState({ code_hash: 'hash-2', expires_at: at(40 + TTL), attempts: 1, sends: 2, last_sent_at: at(40), delivery: { status: 'PENDING' } }));
+      .thenState({ code_hash: 'hash-2', expires_at: at(40 + TTL), attempts: 1, sends: 2, last_sent_at: at(40), delivery: { status: 'PENDING', attempts: 0, delivered_send: 1 } }));
   it('does not reset the failure count: the next wrong code still locks at the original max', () =>
     given(challenge, [...issued, ev.failed(10), ev.failed(20), ev.resent(40)]).when(verify(false, 50)).then([ev.failed(50), ev.locked(50)]));
   it('uses the new expiry after a resend', () =>
@@ -126,14 +126,14 @@ describe('Challenge: tenant isolation', () => {
 describe('Challenge: RecordDelivery', () => {
   it('records a successful delivery', () =>
     given(challenge, issued).when(delivered(2)).then([{ type: 'DeliverySucceeded', data: { provider: 'twilio', at: at(2) } }]));
-  it('marks the delivery SENT', () => given(challenge, issued).when(delivered(2)).thenState({ delivery: { status: 'SENT', provider: 'twilio' } }));
+  it('marks the delivery SENT', () => given(challenge, issued).when(delivered(2)).thenState({ delivery: { status: 'SENT', provider: 'twilio', attempts: 0, delivered_send: 1 } }));
   it('records a failed delivery with its reason', () =>
     given(challenge, issued)
       .when(undelivered(2))
       .then([{ type: 'DeliveryFailed', data: { provider: 'twilio', reason: 'unreachable', permanent: true, at: at(2) } }]));
   it('marks the delivery FAILED with its reason', () =>
-    given(challenge, issued).when(undelivered(2)).thenState({ delivery: { status: 'FAILED', provider: 'twilio', reason: 'unreachable' } }));
+    given(challenge, issued).when(undelivered(2)).thenState({ delivery: { status: 'FAILED', provider: 'twilio', reason: 'unreachable', attempts: 0, delivered_send: 0 } }));
   it('records outcomes that arrive after the challenge closed, without reopening it', () =>
-    given(challenge, [...issued, ev.approved(1)]).when(delivered(2)).thenState({ status: 'APPROVED', delivery: { status: 'SENT' } }));
+    given(challenge, [...issued, ev.approved(1)]).when(delivered(2)).thenState({ status: 'APPROVED', delivery: { status: 'SENT', provider: 'twilio', attempts: 0, delivered_send: 1 } }));
   it('answers NOT_FOUND for an unknown challenge', () => given(challenge).when(delivered(2)).thenRejects('NOT_FOUND'));
 });

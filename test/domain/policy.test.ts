@@ -19,7 +19,24 @@ describe('app policy', () => {
       totp: { digits: 6, period: 30, algorithm: 'SHA1', window: 1 },
       issuer: null,
       allow_code_export: false,
+      default_locale: 'en',
+      fallback_channel: null,
+      max_sends_per_app_per_day: 10_000,
+      max_sends_per_number_block_per_hour: 20,
+      templates: null,
     }));
+
+  it('refuses templates without the code, in unknown keys, or under a bad locale', () => {
+    const result = applyPolicyPatch(defaultPolicy, {
+      templates: { es: { sms: 'Tu código' }, 'xx_YY': { sms: '{code}' }, fr: { body: '{code}' } as never },
+    });
+    expect(result._tag).toBe('Left');
+    const fields = result._tag === 'Left' ? (result.left.details ?? []).map((d) => d.field) : [];
+    expect(fields).toEqual(expect.arrayContaining(['policy.templates.es.sms', 'policy.templates.xx_YY', 'policy.templates.fr.body']));
+  });
+
+  it('accepts a template override with the code placeholder and a subject without it', () =>
+    expect(applyPolicyPatch(defaultPolicy, { templates: { es: { sms: 'Código {code}', email_subject: 'Tu código' } } })._tag).toBe('Right'));
 
   it('accepts an empty patch unchanged', () => expect(applyPolicyPatch(defaultPolicy, {})).toEqual({ _tag: 'Right', right: defaultPolicy }));
 

@@ -85,7 +85,7 @@ describe('tracing of the real service', () => {
     const app = await newApp(client, operator.token);
     const sent = await client.post('/api/code/send', { apiKey: app.apiKey, body: { username: 'trace-user', channel: 'EMAIL', to: 'trace@example.com' } });
     expect(sent.status).toBe(202);
-    const code = codeFromOutbox(join(dataDir, 'outbox.jsonl'), sent.body.challenge_id);
+    const code = await codeFromOutbox(join(dataDir, 'outbox.jsonl'), sent.body.challenge_id);
     const verified = await client.post('/api/code/verify', { apiKey: app.apiKey, body: { challenge_id: sent.body.challenge_id, otp: code } });
     expect(verified.status).toBe(200);
 

@@ -52,7 +52,7 @@ describe('the README walk-through, end to end over HTTP', () => {
     const sent = await client.post('/api/code/send', { apiKey: app.apiKey, body: { username: 'alice', channel: 'EMAIL', to: 'alice@example.com' } });
     expect(sent.status).toBe(202);
     expect(sent.body).toMatchObject({ status: 'PENDING', channel: 'EMAIL', to_hint: 'a***@example.com' });
-    const code = codeFromOutbox(server.outboxFile, sent.body.challenge_id);
+    const code = await codeFromOutbox(server.outboxFile, sent.body.challenge_id);
 
     const wrong = await client.post('/api/code/verify', { apiKey: app.apiKey, body: { challenge_id: sent.body.challenge_id, otp: code === '000000' ? '111111' : '000000' } });
     expect(wrong.status).toBe(401);

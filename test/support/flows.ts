@@ -33,11 +33,18 @@ export const readOutbox = (file: string): OutboxMessage[] =>
         .map((l) => JSON.parse(l) as OutboxMessage)
     : [];
 
-/** The code in the newest outbox message of a challenge. */
-export const codeFromOutbox = (file: string, challengeId: string): string => {
-  const messages = readOutbox(file).filter((m) => m.challenge_id === challengeId);
-  const last = messages[messages.length - 1];
-  const match = last ? /\b(\d{4,10})\b/.exec(last.body) : null;
-  if (!match) throw new Error(`no code in the outbox for ${challengeId}`);
-  return match[1]!;
+/**
+ * The code in the newest outbox message of a challenge. Delivery is asynchronous (a worker
+ * sends from the log), so this waits for the `nth` message of the challenge to land.
+ */
+export const codeFromOutbox = async (file: string, challengeId: string, nth = 1, timeoutMs = 5000): Promise<string> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const messages = readOutbox(file).filter((m) => m.challenge_id === challengeId);
+    const last = messages.length >= nth ? messages[messages.length - 1] : undefined;
+    const match = last ? /\b(\d{4,10})\b/.exec(last.body) : null;
+    if (match) return match[1]!;
+    if (Date.now() > deadline) throw new Error(`no code (message ${nth}) in the outbox for ${challengeId}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 };

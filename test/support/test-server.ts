@@ -8,6 +8,7 @@ import { generateEd25519KeyPem } from '../../src/infrastructure/crypto/token-ser
 import { createService, type Service, type ServiceOptions } from '../../src/infrastructure/composition-root.js';
 import { createLogger } from '../../src/infrastructure/logging/logger.js';
 import { buildHttpApp } from '../../src/interfaces/http/build.js';
+import { createDeliveryWorker } from '../../src/interfaces/workers/delivery-worker.js';
 
 /** A clock tests can move; starts at the real time so tokens and TOTP codes line up with libraries. */
 export type TestClock = { (): Date; advance: (ms: number) => void; set: (date: Date) => void };
@@ -64,6 +65,8 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
   const logger = createLogger({ level: 'debug', destination: sink });
   const outboxFile = join(dataDir, 'outbox.jsonl');
   const service = await createService({ dataDir, outboxFile, logger, clock, ...keys, inMemory: options.inMemory ?? false, limits: options.limits ?? {} });
+  const worker = createDeliveryWorker({ handlers: service.handlers, logger, pollMs: 10 });
+  worker.start();
   const app = buildHttpApp({ handlers: service.handlers, logger, corsOrigins: [], trustProxy: false, checkHealth: service.checkHealth, isReady: () => true });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -72,6 +75,7 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
   const stop = async () => {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    await worker.stop();
     await service.close();
   };
   return {

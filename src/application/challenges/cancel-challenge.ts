@@ -3,14 +3,16 @@ import { challengeStream } from '../../domain/challenge/index.js';
 import type { Rejection } from '../../domain/shared/rejection.js';
 import { ChallengeAggregate } from '../aggregates.js';
 import { now, type Deps } from '../deps.js';
+import { shredCodes } from './shred-codes.js';
 
 export const makeCancelChallenge =
-  (deps: Pick<Deps, 'handle' | 'clock'>) =>
-  async (appId: string, challengeId: string): Promise<Either<Rejection, { status: 'CANCELED' }>> =>
-    map(() => ({ status: 'CANCELED' as const }))(
-      await deps.handle(ChallengeAggregate, challengeStream(challengeId), () => ({
-        type: 'CancelChallenge' as const,
-        app_id: appId,
-        at: now(deps),
-      })),
-    );
+  (deps: Pick<Deps, 'handle' | 'clock' | 'vault'>) =>
+  async (appId: string, challengeId: string): Promise<Either<Rejection, { status: 'CANCELED' }>> => {
+    const outcome = await deps.handle(ChallengeAggregate, challengeStream(challengeId), () => ({
+      type: 'CancelChallenge' as const,
+      app_id: appId,
+      at: now(deps),
+    }));
+    if (outcome._tag === 'Right' && outcome.right.state.status !== 'NONE') await shredCodes(deps, outcome.right.state);
+    return map(() => ({ status: 'CANCELED' as const }))(outcome);
+  };

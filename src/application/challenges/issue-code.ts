@@ -16,6 +16,7 @@ export type IssueCodeInput = {
   readonly destination?: ParsedDestination;
   readonly purpose: ChallengePurpose;
   readonly enrollment_id?: string;
+  readonly locale?: string;
 };
 
 export const codeHash = (deps: Pick<Deps, 'keyedHash'>, challengeId: string, code: string): string =>
@@ -29,7 +30,7 @@ export const expectChallenge = (state: ChallengeState): Challenge => {
   return state;
 };
 
-/** Creates a challenge with a fresh CSPRNG code; the code is returned for delivery, never stored. */
+/** Creates a challenge with a fresh CSPRNG code: stored as a keyed hash, and sealed for delivery when it is to be sent. */
 export const makeIssueCode =
   (deps: Pick<Deps, 'handle' | 'readModels' | 'newId' | 'randomDigits' | 'keyedHash' | 'vault' | 'clock'>) =>
   async (input: IssueCodeInput): Promise<Either<Rejection, { challenge: Challenge; code: string }>> => {
@@ -38,6 +39,8 @@ export const makeIssueCode =
     const code = deps.randomDigits(app.policy.code_length);
     const stream = challengeStream(challengeId);
     const sealed = destination ? await deps.vault.seal(destination.normalized, stream) : undefined;
+    // Sealed under its own data key for the delivery worker; shredded when the challenge closes.
+    const codeSealed = input.channel ? await deps.vault.seal(code, stream) : undefined;
     const at = now(deps);
     const outcome = await deps.handle(ChallengeAggregate, stream, () => ({
       type: 'IssueChallenge' as const,
@@ -55,6 +58,7 @@ export const makeIssueCode =
           }
         : {}),
       code_hash: codeHash(deps, challengeId, code),
+      ...(codeSealed ? { code_sealed: codeSealed, locale: input.locale ?? app.policy.default_locale } : {}),
       expires_at: addSeconds(at, app.policy.code_ttl_seconds),
       max_attempts: app.policy.max_attempts,
       at,

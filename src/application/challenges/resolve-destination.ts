@@ -8,6 +8,7 @@ import type { Deps } from '../deps.js';
 import { loadState } from '../handle-command.js';
 import { enrollmentIdFor } from '../ids.js';
 import type { ParsedDestination } from '../ports.js';
+import { makeRecordRefusal } from './record-refusal.js';
 
 const invalid = (message: string): Either<Rejection, never> =>
   left(reject('INVALID_DESTINATION', message, { details: [{ field: 'to', message }] }));
@@ -16,11 +17,13 @@ const invalid = (message: string): Either<Rejection, never> =>
  * Where a code goes: the given `to`, else the destination of the user's active enrollment in
  * that channel. Parsed, normalised and checked against the app's policy before any send.
  */
-export const makeResolveDestination =
-  (deps: Pick<Deps, 'store' | 'vault' | 'keyedHash' | 'parseDestination'>) =>
-  async (app: ActiveApp, username: string, channel: Channel, to: string | undefined): Promise<Either<Rejection, ParsedDestination>> => {
-    if (!app.policy.channels.includes(channel))
+export const makeResolveDestination = (deps: Pick<Deps, 'store' | 'vault' | 'keyedHash' | 'parseDestination' | 'clock'>) => {
+  const recordRefusal = makeRecordRefusal(deps);
+  return async (app: ActiveApp, username: string, channel: Channel, to: string | undefined): Promise<Either<Rejection, ParsedDestination>> => {
+    if (!app.policy.channels.includes(channel)) {
+      await recordRefusal(app.app_id, { reason: 'CHANNEL_NOT_ALLOWED' });
       return left(reject('CHANNEL_NOT_ALLOWED', `The ${channel} channel is not enabled for this app`));
+    }
     let raw = to;
     if (raw === undefined) {
       const enrollmentId = enrollmentIdFor(deps.keyedHash, app.app_id, username, channel);
@@ -34,7 +37,10 @@ export const makeResolveDestination =
     if (parsed === null)
       return invalid(channel === 'EMAIL' ? 'must be a valid email address' : 'must be a phone number in E.164 form, such as +34600000000');
     const allowed = app.policy.allowed_countries;
-    if (parsed.country_calling_code !== null && allowed !== null && !allowed.includes(parsed.country_calling_code))
+    if (parsed.country_calling_code !== null && allowed !== null && !allowed.includes(parsed.country_calling_code)) {
+      await recordRefusal(app.app_id, { reason: 'COUNTRY_NOT_ALLOWED', to_hint: parsed.hint });
       return left(reject('COUNTRY_NOT_ALLOWED', 'Codes cannot be sent to this country'));
+    }
     return right(parsed);
   };
+};

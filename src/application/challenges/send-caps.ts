@@ -3,16 +3,35 @@ import { reject, type Rejection } from '../../domain/shared/rejection.js';
 import type { ActiveApp } from '../apps/app-view.js';
 import type { Deps } from '../deps.js';
 import type { ParsedDestination } from '../ports.js';
+import { makeRecordRefusal } from './record-refusal.js';
 
-/** Counts a send against the per-IP and per-recipient caps, before any provider is called. */
-export const makeCheckSendCaps =
-  (deps: Pick<Deps, 'rateLimit' | 'limits' | 'keyedHash'>) =>
-  async (app: ActiveApp, clientIp: string, to: ParsedDestination): Promise<Either<Rejection, void>> => {
-    const limited = (retryAfter: number) =>
-      left(reject('RATE_LIMITED', 'Too many codes sent; try again later', { retryAfterSeconds: retryAfter }));
-    const perIp = await deps.rateLimit(`send-ip:${clientIp}`, deps.limits.sendsPerIpPerHour, 3600);
-    if (!perIp.allowed) return limited(perIp.retry_after_seconds);
+const DAY = 86_400;
+const HOUR = 3_600;
+
+/**
+ * Counts a send against every cap, before any provider is called: per client IP, per app per
+ * day, per block of neighbouring numbers (sequential-number SMS pumping) and per recipient.
+ * A refusal is recorded in the app's abuse log so operators can see the attack.
+ */
+export const makeCheckSendCaps = (deps: Pick<Deps, 'rateLimit' | 'limits' | 'keyedHash' | 'store' | 'clock'>) => {
+  const recordRefusal = makeRecordRefusal(deps);
+  return async (app: ActiveApp, clientIp: string, to: ParsedDestination): Promise<Either<Rejection, void>> => {
     const recipient = deps.keyedHash('destination', to.normalized);
-    const perRecipient = await deps.rateLimit(`send-to:${app.app_id}:${recipient}`, app.policy.max_sends_per_recipient_per_hour, 3600);
-    return perRecipient.allowed ? right(undefined) : limited(perRecipient.retry_after_seconds);
+    const caps: readonly { reason: string; key: string; limit: number; window: number }[] = [
+      { reason: 'IP_CAP', key: `send-ip:${clientIp}`, limit: deps.limits.sendsPerIpPerHour, window: HOUR },
+      { reason: 'APP_DAILY_BUDGET', key: `send-app:${app.app_id}`, limit: app.policy.max_sends_per_app_per_day, window: DAY },
+      ...(to.country_calling_code !== null
+        ? [{ reason: 'NUMBER_BLOCK_CAP', key: `send-block:${app.app_id}:${deps.keyedHash('destination', to.normalized.slice(0, -3))}`, limit: app.policy.max_sends_per_number_block_per_hour, window: HOUR }]
+        : []),
+      { reason: 'RECIPIENT_CAP', key: `send-to:${app.app_id}:${recipient}`, limit: app.policy.max_sends_per_recipient_per_hour, window: HOUR },
+    ];
+    for (const cap of caps) {
+      const decision = await deps.rateLimit(cap.key, cap.limit, cap.window);
+      if (!decision.allowed) {
+        await recordRefusal(app.app_id, { reason: cap.reason, to_hint: to.hint, client: deps.keyedHash('identifier', `ip:${clientIp}`).slice(0, 16) });
+        return left(reject('RATE_LIMITED', 'Too many codes sent; try again later', { retryAfterSeconds: decision.retry_after_seconds }));
+      }
+    }
+    return right(undefined);
   };
+};

@@ -8,7 +8,6 @@ import { ChallengeAggregate } from '../aggregates.js';
 import { now, type Deps } from '../deps.js';
 import { loadState } from '../handle-command.js';
 import type { ParsedDestination } from '../ports.js';
-import { makeDeliverCode } from './deliver-code.js';
 import { codeHash, expectChallenge, makeIssueCode, recipientKey } from './issue-code.js';
 import { makeResolveDestination } from './resolve-destination.js';
 import { makeCheckSendCaps } from './send-caps.js';
@@ -31,7 +30,7 @@ export type SendCodeResult = {
 
 type SendDeps = Pick<
   Deps,
-  'handle' | 'store' | 'readModels' | 'newId' | 'randomDigits' | 'keyedHash' | 'vault' | 'clock' | 'parseDestination' | 'rateLimit' | 'limits' | 'send' | 'providerName' | 'logger'
+  'handle' | 'store' | 'readModels' | 'newId' | 'randomDigits' | 'keyedHash' | 'vault' | 'clock' | 'parseDestination' | 'rateLimit' | 'limits'
 >;
 
 /** A pending, unexpired challenge for this recipient: a second send resends it (same id, new code, same attempts). */
@@ -45,7 +44,6 @@ const findOpenChallenge = async (deps: SendDeps, app: ActiveApp, input: SendCode
 export const makeSendCode = (deps: SendDeps) => {
   const resolveDestination = makeResolveDestination(deps);
   const issueCode = makeIssueCode(deps);
-  const deliver = makeDeliverCode(deps);
   const checkSendCaps = makeCheckSendCaps(deps);
 
   return async (input: SendCodeInput): Promise<Either<Rejection, SendCodeResult>> => {
@@ -63,14 +61,15 @@ export const makeSendCode = (deps: SendDeps) => {
     if (caps._tag === 'Left') return caps;
 
     let challenge: Challenge;
-    let code: string;
     if (open) {
-      code = deps.randomDigits(app.policy.code_length);
+      const code = deps.randomDigits(app.policy.code_length);
+      const sealed = await deps.vault.seal(code, challengeStream(open.challenge_id));
       const at = now(deps);
       const resent = await deps.handle(ChallengeAggregate, challengeStream(open.challenge_id), () => ({
         type: 'ResendChallenge' as const,
         app_id: app.app_id,
         code_hash: codeHash(deps, open.challenge_id, code),
+        code_sealed: sealed,
         expires_at: addSeconds(at, app.policy.code_ttl_seconds),
         cooldown_seconds: app.policy.resend_cooldown_seconds,
         at,
@@ -78,11 +77,18 @@ export const makeSendCode = (deps: SendDeps) => {
       if (resent._tag === 'Left') return resent;
       challenge = expectChallenge(resent.right.state);
     } else {
-      const issued = await issueCode({ app, username: input.username, channel: input.channel, destination: to, purpose: 'VERIFICATION' });
+      const issued = await issueCode({
+        app,
+        username: input.username,
+        channel: input.channel,
+        destination: to,
+        purpose: 'VERIFICATION',
+        ...(input.locale !== undefined ? { locale: input.locale } : {}),
+      });
       if (issued._tag === 'Left') return issued;
-      ({ challenge, code } = issued.right);
+      challenge = issued.right.challenge;
     }
-    await deliver({ challenge_id: challenge.challenge_id, channel: input.channel, to: to.normalized, code, appName: app.name, ttlSeconds: app.policy.code_ttl_seconds });
+    // Answered once the challenge is stored; the delivery worker sends the code from the log.
     return right({ challenge_id: challenge.challenge_id, status: 'PENDING', channel: input.channel, expires_at: challenge.expires_at, to_hint: to.hint });
   };
 };

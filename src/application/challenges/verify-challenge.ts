@@ -4,6 +4,7 @@ import { reject, type Rejection } from '../../domain/shared/rejection.js';
 import { ChallengeAggregate } from '../aggregates.js';
 import { now, type Deps } from '../deps.js';
 import { codeHash } from './issue-code.js';
+import { shredCodes } from './shred-codes.js';
 
 export type VerifyChallengeInput = { readonly app_id: string; readonly challenge_id: string; readonly otp: string };
 
@@ -29,7 +30,7 @@ const outcomeOf = (challenge: Challenge): Either<Rejection, Challenge> => {
  * and at most max_attempts are ever evaluated.
  */
 export const makeVerifyChallenge =
-  (deps: Pick<Deps, 'handle' | 'keyedHash' | 'safeEqual' | 'clock'>) =>
+  (deps: Pick<Deps, 'handle' | 'keyedHash' | 'safeEqual' | 'clock' | 'vault'>) =>
   async (input: VerifyChallengeInput): Promise<Either<Rejection, Challenge>> => {
     const outcome = await deps.handle(ChallengeAggregate, challengeStream(input.challenge_id), (state) => ({
       type: 'VerifyChallengeCode' as const,
@@ -39,5 +40,7 @@ export const makeVerifyChallenge =
     }));
     if (outcome._tag === 'Left') return outcome;
     const { state } = outcome.right;
-    return state.status === 'NONE' ? notFound() : outcomeOf(state);
+    if (state.status === 'NONE') return notFound();
+    await shredCodes(deps, state);
+    return outcomeOf(state);
   };

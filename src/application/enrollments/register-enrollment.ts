@@ -4,7 +4,6 @@ import { reject, type Rejection } from '../../domain/shared/rejection.js';
 import type { OtpMethod } from '../../domain/shared/types.js';
 import type { ActiveApp } from '../apps/app-view.js';
 import { EnrollmentAggregate } from '../aggregates.js';
-import { makeDeliverCode } from '../challenges/deliver-code.js';
 import { makeIssueCode } from '../challenges/issue-code.js';
 import { makeResolveDestination } from '../challenges/resolve-destination.js';
 import { makeCheckSendCaps } from '../challenges/send-caps.js';
@@ -30,7 +29,6 @@ export type RegisterEnrollmentResult =
 
 type RegisterDeps = Parameters<typeof makeIssueCode>[0] &
   Parameters<typeof makeResolveDestination>[0] &
-  Parameters<typeof makeDeliverCode>[0] &
   Parameters<typeof makeCheckSendCaps>[0] &
   Pick<Deps, 'totp' | 'qr'>;
 
@@ -41,7 +39,6 @@ type RegisterDeps = Parameters<typeof makeIssueCode>[0] &
 export const makeRegisterEnrollment = (deps: RegisterDeps) => {
   const resolveDestination = makeResolveDestination(deps);
   const issueCode = makeIssueCode(deps);
-  const deliver = makeDeliverCode(deps);
   const checkSendCaps = makeCheckSendCaps(deps);
 
   return async (input: RegisterEnrollmentInput): Promise<Either<Rejection, RegisterEnrollmentResult>> => {
@@ -72,7 +69,7 @@ export const makeRegisterEnrollment = (deps: RegisterDeps) => {
     if (caps._tag === 'Left') return caps;
     const issued = await issueCode({ app, username, channel: method, destination: destination.right, purpose: 'ENROLLMENT', enrollment_id: enrollmentId });
     if (issued._tag === 'Left') return issued;
-    const { challenge, code } = issued.right;
+    const { challenge } = issued.right;
     const sealed = await deps.vault.seal(destination.right.normalized, stream);
     const started = await deps.handle(EnrollmentAggregate, stream, () => ({
       ...start,
@@ -82,7 +79,6 @@ export const makeRegisterEnrollment = (deps: RegisterDeps) => {
       at: now(deps),
     }));
     if (started._tag === 'Left') return started;
-    await deliver({ challenge_id: challenge.challenge_id, channel: method, to: destination.right.normalized, code, appName: app.name, ttlSeconds: app.policy.code_ttl_seconds });
     return right({ kind: 'SENT', enrollment_id: enrollmentId, status: 'PENDING', challenge_id: challenge.challenge_id });
   };
 };

@@ -1,6 +1,8 @@
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import { reject, type Rejection } from '../shared/rejection.js';
 import { addSeconds, secondsUntil, toMillis, type Instant } from '../shared/time.js';
+import type { SealedSecret } from '../shared/sealed.js';
+import type { Channel } from '../shared/types.js';
 import type { ChallengeEvent, ChallengeIssued } from './events.js';
 import type { Challenge, ChallengeState } from './state.js';
 
@@ -9,6 +11,7 @@ export type ResendChallenge = {
   readonly type: 'ResendChallenge';
   readonly app_id: string;
   readonly code_hash: string;
+  readonly code_sealed?: SealedSecret;
   readonly expires_at: Instant;
   readonly cooldown_seconds: number;
   readonly at: Instant;
@@ -17,10 +20,29 @@ export type ResendChallenge = {
 export type VerifyChallengeCode = { readonly type: 'VerifyChallengeCode'; readonly app_id: string; readonly code_matches: boolean; readonly at: Instant };
 export type CancelChallenge = { readonly type: 'CancelChallenge'; readonly app_id: string; readonly at: Instant };
 export type ExpireChallenge = { readonly type: 'ExpireChallenge'; readonly at: Instant };
+export type RecordDeliveryAttempt = {
+  readonly type: 'RecordDeliveryAttempt';
+  readonly send: number;
+  readonly attempt: number;
+  readonly channel: Channel;
+  readonly provider: string;
+  readonly at: Instant;
+};
 export type RecordDelivery = {
   readonly type: 'RecordDelivery';
+  readonly send?: number;
+  readonly attempt?: number;
+  readonly channel?: Channel;
   readonly provider: string;
-  readonly outcome: { readonly ok: true } | { readonly ok: false; readonly reason: string; readonly permanent: boolean };
+  readonly outcome:
+    | { readonly ok: true }
+    | {
+        readonly ok: false;
+        readonly reason: string;
+        readonly permanent: boolean;
+        readonly retry_at?: Instant;
+        readonly next_channel?: Channel;
+      };
   readonly at: Instant;
 };
 
@@ -30,6 +52,7 @@ export type ChallengeCommand =
   | VerifyChallengeCode
   | CancelChallenge
   | ExpireChallenge
+  | RecordDeliveryAttempt
   | RecordDelivery;
 
 type Decision = Either<Rejection, readonly ChallengeEvent[]>;
@@ -72,13 +95,25 @@ export const decideChallenge = (command: ChallengeCommand, state: ChallengeState
   // Another tenant's challenge is indistinguishable from a missing one.
   if (state.status === 'NONE' || ('app_id' in command && command.app_id !== state.app_id))
     return left(reject('NOT_FOUND', 'Challenge not found'));
+  // Delivery facts are recorded whatever the challenge's status: they happened.
+  if (command.type === 'RecordDeliveryAttempt') {
+    const { type: _type, ...data } = command;
+    return right([{ type: 'DeliveryAttempted', data }]);
+  }
   if (command.type === 'RecordDelivery') {
     const { provider, outcome, at } = command;
-    return right([
-      outcome.ok
-        ? { type: 'DeliverySucceeded', data: { provider, at } }
-        : { type: 'DeliveryFailed', data: { provider, reason: outcome.reason, permanent: outcome.permanent, at } },
-    ]);
+    const where = {
+      ...(command.send !== undefined ? { send: command.send } : {}),
+      ...(command.channel !== undefined ? { channel: command.channel } : {}),
+    };
+    if (outcome.ok) return right([{ type: 'DeliverySucceeded', data: { ...where, provider, at } }]);
+    const { reason, permanent, retry_at, next_channel } = outcome;
+    const extra = {
+      ...(command.attempt !== undefined ? { attempt: command.attempt } : {}),
+      ...(retry_at ? { retry_at } : {}),
+      ...(next_channel ? { next_channel } : {}),
+    };
+    return right([{ type: 'DeliveryFailed', data: { ...where, provider, reason, permanent, ...extra, at } }]);
   }
   if (state.status !== 'PENDING') return left(closedRejection(state));
   switch (command.type) {
@@ -89,8 +124,8 @@ export const decideChallenge = (command: ChallengeCommand, state: ChallengeState
       const ready = addSeconds(state.last_sent_at, command.cooldown_seconds);
       if (toMillis(ready) > toMillis(command.at))
         return left(reject('RESEND_TOO_SOON', 'A code was sent recently; wait before asking again', { retryAfterSeconds: secondsUntil(command.at, ready) }));
-      const { code_hash, expires_at, at } = command;
-      return right([{ type: 'ChallengeResent', data: { code_hash, expires_at, at } }]);
+      const { code_hash, code_sealed, expires_at, at } = command;
+      return right([{ type: 'ChallengeResent', data: { code_hash, ...(code_sealed ? { code_sealed } : {}), expires_at, at } }]);
     }
     case 'CancelChallenge':
       return right([{ type: 'ChallengeCanceled', data: { at: command.at } }]);

@@ -21,19 +21,51 @@ export type ChallengeIssued = DomainEvent<
     recipient_key?: string;
     /** Keyed hash of the code bound to this challenge; the code itself is never stored. */
     code_hash: string;
+    /**
+     * The code sealed under its own data key, for the delivery worker; the key is destroyed
+     * when the challenge closes, which shreds the code.
+     */
+    code_sealed?: SealedSecret;
+    locale?: string;
     expires_at: Instant;
     max_attempts: number;
     at: Instant;
   }
 >;
-export type ChallengeResent = DomainEvent<'ChallengeResent', { code_hash: string; expires_at: Instant; at: Instant }>;
+export type ChallengeResent = DomainEvent<
+  'ChallengeResent',
+  { code_hash: string; code_sealed?: SealedSecret; expires_at: Instant; at: Instant }
+>;
 export type VerificationFailed = DomainEvent<'VerificationFailed', { at: Instant }>;
 export type ChallengeApproved = DomainEvent<'ChallengeApproved', { at: Instant }>;
 export type ChallengeLocked = DomainEvent<'ChallengeLocked', { at: Instant }>;
 export type ChallengeExpired = DomainEvent<'ChallengeExpired', { at: Instant }>;
 export type ChallengeCanceled = DomainEvent<'ChallengeCanceled', { at: Instant }>;
-export type DeliverySucceeded = DomainEvent<'DeliverySucceeded', { provider: string; at: Instant }>;
-export type DeliveryFailed = DomainEvent<'DeliveryFailed', { provider: string; reason: string; permanent: boolean; at: Instant }>;
+/** `send` numbers the codes of a challenge (1 = first, then one per resend); `attempt` numbers tries of one send. */
+export type DeliveryAttempted = DomainEvent<
+  'DeliveryAttempted',
+  { send: number; attempt: number; channel: Channel; provider: string; at: Instant }
+>;
+export type DeliverySucceeded = DomainEvent<
+  'DeliverySucceeded',
+  { send?: number; channel?: Channel; provider: string; at: Instant }
+>;
+/** `retry_at` is set when another attempt will follow; absent, this send has failed for good. */
+export type DeliveryFailed = DomainEvent<
+  'DeliveryFailed',
+  {
+    send?: number;
+    attempt?: number;
+    channel?: Channel;
+    provider: string;
+    reason: string;
+    permanent: boolean;
+    retry_at?: Instant;
+    /** The fallback channel the next attempts use (e.g. SMS after WhatsApp failed). */
+    next_channel?: Channel;
+    at: Instant;
+  }
+>;
 
 export type ChallengeEvent =
   | ChallengeIssued
@@ -43,6 +75,7 @@ export type ChallengeEvent =
   | ChallengeLocked
   | ChallengeExpired
   | ChallengeCanceled
+  | DeliveryAttempted
   | DeliverySucceeded
   | DeliveryFailed;
 

@@ -5,6 +5,19 @@ import type { ChallengeEvent, ChallengePurpose } from './events.js';
 
 export type DeliveryStatus = 'PENDING' | 'SENT' | 'FAILED' | 'EXPORTED';
 
+export type Delivery = {
+  readonly status: DeliveryStatus;
+  readonly provider?: string;
+  readonly channel?: Channel;
+  readonly reason?: string;
+  /** Tries of the current send so far. */
+  readonly attempts: number;
+  /** When the next try is due after a transient failure. */
+  readonly retry_at?: Instant;
+  /** The last send (see DeliveryAttempted) that reached its provider. */
+  readonly delivered_send: number;
+};
+
 export type Challenge = {
   readonly challenge_id: string;
   readonly app_id: string;
@@ -15,13 +28,17 @@ export type Challenge = {
   readonly destination?: SealedSecret;
   readonly to_hint?: string;
   readonly code_hash: string;
+  readonly code_sealed?: SealedSecret;
+  /** Data keys of every code this challenge sealed: destroyed when it closes. */
+  readonly code_key_ids: readonly string[];
+  readonly locale?: string;
   readonly status: ChallengeStatus;
   readonly attempts: number;
   readonly max_attempts: number;
   readonly sends: number;
   readonly last_sent_at: Instant;
   readonly expires_at: Instant;
-  readonly delivery: { readonly status: DeliveryStatus; readonly provider?: string; readonly reason?: string };
+  readonly delivery: Delivery;
 };
 
 export type ChallengeState = { readonly status: 'NONE' } | Challenge;
@@ -37,11 +54,12 @@ export const evolveChallenge = (state: ChallengeState, event: ChallengeEvent): C
       const { at, ...data } = event.data;
       return {
         ...data,
+        code_key_ids: data.code_sealed ? [data.code_sealed.key_id] : [],
         status: 'PENDING',
         attempts: 0,
         sends: 1,
         last_sent_at: at,
-        delivery: { status: data.channel === null ? 'EXPORTED' : 'PENDING' },
+        delivery: { status: data.channel === null ? 'EXPORTED' : 'PENDING', attempts: 0, delivered_send: 0 },
       };
     }
     case 'ChallengeResent':
@@ -50,10 +68,13 @@ export const evolveChallenge = (state: ChallengeState, event: ChallengeEvent): C
         : {
             ...state,
             code_hash: event.data.code_hash,
+            ...(event.data.code_sealed
+              ? { code_sealed: event.data.code_sealed, code_key_ids: [...state.code_key_ids, event.data.code_sealed.key_id] }
+              : {}),
             expires_at: event.data.expires_at,
             sends: state.sends + 1,
             last_sent_at: event.data.at,
-            delivery: { status: 'PENDING' },
+            delivery: { status: 'PENDING', attempts: 0, delivered_send: state.delivery.delivered_send },
           };
     case 'VerificationFailed':
       return state.status === 'NONE' ? state : { ...state, attempts: state.attempts + 1 };
@@ -65,11 +86,35 @@ export const evolveChallenge = (state: ChallengeState, event: ChallengeEvent): C
       return closed(state, 'EXPIRED');
     case 'ChallengeCanceled':
       return closed(state, 'CANCELED');
-    case 'DeliverySucceeded':
-      return state.status === 'NONE' ? state : { ...state, delivery: { status: 'SENT', provider: event.data.provider } };
-    case 'DeliveryFailed':
+    case 'DeliveryAttempted':
       return state.status === 'NONE'
         ? state
-        : { ...state, delivery: { status: 'FAILED', provider: event.data.provider, reason: event.data.reason } };
+        : { ...state, delivery: { ...state.delivery, attempts: event.data.attempt, provider: event.data.provider, channel: event.data.channel } };
+    case 'DeliverySucceeded': {
+      if (state.status === 'NONE') return state;
+      const { retry_at: _retry, reason: _reason, ...delivery } = state.delivery;
+      const channel = event.data.channel ?? delivery.channel;
+      return {
+        ...state,
+        delivery: { ...delivery, status: 'SENT', provider: event.data.provider, ...(channel ? { channel } : {}), delivered_send: event.data.send ?? state.sends },
+      };
+    }
+    case 'DeliveryFailed': {
+      if (state.status === 'NONE') return state;
+      const { retry_at: _retry, ...delivery } = state.delivery;
+      const retrying = event.data.retry_at !== undefined;
+      const next = event.data.next_channel;
+      return {
+        ...state,
+        delivery: {
+          ...delivery,
+          ...(next ? { channel: next, attempts: 0 } : {}),
+          status: retrying ? 'PENDING' : 'FAILED',
+          provider: event.data.provider,
+          reason: event.data.reason,
+          ...(event.data.retry_at ? { retry_at: event.data.retry_at } : {}),
+        },
+      };
+    }
   }
 };

@@ -23,7 +23,21 @@ export type AppPolicy = {
   /** Issuer shown in authenticator apps; null means the app's name. */
   readonly issuer: string | null;
   readonly allow_code_export: boolean;
+  /** Language of messages when a send names none (en, es, fr, de, pt are built in). */
+  readonly default_locale: string;
+  /** For phone channels: the other one to try when the first fails for good (e.g. WHATSAPP, then SMS). */
+  readonly fallback_channel: 'SMS' | 'WHATSAPP' | null;
+  /** Budget of codes the app may send in a day, across recipients (refused sends are not counted). */
+  readonly max_sends_per_app_per_day: number;
+  /** Numbers sharing all but their last 3 digits count together: stops sequential-number SMS pumping. */
+  readonly max_sends_per_number_block_per_hour: number;
+  /** Per-locale message overrides; placeholders {app}, {code}, {minutes}; each must contain {code}. */
+  readonly templates: MessageTemplates | null;
 };
+
+export const templateKeys = ['sms', 'whatsapp', 'email_subject', 'email_text'] as const;
+export type TemplateKey = (typeof templateKeys)[number];
+export type MessageTemplates = Readonly<Record<string, Partial<Record<TemplateKey, string>>>>;
 
 export type PolicyPatch = Partial<Omit<AppPolicy, 'totp'>> & { readonly totp?: Partial<TotpPolicy> };
 
@@ -38,6 +52,11 @@ export const defaultPolicy: AppPolicy = {
   totp: { digits: 6, period: 30, algorithm: 'SHA1', window: 1 },
   issuer: null,
   allow_code_export: false,
+  default_locale: 'en',
+  fallback_channel: null,
+  max_sends_per_app_per_day: 10_000,
+  max_sends_per_number_block_per_hour: 20,
+  templates: null,
 };
 
 type Bound = readonly [field: string, value: number, min: number, max: number];
@@ -49,6 +68,8 @@ const bounds = (p: AppPolicy): readonly Bound[] => [
   ['policy.resend_cooldown_seconds', p.resend_cooldown_seconds, 0, 3_600],
   ['policy.max_sends_per_recipient_per_hour', p.max_sends_per_recipient_per_hour, 1, 1_000],
   ['policy.totp.window', p.totp.window, 0, 2],
+  ['policy.max_sends_per_app_per_day', p.max_sends_per_app_per_day, 1, 10_000_000],
+  ['policy.max_sends_per_number_block_per_hour', p.max_sends_per_number_block_per_hour, 1, 100_000],
 ];
 
 /** Applies a patch to a policy and checks every invariant, naming each bad field. */
@@ -65,6 +86,16 @@ export const applyPolicyPatch = (base: AppPolicy, patch: PolicyPatch): Either<Re
     details.push({ field: 'policy.channels', message: 'must list SMS, EMAIL or WHATSAPP' });
   if (policy.allowed_countries?.some((c) => !/^[1-9][0-9]{0,3}$/.test(c)))
     details.push({ field: 'policy.allowed_countries', message: 'must be calling codes such as "34" or "1"' });
+  if (!/^[a-z]{2,3}(-[A-Z]{2})?$/.test(policy.default_locale))
+    details.push({ field: 'policy.default_locale', message: 'must be a language tag such as en or pt-BR' });
+  if (policy.fallback_channel !== null && !['SMS', 'WHATSAPP'].includes(policy.fallback_channel))
+    details.push({ field: 'policy.fallback_channel', message: 'must be SMS, WHATSAPP or null' });
+  for (const [locale, texts] of Object.entries(policy.templates ?? {})) {
+    if (!/^[a-z]{2,3}(-[A-Z]{2})?$/.test(locale)) details.push({ field: `policy.templates.${locale}`, message: 'must be keyed by a language tag' });
+    for (const [key, text] of Object.entries(texts ?? {}))
+      if (!templateKeys.includes(key as TemplateKey) || typeof text !== 'string' || text.length > 1000 || (key !== 'email_subject' && !text.includes('{code}')))
+        details.push({ field: `policy.templates.${locale}.${key}`, message: 'must be one of sms, whatsapp, email_subject, email_text: at most 1000 characters, containing {code} (except the subject)' });
+  }
   return details.length > 0
     ? left(reject('INVALID_POLICY', 'The policy is not valid', { details }))
     : right(policy);

@@ -1,0 +1,95 @@
+import { challengeStream, isPastExpiry, type Challenge, type ChallengeCommand } from '../../domain/challenge/index.js';
+import { clientAppStream } from '../../domain/client-app/index.js';
+import { addSeconds } from '../../domain/shared/time.js';
+import type { Channel } from '../../domain/shared/types.js';
+import { ChallengeAggregate, ClientAppAggregate } from '../aggregates.js';
+import { now, type Deps } from '../deps.js';
+import { loadState } from '../handle-command.js';
+import { DeliveryFailure } from '../ports.js';
+import { shredCodes } from './shred-codes.js';
+import { renderCodeMessage } from './templates.js';
+
+export type DeliveryOutcome = 'DELIVERED' | 'RETRY_SCHEDULED' | 'FAILED' | 'NOTHING_TO_DO';
+
+type DeliverDeps = Pick<Deps, 'handle' | 'store' | 'vault' | 'delivery' | 'clock' | 'logger' | 'limits'>;
+
+const PHONE_CHANNELS: readonly Channel[] = ['SMS', 'WHATSAPP'];
+
+/**
+ * One delivery step of the worker: sends the challenge's current code if it is due and not yet
+ * delivered, and records the attempt and its outcome as events. Transient failures are retried
+ * with exponential backoff; a permanent one (or too many) moves to the app's fallback phone
+ * channel when there is one, else the send fails for good.
+ */
+export const makeDeliverChallenge = (deps: DeliverDeps) => {
+  const record = (id: string, command: ChallengeCommand) => deps.handle(ChallengeAggregate, challengeStream(id), () => command);
+
+  const deliverOnce = async (challenge: Challenge): Promise<DeliveryOutcome> => {
+    const id = challenge.challenge_id;
+    const stream = challengeStream(id);
+    const channel = challenge.delivery.channel ?? challenge.channel!;
+    const send = challenge.sends;
+    const attempt = challenge.delivery.attempts + 1;
+    const { provider, send: deliver } = deps.delivery(channel);
+    const failed = (reason: string, extra: { retry_at?: string; next_channel?: Channel } = {}) =>
+      record(id, { type: 'RecordDelivery', send, attempt, channel, provider, outcome: { ok: false, reason, permanent: !extra.retry_at, ...extra }, at: now(deps) });
+
+    const [code, to, app] = await Promise.all([
+      challenge.code_sealed ? deps.vault.open(challenge.code_sealed, stream) : Promise.resolve(null),
+      challenge.destination ? deps.vault.open(challenge.destination, stream) : Promise.resolve(null),
+      loadState(deps.store, ClientAppAggregate, clientAppStream(challenge.app_id)),
+    ]);
+    if (code === null || to === null || app.status !== 'ACTIVE') {
+      await failed(app.status !== 'ACTIVE' ? 'the app was deleted' : 'the code or destination is no longer available');
+      return 'FAILED';
+    }
+    await record(id, { type: 'RecordDeliveryAttempt', send, attempt, channel, provider, at: now(deps) });
+    const ttlSeconds = Math.max(0, Math.round((Date.parse(challenge.expires_at) - deps.clock().getTime()) / 1000));
+    const message = renderCodeMessage({ channel, locale: challenge.locale ?? app.policy.default_locale, appName: app.name, code, ttlSeconds, templates: app.policy.templates });
+    try {
+      await deliver({ channel, to, challenge_id: id, code, ttl_minutes: Math.max(1, Math.round(ttlSeconds / 60)), ...message });
+    } catch (error) {
+      const failure = error instanceof DeliveryFailure ? error : new DeliveryFailure(error instanceof Error ? error.message : 'send failed', provider, false);
+      deps.logger.warn('delivery failed', { challenge_id: id, channel, provider, attempt, permanent: failure.permanent, reason: failure.message });
+      if (!failure.permanent && attempt < deps.limits.deliveryMaxAttempts) {
+        const backoff = Math.min(deps.limits.deliveryMaxBackoffSeconds, deps.limits.deliveryBackoffSeconds * 2 ** (attempt - 1));
+        await failed(failure.message, { retry_at: addSeconds(now(deps), Math.max(backoff, failure.retryAfterSeconds ?? 0)) });
+        return 'RETRY_SCHEDULED';
+      }
+      const fallback = app.policy.fallback_channel;
+      if (fallback && fallback !== channel && PHONE_CHANNELS.includes(channel) && app.policy.channels.includes(fallback) && challenge.delivery.channel === undefined) {
+        await failed(failure.message, { retry_at: now(deps), next_channel: fallback });
+        return 'RETRY_SCHEDULED';
+      }
+      await failed(failure.message);
+      return 'FAILED';
+    }
+    await record(id, { type: 'RecordDelivery', send, attempt, channel, provider, outcome: { ok: true }, at: now(deps) });
+    return 'DELIVERED';
+  };
+
+  return async (challengeId: string): Promise<DeliveryOutcome> => {
+    let outcome: DeliveryOutcome = 'NOTHING_TO_DO';
+    // Loops so a resend that lands while an earlier code is being delivered is sent as well.
+    for (let round = 0; round < 5; round++) {
+      const state = await loadState(deps.store, ChallengeAggregate, challengeStream(challengeId));
+      if (state.status === 'NONE' || state.channel === null) return outcome;
+      if (state.status !== 'PENDING') {
+        await shredCodes(deps, state);
+        return outcome;
+      }
+      if (isPastExpiry(state, now(deps))) {
+        const expired = await deps.handle(ChallengeAggregate, challengeStream(challengeId), () => ({ type: 'ExpireChallenge' as const, at: now(deps) }));
+        if (expired._tag === 'Right' && expired.right.state.status !== 'NONE') await shredCodes(deps, expired.right.state);
+        return outcome;
+      }
+      const { delivery } = state;
+      const delivered = delivery.delivered_send >= state.sends;
+      const due = delivery.retry_at === undefined || Date.parse(delivery.retry_at) <= deps.clock().getTime();
+      if (delivered || delivery.status === 'FAILED' || !due) return outcome;
+      outcome = await deliverOnce(state);
+      if (outcome !== 'DELIVERED') return outcome;
+    }
+    return outcome;
+  };
+};

@@ -1,0 +1,41 @@
+import type { ChallengeEvent } from '../../domain/challenge/index.js';
+import type { RecordedEvent } from '../ports.js';
+import type { Projection, ProjectionChange } from '../read-models.js';
+import { idOf } from './stream-id.js';
+
+/**
+ * The delivery worker's to-do list (`pending_deliveries`: challenges with a code to send and
+ * when it is due) and the expiry sweeper's (`live_challenges`: open challenges and their
+ * expiry). Both are rebuilt from the log, so a crash after the 202 loses no send.
+ */
+export const deliveriesProjection: Projection = {
+  name: 'deliveries',
+  collections: ['pending_deliveries', 'live_challenges'],
+  apply: (recorded: RecordedEvent): readonly ProjectionChange[] => {
+    if (!recorded.stream.startsWith('challenge-')) return [];
+    const id = idOf(recorded.stream);
+    const event = recorded as unknown as ChallengeEvent;
+    const due = (at: string): ProjectionChange => ({ op: 'put', collection: 'pending_deliveries', id, doc: { challenge_id: id, pending: 'yes', due_at: at } });
+    const done: ProjectionChange = { op: 'delete', collection: 'pending_deliveries', id };
+    switch (event.type) {
+      case 'ChallengeIssued':
+        return [
+          { op: 'put', collection: 'live_challenges', id, doc: { challenge_id: id, live: 'yes', expires_at: event.data.expires_at } },
+          ...(event.data.channel !== null ? [due(event.data.at)] : []),
+        ];
+      case 'ChallengeResent':
+        return [{ op: 'merge', collection: 'live_challenges', id, patch: { expires_at: event.data.expires_at } }, due(event.data.at)];
+      case 'DeliveryFailed':
+        return [event.data.retry_at ? due(event.data.retry_at) : done];
+      case 'DeliverySucceeded':
+        return [done];
+      case 'ChallengeApproved':
+      case 'ChallengeCanceled':
+      case 'ChallengeLocked':
+      case 'ChallengeExpired':
+        return [done, { op: 'delete', collection: 'live_challenges', id }];
+      default:
+        return [];
+    }
+  },
+};
