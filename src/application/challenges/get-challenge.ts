@@ -14,7 +14,14 @@ export type ChallengeView = {
   readonly max_attempts: number;
   readonly expires_at: string;
   readonly to_hint: string | null;
-  readonly delivery: { readonly status: DeliveryStatus; readonly provider: string | null };
+  readonly delivery: {
+    readonly status: DeliveryStatus;
+    readonly channel: Channel | null;
+    readonly provider: string | null;
+    /** Tries of the current code so far. */
+    readonly attempts: number;
+    readonly reason: string | null;
+  };
 };
 
 /** Current status read from the challenge's own stream; a pending code past its expiry reads EXPIRED. */
@@ -31,6 +38,12 @@ export const makeGetChallenge =
       max_attempts: state.max_attempts,
       expires_at: state.expires_at,
       to_hint: state.to_hint ?? null,
-      delivery: { status: state.delivery.status, provider: state.delivery.provider ?? null },
+      delivery: {
+        status: state.delivery.status,
+        channel: state.delivery.channel ?? state.channel,
+        provider: state.delivery.provider ?? null,
+        attempts: state.delivery.attempts,
+        reason: state.delivery.reason ?? null,
+      },
     });
   };

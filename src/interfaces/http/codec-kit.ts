@@ -88,6 +88,17 @@ export const strictPartial = <P extends t.Props>(props: P, message: string) => {
   );
 };
 
+/** An object used as a map (string keys, values of one codec), with at most `maxKeys` keys. */
+export const recordOf = <C extends t.Mixed>(value: C, maxKeys: number, message: string): t.Type<Record<string, t.TypeOf<C>>, Record<string, t.OutputOf<C>>, unknown> => {
+  const record = t.record(t.string, value);
+  return new t.Type(
+    message,
+    (u): u is Record<string, t.TypeOf<C>> => isPlainObject(u) && Object.keys(u).length <= maxKeys && record.is(u),
+    (u, c) => (isPlainObject(u) && Object.keys(u).length <= maxKeys ? record.validate(u, c) : t.failure(u, c)),
+    record.encode,
+  );
+};
+
 /** An object with required and optional fields; unknown keys are dropped, not rejected. */
 export const body = <R extends t.Props, O extends t.Props>(required: R, optional: O) =>
   t.exact(t.intersection([t.type(required), t.partial(optional)]), 'must be a JSON object');

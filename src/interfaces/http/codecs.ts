@@ -5,7 +5,7 @@
 import * as t from 'io-ts';
 import { channels, otpMethods, totpAlgorithms } from '../../domain/shared/types.js';
 import * as k from './codec-kit.js';
-import { maxAllowedCountries, otpMessage, policyIntegerRules as ints, stringRules as s, totpRules } from './field-rules.js';
+import { maxAllowedCountries, maxTemplateLocales, otpMessage, policyIntegerRules as ints, stringRules as s, templateRule, totpRules } from './field-rules.js';
 
 export const username = k.ruledString(s.username);
 export const email = k.ruledString(s.email);
@@ -49,6 +49,24 @@ export const policyPatch = k.strictPartial(
     totp: totpPolicyPatch,
     issuer: k.nullable(k.ruledString(s.issuer), s.issuer.message),
     allow_code_export: k.boolean,
+    default_locale: locale,
+    fallback_channel: k.nullable(k.enumOf(['SMS', 'WHATSAPP'] as const), 'must be SMS, WHATSAPP or null'),
+    max_sends_per_app_per_day: k.integerIn(ints.max_sends_per_app_per_day.minimum, ints.max_sends_per_app_per_day.maximum),
+    max_sends_per_number_block_per_hour: k.integerIn(
+      ints.max_sends_per_number_block_per_hour.minimum,
+      ints.max_sends_per_number_block_per_hour.maximum,
+    ),
+    templates: k.nullable(
+      k.recordOf(
+        k.strictPartial(
+          { sms: k.ruledString(templateRule), whatsapp: k.ruledString(templateRule), email_subject: k.ruledString(templateRule), email_text: k.ruledString(templateRule) },
+          'must be an object with some of sms, whatsapp, email_subject, email_text',
+        ),
+        maxTemplateLocales,
+        `must map at most ${maxTemplateLocales} language tags to message texts, or be null`,
+      ),
+      `must map language tags to message texts, or be null`,
+    ),
   },
   'must be an object with policy fields',
 );

@@ -41,7 +41,13 @@ export const policyIntegerRules = {
   max_attempts: { minimum: 1, maximum: 20 },
   resend_cooldown_seconds: { minimum: 0, maximum: 3_600 },
   max_sends_per_recipient_per_hour: { minimum: 1, maximum: 1_000 },
+  max_sends_per_app_per_day: { minimum: 1, maximum: 10_000_000 },
+  max_sends_per_number_block_per_hour: { minimum: 1, maximum: 100_000 },
 } as const satisfies Record<string, IntegerRule>;
+
+/** Message overrides: at most this many locales, each text at most templateMaxLength characters. */
+export const maxTemplateLocales = 20;
+export const templateRule: StringRule = { minLength: 1, maxLength: 1000, message: 'must be 1 to 1000 characters' };
 
 export const totpRules = {
   digits: [6, 8],

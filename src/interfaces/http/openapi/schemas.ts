@@ -2,7 +2,7 @@
 import { rejectionCodes } from '../../../domain/shared/rejection.js';
 import { challengeStatuses, channels, otpMethods, totpAlgorithms } from '../../../domain/shared/types.js';
 import { httpOnlyCodes } from '../error-table.js';
-import { maxAllowedCountries, otpMessage, policyIntegerRules, stringRules as s, totpRules } from '../field-rules.js';
+import { maxAllowedCountries, maxTemplateLocales, otpMessage, policyIntegerRules, stringRules as s, templateRule, totpRules } from '../field-rules.js';
 import { dateTime, nullable, object, ref, ruled, uuid, type Schema } from './schema-kit.js';
 
 const integers = Object.fromEntries(
@@ -31,6 +31,16 @@ const policyFields = (required: boolean) => {
     totp: required ? ref('TotpPolicy') : ref('TotpPolicyPatch'),
     issuer: nullable(ruled(s.issuer)),
     allow_code_export: { type: 'boolean' },
+    default_locale: { ...ruled(s.locale), description: 'Language of messages when a send names none (en, es, fr, de, pt built in)' },
+    fallback_channel: { ...nullable({ type: 'string', enum: ['SMS', 'WHATSAPP'] }), description: 'Phone channel to fall back to when the other fails for good' },
+    templates: {
+      ...nullable({
+        type: 'object',
+        maxProperties: maxTemplateLocales,
+        additionalProperties: object({}, Object.fromEntries(['sms', 'whatsapp', 'email_subject', 'email_text'].map((k) => [k, ruled(templateRule)])), { additionalProperties: false }),
+      }),
+      description: 'Per-language overrides; placeholders {app}, {code}, {minutes}; every text but the subject must contain {code}',
+    },
   };
   return required ? object(fields, {}, { additionalProperties: false }) : object({}, fields, { additionalProperties: false });
 };
@@ -111,10 +121,22 @@ export const schemas: Readonly<Record<string, Schema>> = {
   Challenge: object({
     challenge_id: uuid,
     status: ref('ChallengeStatus'),
-    channel: ref('Channel'),
+    channel: { ...nullable(ref('Channel')), description: 'null for a code exported to the app' },
     attempts: { type: 'integer', minimum: 0 },
+    max_attempts: { type: 'integer', minimum: 1 },
     expires_at: dateTime,
-    delivery: { description: 'Delivery state of the code as reported by the provider' },
+    to_hint: { type: ['string', 'null'] },
+    delivery: object(
+      {
+        status: { type: 'string', enum: ['PENDING', 'SENT', 'FAILED', 'EXPORTED'] },
+        channel: { ...nullable(ref('Channel')), description: 'The channel in use (a fallback may replace the first)' },
+        provider: { type: ['string', 'null'] },
+        attempts: { type: 'integer', minimum: 0, description: 'Tries of the current code' },
+        reason: { type: ['string', 'null'], description: 'Why the last try failed' },
+      },
+      {},
+      { description: 'Delivery of the current code, recorded by the delivery worker' },
+    ),
   }),
   Canceled: object({ status: { const: 'CANCELED' } }),
   GeneratedCode: object({ challenge_id: uuid, code: { type: 'string', description: 'The app delivers it itself' } }),
