@@ -33,7 +33,7 @@ export type RecordedEvent = {
   readonly stream: string;
   /** 0-based position of the event inside its stream. */
   readonly revision: number;
-  /** Position in the global log, strictly increasing in commit order, starting at 1. */
+  /** Position in the global log: at least 1, strictly increasing in commit order, not necessarily consecutive. */
   readonly position: number;
   readonly type: string;
   readonly data: unknown;
@@ -117,6 +117,8 @@ export type TokenDenylist = {
 export type Totp = {
   /** A new base32 seed of at least 20 random bytes. */
   readonly generateSecret: () => string;
+  /** An imported seed in canonical base32, or null when it is not base32 of at least 20 bytes. */
+  readonly parseSecret: (input: string) => string | null;
   /**
    * The time step whose code equals `code` within +-window steps of `now`, or null.
    * Comparisons are constant-time.

@@ -26,6 +26,7 @@ import { parseDestination } from './delivery/destination-parser.js';
 import { createOutboxSender } from './delivery/outbox-sender.js';
 import { createInMemoryEventStore } from './event-store/in-memory-event-store.js';
 import { createSqliteEventStore } from './event-store/sqlite-event-store.js';
+import { withEventValidation } from './event-codecs/validating-event-store.js';
 import { loadHashRoot } from './hash-root.js';
 import { currentRequestId } from './logging/request-context.js';
 import { createOtpPrimitives } from './otp/index.js';
@@ -67,13 +68,15 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
   container.bind<Clock>(T.Clock).toConstantValue(options.clock ?? (() => new Date()));
   container.bind<Logger>(T.Logger).toConstantValue(options.logger);
   container.bind<Tracer>(T.Tracer).toDynamicValue(() => createOtelTracer());
-  container
-    .bind<EventStore>(T.EventStore)
-    .toDynamicValue((ctx) =>
+  // Every event written or read back is checked against its codec (and upcast) at this edge.
+  container.bind<EventStore>(T.EventStore).toDynamicValue((ctx) =>
+    withEventValidation(
       options.inMemory
         ? createInMemoryEventStore({ clock: ctx.get<Clock>(T.Clock) })
         : createSqliteEventStore({ filename: join(options.dataDir, 'events.sqlite'), clock: ctx.get<Clock>(T.Clock) }),
-    );
+      { onInvalid: (error) => ctx.get<Logger>(T.Logger).error('corrupt event', { error: error.message }) },
+    ),
+  );
   // Data keys live apart from the append-only log, so destroying one really shreds its secret.
   container.bind<Database.Database>(T.KeyDb).toDynamicValue(() => {
     if (!options.inMemory) mkdirSync(options.dataDir, { recursive: true });

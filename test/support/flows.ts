@@ -1,4 +1,5 @@
 import { readFileSync, existsSync } from 'node:fs';
+import { createTotp } from '../../src/infrastructure/otp/totp.js';
 import type { Client } from './http-client.js';
 
 let counter = 0;
@@ -48,3 +49,61 @@ export const codeFromOutbox = async (file: string, challengeId: string, nth = 1,
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 };
+
+// ------------------------------------------------------------ security end-to-end helpers
+
+export type TotpParams = { readonly digits: 6 | 8; readonly period: 30 | 60; readonly algorithm: 'SHA1' | 'SHA256' | 'SHA512' };
+export const defaultTotpParams: TotpParams = { digits: 6, period: 30, algorithm: 'SHA1' };
+
+const totpCodes = createTotp();
+
+/** The TOTP code of `secret` at `at`. */
+export const totpAt = (secret: string, at: Date, params: TotpParams = defaultTotpParams): string => totpCodes.generate(secret, params, at);
+
+/** A code of the same length as `codes[0]` that equals none of them: wrong by construction, not by luck. */
+export const wrongCode = (...codes: string[]): string => {
+  const length = codes[0]?.length ?? 6;
+  for (let digit = 0; digit < 10; digit++) {
+    const candidate = String(digit).repeat(length);
+    if (!codes.includes(candidate)) return candidate;
+  }
+  throw new Error('unreachable: ten candidates cannot all collide with a handful of codes');
+};
+
+/**
+ * Registers and enables TOTP for `username` with the app's key at the clock's current step
+ * (that step is then consumed). Returns the secret and the recovery codes shown once.
+ */
+export const enrollTotp = async (
+  client: Client,
+  apiKey: string,
+  username: string,
+  clock: () => Date,
+  options: { params?: TotpParams; secret?: string } = {},
+) => {
+  const registered = await client.post('/api/otp/register', { apiKey, body: { username, otp_method: 'TOTP', ...(options.secret ? { secret: options.secret } : {}) } });
+  if (registered.status !== 201) throw new Error(`otp register failed: ${registered.status} ${registered.text}`);
+  const secret = registered.body.secret as string;
+  const enabled = await client.put('/api/otp/enable', { apiKey, body: { username, otp: totpAt(secret, clock(), options.params) } });
+  if (enabled.status !== 200) throw new Error(`otp enable failed: ${enabled.status} ${enabled.text}`);
+  return { secret, enrollmentId: registered.body.enrollment_id as string, recoveryCodes: enabled.body.recovery_codes as string[] };
+};
+
+/** Sends an email code with the app's key; returns the challenge id and the code from the outbox. */
+export const sendEmailCode = async (client: Client, outboxFile: string, apiKey: string, username: string, to = `${username}@example.com`) => {
+  const sent = await client.post('/api/code/send', { apiKey, body: { username, channel: 'EMAIL', to } });
+  if (sent.status !== 202) throw new Error(`send failed: ${sent.status} ${sent.text}`);
+  const challengeId = sent.body.challenge_id as string;
+  return { challengeId, code: await codeFromOutbox(outboxFile, challengeId) };
+};
+
+/** What a caller can tell apart in an error answer (the request id differs by design). */
+export const errorShape = (response: { status: number; body: any; headers: Headers }) => ({
+  status: response.status,
+  code: response.body?.code,
+  message: response.body?.message,
+  details: response.body?.details,
+  attempts_remaining: response.body?.attempts_remaining,
+  keys: Object.keys(response.body ?? {}).sort(),
+  retry_after: response.headers.has('retry-after'),
+});

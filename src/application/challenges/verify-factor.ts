@@ -39,9 +39,14 @@ export const makeVerifyFactor = (deps: FactorDeps) => async (input: VerifyFactor
   if (outcome._tag === 'Left') {
     if (outcome.left.code !== 'NOT_ENROLLED') return outcome;
     const decoy = await deps.rateLimit(`verify-unknown:${enrollmentId}`, attempts.max_attempts, attempts.lockout_seconds);
-    return decoy.allowed
+    // A known user's last allowed failure locks at once; the decoy does the same on its last hit.
+    return decoy.allowed && decoy.remaining > 0
       ? left(reject('INVALID_CODE', 'Invalid code', { attemptsRemaining: decoy.remaining }))
-      : left(reject('ENROLLMENT_LOCKED', 'Too many failed attempts; try again later', { retryAfterSeconds: decoy.retry_after_seconds }));
+      : left(
+          reject('ENROLLMENT_LOCKED', 'Too many failed attempts; try again later', {
+            retryAfterSeconds: decoy.allowed ? attempts.lockout_seconds : decoy.retry_after_seconds,
+          }),
+        );
   }
   const events: readonly EnrollmentEvent[] = outcome.right.events;
   if (events.some((e) => e.type === 'TotpStepConsumed' || e.type === 'RecoveryCodeUsed')) return right({ success: true, status: 'APPROVED' });

@@ -51,7 +51,9 @@ export const makeRegisterEnrollment = (deps: RegisterDeps) => {
     const start = { type: 'StartEnrollment' as const, enrollment_id: enrollmentId, app_id: app.app_id, username, method };
 
     if (method === 'TOTP') {
-      const secret = input.secret?.replace(/[\s=]/g, '').toUpperCase() ?? deps.totp.generateSecret();
+      const secret = input.secret === undefined ? deps.totp.generateSecret() : deps.totp.parseSecret(input.secret);
+      if (secret === null)
+        return left(reject('INVALID_SECRET', 'The secret is not a base32 TOTP seed of at least 20 bytes', { details: [{ field: 'secret', message: 'must be base32 of at least 20 bytes (32 characters)' }] }));
       const { digits, period, algorithm } = app.policy.totp;
       const sealed = await deps.vault.seal(secret, stream);
       const started = await deps.handle(EnrollmentAggregate, stream, () => ({ ...start, secret: sealed, totp: { digits, period, algorithm }, at: now(deps) }));

@@ -13,3 +13,4 @@ export const clientAppDecider: Decider<ClientAppCommand, ClientAppState, ClientA
   evolve: evolveClientApp,
   decide: decideClientApp,
 };
+export * from './abuse.js';

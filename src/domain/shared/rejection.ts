@@ -21,6 +21,7 @@ export const rejectionCodes = [
   'COUNTRY_NOT_ALLOWED',
   'CODE_EXPORT_NOT_ALLOWED',
   'INVALID_DESTINATION',
+  'INVALID_SECRET',
   'INVALID_POLICY',
   'CONFLICT',
 ] as const;

@@ -59,6 +59,8 @@ export const createJoseTokenService = (options: JoseTokenServiceOptions): TokenS
           issuer,
           audience,
           currentDate: clock(),
+          // Without it jose only checks that iat exists: this also refuses future and over-age iat.
+          maxTokenAge: ttlSeconds,
           requiredClaims: ['sub', 'jti', 'iat', 'exp'],
         });
         const { sub, jti, exp } = payload;

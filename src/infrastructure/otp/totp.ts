@@ -42,6 +42,7 @@ const deltas = (window: number): number[] => {
 };
 
 export const createTotp = (): Totp => ({
+  parseSecret: parseTotpSecret,
   generateSecret: () => encodeBase32(randomBytes(GENERATED_SECRET_BYTES)),
 
   generate: (secret, { digits, period, algorithm }, now) => hotp(secretBytes(secret), stepAt(now, period), digits, algorithm),

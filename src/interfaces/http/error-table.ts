@@ -20,6 +20,7 @@ export const rejectionStatus = {
   COUNTRY_NOT_ALLOWED: 403,
   CODE_EXPORT_NOT_ALLOWED: 403,
   INVALID_DESTINATION: 400,
+  INVALID_SECRET: 400,
   INVALID_POLICY: 400,
   CONFLICT: 409,
 } as const satisfies Record<RejectionCode, number>;

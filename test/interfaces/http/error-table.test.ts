@@ -37,6 +37,7 @@ describe('error table', () => {
       COUNTRY_NOT_ALLOWED: 403,
       CODE_EXPORT_NOT_ALLOWED: 403,
       INVALID_DESTINATION: 400,
+      INVALID_SECRET: 400,
       INVALID_POLICY: 400,
       CONFLICT: 409,
     });

@@ -1,0 +1,57 @@
+/** Email through Resend's REST API with the official SDK. */
+import { Resend } from 'resend';
+import type { MessageSender } from '../../application/ports.js';
+import { destinationHint, parseRetryAfter, refusedLocally, rejectedByProvider, unreachable } from './provider-errors.js';
+
+export type ResendSenderOptions = {
+  readonly apiKey: string;
+  /** EMAIL_ADDRESS: a sender on a domain verified in Resend, e.g. "Acme <codes@acme.example>". */
+  readonly from: string;
+  /** API root; tests point it at a local server. Set explicitly so RESEND_BASE_URL cannot redirect mail. */
+  readonly baseUrl?: string;
+  readonly timeoutMs?: number;
+};
+
+const PROVIDER = 'resend';
+const DEFAULT_BASE_URL = 'https://api.resend.com';
+
+// Quotas reset after hours or days, long after the code has expired: retrying is pointless.
+const OVERRIDES = new Map<string, 'permanent' | 'transient'>([
+  ['daily_quota_exceeded', 'permanent'],
+  ['monthly_quota_exceeded', 'permanent'],
+  ['concurrent_idempotent_requests', 'transient'],
+]);
+
+export const createResendSender = (options: ResendSenderOptions): MessageSender => {
+  if (!options.apiKey) throw new Error('Resend: an API key is required');
+  if (!options.from) throw new Error('Resend: a sender address (EMAIL_ADDRESS) is required');
+  const resend = new Resend(options.apiKey, { baseUrl: (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '') });
+  const timeoutMs = options.timeoutMs ?? 10_000;
+
+  return async (message) => {
+    const hint = destinationHint(message);
+    if (message.channel !== 'EMAIL') throw refusedLocally(PROVIDER, `cannot send ${message.channel} messages`);
+    // The SDK resolves with { error } instead of throwing; network failures and timeouts
+    // come back as an error without a status code.
+    const { error, headers } = await resend.emails.send(
+      {
+        from: options.from,
+        to: [message.to],
+        subject: message.subject ?? '',
+        text: message.body,
+        ...(message.html === undefined ? {} : { html: message.html }),
+      },
+      { signal: AbortSignal.timeout(timeoutMs) },
+    );
+    if (!error) return;
+    if (error.statusCode === null || error.statusCode === undefined) throw unreachable(PROVIDER, error.name === 'application_error' ? 'no response' : 'no status', hint);
+    throw rejectedByProvider({
+      provider: PROVIDER,
+      status: error.statusCode,
+      providerCode: error.name,
+      retryAfterSeconds: parseRetryAfter(headers?.['retry-after']),
+      hint,
+      overrides: OVERRIDES,
+    });
+  };
+};

@@ -1,0 +1,86 @@
+/** Email over SMTP with nodemailer: one connection per message, HTML and plain text alternatives. */
+import { createTransport } from 'nodemailer';
+import type { MessageSender } from '../../application/ports.js';
+import { deliveryFailure, destinationHint, errorCode, refusedLocally, safeToken, unreachable } from './provider-errors.js';
+
+export type SmtpSenderOptions = {
+  /** SMTP_URL: smtp://user:pass@host:587 (STARTTLS when offered) or smtps://user:pass@host:465; ?requireTLS=true refuses plain text. */
+  readonly url: string;
+  /** EMAIL_ADDRESS */
+  readonly from: string;
+  /** Applies to connecting, the greeting and every later wait on the socket. */
+  readonly timeoutMs?: number;
+};
+
+const PROVIDER = 'smtp';
+
+type Endpoint = { host: string; port: number; secure: boolean; requireTLS: boolean; auth?: { user: string; pass: string } };
+
+// Parsed here rather than by nodemailer so the URL cannot switch on its logger (which would
+// print message bodies with codes) and so errors never echo the URL's password.
+export const parseSmtpUrl = (url: string): Endpoint => {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error('SMTP_URL is not a valid URL (expected smtp://user:pass@host:port or smtps://...)');
+  }
+  if (parsed.protocol !== 'smtp:' && parsed.protocol !== 'smtps:') throw new Error('SMTP_URL must start with smtp:// or smtps://');
+  if (!parsed.hostname) throw new Error('SMTP_URL names no host');
+  const unknown = [...parsed.searchParams.keys()].filter((key) => key !== 'requireTLS');
+  if (unknown.length > 0) throw new Error(`SMTP_URL: unsupported parameter(s) ${unknown.join(', ')} (only requireTLS)`);
+  const secure = parsed.protocol === 'smtps:';
+  const user = decodeURIComponent(parsed.username);
+  return {
+    host: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: parsed.port ? Number(parsed.port) : secure ? 465 : 587,
+    secure,
+    requireTLS: parsed.searchParams.get('requireTLS') === 'true',
+    ...(user ? { auth: { user, pass: decodeURIComponent(parsed.password) } } : {}),
+  };
+};
+
+export const createSmtpSender = (options: SmtpSenderOptions): MessageSender => {
+  if (!options.from) throw new Error('SMTP: a sender address (EMAIL_ADDRESS) is required');
+  const endpoint = parseSmtpUrl(options.url);
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const transport = createTransport({
+    ...endpoint,
+    connectionTimeout: timeoutMs,
+    greetingTimeout: timeoutMs,
+    socketTimeout: timeoutMs,
+    dnsTimeout: timeoutMs,
+    logger: false,
+    debug: false,
+  });
+
+  return async (message) => {
+    const hint = destinationHint(message);
+    if (message.channel !== 'EMAIL') throw refusedLocally(PROVIDER, `cannot send ${message.channel} messages`);
+    try {
+      await transport.sendMail({
+        from: options.from,
+        to: message.to,
+        ...(message.subject === undefined ? {} : { subject: message.subject }),
+        text: message.body,
+        ...(message.html === undefined ? {} : { html: message.html }),
+      });
+    } catch (error) {
+      throw classify(error, hint);
+    }
+  };
+};
+
+// The reply code decides (5xx permanent, 4xx transient); without one it is the connection,
+// except for failures no retry can fix (TLS, authentication, configuration).
+const classify = (error: unknown, hint: string) => {
+  const responseCode = typeof error === 'object' && error !== null ? (error as { responseCode?: unknown }).responseCode : undefined;
+  if (typeof responseCode === 'number' && responseCode >= 400 && responseCode < 600) {
+    return deliveryFailure({ provider: PROVIDER, permanent: responseCode >= 500, detail: `SMTP ${responseCode}`, hint });
+  }
+  const code = errorCode(error);
+  if (code !== undefined && PERMANENT_CODES.has(code)) return deliveryFailure({ provider: PROVIDER, permanent: true, detail: safeToken(code), hint });
+  return unreachable(PROVIDER, code, hint);
+};
+
+const PERMANENT_CODES = new Set(['ETLS', 'EREQUIRETLS', 'EAUTH', 'ENOAUTH', 'EOAUTH2', 'ECONFIG', 'EENVELOPE', 'EMESSAGE', 'EMAXRECIPIENTS']);

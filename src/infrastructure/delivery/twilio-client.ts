@@ -1,0 +1,65 @@
+/**
+ * What the Twilio senders share: the SDK client (with a timeout and, for tests, a base URL)
+ * and the translation of its errors.
+ */
+import twilio from 'twilio';
+import type { DeliveryFailure } from '../../application/ports.js';
+import { errorCode, rejectedByProvider, unreachable } from './provider-errors.js';
+
+export type TwilioClientOptions = {
+  readonly accountSid: string;
+  readonly authToken: string;
+  /**
+   * API root replacing https://api.twilio.com, e.g. a local fake in tests. The SDK's own
+   * `edge`/`region` options only rewrite the host into api.<edge>.<region>.twilio.com.
+   */
+  readonly baseUrl?: string;
+  /** Per request, connecting included; the SDK's default is 30 s. */
+  readonly timeoutMs?: number;
+};
+
+type RequestOptions = Parameters<twilio.RequestClient['request']>[0];
+
+/** Sends every request to `base`, keeping the path and query the SDK built. */
+class RebasedRequestClient extends twilio.RequestClient {
+  constructor(
+    private readonly base: string,
+    options: ConstructorParameters<typeof twilio.RequestClient>[0],
+  ) {
+    super(options);
+  }
+
+  override request<TData>(options: RequestOptions & { data?: TData }) {
+    const target = new URL(options.uri);
+    return super.request<TData>({ ...options, uri: `${this.base}${target.pathname}${target.search}` });
+  }
+}
+
+export const createTwilioClient = (options: TwilioClientOptions): twilio.Twilio => {
+  if (!/^AC[0-9a-fA-F]{32}$/.test(options.accountSid)) throw new Error('Twilio: TWILIO_ACCOUNT_SID must be "AC" followed by 32 hex digits');
+  if (!options.authToken) throw new Error('Twilio: TWILIO_AUTH_TOKEN is required');
+  const timeout = options.timeoutMs ?? 10_000;
+  const httpClient = options.baseUrl === undefined ? undefined : new RebasedRequestClient(options.baseUrl.replace(/\/+$/, ''), { timeout });
+  // autoRetry stays off: retries belong to the delivery worker, which records each attempt.
+  return twilio(options.accountSid, options.authToken, { timeout, autoRetry: false, ...(httpClient ? { httpClient } : {}) });
+};
+
+// Rejections that are worth retrying although their HTTP status is a 400.
+const OVERRIDES = new Map<number, 'permanent' | 'transient'>([
+  [20429, 'transient'], // too many requests
+  [21611, 'transient'], // the sender's queue is full
+  [14107, 'transient'], // SMS rate limit for the sender
+]);
+
+/**
+ * SDK errors with a numeric `status` are API answers (RestException, TwilioServiceException);
+ * anything else is the transport (axios: ECONNREFUSED, ECONNABORTED on timeout, ...).
+ */
+export const classifyTwilioError = (provider: string, error: unknown, hint: string): DeliveryFailure => {
+  const fields = typeof error === 'object' && error !== null ? (error as { status?: unknown; code?: unknown }) : {};
+  if (typeof fields.status === 'number') {
+    const code = typeof fields.code === 'number' ? fields.code : undefined;
+    return rejectedByProvider({ provider, status: fields.status, providerCode: code, hint, overrides: OVERRIDES });
+  }
+  return unreachable(provider, errorCode(error), hint);
+};

@@ -1,0 +1,27 @@
+/** SMS through Twilio's Messages API with the official SDK. */
+import type { MessageSender } from '../../application/ports.js';
+import { destinationHint, refusedLocally } from './provider-errors.js';
+import { classifyTwilioError, createTwilioClient, type TwilioClientOptions } from './twilio-client.js';
+
+export type TwilioSmsSenderOptions = TwilioClientOptions & {
+  /** TWILIO_PHONE_NUMBER in E.164, an alphanumeric sender id, or a Messaging Service SID (MG...). */
+  readonly from: string;
+};
+
+const PROVIDER = 'twilio-sms';
+
+export const createTwilioSmsSender = (options: TwilioSmsSenderOptions): MessageSender => {
+  if (!options.from) throw new Error('Twilio SMS: TWILIO_PHONE_NUMBER is required');
+  const client = createTwilioClient(options);
+  const sender = /^MG[0-9a-fA-F]{32}$/.test(options.from) ? { messagingServiceSid: options.from } : { from: options.from };
+
+  return async (message) => {
+    const hint = destinationHint(message);
+    if (message.channel !== 'SMS') throw refusedLocally(PROVIDER, `cannot send ${message.channel} messages`);
+    try {
+      await client.messages.create({ to: message.to, ...sender, body: message.body });
+    } catch (error) {
+      throw classifyTwilioError(PROVIDER, error, hint);
+    }
+  };
+};

@@ -1,0 +1,41 @@
+/**
+ * WhatsApp through Twilio's Messages API. Business-initiated WhatsApp messages must use an
+ * approved template, so with a content SID the code travels as template variable {{1}};
+ * without one the rendered body is sent (fine for the sandbox and open sessions).
+ */
+import type { MessageSender } from '../../application/ports.js';
+import { destinationHint, refusedLocally } from './provider-errors.js';
+import { classifyTwilioError, createTwilioClient, type TwilioClientOptions } from './twilio-client.js';
+
+export type TwilioWhatsappSenderOptions = TwilioClientOptions & {
+  /** TWILIO_WHATSAPP_NUMBER, with or without the "whatsapp:" prefix. */
+  readonly from: string;
+  /** Content template SID (HX...) whose variable {{1}} is the code. */
+  readonly contentSid?: string;
+};
+
+const PROVIDER = 'twilio-whatsapp';
+
+/** Exactly one "whatsapp:" prefix, whatever the input had. */
+export const whatsappAddress = (value: string): string => `whatsapp:${value.trim().replace(/^(whatsapp:)+/i, '')}`;
+
+export const createTwilioWhatsappSender = (options: TwilioWhatsappSenderOptions): MessageSender => {
+  if (!options.from) throw new Error('Twilio WhatsApp: TWILIO_WHATSAPP_NUMBER is required');
+  const client = createTwilioClient(options);
+  const from = whatsappAddress(options.from);
+  const contentSid = options.contentSid || undefined;
+
+  return async (message) => {
+    const hint = destinationHint(message);
+    if (message.channel !== 'WHATSAPP') throw refusedLocally(PROVIDER, `cannot send ${message.channel} messages`);
+    if (contentSid && message.code === undefined) throw refusedLocally(PROVIDER, 'the content template needs the code, the message has none');
+    const content = contentSid
+      ? { contentSid, contentVariables: JSON.stringify({ 1: message.code }) }
+      : { body: message.body };
+    try {
+      await client.messages.create({ to: whatsappAddress(message.to), from, ...content });
+    } catch (error) {
+      throw classifyTwilioError(PROVIDER, error, hint);
+    }
+  };
+};

@@ -1,0 +1,15 @@
+import type { DomainEvent } from '../../domain/shared/decider.js';
+import type { SealedSecret } from '../../domain/shared/sealed.js';
+import * as t from 'io-ts';
+import type { SendRefused } from '../../domain/client-app/abuse.js';
+import { instant, sealedSecret, strictObject, type CodecsMatch } from './codec-kit.js';
+
+/** Written by hash-root.ts on stream `system-hash-root`; no aggregate owns it. */
+export type HashRootCreated = DomainEvent<'HashRootCreated', { sealed: SealedSecret }>;
+
+export const systemEventCodecs = {
+  HashRootCreated: strictObject('HashRootCreated', { sealed: sealedSecret }),
+  SendRefused: strictObject('SendRefused', { app_id: t.string, reason: t.string, at: instant }, { to_hint: t.string, client: t.string }),
+};
+
+const _check: CodecsMatch<HashRootCreated | SendRefused, typeof systemEventCodecs> = true;

@@ -1,0 +1,107 @@
+/**
+ * Event store on PostgreSQL, for running several processes against one log. Appends are group
+ * committed (event-store-batch.ts) under an advisory lock, so global positions are gap-free and
+ * committed in order across processes; UNIQUE(stream, revision) backs the revision check up.
+ * Subscribers are woken by LISTEN/NOTIFY (event-store-listener.ts), not by polling.
+ * The pool belongs to the caller: close() stops this store but leaves the pool open.
+ */
+import type pg from 'pg';
+import type { AppendResult, Clock, RecordedEvent } from '../../application/ports.js';
+import { clampLimit, fromRow, toRow, type EventRow } from '../event-store/event-row.js';
+import { createSubscriptionHub, type EmbeddedEventStore, type ReadAll } from '../event-store/subscription.js';
+import { createBatchWriter } from './event-store-batch.js';
+import { isConnectionError, listenForCommits, type CommitListener } from './event-store-listener.js';
+import { NOTIFY_CHANNEL, SELECT_AFTER, SELECT_HEAD, SELECT_STREAM } from './event-store-schema.js';
+
+export { eventStoreMigrations } from './event-store-schema.js';
+
+export type PostgresEventStoreOptions = {
+  readonly pool: pg.Pool;
+  /** A dedicated connection LISTENs here (not taken from the pool). */
+  readonly listenConnectionString: string;
+  readonly clock?: Clock;
+  /** Most appends written by one transaction (default 100). */
+  readonly maxBatch?: number;
+};
+
+export type PostgresEventStore = EmbeddedEventStore & { readonly stats: () => { appends: number; transactions: number } };
+
+type StoredRow = Omit<EventRow, 'position' | 'recorded_at'> & { readonly position: string; readonly recorded_at: Date };
+
+const toRecorded = (row: StoredRow): RecordedEvent =>
+  fromRow({ ...row, position: Number(row.position), recorded_at: row.recorded_at.toISOString() });
+
+// Unref'd: a subscription waiting out an outage must not keep a closed store's process alive.
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
+
+export const createPostgresEventStore = (options: PostgresEventStoreOptions): PostgresEventStore => {
+  const { pool } = options;
+  const clock = options.clock ?? (() => new Date());
+  let closed = false;
+  let listener: CommitListener | undefined;
+
+  const ensureOpen = (): void => {
+    if (closed) throw new Error('Event store is closed');
+  };
+
+  const readAll: ReadAll = async (after, limit) => {
+    ensureOpen();
+    const count = clampLimit(limit);
+    if (count === 0) return [];
+    const { rows } = await pool.query<StoredRow>(SELECT_AFTER, [Math.floor(after), count]);
+    return rows.map(toRecorded);
+  };
+
+  // Subscriptions outlive database restarts: a lost connection is retried, not fatal.
+  const readForSubscribers: ReadAll = async (after, limit) => {
+    for (let delay = 100; ; delay = Math.min(delay * 2, 5000)) {
+      if (closed) return [];
+      try {
+        return await readAll(after, limit);
+      } catch (error) {
+        if (closed) return [];
+        if (!isConnectionError(error)) throw error;
+        await sleep(delay);
+      }
+    }
+  };
+  const hub = createSubscriptionHub(readForSubscribers);
+  const writer = createBatchWriter(pool, { clock, maxBatch: Math.max(1, Math.floor(options.maxBatch ?? 100)), onCommit: hub.notify });
+
+  return {
+    append: async (stream, events, expected) => {
+      ensureOpen();
+      // PostgreSQL text cannot hold NUL; refusing here keeps one bad append from failing a batch.
+      if (stream.includes('\u0000') || events.some((event) => event.type.includes('\u0000'))) {
+        throw new TypeError('Stream names and event types cannot contain NUL characters');
+      }
+      // Serialize before queueing, so an unserializable event fails only its own caller.
+      const epoch = new Date(0);
+      const rows = events.map((event) => toRow(stream, 0, event, epoch));
+      return new Promise<AppendResult>((resolve, reject) => writer.enqueue({ stream, expected, rows, resolve, reject }));
+    },
+    readStream: async (stream) => {
+      ensureOpen();
+      const { rows } = await pool.query<StoredRow>(SELECT_STREAM, [stream]);
+      return rows.map(toRecorded);
+    },
+    readAll,
+    subscribe: (after, handler) => {
+      ensureOpen();
+      listener ??= listenForCommits({ connectionString: options.listenConnectionString, channel: NOTIFY_CHANNEL, onWake: hub.notify });
+      return hub.subscribe(after, handler);
+    },
+    headPosition: async () => {
+      ensureOpen();
+      const { rows } = await pool.query<{ head: string }>(SELECT_HEAD);
+      return Number(rows[0]!.head);
+    },
+    close: async () => {
+      closed = true;
+      await writer.drained();
+      await hub.closeAll();
+      await listener?.close();
+    },
+    stats: writer.stats,
+  };
+};

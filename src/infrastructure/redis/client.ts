@@ -1,0 +1,40 @@
+import { Redis } from 'ioredis';
+import type { Logger } from '../../application/ports.js';
+
+export type RedisClientOptions = {
+  /** Told once when Redis becomes unreachable and once when it is back (never the URL). */
+  readonly logger?: Logger;
+  readonly connectTimeoutMs?: number;
+  /** Upper bound of the background reconnection backoff. */
+  readonly maxReconnectDelayMs?: number;
+};
+
+/**
+ * A client that fails fast while Redis is unreachable (no offline queue, one retry, bounded
+ * connect and command times) so callers can fall back at once, and that keeps reconnecting
+ * in the background so the service recovers by itself when Redis is back.
+ */
+export const createRedisClient = (url: string, options: RedisClientOptions = {}): Redis => {
+  const { logger, connectTimeoutMs = 2000, maxReconnectDelayMs = 1000 } = options;
+  const redis = new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: connectTimeoutMs,
+    // A hung server (TCP up, no replies) would otherwise keep commands pending until the socket dies.
+    commandTimeout: 1000,
+    retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 10), maxReconnectDelayMs),
+  });
+  let reachable = true;
+  // Without a listener ioredis prints every reconnection error; log transitions only.
+  redis.on('error', (error: Error) => {
+    if (!reachable) return;
+    reachable = false;
+    logger?.warn('redis unreachable, retrying in the background', { error: error.message });
+  });
+  redis.on('ready', () => {
+    if (reachable) return;
+    reachable = true;
+    logger?.info('redis reachable again');
+  });
+  return redis;
+};

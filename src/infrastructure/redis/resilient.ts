@@ -1,0 +1,46 @@
+/**
+ * Redis-backed abuse controls that keep the service answering when Redis is down, each
+ * falling back to something that is safe for its purpose:
+ *
+ * - Rate limiter: the in-process limiter. While Redis is down limits are per process (N API
+ *   processes allow up to N times the limit), which beats refusing or allowing everything.
+ * - Replay guard: GRANTS the claim. The guard is only a fast path that spares a doomed
+ *   command a round trip: single use of a TOTP step is guaranteed by the enrollment stream
+ *   (a step <= the last consumed one is refused) and by the event store's expected-revision
+ *   check, which serialises concurrent verifications. Both stay in force without Redis, so
+ *   granting never fails open on the real guarantee, while refusing would lock every user out.
+ * - Token denylist: the event-log-backed list. A token is revoked if EITHER list says so, and
+ *   a Redis outage never turns a revoked token into a valid one as long as the log has it.
+ *   Revocations are written to both; a Redis failure does not fail the logout.
+ */
+import type { RateLimiter, ReplayGuard, TokenDenylist } from '../../application/ports.js';
+import type { CircuitBreaker } from './circuit-breaker.js';
+
+export const resilientRateLimiter =
+  (primary: RateLimiter, fallback: RateLimiter, breaker: CircuitBreaker): RateLimiter =>
+  (key, limit, windowSeconds) =>
+    breaker.run(
+      () => primary(key, limit, windowSeconds),
+      () => fallback(key, limit, windowSeconds),
+    );
+
+export const resilientReplayGuard =
+  (primary: ReplayGuard, breaker: CircuitBreaker): ReplayGuard =>
+  (key, ttlSeconds) =>
+    breaker.run(
+      () => primary(key, ttlSeconds),
+      () => true,
+    );
+
+export const resilientDenylist = (primary: TokenDenylist, fallback: TokenDenylist, breaker: CircuitBreaker): TokenDenylist => ({
+  revoke: async (jti, until) => {
+    await Promise.all([fallback.revoke(jti, until), breaker.run(() => primary.revoke(jti, until), () => undefined)]);
+  },
+  isRevoked: async (jti) => {
+    if (await fallback.isRevoked(jti)) return true;
+    return breaker.run(
+      () => primary.isRevoked(jti),
+      () => false,
+    );
+  },
+});

@@ -1,0 +1,230 @@
+/**
+ * No secret the API ever shows (or is given) is stored or logged in a recoverable plain form:
+ * after a full flow, every file of the data directory except the development outbox, and every
+ * log line, is searched for every secret in every encoding a careless implementation might use.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { decodeBase32, encodeBase32 } from '../../src/infrastructure/otp/base32.js';
+import { createTotp } from '../../src/infrastructure/otp/totp.js';
+import { codeFromOutbox, newApp, newOperator, readOutbox } from '../support/flows.js';
+import { createClient, type Client, type RequestOptions } from '../support/http-client.js';
+import { settle } from '../support/settle.js';
+import { startTestServer, type TestServer } from '../support/test-server.js';
+
+const totp = createTotp();
+const params = { digits: 6, period: 30, algorithm: 'SHA1' } as const;
+// Ten-digit codes: a six-digit code could turn up by chance inside a hex hash or a timestamp.
+const policy = { code_length: 10, allow_code_export: true, resend_cooldown_seconds: 0 };
+
+type Secret = { readonly kind: string; readonly value: string };
+
+/** The forms a secret could be written in: as given, and for seeds their decoded bytes as hex, base64 and raw. */
+const needlesOf = (secret: Secret): { readonly form: string; readonly bytes: Buffer }[] => {
+  const text = [
+    { form: 'utf8', bytes: Buffer.from(secret.value, 'utf8') },
+    { form: 'utf16le', bytes: Buffer.from(secret.value, 'utf16le') },
+  ];
+  if (secret.kind !== 'totp seed') return text;
+  const raw = Buffer.from(decodeBase32(secret.value) ?? []);
+  if (raw.length < 20) throw new Error('a TOTP seed did not decode to at least 20 bytes');
+  return [
+    ...text,
+    { form: 'base32 lower case', bytes: Buffer.from(secret.value.toLowerCase()) },
+    { form: 'raw bytes', bytes: raw },
+    { form: 'hex', bytes: Buffer.from(raw.toString('hex')) },
+    { form: 'HEX', bytes: Buffer.from(raw.toString('hex').toUpperCase()) },
+    { form: 'base64', bytes: Buffer.from(raw.toString('base64')) },
+    { form: 'base64url', bytes: Buffer.from(raw.toString('base64url')) },
+  ];
+};
+
+/** Where `secret` shows up in `data`: raw bytes, and the utf8 and latin1 decodings. */
+const findIn = (data: Buffer, secret: Secret): string[] => {
+  const found: string[] = [];
+  const utf8 = data.toString('utf8');
+  const latin1 = data.toString('latin1');
+  for (const { form, bytes } of needlesOf(secret)) {
+    if (data.indexOf(bytes) >= 0) found.push(`${form} (raw bytes)`);
+    if (form === 'utf8' || form.startsWith('base') || form.startsWith('hex') || form === 'HEX') {
+      const text = bytes.toString('latin1');
+      if (utf8.includes(text)) found.push(`${form} (utf8 text)`);
+      if (latin1.includes(text)) found.push(`${form} (latin1 text)`);
+    }
+  }
+  return found;
+};
+
+const filesUnder = (dir: string): string[] =>
+  readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+
+/** Every secret-bearing field of a response body, wherever it is nested. */
+const secretsInBody = (body: unknown, out: Secret[]): void => {
+  if (Array.isArray(body)) return body.forEach((item) => secretsInBody(item, out));
+  if (typeof body !== 'object' || body === null) return;
+  for (const [key, value] of Object.entries(body)) {
+    if (key === 'secret' && typeof value === 'string') out.push({ kind: 'totp seed', value });
+    else if (key === 'api_key' && typeof value === 'string') out.push({ kind: 'api key', value });
+    else if (key === 'access_token' && typeof value === 'string') out.push({ kind: 'access token', value });
+    else if (key === 'code' && typeof value === 'string' && /^[0-9]+$/.test(value)) out.push({ kind: 'exported code', value });
+    else if (key === 'recovery_codes' && Array.isArray(value))
+      for (const code of value) out.push({ kind: 'recovery code', value: String(code) });
+    else secretsInBody(value, out);
+  }
+};
+
+describe('no secret at rest or in logs', () => {
+  let server: TestServer;
+  let client: Client;
+  const secrets: Secret[] = [];
+  const canaries: Record<string, string> = {};
+  let running: { name: string; data: Buffer }[];
+  let stopped: { name: string; data: Buffer }[];
+
+  /** A client that harvests every secret any response shows. */
+  const recording = (inner: Client): Client => {
+    const request: Client['request'] = async (method, path, options?: RequestOptions) => {
+      const response = await inner.request(method, path, options);
+      secretsInBody(response.body, secrets);
+      return response;
+    };
+    return {
+      request,
+      get: (p, o) => request('GET', p, o),
+      post: (p, o) => request('POST', p, o),
+      put: (p, o) => request('PUT', p, o),
+      delete: (p, o) => request('DELETE', p, o),
+    } as Client;
+  };
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    client = recording(createClient(server.url));
+    const clock = server.clock;
+
+    const operator = await newOperator(client);
+    secrets.push({ kind: 'password', value: operator.password }, { kind: 'access token', value: operator.token });
+    canaries['operator username'] = operator.username;
+    const wrongPassword = `${operator.password} but wrong`;
+    secrets.push({ kind: 'password (wrong attempt)', value: wrongPassword });
+    expect((await client.post('/api/auth/login', { body: { username: operator.username, password: wrongPassword } })).status).toBe(401);
+    const second = await client.post('/api/auth/login', { body: { username: operator.email, password: operator.password } });
+    expect((await client.post('/api/auth/logout', { token: second.body.access_token })).status).toBe(204);
+
+    const app = await newApp(client, operator.token, policy);
+    canaries['app name'] = app.name;
+    expect((await client.put(`/api/app/${app.id}/api-key`, { token: operator.token })).status).toBe(201);
+    const rotated = await client.put(`/api/app/${app.id}/api-key`, { token: operator.token });
+    const key = { apiKey: rotated.body.api_key as string };
+    expect((await client.get('/api/otp/status?username=tina', { apiKey: app.apiKey })).status).toBe(401);
+
+    // TOTP: generated seed, activation, a verification, a wrong code, recovery codes used and replaced.
+    const tina = await client.post('/api/otp/register', { ...key, body: { username: 'tina', otp_method: 'TOTP' } });
+    const seed: string = tina.body.secret;
+    expect((await client.put('/api/otp/enable', { ...key, body: { username: 'tina', otp: totp.generate(seed, params, clock()) } })).status).toBe(200);
+    clock.advance(30_000);
+    expect((await client.post('/api/code/verify', { ...key, body: { username: 'tina', otp: totp.generate(seed, params, clock()) } })).status).toBe(200);
+    expect((await client.post('/api/code/verify', { ...key, body: { username: 'tina', otp: '000000' } })).status).not.toBe(500);
+    const firstRecovery = secrets.filter((s) => s.kind === 'recovery code').map((s) => s.value);
+    expect(firstRecovery).toHaveLength(10);
+    expect((await client.post('/api/code/verify', { ...key, body: { username: 'tina', otp: firstRecovery[0] } })).status).toBe(200);
+    expect((await client.put('/api/otp/recovery', { ...key, body: { username: 'tina' } })).status).toBe(200);
+
+    // An imported seed, in lower case with padding as some exports write it.
+    const imported = encodeBase32(Buffer.from(Array.from({ length: 20 }, (_, i) => (i * 37 + 11) % 256)));
+    secrets.push({ kind: 'totp seed', value: imported });
+    const ivan = await client.post('/api/otp/register', { ...key, body: { username: 'ivan', otp_method: 'TOTP', secret: `${imported.toLowerCase()}` } });
+    expect(ivan.status).toBe(201);
+    expect((await client.put('/api/otp/enable', { ...key, body: { username: 'ivan', otp: totp.generate(imported, params, clock()) } })).status).toBe(200);
+
+    // Sent codes on every channel: enrollment confirmation, verification, resend, and an exported code.
+    const phone = '+34600111222';
+    const email = 'carol.private@example.org';
+    const whatsapp = '+14155550123';
+    secrets.push({ kind: 'phone number', value: phone }, { kind: 'phone number', value: phone.slice(1) }, { kind: 'email address', value: email });
+    secrets.push({ kind: 'phone number', value: whatsapp }, { kind: 'phone number', value: whatsapp.slice(1) });
+    const sam = await client.post('/api/otp/register', { ...key, body: { username: 'sam', otp_method: 'SMS', destination: phone } });
+    expect(sam.status).toBe(201);
+    expect((await client.put('/api/otp/enable', { ...key, body: { username: 'sam', otp: await codeFromOutbox(server.outboxFile, sam.body.challenge_id) } })).status).toBe(200);
+    const toSam = await client.post('/api/code/send', { ...key, body: { username: 'sam', channel: 'SMS' } });
+    expect(toSam.status).toBe(202);
+    await codeFromOutbox(server.outboxFile, toSam.body.challenge_id);
+    clock.advance(1000);
+    expect((await client.post('/api/code/send', { ...key, body: { username: 'sam', channel: 'SMS' } })).status).toBe(202);
+    const resent = await codeFromOutbox(server.outboxFile, toSam.body.challenge_id, 2);
+    expect((await client.post('/api/code/verify', { ...key, body: { challenge_id: toSam.body.challenge_id, otp: resent } })).status).toBe(200);
+
+    const toCarol = await client.post('/api/code/email', { ...key, body: { username: 'carol', to: email } });
+    expect(toCarol.status).toBe(202);
+    await codeFromOutbox(server.outboxFile, toCarol.body.challenge_id);
+    expect((await client.post('/api/code/verify', { ...key, body: { challenge_id: toCarol.body.challenge_id, otp: '0000000000' } })).status).toBe(401);
+    const toWhatsapp = await client.post('/api/code/whatsapp', { ...key, body: { username: 'wanda', to: whatsapp } });
+    expect(toWhatsapp.status).toBe(202);
+    await codeFromOutbox(server.outboxFile, toWhatsapp.body.challenge_id);
+    expect((await client.post(`/api/code/${toWhatsapp.body.challenge_id}/cancel`, key)).status).toBe(200);
+    const generated = await client.post('/api/code/generate', { ...key, body: { username: 'gina' } });
+    expect(generated.status).toBe(201);
+    expect((await client.post('/api/code/verify', { ...key, body: { challenge_id: generated.body.challenge_id, otp: generated.body.code } })).status).toBe(200);
+
+    await settle(server);
+    for (const message of readOutbox(server.outboxFile)) {
+      const code = /\b(\d{10})\b/.exec(message.body);
+      if (!code) throw new Error(`no code in an outbox message on ${message.channel}`);
+      secrets.push({ kind: `sent code (${message.channel})`, value: code[1]! });
+    }
+    // Read once while running (the SQLite -wal/-shm files hold recent writes) and once after the stop.
+    const read = (when: string) =>
+      filesUnder(server.dataDir)
+        .filter((file) => file !== server.outboxFile)
+        .map((file) => ({ name: `${file.slice(server.dataDir.length + 1)} (${when})`, data: readFileSync(file) }));
+    running = read('running');
+    await server.stop();
+    stopped = read('stopped');
+  });
+
+  afterAll(() => server.close().catch(() => undefined));
+
+  it('collected every kind of secret the flow showed', () => {
+    const kinds = new Set(secrets.map((s) => s.kind));
+    for (const kind of ['password', 'access token', 'api key', 'totp seed', 'recovery code', 'exported code', 'sent code (SMS)', 'sent code (EMAIL)', 'sent code (WHATSAPP)'])
+      expect(kinds).toContain(kind);
+    expect(secrets.filter((s) => s.kind === 'api key')).toHaveLength(3);
+    expect(secrets.filter((s) => s.kind === 'totp seed')).toHaveLength(3);
+    expect(secrets.filter((s) => s.kind === 'recovery code').length).toBeGreaterThanOrEqual(30);
+    expect(secrets.filter((s) => s.kind.startsWith('sent code')).length).toBeGreaterThanOrEqual(4);
+    expect(secrets.every((s) => s.value.length >= 9)).toBe(true);
+  });
+
+  it('would find a planted value: the search sees the data files, in every form', () => {
+    expect(stopped.map((f) => f.name)).toEqual(expect.arrayContaining(['events.sqlite (stopped)', 'keys.sqlite (stopped)']));
+    expect(running.map((f) => f.name)).toEqual(expect.arrayContaining(['events.sqlite (running)', 'events.sqlite-wal (running)']));
+    const all = Buffer.concat(stopped.map((file) => file.data));
+    expect(all.length).toBeGreaterThan(0);
+    for (const [name, value] of Object.entries(canaries)) expect([name, findIn(all, { kind: name, value }).length > 0]).toEqual([name, true]);
+    // The seed forms themselves are found when present.
+    const seed = secrets.find((s) => s.kind === 'totp seed')!;
+    const raw = Buffer.from(decodeBase32(seed.value)!);
+    for (const planted of [Buffer.from(seed.value), raw, Buffer.from(raw.toString('hex')), Buffer.concat([Buffer.from([0, 1]), raw, Buffer.from([255])])])
+      expect(findIn(planted, seed).length).toBeGreaterThan(0);
+  });
+
+  it('stores no secret in any file of the data directory (SQLite files, their -wal/-shm, keys)', () => {
+    const leaks = [...running, ...stopped].flatMap(({ name, data }) =>
+      secrets.flatMap((secret) => findIn(data, secret).map((form) => `${secret.kind} as ${form} in ${name}`)),
+    );
+    expect(leaks).toEqual([]);
+  });
+
+  it('writes no secret to any log line', () => {
+    expect(server.logs.length).toBeGreaterThan(20);
+    expect(server.logs.some((line) => line.includes('/api/otp/register'))).toBe(true);
+    const leaks = server.logs.flatMap((line, index) =>
+      secrets.flatMap((secret) => findIn(Buffer.from(line, 'utf8'), secret).map((form) => `${secret.kind} as ${form} in log line ${index}`)),
+    );
+    expect(leaks).toEqual([]);
+  });
+});

@@ -1,0 +1,177 @@
+/**
+ * TOTP over HTTP: a code is accepted once and never after a later step, even under concurrent
+ * submission; the window is ±1 step; imported secrets work; failures lock; recovery codes are
+ * single use and die when regenerated.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { enrollTotp, newApp, newOperator, totpAt, wrongCode } from '../support/flows.js';
+import { createClient, type Client } from '../support/http-client.js';
+import { startTestServer, type TestServer } from '../support/test-server.js';
+
+const PERIOD_MS = 30_000;
+
+describe('TOTP codes are single use', () => {
+  let server: TestServer;
+  let client: Client;
+  let apiKey: string;
+  let n = 0;
+  const user = () => `user${n++}`;
+  const at = (steps: number) => new Date(server.clock().getTime() + steps * PERIOD_MS);
+  const verify = (username: string, otp: string) => client.post('/api/code/verify', { apiKey, body: { username, otp } });
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    client = createClient(server.url);
+    const operator = await newOperator(client);
+    apiKey = (await newApp(client, operator.token)).apiKey;
+  });
+  afterAll(() => server.close());
+
+  it('accepts a code once: the same code a second time is 401 INVALID_CODE', async () => {
+    const username = user();
+    const { secret } = await enrollTotp(client, apiKey, username, server.clock);
+    const enablingCode = totpAt(secret, server.clock());
+    // The step used to enable is consumed too.
+    expect((await verify(username, enablingCode)).body).toMatchObject({ code: 'INVALID_CODE' });
+
+    server.clock.advance(PERIOD_MS);
+    const code = totpAt(secret, server.clock());
+    const first = await verify(username, code);
+    expect(first.status).toBe(200);
+    expect(first.body).toEqual({ success: true, status: 'APPROVED' });
+
+    const second = await verify(username, code);
+    expect(second.status).toBe(401);
+    expect(second.body).toMatchObject({ error: true, code: 'INVALID_CODE' });
+  });
+
+  it('refuses the code of step T-1, inside the window, once the code of step T was used', async () => {
+    const used = user();
+    const control = user();
+    const usedSecret = (await enrollTotp(client, apiKey, used, server.clock)).secret;
+    const controlSecret = (await enrollTotp(client, apiKey, control, server.clock)).secret;
+    server.clock.advance(2 * PERIOD_MS);
+
+    // Control: with nothing used since enabling, the previous step's code is inside the window.
+    expect((await verify(control, totpAt(controlSecret, at(-1)))).status).toBe(200);
+
+    expect((await verify(used, totpAt(usedSecret, at(0)))).status).toBe(200);
+    const older = await verify(used, totpAt(usedSecret, at(-1)));
+    expect(older.status).toBe(401);
+    expect(older.body).toMatchObject({ code: 'INVALID_CODE' });
+  });
+
+  it('gives exactly one success to 20 concurrent verifications of one right code', async () => {
+    const username = user();
+    const { secret } = await enrollTotp(client, apiKey, username, server.clock);
+    server.clock.advance(PERIOD_MS);
+    const code = totpAt(secret, server.clock());
+
+    const answers = await Promise.all(Array.from({ length: 20 }, () => verify(username, code)));
+
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(1);
+    const losers = answers.filter((a) => a.status !== 200);
+    expect(losers).toHaveLength(19);
+    for (const loser of losers) {
+      expect(loser.status).toBe(401);
+      expect(loser.body.code).toBe('INVALID_CODE');
+    }
+  });
+
+  it('does not count the losers of a concurrent race as failures: the user is not locked out', async () => {
+    const username = user();
+    const { secret } = await enrollTotp(client, apiKey, username, server.clock);
+    server.clock.advance(PERIOD_MS);
+    const code = totpAt(secret, server.clock());
+    await Promise.all(Array.from({ length: 20 }, () => verify(username, code)));
+
+    // 19 counted failures would have locked the user (max_attempts 5); instead this is the first.
+    const wrong = await verify(username, wrongCode(code, totpAt(secret, at(-1)), totpAt(secret, at(1))));
+    expect(wrong.status).toBe(401);
+    expect(wrong.body).toMatchObject({ code: 'INVALID_CODE', attempts_remaining: 4 });
+
+    server.clock.advance(PERIOD_MS);
+    expect((await verify(username, totpAt(secret, server.clock()))).status).toBe(200);
+  });
+
+  it('refuses codes two steps away with the default window of 1, and accepts one step ahead', async () => {
+    const username = user();
+    const { secret } = await enrollTotp(client, apiKey, username, server.clock);
+    server.clock.advance(3 * PERIOD_MS);
+
+    const behind = await verify(username, totpAt(secret, at(-2)));
+    expect(behind.status).toBe(401);
+    expect(behind.body.code).toBe('INVALID_CODE');
+    const ahead = await verify(username, totpAt(secret, at(2)));
+    expect(ahead.status).toBe(401);
+    expect(ahead.body.code).toBe('INVALID_CODE');
+
+    expect((await verify(username, totpAt(secret, at(1)))).status).toBe(200);
+  });
+
+  it('works with an imported 32-character base32 secret for enable and verify', async () => {
+    const username = user();
+    const imported = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
+    expect(imported).toHaveLength(32);
+    const registered = await client.post('/api/otp/register', { apiKey, body: { username, otp_method: 'TOTP', secret: imported } });
+    expect(registered.status).toBe(201);
+    expect(registered.body.secret).toBe(imported);
+    expect(registered.body.otpauth_uri).toContain(`secret=${imported}`);
+
+    const enabled = await client.put('/api/otp/enable', { apiKey, body: { username, otp: totpAt(imported, server.clock()) } });
+    expect(enabled.status).toBe(200);
+    expect(enabled.body).toMatchObject({ success: true, status: 'ACTIVE' });
+
+    server.clock.advance(PERIOD_MS);
+    expect((await verify(username, totpAt(imported, server.clock()))).status).toBe(200);
+  });
+
+  it('counts wrong codes on enable and locks at max_attempts with 429 and Retry-After, even for the right code', async () => {
+    const username = user();
+    const registered = await client.post('/api/otp/register', { apiKey, body: { username, otp_method: 'TOTP' } });
+    const secret: string = registered.body.secret;
+    const wrong = wrongCode(totpAt(secret, at(-1)), totpAt(secret, at(0)), totpAt(secret, at(1)));
+    const enable = (otp: string) => client.put('/api/otp/enable', { apiKey, body: { username, otp } });
+
+    for (const remaining of [4, 3, 2, 1]) {
+      const answer = await enable(wrong);
+      expect(answer.status).toBe(401);
+      expect(answer.body).toMatchObject({ code: 'INVALID_CODE', attempts_remaining: remaining });
+    }
+    const locked = await enable(wrong);
+    expect(locked.status).toBe(429);
+    expect(locked.body.code).toBe('ENROLLMENT_LOCKED');
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
+
+    const rightWhileLocked = await enable(totpAt(secret, server.clock()));
+    expect(rightWhileLocked.status).toBe(429);
+    expect(rightWhileLocked.headers.get('retry-after')).not.toBeNull();
+
+    server.clock.advance(Number(locked.headers.get('retry-after')) * 1000 + PERIOD_MS);
+    expect((await enable(totpAt(secret, server.clock()))).status).toBe(200);
+  });
+
+  it('accepts each recovery code once, and none of the old ones after regenerating', async () => {
+    const username = user();
+    const { recoveryCodes } = await enrollTotp(client, apiKey, username, server.clock);
+    expect(recoveryCodes).toHaveLength(10);
+    const [first, second, third] = recoveryCodes as [string, string, string];
+
+    expect((await verify(username, first)).status).toBe(200);
+    const reused = await verify(username, first);
+    expect(reused.status).toBe(401);
+    expect(reused.body.code).toBe('INVALID_CODE');
+    expect((await verify(username, second)).status).toBe(200);
+
+    const regenerated = await client.put('/api/otp/recovery', { apiKey, body: { username } });
+    expect(regenerated.status).toBe(200);
+    const fresh: string[] = regenerated.body.recovery_codes;
+    expect(fresh).toHaveLength(10);
+    expect(fresh.filter((code) => recoveryCodes.includes(code))).toEqual([]);
+
+    const old = await verify(username, third);
+    expect(old.status).toBe(401);
+    expect(old.body.code).toBe('INVALID_CODE');
+    expect((await verify(username, fresh[0]!)).status).toBe(200);
+  });
+});

@@ -1,0 +1,114 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import type { OutgoingMessage } from '../../../src/application/ports.js';
+import { parseRetryAfter } from '../../../src/infrastructure/delivery/provider-errors.js';
+import { createResendSender } from '../../../src/infrastructure/delivery/resend-sender.js';
+import { startFakeResend, type FakeResend } from '../../support/fake-resend.js';
+import { closedPort } from '../../support/fake-smtp.js';
+import { expectFailure } from './failure-expectations.js';
+
+const apiKey = 're_test_9f8e7d6c5b4a39281706';
+const from = 'Acme <codes@acme.example>';
+const code = '048213';
+const message: OutgoingMessage = {
+  channel: 'EMAIL',
+  to: 'ana.garcia@example.org',
+  subject: 'Your Acme verification code',
+  body: `Your Acme verification code is ${code}.`,
+  html: `<p>Your Acme verification code is <b>${code}</b>.</p>`,
+  challenge_id: 'c-1',
+  code,
+  ttl_minutes: 10,
+};
+const secrets = [code, message.to, apiKey, message.body, message.html!];
+
+describe('Resend sender', () => {
+  let fake: FakeResend;
+  beforeEach(async () => {
+    fake = await startFakeResend({ apiKey });
+  });
+  afterEach(async () => fake.close());
+
+  const sender = (overrides: Partial<Parameters<typeof createResendSender>[0]> = {}) =>
+    createResendSender({ apiKey, from, baseUrl: fake.url, timeoutMs: 2_000, ...overrides });
+
+  it('posts the email with both bodies, the subject and the sender to /emails with the bearer key', async () => {
+    await sender()(message);
+
+    expect(fake.sent).toHaveLength(1);
+    const [request] = fake.requests;
+    expect(request).toMatchObject({ method: 'POST', path: '/emails' });
+    expect(request!.headers.authorization).toBe(`Bearer ${apiKey}`);
+    expect(request!.headers['content-type']).toBe('application/json');
+    expect(request!.headers['user-agent']).toMatch(/^resend-node:\d+\.\d+\.\d+$/);
+    const sentFields = Object.fromEntries(Object.entries(request!.body).filter(([, value]) => value !== undefined));
+    expect(sentFields).toEqual({ from, to: [message.to], subject: message.subject, text: message.body, html: message.html });
+  });
+
+  it('sends plain text alone when the message has no HTML', async () => {
+    const { html: _html, ...textOnly } = message;
+    await sender()(textOnly);
+    expect(fake.sent[0]!.body).toMatchObject({ text: message.body });
+    expect(fake.sent[0]!.body['html']).toBeUndefined();
+  });
+
+  it('is refused for good with a wrong key (403 invalid_api_key), without echoing it', async () => {
+    const wrong = createResendSender({ apiKey: 're_wrong_key_123456', from, baseUrl: fake.url });
+    const failure = await expectFailure(() => wrong(message), { provider: 'resend', permanent: true }, [...secrets, 're_wrong_key_123456']);
+    expect(failure.message).toBe('resend: rejected (HTTP 403, invalid_api_key) sending to a***@example.org');
+    expect(fake.sent).toHaveLength(0);
+  });
+
+  it.each([
+    [422, 'validation_error'],
+    [401, 'missing_api_key'],
+    [403, 'validation_error'],
+    [429, 'daily_quota_exceeded'],
+  ])('treats %i %s as permanent', async (status, name) => {
+    fake.script({ status, name });
+    await expectFailure(() => sender()(message), { provider: 'resend', permanent: true }, secrets);
+  });
+
+  it('retries a 429 rate_limit_exceeded after the Retry-After it was given', async () => {
+    fake.script({ status: 429, name: 'rate_limit_exceeded', headers: { 'retry-after': '7', 'ratelimit-remaining': '0' } });
+    const failure = await expectFailure(() => sender()(message), { provider: 'resend', permanent: false, retryAfterSeconds: 7 }, secrets);
+    expect(failure.message).toContain('HTTP 429, rate_limit_exceeded');
+  });
+
+  it.each([500, 502, 503])('treats %i as transient', async (status) => {
+    fake.script({ status, name: 'internal_server_error' });
+    await expectFailure(() => sender()(message), { provider: 'resend', permanent: false }, secrets);
+  });
+
+  it('times out on a server that never answers, as a transient failure', async () => {
+    fake.script('hang');
+    const started = Date.now();
+    await expectFailure(() => sender({ timeoutMs: 300 })(message), { provider: 'resend', permanent: false }, secrets);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('reports an unreachable API as transient', async () => {
+    const down = sender({ baseUrl: `http://127.0.0.1:${await closedPort()}` });
+    const failure = await expectFailure(() => down(message), { provider: 'resend', permanent: false }, secrets);
+    expect(failure.message).toBe('resend: unreachable (no response) sending to a***@example.org');
+  });
+
+  it('refuses other channels before any request', async () => {
+    await expectFailure(() => sender()({ ...message, channel: 'SMS', to: '+34612345612' }), { provider: 'resend', permanent: true }, [code, '+34612345612']);
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it('checks its configuration at construction', () => {
+    expect(() => createResendSender({ apiKey: '', from })).toThrow(/API key/);
+    expect(() => createResendSender({ apiKey, from: '' })).toThrow(/EMAIL_ADDRESS/);
+  });
+
+  it('reads Retry-After as seconds or as an HTTP date', () => {
+    const now = Date.parse('2025-03-01T10:00:00Z');
+    expect(parseRetryAfter('30', now)).toBe(30);
+    expect(parseRetryAfter('Sat, 01 Mar 2025 10:01:30 GMT', now)).toBe(90);
+    expect(parseRetryAfter('Sat, 01 Mar 2025 09:00:00 GMT', now)).toBe(0);
+    expect(parseRetryAfter(['5'], now)).toBe(5);
+    expect(parseRetryAfter('soon', now)).toBeUndefined();
+    expect(parseRetryAfter(undefined, now)).toBeUndefined();
+  });
+});

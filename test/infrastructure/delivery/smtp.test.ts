@@ -1,0 +1,137 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import type { OutgoingMessage } from '../../../src/application/ports.js';
+import { createSmtpSender, parseSmtpUrl } from '../../../src/infrastructure/delivery/smtp-sender.js';
+import { closedPort, parseMime, startFakeSmtp, startSilentServer, type FakeSmtp } from '../../support/fake-smtp.js';
+import { expectFailure } from './failure-expectations.js';
+
+const user = 'mailer@acme.example';
+const pass = 'p@ss:w/rd 9931';
+const from = 'Acme <codes@acme.example>';
+const code = '551309';
+const message: OutgoingMessage = {
+  channel: 'EMAIL',
+  to: 'ana.garcia@example.org',
+  subject: 'Tu código de verificación de Acme',
+  body: `Tu código de verificación de Acme es ${code}.`,
+  html: `<p>Tu código de verificación de Acme es <b>${code}</b>.</p>`,
+  challenge_id: 'c-1',
+  code,
+};
+const secrets = [code, message.to, pass, message.body];
+
+describe('SMTP sender', () => {
+  let fake: FakeSmtp;
+  beforeEach(async () => {
+    fake = await startFakeSmtp({ user, pass });
+  });
+  afterEach(async () => fake.close());
+
+  const sender = (url = fake.url(), timeoutMs = 2_000) => createSmtpSender({ url, from, timeoutMs });
+
+  it('authenticates, sends MAIL FROM / RCPT TO and a multipart message with the text and HTML parts', async () => {
+    await sender()(message);
+
+    expect(fake.received).toHaveLength(1);
+    const [mail] = fake.received;
+    expect(mail).toMatchObject({ user, mailFrom: 'codes@acme.example', rcptTo: [message.to] });
+    const { headers, parts } = parseMime(mail!.raw);
+    expect(headers['content-type']).toMatch(/^multipart\/alternative;/);
+    expect(headers['to']).toBe(message.to);
+    expect(headers['from']).toBe(from);
+    expect(headers['subject']).toMatch(/^=\?UTF-8\?/);
+    expect(parts.map((part) => part.headers['content-type'])).toEqual(['text/plain; charset=utf-8', 'text/html; charset=utf-8']);
+    expect(parts.map((part) => part.body)).toEqual([message.body, message.html]);
+  });
+
+  it('sends a single text part when the message has no HTML', async () => {
+    const { html: _html, ...textOnly } = message;
+    await sender()(textOnly);
+    const { headers, parts } = parseMime(fake.received[0]!.raw);
+    expect(headers['content-type']).toMatch(/^text\/plain/);
+    expect(parts.map((part) => part.body)).toEqual([message.body]);
+  });
+
+  it('is refused for good with wrong credentials (535), without echoing the password', async () => {
+    const failure = await expectFailure(() => sender(fake.url(user, 'wrong-password-1'))(message), { provider: 'smtp', permanent: true }, [
+      ...secrets,
+      'wrong-password-1',
+    ]);
+    expect(failure.message).toBe('smtp: rejected (SMTP 535) sending to a***@example.org');
+    expect(fake.received).toHaveLength(0);
+  });
+
+  it('treats 550 mailbox unavailable as permanent', async () => {
+    fake.script({ stage: 'rcpt', code: 550, message: `5.1.1 <${message.to}>: mailbox unavailable` });
+    const failure = await expectFailure(() => sender()(message), { provider: 'smtp', permanent: true }, secrets);
+    expect(failure.message).toBe('smtp: rejected (SMTP 550) sending to a***@example.org');
+  });
+
+  it.each([
+    ['mail', 451],
+    ['rcpt', 450],
+    ['data', 452],
+    ['auth', 454],
+  ] as const)('treats a 4xx reply to %s (%i) as transient', async (stage, replyCode) => {
+    fake.script({ stage, code: replyCode, message: `4.0.0 try again later <${message.to}>` });
+    const failure = await expectFailure(() => sender()(message), { provider: 'smtp', permanent: false }, secrets);
+    expect(failure.message).toBe(`smtp: failed (SMTP ${replyCode}) sending to a***@example.org`);
+  });
+
+  it('treats a 554 on the message data as permanent', async () => {
+    fake.script({ stage: 'data', code: 554, message: 'Message rejected as spam' });
+    await expectFailure(() => sender()(message), { provider: 'smtp', permanent: true }, secrets);
+  });
+
+  it('reports a refused connection as transient', async () => {
+    const url = `smtp://${encodeURIComponent(user)}:${encodeURIComponent(pass)}@127.0.0.1:${await closedPort()}`;
+    const failure = await expectFailure(() => sender(url)(message), { provider: 'smtp', permanent: false }, secrets);
+    expect(failure.message).toMatch(/^smtp: unreachable \((ECONNECTION|ESOCKET|ECONNREFUSED)\) sending to a\*\*\*@example\.org$/);
+  });
+
+  it('times out on a server that never greets, as a transient failure', async () => {
+    const silent = await startSilentServer();
+    try {
+      const url = `smtp://${encodeURIComponent(user)}:${encodeURIComponent(pass)}@127.0.0.1:${silent.port}`;
+      const started = Date.now();
+      const failure = await expectFailure(() => sender(url, 300)(message), { provider: 'smtp', permanent: false }, secrets);
+      expect(failure.message).toBe('smtp: unreachable (ETIMEDOUT) sending to a***@example.org');
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it('refuses other channels before connecting', async () => {
+    await expectFailure(() => sender()({ ...message, channel: 'SMS', to: '+34612345612' }), { provider: 'smtp', permanent: true }, [code, '+34612345612']);
+    expect(fake.received).toHaveLength(0);
+  });
+
+  describe('SMTP_URL', () => {
+    it('reads host, port, TLS mode and percent-encoded credentials', () => {
+      expect(parseSmtpUrl('smtp://u%40x:p%3Aw@mail.example:2525')).toEqual({
+        host: 'mail.example',
+        port: 2525,
+        secure: false,
+        requireTLS: false,
+        auth: { user: 'u@x', pass: 'p:w' },
+      });
+      expect(parseSmtpUrl('smtps://mail.example')).toEqual({ host: 'mail.example', port: 465, secure: true, requireTLS: false });
+      expect(parseSmtpUrl('smtp://mail.example?requireTLS=true')).toMatchObject({ port: 587, secure: false, requireTLS: true });
+    });
+
+    it.each(['not a url', 'http://u:secretpw@mail.example', 'smtp://u:secretpw@mail.example?logger=true'])(
+      'rejects %j without echoing the password',
+      (url) => {
+        let thrown: unknown;
+        try {
+          parseSmtpUrl(url);
+        } catch (error) {
+          thrown = error;
+        }
+        expect(thrown).toBeInstanceOf(Error);
+        expect((thrown as Error).message).toMatch(/SMTP_URL/);
+        expect((thrown as Error).message).not.toContain('secretpw');
+      },
+    );
+  });
+});

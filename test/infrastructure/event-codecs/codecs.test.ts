@@ -1,0 +1,71 @@
+import { describe, expect, it } from '@jest/globals';
+import { decodeEventData, eventCodecs, isStoredEventType } from '../../../src/infrastructure/event-codecs/codecs.js';
+import { minimalSamples, policy, sampleEvents, samples } from './samples.js';
+
+const issuesOf = (type: Parameters<typeof decodeEventData>[0], data: unknown) => {
+  const result = decodeEventData(type, data);
+  if (result._tag === 'Right') throw new Error('expected a decoding failure');
+  return result.left;
+};
+const pathsOf = (type: Parameters<typeof decodeEventData>[0], data: unknown) => issuesOf(type, data).map((issue) => issue.path);
+
+describe('event data codecs', () => {
+  it('have exactly one codec per sample type', () => {
+    expect(Object.keys(eventCodecs).sort()).toEqual(Object.keys(samples).sort());
+  });
+
+  it.each(sampleEvents({ ...samples }).concat(sampleEvents(minimalSamples)))('decode a valid $type', ({ type, data }) => {
+    expect(isStoredEventType(type)).toBe(true);
+    if (!isStoredEventType(type)) return;
+    expect(decodeEventData(type, JSON.parse(JSON.stringify(data)))).toEqual({ _tag: 'Right', right: data });
+  });
+
+  it('names missing and mistyped fields by path', () => {
+    const { name: _name, ...withoutName } = samples.AppRegistered;
+    expect(pathsOf('AppRegistered', { ...withoutName, owner_id: 7 }).sort()).toEqual(['data.name', 'data.owner_id']);
+  });
+
+  it('names nested fields, array items and nullable unions without member indices', () => {
+    const badPolicy = { ...policy, totp: { ...policy.totp, digits: 7 }, channels: ['SMS', 'PIGEON'], allowed_countries: 'all' };
+    expect(pathsOf('AppPolicyChanged', { policy: badPolicy, at: samples.AppPolicyChanged.at }).sort()).toEqual([
+      'data.policy.allowed_countries',
+      'data.policy.channels[1]',
+      'data.policy.totp.digits',
+    ]);
+    expect(pathsOf('ChallengeIssued', { ...samples.ChallengeIssued, channel: 'FAX' })).toEqual(['data.channel']);
+    expect(pathsOf('RecoveryCodesIssued', { ...samples.RecoveryCodesIssued, code_hashes: ['aa', 3] })).toEqual(['data.code_hashes[1]']);
+  });
+
+  it('checks optional fields when present, and template texts by locale', () => {
+    expect(pathsOf('EnrollmentStarted', { ...samples.EnrollmentStarted, secret: { key_id: 'k', iv: 'x', tag: 'y' } })).toEqual([
+      'data.secret.ciphertext',
+    ]);
+    const templates = { es: { sms: 'ok {code}', fax: 'no' } };
+    expect(pathsOf('AppPolicyChanged', { policy: { ...policy, templates }, at: samples.AppRenamed.at })).toEqual(['data.policy.templates.es.fax']);
+  });
+
+  it('refuses unknown fields, so nothing unexpected (a plaintext code) reaches the log', () => {
+    expect(issuesOf('ChallengeResent', { ...samples.ChallengeResent, code: '492817' })).toEqual([{ path: 'data.code', expected: 'unknown field' }]);
+  });
+
+  it('refuses fractional integers, unparseable instants and non-objects', () => {
+    expect(pathsOf('RecoveryCodeUsed', { index: 1.5, at: '2025-03-03T10:00:00Z' })).toEqual(['data.index']);
+    expect(pathsOf('LoginFailed', { at: 'yesterday' })).toEqual(['data.at']);
+    expect(pathsOf('LoginFailed', { at: '2025-13-45T99:00:00Z' })).toEqual(['data.at']);
+    expect(pathsOf('LoginFailed', { at: 1741000000 })).toEqual(['data.at']);
+    expect(pathsOf('LoginFailed', null)).toEqual(['data']);
+    expect(pathsOf('RecoveryCodesIssued', [])).toEqual(['data']);
+  });
+
+  it('says what was expected without quoting the value', () => {
+    const issues = issuesOf('AccountRegistered', { ...samples.AccountRegistered, password_hash: { leaked: 'hunter2' } });
+    expect(issues).toEqual([{ path: 'data.password_hash', expected: 'string' }]);
+    expect(JSON.stringify(issues)).not.toContain('hunter2');
+  });
+
+  it('knows nothing of unknown types, including inherited property names', () => {
+    expect(isStoredEventType('SomethingHappened')).toBe(false);
+    expect(isStoredEventType('toString')).toBe(false);
+    expect(isStoredEventType('__proto__')).toBe(false);
+  });
+});

@@ -1,0 +1,96 @@
+import { describe, expect, it } from '@jest/globals';
+import type { RateLimiter, ReplayGuard, TokenDenylist } from '../../../src/application/ports.js';
+import { createInMemoryTokenDenylist } from '../../../src/infrastructure/abuse/in-memory-denylist.js';
+import { createInProcessRateLimiter } from '../../../src/infrastructure/abuse/in-process-rate-limiter.js';
+import { createInProcessReplayGuard } from '../../../src/infrastructure/abuse/in-process-replay-guard.js';
+import { createCircuitBreaker } from '../../../src/infrastructure/redis/circuit-breaker.js';
+import { resilientDenylist, resilientRateLimiter, resilientReplayGuard } from '../../../src/infrastructure/redis/resilient.js';
+
+// The primaries are real in-process adapters behind a switch that makes them fail like a dead Redis.
+const setup = () => {
+  const clock = () => new Date('2030-01-01T00:00:00Z');
+  const breaker = createCircuitBreaker({ name: 'redis', clock, failureThreshold: 2, openMs: 60_000, timeoutMs: 50 });
+  let down = false;
+  const guarded =
+    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> =>
+      down ? Promise.reject(new Error('Connection is closed.')) : fn(...args);
+  const remoteDenylist = createInMemoryTokenDenylist(clock);
+  return {
+    breaker,
+    clock,
+    setDown: (value: boolean) => void (down = value),
+    limiter: guarded(createInProcessRateLimiter(clock)) as RateLimiter,
+    guard: guarded(createInProcessReplayGuard(clock)) as ReplayGuard,
+    remoteDenylist,
+    denylist: { revoke: guarded(remoteDenylist.revoke), isRevoked: guarded(remoteDenylist.isRevoked) } as TokenDenylist,
+  };
+};
+const later = new Date('2030-01-01T01:00:00Z');
+
+describe('resilient rate limiter', () => {
+  it('uses the primary while it works and the in-process fallback while it fails', async () => {
+    const { breaker, limiter, setDown, clock } = setup();
+    const limit = resilientRateLimiter(limiter, createInProcessRateLimiter(clock), breaker);
+    expect((await limit('k', 1, 60)).allowed).toBe(true);
+    expect((await limit('k', 1, 60)).allowed).toBe(false);
+    setDown(true);
+    // The fallback has its own, empty log: limits are per process while the primary is down.
+    expect((await limit('k', 1, 60)).allowed).toBe(true);
+    expect((await limit('k', 1, 60)).allowed).toBe(false);
+    expect(breaker.state()).toBe('open');
+  });
+});
+
+describe('resilient replay guard', () => {
+  it('grants claims while the primary is down (the event store keeps single use)', async () => {
+    const { breaker, guard, setDown } = setup();
+    const claim = resilientReplayGuard(guard, breaker);
+    expect(await claim('step', 60)).toBe(true);
+    expect(await claim('step', 60)).toBe(false);
+    setDown(true);
+    expect(await claim('step', 60)).toBe(true);
+    expect(await claim('step', 60)).toBe(true);
+  });
+});
+
+describe('resilient denylist', () => {
+  it('reports revoked when either list says so', async () => {
+    const { breaker, denylist, remoteDenylist, clock } = setup();
+    const local = createInMemoryTokenDenylist(clock);
+    const both = resilientDenylist(denylist, local, breaker);
+    await remoteDenylist.revoke('only-remote', later);
+    await local.revoke('only-local', later);
+    expect(await both.isRevoked('only-remote')).toBe(true);
+    expect(await both.isRevoked('only-local')).toBe(true);
+    expect(await both.isRevoked('neither')).toBe(false);
+  });
+
+  it('writes revocations to both lists', async () => {
+    const { breaker, denylist, remoteDenylist, clock } = setup();
+    const local = createInMemoryTokenDenylist(clock);
+    await resilientDenylist(denylist, local, breaker).revoke('j', later);
+    expect(await local.isRevoked('j')).toBe(true);
+    expect(await remoteDenylist.isRevoked('j')).toBe(true);
+  });
+
+  it('keeps answering from the fallback, and revoking, while the primary is down', async () => {
+    const { breaker, denylist, setDown, clock } = setup();
+    const local = createInMemoryTokenDenylist(clock);
+    const both = resilientDenylist(denylist, local, breaker);
+    await both.revoke('before', later);
+    setDown(true);
+    expect(await both.isRevoked('before')).toBe(true);
+    await expect(both.revoke('during', later)).resolves.toBeUndefined();
+    expect(await both.isRevoked('during')).toBe(true);
+    expect(await both.isRevoked('never')).toBe(false);
+  });
+
+  it('does not hide a failure of the fallback list', async () => {
+    const { breaker, denylist } = setup();
+    const broken: TokenDenylist = { revoke: async () => Promise.reject(new Error('log down')), isRevoked: async () => Promise.reject(new Error('log down')) };
+    const both = resilientDenylist(denylist, broken, breaker);
+    await expect(both.isRevoked('j')).rejects.toThrow('log down');
+    await expect(both.revoke('j', later)).rejects.toThrow('log down');
+  });
+});

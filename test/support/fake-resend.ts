@@ -1,0 +1,112 @@
+/**
+ * A stand-in for Resend's API (POST /emails) on loopback. It checks each request the way the
+ * real API does and answers with Resend's own error bodies; tests can script the next answers.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type ResendRequest = {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: IncomingMessage['headers'];
+  readonly body: Record<string, unknown>;
+};
+
+/** A scripted answer: a status, Resend's error name, extra headers; or 'hang' (never answer). */
+export type ResendReply = { readonly status: number; readonly name?: string; readonly headers?: Record<string, string> } | 'hang';
+
+export type FakeResend = {
+  readonly url: string;
+  /** Every request received, accepted or not. */
+  readonly requests: ResendRequest[];
+  /** Emails accepted (200), with the id the fake answered. */
+  readonly sent: { id: string; body: Record<string, unknown> }[];
+  /** Answers the next requests with these replies, in order, after checking them. */
+  readonly script: (...replies: ResendReply[]) => void;
+  readonly close: () => Promise<void>;
+};
+
+const MESSAGES: Record<string, string> = {
+  missing_api_key: 'Missing API key in the authorization header.',
+  invalid_api_key: 'API key is invalid',
+  validation_error: 'Invalid `to` field. The email address needs to follow the `email@example.com` or `Name <email@example.com>` format.',
+  missing_required_field: 'Missing `to` field.',
+  rate_limit_exceeded: 'Too many requests. You can only make 2 requests per second. See rate limit response headers for more information. Or contact support to increase rate limit.',
+  daily_quota_exceeded: 'You have reached your daily email sending quota.',
+  application_error: 'An unexpected error occurred.',
+  internal_server_error: 'An unexpected error occurred.',
+};
+
+const ADDRESS = /^(?:[^<>]*<)?[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+>?$/;
+
+const answer = (response: ServerResponse, status: number, payload: unknown, headers: Record<string, string> = {}) =>
+  response.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(payload));
+
+const error = (response: ServerResponse, status: number, name: string, headers?: Record<string, string>) =>
+  answer(response, status, { statusCode: status, message: MESSAGES[name] ?? name, name }, headers);
+
+/** What the real API refuses before sending; null when the request is acceptable. */
+const check = (request: ResendRequest, apiKey: string): [number, string] | null => {
+  if (request.method !== 'POST' || request.path !== '/emails') return [404, 'not_found'];
+  const authorization = request.headers.authorization;
+  if (!authorization) return [401, 'missing_api_key'];
+  if (authorization !== `Bearer ${apiKey}`) return [403, 'invalid_api_key'];
+  if (!String(request.headers['content-type']).startsWith('application/json')) return [422, 'validation_error'];
+  if (!/^resend-node:\d+\.\d+\.\d+/.test(String(request.headers['user-agent']))) return [422, 'validation_error'];
+  const { from, to, subject, html, text } = request.body;
+  if (from === undefined || to === undefined || subject === undefined) return [422, 'missing_required_field'];
+  const recipients = Array.isArray(to) ? to : [to];
+  if (typeof from !== 'string' || !ADDRESS.test(from)) return [422, 'validation_error'];
+  if (recipients.length === 0 || recipients.length > 50 || !recipients.every((r) => typeof r === 'string' && ADDRESS.test(r))) return [422, 'validation_error'];
+  if (typeof subject !== 'string' || (html === undefined && text === undefined)) return [422, 'validation_error'];
+  if ((html !== undefined && typeof html !== 'string') || (text !== undefined && typeof text !== 'string')) return [422, 'validation_error'];
+  return null;
+};
+
+const readJson = async (request: IncomingMessage): Promise<Record<string, unknown> | null> => {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  try {
+    const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+};
+
+export const startFakeResend = async (options: { apiKey: string }): Promise<FakeResend> => {
+  const requests: ResendRequest[] = [];
+  const sent: FakeResend['sent'] = [];
+  const replies: ResendReply[] = [];
+
+  const server = createServer((incoming, response) => {
+    void readJson(incoming).then((body) => {
+      const request = { method: incoming.method ?? '', path: incoming.url ?? '', headers: incoming.headers, body: body ?? {} };
+      requests.push(request);
+      if (body === null) return error(response, 422, 'validation_error');
+      const refused = check(request, options.apiKey);
+      if (refused) return error(response, refused[0], refused[1]);
+      const reply = replies.shift();
+      if (reply === 'hang') return undefined;
+      if (reply && reply.status !== 200) return error(response, reply.status, reply.name ?? 'application_error', reply.headers);
+      const id = randomUUID();
+      sent.push({ id, body });
+      return answer(response, 200, { id }, { 'ratelimit-limit': '2', 'ratelimit-remaining': '1', 'ratelimit-reset': '1' });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    sent,
+    script: (...next) => void replies.push(...next),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((failure) => (failure ? reject(failure) : resolve()));
+      }),
+  };
+};

@@ -1,0 +1,158 @@
+/**
+ * A stand-in for Twilio's Messages API (POST /2010-04-01/Accounts/{Sid}/Messages.json) on
+ * loopback. It checks each request as Twilio does (Basic auth, form encoding, fields) and
+ * answers with Twilio's JSON bodies; tests can script the next answers.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type TwilioRequest = {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: IncomingMessage['headers'];
+  /** Form fields as sent, e.g. { To, From, Body }. */
+  readonly form: Record<string, string>;
+};
+
+/** A scripted answer: a status with Twilio's error code and headers; or 'hang' (never answer). */
+export type TwilioReply = { readonly status: number; readonly code?: number; readonly headers?: Record<string, string> } | 'hang';
+
+export type FakeTwilio = {
+  readonly url: string;
+  readonly requests: TwilioRequest[];
+  /** Messages accepted (201). */
+  readonly sent: { sid: string; form: Record<string, string> }[];
+  readonly script: (...replies: TwilioReply[]) => void;
+  readonly close: () => Promise<void>;
+};
+
+const ERRORS: Record<number, string> = {
+  20003: 'Authenticate',
+  20404: 'The requested resource was not found',
+  20429: 'Too Many Requests',
+  20500: 'An internal server error has occurred',
+  20503: 'Service unavailable',
+  21211: "The 'To' number is not a valid phone number.",
+  21212: "The 'From' number is not a valid phone number, shortcode, or alphanumeric sender ID.",
+  21602: 'Message body is required.',
+  21603: "A 'From' or 'MessagingServiceSid' parameter is required to send a message.",
+  21604: "A 'To' phone number is required.",
+  21656: 'The ContentVariables Parameter is invalid.',
+};
+
+const E164 = /^\+[1-9]\d{6,14}$/;
+const hex32 = (prefix: string) => `${prefix}${randomBytes(16).toString('hex')}`;
+
+const send = (response: ServerResponse, status: number, payload: unknown, headers: Record<string, string> = {}) =>
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'twilio-request-id': hex32('RQ'), ...headers }).end(JSON.stringify(payload));
+
+// Like Twilio, messages about an address quote it: the sender must not pass them on.
+const describe = (code: number, form: Record<string, string>) =>
+  code === 21211 ? `The 'To' number ${form['To'] ?? ''} is not a valid phone number.` : (ERRORS[code] ?? 'Error');
+
+const fail = (response: ServerResponse, status: number, code: number, form: Record<string, string>, headers?: Record<string, string>) =>
+  send(response, status, { code, message: describe(code, form), more_info: `https://www.twilio.com/docs/errors/${code}`, status }, headers);
+
+// An address is E.164, or whatsapp:E.164 for WhatsApp (the prefix once, on both sides).
+const address = (value: string | undefined, whatsapp: boolean) =>
+  value !== undefined && (whatsapp ? value.startsWith('whatsapp:') && E164.test(value.slice(9)) : E164.test(value));
+
+/** What Twilio refuses synchronously; null when the request is acceptable. */
+const check = (request: TwilioRequest, sid: string, token: string): [number, number] | null => {
+  if (request.method !== 'POST' || request.path !== `/2010-04-01/Accounts/${sid}/Messages.json`) return [404, 20404];
+  if (request.headers.authorization !== `Basic ${Buffer.from(`${sid}:${token}`).toString('base64')}`) return [401, 20003];
+  if (request.headers['content-type'] !== 'application/x-www-form-urlencoded') return [400, 21602];
+  if (!/^twilio-node\/\d+\.\d+\.\d+/.test(String(request.headers['user-agent']))) return [400, 21602];
+  const { To, From, MessagingServiceSid, Body, ContentSid, ContentVariables } = request.form;
+  const whatsapp = To?.startsWith('whatsapp:') ?? false;
+  if (To === undefined) return [400, 21604];
+  if (!address(To, whatsapp)) return [400, 21211];
+  if (From === undefined && MessagingServiceSid === undefined) return [400, 21603];
+  if (From !== undefined && !address(From, whatsapp)) return [400, 21212];
+  if (MessagingServiceSid !== undefined && !/^MG[0-9a-f]{32}$/.test(MessagingServiceSid)) return [400, 21603];
+  if (Body === undefined && ContentSid === undefined) return [400, 21602];
+  if (ContentSid !== undefined && !/^HX[0-9a-f]{32}$/.test(ContentSid)) return [400, 21656];
+  if (ContentVariables !== undefined) {
+    try {
+      const variables: unknown = JSON.parse(ContentVariables);
+      if (typeof variables !== 'object' || variables === null || Object.values(variables).some((v) => typeof v !== 'string')) return [400, 21656];
+    } catch {
+      return [400, 21656];
+    }
+  }
+  return null;
+};
+
+const readForm = async (request: IncomingMessage): Promise<Record<string, string>> => {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  const params = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+  const form: Record<string, string> = {};
+  for (const [key, value] of params) {
+    // Twilio takes each of these fields once; a repeat is a client bug worth failing on.
+    if (key in form) throw new Error(`field ${key} sent twice`);
+    form[key] = value;
+  }
+  return form;
+};
+
+const messageResource = (sid: string, accountSid: string, form: Record<string, string>) => ({
+  account_sid: accountSid,
+  api_version: '2010-04-01',
+  body: form['Body'] ?? '',
+  date_created: new Date().toUTCString(),
+  date_sent: null,
+  date_updated: new Date().toUTCString(),
+  direction: 'outbound-api',
+  error_code: null,
+  error_message: null,
+  from: form['From'] ?? null,
+  messaging_service_sid: form['MessagingServiceSid'] ?? null,
+  num_media: '0',
+  num_segments: '1',
+  price: null,
+  price_unit: 'USD',
+  sid,
+  status: 'queued',
+  subresource_uris: { media: `/2010-04-01/Accounts/${accountSid}/Messages/${sid}/Media.json` },
+  to: form['To'],
+  uri: `/2010-04-01/Accounts/${accountSid}/Messages/${sid}.json`,
+});
+
+export const startFakeTwilio = async (options: { accountSid: string; authToken: string }): Promise<FakeTwilio> => {
+  const requests: TwilioRequest[] = [];
+  const sent: FakeTwilio['sent'] = [];
+  const replies: TwilioReply[] = [];
+
+  const server = createServer((incoming, response) => {
+    readForm(incoming)
+      .then((form) => {
+        const request = { method: incoming.method ?? '', path: incoming.url ?? '', headers: incoming.headers, form };
+        requests.push(request);
+        const refused = check(request, options.accountSid, options.authToken);
+        if (refused) return fail(response, refused[0], refused[1], form);
+        const reply = replies.shift();
+        if (reply === 'hang') return undefined;
+        if (reply) return fail(response, reply.status, reply.code ?? (reply.status === 401 ? 20003 : 20000 + reply.status), form, reply.headers);
+        const sid = hex32('SM');
+        sent.push({ sid, form });
+        return send(response, 201, messageResource(sid, options.accountSid, form));
+      })
+      .catch(() => fail(response, 400, 21602, {}));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    sent,
+    script: (...next) => void replies.push(...next),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((failure) => (failure ? reject(failure) : resolve()));
+      }),
+  };
+};

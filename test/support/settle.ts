@@ -1,0 +1,20 @@
+import type { TestServer } from './test-server.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Waits until the background delivery worker has nothing due and the log has stopped growing,
+ * so a test can compare snapshots or head positions without racing asynchronous writes.
+ */
+export const settle = async (server: TestServer, { quietMs = 60, timeoutMs = 5000 } = {}): Promise<number> => {
+  const deadline = Date.now() + timeoutMs;
+  let head = await server.service.deps.store.headPosition();
+  for (;;) {
+    await sleep(quietMs);
+    const due = await server.service.handlers.listDueDeliveries();
+    const next = await server.service.deps.store.headPosition();
+    if (due.length === 0 && next === head) return head;
+    if (Date.now() > deadline) throw new Error(`the service did not settle within ${timeoutMs} ms (${due.length} deliveries due)`);
+    head = next;
+  }
+};
