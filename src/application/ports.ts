@@ -186,7 +186,8 @@ export type Logger = {
 };
 
 // ---------------------------------------------------------------- health
-export type HealthCheck = { readonly name: string; readonly check: () => Promise<void> };
+/** Throws when the dependency is down; may return details worth showing (e.g. projection lag). */
+export type HealthCheck = { readonly name: string; readonly check: () => Promise<void | Readonly<Record<string, unknown>>> };
 
 // ---------------------------------------------------------------- destinations
 export type ParsedDestination = {

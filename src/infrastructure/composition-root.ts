@@ -1,36 +1,29 @@
 /**
  * The composition root: the one place that knows every adapter. It binds each port to an
- * adapter chosen from the options, and hands the application its Deps and handlers.
+ * adapter chosen from the options and hands the application its Deps and handlers.
  */
 import 'reflect-metadata';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { Container } from 'inversify';
 import { defaultLimits, type Deps, type Limits } from '../application/deps.js';
 import { makeHandleCommand } from '../application/handle-command.js';
 import { makeHandlers, type Handlers } from '../application/handlers.js';
 import { makeCheckHealth, type HealthReport } from '../application/health/check-health.js';
-import type { Clock, EventStore, Logger, MessageSender, SecretVault, TokenDenylist, Tracer } from '../application/ports.js';
+import type { Clock, Logger, TokenDenylist, Tracer } from '../application/ports.js';
 import { projections } from '../application/projections/index.js';
 import type { ReadModels } from '../application/read-models.js';
-import { createInProcessRateLimiter } from './abuse/in-process-rate-limiter.js';
-import { createInProcessReplayGuard } from './abuse/in-process-replay-guard.js';
+import { createAbuseControls, type AbuseControls } from './composition/abuse.js';
+import { createDeliveryProviders, type ProviderSettings } from './composition/delivery.js';
+import { createStorage, type Storage, type StorageOptions } from './composition/storage.js';
 import { createKeyedHash, safeEqual } from './crypto/keyed-hash.js';
 import { createKeyring, type MasterKey } from './crypto/keyring.js';
 import { createArgon2PasswordHasher } from './crypto/password-hasher.js';
 import { randomDigits, randomToken, uuid } from './crypto/random.js';
-import { createSqliteVault } from './crypto/sqlite-vault.js';
 import { createJoseTokenService, type TokenKey } from './crypto/token-service.js';
 import { parseDestination } from './delivery/destination-parser.js';
-import { createOutboxSender } from './delivery/outbox-sender.js';
-import { createInMemoryEventStore } from './event-store/in-memory-event-store.js';
-import { createSqliteEventStore } from './event-store/sqlite-event-store.js';
-import { withEventValidation } from './event-codecs/validating-event-store.js';
 import { loadHashRoot } from './hash-root.js';
 import { currentRequestId } from './logging/request-context.js';
 import { createOtpPrimitives } from './otp/index.js';
-import { createInMemoryReadModels } from './read-models/in-memory-read-models.js';
+import type { Leadership } from './postgres/leadership.js';
 import { createOtelTracer, currentTraceId } from './telemetry/tracer.js';
 
 export type ServiceOptions = {
@@ -43,70 +36,72 @@ export type ServiceOptions = {
   readonly limits?: Partial<Limits>;
   /** Keep the log and the data keys in memory (handler tests); nothing touches dataDir. */
   readonly inMemory?: boolean;
+  readonly databaseUrl?: string;
+  readonly eventStoreConnectionString?: string;
+  readonly redisUrl?: string;
+  /** api: serve only; worker: projections and delivery only; all (default): both. */
+  readonly role?: 'api' | 'worker' | 'all';
+  readonly providers?: Omit<ProviderSettings, 'outboxFile'>;
 };
 
 export type Service = {
   readonly deps: Deps;
   readonly handlers: Handlers;
   readonly checkHealth: () => Promise<HealthReport>;
+  /** Elects one process for a background role (the delivery worker). */
+  readonly leadership: (role: string) => Leadership;
   readonly close: () => Promise<void>;
 };
 
 const T = {
-  Options: Symbol('ServiceOptions'),
   Clock: Symbol('Clock'),
   Logger: Symbol('Logger'),
   Tracer: Symbol('Tracer'),
-  KeyDb: Symbol('KeyDatabase'),
-  EventStore: Symbol('EventStore'),
-  Vault: Symbol('SecretVault'),
+  Storage: Symbol('Storage'),
+  AbuseControls: Symbol('AbuseControls'),
+  Deps: Symbol('Deps'),
 } as const;
 
+/** In the log-backed default the revoked-token list is a projection of LoggedOut events. */
+const readModelDenylist = (readModels: ReadModels): TokenDenylist => ({
+  revoke: async () => undefined,
+  isRevoked: async (jti) => (await readModels.get('revoked_tokens', jti)) !== undefined,
+});
+
 export const createService = async (options: ServiceOptions): Promise<Service> => {
+  const role = options.role ?? 'all';
   const container = new Container({ defaultScope: 'Singleton' });
-  container.bind<ServiceOptions>(T.Options).toConstantValue(options);
   container.bind<Clock>(T.Clock).toConstantValue(options.clock ?? (() => new Date()));
   container.bind<Logger>(T.Logger).toConstantValue(options.logger);
   container.bind<Tracer>(T.Tracer).toDynamicValue(() => createOtelTracer());
-  // Every event written or read back is checked against its codec (and upcast) at this edge.
-  container.bind<EventStore>(T.EventStore).toDynamicValue((ctx) =>
-    withEventValidation(
-      options.inMemory
-        ? createInMemoryEventStore({ clock: ctx.get<Clock>(T.Clock) })
-        : createSqliteEventStore({ filename: join(options.dataDir, 'events.sqlite'), clock: ctx.get<Clock>(T.Clock) }),
-      { onInvalid: (error) => ctx.get<Logger>(T.Logger).error('corrupt event', { error: error.message }) },
-    ),
-  );
-  // Data keys live apart from the append-only log, so destroying one really shreds its secret.
-  container.bind<Database.Database>(T.KeyDb).toDynamicValue(() => {
-    if (!options.inMemory) mkdirSync(options.dataDir, { recursive: true });
-    const db = new Database(options.inMemory ? ':memory:' : join(options.dataDir, 'keys.sqlite'));
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    return db;
-  });
-  container
-    .bind<SecretVault>(T.Vault)
-    .toDynamicValue((ctx) => createSqliteVault({ db: ctx.get(T.KeyDb), keyring: createKeyring(options.masterKeys), clock: ctx.get<Clock>(T.Clock) }));
 
   const clock = container.get<Clock>(T.Clock);
   const logger = container.get<Logger>(T.Logger);
-  const tracer = container.get<Tracer>(T.Tracer);
-  const store = container.get<EventStore>(T.EventStore);
-  const vault = container.get<SecretVault>(T.Vault);
-  const keyedHash = createKeyedHash(await loadHashRoot(store, vault));
+  const storageOptions: StorageOptions = {
+    dataDir: options.dataDir,
+    runProjections: role !== 'api',
+    ...(options.inMemory ? { inMemory: true } : {}),
+    ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+    ...(options.eventStoreConnectionString ? { eventStoreConnectionString: options.eventStoreConnectionString } : {}),
+  };
+  const storage = await createStorage(storageOptions, { clock, logger, keyring: createKeyring(options.masterKeys), projections });
+  container.bind<Storage>(T.Storage).toConstantValue(storage);
+  container
+    .bind<AbuseControls>(T.AbuseControls)
+    .toDynamicValue((ctx) =>
+      createAbuseControls(options.redisUrl ? { redisUrl: options.redisUrl } : {}, { clock, logger, logDenylist: readModelDenylist(ctx.get<Storage>(T.Storage).readModels) }),
+    );
 
-  const readModels = createInMemoryReadModels(store, projections, {
-    onError: (error) => logger.error('projection failed', { error: error.message }),
-  });
+  const { store, vault, readModels } = storage;
+  const keyedHash = createKeyedHash(await loadHashRoot(store, vault));
   await readModels.start();
-  const denylist = readModelDenylist(readModels);
+  const abuse = container.get<AbuseControls>(T.AbuseControls);
   const { totp, qr } = createOtpPrimitives();
 
-  const deps: Deps = {
+  container.bind<Deps>(T.Deps).toDynamicValue((ctx) => ({
     handle: makeHandleCommand({
       store,
-      tracer,
+      tracer: ctx.get<Tracer>(T.Tracer),
       metadata: () => ({ request_id: currentRequestId(), trace_id: currentTraceId() }),
     }),
     store,
@@ -120,38 +115,26 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
     vault,
     passwords: createArgon2PasswordHasher(),
     tokens: createJoseTokenService({ ...options.jwt, clock }),
-    denylist,
+    denylist: abuse.denylist,
     totp,
     qr,
-    rateLimit: createInProcessRateLimiter(clock),
-    replayGuard: createInProcessReplayGuard(clock),
-    delivery: outboxDelivery(createOutboxSender({ file: options.outboxFile, clock })),
+    rateLimit: abuse.rateLimit,
+    replayGuard: abuse.replayGuard,
+    delivery: createDeliveryProviders({ outboxFile: options.outboxFile, ...options.providers }, clock),
     parseDestination,
     logger,
     limits: { ...defaultLimits, ...options.limits },
-  };
-
-  const checkHealth = makeCheckHealth([
-    { name: 'event_store', check: async () => void (await store.headPosition()) },
-    { name: 'read_models', check: async () => void (await readModels.position()) },
-  ]);
+  }));
+  const deps = container.get<Deps>(T.Deps);
 
   return {
     deps,
     handlers: makeHandlers(deps),
-    checkHealth,
+    checkHealth: makeCheckHealth([...storage.healthChecks, ...abuse.healthChecks]),
+    leadership: storage.leadership,
     close: async () => {
-      await readModels.stop();
-      await store.close();
-      container.get<Database.Database>(T.KeyDb).close();
+      await abuse.close();
+      await storage.close();
     },
   };
 };
-
-const outboxDelivery = (send: MessageSender) => () => ({ provider: 'outbox', send });
-
-/** In the embedded default the revoked-token list is a projection of LoggedOut events. */
-const readModelDenylist = (readModels: ReadModels): TokenDenylist => ({
-  revoke: async () => undefined,
-  isRevoked: async (jti) => (await readModels.get('revoked_tokens', jti)) !== undefined,
-});

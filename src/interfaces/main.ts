@@ -39,14 +39,35 @@ const serve = async (): Promise<void> => {
   }
   const config = decoded.right;
   const logger = createLogger({ level: config.logLevel });
-  if (!usesEmbeddedStorage(config)) {
-    logger.error('DATABASE_URL, REDIS_URL and EVENTSTORE_CONNECTION_STRING adapters are not available in this build; unset them to run on the embedded default');
-    process.exitCode = 1;
-    return;
-  }
+  if (!usesEmbeddedStorage(config) && !config.redisUrl)
+    logger.warn('REDIS_URL is not set: rate limits and single-use claims are per process; set it when running several API processes');
   let ready = false;
-  const service = await createService({ dataDir: config.dataDir, outboxFile: config.outboxFile, logger, ...(await resolveKeys(config, logger)) });
-  const worker = config.processRole === 'api' ? undefined : createDeliveryWorker({ handlers: service.handlers, logger });
+  const optional = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
+  const service = await createService({
+    dataDir: config.dataDir,
+    outboxFile: config.outboxFile,
+    logger,
+    role: config.processRole,
+    ...(await resolveKeys(config, logger)),
+    ...optional('databaseUrl', config.databaseUrl),
+    ...optional('eventStoreConnectionString', config.eventstoreConnectionString),
+    ...optional('redisUrl', config.redisUrl),
+    providers: {
+      ...optional('resendApiKey', config.resendApiKey),
+      ...optional('emailAddress', config.emailAddress),
+      ...optional('smtpUrl', config.smtpUrl),
+      ...optional('twilioAccountSid', config.twilioAccountSid),
+      ...optional('twilioAuthToken', config.twilioAuthToken),
+      ...optional('twilioPhoneNumber', config.twilioPhoneNumber),
+      ...optional('twilioWhatsappNumber', config.twilioWhatsappNumber),
+      ...optional('twilioWhatsappContentSid', config.twilioWhatsappContentSid),
+    },
+  });
+  // One delivery worker across all processes; every non-API process stands ready to take over.
+  const worker =
+    config.processRole === 'api'
+      ? undefined
+      : createDeliveryWorker({ handlers: service.handlers, logger, leadership: service.leadership('delivery-worker') });
   worker?.start();
   const app = buildHttpApp({
     handlers: service.handlers,
@@ -55,10 +76,11 @@ const serve = async (): Promise<void> => {
     trustProxy: config.trustProxy,
     checkHealth: service.checkHealth,
     isReady: () => ready,
+    healthOnly: config.processRole === 'worker',
   });
   const server: Server = app.listen(config.port, config.host, () => {
     ready = true;
-    logger.info('listening', { host: config.host, port: config.port, data_dir: config.dataDir });
+    logger.info('listening', { host: config.host, port: config.port, role: config.processRole, storage: usesEmbeddedStorage(config) ? config.dataDir : 'shared' });
   });
 
   const shutdown = (signal: string) => {

@@ -2,7 +2,9 @@ import type { HealthCheck } from '../ports.js';
 
 export type HealthReport = {
   readonly ok: boolean;
-  readonly services: Readonly<Record<string, { readonly ok: boolean; readonly latency_ms: number; readonly error?: string }>>;
+  readonly services: Readonly<
+    Record<string, { readonly ok: boolean; readonly latency_ms: number; readonly error?: string; readonly details?: Readonly<Record<string, unknown>> }>
+  >;
 };
 
 /** Runs every check concurrently, each bounded by a timeout so a hung dependency cannot hang /health. */
@@ -14,13 +16,13 @@ export const makeCheckHealth =
         const started = performance.now();
         let timer: NodeJS.Timeout | undefined;
         try {
-          await Promise.race([
+          const details = await Promise.race([
             check(),
             new Promise((_, reject) => {
               timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
             }),
           ]);
-          return [name, { ok: true, latency_ms: Math.round(performance.now() - started) }] as const;
+          return [name, { ok: true, latency_ms: Math.round(performance.now() - started), ...(details ? { details } : {}) }] as const;
         } catch (error) {
           const message = error instanceof Error ? error.message : 'failed';
           return [name, { ok: false, latency_ms: Math.round(performance.now() - started), error: message }] as const;

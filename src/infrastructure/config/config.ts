@@ -50,6 +50,8 @@ export type Config = {
   readonly twilioAuthToken?: string;
   readonly twilioPhoneNumber?: string;
   readonly twilioWhatsappNumber?: string;
+  /** Twilio Content template for WhatsApp codes (the code is variable 1). */
+  readonly twilioWhatsappContentSid?: string;
   readonly smtpUrl?: string;
   readonly logLevel: LogLevel;
   readonly corsOrigins: readonly string[];
@@ -91,6 +93,7 @@ const Env = t.type({
   TWILIO_AUTH_TOKEN: str,
   TWILIO_PHONE_NUMBER: str,
   TWILIO_WHATSAPP_NUMBER: str,
+  TWILIO_WHATSAPP_CONTENT_SID: str,
   SMTP_URL: str,
   LOG_LEVEL: withDefault(envVar('log level', oneOf(logLevels)), 'info'),
   CORS_ORIGINS: withDefault(envVar('origins', commaList(httpOrigin)), []),
@@ -153,6 +156,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv): E.Either<ConfigError, Config
     twilioAuthToken: v.TWILIO_AUTH_TOKEN,
     twilioPhoneNumber: v.TWILIO_PHONE_NUMBER,
     twilioWhatsappNumber: v.TWILIO_WHATSAPP_NUMBER,
+    twilioWhatsappContentSid: v.TWILIO_WHATSAPP_CONTENT_SID,
     smtpUrl: v.SMTP_URL,
     logLevel: v.LOG_LEVEL,
     corsOrigins: v.CORS_ORIGINS,

@@ -10,11 +10,13 @@ import type { Keyring } from './keyring.js';
 
 export type DataKeyRow = { readonly key_id: string; readonly master_key_id: string; readonly wrapped: string; readonly created_at: string };
 
-/** Where wrapped data keys live; the only part that differs between adapters. */
+type MaybePromise<T> = T | Promise<T>;
+
+/** Where wrapped data keys live; the only part that differs between adapters (synchronous for SQLite, async for PostgreSQL). */
 export type DataKeyStore = {
-  readonly insert: (row: DataKeyRow) => void;
-  readonly get: (keyId: string) => DataKeyRow | undefined;
-  readonly delete: (keyId: string) => void;
+  readonly insert: (row: DataKeyRow) => MaybePromise<void>;
+  readonly get: (keyId: string) => MaybePromise<DataKeyRow | undefined>;
+  readonly delete: (keyId: string) => MaybePromise<void>;
 };
 
 /** Thrown when a sealed secret or a wrapped key fails authentication (tampering, wrong context). */
@@ -59,21 +61,23 @@ const unpack = (wrapped: string): Encrypted => {
 };
 
 export const createEnvelopeVault = (store: DataKeyStore, keyring: Keyring, clock: Clock = () => new Date()): SecretVault => {
-  const seal = (plaintext: string, context: string): SealedSecret => {
+  const seal = async (plaintext: string, context: string): Promise<SealedSecret> => {
     const dek = randomBytes(32);
     try {
       const keyId = randomUUID();
       const master = keyring.current;
       const sealed = encrypt(dek, Buffer.from(plaintext, 'utf8'), context);
-      store.insert({ key_id: keyId, master_key_id: master.id, wrapped: pack(encrypt(master.key, dek, wrapAad(keyId))), created_at: clock().toISOString() });
+      const wrapped = pack(encrypt(master.key, dek, wrapAad(keyId)));
+      dek.fill(0); // before the store's await: the key is not kept in memory while waiting on I/O
+      await store.insert({ key_id: keyId, master_key_id: master.id, wrapped, created_at: clock().toISOString() });
       return { key_id: keyId, iv: sealed.iv.toString('base64'), ciphertext: sealed.ciphertext.toString('base64'), tag: sealed.tag.toString('base64') };
     } finally {
       dek.fill(0);
     }
   };
 
-  const open = (sealed: SealedSecret, context: string): string | null => {
-    const row = store.get(sealed.key_id);
+  const open = async (sealed: SealedSecret, context: string): Promise<string | null> => {
+    const row = await store.get(sealed.key_id);
     if (!row) return null;
     const master = keyring.byId(row.master_key_id);
     if (!master) throw new Error(`Master key "${row.master_key_id}" is not in the keyring; it is needed to open data key ${row.key_id}`);
@@ -87,8 +91,10 @@ export const createEnvelopeVault = (store: DataKeyStore, keyring: Keyring, clock
   };
 
   return {
-    seal: async (plaintext, context) => seal(plaintext, context),
-    open: async (sealed, context) => open(sealed, context),
-    destroy: async (keyId) => store.delete(keyId),
+    seal,
+    open,
+    destroy: async (keyId) => {
+      await store.delete(keyId);
+    },
   };
 };

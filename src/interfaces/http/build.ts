@@ -15,6 +15,8 @@ export type HttpServiceDeps = HealthProbes & {
   readonly corsOrigins: readonly string[];
   /** Use X-Forwarded-For for the client address (per-IP limits) only behind a trusted proxy. */
   readonly trustProxy: boolean;
+  /** Worker processes serve only the health endpoints. */
+  readonly healthOnly?: boolean;
 };
 
 /** The whole HTTP API: every router of the contract on the shared middleware shell. */
@@ -23,13 +25,15 @@ export const buildHttpApp = (deps: HttpServiceDeps): Koa => {
     logger: deps.logger,
     corsOrigins: deps.corsOrigins,
     openApi: openApiDocument,
-    routers: [
-      createHealthRouter(deps),
-      createAuthRouter(deps.handlers),
-      createAppsRouter(deps.handlers),
-      createOtpRouter(deps.handlers),
-      createCodeRouter(deps.handlers),
-    ],
+    routers: deps.healthOnly
+      ? [createHealthRouter(deps)]
+      : [
+          createHealthRouter(deps),
+          createAuthRouter(deps.handlers),
+          createAppsRouter(deps.handlers),
+          createOtpRouter(deps.handlers),
+          createCodeRouter(deps.handlers),
+        ],
   });
   app.proxy = deps.trustProxy;
   return app;

@@ -13,6 +13,8 @@ export type DeliveryWorkerOptions = {
   readonly pollMs?: number;
   readonly sweepMs?: number;
   readonly concurrency?: number;
+  /** Only the leader delivers (one worker across processes); absent, this one always does. */
+  readonly leadership?: { readonly isLeader: () => boolean };
 };
 
 export type DeliveryWorker = {
@@ -44,7 +46,7 @@ export const createDeliveryWorker = (options: DeliveryWorkerOptions): DeliveryWo
   };
 
   const poll = async () => {
-    if (polling || !running) return;
+    if (polling || !running || options.leadership?.isLeader() === false) return;
     polling = true;
     try {
       if (Date.now() - lastSweep >= sweepMs) {

@@ -1,0 +1,54 @@
+/**
+ * Rate limits, single-use claims and the token denylist: in process by default; with Redis,
+ * shared by every process and guarded by one circuit breaker. When Redis is down, limits fall
+ * back to per-process, claims are granted (single use still holds through the event store's
+ * expected revision) and revoked tokens stay revoked through the log-backed list.
+ */
+import type { Clock, HealthCheck, Logger, RateLimiter, ReplayGuard, TokenDenylist } from '../../application/ports.js';
+import { createInProcessRateLimiter } from '../abuse/in-process-rate-limiter.js';
+import { createInProcessReplayGuard } from '../abuse/in-process-replay-guard.js';
+import {
+  createCircuitBreaker,
+  createRedisClient,
+  redisRateLimiter,
+  redisReplayGuard,
+  redisTokenDenylist,
+  resilientDenylist,
+  resilientRateLimiter,
+  resilientReplayGuard,
+} from '../redis/index.js';
+
+export type AbuseControls = {
+  readonly rateLimit: RateLimiter;
+  readonly replayGuard: ReplayGuard;
+  readonly denylist: TokenDenylist;
+  readonly healthChecks: readonly HealthCheck[];
+  readonly close: () => Promise<void>;
+};
+
+export const createAbuseControls = (
+  options: { readonly redisUrl?: string },
+  deps: { readonly clock: Clock; readonly logger: Logger; readonly logDenylist: TokenDenylist },
+): AbuseControls => {
+  const local = { rateLimit: createInProcessRateLimiter(deps.clock), replayGuard: createInProcessReplayGuard(deps.clock) };
+  if (!options.redisUrl)
+    return { ...local, denylist: deps.logDenylist, healthChecks: [], close: async () => undefined };
+
+  const redis = createRedisClient(options.redisUrl, { logger: deps.logger });
+  const breaker = createCircuitBreaker({
+    name: 'redis',
+    clock: deps.clock,
+    probe: async () => void (await redis.ping()),
+    onStateChange: (state) => deps.logger.warn('redis circuit', { state }),
+  });
+  const prefix = 'otp-verify:';
+  return {
+    rateLimit: resilientRateLimiter(redisRateLimiter(redis, { prefix }), local.rateLimit, breaker),
+    replayGuard: resilientReplayGuard(redisReplayGuard(redis, { prefix }), breaker),
+    denylist: resilientDenylist(redisTokenDenylist(redis, { prefix }), deps.logDenylist, breaker),
+    healthChecks: [breaker.health],
+    close: async () => {
+      redis.disconnect();
+    },
+  };
+};

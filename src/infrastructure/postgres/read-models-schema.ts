@@ -1,0 +1,63 @@
+/**
+ * Schema and SQL of the PostgreSQL read models. Documents of every collection share one table;
+ * each projection's progress is one checkpoint row, written in the same transaction as the
+ * documents it covers. Changes are applied by one server-side function, so a batch of events
+ * costs one round trip however many changes it makes.
+ */
+import type { Migration } from './migrate.js';
+
+export const readModelMigrations: readonly Migration[] = [
+  {
+    id: 'read-models-001',
+    sql: `
+CREATE TABLE read_model_documents (
+  collection TEXT NOT NULL,
+  id TEXT NOT NULL,
+  doc JSONB NOT NULL,
+  PRIMARY KEY (collection, id)
+);
+-- findBy compares doc->>field; owner_id is the one field queried on large collections (apps per operator).
+CREATE INDEX read_model_documents_owner_id ON read_model_documents (collection, (doc->>'owner_id'));
+CREATE TABLE projection_checkpoints (
+  name TEXT PRIMARY KEY,
+  position BIGINT NOT NULL CHECK (position >= 0)
+);
+CREATE FUNCTION apply_read_model_changes(changes JSONB) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  change JSONB;
+BEGIN
+  FOR change IN SELECT c.value FROM jsonb_array_elements(changes) WITH ORDINALITY AS c(value, n) ORDER BY c.n LOOP
+    CASE change->>'op'
+      WHEN 'put' THEN
+        INSERT INTO read_model_documents (collection, id, doc) VALUES (change->>'collection', change->>'id', change->'doc')
+        ON CONFLICT (collection, id) DO UPDATE SET doc = EXCLUDED.doc;
+      WHEN 'merge' THEN
+        -- jsonb || is a shallow merge, right side winning; no row, no document: a no-op.
+        UPDATE read_model_documents SET doc = doc || (change->'patch')
+        WHERE collection = change->>'collection' AND id = change->>'id';
+      WHEN 'delete' THEN
+        DELETE FROM read_model_documents WHERE collection = change->>'collection' AND id = change->>'id';
+      ELSE
+        RAISE EXCEPTION 'unknown read model change %', change->>'op';
+    END CASE;
+  END LOOP;
+END $$;
+`,
+  },
+];
+
+/** One lock per projection and schema (a schema is one deployment; tests run several side by side). */
+export const projectionLockKey = "hashtextextended('projection:' || current_schema() || ':' || $1, 0)";
+
+export const TRY_LOCK = `SELECT pg_try_advisory_lock(${projectionLockKey}) AS locked`;
+export const ENSURE_CHECKPOINT = 'INSERT INTO projection_checkpoints (name, position) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING';
+export const SELECT_CHECKPOINT = 'SELECT position::text AS position FROM projection_checkpoints WHERE name = $1';
+export const LOCK_CHECKPOINT = `${SELECT_CHECKPOINT} FOR UPDATE`;
+export const ADVANCE_CHECKPOINT = 'UPDATE projection_checkpoints SET position = $2 WHERE name = $1';
+export const APPLY_CHANGES = 'SELECT apply_read_model_changes($1::jsonb)';
+/** Checkpoints of the named projections, 0 for one that never ran. */
+export const SELECT_CHECKPOINTS = `
+SELECT n.name, COALESCE(c.position, 0)::text AS position
+FROM unnest($1::text[]) AS n(name) LEFT JOIN projection_checkpoints c ON c.name = n.name`;
+export const SELECT_DOC = 'SELECT doc FROM read_model_documents WHERE collection = $1 AND id = $2';
+export const FIND_DOCS = 'SELECT doc FROM read_model_documents WHERE collection = $1 AND doc->>$2::text = $3 ORDER BY id';

@@ -1,0 +1,127 @@
+/**
+ * Read models in PostgreSQL, shared by every process. API processes only query them and wait
+ * for checkpoints (`runProjections: false`); worker processes also run the projections, one
+ * leader per projection across all processes (see projection-runner.ts). Requires
+ * `readModelMigrations`. Documents are JSONB, so a string holding U+0000 cannot be stored: the
+ * projection then fails on that event.
+ */
+import { metrics, type ObservableResult } from '@opentelemetry/api';
+import type pg from 'pg';
+import type { EventStore, Logger } from '../../application/ports.js';
+import type { Document, Projection, ReadModels } from '../../application/read-models.js';
+import { startProjectionRunner, type ProjectionRunner } from './projection-runner.js';
+import { FIND_DOCS, SELECT_CHECKPOINTS, SELECT_DOC } from './read-models-schema.js';
+import { createCheckpointWaiter } from './read-models-wait.js';
+
+export { readModelMigrations } from './read-models-schema.js';
+export { rebuildProjections } from './read-models-rebuild.js';
+
+export type PostgresReadModelsOptions = {
+  readonly pool: pg.Pool;
+  readonly store: EventStore;
+  readonly projections: readonly Projection[];
+  /** Whether this process competes to run the projections (workers) or only reads (API). */
+  readonly runProjections: boolean;
+  /** How long `waitFor` waits before rejecting (default 5000 ms). */
+  readonly waitTimeoutMs?: number;
+  /** How often an idle leader looks for events it was not notified of, and for a rebuild (default 250 ms). */
+  readonly pollMs?: number;
+  /** How often a process without the lead tries to take it, and the pause after a failure (default 3000 ms). */
+  readonly lockRetryMs?: number;
+  /** How often `waitFor` reads the checkpoints (default 5 ms). */
+  readonly waitPollMs?: number;
+  /** Events per transaction (default 500). */
+  readonly batchSize?: number;
+  readonly logger?: Logger;
+  readonly onError?: (error: Error) => void;
+};
+
+export type PostgresReadModels = ReadModels & {
+  /** Starts the runners (when `runProjections`) and resolves once the read models are caught up with the log's head at call time; rejects on this process's first projection failure meanwhile. */
+  readonly start: () => Promise<void>;
+  readonly stop: () => Promise<void>;
+  /** Events in the log not yet applied, per projection. */
+  readonly lag: () => Promise<Record<string, number>>;
+  /** Names of the projections this process currently runs (holds the lock for). */
+  readonly leading: () => readonly string[];
+};
+
+export const createPostgresReadModels = (options: PostgresReadModelsOptions): PostgresReadModels => {
+  const { pool, store, projections } = options;
+  const names = projections.map((projection) => projection.name);
+  const timeoutMs = options.waitTimeoutMs ?? 5000;
+  let runners: ProjectionRunner[] = [];
+  let starting: Promise<void> | undefined;
+
+  const checkpoints = async (): Promise<Record<string, number>> => {
+    const { rows } = await pool.query<{ name: string; position: string }>(SELECT_CHECKPOINTS, [names]);
+    return Object.fromEntries(rows.map((row) => [row.name, Number(row.position)]));
+  };
+  // With no projection there is nothing to wait for: the head is (vacuously) processed.
+  const position = async (): Promise<number> => (names.length === 0 ? store.headPosition() : Math.min(...Object.values(await checkpoints())));
+  const waiter = createCheckpointWaiter(position, options.waitPollMs ?? 5);
+
+  const lag = async (): Promise<Record<string, number>> => {
+    const [head, done] = await Promise.all([store.headPosition(), checkpoints()]);
+    return Object.fromEntries(names.map((name) => [name, Math.max(0, head - (done[name] ?? 0))]));
+  };
+
+  const gauge = metrics.getMeter('otp-verify').createObservableGauge('otp_verify.projection.lag', {
+    description: 'Events in the log that a projection has not applied yet',
+    unit: '{event}',
+  });
+  const observeLag = async (result: ObservableResult): Promise<void> => {
+    try {
+      for (const [projection, value] of Object.entries(await lag())) result.observe(value, { projection });
+    } catch (error) {
+      options.logger?.warn('projection lag unavailable', { error: (error as Error).message });
+    }
+  };
+  gauge.addCallback(observeLag);
+
+  const begin = async (): Promise<void> => {
+    gauge.addCallback(observeLag); // again after a stop; adding twice is a no-op
+    if (!options.runProjections) return;
+    let failed: (error: Error) => void = () => undefined;
+    const failure = new Promise<never>((_, reject) => (failed = reject));
+    failure.catch(() => undefined);
+    const onError = (error: Error): void => {
+      failed(error);
+      options.onError?.(error);
+    };
+    runners = projections.map((projection) =>
+      startProjectionRunner({
+        pool,
+        store,
+        projection,
+        pollMs: options.pollMs ?? 250,
+        retryMs: options.lockRetryMs ?? 3000,
+        batchSize: options.batchSize ?? 500,
+        ...(options.logger ? { logger: options.logger } : {}),
+        onError,
+      }),
+    );
+    // Catch-up may take long on a big log (or wait for another process's leader): unbounded.
+    const caughtUp = waiter.waitFor(await store.headPosition(), Infinity);
+    caughtUp.catch(() => undefined);
+    await Promise.race([caughtUp, failure]);
+  };
+
+  return {
+    get: async (collection, id) => (await pool.query<{ doc: Document }>(SELECT_DOC, [collection, id])).rows[0]?.doc,
+    findBy: async (collection, field, value) => (await pool.query<{ doc: Document }>(FIND_DOCS, [collection, field, value])).rows.map((row) => row.doc),
+    waitFor: (target) => waiter.waitFor(target, timeoutMs),
+    position,
+    lag,
+    leading: () => runners.filter((runner) => runner.isLeader()).map((runner) => runner.name),
+    start: () => (starting ??= begin()),
+    stop: async () => {
+      const current = runners;
+      runners = [];
+      starting = undefined;
+      gauge.removeCallback(observeLag);
+      await Promise.all(current.map((runner) => runner.stop()));
+      waiter.cancelAll(new Error('Read models stopped'));
+    },
+  };
+};

@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { createKeyring } from '../../src/infrastructure/crypto/keyring.js';
+import { migrate } from '../../src/infrastructure/postgres/migrate.js';
+import { createPostgresVault, vaultMigrations } from '../../src/infrastructure/postgres/vault.js';
+import { createTestSchema, type TestSchema } from '../support/postgres.js';
+import { secretVaultContract } from './secret-vault.contract.js';
+
+const openSchema = async (): Promise<{ schema: TestSchema; pool: pg.Pool }> => {
+  const schema = await createTestSchema();
+  const pool = new pg.Pool({ connectionString: schema.url, max: 3 });
+  await migrate(pool, vaultMigrations);
+  return { schema, pool };
+};
+
+secretVaultContract('postgres', async (keyring) => {
+  const { schema, pool } = await openSchema();
+  return {
+    subject: createPostgresVault({ pool, keyring }),
+    reopen: async (other) => createPostgresVault({ pool, keyring: other }),
+    storedText: async () => JSON.stringify((await pool.query('SELECT * FROM data_keys')).rows),
+    cleanup: async () => {
+      await pool.end();
+      await schema.drop();
+    },
+  };
+});
+
+describe('postgres vault storage', () => {
+  const keyring = createKeyring([{ id: 'k1', key: randomBytes(32) }]);
+  let schema: TestSchema;
+  let pool: pg.Pool;
+  beforeAll(async () => {
+    ({ schema, pool } = await openSchema());
+  });
+  afterAll(async () => {
+    await pool.end();
+    await schema.drop();
+  });
+
+  it('stores one wrapped data key row per seal, naming its master key, and deletes it on destroy', async () => {
+    const now = new Date('2030-01-02T03:04:05.000Z');
+    const vault = createPostgresVault({ pool, keyring, clock: () => now });
+    const sealed = await vault.seal('secret', 'ctx');
+    const { rows } = await pool.query('SELECT * FROM data_keys WHERE key_id = $1', [sealed.key_id]);
+    expect(rows).toEqual([{ key_id: sealed.key_id, master_key_id: 'k1', wrapped: expect.any(String), created_at: now }]);
+    expect(Buffer.from(rows[0].wrapped, 'base64')).toHaveLength(12 + 16 + 32);
+    await vault.destroy(sealed.key_id);
+    expect((await pool.query('SELECT 1 FROM data_keys WHERE key_id = $1', [sealed.key_id])).rowCount).toBe(0);
+  });
+
+  it('binds a wrapped key to its id: a copy under another id does not open', async () => {
+    const vault = createPostgresVault({ pool, keyring });
+    const sealed = await vault.seal('shred me', 'ctx');
+    await pool.query(`INSERT INTO data_keys SELECT 'resurrected', master_key_id, wrapped, created_at FROM data_keys WHERE key_id = $1`, [sealed.key_id]);
+    await vault.destroy(sealed.key_id);
+    await expect(vault.open({ ...sealed, key_id: 'resurrected' }, 'ctx')).rejects.toThrow(/data key resurrected: authentication failed/);
+  });
+
+  it('shares keys between processes: a vault on another pool opens what this one sealed', async () => {
+    const other = new pg.Pool({ connectionString: schema.url, max: 1 });
+    try {
+      const sealed = await createPostgresVault({ pool, keyring }).seal('survives', 'ctx');
+      expect(await createPostgresVault({ pool: other, keyring }).open(sealed, 'ctx')).toBe('survives');
+    } finally {
+      await other.end();
+    }
+  });
+
+  it('rejects seal when the database is unreachable', async () => {
+    const broken = new pg.Pool({ connectionString: schema.url, max: 1 });
+    await broken.end();
+    await expect(createPostgresVault({ pool: broken, keyring }).seal('lost', 'ctx')).rejects.toThrow();
+  });
+});

@@ -1,0 +1,283 @@
+/**
+ * Projections on PostgreSQL across processes: each "process" is its own pool and read-models
+ * instance over one schema. A trigger logs every committed document change, so an event
+ * applied twice (a merge replayed) shows up as two log rows.
+ */
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { metrics } from '@opentelemetry/api';
+import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import pg from 'pg';
+import type { EventStore, NewEvent } from '../../src/application/ports.js';
+import type { Projection } from '../../src/application/read-models.js';
+import { createInMemoryEventStore } from '../../src/infrastructure/event-store/in-memory-event-store.js';
+import { createPostgresEventStore, eventStoreMigrations } from '../../src/infrastructure/postgres/event-store.js';
+import { migrate } from '../../src/infrastructure/postgres/migrate.js';
+import { projectionLockKey } from '../../src/infrastructure/postgres/read-models-schema.js';
+import {
+  createPostgresReadModels,
+  readModelMigrations,
+  rebuildProjections,
+  type PostgresReadModels,
+  type PostgresReadModelsOptions,
+} from '../../src/infrastructure/postgres/read-models.js';
+import { createTestSchema, type TestSchema } from '../support/postgres.js';
+import { widgetProjections } from '../contract/read-models.contract.js';
+
+const CHANGE_LOG = `
+CREATE TABLE change_log (seq BIGSERIAL PRIMARY KEY, op TEXT NOT NULL, collection TEXT NOT NULL, id TEXT NOT NULL, doc JSONB);
+CREATE FUNCTION log_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'DELETE' THEN INSERT INTO change_log (op, collection, id) VALUES (TG_OP, OLD.collection, OLD.id);
+  ELSE INSERT INTO change_log (op, collection, id, doc) VALUES (TG_OP, NEW.collection, NEW.id, NEW.doc);
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER log_change AFTER INSERT OR UPDATE OR DELETE ON read_model_documents FOR EACH ROW EXECUTE FUNCTION log_change();`;
+
+/** Counters opened by `Opened`; every `Ticked` merges its own position in, so a replayed merge is a second UPDATE row with the same `last`. */
+const ticks: Projection = {
+  name: 'ticks',
+  collections: ['counters'],
+  apply: (event) => {
+    if (event.type === 'Opened') return [{ op: 'put', collection: 'counters', id: event.stream, doc: { stream: event.stream } }];
+    if (event.type === 'Ticked') return [{ op: 'merge', collection: 'counters', id: event.stream, patch: { last: event.position, revision: event.revision } }];
+    return [];
+  },
+};
+const opened: NewEvent = { type: 'Opened', data: {} };
+const ticked: NewEvent = { type: 'Ticked', data: {} };
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('PostgreSQL projections across processes', () => {
+  let schema: TestSchema;
+  let admin: pg.Pool;
+  let store: EventStore;
+  const cleanups: Array<() => Promise<void>> = [];
+
+  /** One "process": its own pool and read models over the shared schema. */
+  const open = (options: Partial<PostgresReadModelsOptions> = {}): PostgresReadModels => {
+    const pool = new pg.Pool({ connectionString: schema.url, max: 4 });
+    const models = createPostgresReadModels({ pool, store, projections: [ticks], runProjections: true, pollMs: 50, lockRetryMs: 50, waitTimeoutMs: 5000, ...options });
+    cleanups.push(async () => {
+      await models.stop();
+      await pool.end();
+    });
+    return models;
+  };
+  const appliedTicks = async (): Promise<number[]> =>
+    (await admin.query<{ last: number }>(`SELECT (doc->>'last')::int AS last FROM change_log WHERE op = 'UPDATE' AND collection = 'counters' ORDER BY seq`)).rows.map((row) => row.last);
+  const tickPositions = async (): Promise<number[]> =>
+    (await store.readAll(0, 10_000)).filter((event) => event.type === 'Ticked').map((event) => event.position);
+  const checkpoint = async (name: string): Promise<number | undefined> => {
+    const { rows } = await admin.query<{ position: string }>('SELECT position FROM projection_checkpoints WHERE name = $1', [name]);
+    return rows[0] && Number(rows[0].position);
+  };
+  const snapshot = async () => (await admin.query('SELECT collection, id, doc FROM read_model_documents ORDER BY collection, id')).rows;
+
+  beforeEach(async () => {
+    schema = await createTestSchema();
+    admin = new pg.Pool({ connectionString: schema.url, max: 3 });
+    await migrate(admin, readModelMigrations);
+    await admin.query(CHANGE_LOG);
+    store = createInMemoryEventStore();
+  });
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    await store.close();
+    await admin.end();
+    await schema.drop();
+  });
+
+  it('runs each projection in one process only: every merge is applied exactly once', async () => {
+    const [a, b] = [open(), open()];
+    await Promise.all([a.start(), b.start()]);
+    expect([...a.leading(), ...b.leading()]).toEqual(['ticks']);
+    await Promise.all(['s1', 's2', 's3'].map((stream) => store.append(stream, [opened], 'no_stream')));
+    for (let i = 0; i < 60; i++) await store.append(`s${(i % 3) + 1}`, [ticked, ticked], 'any');
+    const head = await store.headPosition();
+    await Promise.all([a.waitFor(head), b.waitFor(head)]);
+    expect(await appliedTicks()).toEqual(await tickPositions());
+    expect(await a.lag()).toEqual({ ticks: 0 });
+  });
+
+  it('hands the lead over when the leader dies, continuing from its checkpoint without loss or duplicates', async () => {
+    const a = open();
+    await a.start();
+    const b = open();
+    await b.start();
+    expect(a.leading()).toEqual(['ticks']);
+    expect(b.leading()).toEqual([]);
+    await store.append('s1', [opened], 'no_stream');
+    const writing = (async () => {
+      for (let i = 0; i < 80; i++) {
+        await store.append('s1', [ticked], 'any');
+        await sleep(2);
+      }
+    })();
+    await sleep(40);
+    // A crash: the leader's connection is cut (mid-batch, most likely), then its process is gone.
+    const killed = await admin.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1
+       AND ((classid::bigint << 32) | objid::bigint) = ${projectionLockKey}`,
+      ['ticks'],
+    );
+    expect(killed.rowCount).toBe(1);
+    await a.stop();
+    expect(await checkpoint('ticks')).toBeLessThan(70);
+    await writing;
+    await b.waitFor(await store.headPosition());
+    expect(b.leading()).toEqual(['ticks']);
+    expect(await appliedTicks()).toEqual(await tickPositions());
+  });
+
+  it('recovers by itself when its lock connection is cut, without duplicates', async () => {
+    const errors: Error[] = [];
+    const models = open({ onError: (error) => errors.push(error) });
+    await models.start();
+    await store.append('s1', [opened, ticked], 'no_stream');
+    await models.waitFor(2);
+    await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = ${projectionLockKey}`, ['ticks']);
+    await store.append('s1', [ticked, ticked], 1);
+    await models.waitFor(4);
+    expect(errors.length).toBeGreaterThan(0);
+    expect(models.leading()).toEqual(['ticks']);
+    expect(await appliedTicks()).toEqual([2, 3, 4]);
+  });
+
+  it('reports each projection\'s lag as an observable gauge', async () => {
+    class TestReader extends MetricReader {
+      protected override async onShutdown(): Promise<void> {}
+      protected override async onForceFlush(): Promise<void> {}
+    }
+    const reader = new TestReader();
+    metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
+    try {
+      const lagPoints = async () =>
+        (await reader.collect()).resourceMetrics.scopeMetrics
+          .flatMap((scope) => scope.metrics)
+          .filter((metric) => metric.descriptor.name === 'otp_verify.projection.lag')
+          .flatMap((metric) => metric.dataPoints.map((point) => ({ attributes: point.attributes, value: point.value })));
+      const models = open();
+      await store.append('s1', [opened, ticked, ticked], 'no_stream');
+      expect(await lagPoints()).toEqual([{ attributes: { projection: 'ticks' }, value: 3 }]);
+      await models.start();
+      expect(await lagPoints()).toEqual([{ attributes: { projection: 'ticks' }, value: 0 }]);
+      await models.stop();
+      await store.append('s1', [ticked], 2);
+      // No longer observed after stop: the SDK repeats the last value instead of the new lag of 1.
+      expect(await lagPoints()).toEqual([{ attributes: { projection: 'ticks' }, value: 0 }]);
+    } finally {
+      metrics.disable();
+    }
+  });
+
+  it('rolls a failed batch back whole and applies it exactly once after a restart', async () => {
+    let bombs = 1;
+    const fragile: Projection = {
+      ...ticks,
+      apply: (event) => {
+        if (event.type === 'Ticked' && event.revision === 5 && bombs-- > 0) throw new Error('crash in the middle of a batch');
+        return ticks.apply(event);
+      },
+    };
+    await store.append('s1', [opened, ...Array.from({ length: 9 }, () => ticked)], 'no_stream');
+    const errors: Error[] = [];
+    const crashed = open({ projections: [fragile], lockRetryMs: 60_000, onError: (error) => errors.push(error) });
+    await expect(crashed.start()).rejects.toThrow('Projection ticks failed on event 6 (Ticked)');
+    expect(errors).toHaveLength(1);
+    expect(await checkpoint('ticks')).toBe(0);
+    expect(await snapshot()).toEqual([]);
+    expect((await admin.query('SELECT 1 FROM change_log')).rowCount).toBe(0);
+    await crashed.stop();
+
+    const restarted = open({ projections: [fragile] });
+    await restarted.start();
+    expect(await checkpoint('ticks')).toBe(10);
+    expect(await appliedTicks()).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
+  it('refuses a change to a collection the projection does not declare (a rebuild would not clear it)', async () => {
+    const sloppy: Projection = { ...ticks, collections: [] };
+    await store.append('s1', [opened], 'no_stream');
+    const models = open({ projections: [sloppy], lockRetryMs: 60_000 });
+    await expect(models.start()).rejects.toThrow('Projection ticks wrote to collection counters, which it does not declare');
+    expect(await checkpoint('ticks')).toBe(0);
+  });
+
+  it('rebuilds from position 0 while the runner is live, yielding identical documents', async () => {
+    const projections = [ticks, ...widgetProjections];
+    const models = open({ projections });
+    await models.start();
+    await store.append('s1', [opened, ticked, ticked], 'no_stream');
+    await store.append('widget-1', [{ type: 'WidgetCreated', data: { name: 'gear', color: 'red' } }], 'no_stream');
+    await store.append('widget-2', [{ type: 'WidgetCreated', data: { name: 'cog' } }, { type: 'WidgetChanged', data: { color: 'blue', size: 2 } }], 'no_stream');
+    await store.append('widget-1', [{ type: 'WidgetDeleted', data: {} }], 0);
+    const head = await store.headPosition();
+    await models.waitFor(head);
+    const before = await snapshot();
+    expect(before).toHaveLength(5);
+
+    await expect(rebuildProjections(admin, projections, ['nope'])).rejects.toThrow('Unknown projection "nope"');
+    expect(await rebuildProjections(admin, projections, ['ticks'])).toEqual(['ticks']);
+    await models.waitFor(head);
+    expect(await rebuildProjections(admin, projections)).toEqual(['ticks', 'widgets', 'widget-stats']);
+    await models.waitFor(head);
+    expect(await snapshot()).toEqual(before);
+    // Really replayed: the ticks' merges were applied three times in all, each time once per event.
+    expect(await appliedTicks()).toEqual([2, 3, 2, 3, 2, 3]);
+    const deleted = await admin.query(`SELECT collection, id FROM change_log WHERE op = 'DELETE' ORDER BY seq`);
+    expect(deleted.rows.filter((row) => row.collection === 'counters')).toHaveLength(2);
+  });
+
+  it('lets an API process wait for the runner of another process (read-your-writes)', async () => {
+    const worker = open();
+    await worker.start();
+    const api = open({ runProjections: false, waitTimeoutMs: 300 });
+    await api.start();
+    expect(api.leading()).toEqual([]);
+    const { position } = await store.append('s1', [opened, ticked], 'no_stream');
+    await api.waitFor(position);
+    expect(await api.get('counters', 's1')).toEqual({ stream: 's1', last: 2, revision: 1 });
+    expect(await api.position()).toBe(position);
+    await expect(api.waitFor(position + 1)).rejects.toThrow(`did not reach position ${position + 1} within 300 ms`);
+    await worker.stop();
+    await store.append('s1', [ticked, ticked], 1);
+    expect(await api.lag()).toEqual({ ticks: 2 });
+    const waiting = api.waitFor(position + 2);
+    const replacement = open();
+    await replacement.start();
+    await expect(waiting).resolves.toBeUndefined();
+  });
+});
+
+describe('PostgreSQL projections over the PostgreSQL event store', () => {
+  it('projects what another process appended, once, with the lead in one process', async () => {
+    const schema = await createTestSchema();
+    const pools = [0, 1, 2].map(() => new pg.Pool({ connectionString: schema.url, max: 4 }));
+    const [writerPool, poolA, poolB] = pools as [pg.Pool, pg.Pool, pg.Pool];
+    await migrate(writerPool, [...eventStoreMigrations, ...readModelMigrations]);
+    const stores = pools.map((pool) => createPostgresEventStore({ pool, listenConnectionString: schema.url }));
+    const models = [poolA, poolB].map((pool, i) =>
+      createPostgresReadModels({ pool, store: stores[i + 1]!, projections: widgetProjections, runProjections: true, pollMs: 1000, lockRetryMs: 50 }),
+    );
+    try {
+      await Promise.all(models.map((m) => m.start()));
+      const writer = stores[0]!;
+      await writer.append('widget-1', [{ type: 'WidgetCreated', data: { name: 'gear', color: 'red' } }], 'no_stream');
+      // pollMs is long: only the store's notification can wake the runner in time.
+      const { position } = await writer.append('widget-1', [{ type: 'WidgetChanged', data: { color: 'blue' } }], 0);
+      const started = Date.now();
+      await models[1]!.waitFor(position);
+      expect(Date.now() - started).toBeLessThan(900);
+      expect(await models[0]!.get('widgets', '1')).toEqual({ id: '1', name: 'gear', color: 'blue' });
+      expect(await models[1]!.findBy('widgets', 'color', 'blue')).toEqual([{ id: '1', name: 'gear', color: 'blue' }]);
+      expect(await models[0]!.get('stats', 'widget-1')).toEqual({ events: 2, last: 'WidgetChanged' });
+      expect([...models[0]!.leading(), ...models[1]!.leading()].sort()).toEqual(['widget-stats', 'widgets']);
+    } finally {
+      for (const m of models) await m.stop();
+      for (const s of stores) await s.close();
+      for (const p of pools) await p.end();
+      await schema.drop();
+    }
+  });
+});
