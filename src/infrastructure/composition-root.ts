@@ -39,6 +39,8 @@ export type ServiceOptions = {
   readonly databaseUrl?: string;
   readonly eventStoreConnectionString?: string;
   readonly redisUrl?: string;
+  /** Namespace of this deployment's Redis keys (default `otp-verify:`). */
+  readonly redisPrefix?: string;
   /** api: serve only; worker: projections and delivery only; all (default): both. */
   readonly role?: 'api' | 'worker' | 'all';
   readonly providers?: Omit<ProviderSettings, 'outboxFile'>;
@@ -89,7 +91,7 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
   container
     .bind<AbuseControls>(T.AbuseControls)
     .toDynamicValue((ctx) =>
-      createAbuseControls(options.redisUrl ? { redisUrl: options.redisUrl } : {}, { clock, logger, logDenylist: readModelDenylist(ctx.get<Storage>(T.Storage).readModels) }),
+      createAbuseControls({ ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}), ...(options.redisPrefix ? { redisPrefix: options.redisPrefix } : {}) }, { clock, logger, logDenylist: readModelDenylist(ctx.get<Storage>(T.Storage).readModels) }),
     );
 
   const { store, vault, readModels } = storage;

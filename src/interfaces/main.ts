@@ -12,6 +12,7 @@ import type { TokenKey } from '../infrastructure/crypto/token-service.js';
 import { createLogger } from '../infrastructure/logging/logger.js';
 import { flushTraces } from '../infrastructure/telemetry/tracer.js';
 import type { Logger } from '../application/ports.js';
+import { projectionsCommand } from './cli/projections.js';
 import { totpCommand } from './cli/totp-code.js';
 import { buildHttpApp } from './http/build.js';
 import { createDeliveryWorker } from './workers/delivery-worker.js';
@@ -102,7 +103,13 @@ const serve = async (): Promise<void> => {
 const [command = 'serve', ...args] = process.argv.slice(2);
 if (command === 'totp') process.exitCode = totpCommand(args);
 else if (command === 'serve') await serve();
-else {
-  process.stderr.write(`unknown command "${command}"; use: serve | totp <secret>\n`);
+else if (command === 'projections') {
+  const decoded = loadConfig(process.env);
+  if (isLeft(decoded)) {
+    process.stderr.write(`otp-verify: invalid configuration\n${decoded.left.problems.map((p) => `  - ${p}`).join('\n')}\n`);
+    process.exitCode = 1;
+  } else process.exitCode = await projectionsCommand(args, decoded.right);
+} else {
+  process.stderr.write(`unknown command "${command}"; use: serve | totp <secret> | projections rebuild [name...]\n`);
   process.exitCode = 2;
 }

@@ -3,15 +3,13 @@
  * after a full flow, every file of the data directory except the development outbox, and every
  * log line, is searched for every secret in every encoding a careless implementation might use.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { decodeBase32, encodeBase32 } from '../../src/infrastructure/otp/base32.js';
 import { createTotp } from '../../src/infrastructure/otp/totp.js';
 import { codeFromOutbox, newApp, newOperator, readOutbox } from '../support/flows.js';
 import { createClient, type Client, type RequestOptions } from '../support/http-client.js';
 import { settle } from '../support/settle.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { dumpAtRest, startTestServer, testBackend, type TestServer } from '../support/test-server.js';
 
 const totp = createTotp();
 const params = { digits: 6, period: 30, algorithm: 'SHA1' } as const;
@@ -55,12 +53,6 @@ const findIn = (data: Buffer, secret: Secret): string[] => {
   }
   return found;
 };
-
-const filesUnder = (dir: string): string[] =>
-  readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
 
 /** Every secret-bearing field of a response body, wherever it is nested. */
 const secretsInBody = (body: unknown, out: Secret[]): void => {
@@ -177,13 +169,9 @@ describe('no secret at rest or in logs', () => {
       secrets.push({ kind: `sent code (${message.channel})`, value: code[1]! });
     }
     // Read once while running (the SQLite -wal/-shm files hold recent writes) and once after the stop.
-    const read = (when: string) =>
-      filesUnder(server.dataDir)
-        .filter((file) => file !== server.outboxFile)
-        .map((file) => ({ name: `${file.slice(server.dataDir.length + 1)} (${when})`, data: readFileSync(file) }));
-    running = read('running');
+    running = await dumpAtRest(server, 'running');
     await server.stop();
-    stopped = read('stopped');
+    stopped = await dumpAtRest(server, 'stopped');
   });
 
   afterAll(() => server.close().catch(() => undefined));
@@ -200,8 +188,12 @@ describe('no secret at rest or in logs', () => {
   });
 
   it('would find a planted value: the search sees the data files, in every form', () => {
-    expect(stopped.map((f) => f.name)).toEqual(expect.arrayContaining(['events.sqlite (stopped)', 'keys.sqlite (stopped)']));
-    expect(running.map((f) => f.name)).toEqual(expect.arrayContaining(['events.sqlite (running)', 'events.sqlite-wal (running)']));
+    if (testBackend() === 'postgres') {
+      expect(stopped.map((f) => f.name)).toEqual(expect.arrayContaining(['events (stopped)', 'data_keys (stopped)', 'read_model_documents (stopped)', 'redis (stopped)']));
+    } else {
+      expect(stopped.map((f) => f.name)).toEqual(expect.arrayContaining(['events.sqlite (stopped)', 'keys.sqlite (stopped)']));
+      expect(running.map((f) => f.name)).toEqual(expect.arrayContaining(['events.sqlite (running)', 'events.sqlite-wal (running)']));
+    }
     const all = Buffer.concat(stopped.map((file) => file.data));
     expect(all.length).toBeGreaterThan(0);
     for (const [name, value] of Object.entries(canaries)) expect([name, findIn(all, { kind: name, value }).length > 0]).toEqual([name, true]);

@@ -1,4 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import pg from 'pg';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +10,8 @@ import { generateEd25519KeyPem } from '../../src/infrastructure/crypto/token-ser
 import { createService, type Service, type ServiceOptions } from '../../src/infrastructure/composition-root.js';
 import { createLogger } from '../../src/infrastructure/logging/logger.js';
 import { buildHttpApp } from '../../src/interfaces/http/build.js';
+import { createTestSchema } from './postgres.js';
+import { testRedisUrl } from './redis.js';
 import { createDeliveryWorker } from '../../src/interfaces/workers/delivery-worker.js';
 
 /** A clock tests can move; starts at the real time so tokens and TOTP codes line up with libraries. */
@@ -50,6 +54,24 @@ export const newKeys = (): Pick<ServiceOptions, 'masterKeys' | 'jwt'> => ({
   jwt: { issuer: 'otp-verify', audience: 'otp-verify-api', ttlSeconds: 1800, key: { alg: 'EdDSA', ...generateEd25519KeyPem() } },
 });
 
+/**
+ * With OTP_TEST_BACKEND=postgres the same tests run on PostgreSQL and Redis: each data dir gets
+ * its own schema (remembered in the dir, so a restart finds it) and its own Redis key prefix.
+ */
+export const testBackend = (): 'embedded' | 'postgres' => (process.env['OTP_TEST_BACKEND'] === 'postgres' ? 'postgres' : 'embedded');
+
+const sharedBackend = async (dataDir: string): Promise<{ databaseUrl?: string; redisUrl?: string; redisPrefix?: string }> => {
+  if (testBackend() !== 'postgres') return {};
+  mkdirSync(dataDir, { recursive: true });
+  const marker = join(dataDir, 'test-backend.json');
+  if (!existsSync(marker)) {
+    const schema = await createTestSchema();
+    writeFileSync(marker, JSON.stringify({ databaseUrl: schema.url, redisPrefix: `test:${schema.schema}:` }));
+  }
+  const saved = JSON.parse(readFileSync(marker, 'utf8')) as { databaseUrl: string; redisPrefix: string };
+  return { ...saved, redisUrl: testRedisUrl() };
+};
+
 /** The real service (SQLite log under a temp dir unless inMemory) behind a real HTTP listener. */
 export const startTestServer = async (options: TestServerOptions = {}): Promise<TestServer> => {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'otp-verify-test-'));
@@ -64,7 +86,8 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
   });
   const logger = createLogger({ level: 'debug', destination: sink });
   const outboxFile = join(dataDir, 'outbox.jsonl');
-  const service = await createService({ dataDir, outboxFile, logger, clock, ...keys, inMemory: options.inMemory ?? false, limits: options.limits ?? {} });
+  const shared = options.inMemory ? {} : await sharedBackend(dataDir);
+  const service = await createService({ dataDir, outboxFile, logger, clock, ...keys, ...shared, inMemory: options.inMemory ?? false, limits: options.limits ?? {} });
   const worker = createDeliveryWorker({ handlers: service.handlers, logger, pollMs: 10 });
   worker.start();
   const app = buildHttpApp({ handlers: service.handlers, logger, corsOrigins: [], trustProxy: false, checkHealth: service.checkHealth, isReady: () => true });
@@ -92,4 +115,41 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+};
+
+/**
+ * Everything the service keeps at rest, as named byte blobs: the data directory's files, and
+ * on the postgres backend every table of the service's schema and every Redis key and value.
+ */
+export const dumpAtRest = async (server: TestServer, when: string): Promise<{ name: string; data: Buffer }[]> => {
+  const files = (dir: string): string[] =>
+    readdirSync(dir).flatMap((name) => {
+      const path = join(dir, name);
+      return statSync(path).isDirectory() ? files(path) : [path];
+    });
+  const blobs = files(server.dataDir)
+    .filter((file) => file !== server.outboxFile && !file.endsWith('test-backend.json'))
+    .map((file) => ({ name: `${file.slice(server.dataDir.length + 1)} (${when})`, data: readFileSync(file) }));
+  if (testBackend() !== 'postgres') return blobs;
+  const { databaseUrl, redisPrefix } = JSON.parse(readFileSync(join(server.dataDir, 'test-backend.json'), 'utf8')) as { databaseUrl: string; redisPrefix: string };
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const tables = await client.query<{ table_name: string }>('SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()');
+    for (const { table_name } of tables.rows) {
+      const rows = await client.query<{ row: string }>(`SELECT row_to_json(t)::text AS row FROM "${table_name}" t`);
+      blobs.push({ name: `${table_name} (${when})`, data: Buffer.from(rows.rows.map((r) => r.row).join('\n')) });
+    }
+  } finally {
+    await client.end();
+  }
+  const redis = new Redis(testRedisUrl());
+  try {
+    const keys = await redis.keys(`${redisPrefix}*`);
+    const values = await Promise.all(keys.map(async (key) => `${key} ${JSON.stringify(await redis.dump(key))}`));
+    blobs.push({ name: `redis (${when})`, data: Buffer.from(values.join('\n')) });
+  } finally {
+    redis.disconnect();
+  }
+  return blobs;
 };

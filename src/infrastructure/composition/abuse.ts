@@ -27,7 +27,7 @@ export type AbuseControls = {
 };
 
 export const createAbuseControls = (
-  options: { readonly redisUrl?: string },
+  options: { readonly redisUrl?: string; readonly redisPrefix?: string },
   deps: { readonly clock: Clock; readonly logger: Logger; readonly logDenylist: TokenDenylist },
 ): AbuseControls => {
   const local = { rateLimit: createInProcessRateLimiter(deps.clock), replayGuard: createInProcessReplayGuard(deps.clock) };
@@ -41,7 +41,7 @@ export const createAbuseControls = (
     probe: async () => void (await redis.ping()),
     onStateChange: (state) => deps.logger.warn('redis circuit', { state }),
   });
-  const prefix = 'otp-verify:';
+  const prefix = options.redisPrefix ?? 'otp-verify:';
   return {
     rateLimit: resilientRateLimiter(redisRateLimiter(redis, { prefix }), local.rateLimit, breaker),
     replayGuard: resilientReplayGuard(redisReplayGuard(redis, { prefix }), breaker),
