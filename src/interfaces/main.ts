@@ -49,6 +49,7 @@ const serve = async (): Promise<void> => {
     outboxFile: config.outboxFile,
     logger,
     role: config.processRole,
+    limits: { loginAttemptsPerIpPerMinute: config.loginAttemptsPerIpPerMinute, sendsPerIpPerHour: config.sendsPerIpPerHour },
     ...(await resolveKeys(config, logger)),
     ...optional('databaseUrl', config.databaseUrl),
     ...optional('eventStoreConnectionString', config.eventstoreConnectionString),

@@ -47,6 +47,10 @@ export type TestServerOptions = {
   readonly inMemory?: boolean;
   readonly limits?: ServiceOptions['limits'];
   readonly logs?: string[];
+  /** Real providers (pointed at local fakes) instead of the outbox. */
+  readonly providers?: ServiceOptions['providers'];
+  /** Start without the delivery worker (to play a crash between the 202 and the send). */
+  readonly worker?: boolean;
 };
 
 export const newKeys = (): Pick<ServiceOptions, 'masterKeys' | 'jwt'> => ({
@@ -87,9 +91,9 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
   const logger = createLogger({ level: 'debug', destination: sink });
   const outboxFile = join(dataDir, 'outbox.jsonl');
   const shared = options.inMemory ? {} : await sharedBackend(dataDir);
-  const service = await createService({ dataDir, outboxFile, logger, clock, ...keys, ...shared, inMemory: options.inMemory ?? false, limits: options.limits ?? {} });
+  const service = await createService({ dataDir, outboxFile, logger, clock, ...keys, ...shared, inMemory: options.inMemory ?? false, limits: options.limits ?? {}, ...(options.providers ? { providers: options.providers } : {}) });
   const worker = createDeliveryWorker({ handlers: service.handlers, logger, pollMs: 10 });
-  worker.start();
+  if (options.worker !== false) worker.start();
   const app = buildHttpApp({ handlers: service.handlers, logger, corsOrigins: [], trustProxy: false, checkHealth: service.checkHealth, isReady: () => true });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));

@@ -40,6 +40,9 @@ export type Config = {
   readonly jwtIssuer: string;
   readonly jwtAudience: string;
   readonly accessTokenExpireMinutes: number;
+  /** Service-wide abuse caps per client IP (per-app caps live in each app's policy). */
+  readonly loginAttemptsPerIpPerMinute: number;
+  readonly sendsPerIpPerHour: number;
   readonly databaseUrl?: string;
   readonly eventstoreConnectionString?: string;
   readonly redisUrl?: string;
@@ -81,6 +84,8 @@ const Env = t.type({
   JWT_ISSUER: withDefault(envVar('issuer', text), 'otp-verify'),
   JWT_AUDIENCE: withDefault(envVar('audience', text), 'otp-verify-api'),
   ACCESS_TOKEN_EXPIRE_MINUTES: withDefault(envVar('minutes', integer(1, 1440)), 30),
+  LOGIN_ATTEMPTS_PER_IP_PER_MINUTE: withDefault(envVar('count', integer(1, 1_000_000)), 30),
+  SENDS_PER_IP_PER_HOUR: withDefault(envVar('count', integer(1, 10_000_000)), 60),
   DATABASE_URL: optional(envVar('postgres url', urlWithScheme(['postgres', 'postgresql']))),
   EVENTSTORE_CONNECTION_STRING: optional(
     envVar('kurrentdb url', urlWithScheme(['esdb', 'kurrentdb', 'esdb+discover', 'kurrentdb+discover'])),
@@ -146,6 +151,8 @@ export const loadConfig = (env: NodeJS.ProcessEnv): E.Either<ConfigError, Config
     jwtIssuer: v.JWT_ISSUER,
     jwtAudience: v.JWT_AUDIENCE,
     accessTokenExpireMinutes: v.ACCESS_TOKEN_EXPIRE_MINUTES,
+    loginAttemptsPerIpPerMinute: v.LOGIN_ATTEMPTS_PER_IP_PER_MINUTE,
+    sendsPerIpPerHour: v.SENDS_PER_IP_PER_HOUR,
     databaseUrl: v.DATABASE_URL,
     eventstoreConnectionString: v.EVENTSTORE_CONNECTION_STRING,
     redisUrl: v.REDIS_URL,
