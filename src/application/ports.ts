@@ -135,8 +135,12 @@ export type QrCodeRenderer = {
 
 // ---------------------------------------------------------------- abuse controls
 export type RateDecision = { readonly allowed: boolean; readonly remaining: number; readonly retry_after_seconds: number };
-/** Counts one hit on `key` in a sliding window and says whether it is within `limit`. */
-export type RateLimiter = (key: string, limit: number, windowSeconds: number) => Promise<RateDecision>;
+/**
+ * Counts one hit on `key` in a sliding window and says whether it is within `limit`. With
+ * `peek`, says whether a hit would be allowed without counting it (to check several caps
+ * before spending any).
+ */
+export type RateLimiter = (key: string, limit: number, windowSeconds: number, options?: { readonly peek?: boolean }) => Promise<RateDecision>;
 /** Claims `key` once: true for the first caller, false for every later one until the TTL passes. */
 export type ReplayGuard = (key: string, ttlSeconds: number) => Promise<boolean>;
 

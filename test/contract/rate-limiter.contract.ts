@@ -47,6 +47,17 @@ export const rateLimiterContract = (name: string, make: RateLimiterFactory): voi
       expect((await limit(key('y'), 1, 60)).allowed).toBe(true);
     });
 
+    it('peeks without counting: a peek answers like a hit would, and spends nothing', async () => {
+      const k = key('peek');
+      for (let i = 0; i < 5; i++) expect(await limit(k, 2, 60, { peek: true })).toMatchObject({ allowed: true, remaining: 1 });
+      expect((await limit(k, 2, 60)).allowed).toBe(true);
+      expect((await limit(k, 2, 60)).allowed).toBe(true);
+      const refused = await limit(k, 2, 60, { peek: true });
+      expect(refused.allowed).toBe(false);
+      expect(refused.retry_after_seconds).toBeGreaterThanOrEqual(1);
+      expect((await limit(k, 2, 60)).allowed).toBe(false);
+    });
+
     it('allows again once the window has passed', async () => {
       const k = key('window');
       expect((await limit(k, 2, 1)).allowed).toBe(true);

@@ -13,8 +13,14 @@ export type ResendRequest = {
   readonly body: Record<string, unknown>;
 };
 
-/** A scripted answer: a status, Resend's error name, extra headers; or 'hang' (never answer). */
-export type ResendReply = { readonly status: number; readonly name?: string; readonly headers?: Record<string, string> } | 'hang';
+/**
+ * A scripted answer: a status, Resend's error name, extra headers; 'hang' (never answer); or
+ * `hold` (accept the email, but only answer once the promise settles).
+ */
+export type ResendReply =
+  | { readonly status: number; readonly name?: string; readonly headers?: Record<string, string> }
+  | 'hang'
+  | { readonly hold: Promise<unknown> };
 
 export type FakeResend = {
   readonly url: string;
@@ -89,10 +95,14 @@ export const startFakeResend = async (options: { apiKey: string }): Promise<Fake
       if (refused) return error(response, refused[0], refused[1]);
       const reply = replies.shift();
       if (reply === 'hang') return undefined;
+      const accept = () => {
+        const id = randomUUID();
+        sent.push({ id, body });
+        answer(response, 200, { id }, { 'ratelimit-limit': '2', 'ratelimit-remaining': '1', 'ratelimit-reset': '1' });
+      };
+      if (reply && 'hold' in reply) return void reply.hold.then(accept, accept);
       if (reply && reply.status !== 200) return error(response, reply.status, reply.name ?? 'application_error', reply.headers);
-      const id = randomUUID();
-      sent.push({ id, body });
-      return answer(response, 200, { id }, { 'ratelimit-limit': '2', 'ratelimit-remaining': '1', 'ratelimit-reset': '1' });
+      return accept();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -15,8 +15,14 @@ export type TwilioRequest = {
   readonly form: Record<string, string>;
 };
 
-/** A scripted answer: a status with Twilio's error code and headers; or 'hang' (never answer). */
-export type TwilioReply = { readonly status: number; readonly code?: number; readonly headers?: Record<string, string> } | 'hang';
+/**
+ * A scripted answer: a status with Twilio's error code and headers; 'hang' (never answer); or
+ * `hold` (accept the message, but only answer once the promise settles).
+ */
+export type TwilioReply =
+  | { readonly status: number; readonly code?: number; readonly headers?: Record<string, string> }
+  | 'hang'
+  | { readonly hold: Promise<unknown> };
 
 export type FakeTwilio = {
   readonly url: string;
@@ -134,10 +140,14 @@ export const startFakeTwilio = async (options: { accountSid: string; authToken: 
         if (refused) return fail(response, refused[0], refused[1], form);
         const reply = replies.shift();
         if (reply === 'hang') return undefined;
+        const accept = () => {
+          const sid = hex32('SM');
+          sent.push({ sid, form });
+          send(response, 201, messageResource(sid, options.accountSid, form));
+        };
+        if (reply && 'hold' in reply) return void reply.hold.then(accept, accept);
         if (reply) return fail(response, reply.status, reply.code ?? (reply.status === 401 ? 20003 : 20000 + reply.status), form, reply.headers);
-        const sid = hex32('SM');
-        sent.push({ sid, form });
-        return send(response, 201, messageResource(sid, options.accountSid, form));
+        return accept();
       })
       .catch(() => fail(response, 400, 21602, {}));
   });

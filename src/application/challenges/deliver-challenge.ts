@@ -57,7 +57,8 @@ export const makeDeliverChallenge = (deps: DeliverDeps) => {
         return 'RETRY_SCHEDULED';
       }
       const fallback = app.policy.fallback_channel;
-      if (fallback && fallback !== channel && PHONE_CHANNELS.includes(channel) && app.policy.channels.includes(fallback) && challenge.delivery.channel === undefined) {
+      // Only from the challenge's own channel: a fallback never falls back again.
+      if (fallback && fallback !== channel && channel === challenge.channel && PHONE_CHANNELS.includes(channel) && app.policy.channels.includes(fallback)) {
         await failed(failure.message, { retry_at: now(deps), next_channel: fallback });
         return 'RETRY_SCHEDULED';
       }

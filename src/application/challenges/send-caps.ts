@@ -17,6 +17,10 @@ export const makeCheckSendCaps = (deps: Pick<Deps, 'rateLimit' | 'limits' | 'key
   const recordRefusal = makeRecordRefusal(deps);
   return async (app: ActiveApp, clientIp: string, to: ParsedDestination): Promise<Either<Rejection, void>> => {
     const recipient = deps.keyedHash('destination', to.normalized);
+    const refuse = async (reason: string, retryAfter: number): Promise<Either<Rejection, void>> => {
+      await recordRefusal(app.app_id, { reason, to_hint: to.hint, client: deps.keyedHash('identifier', `ip:${clientIp}`).slice(0, 16) });
+      return left(reject('RATE_LIMITED', 'Too many codes sent; try again later', { retryAfterSeconds: retryAfter }));
+    };
     const caps: readonly { reason: string; key: string; limit: number; window: number }[] = [
       { reason: 'IP_CAP', key: `send-ip:${clientIp}`, limit: deps.limits.sendsPerIpPerHour, window: HOUR },
       { reason: 'APP_DAILY_BUDGET', key: `send-app:${app.app_id}`, limit: app.policy.max_sends_per_app_per_day, window: DAY },
@@ -25,12 +29,15 @@ export const makeCheckSendCaps = (deps: Pick<Deps, 'rateLimit' | 'limits' | 'key
         : []),
       { reason: 'RECIPIENT_CAP', key: `send-to:${app.app_id}:${recipient}`, limit: app.policy.max_sends_per_recipient_per_hour, window: HOUR },
     ];
+    // Every cap is checked before any is spent, so a send refused by one cap costs the others nothing.
+    for (const cap of caps) {
+      const decision = await deps.rateLimit(cap.key, cap.limit, cap.window, { peek: true });
+      if (!decision.allowed) return refuse(cap.reason, decision.retry_after_seconds);
+    }
     for (const cap of caps) {
       const decision = await deps.rateLimit(cap.key, cap.limit, cap.window);
-      if (!decision.allowed) {
-        await recordRefusal(app.app_id, { reason: cap.reason, to_hint: to.hint, client: deps.keyedHash('identifier', `ip:${clientIp}`).slice(0, 16) });
-        return left(reject('RATE_LIMITED', 'Too many codes sent; try again later', { retryAfterSeconds: decision.retry_after_seconds }));
-      }
+      // Only a concurrent send that took the last slot in between lands here.
+      if (!decision.allowed) return refuse(cap.reason, decision.retry_after_seconds);
     }
     return right(undefined);
   };

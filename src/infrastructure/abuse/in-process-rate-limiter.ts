@@ -24,7 +24,7 @@ export const createInProcessRateLimiter = (clock: Clock): InProcessRateLimiter =
     }
   };
 
-  const hit = (key: string, limit: number, windowSeconds: number): RateDecision => {
+  const hit = (key: string, limit: number, windowSeconds: number, peek: boolean): RateDecision => {
     if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError('limit must be a non-negative integer');
     if (!(windowSeconds > 0)) throw new RangeError('windowSeconds must be positive');
     const now = clock().getTime();
@@ -38,6 +38,7 @@ export const createInProcessRateLimiter = (clock: Clock): InProcessRateLimiter =
     if (log.hits.length > limit) log.hits.splice(0, log.hits.length - limit);
 
     if (log.hits.length < limit) {
+      if (peek) return { allowed: true, remaining: limit - log.hits.length - 1, retry_after_seconds: 0 };
       log.hits.push(now);
       logs.set(key, log);
       return { allowed: true, remaining: limit - log.hits.length, retry_after_seconds: 0 };
@@ -49,6 +50,6 @@ export const createInProcessRateLimiter = (clock: Clock): InProcessRateLimiter =
     return { allowed: false, remaining: 0, retry_after_seconds: Math.max(1, Math.ceil(waitMs / 1000)) };
   };
 
-  const limiter = async (key: string, limit: number, windowSeconds: number) => hit(key, limit, windowSeconds);
+  const limiter: RateLimiter = async (key, limit, windowSeconds, options) => hit(key, limit, windowSeconds, options?.peek === true);
   return Object.assign(limiter, { size: () => logs.size });
 };

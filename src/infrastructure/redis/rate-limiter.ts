@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import type { RateDecision, RateLimiter } from '../../application/ports.js';
 import { luaScript } from './lua-script.js';
 
-// KEYS[1]: the log. ARGV: limit, window (microseconds), a member unique to this hit.
+// KEYS[1]: the log. ARGV: limit, window (microseconds), a member unique to this hit, 1 to peek (count nothing).
 const HIT = luaScript(`
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
@@ -21,6 +21,7 @@ if count > limit then
   count = limit
 end
 if count < limit then
+  if ARGV[4] == '1' then return {1, limit - count - 1, 0} end
   redis.call('ZADD', KEYS[1], now, ARGV[3])
   redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000))
   return {1, limit - count - 1, 0}
@@ -39,9 +40,9 @@ const decision = (reply: unknown): RateDecision => {
 
 export const redisRateLimiter =
   (redis: Redis, options: { readonly prefix: string }): RateLimiter =>
-  async (key, limit, windowSeconds) => {
+  async (key, limit, windowSeconds, hit) => {
     if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError('limit must be a non-negative integer');
     if (!(windowSeconds > 0)) throw new RangeError('windowSeconds must be positive');
     const windowMicros = Math.max(1, Math.round(windowSeconds * 1_000_000));
-    return decision(await HIT(redis, [`${options.prefix}rl:${key}`], [limit, windowMicros, randomUUID()]));
+    return decision(await HIT(redis, [`${options.prefix}rl:${key}`], [limit, windowMicros, randomUUID(), hit?.peek ? 1 : 0]));
   };

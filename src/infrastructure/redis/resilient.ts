@@ -18,10 +18,10 @@ import type { CircuitBreaker } from './circuit-breaker.js';
 
 export const resilientRateLimiter =
   (primary: RateLimiter, fallback: RateLimiter, breaker: CircuitBreaker): RateLimiter =>
-  (key, limit, windowSeconds) =>
+  (key, limit, windowSeconds, options) =>
     breaker.run(
-      () => primary(key, limit, windowSeconds),
-      () => fallback(key, limit, windowSeconds),
+      () => primary(key, limit, windowSeconds, options),
+      () => fallback(key, limit, windowSeconds, options),
     );
 
 export const resilientReplayGuard =

@@ -1,0 +1,153 @@
+/**
+ * Code messages: built-in texts per locale with fallbacks (pt-BR to pt, unknown to en), the
+ * warning not to share the code, email subject/text/HTML with the app name escaped in HTML,
+ * and per-app overrides winning over the built-ins; then the same through the real service.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { renderCodeMessage } from '../../src/application/challenges/templates.js';
+import type { MessageTemplates } from '../../src/domain/client-app/index.js';
+import { codeFromOutbox, newApp, newOperator, readOutbox } from '../support/flows.js';
+import { createClient, type Client } from '../support/http-client.js';
+import { startTestServer, type TestServer } from '../support/test-server.js';
+
+const code = '042917';
+const render = (channel: 'SMS' | 'WHATSAPP' | 'EMAIL', locale: string, options: { appName?: string; templates?: MessageTemplates | null; ttlSeconds?: number } = {}) =>
+  renderCodeMessage({ channel, locale, appName: options.appName ?? 'Acme', code, ttlSeconds: options.ttlSeconds ?? 600, templates: options.templates ?? null });
+
+const sms: Record<string, string> = {
+  en: '042917 is your Acme verification code. It expires in 10 minutes. Do not share it with anyone.',
+  es: '042917 es tu código de verificación de Acme. Caduca en 10 minutos. No lo compartas con nadie.',
+  fr: '042917 est votre code de vérification Acme. Il expire dans 10 minutes. Ne le partagez avec personne.',
+  de: '042917 ist Ihr Acme-Bestätigungscode. Er läuft in 10 Minuten ab. Geben Sie ihn niemandem weiter.',
+  pt: '042917 é o seu código de verificação Acme. Expira em 10 minutos. Não o partilhe com ninguém.',
+};
+const subjects: Record<string, string> = {
+  en: 'Your Acme verification code',
+  es: 'Tu código de verificación de Acme',
+  fr: 'Votre code de vérification Acme',
+  de: 'Ihr Acme-Bestätigungscode',
+  pt: 'O seu código de verificação Acme',
+};
+/** The "do not share" sentence of each locale's email. */
+const emailWarnings: Record<string, string> = {
+  en: 'Never share this code with anyone.',
+  es: 'No compartas nunca este código.',
+  fr: 'Ne partagez jamais ce code.',
+  de: 'Geben Sie den Code niemals weiter.',
+  pt: 'Nunca partilhe este código.',
+};
+
+describe('renderCodeMessage', () => {
+  it.each(Object.keys(sms))('%s: SMS and WhatsApp carry the code, the app, the minutes and a warning not to share', (locale) => {
+    expect(render('SMS', locale)).toEqual({ body: sms[locale] });
+    expect(render('WHATSAPP', locale)).toEqual({ body: sms[locale] });
+  });
+
+  it.each(Object.keys(sms))('%s: email has a subject, a text and an HTML part', (locale) => {
+    const message = render('EMAIL', locale);
+    expect(message.subject).toBe(subjects[locale]);
+    expect(message.body).toContain(code);
+    expect(message.body).toContain(emailWarnings[locale]);
+    expect(message.body).toMatch(/\b10\b/);
+    expect(message.html).toMatch(/^<!doctype html><html>/);
+    expect(message.html).toContain(`<strong style="font-size:24px;letter-spacing:4px">${code}</strong>`);
+    expect(message.html).toContain(emailWarnings[locale]);
+  });
+
+  it('pt-BR falls back to pt, an unknown locale (xx) and a region of one (en-GB, xx-XX) to en', () => {
+    expect(render('SMS', 'pt-BR')).toEqual(render('SMS', 'pt'));
+    expect(render('EMAIL', 'pt-BR')).toEqual(render('EMAIL', 'pt'));
+    expect(render('SMS', 'es-MX')).toEqual(render('SMS', 'es'));
+    for (const locale of ['xx', 'xx-XX', 'en-GB']) {
+      expect(render('SMS', locale)).toEqual({ body: sms['en'] });
+      expect(render('EMAIL', locale)).toEqual(render('EMAIL', 'en'));
+    }
+  });
+
+  it('rounds the lifetime to whole minutes, at least one', () => {
+    expect(render('SMS', 'en', { ttlSeconds: 300 }).body).toContain('expires in 5 minutes');
+    expect(render('SMS', 'en', { ttlSeconds: 20 }).body).toContain('expires in 1 minute');
+    expect(render('SMS', 'en', { ttlSeconds: 89 }).body).toContain('expires in 1 minute');
+  });
+
+  it('escapes the app name (and everything else) in the HTML part', () => {
+    const appName = `<script>alert("x")</script> & 'Co'`;
+    const message = render('EMAIL', 'en', { appName });
+    expect(message.html).not.toContain('<script>');
+    expect(message.html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;Co&#39;');
+    // The subject and text are not HTML: they keep the name as it is.
+    expect(message.subject).toBe(`Your ${appName} verification code`);
+    expect(message.body).toContain(appName);
+  });
+
+  it('lets per-app overrides win over the built-ins, key by key and locale by locale', () => {
+    const templates: MessageTemplates = {
+      en: { sms: 'Acme code: {code} ({minutes} min)', email_subject: '[{app}] sign-in code' },
+      pt: { sms: 'Código {app}: {code}' },
+      'pt-BR': { whatsapp: 'Seu código {app}: {code}' },
+    };
+    expect(render('SMS', 'en', { templates })).toEqual({ body: 'Acme code: 042917 (10 min)' });
+    // A key without an override keeps the built-in text.
+    expect(render('WHATSAPP', 'en', { templates })).toEqual({ body: sms['en'] });
+    const email = render('EMAIL', 'en', { templates });
+    expect(email.subject).toBe('[Acme] sign-in code');
+    expect(email.body).toBe(render('EMAIL', 'en').body);
+    // pt-BR: its own override first, then pt's, then the built-in pt.
+    expect(render('WHATSAPP', 'pt-BR', { templates })).toEqual({ body: 'Seu código Acme: 042917' });
+    expect(render('SMS', 'pt-BR', { templates })).toEqual({ body: 'Código Acme: 042917' });
+    expect(render('SMS', 'es', { templates })).toEqual({ body: sms['es'] });
+  });
+
+  it('escapes markup from an override in the HTML part, and fills every placeholder', () => {
+    const templates: MessageTemplates = { en: { email_text: '<b>{code}</b> for {app}, {minutes} min. {code}' } };
+    const message = render('EMAIL', 'en', { templates, appName: 'A&B' });
+    expect(message.body).toBe('<b>042917</b> for A&B, 10 min. 042917');
+    expect(message.html).not.toContain('<b>');
+    expect(message.html).toContain('&lt;b&gt;');
+    expect(message.html).toContain('A&amp;B');
+    expect(message.html).not.toMatch(/\{(app|code|minutes)\}/);
+  });
+});
+
+describe('localized messages through the service', () => {
+  let server: TestServer;
+  let client: Client;
+  let token: string;
+
+  beforeAll(async () => {
+    server = await startTestServer({ inMemory: true, limits: { sendsPerIpPerHour: 100_000 } });
+    client = createClient(server.url);
+    token = (await newOperator(client)).token;
+  });
+  afterAll(() => server.close());
+
+  const sendAndRead = async (apiKey: string, body: object) => {
+    const sent = await client.post('/api/code/send', { apiKey, body });
+    expect(sent.status).toBe(202);
+    const id: string = sent.body.challenge_id;
+    const code = await codeFromOutbox(server.outboxFile, id);
+    return { code, message: readOutbox(server.outboxFile).find((m) => m.challenge_id === id)! };
+  };
+
+  it("a send with locale 'es' puts the Spanish text in the outbox", async () => {
+    const app = await newApp(client, token);
+    const { code, message } = await sendAndRead(app.apiKey, { username: 'lucia', channel: 'SMS', to: '+34699000001', locale: 'es' });
+    expect(message.body).toBe(`${code} es tu código de verificación de ${app.name}. Caduca en 10 minutos. No lo compartas con nadie.`);
+    const email = await sendAndRead(app.apiKey, { username: 'lucia', channel: 'EMAIL', to: 'lucia@example.org', locale: 'es' });
+    expect(email.message.subject).toBe(`Tu código de verificación de ${app.name}`);
+  });
+
+  it("without a locale, the app's default_locale; with pt-BR, Portuguese", async () => {
+    const app = await newApp(client, token, { default_locale: 'fr' });
+    const french = await sendAndRead(app.apiKey, { username: 'louis', channel: 'SMS', to: '+34699000002' });
+    expect(french.message.body).toBe(`${french.code} est votre code de vérification ${app.name}. Il expire dans 10 minutes. Ne le partagez avec personne.`);
+    const portuguese = await sendAndRead(app.apiKey, { username: 'joao', channel: 'SMS', to: '+34699000003', locale: 'pt-BR' });
+    expect(portuguese.message.body).toContain('é o seu código de verificação');
+  });
+
+  it("the app's template overrides reach the outbox", async () => {
+    const app = await newApp(client, token, { templates: { de: { sms: 'Code {code} für {app}' } } });
+    const { code, message } = await sendAndRead(app.apiKey, { username: 'greta', channel: 'SMS', to: '+34699000004', locale: 'de' });
+    expect(message.body).toBe(`Code ${code} für ${app.name}`);
+  });
+});
