@@ -104,10 +104,18 @@ export const createCircuitBreaker = (options: CircuitBreakerOptions): CircuitBre
   const unavailable = (): never => {
     throw new Error(`circuit ${name} is ${state()}`);
   };
+  /**
+   * With a probe, every check asks the dependency itself (a failure counts like any call's), so
+   * /health turns 503 as soon as it is down, even in a process that has had no traffic since.
+   */
   const check = async (): Promise<void> => {
-    if (state() === 'closed') return;
-    if (!probe) unavailable();
-    else await run(async () => void (await probe()), unavailable);
+    if (!probe) {
+      if (state() !== 'closed') unavailable();
+      return;
+    }
+    await run(async () => void (await probe()), () => {
+      throw new Error(`circuit ${name} is ${state()}: the probe failed`);
+    });
   };
 
   return { name, state, run, health: { name, check } };

@@ -1,0 +1,132 @@
+/**
+ * Two real service processes (one `all`, one `api`) on one PostgreSQL schema and one Redis:
+ * whatever one process decides, the other honours at once — single use of a TOTP code under
+ * concurrent submission to both, key rotation, sent codes, revoked tokens, read models.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { join } from 'node:path';
+import { codeFromOutbox, enrollTotp, newApp, newOperator, totpAt } from '../../support/flows.js';
+import { createClient, type Client } from '../../support/http-client.js';
+import { createTestSchema, type TestSchema } from '../../support/postgres.js';
+import { startPrivateRedisServer, type PrivateRedisServer } from '../../support/redis-server.js';
+import { compileService, deploymentSecrets, raceTotpVerifications, startServiceProcess, stopAllServiceProcesses, tempDir, type ServiceProcess } from '../../support/service-process.js';
+
+const PERIOD_MS = 30_000;
+const RACERS = 5;
+
+describe('two service processes on one database', () => {
+  let schema: TestSchema;
+  let redis: PrivateRedisServer;
+  let dir: ReturnType<typeof tempDir>;
+  let outboxFile: string;
+  let a: ServiceProcess;
+  let b: ServiceProcess;
+  let viaA: Client;
+  let viaB: Client;
+  let operator: Awaited<ReturnType<typeof newOperator>>;
+  let app: Awaited<ReturnType<typeof newApp>>;
+
+  beforeAll(async () => {
+    await compileService();
+    [schema, redis] = await Promise.all([createTestSchema(), startPrivateRedisServer()]);
+    dir = tempDir('multi');
+    outboxFile = join(dir.path, 'outbox.jsonl');
+    const env = { DATABASE_URL: schema.url, REDIS_URL: redis.url, DATA_DIR: dir.path, OUTBOX_FILE: outboxFile, ...deploymentSecrets() };
+    // Started together: both run the migrations, which must serialize rather than collide.
+    [a, b] = await Promise.all([startServiceProcess({ env: { ...env, PROCESS_ROLE: 'all' } }), startServiceProcess({ env: { ...env, PROCESS_ROLE: 'api' } })]);
+    viaA = createClient(a.url);
+    viaB = createClient(b.url);
+    operator = await newOperator(viaA);
+    app = await newApp(viaA, operator.token);
+  }, 120_000);
+
+  afterAll(async () => {
+    await stopAllServiceProcesses();
+    await redis?.close();
+    await schema?.drop();
+    dir?.remove();
+  }, 30_000);
+
+  it('both processes serve HTTP and report every dependency healthy', async () => {
+    for (const client of [viaA, viaB]) {
+      const health = await client.get('/health');
+      expect(health.status).toBe(200);
+      expect(health.body.services).toMatchObject({ redis: { ok: true }, postgres: { ok: true }, event_store: { ok: true } });
+    }
+  });
+
+  it('accepts each TOTP code once when 20 verifications of it race across both processes', async () => {
+    const enabledAt = new Date();
+    // The enabling step is consumed; the next step's code is inside the ±1 window right away.
+    const racers = await Promise.all(
+      Array.from({ length: RACERS }, async (_, i) => {
+        const username = `racer${i}`;
+        const { secret } = await enrollTotp(viaA, app.apiKey, username, () => enabledAt);
+        return { username, code: totpAt(secret, new Date(enabledAt.getTime() + PERIOD_MS)) };
+      }),
+    );
+
+    const answers = await raceTotpVerifications([viaA, viaB], app.apiKey, racers);
+
+    for (const racer of racers) {
+      const mine = answers.get(racer.username)!;
+      expect(mine.filter(([status]) => status === 200)).toHaveLength(1);
+      expect(mine.filter(([status]) => status !== 200)).toEqual(Array.from({ length: 19 }, () => [401, 'INVALID_CODE']));
+    }
+    // And afterwards, on either process.
+    const again = await raceTotpVerifications([viaB, viaA], app.apiKey, racers, 2);
+    expect([...again.values()].flat()).toEqual(Array.from({ length: 2 * RACERS }, () => [401, 'INVALID_CODE']));
+  });
+
+  it('stops honouring a key on B the moment it is rotated through A', async () => {
+    const rotated = await newApp(viaA, operator.token);
+    const status = (client: Client, apiKey: string) => client.get('/api/otp/status?username=nobody', { apiKey });
+    expect((await status(viaB, rotated.apiKey)).status).toBe(200);
+
+    const rotation = await viaA.put(`/api/app/${rotated.id}/api-key`, { token: operator.token });
+    expect(rotation.status).toBe(201);
+    const newKey = rotation.body.api_key as string;
+
+    const [oldOnB, newOnB, oldOnA] = await Promise.all([status(viaB, rotated.apiKey), status(viaB, newKey), status(viaA, rotated.apiKey)]);
+    expect(oldOnB.status).toBe(401);
+    expect(oldOnB.body.code).toBe('UNAUTHENTICATED');
+    expect(newOnB.status).toBe(200);
+    expect(oldOnA.status).toBe(401);
+  });
+
+  it('verifies through B a code sent through A, once', async () => {
+    const sent = await viaA.post('/api/code/send', { apiKey: app.apiKey, body: { username: 'mailer', channel: 'EMAIL', to: 'mailer@example.com' } });
+    expect(sent.status).toBe(202);
+    const challengeId = sent.body.challenge_id as string;
+    const code = await codeFromOutbox(outboxFile, challengeId, 1, 10_000);
+
+    const verified = await viaB.post('/api/code/verify', { apiKey: app.apiKey, body: { challenge_id: challengeId, otp: code } });
+    expect(verified.status).toBe(200);
+    expect(verified.body).toEqual({ success: true, status: 'APPROVED' });
+
+    expect((await viaA.get(`/api/code/${challengeId}`, { apiKey: app.apiKey })).body.status).toBe('APPROVED');
+    const again = await viaA.post('/api/code/verify', { apiKey: app.apiKey, body: { challenge_id: challengeId, otp: code } });
+    expect(again.status).not.toBe(200);
+  });
+
+  it('converges read models: each process lists the apps created through the other', async () => {
+    const onA = await newApp(viaA, operator.token);
+    // B (api role) runs no projection: its write is projected by A, and B waits for that.
+    const onB = await newApp(viaB, operator.token);
+    for (const client of [viaA, viaB]) {
+      const listed = await client.get('/api/app', { token: operator.token });
+      expect(listed.status).toBe(200);
+      const ids = (listed.body as { id: string }[]).map((x) => x.id);
+      expect(ids).toEqual(expect.arrayContaining([app.id, onA.id, onB.id]));
+    }
+    expect((await viaB.get(`/api/app/${onA.id}`, { token: operator.token })).body.name).toBe(onA.name);
+  });
+
+  it('refuses on B a token logged out through A', async () => {
+    const other = await newOperator(viaB);
+    expect((await viaB.get('/api/auth/me', { token: other.token })).status).toBe(200);
+    expect((await viaA.post('/api/auth/logout', { token: other.token })).status).toBeLessThan(300);
+    expect((await viaB.get('/api/auth/me', { token: other.token })).status).toBe(401);
+    expect((await viaA.get('/api/auth/me', { token: other.token })).status).toBe(401);
+  });
+});

@@ -1,0 +1,141 @@
+/**
+ * Two service processes on PostgreSQL and a private redis-server that is killed and brought
+ * back. Without Redis the service keeps answering and keeps its guarantees (single use through
+ * the event store, revoked tokens through the log, limits per process) while /health says
+ * Redis is down; when Redis is back, /health recovers and limits are shared again.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { join } from 'node:path';
+import { codeFromOutbox, enrollTotp, newApp, newOperator, totpAt } from '../../support/flows.js';
+import { createClient, type Client } from '../../support/http-client.js';
+import { createTestSchema, type TestSchema } from '../../support/postgres.js';
+import { startPrivateRedisServer, type PrivateRedisServer } from '../../support/redis-server.js';
+import { compileService, deploymentSecrets, eventually, raceTotpVerifications, startServiceProcess, stopAllServiceProcesses, tempDir, type ServiceProcess } from '../../support/service-process.js';
+
+const PERIOD_MS = 30_000;
+const RACERS = 8;
+
+describe('a Redis outage under two service processes', () => {
+  let schema: TestSchema;
+  let redis: PrivateRedisServer;
+  let dir: ReturnType<typeof tempDir>;
+  let outboxFile: string;
+  let a: ServiceProcess;
+  let b: ServiceProcess;
+  let viaA: Client;
+  let viaB: Client;
+  let both: readonly Client[];
+  let operator: Awaited<ReturnType<typeof newOperator>>;
+  let revokedBefore: string;
+
+  const health = (client: Client) => client.get('/health');
+  const isMe = async (client: Client, token: string) => (await client.get('/api/auth/me', { token })).status;
+  /** A fresh app whose daily send budget is `budget`: each send counts once wherever it lands. */
+  const budgetedApp = (client: Client, budget: number) => newApp(client, operator.token, { max_sends_per_app_per_day: budget });
+  const send = (client: Client, apiKey: string, username: string) =>
+    client.post('/api/code/send', { apiKey, body: { username, channel: 'EMAIL', to: `${username}@example.com` } });
+
+  beforeAll(async () => {
+    await compileService();
+    [schema, redis] = await Promise.all([createTestSchema(), startPrivateRedisServer()]);
+    dir = tempDir('redis-outage');
+    outboxFile = join(dir.path, 'outbox.jsonl');
+    const env = { DATABASE_URL: schema.url, REDIS_URL: redis.url, DATA_DIR: dir.path, OUTBOX_FILE: outboxFile, ...deploymentSecrets() };
+    a = await startServiceProcess({ env: { ...env, PROCESS_ROLE: 'all' } });
+    b = await startServiceProcess({ env: { ...env, PROCESS_ROLE: 'api' } });
+    viaA = createClient(a.url);
+    viaB = createClient(b.url);
+    both = [viaA, viaB];
+    operator = await newOperator(viaA);
+  }, 120_000);
+
+  afterAll(async () => {
+    await stopAllServiceProcesses();
+    await redis?.close();
+    await schema?.drop();
+    dir?.remove();
+  }, 30_000);
+
+  it('reports Redis healthy while it runs', async () => {
+    for (const client of both) {
+      const answer = await health(client);
+      expect(answer.status).toBe(200);
+      expect(answer.body.services.redis).toMatchObject({ ok: true });
+    }
+    const other = await newOperator(viaB);
+    expect((await viaB.post('/api/auth/logout', { token: other.token })).status).toBeLessThan(300);
+    revokedBefore = other.token;
+  });
+
+  it('answers /health 503 naming redis once Redis is killed, before any request needed it', async () => {
+    await redis.kill();
+    for (const client of both) {
+      await eventually(async () => (await health(client)).status === 503, 5000, '/health turns 503');
+      const answer = await health(client);
+      expect(answer.body.services.redis.ok).toBe(false);
+      expect(answer.body.services).toMatchObject({ postgres: { ok: true }, event_store: { ok: true } });
+      expect((await client.get('/health/live')).status).toBe(200);
+    }
+  }, 30_000);
+
+  it('keeps serving without Redis: register, log in, create apps, enroll, send and verify', async () => {
+    const owner = await newOperator(viaB);
+    const app = await newApp(viaA, owner.token);
+    const { secret } = await enrollTotp(viaB, app.apiKey, 'alice', () => new Date());
+    expect(secret.length).toBeGreaterThan(0);
+    const sent = await send(viaB, app.apiKey, 'bob');
+    expect(sent.status).toBe(202);
+    const code = await codeFromOutbox(outboxFile, sent.body.challenge_id, 1, 10_000);
+    const verified = await viaA.post('/api/code/verify', { apiKey: app.apiKey, body: { challenge_id: sent.body.challenge_id, otp: code } });
+    expect(verified.status).toBe(200);
+    expect((await viaB.get(`/api/code/${sent.body.challenge_id}`, { apiKey: app.apiKey })).body.status).toBe('APPROVED');
+  }, 30_000);
+
+  it('accepts each TOTP code once when 20 verifications of it race across both processes without Redis', async () => {
+    const app = await newApp(viaA, operator.token);
+    const enabledAt = new Date();
+    const racers = await Promise.all(
+      Array.from({ length: RACERS }, async (_, i) => {
+        const username = `racer${i}`;
+        const { secret } = await enrollTotp(viaA, app.apiKey, username, () => enabledAt);
+        return { username, code: totpAt(secret, new Date(enabledAt.getTime() + PERIOD_MS)) };
+      }),
+    );
+
+    // No replay guard now: only the event store's expected revision stands between the racers.
+    const answers = await raceTotpVerifications(both, app.apiKey, racers);
+
+    for (const racer of racers) {
+      const mine = answers.get(racer.username)!;
+      expect(mine.filter(([status]) => status === 200)).toHaveLength(1);
+      expect(mine.filter(([status]) => status !== 200)).toEqual(Array.from({ length: 19 }, () => [401, 'INVALID_CODE']));
+    }
+  }, 30_000);
+
+  it('keeps logged-out tokens revoked without Redis, whether logged out before or during the outage', async () => {
+    for (const client of both) expect(await isMe(client, revokedBefore)).toBe(401);
+    const during = await newOperator(viaA);
+    expect(await isMe(viaB, during.token)).toBe(200);
+    expect((await viaA.post('/api/auth/logout', { token: during.token })).status).toBeLessThan(300);
+    for (const client of both) expect(await isMe(client, during.token)).toBe(401);
+  }, 30_000);
+
+  it('still enforces rate limits in each process without Redis', async () => {
+    const app = await budgetedApp(viaA, 3);
+    const answers = [];
+    for (let i = 0; i < 4; i++) answers.push((await send(viaA, app.apiKey, `outage${i}`)).status);
+    expect(answers).toEqual([202, 202, 202, 429]);
+  }, 30_000);
+
+  it('reports healthy again within 10 s of Redis coming back, and shares limits across processes again', async () => {
+    await redis.restart();
+    for (const client of both) await eventually(async () => (await health(client)).status === 200, 10_000, '/health back to 200');
+    for (const client of both) expect((await health(client)).body.services.redis.ok).toBe(true);
+
+    // Alternating between the processes, a shared budget of 4 admits 4 sends in all, not 4 each.
+    const app = await budgetedApp(viaA, 4);
+    const answers = [];
+    for (let i = 0; i < 6; i++) answers.push((await send(both[i % 2]!, app.apiKey, `after${i}`)).status);
+    expect(answers).toEqual([202, 202, 202, 202, 429, 429]);
+  }, 30_000);
+});
