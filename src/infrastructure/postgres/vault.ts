@@ -5,6 +5,7 @@
  */
 import type pg from 'pg';
 import type { Clock, SecretVault } from '../../application/ports.js';
+import { withDataKeyCache } from '../crypto/data-key-cache.js';
 import { createEnvelopeVault, type DataKeyRow } from '../crypto/envelope-vault.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Migration } from './migrate.js';
@@ -22,13 +23,19 @@ CREATE TABLE data_keys (
   },
 ];
 
-export type PostgresVaultOptions = { readonly pool: pg.Pool; readonly keyring: Keyring; readonly clock?: Clock };
+export type PostgresVaultOptions = {
+  readonly pool: pg.Pool;
+  readonly keyring: Keyring;
+  readonly clock?: Clock;
+  /** How long a wrapped data key is remembered (0: always read the table). */
+  readonly cacheTtlMs?: number;
+};
 
 type Row = { key_id: string; master_key_id: string; wrapped: string; created_at: Date };
 
-export const createPostgresVault = ({ pool, keyring, clock }: PostgresVaultOptions): SecretVault =>
+export const createPostgresVault = ({ pool, keyring, clock, cacheTtlMs = 30_000 }: PostgresVaultOptions): SecretVault =>
   createEnvelopeVault(
-    {
+    withDataKeyCache({
       insert: async (row: DataKeyRow) => {
         await pool.query('INSERT INTO data_keys (key_id, master_key_id, wrapped, created_at) VALUES ($1, $2, $3, $4)', [
           row.key_id,
@@ -45,7 +52,7 @@ export const createPostgresVault = ({ pool, keyring, clock }: PostgresVaultOptio
       delete: async (keyId) => {
         await pool.query('DELETE FROM data_keys WHERE key_id = $1', [keyId]);
       },
-    },
+    }, { ttlMs: cacheTtlMs, maxEntries: 50_000 }),
     keyring,
     clock,
   );
