@@ -8,7 +8,7 @@ import { register } from 'node:module';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
-import { KoaInstrumentation } from '@opentelemetry/instrumentation-koa';
+import { KoaInstrumentation, KoaLayerType } from '@opentelemetry/instrumentation-koa';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -27,7 +27,14 @@ const sdk = new NodeSDK({
   // Tracing only: logs go to stdout as JSON, metrics are not collected.
   metricReaders: [],
   logRecordProcessors: [],
-  instrumentations: [new HttpInstrumentation(), new KoaInstrumentation(), new PgInstrumentation(), new IORedisInstrumentation()],
+  // Koa spans for routes only: a span per middleware (a dozen per request) costs more CPU than
+  // it tells. Database spans only inside a request or command, not for background polling.
+  instrumentations: [
+    new HttpInstrumentation(),
+    new KoaInstrumentation({ ignoreLayersType: [KoaLayerType.MIDDLEWARE] }),
+    new PgInstrumentation({ requireParentSpan: true }),
+    new IORedisInstrumentation({ requireParentSpan: true }),
+  ],
 });
 sdk.start();
 
