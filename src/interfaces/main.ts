@@ -2,6 +2,7 @@
  * Process entry point: decode the environment, build the service, serve HTTP. Load tracing
  * first with `node --import ./dist/infrastructure/telemetry/register.js dist/interfaces/main.js`.
  */
+import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import type { ServiceOptions } from '../infrastructure/composition-root.js';
@@ -101,9 +102,37 @@ const serve = async (): Promise<void> => {
   process.once('SIGINT', () => shutdown('SIGINT'));
 };
 
+/**
+ * WEB_CONCURRENCY > 1: this process forks that many service processes sharing the port
+ * (node:cluster). They coordinate through the shared storage like any other processes, so it
+ * is refused on the embedded default, which is single-process.
+ */
+const serveClustered = async (): Promise<void> => {
+  const decoded = loadConfig(process.env);
+  const processes = isLeft(decoded) ? 1 : decoded.right.webConcurrency;
+  if (processes <= 1 || !cluster.isPrimary) return serve();
+  if (!isLeft(decoded) && usesEmbeddedStorage(decoded.right)) {
+    process.stderr.write('otp-verify: WEB_CONCURRENCY > 1 needs DATABASE_URL (the embedded default is single-process)\n');
+    process.exitCode = 1;
+    return;
+  }
+  let stopping = false;
+  const fork = () => cluster.fork().on('exit', (code, signal) => {
+    if (stopping) return;
+    process.stderr.write(`otp-verify: a service process exited (${signal ?? code}); starting another\n`);
+    setTimeout(fork, 1000);
+  });
+  for (let i = 0; i < processes; i++) fork();
+  for (const signal of ['SIGTERM', 'SIGINT'] as const)
+    process.once(signal, () => {
+      stopping = true;
+      for (const worker of Object.values(cluster.workers ?? {})) worker?.kill(signal);
+    });
+};
+
 const [command = 'serve', ...args] = process.argv.slice(2);
 if (command === 'totp') process.exitCode = totpCommand(args);
-else if (command === 'serve') await serve();
+else if (command === 'serve') await serveClustered();
 else if (command === 'projections') {
   const decoded = loadConfig(process.env);
   if (isLeft(decoded)) {

@@ -43,6 +43,8 @@ export type Config = {
   /** Service-wide abuse caps per client IP (per-app caps live in each app's policy). */
   readonly loginAttemptsPerIpPerMinute: number;
   readonly sendsPerIpPerHour: number;
+  /** Processes sharing the HTTP port on this host (node:cluster); shared storage only. */
+  readonly webConcurrency: number;
   readonly databaseUrl?: string;
   readonly eventstoreConnectionString?: string;
   readonly redisUrl?: string;
@@ -86,6 +88,7 @@ const Env = t.type({
   ACCESS_TOKEN_EXPIRE_MINUTES: withDefault(envVar('minutes', integer(1, 1440)), 30),
   LOGIN_ATTEMPTS_PER_IP_PER_MINUTE: withDefault(envVar('count', integer(1, 1_000_000)), 30),
   SENDS_PER_IP_PER_HOUR: withDefault(envVar('count', integer(1, 10_000_000)), 60),
+  WEB_CONCURRENCY: withDefault(envVar('count', integer(1, 64)), 1),
   DATABASE_URL: optional(envVar('postgres url', urlWithScheme(['postgres', 'postgresql']))),
   EVENTSTORE_CONNECTION_STRING: optional(
     envVar('kurrentdb url', urlWithScheme(['esdb', 'kurrentdb', 'esdb+discover', 'kurrentdb+discover'])),
@@ -153,6 +156,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv): E.Either<ConfigError, Config
     accessTokenExpireMinutes: v.ACCESS_TOKEN_EXPIRE_MINUTES,
     loginAttemptsPerIpPerMinute: v.LOGIN_ATTEMPTS_PER_IP_PER_MINUTE,
     sendsPerIpPerHour: v.SENDS_PER_IP_PER_HOUR,
+    webConcurrency: v.WEB_CONCURRENCY,
     databaseUrl: v.DATABASE_URL,
     eventstoreConnectionString: v.EVENTSTORE_CONNECTION_STRING,
     redisUrl: v.REDIS_URL,

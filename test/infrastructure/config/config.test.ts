@@ -49,6 +49,7 @@ describe('loadConfig', () => {
       smtpUrl: undefined,
       loginAttemptsPerIpPerMinute: 30,
       sendsPerIpPerHour: 60,
+      webConcurrency: 1,
       logLevel: 'info',
       corsOrigins: [],
       trustProxy: false,
