@@ -1,0 +1,87 @@
+// Where the machine's CPU went during a window: the process under test, PostgreSQL serving the
+// bench's database, PostgreSQL's shared processes (WAL writer, checkpointer...), Redis, the load
+// generator (this process) and everything else (other users of this machine included).
+import { readFileSync, readdirSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const TICKS_PER_S = 100; // USER_HZ on Linux
+
+const read = (path) => {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null; // the process is gone
+  }
+};
+
+const processTicks = (pid) => {
+  const stat = read(`/proc/${pid}/stat`);
+  if (stat === null) return null;
+  const close = stat.lastIndexOf(')');
+  const comm = stat.slice(stat.indexOf('(') + 1, close);
+  const fields = stat.slice(close + 2).split(' ');
+  return { comm, ticks: Number(fields[11]) + Number(fields[12]) }; // utime + stime
+};
+
+const machineTicks = () => {
+  const n = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  return { busy: n[0] + n[1] + n[2] + n[5] + n[6] + n[7], idle: n[3] + n[4] };
+};
+
+/** Classifies a process; PostgreSQL backends name their database in their process title. */
+const classifier = (pids, database) => (pid, comm) => {
+  for (const [name, id] of Object.entries(pids)) if (id === pid) return name;
+  if (comm === 'postgres') {
+    const title = (read(`/proc/${pid}/cmdline`) ?? '').replace(/\0/g, ' ');
+    if (database && title.includes(` ${database} `)) return 'postgres';
+    if (!/ postgres \S+ \d+\.\d+\.\d+\.\d+\(/.test(title)) return 'postgres_shared';
+    return undefined; // another database's backend: someone else's work
+  }
+  if (comm.startsWith('redis-server')) return 'redis';
+  return undefined;
+};
+
+const snapshot = (classify) => {
+  const perPid = new Map();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const t = processTicks(Number(entry));
+    if (t) perPid.set(Number(entry), { ...t, group: classify(Number(entry), t.comm) });
+  }
+  return { perPid, machine: machineTicks() };
+};
+
+/** Starts counting; the returned function gives the average cores used per group. */
+export const watchCpu = (pids, database) => {
+  const classify = classifier({ loadgen: process.pid, ...pids }, database);
+  const before = snapshot(classify);
+  const t0 = performance.now();
+  return () => {
+    const after = snapshot(classify);
+    const seconds = (performance.now() - t0) / 1000;
+    const used = { ...Object.fromEntries(Object.keys(pids).map((k) => [k, 0])), postgres: 0, postgres_shared: 0, redis: 0, loadgen: 0 };
+    // A process that started inside the window counts only from its first sighting.
+    for (const [pid, a] of after.perPid) if (a.group) used[a.group] += a.ticks - (before.perPid.get(pid)?.ticks ?? a.ticks);
+    const busy = after.machine.busy - before.machine.busy;
+    const idle = after.machine.idle - before.machine.idle;
+    const cores = (ticks) => Math.round((ticks / TICKS_PER_S / seconds) * 100) / 100;
+    const ours = Object.values(used).reduce((a, b) => a + b, 0);
+    return { cores: { ...Object.fromEntries(Object.entries(used).map(([k, v]) => [k, cores(v)])), other: cores(Math.max(0, busy - ours)), idle: cores(idle) } };
+  };
+};
+
+/**
+ * Waits (at most `maxS`) until processes outside the bench use less than `threshold` cores
+ * over one second: other people's builds and tests share this machine.
+ */
+export const waitForQuiet = async (pids, { maxS, threshold = 0.25 }) => {
+  const t0 = Date.now();
+  for (;;) {
+    const stop = watchCpu(pids);
+    await sleep(1000);
+    const { cores } = stop();
+    const busyElsewhere = Math.round((cores.other + cores.postgres_shared + cores.redis) * 100) / 100;
+    const waitedS = Math.round((Date.now() - t0) / 1000);
+    if (busyElsewhere < threshold || waitedS >= maxS) return { waitedS, busyElsewhere, quiet: busyElsewhere < threshold };
+  }
+};

@@ -1,0 +1,34 @@
+// The real service as production runs it: tracing registered first, PostgreSQL + Redis.
+import { randomBytes } from 'node:crypto';
+import { startNode, stopChild, waitReady } from './processes.mjs';
+
+/** Only what the service needs: no inherited OTEL_*, DATABASE_URL or provider credentials. */
+export const serviceEnv = ({ port, databaseUrl, redisUrl, dataDir, outboxFile }) => ({
+  PATH: process.env.PATH ?? '/usr/bin:/bin',
+  HOME: process.env.HOME ?? '/tmp',
+  NODE_ENV: 'production',
+  PORT: String(port),
+  HOST: '127.0.0.1',
+  DATABASE_URL: databaseUrl,
+  REDIS_URL: redisUrl,
+  MASTER_KEY: randomBytes(32).toString('base64'),
+  JWT_SECRET: randomBytes(48).toString('base64url'),
+  LOG_LEVEL: 'warn',
+  SENDS_PER_IP_PER_HOUR: '10000000',
+  LOGIN_ATTEMPTS_PER_IP_PER_MINUTE: '1000000',
+  DATA_DIR: dataDir,
+  OUTBOX_FILE: outboxFile,
+});
+
+export const startService = async (options, { extraNodeArgs = [], tracing = true } = {}) => {
+  const telemetry = tracing ? ['--import', './dist/infrastructure/telemetry/register.js'] : [];
+  const args = [...extraNodeArgs, ...telemetry, 'dist/interfaces/main.js'];
+  const proc = startNode('service', args, serviceEnv(options));
+  try {
+    await waitReady(proc, `http://127.0.0.1:${options.port}/health/ready`);
+  } catch (error) {
+    await stopChild(proc);
+    throw error;
+  }
+  return proc;
+};

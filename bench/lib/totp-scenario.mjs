@@ -1,0 +1,128 @@
+// Scenario "TOTP verification": POST /api/code/verify {username, otp} with real, unused codes.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { TOTP_PARAMS, enrollTotpUsers, stepAt, totp } from './api.mjs';
+import { runLoad, summarize } from './load.mjs';
+import { STATS_LAG_MS } from './measure.mjs';
+
+const STEP_MS = TOTP_PARAMS.period * 1000;
+/** Codes a user can verify per step: the current one, then the next (policy window 1 accepts it). */
+const CODES_PER_USER_PER_STEP = 2;
+
+/**
+ * Hands out one never-used (user, step) pair per request: first every user's current code,
+ * then, if the run outpaces the users, every user's next-step code (what a phone whose clock
+ * runs a little ahead sends; the server does the same work). Past that it must replay a used
+ * code, which the service refuses (401) without appending: those are counted as `exhausted`.
+ */
+export const createCodePicker = (users) => {
+  const counts = { current: 0, ahead: 0, exhausted: 0 };
+  let step = -1;
+  let pass = 0;
+  let cursor = 0;
+  let replay = 0;
+  const code = (user, s) => totp.generate(user.secret, TOTP_PARAMS, new Date(s * STEP_MS));
+  const next = () => {
+    const now = stepAt(Date.now());
+    if (now !== step) [step, pass, cursor] = [now, 0, 0];
+    while (pass < CODES_PER_USER_PER_STEP) {
+      while (cursor < users.length) {
+        const user = users[cursor++];
+        const target = step + pass;
+        if (user.usedStep >= target) continue;
+        user.usedStep = target;
+        counts[pass === 0 ? 'current' : 'ahead'] += 1;
+        return { username: user.username, otp: code(user, target) };
+      }
+      [pass, cursor] = [pass + 1, 0];
+    }
+    counts.exhausted += 1;
+    const user = users[replay++ % users.length];
+    return { username: user.username, otp: code(user, step) };
+  };
+  return { next, counts: () => ({ ...counts }) };
+};
+
+/**
+ * Sleeps until `beforeMs` before a step boundary, so that the run straddles two steps and needs
+ * only enough users for the longer half. The boundary is the first one after the last step any
+ * code was used in; users enabled in the step just before it have one code left there, not two,
+ * which the sizing margin covers (and the picker never reuses a code).
+ */
+const straddleBoundary = async (users, beforeMs, notBefore) => {
+  const lastUsed = users.reduce((max, u) => Math.max(max, u.usedStep), -1);
+  let boundary = Math.max(stepAt(Date.now()) + 1, lastUsed + 1);
+  while (boundary * STEP_MS - beforeMs < Math.max(notBefore, Date.now() + 100)) boundary += 1;
+  const wait = boundary * STEP_MS - beforeMs - Date.now();
+  await sleep(wait);
+  return wait;
+};
+
+const verifyLoad = async (base, apiKey, picker, duration) => {
+  const errorCodes = {};
+  const result = await runLoad({
+    url: base,
+    duration,
+    headers: { 'content-type': 'application/json', 'x-api-key': apiKey },
+    requests: [
+      {
+        method: 'POST',
+        path: '/api/code/verify',
+        setupRequest: (req) => ({ ...req, body: JSON.stringify(picker.next()) }),
+        onResponse: (status, body) => {
+          if (status === 200) return;
+          let code = `${status}`;
+          try {
+            code = `${status} ${JSON.parse(body).code}`;
+          } catch {
+            /* not JSON */
+          }
+          errorCodes[code] = (errorCodes[code] ?? 0) + 1;
+        },
+      },
+    ],
+  });
+  return { ...summarize(result), errorCodes };
+};
+
+export const runTotpScenario = async ({ base, call, apiKey, log, initialUsers, maxUsers, warmupS, durationS, pilotS, settle, startWindow, countTransactions }) => {
+  let t0 = Date.now();
+  const users = await enrollTotpUsers(call, apiKey, initialUsers, { prefix: 'a', concurrency: 48 });
+  const enrollRate = Math.round((users.length / (Date.now() - t0)) * 1000);
+  log(`enrolled ${users.length} TOTP users (${enrollRate}/s: QR rendering dominates enrollment)`);
+
+  // Pilot (doubles as a first warm-up): how fast users get used up. Users enabled in this very
+  // step have only their next code left, which the picker knows.
+  const pilot = await verifyLoad(base, apiKey, createCodePicker(users), pilotS);
+  log(`pilot: ${pilot.rps} req/s over ${pilotS} s`);
+  // The step boundary falls in the middle of the measured run (see straddleBoundary).
+  const beforeBoundaryS = warmupS + durationS / 2;
+  const longerHalfS = beforeBoundaryS + 1;
+  // Twice the pilot's rate: it runs colder, on a shared machine, and often comes out slower.
+  const needed = Math.ceil((pilot.rps * longerHalfS * 2) / CODES_PER_USER_PER_STEP);
+  const target = Math.min(maxUsers, Math.max(users.length, needed));
+  if (target > users.length) {
+    t0 = Date.now();
+    users.push(...(await enrollTotpUsers(call, apiKey, target - users.length, { prefix: 'b', concurrency: 48 })));
+    log(`enrolled ${target - initialUsers} more (total ${users.length}) in ${Math.round((Date.now() - t0) / 1000)} s`);
+  }
+  const lastWork = Date.now();
+  const coverage = { users: users.length, neededForRun: needed, capped: needed > users.length, codesPerUserPerStep: CODES_PER_USER_PER_STEP };
+
+  const quiet = await settle();
+  // The transaction count below must not catch statistics of the enrollment still in flight.
+  const waited = await straddleBoundary(users, beforeBoundaryS * 1000, lastWork + STATS_LAG_MS);
+  log(`waited ${Math.round(waited / 1000)} s to put a TOTP step boundary mid-run; warm-up ${warmupS} s, then ${durationS} s measured`);
+  const picker = createCodePicker(users);
+  const sent = () => Object.values(picker.counts()).reduce((a, b) => a + b, 0);
+  const transactions = await countTransactions();
+  await verifyLoad(base, apiKey, picker, warmupS);
+  const beforeMeasure = picker.counts();
+  const stop = startWindow();
+  const measured = await verifyLoad(base, apiKey, picker, durationS);
+  const observed = stop();
+  const after = picker.counts();
+  const codes = Object.fromEntries(Object.keys(after).map((k) => [k, after[k] - beforeMeasure[k]]));
+  // Warm-up and measured run together: the statistics cannot be cut between them.
+  const postgres = { ...(await transactions()), requests: sent() };
+  return { ...measured, ...observed, quiet, pilotRps: pilot.rps, coverage, codesSent: codes, postgres };
+};
