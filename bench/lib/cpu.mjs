@@ -34,7 +34,8 @@ const classifier = (pids, database) => (pid, comm) => {
   if (comm === 'postgres') {
     const title = (read(`/proc/${pid}/cmdline`) ?? '').replace(/\0/g, ' ');
     if (database && title.includes(` ${database} `)) return 'postgres';
-    if (!/ postgres \S+ \d+\.\d+\.\d+\.\d+\(/.test(title)) return 'postgres_shared';
+    // A client backend's title is "postgres: <cluster>: <user> <database> <host>(<port>) <state>".
+    if (!/: \S+ \S+ (\[local\]|\S+\(\d+\))/.test(title)) return 'postgres_shared';
     return undefined; // another database's backend: someone else's work
   }
   if (comm.startsWith('redis-server')) return 'redis';

@@ -1,15 +1,18 @@
 // Follows the service's development outbox (JSON lines) and hands each challenge's code to whoever waits for it.
 import { open } from 'node:fs/promises';
+import { StringDecoder } from 'node:string_decoder';
 
 const CODE = /\b(\d{6})\b/; // the app keeps the default code_length of 6
 
 export const followOutbox = (file, { pollMs = 5 } = {}) => {
-  const arrived = new Map(); // challenge_id -> { code, at }
+  const arrived = new Map(); // challenge_id -> code, for codes that came before anyone asked
   const waiting = new Map(); // challenge_id -> resolve
   let handle;
   let offset = 0;
   let partial = '';
   let busy = false;
+  const buffer = Buffer.alloc(1 << 20);
+  const decoder = new StringDecoder('utf8'); // a read may end inside a character
   let lines = 0;
 
   const take = (line) => {
@@ -30,12 +33,11 @@ export const followOutbox = (file, { pollMs = 5 } = {}) => {
     try {
       handle ??= await open(file, 'r').catch(() => undefined);
       if (!handle) return;
-      const buffer = Buffer.alloc(1 << 20);
       for (;;) {
         const { bytesRead } = await handle.read(buffer, 0, buffer.length, offset);
         if (bytesRead === 0) break;
         offset += bytesRead;
-        const text = partial + buffer.toString('utf8', 0, bytesRead);
+        const text = partial + decoder.write(buffer.subarray(0, bytesRead));
         const parts = text.split('\n');
         partial = parts.pop();
         parts.filter(Boolean).forEach(take);

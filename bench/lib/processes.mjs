@@ -55,11 +55,7 @@ const statusKb = (pid, field) => {
   return match ? Number(match[1]) : NaN;
 };
 
-/**
- * Peak resident memory of one process over a window. The kernel's own peak (VmHWM) is reset at
- * the start when /proc/<pid>/clear_refs allows it; VmRSS is also sampled every 50 ms, so the
- * answer does not depend on that reset working.
- */
+// Each process's VmHWM folded in before every reset, for its peak over its whole life.
 const lifetimeKb = new Map();
 const foldHwm = (pid) => {
   try {
@@ -77,6 +73,11 @@ export const lifetimePeakRssMb = (pid) => {
   return Math.round((lifetimeKb.get(pid) ?? NaN) / 102.4) / 10;
 };
 
+/**
+ * Peak resident memory of one process over a window. The kernel's own peak (VmHWM) is reset at
+ * the start when /proc/<pid>/clear_refs allows it; VmRSS is also sampled every 50 ms, so the
+ * answer does not depend on that reset working.
+ */
 export const watchMemory = (pid) => {
   let resetOk = true;
   foldHwm(pid);
