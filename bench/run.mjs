@@ -5,6 +5,8 @@
 //   BENCH_DURATION_S (10), BENCH_WARMUP_S (2), BENCH_PILOT_S (3)
 //   BENCH_TOTP_USERS (3000 enrolled first), BENCH_TOTP_MAX_USERS (30000 at most, after the pilot)
 //   BENCH_PAIR_WORKERS (50 concurrent users in the send-then-verify loop)
+//   BENCH_WEB_CONCURRENCY (1): the service's WEB_CONCURRENCY (processes sharing the port); CPU
+//     and RSS then cover all of them
 //   BENCH_QUIET_WAIT_S (30): before each measurement, wait this long at most for other users of
 //     this machine to leave it nearly idle
 //   BENCH_ONLY: comma list of baseline, totp, send-verify
@@ -40,6 +42,7 @@ const cfg = {
   totpUsers: num('BENCH_TOTP_USERS', 3000),
   totpMaxUsers: num('BENCH_TOTP_MAX_USERS', 30000),
   pairWorkers: num('BENCH_PAIR_WORKERS', 50),
+  webConcurrency: num('BENCH_WEB_CONCURRENCY', 1),
   quietWaitS: num('BENCH_QUIET_WAIT_S', 30),
   only: (process.env.BENCH_ONLY ?? 'baseline,totp,send-verify').split(',').map((s) => s.trim()),
   timeLimitS: num('BENCH_TIME_LIMIT_S', 900),
@@ -90,7 +93,7 @@ const runServiceScenarios = async (results) => {
   const port = await freePort();
   const outboxFile = join(tmp, 'outbox.jsonl');
   const extraNodeArgs = [...cfg.serviceNodeArgs, ...(cfg.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${resultsDir}`] : [])];
-  const service = track(await startService({ port, databaseUrl, redisUrl: REDIS_URL, dataDir: join(tmp, 'data'), outboxFile }, { extraNodeArgs, tracing: !cfg.noTracing }));
+  const service = track(await startService({ port, databaseUrl, redisUrl: REDIS_URL, dataDir: join(tmp, 'data'), outboxFile, webConcurrency: cfg.webConcurrency }, { extraNodeArgs, tracing: !cfg.noTracing }));
   await sleep(1000);
   results.serviceIdleRssMb = currentRssMb(service.pid);
   log(`service ready on port ${port}, idle RSS ${results.serviceIdleRssMb} MB`);

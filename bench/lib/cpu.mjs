@@ -1,6 +1,8 @@
-// Where the machine's CPU went during a window: the process under test, PostgreSQL serving the
-// bench's database, PostgreSQL's shared processes (WAL writer, checkpointer...), Redis, the load
-// generator (this process) and everything else (other users of this machine included).
+// Where the machine's CPU went during a window: the process under test (with its descendants),
+// PostgreSQL serving the bench's database, PostgreSQL's shared processes (WAL writer,
+// checkpointer...), Redis, the load generator (this process), and `other`: the rest of the
+// machine's busy time, i.e. other users' processes and kernel work no process is charged for
+// (a few hundredths of a core here with one service process, more with a cluster's IPC).
 import { readFileSync, readdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -20,7 +22,7 @@ const processTicks = (pid) => {
   const close = stat.lastIndexOf(')');
   const comm = stat.slice(stat.indexOf('(') + 1, close);
   const fields = stat.slice(close + 2).split(' ');
-  return { comm, ticks: Number(fields[11]) + Number(fields[12]) }; // utime + stime
+  return { comm, ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) }; // utime + stime
 };
 
 const machineTicks = () => {
@@ -28,9 +30,13 @@ const machineTicks = () => {
   return { busy: n[0] + n[1] + n[2] + n[5] + n[6] + n[7], idle: n[3] + n[4] };
 };
 
-/** Classifies a process; PostgreSQL backends name their database in their process title. */
-const classifier = (pids, database) => (pid, comm) => {
-  for (const [name, id] of Object.entries(pids)) if (id === pid) return name;
+/**
+ * Classifies a process: one of `pids` or their descendants (cluster workers) by name; PostgreSQL
+ * backends by the database named in their process title.
+ */
+const classifier = (pids, database) => (pid, comm, parentOf) => {
+  for (let at = pid, depth = 0; at > 1 && depth < 8; at = parentOf(at), depth++)
+    for (const [name, id] of Object.entries(pids)) if (id === at) return name;
   if (comm === 'postgres') {
     const title = (read(`/proc/${pid}/cmdline`) ?? '').replace(/\0/g, ' ');
     if (database && title.includes(` ${database} `)) return 'postgres';
@@ -47,8 +53,10 @@ const snapshot = (classify) => {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const t = processTicks(Number(entry));
-    if (t) perPid.set(Number(entry), { ...t, group: classify(Number(entry), t.comm) });
+    if (t) perPid.set(Number(entry), t);
   }
+  const parentOf = (pid) => perPid.get(pid)?.ppid ?? 0;
+  for (const [pid, t] of perPid) t.group = classify(pid, t.comm, parentOf);
   return { perPid, machine: machineTicks() };
 };
 

@@ -1,6 +1,6 @@
 // Child processes of the bench: start, wait until ready, measure memory, stop.
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -42,10 +42,40 @@ export const waitReady = async (proc, url, timeoutMs = 60_000) => {
   throw new Error(`${proc.name} not ready after ${timeoutMs} ms:\n${proc.output()}`);
 };
 
+const parentOf = (pid) => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined; // gone
+  }
+};
+
+/** A process and its descendants (the service's cluster workers, with WEB_CONCURRENCY > 1). */
+export const processTree = (root) => {
+  const children = new Map();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const parent = parentOf(Number(entry));
+    if (parent !== undefined) children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+  }
+  const tree = [root];
+  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]) ?? []));
+  return tree;
+};
+
+/** SIGTERM for a graceful exit; past `graceMs`, SIGKILL for the process and its descendants. */
 export const stopChild = async (proc, graceMs = 5000) => {
   if (!proc || proc.child.exitCode !== null || proc.child.signalCode !== null) return;
   proc.child.kill('SIGTERM');
-  const timer = setTimeout(() => proc.child.kill('SIGKILL'), graceMs);
+  const timer = setTimeout(() => {
+    for (const pid of processTree(proc.pid).reverse())
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+  }, graceMs);
   await proc.exited;
   clearTimeout(timer);
 };
@@ -65,48 +95,58 @@ const foldHwm = (pid) => {
   }
 };
 
-export const currentRssMb = (pid) => Math.round(statusKb(pid, 'VmRSS') / 102.4) / 10;
+const treeRssKb = (pids) =>
+  pids.reduce((sum, pid) => {
+    try {
+      return sum + statusKb(pid, 'VmRSS');
+    } catch {
+      return sum; // exited
+    }
+  }, 0);
 
-/** Peak RSS of a process since it started, even across the per-scenario resets below. */
+/** Resident memory of a process and its descendants now. */
+export const currentRssMb = (pid) => Math.round(treeRssKb(processTree(pid)) / 102.4) / 10;
+
+/**
+ * Peak RSS since start, even across the per-scenario resets below: of the process, or for a
+ * tree the sum of each process's own peak (an upper bound, as they need not peak together).
+ */
 export const lifetimePeakRssMb = (pid) => {
-  foldHwm(pid);
-  return Math.round((lifetimeKb.get(pid) ?? NaN) / 102.4) / 10;
+  const tree = processTree(pid);
+  tree.forEach(foldHwm);
+  return Math.round(tree.reduce((sum, p) => sum + (lifetimeKb.get(p) ?? 0), 0) / 102.4) / 10;
 };
 
 /**
- * Peak resident memory of one process over a window. The kernel's own peak (VmHWM) is reset at
- * the start when /proc/<pid>/clear_refs allows it; VmRSS is also sampled every 50 ms, so the
- * answer does not depend on that reset working.
+ * Peak resident memory over a window of one process, or of a process tree summed. For a single
+ * process the kernel's own peak (VmHWM) is reset at the start when /proc/<pid>/clear_refs
+ * allows it; the RSS is also sampled every 50 ms, so the answer never depends on that reset.
  */
 export const watchMemory = (pid) => {
-  let resetOk = true;
-  foldHwm(pid);
+  const tree = processTree(pid);
+  tree.forEach(foldHwm);
+  let resetOk = tree.length === 1;
   try {
-    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    if (resetOk) writeFileSync(`/proc/${pid}/clear_refs`, '5');
   } catch {
     resetOk = false;
   }
   let sampled = 0;
-  const sample = () => {
-    try {
-      sampled = Math.max(sampled, statusKb(pid, 'VmRSS'));
-    } catch {
-      /* the process may have exited; the last sample stands */
-    }
-  };
+  const sample = () => (sampled = Math.max(sampled, treeRssKb(tree)));
   sample();
   const timer = setInterval(sample, 50);
   return () => {
     clearInterval(timer);
     sample();
-    foldHwm(pid);
+    tree.forEach(foldHwm);
     let hwm = NaN;
     try {
-      hwm = statusKb(pid, 'VmHWM');
+      if (resetOk) hwm = statusKb(pid, 'VmHWM');
     } catch {
       /* exited */
     }
-    const peakKb = resetOk && Number.isFinite(hwm) ? Math.max(hwm, sampled) : sampled;
-    return { peakRssMb: Math.round(peakKb / 102.4) / 10, source: resetOk ? 'VmHWM (reset per scenario) + samples' : 'VmRSS samples every 50 ms' };
+    const peakKb = Number.isFinite(hwm) ? Math.max(hwm, sampled) : sampled;
+    const source = Number.isFinite(hwm) ? 'VmHWM (reset per scenario) + samples' : `VmRSS of ${tree.length} process(es) summed, sampled every 50 ms`;
+    return { peakRssMb: Math.round(peakKb / 102.4) / 10, source };
   };
 };

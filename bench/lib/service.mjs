@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { startNode, stopChild, waitReady } from './processes.mjs';
 
 /** Only what the service needs: no inherited OTEL_*, DATABASE_URL or provider credentials. */
-export const serviceEnv = ({ port, databaseUrl, redisUrl, dataDir, outboxFile }) => ({
+export const serviceEnv = ({ port, databaseUrl, redisUrl, dataDir, outboxFile, webConcurrency = 1 }) => ({
   PATH: process.env.PATH ?? '/usr/bin:/bin',
   HOME: process.env.HOME ?? '/tmp',
   NODE_ENV: 'production',
@@ -18,6 +18,7 @@ export const serviceEnv = ({ port, databaseUrl, redisUrl, dataDir, outboxFile })
   LOGIN_ATTEMPTS_PER_IP_PER_MINUTE: '1000000',
   DATA_DIR: dataDir,
   OUTBOX_FILE: outboxFile,
+  WEB_CONCURRENCY: String(webConcurrency),
 });
 
 export const startService = async (options, { extraNodeArgs = [], tracing = true } = {}) => {
