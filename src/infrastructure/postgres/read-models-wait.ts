@@ -1,3 +1,5 @@
+import { addWaiter, type Waiter } from '../read-models/waiters.js';
+
 /**
  * Read-your-writes across processes: the runner may live in another process, so waiters poll
  * the checkpoints table. One poll loop per instance serves every pending waiter and runs only
@@ -9,7 +11,6 @@ export type CheckpointWaiter = {
   readonly cancelAll: (error: Error) => void;
 };
 
-type Waiter = { readonly position: number; readonly finish: (error?: Error) => void };
 
 export const createCheckpointWaiter = (minCheckpoint: () => Promise<number>, pollMs: number): CheckpointWaiter => {
   const waiters = new Set<Waiter>();
@@ -34,21 +35,11 @@ export const createCheckpointWaiter = (minCheckpoint: () => Promise<number>, pol
     }
   };
 
-  const waitFor = (position: number, timeoutMs: number): Promise<void> =>
-    new Promise<void>((resolve, reject) => {
-      const timer = Number.isFinite(timeoutMs)
-        ? setTimeout(() => finish(new Error(`Read models did not reach position ${position} within ${timeoutMs} ms (at ${seen})`)), timeoutMs)
-        : undefined;
-      const finish = (error?: Error): void => {
-        clearTimeout(timer);
-        waiters.delete(waiter);
-        if (error) reject(error);
-        else resolve();
-      };
-      const waiter: Waiter = { position, finish };
-      waiters.add(waiter);
-      void poll();
-    });
+  const waitFor = (position: number, timeoutMs: number): Promise<void> => {
+    const waiting = addWaiter(waiters, position, timeoutMs, () => seen);
+    void poll();
+    return waiting;
+  };
 
   return {
     waitFor,

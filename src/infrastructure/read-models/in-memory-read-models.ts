@@ -7,6 +7,7 @@
  */
 import type { EventStore, RecordedEvent, Subscription } from '../../application/ports.js';
 import type { Document, Projection, ProjectionChange, ReadModels } from '../../application/read-models.js';
+import { addWaiter, type Waiter } from './waiters.js';
 
 export type ReadModelRunner = ReadModels & {
   /** Subscribes to the log and resolves once caught up with its head at call time. */
@@ -20,7 +21,6 @@ export type InMemoryReadModelsOptions = {
   readonly onError?: (error: Error) => void;
 };
 
-type Waiter = { readonly position: number; readonly finish: (error?: Error) => void };
 
 export const createInMemoryReadModels = (
   store: EventStore,
@@ -85,19 +85,7 @@ export const createInMemoryReadModels = (
   const waitFor = (position: number, timeout = timeoutMs): Promise<void> => {
     if (failure) return Promise.reject(failure);
     if (applied >= position) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      const timer = Number.isFinite(timeout)
-        ? setTimeout(() => finish(new Error(`Read models did not reach position ${position} within ${timeout} ms (at ${applied})`)), timeout)
-        : undefined;
-      const finish = (error?: Error): void => {
-        clearTimeout(timer);
-        waiters.delete(waiter);
-        if (error) reject(error);
-        else resolve();
-      };
-      const waiter: Waiter = { position, finish };
-      waiters.add(waiter);
-    });
+    return addWaiter(waiters, position, timeout, () => applied);
   };
 
   let starting: Promise<void> | undefined;

@@ -1,0 +1,21 @@
+/** Pending read-your-writes waits, shared by the in-memory and PostgreSQL read models. */
+export type Waiter = { readonly position: number; readonly finish: (error?: Error) => void };
+
+/**
+ * Registers a wait for `position` in `waiters`; it settles when something calls its `finish`
+ * (reached, or failed), or rejects after `timeoutMs` naming where the read models were.
+ */
+export const addWaiter = (waiters: Set<Waiter>, position: number, timeoutMs: number, reached: () => number): Promise<void> =>
+  new Promise<void>((resolve, reject) => {
+    const timer = Number.isFinite(timeoutMs)
+      ? setTimeout(() => finish(new Error(`Read models did not reach position ${position} within ${timeoutMs} ms (at ${reached()})`)), timeoutMs)
+      : undefined;
+    const finish = (error?: Error): void => {
+      clearTimeout(timer);
+      waiters.delete(waiter);
+      if (error) reject(error);
+      else resolve();
+    };
+    const waiter: Waiter = { position, finish };
+    waiters.add(waiter);
+  });
