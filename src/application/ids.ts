@@ -1,5 +1,5 @@
 import type { OtpMethod } from '../domain/shared/types.js';
-import type { EnrollmentMethod } from '../domain/enrollment/index.js';
+import { enrollmentStream, type EnrollmentMethod } from '../domain/enrollment/index.js';
 import type { KeyedHash } from './ports.js';
 
 /**
@@ -15,5 +15,9 @@ export const accountIdFor = (keyedHash: KeyedHash, username: string): string =>
 
 export const enrollmentIdFor = (keyedHash: KeyedHash, appId: string, username: string, method: EnrollmentMethod): string =>
   asUuid(keyedHash('identifier', `enrollment\u0000${appId}\u0000${username}\u0000${method}`));
+
+/** The stream of one factor (or the recovery codes) of one user of one app. */
+export const enrollmentStreamFor = (keyedHash: KeyedHash, appId: string, username: string, method: EnrollmentMethod): string =>
+  enrollmentStream(enrollmentIdFor(keyedHash, appId, username, method));
 
 export const factorMethods: readonly OtpMethod[] = ['TOTP', 'SMS', 'EMAIL', 'WHATSAPP'];

@@ -1,12 +1,11 @@
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
-import { enrollmentStream } from '../../domain/enrollment/index.js';
 import { reject, type Rejection } from '../../domain/shared/rejection.js';
 import type { OtpMethod } from '../../domain/shared/types.js';
 import type { ActiveApp } from '../apps/app-view.js';
 import { EnrollmentAggregate } from '../aggregates.js';
 import { now, type Deps } from '../deps.js';
 import { loadState } from '../handle-command.js';
-import { enrollmentIdFor, factorMethods } from '../ids.js';
+import { enrollmentStreamFor, factorMethods } from '../ids.js';
 
 /**
  * Disables one method, or every method when none is named. When no active factor remains, the
@@ -15,7 +14,7 @@ import { enrollmentIdFor, factorMethods } from '../ids.js';
 export const makeDisableEnrollment =
   (deps: Pick<Deps, 'handle' | 'store' | 'keyedHash' | 'clock'>) =>
   async (app: ActiveApp, username: string, method?: OtpMethod): Promise<Either<Rejection, { success: true }>> => {
-    const streamOf = (m: OtpMethod | 'RECOVERY') => enrollmentStream(enrollmentIdFor(deps.keyedHash, app.app_id, username, m));
+    const streamOf = (m: OtpMethod | 'RECOVERY') => enrollmentStreamFor(deps.keyedHash, app.app_id, username, m);
     const disable = (stream: string) => deps.handle(EnrollmentAggregate, stream, () => ({ type: 'DisableEnrollment' as const, at: now(deps) }));
 
     const targets = method ? [method] : factorMethods;

@@ -1,6 +1,6 @@
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import { challengeStream } from '../../domain/challenge/index.js';
-import { enrollmentStream, type EnrollmentState, type Proof } from '../../domain/enrollment/index.js';
+import type { EnrollmentState, Proof } from '../../domain/enrollment/index.js';
 import { reject, type Rejection } from '../../domain/shared/rejection.js';
 import type { OtpMethod } from '../../domain/shared/types.js';
 import type { ActiveApp } from '../apps/app-view.js';
@@ -8,7 +8,7 @@ import { ChallengeAggregate, EnrollmentAggregate } from '../aggregates.js';
 import { makeVerifyChallenge } from '../challenges/verify-challenge.js';
 import { now, type Deps } from '../deps.js';
 import { loadState } from '../handle-command.js';
-import { enrollmentIdFor, factorMethods } from '../ids.js';
+import { enrollmentStreamFor, factorMethods } from '../ids.js';
 import { makeIssueRecoveryCodes } from './regenerate-recovery-codes.js';
 
 export type EnableEnrollmentInput = { readonly app: ActiveApp; readonly username: string; readonly otp_method?: OtpMethod; readonly otp: string };
@@ -22,7 +22,7 @@ type Pending = { readonly method: OtpMethod; readonly stream: string; readonly s
 const findPending = async (deps: EnableDeps, app: ActiveApp, username: string, method?: OtpMethod): Promise<Pending | null> => {
   const candidates = await Promise.all(
     (method ? [method] : factorMethods).map(async (m) => {
-      const stream = enrollmentStream(enrollmentIdFor(deps.keyedHash, app.app_id, username, m));
+      const stream = enrollmentStreamFor(deps.keyedHash, app.app_id, username, m);
       return { method: m, stream, state: await loadState(deps.store, EnrollmentAggregate, stream) };
     }),
   );

@@ -1,10 +1,10 @@
-import { enrollmentStream, type EnrollmentStatus } from '../../domain/enrollment/index.js';
+import type { EnrollmentStatus } from '../../domain/enrollment/index.js';
 import type { OtpMethod } from '../../domain/shared/types.js';
 import type { ActiveApp } from '../apps/app-view.js';
 import { EnrollmentAggregate } from '../aggregates.js';
 import type { Deps } from '../deps.js';
 import { loadState } from '../handle-command.js';
-import { enrollmentIdFor, factorMethods } from '../ids.js';
+import { enrollmentStreamFor, factorMethods } from '../ids.js';
 
 export type OtpStatus = {
   readonly enabled: boolean;
@@ -17,7 +17,7 @@ export const makeGetOtpStatus =
   (deps: Pick<Deps, 'store' | 'keyedHash'>) =>
   async (app: ActiveApp, username: string): Promise<OtpStatus> => {
     const load = (m: OtpMethod | 'RECOVERY') =>
-      loadState(deps.store, EnrollmentAggregate, enrollmentStream(enrollmentIdFor(deps.keyedHash, app.app_id, username, m)));
+      loadState(deps.store, EnrollmentAggregate, enrollmentStreamFor(deps.keyedHash, app.app_id, username, m));
     const [recovery, ...factors] = await Promise.all([load('RECOVERY'), ...factorMethods.map(load)]);
     const methods = factors.flatMap((s) =>
       s.kind === 'FACTOR' ? [{ otp_method: s.method, status: s.status, destination_hint: s.destination_hint ?? null }] : [],

@@ -5,7 +5,7 @@ import type { ActiveApp } from '../apps/app-view.js';
 import { EnrollmentAggregate } from '../aggregates.js';
 import { now, type Deps } from '../deps.js';
 import { loadState } from '../handle-command.js';
-import { enrollmentIdFor, factorMethods } from '../ids.js';
+import { enrollmentIdFor, enrollmentStreamFor, factorMethods } from '../ids.js';
 import { newRecoveryCodes } from './recovery-codes.js';
 
 type RecoveryDeps = Pick<Deps, 'handle' | 'store' | 'keyedHash' | 'randomToken' | 'clock'>;
@@ -40,7 +40,7 @@ export const makeRegenerateRecoveryCodes = (deps: RecoveryDeps) => {
   const issue = makeIssueRecoveryCodes(deps);
   return async (app: ActiveApp, username: string): Promise<Either<Rejection, { recovery_codes: readonly string[] }>> => {
     const states = await Promise.all(
-      factorMethods.map((m) => loadState(deps.store, EnrollmentAggregate, enrollmentStream(enrollmentIdFor(deps.keyedHash, app.app_id, username, m)))),
+      factorMethods.map((m) => loadState(deps.store, EnrollmentAggregate, enrollmentStreamFor(deps.keyedHash, app.app_id, username, m))),
     );
     if (!states.some((s) => s.kind === 'FACTOR' && s.status === 'ACTIVE'))
       return left(reject('NOT_ENROLLED', 'The user has no active factor'));
