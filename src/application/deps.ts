@@ -1,5 +1,5 @@
 import type { Channel } from '../domain/shared/types.js';
-import type { HandleCommand } from './handle-command.js';
+import type { HandleCommand, LoadRecentState } from './handle-command.js';
 import type {
   Clock,
   DestinationParser,
@@ -26,6 +26,10 @@ import type { ReadModels } from './read-models.js';
 export type Deps = {
   readonly handle: HandleCommand;
   readonly store: EventStore;
+  /** A stream's state as this process knew it at most that long ago (see loadRecentState). */
+  readonly loadRecent: LoadRecentState;
+  /** How stale an app's state (current API key, policy) may be when authenticating a request, ms. */
+  readonly appStalenessMs: number;
   readonly readModels: ReadModels;
   readonly clock: Clock;
   readonly newId: IdGenerator;

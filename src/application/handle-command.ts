@@ -2,6 +2,7 @@ import { isLeft, right, type Either } from 'fp-ts/lib/Either.js';
 import { fold, type Decider, type DomainEvent } from '../domain/shared/decider.js';
 import { reject, type Rejection } from '../domain/shared/rejection.js';
 import { createKeyedLock } from './keyed-lock.js';
+import { createStateCache, type StateCache } from './state-cache.js';
 import { WrongExpectedRevision, type EventMetadata, type EventStore, type RecordedEvent, type Tracer } from './ports.js';
 
 export type Aggregate<C, S, E extends DomainEvent> = {
@@ -31,6 +32,10 @@ export type HandleCommandDeps = {
   /** Request context (request id, trace id, actor) recorded with every event. */
   readonly metadata: () => EventMetadata;
   readonly maxAttempts?: number;
+  /** States of recently used streams; without one, every command reads its stream. */
+  readonly cache?: StateCache;
+  /** Monotonic milliseconds, for cache entry ages. */
+  readonly now?: () => number;
 };
 
 export const SCHEMA_VERSION = 1;
@@ -38,38 +43,75 @@ export const SCHEMA_VERSION = 1;
 const toDomain = <E extends DomainEvent>(recorded: readonly RecordedEvent[]): E[] =>
   recorded.map((e) => ({ type: e.type, data: e.data }) as E);
 
+const disabled = createStateCache(0);
+
+type Known<S> = { readonly state: S; readonly revision: number; readonly cached: boolean };
+
+const readState = async <C, S, E extends DomainEvent>(
+  store: EventStore,
+  aggregate: Aggregate<C, S, E>,
+  stream: string,
+): Promise<{ state: S; revision: number }> => {
+  const recorded = await store.readStream(stream);
+  return { state: fold(aggregate.decider, toDomain<E>(recorded)), revision: recorded.at(-1)?.revision ?? -1 };
+};
+
 /**
- * The one way state changes: read the stream, fold, decide, append with the expected
- * revision; on a conflict, read again and decide again.
+ * The one way state changes: fold the stream, decide, append with the expected revision; on a
+ * conflict, read again and decide again. With a cache, the first attempt may decide on the
+ * state this process last saw: an append then proves it current (the store checks the
+ * revision), and a decision that appends nothing (a rejection, a no-op) is made again on a
+ * fresh read before it is believed.
  */
 export const makeHandleCommand = (deps: HandleCommandDeps): HandleCommand => {
   const lock = createKeyedLock();
   const maxAttempts = deps.maxAttempts ?? 20;
+  const cache = deps.cache ?? disabled;
+  const now = deps.now ?? (() => performance.now());
 
   return (aggregate, stream, prepare) =>
     lock(stream, () =>
       deps.tracer(`command ${aggregate.name}`, { 'otp.stream': stream }, async () => {
+        type S = Parameters<typeof prepare>[0];
+        let trustCache = true;
         for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-          const recorded = await deps.store.readStream(stream);
-          const state = fold(aggregate.decider, toDomain(recorded));
+          const hit = trustCache ? cache.get(stream) : undefined;
+          let known: Known<S>;
+          if (hit) known = { state: hit.state as S, revision: hit.revision, cached: true };
+          else {
+            const at = now();
+            known = { ...(await readState(deps.store, aggregate, stream)), cached: false };
+            cache.offer(stream, { state: known.state, revision: known.revision, at });
+          }
+          const { state } = known;
           const command = await prepare(state);
           const decision = aggregate.decider.decide(command, state);
+          const events = isLeft(decision) ? [] : decision.right;
+          if (known.cached && events.length === 0) {
+            trustCache = false; // believe a rejection or a no-op only on fresh state
+            attempt -= 1;
+            continue;
+          }
           if (isLeft(decision)) return decision;
-          const events = decision.right;
           if (events.length === 0) return right({ state, events, position: 0 });
-          const last = recorded[recorded.length - 1];
           const metadata = { ...deps.metadata(), schema_version: SCHEMA_VERSION, command: command.type };
           try {
             const result = await deps.store.append(
               stream,
               events.map((e) => ({ type: e.type, data: e.data, metadata })),
-              last === undefined ? 'no_stream' : last.revision,
+              known.revision < 0 ? 'no_stream' : known.revision,
             );
-            return right({ state: events.reduce(aggregate.decider.evolve, state), events, position: result.position });
+            const next = events.reduce(aggregate.decider.evolve, state);
+            cache.offer(stream, { state: next, revision: result.revision, at: now() });
+            return right({ state: next, events, position: result.position });
           } catch (error) {
+            cache.forget(stream); // a conflict, or an append whose outcome is unknown
             if (!(error instanceof WrongExpectedRevision)) throw error;
+            trustCache = false;
+            // A stale cache entry is not contention: read again at once.
+            if (known.cached) attempt -= 1;
             // Another process appended first: back off a little, then decide on fresh state.
-            await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
+            else await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
           }
         }
         return { _tag: 'Left', left: reject('CONFLICT', 'Too much contention on this resource; retry') } as const;
@@ -82,4 +124,25 @@ export const loadState = async <C, S, E extends DomainEvent>(
   store: EventStore,
   aggregate: Aggregate<C, S, E>,
   stream: string,
-): Promise<S> => fold(aggregate.decider, toDomain<E>(await store.readStream(stream)));
+): Promise<S> => (await readState(store, aggregate, stream)).state;
+
+export type LoadRecentState = <C, S, E extends DomainEvent>(aggregate: Aggregate<C, S, E>, stream: string, maxAgeMs: number) => Promise<S>;
+
+export type RecentStateDeps = { readonly store: EventStore; readonly cache: StateCache; readonly now: () => number };
+
+/**
+ * A stream's state as this process knew it less than `maxAgeMs` ago (read from the store when
+ * it knows nothing that recent), for queries that tolerate that much staleness. Changes made
+ * through this process are known at once.
+ */
+export const makeLoadRecentState = (deps: RecentStateDeps): LoadRecentState => {
+  const load = async <C, S, E extends DomainEvent>(aggregate: Aggregate<C, S, E>, stream: string, maxAgeMs: number): Promise<S> => {
+    const hit = deps.cache.get(stream);
+    const at = deps.now();
+    if (hit !== undefined && at - hit.at < maxAgeMs) return hit.state as S;
+    const read = await readState(deps.store, aggregate, stream);
+    deps.cache.offer(stream, { ...read, at });
+    return read.state;
+  };
+  return load;
+};

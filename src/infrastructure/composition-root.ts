@@ -5,7 +5,8 @@
 import 'reflect-metadata';
 import { Container } from 'inversify';
 import { defaultLimits, type Deps, type Limits } from '../application/deps.js';
-import { makeHandleCommand } from '../application/handle-command.js';
+import { makeHandleCommand, makeLoadRecentState } from '../application/handle-command.js';
+import { createStateCache } from '../application/state-cache.js';
 import { makeHandlers, type Handlers } from '../application/handlers.js';
 import { makeCheckHealth, type HealthReport } from '../application/health/check-health.js';
 import type { Clock, Logger, TokenDenylist, Tracer } from '../application/ports.js';
@@ -44,7 +45,14 @@ export type ServiceOptions = {
   /** api: serve only; worker: projections and delivery only; all (default): both. */
   readonly role?: 'api' | 'worker' | 'all';
   readonly providers?: Omit<ProviderSettings, 'outboxFile'>;
+  /** Stream states kept in memory so commands on recently used streams skip the read (0: none). */
+  readonly stateCacheEntries?: number;
+  /** How stale an app's state may be when authenticating an API key in this process, ms (0: read it every request). */
+  readonly appStalenessMs?: number;
 };
+
+export const DEFAULT_STATE_CACHE_ENTRIES = 20_000;
+export const DEFAULT_APP_STALENESS_MS = 1000;
 
 export type Service = {
   readonly deps: Deps;
@@ -100,13 +108,20 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
   const abuse = container.get<AbuseControls>(T.AbuseControls);
   const { totp, qr } = createOtpPrimitives();
 
+  const states = createStateCache(options.stateCacheEntries ?? DEFAULT_STATE_CACHE_ENTRIES);
+  const monotonicMs = () => performance.now();
+
   container.bind<Deps>(T.Deps).toDynamicValue((ctx) => ({
     handle: makeHandleCommand({
       store,
       tracer: ctx.get<Tracer>(T.Tracer),
       metadata: () => ({ request_id: currentRequestId(), trace_id: currentTraceId() }),
+      cache: states,
+      now: monotonicMs,
     }),
     store,
+    loadRecent: makeLoadRecentState({ store, cache: states, now: monotonicMs }),
+    appStalenessMs: options.appStalenessMs ?? DEFAULT_APP_STALENESS_MS,
     readModels,
     clock,
     newId: uuid,

@@ -50,6 +50,8 @@ const serve = async (): Promise<void> => {
     outboxFile: config.outboxFile,
     logger,
     role: config.processRole,
+    stateCacheEntries: config.stateCacheEntries,
+    appStalenessMs: config.appCacheMs,
     limits: { loginAttemptsPerIpPerMinute: config.loginAttemptsPerIpPerMinute, sendsPerIpPerHour: config.sendsPerIpPerHour },
     ...(await resolveKeys(config, logger)),
     ...optional('databaseUrl', config.databaseUrl),

@@ -1,16 +1,18 @@
-import { clientAppStream } from '../../domain/client-app/index.js';
+import { clientAppStream, type ClientAppState } from '../../domain/client-app/index.js';
 import { ClientAppAggregate } from '../aggregates.js';
 import type { Deps } from '../deps.js';
-import { loadState } from '../handle-command.js';
 import type { ActiveApp } from './app-view.js';
 
 /**
  * The app an API key belongs to, or null. The index finds the candidate; the app's own stream
- * confirms the key is still its current one, so a rotated or deleted key fails at once.
+ * confirms the key is still its current one. A rotated or deleted key fails at once in the
+ * process that changed it, and in the others once their view of the app is older than
+ * `appStalenessMs` (0: the stream is read on every request); a key is refused only after a
+ * fresh read, so a newly issued key works everywhere at once.
  */
-export const makeAuthenticateApiKey = (deps: Pick<Deps, 'store' | 'readModels' | 'keyedHash' | 'safeEqual'>) => {
+export const makeAuthenticateApiKey = (deps: Pick<Deps, 'loadRecent' | 'appStalenessMs' | 'readModels' | 'keyedHash' | 'safeEqual'>) => {
   // A key hash belongs to one app forever, so the index answer can be remembered; whether the
-  // key is still that app's current one is always read from the app's stream.
+  // key is still that app's current one comes from the app's stream.
   const appOfKey = new Map<string, string>();
   return async (key: string): Promise<ActiveApp | null> => {
     const hash = deps.keyedHash('api-key', key);
@@ -22,8 +24,13 @@ export const makeAuthenticateApiKey = (deps: Pick<Deps, 'store' | 'readModels' |
       if (appOfKey.size >= 10_000) appOfKey.delete(appOfKey.keys().next().value!);
       appOfKey.set(hash, appId);
     }
-    const state = await loadState(deps.store, ClientAppAggregate, clientAppStream(appId));
-    if (state.status !== 'ACTIVE' || state.api_key === null) return null;
-    return deps.safeEqual(state.api_key.key_hash, hash) ? state : null;
+    const stream = clientAppStream(appId);
+    const holds = (state: ClientAppState): state is ActiveApp =>
+      state.status === 'ACTIVE' && state.api_key !== null && deps.safeEqual(state.api_key.key_hash, hash);
+    const recent = await deps.loadRecent(ClientAppAggregate, stream, deps.appStalenessMs);
+    if (holds(recent)) return recent;
+    // Refuse only on current state: a key just issued through another process works at once.
+    const current = await deps.loadRecent(ClientAppAggregate, stream, 0);
+    return holds(current) ? current : null;
   };
 };

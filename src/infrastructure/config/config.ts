@@ -63,6 +63,10 @@ export type Config = {
   /** Whether X-Forwarded-For decides the client IP for per-IP limits. */
   readonly trustProxy: boolean;
   readonly processRole: ProcessRole;
+  /** Stream states kept in memory per process (0 turns the cache off). */
+  readonly stateCacheEntries: number;
+  /** How stale a process's view of an app may be when it authenticates an API key, ms. */
+  readonly appCacheMs: number;
 };
 
 export class ConfigError extends Error {
@@ -107,6 +111,8 @@ const Env = t.type({
   CORS_ORIGINS: withDefault(envVar('origins', commaList(httpOrigin)), []),
   TRUST_PROXY: withDefault(envVar('boolean', boolean), false),
   PROCESS_ROLE: withDefault(envVar('role', oneOf(processRoles)), 'all'),
+  STATE_CACHE_ENTRIES: withDefault(envVar('count', integer(0, 10_000_000)), 20_000),
+  APP_CACHE_MS: withDefault(envVar('milliseconds', integer(0, 60_000)), 1000),
 });
 
 const sharedStorage = (env: NodeJS.ProcessEnv): boolean =>
@@ -173,6 +179,8 @@ export const loadConfig = (env: NodeJS.ProcessEnv): E.Either<ConfigError, Config
     corsOrigins: v.CORS_ORIGINS,
     trustProxy: v.TRUST_PROXY,
     processRole: v.PROCESS_ROLE,
+    stateCacheEntries: v.STATE_CACHE_ENTRIES,
+    appCacheMs: v.APP_CACHE_MS,
   });
 };
 

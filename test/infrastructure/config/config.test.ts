@@ -54,6 +54,8 @@ describe('loadConfig', () => {
       corsOrigins: [],
       trustProxy: false,
       processRole: 'all',
+      stateCacheEntries: 20_000,
+      appCacheMs: 1000,
     });
     expect(usesEmbeddedStorage(ok({}))).toBe(true);
   });
@@ -80,8 +82,12 @@ describe('loadConfig', () => {
       CORS_ORIGINS: 'https://app.example.com, http://localhost:5173/',
       TRUST_PROXY: 'true',
       PROCESS_ROLE: 'worker',
+      STATE_CACHE_ENTRIES: '0',
+      APP_CACHE_MS: '250',
     });
     expect(config).toMatchObject({
+      stateCacheEntries: 0,
+      appCacheMs: 250,
       port: 9000,
       masterKeyId: 'k2',
       accessTokenExpireMinutes: 15,

@@ -1,0 +1,158 @@
+/**
+ * Commands with a state cache: a hot stream is not read again, yet a stale entry (another
+ * process wrote meanwhile) never leads to a wrong decision: appends carry the cached revision
+ * and the store refuses them, and decisions that append nothing are confirmed on a fresh read.
+ * Queries that accept bounded staleness see this process's writes at once.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { left, right } from 'fp-ts/lib/Either.js';
+import { makeHandleCommand, makeLoadRecentState, type Aggregate } from '../../src/application/handle-command.js';
+import type { EventStore } from '../../src/application/ports.js';
+import { createStateCache, type StateCache } from '../../src/application/state-cache.js';
+import { reject } from '../../src/domain/shared/rejection.js';
+import { createInMemoryEventStore } from '../../src/infrastructure/event-store/in-memory-event-store.js';
+
+/** A door: Open and Close alternate; Knock appends nothing; opening an open door is refused. */
+type DoorEvent = { type: 'Opened'; data: { by: string } } | { type: 'Closed'; data: { by: string } };
+type DoorCommand = { type: 'Open' | 'Close' | 'Knock'; by: string };
+type Door = { open: boolean; changes: number };
+const Door: Aggregate<DoorCommand, Door, DoorEvent> = {
+  name: 'Door',
+  decider: {
+    initialState: { open: false, changes: 0 },
+    evolve: (state, event) => ({ open: event.type === 'Opened', changes: state.changes + 1 }),
+    decide: (command, state) => {
+      if (command.type === 'Knock') return right([]);
+      const wantOpen = command.type === 'Open';
+      if (state.open === wantOpen) return left(reject('CONFLICT', wantOpen ? 'Already open' : 'Already closed'));
+      return right([{ type: wantOpen ? 'Opened' : 'Closed', data: { by: command.by } }]);
+    },
+  },
+};
+
+/** The store, counting stream reads. */
+const counting = (store: EventStore) => {
+  const reads: string[] = [];
+  const counted: EventStore = { ...store, readStream: (stream) => (reads.push(stream), store.readStream(stream)) };
+  return { store: counted, reads };
+};
+
+const processOn = (store: EventStore, cache?: StateCache, now: () => number = () => 0) => {
+  const handle = makeHandleCommand({ store, tracer: (_n, _a, fn) => fn(), metadata: () => ({}), ...(cache ? { cache } : {}), now });
+  return (type: DoorCommand['type'], by = 'a') => handle(Door, 'door-1', () => ({ type, by }));
+};
+
+describe('handleCommand with a state cache', () => {
+  it('reads a stream once while this process is the only writer', async () => {
+    const { store, reads } = counting(createInMemoryEventStore());
+    const run = processOn(store, createStateCache(10));
+    for (const type of ['Open', 'Close', 'Open', 'Close'] as const) expect((await run(type))._tag).toBe('Right');
+    expect(reads).toEqual(['door-1']);
+    expect((await store.readStream('door-1')).map((e) => e.type)).toEqual(['Opened', 'Closed', 'Opened', 'Closed']);
+  });
+
+  it('reads every time without a cache, and with a cache of size 0', async () => {
+    for (const cache of [undefined, createStateCache(0)]) {
+      const { store, reads } = counting(createInMemoryEventStore());
+      const run = processOn(store, cache);
+      await run('Open');
+      await run('Close');
+      expect(reads).toHaveLength(2);
+    }
+  });
+
+  it('decides again on fresh state when another process wrote since (the store refuses the stale revision)', async () => {
+    const shared = createInMemoryEventStore();
+    const a = processOn(shared, createStateCache(10));
+    const b = processOn(shared, createStateCache(10));
+    await a('Open', 'a'); // a caches: open, revision 0
+    await b('Close', 'b'); // b reads, closes: revision 1; a's entry is now stale
+    const outcome = await a('Open', 'a'); // on a's stale view the door is open: refused; confirmed on a fresh read it succeeds
+    expect(outcome._tag).toBe('Right');
+    expect((await shared.readStream('door-1')).map((e) => `${e.type}:${e.revision}`)).toEqual(['Opened:0', 'Closed:1', 'Opened:2']);
+    // a stale entry whose decision appends: the append is refused and redone on fresh state
+    await b('Close', 'b'); // b's entry is current (revision 3); a's says open at revision 2
+    const again = await a('Close', 'a'); // a's stale view agrees to close: append at revision 2 is refused, fresh state says closed
+    expect(again._tag).toBe('Left');
+    expect((await shared.readStream('door-1')).map((e) => e.type)).toEqual(['Opened', 'Closed', 'Opened', 'Closed']);
+  });
+
+  it('confirms a no-op decided on cached state with a fresh read', async () => {
+    const { store, reads } = counting(createInMemoryEventStore());
+    const run = processOn(store, createStateCache(10));
+    await run('Open');
+    expect((await run('Knock'))._tag).toBe('Right');
+    expect(reads).toEqual(['door-1', 'door-1']);
+  });
+
+  it('forgets the entry when an append fails for another reason (its outcome is unknown)', async () => {
+    const inner = createInMemoryEventStore();
+    let failNext = false;
+    const { store, reads } = counting({
+      ...inner,
+      append: async (...args) => {
+        if (failNext) {
+          failNext = false;
+          throw new Error('connection lost');
+        }
+        return inner.append(...args);
+      },
+    });
+    const cache = createStateCache(10);
+    const run = processOn(store, cache);
+    await run('Open');
+    failNext = true;
+    await expect(run('Close')).rejects.toThrow('connection lost');
+    expect(cache.get('door-1')).toBeUndefined();
+    expect((await run('Close'))._tag).toBe('Right');
+    expect(reads).toEqual(['door-1', 'door-1']);
+  });
+});
+
+describe('StateCache', () => {
+  it('drops the least recently used entry beyond its size', () => {
+    const cache = createStateCache(2);
+    cache.offer('a', { state: 'A', revision: 0, at: 0 });
+    cache.offer('b', { state: 'B', revision: 0, at: 0 });
+    cache.get('a'); // a is now the most recent
+    cache.offer('c', { state: 'C', revision: 0, at: 0 });
+    expect([cache.get('a')?.state, cache.get('b'), cache.get('c')?.state]).toEqual(['A', undefined, 'C']);
+    expect(cache.size()).toBe(2);
+  });
+
+  it('never replaces a later revision with an earlier one', () => {
+    const cache = createStateCache(2);
+    cache.offer('a', { state: 'new', revision: 5, at: 10 });
+    cache.offer('a', { state: 'old', revision: 4, at: 20 });
+    expect(cache.get('a')).toEqual({ state: 'new', revision: 5, at: 10 });
+    cache.offer('a', { state: 'new', revision: 5, at: 30 });
+    expect(cache.get('a')?.at).toBe(30);
+  });
+});
+
+describe('loadRecentState', () => {
+  it('serves a state younger than the accepted staleness, reads an older one, and sees this process\'s writes at once', async () => {
+    const shared = createInMemoryEventStore();
+    const { store, reads } = counting(shared);
+    const cache = createStateCache(10);
+    let clock = 0;
+    const now = () => clock;
+    const load = makeLoadRecentState({ store, cache, now });
+    const run = processOn(store, cache, now);
+    const other = processOn(shared); // another process, writing behind this one's back
+
+    expect(await load(Door, 'door-1', 1000)).toEqual({ open: false, changes: 0 });
+    await run('Open'); // through this process: known at once
+    expect(await load(Door, 'door-1', 1000)).toEqual({ open: true, changes: 1 });
+    expect(reads).toEqual(['door-1']);
+
+    await other('Close');
+    clock = 999;
+    expect((await load(Door, 'door-1', 1000)).open).toBe(true); // still within the accepted staleness
+    clock = 1000;
+    expect(await load(Door, 'door-1', 1000)).toEqual({ open: false, changes: 2 });
+    expect(reads).toEqual(['door-1', 'door-1']);
+    expect(await load(Door, 'door-1', 0)).toEqual({ open: false, changes: 2 }); // 0: always read
+    expect(reads).toEqual(['door-1', 'door-1', 'door-1']);
+  });
+});
