@@ -21,6 +21,22 @@ const correlation = (): Record<string, string> => {
   return ids;
 };
 
+/**
+ * Stdout without a write system call per line: lines written while a write is in flight go out
+ * together. What is still buffered when the process exits is flushed synchronously then.
+ */
+const stdout = () => {
+  const destination = pino.destination({ dest: 1, sync: false });
+  process.once('exit', () => {
+    try {
+      destination.flushSync();
+    } catch {
+      // stdout already closed: nothing left to save.
+    }
+  });
+  return destination;
+};
+
 export const createLogger = (options: LoggerOptions): Logger => {
   const settings = {
     level: options.level,
@@ -30,7 +46,7 @@ export const createLogger = (options: LoggerOptions): Logger => {
     formatters: { level: (label: string) => ({ level: label }) },
     mixin: correlation,
   };
-  const log = options.destination ? pino(settings, options.destination) : pino(settings);
+  const log = pino(settings, options.destination ?? stdout());
   const write =
     (level: 'debug' | 'info' | 'warn' | 'error') =>
     (message: string, fields?: LogFields): void => {

@@ -28,11 +28,12 @@ const sdk = new NodeSDK({
   metricReaders: [],
   logRecordProcessors: [],
   // Koa spans for routes only: a span per middleware (a dozen per request) costs more CPU than
-  // it tells. Database spans only inside a request or command, not for background polling.
+  // it tells. Database spans only inside a request or command, not for background polling, and
+  // none for taking a pooled connection (one per query, and nothing to learn from them).
   instrumentations: [
     new HttpInstrumentation(),
     new KoaInstrumentation({ ignoreLayersType: [KoaLayerType.MIDDLEWARE] }),
-    new PgInstrumentation({ requireParentSpan: true }),
+    new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
     new IORedisInstrumentation({ requireParentSpan: true }),
   ],
 });
