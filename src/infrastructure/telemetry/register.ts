@@ -5,28 +5,44 @@
  * OTEL_TRACES_EXPORTER=otlp asks for it; otherwise spans exist only to give logs trace ids.
  */
 import { register } from 'node:module';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { createAddHookMessageChannel } from 'import-in-the-middle';
+import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { KoaInstrumentation, KoaLayerType } from '@opentelemetry/instrumentation-koa';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
-import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { defaultResource, detectResources, envDetector, hostDetector, processDetector, resourceFromAttributes } from '@opentelemetry/resources';
+import { BatchSpanProcessor, NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { traceExportSettings } from './trace-export.js';
 import { flushTraces } from './tracer.js';
 
-// Must run before the app graph is linked: hooks only see modules imported after this.
-register('import-in-the-middle/hook.mjs', import.meta.url);
+// Must run before the app graph is linked: hooks only see modules imported after this. The
+// message channel tells the loader which modules the instrumentations hook, so it wraps only
+// those rather than every module of the app.
+const { registerOptions, waitForAllMessagesAcknowledged } = createAddHookMessageChannel();
+register('import-in-the-middle/hook.mjs', import.meta.url, registerOptions);
 
 const settings = traceExportSettings(process.env);
 
-const sdk = new NodeSDK({
-  serviceName: settings.serviceName,
+// The trace SDK alone, not @opentelemetry/sdk-node: that one loads every exporter and the
+// metrics and logs SDKs (about 30 MB of memory) for signals this service does not send.
+// The OTLP exporter is loaded only when spans are exported.
+const exporting = async (): Promise<SpanProcessor> => {
+  const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
+  return new BatchSpanProcessor(new OTLPTraceExporter());
+};
+const provider = new NodeTracerProvider({
+  resource: defaultResource()
+    .merge(detectResources({ detectors: [envDetector, processDetector, hostDetector] }))
+    .merge(resourceFromAttributes({ 'service.name': settings.serviceName })),
   // A provider with a no-op processor still creates real spans (and trace ids).
-  spanProcessors: [settings.export ? new BatchSpanProcessor(new OTLPTraceExporter()) : new NoopSpanProcessor()],
-  // Tracing only: logs go to stdout as JSON, metrics are not collected.
-  metricReaders: [],
-  logRecordProcessors: [],
+  spanProcessors: [settings.export ? await exporting() : new NoopSpanProcessor()],
+});
+// Context (AsyncLocalStorage) and W3C trace-context propagation, as the SDK would set them.
+provider.register();
+registerInstrumentations({
+  tracerProvider: provider,
   // Koa spans for routes only: a span per middleware (a dozen per request) costs more CPU than
   // it tells. Database spans only inside a request or command, not for background polling, and
   // none for taking a pooled connection (one per query, and nothing to learn from them).
@@ -37,14 +53,14 @@ const sdk = new NodeSDK({
     new IORedisInstrumentation({ requireParentSpan: true }),
   ],
 });
-sdk.start();
+await waitForAllMessagesAcknowledged();
 
 const shutdownLimitMs = 3000;
 let shutdown: Promise<void> | undefined;
 
 const shutdownOnce = (): Promise<void> => {
   shutdown ??= Promise.race([
-    sdk.shutdown().catch(() => undefined),
+    provider.shutdown().catch(() => undefined),
     new Promise<void>((resolve) => setTimeout(resolve, shutdownLimitMs).unref()),
   ]);
   return shutdown;
