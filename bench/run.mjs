@@ -16,6 +16,7 @@
 //     node bench/profile-summary.mjs <file> --from <window.fromUs> --to <window.toUs>
 //   BENCH_NO_TRACING=1: the service without the telemetry --import, to price tracing
 //   BENCH_SERVICE_NODE_ARGS: extra node flags for the service, e.g. "--max-old-space-size=128"
+//   STATE_CACHE_ENTRIES, APP_CACHE_MS: passed to the service when set (e.g. 0 to price the caches)
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';

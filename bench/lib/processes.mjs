@@ -1,6 +1,6 @@
 // Child processes of the bench: start, wait until ready, measure memory, stop.
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -15,17 +15,21 @@ export const freePort = () =>
   });
 
 /** Spawns `node ...args`; keeps the last lines of its output for error messages. */
-export const startNode = (name, args, env) => {
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+export const startNode = (name, args, env, { stdoutFile } = {}) => {
+  // A log file, as a collector would take it, so the bench does not spend CPU reading every line.
+  const stdout = stdoutFile === undefined ? 'pipe' : openSync(stdoutFile, 'a');
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', stdout, 'pipe'] });
+  if (typeof stdout === 'number') closeSync(stdout);
   const tail = [];
   const keep = (chunk) => {
     tail.push(...String(chunk).split('\n').filter(Boolean));
     tail.splice(0, Math.max(0, tail.length - 40));
   };
-  child.stdout.on('data', keep);
+  child.stdout?.on('data', keep);
   child.stderr.on('data', keep);
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  return { name, child, pid: child.pid, exited, output: () => tail.join('\n') };
+  const logTail = () => (stdoutFile === undefined ? [] : readFileSync(stdoutFile, 'utf8').split('\n').filter(Boolean).slice(-20));
+  return { name, child, pid: child.pid, exited, output: () => [...logTail(), ...tail].join('\n') };
 };
 
 /** Polls GET url until it answers 200, failing early if the child exits. */

@@ -1,5 +1,6 @@
 // The real service as production runs it: tracing registered first, PostgreSQL + Redis.
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { startNode, stopChild, waitReady } from './processes.mjs';
 
 /** Only what the service needs: no inherited OTEL_*, DATABASE_URL or provider credentials. */
@@ -13,18 +14,21 @@ export const serviceEnv = ({ port, databaseUrl, redisUrl, dataDir, outboxFile, w
   REDIS_URL: redisUrl,
   MASTER_KEY: randomBytes(32).toString('base64'),
   JWT_SECRET: randomBytes(48).toString('base64url'),
-  LOG_LEVEL: 'warn',
+  LOG_LEVEL: 'info', // as production runs: one JSON line per request
   SENDS_PER_IP_PER_HOUR: '10000000',
   LOGIN_ATTEMPTS_PER_IP_PER_MINUTE: '1000000',
   DATA_DIR: dataDir,
   OUTBOX_FILE: outboxFile,
   WEB_CONCURRENCY: String(webConcurrency),
+  // Cache settings, when the bench is asked to price them (see bench/run.mjs).
+  ...Object.fromEntries(['STATE_CACHE_ENTRIES', 'APP_CACHE_MS'].filter((name) => process.env[name] !== undefined).map((name) => [name, process.env[name]])),
 });
 
 export const startService = async (options, { extraNodeArgs = [], tracing = true } = {}) => {
   const telemetry = tracing ? ['--import', './dist/infrastructure/telemetry/register.js'] : [];
   const args = [...extraNodeArgs, ...telemetry, 'dist/interfaces/main.js'];
-  const proc = startNode('service', args, serviceEnv(options));
+  mkdirSync(options.dataDir, { recursive: true });
+  const proc = startNode('service', args, serviceEnv(options), { stdoutFile: `${options.dataDir}/service.log` });
   try {
     await waitReady(proc, `http://127.0.0.1:${options.port}/health/ready`);
   } catch (error) {
