@@ -1,7 +1,8 @@
 /**
  * Projections on PostgreSQL across processes: each "process" is its own pool and read-models
  * instance over one schema. A trigger logs every committed document change, so an event
- * applied twice (a merge replayed) shows up as two log rows.
+ * applied twice (a merge replayed) shows up as two log rows; another logs every statement
+ * that moves checkpoints, one per batch transaction.
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { metrics } from '@opentelemetry/api';
@@ -12,7 +13,7 @@ import type { Projection } from '../../src/application/read-models.js';
 import { createInMemoryEventStore } from '../../src/infrastructure/event-store/in-memory-event-store.js';
 import { createPostgresEventStore, eventStoreMigrations } from '../../src/infrastructure/postgres/event-store.js';
 import { migrate } from '../../src/infrastructure/postgres/migrate.js';
-import { projectionLockKey } from '../../src/infrastructure/postgres/read-models-schema.js';
+import { projectionGroup, projectionLockKey } from '../../src/infrastructure/postgres/read-models-schema.js';
 import {
   createPostgresReadModels,
   readModelMigrations,
@@ -32,18 +33,27 @@ BEGIN
   END IF;
   RETURN NULL;
 END $$;
-CREATE TRIGGER log_change AFTER INSERT OR UPDATE OR DELETE ON read_model_documents FOR EACH ROW EXECUTE FUNCTION log_change();`;
+CREATE TRIGGER log_change AFTER INSERT OR UPDATE OR DELETE ON read_model_documents FOR EACH ROW EXECUTE FUNCTION log_change();
+CREATE TABLE batch_log (seq BIGSERIAL PRIMARY KEY);
+CREATE FUNCTION log_batch() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO batch_log DEFAULT VALUES;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER log_batch AFTER UPDATE ON projection_checkpoints FOR EACH STATEMENT EXECUTE FUNCTION log_batch();`;
 
 /** Counters opened by `Opened`; every `Ticked` merges its own position in, so a replayed merge is a second UPDATE row with the same `last`. */
-const ticks: Projection = {
-  name: 'ticks',
-  collections: ['counters'],
+const counting = (name: string, collection: string): Projection => ({
+  name,
+  collections: [collection],
   apply: (event) => {
-    if (event.type === 'Opened') return [{ op: 'put', collection: 'counters', id: event.stream, doc: { stream: event.stream } }];
-    if (event.type === 'Ticked') return [{ op: 'merge', collection: 'counters', id: event.stream, patch: { last: event.position, revision: event.revision } }];
+    if (event.type === 'Opened') return [{ op: 'put', collection, id: event.stream, doc: { stream: event.stream } }];
+    if (event.type === 'Ticked') return [{ op: 'merge', collection, id: event.stream, patch: { last: event.position, revision: event.revision } }];
     return [];
   },
-};
+});
+const ticks = counting('ticks', 'counters');
+const tallies = counting('tallies', 'tallies');
 const opened: NewEvent = { type: 'Opened', data: {} };
 const ticked: NewEvent = { type: 'Ticked', data: {} };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -64,8 +74,9 @@ describe('PostgreSQL projections across processes', () => {
     });
     return models;
   };
-  const appliedTicks = async (): Promise<number[]> =>
-    (await admin.query<{ last: number }>(`SELECT (doc->>'last')::int AS last FROM change_log WHERE op = 'UPDATE' AND collection = 'counters' ORDER BY seq`)).rows.map((row) => row.last);
+  const appliedTicks = async (collection = 'counters'): Promise<number[]> =>
+    (await admin.query<{ last: number }>(`SELECT (doc->>'last')::int AS last FROM change_log WHERE op = 'UPDATE' AND collection = $1 ORDER BY seq`, [collection])).rows.map((row) => row.last);
+  const batches = async (): Promise<number> => Number((await admin.query<{ count: string }>('SELECT count(*) FROM batch_log')).rows[0]!.count);
   const tickPositions = async (): Promise<number[]> =>
     (await store.readAll(0, 10_000)).filter((event) => event.type === 'Ticked').map((event) => event.position);
   const checkpoint = async (name: string): Promise<number | undefined> => {
@@ -119,7 +130,7 @@ describe('PostgreSQL projections across processes', () => {
     const killed = await admin.query(
       `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1
        AND ((classid::bigint << 32) | objid::bigint) = ${projectionLockKey}`,
-      ['ticks'],
+      [projectionGroup(['ticks'])],
     );
     expect(killed.rowCount).toBe(1);
     await a.stop();
@@ -136,7 +147,7 @@ describe('PostgreSQL projections across processes', () => {
     await models.start();
     await store.append('s1', [opened, ticked], 'no_stream');
     await models.waitFor(2);
-    await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = ${projectionLockKey}`, ['ticks']);
+    await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = ${projectionLockKey}`, [projectionGroup(['ticks'])]);
     await store.append('s1', [ticked, ticked], 1);
     await models.waitFor(4);
     expect(errors.length).toBeGreaterThan(0);
@@ -227,6 +238,66 @@ describe('PostgreSQL projections across processes', () => {
     expect(await appliedTicks()).toEqual([2, 3, 2, 3, 2, 3]);
     const deleted = await admin.query(`SELECT collection, id FROM change_log WHERE op = 'DELETE' ORDER BY seq`);
     expect(deleted.rows.filter((row) => row.collection === 'counters')).toHaveLength(2);
+  });
+
+  it('runs all the projections of a process under one lead, and moves every checkpoint for an event none of them uses', async () => {
+    const [a, b] = [open({ projections: [ticks, tallies] }), open({ projections: [tallies, ticks] })];
+    await Promise.all([a.start(), b.start()]);
+    // The same projections in another order are the same group: one leader for both.
+    expect([a, b].filter((models) => models.leading().length > 0)).toHaveLength(1);
+    expect([...a.leading(), ...b.leading()].sort()).toEqual(['tallies', 'ticks']);
+    const api = open({ projections: [ticks, tallies], runProjections: false, waitTimeoutMs: 1000 });
+    await api.waitFor((await store.append('s1', [opened, ticked], 'no_stream')).position);
+    // Alone in its page, so only this event can move the checkpoints.
+    const { position } = await store.append('other', [{ type: 'Unrelated', data: {} }], 'no_stream');
+    await api.waitFor(position);
+    expect(await checkpoint('ticks')).toBe(position);
+    expect(await checkpoint('tallies')).toBe(position);
+    expect(await api.get('counters', 's1')).toEqual({ stream: 's1', last: 2, revision: 1 });
+    expect(await api.get('tallies', 's1')).toEqual({ stream: 's1', last: 2, revision: 1 });
+  });
+
+  it('replays a rebuilt projection while the others of its group, current, apply each event once', async () => {
+    const projections = [ticks, tallies];
+    const models = open({ projections });
+    await models.start();
+    await store.append('s1', [opened], 'no_stream');
+    await store.append('s2', [opened], 'no_stream');
+    const writing = (async () => {
+      for (let i = 0; i < 60; i++) {
+        await store.append(`s${(i % 2) + 1}`, [ticked], 'any');
+        await sleep(1);
+      }
+    })();
+    await sleep(30);
+    expect(await rebuildProjections(admin, projections, ['ticks'])).toEqual(['ticks']);
+    await writing;
+    await models.waitFor(await store.headPosition());
+    const all = await tickPositions();
+    // The rebuilt one: what it had before the rebuild, then everything once more.
+    const replayed = await appliedTicks('counters');
+    expect(replayed.length).toBeGreaterThan(all.length);
+    expect(replayed.slice(replayed.length - all.length)).toEqual(all);
+    expect(all.slice(0, replayed.length - all.length)).toEqual(replayed.slice(0, replayed.length - all.length));
+    // The other one: every event exactly once, across the rebuild.
+    expect(await appliedTicks('tallies')).toEqual(all);
+    expect(await models.lag()).toEqual({ ticks: 0, tallies: 0 });
+  });
+
+  it('projects many appends in quick succession in fewer transactions than appends, each event once', async () => {
+    const models = open({ minIntervalMs: 300 });
+    await models.start();
+    await models.waitFor((await store.append('s1', [opened], 'no_stream')).position);
+    const before = await batches();
+    const appends = 20;
+    for (let i = 0; i < appends; i++) {
+      await store.append('s1', [ticked], 'any');
+      await sleep(5);
+    }
+    await models.waitFor(await store.headPosition());
+    // Each append rings the runner; one transaction per ring would make about `appends` batches.
+    expect((await batches()) - before).toBeLessThan(appends / 4);
+    expect(await appliedTicks()).toEqual(await tickPositions());
   });
 
   it('lets an API process wait for the runner of another process (read-your-writes)', async () => {

@@ -33,3 +33,21 @@ export const createWakeup = (): Wakeup => {
           }),
   };
 };
+
+/** `next` resolves at the following `pulse`, which releases every caller waiting. */
+export type Pulse = {
+  readonly next: () => Promise<void>;
+  readonly pulse: () => void;
+};
+
+export const createPulse = (): Pulse => {
+  let waiting: Array<() => void> = [];
+  return {
+    next: () => new Promise<void>((resolve) => waiting.push(resolve)),
+    pulse: () => {
+      const released = waiting;
+      waiting = [];
+      released.forEach((resolve) => resolve());
+    },
+  };
+};

@@ -1,28 +1,45 @@
 /**
- * Runs one projection against PostgreSQL. Processes compete for a session-level advisory lock
- * held by a dedicated connection; the holder reads the log after the stored checkpoint and
- * writes each batch's documents and the new checkpoint in one transaction. The others retry
- * the lock every few seconds, so one of them takes over when the leader's connection goes.
- * The lock only saves work: correctness comes from the checkpoint row, locked inside every
- * batch transaction, with events at or below it skipped, so overlapping runners (or a replay
- * after a crash) never apply an event twice. Any failure gives up the lead (the connection is
- * dropped, releasing the lock) and the runner tries again after a pause.
+ * Runs a process's projections against PostgreSQL as one group. Processes compete for one
+ * session-level advisory lock per group (its projection names and the schema) held by a
+ * dedicated connection; the others retry it every few seconds, so one of them takes over when
+ * the leader's connection goes.
+ *
+ * The leader reads each page of the log once, from the lowest checkpoint of the group, and
+ * projects it in one transaction: it locks every checkpoint row of the group, applies for each
+ * projection the page's events above its own checkpoint (after a rebuild of one projection,
+ * the others skip what they already applied), writes all changes in one call and moves every
+ * checkpoint the page covered in one UPDATE, even when the page changed nothing, since
+ * read-your-writes waits on the checkpoints. The lock only saves work: correctness comes from
+ * the checkpoint rows, locked inside every batch transaction, so overlapping runners (or a replay
+ * after a crash) never apply an event twice.
+ *
+ * Cheap per event: the leader keeps the checkpoints in memory between pages (one found lower in
+ * a batch transaction, or by the idle poll, is a rebuild: it reads again from there), runs no
+ * transaction when no event is new, and after a page that was not full lets `minIntervalMs` pass
+ * since its last batch before reading again, so the many append batches (one NOTIFY each) of a
+ * busy log share a transaction. The store's subscription is only a doorbell, held until the next
+ * page is done, so it too reads the log about once per page rather than once per NOTIFY.
+ * Any failure gives up the lead (the connection is dropped, releasing the lock) and the runner
+ * tries again after a pause.
  */
 import pg from 'pg';
 import type { EventStore, Logger, RecordedEvent, Subscription } from '../../application/ports.js';
 import type { Projection } from '../../application/read-models.js';
-import { changesOf } from './projection-runner-changes.js';
-import { ADVANCE_CHECKPOINT, APPLY_CHANGES, ENSURE_CHECKPOINT, LOCK_CHECKPOINT, SELECT_CHECKPOINT, TRY_LOCK } from './read-models-schema.js';
-import { createWakeup, type Wakeup } from './projection-runner-wakeup.js';
+import { planPage } from './projection-runner-changes.js';
+import { createPulse, createWakeup, type Wakeup } from './projection-runner-wakeup.js';
+import { APPLY_CHANGES, ENSURE_CHECKPOINTS, LOCK_CHECKPOINTS, MOVE_CHECKPOINTS, projectionGroup, STORED_CHECKPOINTS, TRY_LOCK } from './read-models-schema.js';
 
 export type ProjectionRunnerOptions = {
   readonly pool: pg.Pool;
   readonly store: EventStore;
-  readonly projection: Projection;
+  /** Run together, under one lock and one transaction per page; they write disjoint collections. */
+  readonly projections: readonly Projection[];
   /** Idle leader: how often it looks for events it was not woken for (and for a rebuild's reset). */
   readonly pollMs: number;
   /** Pause between attempts to take the lock, and after a failure. */
   readonly retryMs: number;
+  /** After a page that was not full, the least time from the last batch to the next read, so wake-ups under load share a transaction. */
+  readonly minIntervalMs: number;
   readonly batchSize: number;
   readonly logger?: Logger;
   /** Told about every failed attempt (the runner keeps retrying). */
@@ -30,36 +47,44 @@ export type ProjectionRunnerOptions = {
 };
 
 export type ProjectionRunner = {
-  readonly name: string;
   readonly stop: () => Promise<void>;
+  /** Whether this runner holds the group's lock: it then runs every projection of the group. */
   readonly isLeader: () => boolean;
 };
 
+type Connection = { readonly client: pg.Client; lost?: Error };
+type Checkpoints = ReadonlyMap<string, number>;
+
+const lowest = (checkpoints: Checkpoints): number => Math.min(...checkpoints.values());
+
 export const startProjectionRunner = (options: ProjectionRunnerOptions): ProjectionRunner => {
-  const { pool, store, projection, logger } = options;
-  const name = projection.name;
-  const wakeup: Wakeup = createWakeup();
+  const { pool, store, projections, logger } = options;
+  const names = projections.map((projection) => projection.name);
+  const group = projectionGroup(names);
+  /** Rung for new events, a lost connection and stop. */
+  const bell: Wakeup = createWakeup();
+  /** Rung for a lost connection and stop: cuts the pause between pages short. */
+  const halt: Wakeup = createWakeup();
   let stopped = false;
   let leader = false;
 
-  type Connection = { readonly client: pg.Client; lost?: Error };
+  const storedCheckpoints = async (client: pg.Client, query: string): Promise<Checkpoints> => {
+    const { rows } = await client.query<{ name: string; position: string }>(query, [names]);
+    const stored = new Map(rows.map((row) => [row.name, Number(row.position)]));
+    const missing = names.find((name) => !stored.has(name));
+    if (missing !== undefined) throw new Error(`Checkpoint of projection ${missing} is missing`);
+    return stored;
+  };
 
-  /** Applies the events of `page` (read after `cursor`) that the stored checkpoint has not covered. */
-  const applyBatch = async (client: pg.Client, cursor: number, page: readonly RecordedEvent[]): Promise<void> => {
+  /** Projects `page` (every event after `from`) in one transaction; returns the checkpoints as committed. */
+  const project = async (client: pg.Client, from: number, page: readonly RecordedEvent[]): Promise<Checkpoints> => {
     await client.query('BEGIN');
     try {
-      const checkpoint = Number((await client.query<{ position: string }>(LOCK_CHECKPOINT, [name])).rows[0]?.position ?? 0);
-      // Below the cursor: a rebuild reset it while we read; the page does not start there, read again.
-      const fresh = checkpoint < cursor ? [] : page.filter((event) => event.position > checkpoint);
-      const last = fresh.at(-1);
-      if (!last) {
-        await client.query('ROLLBACK');
-        return;
-      }
-      const changes = fresh.flatMap((event) => changesOf(projection, event));
-      if (changes.length > 0) await client.query(APPLY_CHANGES, [JSON.stringify(changes)]);
-      await client.query(ADVANCE_CHECKPOINT, [name, last.position]);
+      const plan = planPage(projections, await storedCheckpoints(client, LOCK_CHECKPOINTS), from, page);
+      if (plan.changes.length > 0) await client.query(APPLY_CHANGES, [JSON.stringify(plan.changes)]);
+      if (plan.moved.length > 0) await client.query(MOVE_CHECKPOINTS, [plan.moved, plan.to]);
       await client.query('COMMIT');
+      return plan.checkpoints;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
@@ -68,30 +93,55 @@ export const startProjectionRunner = (options: ProjectionRunnerOptions): Project
 
   const lead = async (connection: Connection): Promise<void> => {
     const { client } = connection;
-    await client.query(ENSURE_CHECKPOINT, [name]);
-    // Only a doorbell: events are read in pages below, from the checkpoint.
-    const subscription: Subscription = store.subscribe(await store.headPosition(), async () => wakeup.ring());
+    halt.reset();
+    await client.query(ENSURE_CHECKPOINTS, [names]);
+    let checkpoints = await storedCheckpoints(client, STORED_CHECKPOINTS);
+    let read = 0; // the end of the last page read: the doorbell stays quiet for events up to it
+    let lastBatchAt = -Infinity;
+    const pageDone = createPulse();
+    // Held until the next page is done, so the store reads again only then: once for all the NOTIFYs meanwhile.
+    const doorbell = async (event: RecordedEvent): Promise<void> => {
+      if (event.position <= read) return;
+      bell.ring();
+      await pageDone.next();
+    };
+    const subscription: Subscription = store.subscribe(await store.headPosition(), doorbell);
     try {
       while (!stopped) {
         if (connection.lost) throw connection.lost;
-        wakeup.reset();
-        const cursor = Number((await client.query<{ position: string }>(SELECT_CHECKPOINT, [name])).rows[0]?.position ?? 0);
-        const page = await store.readAll(cursor, options.batchSize);
-        if (page.length > 0) await applyBatch(client, cursor, page);
-        if (page.length < options.batchSize) await wakeup.wait(options.pollMs);
+        bell.reset();
+        const from = lowest(checkpoints);
+        const page = await store.readAll(from, options.batchSize);
+        if (page.length > 0) {
+          checkpoints = await project(client, from, page);
+          lastBatchAt = Date.now();
+        } else {
+          // Nothing new for anyone: no transaction, but a rebuild may have reset a checkpoint since.
+          checkpoints = await storedCheckpoints(client, STORED_CHECKPOINTS);
+        }
+        read = Math.max(read, page.at(-1)?.position ?? from);
+        pageDone.pulse();
+        const caughtUp = page.length < options.batchSize && lowest(checkpoints) >= read;
+        if (caughtUp) {
+          await bell.wait(options.pollMs);
+          const rest = lastBatchAt + options.minIntervalMs - Date.now();
+          if (rest > 0) await halt.wait(rest);
+        }
       }
     } finally {
+      pageDone.pulse();
       await subscription.close().catch(() => undefined);
     }
   };
 
   const connect = async (): Promise<Connection> => {
     // Not from the pool: a session lock needs a connection of its own for as long as it leads.
-    const client = new pg.Client({ ...pool.options, fallback_application_name: `otp-verify projection ${name}` });
+    const client = new pg.Client({ ...pool.options, fallback_application_name: 'otp-verify projections' });
     const connection: Connection = { client };
     client.on('error', (error) => {
       connection.lost = error;
-      wakeup.ring();
+      bell.ring();
+      halt.ring();
     });
     await client.connect();
     return connection;
@@ -111,36 +161,36 @@ export const startProjectionRunner = (options: ProjectionRunnerOptions): Project
     while (!stopped) {
       try {
         connection ??= await connect();
-        const locked = (await connection.client.query<{ locked: boolean }>(TRY_LOCK, [name])).rows[0]?.locked === true;
+        const locked = (await connection.client.query<{ locked: boolean }>(TRY_LOCK, [group])).rows[0]?.locked === true;
         if (locked) {
           leader = true;
-          logger?.info('projection leader', { projection: name });
+          logger?.info('projection leader', { projections: names });
           await lead(connection);
         }
       } catch (error) {
         const failure = error as Error;
-        logger?.error('projection runner failed', { projection: name, error: failure.message });
+        logger?.error('projection runner failed', { projections: names, error: failure.message });
         options.onError?.(failure);
         await drop(connection);
         connection = undefined;
       } finally {
-        if (leader) logger?.info('projection leader stepped down', { projection: name });
+        if (leader) logger?.info('projection leader stepped down', { projections: names });
         leader = false;
       }
       if (stopped) break;
-      wakeup.reset();
-      await wakeup.wait(options.retryMs);
+      bell.reset();
+      await bell.wait(options.retryMs);
     }
     await drop(connection);
   };
 
   const done = loop();
   return {
-    name,
     isLeader: () => leader,
     stop: async () => {
       stopped = true;
-      wakeup.ring();
+      bell.ring();
+      halt.ring();
       await done;
     },
   };

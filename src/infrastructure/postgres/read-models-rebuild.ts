@@ -1,14 +1,15 @@
 /**
- * Rebuild: clear a projection's collections and reset its checkpoint to 0 in one transaction,
- * so its runner (in whichever process leads) replays the whole log. The checkpoint row lock is
- * the point runners and rebuilds serialize on: a batch in flight commits first and is then
- * cleared, and a runner re-reads the checkpoint in every batch, so running workers pick the
- * reset up without a restart. (Taking the advisory lock instead would wait for as long as a
- * runner leads, which is for ever.)
+ * Rebuild: clear the named projections' collections and reset their checkpoints to 0 in one
+ * transaction, so the runner (in whichever process leads) replays the whole log for them while
+ * the projections run alongside skip what they already applied. The checkpoint row locks are the
+ * point runners and rebuilds serialize on, taken in name order by both: a batch in flight commits
+ * first and is then cleared, and a runner reads the locked checkpoints in every batch (and when
+ * idle), so running workers pick the reset up without a restart. (Taking the advisory lock
+ * instead would wait for as long as a runner leads, which is for ever.)
  */
 import type pg from 'pg';
 import type { Projection } from '../../application/read-models.js';
-import { ADVANCE_CHECKPOINT, ENSURE_CHECKPOINT, LOCK_CHECKPOINT } from './read-models-schema.js';
+import { ENSURE_CHECKPOINTS, LOCK_CHECKPOINTS, MOVE_CHECKPOINTS } from './read-models-schema.js';
 
 /** Resets the named projections (all when `names` is omitted) and returns the names reset; rejects on an unknown name before changing anything. */
 export const rebuildProjections = async (pool: pg.Pool, projections: readonly Projection[], names?: readonly string[]): Promise<readonly string[]> => {
@@ -18,15 +19,14 @@ export const rebuildProjections = async (pool: pg.Pool, projections: readonly Pr
     return projection;
   };
   const chosen = names === undefined ? projections : names.map(byName);
+  const reset = chosen.map((projection) => projection.name);
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    for (const projection of chosen) {
-      await client.query(ENSURE_CHECKPOINT, [projection.name]);
-      await client.query(LOCK_CHECKPOINT, [projection.name]);
-      await client.query('DELETE FROM read_model_documents WHERE collection = ANY($1::text[])', [projection.collections]);
-      await client.query(ADVANCE_CHECKPOINT, [projection.name, 0]);
-    }
+    await client.query(ENSURE_CHECKPOINTS, [reset]);
+    await client.query(LOCK_CHECKPOINTS, [reset]);
+    await client.query('DELETE FROM read_model_documents WHERE collection = ANY($1::text[])', [chosen.flatMap((projection) => projection.collections)]);
+    await client.query(MOVE_CHECKPOINTS, [reset, 0]);
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
@@ -34,5 +34,5 @@ export const rebuildProjections = async (pool: pg.Pool, projections: readonly Pr
   } finally {
     client.release();
   }
-  return chosen.map((projection) => projection.name);
+  return reset;
 };

@@ -2,7 +2,7 @@
  * Schema and SQL of the PostgreSQL read models. Documents of every collection share one table;
  * each projection's progress is one checkpoint row, written in the same transaction as the
  * documents it covers. Changes are applied by one server-side function, so a batch of events
- * costs one round trip however many changes it makes.
+ * costs one round trip however many changes (of however many projections) it makes.
  */
 import type { Migration } from './migrate.js';
 
@@ -46,14 +46,21 @@ END $$;
   },
 ];
 
-/** One lock per projection and schema (a schema is one deployment; tests run several side by side). */
+/** The advisory lock of a group of projections run together, per schema (a schema is one deployment; tests run several side by side). */
 export const projectionLockKey = "hashtextextended('projection:' || current_schema() || ':' || $1, 0)";
+/** A group's name for `projectionLockKey`: the same for the same projections, in any order. */
+export const projectionGroup = (names: readonly string[]): string => JSON.stringify([...names].sort());
 
 export const TRY_LOCK = `SELECT pg_try_advisory_lock(${projectionLockKey}) AS locked`;
-export const ENSURE_CHECKPOINT = 'INSERT INTO projection_checkpoints (name, position) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING';
-export const SELECT_CHECKPOINT = 'SELECT position::text AS position FROM projection_checkpoints WHERE name = $1';
-export const LOCK_CHECKPOINT = `${SELECT_CHECKPOINT} FOR UPDATE`;
-export const ADVANCE_CHECKPOINT = 'UPDATE projection_checkpoints SET position = $2 WHERE name = $1';
+/** In name order, like every lock taken on these rows, so concurrent inserts of the same rows cannot deadlock. */
+export const ENSURE_CHECKPOINTS = `
+INSERT INTO projection_checkpoints (name, position)
+SELECT DISTINCT n.name, 0 FROM unnest($1::text[]) AS n(name) ORDER BY n.name
+ON CONFLICT (name) DO NOTHING`;
+export const STORED_CHECKPOINTS = 'SELECT name, position::text AS position FROM projection_checkpoints WHERE name = ANY($1::text[]) ORDER BY name';
+/** Always in name order, so runners and rebuilds locking overlapping sets cannot deadlock. */
+export const LOCK_CHECKPOINTS = `${STORED_CHECKPOINTS} FOR UPDATE`;
+export const MOVE_CHECKPOINTS = 'UPDATE projection_checkpoints SET position = $2 WHERE name = ANY($1::text[])';
 export const APPLY_CHANGES = 'SELECT apply_read_model_changes($1::jsonb)';
 /** Checkpoints of the named projections, 0 for one that never ran. */
 export const SELECT_CHECKPOINTS = `

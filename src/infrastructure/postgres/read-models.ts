@@ -1,7 +1,9 @@
 /**
  * Read models in PostgreSQL, shared by every process. API processes only query them and wait
- * for checkpoints (`runProjections: false`); worker processes also run the projections, one
- * leader per projection across all processes (see projection-runner.ts). Requires
+ * for checkpoints (`runProjections: false`); worker processes also run the projections: one
+ * runner for all of them, with one leader across the processes running the same projections,
+ * which projects each page of the log for every projection in one transaction (see
+ * projection-runner.ts). Requires
  * `readModelMigrations`. Documents are JSONB, so a string holding U+0000 cannot be stored: the
  * projection then fails on that event.
  */
@@ -32,6 +34,8 @@ export type PostgresReadModelsOptions = {
   readonly waitPollMs?: number;
   /** Events per transaction (default 500). */
   readonly batchSize?: number;
+  /** Least time from one batch transaction to the next read of the log once caught up, so wake-ups under load share a transaction (default 10 ms). */
+  readonly minIntervalMs?: number;
   readonly logger?: Logger;
   readonly onError?: (error: Error) => void;
 };
@@ -42,7 +46,7 @@ export type PostgresReadModels = ReadModels & {
   readonly stop: () => Promise<void>;
   /** Events in the log not yet applied, per projection. */
   readonly lag: () => Promise<Record<string, number>>;
-  /** Names of the projections this process currently runs (holds the lock for). */
+  /** Names of the projections this process currently runs (holds their group's lock): all of them or none. */
   readonly leading: () => readonly string[];
 };
 
@@ -50,7 +54,7 @@ export const createPostgresReadModels = (options: PostgresReadModelsOptions): Po
   const { pool, store, projections } = options;
   const names = projections.map((projection) => projection.name);
   const timeoutMs = options.waitTimeoutMs ?? 5000;
-  let runners: ProjectionRunner[] = [];
+  let runner: ProjectionRunner | undefined;
   let starting: Promise<void> | undefined;
 
   const checkpoints = async (): Promise<Record<string, number>> => {
@@ -89,18 +93,20 @@ export const createPostgresReadModels = (options: PostgresReadModelsOptions): Po
       failed(error);
       options.onError?.(error);
     };
-    runners = projections.map((projection) =>
-      startProjectionRunner({
+    // No projection, nothing to run (and no group to lock).
+    if (names.length > 0) {
+      runner = startProjectionRunner({
         pool,
         store,
-        projection,
+        projections,
         pollMs: options.pollMs ?? 250,
         retryMs: options.lockRetryMs ?? 3000,
+        minIntervalMs: options.minIntervalMs ?? 10,
         batchSize: options.batchSize ?? 500,
         ...(options.logger ? { logger: options.logger } : {}),
         onError,
-      }),
-    );
+      });
+    }
     // Catch-up may take long on a big log (or wait for another process's leader): unbounded.
     const caughtUp = waiter.waitFor(await store.headPosition(), Infinity);
     caughtUp.catch(() => undefined);
@@ -113,14 +119,14 @@ export const createPostgresReadModels = (options: PostgresReadModelsOptions): Po
     waitFor: (target) => waiter.waitFor(target, timeoutMs),
     position,
     lag,
-    leading: () => runners.filter((runner) => runner.isLeader()).map((runner) => runner.name),
+    leading: () => (runner?.isLeader() ? names : []),
     start: () => (starting ??= begin()),
     stop: async () => {
-      const current = runners;
-      runners = [];
+      const current = runner;
+      runner = undefined;
       starting = undefined;
       gauge.removeCallback(observeLag);
-      await Promise.all(current.map((runner) => runner.stop()));
+      await current?.stop();
       waiter.cancelAll(new Error('Read models stopped'));
     },
   };
