@@ -105,11 +105,12 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
   const { store, vault, readModels } = storage;
   const keyedHash = createKeyedHash(await loadHashRoot(store, vault));
   await readModels.start();
-  const abuse = container.get<AbuseControls>(T.AbuseControls);
+  const abuse = await container.getAsync<AbuseControls>(T.AbuseControls);
   const { totp, qr } = createOtpPrimitives();
 
   const states = createStateCache(options.stateCacheEntries ?? DEFAULT_STATE_CACHE_ENTRIES);
   const monotonicMs = () => performance.now();
+  const delivery = await createDeliveryProviders({ outboxFile: options.outboxFile, ...options.providers }, clock);
 
   container.bind<Deps>(T.Deps).toDynamicValue((ctx) => ({
     handle: makeHandleCommand({
@@ -137,7 +138,7 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
     qr,
     rateLimit: abuse.rateLimit,
     replayGuard: abuse.replayGuard,
-    delivery: createDeliveryProviders({ outboxFile: options.outboxFile, ...options.providers }, clock),
+    delivery,
     parseDestination,
     logger,
     limits: { ...defaultLimits, ...options.limits },

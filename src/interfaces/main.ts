@@ -13,7 +13,6 @@ import type { TokenKey } from '../infrastructure/crypto/token-service.js';
 import { createLogger } from '../infrastructure/logging/logger.js';
 import { flushTraces } from '../infrastructure/telemetry/tracer.js';
 import type { Logger } from '../application/ports.js';
-import { projectionsCommand } from './cli/projections.js';
 import { totpCommand } from './cli/totp-code.js';
 import { buildHttpApp } from './http/build.js';
 import { createDeliveryWorker } from './workers/delivery-worker.js';
@@ -140,7 +139,11 @@ else if (command === 'projections') {
   if (isLeft(decoded)) {
     process.stderr.write(`otp-verify: invalid configuration\n${decoded.left.problems.map((p) => `  - ${p}`).join('\n')}\n`);
     process.exitCode = 1;
-  } else process.exitCode = await projectionsCommand(args, decoded.right);
+  } else {
+    // Loaded only for this command: it needs pg, which the embedded default never loads.
+    const { projectionsCommand } = await import('./cli/projections.js');
+    process.exitCode = await projectionsCommand(args, decoded.right);
+  }
 } else {
   process.stderr.write(`unknown command "${command}"; use: serve | totp <secret> | projections rebuild [name...]\n`);
   process.exitCode = 2;

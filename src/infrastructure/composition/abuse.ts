@@ -2,21 +2,12 @@
  * Rate limits, single-use claims and the token denylist: in process by default; with Redis,
  * shared by every process and guarded by one circuit breaker. When Redis is down, limits fall
  * back to per-process, claims are granted (single use still holds through the event store's
- * expected revision) and revoked tokens stay revoked through the log-backed list.
+ * expected revision) and revoked tokens stay revoked through the log-backed list. The Redis
+ * adapters (and ioredis, ~21 MB) are imported only when REDIS_URL is set.
  */
 import type { Clock, HealthCheck, Logger, RateLimiter, ReplayGuard, TokenDenylist } from '../../application/ports.js';
 import { createInProcessRateLimiter } from '../abuse/in-process-rate-limiter.js';
 import { createInProcessReplayGuard } from '../abuse/in-process-replay-guard.js';
-import {
-  createCircuitBreaker,
-  createRedisClient,
-  redisRateLimiter,
-  redisReplayGuard,
-  redisTokenDenylist,
-  resilientDenylist,
-  resilientRateLimiter,
-  resilientReplayGuard,
-} from '../redis/index.js';
 
 export type AbuseControls = {
   readonly rateLimit: RateLimiter;
@@ -26,14 +17,24 @@ export type AbuseControls = {
   readonly close: () => Promise<void>;
 };
 
-export const createAbuseControls = (
+export const createAbuseControls = async (
   options: { readonly redisUrl?: string; readonly redisPrefix?: string },
   deps: { readonly clock: Clock; readonly logger: Logger; readonly logDenylist: TokenDenylist },
-): AbuseControls => {
+): Promise<AbuseControls> => {
   const local = { rateLimit: createInProcessRateLimiter(deps.clock), replayGuard: createInProcessReplayGuard(deps.clock) };
   if (!options.redisUrl)
     return { ...local, denylist: deps.logDenylist, healthChecks: [], close: async () => undefined };
 
+  const {
+    createCircuitBreaker,
+    createRedisClient,
+    redisRateLimiter,
+    redisReplayGuard,
+    redisTokenDenylist,
+    resilientDenylist,
+    resilientRateLimiter,
+    resilientReplayGuard,
+  } = await import('../redis/index.js');
   const redis = createRedisClient(options.redisUrl, { logger: deps.logger });
   const breaker = createCircuitBreaker({
     name: 'redis',

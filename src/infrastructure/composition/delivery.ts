@@ -1,15 +1,12 @@
 /**
  * Which provider carries each channel: Resend (or SMTP) for email, Twilio for SMS and
- * WhatsApp, each only when configured; otherwise the development outbox file.
+ * WhatsApp, each only when configured; otherwise the development outbox file. A provider's
+ * sender (and its SDK: twilio ~21 MB, nodemailer ~13 MB) is imported only when configured;
+ * it is still built here, at start, so a bad setting fails the start rather than the first send.
  */
-import type { MessageSender } from '../../application/ports.js';
+import type { Clock, MessageSender } from '../../application/ports.js';
 import type { Channel } from '../../domain/shared/types.js';
-import type { Clock } from '../../application/ports.js';
 import { createOutboxSender } from '../delivery/outbox-sender.js';
-import { createResendSender } from '../delivery/resend-sender.js';
-import { createSmtpSender } from '../delivery/smtp-sender.js';
-import { createTwilioSmsSender } from '../delivery/twilio-sms-sender.js';
-import { createTwilioWhatsappSender } from '../delivery/twilio-whatsapp-sender.js';
 
 export type ProviderSettings = {
   readonly outboxFile: string;
@@ -28,32 +25,49 @@ export type ProviderSettings = {
 
 type Provider = { readonly provider: string; readonly send: MessageSender };
 
-export const createDeliveryProviders = (settings: ProviderSettings, clock: Clock): ((channel: Channel) => Provider) => {
-  const outbox: Provider = { provider: 'outbox', send: createOutboxSender({ file: settings.outboxFile, clock }) };
+type TwilioAccount = { readonly accountSid: string; readonly authToken: string; readonly baseUrl?: string };
+
+const emailProvider = async (settings: ProviderSettings, outbox: Provider): Promise<Provider> => {
   const from = settings.emailAddress;
-  const email: Provider =
-    settings.resendApiKey && from
-      ? { provider: 'resend', send: createResendSender({ apiKey: settings.resendApiKey, from, ...(settings.resendBaseUrl ? { baseUrl: settings.resendBaseUrl } : {}) }) }
-      : settings.smtpUrl && from
-        ? { provider: 'smtp', send: createSmtpSender({ url: settings.smtpUrl, from }) }
-        : outbox;
-  const twilio = settings.twilioAccountSid && settings.twilioAuthToken
-    ? { accountSid: settings.twilioAccountSid, authToken: settings.twilioAuthToken, ...(settings.twilioBaseUrl ? { baseUrl: settings.twilioBaseUrl } : {}) }
-    : undefined;
-  const sms: Provider =
-    twilio && settings.twilioPhoneNumber
-      ? { provider: 'twilio-sms', send: createTwilioSmsSender({ ...twilio, from: settings.twilioPhoneNumber }) }
-      : outbox;
-  const whatsapp: Provider =
-    twilio && settings.twilioWhatsappNumber
-      ? {
-          provider: 'twilio-whatsapp',
-          send: createTwilioWhatsappSender({
-            ...twilio,
-            from: settings.twilioWhatsappNumber,
-            ...(settings.twilioWhatsappContentSid ? { contentSid: settings.twilioWhatsappContentSid } : {}),
-          }),
-        }
-      : outbox;
+  if (settings.resendApiKey && from) {
+    const { createResendSender } = await import('../delivery/resend-sender.js');
+    return { provider: 'resend', send: createResendSender({ apiKey: settings.resendApiKey, from, ...(settings.resendBaseUrl ? { baseUrl: settings.resendBaseUrl } : {}) }) };
+  }
+  if (settings.smtpUrl && from) {
+    const { createSmtpSender } = await import('../delivery/smtp-sender.js');
+    return { provider: 'smtp', send: createSmtpSender({ url: settings.smtpUrl, from }) };
+  }
+  return outbox;
+};
+
+const smsProvider = async (settings: ProviderSettings, twilio: TwilioAccount | undefined, outbox: Provider): Promise<Provider> => {
+  if (!twilio || !settings.twilioPhoneNumber) return outbox;
+  const { createTwilioSmsSender } = await import('../delivery/twilio-sms-sender.js');
+  return { provider: 'twilio-sms', send: createTwilioSmsSender({ ...twilio, from: settings.twilioPhoneNumber }) };
+};
+
+const whatsappProvider = async (settings: ProviderSettings, twilio: TwilioAccount | undefined, outbox: Provider): Promise<Provider> => {
+  if (!twilio || !settings.twilioWhatsappNumber) return outbox;
+  const { createTwilioWhatsappSender } = await import('../delivery/twilio-whatsapp-sender.js');
+  return {
+    provider: 'twilio-whatsapp',
+    send: createTwilioWhatsappSender({
+      ...twilio,
+      from: settings.twilioWhatsappNumber,
+      ...(settings.twilioWhatsappContentSid ? { contentSid: settings.twilioWhatsappContentSid } : {}),
+    }),
+  };
+};
+
+export const createDeliveryProviders = async (settings: ProviderSettings, clock: Clock): Promise<(channel: Channel) => Provider> => {
+  const outbox: Provider = { provider: 'outbox', send: createOutboxSender({ file: settings.outboxFile, clock }) };
+  const twilio: TwilioAccount | undefined =
+    settings.twilioAccountSid && settings.twilioAuthToken
+      ? { accountSid: settings.twilioAccountSid, authToken: settings.twilioAuthToken, ...(settings.twilioBaseUrl ? { baseUrl: settings.twilioBaseUrl } : {}) }
+      : undefined;
+  // One after the other, in this order, so a start with several bad settings names the same one first.
+  const email = await emailProvider(settings, outbox);
+  const sms = await smsProvider(settings, twilio, outbox);
+  const whatsapp = await whatsappProvider(settings, twilio, outbox);
   return (channel) => (channel === 'EMAIL' ? email : channel === 'SMS' ? sms : whatsapp);
 };
