@@ -15,7 +15,8 @@
 //   BENCH_CPU_PROF=1: V8 profile of the service into bench/results/; then
 //     node bench/profile-summary.mjs <file> --from <window.fromUs> --to <window.toUs>
 //   BENCH_NO_TRACING=1: the service without the telemetry --import, to price tracing
-//   BENCH_SERVICE_NODE_ARGS: extra node flags for the service, e.g. "--max-old-space-size=128"
+//   BENCH_SERVICE_NODE_ARGS: node flags for the service (default "--max-old-space-size=256", the
+//     heap cap README recommends in production; "" runs the service without it)
 //   STATE_CACHE_ENTRIES, APP_CACHE_MS: passed to the service when set (e.g. 0 to price the caches)
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -49,7 +50,8 @@ const cfg = {
   timeLimitS: num('BENCH_TIME_LIMIT_S', 900),
   cpuProf: process.env.BENCH_CPU_PROF === '1',
   noTracing: process.env.BENCH_NO_TRACING === '1',
-  serviceNodeArgs: (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean),
+  // The production setting README recommends for processes on PostgreSQL (see "Memory").
+  serviceNodeArgs: (process.env.BENCH_SERVICE_NODE_ARGS ?? '--max-old-space-size=256').split(' ').filter(Boolean),
 };
 const DB_NAME = 'otp_verify_bench';
 const REDIS_URL = 'redis://127.0.0.1:6379/15'; // a logical database of its own, flushed before and after

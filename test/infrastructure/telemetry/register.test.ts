@@ -58,8 +58,8 @@ const startApp = (env: Record<string, string>): Promise<App> => {
   });
 };
 
-const hello = async (app: App): Promise<string | null> => {
-  const response = await fetch(`http://127.0.0.1:${app.port}/hello`);
+const hello = async (app: App, headers: Record<string, string> = {}): Promise<string | null> => {
+  const response = await fetch(`http://127.0.0.1:${app.port}/hello`, { headers });
   expect(response.status).toBe(200);
   return ((await response.json()) as { trace_id: string | null }).trace_id;
 };
@@ -132,9 +132,14 @@ describe('telemetry bootstrap (node --import register.js)', () => {
     expect(complete(receiver.spans())).toBe(true);
   });
 
-  it('creates trace ids but exports nothing when OTEL_TRACES_EXPORTER=none', async () => {
+  it('creates trace ids, continues a caller\'s trace, but exports nothing when OTEL_TRACES_EXPORTER=none', async () => {
     app = await startApp({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_TRACES_EXPORTER: 'none' });
-    expect(await hello(app)).toMatch(/^[0-9a-f]{32}$/);
+    const [first, second] = [await hello(app), await hello(app)];
+    expect(first).toMatch(/^[0-9a-f]{32}$/);
+    expect(second).toMatch(/^[0-9a-f]{32}$/);
+    expect(second).not.toBe(first);
+    const upstream = '4bf92f3577b34da6a3ce929d0e0e4736';
+    expect(await hello(app, { traceparent: `00-${upstream}-00f067aa0ba902b7-01` })).toBe(upstream);
 
     app.child.kill('SIGTERM');
     expect(await app.exited).toEqual({ code: null, signal: 'SIGTERM' });
