@@ -38,7 +38,7 @@ const resource = defaultResource()
 // Without an exporter nobody can read a span, so none is recorded: the sampler says "do not
 // record", and every span is then a non-recording one that still carries a fresh (or the
 // caller's) trace id and span id, so log lines, traceparent propagation and event metadata
-// keep them. Recording spans only to drop them cost about 40% of a verification's CPU here.
+// keep them. Recording spans only to drop them cost about 11% of a verification's CPU here.
 // With an exporter, sampling is the SDK's default (OTEL_TRACES_SAMPLER, else every trace).
 const provider = new NodeTracerProvider(
   settings.export ? { resource, spanProcessors: [await exporting()] } : { resource, sampler: new AlwaysOffSampler() },
