@@ -15,6 +15,7 @@ import type { ReadModels } from '../application/read-models.js';
 import { createAbuseControls, type AbuseControls } from './composition/abuse.js';
 import { createDeliveryProviders, type ProviderSettings } from './composition/delivery.js';
 import { createStorage, type Storage, type StorageOptions } from './composition/storage.js';
+import { DEFAULT_APP_STALENESS_MS, DEFAULT_STATE_CACHE_ENTRIES } from './config/config.js';
 import { createKeyedHash, safeEqual } from './crypto/keyed-hash.js';
 import { createKeyring, type MasterKey } from './crypto/keyring.js';
 import { createArgon2PasswordHasher } from './crypto/password-hasher.js';
@@ -50,9 +51,6 @@ export type ServiceOptions = {
   /** How stale an app's state may be when authenticating an API key in this process, ms (0: read it every request). */
   readonly appStalenessMs?: number;
 };
-
-export const DEFAULT_STATE_CACHE_ENTRIES = 20_000;
-export const DEFAULT_APP_STALENESS_MS = 1000;
 
 export type Service = {
   readonly deps: Deps;

@@ -50,7 +50,7 @@ const serve = async (): Promise<void> => {
     logger,
     role: config.processRole,
     stateCacheEntries: config.stateCacheEntries,
-    appStalenessMs: config.appCacheMs,
+    appStalenessMs: config.appStalenessMs,
     limits: { loginAttemptsPerIpPerMinute: config.loginAttemptsPerIpPerMinute, sendsPerIpPerHour: config.sendsPerIpPerHour },
     ...(await resolveKeys(config, logger)),
     ...optional('databaseUrl', config.databaseUrl),

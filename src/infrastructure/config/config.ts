@@ -66,7 +66,7 @@ export type Config = {
   /** Stream states kept in memory per process (0 turns the cache off). */
   readonly stateCacheEntries: number;
   /** How stale a process's view of an app may be when it authenticates an API key, ms. */
-  readonly appCacheMs: number;
+  readonly appStalenessMs: number;
 };
 
 export class ConfigError extends Error {
@@ -75,6 +75,10 @@ export class ConfigError extends Error {
     super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
   }
 }
+
+/** Defaults of STATE_CACHE_ENTRIES and APP_CACHE_MS, also for services composed without this configuration (tests). */
+export const DEFAULT_STATE_CACHE_ENTRIES = 20_000;
+export const DEFAULT_APP_STALENESS_MS = 1000;
 
 const str = optional(envVar('string', text));
 
@@ -111,8 +115,8 @@ const Env = t.type({
   CORS_ORIGINS: withDefault(envVar('origins', commaList(httpOrigin)), []),
   TRUST_PROXY: withDefault(envVar('boolean', boolean), false),
   PROCESS_ROLE: withDefault(envVar('role', oneOf(processRoles)), 'all'),
-  STATE_CACHE_ENTRIES: withDefault(envVar('count', integer(0, 10_000_000)), 20_000),
-  APP_CACHE_MS: withDefault(envVar('milliseconds', integer(0, 60_000)), 1000),
+  STATE_CACHE_ENTRIES: withDefault(envVar('count', integer(0, 10_000_000)), DEFAULT_STATE_CACHE_ENTRIES),
+  APP_CACHE_MS: withDefault(envVar('milliseconds', integer(0, 60_000)), DEFAULT_APP_STALENESS_MS),
 });
 
 const sharedStorage = (env: NodeJS.ProcessEnv): boolean =>
@@ -180,7 +184,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv): E.Either<ConfigError, Config
     trustProxy: v.TRUST_PROXY,
     processRole: v.PROCESS_ROLE,
     stateCacheEntries: v.STATE_CACHE_ENTRIES,
-    appCacheMs: v.APP_CACHE_MS,
+    appStalenessMs: v.APP_CACHE_MS,
   });
 };
 

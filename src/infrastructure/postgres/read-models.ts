@@ -3,9 +3,8 @@
  * for checkpoints (`runProjections: false`); worker processes also run the projections: one
  * runner for all of them, with one leader across the processes running the same projections,
  * which projects each page of the log for every projection in one transaction (see
- * projection-runner.ts). Requires
- * `readModelMigrations`. Documents are JSONB, so a string holding U+0000 cannot be stored: the
- * projection then fails on that event.
+ * projection-runner.ts). Requires `readModelMigrations`. Documents are JSONB, so a string
+ * holding U+0000 cannot be stored: the projection then fails on that event.
  */
 import { metrics, type ObservableResult } from '@opentelemetry/api';
 import type pg from 'pg';

@@ -55,7 +55,7 @@ describe('loadConfig', () => {
       trustProxy: false,
       processRole: 'all',
       stateCacheEntries: 20_000,
-      appCacheMs: 1000,
+      appStalenessMs: 1000,
     });
     expect(usesEmbeddedStorage(ok({}))).toBe(true);
   });
@@ -87,7 +87,7 @@ describe('loadConfig', () => {
     });
     expect(config).toMatchObject({
       stateCacheEntries: 0,
-      appCacheMs: 250,
+      appStalenessMs: 250,
       port: 9000,
       masterKeyId: 'k2',
       accessTokenExpireMinutes: 15,
