@@ -120,6 +120,18 @@ describe('StateCache', () => {
     expect(cache.size()).toBe(2);
   });
 
+  it('keeps a hot entry through a stream of misses, and evicts in least-recently-used order', () => {
+    const cache = createStateCache(100);
+    cache.offer('hot', { state: 'H', revision: 0, at: 0 });
+    for (let i = 0; i < 1000; i++) {
+      expect(cache.get('hot')?.state).toBe('H'); // read on every request, as an app's stream is
+      cache.offer(`cold-${i}`, { state: i, revision: 0, at: 0 });
+      expect(cache.size()).toBeLessThanOrEqual(100);
+    }
+    // 'hot' and the 99 latest cold entries remain
+    expect([cache.get('cold-900'), cache.get('cold-901')?.state, cache.get('hot')?.state]).toEqual([undefined, 901, 'H']);
+  });
+
   it('never replaces a later revision with an earlier one', () => {
     const cache = createStateCache(2);
     cache.offer('a', { state: 'new', revision: 5, at: 10 });
