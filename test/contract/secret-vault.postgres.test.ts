@@ -5,6 +5,7 @@ import { createKeyring } from '../../src/infrastructure/crypto/keyring.js';
 import { migrate } from '../../src/infrastructure/postgres/migrate.js';
 import { createPostgresVault, vaultMigrations } from '../../src/infrastructure/postgres/vault.js';
 import { createTestSchema, type TestSchema } from '../support/postgres.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
 import { secretVaultContract } from './secret-vault.contract.js';
 
 const openSchema = async (): Promise<{ schema: TestSchema; pool: pg.Pool }> => {
@@ -66,6 +67,68 @@ describe('postgres vault storage', () => {
     } finally {
       await other.end();
     }
+  });
+
+  describe('across processes, with destroys heard over LISTEN', () => {
+    const eventually = async (check: () => Promise<boolean>, what: string): Promise<void> => {
+      for (const until = Date.now() + 5000; Date.now() < until; await new Promise((r) => setTimeout(r, 20))) if (await check()) return;
+      throw new Error(`not within 5 s: ${what}`);
+    };
+    /** Until `vault` answers from its cache: a key deleted behind its back (no notification) still opens. */
+    const untilCaching = (vault: ReturnType<typeof createPostgresVault>) =>
+      eventually(async () => {
+        const sealed = await vault.seal('probe', 'ctx');
+        await vault.open(sealed, 'ctx');
+        await pool.query('DELETE FROM data_keys WHERE key_id = $1', [sealed.key_id]);
+        return (await vault.open(sealed, 'ctx')) === 'probe';
+      }, 'the vault caches');
+
+    it('a key destroyed in one process stops opening in another that had it cached', async () => {
+      const a = createPostgresVault({ pool, keyring, listenConnectionString: schema.url });
+      const b = createPostgresVault({ pool, keyring, listenConnectionString: schema.url });
+      try {
+        await untilCaching(a);
+        const sealed = await b.seal('shred me', 'ctx');
+        expect(await a.open(sealed, 'ctx')).toBe('shred me'); // now cached in a
+        await b.destroy(sealed.key_id);
+        await eventually(async () => (await a.open(sealed, 'ctx')) === null, 'a forgets the destroyed key');
+      } finally {
+        await Promise.all([a.close(), b.close()]);
+      }
+    });
+
+    it('without a listening connection, every open reads the table', async () => {
+      const vault = createPostgresVault({ pool, keyring });
+      const sealed = await vault.seal('gone', 'ctx');
+      expect(await vault.open(sealed, 'ctx')).toBe('gone');
+      await pool.query('DELETE FROM data_keys WHERE key_id = $1', [sealed.key_id]);
+      expect(await vault.open(sealed, 'ctx')).toBeNull();
+    });
+
+    it('a process that cannot hear destroys reads the table on every open, and caches again once it can', async () => {
+      const target = new URL(schema.url);
+      const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+      const through = new URL(schema.url);
+      through.port = String(proxy.port);
+      const vault = createPostgresVault({ pool, keyring, listenConnectionString: through.toString() });
+      try {
+        await untilCaching(vault);
+        const sealed = await vault.seal('kept?', 'ctx');
+        expect(await vault.open(sealed, 'ctx')).toBe('kept?');
+        proxy.cut(); // the listening connection drops and cannot come back
+        await pool.query('DELETE FROM data_keys WHERE key_id = $1', [sealed.key_id]); // a destroy nobody heard
+        await eventually(async () => (await vault.open(sealed, 'ctx')) === null, 'the cache is dropped with the connection');
+        const later = await vault.seal('not cached', 'ctx');
+        await vault.open(later, 'ctx');
+        await pool.query('DELETE FROM data_keys WHERE key_id = $1', [later.key_id]);
+        expect(await vault.open(later, 'ctx')).toBeNull(); // read through while deaf
+        proxy.restore();
+        await untilCaching(vault);
+      } finally {
+        await vault.close();
+        await proxy.close();
+      }
+    });
   });
 
   it('rejects seal when the database is unreachable', async () => {

@@ -98,8 +98,8 @@ export const createStorage = async (
 
   // Data keys live apart from the append-only log, so destroying one really shreds its secret.
   let keyDb: Database | undefined;
-  let vault: SecretVault;
-  if (postgres) vault = postgres.createPostgresVault({ pool: postgres.pool, keyring, clock });
+  let vault: SecretVault & { close?: () => Promise<void> };
+  if (postgres) vault = postgres.createPostgresVault({ pool: postgres.pool, keyring, clock, listenConnectionString: postgres.url });
   else {
     keyDb = await openKeyDatabase(options);
     vault = createSqliteVault({ db: keyDb, keyring, clock });
@@ -134,6 +134,7 @@ export const createStorage = async (
       await Promise.all(leaders.map((l) => l.stop()));
       await readModels.stop();
       await store.close();
+      await vault.close?.();
       keyDb?.close();
       await postgres?.pool.end();
     },

@@ -1,30 +1,63 @@
 /**
- * Remembers wrapped data-key rows for a short time, so opening a seed on every verification
- * does not cost a database round trip. Rows stay wrapped (the master key is still needed);
- * a destroy evicts at once here, and other processes forget within `ttlMs` — the bounded
- * window in which a shredded secret can still be opened elsewhere.
+ * Remembers wrapped data-key rows, so opening a seed on a verification does not cost a database
+ * round trip. Rows stay wrapped (the master key is still needed). The cache is only used while
+ * its owner hears of every destroy, in every process (PostgreSQL NOTIFY): `evict` drops one key
+ * when another process destroys it; `suspend` drops everything and reads through while
+ * notifications may be missed (the listening connection is down); `resume` starts afresh.
+ * A read that overlapped an eviction is not remembered, since it may predate the destroy.
  */
 import type { DataKeyRow, DataKeyStore } from './envelope-vault.js';
 
-export const withDataKeyCache = (store: DataKeyStore, options: { ttlMs: number; maxEntries: number; now?: () => number }): DataKeyStore => {
-  const now = options.now ?? Date.now;
-  const rows = new Map<string, { row: DataKeyRow; until: number }>();
+export type DataKeyCache = {
+  readonly store: DataKeyStore;
+  readonly evict: (keyId: string) => void;
+  readonly suspend: () => void;
+  readonly resume: () => void;
+  readonly size: () => number;
+};
+
+export const withDataKeyCache = (backing: DataKeyStore, options: { readonly maxEntries: number }): DataKeyCache => {
+  const rows = new Map<string, DataKeyRow>();
+  let live = false;
+  let generation = 0; // bumped by every eviction: a read that straddles one is not kept
+
+  const evict = (keyId: string): void => {
+    generation += 1;
+    rows.delete(keyId);
+  };
+  const clear = (): void => {
+    generation += 1;
+    rows.clear();
+  };
   return {
-    insert: store.insert,
-    get: async (keyId) => {
-      const cached = rows.get(keyId);
-      if (cached && cached.until > now()) return cached.row;
-      rows.delete(keyId);
-      const row = await store.get(keyId);
-      if (row) {
-        if (rows.size >= options.maxEntries) rows.delete(rows.keys().next().value!);
-        rows.set(keyId, { row, until: now() + options.ttlMs });
-      }
-      return row;
+    store: {
+      insert: backing.insert,
+      get: async (keyId) => {
+        const cached = rows.get(keyId);
+        if (cached) return cached; // no reordering: keys are evicted oldest-read first
+        const before = generation;
+        const row = await backing.get(keyId);
+        if (row && live && before === generation && options.maxEntries > 0) {
+          if (rows.size >= options.maxEntries) rows.delete(rows.keys().next().value!);
+          rows.set(keyId, row);
+        }
+        return row;
+      },
+      delete: async (keyId) => {
+        evict(keyId);
+        await backing.delete(keyId);
+        evict(keyId); // a read that started before the delete finished may have cached it
+      },
     },
-    delete: async (keyId) => {
-      rows.delete(keyId);
-      await store.delete(keyId);
+    evict,
+    suspend: () => {
+      live = false;
+      clear();
     },
+    resume: () => {
+      clear();
+      live = true;
+    },
+    size: () => rows.size,
   };
 };

@@ -2,12 +2,16 @@
  * The secret vault over PostgreSQL: the envelope design of the embedded vault, with wrapped
  * data keys in table `data_keys` (requires `vaultMigrations`). Destroying a key deletes its
  * row; note that PostgreSQL keeps dead row versions until VACUUM, and backups keep them longer.
+ * Rows read are remembered while this process hears every destroy (NOTIFY on the deleting
+ * transaction's commit), so a destroyed key stops opening everywhere within a notification's
+ * latency, and a process that cannot hear destroys reads the table on every open.
  */
 import type pg from 'pg';
 import type { Clock, SecretVault } from '../../application/ports.js';
 import { withDataKeyCache } from '../crypto/data-key-cache.js';
 import { createEnvelopeVault, type DataKeyRow } from '../crypto/envelope-vault.js';
 import type { Keyring } from '../crypto/keyring.js';
+import { listen } from './listen.js';
 import type { Migration } from './migrate.js';
 
 export const vaultMigrations: readonly Migration[] = [
@@ -27,15 +31,24 @@ export type PostgresVaultOptions = {
   readonly pool: pg.Pool;
   readonly keyring: Keyring;
   readonly clock?: Clock;
-  /** How long a wrapped data key is remembered (0: always read the table). */
-  readonly cacheTtlMs?: number;
+  /**
+   * With it, wrapped data keys are remembered (at most `cacheEntries`) while a connection of
+   * its own LISTENs for destroys from every process; without it, every open reads the table.
+   */
+  readonly listenConnectionString?: string;
+  readonly cacheEntries?: number;
 };
+
+export type PostgresVault = SecretVault & { readonly close: () => Promise<void> };
+
+/** Payload: the destroyed key id. Database-wide, like every channel: other schemas' ids only evict nothing. */
+export const DATA_KEY_CHANNEL = 'otp_verify_data_keys';
 
 type Row = { key_id: string; master_key_id: string; wrapped: string; created_at: Date };
 
-export const createPostgresVault = ({ pool, keyring, clock, cacheTtlMs = 30_000 }: PostgresVaultOptions): SecretVault =>
-  createEnvelopeVault(
-    withDataKeyCache({
+export const createPostgresVault = ({ pool, keyring, clock, listenConnectionString, cacheEntries = 20_000 }: PostgresVaultOptions): PostgresVault => {
+  const cache = withDataKeyCache(
+    {
       insert: async (row: DataKeyRow) => {
         await pool.query('INSERT INTO data_keys (key_id, master_key_id, wrapped, created_at) VALUES ($1, $2, $3, $4)', [
           row.key_id,
@@ -49,10 +62,28 @@ export const createPostgresVault = ({ pool, keyring, clock, cacheTtlMs = 30_000 
         const row = rows[0];
         return row && { ...row, created_at: row.created_at.toISOString() };
       },
+      // The notification is sent on COMMIT, to every process listening, this one included.
       delete: async (keyId) => {
-        await pool.query('DELETE FROM data_keys WHERE key_id = $1', [keyId]);
+        await pool.query(`WITH gone AS (DELETE FROM data_keys WHERE key_id = $1) SELECT pg_notify('${DATA_KEY_CHANNEL}', $1)`, [keyId]);
       },
-    }, { ttlMs: cacheTtlMs, maxEntries: 50_000 }),
-    keyring,
-    clock,
+    },
+    { maxEntries: listenConnectionString ? cacheEntries : 0 },
   );
+  const listener =
+    listenConnectionString === undefined
+      ? undefined
+      : listen({
+          connectionString: listenConnectionString,
+          channel: DATA_KEY_CHANNEL,
+          onNotification: (keyId) => (keyId ? cache.evict(keyId) : cache.resume()),
+          onListening: cache.resume,
+          onLost: cache.suspend,
+        });
+  return {
+    ...createEnvelopeVault(cache.store, keyring, clock),
+    close: async () => {
+      cache.suspend();
+      await listener?.close();
+    },
+  };
+};
