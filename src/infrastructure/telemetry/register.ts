@@ -1,5 +1,5 @@
 /**
- * Tracing bootstrap. Load it before the app so ESM imports of koa, pg and ioredis are hooked:
+ * Tracing bootstrap. Load it before the app so ESM imports of http, pg and ioredis are hooked:
  *   node --import ./dist/infrastructure/telemetry/register.js dist/interfaces/main.js
  * Exports spans over OTLP/HTTP JSON only when OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT or
  * OTEL_TRACES_EXPORTER=otlp asks for it; otherwise spans exist only to give logs trace ids.
@@ -9,7 +9,6 @@ import { createAddHookMessageChannel } from 'import-in-the-middle';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
-import { KoaInstrumentation, KoaLayerType } from '@opentelemetry/instrumentation-koa';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { defaultResource, detectResources, envDetector, hostDetector, processDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { AlwaysOffSampler, BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -47,12 +46,13 @@ const provider = new NodeTracerProvider(
 provider.register();
 registerInstrumentations({
   tracerProvider: provider,
-  // Koa spans for routes only: a span per middleware (a dozen per request) costs more CPU than
-  // it tells. Database spans only inside a request or command, not for background polling, and
-  // none for taking a pooled connection (one per query, and nothing to learn from them).
+  // Incoming requests get their SERVER span from the app's own middleware
+  // (http-server-span.ts), far cheaper than wrapping every stream and router layer; the http
+  // instrumentation is kept for outgoing calls (providers). Database spans only inside a
+  // request or command, not for background polling, and none for taking a pooled connection
+  // (one per query, and nothing to learn from them).
   instrumentations: [
-    new HttpInstrumentation(),
-    new KoaInstrumentation({ ignoreLayersType: [KoaLayerType.MIDDLEWARE] }),
+    new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }),
     new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
     new IORedisInstrumentation({ requireParentSpan: true }),
   ],

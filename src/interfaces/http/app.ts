@@ -1,6 +1,7 @@
 import type { Router } from '@koa/router';
 import Koa from 'koa';
 import type { Logger } from '../../application/ports.js';
+import { httpServerSpan } from '../../infrastructure/telemetry/http-server-span.js';
 import { createDocsRouter } from './docs.js';
 import { accessLogMiddleware } from './middleware/access-log.js';
 import { corsMiddleware } from './middleware/cors.js';
@@ -20,13 +21,15 @@ export type HttpAppDeps = {
 };
 
 /**
- * Order matters: the request id wraps everything so every log line and error body carries it;
+ * Order matters: the server span wraps everything, so every log line and event carries its
+ * trace id; the request id wraps the rest so every log line and error body carries it;
  * the access log sees the final status; headers are set before the error handler so error
  * answers carry them; the body is parsed inside the error handler so bad bodies are 4xx.
  */
 export const createHttpApp = (deps: HttpAppDeps): Koa => {
   const app = new Koa();
   const routers = [createDocsRouter(deps.openApi), ...deps.routers];
+  app.use(httpServerSpan());
   app.use(requestIdMiddleware());
   app.use(accessLogMiddleware(deps.logger));
   app.use(securityHeadersMiddleware());

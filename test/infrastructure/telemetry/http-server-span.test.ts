@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
+import Router from '@koa/router';
+import Koa from 'koa';
+import type { AddressInfo, Server } from 'node:net';
+import { httpServerSpan } from '../../../src/infrastructure/telemetry/http-server-span.js';
+import { currentTraceId } from '../../../src/infrastructure/telemetry/tracer.js';
+
+describe('HTTP server span middleware', () => {
+  const exporter = new InMemorySpanExporter();
+  const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  let server: Server;
+  let base: string;
+
+  beforeAll(async () => {
+    provider.register();
+    const router = new Router({ prefix: '/api' });
+    router.get('/things/:id', (ctx) => void (ctx.body = { trace_id: currentTraceId() ?? null }));
+    router.get('/boom', () => {
+      throw new Error('kaput');
+    });
+    router.get('/unavailable', (ctx) => void (ctx.status = 503));
+    const app = new Koa();
+    app.silent = true;
+    app.use(httpServerSpan());
+    app.use(router.routes());
+    server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  beforeEach(() => exporter.reset());
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await provider.shutdown();
+    trace.disable();
+    context.disable();
+    propagation.disable();
+  });
+
+  const only = () => {
+    const spans = exporter.getFinishedSpans();
+    expect(spans).toHaveLength(1);
+    return spans[0]!;
+  };
+
+  it('names the span after the matched route and is the active span inside the request', async () => {
+    const body = (await (await fetch(`${base}/api/things/42?secret=x`)).json()) as { trace_id: string };
+    const span = only();
+    expect(span.name).toBe('GET /api/things/:id');
+    expect(span.kind).toBe(SpanKind.SERVER);
+    expect(span.attributes).toMatchObject({ 'http.request.method': 'GET', 'url.path': '/api/things/42', 'http.route': '/api/things/:id', 'http.response.status_code': 200 });
+    expect(JSON.stringify(span.attributes)).not.toContain('secret');
+    expect(span.status.code).toBe(SpanStatusCode.UNSET);
+    expect(body.trace_id).toBe(span.spanContext().traceId);
+  });
+
+  it("continues the caller's trace", async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    await fetch(`${base}/api/things/1`, { headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` } });
+    const span = only();
+    expect(span.spanContext().traceId).toBe(traceId);
+    expect(span.parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
+  });
+
+  it('marks 5xx answers and escaping errors as errors, and unmatched paths keep the bare method', async () => {
+    expect((await fetch(`${base}/api/boom`)).status).toBe(500);
+    const boom = only();
+    expect(boom.status.code).toBe(SpanStatusCode.ERROR);
+    expect(boom.attributes['http.response.status_code']).toBe(500);
+    expect(boom.events.map((e) => e.name)).toEqual(['exception']);
+
+    exporter.reset();
+    await fetch(`${base}/api/unavailable`);
+    expect(only().status.code).toBe(SpanStatusCode.ERROR);
+
+    exporter.reset();
+    expect((await fetch(`${base}/nowhere`)).status).toBe(404);
+    expect(only()).toMatchObject({ name: 'GET', attributes: expect.objectContaining({ 'http.response.status_code': 404 }) });
+    expect(only().status.code).toBe(SpanStatusCode.UNSET);
+  });
+});
