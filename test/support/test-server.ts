@@ -92,7 +92,8 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
   const outboxFile = join(dataDir, 'outbox.jsonl');
   const shared = options.inMemory ? {} : await sharedBackend(dataDir);
   const service = await createService({ dataDir, outboxFile, logger, clock, ...keys, ...shared, inMemory: options.inMemory ?? false, limits: options.limits ?? {}, ...(options.providers ? { providers: options.providers } : {}) });
-  const worker = createDeliveryWorker({ handlers: service.handlers, logger, pollMs: 10 });
+  // A steady 10 ms poll: tests that drive a fake clock wait for deliveries in real time.
+  const worker = createDeliveryWorker({ handlers: service.handlers, logger, pollMs: 10, idlePollMs: 10 });
   if (options.worker !== false) worker.start();
   const app = buildHttpApp({ handlers: service.handlers, logger, corsOrigins: [], trustProxy: false, checkHealth: service.checkHealth, isReady: () => true });
   const server: Server = await new Promise((resolve) => {

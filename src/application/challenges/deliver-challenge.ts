@@ -1,4 +1,4 @@
-import { challengeStream, isPastExpiry, type Challenge, type ChallengeCommand } from '../../domain/challenge/index.js';
+import { challengeStream, isPastExpiry, type Challenge, type ChallengeCommand, type ChallengeState } from '../../domain/challenge/index.js';
 import { clientAppStream } from '../../domain/client-app/index.js';
 import { addSeconds } from '../../domain/shared/time.js';
 import type { Channel } from '../../domain/shared/types.js';
@@ -11,7 +11,9 @@ import { renderCodeMessage } from './templates.js';
 
 export type DeliveryOutcome = 'DELIVERED' | 'RETRY_SCHEDULED' | 'FAILED' | 'NOTHING_TO_DO';
 
-type DeliverDeps = Pick<Deps, 'handle' | 'store' | 'vault' | 'delivery' | 'clock' | 'logger' | 'limits'>;
+type DeliverDeps = Pick<Deps, 'handle' | 'store' | 'loadRecent' | 'appStalenessMs' | 'vault' | 'delivery' | 'clock' | 'logger' | 'limits'>;
+
+type Step = { readonly outcome: DeliveryOutcome; readonly after?: ChallengeState };
 
 const PHONE_CHANNELS: readonly Channel[] = ['SMS', 'WHATSAPP'];
 
@@ -24,7 +26,8 @@ const PHONE_CHANNELS: readonly Channel[] = ['SMS', 'WHATSAPP'];
 export const makeDeliverChallenge = (deps: DeliverDeps) => {
   const record = (id: string, command: ChallengeCommand) => deps.handle(ChallengeAggregate, challengeStream(id), () => command);
 
-  const deliverOnce = async (challenge: Challenge): Promise<DeliveryOutcome> => {
+  /** `after`: the challenge as the step's last append left it (as current as a fresh read). */
+  const deliverOnce = async (challenge: Challenge): Promise<Step> => {
     const id = challenge.challenge_id;
     const stream = challengeStream(id);
     const channel = challenge.delivery.channel ?? challenge.channel!;
@@ -37,11 +40,12 @@ export const makeDeliverChallenge = (deps: DeliverDeps) => {
     const [code, to, app] = await Promise.all([
       challenge.code_sealed ? deps.vault.open(challenge.code_sealed, stream) : Promise.resolve(null),
       challenge.destination ? deps.vault.open(challenge.destination, stream) : Promise.resolve(null),
-      loadState(deps.store, ClientAppAggregate, clientAppStream(challenge.app_id)),
+      // Name, templates and fallback as recent as API-key authentication accepts them.
+      deps.loadRecent(ClientAppAggregate, clientAppStream(challenge.app_id), deps.appStalenessMs),
     ]);
     if (code === null || to === null || app.status !== 'ACTIVE') {
       await failed(app.status !== 'ACTIVE' ? 'the app was deleted' : 'the code or destination is no longer available');
-      return 'FAILED';
+      return { outcome: 'FAILED' };
     }
     await record(id, { type: 'RecordDeliveryAttempt', send, attempt, channel, provider, at: now(deps) });
     const ttlSeconds = Math.max(0, Math.round((Date.parse(challenge.expires_at) - deps.clock().getTime()) / 1000));
@@ -54,26 +58,30 @@ export const makeDeliverChallenge = (deps: DeliverDeps) => {
       if (!failure.permanent && attempt < deps.limits.deliveryMaxAttempts) {
         const backoff = Math.min(deps.limits.deliveryMaxBackoffSeconds, deps.limits.deliveryBackoffSeconds * 2 ** (attempt - 1));
         await failed(failure.message, { retry_at: addSeconds(now(deps), Math.max(backoff, failure.retryAfterSeconds ?? 0)) });
-        return 'RETRY_SCHEDULED';
+        return { outcome: 'RETRY_SCHEDULED' };
       }
       const fallback = app.policy.fallback_channel;
       // Only from the challenge's own channel: a fallback never falls back again.
       if (fallback && fallback !== channel && channel === challenge.channel && PHONE_CHANNELS.includes(channel) && app.policy.channels.includes(fallback)) {
         await failed(failure.message, { retry_at: now(deps), next_channel: fallback });
-        return 'RETRY_SCHEDULED';
+        return { outcome: 'RETRY_SCHEDULED' };
       }
       await failed(failure.message);
-      return 'FAILED';
+      return { outcome: 'FAILED' };
     }
-    await record(id, { type: 'RecordDelivery', send, attempt, channel, provider, outcome: { ok: true }, at: now(deps) });
-    return 'DELIVERED';
+    const recorded = await record(id, { type: 'RecordDelivery', send, attempt, channel, provider, outcome: { ok: true }, at: now(deps) });
+    return { outcome: 'DELIVERED', ...(recorded._tag === 'Right' ? { after: recorded.right.state } : {}) };
   };
 
   return async (challengeId: string): Promise<DeliveryOutcome> => {
     let outcome: DeliveryOutcome = 'NOTHING_TO_DO';
-    // Loops so a resend that lands while an earlier code is being delivered is sent as well.
+    // Loops so a resend that lands while an earlier code is being delivered is sent as well: the
+    // append recording the delivery would have met it (a conflict re-reads), so the state it
+    // leaves behind is current and the next round needs no read.
+    let known: ChallengeState | undefined;
     for (let round = 0; round < 5; round++) {
-      const state = await loadState(deps.store, ChallengeAggregate, challengeStream(challengeId));
+      const state = known ?? (await loadState(deps.store, ChallengeAggregate, challengeStream(challengeId)));
+      known = undefined;
       if (state.status === 'NONE' || state.channel === null) return outcome;
       if (state.status !== 'PENDING') {
         await shredCodes(deps, state);
@@ -88,8 +96,10 @@ export const makeDeliverChallenge = (deps: DeliverDeps) => {
       const delivered = delivery.delivered_send >= state.sends;
       const due = delivery.retry_at === undefined || Date.parse(delivery.retry_at) <= deps.clock().getTime();
       if (delivered || delivery.status === 'FAILED' || !due) return outcome;
-      outcome = await deliverOnce(state);
+      const step = await deliverOnce(state);
+      outcome = step.outcome;
       if (outcome !== 'DELIVERED') return outcome;
+      known = step.after;
     }
     return outcome;
   };

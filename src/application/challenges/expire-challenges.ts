@@ -19,12 +19,21 @@ export const makeExpireChallenges = (deps: Pick<Deps, 'handle' | 'readModels' | 
   return expired;
 };
 
+/**
+ * A challenge with a code to send, when it fell due, and the log position of the event that
+ * made it due (absent in entries projected before it was recorded).
+ */
+export type DueDelivery = { readonly challenge_id: string; readonly due_at: string; readonly since?: number };
+
 /** Due deliveries, oldest first. */
-export const makeListDueDeliveries = (deps: Pick<Deps, 'readModels' | 'clock'>) => async (): Promise<readonly string[]> => {
+export const makeListDueDeliveries = (deps: Pick<Deps, 'readModels' | 'clock'>) => async (): Promise<readonly DueDelivery[]> => {
   const at = now(deps);
   const pending = await deps.readModels.findBy('pending_deliveries', 'pending', 'yes');
   return pending
-    .filter((d) => typeof d.due_at === 'string' && d.due_at <= at)
-    .sort((a, b) => String(a.due_at).localeCompare(String(b.due_at)))
-    .map((d) => String(d.challenge_id));
+    .flatMap((d) =>
+      typeof d.due_at === 'string' && d.due_at <= at
+        ? [{ challenge_id: String(d.challenge_id), due_at: d.due_at, ...(typeof d.since === 'number' ? { since: d.since } : {}) }]
+        : [],
+    )
+    .sort((a, b) => a.due_at.localeCompare(b.due_at));
 };

@@ -15,7 +15,13 @@ export const deliveriesProjection: Projection = {
     if (!recorded.stream.startsWith('challenge-')) return [];
     const id = idOf(recorded.stream);
     const event = recorded as unknown as ChallengeEvent;
-    const due = (at: string): ProjectionChange => ({ op: 'put', collection: 'pending_deliveries', id, doc: { challenge_id: id, pending: 'yes', due_at: at } });
+    // `since`: the log position of the event that made the code due, unique per due entry.
+    const due = (at: string): ProjectionChange => ({
+      op: 'put',
+      collection: 'pending_deliveries',
+      id,
+      doc: { challenge_id: id, pending: 'yes', due_at: at, since: recorded.position },
+    });
     const done: ProjectionChange = { op: 'delete', collection: 'pending_deliveries', id };
     switch (event.type) {
       case 'ChallengeIssued':

@@ -1,6 +1,6 @@
 /**
- * Remembers wrapped data-key rows, so opening a seed on a verification does not cost a database
- * round trip. Rows stay wrapped (the master key is still needed). The cache is only used while
+ * Remembers wrapped data-key rows read or written, so opening a seed on a verification (or a
+ * code this process just sealed) does not cost a database round trip. Rows stay wrapped (the master key is still needed). The cache is only used while
  * its owner hears of every destroy, in every process (PostgreSQL NOTIFY): `evict` drops one key
  * when another process destroys it; `suspend` drops everything and reads through while
  * notifications may be missed (the listening connection is down); `resume` starts afresh.
@@ -29,18 +29,26 @@ export const withDataKeyCache = (backing: DataKeyStore, options: { readonly maxE
     generation += 1;
     rows.clear();
   };
+  /** Keeps a row read (or written) while live, unless an eviction happened since `before`. */
+  const keep = (row: DataKeyRow, before: number): void => {
+    if (!live || before !== generation || options.maxEntries <= 0) return;
+    if (rows.size >= options.maxEntries) rows.delete(rows.keys().next().value!);
+    rows.set(row.key_id, row);
+  };
   return {
     store: {
-      insert: backing.insert,
+      // A secret sealed here is usually opened here next (a sent code by the delivery worker).
+      insert: async (row) => {
+        const before = generation;
+        await backing.insert(row);
+        keep(row, before);
+      },
       get: async (keyId) => {
         const cached = rows.get(keyId);
         if (cached) return cached; // no reordering: keys are evicted oldest-read first
         const before = generation;
         const row = await backing.get(keyId);
-        if (row && live && before === generation && options.maxEntries > 0) {
-          if (rows.size >= options.maxEntries) rows.delete(rows.keys().next().value!);
-          rows.set(keyId, row);
-        }
+        if (row) keep(row, before);
         return row;
       },
       delete: async (keyId) => {

@@ -65,6 +65,17 @@ describe('data key cache', () => {
     expect(cache.size()).toBe(0);
   });
 
+  it('remembers a row written through it while live', async () => {
+    const backing = countingStore();
+    const cache = liveCache(backing.store);
+    await cache.store.insert(row('new'));
+    expect(await cache.store.get('new')).toEqual(row('new'));
+    expect(backing.reads()).toBe(0);
+    const deaf = withDataKeyCache(backing.store, { maxEntries: 10 });
+    await deaf.store.insert(row('other'));
+    expect(deaf.size()).toBe(0);
+  });
+
   it('forgets a key destroyed through it at once', async () => {
     const backing = countingStore();
     backing.rows.set('a', row('a'));

@@ -1,0 +1,87 @@
+import { describe, expect, it } from '@jest/globals';
+import type { DueDelivery } from '../../../src/application/challenges/expire-challenges.js';
+import type { DeliveryOutcome } from '../../../src/application/challenges/deliver-challenge.js';
+import type { Logger } from '../../../src/application/ports.js';
+import { createDeliveryWorker } from '../../../src/interfaces/workers/delivery-worker.js';
+
+const quiet: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A worker over a due list the test controls, counting delivery steps per challenge. */
+const workerOver = (fail: (id: string) => boolean = () => false) => {
+  let due: DueDelivery[] = [];
+  const steps: string[] = [];
+  let polls = 0;
+  const worker = createDeliveryWorker({
+    logger: quiet,
+    pollMs: 2,
+    idlePollMs: 40,
+    handlers: {
+      listDueDeliveries: async () => {
+        polls += 1;
+        return due;
+      },
+      expireChallenges: async () => 0,
+      deliverChallenge: async (id: string): Promise<DeliveryOutcome> => {
+        steps.push(id);
+        if (fail(id)) throw new Error('provider exploded');
+        return 'DELIVERED';
+      },
+    },
+  });
+  return { worker, steps, list: (entries: DueDelivery[]) => void (due = entries), polls: () => polls };
+};
+
+describe('delivery worker', () => {
+  const at = '2030-01-01T00:00:00.000Z'; // a frozen clock: every entry falls due at the same time
+
+  it('runs a listed entry once while the due list still shows it, and again for a later event', async () => {
+    const { worker, steps, list } = workerOver();
+    list([{ challenge_id: 'a', due_at: at, since: 7 }]);
+    worker.start();
+    try {
+      await sleep(60); // many polls: the projection has not caught up with the delivery yet
+      expect(steps).toEqual(['a']);
+      list([{ challenge_id: 'a', due_at: at, since: 9 }]); // a resend, or a retry
+      await sleep(60);
+      expect(steps).toEqual(['a', 'a']);
+      list([{ challenge_id: 'a', due_at: at }]); // projected before positions were recorded: never skipped
+      await sleep(40);
+      expect(steps.length).toBeGreaterThan(3);
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  it('tries again an entry whose delivery step failed', async () => {
+    const { worker, steps, list } = workerOver((id) => id === 'b');
+    list([{ challenge_id: 'b', due_at: at, since: 3 }]);
+    worker.start();
+    try {
+      await sleep(60);
+      expect(steps.length).toBeGreaterThan(2);
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  it('polls less and less while nothing is due, quickly again once work appears or is kicked', async () => {
+    const { worker, steps, list, polls } = workerOver();
+    worker.start();
+    try {
+      await sleep(400);
+      expect(polls()).toBeLessThan(20); // at a steady 2 ms it would be ~200
+      list([{ challenge_id: 'c', due_at: at, since: 1 }]);
+      await sleep(60); // picked up within the longest idle pause
+      expect(steps).toEqual(['c']);
+      list([]);
+      await sleep(200);
+      const before = polls();
+      worker.kick();
+      await sleep(20);
+      expect(polls() - before).toBeGreaterThanOrEqual(2); // at once, then short pauses (idle, 0 or 1 in 20 ms)
+    } finally {
+      await worker.stop();
+    }
+  });
+});
