@@ -23,6 +23,11 @@ export const createRedisClient = (url: string, options: RedisClientOptions = {})
     // A hung server (TCP up, no replies) would otherwise keep commands pending until the socket dies.
     commandTimeout: 1000,
     retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 10), maxReconnectDelayMs),
+    // Commands issued in one turn of the event loop (many requests' claims under load) go out
+    // in one write instead of a system call each (those writes were ~6% of a TOTP
+    // verification's CPU profile; A/B in the bench: +6% req/s, p99 75 to 68 ms). Only while
+    // connected; otherwise commands fail fast as above.
+    enableAutoPipelining: true,
   });
   let reachable = true;
   // Without a listener ioredis prints every reconnection error; log transitions only.
