@@ -1,47 +1,28 @@
 /**
  * Group commit for the PostgreSQL event store: one writer loop per process. While a transaction
- * is in flight new appends queue; the next transaction takes up to `maxBatch` of them, checks
- * each one in order against the stream tails read under the append lock, writes the accepted
- * rows with one INSERT, and settles every caller only after COMMIT has returned.
+ * is in flight new appends queue; the next takes up to `maxBatch` of them in one statement
+ * (`events_append_batch`, one round trip and its own transaction), which checks each append in
+ * order against its stream's tail under the append lock and inserts the accepted rows; every
+ * caller is settled only after that statement, and so its COMMIT, has returned.
  */
 import type pg from 'pg';
 import { WrongExpectedRevision, type AppendResult, type Clock, type ExpectedRevision } from '../../application/ports.js';
-import { checkExpectedRevision, type EventRow } from '../event-store/event-row.js';
-import { BEGIN_AND_LOCK, INSERT_AND_NOTIFY, READ_TAILS, REVISION_CONSTRAINT, SELECT_TAIL } from './event-store-schema.js';
+import type { EventRow } from '../event-store/event-row.js';
+import { APPEND_BATCH, REVISION_CONSTRAINT, SELECT_TAIL } from './event-store-schema.js';
 
 export type PendingAppend = {
   readonly stream: string;
   readonly expected: ExpectedRevision;
-  /** Already serialized; revision and recorded_at are set when the batch is planned. */
+  /** Already serialized; the database assigns revisions and positions, the batch its recorded_at. */
   readonly rows: readonly Omit<EventRow, 'position'>[];
   readonly resolve: (result: AppendResult) => void;
   readonly reject: (error: unknown) => void;
 };
 
-type Tail = { readonly revision: number; readonly position: number };
 type Outcome = AppendResult | WrongExpectedRevision;
 
-/** Each append sees the stream as the earlier appends of the same batch leave it. */
-export const planBatch = (batch: readonly PendingAppend[], tails: Map<string, Tail>, head: number, now: Date) => {
-  const rows: EventRow[] = [];
-  const recorded_at = now.toISOString();
-  const outcomes = batch.map((pending): Outcome => {
-    const tail = tails.get(pending.stream);
-    try {
-      checkExpectedRevision(pending.stream, pending.expected, tail?.revision ?? 'no_stream');
-    } catch (error) {
-      return error as WrongExpectedRevision;
-    }
-    let result: Tail = tail ?? { revision: -1, position: 0 };
-    for (const row of pending.rows) {
-      result = { revision: result.revision + 1, position: head + rows.length + 1 };
-      rows.push({ ...row, ...result, recorded_at });
-    }
-    if (pending.rows.length > 0) tails.set(pending.stream, result);
-    return result;
-  });
-  return { rows, outcomes };
-};
+/** How the batch function takes an expected revision. */
+const encodeExpected = (expected: ExpectedRevision): number => (expected === 'any' ? -2 : expected === 'no_stream' ? -1 : expected);
 
 const isRevisionClash = (error: unknown): boolean =>
   (error as { code?: unknown }).code === '23505' && (error as { constraint?: unknown }).constraint === REVISION_CONSTRAINT;
@@ -60,39 +41,33 @@ export const createBatchWriter = (pool: pg.Pool, options: BatchWriterOptions): B
   const counts = { appends: 0, transactions: 0 };
   let running: Promise<void> | undefined;
 
-  const transaction = async (client: pg.PoolClient, batch: readonly PendingAppend[]): Promise<readonly Outcome[]> => {
-    // A checked-out client that loses its connection emits 'error'; unheard, it would crash the process.
-    let broken: Error | undefined;
-    const onError = (error: Error): void => void (broken ??= error);
-    client.on('error', onError);
+  const transaction = async (batch: readonly PendingAppend[]): Promise<readonly Outcome[]> => {
     counts.transactions += 1;
-    try {
-      await client.query(BEGIN_AND_LOCK);
-      const streams = [...new Set(batch.map((pending) => pending.stream))];
-      const state = (await client.query<{ head: string; tails: [string, number, number][] }>(READ_TAILS, [streams])).rows[0]!;
-      const tails = new Map(state.tails.map(([stream, revision, position]): [string, Tail] => [stream, { revision, position }]));
-      const { rows, outcomes } = planBatch(batch, tails, Number(state.head), options.clock());
-      if (rows.length > 0) {
-        const column = <K extends keyof EventRow>(key: K) => rows.map((row) => row[key]);
-        const columns = (['position', 'id', 'stream', 'revision', 'type', 'data', 'metadata', 'recorded_at'] as const).map(column);
-        await client.query(INSERT_AND_NOTIFY, [...columns, String(rows.at(-1)!.position)]);
-      }
-      await client.query('COMMIT');
-      if (rows.length > 0) options.onCommit();
-      return outcomes;
-    } catch (error) {
-      await client.query('ROLLBACK').catch((rollbackError: Error) => void (broken ??= rollbackError));
-      throw error;
-    } finally {
-      client.removeListener('error', onError);
-      client.release(broken);
-    }
+    const rows = batch.flatMap((pending) => pending.rows);
+    const column = <K extends keyof (typeof rows)[number]>(key: K) => rows.map((row) => row[key]);
+    const { rows: results } = await pool.query<{ accepted: boolean; revision: number; position: string | null }>(APPEND_BATCH, [
+      batch.map((pending) => pending.stream),
+      batch.map((pending) => encodeExpected(pending.expected)),
+      batch.map((pending) => pending.rows.length),
+      column('id'),
+      column('type'),
+      column('data'),
+      column('metadata'),
+      options.clock().toISOString(),
+    ]);
+    if (results.some((result, i) => result.accepted && batch[i]!.rows.length > 0)) options.onCommit();
+    return results.map((result, i): Outcome => {
+      const { stream, expected } = batch[i]!;
+      return result.accepted
+        ? { revision: result.revision, position: Number(result.position) }
+        : new WrongExpectedRevision(stream, expected, result.revision < 0 ? 'no_stream' : result.revision);
+    });
   };
 
   const settle = async (batch: readonly PendingAppend[]): Promise<void> => {
     let outcomes: readonly Outcome[];
     try {
-      outcomes = await transaction(await pool.connect(), batch);
+      outcomes = await transaction(batch);
     } catch (error) {
       if (!isRevisionClash(error)) return batch.forEach((pending) => pending.reject(error));
       // Only a writer bypassing the append lock gets here; find the culprit by retrying alone.

@@ -5,6 +5,17 @@
  */
 import type { Migration } from './migrate.js';
 
+export const NOTIFY_CHANNEL = 'otp_verify_events';
+export const REVISION_CONSTRAINT = 'events_stream_revision_key';
+
+/**
+ * Every append transaction takes this lock before reading the head, so positions are assigned
+ * and committed in one order across processes: a reader of `position > X` can never see a later
+ * position before an earlier one commits. Keyed by schema, so separate logs (one per schema) do
+ * not serialize each other; the two-key form never collides with the one-key migration lock.
+ */
+export const APPEND_LOCK_KEY = 7_420_002;
+
 export const eventStoreMigrations: readonly Migration[] = [
   {
     id: 'event-store-001',
@@ -30,34 +41,75 @@ CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
   FOR EACH STATEMENT EXECUTE FUNCTION events_append_only();
 `,
   },
+  {
+    // A whole batch in one statement, so one round trip: under the append lock, each append is
+    // checked against its stream's tail as the earlier appends of the batch leave it
+    // (expected: a revision, -1 for no stream, -2 for any), accepted rows get the next
+    // positions, and the commit notifies subscribers. One output row per append, in order.
+    id: 'event-store-002',
+    sql: `
+CREATE FUNCTION events_append_batch(
+  p_streams text[], p_expected int[], p_counts int[],
+  p_ids uuid[], p_types text[], p_data json[], p_metadata json[], p_recorded_at timestamptz
+) RETURNS TABLE (o_accepted boolean, o_revision int, o_position bigint) LANGUAGE plpgsql AS $$
+DECLARE
+  v_head bigint;
+  v_tails jsonb := '{}';
+  v_rev int;
+  v_pos bigint;
+  v_row int := 1;
+  v_first int;
+  v_streams text[] := '{}';
+  v_revs int[] := '{}';
+  v_positions bigint[] := '{}';
+  v_rows int[] := '{}';
+BEGIN
+  PERFORM pg_advisory_xact_lock(${APPEND_LOCK_KEY}, hashtext(current_schema()));
+  SELECT COALESCE(MAX(e.position), 0) INTO v_head FROM events e;
+  FOR i IN 1 .. COALESCE(array_length(p_streams, 1), 0) LOOP
+    IF v_tails ? p_streams[i] THEN
+      v_rev := (v_tails -> p_streams[i] ->> 0)::int;
+      v_pos := (v_tails -> p_streams[i] ->> 1)::bigint;
+    ELSE
+      SELECT e.revision, e.position INTO v_rev, v_pos FROM events e WHERE e.stream = p_streams[i] ORDER BY e.revision DESC LIMIT 1;
+      IF NOT FOUND THEN
+        v_rev := -1;
+        v_pos := 0;
+      END IF;
+    END IF;
+    IF p_expected[i] <> -2 AND p_expected[i] <> v_rev THEN
+      o_accepted := false; o_revision := v_rev; o_position := NULL;
+    ELSE
+      FOR j IN 0 .. p_counts[i] - 1 LOOP
+        v_rev := v_rev + 1;
+        v_head := v_head + 1;
+        v_pos := v_head;
+        v_rows := v_rows || (v_row + j);
+        v_streams := v_streams || p_streams[i];
+        v_revs := v_revs || v_rev;
+        v_positions := v_positions || v_head;
+      END LOOP;
+      v_tails := v_tails || jsonb_build_object(p_streams[i], jsonb_build_array(v_rev, v_pos));
+      o_accepted := true; o_revision := v_rev; o_position := v_pos;
+    END IF;
+    RETURN NEXT;
+    v_row := v_row + p_counts[i];
+  END LOOP;
+  IF array_length(v_rows, 1) > 0 THEN
+    INSERT INTO events (position, id, stream, revision, type, data, metadata, recorded_at)
+      SELECT a.pos, p_ids[a.r], a.stream, a.rev, p_types[a.r], p_data[a.r], p_metadata[a.r], p_recorded_at
+      FROM unnest(v_positions, v_rows, v_streams, v_revs) AS a(pos, r, stream, rev);
+    PERFORM pg_notify('${NOTIFY_CHANNEL}', v_head::text);
+  END IF;
+END $$;
+`,
+  },
 ];
 
-export const NOTIFY_CHANNEL = 'otp_verify_events';
-export const REVISION_CONSTRAINT = 'events_stream_revision_key';
-
-/**
- * Every append transaction takes this lock before reading the head, so positions are assigned
- * and committed in one order across processes: a reader of `position > X` can never see a later
- * position before an earlier one commits. Keyed by schema, so separate logs (one per schema) do
- * not serialize each other; the two-key form never collides with the one-key migration lock.
- */
-export const APPEND_LOCK_KEY = 7_420_002;
-export const BEGIN_AND_LOCK = `BEGIN; SELECT pg_advisory_xact_lock(${APPEND_LOCK_KEY}, hashtext(current_schema()))`;
-
-/** Head of the log and the tail of each stream of the batch, read under the lock. */
-export const READ_TAILS = `
-SELECT COALESCE((SELECT MAX(position) FROM events), 0)::text AS head,
-  COALESCE((SELECT json_agg(json_build_array(s.stream, t.revision, t.position))
-    FROM unnest($1::text[]) AS s(stream)
-    CROSS JOIN LATERAL (SELECT e.revision, e.position FROM events e WHERE e.stream = s.stream ORDER BY e.revision DESC LIMIT 1) t), '[]') AS tails`;
-
-/** A data-modifying CTE always runs to completion; the notification is delivered on COMMIT. */
-export const INSERT_AND_NOTIFY = `
-WITH inserted AS (
-  INSERT INTO events (position, id, stream, revision, type, data, metadata, recorded_at)
-  SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::json[], $7::json[], $8::timestamptz[])
-)
-SELECT pg_notify('${NOTIFY_CHANNEL}', $9)`;
+/** One batch of appends (see events_append_batch); runs as its own transaction. */
+export const APPEND_BATCH = `
+SELECT o_accepted AS accepted, o_revision AS revision, o_position::text AS position
+FROM events_append_batch($1::text[], $2::int[], $3::int[], $4::uuid[], $5::text[], $6::json[], $7::json[], $8::timestamptz)`;
 
 // Qualified in ORDER BY: a bare name there would sort by the text alias.
 const COLUMNS = 'position::text AS position, id::text AS id, stream, revision, type, data::text AS data, metadata::text AS metadata, recorded_at';
