@@ -129,6 +129,28 @@ describe('postgres vault storage', () => {
         await proxy.close();
       }
     });
+
+    it('a process whose listening connection goes silent stops trusting its cache within a heartbeat', async () => {
+      const target = new URL(schema.url);
+      const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+      const through = new URL(schema.url);
+      through.port = String(proxy.port);
+      const heartbeat = { everyMs: 100, timeoutMs: 200 };
+      const vault = createPostgresVault({ pool, keyring, listenConnectionString: through.toString(), heartbeat });
+      try {
+        await untilCaching(vault);
+        const sealed = await vault.seal('kept?', 'ctx');
+        expect(await vault.open(sealed, 'ctx')).toBe('kept?');
+        proxy.stall(); // half-open: no 'end' ever comes, and notifications stop arriving
+        await pool.query('DELETE FROM data_keys WHERE key_id = $1', [sealed.key_id]);
+        await eventually(async () => (await vault.open(sealed, 'ctx')) === null, 'the cache is dropped when the heartbeat goes unanswered');
+        proxy.restore();
+        await untilCaching(vault);
+      } finally {
+        await vault.close();
+        await proxy.close();
+      }
+    });
   });
 
   it('rejects seal when the database is unreachable', async () => {

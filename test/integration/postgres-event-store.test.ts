@@ -123,6 +123,20 @@ describe('postgres event store', () => {
       expect(await store.headPosition()).toBe(5);
     });
 
+    it('refuses a malformed expected revision on its own, leaving the rest of its batch alone', async () => {
+      const store = openStore();
+      const outcomes = await Promise.allSettled([
+        store.append('fine', events(1), 'no_stream'),
+        store.append('odd', events(1), 1.5),
+        store.append('negative', events(1), -1),
+        store.append('huge', events(1), 2 ** 40),
+        store.append('also-fine', events(1), 'any'),
+      ]);
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'rejected', 'fulfilled']);
+      for (const o of outcomes.slice(1, 4)) expect((o as PromiseRejectedResult).reason).toBeInstanceOf(TypeError);
+      expect((await store.readAll(0, 10)).map((e) => e.stream)).toEqual(['fine', 'also-fine']);
+    });
+
     it('acknowledges nothing before COMMIT, and rejects the whole batch when the transaction dies', async () => {
       const store = openStore();
       await store.append('kept', events(1), 'no_stream');

@@ -25,6 +25,16 @@ const PHONE_CHANNELS: readonly Channel[] = ['SMS', 'WHATSAPP'];
  */
 export const makeDeliverChallenge = (deps: DeliverDeps) => {
   const record = (id: string, command: ChallengeCommand) => deps.handle(ChallengeAggregate, challengeStream(id), () => command);
+  /**
+   * Records an outcome the worker relies on. Refused (the challenge closed meanwhile, or too
+   * much contention), it throws: the worker then tries the entry again on its next poll and
+   * reads what happened, instead of counting it handled with nothing in the log.
+   */
+  const recordOutcome = async (id: string, command: ChallengeCommand) => {
+    const result = await record(id, command);
+    if (result._tag === 'Left') throw new Error(`delivery outcome not recorded: ${result.left.code}`);
+    return result.right;
+  };
 
   /** `after`: the challenge as the step's last append left it (as current as a fresh read). */
   const deliverOnce = async (challenge: Challenge): Promise<Step> => {
@@ -35,7 +45,7 @@ export const makeDeliverChallenge = (deps: DeliverDeps) => {
     const attempt = challenge.delivery.attempts + 1;
     const { provider, send: deliver } = deps.delivery(channel);
     const failed = (reason: string, extra: { retry_at?: string; next_channel?: Channel } = {}) =>
-      record(id, { type: 'RecordDelivery', send, attempt, channel, provider, outcome: { ok: false, reason, permanent: !extra.retry_at, ...extra }, at: now(deps) });
+      recordOutcome(id, { type: 'RecordDelivery', send, attempt, channel, provider, outcome: { ok: false, reason, permanent: !extra.retry_at, ...extra }, at: now(deps) });
 
     const [code, to, app] = await Promise.all([
       challenge.code_sealed ? deps.vault.open(challenge.code_sealed, stream) : Promise.resolve(null),
@@ -69,8 +79,8 @@ export const makeDeliverChallenge = (deps: DeliverDeps) => {
       await failed(failure.message);
       return { outcome: 'FAILED' };
     }
-    const recorded = await record(id, { type: 'RecordDelivery', send, attempt, channel, provider, outcome: { ok: true }, at: now(deps) });
-    return { outcome: 'DELIVERED', ...(recorded._tag === 'Right' ? { after: recorded.right.state } : {}) };
+    const recorded = await recordOutcome(id, { type: 'RecordDelivery', send, attempt, channel, provider, outcome: { ok: true }, at: now(deps) });
+    return { outcome: 'DELIVERED', after: recorded.state };
   };
 
   return async (challengeId: string): Promise<DeliveryOutcome> => {

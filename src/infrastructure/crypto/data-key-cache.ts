@@ -3,7 +3,8 @@
  * code this process just sealed) does not cost a database round trip. Rows stay wrapped (the master key is still needed). The cache is only used while
  * its owner hears of every destroy, in every process (PostgreSQL NOTIFY): `evict` drops one key
  * when another process destroys it; `suspend` drops everything and reads through while
- * notifications may be missed (the listening connection is down); `resume` starts afresh.
+ * notifications may be missed (the listening connection is down or silent); `resume` starts
+ * afresh.
  * A read that overlapped an eviction is not remembered, since it may predate the destroy.
  */
 import type { DataKeyRow, DataKeyStore } from './envelope-vault.js';
@@ -11,6 +12,8 @@ import type { DataKeyRow, DataKeyStore } from './envelope-vault.js';
 export type DataKeyCache = {
   readonly store: DataKeyStore;
   readonly evict: (keyId: string) => void;
+  /** Drops every entry, staying live or not as it was. */
+  readonly clear: () => void;
   readonly suspend: () => void;
   readonly resume: () => void;
   readonly size: () => number;
@@ -58,6 +61,7 @@ export const withDataKeyCache = (backing: DataKeyStore, options: { readonly maxE
       },
     },
     evict,
+    clear,
     suspend: () => {
       live = false;
       clear();

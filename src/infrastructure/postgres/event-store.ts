@@ -28,6 +28,8 @@ export type PostgresEventStore = EmbeddedEventStore & { readonly stats: () => { 
 
 type StoredRow = Omit<EventRow, 'position' | 'recorded_at'> & { readonly position: string; readonly recorded_at: Date };
 
+const MAX_REVISION = 2_147_483_647; // the events.revision column is an INTEGER
+
 const toRecorded = (row: StoredRow): RecordedEvent =>
   fromRow({ ...row, position: Number(row.position), recorded_at: row.recorded_at.toISOString() });
 
@@ -74,6 +76,11 @@ export const createPostgresEventStore = (options: PostgresEventStoreOptions): Po
       // PostgreSQL text cannot hold NUL; refusing here keeps one bad append from failing a batch.
       if (stream.includes('\u0000') || events.some((event) => event.type.includes('\u0000'))) {
         throw new TypeError('Stream names and event types cannot contain NUL characters');
+      }
+      // The batch function takes revisions as int (with -1 and -2 for the named cases): refusing
+      // anything else here keeps one bad append from failing its whole batch.
+      if (typeof expected === 'number' && !(Number.isInteger(expected) && expected >= 0 && expected <= MAX_REVISION)) {
+        throw new TypeError(`Expected revision must be an integer from 0 to ${MAX_REVISION}, 'no_stream' or 'any'`);
       }
       // Serialize before queueing, so an unserializable event fails only its own caller.
       const epoch = new Date(0);

@@ -4,7 +4,8 @@
  * row; note that PostgreSQL keeps dead row versions until VACUUM, and backups keep them longer.
  * Rows read are remembered while this process hears every destroy (NOTIFY on the deleting
  * transaction's commit), so a destroyed key stops opening everywhere within a notification's
- * latency, and a process that cannot hear destroys reads the table on every open.
+ * latency, and a process that cannot hear destroys reads the table on every open: its
+ * listening connection has dropped, or has not answered a heartbeat (5 s, 3 s to answer).
  */
 import type pg from 'pg';
 import type { Clock, SecretVault } from '../../application/ports.js';
@@ -37,6 +38,8 @@ export type PostgresVaultOptions = {
    */
   readonly listenConnectionString?: string;
   readonly cacheEntries?: number;
+  /** How often the listening connection must prove it is alive, and how long it may take. */
+  readonly heartbeat?: { readonly everyMs: number; readonly timeoutMs: number };
 };
 
 export type PostgresVault = SecretVault & { readonly close: () => Promise<void> };
@@ -46,7 +49,7 @@ export const DATA_KEY_CHANNEL = 'otp_verify_data_keys';
 
 type Row = { key_id: string; master_key_id: string; wrapped: string; created_at: Date };
 
-export const createPostgresVault = ({ pool, keyring, clock, listenConnectionString, cacheEntries = 20_000 }: PostgresVaultOptions): PostgresVault => {
+export const createPostgresVault = ({ pool, keyring, clock, listenConnectionString, cacheEntries = 20_000, heartbeat }: PostgresVaultOptions): PostgresVault => {
   const cache = withDataKeyCache(
     {
       insert: async (row: DataKeyRow) => {
@@ -75,9 +78,10 @@ export const createPostgresVault = ({ pool, keyring, clock, listenConnectionStri
       : listen({
           connectionString: listenConnectionString,
           channel: DATA_KEY_CHANNEL,
-          onNotification: (keyId) => (keyId ? cache.evict(keyId) : cache.resume()),
+          onNotification: (keyId) => (keyId ? cache.evict(keyId) : cache.clear()),
           onListening: cache.resume,
           onLost: cache.suspend,
+          ...(heartbeat ? { heartbeatMs: heartbeat.everyMs, heartbeatTimeoutMs: heartbeat.timeoutMs } : {}),
         });
   return {
     ...createEnvelopeVault(cache.store, keyring, clock),

@@ -11,6 +11,11 @@ import type { Middleware } from 'koa';
 
 const tracerName = 'otp-verify-http';
 
+const statusOf = (error: unknown): number => {
+  const status = (error as { status?: unknown } | null)?.status;
+  return typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
+};
+
 export const httpServerSpan = (): Middleware => {
   const tracer = trace.getTracer(tracerName);
   return async (ctx, next) => {
@@ -34,8 +39,8 @@ export const httpServerSpan = (): Middleware => {
         span.setAttribute('http.route', route);
         span.updateName(`${ctx.method} ${route}`);
       }
-      // An error escaping every middleware becomes Koa's 500.
-      const status = failed === undefined ? ctx.status : 500;
+      // An error escaping every middleware is answered by Koa: with its own status if it has one.
+      const status = failed === undefined ? ctx.status : statusOf(failed);
       span.setAttribute('http.response.status_code', status);
       if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
       if (failed !== undefined) span.recordException(failed instanceof Error ? failed : String(failed));
