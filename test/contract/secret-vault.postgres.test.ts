@@ -105,50 +105,51 @@ describe('postgres vault storage', () => {
       expect(await vault.open(sealed, 'ctx')).toBeNull();
     });
 
-    it('a process that cannot hear destroys reads the table on every open, and caches again once it can', async () => {
+    /** A vault listening through a proxy the test can break; a key sealed and opened (so cached) through it. */
+    const breakable = async (heartbeat?: { everyMs: number; timeoutMs: number }) => {
       const target = new URL(schema.url);
       const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
       const through = new URL(schema.url);
       through.port = String(proxy.port);
-      const vault = createPostgresVault({ pool, keyring, listenConnectionString: through.toString() });
+      const vault = createPostgresVault({ pool, keyring, listenConnectionString: through.toString(), ...(heartbeat ? { heartbeat } : {}) });
+      await untilCaching(vault);
+      const sealed = await vault.seal('kept?', 'ctx');
+      expect(await vault.open(sealed, 'ctx')).toBe('kept?');
+      const close = async () => {
+        await vault.close();
+        await proxy.close();
+      };
+      return { proxy, vault, sealed, close };
+    };
+    const deleteBehindItsBack = (keyId: string) => pool.query('DELETE FROM data_keys WHERE key_id = $1', [keyId]);
+
+    it('a process that cannot hear destroys reads the table on every open, and caches again once it can', async () => {
+      const { proxy, vault, sealed, close } = await breakable();
       try {
-        await untilCaching(vault);
-        const sealed = await vault.seal('kept?', 'ctx');
-        expect(await vault.open(sealed, 'ctx')).toBe('kept?');
         proxy.cut(); // the listening connection drops and cannot come back
-        await pool.query('DELETE FROM data_keys WHERE key_id = $1', [sealed.key_id]); // a destroy nobody heard
+        await deleteBehindItsBack(sealed.key_id); // a destroy nobody heard
         await eventually(async () => (await vault.open(sealed, 'ctx')) === null, 'the cache is dropped with the connection');
         const later = await vault.seal('not cached', 'ctx');
         await vault.open(later, 'ctx');
-        await pool.query('DELETE FROM data_keys WHERE key_id = $1', [later.key_id]);
+        await deleteBehindItsBack(later.key_id);
         expect(await vault.open(later, 'ctx')).toBeNull(); // read through while deaf
         proxy.restore();
         await untilCaching(vault);
       } finally {
-        await vault.close();
-        await proxy.close();
+        await close();
       }
     });
 
     it('a process whose listening connection goes silent stops trusting its cache within a heartbeat', async () => {
-      const target = new URL(schema.url);
-      const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-      const through = new URL(schema.url);
-      through.port = String(proxy.port);
-      const heartbeat = { everyMs: 100, timeoutMs: 200 };
-      const vault = createPostgresVault({ pool, keyring, listenConnectionString: through.toString(), heartbeat });
+      const { proxy, vault, sealed, close } = await breakable({ everyMs: 100, timeoutMs: 200 });
       try {
-        await untilCaching(vault);
-        const sealed = await vault.seal('kept?', 'ctx');
-        expect(await vault.open(sealed, 'ctx')).toBe('kept?');
         proxy.stall(); // half-open: no 'end' ever comes, and notifications stop arriving
-        await pool.query('DELETE FROM data_keys WHERE key_id = $1', [sealed.key_id]);
+        await deleteBehindItsBack(sealed.key_id);
         await eventually(async () => (await vault.open(sealed, 'ctx')) === null, 'the cache is dropped when the heartbeat goes unanswered');
         proxy.restore();
         await untilCaching(vault);
       } finally {
-        await vault.close();
-        await proxy.close();
+        await close();
       }
     });
   });
