@@ -1,11 +1,11 @@
 /**
  * Remembers wrapped data-key rows read or written, so opening a seed on a verification (or a
- * code this process just sealed) does not cost a database round trip. Rows stay wrapped (the master key is still needed). The cache is only used while
- * its owner hears of every destroy, in every process (PostgreSQL NOTIFY): `evict` drops one key
- * when another process destroys it; `suspend` drops everything and reads through while
- * notifications may be missed (the listening connection is down or silent); `resume` starts
- * afresh.
- * A read that overlapped an eviction is not remembered, since it may predate the destroy.
+ * code this process just sealed) does not cost a database round trip. Rows stay wrapped (the
+ * master key is still needed). The cache is only used while its owner hears of every destroy,
+ * in every process (PostgreSQL NOTIFY): `evict` drops one key when another process destroys
+ * it; `suspend` drops everything and reads through while notifications may be missed (the
+ * listening connection is down or silent); `resume` starts afresh. A read that overlapped an
+ * eviction is not remembered, since it may predate the destroy.
  */
 import type { DataKeyRow, DataKeyStore } from './envelope-vault.js';
 

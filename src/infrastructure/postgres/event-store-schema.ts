@@ -58,7 +58,6 @@ DECLARE
   v_rev int;
   v_pos bigint;
   v_row int := 1;
-  v_first int;
   v_streams text[] := '{}';
   v_revs int[] := '{}';
   v_positions bigint[] := '{}';
