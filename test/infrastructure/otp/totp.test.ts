@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes, randomInt } from 'node:crypto';
+import { generateSync } from 'otplib';
 import type { TotpAlgorithm, TotpParameters } from '../../../src/domain/shared/types.js';
 import { decodeBase32, encodeBase32 } from '../../../src/infrastructure/otp/base32.js';
 import { createTotp, hotp, parseTotpSecret } from '../../../src/infrastructure/otp/totp.js';
@@ -70,6 +71,24 @@ describe('HOTP: RFC 4226 Appendix D', () => {
     const offset = (mac[mac.length - 1] as number) & 0x0f;
     const expected = String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
     expect(hotp(ascii('12345678901234567890'), counter, 6, 'SHA1')).toBe(expected);
+  });
+
+  // otplib with its default plugin (SHA in JavaScript, @noble/hashes) is an implementation
+  // independent of node:crypto: every algorithm and digit count, random keys and counters.
+  it('agrees with otplib on random keys, counters, algorithms and digit counts', () => {
+    const algorithms: readonly TotpAlgorithm[] = ['SHA1', 'SHA256', 'SHA512'];
+    for (let i = 0; i < 300; i++) {
+      const algorithm = algorithms[i % 3]!;
+      const digits = i % 2 === 0 ? 6 : 8;
+      const key = randomBytes(20 + randomInt(45));
+      const counter = i % 5 === 0 ? 2 ** 32 + randomInt(2 ** 40) : randomInt(2 ** 31);
+      const reference = generateSync({ strategy: 'hotp', secret: key, counter, digits, algorithm: algorithm.toLowerCase() as 'sha1' });
+      expect(hotp(key, counter, digits, algorithm)).toBe(reference);
+    }
+  });
+
+  it.each([-1, 1.5, Number.MAX_SAFE_INTEGER + 2, Number.NaN])('refuses the counter %p', (counter) => {
+    expect(() => hotp(ascii('12345678901234567890'), counter, 6, 'SHA1')).toThrow(RangeError);
   });
 
   it('is what TOTP uses at step = counter (period 30, t = 30 * counter)', () => {
