@@ -4,8 +4,8 @@
 // Tunables (environment):
 //   BENCH_DURATION_S (10), BENCH_WARMUP_S (2), BENCH_PILOT_S (3)
 //   BENCH_TOTP_USERS (3000 enrolled first), BENCH_TOTP_MAX_USERS (10000 at most, after the pilot:
-//     enough fresh codes up to ~3,000 req/s, and a fixed size keeps runs comparable, since each
-//     user has two enrollment streams and 10,000 users' fit the default STATE_CACHE_ENTRIES)
+//     enough fresh codes up to ~3,000 req/s, and a fixed size keeps runs comparable; 10,000 users'
+//     TOTP states fit the default STATE_CACHE_ENTRIES, recovery-code states are not cached)
 //   BENCH_PAIR_WORKERS (50 concurrent users in the send-then-verify loop)
 //   BENCH_WEB_CONCURRENCY (1): the service's WEB_CONCURRENCY (processes sharing the port); CPU
 //     and RSS then cover all of them

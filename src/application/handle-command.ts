@@ -9,6 +9,8 @@ export type Aggregate<C, S, E extends DomainEvent> = {
   /** Used in span names and logs, e.g. "Challenge". */
   readonly name: string;
   readonly decider: Decider<C, S, E>;
+  /** Whether a state is worth keeping in the state cache (default: every state is). */
+  readonly cacheable?: (state: S) => boolean;
 };
 
 export type CommandOutcome<S, E> = {
@@ -44,6 +46,12 @@ const toDomain = <E extends DomainEvent>(recorded: readonly RecordedEvent[]): E[
   recorded.map((e) => ({ type: e.type, data: e.data }) as E);
 
 const disabled = createStateCache(0);
+
+/** Offers a state to the cache, or drops the stream's entry when the aggregate does not keep such states. */
+const remember = <C, S, E extends DomainEvent>(cache: StateCache, aggregate: Aggregate<C, S, E>, stream: string, entry: { state: S; revision: number; at: number }): void => {
+  if (aggregate.cacheable === undefined || aggregate.cacheable(entry.state)) cache.offer(stream, entry);
+  else cache.forget(stream);
+};
 
 type Known<S> = { readonly state: S; readonly revision: number; readonly cached: boolean };
 
@@ -81,7 +89,7 @@ export const makeHandleCommand = (deps: HandleCommandDeps): HandleCommand => {
           else {
             const at = now();
             known = { ...(await readState(deps.store, aggregate, stream)), cached: false };
-            cache.offer(stream, { state: known.state, revision: known.revision, at });
+            remember(cache, aggregate, stream, { state: known.state, revision: known.revision, at });
           }
           const { state } = known;
           const command = await prepare(state);
@@ -102,7 +110,7 @@ export const makeHandleCommand = (deps: HandleCommandDeps): HandleCommand => {
               known.revision < 0 ? 'no_stream' : known.revision,
             );
             const next = events.reduce(aggregate.decider.evolve, state);
-            cache.offer(stream, { state: next, revision: result.revision, at: now() });
+            remember(cache, aggregate, stream, { state: next, revision: result.revision, at: now() });
             return right({ state: next, events, position: result.position });
           } catch (error) {
             cache.forget(stream); // a conflict, or an append whose outcome is unknown
@@ -141,7 +149,7 @@ export const makeLoadRecentState = (deps: RecentStateDeps): LoadRecentState => {
     const at = deps.now();
     if (hit !== undefined && at - hit.at < maxAgeMs) return hit.state as S;
     const read = await readState(deps.store, aggregate, stream);
-    deps.cache.offer(stream, { ...read, at });
+    remember(deps.cache, aggregate, stream, { ...read, at });
     return read.state;
   };
   return load;

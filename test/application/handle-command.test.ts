@@ -6,9 +6,11 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { left, right } from 'fp-ts/lib/Either.js';
+import { EnrollmentAggregate } from '../../src/application/aggregates.js';
 import { makeHandleCommand, makeLoadRecentState, type Aggregate } from '../../src/application/handle-command.js';
 import type { EventStore } from '../../src/application/ports.js';
 import { createStateCache, type StateCache } from '../../src/application/state-cache.js';
+import type { EnrollmentState } from '../../src/domain/enrollment/index.js';
 import { reject } from '../../src/domain/shared/rejection.js';
 import { createInMemoryEventStore } from '../../src/infrastructure/event-store/in-memory-event-store.js';
 
@@ -106,6 +108,33 @@ describe('handleCommand with a state cache', () => {
     expect(cache.get('door-1')).toBeUndefined();
     expect((await run('Close'))._tag).toBe('Right');
     expect(reads).toEqual(['door-1', 'door-1']);
+  });
+});
+
+describe('states an aggregate does not cache', () => {
+  const OpenNotKept: Aggregate<DoorCommand, Door, DoorEvent> = { ...Door, cacheable: (state) => !state.open };
+
+  it('are read every time, and drop the entry a cacheable state of the same stream left', async () => {
+    const { store, reads } = counting(createInMemoryEventStore());
+    const cache = createStateCache(10);
+    const handle = makeHandleCommand({ store, tracer: (_n, _a, fn) => fn(), metadata: () => ({}), cache, now: () => 0 });
+    const run = (type: DoorCommand['type']) => handle(OpenNotKept, 'door-1', () => ({ type, by: 'a' }));
+    await run('Open'); // reads the closed door (kept), opens it: an open door is not kept
+    expect(cache.get('door-1')).toBeUndefined();
+    await run('Close'); // so this reads again; the closed door is kept
+    expect(cache.get('door-1')).toMatchObject({ state: { open: false }, revision: 1 });
+    await run('Open'); // decided on the kept state, no read
+    expect(reads).toEqual(['door-1', 'door-1']);
+    const load = makeLoadRecentState({ store, cache, now: () => 0 });
+    expect(await load(OpenNotKept, 'door-1', 60_000)).toEqual({ open: true, changes: 3 });
+    expect(cache.get('door-1')).toBeUndefined();
+  });
+
+  it('include recovery codes, but not TOTP factors', () => {
+    const recovery = { kind: 'RECOVERY', enrollment_id: 'e', app_id: 'a', username: 'u', status: 'ACTIVE', code_hashes: [], used: [], failures: 0, locked_until: null } as const;
+    expect(EnrollmentAggregate.cacheable(recovery)).toBe(false);
+    expect(EnrollmentAggregate.cacheable({ kind: 'NONE' })).toBe(true);
+    expect(EnrollmentAggregate.cacheable({ kind: 'FACTOR' } as unknown as EnrollmentState)).toBe(true); // only the kind matters
   });
 });
 
