@@ -3,8 +3,16 @@ import { challengeDecider } from '../domain/challenge/index.js';
 import { clientAppDecider } from '../domain/client-app/index.js';
 import { enrollmentDecider, type EnrollmentState } from '../domain/enrollment/index.js';
 
-export const ClientAppAggregate = { name: 'ClientApp', decider: clientAppDecider } as const;
-export const AccountAggregate = { name: 'Account', decider: accountDecider } as const;
+/**
+ * Streams that live as long as their app, account or enrollment keep a snapshot every
+ * SNAPSHOT_EVERY events: an account gains events with every login, an enrollment with every
+ * verification. Challenges are short-lived and read whole. Bump a `version` whenever that
+ * aggregate's `evolve` or state shape changes, so snapshots in the old format are ignored.
+ */
+export const SNAPSHOT_EVERY = 50;
+
+export const ClientAppAggregate = { name: 'ClientApp', decider: clientAppDecider, snapshot: { version: 'client-app/1', every: SNAPSHOT_EVERY } } as const;
+export const AccountAggregate = { name: 'Account', decider: accountDecider, snapshot: { version: 'account/1', every: SNAPSHOT_EVERY } } as const;
 /**
  * Recovery-code states stay out of the state cache: they are used about once per lost device,
  * and their ten code hashes make them the largest states a user has (about 1 KB against 0.5 KB
@@ -15,5 +23,6 @@ export const EnrollmentAggregate = {
   name: 'Enrollment',
   decider: enrollmentDecider,
   cacheable: (state: EnrollmentState) => state.kind !== 'RECOVERY',
+  snapshot: { version: 'enrollment/1', every: SNAPSHOT_EVERY },
 } as const;
 export const ChallengeAggregate = { name: 'Challenge', decider: challengeDecider } as const;

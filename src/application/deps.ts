@@ -1,5 +1,5 @@
 import type { Channel } from '../domain/shared/types.js';
-import type { HandleCommand, LoadRecentState } from './handle-command.js';
+import type { HandleCommand, LoadRecentState, LoadState } from './handle-command.js';
 import type {
   Clock,
   DestinationParser,
@@ -26,6 +26,8 @@ import type { ReadModels } from './read-models.js';
 export type Deps = {
   readonly handle: HandleCommand;
   readonly store: EventStore;
+  /** A stream's current state, read from the log (from its snapshot on, for long streams). */
+  readonly load: LoadState;
   /** A stream's state as this process knew it at most that long ago (see loadRecentState). */
   readonly loadRecent: LoadRecentState;
   /** How stale an app's state (current API key, policy) may be when authenticating a request, ms. */

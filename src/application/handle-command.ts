@@ -1,9 +1,9 @@
 import { isLeft, right, type Either } from 'fp-ts/lib/Either.js';
-import { fold, type Decider, type DomainEvent } from '../domain/shared/decider.js';
+import type { Decider, DomainEvent } from '../domain/shared/decider.js';
 import { reject, type Rejection } from '../domain/shared/rejection.js';
 import { createKeyedLock } from './keyed-lock.js';
 import { createStateCache, type StateCache } from './state-cache.js';
-import { WrongExpectedRevision, type EventMetadata, type EventStore, type RecordedEvent, type Tracer } from './ports.js';
+import { WrongExpectedRevision, type EventMetadata, type EventStore, type RecordedEvent, type SnapshotStore, type Tracer } from './ports.js';
 
 export type Aggregate<C, S, E extends DomainEvent> = {
   /** Used in span names and logs, e.g. "Challenge". */
@@ -11,6 +11,13 @@ export type Aggregate<C, S, E extends DomainEvent> = {
   readonly decider: Decider<C, S, E>;
   /** Whether a state is worth keeping in the state cache (default: every state is). */
   readonly cacheable?: (state: S) => boolean;
+  /**
+   * Long-lived streams keep a snapshot of their state every `every` events, so reading one
+   * costs a snapshot and at most `every - 1` events. `version` names the state's format: change
+   * it whenever `evolve` or the state's shape changes, and snapshots of other versions are
+   * ignored (then replaced as streams grow).
+   */
+  readonly snapshot?: { readonly version: string; readonly every: number };
 };
 
 export type CommandOutcome<S, E> = {
@@ -38,6 +45,8 @@ export type HandleCommandDeps = {
   readonly cache?: StateCache;
   /** Monotonic milliseconds, for cache entry ages. */
   readonly now?: () => number;
+  /** Where aggregates with a `snapshot` setting keep them; without it, streams are read whole. */
+  readonly snapshots?: SnapshotStore;
 };
 
 export const SCHEMA_VERSION = 1;
@@ -55,14 +64,29 @@ const remember = <C, S, E extends DomainEvent>(cache: StateCache, aggregate: Agg
 
 type Known<S> = { readonly state: S; readonly revision: number; readonly cached: boolean };
 
+/** Where streams are read from: the log, and the snapshots that shorten long streams. */
+export type StateSource = { readonly store: EventStore; readonly snapshots?: SnapshotStore | undefined };
+
+/**
+ * The stream's current state and revision: its snapshot (when the aggregate keeps them and one
+ * of the current version is stored) with the events after it folded on, else the whole stream.
+ */
 const readState = async <C, S, E extends DomainEvent>(
-  store: EventStore,
+  source: StateSource,
   aggregate: Aggregate<C, S, E>,
   stream: string,
 ): Promise<{ state: S; revision: number }> => {
-  const recorded = await store.readStream(stream);
-  return { state: fold(aggregate.decider, toDomain<E>(recorded)), revision: recorded.at(-1)?.revision ?? -1 };
+  const kept = aggregate.snapshot && source.snapshots ? await source.snapshots.load(stream) : undefined;
+  const base = kept !== undefined && kept.version === aggregate.snapshot?.version ? kept : undefined;
+  const recorded = await source.store.readStream(stream, base ? { fromRevision: base.revision + 1 } : undefined);
+  const from = base ? (base.state as S) : aggregate.decider.initialState;
+  const state = toDomain<E>(recorded).reduce(aggregate.decider.evolve, from);
+  return { state, revision: recorded.at(-1)?.revision ?? base?.revision ?? -1 };
 };
+
+/** Whether an append taking the stream from `previous` to `revision` made its event count pass a multiple of `every`. */
+const snapshotDue = (every: number, previous: number, revision: number): boolean =>
+  Math.floor((revision + 1) / every) > Math.floor((previous + 1) / every);
 
 /**
  * The one way state changes: fold the stream, decide, append with the expected revision; on a
@@ -88,7 +112,7 @@ export const makeHandleCommand = (deps: HandleCommandDeps): HandleCommand => {
           if (hit) known = { state: hit.state as S, revision: hit.revision, cached: true };
           else {
             const at = now();
-            known = { ...(await readState(deps.store, aggregate, stream)), cached: false };
+            known = { ...(await readState(deps, aggregate, stream)), cached: false };
             remember(cache, aggregate, stream, { state: known.state, revision: known.revision, at });
           }
           const { state } = known;
@@ -111,6 +135,9 @@ export const makeHandleCommand = (deps: HandleCommandDeps): HandleCommand => {
             );
             const next = events.reduce(aggregate.decider.evolve, state);
             remember(cache, aggregate, stream, { state: next, revision: result.revision, at: now() });
+            const { snapshot } = aggregate;
+            if (snapshot && deps.snapshots && snapshotDue(snapshot.every, known.revision, result.revision))
+              await deps.snapshots.save({ stream, revision: result.revision, version: snapshot.version, state: next });
             return right({ state: next, events, position: result.position });
           } catch (error) {
             cache.forget(stream); // a conflict, or an append whose outcome is unknown
@@ -127,16 +154,17 @@ export const makeHandleCommand = (deps: HandleCommandDeps): HandleCommand => {
     );
 };
 
-/** Reads a stream and folds it, for queries that must be current. */
-export const loadState = async <C, S, E extends DomainEvent>(
-  store: EventStore,
-  aggregate: Aggregate<C, S, E>,
-  stream: string,
-): Promise<S> => (await readState(store, aggregate, stream)).state;
+/** A stream's current state, read from the store (and its snapshot), for queries that must be current. */
+export type LoadState = <C, S, E extends DomainEvent>(aggregate: Aggregate<C, S, E>, stream: string) => Promise<S>;
+
+export const makeLoadState =
+  (source: StateSource): LoadState =>
+  async (aggregate, stream) =>
+    (await readState(source, aggregate, stream)).state;
 
 export type LoadRecentState = <C, S, E extends DomainEvent>(aggregate: Aggregate<C, S, E>, stream: string, maxAgeMs: number) => Promise<S>;
 
-export type RecentStateDeps = { readonly store: EventStore; readonly cache: StateCache; readonly now: () => number };
+export type RecentStateDeps = StateSource & { readonly cache: StateCache; readonly now: () => number };
 
 /**
  * A stream's state as this process knew it less than `maxAgeMs` ago (read from the store when
@@ -148,7 +176,7 @@ export const makeLoadRecentState = (deps: RecentStateDeps): LoadRecentState => {
     const hit = deps.cache.get(stream);
     const at = deps.now();
     if (hit !== undefined && at - hit.at < maxAgeMs) return hit.state as S;
-    const read = await readState(deps.store, aggregate, stream);
+    const read = await readState(deps, aggregate, stream);
     remember(deps.cache, aggregate, stream, { ...read, at });
     return read.state;
   };

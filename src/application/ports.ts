@@ -62,11 +62,19 @@ export class WrongExpectedRevision extends Error {
 
 export type Subscription = { readonly close: () => Promise<void> };
 
+export type ReadStreamOptions = {
+  /** The first revision wanted, a non-negative integer (0: the whole stream). */
+  readonly fromRevision?: number;
+};
+
 export type EventStore = {
   /** Appends atomically; rejects with WrongExpectedRevision on a concurrency conflict. */
   readonly append: (stream: string, events: readonly NewEvent[], expected: ExpectedRevision) => Promise<AppendResult>;
-  /** All events of one stream in revision order; [] when the stream does not exist. */
-  readonly readStream: (stream: string) => Promise<readonly RecordedEvent[]>;
+  /**
+   * Events of one stream in revision order, from `fromRevision` (default 0) on; [] when the
+   * stream does not exist or has no event that recent.
+   */
+  readonly readStream: (stream: string, options?: ReadStreamOptions) => Promise<readonly RecordedEvent[]>;
   /** Up to `limit` events with position > `after`, in position order. */
   readonly readAll: (after: number, limit: number) => Promise<readonly RecordedEvent[]>;
   /**
@@ -77,6 +85,26 @@ export type EventStore = {
   /** Position of the last event in the log (0 when empty). */
   readonly headPosition: () => Promise<number>;
   readonly close: () => Promise<void>;
+};
+
+/**
+ * A stream's folded state at one revision, so a long stream is read from there instead of from
+ * its start. Derived data, never the record: the log alone is what auditors replay, and a
+ * snapshot is used only when its `version` (the aggregate's state format) is the current one.
+ */
+export type Snapshot = {
+  readonly stream: string;
+  readonly revision: number;
+  readonly version: string;
+  /** JSON-serialisable state. */
+  readonly state: unknown;
+};
+
+export type SnapshotStore = {
+  /** The stored snapshot of `stream`, or undefined. */
+  readonly load: (stream: string) => Promise<Snapshot | undefined>;
+  /** Stores `snapshot` unless one of a later revision of the stream is already stored. */
+  readonly save: (snapshot: Snapshot) => Promise<void>;
 };
 
 // ---------------------------------------------------------------- secrets and hashing

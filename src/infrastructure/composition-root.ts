@@ -5,7 +5,7 @@
 import 'reflect-metadata';
 import { Container } from 'inversify';
 import { defaultLimits, type Deps, type Limits } from '../application/deps.js';
-import { makeHandleCommand, makeLoadRecentState } from '../application/handle-command.js';
+import { makeHandleCommand, makeLoadRecentState, makeLoadState } from '../application/handle-command.js';
 import { createStateCache } from '../application/state-cache.js';
 import { makeHandlers, type Handlers } from '../application/handlers.js';
 import { makeCheckHealth, type HealthReport } from '../application/health/check-health.js';
@@ -100,7 +100,7 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
       createAbuseControls({ ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}), ...(options.redisPrefix ? { redisPrefix: options.redisPrefix } : {}) }, { clock, logger, logDenylist: readModelDenylist(ctx.get<Storage>(T.Storage).readModels) }),
     );
 
-  const { store, vault, readModels } = storage;
+  const { store, vault, readModels, snapshots } = storage;
   const keyedHash = createKeyedHash(await loadHashRoot(store, vault));
   await readModels.start();
   const abuse = await container.getAsync<AbuseControls>(T.AbuseControls);
@@ -117,9 +117,11 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
       metadata: () => ({ request_id: currentRequestId(), trace_id: currentTraceId() }),
       cache: states,
       now: monotonicMs,
+      snapshots,
     }),
     store,
-    loadRecent: makeLoadRecentState({ store, cache: states, now: monotonicMs }),
+    load: makeLoadState({ store, snapshots }),
+    loadRecent: makeLoadRecentState({ store, snapshots, cache: states, now: monotonicMs }),
     appStalenessMs: options.appStalenessMs ?? DEFAULT_APP_STALENESS_MS,
     readModels,
     clock,

@@ -35,7 +35,7 @@ const Door: Aggregate<DoorCommand, Door, DoorEvent> = {
 /** The store, counting stream reads. */
 const counting = (store: EventStore) => {
   const reads: string[] = [];
-  const counted: EventStore = { ...store, readStream: (stream) => (reads.push(stream), store.readStream(stream)) };
+  const counted: EventStore = { ...store, readStream: (stream, options) => (reads.push(stream), store.readStream(stream, options)) };
   return { store: counted, reads };
 };
 

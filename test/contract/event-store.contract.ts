@@ -153,6 +153,71 @@ export const eventStoreContract = (name: string, make: EventStoreFactory): void 
       });
     });
 
+    describe('readStream from a revision', () => {
+      /** Stream `s` of 5 events, interleaved with streams whose names start or end like it. */
+      const appendFive = async (): Promise<readonly RecordedEvent[]> => {
+        await store.append('s', events(2), 'no_stream');
+        await store.append('s-2', events(3, 'Longer'), 'no_stream');
+        await store.append('x', events(1, 'Shorter'), 'no_stream');
+        await store.append('s', events(3), 1);
+        await store.append('s-2', events(1, 'Longer'), 2);
+        return store.readStream('s');
+      };
+
+      it('returns exactly the events from that revision on, as the full read has them', async () => {
+        const full = await appendFive();
+        expect(full.map((e) => e.revision)).toEqual([0, 1, 2, 3, 4]);
+        for (const from of [0, 1, 2, 4]) {
+          const tail = await store.readStream('s', { fromRevision: from });
+          expect(tail.map((e) => e.revision)).toEqual([0, 1, 2, 3, 4].slice(from));
+          expect(tail).toEqual(full.slice(from));
+        }
+      });
+
+      it('returns [] from past the last revision, and the new events once appended', async () => {
+        const full = await appendFive();
+        expect(await store.readStream('s', { fromRevision: 5 })).toEqual([]);
+        expect(await store.readStream('s', { fromRevision: 99 })).toEqual([]);
+        await store.append('s', [event('Later', { n: 5 }), event('Later', { n: 6 })], 4);
+        const tail = await store.readStream('s', { fromRevision: 5 });
+        expect(tail.map(({ revision, type, data }) => ({ revision, type, data }))).toEqual([
+          { revision: 5, type: 'Later', data: { n: 5 } },
+          { revision: 6, type: 'Later', data: { n: 6 } },
+        ]);
+        expect(await store.readStream('s', { fromRevision: 3 })).toEqual([...full.slice(3), ...tail]);
+      });
+
+      it('reads the whole stream from revision 0, as with no option', async () => {
+        const full = await appendFive();
+        expect(full).toHaveLength(5);
+        expect(await store.readStream('s', { fromRevision: 0 })).toEqual(full);
+        expect(await store.readStream('s', {})).toEqual(full);
+      });
+
+      it('returns [] for a missing stream from any revision', async () => {
+        await appendFive();
+        for (const from of [0, 1, 5]) expect(await store.readStream('nope', { fromRevision: from })).toEqual([]);
+      });
+
+      it("never includes other streams' events", async () => {
+        await appendFive();
+        for (const [stream, count] of [['s', 5], ['s-2', 4], ['x', 1]] as const) {
+          const tail = await store.readStream(stream, { fromRevision: 1 });
+          expect(tail).toHaveLength(count - 1);
+          expect(tail.every((e) => e.stream === stream)).toBe(true);
+        }
+      });
+
+      it('rejects an invalid fromRevision with a RangeError', async () => {
+        await appendFive();
+        for (const from of [-1, 0.5, 2.5, Number.NaN, Number.POSITIVE_INFINITY, -0.5, Number.MAX_SAFE_INTEGER + 1]) {
+          for (const stream of ['s', 'nope']) {
+            expect(await rejectionOf(store.readStream(stream, { fromRevision: from }))).toBeInstanceOf(RangeError);
+          }
+        }
+      });
+    });
+
     describe('payloads', () => {
       it('round-trips metadata, and defaults it to {}', async () => {
         const metadata = { schema_version: 2, request_id: 'req-1', actor: 'admin:7', extra: { nested: [1, 'two', null] } };

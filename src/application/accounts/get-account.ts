@@ -3,13 +3,12 @@ import { accountStream } from '../../domain/account/index.js';
 import { reject, type Rejection } from '../../domain/shared/rejection.js';
 import { AccountAggregate } from '../aggregates.js';
 import type { Deps } from '../deps.js';
-import { loadState } from '../handle-command.js';
 import type { AccountView } from './register-account.js';
 
 export const makeGetAccount =
-  (deps: Pick<Deps, 'store'>) =>
+  (deps: Pick<Deps, 'load'>) =>
   async (accountId: string): Promise<Either<Rejection, AccountView>> => {
-    const state = await loadState(deps.store, AccountAggregate, accountStream(accountId));
+    const state = await deps.load(AccountAggregate, accountStream(accountId));
     return state.status === 'NONE'
       ? left(reject('NOT_FOUND', 'Account not found'))
       : right({ id: state.account_id, email: state.email, username: state.username });

@@ -3,7 +3,6 @@ import { accountStream } from '../../domain/account/index.js';
 import { reject, type Rejection } from '../../domain/shared/rejection.js';
 import { AccountAggregate } from '../aggregates.js';
 import { now, type Deps } from '../deps.js';
-import { loadState } from '../handle-command.js';
 import { accountIdFor } from '../ids.js';
 
 export type LogInInput = { readonly username: string; readonly password: string; readonly client_ip: string };
@@ -15,7 +14,7 @@ const invalid = (): Either<Rejection, never> => left(reject('INVALID_CREDENTIALS
 let decoyHash: Promise<string> | undefined;
 
 export const makeLogIn =
-  (deps: Pick<Deps, 'handle' | 'store' | 'readModels' | 'keyedHash' | 'passwords' | 'tokens' | 'rateLimit' | 'limits' | 'clock'>) =>
+  (deps: Pick<Deps, 'handle' | 'readModels' | 'keyedHash' | 'passwords' | 'tokens' | 'rateLimit' | 'limits' | 'clock' | 'load'>) =>
   async (input: LogInInput): Promise<Either<Rejection, LogInResult>> => {
     const perIp = await deps.rateLimit(`login-ip:${input.client_ip}`, deps.limits.loginAttemptsPerIpPerMinute, 60);
     if (!perIp.allowed)
@@ -25,7 +24,7 @@ export const makeLogIn =
       ? await deps.readModels.get('account_emails', input.username.toLowerCase())
       : undefined;
     const accountId = typeof byEmail?.account_id === 'string' ? byEmail.account_id : accountIdFor(deps.keyedHash, input.username);
-    const state = await loadState(deps.store, AccountAggregate, accountStream(accountId));
+    const state = await deps.load(AccountAggregate, accountStream(accountId));
 
     if (state.status === 'NONE') {
       decoyHash ??= deps.passwords.hash('decoy password that never matches');

@@ -8,7 +8,7 @@ import { makeGetOwnedApp } from './get-app.js';
  * The app a request acts on. An app key implies its app (an app_id naming another app is
  * "not found"); an operator must name an app they own.
  */
-export const makeResolveApp = (deps: Pick<Deps, 'store'>) => {
+export const makeResolveApp = (deps: Pick<Deps, 'load'>) => {
   const getOwnedApp = makeGetOwnedApp(deps);
   return async (caller: Caller, appId: string | undefined): Promise<Either<Rejection, ActiveApp>> => {
     if (caller.kind === 'app')

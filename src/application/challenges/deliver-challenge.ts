@@ -4,14 +4,13 @@ import { addSeconds } from '../../domain/shared/time.js';
 import type { Channel } from '../../domain/shared/types.js';
 import { ChallengeAggregate, ClientAppAggregate } from '../aggregates.js';
 import { now, type Deps } from '../deps.js';
-import { loadState } from '../handle-command.js';
 import { DeliveryFailure } from '../ports.js';
 import { shredCodes } from './shred-codes.js';
 import { renderCodeMessage } from './templates.js';
 
 export type DeliveryOutcome = 'DELIVERED' | 'RETRY_SCHEDULED' | 'FAILED' | 'NOTHING_TO_DO';
 
-type DeliverDeps = Pick<Deps, 'handle' | 'store' | 'loadRecent' | 'appStalenessMs' | 'vault' | 'delivery' | 'clock' | 'logger' | 'limits'>;
+type DeliverDeps = Pick<Deps, 'handle' | 'loadRecent' | 'appStalenessMs' | 'vault' | 'delivery' | 'clock' | 'logger' | 'limits' | 'load'>;
 
 type Step = { readonly outcome: DeliveryOutcome; readonly after?: ChallengeState };
 
@@ -90,7 +89,7 @@ export const makeDeliverChallenge = (deps: DeliverDeps) => {
     // leaves behind is current and the next round needs no read.
     let known: ChallengeState | undefined;
     for (let round = 0; round < 5; round++) {
-      const state = known ?? (await loadState(deps.store, ChallengeAggregate, challengeStream(challengeId)));
+      const state = known ?? (await deps.load(ChallengeAggregate, challengeStream(challengeId)));
       known = undefined;
       if (state.status === 'NONE' || state.channel === null) return outcome;
       if (state.status !== 'PENDING') {

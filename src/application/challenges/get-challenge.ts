@@ -4,7 +4,6 @@ import { reject, type Rejection } from '../../domain/shared/rejection.js';
 import type { ChallengeStatus, Channel } from '../../domain/shared/types.js';
 import { ChallengeAggregate } from '../aggregates.js';
 import { now, type Deps } from '../deps.js';
-import { loadState } from '../handle-command.js';
 
 export type ChallengeView = {
   readonly challenge_id: string;
@@ -26,9 +25,9 @@ export type ChallengeView = {
 
 /** Current status read from the challenge's own stream; a pending code past its expiry reads EXPIRED. */
 export const makeGetChallenge =
-  (deps: Pick<Deps, 'store' | 'clock'>) =>
+  (deps: Pick<Deps, 'clock' | 'load'>) =>
   async (appId: string, challengeId: string): Promise<Either<Rejection, ChallengeView>> => {
-    const state = await loadState(deps.store, ChallengeAggregate, challengeStream(challengeId));
+    const state = await deps.load(ChallengeAggregate, challengeStream(challengeId));
     if (state.status === 'NONE' || state.app_id !== appId) return left(reject('NOT_FOUND', 'Challenge not found'));
     return right({
       challenge_id: state.challenge_id,

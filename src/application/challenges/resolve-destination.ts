@@ -5,7 +5,6 @@ import type { Channel } from '../../domain/shared/types.js';
 import type { ActiveApp } from '../apps/app-view.js';
 import { EnrollmentAggregate } from '../aggregates.js';
 import type { Deps } from '../deps.js';
-import { loadState } from '../handle-command.js';
 import { enrollmentIdFor } from '../ids.js';
 import type { ParsedDestination } from '../ports.js';
 import { makeRecordRefusal } from './record-refusal.js';
@@ -17,7 +16,7 @@ const invalid = (message: string): Either<Rejection, never> =>
  * Where a code goes: the given `to`, else the destination of the user's active enrollment in
  * that channel. Parsed, normalised and checked against the app's policy before any send.
  */
-export const makeResolveDestination = (deps: Pick<Deps, 'store' | 'vault' | 'keyedHash' | 'parseDestination' | 'clock'>) => {
+export const makeResolveDestination = (deps: Pick<Deps, 'vault' | 'keyedHash' | 'parseDestination' | 'clock' | 'store' | 'load'>) => {
   const recordRefusal = makeRecordRefusal(deps);
   return async (app: ActiveApp, username: string, channel: Channel, to: string | undefined): Promise<Either<Rejection, ParsedDestination>> => {
     if (!app.policy.channels.includes(channel)) {
@@ -28,7 +27,7 @@ export const makeResolveDestination = (deps: Pick<Deps, 'store' | 'vault' | 'key
     if (raw === undefined) {
       const enrollmentId = enrollmentIdFor(deps.keyedHash, app.app_id, username, channel);
       const stream = enrollmentStream(enrollmentId);
-      const state = await loadState(deps.store, EnrollmentAggregate, stream);
+      const state = await deps.load(EnrollmentAggregate, stream);
       if (state.kind === 'FACTOR' && state.status === 'ACTIVE' && state.destination)
         raw = (await deps.vault.open(state.destination, stream)) ?? undefined;
       if (raw === undefined) return invalid(`to is required: the user has no active ${channel} enrollment`);

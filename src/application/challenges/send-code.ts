@@ -6,7 +6,6 @@ import type { Channel } from '../../domain/shared/types.js';
 import type { ActiveApp } from '../apps/app-view.js';
 import { ChallengeAggregate } from '../aggregates.js';
 import { now, type Deps } from '../deps.js';
-import { loadState } from '../handle-command.js';
 import type { ParsedDestination } from '../ports.js';
 import { codeHash, expectChallenge, makeIssueCode, recipientKey } from './issue-code.js';
 import { makeResolveDestination } from './resolve-destination.js';
@@ -30,14 +29,14 @@ export type SendCodeResult = {
 
 type SendDeps = Pick<
   Deps,
-  'handle' | 'store' | 'readModels' | 'newId' | 'randomDigits' | 'keyedHash' | 'vault' | 'clock' | 'parseDestination' | 'rateLimit' | 'limits'
+  'handle' | 'store' | 'load' | 'readModels' | 'newId' | 'randomDigits' | 'keyedHash' | 'vault' | 'clock' | 'parseDestination' | 'rateLimit' | 'limits'
 >;
 
 /** A pending, unexpired challenge for this recipient: a second send resends it (same id, new code, same attempts). */
 const findOpenChallenge = async (deps: SendDeps, app: ActiveApp, input: SendCodeInput, to: ParsedDestination): Promise<Challenge | null> => {
   const doc = await deps.readModels.get('open_challenges', recipientKey(deps, app.app_id, input.username, input.channel, to.normalized));
   if (typeof doc?.challenge_id !== 'string') return null;
-  const state = await loadState(deps.store, ChallengeAggregate, challengeStream(doc.challenge_id));
+  const state = await deps.load(ChallengeAggregate, challengeStream(doc.challenge_id));
   return state.status === 'PENDING' && state.purpose === 'VERIFICATION' && !isPastExpiry(state, now(deps)) ? state : null;
 };
 

@@ -7,14 +7,13 @@ import type { ActiveApp } from '../apps/app-view.js';
 import { ChallengeAggregate, EnrollmentAggregate } from '../aggregates.js';
 import { makeVerifyChallenge } from '../challenges/verify-challenge.js';
 import { now, type Deps } from '../deps.js';
-import { loadState } from '../handle-command.js';
 import { enrollmentStreamFor, factorMethods } from '../ids.js';
 import { makeIssueRecoveryCodes } from './regenerate-recovery-codes.js';
 
 export type EnableEnrollmentInput = { readonly app: ActiveApp; readonly username: string; readonly otp_method?: OtpMethod; readonly otp: string };
 export type EnableEnrollmentResult = { readonly success: true; readonly status: 'ACTIVE'; readonly recovery_codes?: readonly string[] };
 
-type EnableDeps = Pick<Deps, 'handle' | 'store' | 'vault' | 'totp' | 'keyedHash' | 'safeEqual' | 'randomToken' | 'limits' | 'clock'>;
+type EnableDeps = Pick<Deps, 'handle' | 'vault' | 'totp' | 'keyedHash' | 'safeEqual' | 'randomToken' | 'limits' | 'clock' | 'load'>;
 
 type Pending = { readonly method: OtpMethod; readonly stream: string; readonly state: EnrollmentState };
 
@@ -23,7 +22,7 @@ const findPending = async (deps: EnableDeps, app: ActiveApp, username: string, m
   const candidates = await Promise.all(
     (method ? [method] : factorMethods).map(async (m) => {
       const stream = enrollmentStreamFor(deps.keyedHash, app.app_id, username, m);
-      return { method: m, stream, state: await loadState(deps.store, EnrollmentAggregate, stream) };
+      return { method: m, stream, state: await deps.load(EnrollmentAggregate, stream) };
     }),
   );
   const pending = candidates.filter((c) => c.state.kind === 'FACTOR' && c.state.status === 'PENDING');
@@ -38,7 +37,7 @@ const proveBySentCode = async (deps: EnableDeps, app: ActiveApp, state: Enrollme
   const proof: Proof = { kind: 'CHALLENGE_APPROVED', challenge_id: state.challenge_id };
   if (verified._tag === 'Right') return right(proof);
   // A retry after a crash between approval and activation finds the challenge already approved.
-  const challenge = await loadState(deps.store, ChallengeAggregate, challengeStream(state.challenge_id));
+  const challenge = await deps.load(ChallengeAggregate, challengeStream(state.challenge_id));
   return challenge.status === 'APPROVED' ? right(proof) : verified;
 };
 

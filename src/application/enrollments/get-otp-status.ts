@@ -3,7 +3,6 @@ import type { OtpMethod } from '../../domain/shared/types.js';
 import type { ActiveApp } from '../apps/app-view.js';
 import { EnrollmentAggregate } from '../aggregates.js';
 import type { Deps } from '../deps.js';
-import { loadState } from '../handle-command.js';
 import { enrollmentStreamFor, factorMethods } from '../ids.js';
 
 export type OtpStatus = {
@@ -14,10 +13,10 @@ export type OtpStatus = {
 
 /** Read from the enrollment streams themselves, so it is current. Unknown users look like users without factors. */
 export const makeGetOtpStatus =
-  (deps: Pick<Deps, 'store' | 'keyedHash'>) =>
+  (deps: Pick<Deps, 'keyedHash' | 'load'>) =>
   async (app: ActiveApp, username: string): Promise<OtpStatus> => {
     const load = (m: OtpMethod | 'RECOVERY') =>
-      loadState(deps.store, EnrollmentAggregate, enrollmentStreamFor(deps.keyedHash, app.app_id, username, m));
+      deps.load(EnrollmentAggregate, enrollmentStreamFor(deps.keyedHash, app.app_id, username, m));
     const [recovery, ...factors] = await Promise.all([load('RECOVERY'), ...factorMethods.map(load)]);
     const methods = factors.flatMap((s) =>
       s.kind === 'FACTOR' ? [{ otp_method: s.method, status: s.status, destination_hint: s.destination_hint ?? null }] : [],

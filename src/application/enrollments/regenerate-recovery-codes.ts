@@ -4,11 +4,10 @@ import { reject, type Rejection } from '../../domain/shared/rejection.js';
 import type { ActiveApp } from '../apps/app-view.js';
 import { EnrollmentAggregate } from '../aggregates.js';
 import { now, type Deps } from '../deps.js';
-import { loadState } from '../handle-command.js';
 import { enrollmentIdFor, enrollmentStreamFor, factorMethods } from '../ids.js';
 import { newRecoveryCodes } from './recovery-codes.js';
 
-type RecoveryDeps = Pick<Deps, 'handle' | 'store' | 'keyedHash' | 'randomToken' | 'clock'>;
+type RecoveryDeps = Pick<Deps, 'handle' | 'keyedHash' | 'randomToken' | 'clock' | 'load'>;
 
 /**
  * Issues a fresh set of recovery codes, replacing the old ones. With `onlyIfNone`, only when
@@ -20,7 +19,7 @@ export const makeIssueRecoveryCodes =
     const enrollmentId = enrollmentIdFor(deps.keyedHash, app.app_id, username, 'RECOVERY');
     const stream = enrollmentStream(enrollmentId);
     if (options.onlyIfNone) {
-      const current = await loadState(deps.store, EnrollmentAggregate, stream);
+      const current = await deps.load(EnrollmentAggregate, stream);
       if (current.kind === 'RECOVERY' && current.status === 'ACTIVE') return right(null);
     }
     const { codes, hashes } = newRecoveryCodes(deps, enrollmentId);
@@ -40,7 +39,7 @@ export const makeRegenerateRecoveryCodes = (deps: RecoveryDeps) => {
   const issue = makeIssueRecoveryCodes(deps);
   return async (app: ActiveApp, username: string): Promise<Either<Rejection, { recovery_codes: readonly string[] }>> => {
     const states = await Promise.all(
-      factorMethods.map((m) => loadState(deps.store, EnrollmentAggregate, enrollmentStreamFor(deps.keyedHash, app.app_id, username, m))),
+      factorMethods.map((m) => deps.load(EnrollmentAggregate, enrollmentStreamFor(deps.keyedHash, app.app_id, username, m))),
     );
     if (!states.some((s) => s.kind === 'FACTOR' && s.status === 'ACTIVE'))
       return left(reject('NOT_ENROLLED', 'The user has no active factor'));

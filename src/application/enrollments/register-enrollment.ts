@@ -8,7 +8,6 @@ import { makeIssueCode } from '../challenges/issue-code.js';
 import { makeResolveDestination } from '../challenges/resolve-destination.js';
 import { makeCheckSendCaps } from '../challenges/send-caps.js';
 import { now, type Deps } from '../deps.js';
-import { loadState } from '../handle-command.js';
 import { enrollmentIdFor } from '../ids.js';
 
 export type RegisterEnrollmentInput = {
@@ -30,7 +29,7 @@ export type RegisterEnrollmentResult =
 type RegisterDeps = Parameters<typeof makeIssueCode>[0] &
   Parameters<typeof makeResolveDestination>[0] &
   Parameters<typeof makeCheckSendCaps>[0] &
-  Pick<Deps, 'totp' | 'qr'>;
+  Pick<Deps, 'totp' | 'qr' | 'load'>;
 
 /**
  * Starts (or restarts) a factor in PENDING. TOTP returns the seed once; sent-code methods send
@@ -45,7 +44,7 @@ export const makeRegisterEnrollment = (deps: RegisterDeps) => {
     const { app, username, otp_method: method } = input;
     const enrollmentId = enrollmentIdFor(deps.keyedHash, app.app_id, username, method);
     const stream = enrollmentStream(enrollmentId);
-    const current = await loadState(deps.store, EnrollmentAggregate, stream);
+    const current = await deps.load(EnrollmentAggregate, stream);
     if (current.kind === 'FACTOR' && current.status === 'ACTIVE')
       return left(reject('ALREADY_ENROLLED', 'This method is already active for this user'));
     const start = { type: 'StartEnrollment' as const, enrollment_id: enrollmentId, app_id: app.app_id, username, method };

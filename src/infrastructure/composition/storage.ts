@@ -8,7 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
-import type { Clock, EventStore, HealthCheck, Logger, SecretVault } from '../../application/ports.js';
+import type { Clock, EventStore, HealthCheck, Logger, SecretVault, SnapshotStore } from '../../application/ports.js';
 import type { Projection, ReadModels } from '../../application/read-models.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { createSqliteVault } from '../crypto/sqlite-vault.js';
@@ -16,6 +16,8 @@ import { withEventValidation } from '../event-codecs/validating-event-store.js';
 import { createInMemoryEventStore } from '../event-store/in-memory-event-store.js';
 import type { Leadership } from '../postgres/leadership.js';
 import { createInMemoryReadModels } from '../read-models/in-memory-read-models.js';
+import { bestEffortSnapshots } from '../snapshots/best-effort.js';
+import { createInMemorySnapshotStore } from '../snapshots/in-memory-snapshot-store.js';
 
 export type StorageOptions = {
   readonly dataDir: string;
@@ -29,6 +31,8 @@ export type StorageOptions = {
 export type Storage = {
   readonly store: EventStore;
   readonly vault: SecretVault;
+  /** Snapshots of long streams, next to the read models (PostgreSQL) or the log (embedded). */
+  readonly snapshots: SnapshotStore;
   readonly readModels: ReadModels & { readonly start: () => Promise<void>; readonly stop: () => Promise<void> };
   readonly healthChecks: readonly HealthCheck[];
   /** Elects one process for a background role (the delivery worker); always this one when embedded. */
@@ -45,6 +49,7 @@ const openPostgres = async (url: string, options: { readonly withEventStore: boo
     { migrate },
     { createPostgresReadModels, readModelMigrations },
     { createPostgresVault, vaultMigrations },
+    { createPostgresSnapshotStore, snapshotMigrations },
   ] = await Promise.all([
     import('pg'),
     import('../postgres/event-store.js'),
@@ -52,12 +57,13 @@ const openPostgres = async (url: string, options: { readonly withEventStore: boo
     import('../postgres/migrate.js'),
     import('../postgres/read-models.js'),
     import('../postgres/vault.js'),
+    import('../postgres/snapshot-store.js'),
   ]);
   const pool = new pg.Pool({ connectionString: url, max: 20 });
   pool.on('error', (error) => options.logger.warn('postgres idle client error', { error: error.message }));
-  const applied = await migrate(pool, [...(options.withEventStore ? eventStoreMigrations : []), ...readModelMigrations, ...vaultMigrations]);
+  const applied = await migrate(pool, [...(options.withEventStore ? eventStoreMigrations : []), ...readModelMigrations, ...vaultMigrations, ...snapshotMigrations]);
   if (applied.length > 0) options.logger.info('schema migrated', { migrations: applied });
-  return { url, pool, createPostgresEventStore, createAdvisoryLeadership, createPostgresReadModels, createPostgresVault };
+  return { url, pool, createPostgresEventStore, createAdvisoryLeadership, createPostgresReadModels, createPostgresVault, createPostgresSnapshotStore };
 };
 
 type Postgres = Awaited<ReturnType<typeof openPostgres>>;
@@ -75,11 +81,11 @@ const openEventStore = async (options: StorageOptions, postgres: Postgres | unde
   return createSqliteEventStore({ filename: join(options.dataDir, 'events.sqlite'), clock });
 };
 
-/** The embedded key database: a file next to the log, or memory. */
-const openKeyDatabase = async (options: StorageOptions): Promise<Database> => {
+/** An embedded database: a file next to the log (keys.sqlite, snapshots.sqlite), or memory. */
+const openEmbeddedDatabase = async (options: StorageOptions, file: string): Promise<Database> => {
   const { default: Sqlite } = await import('better-sqlite3');
   if (!options.inMemory) mkdirSync(options.dataDir, { recursive: true });
-  const db = new Sqlite(options.inMemory ? ':memory:' : join(options.dataDir, 'keys.sqlite'));
+  const db = new Sqlite(options.inMemory ? ':memory:' : join(options.dataDir, file));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   return db;
@@ -101,8 +107,19 @@ export const createStorage = async (
   let vault: SecretVault & { close?: () => Promise<void> };
   if (postgres) vault = postgres.createPostgresVault({ pool: postgres.pool, keyring, clock, listenConnectionString: postgres.url });
   else {
-    keyDb = await openKeyDatabase(options);
+    keyDb = await openEmbeddedDatabase(options, 'keys.sqlite');
     vault = createSqliteVault({ db: keyDb, keyring, clock });
+  }
+
+  // Derived data, apart from the log and the keys; worth keeping across restarts unless in memory.
+  let snapshotDb: Database | undefined;
+  let snapshots: SnapshotStore;
+  if (postgres) snapshots = postgres.createPostgresSnapshotStore({ pool: postgres.pool });
+  else if (options.inMemory) snapshots = createInMemorySnapshotStore();
+  else {
+    snapshotDb = await openEmbeddedDatabase(options, 'snapshots.sqlite');
+    const { createSqliteSnapshotStore } = await import('../snapshots/sqlite-snapshot-store.js');
+    snapshots = createSqliteSnapshotStore({ db: snapshotDb });
   }
 
   const onError = (error: Error) => logger.error('projection failed', { error: error.message });
@@ -123,6 +140,7 @@ export const createStorage = async (
   return {
     store,
     vault,
+    snapshots: bestEffortSnapshots(snapshots, logger),
     readModels,
     healthChecks,
     leadership: (role) => {
@@ -136,6 +154,7 @@ export const createStorage = async (
       await store.close();
       await vault.close?.();
       keyDb?.close();
+      snapshotDb?.close();
       await postgres?.pool.end();
     },
   };

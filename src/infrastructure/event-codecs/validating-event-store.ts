@@ -59,7 +59,7 @@ export const withEventValidation = (store: EventStore, options: EventValidationO
 
   return {
     append: async (stream, events, expected) => store.append(stream, events.map((e, i) => outgoing(stream, e, i)), expected),
-    readStream: async (stream) => (await store.readStream(stream)).map(decode),
+    readStream: async (stream, options) => (await store.readStream(stream, options)).map(decode),
     readAll: async (after, limit) => (await store.readAll(after, limit)).map(decode),
     subscribe: (after, handler) => store.subscribe(after, (event) => handler(decode(event))),
     headPosition: () => store.headPosition(),

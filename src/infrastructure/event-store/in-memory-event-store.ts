@@ -1,6 +1,7 @@
 /** Event store held in memory, for tests and single-process demos; lost on exit. */
 import type { AppendResult, Clock } from '../../application/ports.js';
 import { checkExpectedRevision, clampLimit, fromRow, toRow, type EventRow } from './event-row.js';
+import { fromRevisionOf } from './read-stream-options.js';
 import { createSubscriptionHub, type EmbeddedEventStore } from './subscription.js';
 
 export type InMemoryEventStoreOptions = { readonly clock?: Clock };
@@ -41,9 +42,10 @@ export const createInMemoryEventStore = (options: InMemoryEventStoreOptions = {}
       const tail = added.at(-1)!;
       return { revision: tail.revision, position: tail.position };
     },
-    readStream: async (stream) => {
+    readStream: async (stream, options) => {
       ensureOpen();
-      return (streams.get(stream) ?? []).map(fromRow);
+      // rows[i].revision === i: revisions are dense from 0, so the tail is a slice.
+      return (streams.get(stream) ?? []).slice(fromRevisionOf(options)).map(fromRow);
     },
     readAll,
     subscribe: hub.subscribe,

@@ -9,6 +9,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { WrongExpectedRevision, type AppendResult, type Clock, type ExpectedRevision, type NewEvent } from '../../application/ports.js';
 import { checkExpectedRevision, clampLimit, fromRow, toRow, type EventRow } from './event-row.js';
+import { fromRevisionOf } from './read-stream-options.js';
 import { createSubscriptionHub, type EmbeddedEventStore } from './subscription.js';
 
 export type SqliteEventStoreOptions = {
@@ -46,7 +47,8 @@ export const createSqliteEventStore = (options: SqliteEventStoreOptions): Embedd
   const insert = db.prepare<[Omit<EventRow, 'position'>]>(
     'INSERT INTO events (id, stream, revision, type, data, metadata, recorded_at) VALUES (@id, @stream, @revision, @type, @data, @metadata, @recorded_at)',
   );
-  const byStream = db.prepare<[string], EventRow>('SELECT * FROM events WHERE stream = ? ORDER BY revision');
+  // A range scan of the UNIQUE (stream, revision) index: a tail costs only its own rows.
+  const byStream = db.prepare<[string, number], EventRow>('SELECT * FROM events WHERE stream = ? AND revision >= ? ORDER BY revision');
   const afterPosition = db.prepare<[number, number], EventRow>('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?');
   const head = db.prepare<[], { head: number | null }>('SELECT MAX(position) AS head FROM events');
 
@@ -81,7 +83,7 @@ export const createSqliteEventStore = (options: SqliteEventStoreOptions): Embedd
         throw new WrongExpectedRevision(stream, expected, tailOf.get(stream)?.revision ?? 'no_stream');
       }
     },
-    readStream: async (stream) => byStream.all(stream).map(fromRow),
+    readStream: async (stream, options) => byStream.all(stream, fromRevisionOf(options)).map(fromRow),
     readAll,
     subscribe: hub.subscribe,
     headPosition: async () => head.get()?.head ?? 0,

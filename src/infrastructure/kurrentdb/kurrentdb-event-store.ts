@@ -13,6 +13,7 @@ import {
 } from '@kurrent/kurrentdb-client';
 import { DependencyUnavailable } from '../../application/errors.js';
 import { WrongExpectedRevision, type EventStore, type ExpectedRevision, type Logger, type RecordedEvent } from '../../application/ports.js';
+import { fromRevisionOf } from '../event-store/read-stream-options.js';
 import { createStreamNamespace, toEventData, toRecordedEvent, type ResolvedEventShape } from './kurrentdb-events.js';
 import {
   isUnavailable,
@@ -92,8 +93,13 @@ export const createKurrentDbEventStore = (options: KurrentDbEventStoreOptions): 
           throw error;
         }
       }),
-    readStream: (stream) =>
-      guard(async () => (await readServerStream(client, namespace.toServer(stream))).flatMap((resolved) => toRecorded(resolved) ?? [])),
+    readStream: (stream, options) =>
+      guard(async () => {
+        const from = fromRevisionOf(options);
+        // The server starts the read there; from 0 it is the plain read (START, the default).
+        const read = await readServerStream(client, namespace.toServer(stream), from > 0 ? { fromRevision: BigInt(from) } : {});
+        return read.flatMap((resolved) => toRecorded(resolved) ?? []);
+      }),
     readAll: (after, limit) => guard(() => readAllAfter(client, filter, toRecorded, after, limit)),
     subscribe: (after, handler) => {
       if (closed) throw new Error('Event store is closed');

@@ -112,7 +112,8 @@ FROM events_append_batch($1::text[], $2::int[], $3::int[], $4::uuid[], $5::text[
 
 // Qualified in ORDER BY: a bare name there would sort by the text alias.
 const COLUMNS = 'position::text AS position, id::text AS id, stream, revision, type, data::text AS data, metadata::text AS metadata, recorded_at';
-export const SELECT_STREAM = `SELECT ${COLUMNS} FROM events WHERE stream = $1 ORDER BY revision`;
+/** Stream $1 from revision $2 on: a range scan of the (stream, revision) unique index. */
+export const SELECT_STREAM = `SELECT ${COLUMNS} FROM events WHERE stream = $1 AND revision >= $2 ORDER BY revision`;
 export const SELECT_AFTER = `SELECT ${COLUMNS} FROM events WHERE position > $1 ORDER BY events.position LIMIT $2`;
 export const SELECT_HEAD = 'SELECT COALESCE(MAX(position), 0)::text AS head FROM events';
 export const SELECT_TAIL = 'SELECT revision FROM events WHERE stream = $1 ORDER BY revision DESC LIMIT 1';

@@ -8,6 +8,7 @@
 import type pg from 'pg';
 import type { AppendResult, Clock, RecordedEvent } from '../../application/ports.js';
 import { clampLimit, fromRow, toRow, type EventRow } from '../event-store/event-row.js';
+import { fromRevisionOf } from '../event-store/read-stream-options.js';
 import { createSubscriptionHub, type EmbeddedEventStore, type ReadAll } from '../event-store/subscription.js';
 import { createBatchWriter } from './event-store-batch.js';
 import { isConnectionError, listenForCommits, type CommitListener } from './event-store-listener.js';
@@ -87,9 +88,11 @@ export const createPostgresEventStore = (options: PostgresEventStoreOptions): Po
       const rows = events.map((event) => toRow(stream, 0, event, epoch));
       return new Promise<AppendResult>((resolve, reject) => writer.enqueue({ stream, expected, rows, resolve, reject }));
     },
-    readStream: async (stream) => {
+    readStream: async (stream, options) => {
       ensureOpen();
-      const { rows } = await pool.query<StoredRow>(SELECT_STREAM, [stream]);
+      // Checked here: a revision past INTEGER would otherwise fail in the query as a server error.
+      const from = fromRevisionOf(options, MAX_REVISION);
+      const { rows } = await pool.query<StoredRow>(SELECT_STREAM, [stream, from]);
       return rows.map(toRecorded);
     },
     readAll,

@@ -1,0 +1,99 @@
+/**
+ * Commands and queries on an aggregate that keeps snapshots: one is saved each time the stream
+ * passes a multiple of the interval, a fresh process reads it and only the events after it, and
+ * a snapshot of another format, or none at all, means reading the whole stream.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { left, right } from 'fp-ts/lib/Either.js';
+import { makeHandleCommand, makeLoadState, type Aggregate } from '../../src/application/handle-command.js';
+import type { EventStore, Logger, ReadStreamOptions, SnapshotStore } from '../../src/application/ports.js';
+import { createStateCache } from '../../src/application/state-cache.js';
+import { reject } from '../../src/domain/shared/rejection.js';
+import { createInMemoryEventStore } from '../../src/infrastructure/event-store/in-memory-event-store.js';
+import { bestEffortSnapshots } from '../../src/infrastructure/snapshots/best-effort.js';
+import { createInMemorySnapshotStore } from '../../src/infrastructure/snapshots/in-memory-snapshot-store.js';
+
+/** A counter that refuses to go below zero: its state depends on every event, in order. */
+type CounterEvent = { type: 'Added'; data: { n: number } };
+type CounterCommand = { type: 'Add'; n: number };
+type Counter = { total: number; changes: number };
+const Counter: Aggregate<CounterCommand, Counter, CounterEvent> = {
+  name: 'Counter',
+  decider: {
+    initialState: { total: 0, changes: 0 },
+    evolve: (state, event) => ({ total: state.total + event.data.n, changes: state.changes + 1 }),
+    decide: (command, state) => (state.total + command.n < 0 ? left(reject('CONFLICT', 'Below zero')) : right([{ type: 'Added', data: { n: command.n } }])),
+  },
+  snapshot: { version: 'counter/1', every: 3 },
+};
+
+const recording = (store: EventStore) => {
+  const reads: Array<ReadStreamOptions | undefined> = [];
+  return { store: { ...store, readStream: (stream: string, options?: ReadStreamOptions) => (reads.push(options), store.readStream(stream, options)) }, reads };
+};
+
+const processOn = (store: EventStore, snapshots: SnapshotStore, aggregate = Counter) => {
+  const handle = makeHandleCommand({ store, snapshots, tracer: (_n, _a, fn) => fn(), metadata: () => ({}), cache: createStateCache(10), now: () => 0 });
+  return { add: (n: number) => handle(aggregate, 'counter-1', () => ({ type: 'Add' as const, n })), load: makeLoadState({ store, snapshots }) };
+};
+
+describe('snapshots', () => {
+  it('are saved each time the stream passes a multiple of the interval, with the state at that revision', async () => {
+    const store = createInMemoryEventStore();
+    const snapshots = createInMemorySnapshotStore();
+    const { add } = processOn(store, snapshots);
+    for (const n of [1, 2]) await add(n);
+    expect(await snapshots.load('counter-1')).toBeUndefined();
+    await add(3); // the third event: revision 2
+    expect(await snapshots.load('counter-1')).toEqual({ stream: 'counter-1', revision: 2, version: 'counter/1', state: { total: 6, changes: 3 } });
+    for (const n of [4, 5, 6, 7]) await add(n);
+    expect(await snapshots.load('counter-1')).toMatchObject({ revision: 5, state: { total: 21, changes: 6 } });
+  });
+
+  it('let a fresh process read only the events after the snapshot, and decide as on the whole stream', async () => {
+    const shared = createInMemoryEventStore();
+    const snapshots = createInMemorySnapshotStore();
+    const first = processOn(shared, snapshots);
+    for (const n of [5, 5, 5, 5, -3]) await first.add(n); // snapshot at revision 2 (total 15); total 17
+    const { store, reads } = recording(shared);
+    const fresh = processOn(store, snapshots);
+    expect(await fresh.load(Counter, 'counter-1')).toEqual({ total: 17, changes: 5 });
+    expect(reads).toEqual([{ fromRevision: 3 }]);
+    expect((await fresh.add(-18))._tag).toBe('Left'); // decided on 17, not on the snapshot's 15
+    expect((await fresh.add(-17))._tag).toBe('Right');
+    expect((await shared.readStream('counter-1')).map((e) => e.revision)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(await snapshots.load('counter-1')).toMatchObject({ revision: 5, state: { total: 0, changes: 6 } });
+  });
+
+  it('of another format are ignored: the whole stream is read', async () => {
+    const store = createInMemoryEventStore();
+    const snapshots = createInMemorySnapshotStore();
+    const { add } = processOn(store, snapshots);
+    for (const n of [1, 1, 1, 1]) await add(n);
+    const bumped = { ...Counter, snapshot: { version: 'counter/2', every: 3 } };
+    const { store: watched, reads } = recording(store);
+    expect(await processOn(watched, snapshots, bumped).load(bumped, 'counter-1')).toEqual({ total: 4, changes: 4 });
+    expect(reads).toEqual([undefined]);
+  });
+
+  it('are neither read nor written for an aggregate without the setting', async () => {
+    const store = createInMemoryEventStore();
+    const touched: string[] = [];
+    const spy: SnapshotStore = { load: async (s) => (touched.push(`load ${s}`), undefined), save: async (s) => void touched.push(`save ${s.stream}`) };
+    const { snapshot: _none, ...plain } = Counter;
+    const { add, load } = processOn(store, spy, plain);
+    for (const n of [1, 1, 1, 1]) await add(n);
+    expect(await load(plain, 'counter-1')).toEqual({ total: 4, changes: 4 });
+    expect(touched).toEqual([]);
+  });
+
+  it('never fail a command: a store that throws is logged, loads nothing and saves nothing', async () => {
+    const warnings: string[] = [];
+    const logger: Logger = { debug: () => undefined, info: () => undefined, warn: (message) => void warnings.push(message), error: () => undefined };
+    const broken = bestEffortSnapshots({ load: async () => Promise.reject(new Error('down')), save: async () => Promise.reject(new Error('down')) }, logger);
+    const { add, load } = processOn(createInMemoryEventStore(), broken);
+    for (const n of [1, 1, 1]) expect((await add(n))._tag).toBe('Right');
+    expect(await load(Counter, 'counter-1')).toEqual({ total: 3, changes: 3 });
+    expect(warnings).toEqual(['snapshot load failed; reading the whole stream', 'snapshot save failed', 'snapshot load failed; reading the whole stream']);
+  });
+});
