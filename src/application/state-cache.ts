@@ -17,6 +17,9 @@ export type StateCache = {
   /** Keeps `entry` unless the cache already holds a later revision of the stream. */
   readonly offer: (stream: string, entry: CachedState) => void;
   readonly forget: (stream: string) => void;
+  /** Another writer moved `stream` to `revision`: an entry of an earlier revision is dropped. */
+  readonly invalidate: (stream: string, revision: number) => void;
+  readonly clear: () => void;
   readonly size: () => number;
 };
 
@@ -54,6 +57,11 @@ export const createStateCache = (maxEntries: number): StateCache => {
       if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
     },
     forget: (stream) => void entries.delete(stream),
+    invalidate: (stream, revision) => {
+      const held = entries.get(stream);
+      if (held !== undefined && held.entry.revision < revision) entries.delete(stream);
+    },
+    clear: () => entries.clear(),
     size: () => entries.size,
   };
 };

@@ -107,6 +107,9 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
   const { totp, qr } = createOtpPrimitives();
 
   const states = createStateCache(options.stateCacheEntries ?? DEFAULT_STATE_CACHE_ENTRIES);
+  // On a shared log, what other processes append evicts this process's entries of those streams
+  // (an entry is never trusted anyway; evicting it saves the append the store would refuse).
+  storage.watchStreams?.({ moved: states.invalidate, unknown: states.clear });
   const monotonicMs = () => performance.now();
   const delivery = await createDeliveryProviders({ outboxFile: options.outboxFile, ...options.providers }, clock);
 

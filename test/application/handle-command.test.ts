@@ -161,6 +161,20 @@ describe('StateCache', () => {
     expect([cache.get('cold-900'), cache.get('cold-901')?.state, cache.get('hot')?.state]).toEqual([undefined, 901, 'H']);
   });
 
+  it('drops an entry another writer moved past, keeps one at or beyond the revision told, and can be cleared', () => {
+    const cache = createStateCache(10);
+    cache.offer('a', { state: 'a3', revision: 3, at: 0 });
+    cache.offer('b', { state: 'b5', revision: 5, at: 0 });
+    cache.invalidate('a', 3); // this process's own append, told back: still current
+    cache.invalidate('b', 4); // an older notification arriving late
+    cache.invalidate('c', 9); // not held
+    expect([cache.get('a')?.state, cache.get('b')?.state]).toEqual(['a3', 'b5']);
+    cache.invalidate('a', 4);
+    expect(cache.get('a')).toBeUndefined();
+    cache.clear();
+    expect(cache.size()).toBe(0);
+  });
+
   it('never replaces a later revision with an earlier one', () => {
     const cache = createStateCache(2);
     cache.offer('a', { state: 'new', revision: 5, at: 10 });

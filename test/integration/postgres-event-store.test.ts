@@ -277,6 +277,50 @@ describe('postgres event store', () => {
       expect(seen).toEqual([1, 2, 3]);
     });
 
+    it('tells watchers in every process which streams each commit moved, and to which revision', async () => {
+      const [a, b] = [openStore(), openStore()];
+      const moved: string[] = [];
+      let unknown = 0;
+      b.watchStreams({ moved: (stream, revision) => void moved.push(`${stream}@${revision}`), unknown: () => void unknown++ });
+      await eventually(() => unknown === 1); // listening now (and told that it missed what came before)
+      await Promise.all([a.append('s', events(2), 'no_stream'), a.append('t', events(1), 'no_stream'), b.append('u', events(1), 'no_stream')]);
+      await a.append('s', events(1), 1);
+      await expect(a.append('s', events(1), 0)).rejects.toBeInstanceOf(WrongExpectedRevision); // refused: nothing to tell
+      await eventually(() => moved.includes('s@2'));
+      expect(moved.sort()).toEqual(['s@1', 's@2', 't@0', 'u@0']);
+      expect(unknown).toBe(1);
+    });
+
+    it('splits a long list of streams over notifications under the 8000-byte limit, and names a stream too long to list as unknown', async () => {
+      const [a, b] = [openStore({ maxBatch: 500 }), openStore()];
+      const moved = new Set<string>();
+      let unknown = 0;
+      b.watchStreams({ moved: (stream) => void moved.add(stream), unknown: () => void unknown++ });
+      await eventually(() => unknown === 1);
+      const streams = Array.from({ length: 300 }, (_, i) => `stream-${String(i).padStart(3, '0')}-${'x'.repeat(60)}`); // ~22 KB of names
+      await Promise.all(streams.map((stream) => a.append(stream, events(1), 'no_stream')));
+      await eventually(() => moved.size === streams.length);
+      expect(a.stats().transactions).toBeLessThan(streams.length); // they did share commits
+      expect(unknown).toBe(1);
+      await a.append(`long-${'y'.repeat(8000)}`, events(1), 'no_stream'); // the append itself still succeeds
+      await eventually(() => unknown === 2);
+      expect([...moved].some((stream) => stream.startsWith('long-'))).toBe(false);
+    });
+
+    it('tells watchers that streams may have moved unseen when the listening connection comes back', async () => {
+      const appName = `watcher-${randomBytes(4).toString('hex')}`;
+      const listenUrl = new URL(schema.url);
+      listenUrl.searchParams.set('application_name', appName);
+      const b = openStore({ listenUrl: listenUrl.toString() });
+      let unknown = 0;
+      b.watchStreams({ moved: () => undefined, unknown: () => void unknown++ });
+      const listenerPid = async () =>
+        (await admin.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN%'", [appName])).rows[0]?.pid;
+      await eventually(async () => unknown === 1 && (await listenerPid()) !== undefined);
+      await admin.query('SELECT pg_terminate_backend($1)', [(await listenerPid())!]);
+      await eventually(() => unknown === 2, 3000);
+    });
+
     it('reads everything back after a restart with a new pool, and continues the log', async () => {
       const first = openStore();
       await first.append('a', [{ type: 'One', data: { n: 1 }, metadata: { actor: 'x' } }], 'no_stream');

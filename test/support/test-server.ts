@@ -51,6 +51,9 @@ export type TestServerOptions = {
   readonly providers?: ServiceOptions['providers'];
   /** Start without the delivery worker (to play a crash between the 202 and the send). */
   readonly worker?: boolean;
+  /** The backend, whatever OTP_TEST_BACKEND says (for tests only meaningful on one). */
+  readonly backend?: 'embedded' | 'postgres';
+  readonly appStalenessMs?: number;
 };
 
 export const newKeys = (): Pick<ServiceOptions, 'masterKeys' | 'jwt'> => ({
@@ -64,8 +67,8 @@ export const newKeys = (): Pick<ServiceOptions, 'masterKeys' | 'jwt'> => ({
  */
 export const testBackend = (): 'embedded' | 'postgres' => (process.env['OTP_TEST_BACKEND'] === 'postgres' ? 'postgres' : 'embedded');
 
-const sharedBackend = async (dataDir: string): Promise<{ databaseUrl?: string; redisUrl?: string; redisPrefix?: string }> => {
-  if (testBackend() !== 'postgres') return {};
+const sharedBackend = async (dataDir: string, backend = testBackend()): Promise<{ databaseUrl?: string; redisUrl?: string; redisPrefix?: string }> => {
+  if (backend !== 'postgres') return {};
   mkdirSync(dataDir, { recursive: true });
   const marker = join(dataDir, 'test-backend.json');
   if (!existsSync(marker)) {
@@ -90,8 +93,19 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
   });
   const logger = createLogger({ level: 'debug', destination: sink });
   const outboxFile = join(dataDir, 'outbox.jsonl');
-  const shared = options.inMemory ? {} : await sharedBackend(dataDir);
-  const service = await createService({ dataDir, outboxFile, logger, clock, ...keys, ...shared, inMemory: options.inMemory ?? false, limits: options.limits ?? {}, ...(options.providers ? { providers: options.providers } : {}) });
+  const shared = options.inMemory ? {} : await sharedBackend(dataDir, options.backend);
+  const service = await createService({
+    dataDir,
+    outboxFile,
+    logger,
+    clock,
+    ...keys,
+    ...shared,
+    inMemory: options.inMemory ?? false,
+    limits: options.limits ?? {},
+    ...(options.providers ? { providers: options.providers } : {}),
+    ...(options.appStalenessMs !== undefined ? { appStalenessMs: options.appStalenessMs } : {}),
+  });
   // A steady 10 ms poll: tests that drive a fake clock wait for deliveries in real time.
   const worker = createDeliveryWorker({ handlers: service.handlers, logger, pollMs: 10, idlePollMs: 10 });
   if (options.worker !== false) worker.start();

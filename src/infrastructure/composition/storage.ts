@@ -9,6 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import type { Clock, EventStore, HealthCheck, Logger, SecretVault, SnapshotStore } from '../../application/ports.js';
+import type { StreamWatcher } from '../postgres/event-store.js';
 import type { Projection, ReadModels } from '../../application/read-models.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { createSqliteVault } from '../crypto/sqlite-vault.js';
@@ -35,6 +36,11 @@ export type Storage = {
   readonly snapshots: SnapshotStore;
   readonly readModels: ReadModels & { readonly start: () => Promise<void>; readonly stop: () => Promise<void> };
   readonly healthChecks: readonly HealthCheck[];
+  /**
+   * With a log several processes share (PostgreSQL): calls the watcher with the streams every
+   * commit moved, so this process can drop what it cached of them.
+   */
+  readonly watchStreams?: (watcher: StreamWatcher) => () => void;
   /** Elects one process for a background role (the delivery worker); always this one when embedded. */
   readonly leadership: (role: string) => Leadership;
   readonly close: () => Promise<void>;
@@ -69,16 +75,23 @@ const openPostgres = async (url: string, options: { readonly withEventStore: boo
 type Postgres = Awaited<ReturnType<typeof openPostgres>>;
 
 /** KurrentDB when configured, else the PostgreSQL log, else the embedded one (in memory or SQLite). */
-const openEventStore = async (options: StorageOptions, postgres: Postgres | undefined, deps: { readonly clock: Clock; readonly logger: Logger }): Promise<EventStore> => {
+const openEventStore = async (
+  options: StorageOptions,
+  postgres: Postgres | undefined,
+  deps: { readonly clock: Clock; readonly logger: Logger },
+): Promise<{ store: EventStore; watchStreams?: Storage['watchStreams'] }> => {
   const { clock, logger } = deps;
   if (options.eventStoreConnectionString) {
     const { createKurrentDbEventStore } = await import('../kurrentdb/kurrentdb-event-store.js');
-    return createKurrentDbEventStore({ connectionString: options.eventStoreConnectionString, logger });
+    return { store: createKurrentDbEventStore({ connectionString: options.eventStoreConnectionString, logger }) };
   }
-  if (postgres) return postgres.createPostgresEventStore({ pool: postgres.pool, listenConnectionString: postgres.url, clock });
-  if (options.inMemory) return createInMemoryEventStore({ clock });
+  if (postgres) {
+    const store = postgres.createPostgresEventStore({ pool: postgres.pool, listenConnectionString: postgres.url, clock });
+    return { store, watchStreams: store.watchStreams };
+  }
+  if (options.inMemory) return { store: createInMemoryEventStore({ clock }) };
   const { createSqliteEventStore } = await import('../event-store/sqlite-event-store.js');
-  return createSqliteEventStore({ filename: join(options.dataDir, 'events.sqlite'), clock });
+  return { store: createSqliteEventStore({ filename: join(options.dataDir, 'events.sqlite'), clock }) };
 };
 
 /** An embedded database: a file next to the log (keys.sqlite, snapshots.sqlite), or memory. */
@@ -100,7 +113,8 @@ export const createStorage = async (
   const postgres = options.databaseUrl ? await openPostgres(options.databaseUrl, { withEventStore: !options.eventStoreConnectionString, logger }) : undefined;
 
   // Every event written or read back is checked against its codec (and upcast) at this edge.
-  const store = withEventValidation(await openEventStore(options, postgres, { clock, logger }), { onInvalid });
+  const log = await openEventStore(options, postgres, { clock, logger });
+  const store = withEventValidation(log.store, { onInvalid });
 
   // Data keys live apart from the append-only log, so destroying one really shreds its secret.
   let keyDb: Database | undefined;
@@ -141,6 +155,7 @@ export const createStorage = async (
     store,
     vault,
     snapshots: bestEffortSnapshots(snapshots, logger),
+    ...(log.watchStreams ? { watchStreams: log.watchStreams } : {}),
     readModels,
     healthChecks,
     leadership: (role) => {

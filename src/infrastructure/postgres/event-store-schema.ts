@@ -16,39 +16,12 @@ export const REVISION_CONSTRAINT = 'events_stream_revision_key';
  */
 export const APPEND_LOCK_KEY = 7_420_002;
 
-export const eventStoreMigrations: readonly Migration[] = [
-  {
-    id: 'event-store-001',
-    sql: `
-CREATE TABLE events (
-  position BIGINT PRIMARY KEY CHECK (position > 0),
-  id UUID NOT NULL UNIQUE,
-  stream TEXT NOT NULL,
-  revision INTEGER NOT NULL CHECK (revision >= 0),
-  type TEXT NOT NULL,
-  data JSON NOT NULL,
-  metadata JSON NOT NULL,
-  recorded_at TIMESTAMPTZ NOT NULL,
-  CONSTRAINT events_stream_revision_key UNIQUE (stream, revision)
-);
-CREATE FUNCTION events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  RAISE EXCEPTION 'the event log is append-only (% refused)', TG_OP;
-END $$;
-CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events
-  FOR EACH ROW EXECUTE FUNCTION events_append_only();
-CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
-  FOR EACH STATEMENT EXECUTE FUNCTION events_append_only();
-`,
-  },
-  {
-    // A whole batch in one statement, so one round trip: under the append lock, each append is
-    // checked against its stream's tail as the earlier appends of the batch leave it
-    // (expected: a revision, -1 for no stream, -2 for any), accepted rows get the next
-    // positions, and the commit notifies subscribers. One output row per append, in order.
-    id: 'event-store-002',
-    sql: `
-CREATE FUNCTION events_append_batch(
+/**
+ * events_append_batch, whose notification differs between migrations: `create` is CREATE or
+ * CREATE OR REPLACE, `declare` adds variables, `notify` runs after the INSERT.
+ */
+const appendBatchFunction = (create: string, declare: string, notify: string): string => `
+${create} FUNCTION events_append_batch(
   p_streams text[], p_expected int[], p_counts int[],
   p_ids uuid[], p_types text[], p_data json[], p_metadata json[], p_recorded_at timestamptz
 ) RETURNS TABLE (o_accepted boolean, o_revision int, o_position bigint) LANGUAGE plpgsql AS $$
@@ -62,7 +35,7 @@ DECLARE
   v_revs int[] := '{}';
   v_positions bigint[] := '{}';
   v_rows int[] := '{}';
-BEGIN
+${declare}BEGIN
   PERFORM pg_advisory_xact_lock(${APPEND_LOCK_KEY}, hashtext(current_schema()));
   SELECT COALESCE(MAX(e.position), 0) INTO v_head FROM events e;
   FOR i IN 1 .. COALESCE(array_length(p_streams, 1), 0) LOOP
@@ -98,10 +71,75 @@ BEGIN
     INSERT INTO events (position, id, stream, revision, type, data, metadata, recorded_at)
       SELECT a.pos, p_ids[a.r], a.stream, a.rev, p_types[a.r], p_data[a.r], p_metadata[a.r], p_recorded_at
       FROM unnest(v_positions, v_rows, v_streams, v_revs) AS a(pos, r, stream, rev);
-    PERFORM pg_notify('${NOTIFY_CHANNEL}', v_head::text);
-  END IF;
+${notify}  END IF;
 END $$;
+`;
+
+/** Longest NOTIFY payload PostgreSQL takes is 8000 bytes; chunks stay under this. */
+export const NOTIFY_PAYLOAD_BYTES = 7900;
+
+const NOTIFY_TAILS_DECLARE = `  v_payload text;
+  v_line text;
+  v_stream text;
+  v_revision text;
+`;
+
+// "<head>" then one line "<stream> <revision>" per stream the batch moved, in as many
+// notifications as the 8000-byte limit needs, each starting with the head; a stream name too
+// long for any payload is announced as "*" (some stream moved: forget everything).
+const NOTIFY_TAILS = `    v_payload := v_head::text;
+    FOR v_stream, v_revision IN SELECT key, value ->> 0 FROM jsonb_each(v_tails) LOOP
+      v_line := E'\\n' || v_stream || ' ' || v_revision;
+      IF octet_length(v_line) > ${NOTIFY_PAYLOAD_BYTES} - 40 THEN
+        v_line := E'\\n*';
+      END IF;
+      IF octet_length(v_payload) + octet_length(v_line) > ${NOTIFY_PAYLOAD_BYTES} THEN
+        PERFORM pg_notify('${NOTIFY_CHANNEL}', v_payload);
+        v_payload := v_head::text;
+      END IF;
+      v_payload := v_payload || v_line;
+    END LOOP;
+    PERFORM pg_notify('${NOTIFY_CHANNEL}', v_payload);
+`;
+
+export const eventStoreMigrations: readonly Migration[] = [
+  {
+    id: 'event-store-001',
+    sql: `
+CREATE TABLE events (
+  position BIGINT PRIMARY KEY CHECK (position > 0),
+  id UUID NOT NULL UNIQUE,
+  stream TEXT NOT NULL,
+  revision INTEGER NOT NULL CHECK (revision >= 0),
+  type TEXT NOT NULL,
+  data JSON NOT NULL,
+  metadata JSON NOT NULL,
+  recorded_at TIMESTAMPTZ NOT NULL,
+  CONSTRAINT events_stream_revision_key UNIQUE (stream, revision)
+);
+CREATE FUNCTION events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'the event log is append-only (% refused)', TG_OP;
+END $$;
+CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events
+  FOR EACH ROW EXECUTE FUNCTION events_append_only();
+CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
+  FOR EACH STATEMENT EXECUTE FUNCTION events_append_only();
 `,
+  },
+  {
+    // A whole batch in one statement, so one round trip: under the append lock, each append is
+    // checked against its stream's tail as the earlier appends of the batch leave it
+    // (expected: a revision, -1 for no stream, -2 for any), accepted rows get the next
+    // positions, and the commit notifies subscribers. One output row per append, in order.
+    id: 'event-store-002',
+    sql: appendBatchFunction('CREATE', '', `    PERFORM pg_notify('${NOTIFY_CHANNEL}', v_head::text);\n`),
+  },
+  {
+    // The commit notification also names the streams the batch moved and their new revisions,
+    // so other processes drop what they cached of them (see parseCommitPayload).
+    id: 'event-store-003',
+    sql: appendBatchFunction('CREATE OR REPLACE', NOTIFY_TAILS_DECLARE, NOTIFY_TAILS),
   },
 ];
 

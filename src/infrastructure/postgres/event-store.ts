@@ -11,7 +11,7 @@ import { clampLimit, fromRow, toRow, type EventRow } from '../event-store/event-
 import { fromRevisionOf } from '../event-store/read-stream-options.js';
 import { createSubscriptionHub, type EmbeddedEventStore, type ReadAll } from '../event-store/subscription.js';
 import { createBatchWriter } from './event-store-batch.js';
-import { isConnectionError, listenForCommits, type CommitListener } from './event-store-listener.js';
+import { isConnectionError, listenForCommits, parseCommitPayload, type CommitListener } from './event-store-listener.js';
 import { NOTIFY_CHANNEL, SELECT_AFTER, SELECT_HEAD, SELECT_STREAM } from './event-store-schema.js';
 
 export { eventStoreMigrations } from './event-store-schema.js';
@@ -25,7 +25,19 @@ export type PostgresEventStoreOptions = {
   readonly maxBatch?: number;
 };
 
-export type PostgresEventStore = EmbeddedEventStore & { readonly stats: () => { appends: number; transactions: number } };
+/** Told of streams other processes (and this one) moved, as commit notifications arrive. */
+export type StreamWatcher = {
+  /** `stream` is now at `revision` or later. */
+  readonly moved: (stream: string, revision: number) => void;
+  /** Streams may have moved that were not named (a lost connection, an unlisted stream). */
+  readonly unknown: () => void;
+};
+
+export type PostgresEventStore = EmbeddedEventStore & {
+  readonly stats: () => { appends: number; transactions: number };
+  /** Calls `watcher` for every commit from now on, from any process; returns the unwatch. */
+  readonly watchStreams: (watcher: StreamWatcher) => () => void;
+};
 
 type StoredRow = Omit<EventRow, 'position' | 'recorded_at'> & { readonly position: string; readonly recorded_at: Date };
 
@@ -69,6 +81,25 @@ export const createPostgresEventStore = (options: PostgresEventStoreOptions): Po
     }
   };
   const hub = createSubscriptionHub(readForSubscribers);
+  const watchers = new Set<StreamWatcher>();
+  const toWatchers = (payload: string | undefined): void => {
+    if (watchers.size === 0) return;
+    const { tails, complete } = parseCommitPayload(payload);
+    for (const watcher of watchers) {
+      for (const [stream, revision] of tails) watcher.moved(stream, revision);
+      if (!complete) watcher.unknown();
+    }
+  };
+  // One listening connection for subscribers and watchers, opened when the first one arrives.
+  const startListening = (): void => {
+    listener ??= listenForCommits({
+      connectionString: options.listenConnectionString,
+      channel: NOTIFY_CHANNEL,
+      onWake: hub.notify,
+      onPayload: toWatchers,
+      onListening: () => watchers.forEach((watcher) => watcher.unknown()),
+    });
+  };
   const writer = createBatchWriter(pool, { clock, maxBatch: Math.max(1, Math.floor(options.maxBatch ?? 100)), onCommit: hub.notify });
 
   return {
@@ -98,8 +129,14 @@ export const createPostgresEventStore = (options: PostgresEventStoreOptions): Po
     readAll,
     subscribe: (after, handler) => {
       ensureOpen();
-      listener ??= listenForCommits({ connectionString: options.listenConnectionString, channel: NOTIFY_CHANNEL, onWake: hub.notify });
+      startListening();
       return hub.subscribe(after, handler);
+    },
+    watchStreams: (watcher) => {
+      ensureOpen();
+      watchers.add(watcher);
+      startListening();
+      return () => void watchers.delete(watcher);
     },
     headPosition: async () => {
       ensureOpen();
