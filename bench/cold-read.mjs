@@ -45,7 +45,7 @@ try {
   const cut = Math.floor(events.length / every) * every - 1;
   const head = events.slice(0, cut + 1).map((e) => ({ type: e.type, data: e.data })).reduce(EnrollmentAggregate.decider.evolve, EnrollmentAggregate.decider.initialState);
   // A stream shorter than the interval has none: then this prices the snapshot lookup alone.
-  if (cut >= 0) await snapshots.save({ stream, revision: cut, version: EnrollmentAggregate.snapshot.version, state: head });
+  if (cut >= 0) await snapshots.save({ stream, revision: cut, event_id: events[cut].id, version: EnrollmentAggregate.snapshot.version, state: head });
   if (!isDeepStrictEqual(await withSnapshots(EnrollmentAggregate, stream), full)) throw new Error('snapshot read differs from the whole stream');
 
   const time = async (load) => {

@@ -6,8 +6,9 @@ import { enrollmentDecider, type EnrollmentState } from '../domain/enrollment/in
 /**
  * Streams that live as long as their app, account or enrollment keep a snapshot every
  * SNAPSHOT_EVERY events: an account gains events with every login, an enrollment with every
- * verification. Challenges are short-lived and read whole. Bump a `version` whenever that
- * aggregate's `evolve` or state shape changes, so snapshots in the old format are ignored.
+ * verification. Challenges are short-lived and read whole. Bump a `version` whenever what that
+ * aggregate's events fold to changes (its `evolve`, its state's shape, or an upcaster of its
+ * events), so snapshots in the old format are ignored.
  */
 export const SNAPSHOT_EVERY = 50;
 

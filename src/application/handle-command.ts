@@ -3,7 +3,7 @@ import type { Decider, DomainEvent } from '../domain/shared/decider.js';
 import { reject, type Rejection } from '../domain/shared/rejection.js';
 import { createKeyedLock } from './keyed-lock.js';
 import { createStateCache, type StateCache } from './state-cache.js';
-import { WrongExpectedRevision, type EventMetadata, type EventStore, type RecordedEvent, type SnapshotStore, type Tracer } from './ports.js';
+import { WrongExpectedRevision, type AppendResult, type EventMetadata, type EventStore, type RecordedEvent, type Snapshot, type SnapshotStore, type Tracer } from './ports.js';
 
 export type Aggregate<C, S, E extends DomainEvent> = {
   /** Used in span names and logs, e.g. "Challenge". */
@@ -67,9 +67,17 @@ type Known<S> = { readonly state: S; readonly revision: number; readonly cached:
 /** Where streams are read from: the log, and the snapshots that shorten long streams. */
 export type StateSource = { readonly store: EventStore; readonly snapshots?: SnapshotStore | undefined };
 
+/** The events of `recorded` folded onto `from`, with the revision of the last one (or `revision`). */
+const foldOnto = <C, S, E extends DomainEvent>(aggregate: Aggregate<C, S, E>, from: S, revision: number, recorded: readonly RecordedEvent[]) => ({
+  state: toDomain<E>(recorded).reduce(aggregate.decider.evolve, from),
+  revision: recorded.at(-1)?.revision ?? revision,
+});
+
 /**
- * The stream's current state and revision: its snapshot (when the aggregate keeps them and one
- * of the current version is stored) with the events after it folded on, else the whole stream.
+ * The stream's current state and revision: its snapshot with the events after it folded on,
+ * when the aggregate keeps snapshots and the stored one is of the current version and still
+ * matches the log (the event it was taken after is still the one at its revision: not so after
+ * the log was restored from an older backup and went on differently); else the whole stream.
  */
 const readState = async <C, S, E extends DomainEvent>(
   source: StateSource,
@@ -77,11 +85,26 @@ const readState = async <C, S, E extends DomainEvent>(
   stream: string,
 ): Promise<{ state: S; revision: number }> => {
   const kept = aggregate.snapshot && source.snapshots ? await source.snapshots.load(stream) : undefined;
-  const base = kept !== undefined && kept.version === aggregate.snapshot?.version ? kept : undefined;
-  const recorded = await source.store.readStream(stream, base ? { fromRevision: base.revision + 1 } : undefined);
-  const from = base ? (base.state as S) : aggregate.decider.initialState;
-  const state = toDomain<E>(recorded).reduce(aggregate.decider.evolve, from);
-  return { state, revision: recorded.at(-1)?.revision ?? base?.revision ?? -1 };
+  if (kept !== undefined && kept.version === aggregate.snapshot?.version) {
+    const [first, ...after] = await source.store.readStream(stream, { fromRevision: kept.revision });
+    if (first !== undefined && first.revision === kept.revision && first.id === kept.event_id)
+      return foldOnto(aggregate, kept.state as S, kept.revision, after);
+  }
+  return foldOnto(aggregate, aggregate.decider.initialState, -1, await source.store.readStream(stream));
+};
+
+/**
+ * Saves the state at `revision` with the id of the event there (read back: appends do not
+ * return ids). The events are appended already: a snapshot that could not be taken costs later
+ * reads, never the command.
+ */
+const saveSnapshot = async (store: EventStore, snapshots: SnapshotStore, taken: Omit<Snapshot, 'event_id'>): Promise<void> => {
+  try {
+    const [at] = await store.readStream(taken.stream, { fromRevision: taken.revision });
+    if (at?.revision === taken.revision) await snapshots.save({ ...taken, event_id: at.id });
+  } catch {
+    // Nothing to undo; the next interval tries again.
+  }
 };
 
 /** Whether an append taking the stream from `previous` to `revision` made its event count pass a multiple of `every`. */
@@ -127,18 +150,13 @@ export const makeHandleCommand = (deps: HandleCommandDeps): HandleCommand => {
           if (isLeft(decision)) return decision;
           if (events.length === 0) return right({ state, events, position: 0 });
           const metadata = { ...deps.metadata(), schema_version: SCHEMA_VERSION, command: command.type };
+          let result: AppendResult;
           try {
-            const result = await deps.store.append(
+            result = await deps.store.append(
               stream,
               events.map((e) => ({ type: e.type, data: e.data, metadata })),
               known.revision < 0 ? 'no_stream' : known.revision,
             );
-            const next = events.reduce(aggregate.decider.evolve, state);
-            remember(cache, aggregate, stream, { state: next, revision: result.revision, at: now() });
-            const { snapshot } = aggregate;
-            if (snapshot && deps.snapshots && snapshotDue(snapshot.every, known.revision, result.revision))
-              await deps.snapshots.save({ stream, revision: result.revision, version: snapshot.version, state: next });
-            return right({ state: next, events, position: result.position });
           } catch (error) {
             cache.forget(stream); // a conflict, or an append whose outcome is unknown
             if (!(error instanceof WrongExpectedRevision)) throw error;
@@ -147,7 +165,14 @@ export const makeHandleCommand = (deps: HandleCommandDeps): HandleCommand => {
             if (known.cached) attempt -= 1;
             // Another process appended first: back off a little, then decide on fresh state.
             else await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
+            continue;
           }
+          const next = events.reduce(aggregate.decider.evolve, state);
+          remember(cache, aggregate, stream, { state: next, revision: result.revision, at: now() });
+          const { snapshot } = aggregate;
+          if (snapshot && deps.snapshots && snapshotDue(snapshot.every, known.revision, result.revision))
+            await saveSnapshot(deps.store, deps.snapshots, { stream, revision: result.revision, version: snapshot.version, state: next });
+          return right({ state: next, events, position: result.position });
         }
         return { _tag: 'Left', left: reject('CONFLICT', 'Too much contention on this resource; retry') } as const;
       }),

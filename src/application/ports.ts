@@ -90,20 +90,25 @@ export type EventStore = {
 /**
  * A stream's folded state at one revision, so a long stream is read from there instead of from
  * its start. Derived data, never the record: the log alone is what auditors replay, and a
- * snapshot is used only when its `version` (the aggregate's state format) is the current one.
+ * snapshot is used only when its `version` (the aggregate's state format) is the current one
+ * and the log still holds, at `revision`, the event it was taken after (`event_id`).
  */
 export type Snapshot = {
   readonly stream: string;
   readonly revision: number;
+  /** Id of the stream's event at `revision`. */
+  readonly event_id: string;
   readonly version: string;
   /** JSON-serialisable state. */
   readonly state: unknown;
+  /** An integrity tag over everything above, set and checked by the service; stores keep it verbatim. */
+  readonly seal?: string;
 };
 
 export type SnapshotStore = {
   /** The stored snapshot of `stream`, or undefined. */
   readonly load: (stream: string) => Promise<Snapshot | undefined>;
-  /** Stores `snapshot` unless one of a later revision of the stream is already stored. */
+  /** Stores `snapshot` in place of the stream's previous one, whatever its revision. */
   readonly save: (snapshot: Snapshot) => Promise<void>;
 };
 
@@ -117,7 +122,7 @@ export type SecretVault = {
   readonly destroy: (keyId: string) => Promise<void>;
 };
 
-export type HashPurpose = 'code' | 'api-key' | 'recovery-code' | 'identifier' | 'destination';
+export type HashPurpose = 'code' | 'api-key' | 'recovery-code' | 'identifier' | 'destination' | 'snapshot';
 /** Keyed hash (HMAC-SHA256, hex) under a key derived from the master key for `purpose`. */
 export type KeyedHash = (purpose: HashPurpose, value: string) => string;
 /** Constant-time equality of two strings (hex hashes or codes). */

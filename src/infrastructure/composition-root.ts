@@ -26,6 +26,7 @@ import { loadHashRoot } from './hash-root.js';
 import { currentRequestId } from './logging/request-context.js';
 import { createOtpPrimitives } from './otp/index.js';
 import type { Leadership } from './postgres/leadership.js';
+import { sealSnapshots } from './snapshots/sealed.js';
 import { createOtelTracer, currentTraceId } from './telemetry/tracer.js';
 
 export type ServiceOptions = {
@@ -100,8 +101,9 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
       createAbuseControls({ ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}), ...(options.redisPrefix ? { redisPrefix: options.redisPrefix } : {}) }, { clock, logger, logDenylist: readModelDenylist(ctx.get<Storage>(T.Storage).readModels) }),
     );
 
-  const { store, vault, readModels, snapshots } = storage;
+  const { store, vault, readModels } = storage;
   const keyedHash = createKeyedHash(await loadHashRoot(store, vault));
+  const snapshots = sealSnapshots(storage.snapshots, { keyedHash, safeEqual, logger });
   await readModels.start();
   const abuse = await container.getAsync<AbuseControls>(T.AbuseControls);
   const { totp, qr } = createOtpPrimitives();

@@ -45,7 +45,8 @@ describe('snapshots', () => {
     for (const n of [1, 2]) await add(n);
     expect(await snapshots.load('counter-1')).toBeUndefined();
     await add(3); // the third event: revision 2
-    expect(await snapshots.load('counter-1')).toEqual({ stream: 'counter-1', revision: 2, version: 'counter/1', state: { total: 6, changes: 3 } });
+    const third = (await store.readStream('counter-1'))[2]!;
+    expect(await snapshots.load('counter-1')).toEqual({ stream: 'counter-1', revision: 2, event_id: third.id, version: 'counter/1', state: { total: 6, changes: 3 } });
     for (const n of [4, 5, 6, 7]) await add(n);
     expect(await snapshots.load('counter-1')).toMatchObject({ revision: 5, state: { total: 21, changes: 6 } });
   });
@@ -58,11 +59,47 @@ describe('snapshots', () => {
     const { store, reads } = recording(shared);
     const fresh = processOn(store, snapshots);
     expect(await fresh.load(Counter, 'counter-1')).toEqual({ total: 17, changes: 5 });
-    expect(reads).toEqual([{ fromRevision: 3 }]);
+    expect(reads).toEqual([{ fromRevision: 2 }]); // from the snapshot's own event, to check it is still there
     expect((await fresh.add(-18))._tag).toBe('Left'); // decided on 17, not on the snapshot's 15
     expect((await fresh.add(-17))._tag).toBe('Right');
     expect((await shared.readStream('counter-1')).map((e) => e.revision)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(await snapshots.load('counter-1')).toMatchObject({ revision: 5, state: { total: 0, changes: 6 } });
+  });
+
+  it('are taken when one append of several events passes a multiple', async () => {
+    const store = createInMemoryEventStore();
+    const snapshots = createInMemorySnapshotStore();
+    const handle = makeHandleCommand({ store, snapshots, tracer: (_n, _a, fn) => fn(), metadata: () => ({}) });
+    const addMany = (ns: number[]) =>
+      handle({ ...Counter, decider: { ...Counter.decider, decide: () => right(ns.map((n) => ({ type: 'Added' as const, data: { n } }))) } }, 'counter-1', () => ({ type: 'Add' as const, n: 0 }));
+    await addMany([1, 1]); // revisions 0, 1
+    await addMany([1, 1, 1, 1]); // revisions 2..5: passes 3 (and lands on 6 events)
+    expect(await snapshots.load('counter-1')).toMatchObject({ revision: 5, state: { total: 6, changes: 6 } });
+  });
+
+  it('at the very end of the stream serve a cold read, and the next command appends after them', async () => {
+    const shared = createInMemoryEventStore();
+    const snapshots = createInMemorySnapshotStore();
+    for (const n of [1, 2, 3]) await processOn(shared, snapshots).add(n); // a snapshot at revision 2, the tail
+    const fresh = processOn(shared, snapshots);
+    expect(await fresh.load(Counter, 'counter-1')).toEqual({ total: 6, changes: 3 });
+    expect((await fresh.add(4))._tag).toBe('Right');
+    expect((await shared.readStream('counter-1')).map((e) => e.revision)).toEqual([0, 1, 2, 3]);
+  });
+
+  it('that no longer match the log (restored from an older backup) are ignored, and replaced at the next interval', async () => {
+    const snapshots = createInMemorySnapshotStore();
+    const before = createInMemoryEventStore();
+    for (const n of [1, 1, 1, 1, 1, 1]) await processOn(before, snapshots).add(n); // snapshot at revision 5: total 6
+    const restored = createInMemoryEventStore(); // the log as a backup had it, then a different history
+    for (const n of [5, 5]) await processOn(restored, snapshots).add(n);
+    for (const n of [5, 5, 5, 5]) await restored.append('counter-1', [{ type: 'Added', data: { n } }], 'any'); // revision 5 exists, elsewhere
+    const fresh = processOn(restored, snapshots);
+    expect(await fresh.load(Counter, 'counter-1')).toEqual({ total: 30, changes: 6 });
+    expect((await fresh.add(-30))._tag).toBe('Right'); // decided on 30, not on the snapshot's 6
+    for (const n of [1, 1]) await fresh.add(n); // revision 8: the next multiple
+    expect(await snapshots.load('counter-1')).toMatchObject({ revision: 8, state: { total: 2, changes: 9 } });
+    expect(await processOn(restored, snapshots).load(Counter, 'counter-1')).toEqual({ total: 2, changes: 9 });
   });
 
   it('of another format are ignored: the whole stream is read', async () => {

@@ -95,12 +95,12 @@ const openEventStore = async (
 };
 
 /** An embedded database: a file next to the log (keys.sqlite, snapshots.sqlite), or memory. */
-const openEmbeddedDatabase = async (options: StorageOptions, file: string): Promise<Database> => {
+const openEmbeddedDatabase = async (options: StorageOptions, file: string, synchronous: 'FULL' | 'NORMAL' = 'FULL'): Promise<Database> => {
   const { default: Sqlite } = await import('better-sqlite3');
   if (!options.inMemory) mkdirSync(options.dataDir, { recursive: true });
   const db = new Sqlite(options.inMemory ? ':memory:' : join(options.dataDir, file));
   db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
+  db.pragma(`synchronous = ${synchronous}`);
   return db;
 };
 
@@ -131,7 +131,8 @@ export const createStorage = async (
   if (postgres) snapshots = postgres.createPostgresSnapshotStore({ pool: postgres.pool });
   else if (options.inMemory) snapshots = createInMemorySnapshotStore();
   else {
-    snapshotDb = await openEmbeddedDatabase(options, 'snapshots.sqlite');
+    // NORMAL: a snapshot lost in a power cut is only taken again later, so no fsync per save.
+    snapshotDb = await openEmbeddedDatabase(options, 'snapshots.sqlite', 'NORMAL');
     const { createSqliteSnapshotStore } = await import('../snapshots/sqlite-snapshot-store.js');
     snapshots = createSqliteSnapshotStore({ db: snapshotDb });
   }

@@ -1,4 +1,8 @@
-/** Snapshots in table `snapshots` (requires `snapshotMigrations`), one row per stream. */
+/**
+ * Snapshots in table `snapshots` (requires `snapshotMigrations`), one row per stream. The state
+ * is `json`, not `jsonb`: `json` keeps the exact text (key order, which the seal covers) and
+ * takes every string JSON can carry (jsonb refuses `\u0000` and lone surrogates).
+ */
 import type pg from 'pg';
 import type { Snapshot, SnapshotStore } from '../../application/ports.js';
 import type { Migration } from './migrate.js';
@@ -10,28 +14,31 @@ export const snapshotMigrations: readonly Migration[] = [
 CREATE TABLE snapshots (
   stream TEXT PRIMARY KEY,
   revision INTEGER NOT NULL,
+  event_id TEXT NOT NULL,
   version TEXT NOT NULL,
-  state JSONB NOT NULL,
+  state JSON NOT NULL,
+  seal TEXT,
   saved_at TIMESTAMPTZ NOT NULL DEFAULT now()
 )`,
   },
 ];
 
-type Row = { revision: number; version: string; state: unknown };
+type Row = { revision: number; event_id: string; version: string; state: string; seal: string | null };
 
 export const createPostgresSnapshotStore = ({ pool }: { readonly pool: pg.Pool }): SnapshotStore => ({
   load: async (stream) => {
-    const { rows } = await pool.query<Row>('SELECT revision, version, state FROM snapshots WHERE stream = $1', [stream]);
+    const { rows } = await pool.query<Row>('SELECT revision, event_id, version, state::text AS state, seal FROM snapshots WHERE stream = $1', [stream]);
     const row = rows[0];
-    return row && { stream, revision: row.revision, version: row.version, state: row.state };
+    if (row === undefined) return undefined;
+    const { state, seal, ...rest } = row;
+    return { stream, ...rest, state: JSON.parse(state) as unknown, ...(seal === null ? {} : { seal }) };
   },
-  save: async ({ stream, revision, version, state }: Snapshot) => {
-    // A later revision replaces what is stored; an earlier one (a slower writer) is dropped.
+  save: async ({ stream, revision, event_id, version, state, seal }: Snapshot) => {
     await pool.query(
-      `INSERT INTO snapshots (stream, revision, version, state) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (stream) DO UPDATE SET revision = EXCLUDED.revision, version = EXCLUDED.version, state = EXCLUDED.state, saved_at = now()
-       WHERE EXCLUDED.revision > snapshots.revision`,
-      [stream, revision, version, JSON.stringify(state)],
+      `INSERT INTO snapshots (stream, revision, event_id, version, state, seal) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (stream) DO UPDATE SET revision = EXCLUDED.revision, event_id = EXCLUDED.event_id, version = EXCLUDED.version,
+         state = EXCLUDED.state, seal = EXCLUDED.seal, saved_at = now()`,
+      [stream, revision, event_id, version, JSON.stringify(state), seal ?? null],
     );
   },
 });

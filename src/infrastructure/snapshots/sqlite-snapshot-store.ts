@@ -5,29 +5,32 @@ import type { Snapshot, SnapshotStore } from '../../application/ports.js';
 const SCHEMA = `CREATE TABLE IF NOT EXISTS snapshots (
   stream TEXT PRIMARY KEY,
   revision INTEGER NOT NULL,
+  event_id TEXT NOT NULL,
   version TEXT NOT NULL,
   state TEXT NOT NULL,
+  seal TEXT,
   saved_at TEXT NOT NULL
 )`;
 
-type Row = { revision: number; version: string; state: string };
+type Row = { revision: number; event_id: string; version: string; state: string; seal: string | null };
 
 export const createSqliteSnapshotStore = ({ db }: { readonly db: Database }): SnapshotStore => {
   db.exec(SCHEMA);
-  const select = db.prepare<[string], Row>('SELECT revision, version, state FROM snapshots WHERE stream = ?');
-  // A later revision replaces what is stored; an earlier one (a slower writer) is dropped.
-  const upsert = db.prepare<[string, number, string, string, string]>(
-    `INSERT INTO snapshots (stream, revision, version, state, saved_at) VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT (stream) DO UPDATE SET revision = excluded.revision, version = excluded.version, state = excluded.state, saved_at = excluded.saved_at
-     WHERE excluded.revision > snapshots.revision`,
+  const select = db.prepare<[string], Row>('SELECT revision, event_id, version, state, seal FROM snapshots WHERE stream = ?');
+  const upsert = db.prepare<[string, number, string, string, string, string | null, string]>(
+    `INSERT INTO snapshots (stream, revision, event_id, version, state, seal, saved_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (stream) DO UPDATE SET revision = excluded.revision, event_id = excluded.event_id, version = excluded.version,
+       state = excluded.state, seal = excluded.seal, saved_at = excluded.saved_at`,
   );
   return {
     load: async (stream) => {
       const row = select.get(stream);
-      return row && { stream, revision: row.revision, version: row.version, state: JSON.parse(row.state) as unknown };
+      if (row === undefined) return undefined;
+      const { state, seal, ...rest } = row;
+      return { stream, ...rest, state: JSON.parse(state) as unknown, ...(seal === null ? {} : { seal }) };
     },
-    save: async ({ stream, revision, version, state }: Snapshot) => {
-      upsert.run(stream, revision, version, JSON.stringify(state), new Date().toISOString());
+    save: async ({ stream, revision, event_id, version, state, seal }: Snapshot) => {
+      upsert.run(stream, revision, event_id, version, JSON.stringify(state), seal ?? null, new Date().toISOString());
     },
   };
 };
