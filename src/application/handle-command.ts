@@ -78,14 +78,19 @@ const foldOnto = <C, S, E extends DomainEvent>(aggregate: Aggregate<C, S, E>, fr
  * when the aggregate keeps snapshots and the stored one is of the current version and still
  * matches the log (the event it was taken after is still the one at its revision: not so after
  * the log was restored from an older backup and went on differently); else the whole stream.
+ * `knownRevision` (what this process was last told of the stream, if anything) spares the
+ * snapshot look-up for a stream too short to have one, the common case of a cold read.
  */
 const readState = async <C, S, E extends DomainEvent>(
   source: StateSource,
   aggregate: Aggregate<C, S, E>,
   stream: string,
+  knownRevision?: number,
 ): Promise<{ state: S; revision: number }> => {
-  const kept = aggregate.snapshot && source.snapshots ? await source.snapshots.load(stream) : undefined;
-  if (kept !== undefined && kept.version === aggregate.snapshot?.version) {
+  const { snapshot } = aggregate;
+  const mayHaveOne = snapshot !== undefined && !(knownRevision !== undefined && knownRevision + 1 < snapshot.every);
+  const kept = mayHaveOne && source.snapshots ? await source.snapshots.load(stream) : undefined;
+  if (kept !== undefined && kept.version === snapshot?.version) {
     const [first, ...after] = await source.store.readStream(stream, { fromRevision: kept.revision });
     if (first !== undefined && first.revision === kept.revision && first.id === kept.event_id)
       return foldOnto(aggregate, kept.state as S, kept.revision, after);
@@ -135,7 +140,7 @@ export const makeHandleCommand = (deps: HandleCommandDeps): HandleCommand => {
           if (hit) known = { state: hit.state as S, revision: hit.revision, cached: true };
           else {
             const at = now();
-            known = { ...(await readState(deps, aggregate, stream)), cached: false };
+            known = { ...(await readState(deps, aggregate, stream, cache.knownRevision(stream))), cached: false };
             remember(cache, aggregate, stream, { state: known.state, revision: known.revision, at });
           }
           const { state } = known;
@@ -201,7 +206,7 @@ export const makeLoadRecentState = (deps: RecentStateDeps): LoadRecentState => {
     const hit = deps.cache.get(stream);
     const at = deps.now();
     if (hit !== undefined && at - hit.at < maxAgeMs) return hit.state as S;
-    const read = await readState(deps, aggregate, stream);
+    const read = await readState(deps, aggregate, stream, deps.cache.knownRevision(stream));
     remember(deps.cache, aggregate, stream, { ...read, at });
     return read.state;
   };

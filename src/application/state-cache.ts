@@ -17,8 +17,13 @@ export type StateCache = {
   /** Keeps `entry` unless the cache already holds a later revision of the stream. */
   readonly offer: (stream: string, entry: CachedState) => void;
   readonly forget: (stream: string) => void;
-  /** Another writer moved `stream` to `revision`: an entry of an earlier revision is dropped. */
+  /**
+   * Another writer moved `stream` to `revision`: an entry of an earlier revision is dropped, and
+   * the revision is remembered for `knownRevision` until the stream's state is offered again.
+   */
   readonly invalidate: (stream: string, revision: number) => void;
+  /** The latest revision this process was told of a stream whose entry `invalidate` dropped (a lower bound). */
+  readonly knownRevision: (stream: string) => number | undefined;
   readonly clear: () => void;
   readonly size: () => number;
 };
@@ -35,6 +40,8 @@ export type StateCache = {
 export const createStateCache = (maxEntries: number): StateCache => {
   type Slot = { entry: CachedState; moved: number };
   const entries = new Map<string, Slot>();
+  // Revisions of dropped entries, bounded like the entries (oldest first out).
+  const known = new Map<string, number>();
   const keepFor = Math.max(1, Math.floor(maxEntries / 2));
   let ticks = 0;
   const put = (stream: string, slot: Slot): void => {
@@ -54,14 +61,24 @@ export const createStateCache = (maxEntries: number): StateCache => {
       const held = entries.get(stream);
       if (held !== undefined && held.entry.revision > entry.revision) return;
       put(stream, { entry, moved: 0 });
+      known.delete(stream);
       if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
     },
     forget: (stream) => void entries.delete(stream),
     invalidate: (stream, revision) => {
       const held = entries.get(stream);
+      const previously = known.get(stream);
       if (held !== undefined && held.entry.revision < revision) entries.delete(stream);
+      else if (previously === undefined) return; // not a stream this process holds or held
+      known.delete(stream);
+      known.set(stream, Math.max(revision, previously ?? -1));
+      if (known.size > maxEntries) known.delete(known.keys().next().value!);
     },
-    clear: () => entries.clear(),
+    knownRevision: (stream) => known.get(stream),
+    clear: () => {
+      entries.clear();
+      known.clear();
+    },
     size: () => entries.size,
   };
 };

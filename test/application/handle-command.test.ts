@@ -175,6 +175,23 @@ describe('StateCache', () => {
     expect(cache.size()).toBe(0);
   });
 
+  it('remembers the revision it was told of for streams it dropped, until it holds them again', () => {
+    const cache = createStateCache(10);
+    cache.offer('a', { state: 'a0', revision: 0, at: 0 });
+    cache.invalidate('a', 2);
+    expect(cache.knownRevision('a')).toBe(2);
+    cache.invalidate('a', 5);
+    cache.invalidate('a', 4); // a late notification lowers nothing
+    expect(cache.knownRevision('a')).toBe(5);
+    cache.invalidate('never-held', 7);
+    expect(cache.knownRevision('never-held')).toBeUndefined();
+    cache.offer('a', { state: 'a5', revision: 5, at: 0 });
+    expect(cache.knownRevision('a')).toBeUndefined();
+    cache.invalidate('a', 6);
+    cache.clear();
+    expect(cache.knownRevision('a')).toBeUndefined();
+  });
+
   it('never replaces a later revision with an earlier one', () => {
     const cache = createStateCache(2);
     cache.offer('a', { state: 'new', revision: 5, at: 10 });

@@ -102,6 +102,28 @@ describe('snapshots', () => {
     expect(await processOn(restored, snapshots).load(Counter, 'counter-1')).toEqual({ total: 2, changes: 9 });
   });
 
+  it('are not looked up for a stream this process was told is too short to have one', async () => {
+    const shared = createInMemoryEventStore();
+    const snapshots = createInMemorySnapshotStore();
+    const loads: string[] = [];
+    const watched: SnapshotStore = { load: (s) => (loads.push(s), snapshots.load(s)), save: snapshots.save };
+    const cache = createStateCache(10);
+    const handle = makeHandleCommand({ store: shared, snapshots: watched, tracer: (_n, _a, fn) => fn(), metadata: () => ({}), cache, now: () => 0 });
+    const add = (n: number) => handle(Counter, 'counter-1', () => ({ type: 'Add' as const, n }));
+    const other = processOn(shared, snapshots);
+    await add(1); // a cold read with nothing known: looked up
+    expect(loads).toHaveLength(1);
+    await other.add(1); // revision 1, by another process
+    cache.invalidate('counter-1', 1); // as its commit notification would say
+    await add(1); // revision 2: 2 events known, fewer than the interval of 3: no look-up
+    expect(loads).toHaveLength(1);
+    for (const n of [1, 1, 1]) await other.add(n); // revision 5, snapshot at 5
+    cache.invalidate('counter-1', 5);
+    await add(1);
+    expect(loads).toHaveLength(2); // long enough now: looked up, and used
+    expect((await shared.readStream('counter-1')).length).toBe(7);
+  });
+
   it('of another format are ignored: the whole stream is read', async () => {
     const store = createInMemoryEventStore();
     const snapshots = createInMemorySnapshotStore();
