@@ -14,15 +14,16 @@ export type CachedState = {
 
 export type StateCache = {
   readonly get: (stream: string) => CachedState | undefined;
-  /** Keeps `entry` unless the cache already holds a later revision of the stream. */
+  /** Keeps `entry` unless the cache holds, or was told of (`invalidate`), a later revision of the stream. */
   readonly offer: (stream: string, entry: CachedState) => void;
   readonly forget: (stream: string) => void;
   /**
-   * Another writer moved `stream` to `revision`: an entry of an earlier revision is dropped, and
-   * the revision is remembered for `knownRevision` until the stream's state is offered again.
+   * A writer moved `stream` to `revision`: an entry of an earlier revision is dropped, and the
+   * revision is remembered (for `knownRevision`, and so that a read that was already under way
+   * when it was told cannot offer the older state) until a state that recent is offered.
    */
   readonly invalidate: (stream: string, revision: number) => void;
-  /** The latest revision this process was told of a stream whose entry `invalidate` dropped (a lower bound). */
+  /** The latest revision this process was told of a stream it holds no current entry of (a lower bound). */
   readonly knownRevision: (stream: string) => number | undefined;
   readonly clear: () => void;
   readonly size: () => number;
@@ -60,16 +61,21 @@ export const createStateCache = (maxEntries: number): StateCache => {
       if (maxEntries <= 0) return;
       const held = entries.get(stream);
       if (held !== undefined && held.entry.revision > entry.revision) return;
+      const told = known.get(stream);
+      if (told !== undefined && told > entry.revision) return; // read before another writer's commit was heard
       put(stream, { entry, moved: 0 });
       known.delete(stream);
       if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
     },
     forget: (stream) => void entries.delete(stream),
     invalidate: (stream, revision) => {
+      if (maxEntries <= 0) return;
       const held = entries.get(stream);
+      if (held !== undefined) {
+        if (held.entry.revision >= revision) return; // current (typically this process's own append)
+        entries.delete(stream);
+      }
       const previously = known.get(stream);
-      if (held !== undefined && held.entry.revision < revision) entries.delete(stream);
-      else if (previously === undefined) return; // not a stream this process holds or held
       known.delete(stream);
       known.set(stream, Math.max(revision, previously ?? -1));
       if (known.size > maxEntries) known.delete(known.keys().next().value!);

@@ -175,7 +175,7 @@ describe('StateCache', () => {
     expect(cache.size()).toBe(0);
   });
 
-  it('remembers the revision it was told of for streams it dropped, until it holds them again', () => {
+  it('remembers the revision it was told of for streams it does not hold current, until it does', () => {
     const cache = createStateCache(10);
     cache.offer('a', { state: 'a0', revision: 0, at: 0 });
     cache.invalidate('a', 2);
@@ -183,8 +183,13 @@ describe('StateCache', () => {
     cache.invalidate('a', 5);
     cache.invalidate('a', 4); // a late notification lowers nothing
     expect(cache.knownRevision('a')).toBe(5);
-    cache.invalidate('never-held', 7);
-    expect(cache.knownRevision('never-held')).toBeUndefined();
+    cache.invalidate('not-held', 7);
+    expect(cache.knownRevision('not-held')).toBe(7);
+    // A read that was under way when revision 7 was committed elsewhere cannot offer its older state.
+    cache.offer('not-held', { state: 'n6', revision: 6, at: 0 });
+    expect(cache.get('not-held')).toBeUndefined();
+    cache.offer('not-held', { state: 'n7', revision: 7, at: 0 });
+    expect(cache.get('not-held')?.state).toBe('n7');
     cache.offer('a', { state: 'a5', revision: 5, at: 0 });
     expect(cache.knownRevision('a')).toBeUndefined();
     cache.invalidate('a', 6);

@@ -1,3 +1,4 @@
+import { describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,4 +22,17 @@ snapshotStoreContract('sqlite', async () => {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+});
+
+describe('sqlite snapshot file', () => {
+  it('starts afresh from a table of another layout (derived data, not migrated)', async () => {
+    const db = new Database(':memory:');
+    db.exec('CREATE TABLE snapshots (stream TEXT PRIMARY KEY, revision INTEGER NOT NULL, version TEXT NOT NULL, state TEXT NOT NULL, saved_at TEXT NOT NULL)');
+    db.prepare("INSERT INTO snapshots VALUES ('s', 49, 'v', '{}', 'then')").run();
+    const store = createSqliteSnapshotStore({ db });
+    expect(await store.load('s')).toBeUndefined();
+    await store.save({ stream: 's', revision: 99, event_id: 'e', version: 'v', state: { n: 1 } });
+    expect(await createSqliteSnapshotStore({ db }).load('s')).toMatchObject({ revision: 99 }); // same layout now: kept
+    db.close();
+  });
 });

@@ -21,7 +21,7 @@ import { createTestClock, newKeys, startTestServer, testBackend, type TestServer
 
 const PERIOD_MS = 30_000;
 
-type Row = { stream: string; revision: number; version: string; state: string };
+type Row = { stream: string; revision: number; event_id: string; version: string; state: string };
 
 /** The snapshots stored for the server's data directory, read behind the service's back. */
 const storedSnapshots = async (dataDir: string): Promise<{ rows: Row[]; run: (sql: string, params: unknown[]) => Promise<void> }> => {
@@ -30,7 +30,7 @@ const storedSnapshots = async (dataDir: string): Promise<{ rows: Row[]; run: (sq
     const client = new pg.Client({ connectionString: databaseUrl });
     await client.connect();
     try {
-      const rows = (await client.query<Row>('SELECT stream, revision, version, state::text AS state FROM snapshots ORDER BY stream')).rows;
+      const rows = (await client.query<Row>('SELECT stream, revision, event_id, version, state::text AS state FROM snapshots ORDER BY stream')).rows;
       return {
         rows,
         run: async (sql, params) => {
@@ -48,7 +48,7 @@ const storedSnapshots = async (dataDir: string): Promise<{ rows: Row[]; run: (sq
   const db = new Database(path, { readonly: true });
   try {
     return {
-      rows: db.prepare<[], Row>('SELECT stream, revision, version, state FROM snapshots ORDER BY stream').all(),
+      rows: db.prepare<[], Row>('SELECT stream, revision, event_id, version, state FROM snapshots ORDER BY stream').all(),
       run: async (sql, params) => {
         const rw = new Database(path);
         try {
@@ -153,6 +153,7 @@ describe('snapshots of long streams', () => {
     expect((await verify(wrongCode(lastCode))).body).toMatchObject({ code: 'INVALID_CODE', attempts_remaining: 3 });
     clock.advance(PERIOD_MS);
     expect((await verify(totpAt(secret, clock()))).status).toBe(200);
+    expect(server.logs.filter((line) => line.includes('snapshot ignored'))).toEqual([]); // its seal held
   }, 30_000);
 
   it('is ignored once edited in the database: the service decides only on states its log produced', async () => {
@@ -177,10 +178,14 @@ describe('snapshots of long streams', () => {
     expect((JSON.parse(again.state) as { last_step: number }).last_step).toBeLessThanOrEqual(Math.floor(clock().getTime() / PERIOD_MS));
   }, 60_000);
 
-  it('ignores a snapshot in another format (the seal covers the version too)', async () => {
+  it('ignores a snapshot in another format, even one sealed by the service itself', async () => {
     const { rows, run } = await storedSnapshots(dataDir);
-    const stream = rows.find((r) => r.stream.startsWith('enrollment-'))!.stream;
-    await run('UPDATE snapshots SET version = ?, state = ? WHERE stream = ?', ['enrollment/0', JSON.stringify({ kind: 'NONE' }), stream]);
+    const row = rows.find((r) => r.stream.startsWith('enrollment-'))!;
+    const stream = row.stream;
+    // As an older release would have left it: its own version, a state this one cannot read, a valid seal.
+    const state = { kind: 'NONE' };
+    const seal = server.service.deps.keyedHash('snapshot', JSON.stringify([stream, row.revision, row.event_id, 'enrollment/0', state]));
+    await run('UPDATE snapshots SET version = ?, state = ?, seal = ? WHERE stream = ?', ['enrollment/0', JSON.stringify(state), seal, stream]);
     await server.stop();
     server = await startTestServer({ dataDir, keys, clock });
     client = createClient(server.url);

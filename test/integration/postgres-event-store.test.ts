@@ -307,6 +307,17 @@ describe('postgres event store', () => {
       expect([...moved].some((stream) => stream.startsWith('long-'))).toBe(false);
     });
 
+    it('tells a watcher that joins a listener already in place that it may have missed commits', async () => {
+      const b = openStore();
+      let first = 0;
+      b.watchStreams({ moved: () => undefined, unknown: () => void first++ });
+      await eventually(() => first === 1);
+      let late = 0;
+      b.watchStreams({ moved: () => undefined, unknown: () => void late++ });
+      expect(late).toBe(1);
+      expect(first).toBe(1);
+    });
+
     it('tells watchers that streams may have moved unseen when the listening connection comes back', async () => {
       const appName = `watcher-${randomBytes(4).toString('hex')}`;
       const listenUrl = new URL(schema.url);

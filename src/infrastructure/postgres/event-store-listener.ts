@@ -13,6 +13,8 @@ export type CommitListenerOptions = {
   readonly onPayload?: (payload: string | undefined) => void;
   /** LISTEN is in place again after a loss (or for the first time): what was sent meanwhile is lost. */
   readonly onListening?: () => void;
+  /** The listening connection dropped or stopped answering. */
+  readonly onLost?: () => void;
   readonly pollMs?: number;
   readonly retryMs?: { readonly min: number; readonly max: number };
 };
@@ -35,6 +37,7 @@ export const listenForCommits = (options: CommitListenerOptions): CommitListener
       options.onListening?.();
       onWake();
     },
+    ...(options.onLost ? { onLost: options.onLost } : {}),
   });
   return {
     close: async () => {

@@ -82,6 +82,7 @@ export const createPostgresEventStore = (options: PostgresEventStoreOptions): Po
   };
   const hub = createSubscriptionHub(readForSubscribers);
   const watchers = new Set<StreamWatcher>();
+  let listening = false;
   const toWatchers = (payload: string | undefined): void => {
     if (watchers.size === 0) return;
     const { tails, complete } = parseCommitPayload(payload);
@@ -97,7 +98,11 @@ export const createPostgresEventStore = (options: PostgresEventStoreOptions): Po
       channel: NOTIFY_CHANNEL,
       onWake: hub.notify,
       onPayload: toWatchers,
-      onListening: () => watchers.forEach((watcher) => watcher.unknown()),
+      onListening: () => {
+        listening = true;
+        watchers.forEach((watcher) => watcher.unknown());
+      },
+      onLost: () => void (listening = false),
     });
   };
   const writer = createBatchWriter(pool, { clock, maxBatch: Math.max(1, Math.floor(options.maxBatch ?? 100)), onCommit: hub.notify });
@@ -136,6 +141,8 @@ export const createPostgresEventStore = (options: PostgresEventStoreOptions): Po
       ensureOpen();
       watchers.add(watcher);
       startListening();
+      // Joining a listener already in place: told at once, as the first one was, that it may have missed commits.
+      if (listening) watcher.unknown();
       return () => void watchers.delete(watcher);
     },
     headPosition: async () => {

@@ -1,8 +1,14 @@
-/** Snapshots in table `snapshots` of a SQLite database the caller owns (and closes). */
+/**
+ * Snapshots in table `snapshots` of a SQLite database of their own, which the caller owns (and
+ * closes). Snapshots are derived data: a table of another layout (`user_version`) is dropped
+ * and started afresh rather than migrated.
+ */
 import type { Database } from 'better-sqlite3';
 import type { Snapshot, SnapshotStore } from '../../application/ports.js';
 
-const SCHEMA = `CREATE TABLE IF NOT EXISTS snapshots (
+const LAYOUT = 1;
+
+const SCHEMA = `CREATE TABLE snapshots (
   stream TEXT PRIMARY KEY,
   revision INTEGER NOT NULL,
   event_id TEXT NOT NULL,
@@ -15,7 +21,13 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS snapshots (
 type Row = { revision: number; event_id: string; version: string; state: string; seal: string | null };
 
 export const createSqliteSnapshotStore = ({ db }: { readonly db: Database }): SnapshotStore => {
-  db.exec(SCHEMA);
+  if (db.pragma('user_version', { simple: true }) !== LAYOUT) {
+    db.transaction(() => {
+      db.exec('DROP TABLE IF EXISTS snapshots');
+      db.exec(SCHEMA);
+      db.pragma(`user_version = ${LAYOUT}`);
+    })();
+  }
   const select = db.prepare<[string], Row>('SELECT revision, event_id, version, state, seal FROM snapshots WHERE stream = ?');
   const upsert = db.prepare<[string, number, string, string, string, string | null, string]>(
     `INSERT INTO snapshots (stream, revision, event_id, version, state, seal, saved_at) VALUES (?, ?, ?, ?, ?, ?, ?)
