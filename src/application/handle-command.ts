@@ -1,5 +1,5 @@
 import { isLeft, right, type Either } from 'fp-ts/lib/Either.js';
-import type { DomainEvent } from '../domain/shared/decider.js';
+import { fold, type DomainEvent } from '../domain/shared/decider.js';
 import { reject, type Rejection } from '../domain/shared/rejection.js';
 import type { Aggregate } from './aggregate.js';
 import { createKeyedLock } from './keyed-lock.js';
@@ -107,7 +107,7 @@ export const makeHandleCommand = (deps: HandleCommandDeps): HandleCommand => {
             else await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
             continue;
           }
-          const next = events.reduce(aggregate.decider.evolve, state);
+          const next = fold(aggregate.decider, events, state);
           remember(cache, aggregate, stream, { state: next, revision: result.revision, at: now() });
           const { snapshot } = aggregate;
           if (snapshot && deps.snapshots && snapshotDue(snapshot.every, known.revision, result.revision))

@@ -2,7 +2,7 @@
  * Reading a stream's state (from its snapshot on, when it has a usable one) and taking
  * snapshots: what commands and queries share (handle-command.ts).
  */
-import type { DomainEvent } from '../domain/shared/decider.js';
+import { fold, type DomainEvent } from '../domain/shared/decider.js';
 import type { Aggregate } from './aggregate.js';
 import type { EventStore, RecordedEvent, Snapshot, SnapshotStore } from './ports.js';
 
@@ -14,7 +14,7 @@ export type StateSource = { readonly store: EventStore; readonly snapshots?: Sna
 
 /** The events of `recorded` folded onto `from`, with the revision of the last one (or `revision`). */
 const foldOnto = <C, S, E extends DomainEvent>(aggregate: Aggregate<C, S, E>, from: S, revision: number, recorded: readonly RecordedEvent[]) => ({
-  state: toDomain<E>(recorded).reduce(aggregate.decider.evolve, from),
+  state: fold(aggregate.decider, toDomain<E>(recorded), from),
   revision: recorded.at(-1)?.revision ?? revision,
 });
 

@@ -14,7 +14,9 @@ export type Decider<C, S, E extends DomainEvent> = {
   readonly decide: (command: C, state: S) => Either<Rejection, readonly E[]>;
 };
 
+/** `events` applied in order, from the initial state or from `from` (a state the stream had reached). */
 export const fold = <S, E extends DomainEvent>(
   decider: Pick<Decider<unknown, S, E>, 'initialState' | 'evolve'>,
   events: readonly E[],
-): S => events.reduce(decider.evolve, decider.initialState);
+  from: S = decider.initialState,
+): S => events.reduce(decider.evolve, from);

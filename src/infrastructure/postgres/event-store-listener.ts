@@ -3,7 +3,7 @@
  * whatever was committed while nobody listened is read from each subscriber's last delivered
  * position. A slow poll is the last backstop.
  */
-import { listen } from './listen.js';
+import { listen, type Listener } from './listen.js';
 
 export type CommitListenerOptions = {
   readonly connectionString: string;
@@ -13,13 +13,11 @@ export type CommitListenerOptions = {
   readonly onPayload?: (payload: string | undefined) => void;
   /** LISTEN is in place again after a loss (or for the first time): what was sent meanwhile is lost. */
   readonly onListening?: () => void;
-  /** The listening connection dropped or stopped answering. */
-  readonly onLost?: () => void;
   readonly pollMs?: number;
   readonly retryMs?: { readonly min: number; readonly max: number };
 };
 
-export type CommitListener = { readonly close: () => Promise<void> };
+export type CommitListener = Listener;
 
 export const listenForCommits = (options: CommitListenerOptions): CommitListener => {
   const { connectionString, channel, onWake, retryMs } = options;
@@ -37,9 +35,9 @@ export const listenForCommits = (options: CommitListenerOptions): CommitListener
       options.onListening?.();
       onWake();
     },
-    ...(options.onLost ? { onLost: options.onLost } : {}),
   });
   return {
+    listening: listener.listening,
     close: async () => {
       clearInterval(poll);
       await listener.close();

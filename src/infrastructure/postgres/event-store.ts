@@ -82,7 +82,6 @@ export const createPostgresEventStore = (options: PostgresEventStoreOptions): Po
   };
   const hub = createSubscriptionHub(readForSubscribers);
   const watchers = new Set<StreamWatcher>();
-  let listening = false;
   const toWatchers = (payload: string | undefined): void => {
     if (watchers.size === 0) return;
     const { tails, complete } = parseCommitPayload(payload);
@@ -98,11 +97,7 @@ export const createPostgresEventStore = (options: PostgresEventStoreOptions): Po
       channel: NOTIFY_CHANNEL,
       onWake: hub.notify,
       onPayload: toWatchers,
-      onListening: () => {
-        listening = true;
-        watchers.forEach((watcher) => watcher.unknown());
-      },
-      onLost: () => void (listening = false),
+      onListening: () => watchers.forEach((watcher) => watcher.unknown()),
     });
   };
   const writer = createBatchWriter(pool, { clock, maxBatch: Math.max(1, Math.floor(options.maxBatch ?? 100)), onCommit: hub.notify });
@@ -142,7 +137,7 @@ export const createPostgresEventStore = (options: PostgresEventStoreOptions): Po
       watchers.add(watcher);
       startListening();
       // Joining a listener already in place: told at once, as the first one was, that it may have missed commits.
-      if (listening) watcher.unknown();
+      if (listener?.listening()) watcher.unknown();
       return () => void watchers.delete(watcher);
     },
     headPosition: async () => {

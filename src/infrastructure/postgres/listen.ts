@@ -21,7 +21,11 @@ export type ListenOptions = {
   readonly heartbeatTimeoutMs?: number;
 };
 
-export type Listener = { readonly close: () => Promise<void> };
+export type Listener = {
+  /** Whether LISTEN is in place now (between an onListening and the next onLost). */
+  readonly listening: () => boolean;
+  readonly close: () => Promise<void>;
+};
 
 /** pg has no public way to drop a connection that will never answer `end()`. */
 const destroySocket = (client: pg.Client): void =>
@@ -94,6 +98,7 @@ export const listen = (options: ListenOptions): Listener => {
   connecting = connect();
 
   return {
+    listening: () => current !== undefined,
     close: async () => {
       closed = true;
       clearTimeout(reconnect);
