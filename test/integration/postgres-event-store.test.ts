@@ -88,7 +88,7 @@ describe('postgres event store', () => {
 
       const single = openStore({ maxBatch: 1 });
       await Promise.all(Array.from({ length: 50 }, (_, i) => single.append(`s-${i}`, events(1), 'no_stream')));
-      expect(single.stats()).toEqual({ appends: 50, transactions: 50 });
+      expect(single.stats()).toEqual({ appends: 50, transactions: 50, reads: 0, readStatements: 0 });
       expect(await single.headPosition()).toBe(250);
     });
 
@@ -191,6 +191,40 @@ describe('postgres event store', () => {
       expect(await pending).toEqual({ revision: 1, position: 2 });
       await closing;
       await expect(store.append('s', events(1), 1)).rejects.toThrow('closed');
+    });
+  });
+
+  describe('grouped reads', () => {
+    it('answers concurrent stream reads with fewer statements, each caller exactly its own events', async () => {
+      const store = openStore();
+      const lengths = Array.from({ length: 30 }, (_, i) => i % 7); // streams 0, 7, 14... stay empty
+      await Promise.all(lengths.map((length, i) => (length > 0 ? store.append(`r-${i}`, events(length, `T${i}`), 'no_stream') : Promise.resolve())));
+      // Every stream from its start and from revision 2, plus a NUL name no stream can have.
+      const asks = [...lengths.map((_, i) => ({ stream: `r-${i}`, from: 0 })), ...lengths.map((_, i) => ({ stream: `r-${i}`, from: 2 })), { stream: 'r-1\u0000', from: 0 }];
+      const before = store.stats();
+      const reads = await Promise.all(asks.map(({ stream, from }) => store.readStream(stream, { fromRevision: from })));
+      const after = store.stats();
+      expect(after.reads - before.reads).toBe(60);
+      expect(after.readStatements - before.readStatements).toBeLessThan(10);
+      asks.forEach(({ stream, from }, k) => {
+        const i = Number(stream.slice(2));
+        const expected = stream.includes('\u0000') ? [] : Array.from({ length: Math.max(0, lengths[i]! - from) }, (_, j) => ({ stream, revision: from + j, type: `T${i}`, data: { i: from + j } }));
+        expect(reads[k]!.map(({ stream: s, revision, type, data }) => ({ stream: s, revision, type, data }))).toEqual(expected);
+      });
+      // A lone read is one statement of its own.
+      expect((await store.readStream('r-3')).map((e) => e.revision)).toEqual([0, 1, 2]);
+      expect(store.stats().readStatements).toBe(after.readStatements + 1);
+    });
+
+    it('fails every read of a statement that fails, and reads again once the table is back', async () => {
+      const store = openStore();
+      await store.append('s', events(2), 'no_stream');
+      await admin.query('ALTER TABLE events RENAME TO events_away');
+      const failed = await Promise.allSettled(Array.from({ length: 5 }, () => store.readStream('s')));
+      expect(failed.map((o) => o.status)).toEqual(Array(5).fill('rejected'));
+      await admin.query('ALTER TABLE events_away RENAME TO events');
+      const again = await Promise.all(Array.from({ length: 5 }, () => store.readStream('s')));
+      expect(again.map((r) => r.length)).toEqual(Array(5).fill(2));
     });
   });
 

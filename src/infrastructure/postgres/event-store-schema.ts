@@ -152,6 +152,14 @@ FROM events_append_batch($1::text[], $2::int[], $3::int[], $4::uuid[], $5::text[
 const COLUMNS = 'position::text AS position, id::text AS id, stream, revision, type, data::text AS data, metadata::text AS metadata, recorded_at';
 /** Stream $1 from revision $2 on: a range scan of the (stream, revision) unique index. */
 export const SELECT_STREAM = `SELECT ${COLUMNS} FROM events WHERE stream = $1 AND revision >= $2 ORDER BY revision`;
+/**
+ * Several stream reads in one statement: stream $1[i] from revision $2[i] on, each a range scan
+ * of the same index, tagged with i (from 1) and ordered by it, then by revision.
+ */
+export const SELECT_STREAMS = `SELECT r.i::int AS request, e.position::text AS position, e.id::text AS id, e.stream, e.revision, e.type, e.data::text AS data, e.metadata::text AS metadata, e.recorded_at
+  FROM unnest($1::text[], $2::int[]) WITH ORDINALITY AS r(stream, from_revision, i)
+  CROSS JOIN LATERAL (SELECT * FROM events WHERE events.stream = r.stream AND events.revision >= r.from_revision) e
+  ORDER BY r.i, e.revision`;
 export const SELECT_AFTER = `SELECT ${COLUMNS} FROM events WHERE position > $1 ORDER BY events.position LIMIT $2`;
 export const SELECT_HEAD = 'SELECT COALESCE(MAX(position), 0)::text AS head FROM events';
 export const SELECT_TAIL = 'SELECT revision FROM events WHERE stream = $1 ORDER BY revision DESC LIMIT 1';

@@ -11,8 +11,9 @@ import { clampLimit, fromRow, toRow, type EventRow } from '../event-store/event-
 import { fromRevisionOf } from '../event-store/read-stream-options.js';
 import { createSubscriptionHub, type EmbeddedEventStore, type ReadAll } from '../event-store/subscription.js';
 import { createBatchWriter } from './event-store-batch.js';
+import { createBatchReader, type StreamReadOptions } from './event-store-reads.js';
 import { isConnectionError, listenForCommits, parseCommitPayload, type CommitListener } from './event-store-listener.js';
-import { NOTIFY_CHANNEL, SELECT_AFTER, SELECT_HEAD, SELECT_STREAM } from './event-store-schema.js';
+import { NOTIFY_CHANNEL, SELECT_AFTER, SELECT_HEAD } from './event-store-schema.js';
 
 export { eventStoreMigrations } from './event-store-schema.js';
 
@@ -23,6 +24,8 @@ export type PostgresEventStoreOptions = {
   readonly clock?: Clock;
   /** Most appends written by one transaction (default 100). */
   readonly maxBatch?: number;
+  /** How stream reads are grouped (event-store-reads.ts). */
+  readonly reads?: StreamReadOptions;
 };
 
 /** Told of streams other processes (and this one) moved, as commit notifications arrive. */
@@ -34,7 +37,7 @@ export type StreamWatcher = {
 };
 
 export type PostgresEventStore = EmbeddedEventStore & {
-  readonly stats: () => { appends: number; transactions: number };
+  readonly stats: () => { appends: number; transactions: number; reads: number; readStatements: number };
   /** Calls `watcher` for every commit from now on, from any process; returns the unwatch. */
   readonly watchStreams: (watcher: StreamWatcher) => () => void;
 };
@@ -100,6 +103,7 @@ export const createPostgresEventStore = (options: PostgresEventStoreOptions): Po
       onListening: () => watchers.forEach((watcher) => watcher.unknown()),
     });
   };
+  const reader = createBatchReader<StoredRow>(pool, options.reads);
   const writer = createBatchWriter(pool, { clock, maxBatch: Math.max(1, Math.floor(options.maxBatch ?? 100)), onCommit: hub.notify });
 
   return {
@@ -123,8 +127,9 @@ export const createPostgresEventStore = (options: PostgresEventStoreOptions): Po
       ensureOpen();
       // Checked here: a revision past INTEGER would otherwise fail in the query as a server error.
       const from = fromRevisionOf(options, MAX_REVISION);
-      const { rows } = await pool.query<StoredRow>(SELECT_STREAM, [stream, from]);
-      return rows.map(toRecorded);
+      // No stream can hold NUL (appends refuse it), and in a grouped read it would fail the others' reads.
+      if (stream.includes('\u0000')) return [];
+      return (await reader.read(stream, from)).map(toRecorded);
     },
     readAll,
     subscribe: (after, handler) => {
@@ -151,6 +156,9 @@ export const createPostgresEventStore = (options: PostgresEventStoreOptions): Po
       await hub.closeAll();
       await listener?.close();
     },
-    stats: writer.stats,
+    stats: () => {
+      const reads = reader.stats();
+      return { ...writer.stats(), reads: reads.reads, readStatements: reads.statements };
+    },
   };
 };
