@@ -9,6 +9,9 @@ import type pg from 'pg';
 import { WrongExpectedRevision, type AppendResult, type Clock, type ExpectedRevision } from '../../application/ports.js';
 import type { EventRow } from '../event-store/event-row.js';
 import { APPEND_BATCH, REVISION_CONSTRAINT, SELECT_TAIL } from './event-store-schema.js';
+import { prepared } from './prepared.js';
+
+const appendBatch = prepared('append-batch', APPEND_BATCH);
 
 export type PendingAppend = {
   readonly stream: string;
@@ -45,16 +48,18 @@ export const createBatchWriter = (pool: pg.Pool, options: BatchWriterOptions): B
     counts.transactions += 1;
     const rows = batch.flatMap((pending) => pending.rows);
     const column = <K extends keyof (typeof rows)[number]>(key: K) => rows.map((row) => row[key]);
-    const { rows: results } = await pool.query<{ accepted: boolean; revision: number; position: string | null }>(APPEND_BATCH, [
-      batch.map((pending) => pending.stream),
-      batch.map((pending) => encodeExpected(pending.expected)),
-      batch.map((pending) => pending.rows.length),
-      column('id'),
-      column('type'),
-      column('data'),
-      column('metadata'),
-      options.clock().toISOString(),
-    ]);
+    const { rows: results } = await pool.query<{ accepted: boolean; revision: number; position: string | null }>(
+      appendBatch([
+        batch.map((pending) => pending.stream),
+        batch.map((pending) => encodeExpected(pending.expected)),
+        batch.map((pending) => pending.rows.length),
+        column('id'),
+        column('type'),
+        column('data'),
+        column('metadata'),
+        options.clock().toISOString(),
+      ]),
+    );
     if (results.some((result, i) => result.accepted && batch[i]!.rows.length > 0)) options.onCommit();
     return results.map((result, i): Outcome => {
       const { stream, expected } = batch[i]!;

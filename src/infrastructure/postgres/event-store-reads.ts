@@ -14,6 +14,10 @@
  */
 import type pg from 'pg';
 import { SELECT_STREAM, SELECT_STREAMS } from './event-store-schema.js';
+import { prepared } from './prepared.js';
+
+const selectStream = prepared('select-stream', SELECT_STREAM);
+const selectStreams = prepared('select-streams', SELECT_STREAMS);
 
 export type StreamReadOptions = {
   /** Most reads in one statement (default 100). */
@@ -45,8 +49,8 @@ export const createBatchReader = <Row extends pg.QueryResultRow>(pool: pg.Pool, 
 
   const fetch = async (batch: readonly PendingRead<Row>[]): Promise<readonly (readonly Row[])[]> => {
     counts.statements += 1;
-    if (batch.length === 1) return [(await pool.query<Row>(SELECT_STREAM, [batch[0]!.stream, batch[0]!.from])).rows];
-    const { rows } = await pool.query<Row & { request: number }>(SELECT_STREAMS, [batch.map((read) => read.stream), batch.map((read) => read.from)]);
+    if (batch.length === 1) return [(await pool.query<Row>(selectStream([batch[0]!.stream, batch[0]!.from]))).rows];
+    const { rows } = await pool.query<Row & { request: number }>(selectStreams([batch.map((read) => read.stream), batch.map((read) => read.from)]));
     const results: Row[][] = batch.map(() => []);
     for (const { request, ...row } of rows) results[request - 1]!.push(row as unknown as Row);
     return results;

@@ -14,6 +14,7 @@ import { createBatchWriter } from './event-store-batch.js';
 import { createBatchReader, type StreamReadOptions } from './event-store-reads.js';
 import { isConnectionError, listenForCommits, parseCommitPayload, type CommitListener } from './event-store-listener.js';
 import { NOTIFY_CHANNEL, SELECT_AFTER, SELECT_HEAD } from './event-store-schema.js';
+import { prepared } from './prepared.js';
 
 export { eventStoreMigrations } from './event-store-schema.js';
 
@@ -44,6 +45,8 @@ export type PostgresEventStore = EmbeddedEventStore & {
 
 type StoredRow = Omit<EventRow, 'position' | 'recorded_at'> & { readonly position: string; readonly recorded_at: Date };
 
+const selectAfter = prepared('select-after', SELECT_AFTER);
+
 const MAX_REVISION = 2_147_483_647; // the events.revision column is an INTEGER
 
 const toRecorded = (row: StoredRow): RecordedEvent =>
@@ -66,7 +69,7 @@ export const createPostgresEventStore = (options: PostgresEventStoreOptions): Po
     ensureOpen();
     const count = clampLimit(limit);
     if (count === 0) return [];
-    const { rows } = await pool.query<StoredRow>(SELECT_AFTER, [Math.floor(after), count]);
+    const { rows } = await pool.query<StoredRow>(selectAfter([Math.floor(after), count]));
     return rows.map(toRecorded);
   };
 

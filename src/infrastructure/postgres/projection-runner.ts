@@ -26,6 +26,7 @@ import pg from 'pg';
 import type { EventStore, Logger, RecordedEvent, Subscription } from '../../application/ports.js';
 import type { Projection } from '../../application/read-models.js';
 import { planPage } from './projection-runner-changes.js';
+import { prepared } from './prepared.js';
 import { createPulse, createWakeup, type Wakeup } from './projection-runner-wakeup.js';
 import { APPLY_CHANGES, ENSURE_CHECKPOINTS, LOCK_CHECKPOINTS, MOVE_CHECKPOINTS, projectionGroup, STORED_CHECKPOINTS, TRY_LOCK } from './read-models-schema.js';
 
@@ -55,6 +56,9 @@ export type ProjectionRunner = {
 type Connection = { readonly client: pg.Client; lost?: Error };
 type Checkpoints = ReadonlyMap<string, number>;
 
+const applyChanges = prepared('apply-changes', APPLY_CHANGES);
+const moveCheckpoints = prepared('move-checkpoints', MOVE_CHECKPOINTS);
+
 const lowest = (checkpoints: Checkpoints): number => Math.min(...checkpoints.values());
 
 export const startProjectionRunner = (options: ProjectionRunnerOptions): ProjectionRunner => {
@@ -81,8 +85,8 @@ export const startProjectionRunner = (options: ProjectionRunnerOptions): Project
     await client.query('BEGIN');
     try {
       const plan = planPage(projections, await storedCheckpoints(client, LOCK_CHECKPOINTS), from, page);
-      if (plan.changes.length > 0) await client.query(APPLY_CHANGES, [JSON.stringify(plan.changes)]);
-      if (plan.moved.length > 0) await client.query(MOVE_CHECKPOINTS, [plan.moved, plan.to]);
+      if (plan.changes.length > 0) await client.query(applyChanges([JSON.stringify(plan.changes)]));
+      if (plan.moved.length > 0) await client.query(moveCheckpoints([plan.moved, plan.to]));
       await client.query('COMMIT');
       return plan.checkpoints;
     } catch (error) {

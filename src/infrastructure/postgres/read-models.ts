@@ -13,6 +13,9 @@ import type { Document, Projection, ReadModels } from '../../application/read-mo
 import { startProjectionRunner, type ProjectionRunner } from './projection-runner.js';
 import { FIND_DOCS, SELECT_CHECKPOINTS, SELECT_DOC } from './read-models-schema.js';
 import { createCheckpointWaiter } from './read-models-wait.js';
+import { prepared } from './prepared.js';
+
+const selectDoc = prepared('select-doc', SELECT_DOC);
 
 export { readModelMigrations } from './read-models-schema.js';
 export { rebuildProjections } from './read-models-rebuild.js';
@@ -113,7 +116,7 @@ export const createPostgresReadModels = (options: PostgresReadModelsOptions): Po
   };
 
   return {
-    get: async (collection, id) => (await pool.query<{ doc: Document }>(SELECT_DOC, [collection, id])).rows[0]?.doc,
+    get: async (collection, id) => (await pool.query<{ doc: Document }>(selectDoc([collection, id]))).rows[0]?.doc,
     findBy: async (collection, field, value) => (await pool.query<{ doc: Document }>(FIND_DOCS, [collection, field, value])).rows.map((row) => row.doc),
     waitFor: (target) => waiter.waitFor(target, timeoutMs),
     position,

@@ -6,6 +6,7 @@
 import type pg from 'pg';
 import type { Snapshot, SnapshotStore } from '../../application/ports.js';
 import type { Migration } from './migrate.js';
+import { prepared } from './prepared.js';
 
 export const snapshotMigrations: readonly Migration[] = [
   {
@@ -23,11 +24,13 @@ CREATE TABLE snapshots (
   },
 ];
 
+const loadSnapshot = prepared('load-snapshot', 'SELECT revision, event_id, version, state::text AS state, seal FROM snapshots WHERE stream = $1');
+
 type Row = { revision: number; event_id: string; version: string; state: string; seal: string | null };
 
 export const createPostgresSnapshotStore = ({ pool }: { readonly pool: pg.Pool }): SnapshotStore => ({
   load: async (stream) => {
-    const { rows } = await pool.query<Row>('SELECT revision, event_id, version, state::text AS state, seal FROM snapshots WHERE stream = $1', [stream]);
+    const { rows } = await pool.query<Row>(loadSnapshot([stream]));
     const row = rows[0];
     if (row === undefined) return undefined;
     const { state, seal, ...rest } = row;

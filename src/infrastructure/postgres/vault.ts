@@ -10,6 +10,7 @@
 import type pg from 'pg';
 import type { Clock, SecretVault } from '../../application/ports.js';
 import { withDataKeyCache } from '../crypto/data-key-cache.js';
+import { prepared } from './prepared.js';
 import { createEnvelopeVault, type DataKeyRow } from '../crypto/envelope-vault.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { listen } from './listen.js';
@@ -47,6 +48,8 @@ export type PostgresVault = SecretVault & { readonly close: () => Promise<void> 
 /** Payload: the destroyed key id. Database-wide, like every channel: other schemas' ids only evict nothing. */
 export const DATA_KEY_CHANNEL = 'otp_verify_data_keys';
 
+const getDataKey = prepared('get-data-key', 'SELECT key_id, master_key_id, wrapped, created_at FROM data_keys WHERE key_id = $1');
+
 type Row = { key_id: string; master_key_id: string; wrapped: string; created_at: Date };
 
 export const createPostgresVault = ({ pool, keyring, clock, listenConnectionString, cacheEntries = 20_000, heartbeat }: PostgresVaultOptions): PostgresVault => {
@@ -61,7 +64,7 @@ export const createPostgresVault = ({ pool, keyring, clock, listenConnectionStri
         ]);
       },
       get: async (keyId) => {
-        const { rows } = await pool.query<Row>('SELECT key_id, master_key_id, wrapped, created_at FROM data_keys WHERE key_id = $1', [keyId]);
+        const { rows } = await pool.query<Row>(getDataKey([keyId]));
         const row = rows[0];
         return row && { ...row, created_at: row.created_at.toISOString() };
       },
