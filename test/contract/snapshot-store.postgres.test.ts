@@ -1,3 +1,4 @@
+import { describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { migrate } from '../../src/infrastructure/postgres/migrate.js';
 import { createPostgresSnapshotStore, snapshotMigrations } from '../../src/infrastructure/postgres/snapshot-store.js';
@@ -20,4 +21,31 @@ snapshotStoreContract('postgres', async () => {
       await schema.drop();
     },
   };
+});
+
+describe('postgres snapshot store, grouped loads', () => {
+  it('answers concurrent loads with fewer statements, each caller its own stream', async () => {
+    const schema = await createTestSchema();
+    const pool = new pg.Pool({ connectionString: schema.url, max: 3 });
+    try {
+      await migrate(pool, snapshotMigrations);
+      const store = createPostgresSnapshotStore({ pool });
+      for (let i = 0; i < 10; i++) await store.save({ stream: `s-${i}`, revision: 49 + i, event_id: `e-${i}`, version: 'v1', state: { i }, seal: `seal-${i}` });
+      const before = store.stats();
+      // Saved streams, streams never saved, a stream asked twice, and a name no stream can have.
+      const streams = [...Array.from({ length: 20 }, (_, i) => `s-${i}`), 's-3', 's-\u0000'];
+      const loads = await Promise.all(streams.map((stream) => store.load(stream)));
+      loads.forEach((snapshot, k) => {
+        const i = Number(streams[k]!.slice(2));
+        if (Number.isInteger(i) && i < 10) expect(snapshot).toEqual({ stream: `s-${i}`, revision: 49 + i, event_id: `e-${i}`, version: 'v1', state: { i }, seal: `seal-${i}` });
+        else expect(snapshot).toBeUndefined();
+      });
+      const after = store.stats();
+      expect(after.asks - before.asks).toBe(21);
+      expect(after.statements - before.statements).toBeLessThan(5);
+    } finally {
+      await pool.end();
+      await schema.drop();
+    }
+  });
 });

@@ -11,7 +11,8 @@ import { clampLimit, fromRow, toRow, type EventRow } from '../event-store/event-
 import { fromRevisionOf } from '../event-store/read-stream-options.js';
 import { createSubscriptionHub, type EmbeddedEventStore, type ReadAll } from '../event-store/subscription.js';
 import { createBatchWriter } from './event-store-batch.js';
-import { createBatchReader, type StreamReadOptions } from './event-store-reads.js';
+import { createBatchReader } from './event-store-reads.js';
+import type { GroupOptions } from './grouped.js';
 import { isConnectionError, listenForCommits, parseCommitPayload, type CommitListener } from './event-store-listener.js';
 import { NOTIFY_CHANNEL, SELECT_AFTER, SELECT_HEAD } from './event-store-schema.js';
 import { prepared } from './prepared.js';
@@ -25,8 +26,8 @@ export type PostgresEventStoreOptions = {
   readonly clock?: Clock;
   /** Most appends written by one transaction (default 100). */
   readonly maxBatch?: number;
-  /** How stream reads are grouped (event-store-reads.ts). */
-  readonly reads?: StreamReadOptions;
+  /** How stream reads are grouped (grouped.ts). */
+  readonly reads?: GroupOptions;
 };
 
 /** Told of streams other processes (and this one) moved, as commit notifications arrive. */

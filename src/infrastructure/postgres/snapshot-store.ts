@@ -6,6 +6,7 @@
 import type pg from 'pg';
 import type { Snapshot, SnapshotStore } from '../../application/ports.js';
 import type { Migration } from './migrate.js';
+import { createGrouped, type GroupOptions } from './grouped.js';
 import { prepared } from './prepared.js';
 
 export const snapshotMigrations: readonly Migration[] = [
@@ -24,24 +25,38 @@ CREATE TABLE snapshots (
   },
 ];
 
-const loadSnapshot = prepared('load-snapshot', 'SELECT revision, event_id, version, state::text AS state, seal FROM snapshots WHERE stream = $1');
+const loadSnapshot = prepared('load-snapshot', 'SELECT stream, revision, event_id, version, state::text AS state, seal FROM snapshots WHERE stream = $1');
+const loadSnapshots = prepared('load-snapshots', 'SELECT stream, revision, event_id, version, state::text AS state, seal FROM snapshots WHERE stream = ANY($1::text[])');
 
-type Row = { revision: number; event_id: string; version: string; state: string; seal: string | null };
+type Row = { stream: string; revision: number; event_id: string; version: string; state: string; seal: string | null };
 
-export const createPostgresSnapshotStore = ({ pool }: { readonly pool: pg.Pool }): SnapshotStore => ({
-  load: async (stream) => {
-    const { rows } = await pool.query<Row>(loadSnapshot([stream]));
-    const row = rows[0];
-    if (row === undefined) return undefined;
-    const { state, seal, ...rest } = row;
-    return { stream, ...rest, state: JSON.parse(state) as unknown, ...(seal === null ? {} : { seal }) };
-  },
-  save: async ({ stream, revision, event_id, version, state, seal }: Snapshot) => {
-    await pool.query(
-      `INSERT INTO snapshots (stream, revision, event_id, version, state, seal) VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (stream) DO UPDATE SET revision = EXCLUDED.revision, event_id = EXCLUDED.event_id, version = EXCLUDED.version,
-         state = EXCLUDED.state, seal = EXCLUDED.seal, saved_at = now()`,
-      [stream, revision, event_id, version, JSON.stringify(state), seal ?? null],
-    );
-  },
-});
+export type PostgresSnapshotStore = SnapshotStore & { readonly stats: () => { asks: number; statements: number } };
+
+const toSnapshot = ({ state, seal, ...rest }: Row): Snapshot => ({ ...rest, state: JSON.parse(state) as unknown, ...(seal === null ? {} : { seal }) });
+
+/** Loads of concurrent cold reads go together (grouped.ts): one statement for many streams. */
+export const createPostgresSnapshotStore = ({ pool, group }: { readonly pool: pg.Pool; readonly group?: GroupOptions }): PostgresSnapshotStore => {
+  const loads = createGrouped<string, Row | undefined>(async (streams) => {
+    if (streams.length === 1) return [(await pool.query<Row>(loadSnapshot([streams[0]]))).rows[0]];
+    const { rows } = await pool.query<Row>(loadSnapshots([[...new Set(streams)]]));
+    const byStream = new Map(rows.map((row) => [row.stream, row]));
+    return streams.map((stream) => byStream.get(stream));
+  }, group);
+  return {
+    load: async (stream) => {
+      // No stream can hold NUL (appends refuse it), and in a group it would fail the others' loads.
+      if (stream.includes('\u0000')) return undefined;
+      const row = await loads.get(stream);
+      return row === undefined ? undefined : toSnapshot(row);
+    },
+    save: async ({ stream, revision, event_id, version, state, seal }: Snapshot) => {
+      await pool.query(
+        `INSERT INTO snapshots (stream, revision, event_id, version, state, seal) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (stream) DO UPDATE SET revision = EXCLUDED.revision, event_id = EXCLUDED.event_id, version = EXCLUDED.version,
+           state = EXCLUDED.state, seal = EXCLUDED.seal, saved_at = now()`,
+        [stream, revision, event_id, version, JSON.stringify(state), seal ?? null],
+      );
+    },
+    stats: loads.stats,
+  };
+};
