@@ -33,15 +33,18 @@ describe('postgres snapshot store, grouped loads', () => {
       for (let i = 0; i < 10; i++) await store.save({ stream: `s-${i}`, revision: 49 + i, event_id: `e-${i}`, version: 'v1', state: { i }, seal: `seal-${i}` });
       const before = store.stats();
       // Saved streams, streams never saved, a stream asked twice, and a name no stream can have.
-      const streams = [...Array.from({ length: 20 }, (_, i) => `s-${i}`), 's-3', 's-\u0000'];
+      // A lone surrogate reaches PostgreSQL as U+FFFD: found alone, it must be found in a group too.
+      await store.save({ stream: 'x-\uD800', revision: 0, event_id: 'e-x', version: 'v1', state: {} });
+      const streams = [...Array.from({ length: 20 }, (_, i) => `s-${i}`), 's-3', 's-\u0000', 'x-\uD800'];
       const loads = await Promise.all(streams.map((stream) => store.load(stream)));
       loads.forEach((snapshot, k) => {
         const i = Number(streams[k]!.slice(2));
-        if (Number.isInteger(i) && i < 10) expect(snapshot).toEqual({ stream: `s-${i}`, revision: 49 + i, event_id: `e-${i}`, version: 'v1', state: { i }, seal: `seal-${i}` });
+        if (streams[k]!.startsWith('x-')) expect(snapshot).toEqual({ stream: 'x-\uD800', revision: 0, event_id: 'e-x', version: 'v1', state: {} });
+        else if (Number.isInteger(i) && i < 10) expect(snapshot).toEqual({ stream: `s-${i}`, revision: 49 + i, event_id: `e-${i}`, version: 'v1', state: { i }, seal: `seal-${i}` });
         else expect(snapshot).toBeUndefined();
       });
       const after = store.stats();
-      expect(after.asks - before.asks).toBe(21);
+      expect(after.asks - before.asks).toBe(22);
       expect(after.statements - before.statements).toBeLessThan(5);
     } finally {
       await pool.end();

@@ -216,6 +216,16 @@ describe('postgres event store', () => {
       expect(store.stats().readStatements).toBe(after.readStatements + 1);
     });
 
+    it('answers the reads under way before close returns, so ending the pool next strands none', async () => {
+      const pool = new pg.Pool({ connectionString: schema.url, max: 2 });
+      const store = createPostgresEventStore({ pool, listenConnectionString: schema.url });
+      await store.append('c', events(3), 'no_stream');
+      const reads = Array.from({ length: 30 }, (_, i) => store.readStream('c', { fromRevision: i % 3 }));
+      await store.close();
+      await pool.end();
+      expect((await Promise.all(reads)).map((r) => r.length)).toEqual(Array.from({ length: 30 }, (_, i) => 3 - (i % 3)));
+    });
+
     it('fails every read of a statement that fails, and reads again once the table is back', async () => {
       const store = openStore();
       await store.append('s', events(2), 'no_stream');

@@ -16,6 +16,7 @@ export type BatchReader<Row> = {
   /** Stream `stream` from revision `from` on, in revision order. */
   readonly read: (stream: string, from: number) => Promise<readonly Row[]>;
   readonly stats: () => { reads: number; statements: number };
+  readonly drained: () => Promise<void>;
 };
 
 type Ask = { readonly stream: string; readonly from: number };
@@ -34,5 +35,6 @@ export const createBatchReader = <Row extends pg.QueryResultRow>(pool: pg.Pool, 
       const { asks, statements } = grouped.stats();
       return { reads: asks, statements };
     },
+    drained: grouped.drained,
   };
 };

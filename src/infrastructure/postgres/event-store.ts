@@ -156,7 +156,8 @@ export const createPostgresEventStore = (options: PostgresEventStoreOptions): Po
     },
     close: async () => {
       closed = true;
-      await writer.drained();
+      // Before the caller ends the pool, which would leave a read waiting for a connection unanswered.
+      await Promise.all([writer.drained(), reader.drained()]);
       await hub.closeAll();
       await listener?.close();
     },

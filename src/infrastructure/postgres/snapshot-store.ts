@@ -25,29 +25,34 @@ CREATE TABLE snapshots (
   },
 ];
 
-const loadSnapshot = prepared('load-snapshot', 'SELECT stream, revision, event_id, version, state::text AS state, seal FROM snapshots WHERE stream = $1');
-const loadSnapshots = prepared('load-snapshots', 'SELECT stream, revision, event_id, version, state::text AS state, seal FROM snapshots WHERE stream = ANY($1::text[])');
+const loadSnapshot = prepared('load-snapshot', 'SELECT revision, event_id, version, state::text AS state, seal FROM snapshots WHERE stream = $1');
+/** Answers tagged with the position of their stream in $1 (from 1), so callers are matched by position, not by name. */
+const loadSnapshots = prepared(
+  'load-snapshots',
+  'SELECT r.i::int AS request, s.revision, s.event_id, s.version, s.state::text AS state, s.seal FROM unnest($1::text[]) WITH ORDINALITY AS r(stream, i) JOIN snapshots s ON s.stream = r.stream',
+);
 
-type Row = { stream: string; revision: number; event_id: string; version: string; state: string; seal: string | null };
+type Row = { revision: number; event_id: string; version: string; state: string; seal: string | null };
 
 export type PostgresSnapshotStore = SnapshotStore & { readonly stats: () => { asks: number; statements: number } };
 
-const toSnapshot = ({ state, seal, ...rest }: Row): Snapshot => ({ ...rest, state: JSON.parse(state) as unknown, ...(seal === null ? {} : { seal }) });
+const toSnapshot = (stream: string, { state, seal, ...rest }: Row): Snapshot => ({ stream, ...rest, state: JSON.parse(state) as unknown, ...(seal === null ? {} : { seal }) });
 
 /** Loads of concurrent cold reads go together (grouped.ts): one statement for many streams. */
 export const createPostgresSnapshotStore = ({ pool, group }: { readonly pool: pg.Pool; readonly group?: GroupOptions }): PostgresSnapshotStore => {
   const loads = createGrouped<string, Row | undefined>(async (streams) => {
     if (streams.length === 1) return [(await pool.query<Row>(loadSnapshot([streams[0]]))).rows[0]];
-    const { rows } = await pool.query<Row>(loadSnapshots([[...new Set(streams)]]));
-    const byStream = new Map(rows.map((row) => [row.stream, row]));
-    return streams.map((stream) => byStream.get(stream));
+    const { rows } = await pool.query<Row & { request: number }>(loadSnapshots([streams]));
+    const results: (Row | undefined)[] = streams.map(() => undefined);
+    for (const { request, ...row } of rows) results[request - 1] = row;
+    return results;
   }, group);
   return {
     load: async (stream) => {
       // No stream can hold NUL (appends refuse it), and in a group it would fail the others' loads.
       if (stream.includes('\u0000')) return undefined;
       const row = await loads.get(stream);
-      return row === undefined ? undefined : toSnapshot(row);
+      return row === undefined ? undefined : toSnapshot(stream, row);
     },
     save: async ({ stream, revision, event_id, version, state, seal }: Snapshot) => {
       await pool.query(

@@ -77,6 +77,29 @@ describe('grouped look-ups', () => {
     expect(await later).toBe('answer 3');
   });
 
+  it('lets a statement stuck past releaseAfterMs give up its slot, its own asks still waiting for it', async () => {
+    const c = controlledRun();
+    const grouped = createGrouped(c.run, { releaseAfterMs: 20 });
+    let stuckSettled = false;
+    const stuck = grouped.get(1).finally(() => (stuckSettled = true));
+    await c.turn();
+    const next = grouped.get(2);
+    await c.turn();
+    expect(c.groups).toEqual([[1]]); // within releaseAfterMs, the next look-up waits
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(c.groups).toEqual([[1], [2]]);
+    c.pending[1]!.release();
+    expect(await next).toBe('answer 2');
+    expect(stuckSettled).toBe(false);
+    let drained = false;
+    const draining = grouped.drained().then(() => (drained = true));
+    await c.turn();
+    expect(drained).toBe(false); // close waits for the stuck statement too
+    c.pending[0]!.release();
+    expect(await stuck).toBe('answer 1');
+    await draining;
+  });
+
   it('refuses an answer that does not match its asks one for one', async () => {
     const grouped = createGrouped(async (keys: readonly number[]) => keys.slice(1));
     const settled = await Promise.allSettled([grouped.get(1), grouped.get(2)]);
