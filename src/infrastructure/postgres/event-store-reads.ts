@@ -15,7 +15,7 @@ const selectStreams = prepared('select-streams', SELECT_STREAMS);
 export type BatchReader<Row> = {
   /** Stream `stream` from revision `from` on, in revision order. */
   readonly read: (stream: string, from: number) => Promise<readonly Row[]>;
-  readonly stats: () => { reads: number; statements: number };
+  readonly stats: () => { asks: number; statements: number };
   readonly drained: () => Promise<void>;
 };
 
@@ -31,10 +31,7 @@ export const createBatchReader = <Row extends pg.QueryResultRow>(pool: pg.Pool, 
   }, options);
   return {
     read: (stream, from) => grouped.get({ stream, from }),
-    stats: () => {
-      const { asks, statements } = grouped.stats();
-      return { reads: asks, statements };
-    },
+    stats: grouped.stats,
     drained: grouped.drained,
   };
 };

@@ -156,9 +156,9 @@ export const SELECT_STREAM = `SELECT ${COLUMNS} FROM events WHERE stream = $1 AN
  * Several stream reads in one statement: stream $1[i] from revision $2[i] on, each a range scan
  * of the same index, tagged with i (from 1) and ordered by it, then by revision.
  */
-export const SELECT_STREAMS = `SELECT r.i::int AS request, e.position::text AS position, e.id::text AS id, e.stream, e.revision, e.type, e.data::text AS data, e.metadata::text AS metadata, e.recorded_at
+export const SELECT_STREAMS = `SELECT r.i::int AS request, e.*
   FROM unnest($1::text[], $2::int[]) WITH ORDINALITY AS r(stream, from_revision, i)
-  CROSS JOIN LATERAL (SELECT * FROM events WHERE events.stream = r.stream AND events.revision >= r.from_revision) e
+  CROSS JOIN LATERAL (SELECT ${COLUMNS} FROM events WHERE events.stream = r.stream AND events.revision >= r.from_revision) e
   ORDER BY r.i, e.revision`;
 export const SELECT_AFTER = `SELECT ${COLUMNS} FROM events WHERE position > $1 ORDER BY events.position LIMIT $2`;
 export const SELECT_HEAD = 'SELECT COALESCE(MAX(position), 0)::text AS head FROM events';

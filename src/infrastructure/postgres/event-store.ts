@@ -163,7 +163,7 @@ export const createPostgresEventStore = (options: PostgresEventStoreOptions): Po
     },
     stats: () => {
       const reads = reader.stats();
-      return { ...writer.stats(), reads: reads.reads, readStatements: reads.statements };
+      return { ...writer.stats(), reads: reads.asks, readStatements: reads.statements };
     },
   };
 };

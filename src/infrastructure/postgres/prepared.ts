@@ -8,5 +8,4 @@ import type pg from 'pg';
 
 export const prepared =
   (name: string, text: string) =>
-  (values: readonly unknown[]): pg.QueryConfig =>
-    ({ name: `otp-${name}`, text, values: [...values] });
+  (values: unknown[]): pg.QueryConfig => ({ name: `otp-${name}`, text, values });

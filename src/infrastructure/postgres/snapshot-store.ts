@@ -25,11 +25,12 @@ CREATE TABLE snapshots (
   },
 ];
 
-const loadSnapshot = prepared('load-snapshot', 'SELECT revision, event_id, version, state::text AS state, seal FROM snapshots WHERE stream = $1');
+const SNAPSHOT_COLUMNS = 'revision, event_id, version, state::text AS state, seal';
+const loadSnapshot = prepared('load-snapshot', `SELECT ${SNAPSHOT_COLUMNS} FROM snapshots WHERE stream = $1`);
 /** Answers tagged with the position of their stream in $1 (from 1), so callers are matched by position, not by name. */
 const loadSnapshots = prepared(
   'load-snapshots',
-  'SELECT r.i::int AS request, s.revision, s.event_id, s.version, s.state::text AS state, s.seal FROM unnest($1::text[]) WITH ORDINALITY AS r(stream, i) JOIN snapshots s ON s.stream = r.stream',
+  `SELECT r.i::int AS request, ${SNAPSHOT_COLUMNS} FROM unnest($1::text[]) WITH ORDINALITY AS r(stream, i) JOIN snapshots s ON s.stream = r.stream`,
 );
 
 type Row = { revision: number; event_id: string; version: string; state: string; seal: string | null };
