@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 import type { HashPurpose, KeyedHash, SafeEqual } from '../../application/ports.js';
 import type { Keyring } from './keyring.js';
 
@@ -21,8 +21,6 @@ export const createKeyedHash = (keyring: Keyring): KeyedHash => {
  * taken depends neither on where the strings differ nor on the secret side's length.
  */
 export const safeEqual: SafeEqual = (a, b) => {
-  const left = Buffer.from(a, 'utf8');
-  const right = Buffer.from(b, 'utf8');
-  const sameDigest = timingSafeEqual(createHash('sha256').update(left).digest(), createHash('sha256').update(right).digest());
-  return sameDigest && left.length === right.length;
+  const sameDigest = timingSafeEqual(hash('sha256', a, 'buffer'), hash('sha256', b, 'buffer'));
+  return sameDigest && Buffer.byteLength(a, 'utf8') === Buffer.byteLength(b, 'utf8');
 };

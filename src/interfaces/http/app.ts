@@ -1,4 +1,4 @@
-import type { Router } from '@koa/router';
+import { Router } from '@koa/router';
 import Koa from 'koa';
 import type { Logger } from '../../application/ports.js';
 import { httpServerSpan } from '../../infrastructure/telemetry/http-server-span.js';
@@ -28,7 +28,10 @@ export type HttpAppDeps = {
  */
 export const createHttpApp = (deps: HttpAppDeps): Koa => {
   const app = new Koa();
-  const routers = [createDocsRouter(deps.openApi), ...deps.routers];
+  // One router holding every route: a request is matched once, instead of passing through
+  // each router in turn (each pass a dispatch, a match and a not-found event).
+  const router = new Router();
+  for (const child of [createDocsRouter(deps.openApi), ...deps.routers]) router.use(child.routes());
   app.use(httpServerSpan());
   app.use(requestIdMiddleware());
   app.use(accessLogMiddleware(deps.logger));
@@ -37,8 +40,8 @@ export const createHttpApp = (deps: HttpAppDeps): Koa => {
   app.use(errorHandlerMiddleware(deps.logger));
   app.use(trailingSlashMiddleware());
   app.use(jsonBodyMiddleware());
-  for (const router of routers) app.use(router.routes());
-  app.use(notFoundMiddleware(routers));
+  app.use(router.routes());
+  app.use(notFoundMiddleware([router]));
   // Only failures while writing the response reach here; the error handler answers the rest.
   app.on('error', (error: unknown) => {
     deps.logger.error('response failed', error instanceof Error ? { error: error.name, error_message: error.message } : {});

@@ -1,14 +1,16 @@
 import type { Middleware } from 'koa';
 
+const EVERY_ANSWER = { 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer' };
+// API answers may carry seeds, QR codes, API keys and tokens: never cache or frame them.
+const API_ANSWER = {
+  ...EVERY_ANSWER,
+  'Cache-Control': 'no-store',
+  'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
+  'X-Frame-Options': 'DENY',
+};
+
 /** Set before the handler runs so error answers carry them too. */
 export const securityHeadersMiddleware = (): Middleware => async (ctx, next) => {
-  ctx.set('X-Content-Type-Options', 'nosniff');
-  ctx.set('Referrer-Policy', 'no-referrer');
-  if (ctx.path === '/api' || ctx.path.startsWith('/api/')) {
-    // API answers may carry seeds, QR codes, API keys and tokens: never cache or frame them.
-    ctx.set('Cache-Control', 'no-store');
-    ctx.set('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
-    ctx.set('X-Frame-Options', 'DENY');
-  }
+  ctx.set(ctx.path === '/api' || ctx.path.startsWith('/api/') ? API_ANSWER : EVERY_ANSWER);
   await next();
 };
