@@ -11,6 +11,7 @@ import { makeHandlers, type Handlers } from '../application/handlers.js';
 import { makeCheckHealth, type HealthReport } from '../application/health/check-health.js';
 import type { Clock, Logger, TokenDenylist, Tracer } from '../application/ports.js';
 import { projections } from '../application/projections/index.js';
+import { makesDeliveryDue } from '../application/projections/deliveries.js';
 import type { ReadModels } from '../application/read-models.js';
 import { createAbuseControls, type AbuseControls } from './composition/abuse.js';
 import { createDeliveryProviders, type ProviderSettings } from './composition/delivery.js';
@@ -59,6 +60,11 @@ export type Service = {
   readonly checkHealth: () => Promise<HealthReport>;
   /** Elects one process for a background role (the delivery worker). */
   readonly leadership: (role: string) => Leadership;
+  /**
+   * Calls the listener when a projection run by this process makes a code due for delivery,
+   * so the delivery worker can look at once instead of at its next poll; returns the unsubscribe.
+   */
+  readonly onDeliveryDue: (listener: () => void) => () => void;
   readonly close: () => Promise<void>;
 };
 
@@ -155,6 +161,7 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
     handlers: makeHandlers(deps),
     checkHealth: makeCheckHealth([...storage.healthChecks, ...abuse.healthChecks]),
     leadership: storage.leadership,
+    onDeliveryDue: (listener) => storage.onProjected((changes) => void (makesDeliveryDue(changes) && listener())),
     close: async () => {
       await abuse.close();
       await storage.close();

@@ -1,13 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { EventStore, NewEvent } from '../../src/application/ports.js';
-import type { Projection, ReadModels } from '../../src/application/read-models.js';
+import type { Document, Projection, ProjectionChange, ReadModels } from '../../src/application/read-models.js';
 import { createInMemoryEventStore } from '../../src/infrastructure/event-store/in-memory-event-store.js';
 
 export type RunnableReadModels = ReadModels & { readonly start: () => Promise<void>; readonly stop: () => Promise<void> };
 export type ReadModelsFactory = (
   store: EventStore,
   projections: readonly Projection[],
-  options: { readonly waitTimeoutMs: number },
+  options: { readonly waitTimeoutMs: number; readonly onApplied?: (changes: readonly ProjectionChange[]) => void },
 ) => Promise<{ subject: RunnableReadModels; cleanup: () => Promise<void> }>;
 
 /** Widgets live in streams `widget-<id>`; a second projection keeps a per-widget event count. */
@@ -159,5 +159,35 @@ export const readModelsContract = (name: string, make: ReadModelsFactory): void 
       await new Promise((resolve) => setTimeout(resolve, 30));
       expect(await models.position()).toBe(position);
       expect(await models.get('widgets', '2')).toBeUndefined();
+    });
+
+    it('tells onApplied each applied change once, in log order, when it can already be read', async () => {
+      const seen: ProjectionChange[] = [];
+      const readable: Array<Promise<Document | undefined>> = [];
+      let models: RunnableReadModels | undefined;
+      const { subject, cleanup } = await make(store, widgetProjections, {
+        waitTimeoutMs: 200,
+        onApplied: (changes) => {
+          seen.push(...changes);
+          if (changes.some((change) => change.collection === 'widgets' && change.op === 'put')) readable.push(models!.get('widgets', '1'));
+        },
+      });
+      cleanups.push(cleanup);
+      models = subject;
+      await models.start();
+      await write(models, 'widget-1', [created({ name: 'gear' }), changed({ color: 'red' })]);
+      await write(models, 'widget-1', [deleted]);
+      for (let waited = 0; seen.length < 6 && waited < 2000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(seen).toEqual([
+        { op: 'put', collection: 'widgets', id: '1', doc: { id: '1', name: 'gear' } },
+        { op: 'put', collection: 'stats', id: 'widget-1', doc: { events: 1, last: 'WidgetCreated' } },
+        { op: 'merge', collection: 'widgets', id: '1', patch: { color: 'red' } },
+        { op: 'put', collection: 'stats', id: 'widget-1', doc: { events: 2, last: 'WidgetChanged' } },
+        { op: 'delete', collection: 'widgets', id: '1' },
+        { op: 'put', collection: 'stats', id: 'widget-1', doc: { events: 3, last: 'WidgetDeleted' } },
+      ]);
+      expect(readable).toHaveLength(1);
+      // Read when the listener was told: the put (and, when one page held both events, the merge) was visible.
+      expect(await readable[0]).toMatchObject({ id: '1', name: 'gear' });
     });
   });

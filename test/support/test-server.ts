@@ -108,7 +108,10 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
   });
   // A steady 10 ms poll: tests that drive a fake clock wait for deliveries in real time.
   const worker = createDeliveryWorker({ handlers: service.handlers, logger, pollMs: 10, idlePollMs: 10 });
-  if (options.worker !== false) worker.start();
+  if (options.worker !== false) {
+    service.onDeliveryDue(worker.kick); // as src/interfaces/main.ts wires it
+    worker.start();
+  }
   const app = buildHttpApp({ handlers: service.handlers, logger, corsOrigins: [], trustProxy: false, checkHealth: service.checkHealth, isReady: () => true });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));

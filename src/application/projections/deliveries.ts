@@ -45,3 +45,7 @@ export const deliveriesProjection: Projection = {
     }
   },
 };
+
+/** Whether projected changes made a code due: what should wake the delivery worker. */
+export const makesDeliveryDue = (changes: readonly ProjectionChange[]): boolean =>
+  changes.some((change) => change.op === 'put' && change.collection === 'pending_deliveries');

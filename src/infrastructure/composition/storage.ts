@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import type { Clock, EventStore, HealthCheck, Logger, SecretVault, SnapshotStore } from '../../application/ports.js';
-import type { Projection, ReadModels } from '../../application/read-models.js';
+import type { Projection, ProjectionChange, ReadModels } from '../../application/read-models.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { createSqliteVault } from '../crypto/sqlite-vault.js';
 import { withEventValidation } from '../event-codecs/validating-event-store.js';
@@ -43,6 +43,8 @@ export type Storage = {
   readonly watchStreams?: (watcher: StreamWatcher) => () => void;
   /** Elects one process for a background role (the delivery worker); always this one when embedded. */
   readonly leadership: (role: string) => Leadership;
+  /** Calls the listener with the changes the projections apply in this process (none in an API-only process on PostgreSQL); returns the unsubscribe. */
+  readonly onProjected: (listener: (changes: readonly ProjectionChange[]) => void) => () => void;
   readonly close: () => Promise<void>;
 };
 
@@ -138,10 +140,19 @@ export const createStorage = async (
   }
 
   const onError = (error: Error) => logger.error('projection failed', { error: error.message });
+  const projected = new Set<(changes: readonly ProjectionChange[]) => void>();
+  const onApplied = (changes: readonly ProjectionChange[]): void => {
+    for (const listener of projected)
+      try {
+        listener(changes);
+      } catch (error) {
+        logger.error('projection listener failed', { error: error instanceof Error ? error.message : 'unknown' });
+      }
+  };
   const pgReadModels = postgres
-    ? postgres.createPostgresReadModels({ pool: postgres.pool, store, projections, runProjections: options.runProjections, logger, onError })
+    ? postgres.createPostgresReadModels({ pool: postgres.pool, store, projections, runProjections: options.runProjections, logger, onError, onApplied })
     : undefined;
-  const readModels = pgReadModels ?? createInMemoryReadModels(store, projections, { onError });
+  const readModels = pgReadModels ?? createInMemoryReadModels(store, projections, { onError, onApplied });
 
   const healthChecks: HealthCheck[] = [
     { name: 'event_store', check: async () => void (await store.headPosition()) },
@@ -163,6 +174,10 @@ export const createStorage = async (
       const leadership = postgres ? postgres.createAdvisoryLeadership(postgres.pool, role, { logger }) : { isLeader: () => true, stop: async () => undefined };
       leaders.push(leadership);
       return leadership;
+    },
+    onProjected: (listener) => {
+      projected.add(listener);
+      return () => void projected.delete(listener);
     },
     close: async () => {
       await Promise.all(leaders.map((l) => l.stop()));

@@ -24,7 +24,7 @@
  */
 import pg from 'pg';
 import type { EventStore, Logger, RecordedEvent, Subscription } from '../../application/ports.js';
-import type { Projection } from '../../application/read-models.js';
+import type { Projection, ProjectionChange } from '../../application/read-models.js';
 import { planPage } from './projection-runner-changes.js';
 import { prepared } from './prepared.js';
 import { createPulse, createWakeup, type Wakeup } from './projection-runner-wakeup.js';
@@ -45,6 +45,8 @@ export type ProjectionRunnerOptions = {
   readonly logger?: Logger;
   /** Told about every failed attempt (the runner keeps retrying). */
   readonly onError?: (error: Error) => void;
+  /** Told, after each page's transaction commits, the changes it wrote (when it wrote any); must not throw. */
+  readonly onApplied?: (changes: readonly ProjectionChange[]) => void;
 };
 
 export type ProjectionRunner = {
@@ -88,6 +90,7 @@ export const startProjectionRunner = (options: ProjectionRunnerOptions): Project
       if (plan.changes.length > 0) await client.query(applyChanges([JSON.stringify(plan.changes)]));
       if (plan.moved.length > 0) await client.query(moveCheckpoints([plan.moved, plan.to]));
       await client.query('COMMIT');
+      if (plan.changes.length > 0) options.onApplied?.(plan.changes);
       return plan.checkpoints;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);

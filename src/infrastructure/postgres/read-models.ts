@@ -9,7 +9,7 @@
 import { metrics, type ObservableResult } from '@opentelemetry/api';
 import type pg from 'pg';
 import type { EventStore, Logger } from '../../application/ports.js';
-import type { Document, Projection, ReadModels } from '../../application/read-models.js';
+import type { Document, Projection, ProjectionChange, ReadModels } from '../../application/read-models.js';
 import { startProjectionRunner, type ProjectionRunner } from './projection-runner.js';
 import { FIND_DOCS, SELECT_CHECKPOINTS, SELECT_DOC } from './read-models-schema.js';
 import { createCheckpointWaiter } from './read-models-wait.js';
@@ -40,6 +40,8 @@ export type PostgresReadModelsOptions = {
   readonly minIntervalMs?: number;
   readonly logger?: Logger;
   readonly onError?: (error: Error) => void;
+  /** Told, in the process running the projections, the changes of each committed page; must not throw. */
+  readonly onApplied?: (changes: readonly ProjectionChange[]) => void;
 };
 
 export type PostgresReadModels = ReadModels & {
@@ -106,6 +108,7 @@ export const createPostgresReadModels = (options: PostgresReadModelsOptions): Po
         minIntervalMs: options.minIntervalMs ?? 10,
         batchSize: options.batchSize ?? 500,
         ...(options.logger ? { logger: options.logger } : {}),
+        ...(options.onApplied ? { onApplied: options.onApplied } : {}),
         onError,
       });
     }

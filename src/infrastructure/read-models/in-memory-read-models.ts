@@ -19,6 +19,8 @@ export type InMemoryReadModelsOptions = {
   /** How long `waitFor` waits before rejecting (default 5000 ms). */
   readonly waitTimeoutMs?: number;
   readonly onError?: (error: Error) => void;
+  /** Told the changes of each event once they are applied (when there are any); must not throw. */
+  readonly onApplied?: (changes: readonly ProjectionChange[]) => void;
 };
 
 
@@ -71,8 +73,10 @@ export const createInMemoryReadModels = (
 
   const handle = async (event: RecordedEvent): Promise<void> => {
     if (failure) return;
+    let changes: readonly ProjectionChange[] = [];
     try {
-      changesFor(event).forEach(applyChange);
+      changes = changesFor(event);
+      changes.forEach(applyChange);
       applied = event.position;
     } catch (error) {
       failure = error as Error;
@@ -80,6 +84,7 @@ export const createInMemoryReadModels = (
       options.onError?.(failure);
     }
     settleWaiters();
+    if (!failure && changes.length > 0) options.onApplied?.(changes);
   };
 
   const waitFor = (position: number, timeout = timeoutMs): Promise<void> => {

@@ -48,6 +48,8 @@ export const createDeliveryWorker = (options: DeliveryWorkerOptions): DeliveryWo
   let timer: NodeJS.Timeout | undefined;
   let running = false;
   let polling = false;
+  /** A kick during a poll: that poll may have listed the due entries before the kicked one. */
+  let kickedWhilePolling = false;
   let lastSweep = 0;
 
   const deliver = ({ challenge_id: challengeId, since }: DueDelivery) => {
@@ -87,14 +89,15 @@ export const createDeliveryWorker = (options: DeliveryWorkerOptions): DeliveryWo
 
   const tick = async (): Promise<void> => {
     timer = undefined;
+    kickedWhilePolling = false;
     const busy = await poll();
     delay = busy ? pollMs : Math.min(idlePollMs, delay * 2);
-    schedule();
+    schedule(kickedWhilePolling ? 0 : delay);
   };
 
-  const schedule = (): void => {
+  const schedule = (after: number = delay): void => {
     if (!running || timer) return;
-    timer = setTimeout(() => void tick(), delay);
+    timer = setTimeout(() => void tick(), after);
   };
 
   return {
@@ -111,7 +114,11 @@ export const createDeliveryWorker = (options: DeliveryWorkerOptions): DeliveryWo
     },
     kick: () => {
       delay = pollMs; // the work kicked about may take a projection's delay to be listed
-      if (!timer) return; // a poll is running and reschedules after it
+      if (!running) return;
+      if (!timer) {
+        kickedWhilePolling = true; // the running poll reschedules at once after it ends
+        return;
+      }
       clearTimeout(timer);
       void tick();
     },

@@ -84,4 +84,42 @@ describe('delivery worker', () => {
       await worker.stop();
     }
   });
+
+  it('a kick during a poll that listed too early makes the next poll immediate, not after the pause', async () => {
+    let due: DueDelivery[] = [];
+    let gate: (() => void) | undefined;
+    const steps: string[] = [];
+    const worker = createDeliveryWorker({
+      logger: quiet,
+      pollMs: 500, // any pause would outlast the test's wait
+      idlePollMs: 1000,
+      handlers: {
+        listDueDeliveries: async () => {
+          const listed = due; // what the projection shows when the poll reads it
+          await new Promise<void>((resolve) => (gate = resolve));
+          return listed;
+        },
+        expireChallenges: async () => 0,
+        deliverChallenge: async (id: string): Promise<DeliveryOutcome> => {
+          steps.push(id);
+          return 'DELIVERED';
+        },
+      },
+    });
+    worker.start();
+    try {
+      worker.kick(); // polls at once: the list is read, the answer held at the gate
+      await sleep(5);
+      due = [{ challenge_id: 'late', due_at: at, since: 3 }];
+      worker.kick(); // the projection made 'late' due after the running poll read the list
+      gate?.();
+      await sleep(20);
+      gate?.(); // the next poll, run at once, lists 'late'
+      await sleep(20);
+      expect(steps).toEqual(['late']);
+    } finally {
+      gate?.();
+      await worker.stop();
+    }
+  });
 });
