@@ -69,6 +69,31 @@ describe('postgres vault storage', () => {
     }
   });
 
+  it('groups concurrent seals and concurrent destroys into few statements, each key answered as alone', async () => {
+    let writes = 0;
+    const counting = Object.create(pool) as pg.Pool;
+    counting.query = ((...args: Parameters<pg.Pool['query']>) => {
+      const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text: string }).text;
+      if (/^(INSERT|WITH gone)/.test(text)) writes += 1;
+      return (pool.query as (...a: unknown[]) => unknown)(...args);
+    }) as pg.Pool['query'];
+    const vault = createPostgresVault({ pool: counting, keyring });
+    const secrets = Array.from({ length: 40 }, (_, i) => `secret ${i}`);
+    const sealed = await Promise.all(secrets.map((secret, i) => vault.seal(secret, `ctx-${i}`)));
+    expect(writes).toBeLessThan(10);
+    expect(await Promise.all(sealed.map((s, i) => vault.open(s, `ctx-${i}`)))).toEqual(secrets);
+    writes = 0;
+    // Every other key destroyed, one of them twice at once: the rest still open.
+    const doomed = sealed.filter((_, i) => i % 2 === 0);
+    await Promise.all([...doomed.map((s) => vault.destroy(s.key_id)), vault.destroy(doomed[0]!.key_id)]);
+    expect(writes).toBeLessThan(10);
+    const opened = await Promise.all(sealed.map((s, i) => vault.open(s, `ctx-${i}`)));
+    expect(opened).toEqual(secrets.map((secret, i) => (i % 2 === 0 ? null : secret)));
+    const left = await pool.query('SELECT count(*)::int AS n FROM data_keys WHERE key_id = ANY($1)', [sealed.map((s) => s.key_id)]);
+    expect(left.rows[0].n).toBe(20);
+    await vault.close();
+  });
+
   describe('across processes, with destroys heard over LISTEN', () => {
     const eventually = async (check: () => Promise<boolean>, what: string): Promise<void> => {
       for (const until = Date.now() + 5000; Date.now() < until; await new Promise((r) => setTimeout(r, 20))) if (await check()) return;

@@ -6,10 +6,14 @@
  * transaction's commit), so a destroyed key stops opening everywhere within a notification's
  * latency, and a process that cannot hear destroys reads the table on every open: its
  * listening connection has dropped, or has not answered a heartbeat (5 s, 3 s to answer).
+ * Concurrent inserts, and concurrent destroys, are grouped into one statement each (grouped.ts),
+ * which commits before any of them is acknowledged; a failed statement fails only the keys it
+ * carried.
  */
 import type pg from 'pg';
 import type { Clock, SecretVault } from '../../application/ports.js';
 import { withDataKeyCache } from '../crypto/data-key-cache.js';
+import { createGrouped } from './grouped.js';
 import { prepared } from './prepared.js';
 import { createEnvelopeVault, type DataKeyRow } from '../crypto/envelope-vault.js';
 import type { Keyring } from '../crypto/keyring.js';
@@ -49,29 +53,37 @@ export type PostgresVault = SecretVault & { readonly close: () => Promise<void> 
 export const DATA_KEY_CHANNEL = 'otp_verify_data_keys';
 
 const getDataKey = prepared('get-data-key', 'SELECT key_id, master_key_id, wrapped, created_at FROM data_keys WHERE key_id = $1');
+const insertDataKeys = prepared(
+  'insert-data-keys',
+  'INSERT INTO data_keys (key_id, master_key_id, wrapped, created_at) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[])',
+);
+// A data-modifying CTE runs whether or not it is read; one notification per destroyed key id.
+const deleteDataKeys = prepared(
+  'delete-data-keys',
+  `WITH gone AS (DELETE FROM data_keys WHERE key_id = ANY($1::text[])) SELECT pg_notify('${DATA_KEY_CHANNEL}', key_id) FROM unnest($1::text[]) AS key_id`,
+);
 
 type Row = { key_id: string; master_key_id: string; wrapped: string; created_at: Date };
 
 export const createPostgresVault = ({ pool, keyring, clock, listenConnectionString, cacheEntries = 20_000, heartbeat }: PostgresVaultOptions): PostgresVault => {
+  const inserts = createGrouped<DataKeyRow, undefined>(async (rows) => {
+    await pool.query(insertDataKeys([rows.map((row) => row.key_id), rows.map((row) => row.master_key_id), rows.map((row) => row.wrapped), rows.map((row) => row.created_at)]));
+    return rows.map(() => undefined);
+  });
+  // The notifications are sent on COMMIT, to every process listening, this one included.
+  const deletes = createGrouped<string, undefined>(async (keyIds) => {
+    await pool.query(deleteDataKeys([keyIds]));
+    return keyIds.map(() => undefined);
+  });
   const cache = withDataKeyCache(
     {
-      insert: async (row: DataKeyRow) => {
-        await pool.query('INSERT INTO data_keys (key_id, master_key_id, wrapped, created_at) VALUES ($1, $2, $3, $4)', [
-          row.key_id,
-          row.master_key_id,
-          row.wrapped,
-          row.created_at,
-        ]);
-      },
+      insert: (row: DataKeyRow) => inserts.get(row),
       get: async (keyId) => {
         const { rows } = await pool.query<Row>(getDataKey([keyId]));
         const row = rows[0];
         return row && { ...row, created_at: row.created_at.toISOString() };
       },
-      // The notification is sent on COMMIT, to every process listening, this one included.
-      delete: async (keyId) => {
-        await pool.query(`WITH gone AS (DELETE FROM data_keys WHERE key_id = $1) SELECT pg_notify('${DATA_KEY_CHANNEL}', $1)`, [keyId]);
-      },
+      delete: (keyId) => deletes.get(keyId),
     },
     { maxEntries: listenConnectionString ? cacheEntries : 0 },
   );
@@ -90,7 +102,7 @@ export const createPostgresVault = ({ pool, keyring, clock, listenConnectionStri
     ...createEnvelopeVault(cache.store, keyring, clock),
     close: async () => {
       cache.suspend();
-      await listener?.close();
+      await Promise.all([inserts.drained(), deletes.drained(), listener?.close()]);
     },
   };
 };
