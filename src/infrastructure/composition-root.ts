@@ -161,7 +161,7 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
     handlers: makeHandlers(deps),
     checkHealth: makeCheckHealth([...storage.healthChecks, ...abuse.healthChecks]),
     leadership: storage.leadership,
-    onDeliveryDue: (listener) => storage.onProjected((changes) => void (makesDeliveryDue(changes) && listener())),
+    onDeliveryDue: (listener) => storage.onProjected((changes) => void (makesDeliveryDue(changes, clock()) && listener())),
     close: async () => {
       await abuse.close();
       await storage.close();

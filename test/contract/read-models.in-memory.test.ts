@@ -70,3 +70,21 @@ describe('in-memory read models with a failing projection', () => {
     await models.stop();
   });
 });
+
+it('keeps projecting when an onApplied listener throws', async () => {
+  const store = createInMemoryEventStore();
+  let calls = 0;
+  const models = createInMemoryReadModels(store, widgetProjections, {
+    onApplied: () => {
+      calls += 1;
+      throw new Error('listener exploded');
+    },
+  });
+  await models.start();
+  await store.append('widget-1', [{ type: 'WidgetCreated', data: { name: 'gear' } }], 'no_stream');
+  const second = await store.append('widget-2', [{ type: 'WidgetCreated', data: { name: 'cog' } }], 'no_stream');
+  await models.waitFor(second.position);
+  expect(calls).toBe(2);
+  expect(await models.get('widgets', '2')).toEqual({ id: '2', name: 'cog' });
+  await models.stop();
+});

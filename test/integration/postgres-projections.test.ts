@@ -99,6 +99,42 @@ describe('PostgreSQL projections across processes', () => {
     await schema.drop();
   });
 
+  it('tells onApplied after its page committed, and a listener that throws stops nothing', async () => {
+    const order: string[] = [];
+    const original = pg.Client.prototype.query;
+    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+      const result = (original as (...a: unknown[]) => unknown).apply(this, args);
+      const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string } | undefined)?.text;
+      if (text === 'COMMIT' && result instanceof Promise) result.then(() => order.push('committed'), () => undefined);
+      return result;
+    } as typeof original;
+    try {
+      let calls = 0;
+      const errors: Error[] = [];
+      const models = open({
+        onError: (error) => void errors.push(error),
+        onApplied: () => {
+          order.push('told');
+          calls += 1;
+          if (calls === 1) throw new Error('listener exploded');
+        },
+      });
+      await models.start();
+      const first = await store.append('counter-1', [opened, ticked], 'no_stream');
+      await models.waitFor(first.position);
+      const second = await store.append('counter-1', [ticked], 1);
+      await models.waitFor(second.position); // still projecting after the listener threw
+      for (let waited = 0; calls < 2 && waited < 2000; waited += 10) await sleep(10);
+      expect(calls).toBeGreaterThanOrEqual(2);
+      expect(errors).toEqual([]); // no projection failure: the lead was not given up over it
+      expect(models.leading()).toEqual(['ticks']);
+      order.forEach((entry, i) => entry === 'told' && expect(order[i - 1]).toBe('committed'));
+      expect(await appliedTicks()).toEqual(await tickPositions());
+    } finally {
+      pg.Client.prototype.query = original;
+    }
+  });
+
   it('runs each projection in one process only: every merge is applied exactly once', async () => {
     const [a, b] = [open(), open()];
     await Promise.all([a.start(), b.start()]);

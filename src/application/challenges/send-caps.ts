@@ -31,7 +31,9 @@ export const makeCheckSendCaps = (deps: Pick<Deps, 'rateLimit' | 'limits' | 'key
     ];
     // Every cap is checked before any is spent, so a send refused by one cap costs the others
     // nothing. The caps are asked together (one Redis round trip with auto-pipelining, instead
-    // of one per cap); a refusal names the first refusing cap in the order above.
+    // of one per cap); a refusal names the first refusing cap in the order above. While Redis
+    // is failing over, one send's caps may be answered partly by Redis and partly by the
+    // in-process fallback (resilient.ts), as concurrent sends already could be.
     const firstRefused = async (options?: { readonly peek: true }) => {
       const decisions = await Promise.all(caps.map((cap) => deps.rateLimit(cap.key, cap.limit, cap.window, options)));
       const at = decisions.findIndex((decision) => !decision.allowed);

@@ -46,6 +46,12 @@ export const deliveriesProjection: Projection = {
   },
 };
 
-/** Whether projected changes made a code due: what should wake the delivery worker. */
-export const makesDeliveryDue = (changes: readonly ProjectionChange[]): boolean =>
-  changes.some((change) => change.op === 'put' && change.collection === 'pending_deliveries');
+/**
+ * Whether projected changes made a code due by about `now`: what should wake the delivery
+ * worker. A retry due later should not; a second of slack covers clocks of processes that
+ * differ a little (the send's time comes from the process that took it).
+ */
+export const makesDeliveryDue = (changes: readonly ProjectionChange[], now: Date): boolean =>
+  changes.some(
+    (change) => change.op === 'put' && change.collection === 'pending_deliveries' && Date.parse(String(change.doc['due_at'])) <= now.getTime() + 1000,
+  );

@@ -45,7 +45,7 @@ export type ProjectionRunnerOptions = {
   readonly logger?: Logger;
   /** Told about every failed attempt (the runner keeps retrying). */
   readonly onError?: (error: Error) => void;
-  /** Told, after each page's transaction commits, the changes it wrote (when it wrote any); must not throw. */
+  /** Told, after each page's transaction commits, the changes it wrote (when it wrote any); its exceptions are logged. */
   readonly onApplied?: (changes: readonly ProjectionChange[]) => void;
 };
 
@@ -85,16 +85,26 @@ export const startProjectionRunner = (options: ProjectionRunnerOptions): Project
   /** Projects `page` (every event after `from`) in one transaction; returns the checkpoints as committed. */
   const project = async (client: pg.Client, from: number, page: readonly RecordedEvent[]): Promise<Checkpoints> => {
     await client.query('BEGIN');
+    let plan: ReturnType<typeof planPage>;
     try {
-      const plan = planPage(projections, await storedCheckpoints(client, LOCK_CHECKPOINTS), from, page);
+      plan = planPage(projections, await storedCheckpoints(client, LOCK_CHECKPOINTS), from, page);
       if (plan.changes.length > 0) await client.query(applyChanges([JSON.stringify(plan.changes)]));
       if (plan.moved.length > 0) await client.query(moveCheckpoints([plan.moved, plan.to]));
       await client.query('COMMIT');
-      if (plan.changes.length > 0) options.onApplied?.(plan.changes);
-      return plan.checkpoints;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
+    }
+    if (plan.changes.length > 0) tellApplied(plan.changes);
+    return plan.checkpoints;
+  };
+
+  /** After the commit, and outside the transaction's error handling: a listener's failure is its own. */
+  const tellApplied = (changes: readonly ProjectionChange[]): void => {
+    try {
+      options.onApplied?.(changes);
+    } catch (error) {
+      logger?.error('projection listener failed', { error: error instanceof Error ? error.message : 'unknown' });
     }
   };
 

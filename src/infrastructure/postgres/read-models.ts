@@ -40,7 +40,7 @@ export type PostgresReadModelsOptions = {
   readonly minIntervalMs?: number;
   readonly logger?: Logger;
   readonly onError?: (error: Error) => void;
-  /** Told, in the process running the projections, the changes of each committed page; must not throw. */
+  /** Told, in the process running the projections, the changes of each committed page; its exceptions are logged. */
   readonly onApplied?: (changes: readonly ProjectionChange[]) => void;
 };
 

@@ -19,7 +19,7 @@ export type InMemoryReadModelsOptions = {
   /** How long `waitFor` waits before rejecting (default 5000 ms). */
   readonly waitTimeoutMs?: number;
   readonly onError?: (error: Error) => void;
-  /** Told the changes of each event once they are applied (when there are any); must not throw. */
+  /** Told the changes of each event once they are applied (when there are any); its exceptions are ignored. */
   readonly onApplied?: (changes: readonly ProjectionChange[]) => void;
 };
 
@@ -84,7 +84,12 @@ export const createInMemoryReadModels = (
       options.onError?.(failure);
     }
     settleWaiters();
-    if (!failure && changes.length > 0) options.onApplied?.(changes);
+    if (failure || changes.length === 0) return;
+    try {
+      options.onApplied?.(changes);
+    } catch {
+      // A listener's failure is its own: projecting carries on (storage.ts logs what its listeners throw).
+    }
   };
 
   const waitFor = (position: number, timeout = timeoutMs): Promise<void> => {

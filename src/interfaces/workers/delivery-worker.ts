@@ -24,7 +24,11 @@ export type DeliveryWorker = {
   readonly start: () => void;
   /** Stops polling and waits for deliveries in flight. */
   readonly stop: () => Promise<void>;
-  /** Looks for due work now, and polls quickly again until some is found. */
+  /**
+   * Looks for due work now, or once `pollMs` has passed since the last poll began (kicks never
+   * make it poll more often than a busy worker does), and polls quickly again until some is
+   * found. Ignored while every delivery slot is taken.
+   */
   readonly kick: () => void;
 };
 
@@ -87,17 +91,22 @@ export const createDeliveryWorker = (options: DeliveryWorkerOptions): DeliveryWo
     }
   };
 
+  let lastPollAt = -Infinity;
+  let ticking: Promise<void> | undefined;
   const tick = async (): Promise<void> => {
     timer = undefined;
     kickedWhilePolling = false;
+    lastPollAt = Date.now();
     const busy = await poll();
     delay = busy ? pollMs : Math.min(idlePollMs, delay * 2);
-    schedule(kickedWhilePolling ? 0 : delay);
+    schedule(kickedWhilePolling ? sinceLastPoll() : delay);
   };
+  /** What is left of `pollMs` since the last poll began: kicks never poll more often than that. */
+  const sinceLastPoll = (): number => Math.max(0, lastPollAt + pollMs - Date.now());
 
   const schedule = (after: number = delay): void => {
     if (!running || timer) return;
-    timer = setTimeout(() => void tick(), after);
+    timer = setTimeout(() => void (ticking = tick().finally(() => (ticking = undefined))), after);
   };
 
   return {
@@ -110,17 +119,22 @@ export const createDeliveryWorker = (options: DeliveryWorkerOptions): DeliveryWo
       running = false;
       clearTimeout(timer);
       timer = undefined;
+      await ticking; // a poll under way may still start deliveries
       await Promise.all(inFlight.values());
     },
     kick: () => {
       delay = pollMs; // the work kicked about may take a projection's delay to be listed
-      if (!running) return;
+      // Every slot taken: the worker is busy and polls every pollMs anyway.
+      if (!running || inFlight.size >= concurrency) return;
       if (!timer) {
-        kickedWhilePolling = true; // the running poll reschedules at once after it ends
+        kickedWhilePolling = true; // the running poll reschedules after it ends
         return;
       }
+      // Idle (the last poll began pollMs or more ago): at once; under a stream of kicks, at
+      // most one poll per pollMs, as when busy.
       clearTimeout(timer);
-      void tick();
+      timer = undefined;
+      schedule(sinceLastPoll());
     },
   };
 };

@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import type { DueDelivery } from '../../../src/application/challenges/expire-challenges.js';
 import type { DeliveryOutcome } from '../../../src/application/challenges/deliver-challenge.js';
 import type { Logger } from '../../../src/application/ports.js';
@@ -85,41 +85,77 @@ describe('delivery worker', () => {
     }
   });
 
-  it('a kick during a poll that listed too early makes the next poll immediate, not after the pause', async () => {
-    let due: DueDelivery[] = [];
-    let gate: (() => void) | undefined;
-    const steps: string[] = [];
-    const worker = createDeliveryWorker({
-      logger: quiet,
-      pollMs: 500, // any pause would outlast the test's wait
-      idlePollMs: 1000,
-      handlers: {
-        listDueDeliveries: async () => {
-          const listed = due; // what the projection shows when the poll reads it
-          await new Promise<void>((resolve) => (gate = resolve));
-          return listed;
+  describe('kicks (fake timers)', () => {
+    beforeEach(() => void jest.useFakeTimers({ now: new Date('2030-01-01T00:00:00.000Z') }));
+    afterEach(() => void jest.useRealTimers());
+
+    /** A worker whose every poll waits at a gate the test opens; pollMs 100, idle pause 10 s. */
+    const gatedWorker = () => {
+      let due: DueDelivery[] = [];
+      const gates: Array<() => void> = [];
+      const steps: string[] = [];
+      let polls = 0;
+      const worker = createDeliveryWorker({
+        logger: quiet,
+        pollMs: 100,
+        idlePollMs: 10_000,
+        handlers: {
+          listDueDeliveries: async () => {
+            polls += 1;
+            const listed = due; // what the projection shows when the poll reads it
+            await new Promise<void>((resolve) => gates.push(resolve));
+            return listed;
+          },
+          expireChallenges: async () => 0,
+          deliverChallenge: async (id: string): Promise<DeliveryOutcome> => {
+            steps.push(id);
+            return 'DELIVERED';
+          },
         },
-        expireChallenges: async () => 0,
-        deliverChallenge: async (id: string): Promise<DeliveryOutcome> => {
-          steps.push(id);
-          return 'DELIVERED';
-        },
-      },
+      });
+      const open = () => gates.splice(0).forEach((resolve) => resolve());
+      return { worker, steps, open, list: (entries: DueDelivery[]) => void (due = entries), polls: () => polls };
+    };
+
+    it('a kick during a poll that listed too early brings the next poll forward to pollMs after it began', async () => {
+      const { worker, steps, open, list, polls } = gatedWorker();
+      worker.start();
+      try {
+        worker.kick(); // idle: polls at once; the list is read, the answer held at the gate
+        await jest.advanceTimersByTimeAsync(0);
+        expect(polls()).toBe(1);
+        list([{ challenge_id: 'late', due_at: at, since: 3 }]);
+        worker.kick(); // the projection made 'late' due after the running poll read the list
+        await jest.advanceTimersByTimeAsync(5);
+        open(); // the running poll ends with nothing: without the kick, the next would be 200 ms away
+        await jest.advanceTimersByTimeAsync(90);
+        expect(polls()).toBe(1);
+        await jest.advanceTimersByTimeAsync(10); // 100 ms after the first poll began
+        expect(polls()).toBe(2);
+        open();
+        await jest.advanceTimersByTimeAsync(0);
+        expect(steps).toEqual(['late']);
+      } finally {
+        open();
+        await worker.stop();
+      }
     });
-    worker.start();
-    try {
-      worker.kick(); // polls at once: the list is read, the answer held at the gate
-      await sleep(5);
-      due = [{ challenge_id: 'late', due_at: at, since: 3 }];
-      worker.kick(); // the projection made 'late' due after the running poll read the list
-      gate?.();
-      await sleep(20);
-      gate?.(); // the next poll, run at once, lists 'late'
-      await sleep(20);
-      expect(steps).toEqual(['late']);
-    } finally {
-      gate?.();
-      await worker.stop();
-    }
+
+    it('a stream of kicks polls at most once per pollMs', async () => {
+      const { worker, open, polls } = gatedWorker();
+      worker.start();
+      try {
+        for (let ms = 0; ms < 1000; ms += 2) {
+          worker.kick();
+          open();
+          await jest.advanceTimersByTimeAsync(2);
+        }
+        expect(polls()).toBeGreaterThanOrEqual(9);
+        expect(polls()).toBeLessThanOrEqual(11); // not one per kick (500)
+      } finally {
+        open();
+        await worker.stop();
+      }
+    });
   });
 });

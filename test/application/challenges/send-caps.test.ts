@@ -1,0 +1,50 @@
+import { describe, expect, it } from '@jest/globals';
+import { makeCheckSendCaps } from '../../../src/application/challenges/send-caps.js';
+import type { ActiveApp } from '../../../src/application/apps/app-view.js';
+import { defaultLimits } from '../../../src/application/deps.js';
+import type { RateDecision, RateLimiter } from '../../../src/application/ports.js';
+import { createInMemoryEventStore } from '../../../src/infrastructure/event-store/in-memory-event-store.js';
+
+const app = {
+  app_id: 'app-1',
+  policy: { max_sends_per_app_per_day: 100, max_sends_per_number_block_per_hour: 50, max_sends_per_recipient_per_hour: 5 },
+} as unknown as ActiveApp;
+const phone = { normalized: '+34600111222', country_calling_code: '34', hint: '+34******222' };
+
+/** A rate limiter whose answer per cap (by key prefix) and phase the test sets, recording every ask. */
+const limiterWith = (refuse: { readonly [prefix: string]: { readonly peek?: number; readonly hit?: number } }) => {
+  const asks: string[] = [];
+  const rateLimit: RateLimiter = async (key, _limit, _window, options) => {
+    const phase = options?.peek ? 'peek' : 'hit';
+    asks.push(`${phase} ${key.split(':')[0]}`);
+    const retry = Object.entries(refuse).find(([prefix]) => key.startsWith(prefix))?.[1][phase];
+    const decision: RateDecision = retry === undefined ? { allowed: true, remaining: 1, retry_after_seconds: 0 } : { allowed: false, remaining: 0, retry_after_seconds: retry };
+    return decision;
+  };
+  const store = createInMemoryEventStore();
+  const check = makeCheckSendCaps({ rateLimit, limits: defaultLimits, keyedHash: (_p, v) => `h(${v})`, store, clock: () => new Date() });
+  /** The reasons recorded in the app's abuse log. */
+  const reasons = async () => (await store.readStream('abuse-app-1')).map((event) => (event.data as { reason: string }).reason);
+  return { check, asks, reasons };
+};
+
+describe('send caps', () => {
+  it('counts a send against every cap once all of them would allow it', async () => {
+    const { check, asks } = limiterWith({});
+    expect((await check(app, '10.0.0.1', phone))._tag).toBe('Right');
+    expect(asks).toEqual(['peek send-ip', 'peek send-app', 'peek send-block', 'peek send-to', 'hit send-ip', 'hit send-app', 'hit send-block', 'hit send-to']);
+  });
+
+  it('refuses with the first refusing cap in order, and its Retry-After, spending no cap', async () => {
+    const { check, asks, reasons } = limiterWith({ 'send-block': { peek: 120 }, 'send-to': { peek: 30 } });
+    expect(await check(app, '10.0.0.1', phone)).toEqual({ _tag: 'Left', left: expect.objectContaining({ code: 'RATE_LIMITED', retryAfterSeconds: 120 }) });
+    expect(await reasons()).toEqual(['NUMBER_BLOCK_CAP']);
+    expect(asks.filter((ask) => ask.startsWith('hit'))).toEqual([]);
+  });
+
+  it('refuses a send whose slot a concurrent send took between the check and the count', async () => {
+    const { check, reasons } = limiterWith({ 'send-app': { hit: 3600 } });
+    expect(await check(app, '10.0.0.1', phone)).toEqual({ _tag: 'Left', left: expect.objectContaining({ code: 'RATE_LIMITED', retryAfterSeconds: 3600 }) });
+    expect(await reasons()).toEqual(['APP_DAILY_BUDGET']);
+  });
+});
