@@ -38,9 +38,12 @@ export const makeIssueCode =
     const challengeId = deps.newId();
     const code = deps.randomDigits(app.policy.code_length);
     const stream = challengeStream(challengeId);
-    const sealed = destination ? await deps.vault.seal(destination.normalized, stream) : undefined;
-    // Sealed under its own data key for the delivery worker; shredded when the challenge closes.
-    const codeSealed = input.channel ? await deps.vault.seal(code, stream) : undefined;
+    // The code is sealed under its own data key for the delivery worker, and shredded when the
+    // challenge closes; both seals at once (on PostgreSQL, one grouped insert).
+    const [sealed, codeSealed] = await Promise.all([
+      destination ? deps.vault.seal(destination.normalized, stream) : undefined,
+      input.channel ? deps.vault.seal(code, stream) : undefined,
+    ]);
     const at = now(deps);
     const outcome = await deps.handle(ChallengeAggregate, stream, () => ({
       type: 'IssueChallenge' as const,
