@@ -1,4 +1,4 @@
-/** A stand-in OTLP/HTTP JSON collector: records exported spans so tests can assert on traces. */
+/** A stand-in OTLP/HTTP JSON collector: records exported spans and metric points so tests can assert on them. */
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
@@ -13,6 +13,14 @@ export type CollectedSpan = {
   readonly serviceName: string | undefined;
 };
 
+/** One data point of a gauge or a sum, as exported. */
+export type CollectedPoint = {
+  readonly metric: string;
+  readonly attributes: Readonly<Record<string, unknown>>;
+  readonly value: number;
+  readonly serviceName: string | undefined;
+};
+
 export type OtlpReceiver = {
   /** Base URL for OTEL_EXPORTER_OTLP_ENDPOINT, e.g. http://127.0.0.1:43210 */
   readonly url: string;
@@ -22,6 +30,9 @@ export type OtlpReceiver = {
     predicate: (spans: readonly CollectedSpan[]) => boolean,
     timeoutMs: number,
   ) => Promise<readonly CollectedSpan[]>;
+  readonly points: () => readonly CollectedPoint[];
+  /** Resolves with all metric points once `predicate` holds for them; rejects after `timeoutMs`. */
+  readonly waitForPoints: (predicate: (points: readonly CollectedPoint[]) => boolean, timeoutMs: number) => Promise<readonly CollectedPoint[]>;
   readonly close: () => Promise<void>;
 };
 
@@ -58,6 +69,14 @@ const toValue = (value: AnyValue | undefined): unknown => {
   return undefined;
 };
 
+type OtlpPoint = { attributes?: KeyValue[]; asInt?: number | string; asDouble?: number };
+type MetricsRequest = {
+  resourceMetrics?: {
+    resource?: { attributes?: KeyValue[] };
+    scopeMetrics?: { metrics?: { name: string; gauge?: { dataPoints?: OtlpPoint[] }; sum?: { dataPoints?: OtlpPoint[] } }[] }[];
+  }[];
+};
+
 const toAttributes = (list: KeyValue[] | undefined): Record<string, unknown> =>
   Object.fromEntries((list ?? []).map(({ key, value }) => [key, toValue(value)]));
 
@@ -90,18 +109,58 @@ const collect = (payload: ExportRequest): CollectedSpan[] =>
     );
   });
 
+const collectPoints = (payload: MetricsRequest): CollectedPoint[] =>
+  (payload.resourceMetrics ?? []).flatMap((resourceMetric) => {
+    const serviceName = toAttributes(resourceMetric.resource?.attributes)['service.name'];
+    return (resourceMetric.scopeMetrics ?? []).flatMap((scope) =>
+      (scope.metrics ?? []).flatMap((metric) =>
+        [...(metric.gauge?.dataPoints ?? []), ...(metric.sum?.dataPoints ?? [])].map((point) => ({
+          metric: metric.name,
+          attributes: toAttributes(point.attributes),
+          value: Number(point.asInt ?? point.asDouble),
+          serviceName: typeof serviceName === 'string' ? serviceName : undefined,
+        })),
+      ),
+    );
+  });
+
+const waitFor =
+  <T>(items: T[], waiters: Set<() => boolean>, what: string) =>
+  (predicate: (items: readonly T[]) => boolean, timeoutMs: number): Promise<readonly T[]> =>
+    new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        if (!predicate(items)) return false;
+        cleanup();
+        resolve([...items]);
+        return true;
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`Timed out after ${timeoutMs} ms waiting for ${what}; received ${items.length}`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        waiters.delete(check);
+      };
+      if (!check()) waiters.add(check);
+    });
+
 export const startOtlpReceiver = async (): Promise<OtlpReceiver> => {
   const received: CollectedSpan[] = [];
-  const waiters = new Set<() => void>();
+  const points: CollectedPoint[] = [];
+  const waiters = new Set<() => boolean>();
 
   const server = createServer((request, response) => {
-    if (request.method !== 'POST' || request.url !== '/v1/traces') {
+    const signal = request.method === 'POST' ? { '/v1/traces': 'traces', '/v1/metrics': 'metrics' }[request.url ?? ''] : undefined;
+    if (!signal) {
       response.writeHead(404).end();
       return;
     }
     readBody(request)
       .then((body) => {
-        received.push(...collect(JSON.parse(body.toString('utf8')) as ExportRequest));
+        const payload: unknown = JSON.parse(body.toString('utf8'));
+        if (signal === 'traces') received.push(...collect(payload as ExportRequest));
+        else points.push(...collectPoints(payload as MetricsRequest));
         response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
         for (const wake of waiters) wake();
       })
@@ -134,6 +193,8 @@ export const startOtlpReceiver = async (): Promise<OtlpReceiver> => {
     url: `http://127.0.0.1:${port}`,
     spans: () => [...received],
     waitForSpans,
+    points: () => [...points],
+    waitForPoints: waitFor(points, waiters, 'metric points'),
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();

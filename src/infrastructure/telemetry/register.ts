@@ -3,8 +3,11 @@
  *   node --import ./dist/infrastructure/telemetry/register.js dist/interfaces/main.js
  * Exports spans over OTLP/HTTP JSON only when OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT or
  * OTEL_TRACES_EXPORTER=otlp asks for it; otherwise spans exist only to give logs trace ids.
+ * Metrics (the projection lag) likewise, with OTEL_EXPORTER_OTLP_(METRICS_)ENDPOINT or
+ * OTEL_METRICS_EXPORTER=otlp, every OTEL_METRIC_EXPORT_INTERVAL ms (60 s by default).
  */
 import { register } from 'node:module';
+import { metrics } from '@opentelemetry/api';
 import { createAddHookMessageChannel } from 'import-in-the-middle';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
@@ -13,7 +16,7 @@ import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { defaultResource, detectResources, envDetector, hostDetector, processDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { AlwaysOffSampler, BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { traceExportSettings } from './trace-export.js';
+import { metricExportSettings, traceExportSettings } from './trace-export.js';
 import { flushTraces } from './tracer.js';
 
 // Must run before the app graph is linked: hooks only see modules imported after this. The
@@ -44,6 +47,22 @@ const provider = new NodeTracerProvider(
 );
 // Context (AsyncLocalStorage) and W3C trace-context propagation, as the SDK would set them.
 provider.register();
+
+// Metrics only when exported: without a provider the API's instruments cost nothing. Set
+// before the app is imported, so its meters (read-models.ts) come from this provider.
+const metricSettings = metricExportSettings(process.env);
+const exportingMetrics = async () => {
+  const [{ MeterProvider, PeriodicExportingMetricReader }, { OTLPMetricExporter }] = await Promise.all([
+    import('@opentelemetry/sdk-metrics'),
+    import('@opentelemetry/exporter-metrics-otlp-http'),
+  ]);
+  return new MeterProvider({
+    resource,
+    readers: [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter(), exportIntervalMillis: metricSettings.intervalMs })],
+  });
+};
+const meterProvider = metricSettings.export ? await exportingMetrics() : undefined;
+if (meterProvider) metrics.setGlobalMeterProvider(meterProvider);
 registerInstrumentations({
   tracerProvider: provider,
   // Incoming requests get their SERVER span from the app's own middleware
@@ -64,7 +83,7 @@ let shutdown: Promise<void> | undefined;
 
 const shutdownOnce = (): Promise<void> => {
   shutdown ??= Promise.race([
-    provider.shutdown().catch(() => undefined),
+    Promise.all([provider.shutdown().catch(() => undefined), meterProvider?.shutdown().catch(() => undefined)]).then(() => undefined),
     new Promise<void>((resolve) => setTimeout(resolve, shutdownLimitMs).unref()),
   ]);
   return shutdown;
