@@ -1,10 +1,13 @@
 import type { HealthCheck } from '../ports.js';
 
+export type ServiceHealth = { readonly ok: boolean; readonly latency_ms: number; readonly error?: string; readonly details?: Readonly<Record<string, unknown>> };
+
 export type HealthReport = {
+  /** Every check passed. */
   readonly ok: boolean;
-  readonly services: Readonly<
-    Record<string, { readonly ok: boolean; readonly latency_ms: number; readonly error?: string; readonly details?: Readonly<Record<string, unknown>> }>
-  >;
+  /** Every check the service cannot answer without passed (an optional one may have failed: degraded). */
+  readonly ready: boolean;
+  readonly services: Readonly<Record<string, ServiceHealth>>;
 };
 
 /** Runs every check concurrently, each bounded by a timeout so a hung dependency cannot hang /health. */
@@ -12,24 +15,28 @@ export const makeCheckHealth =
   (checks: readonly HealthCheck[], timeoutMs = 2000) =>
   async (): Promise<HealthReport> => {
     const results = await Promise.all(
-      checks.map(async ({ name, check }) => {
+      checks.map(async ({ name, check, optional }): Promise<readonly [string, ServiceHealth, boolean]> => {
         const started = performance.now();
         let timer: NodeJS.Timeout | undefined;
         try {
-          const details = await Promise.race([
+          const details = (await Promise.race([
             check(),
             new Promise((_, reject) => {
               timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
             }),
-          ]);
-          return [name, { ok: true, latency_ms: Math.round(performance.now() - started), ...(details ? { details } : {}) }] as const;
+          ])) as void | Readonly<Record<string, unknown>>;
+          return [name, { ok: true, latency_ms: Math.round(performance.now() - started), ...(details ? { details } : {}) }, optional === true];
         } catch (error) {
           const message = error instanceof Error ? error.message : 'failed';
-          return [name, { ok: false, latency_ms: Math.round(performance.now() - started), error: message }] as const;
+          return [name, { ok: false, latency_ms: Math.round(performance.now() - started), error: message }, optional === true];
         } finally {
           clearTimeout(timer);
         }
       }),
     );
-    return { ok: results.every(([, r]) => r.ok), services: Object.fromEntries(results) };
+    return {
+      ok: results.every(([, r]) => r.ok),
+      ready: results.every(([, r, optional]) => r.ok || optional),
+      services: Object.fromEntries(results.map(([name, r]) => [name, r])),
+    };
   };

@@ -47,7 +47,8 @@ export const createAbuseControls = async (
     rateLimit: resilientRateLimiter(redisRateLimiter(redis, { prefix }), local.rateLimit, breaker),
     replayGuard: resilientReplayGuard(redisReplayGuard(redis, { prefix }), breaker),
     denylist: resilientDenylist(redisTokenDenylist(redis, { prefix }), deps.logDenylist, breaker),
-    healthChecks: [breaker.health],
+    // Optional: every Redis use falls back while the circuit is open (resilient.ts).
+    healthChecks: [{ ...breaker.health, optional: true }],
     close: async () => {
       redis.disconnect();
     },

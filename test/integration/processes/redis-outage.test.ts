@@ -74,7 +74,11 @@ describe('a Redis outage under two service processes', () => {
       const answer = await health(client);
       expect(answer.body.services.redis.ok).toBe(false);
       expect(answer.body.services).toMatchObject({ postgres: { ok: true }, event_store: { ok: true } });
+      expect(answer.body.ready).toBe(true); // degraded, not down
       expect((await client.get('/health/live')).status).toBe(200);
+      // Still ready: the service answers with its fallbacks, so instances stay in rotation.
+      const ready = await client.get('/health/ready');
+      expect([ready.status, ready.body.ok, ready.body.services.redis.ok]).toEqual([200, true, false]);
     }
   }, 30_000);
 

@@ -18,7 +18,7 @@ const health = (summary: string, schema: string, canFail: boolean) => ({
 export const metaPaths = {
   '/health': health('Health of the service and each dependency, with latency', 'Health', true),
   '/health/live': health('Liveness: the process answers', 'Liveness', false),
-  '/health/ready': health('Readiness: every dependency answers', 'Health', true),
+  '/health/ready': health('Readiness: started, and every dependency the service cannot answer without answers (a Redis outage degrades /health only)', 'Health', true),
   '/openapi.json': {
     get: {
       tags: ['docs'],

@@ -142,6 +142,7 @@ export const schemas: Readonly<Record<string, Schema>> = {
   GeneratedCode: object({ challenge_id: uuid, code: { type: 'string', description: 'The app delivers it itself' } }),
   Health: object({
     ok: { type: 'boolean' },
+    ready: { type: 'boolean', description: 'Every dependency the service cannot answer without is up; false ok with true ready means degraded (e.g. Redis down, with per-process fallbacks)' },
     services: {
       type: 'object',
       additionalProperties: object({ ok: { type: 'boolean' }, latency_ms: { type: 'number', minimum: 0 } }),

@@ -18,9 +18,11 @@ export const createHealthRouter = (probes: HealthProbes): Router => {
   router.get('/health/live', (ctx) => {
     ctx.body = { ok: true };
   });
+  // Ready while every dependency the service cannot answer without is up: a Redis outage
+  // degrades /health (503) but keeps instances in rotation, since the service falls back.
   router.get('/health/ready', async (ctx) => {
     const report = await probes.checkHealth();
-    const ready = probes.isReady() && report.ok;
+    const ready = probes.isReady() && report.ready;
     ctx.set('Cache-Control', 'no-store');
     ctx.status = ready ? 200 : 503;
     ctx.body = { ...report, ok: ready };

@@ -1,0 +1,22 @@
+import { describe, expect, it } from '@jest/globals';
+import { makeCheckHealth } from '../../src/application/health/check-health.js';
+
+const up = (name: string, optional?: boolean) => ({ name, check: async () => undefined, ...(optional === undefined ? {} : { optional }) });
+const down = (name: string, optional?: boolean) => ({ name, check: async () => Promise.reject(new Error(`${name} down`)), ...(optional === undefined ? {} : { optional }) });
+
+describe('health report', () => {
+  it('is ok and ready when every check passes', async () => {
+    expect(await makeCheckHealth([up('event_store'), up('redis', true)])()).toMatchObject({ ok: true, ready: true });
+  });
+
+  it('is degraded (not ok) but ready when only an optional check fails', async () => {
+    const report = await makeCheckHealth([up('event_store'), down('redis', true)])();
+    expect(report).toMatchObject({ ok: false, ready: true, services: { redis: { ok: false, error: 'redis down' }, event_store: { ok: true } } });
+  });
+
+  it('is neither ok nor ready when a required check fails, or times out', async () => {
+    expect(await makeCheckHealth([down('event_store'), up('redis', true)])()).toMatchObject({ ok: false, ready: false });
+    const hung = { name: 'postgres', check: () => new Promise<void>(() => undefined) };
+    expect(await makeCheckHealth([hung], 20)()).toMatchObject({ ok: false, ready: false, services: { postgres: { ok: false, error: 'timed out after 20 ms' } } });
+  });
+});
