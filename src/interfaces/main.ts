@@ -108,18 +108,14 @@ const serve = async (): Promise<void> => {
 
 /**
  * WEB_CONCURRENCY > 1: this process forks that many service processes sharing the port
- * (node:cluster). They coordinate through the shared storage like any other processes, so it
- * is refused on the embedded default, which is single-process.
+ * (node:cluster). They coordinate through PostgreSQL like any other processes, so the
+ * configuration refuses it without DATABASE_URL.
  */
 const serveClustered = async (): Promise<void> => {
   const decoded = loadConfig(process.env);
   const processes = isLeft(decoded) ? 1 : decoded.right.webConcurrency;
+  // loadConfig refuses WEB_CONCURRENCY > 1 without DATABASE_URL.
   if (processes <= 1 || !cluster.isPrimary) return serve();
-  if (!isLeft(decoded) && usesEmbeddedStorage(decoded.right)) {
-    process.stderr.write('otp-verify: WEB_CONCURRENCY > 1 needs DATABASE_URL (the embedded default is single-process)\n');
-    process.exitCode = 1;
-    return;
-  }
   let stopping = false;
   const fork = () => cluster.fork().on('exit', (code, signal) => {
     if (stopping) return;

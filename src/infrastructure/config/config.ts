@@ -132,6 +132,25 @@ const crossChecks = (env: NodeJS.ProcessEnv): string[] => {
     if (!set('JWT_SECRET') && !set('JWT_PRIVATE_KEY')) problems.push(`JWT_SECRET or JWT_PRIVATE_KEY is required ${why}`);
   }
   if (set('JWT_SECRET') && set('JWT_PRIVATE_KEY')) problems.push('JWT_SECRET and JWT_PRIVATE_KEY are both set; set only one');
+  // Several processes, or processes with split roles, coordinate through PostgreSQL (leader
+  // election, read models, data keys); the embedded default and KurrentDB alone are one process.
+  if (!set('DATABASE_URL')) {
+    const processes = Number((env['WEB_CONCURRENCY'] ?? '').trim() || '1');
+    if (Number.isInteger(processes) && processes > 1) problems.push(`WEB_CONCURRENCY=${processes} needs DATABASE_URL: without PostgreSQL the service runs as one process`);
+    const role = (env['PROCESS_ROLE'] ?? '').trim();
+    if (role === 'api' || role === 'worker')
+      problems.push(`PROCESS_ROLE=${role} needs DATABASE_URL: without PostgreSQL one process must do everything (PROCESS_ROLE=all)`);
+  }
+  // A provider half configured would silently leave its channel on the outbox file.
+  if ((set('RESEND_API_KEY') || set('SMTP_URL')) && !set('EMAIL_ADDRESS'))
+    problems.push(`EMAIL_ADDRESS is required when ${set('RESEND_API_KEY') ? 'RESEND_API_KEY' : 'SMTP_URL'} is set: the sender of code emails`);
+  const twilio = ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_PHONE_NUMBER', 'TWILIO_WHATSAPP_NUMBER', 'TWILIO_WHATSAPP_CONTENT_SID'];
+  if (twilio.some(set)) {
+    for (const name of twilio.slice(0, 2)) if (!set(name)) problems.push(`${name} is required when any TWILIO_* variable is set`);
+    if (!set('TWILIO_PHONE_NUMBER') && !set('TWILIO_WHATSAPP_NUMBER'))
+      problems.push('TWILIO_PHONE_NUMBER (SMS) or TWILIO_WHATSAPP_NUMBER (WhatsApp) is required when any TWILIO_* variable is set');
+    if (set('TWILIO_WHATSAPP_CONTENT_SID') && !set('TWILIO_WHATSAPP_NUMBER')) problems.push('TWILIO_WHATSAPP_NUMBER is required when TWILIO_WHATSAPP_CONTENT_SID is set');
+  }
   const currentId = (env['MASTER_KEY_ID'] ?? '').trim() || 'k1';
   const previousIds = (env['PREVIOUS_MASTER_KEYS'] ?? '').split(',').map((entry) => entry.split(':')[0]?.trim());
   if (previousIds.includes(currentId)) {

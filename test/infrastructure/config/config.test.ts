@@ -182,3 +182,35 @@ describe('loadConfig', () => {
     );
   });
 });
+
+describe('loadConfig: settings that only work together', () => {
+  const shared = { MASTER_KEY: key32, JWT_SECRET: 'z'.repeat(32) };
+
+  it('refuses several processes or split roles without PostgreSQL, naming the variable', () => {
+    expect(problems({ WEB_CONCURRENCY: '2' })).toEqual(['WEB_CONCURRENCY=2 needs DATABASE_URL: without PostgreSQL the service runs as one process']);
+    expect(problems({ PROCESS_ROLE: 'api' })).toEqual([expect.stringContaining('PROCESS_ROLE=api needs DATABASE_URL')]);
+    expect(problems({ ...shared, EVENTSTORE_CONNECTION_STRING: 'kurrentdb://127.0.0.1:2113?tls=false', PROCESS_ROLE: 'worker' })).toEqual([
+      expect.stringContaining('PROCESS_ROLE=worker needs DATABASE_URL'),
+    ]);
+    expect(E.isRight(loadConfig({ ...shared, DATABASE_URL: 'postgres://db/otp', WEB_CONCURRENCY: '2', PROCESS_ROLE: 'api' }))).toBe(true);
+    expect(E.isRight(loadConfig({ PROCESS_ROLE: 'all', WEB_CONCURRENCY: '1' }))).toBe(true);
+  });
+
+  it('refuses a half-configured email provider instead of leaving codes in the outbox file', () => {
+    expect(problems({ RESEND_API_KEY: 're_123' })).toEqual([expect.stringContaining('EMAIL_ADDRESS is required when RESEND_API_KEY is set')]);
+    expect(problems({ SMTP_URL: 'smtp://mail:25' })).toEqual([expect.stringContaining('EMAIL_ADDRESS is required when SMTP_URL is set')]);
+    expect(E.isRight(loadConfig({ RESEND_API_KEY: 're_123', EMAIL_ADDRESS: 'codes@example.com' }))).toBe(true);
+  });
+
+  it('refuses a half-configured Twilio account, naming each missing variable', () => {
+    expect(problems({ TWILIO_PHONE_NUMBER: '+15005550006' })).toEqual([
+      'TWILIO_ACCOUNT_SID is required when any TWILIO_* variable is set',
+      'TWILIO_AUTH_TOKEN is required when any TWILIO_* variable is set',
+    ]);
+    expect(problems({ TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 't' })).toEqual([expect.stringContaining('TWILIO_PHONE_NUMBER (SMS) or TWILIO_WHATSAPP_NUMBER')]);
+    expect(problems({ TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 't', TWILIO_PHONE_NUMBER: '+1', TWILIO_WHATSAPP_CONTENT_SID: 'HX1' })).toEqual([
+      'TWILIO_WHATSAPP_NUMBER is required when TWILIO_WHATSAPP_CONTENT_SID is set',
+    ]);
+    expect(E.isRight(loadConfig({ TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 't', TWILIO_WHATSAPP_NUMBER: '+1' }))).toBe(true);
+  });
+});
