@@ -137,3 +137,15 @@ describe('Challenge: RecordDelivery', () => {
     given(challenge, [...issued, ev.approved(1)]).when(delivered(2)).thenState({ status: 'APPROVED', delivery: { status: 'SENT', provider: 'twilio', attempts: 0, delivered_send: 1 } }));
   it('answers NOT_FOUND for an unknown challenge', () => given(challenge).when(delivered(2)).thenRejects('NOT_FOUND'));
 });
+
+describe('Challenge: RecordDeliveryAttempt (a claim on one provider call)', () => {
+  const attempt = (n: number, send = 1) => ({ type: 'RecordDeliveryAttempt', send, attempt: n, channel: 'SMS', provider: 'twilio', at: at(2) }) as const;
+  const attempted = (n: number, send = 1): ChallengeEvent => ({ type: 'DeliveryAttempted', data: { send, attempt: n, channel: 'SMS', provider: 'twilio', at: at(2) } });
+  it('records the next attempt', () => given(challenge, issued).when(attempt(1)).then([attempted(1)]));
+  it('refuses an attempt already recorded, so a racing worker does not send the code twice', () =>
+    given(challenge, [...issued, attempted(1)]).when(attempt(1)).thenRejects('CONFLICT'));
+  it('records the attempt after it, and the first attempt of a later send', () => {
+    given(challenge, [...issued, attempted(1)]).when(attempt(2)).then([attempted(2)]);
+    given(challenge, [...issued, attempted(1), ev.resent(60)]).when(attempt(1, 2)).then([attempted(1, 2)]);
+  });
+});

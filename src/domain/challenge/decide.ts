@@ -97,6 +97,11 @@ export const decideChallenge = (command: ChallengeCommand, state: ChallengeState
     return left(reject('NOT_FOUND', 'Challenge not found'));
   // Delivery facts are recorded whatever the challenge's status: they happened.
   if (command.type === 'RecordDeliveryAttempt') {
+    // An attempt is recorded before its provider call, once: a second worker racing for the same
+    // attempt (say, an old leader still finishing while a new one starts) is refused, so it does
+    // not send that code a second time.
+    if (command.send === state.sends && command.attempt <= state.delivery.attempts)
+      return left(reject('CONFLICT', `Delivery attempt ${command.attempt} of send ${command.send} is already recorded`));
     const { type: _type, ...data } = command;
     return right([{ type: 'DeliveryAttempted', data }]);
   }
