@@ -56,6 +56,7 @@ const serve = async (): Promise<void> => {
     ...optional('databaseUrl', config.databaseUrl),
     ...optional('eventStoreConnectionString', config.eventstoreConnectionString),
     ...optional('redisUrl', config.redisUrl),
+    redisPrefix: config.redisKeyPrefix,
     providers: {
       ...optional('resendApiKey', config.resendApiKey),
       ...optional('emailAddress', config.emailAddress),

@@ -48,6 +48,8 @@ export type Config = {
   readonly databaseUrl?: string;
   readonly eventstoreConnectionString?: string;
   readonly redisUrl?: string;
+  /** Prefix of this deployment's Redis keys, so deployments can share a Redis database. */
+  readonly redisKeyPrefix: string;
   readonly outboxFile: string;
   readonly resendApiKey?: string;
   readonly emailAddress?: string;
@@ -102,6 +104,7 @@ const Env = t.type({
     envVar('kurrentdb url', urlWithScheme(['esdb', 'kurrentdb', 'esdb+discover', 'kurrentdb+discover'])),
   ),
   REDIS_URL: optional(envVar('redis url', urlWithScheme(['redis', 'rediss']))),
+  REDIS_KEY_PREFIX: withDefault(envVar('key prefix', matching(/^[A-Za-z0-9._:-]{1,64}$/, 'letters, digits and . _ : - (at most 64)')), 'otp-verify:'),
   OUTBOX_FILE: str,
   RESEND_API_KEY: str,
   EMAIL_ADDRESS: optional(envVar('email', matching(/^[^\s@]+@[^\s@]+$/, 'an email address'))),
@@ -189,6 +192,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv): E.Either<ConfigError, Config
     databaseUrl: v.DATABASE_URL,
     eventstoreConnectionString: v.EVENTSTORE_CONNECTION_STRING,
     redisUrl: v.REDIS_URL,
+    redisKeyPrefix: v.REDIS_KEY_PREFIX,
     outboxFile: v.OUTBOX_FILE ?? join(v.DATA_DIR, 'outbox.jsonl'),
     resendApiKey: v.RESEND_API_KEY,
     emailAddress: v.EMAIL_ADDRESS,

@@ -38,6 +38,7 @@ describe('loadConfig', () => {
       databaseUrl: undefined,
       eventstoreConnectionString: undefined,
       redisUrl: undefined,
+      redisKeyPrefix: 'otp-verify:',
       outboxFile: join('./data', 'outbox.jsonl'),
       resendApiKey: undefined,
       emailAddress: undefined,
@@ -212,5 +213,21 @@ describe('loadConfig: settings that only work together', () => {
       'TWILIO_WHATSAPP_NUMBER is required when TWILIO_WHATSAPP_CONTENT_SID is set',
     ]);
     expect(E.isRight(loadConfig({ TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 't', TWILIO_WHATSAPP_NUMBER: '+1' }))).toBe(true);
+  });
+});
+
+describe('loadConfig: REDIS_KEY_PREFIX', () => {
+  it('defaults to otp-verify: and takes a deployment-specific prefix', () => {
+    const read = (env: NodeJS.ProcessEnv) => {
+      const result = loadConfig(env);
+      if (E.isLeft(result)) throw new Error(result.left.problems.join('; '));
+      return result.right.redisKeyPrefix;
+    };
+    expect(read({})).toBe('otp-verify:');
+    expect(read({ REDIS_KEY_PREFIX: 'otp-eu-1:' })).toBe('otp-eu-1:');
+  });
+
+  it('refuses a prefix with spaces or wildcards, naming the variable', () => {
+    expect(problems({ REDIS_KEY_PREFIX: 'otp *' })).toEqual([expect.stringContaining('REDIS_KEY_PREFIX')]);
   });
 });
