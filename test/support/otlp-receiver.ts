@@ -125,7 +125,7 @@ const collectPoints = (payload: MetricsRequest): CollectedPoint[] =>
   });
 
 const waitFor =
-  <T>(items: T[], waiters: Set<() => boolean>, what: string) =>
+  <T>(items: T[], waiters: Set<() => boolean>, what: string, name: (item: T) => string) =>
   (predicate: (items: readonly T[]) => boolean, timeoutMs: number): Promise<readonly T[]> =>
     new Promise((resolve, reject) => {
       const check = (): boolean => {
@@ -136,7 +136,7 @@ const waitFor =
       };
       const timer = setTimeout(() => {
         cleanup();
-        reject(new Error(`Timed out after ${timeoutMs} ms waiting for ${what}; received ${items.length}`));
+        reject(new Error(`Timed out after ${timeoutMs} ms waiting for ${what}; received: ${items.map(name).join(', ') || 'none'}`));
       }, timeoutMs);
       const cleanup = () => {
         clearTimeout(timer);
@@ -169,32 +169,14 @@ export const startOtlpReceiver = async (): Promise<OtlpReceiver> => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 
-  const waitForSpans: OtlpReceiver['waitForSpans'] = (predicate, timeoutMs) =>
-    new Promise((resolve, reject) => {
-      const check = (): boolean => {
-        if (!predicate(received)) return false;
-        cleanup();
-        resolve([...received]);
-        return true;
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        const names = received.map((span) => span.name).join(', ') || 'none';
-        reject(new Error(`Timed out after ${timeoutMs} ms waiting for spans; received: ${names}`));
-      }, timeoutMs);
-      const cleanup = () => {
-        clearTimeout(timer);
-        waiters.delete(check);
-      };
-      if (!check()) waiters.add(check);
-    });
+  const waitForSpans = waitFor(received, waiters, 'spans', (span) => span.name);
 
   return {
     url: `http://127.0.0.1:${port}`,
     spans: () => [...received],
     waitForSpans,
     points: () => [...points],
-    waitForPoints: waitFor(points, waiters, 'metric points'),
+    waitForPoints: waitFor(points, waiters, 'metric points', (point) => point.metric),
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
