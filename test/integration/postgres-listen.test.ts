@@ -26,13 +26,19 @@ describe('shared LISTEN connection', () => {
     await schema.drop();
   });
 
+  it('refuses a channel name PostgreSQL would fold or reject', () => {
+    const options = { connectionString: schema.url, onNotification: () => undefined, onListening: () => undefined };
+    expect(() => listen({ ...options, channel: 'MixedCase' })).toThrow(/lower-case identifier/);
+    expect(() => listen({ ...options, channel: 'a; DROP TABLE x' })).toThrow(/lower-case identifier/);
+  });
+
   it('serves two channels over one connection, each listener hearing its own, until the last one closes', async () => {
     const appName = `listen-${randomUUID().slice(0, 8)}`;
     const url = `${schema.url}${schema.url.includes('?') ? '&' : '?'}application_name=${appName}`;
     const backends = async () => Number((await admin.query('SELECT count(*) FROM pg_stat_activity WHERE application_name = $1', [appName])).rows[0].count);
-    const heard = { a: [] as string[], b: [] as string[] };
+    const heard = { a: [] as string[], b: [] as string[], c: [] as string[] };
     const events: string[] = [];
-    const open = (name: 'a' | 'b') =>
+    const open = (name: 'a' | 'b' | 'c') =>
       listen({
         connectionString: url,
         channel: `otp_listen_test_${name}`,
@@ -42,21 +48,28 @@ describe('shared LISTEN connection', () => {
         retryMs: { min: 20, max: 100 },
       });
     const a = open('a');
-    const b = open('b');
+    let b: ReturnType<typeof listen> | undefined;
     try {
-      await eventually(() => a.listening() && b.listening(), 'both listening');
+      await eventually(() => a.listening(), 'a listening');
+      b = open('b'); // added to the live connection: LISTENs for its channel there
+      await eventually(() => b!.listening(), 'b listening');
       expect(await backends()).toBe(1);
       await admin.query("SELECT pg_notify('otp_listen_test_a', 'for a'), pg_notify('otp_listen_test_b', 'for b')");
       await eventually(() => heard.a.length === 1 && heard.b.length === 1, 'each hears its notification');
-      expect(heard).toEqual({ a: ['for a'], b: ['for b'] });
+      expect(heard).toEqual({ a: ['for a'], b: ['for b'], c: [] });
 
       // A lost connection is lost for both, and both listen again on the next one.
       events.length = 0;
       await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [appName]);
-      await eventually(() => events.filter((e) => e.endsWith('listening')).length === 2, 'both listening again');
-      expect(events.slice(0, 2).sort()).toEqual(['a lost', 'b lost']);
+      const c = open('c'); // arrives while the connection is being lost and reopened
+      await eventually(() => events.filter((e) => e.endsWith('listening')).length === 3, 'all three listening');
+      expect(events.filter((e) => e.endsWith('lost')).sort()).toEqual(['a lost', 'b lost']);
       expect(await backends()).toBe(1);
+      await admin.query("SELECT pg_notify('otp_listen_test_c', 'for c')");
+      await eventually(() => heard.c.length === 1, 'c hears its notification');
+      await c.close();
 
+      expect(b.listening()).toBe(true);
       await a.close();
       await admin.query("SELECT pg_notify('otp_listen_test_a', 'after close'), pg_notify('otp_listen_test_b', 'still here')");
       await eventually(() => heard.b.length === 2, 'b still hears');
@@ -64,7 +77,7 @@ describe('shared LISTEN connection', () => {
       expect(await backends()).toBe(1);
     } finally {
       await a.close();
-      await b.close();
+      await b?.close();
     }
     await eventually(async () => (await backends()) === 0, 'the connection closes with the last listener');
   });

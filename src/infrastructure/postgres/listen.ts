@@ -45,6 +45,18 @@ type SharedConnection = { readonly add: (subscriber: Subscriber) => void; readon
 
 const connections = new Map<string, SharedConnection>();
 
+/** A listener's callback that throws must not break the connection the others share. */
+const tell = (callback: (() => void) | undefined): void => {
+  try {
+    callback?.();
+  } catch {
+    // The listener's failure is its own.
+  }
+};
+
+/** Unquoted identifiers only: PostgreSQL folds case, and notifications are matched by name. */
+const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
+
 const openShared = (key: string, settings: Settings): SharedConnection => {
   const { retry, heartbeatMs, heartbeatTimeoutMs } = settings;
   const subscribers = new Set<Subscriber>();
@@ -72,7 +84,7 @@ const openShared = (key: string, settings: Settings): SharedConnection => {
     for (const subscriber of subscribers) {
       if (!subscriber.listening) continue;
       subscriber.listening = false;
-      subscriber.options.onLost?.();
+      tell(subscriber.options.onLost);
     }
     destroySocket(client);
     schedule();
@@ -96,13 +108,13 @@ const openShared = (key: string, settings: Settings): SharedConnection => {
       if (missing.length === 0) break;
       const stalled = setTimeout(() => destroySocket(client), heartbeatTimeoutMs); // fails the LISTEN below
       await client.query(missing.map((channel) => `LISTEN ${channel}`).join('; ')).finally(() => clearTimeout(stalled));
-      if (current !== client && current !== undefined) return;
+      if (current !== client) throw new Error('connection lost during LISTEN');
       for (const channel of missing) listened.add(channel);
     }
     for (const subscriber of subscribers) {
       if (subscriber.listening || !listened.has(subscriber.options.channel)) continue;
       subscriber.listening = true;
-      subscriber.options.onListening();
+      tell(subscriber.options.onListening);
     }
   };
 
@@ -114,7 +126,8 @@ const openShared = (key: string, settings: Settings): SharedConnection => {
     client.on('error', () => undefined);
     client.on('notification', (message) => {
       if (current !== client) return;
-      for (const subscriber of subscribers) if (subscriber.listening && subscriber.options.channel === message.channel) subscriber.options.onNotification(message.payload);
+      for (const subscriber of subscribers)
+        if (subscriber.listening && subscriber.options.channel === message.channel) tell(() => subscriber.options.onNotification(message.payload));
     });
     client.on('end', () => lose(client));
     try {
@@ -124,8 +137,8 @@ const openShared = (key: string, settings: Settings): SharedConnection => {
       listened.clear();
       await listenAll(client);
     } catch {
-      if (current === client) current = undefined;
-      listened.clear();
+      // Lost while LISTENing: tells whoever was already told it listens, and reconnects.
+      if (current === client) return lose(client);
       destroySocket(client);
       return schedule();
     }
@@ -174,6 +187,7 @@ const openShared = (key: string, settings: Settings): SharedConnection => {
 };
 
 export const listen = (options: ListenOptions): Listener => {
+  if (!CHANNEL.test(options.channel)) throw new Error(`LISTEN channel must be a lower-case identifier, got "${options.channel}"`);
   const settings: Settings = {
     connectionString: options.connectionString,
     retry: options.retryMs ?? { min: 100, max: 5000 },
