@@ -26,10 +26,12 @@ export const newApp = async (client: Client, token: string, policy?: object) => 
 
 export type OutboxMessage = { channel: string; to: string; subject?: string; body: string; challenge_id: string; at: string };
 
+/** Complete lines only: the service may be appending one while this reads (the last, without its newline yet). */
 export const readOutbox = (file: string): OutboxMessage[] =>
   existsSync(file)
     ? readFileSync(file, 'utf8')
         .split('\n')
+        .slice(0, -1)
         .filter((l) => l.length > 0)
         .map((l) => JSON.parse(l) as OutboxMessage)
     : [];
