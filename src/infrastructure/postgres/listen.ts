@@ -133,8 +133,7 @@ const openShared = (key: string, settings: Settings): SharedConnection => {
     try {
       await client.connect();
       if (closed) return void (await client.end().catch(() => undefined));
-      current = client;
-      listened.clear();
+      current = client; // nothing is listened on it yet: lose() cleared `listened` with the last one
       await listenAll(client);
     } catch {
       // Lost while LISTENing: tells whoever was already told it listens, and reconnects.

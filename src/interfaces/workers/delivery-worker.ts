@@ -99,10 +99,10 @@ export const createDeliveryWorker = (options: DeliveryWorkerOptions): DeliveryWo
     lastPollAt = Date.now();
     const busy = await poll();
     delay = busy ? pollMs : Math.min(idlePollMs, delay * 2);
-    schedule(kickedWhilePolling ? sinceLastPoll() : delay);
+    schedule(kickedWhilePolling ? untilPollAllowed() : delay);
   };
-  /** What is left of `pollMs` since the last poll began: kicks never poll more often than that. */
-  const sinceLastPoll = (): number => Math.max(0, lastPollAt + pollMs - Date.now());
+  /** How long until `pollMs` has passed since the last poll began: kicks never poll more often than that. */
+  const untilPollAllowed = (): number => Math.max(0, lastPollAt + pollMs - Date.now());
 
   const schedule = (after: number = delay): void => {
     if (!running || timer) return;
@@ -134,7 +134,7 @@ export const createDeliveryWorker = (options: DeliveryWorkerOptions): DeliveryWo
       // most one poll per pollMs, as when busy.
       clearTimeout(timer);
       timer = undefined;
-      schedule(sinceLastPoll());
+      schedule(untilPollAllowed());
     },
   };
 };

@@ -7,19 +7,25 @@ import { createDeliveryWorker } from '../../../src/interfaces/workers/delivery-w
 const quiet: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A worker over a due list the test controls, counting delivery steps per challenge. */
-const workerOver = (fail: (id: string) => boolean = () => false) => {
+/**
+ * A worker over a due list the test controls, counting polls and delivery steps per challenge.
+ * `gated`: every poll reads the list, then waits at a gate the test opens (`open`).
+ */
+const workerOver = ({ fail = () => false, pollMs = 2, idlePollMs = 40, gated = false }: { fail?: (id: string) => boolean; pollMs?: number; idlePollMs?: number; gated?: boolean } = {}) => {
   let due: DueDelivery[] = [];
+  const gates: Array<() => void> = [];
   const steps: string[] = [];
   let polls = 0;
   const worker = createDeliveryWorker({
     logger: quiet,
-    pollMs: 2,
-    idlePollMs: 40,
+    pollMs,
+    idlePollMs,
     handlers: {
       listDueDeliveries: async () => {
         polls += 1;
-        return due;
+        const listed = due; // what the projection shows when the poll reads it
+        if (gated) await new Promise<void>((resolve) => gates.push(resolve));
+        return listed;
       },
       expireChallenges: async () => 0,
       deliverChallenge: async (id: string): Promise<DeliveryOutcome> => {
@@ -29,7 +35,8 @@ const workerOver = (fail: (id: string) => boolean = () => false) => {
       },
     },
   });
-  return { worker, steps, list: (entries: DueDelivery[]) => void (due = entries), polls: () => polls };
+  const open = () => gates.splice(0).forEach((resolve) => resolve());
+  return { worker, steps, open, list: (entries: DueDelivery[]) => void (due = entries), polls: () => polls };
 };
 
 describe('delivery worker', () => {
@@ -54,7 +61,7 @@ describe('delivery worker', () => {
   });
 
   it('tries again an entry whose delivery step failed', async () => {
-    const { worker, steps, list } = workerOver((id) => id === 'b');
+    const { worker, steps, list } = workerOver({ fail: (id) => id === 'b' });
     list([{ challenge_id: 'b', due_at: at, since: 3 }]);
     worker.start();
     try {
@@ -89,33 +96,8 @@ describe('delivery worker', () => {
     beforeEach(() => void jest.useFakeTimers({ now: new Date('2030-01-01T00:00:00.000Z') }));
     afterEach(() => void jest.useRealTimers());
 
-    /** A worker whose every poll waits at a gate the test opens; pollMs 100, idle pause 10 s. */
-    const gatedWorker = () => {
-      let due: DueDelivery[] = [];
-      const gates: Array<() => void> = [];
-      const steps: string[] = [];
-      let polls = 0;
-      const worker = createDeliveryWorker({
-        logger: quiet,
-        pollMs: 100,
-        idlePollMs: 10_000,
-        handlers: {
-          listDueDeliveries: async () => {
-            polls += 1;
-            const listed = due; // what the projection shows when the poll reads it
-            await new Promise<void>((resolve) => gates.push(resolve));
-            return listed;
-          },
-          expireChallenges: async () => 0,
-          deliverChallenge: async (id: string): Promise<DeliveryOutcome> => {
-            steps.push(id);
-            return 'DELIVERED';
-          },
-        },
-      });
-      const open = () => gates.splice(0).forEach((resolve) => resolve());
-      return { worker, steps, open, list: (entries: DueDelivery[]) => void (due = entries), polls: () => polls };
-    };
+    /** Every poll waits at a gate the test opens; pollMs 100, idle pause 10 s. */
+    const gatedWorker = () => workerOver({ pollMs: 100, idlePollMs: 10_000, gated: true });
 
     it('a kick during a poll that listed too early brings the next poll forward to pollMs after it began', async () => {
       const { worker, steps, open, list, polls } = gatedWorker();
