@@ -2,7 +2,9 @@
 // provider when the service is not busy. The real service on PostgreSQL + Redis, as the bench
 // runs it; SEND_LATENCY_SENDS (default 60) email sends one at a time, each timed from its 202 to
 // its code in the development outbox, with a pause between sends so the delivery worker goes
-// idle. Prints p50/p90/max of both the send and the wait.
+// idle. Prints p50/p90/max of both the send and the wait. SEND_LATENCY_WEB_CONCURRENCY (default
+// 1) runs that many service processes: the projections and the delivery worker then each have
+// one leader, not always the same process.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +24,8 @@ const databaseUrl = await createDatabase(DB_NAME);
 const dataDir = mkdtempSync(join(tmpdir(), 'otp-send-latency-'));
 const outboxFile = join(dataDir, 'outbox.jsonl');
 const port = await freePort();
-const service = await startService({ port, databaseUrl, redisUrl: REDIS_URL, dataDir, outboxFile });
+const webConcurrency = Number(process.env.SEND_LATENCY_WEB_CONCURRENCY ?? 1);
+const service = await startService({ port, databaseUrl, redisUrl: REDIS_URL, dataDir, outboxFile, webConcurrency });
 try {
   const call = createClient(`http://127.0.0.1:${port}`);
   const { apiKey } = await createOperatorApp(call);

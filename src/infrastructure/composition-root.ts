@@ -61,8 +61,9 @@ export type Service = {
   /** Elects one process for a background role (the delivery worker). */
   readonly leadership: (role: string) => Leadership;
   /**
-   * Calls the listener when a projection run by this process makes a code due for delivery,
-   * so the delivery worker can look at once instead of at its next poll; returns the unsubscribe.
+   * Calls the listener when a projection makes a code due for delivery, in this process or (on
+   * PostgreSQL) any other, so the delivery worker can look at once instead of at its next poll;
+   * returns the unsubscribe.
    */
   readonly onDeliveryDue: (listener: () => void) => () => void;
   readonly close: () => Promise<void>;
@@ -99,7 +100,13 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
     ...(options.eventStoreConnectionString ? { eventStoreConnectionString: options.eventStoreConnectionString } : {}),
   };
-  const storage = await createStorage(storageOptions, { clock, logger, keyring: createKeyring(options.masterKeys), projections });
+  const storage = await createStorage(storageOptions, {
+    clock,
+    logger,
+    keyring: createKeyring(options.masterKeys),
+    projections,
+    isDeliveryDue: (changes) => makesDeliveryDue(changes, clock()),
+  });
   container.bind<Storage>(T.Storage).toConstantValue(storage);
   container
     .bind<AbuseControls>(T.AbuseControls)
@@ -161,7 +168,7 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
     handlers: makeHandlers(deps),
     checkHealth: makeCheckHealth([...storage.healthChecks, ...abuse.healthChecks]),
     leadership: storage.leadership,
-    onDeliveryDue: (listener) => storage.onProjected((changes) => void (makesDeliveryDue(changes, clock()) && listener())),
+    onDeliveryDue: storage.onDeliveryDue,
     close: async () => {
       await abuse.close();
       await storage.close();

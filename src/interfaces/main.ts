@@ -74,8 +74,7 @@ const serve = async (): Promise<void> => {
       ? undefined
       : createDeliveryWorker({ handlers: service.handlers, logger, leadership: service.leadership('delivery-worker') });
   worker?.start();
-  // A projection run here that makes a code due wakes the worker at once; a worker whose
-  // projections run in another process finds the code at its next poll.
+  // A projection that makes a code due wakes the worker at once, in whichever process it ran.
   if (worker) service.onDeliveryDue(worker.kick);
   const app = buildHttpApp({
     handlers: service.handlers,

@@ -135,6 +135,29 @@ describe('PostgreSQL projections across processes', () => {
     }
   });
 
+  it("sends its signal's NOTIFY from a page whose changes pass the test, and none from other pages", async () => {
+    const listener = new pg.Client({ connectionString: schema.url });
+    await listener.connect();
+    const heard: string[] = [];
+    listener.on('notification', (message) => void heard.push(message.channel));
+    await listener.query('LISTEN projection_test_signal');
+    try {
+      // Opened puts a counter, Ticked only merges: a page with a put is what the test looks for.
+      const models = open({ signal: { channel: 'projection_test_signal', when: (changes) => changes.some((change) => change.op === 'put') } });
+      await models.start();
+      const first = await store.append('counter-1', [opened, ticked], 'no_stream');
+      await models.waitFor(first.position);
+      for (let waited = 0; heard.length === 0 && waited < 2000; waited += 10) await sleep(10);
+      expect(heard).toEqual(['projection_test_signal']);
+      const second = await store.append('counter-1', [ticked], 1);
+      await models.waitFor(second.position);
+      await sleep(100);
+      expect(heard).toEqual(['projection_test_signal']);
+    } finally {
+      await listener.end();
+    }
+  });
+
   it('runs each projection in one process only: every merge is applied exactly once', async () => {
     const [a, b] = [open(), open()];
     await Promise.all([a.start(), b.start()]);

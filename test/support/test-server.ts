@@ -54,6 +54,8 @@ export type TestServerOptions = {
   /** The backend, whatever OTP_TEST_BACKEND says (for tests only meaningful on one). */
   readonly backend?: 'embedded' | 'postgres';
   readonly appStalenessMs?: number;
+  /** The process role (default all: this process runs the projections); api runs none. */
+  readonly role?: ServiceOptions['role'];
 };
 
 export const newKeys = (): Pick<ServiceOptions, 'masterKeys' | 'jwt'> => ({
@@ -105,6 +107,7 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
     limits: options.limits ?? {},
     ...(options.providers ? { providers: options.providers } : {}),
     ...(options.appStalenessMs !== undefined ? { appStalenessMs: options.appStalenessMs } : {}),
+    ...(options.role ? { role: options.role } : {}),
   });
   // A steady 10 ms poll: tests that drive a fake clock wait for deliveries in real time.
   const worker = createDeliveryWorker({ handlers: service.handlers, logger, pollMs: 10, idlePollMs: 10 });

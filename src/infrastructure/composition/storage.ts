@@ -18,6 +18,7 @@ import type { StreamWatcher } from '../postgres/event-store.js';
 import type { Leadership } from '../postgres/leadership.js';
 import { createInMemoryReadModels } from '../read-models/in-memory-read-models.js';
 import { bestEffortSnapshots } from '../snapshots/best-effort.js';
+import { createDeliveryDueSignal } from './delivery-due.js';
 import { createInMemorySnapshotStore } from '../snapshots/in-memory-snapshot-store.js';
 
 export type StorageOptions = {
@@ -43,8 +44,14 @@ export type Storage = {
   readonly watchStreams?: (watcher: StreamWatcher) => () => void;
   /** Elects one process for a background role (the delivery worker); always this one when embedded. */
   readonly leadership: (role: string) => Leadership;
-  /** Calls the listener with the changes the projections apply in this process (none in an API-only process on PostgreSQL); returns the unsubscribe. */
-  readonly onProjected: (listener: (changes: readonly ProjectionChange[]) => void) => () => void;
+  /**
+   * Calls the listener when projected changes pass `isDeliveryDue`, wherever they were
+   * projected: on PostgreSQL through a NOTIFY sent from the projection's transaction (so a
+   * delivery worker hears of them when the projections run in another process), and once more
+   * whenever LISTEN is back after a loss, since notifications were missed meanwhile; embedded,
+   * from this process's projections. Returns the unsubscribe.
+   */
+  readonly onDeliveryDue: (listener: () => void) => () => void;
   readonly close: () => Promise<void>;
 };
 
@@ -67,11 +74,14 @@ const openPostgres = async (url: string, options: { readonly withEventStore: boo
     import('../postgres/vault.js'),
     import('../postgres/snapshot-store.js'),
   ]);
+  // Loaded already by the event store and the vault (in parallel above, Jest's ESM loader can
+  // trip over two imports of one module at once).
+  const { listen } = await import('../postgres/listen.js');
   const pool = new pg.Pool({ connectionString: url, max: 20 });
   pool.on('error', (error) => options.logger.warn('postgres idle client error', { error: error.message }));
   const applied = await migrate(pool, [...(options.withEventStore ? eventStoreMigrations : []), ...readModelMigrations, ...vaultMigrations, ...snapshotMigrations]);
   if (applied.length > 0) options.logger.info('schema migrated', { migrations: applied });
-  return { url, pool, createPostgresEventStore, createAdvisoryLeadership, createPostgresReadModels, createPostgresVault, createPostgresSnapshotStore };
+  return { url, pool, createPostgresEventStore, createAdvisoryLeadership, createPostgresReadModels, createPostgresVault, createPostgresSnapshotStore, listen };
 };
 
 type Postgres = Awaited<ReturnType<typeof openPostgres>>;
@@ -108,9 +118,16 @@ const openEmbeddedDatabase = async (options: StorageOptions, file: string, synch
 
 export const createStorage = async (
   options: StorageOptions,
-  deps: { readonly clock: Clock; readonly logger: Logger; readonly keyring: Keyring; readonly projections: readonly Projection[] },
+  deps: {
+    readonly clock: Clock;
+    readonly logger: Logger;
+    readonly keyring: Keyring;
+    readonly projections: readonly Projection[];
+    /** Whether projected changes made a delivery due: what `onDeliveryDue` listens for. */
+    readonly isDeliveryDue: (changes: readonly ProjectionChange[]) => boolean;
+  },
 ): Promise<Storage> => {
-  const { clock, logger, keyring, projections } = deps;
+  const { clock, logger, keyring, projections, isDeliveryDue } = deps;
   const onInvalid = (error: Error) => logger.error('corrupt event', { error: error.message });
   const postgres = options.databaseUrl ? await openPostgres(options.databaseUrl, { withEventStore: !options.eventStoreConnectionString, logger }) : undefined;
 
@@ -140,19 +157,11 @@ export const createStorage = async (
   }
 
   const onError = (error: Error) => logger.error('projection failed', { error: error.message });
-  const projected = new Set<(changes: readonly ProjectionChange[]) => void>();
-  const onApplied = (changes: readonly ProjectionChange[]): void => {
-    for (const listener of projected)
-      try {
-        listener(changes);
-      } catch (error) {
-        logger.error('projection listener failed', { error: error instanceof Error ? error.message : 'unknown' });
-      }
-  };
+  const due = createDeliveryDueSignal({ isDeliveryDue, logger, ...(postgres ? { listen: { connectionString: postgres.url, open: postgres.listen } } : {}) });
   const pgReadModels = postgres
-    ? postgres.createPostgresReadModels({ pool: postgres.pool, store, projections, runProjections: options.runProjections, logger, onError, onApplied })
+    ? postgres.createPostgresReadModels({ pool: postgres.pool, store, projections, runProjections: options.runProjections, logger, onError, signal: due.signal })
     : undefined;
-  const readModels = pgReadModels ?? createInMemoryReadModels(store, projections, { onError, onApplied });
+  const readModels = pgReadModels ?? createInMemoryReadModels(store, projections, { onError, onApplied: due.onApplied });
 
   const healthChecks: HealthCheck[] = [
     { name: 'event_store', check: async () => void (await store.headPosition()) },
@@ -175,12 +184,10 @@ export const createStorage = async (
       leaders.push(leadership);
       return leadership;
     },
-    onProjected: (listener) => {
-      projected.add(listener);
-      return () => void projected.delete(listener);
-    },
+    onDeliveryDue: due.subscribe,
     close: async () => {
       await Promise.all(leaders.map((l) => l.stop()));
+      await due.close();
       await readModels.stop();
       await store.close();
       await vault.close?.();

@@ -47,6 +47,16 @@ export type ProjectionRunnerOptions = {
   readonly onError?: (error: Error) => void;
   /** Told, after each page's transaction commits, the changes it wrote (when it wrote any); its exceptions are logged. */
   readonly onApplied?: (changes: readonly ProjectionChange[]) => void;
+  /** A NOTIFY sent from the page's transaction when its changes pass `when`: every process listening hears it once they commit. */
+  readonly signal?: ProjectionSignal;
+};
+
+/** Tells other processes about projected changes, through PostgreSQL, when they commit (and only then). */
+export type ProjectionSignal = {
+  /** A lower-case identifier (see listen.ts). */
+  readonly channel: string;
+  /** Called inside the page's transaction: keep it pure and quick; an exception rolls the page back. */
+  readonly when: (changes: readonly ProjectionChange[]) => boolean;
 };
 
 export type ProjectionRunner = {
@@ -60,6 +70,8 @@ type Checkpoints = ReadonlyMap<string, number>;
 
 const applyChanges = prepared('apply-changes', APPLY_CHANGES);
 const moveCheckpoints = prepared('move-checkpoints', MOVE_CHECKPOINTS);
+
+const NOTIFY = "SELECT pg_notify($1, '')";
 
 const lowest = (checkpoints: Checkpoints): number => Math.min(...checkpoints.values());
 
@@ -90,6 +102,8 @@ export const startProjectionRunner = (options: ProjectionRunnerOptions): Project
       plan = planPage(projections, await storedCheckpoints(client, LOCK_CHECKPOINTS), from, page);
       if (plan.changes.length > 0) await client.query(applyChanges([JSON.stringify(plan.changes)]));
       if (plan.moved.length > 0) await client.query(moveCheckpoints([plan.moved, plan.to]));
+      const { signal } = options;
+      if (signal && plan.changes.length > 0 && signal.when(plan.changes)) await client.query(NOTIFY, [signal.channel]);
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);

@@ -10,7 +10,9 @@ import { metrics, type ObservableResult } from '@opentelemetry/api';
 import type pg from 'pg';
 import type { EventStore, Logger } from '../../application/ports.js';
 import type { Document, Projection, ProjectionChange, ReadModels } from '../../application/read-models.js';
-import { startProjectionRunner, type ProjectionRunner } from './projection-runner.js';
+import { startProjectionRunner, type ProjectionRunner, type ProjectionSignal } from './projection-runner.js';
+
+export type { ProjectionSignal } from './projection-runner.js';
 import { FIND_DOCS, SELECT_CHECKPOINTS, SELECT_DOC } from './read-models-schema.js';
 import { createCheckpointWaiter } from './read-models-wait.js';
 import { prepared } from './prepared.js';
@@ -42,6 +44,8 @@ export type PostgresReadModelsOptions = {
   readonly onError?: (error: Error) => void;
   /** Told, in the process running the projections, the changes of each committed page; its exceptions are logged. */
   readonly onApplied?: (changes: readonly ProjectionChange[]) => void;
+  /** A NOTIFY from the transaction of every page whose changes pass its test (see projection-runner.ts). */
+  readonly signal?: ProjectionSignal;
 };
 
 export type PostgresReadModels = ReadModels & {
@@ -109,6 +113,7 @@ export const createPostgresReadModels = (options: PostgresReadModelsOptions): Po
         batchSize: options.batchSize ?? 500,
         ...(options.logger ? { logger: options.logger } : {}),
         ...(options.onApplied ? { onApplied: options.onApplied } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
         onError,
       });
     }
