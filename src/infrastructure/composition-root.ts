@@ -9,10 +9,10 @@ import { makeHandleCommand, makeLoadRecentState, makeLoadState } from '../applic
 import { createStateCache } from '../application/state-cache.js';
 import { makeHandlers, type Handlers } from '../application/handlers.js';
 import { makeCheckHealth, type HealthReport } from '../application/health/check-health.js';
-import type { Clock, Logger, TokenDenylist, Tracer } from '../application/ports.js';
+import type { Clock, Logger, Tracer } from '../application/ports.js';
 import { projections } from '../application/projections/index.js';
 import { makesDeliveryDue } from '../application/projections/deliveries.js';
-import type { ReadModels } from '../application/read-models.js';
+import { createLogDenylist } from './abuse/log-denylist.js';
 import { createAbuseControls, type AbuseControls } from './composition/abuse.js';
 import { createDeliveryProviders, type ProviderSettings } from './composition/delivery.js';
 import { createStorage, type Storage, type StorageOptions } from './composition/storage.js';
@@ -78,12 +78,6 @@ const T = {
   Deps: Symbol('Deps'),
 } as const;
 
-/** In the log-backed default the revoked-token list is a projection of LoggedOut events. */
-const readModelDenylist = (readModels: ReadModels): TokenDenylist => ({
-  revoke: async () => undefined,
-  isRevoked: async (jti) => (await readModels.get('revoked_tokens', jti)) !== undefined,
-});
-
 export const createService = async (options: ServiceOptions): Promise<Service> => {
   const role = options.role ?? 'all';
   const container = new Container({ defaultScope: 'Singleton' });
@@ -111,7 +105,7 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
   container
     .bind<AbuseControls>(T.AbuseControls)
     .toDynamicValue((ctx) =>
-      createAbuseControls({ ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}), ...(options.redisPrefix ? { redisPrefix: options.redisPrefix } : {}) }, { clock, logger, logDenylist: readModelDenylist(ctx.get<Storage>(T.Storage).readModels) }),
+      createAbuseControls({ ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}), ...(options.redisPrefix ? { redisPrefix: options.redisPrefix } : {}) }, { clock, logger, logDenylist: createLogDenylist(ctx.get<Storage>(T.Storage).readModels, clock) }),
     );
 
   const { store, vault, readModels } = storage;
