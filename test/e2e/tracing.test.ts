@@ -1,10 +1,13 @@
 /**
  * The real service, started as in production (`node --import register.js main.js`), exports
  * its spans to a local OTLP receiver: one verify request gives an HTTP server span with the
- * `command Challenge` span inside it, in the same trace.
+ * `command Challenge` span inside it, in the same trace. On PostgreSQL + Redis
+ * (OTP_TEST_BACKEND=postgres), the requests' database calls are spans of their traces too
+ * (the pg and ioredis instrumentations hook those CommonJS packages).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,6 +17,9 @@ import { promisify } from 'node:util';
 import { codeFromOutbox, newApp, newOperator } from '../support/flows.js';
 import { createClient } from '../support/http-client.js';
 import { SpanKind, startOtlpReceiver, type CollectedSpan, type OtlpReceiver } from '../support/otlp-receiver.js';
+import { createTestSchema, type TestSchema } from '../support/postgres.js';
+import { testRedisUrl } from '../support/redis.js';
+import { testBackend } from '../support/test-server.js';
 
 const root = resolve('.');
 // Compiled apart from dist/ so the test never races a developer's build.
@@ -39,6 +45,8 @@ describe('tracing of the real service', () => {
   let child: ChildProcess;
   let dataDir: string;
   let url: string;
+  let schema: TestSchema | undefined;
+  const shared = testBackend() === 'postgres';
 
   beforeAll(async () => {
     const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -47,6 +55,7 @@ describe('tracing of the real service', () => {
     dataDir = mkdtempSync(join(tmpdir(), 'otp-verify-trace-'));
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
+    schema = shared ? await createTestSchema() : undefined;
     child = spawn(process.execPath, ['--import', join(outDir, 'infrastructure/telemetry/register.js'), join(outDir, 'interfaces/main.js')], {
       cwd: root,
       env: {
@@ -57,6 +66,15 @@ describe('tracing of the real service', () => {
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
         OTEL_BSP_SCHEDULE_DELAY: '100',
         OTEL_SERVICE_NAME: 'otp-verify-test',
+        ...(schema
+          ? {
+              DATABASE_URL: schema.url,
+              REDIS_URL: testRedisUrl(),
+              REDIS_KEY_PREFIX: `test:${schema.schema}:`,
+              MASTER_KEY: randomBytes(32).toString('base64'),
+              JWT_SECRET: randomBytes(32).toString('base64'),
+            }
+          : {}),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -74,7 +92,12 @@ describe('tracing of the real service', () => {
   }, 150_000);
 
   afterAll(async () => {
-    child?.kill('SIGTERM');
+    if (child && child.exitCode === null) {
+      const exited = new Promise((done) => child.once('exit', done));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    await schema?.drop();
     await receiver?.close();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
@@ -104,4 +127,23 @@ describe('tracing of the real service', () => {
     expect(attributeText).not.toContain(code);
     expect(attributeText).not.toContain(app.apiKey);
   }, 60_000);
+
+  // Registered only on PostgreSQL + Redis: `npm test` runs this file on both backends.
+  if (shared)
+    it('on PostgreSQL + Redis, records the database calls of a request inside its trace', async () => {
+      const client = createClient(url);
+      const operator = await newOperator(client);
+      const app = await newApp(client, operator.token);
+      const sent = await client.post('/api/code/send', { apiKey: app.apiKey, body: { username: 'db-trace-user', channel: 'EMAIL', to: 'db@example.com' } });
+      expect(sent.status).toBe(202);
+      // The stable database conventions' attribute (older instrumentations said `db.system`).
+      const inRequest = (system: string) => (s: CollectedSpan, all: readonly CollectedSpan[]) =>
+        s.attributes['db.system.name'] === system && s.kind === SpanKind.CLIENT && ancestors(s, all).some((p) => p.kind === SpanKind.SERVER);
+      const spans = await receiver.waitForSpans(
+        (all) => all.some((s) => inRequest('postgresql')(s, all)) && all.some((s) => inRequest('redis')(s, all)),
+        15_000,
+      );
+      expect(spans.some((s) => inRequest('postgresql')(s, spans))).toBe(true);
+      expect(spans.some((s) => inRequest('redis')(s, spans))).toBe(true);
+    }, 60_000);
 });
