@@ -1,5 +1,10 @@
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis as RedisClient } from 'ioredis';
 import type { Logger } from '../../application/ports.js';
+
+// With require, not import: the tracing instrumentation hooks CommonJS loading only (see
+// telemetry/register.ts), and ioredis imported as ESM would escape it.
+const { Redis } = createRequire(import.meta.url)('ioredis') as typeof import('ioredis');
 
 export type RedisClientOptions = {
   /** Told once when Redis becomes unreachable and once when it is back (never the URL). */
@@ -14,7 +19,7 @@ export type RedisClientOptions = {
  * connect and command times) so callers can fall back at once, and that keeps reconnecting
  * in the background so the service recovers by itself when Redis is back.
  */
-export const createRedisClient = (url: string, options: RedisClientOptions = {}): Redis => {
+export const createRedisClient = (url: string, options: RedisClientOptions = {}): RedisClient => {
   const { logger, connectTimeoutMs = 2000, maxReconnectDelayMs = 1000 } = options;
   const redis = new Redis(url, {
     enableOfflineQueue: false,
