@@ -15,6 +15,7 @@
  * incoming-http instrumentations, which needed the hook, are not used. test/e2e/tracing.test.ts
  * checks the server, command, pg and ioredis spans of a real process.
  */
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { metrics } from '@opentelemetry/api';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
@@ -77,6 +78,14 @@ registerInstrumentations({
     new IORedisInstrumentation({ requireParentSpan: true }),
   ],
 });
+// node:http and node:https are patched when first required; ESM code that imports their
+// named exports (`import { request } from 'node:http'`) holds copies made at import time.
+// Require them now, then copy the patched functions into their ESM exports, so outgoing calls
+// are traced however the caller imported them.
+const require = createRequire(import.meta.url);
+require('node:http');
+require('node:https');
+syncBuiltinESMExports();
 
 const shutdownLimitMs = 3000;
 let shutdown: Promise<void> | undefined;
