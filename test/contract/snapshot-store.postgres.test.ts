@@ -51,4 +51,23 @@ describe('postgres snapshot store, grouped loads', () => {
       await schema.drop();
     }
   });
+
+  it('closes only once the loads asked for are answered', async () => {
+    const schema = await createTestSchema();
+    const pool = new pg.Pool({ connectionString: schema.url, max: 3 });
+    try {
+      await migrate(pool, snapshotMigrations);
+      const store = createPostgresSnapshotStore({ pool });
+      await store.save({ stream: 's-1', revision: 9, event_id: 'e-1', version: 'v1', state: { n: 1 } });
+      const answered: string[] = [];
+      // Queued behind one another: one statement at a time, the rest wait for the next.
+      const loads = ['s-1', 's-2', 's-1'].map((stream) => store.load(stream).then((snapshot) => void answered.push(snapshot ? stream : `${stream}:none`)));
+      await store.close();
+      expect(answered.sort()).toEqual(['s-1', 's-1', 's-2:none']);
+      await Promise.all(loads);
+    } finally {
+      await pool.end();
+      await schema.drop();
+    }
+  });
 });

@@ -147,7 +147,12 @@ export const createStorage = async (
   // Derived data, apart from the log and the keys; worth keeping across restarts unless in memory.
   let snapshotDb: Database | undefined;
   let snapshots: SnapshotStore;
-  if (postgres) snapshots = postgres.createPostgresSnapshotStore({ pool: postgres.pool });
+  let closeSnapshots = async (): Promise<void> => undefined;
+  if (postgres) {
+    const pgSnapshots = postgres.createPostgresSnapshotStore({ pool: postgres.pool });
+    snapshots = pgSnapshots;
+    closeSnapshots = pgSnapshots.close;
+  }
   else if (options.inMemory) snapshots = createInMemorySnapshotStore();
   else {
     // NORMAL: a snapshot lost in a power cut is only taken again later, so no fsync per save.
@@ -190,6 +195,7 @@ export const createStorage = async (
       await due.close();
       await readModels.stop();
       await store.close();
+      await closeSnapshots(); // loads a command still waits for, before the pool ends
       await vault.close?.();
       keyDb?.close();
       snapshotDb?.close();

@@ -35,7 +35,11 @@ const loadSnapshots = prepared(
 
 type Row = { revision: number; event_id: string; version: string; state: string; seal: string | null };
 
-export type PostgresSnapshotStore = SnapshotStore & { readonly stats: () => { asks: number; statements: number } };
+export type PostgresSnapshotStore = SnapshotStore & {
+  readonly stats: () => { asks: number; statements: number };
+  /** Resolves once no grouped load is queued or running: call it before the pool ends. */
+  readonly close: () => Promise<void>;
+};
 
 const toSnapshot = (stream: string, { state, seal, ...rest }: Row): Snapshot => ({ stream, ...rest, state: JSON.parse(state) as unknown, ...(seal === null ? {} : { seal }) });
 
@@ -64,5 +68,6 @@ export const createPostgresSnapshotStore = ({ pool, group }: { readonly pool: pg
       );
     },
     stats: loads.stats,
+    close: loads.drained,
   };
 };
