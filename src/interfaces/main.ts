@@ -73,9 +73,10 @@ const serve = async (): Promise<void> => {
     config.processRole === 'api'
       ? undefined
       : createDeliveryWorker({ handlers: service.handlers, logger, leadership: service.leadership('delivery-worker') });
-  worker?.start();
   // A projection that makes a code due wakes the worker at once, in whichever process it ran.
+  // Subscribed before the worker starts, so no wake-up falls between its first poll and this.
   if (worker) service.onDeliveryDue(worker.kick);
+  worker?.start();
   const app = buildHttpApp({
     handlers: service.handlers,
     logger,

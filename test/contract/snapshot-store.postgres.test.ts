@@ -52,7 +52,7 @@ describe('postgres snapshot store, grouped loads', () => {
     }
   });
 
-  it('closes only once the loads asked for are answered', async () => {
+  it('closes only once the loads asked for are answered, and refuses loads after', async () => {
     const schema = await createTestSchema();
     const pool = new pg.Pool({ connectionString: schema.url, max: 3 });
     try {
@@ -65,6 +65,7 @@ describe('postgres snapshot store, grouped loads', () => {
       await store.close();
       expect(answered.sort()).toEqual(['s-1', 's-1', 's-2:none']);
       await Promise.all(loads);
+      await expect(store.load('s-1')).rejects.toThrow('closed'); // the pool may end from here on
     } finally {
       await pool.end();
       await schema.drop();

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { codeFromOutbox, enrollTotp, newApp, newOperator, readOutbox } from '../support/flows.js';
 import { createClient, type Client } from '../support/http-client.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { startTestServer, testBackend, type TestServer } from '../support/test-server.js';
 import { createDeliveryWorker } from '../../src/interfaces/workers/delivery-worker.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -21,6 +21,9 @@ describe('delivery wake-up', () => {
     client = createClient(server.url);
     apiKey = (await newApp(client, (await newOperator(client)).token)).apiKey;
     server.service.onDeliveryDue(() => void (woken += 1));
+    // On PostgreSQL the subscription is told once when its LISTEN is in place.
+    if (testBackend() === 'postgres') for (let waited = 0; woken === 0 && waited < 5000; waited += 10) await sleep(10);
+    woken = 0;
   });
   afterAll(() => server.close());
 

@@ -1,8 +1,10 @@
 /**
- * Two services on one PostgreSQL database: A runs the projections and takes the sends, B runs
- * none (an API-role process) but has the delivery worker, polling once a minute. B delivers at
- * once because the projection's transaction in A sends a NOTIFY that B listens for; without it,
- * B would find the code only at its next poll.
+ * Two services on one PostgreSQL database (in one Jest process, so sharing listen.ts's LISTEN
+ * connection, but told only through PostgreSQL: nothing is passed in process on this backend):
+ * A runs the projections and takes the sends, B runs none (an API-role process) but has the
+ * delivery worker, polling once a minute. B delivers at once because the projection's
+ * transaction in A sends a NOTIFY that B listens for; without it, B would find the code only at
+ * its next poll.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,8 +25,13 @@ describe('delivery wake-up across processes on PostgreSQL', () => {
   beforeAll(async () => {
     a = await startTestServer({ dataDir, backend: 'postgres', worker: false });
     b = await startTestServer({ dataDir, backend: 'postgres', worker: false, role: 'api', keys: a.keys, clock: a.clock });
-    worker = createDeliveryWorker({ handlers: b.service.handlers, logger: b.service.deps.logger, pollMs: 60_000, idlePollMs: 60_000 });
     b.service.onDeliveryDue(() => void (woken += 1));
+    // Told once when its LISTEN is in place: from then on B hears every NOTIFY.
+    for (let waited = 0; woken === 0 && waited < 5000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(woken).toBe(1);
+    woken = 0;
+    // Subscribed once B listens, so that first tell does not spend the worker's one poll a minute.
+    worker = createDeliveryWorker({ handlers: b.service.handlers, logger: b.service.deps.logger, pollMs: 60_000, idlePollMs: 60_000 });
     b.service.onDeliveryDue(worker.kick); // as src/interfaces/main.ts wires it
     worker.start(); // its first poll would come a minute from now
   });

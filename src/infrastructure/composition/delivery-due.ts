@@ -1,7 +1,8 @@
 /**
  * What `Storage.onDeliveryDue` is made of. On PostgreSQL: a signal for the projection runner
  * (a NOTIFY from the transaction of a page that makes a code due) and a LISTEN for it, opened
- * with the first subscriber; the process that projects hears its own NOTIFY like any other.
+ * with the first subscriber, which tells subscribers once whenever it is in place (notifications
+ * before it were not heard); the process that projects hears its own NOTIFY like any other.
  * Embedded: a filter on this process's projections (`onApplied`).
  */
 import type { Logger } from '../../application/ports.js';
@@ -42,25 +43,26 @@ export const createDeliveryDueSignal = (options: DeliveryDueSignalOptions): Deli
       }
   };
   let listening: Listener | undefined;
-  let missed = false;
+  let closed = false;
   return {
     signal: { channel: DELIVERIES_DUE_CHANNEL, when: isDeliveryDue },
     onApplied: (changes) => void (isDeliveryDue(changes) && tell()),
     subscribe: (subscriber) => {
+      if (closed) return () => undefined;
       listeners.add(subscriber);
       if (options.listen && !listening)
         listening = options.listen.open({
           connectionString: options.listen.connectionString,
           channel: DELIVERIES_DUE_CHANNEL,
           onNotification: tell,
-          // The first LISTEN missed nothing a starting worker's first poll will not find; after
-          // a loss, a notification may have been missed: look once.
-          onListening: () => void (missed && tell()),
-          onLost: () => void (missed = true),
+          // Whatever was made due before LISTEN was in place (the first time, or again after a
+          // lost connection) was not heard: look once.
+          onListening: tell,
         });
       return () => void listeners.delete(subscriber);
     },
     close: async () => {
+      closed = true;
       listeners.clear();
       await listening?.close();
       listening = undefined;

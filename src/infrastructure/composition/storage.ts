@@ -47,8 +47,9 @@ export type Storage = {
   /**
    * Calls the listener when projected changes pass `isDeliveryDue`, wherever they were
    * projected: on PostgreSQL through a NOTIFY sent from the projection's transaction (so a
-   * delivery worker hears of them when the projections run in another process), and once more
-   * whenever LISTEN is back after a loss, since notifications were missed meanwhile; embedded,
+   * delivery worker hears of them when the projections run in another process), and once
+   * whenever LISTEN is in place (at first and after a loss), since notifications sent before
+   * were not heard; embedded,
    * from this process's projections. Returns the unsubscribe.
    */
   readonly onDeliveryDue: (listener: () => void) => () => void;
@@ -194,8 +195,9 @@ export const createStorage = async (
       await Promise.all(leaders.map((l) => l.stop()));
       await due.close();
       await readModels.stop();
+      // Loads a command still waits for are answered while the log is open for the rest of its read.
+      await closeSnapshots();
       await store.close();
-      await closeSnapshots(); // loads a command still waits for, before the pool ends
       await vault.close?.();
       keyDb?.close();
       snapshotDb?.close();

@@ -37,7 +37,7 @@ type Row = { revision: number; event_id: string; version: string; state: string;
 
 export type PostgresSnapshotStore = SnapshotStore & {
   readonly stats: () => { asks: number; statements: number };
-  /** Resolves once no grouped load is queued or running: call it before the pool ends. */
+  /** Refuses new loads and resolves once no grouped load is queued or running: call it before the pool ends. */
   readonly close: () => Promise<void>;
 };
 
@@ -52,8 +52,10 @@ export const createPostgresSnapshotStore = ({ pool, group }: { readonly pool: pg
     for (const { request, ...row } of rows) results[request - 1] = row;
     return results;
   }, group);
+  let closed = false;
   return {
     load: async (stream) => {
+      if (closed) throw new Error('Snapshot store is closed');
       // No stream can hold NUL (appends refuse it), and in a group it would fail the others' loads.
       if (stream.includes('\u0000')) return undefined;
       const row = await loads.get(stream);
@@ -68,6 +70,9 @@ export const createPostgresSnapshotStore = ({ pool, group }: { readonly pool: pg
       );
     },
     stats: loads.stats,
-    close: loads.drained,
+    close: async () => {
+      closed = true;
+      await loads.drained();
+    },
   };
 };

@@ -11,9 +11,9 @@
  * require-in-the-middle hooks without one; ioredis is loaded with `require` for that reason
  * (redis/client.ts). A loader hook runs on a thread of its own, a second V8 isolate: it cost
  * 28 MB of resident memory per process (idle RSS 125 against 97 MB). Incoming requests get
- * their server span from the app's own middleware (http-server-span.ts), so the Koa and
- * incoming-http instrumentations, which needed the hook, are not used. test/e2e/tracing.test.ts
- * checks the server, command, pg and ioredis spans of a real process.
+ * their server span from the app's own middleware (http-server-span.ts), not from the Koa
+ * instrumentation (which hooked Koa's ESM build) or the http one's incoming spans.
+ * test/e2e/tracing.test.ts checks the server, command, pg and ioredis spans of a real process.
  */
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { metrics } from '@opentelemetry/api';

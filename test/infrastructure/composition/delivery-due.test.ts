@@ -1,7 +1,7 @@
 /**
  * Storage.onDeliveryDue's plumbing: the embedded filter, and on PostgreSQL the LISTEN opened
- * with the first subscriber that tells subscribers of every notification and, after a lost
- * connection, once more when it listens again (what was sent meanwhile is lost). The NOTIFY
+ * with the first subscriber that tells subscribers of every notification and once whenever it
+ * listens (at first and after a lost connection: what was sent before is lost). The NOTIFY
  * itself, across two real processes' worth of services, is test/integration/cross-process-delivery.
  */
 import { describe, expect, it } from '@jest/globals';
@@ -61,7 +61,7 @@ describe('delivery-due signal', () => {
     expect(listen.closed()).toBe(1);
   });
 
-  it('PostgreSQL: tells on every notification, not on the first LISTEN, and once after each LISTEN that follows a loss', () => {
+  it('PostgreSQL: tells on every notification, and once whenever LISTEN is in place, at first and after a loss', () => {
     const { logger, errors } = recordingLogger();
     const listen = fakeListen();
     const signal = createDeliveryDueSignal({ isDeliveryDue, logger, listen: { connectionString: 'postgres://db', open: listen.open } });
@@ -71,15 +71,28 @@ describe('delivery-due signal', () => {
       if (told === 1) throw new Error('a listener that throws');
     });
     const connection = listen.opened[0]!;
-    connection.onListening();
     expect(told).toBe(0);
-    connection.onNotification('');
-    connection.onNotification('');
-    expect(told).toBe(2);
+    connection.onListening(); // what was made due before this was not heard
+    expect(told).toBe(1);
     expect(errors).toEqual(['delivery-due listener failed']);
-    connection.onLost?.();
-    expect(told).toBe(2);
-    connection.onListening();
+    connection.onNotification('');
+    connection.onNotification('');
     expect(told).toBe(3);
+    connection.onLost?.();
+    expect(told).toBe(3);
+    connection.onListening();
+    expect(told).toBe(4);
+  });
+
+  it('PostgreSQL: after close, a subscriber opens no LISTEN and is told nothing', async () => {
+    const { logger } = recordingLogger();
+    const listen = fakeListen();
+    const signal = createDeliveryDueSignal({ isDeliveryDue, logger, listen: { connectionString: 'postgres://db', open: listen.open } });
+    await signal.close();
+    let told = 0;
+    signal.subscribe(() => void (told += 1));
+    signal.onApplied([due]);
+    expect(listen.opened).toEqual([]);
+    expect(told).toBe(0);
   });
 });
