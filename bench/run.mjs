@@ -15,6 +15,9 @@
 //   BENCH_ONLY: comma list of baseline, totp, send-verify
 //   BENCH_TIME_LIMIT_S (900): clean up and fail past this
 // Diagnostics (not how production runs):
+//   BENCH_ALLOC_PROF=1: a sampling allocation profile of the service over each measured run
+//     (bench/lib/alloc-profile.mjs) into bench/results/; then
+//     node bench/alloc-summary.mjs <file> --requests <the scenario's requests>
 //   BENCH_CPU_PROF=1: V8 profile of the service into bench/results/; then
 //     node bench/profile-summary.mjs <file> --from <window.fromUs> --to <window.toUs>
 //   BENCH_NO_TRACING=1: the service without the telemetry --import, to price tracing
@@ -53,6 +56,7 @@ const cfg = {
   only: (process.env.BENCH_ONLY ?? 'baseline,totp,send-verify').split(',').map((s) => s.trim()),
   timeLimitS: num('BENCH_TIME_LIMIT_S', 900),
   cpuProf: process.env.BENCH_CPU_PROF === '1',
+  allocProf: process.env.BENCH_ALLOC_PROF === '1',
   noTracing: process.env.BENCH_NO_TRACING === '1',
   // The production setting README recommends for processes on PostgreSQL (see "Memory").
   serviceNodeArgs: (process.env.BENCH_SERVICE_NODE_ARGS ?? '--max-old-space-size=256').split(' ').filter(Boolean),
@@ -99,7 +103,11 @@ const runServiceScenarios = async (results) => {
   const databaseUrl = await createDatabase(DB_NAME);
   const port = await freePort();
   const outboxFile = join(tmp, 'outbox.jsonl');
-  const extraNodeArgs = [...cfg.serviceNodeArgs, ...(cfg.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${resultsDir}`] : [])];
+  const extraNodeArgs = [
+    ...cfg.serviceNodeArgs,
+    ...(cfg.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${resultsDir}`] : []),
+    ...(cfg.allocProf ? ['--import', './bench/lib/alloc-profile.mjs'] : []),
+  ];
   const service = track(await startService({ port, databaseUrl, redisUrl: REDIS_URL, dataDir: join(tmp, 'data'), outboxFile, webConcurrency: cfg.webConcurrency }, { extraNodeArgs, tracing: !cfg.noTracing }));
   await sleep(1000);
   results.serviceIdleRssMb = currentRssMb(service.pid);
@@ -107,7 +115,13 @@ const runServiceScenarios = async (results) => {
   const base = `http://127.0.0.1:${port}`;
   const call = createClient(base);
   const { apiKey } = await createOperatorApp(call);
-  const hooks = { settle: () => settle(service.pid), startWindow: () => startWindow(service.pid, { database: DB_NAME }), countTransactions: () => countTransactions(DB_NAME), log };
+  // Under BENCH_ALLOC_PROF the preload samples allocations from a measured run's start to its end.
+  const profiled = (stop) => () => (cfg.allocProf && process.kill(service.pid, 'SIGUSR2'), stop());
+  const measureService = () => {
+    if (cfg.allocProf) process.kill(service.pid, 'SIGUSR2');
+    return profiled(startWindow(service.pid, { database: DB_NAME }));
+  };
+  const hooks = { settle: () => settle(service.pid), startWindow: measureService, countTransactions: () => countTransactions(DB_NAME), log };
   const { warmupS, durationS } = cfg;
   if (cfg.only.includes('totp')) {
     results.totp = await runTotpScenario({ base, call, apiKey, ...hooks, initialUsers: cfg.totpUsers, maxUsers: cfg.totpMaxUsers, warmupS, durationS, pilotS: cfg.pilotS });
