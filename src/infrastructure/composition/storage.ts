@@ -18,8 +18,8 @@ import type { StreamWatcher } from '../postgres/event-store.js';
 import type { Leadership } from '../postgres/leadership.js';
 import { createInMemoryReadModels } from '../read-models/in-memory-read-models.js';
 import { bestEffortSnapshots } from '../snapshots/best-effort.js';
-import { createDeliveryDueSignal } from './delivery-due.js';
 import { createInMemorySnapshotStore } from '../snapshots/in-memory-snapshot-store.js';
+import { createDeliveryDueSignal } from './delivery-due.js';
 
 export type StorageOptions = {
   readonly dataDir: string;
@@ -49,8 +49,7 @@ export type Storage = {
    * projected: on PostgreSQL through a NOTIFY sent from the projection's transaction (so a
    * delivery worker hears of them when the projections run in another process), and once
    * whenever LISTEN is in place (at first and after a loss), since notifications sent before
-   * were not heard; embedded,
-   * from this process's projections. Returns the unsubscribe.
+   * were not heard; embedded, from this process's projections. Returns the unsubscribe.
    */
   readonly onDeliveryDue: (listener: () => void) => () => void;
   readonly close: () => Promise<void>;
@@ -148,12 +147,8 @@ export const createStorage = async (
   // Derived data, apart from the log and the keys; worth keeping across restarts unless in memory.
   let snapshotDb: Database | undefined;
   let snapshots: SnapshotStore;
-  let closeSnapshots = async (): Promise<void> => undefined;
-  if (postgres) {
-    const pgSnapshots = postgres.createPostgresSnapshotStore({ pool: postgres.pool });
-    snapshots = pgSnapshots;
-    closeSnapshots = pgSnapshots.close;
-  }
+  const pgSnapshots = postgres?.createPostgresSnapshotStore({ pool: postgres.pool });
+  if (pgSnapshots) snapshots = pgSnapshots;
   else if (options.inMemory) snapshots = createInMemorySnapshotStore();
   else {
     // NORMAL: a snapshot lost in a power cut is only taken again later, so no fsync per save.
@@ -196,7 +191,7 @@ export const createStorage = async (
       await due.close();
       await readModels.stop();
       // Loads a command still waits for are answered while the log is open for the rest of its read.
-      await closeSnapshots();
+      await pgSnapshots?.close();
       await store.close();
       await vault.close?.();
       keyDb?.close();

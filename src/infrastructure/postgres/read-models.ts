@@ -11,8 +11,6 @@ import type pg from 'pg';
 import type { EventStore, Logger } from '../../application/ports.js';
 import type { Document, Projection, ProjectionChange, ReadModels } from '../../application/read-models.js';
 import { startProjectionRunner, type ProjectionRunner, type ProjectionSignal } from './projection-runner.js';
-
-export type { ProjectionSignal } from './projection-runner.js';
 import { FIND_DOCS, SELECT_CHECKPOINTS, SELECT_DOC } from './read-models-schema.js';
 import { createCheckpointWaiter } from './read-models-wait.js';
 import { prepared } from './prepared.js';

@@ -88,7 +88,7 @@ export const createInMemoryReadModels = (
     try {
       options.onApplied?.(changes);
     } catch {
-      // A listener's failure is its own: projecting carries on (storage.ts logs what its listeners throw).
+      // A listener's failure is its own: projecting carries on (composition/delivery-due.ts logs what its subscribers throw).
     }
   };
 
