@@ -4,6 +4,7 @@
 // scenario in bench/results/latest.json, which is on the same clock as V8's timestamps).
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { frameName, isCore, packageOf as where, printShares } from './lib/profile-names.mjs';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' }, from: { type: 'string' }, to: { type: 'string' } } });
 const [file] = positionals;
@@ -27,28 +28,16 @@ for (let i = 0; i < profile.samples.length; i++) {
 }
 const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
 
-const where = (url) => {
-  if (!url) return '(native/V8)';
-  const nm = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
-  if (nm) return nm[1];
-  const dist = /\/dist\/(.*)$/.exec(url);
-  if (dist) return `dist/${dist[1].split('/').slice(0, 2).join('/')}`;
-  return url.startsWith('node:') ? 'node core' : url;
-};
 const fnTotals = new Map();
 const pkgTotals = new Map();
 for (const [id, us] of selfUs) {
   const { callFrame } = byId.get(id);
-  const fn = `${callFrame.functionName || '(anonymous)'} ${where(callFrame.url)}${callFrame.url ? `:${callFrame.lineNumber + 1}` : ''}`;
+  const fn = frameName(callFrame);
   fnTotals.set(fn, (fnTotals.get(fn) ?? 0) + us);
   const pkg = where(callFrame.url);
   pkgTotals.set(pkg, (pkgTotals.get(pkg) ?? 0) + us);
 }
-const show = (title, map) => {
-  console.log(`\n${title} (of ${(total / 1e6).toFixed(2)} s sampled)`);
-  for (const [name, us] of [...map].sort((a, b) => b[1] - a[1]).slice(0, Number(topArg)))
-    console.log(`${((100 * us) / total).toFixed(1).padStart(5)}%  ${name}`);
-};
+const show = (title, map) => printShares(`${title} (of ${(total / 1e6).toFixed(2)} s sampled)`, map, total, Number(topArg));
 // Inclusive: a sample counts for every package with a frame on its stack (async stacks are cut
 // at each await, so this undercounts work done in callbacks).
 const parent = new Map();
@@ -64,7 +53,6 @@ for (const [id, us] of selfUs) {
 }
 // Native and Node-core frames (socket writes, crypto, JSON) charged to the package that called them.
 const charged = new Map();
-const isCore = (url) => !url || url.startsWith('node:');
 for (const [id, us] of selfUs) {
   let at = id;
   while (at !== undefined && isCore(byId.get(at).callFrame.url)) at = parent.get(at);
