@@ -5,17 +5,29 @@
  */
 export type KeyedLock = <T>(key: string, fn: () => Promise<T>) => Promise<T>;
 
+const invoke = <T>(fn: () => Promise<T>): Promise<T> => {
+  try {
+    return Promise.resolve(fn());
+  } catch (error) {
+    return Promise.reject(error);
+  }
+};
+
+/**
+ * A free key runs `fn` at once; a held one chains it on the holder's tail. Written without
+ * async functions: every request takes this lock, and each promise costs its allocation and,
+ * under AsyncLocalStorage, the promise hooks (docs/performance.md).
+ */
 export const createKeyedLock = (): KeyedLock => {
-  const tails = new Map<string, Promise<unknown>>();
-  return async <T>(key: string, fn: () => Promise<T>): Promise<T> => {
-    const previous = tails.get(key) ?? Promise.resolve();
-    const run = previous.then(fn, fn);
-    const tail = run.catch(() => undefined);
-    tails.set(key, tail);
-    try {
-      return await run;
-    } finally {
+  const tails = new Map<string, Promise<void>>();
+  return <T>(key: string, fn: () => Promise<T>): Promise<T> => {
+    const previous = tails.get(key);
+    const run = previous === undefined ? invoke(fn) : previous.then(fn);
+    const release = (): void => {
       if (tails.get(key) === tail) tails.delete(key);
-    }
+    };
+    const tail: Promise<void> = run.then(release, release);
+    tails.set(key, tail);
+    return run;
   };
 };

@@ -46,7 +46,13 @@ export class CircuitTimeout extends Error {
 const withTimeout = <T>(call: () => Promise<T>, ms: number, label: string): Promise<T> =>
   new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new CircuitTimeout(`${label}: no answer within ${ms} ms`)), ms);
-    new Promise<T>((inner) => inner(call())).then(
+    let pending: Promise<T>;
+    try {
+      pending = Promise.resolve(call());
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    pending.then(
       (value) => (clearTimeout(timer), resolve(value)),
       (error: unknown) => (clearTimeout(timer), reject(error)),
     );

@@ -11,7 +11,8 @@ const preflightMaxAgeSeconds = '600';
  */
 export const corsMiddleware = (origins: readonly string[]): Middleware => {
   const allowed = new Set(origins);
-  return async (ctx, next) => {
+  // Not async: every path returns next's promise or answers at once.
+  return (ctx, next) => {
     if (allowed.size === 0) return next();
     ctx.vary('Origin');
     const origin = ctx.get('Origin');
@@ -22,7 +23,7 @@ export const corsMiddleware = (origins: readonly string[]): Middleware => {
       ctx.set('Access-Control-Allow-Headers', allowedHeaders);
       ctx.set('Access-Control-Max-Age', preflightMaxAgeSeconds);
       ctx.status = 204;
-      return;
+      return Promise.resolve();
     }
     ctx.set('Access-Control-Expose-Headers', exposedHeaders);
     return next();

@@ -9,8 +9,8 @@ const API_ANSWER = {
   'X-Frame-Options': 'DENY',
 };
 
-/** Set before the handler runs so error answers carry them too. */
-export const securityHeadersMiddleware = (): Middleware => async (ctx, next) => {
+/** Set before the handler runs so error answers carry them too. Not async: it passes next's promise on. */
+export const securityHeadersMiddleware = (): Middleware => (ctx, next) => {
   ctx.set(ctx.path === '/api' || ctx.path.startsWith('/api/') ? API_ANSWER : EVERY_ANSWER);
-  await next();
+  return next();
 };

@@ -1,0 +1,89 @@
+// The JSON body reader has two paths: plain UTF-8 JSON with a Content-Length is read directly,
+// everything else by @koa/bodyparser. The same bodies must get the same answers on both: each
+// case is sent once with a Content-Length (the direct path) and once chunked (the general path).
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Router } from '@koa/router';
+import { createHttpApp } from '../../../src/interfaces/http/app.js';
+import { captureLogger, serve, type Served } from './serve.js';
+
+const router = new Router();
+router.post('/api/echo', (ctx) => {
+  ctx.body = { received: ctx.request.body ?? null };
+});
+
+let api: Served;
+beforeAll(async () => {
+  api = await serve(createHttpApp({ logger: captureLogger(), corsOrigins: [], routers: [router], openApi: {} }));
+});
+afterAll(() => api.close());
+
+type Answer = { status: number; code?: string; received?: unknown };
+
+const send = (body: Buffer, headers: Record<string, string>, chunked: boolean): Promise<Answer> =>
+  new Promise((resolve, reject) => {
+    const url = new URL(api.url('/api/echo'));
+    const req = request(
+      { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: chunked ? headers : { ...headers, 'content-length': String(body.length) } },
+      (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (c: Buffer) => parts.push(c));
+        res.on('end', () => {
+          const json = JSON.parse(Buffer.concat(parts).toString('utf8')) as { code?: string; received?: unknown };
+          resolve({ status: res.statusCode ?? 0, ...(json.code === undefined ? { received: json.received } : { code: json.code }) });
+        });
+      },
+    );
+    req.on('error', reject);
+    // Chunked: written in two pieces without a length, so Node sends Transfer-Encoding: chunked.
+    if (chunked && body.length > 1) {
+      req.write(body.subarray(0, 1));
+      req.end(body.subarray(1));
+    } else req.end(body);
+  });
+
+const json = { 'content-type': 'application/json' };
+const utf8 = Buffer.from('{"name":"Zoë 🙂"}', 'utf8');
+const cases: ReadonlyArray<readonly [string, Buffer, Record<string, string>, Answer]> = [
+  ['an object', Buffer.from('{"a":1,"b":[true,null]}'), json, { status: 200, received: { a: 1, b: [true, null] } }],
+  ['an array', Buffer.from(' [1,2]'), json, { status: 200, received: [1, 2] }],
+  ['an empty body', Buffer.alloc(0), json, { status: 200, received: {} }],
+  ['UTF-8 text', utf8, json, { status: 200, received: { name: 'Zoë 🙂' } }],
+  ['a byte-order mark', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"a":1}')]), json, { status: 200, received: { a: 1 } }],
+  ['charset=utf-8', Buffer.from('{"a":1}'), { 'content-type': 'application/json; charset=UTF-8' }, { status: 200, received: { a: 1 } }],
+  ['a string', Buffer.from('"text"'), json, { status: 400, code: 'VALIDATION_FAILED' }],
+  ['a number', Buffer.from('42'), json, { status: 400, code: 'VALIDATION_FAILED' }],
+  ['broken JSON', Buffer.from('{"a":'), json, { status: 400, code: 'VALIDATION_FAILED' }],
+  ['a trailing comma', Buffer.from('{"a":1,}'), json, { status: 400, code: 'VALIDATION_FAILED' }],
+  ['prototype poisoning', Buffer.from('{"a":{"__proto__":{"admin":true}}}'), json, { status: 400, code: 'VALIDATION_FAILED' }],
+  ['escaped prototype poisoning', Buffer.from('{"\\u005f_proto__":{"admin":true}}'), json, { status: 400, code: 'VALIDATION_FAILED' }],
+  ['64 KiB exactly', Buffer.from(JSON.stringify({ a: 'x'.repeat(64 * 1024 - 8) })), json, { status: 200, received: { a: 'x'.repeat(64 * 1024 - 8) } }],
+  ['one byte over 64 KiB', Buffer.from(JSON.stringify({ a: 'x'.repeat(64 * 1024 - 7) })), json, { status: 413, code: 'PAYLOAD_TOO_LARGE' }],
+  // Read as UTF-8 whatever the charset says (the general path's setting); ASCII reads the same.
+  ['another charset', Buffer.from('{"a":1}'), { 'content-type': 'application/json; charset=latin1' }, { status: 200, received: { a: 1 } }],
+  ['another type', Buffer.from('{"a":1}'), { 'content-type': 'text/plain' }, { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' }],
+];
+
+describe('JSON bodies: the direct read and the general path answer alike', () => {
+  it.each(cases)('%s', async (_name, body, headers, expected) => {
+    const direct = await send(body, headers, false);
+    const general = await send(body, headers, true);
+    expect({ direct, general }).toEqual({ direct: expected, general: expected });
+  });
+
+  it('a request that stops before its Content-Length is answered 400 or dropped, and the server keeps serving', async () => {
+    const url = new URL(api.url('/'));
+    const answer = await new Promise<string>((resolve) => {
+      const socket = connect(Number(url.port), url.hostname, () => {
+        socket.write('POST /api/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a":');
+        socket.end(); // half-close: the body never completes
+      });
+      let text = '';
+      socket.on('data', (c: Buffer) => (text += c.toString('utf8')));
+      socket.on('close', () => resolve(text));
+    });
+    expect(answer === '' || answer.startsWith('HTTP/1.1 400')).toBe(true);
+    expect(await send(Buffer.from('{"a":2}'), json, false)).toEqual({ status: 200, received: { a: 2 } });
+  });
+});
