@@ -2,7 +2,8 @@
  * Tracing bootstrap. Load it before the app so the pg and ioredis clients are hooked:
  *   node --import ./dist/infrastructure/telemetry/register.js dist/interfaces/main.js
  * Exports spans over OTLP/HTTP JSON only when OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT or
- * OTEL_TRACES_EXPORTER=otlp asks for it; otherwise spans exist only to give logs trace ids.
+ * OTEL_TRACES_EXPORTER=otlp asks for it; otherwise spans exist only to give logs trace ids, and
+ * the pg, ioredis and http client instrumentations are not even loaded.
  * Metrics (the projection lag) likewise, with OTEL_EXPORTER_OTLP_(METRICS_)ENDPOINT or
  * OTEL_METRICS_EXPORTER=otlp, every OTEL_METRIC_EXPORT_INTERVAL ms (60 s by default).
  *
@@ -17,10 +18,6 @@
  */
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { metrics } from '@opentelemetry/api';
-import { registerInstrumentations } from '@opentelemetry/instrumentation';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
-import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { defaultResource, detectResources, envDetector, hostDetector, processDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { AlwaysOffSampler, BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
@@ -65,27 +62,31 @@ const exportingMetrics = async () => {
 };
 const meterProvider = metricSettings.export ? await exportingMetrics() : undefined;
 if (meterProvider) metrics.setGlobalMeterProvider(meterProvider);
-registerInstrumentations({
-  tracerProvider: provider,
-  // Incoming requests get their SERVER span from the app's own middleware
-  // (http-server-span.ts), far cheaper than wrapping every stream and router layer; the http
-  // instrumentation is kept for outgoing calls (providers). Database spans only inside a
-  // request or command, not for background polling, and none for taking a pooled connection
-  // (one per query, and nothing to learn from them).
-  instrumentations: [
-    new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }),
-    new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
-    new IORedisInstrumentation({ requireParentSpan: true }),
-  ],
-});
-// node:http and node:https are patched when first required; ESM code that imports their
-// named exports (`import { request } from 'node:http'`) holds copies made at import time.
-// Require them now, then copy the patched functions into their ESM exports, so outgoing calls
-// are traced however the caller imported them.
-const require = createRequire(import.meta.url);
-require('node:http');
-require('node:https');
-syncBuiltinESMExports();
+// The client instrumentations only make spans: without an exporter nobody sees them, and each
+// pg query and Redis command paid for a span, a context switch and wrapped callbacks (with the
+// tracer port's unrecorded spans no longer made current, 8-10% of a verification's
+// instructions, one request at a time). Logs take their trace ids from the server span, which
+// exists either way; outgoing HTTP calls then carry no traceparent.
+if (settings.export) {
+  const [{ registerInstrumentations }, { HttpInstrumentation }, { IORedisInstrumentation }, { PgInstrumentation }] = await Promise.all([
+    import('@opentelemetry/instrumentation'),
+    import('@opentelemetry/instrumentation-http'),
+    import('@opentelemetry/instrumentation-ioredis'),
+    import('@opentelemetry/instrumentation-pg'),
+  ]);
+  registerInstrumentations({
+    tracerProvider: provider,
+    instrumentations: [
+      new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }),
+      new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
+      new IORedisInstrumentation({ requireParentSpan: true }),
+    ],
+  });
+  const require = createRequire(import.meta.url);
+  require('node:http');
+  require('node:https');
+  syncBuiltinESMExports();
+}
 
 const shutdownLimitMs = 3000;
 let shutdown: Promise<void> | undefined;

@@ -1,14 +1,18 @@
 /** Tracer port over the global OpenTelemetry API; a no-op until register.ts starts the SDK. */
-import { isSpanContextValid, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, isSpanContextValid, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Tracer } from '../../application/ports.js';
 
 const tracerName = 'otp-verify';
 
 export const createOtelTracer = (): Tracer => {
   const tracer = trace.getTracer(tracerName);
-  return (name, attributes, fn) =>
-    // startActiveSpan makes the span current inside fn, so nested spans get it as parent.
-    tracer.startActiveSpan(name, { attributes }, async (span) => {
+  return (name, attributes, fn) => {
+    const span = tracer.startSpan(name, { attributes });
+    // A span nobody records (no exporter, or not sampled) is not made current: switching the
+    // context costs every request, and log lines keep the enclosing span's ids.
+    if (!span.isRecording()) return fn();
+    // Made current inside fn, so nested spans get it as parent.
+    return context.with(trace.setSpan(context.active(), span), async () => {
       try {
         return await fn();
       } catch (error) {
@@ -20,6 +24,7 @@ export const createOtelTracer = (): Tracer => {
         span.end();
       }
     });
+  };
 };
 
 export type SpanIds = { readonly trace_id: string; readonly span_id: string };

@@ -151,6 +151,11 @@ describe('telemetry bootstrap (node --import register.js)', () => {
     expect(second).not.toBe(first);
     const upstream = '4bf92f3577b34da6a3ce929d0e0e4736';
     expect(await hello(app, { traceparent: `00-${upstream}-00f067aa0ba902b7-01` })).toBe(upstream);
+    // Nothing to export, so the client instrumentations are not loaded: an outgoing call is
+    // made as it would be without the bootstrap, with no trace context added.
+    const chained = (await (await fetch(`http://127.0.0.1:${app.port}/chain`)).json()) as { trace_id: string; traceparent: string | null };
+    expect(chained.trace_id).toMatch(/^[0-9a-f]{32}$/);
+    expect(chained.traceparent).toBeNull();
 
     app.child.kill('SIGTERM');
     expect(await app.exited).toEqual({ code: null, signal: 'SIGTERM' });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import {
+  AlwaysOffSampler,
   BatchSpanProcessor,
   InMemorySpanExporter,
   NodeTracerProvider,
@@ -93,5 +94,28 @@ describe('OpenTelemetry tracer port', () => {
     expect(batched.getFinishedSpans().some((span) => span.name === 'command Batched')).toBe(false);
     await flushTraces();
     expect(batched.getFinishedSpans().some((span) => span.name === 'command Batched')).toBe(true);
+  });
+});
+
+describe('OpenTelemetry tracer port, spans not recorded (no exporter: AlwaysOffSampler)', () => {
+  const provider = new NodeTracerProvider({ sampler: new AlwaysOffSampler() });
+  const traced = createOtelTracer();
+
+  beforeAll(() => provider.register());
+  afterAll(async () => {
+    await provider.shutdown();
+    trace.disable();
+    context.disable();
+  });
+
+  it('runs fn in the enclosing span, so log lines keep its ids, and passes its value and errors through', async () => {
+    const outer = trace.getTracer('test').startSpan('GET /x');
+    expect(outer.isRecording()).toBe(false);
+    const ids = { trace_id: outer.spanContext().traceId, span_id: outer.spanContext().spanId };
+    const seen = await context.with(trace.setSpan(context.active(), outer), () => traced('command Quiet', {}, async () => currentSpanIds()));
+    expect(seen).toEqual(ids);
+    const failure = new Error('no');
+    await expect(traced('command Fails', {}, async () => Promise.reject(failure))).rejects.toBe(failure);
+    expect(await traced('command Value', {}, async () => 7)).toBe(7);
   });
 });
