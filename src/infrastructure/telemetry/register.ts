@@ -21,6 +21,8 @@ import { metrics } from '@opentelemetry/api';
 import { defaultResource, detectResources, envDetector, hostDetector, processDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { AlwaysOffSampler, BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { contextStorage } from '../logging/request-context.js';
+import { SharedStorageContextManager } from './context-manager.js';
 import { metricExportSettings, traceExportSettings } from './trace-export.js';
 import { flushTraces } from './tracer.js';
 
@@ -45,7 +47,8 @@ const provider = new NodeTracerProvider(
   settings.export ? { resource, spanProcessors: [await exporting()] } : { resource, sampler: new AlwaysOffSampler() },
 );
 // Context (AsyncLocalStorage) and W3C trace-context propagation, as the SDK would set them.
-provider.register();
+// One AsyncLocalStorage for spans and the request context (context-manager.ts).
+provider.register({ contextManager: new SharedStorageContextManager(contextStorage) });
 
 // Metrics only when exported: without a provider the API's instruments cost nothing. Set
 // before the app is imported, so its meters (read-models.ts) come from this provider.
