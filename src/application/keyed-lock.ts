@@ -1,7 +1,8 @@
 /**
  * Serializes work per key inside one process. Commands on the same stream then queue instead
  * of racing to a version conflict; across processes the event store's expected revision
- * remains the guarantee.
+ * remains the guarantee. Not re-entrant: work must not take the lock of its own key again
+ * (it would wait on itself; a synchronous re-entry would run beside it).
  */
 export type KeyedLock = <T>(key: string, fn: () => Promise<T>) => Promise<T>;
 

@@ -10,7 +10,13 @@ export const createOtelTracer = (): Tracer => {
     const span = tracer.startSpan(name, { attributes });
     // A span nobody records (no exporter, or not sampled) is not made current: switching the
     // context costs every request, and log lines keep the enclosing span's ids.
-    if (!span.isRecording()) return fn();
+    if (!span.isRecording()) {
+      try {
+        return Promise.resolve(fn());
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     // Made current inside fn, so nested spans get it as parent.
     return context.with(trace.setSpan(context.active(), span), async () => {
       try {

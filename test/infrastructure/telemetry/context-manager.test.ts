@@ -48,3 +48,15 @@ describe('one AsyncLocalStorage for spans and the request context', () => {
     expect(await Promise.all([one('a'), one('b')])).toEqual(['a', 'b']);
   });
 });
+
+describe('SharedStorageContextManager.disable', () => {
+  it('leaves the shared storage, and so the request context, working', async () => {
+    const manager = new SharedStorageContextManager(contextStorage);
+    const seen = await runWithRequestContext({ request_id: 'req-2' }, async () => {
+      manager.disable();
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      return currentRequestId();
+    });
+    expect(seen).toBe('req-2');
+  });
+});
