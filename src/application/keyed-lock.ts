@@ -1,3 +1,5 @@
+import { callAsync } from './call-async.js';
+
 /**
  * Serializes work per key inside one process. Commands on the same stream then queue instead
  * of racing to a version conflict; across processes the event store's expected revision
@@ -5,14 +7,6 @@
  * (it would wait on itself; a synchronous re-entry would run beside it).
  */
 export type KeyedLock = <T>(key: string, fn: () => Promise<T>) => Promise<T>;
-
-const invoke = <T>(fn: () => Promise<T>): Promise<T> => {
-  try {
-    return Promise.resolve(fn());
-  } catch (error) {
-    return Promise.reject(error);
-  }
-};
 
 /**
  * A free key runs `fn` at once; a held one chains it on the holder's tail. Written without
@@ -23,7 +17,7 @@ export const createKeyedLock = (): KeyedLock => {
   const tails = new Map<string, Promise<void>>();
   return <T>(key: string, fn: () => Promise<T>): Promise<T> => {
     const previous = tails.get(key);
-    const run = previous === undefined ? invoke(fn) : previous.then(fn);
+    const run = previous === undefined ? callAsync(fn) : previous.then(fn);
     const release = (): void => {
       if (tails.get(key) === tail) tails.delete(key);
     };

@@ -8,6 +8,7 @@
  * RangeErrors are caller bugs (a bad limit or TTL), not dependency failures: they propagate
  * and are not counted.
  */
+import { callAsync } from '../../application/call-async.js';
 import type { Clock, HealthCheck } from '../../application/ports.js';
 
 export type CircuitState = 'closed' | 'open' | 'half-open';
@@ -46,13 +47,7 @@ export class CircuitTimeout extends Error {
 const withTimeout = <T>(call: () => Promise<T>, ms: number, label: string): Promise<T> =>
   new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new CircuitTimeout(`${label}: no answer within ${ms} ms`)), ms);
-    let pending: Promise<T>;
-    try {
-      pending = Promise.resolve(call());
-    } catch (error) {
-      pending = Promise.reject(error);
-    }
-    pending.then(
+    callAsync(call).then(
       (value) => (clearTimeout(timer), resolve(value)),
       (error: unknown) => (clearTimeout(timer), reject(error)),
     );

@@ -66,10 +66,10 @@ const exportingMetrics = async () => {
 const meterProvider = metricSettings.export ? await exportingMetrics() : undefined;
 if (meterProvider) metrics.setGlobalMeterProvider(meterProvider);
 // The client instrumentations only make spans: without an exporter nobody sees them, and each
-// pg query and Redis command paid for a span, a context switch and wrapped callbacks (with the
-// tracer port's unrecorded spans no longer made current, 8-10% of a verification's
-// instructions, one request at a time). Logs take their trace ids from the server span, which
-// exists either way; outgoing HTTP calls then carry no traceparent.
+// pg query and Redis command paid for a span, a context switch and wrapped callbacks
+// (docs/performance.md has what this and the changes beside it were worth). Logs take their
+// trace ids from the server span, which exists either way; outgoing HTTP calls then carry no
+// traceparent.
 if (settings.export) {
   const [{ registerInstrumentations }, { HttpInstrumentation }, { IORedisInstrumentation }, { PgInstrumentation }] = await Promise.all([
     import('@opentelemetry/instrumentation'),
@@ -79,6 +79,11 @@ if (settings.export) {
   ]);
   registerInstrumentations({
     tracerProvider: provider,
+    // Incoming requests get their SERVER span from the app's own middleware
+    // (http-server-span.ts), far cheaper than wrapping every stream and router layer; the http
+    // instrumentation is kept for outgoing calls (providers). Database spans only inside a
+    // request or command, not for background polling, and none for taking a pooled connection
+    // (one per query, and nothing to learn from them).
     instrumentations: [
       new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }),
       new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),

@@ -1,5 +1,6 @@
 /** Tracer port over the global OpenTelemetry API; a no-op until register.ts starts the SDK. */
 import { context, isSpanContextValid, SpanStatusCode, trace } from '@opentelemetry/api';
+import { callAsync } from '../../application/call-async.js';
 import type { Tracer } from '../../application/ports.js';
 
 const tracerName = 'otp-verify';
@@ -10,13 +11,7 @@ export const createOtelTracer = (): Tracer => {
     const span = tracer.startSpan(name, { attributes });
     // A span nobody records (no exporter, or not sampled) is not made current: switching the
     // context costs every request, and log lines keep the enclosing span's ids.
-    if (!span.isRecording()) {
-      try {
-        return Promise.resolve(fn());
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    }
+    if (!span.isRecording()) return callAsync(fn);
     // Made current inside fn, so nested spans get it as parent.
     return context.with(trace.setSpan(context.active(), span), async () => {
       try {
