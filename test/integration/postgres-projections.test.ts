@@ -4,7 +4,7 @@
  * applied twice (a merge replayed) shows up as two log rows; another logs every statement
  * that moves checkpoints, one per batch transaction.
  */
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { metrics } from '@opentelemetry/api';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import pg from 'pg';
@@ -13,7 +13,7 @@ import type { Projection } from '../../src/application/read-models.js';
 import { createInMemoryEventStore } from '../../src/infrastructure/event-store/in-memory-event-store.js';
 import { createPostgresEventStore, eventStoreMigrations } from '../../src/infrastructure/postgres/event-store.js';
 import { migrate } from '../../src/infrastructure/postgres/migrate.js';
-import { projectionGroup, projectionLockKey } from '../../src/infrastructure/postgres/read-models-schema.js';
+import { MOVE_CHECKPOINTS_FROM, projectionGroup, projectionLockKey } from '../../src/infrastructure/postgres/read-models-schema.js';
 import {
   createPostgresReadModels,
   readModelMigrations,
@@ -314,6 +314,46 @@ describe('PostgreSQL projections across processes', () => {
     expect(await checkpoint('tallies')).toBe(position);
     expect(await api.get('counters', 's1')).toEqual({ stream: 's1', last: 2, revision: 1 });
     expect(await api.get('tallies', 's1')).toEqual({ stream: 's1', last: 2, revision: 1 });
+  });
+
+  it('moves the checkpoints over pages that change nothing with one UPDATE each, outside any transaction', async () => {
+    const models = open({ projections: [ticks, tallies] });
+    await models.start();
+    await models.waitFor((await store.append('s1', [opened], 'no_stream')).position);
+    // A spy that calls through: which statements the real clients send.
+    const query = jest.spyOn(pg.Client.prototype, 'query');
+    const texts = (): string[] => query.mock.calls.map(([config]) => (typeof config === 'string' ? config : (config as pg.QueryConfig).text));
+    try {
+      for (let i = 0; i < 5; i++) await models.waitFor((await store.append(`other-${i}`, [{ type: 'Unrelated', data: {} }], 'no_stream')).position);
+      expect(texts().filter((text) => text === MOVE_CHECKPOINTS_FROM).length).toBeGreaterThanOrEqual(1);
+      expect(texts()).not.toContain('BEGIN');
+      const head = await store.headPosition();
+      expect([await checkpoint('ticks'), await checkpoint('tallies')]).toEqual([head, head]);
+      // A page with changes still goes the locked way, in a transaction.
+      await models.waitFor((await store.append('s1', [ticked], 0)).position);
+      expect(texts()).toContain('BEGIN');
+    } finally {
+      query.mockRestore();
+    }
+    expect(await appliedTicks('counters')).toEqual(await tickPositions());
+    expect(await appliedTicks('tallies')).toEqual(await tickPositions());
+  });
+
+  it('finds, on a page that changes nothing, a rebuild it had not seen, and replays the rebuilt projection', async () => {
+    const projections = [ticks, tallies];
+    // No idle poll in time: only the page after the rebuild can find it.
+    const models = open({ projections, pollMs: 60_000 });
+    await models.start();
+    await store.append('s1', [opened, ticked, ticked], 'no_stream');
+    await models.waitFor(await store.headPosition());
+    expect(await rebuildProjections(admin, projections, ['ticks'])).toEqual(['ticks']);
+    const { position } = await store.append('other', [{ type: 'Unrelated', data: {} }], 'no_stream');
+    await models.waitFor(position);
+    const all = await tickPositions();
+    expect(await appliedTicks('counters')).toEqual([...all, ...all]);
+    expect(await appliedTicks('tallies')).toEqual(all);
+    expect(await models.get('counters', 's1')).toEqual({ stream: 's1', last: 3, revision: 2 });
+    expect([await checkpoint('ticks'), await checkpoint('tallies')]).toEqual([position, position]);
   });
 
   it('replays a rebuilt projection while the others of its group, current, apply each event once', async () => {

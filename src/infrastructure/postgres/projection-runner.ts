@@ -9,7 +9,9 @@
  * projection the page's events above its own checkpoint (after a rebuild of one projection,
  * the others skip what they already applied), writes all changes in one call and moves every
  * checkpoint the page covered in one UPDATE, even when the page changed nothing, since
- * read-your-writes waits on the checkpoints. The lock only saves work: correctness comes from
+ * read-your-writes waits on the checkpoints. A page that changes nothing (most of a busy log:
+ * verifications) skips the transaction: one UPDATE moves the checkpoints that are still where
+ * the leader last left them, and a miss sends the page the locked way. The lock only saves work: correctness comes from
  * the checkpoint rows, locked inside every batch transaction, so overlapping runners (or a replay
  * after a crash) never apply an event twice.
  *
@@ -28,7 +30,16 @@ import type { Projection, ProjectionChange } from '../../application/read-models
 import { planPage } from './projection-runner-changes.js';
 import { prepared } from './prepared.js';
 import { createPulse, createWakeup, type Wakeup } from './projection-runner-wakeup.js';
-import { APPLY_CHANGES, ENSURE_CHECKPOINTS, LOCK_CHECKPOINTS, MOVE_CHECKPOINTS, projectionGroup, STORED_CHECKPOINTS, TRY_LOCK } from './read-models-schema.js';
+import {
+  APPLY_CHANGES,
+  ENSURE_CHECKPOINTS,
+  LOCK_CHECKPOINTS,
+  MOVE_CHECKPOINTS,
+  MOVE_CHECKPOINTS_FROM,
+  projectionGroup,
+  STORED_CHECKPOINTS,
+  TRY_LOCK,
+} from './read-models-schema.js';
 
 export type ProjectionRunnerOptions = {
   readonly pool: pg.Pool;
@@ -70,6 +81,7 @@ type Checkpoints = ReadonlyMap<string, number>;
 
 const applyChanges = prepared('apply-changes', APPLY_CHANGES);
 const moveCheckpoints = prepared('move-checkpoints', MOVE_CHECKPOINTS);
+const moveCheckpointsFrom = prepared('move-checkpoints-from', MOVE_CHECKPOINTS_FROM);
 
 const NOTIFY = "SELECT pg_notify($1, '')";
 
@@ -113,6 +125,20 @@ export const startProjectionRunner = (options: ProjectionRunnerOptions): Project
     return plan.checkpoints;
   };
 
+  /**
+   * A page that changes nothing for projections all at `from` by this runner's account (a
+   * verification's events, say): one conditional UPDATE instead of a transaction of four
+   * statements. Each row moves only if it is still at `from`, which is right on its own for
+   * that row; if one was not (a rebuild reset it, another runner moved it), null, and the
+   * caller projects the page the locked way, which reads where every checkpoint really is.
+   */
+  const moveOnly = async (client: pg.Client, known: Checkpoints, from: number, page: readonly RecordedEvent[]): Promise<Checkpoints | null> => {
+    const plan = planPage(projections, known, from, page);
+    if (plan.changes.length > 0 || plan.moved.length === 0 || plan.moved.some((name) => known.get(name) !== from)) return null;
+    const { rowCount } = await client.query(moveCheckpointsFrom([plan.moved, plan.to, from]));
+    return rowCount === plan.moved.length ? plan.checkpoints : null;
+  };
+
   /** After the commit, and outside the transaction's error handling: a listener's failure is its own. */
   const tellApplied = (changes: readonly ProjectionChange[]): void => {
     try {
@@ -144,7 +170,7 @@ export const startProjectionRunner = (options: ProjectionRunnerOptions): Project
         const from = lowest(checkpoints);
         const page = await store.readAll(from, options.batchSize);
         if (page.length > 0) {
-          checkpoints = await project(client, from, page);
+          checkpoints = (await moveOnly(client, checkpoints, from, page)) ?? (await project(client, from, page));
           lastBatchAt = Date.now();
         } else {
           // Nothing new for anyone: no transaction, but a rebuild may have reset a checkpoint since.

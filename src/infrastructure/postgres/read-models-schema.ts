@@ -61,6 +61,8 @@ export const STORED_CHECKPOINTS = 'SELECT name, position::text AS position FROM 
 /** Always in name order, so runners and rebuilds locking overlapping sets cannot deadlock. */
 export const LOCK_CHECKPOINTS = `${STORED_CHECKPOINTS} FOR UPDATE`;
 export const MOVE_CHECKPOINTS = 'UPDATE projection_checkpoints SET position = $2 WHERE name = ANY($1::text[])';
+/** Moves only the checkpoints still at $3: a page that changes nothing needs no lock nor transaction, and a row a rebuild reset stays put. */
+export const MOVE_CHECKPOINTS_FROM = 'UPDATE projection_checkpoints SET position = $2 WHERE name = ANY($1::text[]) AND position = $3';
 export const APPLY_CHANGES = 'SELECT apply_read_model_changes($1::jsonb)';
 /** Checkpoints of the named projections, 0 for one that never ran. */
 export const SELECT_CHECKPOINTS = `
