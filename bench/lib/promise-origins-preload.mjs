@@ -1,8 +1,12 @@
 // Preload for bench/promise-origins.mjs: while on (SIGUSR2 toggles it), counts every promise
-// the process creates by the two frames that created it; the second SIGUSR2 writes the counts
-// to PROMISE_ORIGINS_FILE. A diagnostic only: capturing a stack per promise is slow.
+// the process creates by the two frames that created it, and the work that does not depend on
+// timing: PostgreSQL statements by text (every pg client's, pooled or not), HMACs and AES-GCM
+// operations; the second SIGUSR2 writes the counts to bench/results/promise-origins.json.
+// A diagnostic only: capturing a stack per promise is slow.
 import { createHook } from 'node:async_hooks';
+import crypto from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 
 const out = 'bench/results/promise-origins.json'; // the service runs in the repository
 const internal = (frame) =>
@@ -10,7 +14,29 @@ const internal = (frame) =>
 let on = false;
 let total = 0;
 const counts = new Map();
+const work = new Map();
+const tally = (what) => {
+  if (on) work.set(what, (work.get(what) ?? 0) + 1);
+};
 Error.stackTraceLimit = 16;
+
+// The service's pg is this pg (one CommonJS instance), so every client's query passes here.
+const pg = createRequire(`${process.cwd()}/package.json`)('pg');
+const query = pg.Client.prototype.query;
+pg.Client.prototype.query = function (config, ...rest) {
+  const text = typeof config === 'string' ? config : (config?.text ?? '(a submittable)');
+  tally(`statement: ${text.replace(/\s+/g, ' ').slice(0, 70)}`);
+  return query.call(this, config, ...rest);
+};
+// node:crypto's ESM named exports follow its CommonJS object once synced.
+for (const name of ['createHmac', 'createCipheriv', 'createDecipheriv']) {
+  const original = crypto[name];
+  crypto[name] = (algorithm, ...rest) => {
+    tally(`${name}(${algorithm})`);
+    return original(algorithm, ...rest);
+  };
+}
+syncBuiltinESMExports();
 
 createHook({
   init(_id, type) {
@@ -27,11 +53,13 @@ createHook({
 process.on('SIGUSR2', () => {
   if (!on) {
     counts.clear();
+    work.clear();
     total = 0;
     on = true;
     return;
   }
   on = false;
   const sites = [...counts].sort((a, b) => b[1] - a[1]).map(([site, count]) => ({ count, site }));
-  writeFileSync(out, JSON.stringify({ total, sites }, null, 1));
+  const operations = [...work].sort((a, b) => b[1] - a[1]).map(([what, count]) => ({ count, what }));
+  writeFileSync(out, JSON.stringify({ total, sites, operations }, null, 1));
 });
