@@ -134,6 +134,27 @@ describe('matchStep window', () => {
     expect(totp.matchStep(secret, code, { ...params(), window: 1 }, now)).toBeNull();
   });
 
+  it('computes every step of the window for a refused code, and stops at the step of an accepted one', () => {
+    // Each candidate computed is compared (constant time) in the same turn of the loop.
+    let computed = 0;
+    const counting = createTotp((...args) => {
+      computed += 1;
+      return hotp(...args);
+    });
+    const counted = (code: string, window: number) => {
+      computed = 0;
+      return { step: counting.matchStep(secret, code, { ...params(), window }, now), computed };
+    };
+    const near = [-2, -1, 0, 1, 2].map(codeAt);
+    const refused = ['000000', '123456', '999999'].find((code) => !near.includes(code))!;
+    // Timing must not tell which candidate a refused code came nearest to: all of them, always.
+    expect(counted(refused, 1)).toEqual({ step: null, computed: 3 });
+    expect(counted(refused, 2)).toEqual({ step: null, computed: 5 });
+    // An accepted code stops at its step, nearest first: timing tells only what the answer says.
+    expect(counted(codeAt(0), 1)).toEqual({ step, computed: 1 });
+    if (!near.slice(0, 3).includes(codeAt(1))) expect(counted(codeAt(1), 1)).toEqual({ step: step + 1, computed: 3 });
+  });
+
   it('returns null for a code of the wrong length even if it is a prefix or extension of the right one', () => {
     const code = codeAt(0);
     expect(totp.matchStep(secret, code.slice(0, 5), { ...params(), window: 1 }, now)).toBeNull();
