@@ -11,7 +11,7 @@ import pg from 'pg';
 import type { EventStore, NewEvent } from '../../src/application/ports.js';
 import type { Projection } from '../../src/application/read-models.js';
 import { createInMemoryEventStore } from '../../src/infrastructure/event-store/in-memory-event-store.js';
-import { createPostgresEventStore, eventStoreMigrations } from '../../src/infrastructure/postgres/event-store.js';
+import { createPostgresEventStore, eventStoreMigrations, type PostgresEventStore } from '../../src/infrastructure/postgres/event-store.js';
 import { migrate } from '../../src/infrastructure/postgres/migrate.js';
 import { MOVE_CHECKPOINTS_FROM, projectionGroup, projectionLockKey } from '../../src/infrastructure/postgres/read-models-schema.js';
 import {
@@ -339,6 +339,41 @@ describe('PostgreSQL projections across processes', () => {
     expect(await appliedTicks('tallies')).toEqual(await tickPositions());
   });
 
+  it('moves checkpoints over a page that changes nothing locking them in name order, as rebuilds do, whatever their order in the table', async () => {
+    await admin.query("INSERT INTO projection_checkpoints (name, position) VALUES ('a', 0), ('b', 0)");
+    // Row versions now lie b, a in the table: a plain UPDATE's scan would lock b first.
+    await admin.query("UPDATE projection_checkpoints SET position = 5 WHERE name = 'b'");
+    await admin.query("UPDATE projection_checkpoints SET position = 5 WHERE name = 'a'");
+    const rebuild = await admin.connect();
+    const mover = await admin.connect();
+    try {
+      await rebuild.query('BEGIN');
+      await rebuild.query("SELECT name FROM projection_checkpoints WHERE name = 'a' FOR UPDATE");
+      // A scan of the table, as the planner picks for a small, analysed one (no index order to lean on).
+      await mover.query('SET enable_indexscan = off; SET enable_bitmapscan = off');
+      const { rows } = await mover.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      const moving = mover.query(MOVE_CHECKPOINTS_FROM, [['a', 'b'], 9, 5]);
+      for (let waited = 0; ; waited += 10) {
+        const { rowCount } = await admin.query("SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'", [rows[0]!.pid]);
+        if (rowCount === 1) break;
+        if (waited > 5000) throw new Error('the move never waited for the lock on a');
+        await sleep(10);
+      }
+      // Waiting for a, the move holds no lock on b yet: a rebuild locking in name order goes on.
+      await expect(rebuild.query("SELECT name FROM projection_checkpoints WHERE name = 'b' FOR UPDATE NOWAIT")).resolves.toMatchObject({ rowCount: 1 });
+      await rebuild.query("UPDATE projection_checkpoints SET position = 0 WHERE name = 'a'");
+      await rebuild.query('COMMIT');
+      // a was reset meanwhile and stays put; b moves.
+      expect((await moving).rowCount).toBe(1);
+      expect([await checkpoint('a'), await checkpoint('b')]).toEqual([0, 9]);
+    } finally {
+      await rebuild.query('ROLLBACK').catch(() => undefined);
+      rebuild.release();
+      await mover.query('RESET enable_indexscan; RESET enable_bitmapscan').catch(() => undefined);
+      mover.release();
+    }
+  });
+
   it('finds, on a page that changes nothing, a rebuild it had not seen, and replays the rebuilt projection', async () => {
     const projections = [ticks, tallies];
     // No idle poll in time: only the page after the rebuild can find it.
@@ -421,6 +456,45 @@ describe('PostgreSQL projections across processes', () => {
 });
 
 describe('PostgreSQL projections over the PostgreSQL event store', () => {
+  it("wakes on the log's commit notifications as its doorbell, from any process, with no subscription reading events only to ring", async () => {
+    const schema = await createTestSchema();
+    const pools = [0, 1].map(() => new pg.Pool({ connectionString: schema.url, max: 4 }));
+    const [writerPool, runnerPool] = pools as [pg.Pool, pg.Pool];
+    await migrate(writerPool, [...eventStoreMigrations, ...readModelMigrations]);
+    const [other, own] = pools.map((pool) => createPostgresEventStore({ pool, listenConnectionString: schema.url })) as [PostgresEventStore, PostgresEventStore];
+    const noSubscriptions: EventStore = {
+      ...own,
+      subscribe: () => {
+        throw new Error('the runner subscribed to the store');
+      },
+    };
+    const models = createPostgresReadModels({
+      pool: runnerPool,
+      store: noSubscriptions,
+      projections: widgetProjections,
+      runProjections: true,
+      pollMs: 60_000, // only the doorbell can wake it in time
+      lockRetryMs: 50,
+      doorbell: (ring) => own.watchStreams({ moved: ring, unknown: ring }),
+    });
+    try {
+      await models.start();
+      await other.append('widget-1', [{ type: 'WidgetCreated', data: { name: 'gear', color: 'red' } }], 'no_stream');
+      const fromOther = await other.append('widget-1', [{ type: 'WidgetChanged', data: { color: 'blue' } }], 0);
+      await models.waitFor(fromOther.position);
+      expect(await models.get('widgets', '1')).toEqual({ id: '1', name: 'gear', color: 'blue' });
+      const fromOwn = await own.append('widget-2', [{ type: 'WidgetCreated', data: { name: 'cog' } }], 'no_stream');
+      await models.waitFor(fromOwn.position);
+      expect(await models.get('widgets', '2')).toEqual({ id: '2', name: 'cog' });
+      expect([...models.leading()].sort()).toEqual(['widget-stats', 'widgets']);
+    } finally {
+      await models.stop();
+      await Promise.all([other.close(), own.close()]);
+      for (const pool of pools) await pool.end();
+      await schema.drop();
+    }
+  });
+
   it('projects what another process appended, once, with the lead in one process', async () => {
     const schema = await createTestSchema();
     const pools = [0, 1, 2].map(() => new pg.Pool({ connectionString: schema.url, max: 4 }));

@@ -159,8 +159,20 @@ export const createStorage = async (
 
   const onError = (error: Error) => logger.error('projection failed', { error: error.message });
   const due = createDeliveryDueSignal({ isDeliveryDue, logger, ...(postgres ? { listen: { connectionString: postgres.url, open: postgres.listen } } : {}) });
+  // The PostgreSQL log's commit notifications wake the projection runner without reading events.
+  const { watchStreams } = log;
+  const doorbell = watchStreams && ((ring: () => void) => watchStreams({ moved: ring, unknown: ring }));
   const pgReadModels = postgres
-    ? postgres.createPostgresReadModels({ pool: postgres.pool, store, projections, runProjections: options.runProjections, logger, onError, signal: due.signal })
+    ? postgres.createPostgresReadModels({
+        pool: postgres.pool,
+        store,
+        projections,
+        runProjections: options.runProjections,
+        logger,
+        onError,
+        signal: due.signal,
+        ...(doorbell ? { doorbell } : {}),
+      })
     : undefined;
   const readModels = pgReadModels ?? createInMemoryReadModels(store, projections, { onError, onApplied: due.onApplied });
 

@@ -10,17 +10,21 @@
  * the others skip what they already applied), writes all changes in one call and moves every
  * checkpoint the page covered in one UPDATE, even when the page changed nothing, since
  * read-your-writes waits on the checkpoints. A page that changes nothing (most of a busy log:
- * verifications) skips the transaction: one UPDATE moves the checkpoints that are still where
- * the leader last left them, and a miss sends the page the locked way. The lock only saves work: correctness comes from
- * the checkpoint rows, locked inside every batch transaction, so overlapping runners (or a replay
- * after a crash) never apply an event twice.
+ * verifications) skips the transaction: one statement moves the checkpoints that are still where
+ * the leader last left them, and a miss sends the page the locked way. The lock only saves work:
+ * correctness comes from the checkpoint rows, locked (in name order) inside every batch
+ * transaction, and moved over a page without changes only from where they were, so overlapping
+ * runners (or a replay after a crash) never apply an event twice.
  *
  * Cheap per event: the leader keeps the checkpoints in memory between pages (one found lower in
- * a batch transaction, or by the idle poll, is a rebuild: it reads again from there), runs no
+ * a batch transaction, by a missed move, or by the idle poll, is a rebuild: it reads again from
+ * there), runs no
  * transaction when no event is new, and after a page that was not full lets `minIntervalMs` pass
  * since its last batch before reading again, so the many append batches (one NOTIFY each) of a
- * busy log share a transaction. The store's subscription is only a doorbell, held until the next
- * page is done, so it too reads the log about once per page rather than once per NOTIFY.
+ * busy log share a transaction. The doorbell is the event store's commit notifications when the
+ * caller passes them (`doorbell`: the PostgreSQL log's), else a subscription to the store, held
+ * until the next page is done, so it too reads the log about once per page rather than once
+ * per NOTIFY.
  * Any failure gives up the lead (the connection is dropped, releasing the lock) and the runner
  * tries again after a pause.
  */
@@ -60,6 +64,12 @@ export type ProjectionRunnerOptions = {
   readonly onApplied?: (changes: readonly ProjectionChange[]) => void;
   /** A NOTIFY sent from the page's transaction when its changes pass `when`: every process listening hears it once they commit. */
   readonly signal?: ProjectionSignal;
+  /**
+   * Calls `ring` whenever the log may have grown (any process's commit, a lost notification);
+   * returns how to stop. Without it, a subscription to the store is the doorbell, which reads
+   * every new event once more only to ring.
+   */
+  readonly doorbell?: (ring: () => void) => () => void;
 };
 
 /** Tells other processes about projected changes, through PostgreSQL, when they commit (and only then). */
@@ -162,7 +172,8 @@ export const startProjectionRunner = (options: ProjectionRunnerOptions): Project
       bell.ring();
       await pageDone.next();
     };
-    const subscription: Subscription = store.subscribe(await store.headPosition(), doorbell);
+    const stopRinging = options.doorbell?.(() => bell.ring());
+    const subscription: Subscription | undefined = stopRinging ? undefined : store.subscribe(await store.headPosition(), doorbell);
     try {
       while (!stopped) {
         if (connection.lost) throw connection.lost;
@@ -186,8 +197,9 @@ export const startProjectionRunner = (options: ProjectionRunnerOptions): Project
         }
       }
     } finally {
+      stopRinging?.();
       pageDone.pulse();
-      await subscription.close().catch(() => undefined);
+      await subscription?.close().catch(() => undefined);
     }
   };
 

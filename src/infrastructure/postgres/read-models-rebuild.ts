@@ -3,8 +3,9 @@
  * transaction, so the runner (in whichever process leads) replays the whole log for them while
  * the projections run alongside skip what they already applied. The checkpoint row locks are the
  * point runners and rebuilds serialize on, taken in name order by both: a batch in flight commits
- * first and is then cleared, and a runner reads the locked checkpoints in every batch (and when
- * idle), so running workers pick the reset up without a restart. (Taking the advisory lock
+ * first and is then cleared, and a runner reads the locked checkpoints in every batch with
+ * changes (and when idle), and moves them over a page without changes only where they still
+ * are where it left them, so running workers pick the reset up without a restart. (Taking the advisory lock
  * instead would wait for as long as a runner leads, which is for ever.)
  */
 import type pg from 'pg';

@@ -61,8 +61,17 @@ export const STORED_CHECKPOINTS = 'SELECT name, position::text AS position FROM 
 /** Always in name order, so runners and rebuilds locking overlapping sets cannot deadlock. */
 export const LOCK_CHECKPOINTS = `${STORED_CHECKPOINTS} FOR UPDATE`;
 export const MOVE_CHECKPOINTS = 'UPDATE projection_checkpoints SET position = $2 WHERE name = ANY($1::text[])';
-/** Moves only the checkpoints still at $3: a page that changes nothing needs no lock nor transaction, and a row a rebuild reset stays put. */
-export const MOVE_CHECKPOINTS_FROM = 'UPDATE projection_checkpoints SET position = $2 WHERE name = ANY($1::text[]) AND position = $3';
+/**
+ * Moves to $2 only the checkpoints still at $3, in one statement of its own (a page that changes
+ * nothing needs no transaction): a row a rebuild reset, or another runner moved, stays put. Its
+ * rows are locked in name order first, like every other writer of checkpoints: a plain UPDATE
+ * would lock them in the table's physical order and could deadlock with a rebuild.
+ */
+export const MOVE_CHECKPOINTS_FROM = `
+WITH locked AS (
+  SELECT name FROM projection_checkpoints WHERE name = ANY($1::text[]) AND position = $3 ORDER BY name FOR UPDATE
+)
+UPDATE projection_checkpoints c SET position = $2 FROM locked WHERE c.name = locked.name AND c.position = $3`;
 export const APPLY_CHANGES = 'SELECT apply_read_model_changes($1::jsonb)';
 /** Checkpoints of the named projections, 0 for one that never ran. */
 export const SELECT_CHECKPOINTS = `

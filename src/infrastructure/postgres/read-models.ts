@@ -44,6 +44,8 @@ export type PostgresReadModelsOptions = {
   readonly onApplied?: (changes: readonly ProjectionChange[]) => void;
   /** A NOTIFY from the transaction of every page whose changes pass its test (see projection-runner.ts). */
   readonly signal?: ProjectionSignal;
+  /** What wakes the runner when the log grows (see projection-runner.ts); by default a subscription to `store`. */
+  readonly doorbell?: (ring: () => void) => () => void;
 };
 
 export type PostgresReadModels = ReadModels & {
@@ -112,6 +114,7 @@ export const createPostgresReadModels = (options: PostgresReadModelsOptions): Po
         ...(options.logger ? { logger: options.logger } : {}),
         ...(options.onApplied ? { onApplied: options.onApplied } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.doorbell ? { doorbell: options.doorbell } : {}),
         onError,
       });
     }
