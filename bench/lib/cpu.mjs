@@ -22,7 +22,8 @@ const processTicks = (pid) => {
   const close = stat.lastIndexOf(')');
   const comm = stat.slice(stat.indexOf('(') + 1, close);
   const fields = stat.slice(close + 2).split(' ');
-  return { comm, ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) }; // utime + stime
+  // utime + stime; starttime (ticks after boot) tells a reused pid from the process it had before
+  return { comm, ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]), start: Number(fields[19]) };
 };
 
 const machineTicks = () => {
@@ -60,19 +61,35 @@ const snapshot = (classify) => {
   return { perPid, machine: machineTicks() };
 };
 
-/** Starts counting; the returned function gives the average cores used per group. */
-export const watchCpu = (pids, database) => {
+/**
+ * Starts counting; the returned function gives the average cores used per group. Processes are
+ * sampled every `everyMs`, so one that starts inside the window (a pooled connection's new
+ * backend) counts in full, and one that ends inside it counts up to its last sighting.
+ */
+export const watchCpu = (pids, database, { everyMs = 250 } = {}) => {
   const classify = classifier({ loadgen: process.pid, ...pids }, database);
-  const before = snapshot(classify);
+  const first = snapshot(classify);
   const t0 = performance.now();
+  const used = { ...Object.fromEntries(Object.keys(pids).map((k) => [k, 0])), postgres: 0, postgres_shared: 0, redis: 0, loadgen: 0 };
+  let seen = first.perPid;
+  const fold = () => {
+    const now = snapshot(classify);
+    for (const [pid, a] of now.perPid) {
+      if (!a.group) continue;
+      const before = seen.get(pid);
+      // Unseen before (or a reused pid): it started after the last sample, so all its time is in the window.
+      used[a.group] += before && before.start === a.start ? a.ticks - before.ticks : a.ticks;
+    }
+    seen = now.perPid;
+    return now;
+  };
+  const timer = setInterval(fold, everyMs);
   return () => {
-    const after = snapshot(classify);
+    clearInterval(timer);
+    const last = fold();
     const seconds = (performance.now() - t0) / 1000;
-    const used = { ...Object.fromEntries(Object.keys(pids).map((k) => [k, 0])), postgres: 0, postgres_shared: 0, redis: 0, loadgen: 0 };
-    // A process that started inside the window counts only from its first sighting.
-    for (const [pid, a] of after.perPid) if (a.group) used[a.group] += a.ticks - (before.perPid.get(pid)?.ticks ?? a.ticks);
-    const busy = after.machine.busy - before.machine.busy;
-    const idle = after.machine.idle - before.machine.idle;
+    const busy = last.machine.busy - first.machine.busy;
+    const idle = last.machine.idle - first.machine.idle;
     const cores = (ticks) => Math.round((ticks / TICKS_PER_S / seconds) * 100) / 100;
     const ours = Object.values(used).reduce((a, b) => a + b, 0);
     return { cores: { ...Object.fromEntries(Object.entries(used).map(([k, v]) => [k, cores(v)])), other: cores(Math.max(0, busy - ours)), idle: cores(idle) } };

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { WrongExpectedRevision, type AppendResult, type NewEvent } from '../../src/application/ports.js';
-import { APPEND_LOCK_KEY } from '../../src/infrastructure/postgres/event-store-schema.js';
+import { APPEND_LOCK_KEY, SELECT_STREAMS } from '../../src/infrastructure/postgres/event-store-schema.js';
 import { createPostgresEventStore, eventStoreMigrations, type PostgresEventStore } from '../../src/infrastructure/postgres/event-store.js';
 import { migrate } from '../../src/infrastructure/postgres/migrate.js';
 import { createTestSchema, type TestSchema } from '../support/postgres.js';
@@ -389,6 +389,26 @@ describe('postgres event store', () => {
       await expect(second.append('a', events(1), 'no_stream')).rejects.toMatchObject({ actual: 0 });
       expect(await second.append('a', events(1), 0)).toEqual({ revision: 1, position: 4 });
     });
+  });
+
+  it("reads several streams through the stream index, even on a plan its connection cached while the log was small", async () => {
+    const store = openStore();
+    await store.append('a', events(2), 'no_stream');
+    await store.append('b', events(1), 'no_stream');
+    const session = await connectClient();
+    const read = { name: 'probe-select-streams', text: SELECT_STREAMS, values: [['a', 'b', 'none'], [0, 1, 0]] };
+    // Past the five custom plans after which PostgreSQL may keep a generic one for the session.
+    for (let i = 0; i < 8; i++) await session.query(read);
+    // The log grows under the cached plan, and no ANALYZE has run since.
+    await admin.query(`INSERT INTO events SELECT g, gen_random_uuid(), 'other-' || g, 0, 'Happened', '{}', '{}', now() FROM generate_series(100, 40099) g`);
+    const { rows } = await session.query<{ request: number; stream: string; revision: number }>(read);
+    expect(rows.map(({ request, stream, revision }) => [request, stream, revision])).toEqual([
+      [1, 'a', 0],
+      [1, 'a', 1],
+    ]);
+    const plan = (await session.query<{ 'QUERY PLAN': string }>(`EXPLAIN EXECUTE "probe-select-streams"('{a,b,none}', '{0,1,0}')`)).rows.map((row) => row['QUERY PLAN']).join('\n');
+    expect(plan).toContain('events_stream_revision_key');
+    expect(plan).not.toContain('Seq Scan on events');
   });
 
   it('keeps the log append-only in the database', async () => {

@@ -27,10 +27,15 @@ CREATE TABLE snapshots (
 
 const SNAPSHOT_COLUMNS = 'revision, event_id, version, state::text AS state, seal';
 const loadSnapshot = prepared('load-snapshot', `SELECT ${SNAPSHOT_COLUMNS} FROM snapshots WHERE stream = $1`);
-/** Answers tagged with the position of their stream in $1 (from 1), so callers are matched by position, not by name. */
+/**
+ * Answers tagged with the position of their stream in $1 (from 1), so callers are matched by
+ * position, not by name. One primary-key look-up per stream, whatever the table's size was when
+ * the connection cached its plan (`OFFSET 0`: see SELECT_STREAMS in event-store-schema.ts).
+ */
 const loadSnapshots = prepared(
   'load-snapshots',
-  `SELECT r.i::int AS request, ${SNAPSHOT_COLUMNS} FROM unnest($1::text[]) WITH ORDINALITY AS r(stream, i) JOIN snapshots s ON s.stream = r.stream`,
+  `SELECT r.i::int AS request, s.* FROM unnest($1::text[]) WITH ORDINALITY AS r(stream, i)
+   CROSS JOIN LATERAL (SELECT ${SNAPSHOT_COLUMNS} FROM snapshots WHERE snapshots.stream = r.stream OFFSET 0) s`,
 );
 
 type Row = { revision: number; event_id: string; version: string; state: string; seal: string | null };
