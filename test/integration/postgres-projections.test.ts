@@ -316,6 +316,23 @@ describe('PostgreSQL projections across processes', () => {
     expect(await api.get('tallies', 's1')).toEqual({ stream: 's1', last: 2, revision: 1 });
   });
 
+  it('plans each page once: the events of a page with changes reach each projection once', async () => {
+    let calls = 0;
+    const planned: Projection = {
+      ...ticks,
+      apply: (event) => {
+        calls += 1;
+        return ticks.apply(event);
+      },
+    };
+    const models = open({ projections: [planned] });
+    await models.start();
+    await models.waitFor((await store.append('s1', [opened], 'no_stream')).position);
+    for (let i = 0; i < 4; i++) await models.waitFor((await store.append('s1', [ticked], i)).position);
+    expect(calls).toBe(5);
+    expect(await appliedTicks()).toEqual(await tickPositions());
+  });
+
   it('moves the checkpoints over pages that change nothing with one UPDATE each, outside any transaction', async () => {
     const models = open({ projections: [ticks, tallies] });
     await models.start();

@@ -18,10 +18,9 @@
  *
  * Cheap per event: the leader keeps the checkpoints in memory between pages (one found lower in
  * a batch transaction, by a missed move, or by the idle poll, is a rebuild: it reads again from
- * there), runs no
- * transaction when no event is new, and after a page that was not full lets `minIntervalMs` pass
- * since its last batch before reading again, so the many append batches (one NOTIFY each) of a
- * busy log share a transaction. The doorbell is the event store's commit notifications when the
+ * there), plans each page once from them, runs no transaction when no event is new, and after
+ * a page that was not full lets `minIntervalMs` pass since its last batch before reading again,
+ * so the many append batches (one NOTIFY each) of a busy log share a transaction. The doorbell is the event store's commit notifications when the
  * caller passes them (`doorbell`: the PostgreSQL log's), else a subscription to the store, held
  * until the next page is done, so it too reads the log about once per page rather than once
  * per NOTIFY.
@@ -31,7 +30,7 @@
 import pg from 'pg';
 import type { EventStore, Logger, RecordedEvent, Subscription } from '../../application/ports.js';
 import type { Projection, ProjectionChange } from '../../application/read-models.js';
-import { planPage } from './projection-runner-changes.js';
+import { planPage, type PagePlan } from './projection-runner-changes.js';
 import { prepared } from './prepared.js';
 import { createPulse, createWakeup, type Wakeup } from './projection-runner-wakeup.js';
 import {
@@ -88,6 +87,10 @@ export type ProjectionRunner = {
 
 type Connection = { readonly client: pg.Client; lost?: Error };
 type Checkpoints = ReadonlyMap<string, number>;
+/** A page's plan made from the checkpoints the leader remembers, before any lock. */
+type Guess = { readonly known: Checkpoints; readonly plan: PagePlan };
+
+const sameCheckpoints = (a: Checkpoints, b: Checkpoints): boolean => a.size === b.size && [...a].every(([name, at]) => b.get(name) === at);
 
 const applyChanges = prepared('apply-changes', APPLY_CHANGES);
 const moveCheckpoints = prepared('move-checkpoints', MOVE_CHECKPOINTS);
@@ -116,12 +119,18 @@ export const startProjectionRunner = (options: ProjectionRunnerOptions): Project
     return stored;
   };
 
-  /** Projects `page` (every event after `from`) in one transaction; returns the checkpoints as committed. */
-  const project = async (client: pg.Client, from: number, page: readonly RecordedEvent[]): Promise<Checkpoints> => {
+  /**
+   * Projects `page` (every event after `from`) in one transaction; returns the checkpoints as
+   * committed. A plan is a pure function of the checkpoints, `from` and the page, so the guess
+   * stands when the locked checkpoints are the ones it was made from (the usual case), and the
+   * page is planned again only when they are not.
+   */
+  const project = async (client: pg.Client, from: number, page: readonly RecordedEvent[], guess: Guess): Promise<Checkpoints> => {
     await client.query('BEGIN');
-    let plan: ReturnType<typeof planPage>;
+    let plan: PagePlan;
     try {
-      plan = planPage(projections, await storedCheckpoints(client, LOCK_CHECKPOINTS), from, page);
+      const stored = await storedCheckpoints(client, LOCK_CHECKPOINTS);
+      plan = sameCheckpoints(stored, guess.known) ? guess.plan : planPage(projections, stored, from, page);
       if (plan.changes.length > 0) await client.query(applyChanges([JSON.stringify(plan.changes)]));
       if (plan.moved.length > 0) await client.query(moveCheckpoints([plan.moved, plan.to]));
       const { signal } = options;
@@ -137,13 +146,11 @@ export const startProjectionRunner = (options: ProjectionRunnerOptions): Project
 
   /**
    * A page that changes nothing for projections all at `from` by this runner's account (a
-   * verification's events, say): one conditional UPDATE instead of a transaction of four
-   * statements. Each row moves only if it is still at `from`, which is right on its own for
+   * verification's events, say): one conditional statement instead of a transaction of four. Each row moves only if it is still at `from`, which is right on its own for
    * that row; if one was not (a rebuild reset it, another runner moved it), null, and the
    * caller projects the page the locked way, which reads where every checkpoint really is.
    */
-  const moveOnly = async (client: pg.Client, known: Checkpoints, from: number, page: readonly RecordedEvent[]): Promise<Checkpoints | null> => {
-    const plan = planPage(projections, known, from, page);
+  const moveOnly = async (client: pg.Client, { known, plan }: Guess, from: number): Promise<Checkpoints | null> => {
     if (plan.changes.length > 0 || plan.moved.length === 0 || plan.moved.some((name) => known.get(name) !== from)) return null;
     const { rowCount } = await client.query(moveCheckpointsFrom([plan.moved, plan.to, from]));
     return rowCount === plan.moved.length ? plan.checkpoints : null;
@@ -166,14 +173,15 @@ export const startProjectionRunner = (options: ProjectionRunnerOptions): Project
     let read = 0; // the end of the last page read: the doorbell stays quiet for events up to it
     let lastBatchAt = -Infinity;
     const pageDone = createPulse();
-    // Held until the next page is done, so the store reads again only then: once for all the NOTIFYs meanwhile.
-    const doorbell = async (event: RecordedEvent): Promise<void> => {
+    // Without a doorbell option, a subscription rings: held until the next page is done, so the
+    // store reads again only then, once for all the NOTIFYs meanwhile.
+    const ringForEvent = async (event: RecordedEvent): Promise<void> => {
       if (event.position <= read) return;
       bell.ring();
       await pageDone.next();
     };
     const stopRinging = options.doorbell?.(() => bell.ring());
-    const subscription: Subscription | undefined = stopRinging ? undefined : store.subscribe(await store.headPosition(), doorbell);
+    const subscription: Subscription | undefined = stopRinging ? undefined : store.subscribe(await store.headPosition(), ringForEvent);
     try {
       while (!stopped) {
         if (connection.lost) throw connection.lost;
@@ -181,7 +189,8 @@ export const startProjectionRunner = (options: ProjectionRunnerOptions): Project
         const from = lowest(checkpoints);
         const page = await store.readAll(from, options.batchSize);
         if (page.length > 0) {
-          checkpoints = (await moveOnly(client, checkpoints, from, page)) ?? (await project(client, from, page));
+          const guess: Guess = { known: checkpoints, plan: planPage(projections, checkpoints, from, page) };
+          checkpoints = (await moveOnly(client, guess, from)) ?? (await project(client, from, page, guess));
           lastBatchAt = Date.now();
         } else {
           // Nothing new for anyone: no transaction, but a rebuild may have reset a checkpoint since.

@@ -5,8 +5,8 @@
  * point runners and rebuilds serialize on, taken in name order by both: a batch in flight commits
  * first and is then cleared, and a runner reads the locked checkpoints in every batch with
  * changes (and when idle), and moves them over a page without changes only where they still
- * are where it left them, so running workers pick the reset up without a restart. (Taking the advisory lock
- * instead would wait for as long as a runner leads, which is for ever.)
+ * are where it left them, so running workers pick the reset up without a restart. (Taking the
+ * advisory lock instead would wait for as long as a runner leads, which is for ever.)
  */
 import type pg from 'pg';
 import type { Projection } from '../../application/read-models.js';

@@ -90,6 +90,10 @@ if (settings.export) {
       new IORedisInstrumentation({ requireParentSpan: true }),
     ],
   });
+  // node:http and node:https are patched when first required; ESM code that imports their
+  // named exports (`import { request } from 'node:http'`) holds copies made at import time.
+  // Require them now, then copy the patched functions into their ESM exports, so outgoing calls
+  // are traced however the caller imported them.
   const require = createRequire(import.meta.url);
   require('node:http');
   require('node:https');
