@@ -178,14 +178,16 @@ describe('PostgreSQL projections across processes', () => {
     expect(a.leading()).toEqual(['ticks']);
     expect(b.leading()).toEqual([]);
     await store.append('s1', [opened], 'no_stream');
-    const writing = (async () => {
-      for (let i = 0; i < 80; i++) {
+    const write = async (ticks: number) => {
+      for (let i = 0; i < ticks; i++) {
         await store.append('s1', [ticked], 'any');
         await sleep(2);
       }
-    })();
+    };
+    const writing = write(40);
     await sleep(40);
-    // A crash: the leader's connection is cut (mid-batch, most likely), then its process is gone.
+    // A crash while events are being written: the leader's connection is cut (mid-batch, most
+    // likely), then its process is gone.
     const killed = await admin.query(
       `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1
        AND ((classid::bigint << 32) | objid::bigint) = ${projectionLockKey}`,
@@ -193,8 +195,11 @@ describe('PostgreSQL projections across processes', () => {
     );
     expect(killed.rowCount).toBe(1);
     await a.stop();
-    expect(await checkpoint('ticks')).toBeLessThan(70);
+    // Whatever the dead leader got through, the events written from here on are only b's to
+    // apply. (Counting on the leader to be short of a position at the kill made the test
+    // depend on timing.)
     await writing;
+    await write(40);
     await b.waitFor(await store.headPosition());
     expect(b.leading()).toEqual(['ticks']);
     expect(await appliedTicks()).toEqual(await tickPositions());
