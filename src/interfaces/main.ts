@@ -81,7 +81,7 @@ const serve = async (): Promise<void> => {
     handlers: service.handlers,
     logger,
     corsOrigins: config.corsOrigins,
-    trustProxy: config.trustProxy,
+    trustedProxies: config.trustedProxies,
     checkHealth: service.checkHealth,
     isReady: () => ready,
     healthOnly: config.processRole === 'worker',

@@ -132,7 +132,7 @@ describe('the OpenAPI document matches the running server', () => {
         handlers: server.service.handlers,
         logger: createLogger({ level: 'error' }),
         corsOrigins: [],
-        trustProxy: false,
+        trustedProxies: 0,
         checkHealth: server.service.checkHealth,
         isReady: () => true,
       });

@@ -56,6 +56,8 @@ export type TestServerOptions = {
   readonly appStalenessMs?: number;
   /** The process role (default all: this process runs the projections); api runs none. */
   readonly role?: ServiceOptions['role'];
+  /** Proxies trusted to append to X-Forwarded-For (TRUST_PROXY); 0 by default. */
+  readonly trustedProxies?: number;
 };
 
 export const newKeys = (): Pick<ServiceOptions, 'masterKeys' | 'jwt'> => ({
@@ -115,7 +117,7 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
     service.onDeliveryDue(worker.kick); // as src/interfaces/main.ts wires it
     worker.start();
   }
-  const app = buildHttpApp({ handlers: service.handlers, logger, corsOrigins: [], trustProxy: false, checkHealth: service.checkHealth, isReady: () => true });
+  const app = buildHttpApp({ handlers: service.handlers, logger, corsOrigins: [], trustedProxies: options.trustedProxies ?? 0, checkHealth: service.checkHealth, isReady: () => true });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

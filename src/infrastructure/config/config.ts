@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import {
-  boolean,
   commaList,
   envVar,
   httpOrigin,
@@ -12,6 +11,7 @@ import {
   matching,
   oneOf,
   optional,
+  proxyHops,
   text,
   urlWithScheme,
   withDefault,
@@ -62,8 +62,11 @@ export type Config = {
   readonly smtpUrl?: string;
   readonly logLevel: LogLevel;
   readonly corsOrigins: readonly string[];
-  /** Whether X-Forwarded-For decides the client IP for per-IP limits. */
-  readonly trustProxy: boolean;
+  /**
+   * Proxies in front of the service that append to X-Forwarded-For (0: the header is ignored).
+   * The client IP for per-IP limits is the address the outermost of them saw.
+   */
+  readonly trustedProxies: number;
   readonly processRole: ProcessRole;
   /** Stream states kept in memory per process (0 turns the cache off). */
   readonly stateCacheEntries: number;
@@ -116,7 +119,7 @@ const Env = t.type({
   SMTP_URL: str,
   LOG_LEVEL: withDefault(envVar('log level', oneOf(logLevels)), 'info'),
   CORS_ORIGINS: withDefault(envVar('origins', commaList(httpOrigin)), []),
-  TRUST_PROXY: withDefault(envVar('boolean', boolean), false),
+  TRUST_PROXY: withDefault(envVar('proxies', proxyHops), 0),
   PROCESS_ROLE: withDefault(envVar('role', oneOf(processRoles)), 'all'),
   STATE_CACHE_ENTRIES: withDefault(envVar('count', integer(0, 10_000_000)), DEFAULT_STATE_CACHE_ENTRIES),
   APP_CACHE_MS: withDefault(envVar('milliseconds', integer(0, 60_000)), DEFAULT_APP_STALENESS_MS),
@@ -204,7 +207,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv): E.Either<ConfigError, Config
     smtpUrl: v.SMTP_URL,
     logLevel: v.LOG_LEVEL,
     corsOrigins: v.CORS_ORIGINS,
-    trustProxy: v.TRUST_PROXY,
+    trustedProxies: v.TRUST_PROXY,
     processRole: v.PROCESS_ROLE,
     stateCacheEntries: v.STATE_CACHE_ENTRIES,
     appStalenessMs: v.APP_CACHE_MS,

@@ -70,6 +70,17 @@ export const boolean: Check<boolean> = (raw) => {
   return E.left(`must be true or false, got ${quote(raw)}`);
 };
 
+/**
+ * How many proxies in front of the service to trust: false (none), true (one), or a count. A
+ * boolean word, so TRUST_PROXY=true keeps its meaning.
+ */
+export const proxyHops: Check<number> = (raw) => {
+  const refused = E.left(`must be true, false or a number of proxies from 0 to 10, got ${quote(raw)}`);
+  if (/^\d+$/.test(raw)) return Number(raw) <= 10 ? E.right(Number(raw)) : refused;
+  const word = boolean(raw);
+  return E.isRight(word) ? E.right(word.right ? 1 : 0) : refused;
+};
+
 export const matching =
   (pattern: RegExp, expected: string): Check<string> =>
   (raw) =>

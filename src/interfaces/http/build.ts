@@ -13,8 +13,11 @@ export type HttpServiceDeps = HealthProbes & {
   readonly handlers: Handlers;
   readonly logger: Logger;
   readonly corsOrigins: readonly string[];
-  /** Use X-Forwarded-For for the client address (per-IP limits) only behind a trusted proxy. */
-  readonly trustProxy: boolean;
+  /**
+   * How many proxies in front of the service append the address they saw to X-Forwarded-For
+   * (0: the header is ignored and the client is the connecting address).
+   */
+  readonly trustedProxies: number;
   /** Worker processes serve only the health endpoints. */
   readonly healthOnly?: boolean;
 };
@@ -35,6 +38,11 @@ export const buildHttpApp = (deps: HttpServiceDeps): Koa => {
           createCodeRouter(deps.handlers),
         ],
   });
-  app.proxy = deps.trustProxy;
+  // Only the last `trustedProxies` entries of X-Forwarded-For were written by proxies we trust;
+  // anything left of them came from the client and may be forged. Koa takes the first address
+  // of the entries it keeps, so keeping exactly those makes the client the address the
+  // outermost trusted proxy saw (Koa's default, every entry, would let a client choose it).
+  app.proxy = deps.trustedProxies > 0;
+  app.maxIpsCount = deps.trustedProxies;
   return app;
 };

@@ -53,7 +53,7 @@ describe('loadConfig', () => {
       webConcurrency: 1,
       logLevel: 'info',
       corsOrigins: [],
-      trustProxy: false,
+      trustedProxies: 0,
       processRole: 'all',
       stateCacheEntries: 20_000,
       appStalenessMs: 1000,
@@ -95,7 +95,7 @@ describe('loadConfig', () => {
       outboxFile: '/tmp/out.jsonl',
       logLevel: 'debug',
       corsOrigins: ['https://app.example.com', 'http://localhost:5173'],
-      trustProxy: true,
+      trustedProxies: 1,
       processRole: 'worker',
     });
     expect(config.masterKey).toEqual(Buffer.from(key32, 'base64'));
@@ -111,7 +111,8 @@ describe('loadConfig', () => {
     ['ACCESS_TOKEN_EXPIRE_MINUTES', '0', 'ACCESS_TOKEN_EXPIRE_MINUTES must be an integer from 1 to 1440, got "0"'],
     ['LOG_LEVEL', 'verbose', 'LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent, got "verbose"'],
     ['PROCESS_ROLE', 'web', 'PROCESS_ROLE must be one of api, worker, all, got "web"'],
-    ['TRUST_PROXY', 'maybe', 'TRUST_PROXY must be true or false, got "maybe"'],
+    ['TRUST_PROXY', 'maybe', 'TRUST_PROXY must be true, false or a number of proxies from 0 to 10, got "maybe"'],
+    ['TRUST_PROXY', '11', 'TRUST_PROXY must be true, false or a number of proxies from 0 to 10, got "11"'],
     ['MASTER_KEY_ID', 'k 1', 'MASTER_KEY_ID must be'],
     ['DATABASE_URL', 'mysql://u:pw@db/x', 'DATABASE_URL must be a URL starting with postgres:// or postgresql://, got a URL starting with mysql://'],
     [
@@ -129,6 +130,19 @@ describe('loadConfig', () => {
     const found = problems({ MASTER_KEY: key32, JWT_SECRET: 'z'.repeat(32), [name]: value });
     expect(found).toHaveLength(1);
     expect(found[0]).toContain(message);
+  });
+
+  it.each([
+    ['false', 0],
+    ['no', 0],
+    ['0', 0],
+    ['true', 1],
+    ['on', 1],
+    ['1', 1],
+    ['2', 2],
+    ['10', 10],
+  ])('reads TRUST_PROXY=%s as %i trusted proxies', (value, proxies) => {
+    expect(ok({ TRUST_PROXY: value }).trustedProxies).toBe(proxies);
   });
 
   it('refuses a MASTER_KEY of 31 bytes or one that is not base64, without echoing it', () => {
