@@ -9,7 +9,9 @@ const STREAM = 'system-hash-root';
 /**
  * The root of every keyed hash (stream ids, API-key and code hashes) must never change, while
  * master keys must be rotatable. So the root is a random key created once, sealed by the vault
- * (whose data keys the master key wraps) and recorded in the log; rotation re-wraps, never rehashes.
+ * (whose data keys the master key wraps) and recorded in the log. Rotating the master key never
+ * rehashes: the root's data key stays wrapped under the master key of the first start, which
+ * must therefore stay configured (PREVIOUS_MASTER_KEYS); nothing re-wraps data keys.
  */
 export const loadHashRoot = async (store: EventStore, vault: SecretVault): Promise<Keyring> => {
   for (let attempt = 0; attempt < 3; attempt++) {
