@@ -40,14 +40,16 @@ describe('send abuse', () => {
   let newAppWith: (policy: object) => Promise<App>;
   const phones: [string, string][] = [];
   let n = 0;
+  // The end user's address, as the app's backend passes it (recorded in refusals as a keyed hash).
+  const attacker = '192.0.2.44';
   const send = (app: App, to: string, channel = 'SMS') => {
     if (to.startsWith('+')) phones.push([to, to.startsWith('+34') ? '34' : to.startsWith('+44') ? '44' : '1']);
-    return client.post('/api/code/send', { apiKey: app.apiKey, body: { username: `victim${n++}`, channel, to } });
+    return client.post('/api/code/send', { apiKey: app.apiKey, body: { username: `victim${n++}`, channel, to, end_user_ip: attacker } });
   };
 
   beforeAll(async () => {
     fakes = await startFakeProviders();
-    // Every request comes from 127.0.0.1: a high per-IP cap, so the caps under test are what bite.
+    // Every send names one end-user address: a high per-IP cap, so the caps under test are what bite.
     server = await startTestServer({ providers: fakes.providers, limits: { sendsPerIpPerHour: 100_000 } });
     const recording = recordingClient(createClient(server.url));
     client = recording.client;
@@ -180,7 +182,7 @@ describe('send abuse', () => {
     expect(abuseLog.length).toBeGreaterThanOrEqual(60);
     expect(findLeaks([...logHaystacks(server.logs), ...answers(), ...abuseLog], needles)).toEqual([]);
     // The client field is a keyed hash, never the address.
-    expect(abuseLog.some((e) => e.text.includes('127.0.0.1'))).toBe(false);
+    expect(abuseLog.some((e) => e.text.includes(attacker))).toBe(false);
   });
 });
 
@@ -197,23 +199,32 @@ describe('the per-IP send cap', () => {
     await fakes.close();
   });
 
-  it('counts every send from one address across apps and channels; the next is 429 and logged', async () => {
+  const abuseText = async (app: App) => JSON.stringify(await refusals(server, app));
+
+  it('counts every send for one end-user address across apps and channels; the next is 429 and logged', async () => {
     const recording = recordingClient(createClient(server.url));
     const client = recording.client;
     const operator = await newOperator(client);
     const first = await newApp(client, operator.token);
     const second = await newApp(client, operator.token);
-    const send = (app: App, body: object) => client.post('/api/code/send', { apiKey: app.apiKey, body });
+    const user = '203.0.113.5';
+    const send = (app: App, body: object) => client.post('/api/code/send', { apiKey: app.apiKey, body: { ...body, end_user_ip: user } });
 
     expect((await send(first, { username: 'a', channel: 'SMS', to: '+34681000001' })).status).toBe(202);
     expect((await send(first, { username: 'b', channel: 'EMAIL', to: 'b@example.org' })).status).toBe(202);
-    expect((await client.post('/api/otp/register', { apiKey: second.apiKey, body: { username: 'c', otp_method: 'SMS', destination: '+34682000001' } })).status).toBe(201);
+    const register = { username: 'c', otp_method: 'SMS', destination: '+34682000001', end_user_ip: user };
+    expect((await client.post('/api/otp/register', { apiKey: second.apiKey, body: register })).status).toBe(201);
     const refused = await send(second, { username: 'd', channel: 'SMS', to: '+34683000001' });
     expectRateLimited(refused);
+    // Another end user of the same backend has an allowance of their own.
+    const other = await client.post('/api/code/send', { apiKey: second.apiKey, body: { username: 'e', channel: 'SMS', to: '+34684000001', end_user_ip: '203.0.113.6' } });
+    expect(other.status).toBe(202);
 
     await settle(server);
     expect(twilioRequestsTo(fakes.twilio, '+34683000001')).toHaveLength(0);
     expect(refusalData(await refusals(server, second)).map((r) => [r.reason, r.to_hint])).toEqual([['IP_CAP', masked('+34683000001', '34')]]);
+    expect(refusalData(await refusals(server, second))[0]!.client).toMatch(/^[0-9a-f]{16}$/);
+    expect(await abuseText(second)).not.toContain(user); // a keyed hash, never the address
     expect(await refusals(server, first)).toHaveLength(0);
 
     if (clockMovesWindows) {
@@ -226,8 +237,57 @@ describe('the per-IP send cap', () => {
     const needles: Needle[] = [
       ...providerSecrets.map((value) => ({ kind: 'provider secret', value })),
       ...codes.map((value) => ({ kind: 'code', value })),
-      ...['+34681000001', '+34682000001', '+34683000001'].flatMap((to) => phoneNeedles(to, '34')),
+      ...['+34681000001', '+34682000001', '+34683000001', '+34684000001'].flatMap((to) => phoneNeedles(to, '34')),
     ];
     expect(findLeaks([...logHaystacks(server.logs), ...recording.answers], needles)).toEqual([]);
+  });
+
+  it('counts an IPv6 end user by its /64, and an IPv4 address written as IPv6 as that address', async () => {
+    const client = createClient(server.url);
+    const app = await newApp(client, (await newOperator(client)).token);
+    const send = (end_user_ip: string) =>
+      client.post('/api/code/send', { apiKey: app.apiKey, body: { username: `u${n++}`, channel: 'EMAIL', to: `u${n}@example.org`, end_user_ip } });
+    let n = 0;
+    expect((await send('2001:db8:5:6::1')).status).toBe(202);
+    expect((await send('2001:DB8:5:6:aaaa:bbbb:cccc:dddd')).status).toBe(202);
+    expect((await send('2001:0db8:0005:0006:ffff::')).status).toBe(202);
+    expectRateLimited(await send('2001:db8:5:6::2'));
+    expect((await send('2001:db8:5:7::1')).status).toBe(202); // the next /64 is someone else
+
+    expect((await send('198.51.100.9')).status).toBe(202);
+    expect((await send('::ffff:198.51.100.9')).status).toBe(202);
+    expect((await send('198.51.100.9')).status).toBe(202);
+    expectRateLimited(await send('::FFFF:198.51.100.9'));
+  });
+
+  it("does not count an app backend's own address: its sends without end_user_ip are held by the other caps", async () => {
+    const client = createClient(server.url);
+    const app = await newApp(client, (await newOperator(client)).token, { max_sends_per_app_per_day: 5 });
+    const send = (i: number) => client.post('/api/code/send', { apiKey: app.apiKey, body: { username: `b${i}`, channel: 'EMAIL', to: `b${i}@example.org` } });
+    for (let i = 0; i < 5; i++) expect((await send(i)).status).toBe(202); // more than the per-IP cap of 3
+    expectRateLimited(await send(5));
+    expect(refusalData(await refusals(server, app)).map((r) => [r.reason, r.client])).toEqual([['APP_DAILY_BUDGET', undefined]]);
+  });
+
+  it("counts an operator's own address when the operator sends with a JWT", async () => {
+    const client = createClient(server.url);
+    const operator = await newOperator(client);
+    const app = await newApp(client, operator.token);
+    const send = (i: number) =>
+      client.post('/api/code/send', { token: operator.token, body: { app_id: app.id, username: `o${i}`, channel: 'EMAIL', to: `o${i}@example.org` } });
+    for (let i = 0; i < 3; i++) expect((await send(i)).status).toBe(202);
+    expectRateLimited(await send(3));
+    expect(refusalData(await refusals(server, app)).map((r) => r.reason)).toEqual(['IP_CAP']);
+    expect(await abuseText(app)).not.toContain('127.0.0.1');
+  });
+
+  it('refuses an end_user_ip that is not an IP address, naming the field', async () => {
+    const client = createClient(server.url);
+    const app = await newApp(client, (await newOperator(client)).token);
+    for (const end_user_ip of ['example.org', '999.1.1.1', '1.2.3', '2001:db8::1::2', '', 7]) {
+      const answer = await client.post('/api/code/send', { apiKey: app.apiKey, body: { username: 'x', channel: 'EMAIL', to: 'x@example.org', end_user_ip } });
+      expect(answer.status).toBe(400);
+      expect(answer.body.details).toEqual([{ field: 'end_user_ip', message: 'must be an IPv4 or IPv6 address' }]);
+    }
   });
 });

@@ -9,20 +9,21 @@ const DAY = 86_400;
 const HOUR = 3_600;
 
 /**
- * Counts a send against every cap, before any provider is called: per client IP, per app per
- * day, per block of neighbouring numbers (sequential-number SMS pumping) and per recipient.
+ * Counts a send against every cap, before any provider is called: per requester IP (when the
+ * send has one), per app per day, per block of neighbouring numbers (sequential-number SMS
+ * pumping) and per recipient.
  * A refusal is recorded in the app's abuse log so operators can see the attack.
  */
 export const makeCheckSendCaps = (deps: Pick<Deps, 'rateLimit' | 'limits' | 'keyedHash' | 'store' | 'clock'>) => {
   const recordRefusal = makeRecordRefusal(deps);
-  return async (app: ActiveApp, clientIp: string, to: ParsedDestination): Promise<Either<Rejection, void>> => {
+  return async (app: ActiveApp, clientIp: string | undefined, to: ParsedDestination): Promise<Either<Rejection, void>> => {
     const recipient = deps.keyedHash('destination', to.normalized);
     const refuse = async (reason: string, retryAfter: number): Promise<Either<Rejection, void>> => {
-      await recordRefusal(app.app_id, { reason, to_hint: to.hint, client: deps.keyedHash('identifier', `ip:${clientIp}`).slice(0, 16) });
+      await recordRefusal(app.app_id, { reason, to_hint: to.hint, ...(clientIp === undefined ? {} : { client: deps.keyedHash('identifier', `ip:${clientIp}`).slice(0, 16) }) });
       return left(reject('RATE_LIMITED', 'Too many codes sent; try again later', { retryAfterSeconds: retryAfter }));
     };
     const caps: readonly { reason: string; key: string; limit: number; window: number }[] = [
-      { reason: 'IP_CAP', key: `send-ip:${clientIp}`, limit: deps.limits.sendsPerIpPerHour, window: HOUR },
+      ...(clientIp === undefined ? [] : [{ reason: 'IP_CAP', key: `send-ip:${clientIp}`, limit: deps.limits.sendsPerIpPerHour, window: HOUR }]),
       { reason: 'APP_DAILY_BUDGET', key: `send-app:${app.app_id}`, limit: app.policy.max_sends_per_app_per_day, window: DAY },
       ...(to.country_calling_code !== null
         ? [{ reason: 'NUMBER_BLOCK_CAP', key: `send-block:${app.app_id}:${deps.keyedHash('destination', to.normalized.slice(0, -3))}`, limit: app.policy.max_sends_per_number_block_per_hour, window: HOUR }]

@@ -17,7 +17,8 @@ export type SendCodeInput = {
   readonly channel: Channel;
   readonly to?: string;
   readonly locale?: string;
-  readonly client_ip: string;
+  /** The requester's address as the per-IP send cap counts it; undefined: no per-IP cap (an app backend that passed no end-user address). */
+  readonly client_ip: string | undefined;
 };
 export type SendCodeResult = {
   readonly challenge_id: string;

@@ -17,7 +17,8 @@ export type RegisterEnrollmentInput = {
   readonly destination?: string;
   /** An existing base32 seed to import (TOTP only). */
   readonly secret?: string;
-  readonly client_ip: string;
+  /** The requester's address as the per-IP send cap counts it; undefined: no per-IP cap (an app backend that passed no end-user address). */
+  readonly client_ip: string | undefined;
   /** How the QR code of a TOTP seed is returned: a PNG data URL, or the PNG bytes. */
   readonly qr_format?: 'data_url' | 'png';
 };

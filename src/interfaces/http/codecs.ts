@@ -2,6 +2,7 @@
  * Request codecs for every row of the HTTP contract. Decoded values are plain strings and
  * numbers; unknown top-level fields are dropped, unknown policy fields are rejected.
  */
+import { isIP } from 'node:net';
 import * as t from 'io-ts';
 import { channels, otpMethods, totpAlgorithms } from '../../domain/shared/types.js';
 import * as k from './codec-kit.js';
@@ -15,6 +16,10 @@ export const destination = k.ruledString(s.destination);
 export const totpSecret = k.ruledString(s.secret);
 export const locale = k.ruledString(s.locale);
 export const uuid = k.ruledString(s.uuid);
+const ipShape = k.ruledString(s.endUserIp);
+const isAddress = (u: unknown): u is string => ipShape.is(u) && isIP(u) !== 0;
+/** The end user's address as the app's backend saw it, for the per-IP send cap. */
+export const endUserIp = new t.Type<string, string, unknown>(s.endUserIp.message, isAddress, (u, c) => (isAddress(u) ? t.success(u) : t.failure(u, c)), t.identity);
 export const otp = k.eitherString(otpMessage, k.ruledString(s.sentCode), k.ruledString(s.recoveryCode));
 export const otpMethod = k.enumOf(otpMethods);
 export const channel = k.enumOf(channels);
@@ -85,7 +90,7 @@ export const appIdParams = k.body({ id: uuid }, {});
 // ---------------------------------------------------------------- /api/otp
 export const otpRegisterBody = k.body(
   { username, otp_method: otpMethod },
-  { destination, secret: totpSecret, ...appScope },
+  { destination, secret: totpSecret, end_user_ip: endUserIp, ...appScope },
 );
 export const otpEnableBody = k.body({ username, otp }, { otp_method: otpMethod, ...appScope });
 export const otpDisableBody = k.body({ username }, { otp_method: otpMethod, ...appScope });
@@ -93,9 +98,9 @@ export const otpStatusQuery = k.body({ username }, appScope);
 export const otpRecoveryBody = k.body({ username }, appScope);
 
 // ---------------------------------------------------------------- /api/code
-export const codeSendBody = k.body({ username, channel }, { to: destination, locale, ...appScope });
+export const codeSendBody = k.body({ username, channel }, { to: destination, locale, end_user_ip: endUserIp, ...appScope });
 /** For /api/code/sms, /email, /whatsapp: the path names the channel, the body may repeat it. */
-export const codeSendByChannelBody = k.body({ username }, { channel, to: destination, locale, ...appScope });
+export const codeSendByChannelBody = k.body({ username }, { channel, to: destination, locale, end_user_ip: endUserIp, ...appScope });
 export const codeVerifyBody = k.requireOneOf(
   k.body({ otp }, { challenge_id: uuid, username, ...appScope }),
   ['challenge_id', 'username'],

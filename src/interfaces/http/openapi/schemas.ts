@@ -11,6 +11,11 @@ const integers = Object.fromEntries(
 const channelList: Schema = { type: 'array', items: ref('Channel'), maxItems: channels.length };
 const countries: Schema = nullable({ type: 'array', items: ruled(s.callingCode), maxItems: maxAllowedCountries });
 const username = ruled(s.username);
+const endUserIp = ruled(s.endUserIp, {
+  description:
+    "The end user's IP address as your backend saw it: the per-IP send cap counts it (an IPv6 address by its /64). Without it, sends with an API key are not capped per IP (the app's daily budget and the per-recipient caps still apply); sends with an operator JWT count the caller's address.",
+  anyOf: [{ format: 'ipv4' }, { format: 'ipv6' }],
+});
 const appScope = { app_id: { ...uuid, description: 'The app, when authenticating with an operator JWT' } };
 
 const totp = (required: boolean): Schema => {
@@ -78,13 +83,13 @@ export const schemas: Readonly<Record<string, Schema>> = {
   AppUpdateRequest: object({}, { name: ruled(s.appName), policy: ref('PolicyPatch') }),
   OtpRegisterRequest: object(
     { username, otp_method: ref('OtpMethod') },
-    { destination: ruled(s.destination), secret: ruled(s.secret, { description: 'Import an existing TOTP seed (base32)' }), ...appScope },
+    { destination: ruled(s.destination), secret: ruled(s.secret, { description: 'Import an existing TOTP seed (base32)' }), end_user_ip: endUserIp, ...appScope },
   ),
   OtpEnableRequest: object({ username, otp: ref('Otp') }, { otp_method: ref('OtpMethod'), ...appScope }),
   OtpDisableRequest: object({ username }, { otp_method: ref('OtpMethod'), ...appScope }),
   UsernameRequest: object({ username }, appScope),
-  CodeSendRequest: object({ username, channel: ref('Channel') }, { to: ruled(s.destination), locale: ruled(s.locale), ...appScope }),
-  CodeSendByChannelRequest: object({ username }, { channel: ref('Channel'), to: ruled(s.destination), locale: ruled(s.locale), ...appScope }),
+  CodeSendRequest: object({ username, channel: ref('Channel') }, { to: ruled(s.destination), locale: ruled(s.locale), end_user_ip: endUserIp, ...appScope }),
+  CodeSendByChannelRequest: object({ username }, { channel: ref('Channel'), to: ruled(s.destination), locale: ruled(s.locale), end_user_ip: endUserIp, ...appScope }),
   CodeVerifyRequest: object(
     { otp: ref('Otp') },
     { challenge_id: uuid, username, ...appScope },

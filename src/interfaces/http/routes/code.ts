@@ -4,16 +4,17 @@ import type { Channel } from '../../../domain/shared/types.js';
 import { appScopeQuery, challengeParams, codeGenerateBody, codeSendBody, codeSendByChannelBody, codeVerifyBody } from '../codecs.js';
 import { decodeOrThrow } from '../decode.js';
 import { HttpError } from '../errors.js';
-import { appOf, clientIp, requireCaller, respond } from './context.js';
+import { appOf, requesterIp, requireCaller, respond } from './context.js';
 
 export const createCodeRouter = (handlers: Handlers): Router => {
   const router = new Router({ prefix: '/api/code' });
   router.use(requireCaller(handlers));
 
-  const send = async (ctx: RouterContext, body: { username: string; channel: Channel; to?: string; locale?: string; app_id?: string }) => {
+  const send = async (ctx: RouterContext, body: { username: string; channel: Channel; to?: string; locale?: string; end_user_ip?: string; app_id?: string }) => {
     const app = await appOf(ctx, handlers, body.app_id);
     if (!app) return;
-    respond(ctx, await handlers.sendCode({ ...body, app, client_ip: clientIp(ctx) }), 202);
+    const { end_user_ip, ...rest } = body;
+    respond(ctx, await handlers.sendCode({ ...rest, app, client_ip: requesterIp(ctx, end_user_ip) }), 202);
   };
   router.post('/send', (ctx) => send(ctx, decodeOrThrow(codeSendBody, ctx.request.body)));
   for (const channel of ['SMS', 'EMAIL', 'WHATSAPP'] as const) {

@@ -4,6 +4,7 @@ import type { ActiveApp, Caller } from '../../../application/apps/app-view.js';
 import type { Operator } from '../../../application/accounts/authenticate-operator.js';
 import type { Handlers } from '../../../application/handlers.js';
 import type { Rejection } from '../../../domain/shared/rejection.js';
+import { addressKey } from '../client-address.js';
 import { HttpError, sendRejection } from '../errors.js';
 
 const unauthenticated = (message: string) => new HttpError('UNAUTHENTICATED', message, { headers: { 'WWW-Authenticate': 'Bearer' } });
@@ -57,7 +58,20 @@ export const appOf = async (ctx: Context, handlers: Handlers, appId: string | un
   return app.right;
 };
 
-export const clientIp = (ctx: Context): string => ctx.ip || 'unknown';
+/** The connecting client (or, behind trusted proxies, the address they saw), as per-IP limits count it. */
+export const clientIp = (ctx: Context): string => addressKey(ctx.ip || 'unknown');
+
+/**
+ * Whose address a send counts against the per-IP send cap: the end user's, when the caller
+ * passes it (`end_user_ip`); else an operator's own (a person at a console); else none. An app
+ * backend's own address is not its users': counting every send of a backend against one
+ * address's cap would stop a real app within minutes, while the app's daily budget and the
+ * per-recipient and number-block caps still hold it.
+ */
+export const requesterIp = (ctx: Context, endUserIp: string | undefined): string | undefined => {
+  if (endUserIp !== undefined) return addressKey(endUserIp);
+  return (ctx.state.caller as Caller).kind === 'operator' ? clientIp(ctx) : undefined;
+};
 
 /** Answers a handler's result: the mapped body with `status`, or the rejection from the table. */
 export const respond = <A>(ctx: Context, result: Either<Rejection, A>, status: number, body: (a: A) => unknown = (a) => a): void => {

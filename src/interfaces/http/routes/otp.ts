@@ -3,7 +3,7 @@ import { right } from 'fp-ts/lib/Either.js';
 import type { Handlers } from '../../../application/handlers.js';
 import { otpDisableBody, otpEnableBody, otpRecoveryBody, otpRegisterBody, otpStatusQuery } from '../codecs.js';
 import { decodeOrThrow } from '../decode.js';
-import { appOf, clientIp, requireCaller, respond } from './context.js';
+import { appOf, requesterIp, requireCaller, respond } from './context.js';
 
 export const createOtpRouter = (handlers: Handlers): Router => {
   const router = new Router({ prefix: '/api/otp' });
@@ -14,7 +14,8 @@ export const createOtpRouter = (handlers: Handlers): Router => {
     const app = await appOf(ctx, handlers, body.app_id);
     if (!app) return;
     const png = ctx.accepts('application/json', 'image/png') === 'image/png';
-    const result = await handlers.registerEnrollment({ ...body, app, client_ip: clientIp(ctx), qr_format: png ? 'png' : 'data_url' });
+    const { end_user_ip, ...rest } = body;
+    const result = await handlers.registerEnrollment({ ...rest, app, client_ip: requesterIp(ctx, end_user_ip), qr_format: png ? 'png' : 'data_url' });
     if (result._tag === 'Left' || result.right.kind !== 'TOTP') {
       return respond(ctx, result, 201, (r) => ({ enrollment_id: r.enrollment_id, status: r.status, ...(r.kind === 'SENT' ? { challenge_id: r.challenge_id } : {}) }));
     }
