@@ -3,13 +3,14 @@ import { accountStream } from '../../domain/account/index.js';
 import { reject, type Rejection } from '../../domain/shared/rejection.js';
 import { AccountAggregate } from '../aggregates.js';
 import { now, type Deps } from '../deps.js';
+import { awaitReadModels } from '../read-your-writes.js';
 import { accountIdFor } from '../ids.js';
 
 export type RegisterAccountInput = { readonly email: string; readonly username: string; readonly password: string };
 export type AccountView = { readonly id: string; readonly email: string; readonly username: string };
 
 export const makeRegisterAccount =
-  (deps: Pick<Deps, 'handle' | 'readModels' | 'keyedHash' | 'passwords' | 'clock'>) =>
+  (deps: Pick<Deps, 'handle' | 'readModels' | 'logger' | 'keyedHash' | 'passwords' | 'clock'>) =>
   async (input: RegisterAccountInput): Promise<Either<Rejection, AccountView>> => {
     const email = input.email.toLowerCase();
     const taken = () => left(reject('ALREADY_EXISTS', 'Username or email already registered'));
@@ -25,6 +26,6 @@ export const makeRegisterAccount =
       password_hash: passwordHash,
       at: now(deps),
     }));
-    if (outcome._tag === 'Right') await deps.readModels.waitFor(outcome.right.position);
+    if (outcome._tag === 'Right') await awaitReadModels(deps, outcome.right.position);
     return map(() => ({ id: accountId, email, username: input.username }))(outcome);
   };

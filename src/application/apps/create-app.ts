@@ -3,13 +3,14 @@ import { clientAppStream, type ClientAppState, type PolicyPatch } from '../../do
 import type { Rejection } from '../../domain/shared/rejection.js';
 import { ClientAppAggregate } from '../aggregates.js';
 import { now, type Deps } from '../deps.js';
+import { awaitReadModels } from '../read-your-writes.js';
 import { newApiKey } from './api-key.js';
 import { expectActive, toAppView, type AppView } from './app-view.js';
 
 export type CreateAppInput = { readonly owner_id: string; readonly name: string; readonly policy?: PolicyPatch };
 
 export const makeCreateApp =
-  (deps: Pick<Deps, 'handle' | 'readModels' | 'newId' | 'randomToken' | 'keyedHash' | 'clock'>) =>
+  (deps: Pick<Deps, 'handle' | 'readModels' | 'logger' | 'newId' | 'randomToken' | 'keyedHash' | 'clock'>) =>
   async (input: CreateAppInput): Promise<Either<Rejection, AppView & { api_key: string }>> => {
     const appId = deps.newId();
     const apiKey = newApiKey(deps);
@@ -23,6 +24,6 @@ export const makeCreateApp =
       key_hash: apiKey.key_hash,
       at: now(deps),
     }));
-    if (outcome._tag === 'Right') await deps.readModels.waitFor(outcome.right.position);
+    if (outcome._tag === 'Right') await awaitReadModels(deps, outcome.right.position);
     return map(({ state }: { state: ClientAppState }) => ({ ...toAppView(expectActive(state)), api_key: apiKey.key }))(outcome);
   };

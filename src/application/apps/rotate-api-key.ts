@@ -3,10 +3,11 @@ import { clientAppStream } from '../../domain/client-app/index.js';
 import type { Rejection } from '../../domain/shared/rejection.js';
 import { ClientAppAggregate } from '../aggregates.js';
 import { now, type Deps } from '../deps.js';
+import { awaitReadModels } from '../read-your-writes.js';
 import { newApiKey } from './api-key.js';
 
 export const makeRotateApiKey =
-  (deps: Pick<Deps, 'handle' | 'readModels' | 'newId' | 'randomToken' | 'keyedHash' | 'clock'>) =>
+  (deps: Pick<Deps, 'handle' | 'readModels' | 'logger' | 'newId' | 'randomToken' | 'keyedHash' | 'clock'>) =>
   async (actorId: string, appId: string): Promise<Either<Rejection, { api_key: string }>> => {
     const apiKey = newApiKey(deps);
     const outcome = await deps.handle(ClientAppAggregate, clientAppStream(appId), () => ({
@@ -16,6 +17,6 @@ export const makeRotateApiKey =
       key_hash: apiKey.key_hash,
       at: now(deps),
     }));
-    if (outcome._tag === 'Right') await deps.readModels.waitFor(outcome.right.position);
+    if (outcome._tag === 'Right') await awaitReadModels(deps, outcome.right.position);
     return map(() => ({ api_key: apiKey.key }))(outcome);
   };

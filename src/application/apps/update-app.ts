@@ -3,6 +3,7 @@ import { clientAppStream, type ClientAppState, type PolicyPatch } from '../../do
 import type { Rejection } from '../../domain/shared/rejection.js';
 import { ClientAppAggregate } from '../aggregates.js';
 import { now, type Deps } from '../deps.js';
+import { awaitReadModels } from '../read-your-writes.js';
 import { expectActive, toAppView, type AppView } from './app-view.js';
 
 export type UpdateAppInput = {
@@ -13,7 +14,7 @@ export type UpdateAppInput = {
 };
 
 export const makeUpdateApp =
-  (deps: Pick<Deps, 'handle' | 'readModels' | 'clock'>) =>
+  (deps: Pick<Deps, 'handle' | 'readModels' | 'logger' | 'clock'>) =>
   async (input: UpdateAppInput): Promise<Either<Rejection, AppView>> => {
     const outcome = await deps.handle(ClientAppAggregate, clientAppStream(input.app_id), () => ({
       type: 'UpdateApp' as const,
@@ -22,6 +23,6 @@ export const makeUpdateApp =
       ...(input.policy !== undefined ? { policy: input.policy } : {}),
       at: now(deps),
     }));
-    if (outcome._tag === 'Right' && outcome.right.position > 0) await deps.readModels.waitFor(outcome.right.position);
+    if (outcome._tag === 'Right' && outcome.right.position > 0) await awaitReadModels(deps, outcome.right.position);
     return map(({ state }: { state: ClientAppState }) => toAppView(expectActive(state)))(outcome);
   };

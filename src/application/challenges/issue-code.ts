@@ -6,6 +6,7 @@ import type { Channel } from '../../domain/shared/types.js';
 import type { ActiveApp } from '../apps/app-view.js';
 import { ChallengeAggregate } from '../aggregates.js';
 import { now, type Deps } from '../deps.js';
+import { awaitReadModels } from '../read-your-writes.js';
 import type { ParsedDestination } from '../ports.js';
 
 export type IssueCodeInput = {
@@ -32,7 +33,7 @@ export const expectChallenge = (state: ChallengeState): Challenge => {
 
 /** Creates a challenge with a fresh CSPRNG code: stored as a keyed hash, and sealed for delivery when it is to be sent. */
 export const makeIssueCode =
-  (deps: Pick<Deps, 'handle' | 'readModels' | 'newId' | 'randomDigits' | 'keyedHash' | 'vault' | 'clock'>) =>
+  (deps: Pick<Deps, 'handle' | 'readModels' | 'logger' | 'newId' | 'randomDigits' | 'keyedHash' | 'vault' | 'clock'>) =>
   async (input: IssueCodeInput): Promise<Either<Rejection, { challenge: Challenge; code: string }>> => {
     const { app, destination } = input;
     const challengeId = deps.newId();
@@ -66,6 +67,6 @@ export const makeIssueCode =
       max_attempts: app.policy.max_attempts,
       at,
     }));
-    if (outcome._tag === 'Right') await deps.readModels.waitFor(outcome.right.position);
+    if (outcome._tag === 'Right') await awaitReadModels(deps, outcome.right.position);
     return map(({ state }: { state: ChallengeState }) => ({ challenge: expectChallenge(state), code }))(outcome);
   };
