@@ -4,6 +4,10 @@
  * log line, is searched for every secret in every encoding a careless implementation might use.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createHash } from 'node:crypto';
+import type { RecordedEvent } from '../../src/application/ports.js';
+import type { AccountRegistered } from '../../src/domain/account/index.js';
+import { challengeStream, type ChallengeIssued } from '../../src/domain/challenge/index.js';
 import { decodeBase32, encodeBase32 } from '../../src/infrastructure/otp/base32.js';
 import { createTotp } from '../../src/infrastructure/otp/totp.js';
 import { codeFromOutbox, newApp, newOperator, readOutbox } from '../support/flows.js';
@@ -54,6 +58,27 @@ const findIn = (data: Buffer, secret: Secret): string[] => {
   return found;
 };
 
+type Digest = { readonly of: string; readonly form: string; readonly bytes: Buffer };
+
+/**
+ * Unkeyed digests of `input`: what a service storing "hashes" without a key would write, and
+ * what anyone holding the data could recompute for every possible code. Base64 without its
+ * padding, so a stored form with or without it is found.
+ */
+const unkeyedDigests = (of: string, input: string): Digest[] =>
+  (['sha256', 'sha1', 'md5'] as const).flatMap((algorithm) => {
+    const raw = createHash(algorithm).update(input, 'utf8').digest();
+    return [
+      { of, form: `${algorithm} raw bytes`, bytes: raw },
+      { of, form: `${algorithm} hex`, bytes: Buffer.from(raw.toString('hex')) },
+      { of, form: `${algorithm} HEX`, bytes: Buffer.from(raw.toString('hex').toUpperCase()) },
+      { of, form: `${algorithm} base64`, bytes: Buffer.from(raw.toString('base64').replace(/=+$/, '')) },
+      { of, form: `${algorithm} base64url`, bytes: Buffer.from(raw.toString('base64url')) },
+    ];
+  });
+
+const sha256Hex = (input: string): string => createHash('sha256').update(input, 'utf8').digest('hex');
+
 /** Every secret-bearing field of a response body, wherever it is nested. */
 const secretsInBody = (body: unknown, out: Secret[]): void => {
   if (Array.isArray(body)) return body.forEach((item) => secretsInBody(item, out));
@@ -74,6 +99,9 @@ describe('no secret at rest or in logs', () => {
   let client: Client;
   const secrets: Secret[] = [];
   const canaries: Record<string, string> = {};
+  /** Each code with the challenge it is bound to, in the order it was issued. */
+  const boundCodes: { readonly challengeId: string; readonly code: string }[] = [];
+  let events: readonly RecordedEvent[];
   let running: { name: string; data: Buffer }[];
   let stopped: { name: string; data: Buffer }[];
 
@@ -160,6 +188,7 @@ describe('no secret at rest or in logs', () => {
     expect((await client.post(`/api/code/${toWhatsapp.body.challenge_id}/cancel`, key)).status).toBe(200);
     const generated = await client.post('/api/code/generate', { ...key, body: { username: 'gina' } });
     expect(generated.status).toBe(201);
+    boundCodes.push({ challengeId: generated.body.challenge_id, code: generated.body.code });
     expect((await client.post('/api/code/verify', { ...key, body: { challenge_id: generated.body.challenge_id, otp: generated.body.code } })).status).toBe(200);
 
     await settle(server);
@@ -167,7 +196,9 @@ describe('no secret at rest or in logs', () => {
       const code = /\b(\d{10})\b/.exec(message.body);
       if (!code) throw new Error(`no code in an outbox message on ${message.channel}`);
       secrets.push({ kind: `sent code (${message.channel})`, value: code[1]! });
+      boundCodes.push({ challengeId: message.challenge_id, code: code[1]! });
     }
+    events = await server.service.deps.store.readAll(0, 100_000);
     // Read once while running (the SQLite -wal/-shm files hold recent writes) and once after the stop.
     running = await dumpAtRest(server, 'running');
     await server.stop();
@@ -209,6 +240,70 @@ describe('no secret at rest or in logs', () => {
       secrets.flatMap((secret) => findIn(data, secret).map((form) => `${secret.kind} as ${form} in ${name}`)),
     );
     expect(leaks).toEqual([]);
+  });
+
+  it('stores and logs no unkeyed digest (SHA-256, SHA-1, MD5) of a code, an API key or a recovery code', () => {
+    expect(boundCodes.length).toBeGreaterThanOrEqual(6);
+    // Recovery codes are hashed bound to their enrollment: the plain digest of that input too.
+    const recoveryEnrollments = [...new Set(events.filter((e) => e.type === 'RecoveryCodesIssued').map((e) => (e.data as { enrollment_id: string }).enrollment_id))];
+    expect(recoveryEnrollments.length).toBeGreaterThanOrEqual(2);
+    const digests = [
+      // Labelled by kind and number only: a failure message must not print the secrets themselves.
+      ...boundCodes.flatMap(({ challengeId, code }, i) => [...unkeyedDigests(`code #${i}`, code), ...unkeyedDigests(`challenge_id:code #${i}`, `${challengeId}:${code}`)]),
+      ...secrets.filter((s) => s.kind === 'api key').flatMap((s, i) => unkeyedDigests(`api key #${i}`, s.value)),
+      ...secrets
+        .filter((s) => s.kind === 'recovery code')
+        .flatMap((s, i) => [...unkeyedDigests(`recovery code #${i}`, s.value), ...recoveryEnrollments.flatMap((id) => unkeyedDigests(`enrollment_id:recovery code #${i}`, `${id}:${s.value}`))]),
+    ];
+    const haystacks = [...running, ...stopped, ...server.logs.map((line, index) => ({ name: `log line ${index}`, data: Buffer.from(line, 'utf8') }))];
+    const leaks = haystacks.flatMap(({ name, data }) => digests.filter((d) => data.indexOf(d.bytes) >= 0).map((d) => `${d.form} of ${d.of} in ${name}`));
+    expect(leaks).toEqual([]);
+    // The same search does find the hashes the service does store (the keyed ones) in the data.
+    const stored = Buffer.concat(stopped.map((file) => file.data));
+    for (const { challengeId, code } of boundCodes) expect(stored.indexOf(server.service.deps.keyedHash('code', `${challengeId}:${code}`))).toBeGreaterThanOrEqual(0);
+  });
+
+  it("records codes, API keys and recovery codes as the service's keyed hash, not a plain SHA-256", () => {
+    const { keyedHash } = server.service.deps;
+    const challengeIds = [...new Set(boundCodes.map((b) => b.challengeId))];
+    expect(challengeIds.length).toBeGreaterThanOrEqual(5);
+    for (const challengeId of challengeIds) {
+      const codes = boundCodes.filter((b) => b.challengeId === challengeId).map((b) => b.code);
+      const recorded = events
+        .filter((e) => e.stream === challengeStream(challengeId) && (e.type === 'ChallengeIssued' || e.type === 'ChallengeResent'))
+        .map((e) => (e.data as ChallengeIssued['data']).code_hash);
+      expect(recorded).toEqual(codes.map((code) => keyedHash('code', `${challengeId}:${code}`)));
+      for (const code of codes) expect(recorded).not.toContain(sha256Hex(`${challengeId}:${code}`));
+    }
+    expect(challengeIds.some((id) => boundCodes.filter((b) => b.challengeId === id).length === 2)).toBe(true); // the resend
+
+    const apiKeys = secrets.filter((s) => s.kind === 'api key').map((s) => s.value);
+    const keyHashes = events.filter((e) => e.type === 'ApiKeyIssued').map((e) => (e.data as { key_hash: string }).key_hash);
+    expect(keyHashes).toEqual(apiKeys.map((key) => keyedHash('api-key', key)));
+    for (const key of apiKeys) expect(keyHashes).not.toContain(sha256Hex(key));
+
+    const recoveryCodes = secrets.filter((s) => s.kind === 'recovery code').map((s) => s.value);
+    const issued = events.filter((e) => e.type === 'RecoveryCodesIssued').map((e) => e.data as { enrollment_id: string; code_hashes: string[] });
+    expect(issued.length * 10).toBe(recoveryCodes.length);
+    issued.forEach(({ enrollment_id, code_hashes }, batch) => {
+      const codes = recoveryCodes.slice(batch * 10, batch * 10 + 10);
+      expect(code_hashes).toEqual(codes.map((code) => keyedHash('recovery-code', `${enrollment_id}:${code}`)));
+      for (const code of codes) expect(code_hashes).not.toContain(sha256Hex(`${enrollment_id}:${code}`));
+    });
+  });
+
+  it('records the password as argon2id, v=19, m >= 19456 KiB and t >= 2', () => {
+    const registered = events.filter((e) => e.type === 'AccountRegistered').map((e) => (e.data as AccountRegistered['data']).password_hash);
+    expect(registered).toHaveLength(1);
+    const encoded = registered[0]!;
+    expect(encoded.startsWith('$argon2id$v=19$')).toBe(true);
+    // PHC string: $argon2id$v=19$m=..,t=..,p=..$salt$hash; the parameter order is the library's choice.
+    const [, , , params, salt, digest] = encoded.split('$');
+    const { m, t } = Object.fromEntries((params ?? '').split(',').map((kv) => kv.split('=') as [string, string]).map(([k, v]) => [k, Number(v)]));
+    expect(m).toBeGreaterThanOrEqual(19456);
+    expect(t).toBeGreaterThanOrEqual(2);
+    expect(salt?.length).toBeGreaterThanOrEqual(22); // at least 16 bytes of salt
+    expect(digest?.length).toBeGreaterThanOrEqual(43); // at least 32 bytes of hash
   });
 
   it('writes no secret to any log line', () => {

@@ -101,6 +101,8 @@ describe('sent codes', () => {
     expect(right.status).toBe(429);
     expect(errorShape(right)).toEqual(errorShape(wrong));
     expect(right.headers.get('retry-after')).toBe(wrong.headers.get('retry-after'));
+    expect(Number(wrong.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(Number(right.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(await challenge(challengeId)).toMatchObject({ status: 'MAX_ATTEMPTS_REACHED', attempts: 5 });
   });
 

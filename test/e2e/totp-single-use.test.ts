@@ -126,6 +126,25 @@ describe('TOTP codes are single use', () => {
     expect((await verify(username, totpAt(imported, server.clock()))).status).toBe(200);
   });
 
+  it('shows a seed once: the PNG QR code is no-store; re-registering an ACTIVE factor is 409 without a secret, and the seed keeps working', async () => {
+    const username = user();
+    const png = await client.post('/api/otp/register', { apiKey, headers: { accept: 'image/png' }, body: { username, otp_method: 'TOTP' } });
+    expect([png.status, png.headers.get('content-type')]).toEqual([201, 'image/png']);
+    expect(png.headers.get('cache-control')).toBe('no-store');
+
+    const { secret } = await enrollTotp(client, apiKey, username, server.clock);
+    for (const headers of [{}, { accept: 'image/png' }] as Record<string, string>[]) {
+      const again = await client.post('/api/otp/register', { apiKey, headers, body: { username, otp_method: 'TOTP' } });
+      expect(again.status).toBe(409);
+      expect(again.body).toMatchObject({ error: true, code: 'ALREADY_ENROLLED' });
+      expect(again.headers.get('content-type')).toMatch(/^application\/(problem\+)?json/);
+      for (const field of ['secret', 'otpauth_uri', 'qr_code']) expect(again.body).not.toHaveProperty(field);
+      expect(again.text).not.toMatch(/otpauth:|secret=/i);
+    }
+    server.clock.advance(PERIOD_MS);
+    expect((await verify(username, totpAt(secret, server.clock()))).status).toBe(200);
+  });
+
   it('counts wrong codes on enable and locks at max_attempts with 429 and Retry-After, even for the right code', async () => {
     const username = user();
     const registered = await client.post('/api/otp/register', { apiKey, body: { username, otp_method: 'TOTP' } });

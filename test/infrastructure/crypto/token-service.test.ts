@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { createHmac, randomBytes } from 'node:crypto';
+import { SignJWT } from 'jose';
 import { createJoseTokenService, generateEd25519KeyPem, type JoseTokenServiceOptions } from '../../../src/infrastructure/crypto/token-service.js';
 
 const b64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -104,6 +105,13 @@ describe('jose token service (HS256)', () => {
     expect(await tokens.verify((await service().issue('s')).token)).toBeNull();
     const { claims } = partsOf((await tokens.issue('s')).token);
     expect(await tokens.verify(`${b64url({ alg: 'none' })}.${b64url(claims)}.`)).toBeNull();
+  });
+
+  it.each(['HS384', 'HS512'])('rejects an %s token signed with the same secret and valid claims (algorithm allow-list)', async (alg) => {
+    const { claims } = partsOf((await tokens.issue('app_1')).token);
+    const forged = await new SignJWT(claims).setProtectedHeader({ alg, typ: 'JWT' }).sign(new Uint8Array(secret));
+    expect(JSON.parse(Buffer.from(partsOf(forged).header, 'base64url').toString())).toMatchObject({ alg });
+    expect(await tokens.verify(forged)).toBeNull();
   });
 
   it('refuses a secret shorter than 32 bytes', () => {

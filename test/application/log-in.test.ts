@@ -1,0 +1,64 @@
+/**
+ * Login against enumeration by timing: an unknown username costs one password verification,
+ * against an argon2id hash of the same parameters as real ones, exactly like a known username
+ * with a wrong password, so the time taken does not tell whether the account exists.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { makeLogIn } from '../../src/application/accounts/log-in.js';
+import type { Deps } from '../../src/application/deps.js';
+import type { PasswordHasher } from '../../src/application/ports.js';
+import { startTestServer, type TestServer } from '../support/test-server.js';
+
+/** The service's hasher, recording the hash each verification is made against. */
+const counting = (real: PasswordHasher) => {
+  const verified: string[] = [];
+  const passwords: PasswordHasher = {
+    hash: (password) => real.hash(password),
+    verify: (encoded, password) => {
+      verified.push(encoded);
+      return real.verify(encoded, password);
+    },
+  };
+  return { passwords, verified };
+};
+
+/** The algorithm, version and cost parameters of a PHC string: everything that sets its cost. */
+const costOf = (encoded: string) => encoded.split('$').slice(1, 4).join('$');
+
+describe('log in: unknown users cost what known ones do', () => {
+  let server: TestServer;
+  let deps: Deps;
+  const known = { username: 'known_operator', password: 'the right password, long enough' };
+
+  beforeAll(async () => {
+    server = await startTestServer({ inMemory: true });
+    deps = server.service.deps;
+    const registered = await server.service.handlers.registerAccount({ email: 'known@example.com', ...known });
+    if (registered._tag === 'Left') throw new Error(registered.left.message);
+  });
+  afterAll(() => server.close());
+
+  const logIn = async (username: string, password: string) => {
+    const { passwords, verified } = counting(deps.passwords);
+    const outcome = await makeLogIn({ ...deps, passwords })({ username, password, client_ip: '10.0.0.7' });
+    return { outcome, verified };
+  };
+
+  it('verifies a password exactly once for an unknown username, as for a known one with a wrong password', async () => {
+    const wrong = await logIn(known.username, 'not the password at all');
+    const unknown = await logIn('nobody_by_that_name', 'not the password at all');
+    expect(wrong.outcome).toEqual({ _tag: 'Left', left: expect.objectContaining({ code: 'INVALID_CREDENTIALS' }) });
+    expect(unknown.outcome).toEqual({ _tag: 'Left', left: expect.objectContaining({ code: 'INVALID_CREDENTIALS' }) });
+    expect(wrong.verified).toHaveLength(1);
+    expect(unknown.verified).toHaveLength(1);
+    // Against a hash of the same cost: argon2id with the parameters of the known user's.
+    expect(costOf(unknown.verified[0]!)).toBe(costOf(wrong.verified[0]!));
+    expect(costOf(unknown.verified[0]!)).toMatch(/^argon2id\$v=19\$/);
+  });
+
+  it('verifies once for the right password too', async () => {
+    const right = await logIn(known.username, known.password);
+    expect(right.outcome._tag).toBe('Right');
+    expect(right.verified).toHaveLength(1);
+  });
+});

@@ -1,0 +1,55 @@
+/**
+ * Login throttling per IP (LOGIN_ATTEMPTS_PER_IP_PER_MINUTE): one address trying many accounts
+ * is refused once it has used the minute's allowance, though no account has failed even once,
+ * with 429, Retry-After and a stable error code; the window then moves on.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { errorShape } from '../support/flows.js';
+import { createClient, type Client } from '../support/http-client.js';
+import { startTestServer, testBackend, type TestServer } from '../support/test-server.js';
+
+// Redis windows follow Redis's own clock, which the test clock cannot move: the window moving
+// on is checked on the embedded backend only (the Redis contract suite covers it in real time).
+const clockMovesWindows = testBackend() === 'embedded';
+
+describe('per-IP login throttle', () => {
+  let server: TestServer;
+  let client: Client;
+  let n = 0;
+  const newAccount = async () => {
+    const username = `throttled_${Date.now().toString(36)}_${n++}`;
+    const password = `the right password of ${username}`;
+    const registered = await client.post('/api/auth/register', { body: { email: `${username}@example.com`, username, password } });
+    expect(registered.status).toBe(201);
+    return { username, password };
+  };
+  const login = (account: { username: string; password: string }) => client.post('/api/auth/login', { body: account });
+
+  beforeAll(async () => {
+    server = await startTestServer({ limits: { loginAttemptsPerIpPerMinute: 3 } });
+    client = createClient(server.url);
+  });
+  afterAll(() => server.close());
+
+  it('refuses the 4th login in a minute from one IP, each to another account with the right password: 429 RATE_LIMITED with Retry-After', async () => {
+    const accounts = [await newAccount(), await newAccount(), await newAccount(), await newAccount(), await newAccount()];
+    for (const account of accounts.slice(0, 3)) expect((await login(account)).status).toBe(200);
+
+    const fourth = await login(accounts[3]!);
+    expect(fourth.status).toBe(429);
+    expect(fourth.body).toMatchObject({ error: true, code: 'RATE_LIMITED' });
+    expect(fourth.headers.get('retry-after')).toMatch(/^[1-9][0-9]*$/);
+    expect(Number(fourth.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+    expect(fourth.body).not.toHaveProperty('access_token');
+    // The same answer for another account, and for a name that does not exist.
+    expect(errorShape(await login(accounts[4]!))).toEqual(errorShape(fourth));
+    expect(errorShape(await login({ username: 'nobody_here', password: 'whatever it is' }))).toEqual(errorShape(fourth));
+
+    if (clockMovesWindows) {
+      server.clock.advance(61_000);
+      const later = await login(accounts[3]!);
+      expect(later.status).toBe(200);
+      expect(later.body.access_token).toEqual(expect.any(String));
+    }
+  });
+});
