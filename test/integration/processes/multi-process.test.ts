@@ -1,12 +1,12 @@
 /**
  * Two real service processes (one `all`, one `api`) on one PostgreSQL schema and one Redis:
  * whatever one process decides, the other honours — single use of a TOTP code under concurrent
- * submission to both, sent codes, revoked tokens, read models at once; a rotated API key within
+ * submission to both, sent codes and their attempt limit under guesses racing across both, revoked tokens, read models at once; a rotated API key within
  * the staleness APP_CACHE_MS allows.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
-import { codeFromOutbox, enrollTotp, newApp, newOperator, totpAt } from '../../support/flows.js';
+import { codeFromOutbox, enrollTotp, newApp, newOperator, totpAt, wrongCode } from '../../support/flows.js';
 import { createClient, type Client } from '../../support/http-client.js';
 import { createTestSchema, type TestSchema } from '../../support/postgres.js';
 import { startPrivateRedisServer, type PrivateRedisServer } from '../../support/redis-server.js';
@@ -116,6 +116,28 @@ describe('two service processes on one database', () => {
     expect((await viaA.get(`/api/code/${challengeId}`, { apiKey: app.apiKey })).body.status).toBe('APPROVED');
     const again = await viaA.post('/api/code/verify', { apiKey: app.apiKey, body: { challenge_id: challengeId, otp: code } });
     expect(again.status).not.toBe(200);
+  });
+
+  it('evaluates at most max_attempts of 20 wrong guesses at a sent code racing across both processes', async () => {
+    // Four codes at once, so that the two processes' decisions on one challenge overlap often.
+    const codes = await Promise.all(
+      ['guessed0', 'guessed1', 'guessed2', 'guessed3'].map(async (username) => {
+        const sent = await viaA.post('/api/code/send', { apiKey: app.apiKey, body: { username, channel: 'EMAIL', to: `${username}@example.com` } });
+        expect(sent.status).toBe(202);
+        const challengeId = sent.body.challenge_id as string;
+        return { challengeId, code: await codeFromOutbox(outboxFile, challengeId, 1, 10_000) };
+      }),
+    );
+    const guess = (client: Client, challengeId: string, otp: string) => client.post('/api/code/verify', { apiKey: app.apiKey, body: { challenge_id: challengeId, otp } });
+    const answers = await Promise.all(
+      codes.map(({ challengeId, code }) => Promise.all(Array.from({ length: 20 }, (_, i) => guess(i % 2 === 0 ? viaA : viaB, challengeId, wrongCode(code))))),
+    );
+    for (const [i, { challengeId, code }] of codes.entries()) {
+      expect(answers[i]!.filter((answer) => answer.status === 401)).toHaveLength(4);
+      expect(answers[i]!.filter((answer) => answer.status === 429).map((answer) => answer.body.code)).toEqual(Array.from({ length: 16 }, () => 'MAX_ATTEMPTS_REACHED'));
+      for (const client of [viaA, viaB]) expect((await client.get(`/api/code/${challengeId}`, { apiKey: app.apiKey })).body).toMatchObject({ status: 'MAX_ATTEMPTS_REACHED', attempts: 5 });
+      expect((await guess(viaB, challengeId, code)).status).toBe(429);
+    }
   });
 
   it('converges read models: each process lists the apps created through the other', async () => {
