@@ -82,6 +82,7 @@ const serve = async (): Promise<void> => {
     logger,
     corsOrigins: config.corsOrigins,
     trustedProxies: config.trustedProxies,
+    operatorSignup: config.operatorSignup,
     checkHealth: service.checkHealth,
     isReady: () => ready,
     healthOnly: config.processRole === 'worker',

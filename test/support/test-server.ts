@@ -58,6 +58,8 @@ export type TestServerOptions = {
   readonly role?: ServiceOptions['role'];
   /** Proxies trusted to append to X-Forwarded-For (TRUST_PROXY); 0 by default. */
   readonly trustedProxies?: number;
+  /** OPERATOR_SIGNUP; open by default. */
+  readonly operatorSignup?: 'open' | 'invite';
 };
 
 export const newKeys = (): Pick<ServiceOptions, 'masterKeys' | 'jwt'> => ({
@@ -117,7 +119,7 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
     service.onDeliveryDue(worker.kick); // as src/interfaces/main.ts wires it
     worker.start();
   }
-  const app = buildHttpApp({ handlers: service.handlers, logger, corsOrigins: [], trustedProxies: options.trustedProxies ?? 0, checkHealth: service.checkHealth, isReady: () => true });
+  const app = buildHttpApp({ handlers: service.handlers, logger, corsOrigins: [], trustedProxies: options.trustedProxies ?? 0, operatorSignup: options.operatorSignup ?? 'open', checkHealth: service.checkHealth, isReady: () => true });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

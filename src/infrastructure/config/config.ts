@@ -22,6 +22,9 @@ export const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 's
 export type LogLevel = (typeof logLevels)[number];
 export const processRoles = ['api', 'worker', 'all'] as const;
 export type ProcessRole = (typeof processRoles)[number];
+export const operatorSignups = ['open', 'invite'] as const;
+/** Who may register an operator account: anyone, or only an operator (with their token). */
+export type OperatorSignup = (typeof operatorSignups)[number];
 
 export type Config = {
   readonly port: number;
@@ -68,6 +71,7 @@ export type Config = {
    */
   readonly trustedProxies: number;
   readonly processRole: ProcessRole;
+  readonly operatorSignup: OperatorSignup;
   /** Stream states kept in memory per process (0 turns the cache off). */
   readonly stateCacheEntries: number;
   /** How stale a process's view of an app may be when it authenticates an API key, ms. */
@@ -121,6 +125,7 @@ const Env = t.type({
   CORS_ORIGINS: withDefault(envVar('origins', commaList(httpOrigin)), []),
   TRUST_PROXY: withDefault(envVar('proxies', proxyHops), 0),
   PROCESS_ROLE: withDefault(envVar('role', oneOf(processRoles)), 'all'),
+  OPERATOR_SIGNUP: withDefault(envVar('signup', oneOf(operatorSignups)), 'open'),
   STATE_CACHE_ENTRIES: withDefault(envVar('count', integer(0, 10_000_000)), DEFAULT_STATE_CACHE_ENTRIES),
   APP_CACHE_MS: withDefault(envVar('milliseconds', integer(0, 60_000)), DEFAULT_APP_STALENESS_MS),
 });
@@ -209,6 +214,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv): E.Either<ConfigError, Config
     corsOrigins: v.CORS_ORIGINS,
     trustedProxies: v.TRUST_PROXY,
     processRole: v.PROCESS_ROLE,
+    operatorSignup: v.OPERATOR_SIGNUP,
     stateCacheEntries: v.STATE_CACHE_ENTRIES,
     appStalenessMs: v.APP_CACHE_MS,
   });

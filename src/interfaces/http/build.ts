@@ -18,6 +18,8 @@ export type HttpServiceDeps = HealthProbes & {
    * (0: the header is ignored and the client is the connecting address).
    */
   readonly trustedProxies: number;
+  /** Who may register an operator (OPERATOR_SIGNUP): anyone (default), or only an operator. */
+  readonly operatorSignup?: 'open' | 'invite';
   /** Worker processes serve only the health endpoints. */
   readonly healthOnly?: boolean;
 };
@@ -32,7 +34,7 @@ export const buildHttpApp = (deps: HttpServiceDeps): Koa => {
       ? [createHealthRouter(deps)]
       : [
           createHealthRouter(deps),
-          createAuthRouter(deps.handlers),
+          createAuthRouter(deps.handlers, deps.operatorSignup ?? 'open'),
           createAppsRouter(deps.handlers),
           createOtpRouter(deps.handlers),
           createCodeRouter(deps.handlers),

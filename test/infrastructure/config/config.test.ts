@@ -53,6 +53,7 @@ describe('loadConfig', () => {
       webConcurrency: 1,
       logLevel: 'info',
       corsOrigins: [],
+      operatorSignup: 'open',
       trustedProxies: 0,
       processRole: 'all',
       stateCacheEntries: 20_000,
@@ -83,6 +84,7 @@ describe('loadConfig', () => {
       CORS_ORIGINS: 'https://app.example.com, http://localhost:5173/',
       TRUST_PROXY: 'true',
       PROCESS_ROLE: 'worker',
+      OPERATOR_SIGNUP: 'INVITE',
       STATE_CACHE_ENTRIES: '0',
       APP_CACHE_MS: '250',
     });
@@ -97,6 +99,7 @@ describe('loadConfig', () => {
       corsOrigins: ['https://app.example.com', 'http://localhost:5173'],
       trustedProxies: 1,
       processRole: 'worker',
+      operatorSignup: 'invite',
     });
     expect(config.masterKey).toEqual(Buffer.from(key32, 'base64'));
     expect(config.previousMasterKeys).toEqual([{ id: 'k1', key: previous }]);
@@ -111,6 +114,7 @@ describe('loadConfig', () => {
     ['ACCESS_TOKEN_EXPIRE_MINUTES', '0', 'ACCESS_TOKEN_EXPIRE_MINUTES must be an integer from 1 to 1440, got "0"'],
     ['LOG_LEVEL', 'verbose', 'LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent, got "verbose"'],
     ['PROCESS_ROLE', 'web', 'PROCESS_ROLE must be one of api, worker, all, got "web"'],
+    ['OPERATOR_SIGNUP', 'closed', 'OPERATOR_SIGNUP must be one of open, invite, got "closed"'],
     ['TRUST_PROXY', 'maybe', 'TRUST_PROXY must be true, false or a number of proxies from 0 to 10, got "maybe"'],
     ['TRUST_PROXY', '11', 'TRUST_PROXY must be true, false or a number of proxies from 0 to 10, got "11"'],
     ['MASTER_KEY_ID', 'k 1', 'MASTER_KEY_ID must be'],

@@ -4,10 +4,11 @@ import { operation, type OperationSpec } from './operation.js';
 const register: OperationSpec = {
   tag: 'auth',
   summary: 'Register an operator account',
+  description: "Open to anyone by default. With OPERATOR_SIGNUP=invite, only an operator registers another: send an operator's bearer token (401 without one).",
   auth: 'none',
   body: 'RegisterRequest',
   success: { status: 201, description: 'The account', schema: 'Account' },
-  errors: [409, 429],
+  errors: [401, 409, 429],
 };
 
 const appId = [{ name: 'id', in: 'path', required: true, schema: uuid }] as const;

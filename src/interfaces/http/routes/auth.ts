@@ -1,17 +1,26 @@
 import Router, { type RouterContext } from '@koa/router';
+import type { Context, Next } from 'koa';
 import type { Handlers } from '../../../application/handlers.js';
 import { loginBody, registerBody } from '../codecs.js';
 import { decodeOrThrow } from '../decode.js';
-import { clientIp, operatorOf, requireOperator, respond } from './context.js';
+import { HttpError } from '../errors.js';
+import { bearerToken, clientIp, operatorOf, requireOperator, respond } from './context.js';
 
-export const createAuthRouter = (handlers: Handlers): Router => {
+/** `invite`: only an operator (their bearer token) registers another; `open`: anyone, as the contract has it. */
+export const createAuthRouter = (handlers: Handlers, signup: 'open' | 'invite' = 'open'): Router => {
   const router = new Router({ prefix: '/api/auth' });
   const register = async (ctx: RouterContext) => {
     const body = decodeOrThrow(registerBody, ctx.request.body);
     respond(ctx, await handlers.registerAccount(body), 201);
   };
-  router.post('/register', register);
-  router.post('/', register);
+  const invited = async (ctx: Context, next: Next) => {
+    if (bearerToken(ctx) === undefined)
+      throw new HttpError('UNAUTHENTICATED', "Operator sign-up is by invitation: send an operator's bearer token", { headers: { 'WWW-Authenticate': 'Bearer' } });
+    return requireOperator(handlers)(ctx, next);
+  };
+  const registering = signup === 'invite' ? [invited, register] : [register];
+  router.post('/register', ...registering);
+  router.post('/', ...registering);
 
   router.post('/login', async (ctx) => {
     const body = decodeOrThrow(loginBody, ctx.request.body);
