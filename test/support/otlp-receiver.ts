@@ -11,6 +11,16 @@ export type CollectedSpan = {
   readonly parentSpanId: string | undefined;
   readonly attributes: Readonly<Record<string, unknown>>;
   readonly serviceName: string | undefined;
+  /** Span events (recorded exceptions among them), each with its name and attributes. */
+  readonly events: readonly { readonly name: string; readonly attributes: Readonly<Record<string, unknown>> }[];
+  readonly links: readonly { readonly traceId: string; readonly spanId: string; readonly traceState: string | undefined; readonly attributes: Readonly<Record<string, unknown>> }[];
+  /** OTLP status: code 0 unset, 1 ok, 2 error; the message as exported. */
+  readonly status: { readonly code: number; readonly message: string | undefined };
+  readonly traceState: string | undefined;
+  /** The attributes of the span's resource (service.name, process.*, host.*). */
+  readonly resource: Readonly<Record<string, unknown>>;
+  /** The instrumentation scope that made the span. */
+  readonly scope: { readonly name: string | undefined; readonly version: string | undefined };
 };
 
 /** One data point of a gauge or a sum, as exported. */
@@ -33,6 +43,8 @@ export type OtlpReceiver = {
   readonly points: () => readonly CollectedPoint[];
   /** Resolves with all metric points once `predicate` holds for them; rejects after `timeoutMs`. */
   readonly waitForPoints: (predicate: (points: readonly CollectedPoint[]) => boolean, timeoutMs: number) => Promise<readonly CollectedPoint[]>;
+  /** The body of every trace export request as received (decompressed JSON text): everything an exporter sent. */
+  readonly traceExports: () => readonly string[];
   readonly close: () => Promise<void>;
 };
 
@@ -44,7 +56,9 @@ type AnyValue = {
   boolValue?: boolean;
   intValue?: number | string;
   doubleValue?: number;
+  bytesValue?: string;
   arrayValue?: { values?: AnyValue[] };
+  kvlistValue?: { values?: KeyValue[] };
 };
 type KeyValue = { key: string; value?: AnyValue };
 type OtlpSpan = {
@@ -53,10 +67,17 @@ type OtlpSpan = {
   traceId: string;
   spanId: string;
   parentSpanId?: string;
+  traceState?: string;
   attributes?: KeyValue[];
+  events?: { name?: string; attributes?: KeyValue[] }[];
+  links?: { traceId?: string; spanId?: string; traceState?: string; attributes?: KeyValue[] }[];
+  status?: { code?: number; message?: string };
 };
 type ExportRequest = {
-  resourceSpans?: { resource?: { attributes?: KeyValue[] }; scopeSpans?: { spans?: OtlpSpan[] }[] }[];
+  resourceSpans?: {
+    resource?: { attributes?: KeyValue[] };
+    scopeSpans?: { scope?: { name?: string; version?: string }; spans?: OtlpSpan[] }[];
+  }[];
 };
 
 const toValue = (value: AnyValue | undefined): unknown => {
@@ -65,7 +86,9 @@ const toValue = (value: AnyValue | undefined): unknown => {
   if (value.boolValue !== undefined) return value.boolValue;
   if (value.intValue !== undefined) return Number(value.intValue);
   if (value.doubleValue !== undefined) return value.doubleValue;
+  if (value.bytesValue !== undefined) return value.bytesValue;
   if (value.arrayValue) return (value.arrayValue.values ?? []).map(toValue);
+  if (value.kvlistValue) return Object.fromEntries((value.kvlistValue.values ?? []).map(({ key, value: v }) => [key, toValue(v)]));
   return undefined;
 };
 
@@ -95,7 +118,8 @@ const readBody = async (request: IncomingMessage): Promise<Buffer> => {
 
 const collect = (payload: ExportRequest): CollectedSpan[] =>
   (payload.resourceSpans ?? []).flatMap((resourceSpan) => {
-    const serviceName = toAttributes(resourceSpan.resource?.attributes)['service.name'];
+    const resource = toAttributes(resourceSpan.resource?.attributes);
+    const serviceName = resource['service.name'];
     return (resourceSpan.scopeSpans ?? []).flatMap((scope) =>
       (scope.spans ?? []).map((span) => ({
         name: span.name,
@@ -105,6 +129,17 @@ const collect = (payload: ExportRequest): CollectedSpan[] =>
         parentSpanId: toHexId(span.parentSpanId),
         attributes: toAttributes(span.attributes),
         serviceName: typeof serviceName === 'string' ? serviceName : undefined,
+        events: (span.events ?? []).map((event) => ({ name: event.name ?? '', attributes: toAttributes(event.attributes) })),
+        links: (span.links ?? []).map((link) => ({
+          traceId: toHexId(link.traceId) ?? '',
+          spanId: toHexId(link.spanId) ?? '',
+          traceState: link.traceState || undefined,
+          attributes: toAttributes(link.attributes),
+        })),
+        status: { code: span.status?.code ?? 0, message: span.status?.message || undefined },
+        traceState: span.traceState || undefined,
+        resource,
+        scope: { name: scope.scope?.name, version: scope.scope?.version },
       })),
     );
   });
@@ -147,6 +182,7 @@ const waitFor =
 
 export const startOtlpReceiver = async (): Promise<OtlpReceiver> => {
   const received: CollectedSpan[] = [];
+  const traceExports: string[] = [];
   const points: CollectedPoint[] = [];
   const waiters = new Set<() => boolean>();
 
@@ -158,8 +194,12 @@ export const startOtlpReceiver = async (): Promise<OtlpReceiver> => {
     }
     readBody(request)
       .then((body) => {
-        const payload: unknown = JSON.parse(body.toString('utf8'));
-        if (signal === 'traces') received.push(...collect(payload as ExportRequest));
+        const text = body.toString('utf8');
+        const payload: unknown = JSON.parse(text);
+        if (signal === 'traces') {
+          traceExports.push(text);
+          received.push(...collect(payload as ExportRequest));
+        }
         else points.push(...collectPoints(payload as MetricsRequest));
         response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
         for (const wake of waiters) wake();
@@ -177,6 +217,7 @@ export const startOtlpReceiver = async (): Promise<OtlpReceiver> => {
     waitForSpans,
     points: () => [...points],
     waitForPoints: waitFor(points, waiters, 'metric points', (point) => point.metric),
+    traceExports: () => [...traceExports],
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
