@@ -16,6 +16,9 @@ const statusOf = (error: unknown): number => {
   return typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
 };
 
+/** A route template such as `/api/code/:challenge_id`, not a layer's regular expression. */
+const isTemplate = (route: string): boolean => route.startsWith('/') && !/[()?\\|^$]/.test(route);
+
 export const httpServerSpan = (): Middleware => {
   const tracer = trace.getTracer(tracerName);
   return async (ctx, next) => {
@@ -35,7 +38,9 @@ export const httpServerSpan = (): Middleware => {
       throw error;
     } finally {
       const route = (ctx as { _matchedRoute?: unknown })._matchedRoute;
-      if (typeof route === 'string') {
+      // @koa/router records every layer it runs: a request stopped by a router's own middleware
+      // (an API-key check answering 401) is left with that layer's path, a regular expression.
+      if (typeof route === 'string' && isTemplate(route)) {
         span.setAttribute('http.route', route);
         span.updateName(`${ctx.method} ${route}`);
       }

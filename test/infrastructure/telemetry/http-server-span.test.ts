@@ -21,10 +21,16 @@ describe('HTTP server span middleware', () => {
       throw new Error('kaput');
     });
     router.get('/unavailable', (ctx) => void (ctx.status = 503));
+    const guarded = new Router({ prefix: '/api/guarded' });
+    guarded.use((ctx) => {
+      ctx.status = 401;
+    });
+    guarded.get('/things/:id', (ctx) => void (ctx.body = {}));
     const app = new Koa();
     app.silent = true;
     app.use(httpServerSpan());
     app.use(router.routes());
+    app.use(guarded.routes());
     server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -53,6 +59,14 @@ describe('HTTP server span middleware', () => {
     expect(JSON.stringify(span.attributes)).not.toContain('secret');
     expect(span.status.code).toBe(SpanStatusCode.UNSET);
     expect(body.trace_id).toBe(span.spanContext().traceId);
+  });
+
+  it("keeps the bare method when a router's own middleware answers before any route (no regular expression as a name)", async () => {
+    expect((await fetch(`${base}/api/guarded/things/1`)).status).toBe(401);
+    const span = only();
+    expect(span.name).toBe('GET');
+    expect(span.attributes['http.route']).toBeUndefined();
+    expect(span.attributes['http.response.status_code']).toBe(401);
   });
 
   it("continues the caller's trace", async () => {
