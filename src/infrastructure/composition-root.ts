@@ -58,6 +58,8 @@ export type Service = {
   readonly deps: Deps;
   readonly handlers: Handlers;
   readonly checkHealth: () => Promise<HealthReport>;
+  /** The dependency an error says is out of reach (the HTTP layer answers 503), if it says so. */
+  readonly unavailableDependency: (error: unknown) => string | undefined;
   /** Elects one process for a background role (the delivery worker). */
   readonly leadership: (role: string) => Leadership;
   /**
@@ -161,6 +163,7 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
     deps,
     handlers: makeHandlers(deps),
     checkHealth: makeCheckHealth([...storage.healthChecks, ...abuse.healthChecks]),
+    unavailableDependency: storage.unavailableDependency,
     leadership: storage.leadership,
     onDeliveryDue: storage.onDeliveryDue,
     close: async () => {

@@ -84,6 +84,7 @@ const serve = async (): Promise<void> => {
     trustedProxies: config.trustedProxies,
     operatorSignup: config.operatorSignup,
     checkHealth: service.checkHealth,
+    unavailableDependency: service.unavailableDependency,
     isReady: () => ready,
     healthOnly: config.processRole === 'worker',
   });

@@ -119,7 +119,7 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
     service.onDeliveryDue(worker.kick); // as src/interfaces/main.ts wires it
     worker.start();
   }
-  const app = buildHttpApp({ handlers: service.handlers, logger, corsOrigins: [], trustedProxies: options.trustedProxies ?? 0, operatorSignup: options.operatorSignup ?? 'open', checkHealth: service.checkHealth, isReady: () => true });
+  const app = buildHttpApp({ handlers: service.handlers, logger, corsOrigins: [], trustedProxies: options.trustedProxies ?? 0, operatorSignup: options.operatorSignup ?? 'open', checkHealth: service.checkHealth, unavailableDependency: service.unavailableDependency, isReady: () => true });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

@@ -20,6 +20,8 @@ import { createInMemoryReadModels } from '../read-models/in-memory-read-models.j
 import { bestEffortSnapshots } from '../snapshots/best-effort.js';
 import { createInMemorySnapshotStore } from '../snapshots/in-memory-snapshot-store.js';
 import { createDeliveryDueSignal } from './delivery-due.js';
+import { isSqliteUnavailable } from '../event-store/sqlite-unavailable.js';
+import { isPostgresUnavailable } from '../postgres/unavailable.js';
 
 export type StorageOptions = {
   readonly dataDir: string;
@@ -37,6 +39,8 @@ export type Storage = {
   readonly snapshots: SnapshotStore;
   readonly readModels: ReadModels & { readonly start: () => Promise<void>; readonly stop: () => Promise<void> };
   readonly healthChecks: readonly HealthCheck[];
+  /** The store an error says is out of reach (answered 503), if it says so. */
+  readonly unavailableDependency: (error: unknown) => string | undefined;
   /**
    * With a log several processes share (PostgreSQL): calls the watcher with the streams every
    * commit moved, so this process can drop what it cached of them.
@@ -192,6 +196,10 @@ export const createStorage = async (
     ...(log.watchStreams ? { watchStreams: log.watchStreams } : {}),
     readModels,
     healthChecks,
+    unavailableDependency: (error) => {
+      if (postgres && isPostgresUnavailable(error)) return 'postgres';
+      return isSqliteUnavailable(error) ? 'sqlite' : undefined;
+    },
     leadership: (role) => {
       const leadership = postgres ? postgres.createAdvisoryLeadership(postgres.pool, role, { logger }) : { isLeader: () => true, stop: async () => undefined };
       leaders.push(leadership);

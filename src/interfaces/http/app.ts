@@ -42,6 +42,8 @@ export type HttpAppDeps = {
   readonly corsOrigins: readonly string[];
   readonly routers: readonly Router[];
   readonly openApi: object;
+  /** The dependency an error says is out of reach (answered 503), if it says so. */
+  readonly unavailableDependency?: (error: unknown) => string | undefined;
 };
 
 /**
@@ -58,7 +60,7 @@ export const createHttpApp = (deps: HttpAppDeps): Koa => {
   app.use(accessLogMiddleware(deps.logger));
   app.use(securityHeadersMiddleware());
   app.use(corsMiddleware(deps.corsOrigins));
-  app.use(errorHandlerMiddleware(deps.logger));
+  app.use(errorHandlerMiddleware(deps.logger, deps.unavailableDependency));
   app.use(trailingSlashMiddleware());
   app.use(jsonBodyMiddleware());
   app.use(dispatchByPrefix(routers));

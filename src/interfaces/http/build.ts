@@ -20,6 +20,8 @@ export type HttpServiceDeps = HealthProbes & {
   readonly trustedProxies: number;
   /** Who may register an operator (OPERATOR_SIGNUP): anyone (default), or only an operator. */
   readonly operatorSignup?: 'open' | 'invite';
+  /** The dependency an error says is out of reach, answered 503 (the service's classification). */
+  readonly unavailableDependency?: (error: unknown) => string | undefined;
   /** Worker processes serve only the health endpoints. */
   readonly healthOnly?: boolean;
 };
@@ -29,6 +31,7 @@ export const buildHttpApp = (deps: HttpServiceDeps): Koa => {
   const app = createHttpApp({
     logger: deps.logger,
     corsOrigins: deps.corsOrigins,
+    ...(deps.unavailableDependency ? { unavailableDependency: deps.unavailableDependency } : {}),
     openApi: openApiDocument,
     routers: deps.healthOnly
       ? [createHealthRouter(deps)]

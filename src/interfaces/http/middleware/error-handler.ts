@@ -30,25 +30,31 @@ const describe = (error: unknown) =>
 /**
  * Every failure becomes the JSON error body. Expected outcomes keep their own message;
  * anything unexpected is logged (message and stack only, never request data) and answered
- * generically, so a bug cannot leak secrets through an error body.
+ * generically, so a bug cannot leak secrets through an error body. A dependency out of reach
+ * (DependencyUnavailable, or an error `unavailableDependency` recognises: the adapters in use
+ * know their libraries' errors) is 503 with Retry-After, as the contract asks.
  */
-export const errorHandlerMiddleware = (logger: Logger): Middleware => async (ctx, next) => {
-  try {
-    await next();
-  } catch (error) {
-    if (error instanceof HttpError) return sendProblem(ctx, error.toProblem());
-    if (isRejection(error)) return sendRejection(ctx, error);
-    if (error instanceof DependencyUnavailable) {
-      logger.warn('dependency unavailable', { dependency: error.dependency, ...describe(error.cause ?? error) });
-      return sendProblem(ctx, { code: 'SERVICE_UNAVAILABLE', message: 'A dependency is unavailable; try again shortly', retryAfterSeconds: 5 });
+export const errorHandlerMiddleware =
+  (logger: Logger, unavailableDependency: (error: unknown) => string | undefined = () => undefined): Middleware =>
+  async (ctx, next) => {
+    try {
+      await next();
+    } catch (error) {
+      if (error instanceof HttpError) return sendProblem(ctx, error.toProblem());
+      if (isRejection(error)) return sendRejection(ctx, error);
+      const dependency = error instanceof DependencyUnavailable ? error.dependency : unavailableDependency(error);
+      if (dependency !== undefined) {
+        const cause = error instanceof DependencyUnavailable ? (error.cause ?? error) : error;
+        logger.warn('dependency unavailable', { dependency, ...describe(cause) });
+        return sendProblem(ctx, { code: 'SERVICE_UNAVAILABLE', message: 'A dependency is unavailable; try again shortly', retryAfterSeconds: 5 });
+      }
+      if (error instanceof WrongExpectedRevision) {
+        logger.warn('write conflict after retries', { stream: error.stream });
+        return sendProblem(ctx, { code: 'CONFLICT', message: 'The resource was changed concurrently; try again' });
+      }
+      const exposed = exposedHttpError(error);
+      if (exposed !== undefined && errorStatus[exposed.code] < 500) return sendProblem(ctx, exposed);
+      logger.error('unhandled error', describe(error));
+      sendProblem(ctx, { code: 'INTERNAL_ERROR', message: 'Internal error' });
     }
-    if (error instanceof WrongExpectedRevision) {
-      logger.warn('write conflict after retries', { stream: error.stream });
-      return sendProblem(ctx, { code: 'CONFLICT', message: 'The resource was changed concurrently; try again' });
-    }
-    const exposed = exposedHttpError(error);
-    if (exposed !== undefined && errorStatus[exposed.code] < 500) return sendProblem(ctx, exposed);
-    logger.error('unhandled error', describe(error));
-    sendProblem(ctx, { code: 'INTERNAL_ERROR', message: 'Internal error' });
-  }
-};
+  };

@@ -1,0 +1,26 @@
+/**
+ * Whether an error from pg means PostgreSQL is out of reach, so the request is answered 503
+ * (retry later) rather than 500: a connection refused, lost or not made in time, or the server
+ * shutting down, starting up or out of connections. A statement PostgreSQL refused for what it
+ * says is not. Causes are followed, since adapters may wrap what pg threw.
+ */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+/** Connection exceptions (class 08), admin/crash shutdown, cannot connect now, too many connections. */
+const SERVER_UNAVAILABLE = /^(08|57P0[123]|53300)/;
+/** What pg and pg-pool throw for a connection that is gone or could not be had. */
+const CLIENT_LOST = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error and is not queryable|Client was closed and is not queryable)/;
+
+type ErrorLike = { readonly code?: unknown; readonly severity?: unknown; readonly message?: unknown; readonly cause?: unknown };
+
+export const isPostgresUnavailable = (error: unknown): boolean => {
+  // Duck-typed, not instanceof Error: errors from Node's own sockets may come from another realm.
+  let current = error as ErrorLike | null | undefined;
+  for (let depth = 0; typeof current === 'object' && current !== null && depth < 5; depth++) {
+    const { code, message } = current;
+    const fromServer = typeof current.severity === 'string';
+    if (typeof code === 'string' && (fromServer ? SERVER_UNAVAILABLE.test(code) : NETWORK_CODES.has(code))) return true;
+    if (!fromServer && typeof message === 'string' && CLIENT_LOST.test(message)) return true;
+    current = current.cause as ErrorLike | null | undefined;
+  }
+  return false;
+};
