@@ -8,7 +8,7 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ET
 /** Connection exceptions (class 08), admin/crash shutdown, cannot connect now, too many connections. */
 const SERVER_UNAVAILABLE = /^(08|57P0[123]|53300)/;
 /** What pg and pg-pool throw for a connection that is gone or could not be had. */
-const CLIENT_LOST = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error and is not queryable|Client was closed and is not queryable)/;
+const CLIENT_LOST = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error and is not queryable|Client was closed and is not queryable|Query read timeout)/;
 
 type ErrorLike = { readonly code?: unknown; readonly severity?: unknown; readonly message?: unknown; readonly cause?: unknown };
 
