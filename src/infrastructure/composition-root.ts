@@ -15,7 +15,7 @@ import { makesDeliveryDue } from '../application/projections/deliveries.js';
 import { createLogDenylist } from './abuse/log-denylist.js';
 import { createAbuseControls, type AbuseControls } from './composition/abuse.js';
 import { createDeliveryProviders, type ProviderSettings } from './composition/delivery.js';
-import { createStorage, type Storage, type StorageOptions } from './composition/storage.js';
+import { createStorage, type PostgresTimeouts, type Storage, type StorageOptions } from './composition/storage.js';
 import { DEFAULT_APP_STALENESS_MS, DEFAULT_STATE_CACHE_ENTRIES } from './config/config.js';
 import { createKeyedHash, safeEqual } from './crypto/keyed-hash.js';
 import { createKeyring, type MasterKey } from './crypto/keyring.js';
@@ -52,6 +52,8 @@ export type ServiceOptions = {
   readonly stateCacheEntries?: number;
   /** How stale an app's state may be when authenticating an API key in this process, ms (0: read it every request). */
   readonly appStalenessMs?: number;
+  /** PostgreSQL's connect and statement limits (tests shorten them); DEFAULT_POSTGRES_TIMEOUTS otherwise. */
+  readonly postgresTimeouts?: PostgresTimeouts;
 };
 
 export type Service = {
@@ -95,6 +97,7 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
     ...(options.inMemory ? { inMemory: true } : {}),
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
     ...(options.eventStoreConnectionString ? { eventStoreConnectionString: options.eventStoreConnectionString } : {}),
+    ...(options.postgresTimeouts ? { postgresTimeouts: options.postgresTimeouts } : {}),
   };
   const storage = await createStorage(storageOptions, {
     clock,

@@ -1,7 +1,8 @@
 /**
- * PostgreSQL out of reach while the service runs (a TCP proxy in front of it cut, then
- * restored): requests that need it answer 503 SERVICE_UNAVAILABLE with Retry-After, as the
- * contract has it for a dependency that is down, never a 500; the service recovers by itself.
+ * PostgreSQL out of reach while the service runs (a TCP proxy in front of it cut, or stalled:
+ * packets dropped, nothing closed), then back: requests that need it answer 503
+ * SERVICE_UNAVAILABLE with Retry-After, as the contract has it for a dependency that is down,
+ * never a 500 and never a request that hangs; the service recovers by itself.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,7 +34,8 @@ describe('PostgreSQL out of reach', () => {
     proxied.port = String(proxy.port);
     // test-server.ts reads the backend of a data dir from this file.
     writeFileSync(join(dataDir, 'test-backend.json'), JSON.stringify({ databaseUrl: proxied.toString(), redisPrefix: `test:${schema.schema}:` }));
-    server = await startTestServer({ dataDir, backend: 'postgres' });
+    // Short limits, so a PostgreSQL that stops answering is given up on within the test.
+    server = await startTestServer({ dataDir, backend: 'postgres', postgresTimeouts: { connectMs: 1000, queryMs: 1500 } });
     client = createClient(server.url);
   });
   afterAll(async () => {
@@ -64,5 +66,27 @@ describe('PostgreSQL out of reach', () => {
     }
     expect(answer.status).toBe(202);
     expect((await client.get('/api/app', { token: operator.token })).status).toBe(200);
+  }, 30_000);
+
+  it('answers 503 within the statement limit when PostgreSQL stops answering, and serves again once it answers', async () => {
+    const operator = await newOperator(client);
+    const app = await newApp(client, operator.token);
+    const send = (username: string) => client.post('/api/code/send', { apiKey: app.apiKey, body: { username, channel: 'EMAIL', to: `${username}@example.org` } });
+    expect((await send('before-stall')).status).toBe(202);
+
+    proxy.stall();
+    const started = Date.now();
+    const answers = await Promise.all([send('stalled-1'), send('stalled-2'), client.get('/api/app', { token: operator.token })]);
+    for (const answer of answers) expectUnavailable(answer);
+    expect(Date.now() - started).toBeLessThan(10_000);
+
+    proxy.cut(); // the stalled sessions end
+    proxy.restore();
+    let answer = await send('after-stall');
+    for (let waited = 0; answer.status === 503 && waited < 10_000; waited += 200) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      answer = await send('after-stall');
+    }
+    expect(answer.status).toBe(202);
   }, 30_000);
 });

@@ -60,6 +60,7 @@ export type TestServerOptions = {
   readonly trustedProxies?: number;
   /** OPERATOR_SIGNUP; open by default. */
   readonly operatorSignup?: 'open' | 'invite';
+  readonly postgresTimeouts?: ServiceOptions['postgresTimeouts'];
 };
 
 export const newKeys = (): Pick<ServiceOptions, 'masterKeys' | 'jwt'> => ({
@@ -112,6 +113,7 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
     ...(options.providers ? { providers: options.providers } : {}),
     ...(options.appStalenessMs !== undefined ? { appStalenessMs: options.appStalenessMs } : {}),
     ...(options.role ? { role: options.role } : {}),
+    ...(options.postgresTimeouts ? { postgresTimeouts: options.postgresTimeouts } : {}),
   });
   // A steady 10 ms poll: tests that drive a fake clock wait for deliveries in real time.
   const worker = createDeliveryWorker({ handlers: service.handlers, logger, pollMs: 10, idlePollMs: 10 });

@@ -30,7 +30,18 @@ export type StorageOptions = {
   readonly eventStoreConnectionString?: string;
   /** Whether this process runs projections (worker, all) or only reads them (api). */
   readonly runProjections: boolean;
+  /** How long the pool waits for a connection and for a statement's answer (PostgreSQL). */
+  readonly postgresTimeouts?: PostgresTimeouts;
 };
+
+export type PostgresTimeouts = { readonly connectMs: number; readonly queryMs: number };
+
+/**
+ * A connection not made within 5 s, or a statement unanswered for 30 s, means PostgreSQL is out
+ * of reach (answered 503): without limits, a network that drops packets held every request,
+ * and the one append statement in flight held every append, until the process was restarted.
+ */
+export const DEFAULT_POSTGRES_TIMEOUTS: PostgresTimeouts = { connectMs: 5_000, queryMs: 30_000 };
 
 export type Storage = {
   readonly store: EventStore;
@@ -60,7 +71,7 @@ export type Storage = {
 };
 
 /** A pool on DATABASE_URL with its schema migrated, and the PostgreSQL adapters that use it. */
-const openPostgres = async (url: string, options: { readonly withEventStore: boolean; readonly logger: Logger }) => {
+const openPostgres = async (url: string, options: { readonly withEventStore: boolean; readonly logger: Logger; readonly timeouts: PostgresTimeouts }) => {
   const [
     { default: pg },
     { createPostgresEventStore, eventStoreMigrations },
@@ -81,10 +92,25 @@ const openPostgres = async (url: string, options: { readonly withEventStore: boo
   // Loaded already by the event store and the vault (in parallel above, Jest's ESM loader can
   // trip over two imports of one module at once).
   const { listen } = await import('../postgres/listen.js');
-  const pool = new pg.Pool({ connectionString: url, max: 20 });
+  // Migrations on a connection of their own, without the statement limit: one waits for another
+  // process's migrations (an advisory lock), and an index on a large table takes its time.
+  const migrator = new pg.Pool({ connectionString: url, max: 1, connectionTimeoutMillis: options.timeouts.connectMs });
+  try {
+    const applied = await migrate(migrator, [...(options.withEventStore ? eventStoreMigrations : []), ...readModelMigrations, ...vaultMigrations, ...snapshotMigrations]);
+    if (applied.length > 0) options.logger.info('schema migrated', { migrations: applied });
+  } finally {
+    await migrator.end();
+  }
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 20,
+    connectionTimeoutMillis: options.timeouts.connectMs,
+    query_timeout: options.timeouts.queryMs,
+    // TCP keepalive, so the kernel notices a peer that is gone while a connection is idle.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+  });
   pool.on('error', (error) => options.logger.warn('postgres idle client error', { error: error.message }));
-  const applied = await migrate(pool, [...(options.withEventStore ? eventStoreMigrations : []), ...readModelMigrations, ...vaultMigrations, ...snapshotMigrations]);
-  if (applied.length > 0) options.logger.info('schema migrated', { migrations: applied });
   return { url, pool, createPostgresEventStore, createAdvisoryLeadership, createPostgresReadModels, createPostgresVault, createPostgresSnapshotStore, listen };
 };
 
@@ -133,7 +159,7 @@ export const createStorage = async (
 ): Promise<Storage> => {
   const { clock, logger, keyring, projections, isDeliveryDue } = deps;
   const onInvalid = (error: Error) => logger.error('corrupt event', { error: error.message });
-  const postgres = options.databaseUrl ? await openPostgres(options.databaseUrl, { withEventStore: !options.eventStoreConnectionString, logger }) : undefined;
+  const postgres = options.databaseUrl ? await openPostgres(options.databaseUrl, { withEventStore: !options.eventStoreConnectionString, logger, timeouts: options.postgresTimeouts ?? DEFAULT_POSTGRES_TIMEOUTS }) : undefined;
 
   // Every event written or read back is checked against its codec (and upcast) at this edge.
   const log = await openEventStore(options, postgres, { clock, logger });
