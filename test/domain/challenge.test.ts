@@ -100,6 +100,13 @@ describe('Challenge: CancelChallenge', () => {
   it('refuses to cancel twice', () => given(challenge, [...issued, ev.canceled(10)]).when(cancel(20)).thenRejects('CHALLENGE_CLOSED'));
   it('refuses to cancel an approved challenge', () =>
     given(challenge, [...issued, ev.approved(10)]).when(cancel(20)).thenRejects('CHALLENGE_CLOSED'));
+  it('refuses to cancel a locked challenge with CHALLENGE_CLOSED, not a lock-out and its Retry-After', () => {
+    const refused = given(challenge, lockedOut).when(cancel(40));
+    refused.thenRejects('CHALLENGE_CLOSED');
+    expect(refused.decision).not.toEqual({ _tag: 'Left', left: expect.objectContaining({ retryAfterSeconds: expect.anything() }) });
+  });
+  it('refuses to cancel an expired challenge with CHALLENGE_CLOSED, not CODE_EXPIRED', () =>
+    given(challenge, [...issued, ev.expired(TTL)]).when(cancel(TTL + 5)).thenRejects('CHALLENGE_CLOSED'));
   it('answers NOT_FOUND for an unknown challenge', () => given(challenge).when(cancel(10)).thenRejects('NOT_FOUND'));
 });
 

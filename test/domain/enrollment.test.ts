@@ -43,7 +43,7 @@ describe('Enrollment: ActivateEnrollment', () => {
   it('refuses even a right code while locked, saying when to retry', () =>
     given(enrollment, [...totpPending, ev.failed(10), ev.failed(20), ev.failed(30), ev.locked(30)])
       .when(activateTotp(101, 40))
-      .thenRejects('ENROLLMENT_LOCKED', { retryAfterSeconds: 890 }));
+      .thenRejects('ENROLLMENT_LOCKED', { retryAfterSeconds: 890, attemptsRemaining: 0 }));
   it('accepts a right code once the lock has passed', () =>
     given(enrollment, [...totpPending, ev.failed(10), ev.failed(20), ev.failed(30), ev.locked(30)])
       .when(activateTotp(101, 930))
@@ -78,14 +78,14 @@ describe('Enrollment: VerifyTotp', () => {
   it('while locked answers a claimed right step like any other code', () =>
     given(enrollment, [...totpActive, ev.failed(20), ev.failed(30), ev.failed(40), ev.locked(40)])
       .when(verify(104, 100, true))
-      .thenRejects('ENROLLMENT_LOCKED', { retryAfterSeconds: 840 }));
+      .thenRejects('ENROLLMENT_LOCKED', { retryAfterSeconds: 840, attemptsRemaining: 0 }));
   it('records a wrong code as a failure', () => given(enrollment, totpActive).when(verify(null, 40)).then([ev.failed(40)]));
   it('locks on the max_attempts-th consecutive failure', () =>
     given(enrollment, [...totpActive, ev.failed(20), ev.failed(30)]).when(verify(null, 40)).then([ev.failed(40), ev.locked(40)]));
   it('refuses a right code while locked', () =>
     given(enrollment, [...totpActive, ev.failed(20), ev.failed(30), ev.failed(40), ev.locked(40)])
       .when(verify(104, 100))
-      .thenRejects('ENROLLMENT_LOCKED', { retryAfterSeconds: 840 }));
+      .thenRejects('ENROLLMENT_LOCKED', { retryAfterSeconds: 840, attemptsRemaining: 0 }));
   it('a success resets the failure count', () => {
     const history = [...totpActive, ev.failed(20), ev.failed(30), ev.consumed(101, 35)];
     given(enrollment, history).when(verify(null, 40)).then([ev.failed(40)]);

@@ -83,6 +83,21 @@ describe('app policy', () => {
     expect(details({ channels: ['SMS', 'FAX'] })).toEqual([{ field: 'policy.channels', message: 'must list SMS, EMAIL or WHATSAPP' }]);
   });
 
+  it('keeps each channel once, in the order first given', () =>
+    expect(applyPolicyPatch(defaultPolicy, { channels: ['SMS', 'EMAIL', 'SMS', 'EMAIL'] })).toEqual({ _tag: 'Right', right: { ...defaultPolicy, channels: ['SMS', 'EMAIL'] } }));
+
+  it('accepts a fallback channel only among the allowed channels, which delivery requires of it', () => {
+    expect(details({ fallback_channel: 'SMS' })).toBe('accepted');
+    expect(details({ channels: ['WHATSAPP', 'SMS'], fallback_channel: 'SMS' })).toBe('accepted');
+    expect(details({ channels: ['EMAIL'], fallback_channel: null })).toBe('accepted');
+    const bad = [{ field: 'policy.fallback_channel', message: 'must be one of the allowed channels, or null' }];
+    expect(details({ channels: ['WHATSAPP', 'EMAIL'], fallback_channel: 'SMS' })).toEqual(bad);
+    // Checked on the policy a patch leaves: narrowing channels under a set fallback is refused too.
+    const withFallback = applyPolicyPatch(defaultPolicy, { fallback_channel: 'WHATSAPP' });
+    if (withFallback._tag === 'Left') throw new Error('fallback refused');
+    expect(applyPolicyPatch(withFallback.right, { channels: ['SMS'] })).toMatchObject({ _tag: 'Left', left: { code: 'INVALID_POLICY', details: bad } });
+  });
+
   it('accepts calling codes (or null) as allowed countries', () => {
     expect(details({ allowed_countries: ['1', '34', '1268'] })).toBe('accepted');
     expect(details({ allowed_countries: null })).toBe('accepted');

@@ -33,7 +33,7 @@ describe('Enrollment: recovery codes (their own stream per user)', () => {
   it('refuses a right code while locked', () =>
     given(enrollment, [...codes, ev.failed(10), ev.failed(20), ev.failed(30), ev.locked(30)])
       .when(use(0, 40))
-      .thenRejects('ENROLLMENT_LOCKED', { retryAfterSeconds: 890 }));
+      .thenRejects('ENROLLMENT_LOCKED', { retryAfterSeconds: 890, attemptsRemaining: 0 }));
   it('a used code resets the failure count', () =>
     given(enrollment, [...codes, ev.failed(10), ev.failed(20), used(0, 25)]).when(use(null, 30)).then([ev.failed(30)]));
   it('disables, then refuses codes and a second disable', () => {

@@ -261,6 +261,19 @@ describe('bad input on every documented route', () => {
       }
     });
 
+    it('a destination the service cannot parse is named as sent: destination on /api/otp/register, to on /api/code/send', async () => {
+      const cases = [
+        ['destination', await client.post('/api/otp/register', { apiKey: app.apiKey, body: { username: 'dora', otp_method: 'SMS', destination: 'not a phone' } })],
+        ['destination', await client.post('/api/otp/register', { apiKey: app.apiKey, body: { username: 'dora', otp_method: 'EMAIL', destination: 'not-an-email' } })],
+        ['to', await client.post('/api/code/send', { apiKey: app.apiKey, body: { username: 'dora', channel: 'SMS', to: 'not a phone' } })],
+        ['to', await client.post('/api/code/send', { apiKey: app.apiKey, body: { username: 'dora', channel: 'EMAIL' } })],
+      ] as const;
+      for (const [field, response] of cases) {
+        expect([field, response.status, response.body.code]).toEqual([field, 400, 'INVALID_DESTINATION']);
+        expect(response.body.details.map((d: { field: string }) => d.field)).toEqual([field]);
+      }
+    });
+
     it('POST /api/otp/register without its required fields names each one', async () => {
       const response = await client.post('/api/otp/register', { apiKey: app.apiKey, body: {} });
       expect(response.status).toBe(400);

@@ -33,9 +33,22 @@ const templateRegex = (template: string) => new RegExp(`^${template.replace(/\{[
 const docMethodsMatching = (path: string): Set<string> => new Set(routes.filter((r) => templateRegex(r.path).test(path)).map((r) => r.method));
 const wrong = (code: string) => (code === '000000' ? '111111' : '000000');
 
+/**
+ * The document as answers are checked against it: every object schema that lists its
+ * properties and says nothing of others is closed, so a field the service answers but the
+ * document does not name is a violation (the document describes answers completely), while the
+ * served document leaves clients free to ignore fields added later.
+ */
+const closed = (node: unknown): unknown => {
+  if (Array.isArray(node)) return node.map(closed);
+  if (typeof node !== 'object' || node === null) return node;
+  const copy: Json = Object.fromEntries(Object.entries(node).map(([key, value]) => [key, closed(value)]));
+  return 'properties' in copy && !('additionalProperties' in copy) ? { ...copy, additionalProperties: false } : copy;
+};
+
 const ajv = new Ajv2020({ strict: false, allErrors: true });
 addFormats(ajv);
-ajv.addSchema({ ...doc, $id: docId });
+ajv.addSchema({ ...(closed(doc) as Json), $id: docId });
 
 describe('the OpenAPI document matches the running server', () => {
   let server: TestServer;
@@ -113,6 +126,7 @@ describe('the OpenAPI document matches the running server', () => {
     const wrongs = verdicts([
       ['GET', '/api/auth/me', answer(200, { id: 'not-a-uuid', email: 'a@example.com', username: 'alice' })],
       ['GET', '/api/auth/me', answer(200, { id: account.id })],
+      ['GET', '/api/auth/me', answer(200, { ...account, password_hash: 'x' })],
       ['GET', '/api/auth/me', answer(418, errorBody)],
       ['GET', '/api/auth/me', answer(200, account, 'text/html')],
       ['GET', '/api/auth/me', answer(401, { ...errorBody, code: 'NOT_A_CODE' })],
@@ -353,6 +367,10 @@ describe('the OpenAPI document matches the running server', () => {
       const cancel = (id: string) => call('POST', '/api/code/{challenge_id}/cancel', { ...key, params: { challenge_id: id } });
       expect((await cancel(s.generated)).status).toBe(200);
       expect((await cancel(s.generated)).status).toBe(409);
+      const operatorCancels = (await call('POST', '/api/code/generate', { ...key, body: { username: 'gus' } })).body.challenge_id;
+      const byBody = { token: s.token, params: { challenge_id: operatorCancels } };
+      expect((await call('POST', '/api/code/{challenge_id}/cancel', { ...byBody, body: { app_id: s.foreign.id } })).status).toBe(404);
+      expect((await call('POST', '/api/code/{challenge_id}/cancel', { ...byBody, body: { app_id: s.app.id } })).status).toBe(200);
       expect((await cancel('00000000-0000-4000-8000-000000000000')).status).toBe(404);
       expect((await cancel('not-a-uuid')).status).toBe(400);
 

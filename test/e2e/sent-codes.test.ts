@@ -230,6 +230,23 @@ describe('sent codes', () => {
     expect((await challenge(challengeId)).status).toBe('CANCELED');
   });
 
+  it('answers a cancel of a challenge closed by lock-out or expiry with 409 CHALLENGE_CLOSED, and verification as before', async () => {
+    const cancel = (id: string) => client.post(`/api/code/${id}/cancel`, { apiKey });
+    const locked = await sendEmailCode(client, server.outboxFile, apiKey, user());
+    for (let i = 0; i < 5; i++) await verify(locked.challengeId, wrongCode(locked.code));
+    const expired = await sendEmailCode(client, server.outboxFile, apiKey, user());
+    server.clock.advance(601_000);
+    expect((await verify(expired.challengeId, expired.code)).status).toBe(410);
+
+    for (const [id, status] of [[locked.challengeId, 'MAX_ATTEMPTS_REACHED'], [expired.challengeId, 'EXPIRED']] as const) {
+      const refused = await cancel(id);
+      expect([status, refused.status, refused.body.code, refused.headers.get('retry-after')]).toEqual([status, 409, 'CHALLENGE_CLOSED', null]);
+      expect((await challenge(id)).status).toBe(status);
+    }
+    expect((await verify(locked.challengeId, locked.code)).body.code).toBe('MAX_ATTEMPTS_REACHED');
+    expect((await verify(expired.challengeId, expired.code)).body.code).toBe('CODE_EXPIRED');
+  });
+
   it('exports a code only where the policy allows it, and that code verifies', async () => {
     const app = await appWith();
     const refused = await client.post('/api/code/generate', { apiKey: app.apiKey, body: { username: 'exported' } });

@@ -70,6 +70,7 @@ describe('tenant isolation', () => {
     for (const { via, auth, scope, query } of [...asBob(), ...byIdOnly]) {
       add('GET /api/code/{challenge_id}', via, () => client.get(`/api/code/${challenge}?${query}`, auth));
       add('POST /api/code/{challenge_id}/cancel', via, () => client.post(`/api/code/${challenge}/cancel?${query}`, auth));
+      add('POST /api/code/{challenge_id}/cancel', `${via}, app_id in the body`, () => client.post(`/api/code/${challenge}/cancel`, { ...auth, body: scope({}) }));
       add('POST /api/code/verify', `${via}, Alice's challenge_id and its right code`, () =>
         client.post('/api/code/verify', { ...auth, body: scope({ challenge_id: challenge, otp: challengeA.code }) }),
       );

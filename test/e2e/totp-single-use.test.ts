@@ -145,6 +145,17 @@ describe('TOTP codes are single use', () => {
     expect((await verify(username, totpAt(secret, server.clock()))).status).toBe(200);
   });
 
+  it('names the enrollment of a PNG answer in X-Enrollment-Id, as every registration answer does', async () => {
+    const username = user();
+    const png = await client.post('/api/otp/register', { apiKey, headers: { accept: 'image/png' }, body: { username, otp_method: 'TOTP' } });
+    expect([png.status, png.headers.get('content-type')]).toEqual([201, 'image/png']);
+    // Registering a pending factor again restarts the same enrollment: its id is the PNG's.
+    const json = await client.post('/api/otp/register', { apiKey, body: { username, otp_method: 'TOTP' } });
+    expect(json.status).toBe(201);
+    expect(png.headers.get('x-enrollment-id')).toBe(json.body.enrollment_id);
+    expect(json.headers.get('x-enrollment-id')).toBe(json.body.enrollment_id);
+  });
+
   it('counts wrong codes on enable and locks at max_attempts with 429 and Retry-After, even for the right code', async () => {
     const username = user();
     const registered = await client.post('/api/otp/register', { apiKey, body: { username, otp_method: 'TOTP' } });
@@ -159,11 +170,12 @@ describe('TOTP codes are single use', () => {
     }
     const locked = await enable(wrong);
     expect(locked.status).toBe(429);
-    expect(locked.body.code).toBe('ENROLLMENT_LOCKED');
+    expect(locked.body).toMatchObject({ code: 'ENROLLMENT_LOCKED', attempts_remaining: 0 });
     expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
 
     const rightWhileLocked = await enable(totpAt(secret, server.clock()));
     expect(rightWhileLocked.status).toBe(429);
+    expect(rightWhileLocked.body).toMatchObject({ code: 'ENROLLMENT_LOCKED', attempts_remaining: 0 });
     expect(rightWhileLocked.headers.get('retry-after')).not.toBeNull();
 
     server.clock.advance(Number(locked.headers.get('retry-after')) * 1000 + PERIOD_MS);

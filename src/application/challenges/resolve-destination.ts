@@ -9,8 +9,11 @@ import { enrollmentIdFor } from '../ids.js';
 import type { ParsedDestination } from '../ports.js';
 import { makeRecordRefusal } from './record-refusal.js';
 
-const invalid = (message: string): Either<Rejection, never> =>
-  left(reject('INVALID_DESTINATION', message, { details: [{ field: 'to', message }] }));
+/** The request field the destination came in: `to` on a send, `destination` on an enrollment. */
+export type DestinationField = 'to' | 'destination';
+
+const invalid = (field: DestinationField, message: string): Either<Rejection, never> =>
+  left(reject('INVALID_DESTINATION', message, { details: [{ field, message }] }));
 
 /**
  * Where a code goes: the given `to`, else the destination of the user's active enrollment in
@@ -18,7 +21,13 @@ const invalid = (message: string): Either<Rejection, never> =>
  */
 export const makeResolveDestination = (deps: Pick<Deps, 'vault' | 'keyedHash' | 'parseDestination' | 'clock' | 'store' | 'load'>) => {
   const recordRefusal = makeRecordRefusal(deps);
-  return async (app: ActiveApp, username: string, channel: Channel, to: string | undefined): Promise<Either<Rejection, ParsedDestination>> => {
+  return async (
+    app: ActiveApp,
+    username: string,
+    channel: Channel,
+    to: string | undefined,
+    field: DestinationField = 'to',
+  ): Promise<Either<Rejection, ParsedDestination>> => {
     if (!app.policy.channels.includes(channel)) {
       await recordRefusal(app.app_id, { reason: 'CHANNEL_NOT_ALLOWED' });
       return left(reject('CHANNEL_NOT_ALLOWED', `The ${channel} channel is not enabled for this app`));
@@ -30,11 +39,11 @@ export const makeResolveDestination = (deps: Pick<Deps, 'vault' | 'keyedHash' | 
       const state = await deps.load(EnrollmentAggregate, stream);
       if (state.kind === 'FACTOR' && state.status === 'ACTIVE' && state.destination)
         raw = (await deps.vault.open(state.destination, stream)) ?? undefined;
-      if (raw === undefined) return invalid(`to is required: the user has no active ${channel} enrollment`);
+      if (raw === undefined) return invalid(field, `${field} is required: the user has no active ${channel} enrollment`);
     }
     const parsed = deps.parseDestination(channel, raw);
     if (parsed === null)
-      return invalid(channel === 'EMAIL' ? 'must be a valid email address' : 'must be a phone number in E.164 form, such as +34600000000');
+      return invalid(field, channel === 'EMAIL' ? 'must be a valid email address' : 'must be a phone number in E.164 form, such as +34600000000');
     const allowed = app.policy.allowed_countries;
     if (parsed.country_calling_code !== null && allowed !== null && !allowed.includes(parsed.country_calling_code)) {
       await recordRefusal(app.app_id, { reason: 'COUNTRY_NOT_ALLOWED', to_hint: parsed.hint });

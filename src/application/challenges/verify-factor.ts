@@ -1,5 +1,5 @@
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
-import { enrollmentStream, type EnrollmentEvent } from '../../domain/enrollment/index.js';
+import { enrollmentLocked, enrollmentStream, type EnrollmentEvent } from '../../domain/enrollment/index.js';
 import { reject, type Rejection } from '../../domain/shared/rejection.js';
 import type { ActiveApp } from '../apps/app-view.js';
 import { EnrollmentAggregate } from '../aggregates.js';
@@ -42,17 +42,12 @@ export const makeVerifyFactor = (deps: FactorDeps) => async (input: VerifyFactor
     // A known user's last allowed failure locks at once; the decoy does the same on its last hit.
     return decoy.allowed && decoy.remaining > 0
       ? left(reject('INVALID_CODE', 'Invalid code', { attemptsRemaining: decoy.remaining }))
-      : left(
-          reject('ENROLLMENT_LOCKED', 'Too many failed attempts; try again later', {
-            retryAfterSeconds: decoy.allowed ? attempts.lockout_seconds : decoy.retry_after_seconds,
-          }),
-        );
+      : left(enrollmentLocked(decoy.allowed ? attempts.lockout_seconds : decoy.retry_after_seconds));
   }
   const events: readonly EnrollmentEvent[] = outcome.right.events;
   if (events.some((e) => e.type === 'TotpStepConsumed' || e.type === 'RecoveryCodeUsed')) return right({ success: true, status: 'APPROVED' });
   const lock = events.find((e) => e.type === 'EnrollmentLocked');
-  if (lock)
-    return left(reject('ENROLLMENT_LOCKED', 'Too many failed attempts; try again later', { retryAfterSeconds: attempts.lockout_seconds }));
+  if (lock) return left(enrollmentLocked(attempts.lockout_seconds));
   const state = outcome.right.state;
   const failures = state.kind === 'NONE' ? 0 : state.failures;
   return left(reject('INVALID_CODE', 'Invalid code', { attemptsRemaining: Math.max(0, attempts.max_attempts - failures) }));

@@ -1,6 +1,6 @@
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import { challengeStream } from '../../domain/challenge/index.js';
-import type { EnrollmentState, Proof } from '../../domain/enrollment/index.js';
+import { enrollmentLocked, type EnrollmentState, type Proof } from '../../domain/enrollment/index.js';
 import { reject, type Rejection } from '../../domain/shared/rejection.js';
 import type { OtpMethod } from '../../domain/shared/types.js';
 import type { ActiveApp } from '../apps/app-view.js';
@@ -17,17 +17,25 @@ type EnableDeps = Pick<Deps, 'handle' | 'vault' | 'totp' | 'keyedHash' | 'safeEq
 
 type Pending = { readonly method: OtpMethod; readonly stream: string; readonly state: EnrollmentState };
 
+const notEnrolled = (): Either<Rejection, never> => left(reject('NOT_ENROLLED', 'No pending enrollment for this user'));
+
 /** The named method, or the only pending one when none is named. */
-const findPending = async (deps: EnableDeps, app: ActiveApp, username: string, method?: OtpMethod): Promise<Pending | null> => {
+const findPending = async (deps: EnableDeps, app: ActiveApp, username: string, method?: OtpMethod): Promise<Either<Rejection, Pending>> => {
   const candidates = await Promise.all(
     (method ? [method] : factorMethods).map(async (m) => {
       const stream = enrollmentStreamFor(deps.keyedHash, app.app_id, username, m);
       return { method: m, stream, state: await deps.load(EnrollmentAggregate, stream) };
     }),
   );
+  if (method) return candidates[0]!.state.kind === 'FACTOR' ? right(candidates[0]!) : notEnrolled();
   const pending = candidates.filter((c) => c.state.kind === 'FACTOR' && c.state.status === 'PENDING');
-  if (method) return candidates[0]!.state.kind === 'FACTOR' ? candidates[0]! : null;
-  return pending.length === 1 ? pending[0]! : (pending.find((c) => c.method === 'TOTP') ?? null);
+  const chosen = pending.length === 1 ? pending[0] : pending.find((c) => c.method === 'TOTP');
+  if (chosen) return right(chosen);
+  // Naming the method of an active factor answers 409 (the decider's); leaving it out must not
+  // turn that into a 404. A user without factors still gets the 404 an unknown user gets.
+  if (pending.length === 0 && candidates.some((c) => c.state.kind === 'FACTOR' && c.state.status === 'ACTIVE'))
+    return left(reject('ENROLLMENT_NOT_PENDING', 'This enrollment is already active'));
+  return notEnrolled();
 };
 
 /** Proof of possession for a sent-code factor: its confirmation challenge approved now or before. */
@@ -45,8 +53,9 @@ export const makeEnableEnrollment = (deps: EnableDeps) => {
   const issueRecoveryCodes = makeIssueRecoveryCodes(deps);
   return async (input: EnableEnrollmentInput): Promise<Either<Rejection, EnableEnrollmentResult>> => {
     const { app, username, otp } = input;
-    const pending = await findPending(deps, app, username, input.otp_method);
-    if (pending === null) return left(reject('NOT_ENROLLED', 'No pending enrollment for this user'));
+    const found = await findPending(deps, app, username, input.otp_method);
+    if (found._tag === 'Left') return found;
+    const pending = found.right;
     const attempts = { max_attempts: app.policy.max_attempts, lockout_seconds: deps.limits.totpLockoutSeconds };
 
     let sentProof: Proof | undefined;
@@ -67,8 +76,7 @@ export const makeEnableEnrollment = (deps: EnableDeps) => {
     if (outcome._tag === 'Left') return outcome;
     const { events, state } = outcome.right;
     if (!events.some((e) => e.type === 'EnrollmentActivated')) {
-      if (events.some((e) => e.type === 'EnrollmentLocked'))
-        return left(reject('ENROLLMENT_LOCKED', 'Too many failed attempts; try again later', { retryAfterSeconds: attempts.lockout_seconds }));
+      if (events.some((e) => e.type === 'EnrollmentLocked')) return left(enrollmentLocked(attempts.lockout_seconds));
       const failures = state.kind === 'FACTOR' ? state.failures : 0;
       return left(reject('INVALID_CODE', 'Invalid code', { attemptsRemaining: Math.max(0, attempts.max_attempts - failures) }));
     }

@@ -65,7 +65,7 @@ export const makeRegisterEnrollment = (deps: RegisterDeps) => {
 
     if (input.destination === undefined)
       return left(reject('INVALID_DESTINATION', 'destination is required for this method', { details: [{ field: 'destination', message: 'required for SMS, EMAIL and WHATSAPP' }] }));
-    const destination = await resolveDestination(app, username, method, input.destination);
+    const destination = await resolveDestination(app, username, method, input.destination, 'destination');
     if (destination._tag === 'Left') return destination;
     const caps = await checkSendCaps(app, input.client_ip, destination.right);
     if (caps._tag === 'Left') return caps;

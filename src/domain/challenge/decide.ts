@@ -120,7 +120,10 @@ export const decideChallenge = (command: ChallengeCommand, state: ChallengeState
     };
     return right([{ type: 'DeliveryFailed', data: { ...where, provider, reason, permanent, ...extra, at } }]);
   }
-  if (state.status !== 'PENDING') return left(closedRejection(state));
+  if (state.status !== 'PENDING')
+    // Whatever closed it, a cancel has nothing left to stop: a lock-out's Retry-After or an
+    // expiry's 410 would tell the caller to do something that cannot help.
+    return left(command.type === 'CancelChallenge' ? reject('CHALLENGE_CLOSED', `The challenge is no longer pending: it is ${state.status}`) : closedRejection(state));
   switch (command.type) {
     case 'VerifyChallengeCode':
       return verify(command, state);

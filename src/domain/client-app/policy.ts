@@ -74,7 +74,8 @@ const bounds = (p: AppPolicy): readonly Bound[] => [
 
 /** Applies a patch to a policy and checks every invariant, naming each bad field. */
 export const applyPolicyPatch = (base: AppPolicy, patch: PolicyPatch): Either<Rejection, AppPolicy> => {
-  const policy: AppPolicy = { ...base, ...patch, totp: { ...base.totp, ...(patch.totp ?? {}) } };
+  const merged: AppPolicy = { ...base, ...patch, totp: { ...base.totp, ...(patch.totp ?? {}) } };
+  const policy: AppPolicy = { ...merged, channels: [...new Set(merged.channels)] };
   const details = bounds(policy)
     .filter(([, value, min, max]) => !Number.isInteger(value) || value < min || value > max)
     .map(([field, , min, max]) => ({ field, message: `must be an integer from ${min} to ${max}` }));
@@ -90,6 +91,9 @@ export const applyPolicyPatch = (base: AppPolicy, patch: PolicyPatch): Either<Re
     details.push({ field: 'policy.default_locale', message: 'must be a language tag such as en or pt-BR' });
   if (policy.fallback_channel !== null && !['SMS', 'WHATSAPP'].includes(policy.fallback_channel))
     details.push({ field: 'policy.fallback_channel', message: 'must be SMS, WHATSAPP or null' });
+  // Delivery never falls back to a channel the app does not allow: such a fallback would do nothing.
+  else if (policy.fallback_channel !== null && !policy.channels.includes(policy.fallback_channel))
+    details.push({ field: 'policy.fallback_channel', message: 'must be one of the allowed channels, or null' });
   for (const [locale, texts] of Object.entries(policy.templates ?? {})) {
     if (!/^[a-z]{2,3}(-[A-Z]{2})?$/.test(locale)) details.push({ field: `policy.templates.${locale}`, message: 'must be keyed by a language tag' });
     for (const [key, text] of Object.entries(texts ?? {}))

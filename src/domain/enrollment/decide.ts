@@ -57,10 +57,16 @@ type Decision = Either<Rejection, readonly EnrollmentEvent[]>;
 const notEnrolled = (): Decision => left(reject('NOT_ENROLLED', 'No such enrollment'));
 const invalidCode = (): Decision => left(reject('INVALID_CODE', 'Invalid code'));
 
+/**
+ * The answer to any verification while locked out, and to the failure that locks: a failure,
+ * so it says no attempts remain. Built in one place because unknown users get it too (no
+ * enumeration): a field on one path and not another would tell them apart.
+ */
+export const enrollmentLocked = (retryAfterSeconds: number): Rejection =>
+  reject('ENROLLMENT_LOCKED', 'Too many failed attempts; try again later', { attemptsRemaining: 0, retryAfterSeconds });
+
 const lockedRejection = (lockedUntil: Instant | null, at: Instant): Decision | null =>
-  lockedUntil !== null && toMillis(lockedUntil) > toMillis(at)
-    ? left(reject('ENROLLMENT_LOCKED', 'Too many failed attempts; try again later', { retryAfterSeconds: secondsUntil(at, lockedUntil) }))
-    : null;
+  lockedUntil !== null && toMillis(lockedUntil) > toMillis(at) ? left(enrollmentLocked(secondsUntil(at, lockedUntil))) : null;
 
 /** A failed attempt is a fact worth keeping; the last allowed one also locks. */
 const failure = (failures: number, attempts: AttemptPolicy, at: Instant): Decision =>

@@ -195,6 +195,8 @@ describe('HTTP shell: CORS', () => {
     const response = await fetch(corsApi.url('/api/items/1'), { headers: { origin: 'https://app.example' } });
     expect(response.headers.get('access-control-allow-origin')).toBe('https://app.example');
     expect(response.headers.get('access-control-expose-headers')).toContain('X-Request-Id');
+    // A browser reads the enrollment of a QR code PNG from this header only.
+    expect(response.headers.get('access-control-expose-headers')).toContain('X-Enrollment-Id');
     const preflight = await fetch(corsApi.url('/api/echo'), {
       method: 'OPTIONS',
       headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, x-api-key' },

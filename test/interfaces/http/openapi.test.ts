@@ -114,6 +114,23 @@ describe('OpenAPI document', () => {
     });
   });
 
+  it('documents what the service answers and accepts beyond the contract table', () => {
+    const schemas = doc.components['schemas'] as Record<string, { required?: string[]; properties: Json }>;
+    expect(schemas['OtpStatus']!.properties['recovery_codes_remaining']).toMatchObject({ type: 'integer', minimum: 0 });
+    expect(schemas['OtpStatus']!.required).toContain('recovery_codes_remaining');
+    expect(schemas['GeneratedCode']!.properties['expires_at']).toEqual({ type: 'string', format: 'date-time' });
+    expect(schemas['GeneratedCode']!.required).toContain('expires_at');
+    // Cancel takes app_id from the query or from a body, which may be left out.
+    const cancel = doc.paths['/api/code/{challenge_id}/cancel']!['post']!;
+    expect(cancel['requestBody']).toEqual({ required: false, content: { 'application/json': { schema: { $ref: '#/components/schemas/AppScopeRequest' } } } });
+    expect(Object.keys(schemas['AppScopeRequest']!.properties)).toEqual(['app_id']);
+    expect((cancel['parameters'] as Json[]).map((p) => p['name'])).toContain('app_id');
+    // With OPERATOR_SIGNUP=invite both sign-up paths answer 401 without an operator's token.
+    for (const path of ['/api/auth/register', '/api/auth']) expect([path, Object.keys(doc.paths[path]!['post']!['responses'] as Json)]).toEqual([path, expect.arrayContaining(['401'])]);
+    const registered = (doc.paths['/api/otp/register']!['post']!['responses'] as Record<string, Json>)['201']!;
+    expect((registered['headers'] as Json)['X-Enrollment-Id']).toMatchObject({ schema: { type: 'string', format: 'uuid' } });
+  });
+
   it('requires the same body fields as the codecs', () => {
     const pairs: readonly [string, t.Mixed][] = [
       ['RegisterRequest', codecs.registerBody],
@@ -124,6 +141,7 @@ describe('OpenAPI document', () => {
       ['OtpDisableRequest', codecs.otpDisableBody],
       ['UsernameRequest', codecs.otpRecoveryBody],
       ['UsernameRequest', codecs.codeGenerateBody],
+      ['AppScopeRequest', codecs.appScopeQuery],
       ['CodeSendRequest', codecs.codeSendBody],
       ['CodeSendByChannelRequest', codecs.codeSendByChannelBody],
     ];

@@ -2,7 +2,7 @@ import type { Middleware } from 'koa';
 
 const allowedMethods = 'GET, POST, PUT, DELETE, OPTIONS';
 const allowedHeaders = 'Authorization, Content-Type, X-API-Key, X-Request-Id';
-const exposedHeaders = 'X-Request-Id, Retry-After';
+const exposedHeaders = 'X-Request-Id, Retry-After, X-Enrollment-Id';
 const preflightMaxAgeSeconds = '600';
 
 /**

@@ -10,16 +10,55 @@ const withBody = new Set(['POST', 'PUT', 'PATCH']);
 const hasBody = (ctx: Context): boolean =>
   ctx.get('Transfer-Encoding') !== '' || Number(ctx.get('Content-Length') || '0') > 0;
 
+const badBody = (message: string, detail: string): HttpError =>
+  new HttpError('VALIDATION_FAILED', message, { details: [{ field: 'body', message: detail }] });
+const notJson = (): HttpError => badBody('The body is not valid JSON', 'must be a JSON object');
+const notAnObject = (): HttpError => badBody('The body must be a JSON object', 'must be a JSON object');
+
+const isObject = (value: unknown): value is object => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const isJson = (text: string): boolean => {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Every route takes a JSON object. A `__proto__` key anywhere is refused (prototype poisoning,
+ * as co-body refuses it); `constructor` and `prototype` are plain keys to JSON.parse.
+ */
+const parseObject = (text: string): object => {
+  if (text === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = Bourne.parse(text, { protoAction: 'error' });
+  } catch {
+    // Bourne refuses valid JSON only for a __proto__ key; telling the two apart costs a second
+    // parse, paid by refused bodies only.
+    throw isJson(text) ? badBody('The body must not contain a __proto__ key', 'must not contain a __proto__ key') : notJson();
+  }
+  if (!isObject(parsed)) throw notAnObject();
+  return parsed;
+};
+
 /** Translates co-body/raw-body failures (http-errors with a `type`) into API errors. */
 const translate = (error: unknown): HttpError => {
-  const { type, status } = (error ?? {}) as { type?: unknown; status?: unknown };
+  const { type, status, body } = (error ?? {}) as { type?: unknown; status?: unknown; body?: unknown };
   if (type === 'entity.too.large' || status === 413)
     return new HttpError('PAYLOAD_TOO_LARGE', `The body must be at most ${bodyLimitBytes / 1024} KiB`);
   if (status === 415 || type === 'charset.unsupported' || type === 'encoding.unsupported')
     return new HttpError('UNSUPPORTED_MEDIA_TYPE', 'The body must be UTF-8 JSON');
-  return new HttpError('VALIDATION_FAILED', 'The body is not valid JSON', {
-    details: [{ field: 'body', message: 'must be a JSON object' }],
-  });
+  // co-body hands back the text it refused: judged as the direct read judges it, the answer is the same.
+  if (typeof body === 'string')
+    try {
+      parseObject(body);
+    } catch (judged) {
+      if (judged instanceof HttpError) return judged;
+    }
+  return notJson();
 };
 
 const plainJsonType = /^application\/json[\t ]*(?:;[\t ]*charset="?utf-8"?[\t ]*)?$/i;
@@ -64,16 +103,8 @@ const readText = (req: IncomingMessage, length: number): Promise<string> =>
     req.on('data', onData).on('end', onEnd).on('error', finish).on('aborted', onAborted);
   });
 
-/** What co-body's strict JSON parser accepts: an object or array, prototype poisoning refused. */
-const strictJsonStart = /^[\x20\x09\x0a\x0d]*[[{]/;
-const parseStrict = (text: string): unknown => {
-  if (text === '') return {};
-  if (!strictJsonStart.test(text)) throw new SyntaxError('invalid JSON, only supports object and array');
-  return Bourne.parse(text, { protoAction: 'error' });
-};
-
 /**
- * JSON only, 64 KiB, objects and arrays only; anything else is a 4xx before any route runs.
+ * JSON only, 64 KiB, objects only; anything else is a 4xx before any route runs.
  * A plain UTF-8 JSON body with a Content-Length (what API clients send) is read directly;
  * @koa/bodyparser (co-body, raw-body, type-is) reads every other kind with the same answers.
  * The direct read saves its eight promises and its layers on every request
@@ -87,9 +118,9 @@ export const jsonBodyMiddleware = (): Middleware => {
     const length = plainBodyLength(ctx.req);
     if (length !== undefined) {
       try {
-        ctx.request.body = parseStrict(await readText(ctx.req, length));
+        ctx.request.body = parseObject(await readText(ctx.req, length));
       } catch (error) {
-        throw translate(error);
+        throw error instanceof HttpError ? error : translate(error);
       }
       return next();
     }
@@ -103,6 +134,8 @@ export const jsonBodyMiddleware = (): Middleware => {
     } catch (error) {
       throw translate(error);
     }
+    // co-body's strict mode takes arrays too.
+    if (parsed && !isObject(ctx.request.body)) throw notAnObject();
     if (parsed) await next();
   };
 };

@@ -22,6 +22,8 @@ export type Success = {
   readonly schema?: Schema | string;
   /** Other media types of the same answer, e.g. image/png. */
   readonly alternatives?: Readonly<Record<string, Schema>>;
+  /** Response headers besides X-Request-Id. */
+  readonly headers?: Readonly<Record<string, { readonly description: string; readonly schema: Schema }>>;
 };
 
 export type Parameter = { readonly name: string; readonly in: 'path' | 'query'; readonly required: boolean; readonly schema: Schema; readonly description?: string };
@@ -33,6 +35,8 @@ export type OperationSpec = {
   readonly auth: Auth;
   /** Name of the request body schema; bodies add 400, 413 and 415, authentication 401, all 503. */
   readonly body?: string;
+  /** False when the body may be left out (its fields are optional, or also accepted elsewhere). */
+  readonly bodyRequired?: boolean;
   readonly parameters?: readonly Parameter[];
   readonly success: Success;
   readonly errors: readonly ErrorStatus[];
@@ -62,7 +66,7 @@ const successResponse = (success: Success) => {
   };
   return {
     description: success.description,
-    headers: requestIdHeader,
+    headers: { ...requestIdHeader, ...success.headers },
     ...(Object.keys(content).length === 0 ? {} : { content }),
   };
 };
@@ -86,7 +90,7 @@ export const operation = (spec: OperationSpec) => {
     ...(spec.parameters === undefined ? {} : { parameters: spec.parameters }),
     ...(spec.body === undefined
       ? {}
-      : { requestBody: { required: true, content: { 'application/json': { schema: ref(spec.body) } } } }),
+      : { requestBody: { required: spec.bodyRequired ?? true, content: { 'application/json': { schema: ref(spec.body) } } } }),
     responses: { [String(spec.success.status)]: successResponse(spec.success), ...Object.fromEntries(errors) },
   };
 };

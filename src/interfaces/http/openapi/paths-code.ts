@@ -29,7 +29,7 @@ export const codePaths = {
     post: operation({
       tag: 'code',
       summary: 'Check a sent code (by challenge_id) or a TOTP or recovery code (by username)',
-      description: 'A wrong code answers 401 with attempts_remaining.',
+      description: 'A wrong code answers 401 with attempts_remaining; the lock-out after the last one answers 429 with attempts_remaining 0 and Retry-After.',
       auth: 'key-or-jwt',
       body: 'CodeVerifyRequest',
       success: { status: 200, description: 'Approved', schema: 'Approved' },
@@ -61,8 +61,13 @@ export const codePaths = {
     post: operation({
       tag: 'code',
       summary: 'Cancel a pending challenge',
+      description:
+        'With an operator JWT, name the app by `app_id` in the query or in an optional JSON body. ' +
+        'A challenge that is no longer pending (approved, canceled, expired or locked) answers 409 CHALLENGE_CLOSED.',
       auth: 'key-or-jwt',
       parameters: challengeId,
+      body: 'AppScopeRequest',
+      bodyRequired: false,
       success: { status: 200, description: 'Canceled', schema: 'Canceled' },
       errors: [400, 404, 409],
     }),

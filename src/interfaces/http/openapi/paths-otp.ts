@@ -1,6 +1,6 @@
 import { stringRules } from '../field-rules.js';
 import { appIdQuery, operation } from './operation.js';
-import { ruled } from './schema-kit.js';
+import { ruled, uuid } from './schema-kit.js';
 
 export const otpPaths = {
   '/api/otp/register': {
@@ -8,7 +8,7 @@ export const otpPaths = {
       tag: 'otp',
       summary: 'Enroll an end user in a factor',
       description:
-        'TOTP answers the seed, otpauth URI and QR code (shown once); with `Accept: image/png` the answer is the QR code PNG. ' +
+        'TOTP answers the seed, otpauth URI and QR code (shown once); with `Accept: image/png` the answer is the QR code PNG, the enrollment id in its X-Enrollment-Id header. ' +
         'SMS, EMAIL and WHATSAPP send a confirmation code and answer the challenge to verify with PUT /api/otp/enable.',
       auth: 'key-or-jwt',
       body: 'OtpRegisterRequest',
@@ -17,6 +17,7 @@ export const otpPaths = {
         description: 'The pending enrollment',
         schema: { oneOf: [{ $ref: '#/components/schemas/TotpRegistration' }, { $ref: '#/components/schemas/SentCodeRegistration' }] },
         alternatives: { 'image/png': { type: 'string', contentMediaType: 'image/png' } },
+        headers: { 'X-Enrollment-Id': { description: 'The enrollment id, on every answer: the PNG has no body to carry it', schema: uuid } },
       },
       errors: [403, 404, 409, 429],
     }),
@@ -25,6 +26,9 @@ export const otpPaths = {
     put: operation({
       tag: 'otp',
       summary: 'Activate an enrollment with its first code',
+      description:
+        'A wrong code answers 401 with attempts_remaining; the lock-out after the last one answers 429 with attempts_remaining 0 and Retry-After. ' +
+        'Without otp_method, the one pending factor (TOTP if several) is activated; with none pending, an active factor answers 409 ENROLLMENT_NOT_PENDING.',
       auth: 'key-or-jwt',
       body: 'OtpEnableRequest',
       success: { status: 200, description: 'Active; recovery codes on the first activation, shown once', schema: 'Enabled' },

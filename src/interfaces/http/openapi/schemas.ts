@@ -31,13 +31,13 @@ const totp = (required: boolean): Schema => {
 const policyFields = (required: boolean) => {
   const fields = {
     ...integers,
-    channels: channelList,
+    channels: { ...channelList, description: 'Channels codes may be sent by; a channel listed twice is kept once' },
     allowed_countries: { ...countries, description: 'Country calling codes; null allows every country' },
     totp: required ? ref('TotpPolicy') : ref('TotpPolicyPatch'),
     issuer: nullable(ruled(s.issuer)),
     allow_code_export: { type: 'boolean' },
     default_locale: { ...ruled(s.locale), description: 'Language of messages when a send names none (en, es, fr, de, pt built in)' },
-    fallback_channel: { ...nullable({ type: 'string', enum: ['SMS', 'WHATSAPP'] }), description: 'Phone channel to fall back to when the other fails for good' },
+    fallback_channel: { ...nullable({ type: 'string', enum: ['SMS', 'WHATSAPP'] }), description: 'Phone channel to fall back to when the other fails for good; one of channels' },
     templates: {
       ...nullable({
         type: 'object',
@@ -88,6 +88,7 @@ export const schemas: Readonly<Record<string, Schema>> = {
   OtpEnableRequest: object({ username, otp: ref('Otp') }, { otp_method: ref('OtpMethod'), ...appScope }),
   OtpDisableRequest: object({ username }, { otp_method: ref('OtpMethod'), ...appScope }),
   UsernameRequest: object({ username }, appScope),
+  AppScopeRequest: object({}, appScope),
   CodeSendRequest: object({ username, channel: ref('Channel') }, { to: ruled(s.destination), locale: ruled(s.locale), end_user_ip: endUserIp, ...appScope }),
   CodeSendByChannelRequest: object({ username }, { channel: ref('Channel'), to: ruled(s.destination), locale: ruled(s.locale), end_user_ip: endUserIp, ...appScope }),
   CodeVerifyRequest: object(
@@ -118,6 +119,7 @@ export const schemas: Readonly<Record<string, Schema>> = {
       type: 'array',
       items: object({ otp_method: ref('OtpMethod'), status: { type: 'string' }, destination_hint: { type: ['string', 'null'] } }),
     },
+    recovery_codes_remaining: { type: 'integer', minimum: 0, description: 'Unused recovery codes; 0 when none were issued' },
   }),
   RecoveryCodeList: { type: 'array', items: { type: 'string' }, description: 'Shown once' },
   RecoveryCodes: object({ recovery_codes: ref('RecoveryCodeList') }),
@@ -144,13 +146,19 @@ export const schemas: Readonly<Record<string, Schema>> = {
     ),
   }),
   Canceled: object({ status: { const: 'CANCELED' } }),
-  GeneratedCode: object({ challenge_id: uuid, code: { type: 'string', description: 'The app delivers it itself' } }),
+  GeneratedCode: object({ challenge_id: uuid, code: { type: 'string', description: 'The app delivers it itself' }, expires_at: dateTime }),
   Health: object({
     ok: { type: 'boolean' },
     ready: { type: 'boolean', description: 'Every dependency the service cannot answer without is up; false ok with true ready means degraded (e.g. Redis down, with per-process fallbacks)' },
     services: {
       type: 'object',
-      additionalProperties: object({ ok: { type: 'boolean' }, latency_ms: { type: 'number', minimum: 0 } }),
+      additionalProperties: object(
+        { ok: { type: 'boolean' }, latency_ms: { type: 'number', minimum: 0 } },
+        {
+          error: { type: 'string', description: 'Why the check failed' },
+          details: { type: 'object', description: "What the check found, e.g. each read model's lag in events on PostgreSQL" },
+        },
+      ),
     },
   }),
   Liveness: object({ ok: { type: 'boolean' } }),

@@ -16,6 +16,8 @@ export const createOtpRouter = (handlers: Handlers): Router => {
     const png = ctx.accepts('application/json', 'image/png') === 'image/png';
     const { end_user_ip, ...rest } = body;
     const result = await handlers.registerEnrollment({ ...rest, app, client_ip: requesterIp(ctx, end_user_ip), qr_format: png ? 'png' : 'data_url' });
+    // A PNG has no fields to carry the id in; every answer sets it, so clients read it one way.
+    if (result._tag === 'Right') ctx.set('X-Enrollment-Id', result.right.enrollment_id);
     if (result._tag === 'Left' || result.right.kind !== 'TOTP') {
       return respond(ctx, result, 201, (r) => ({ enrollment_id: r.enrollment_id, status: r.status, ...(r.kind === 'SENT' ? { challenge_id: r.challenge_id } : {}) }));
     }

@@ -1,0 +1,56 @@
+/**
+ * Enabling a factor without naming its method: the answer is the one naming the method would
+ * give (409 for an active factor), while a user without factors answers like an unknown one.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { ActiveApp } from '../../../src/application/apps/app-view.js';
+import type { Handlers } from '../../../src/application/handlers.js';
+import { totpAt } from '../../support/flows.js';
+import { startTestServer, type TestServer } from '../../support/test-server.js';
+
+describe('enable an enrollment', () => {
+  let server: TestServer;
+  let handlers: Handlers;
+  let app: ActiveApp;
+
+  const enrollTotp = async (username: string) => {
+    const registered = await handlers.registerEnrollment({ app, username, otp_method: 'TOTP', client_ip: undefined });
+    if (registered._tag === 'Left' || registered.right.kind !== 'TOTP') throw new Error('TOTP registration failed');
+    const enabled = await handlers.enableEnrollment({ app, username, otp: totpAt(registered.right.secret, server.clock()) });
+    if (enabled._tag === 'Left') throw new Error(enabled.left.message);
+  };
+  const refusal = async (username: string, otp_method?: 'TOTP') => {
+    const outcome = await handlers.enableEnrollment({ app, username, otp: '123456', ...(otp_method ? { otp_method } : {}) });
+    return outcome._tag === 'Left' ? { code: outcome.left.code, message: outcome.left.message } : 'enabled';
+  };
+
+  beforeAll(async () => {
+    server = await startTestServer({ inMemory: true });
+    handlers = server.service.handlers;
+    const owner = await handlers.registerAccount({ email: 'owner@example.com', username: 'owner', password: 'a long enough password' });
+    if (owner._tag === 'Left') throw new Error(owner.left.message);
+    const created = await handlers.createApp({ owner_id: owner.right.id, name: 'Acme' });
+    if (created._tag === 'Left') throw new Error(created.left.message);
+    const active = await handlers.authenticateApiKey(created.right.api_key);
+    if (!active) throw new Error('the new API key does not authenticate');
+    app = active;
+  });
+  afterAll(() => server.close());
+
+  it('answers ENROLLMENT_NOT_PENDING for an active factor whether or not the method is named', async () => {
+    await enrollTotp('ada');
+    const named = await refusal('ada', 'TOTP');
+    expect(named).toMatchObject({ code: 'ENROLLMENT_NOT_PENDING' });
+    expect(await refusal('ada')).toEqual(named);
+  });
+
+  it('answers NOT_ENROLLED for a user without factors, known or not, as for a disabled factor', async () => {
+    await enrollTotp('bob');
+    const disabled = await handlers.disableEnrollment(app, 'bob', 'TOTP');
+    expect(disabled._tag).toBe('Right');
+    for (const username of ['bob', 'nobody_at_all']) {
+      expect([username, await refusal(username)]).toEqual([username, expect.objectContaining({ code: 'NOT_ENROLLED' })]);
+      expect([username, await refusal(username, 'TOTP')]).toEqual([username, expect.objectContaining({ code: 'NOT_ENROLLED' })]);
+    }
+  });
+});
