@@ -15,6 +15,7 @@ import { flushTraces } from '../infrastructure/telemetry/tracer.js';
 import type { Logger } from '../application/ports.js';
 import { totpCommand } from './cli/totp-code.js';
 import { buildHttpApp } from './http/build.js';
+import { applyServerTimeouts } from './http/server-timeouts.js';
 import { createDeliveryWorker } from './workers/delivery-worker.js';
 
 /** Keys from the environment, or (embedded default only) generated once into DATA_DIR. */
@@ -40,6 +41,7 @@ const serve = async (): Promise<void> => {
   }
   const config = decoded.right;
   const logger = createLogger({ level: config.logLevel });
+  exitOnUncaught(logger);
   if (!usesEmbeddedStorage(config) && !config.redisUrl)
     logger.warn('REDIS_URL is not set: rate limits and single-use claims are per process; set it when running several API processes');
   let ready = false;
@@ -67,6 +69,10 @@ const serve = async (): Promise<void> => {
       ...optional('twilioWhatsappNumber', config.twilioWhatsappNumber),
       ...optional('twilioWhatsappContentSid', config.twilioWhatsappContentSid),
     },
+  }).catch((error: unknown) => {
+    // A store out of reach at start (PostgreSQL refusing, a bad URL): the orchestrator restarts the process.
+    logger.error('could not start', describeError(error));
+    process.exit(1);
   });
   // One delivery worker across all processes; every non-API process stands ready to take over.
   const worker =
@@ -92,21 +98,58 @@ const serve = async (): Promise<void> => {
     ready = true;
     logger.info('listening', { host: config.host, port: config.port, role: config.processRole, storage: usesEmbeddedStorage(config) ? config.dataDir : 'shared' });
   });
+  applyServerTimeouts(server, config.keepAliveTimeoutSeconds);
 
+  /**
+   * Readiness fails at once; the service keeps serving for SHUTDOWN_DELAY_MS, so load balancers
+   * see it and stop sending; then it stops accepting, lets requests in flight finish, stops the
+   * worker and closes its stores. Past SHUTDOWN_TIMEOUT_MS it exits anyway, with code 1 and a
+   * line that says so: requests were cut off.
+   */
+  let stopping = false;
   const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
     ready = false;
-    logger.info('shutting down', { signal });
-    server.close(async () => {
-      await worker?.stop();
-      await service.close();
-      await flushTraces();
-      process.exit(0);
-    });
-    server.closeIdleConnections();
-    setTimeout(() => process.exit(0), 10_000).unref();
+    logger.info('shutting down', { signal, delay_ms: config.shutdownDelayMs, timeout_ms: config.shutdownTimeoutMs });
+    setTimeout(() => {
+      server.close(() => {
+        void (async () => {
+          try {
+            await worker?.stop();
+            await service.close();
+            await flushTraces();
+            logger.info('stopped');
+            process.exit(0);
+          } catch (error) {
+            logger.error('shutdown failed', describeError(error));
+            process.exit(1);
+          }
+        })();
+      });
+      server.closeIdleConnections();
+      setTimeout(() => {
+        logger.error('shutdown timed out: exiting with requests still open', { timeout_ms: config.shutdownTimeoutMs });
+        process.exit(1);
+      }, config.shutdownTimeoutMs).unref();
+    }, config.shutdownDelayMs);
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+};
+
+const describeError = (error: unknown) =>
+  error instanceof Error ? { error: error.name, error_message: error.message, stack: error.stack } : { error: String(error) };
+
+/**
+ * An error nothing caught (a rejected promise included) is logged as one JSON line, then the
+ * process exits with code 1 as Node would, and the orchestrator restarts it.
+ */
+const exitOnUncaught = (logger: Logger): void => {
+  process.on('uncaughtException', (error, origin) => {
+    logger.error('uncaught error: exiting', { origin, ...describeError(error) });
+    process.exit(1);
+  });
 };
 
 /**

@@ -72,6 +72,12 @@ export type Config = {
   readonly trustedProxies: number;
   readonly processRole: ProcessRole;
   readonly operatorSignup: OperatorSignup;
+  /** How long an idle keep-alive connection stays open, s: above the load balancer's idle timeout. */
+  readonly keepAliveTimeoutSeconds: number;
+  /** After SIGTERM: how long to keep serving with readiness failing, so load balancers stop sending, ms. */
+  readonly shutdownDelayMs: number;
+  /** Then how long requests in flight may take before the process exits anyway (code 1), ms. */
+  readonly shutdownTimeoutMs: number;
   /** Stream states kept in memory per process (0 turns the cache off). */
   readonly stateCacheEntries: number;
   /** How stale a process's view of an app may be when it authenticates an API key, ms. */
@@ -126,6 +132,9 @@ const Env = t.type({
   TRUST_PROXY: withDefault(envVar('proxies', proxyHops), 0),
   PROCESS_ROLE: withDefault(envVar('role', oneOf(processRoles)), 'all'),
   OPERATOR_SIGNUP: withDefault(envVar('signup', oneOf(operatorSignups)), 'open'),
+  KEEP_ALIVE_TIMEOUT_S: withDefault(envVar('seconds', integer(1, 3600)), 65),
+  SHUTDOWN_DELAY_MS: withDefault(envVar('milliseconds', integer(0, 300_000)), 0),
+  SHUTDOWN_TIMEOUT_MS: withDefault(envVar('milliseconds', integer(100, 600_000)), 10_000),
   STATE_CACHE_ENTRIES: withDefault(envVar('count', integer(0, 10_000_000)), DEFAULT_STATE_CACHE_ENTRIES),
   APP_CACHE_MS: withDefault(envVar('milliseconds', integer(0, 60_000)), DEFAULT_APP_STALENESS_MS),
 });
@@ -215,6 +224,9 @@ export const loadConfig = (env: NodeJS.ProcessEnv): E.Either<ConfigError, Config
     trustedProxies: v.TRUST_PROXY,
     processRole: v.PROCESS_ROLE,
     operatorSignup: v.OPERATOR_SIGNUP,
+    keepAliveTimeoutSeconds: v.KEEP_ALIVE_TIMEOUT_S,
+    shutdownDelayMs: v.SHUTDOWN_DELAY_MS,
+    shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     stateCacheEntries: v.STATE_CACHE_ENTRIES,
     appStalenessMs: v.APP_CACHE_MS,
   });

@@ -36,6 +36,15 @@ const dispatchByPrefix = (routers: readonly Router[]): Koa.Middleware => {
   return Object.assign(dispatch, { routers });
 };
 
+const clientGoneCodes = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED']);
+
+/** A connection the client closed or broke (an abort, a malformed chunk), not the service failing. */
+const isClientGone = (error: unknown): boolean => {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && (clientGoneCodes.has(code) || code.startsWith('HPE_'))) return true;
+  return typeof message === 'string' && (message === 'aborted' || message.startsWith('Parse Error'));
+};
+
 export type HttpAppDeps = {
   readonly logger: Logger;
   /** Origins allowed to call the API from a browser; empty sends no CORS headers at all. */
@@ -65,9 +74,16 @@ export const createHttpApp = (deps: HttpAppDeps): Koa => {
   app.use(jsonBodyMiddleware());
   app.use(dispatchByPrefix(routers));
   app.use(notFoundMiddleware(routers));
-  // Only failures while writing the response reach here; the error handler answers the rest.
-  app.on('error', (error: unknown) => {
-    deps.logger.error('response failed', error instanceof Error ? { error: error.name, error_message: error.message } : {});
+  // Only failures while reading or writing the connection reach here (the error handler answers
+  // the rest): a client that went away is the client's doing, logged at info so it cannot raise
+  // alerts; anything else is an error.
+  app.on('error', (error: unknown, ctx?: { state?: Record<string, unknown> }) => {
+    const fields = {
+      ...(error instanceof Error ? { error: error.name, error_message: error.message } : {}),
+      ...(typeof ctx?.state?.['requestId'] === 'string' ? { request_id: ctx.state['requestId'] } : {}),
+    };
+    if (isClientGone(error)) deps.logger.info('client went away', fields);
+    else deps.logger.error('response failed', fields);
   });
   return app;
 };

@@ -1,0 +1,84 @@
+/**
+ * How a real service process (embedded storage) stops and holds connections: SIGTERM fails
+ * readiness at once and keeps serving for SHUTDOWN_DELAY_MS, then exits 0 once requests in flight
+ * are done, or 1 with a line saying so after SHUTDOWN_TIMEOUT_MS; idle keep-alive connections
+ * live KEEP_ALIVE_TIMEOUT_S; an error at start is one JSON line and exit code 1.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { createClient } from '../../support/http-client.js';
+import { compileService, deploymentSecrets, startServiceProcess, stopAllServiceProcesses, tempDir } from '../../support/service-process.js';
+
+const dirs: ReturnType<typeof tempDir>[] = [];
+const start = (env: Record<string, string> = {}) => {
+  const dir = tempDir('shutdown');
+  dirs.push(dir);
+  return startServiceProcess({ env: { DATA_DIR: dir.path, OUTBOX_FILE: join(dir.path, 'outbox.jsonl'), ...env } });
+};
+const logged = (lines: readonly string[], msg: string) => lines.some((line) => (JSON.parse(line) as { msg?: string }).msg === msg);
+
+/** A connection that has sent a request's headers and half its body, and waits. */
+const halfSent = async (port: number): Promise<Socket> => {
+  const socket = connect(port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.write('POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n{"username":');
+  return socket;
+};
+
+describe('service process lifecycle', () => {
+  beforeAll(async () => {
+    await compileService();
+  }, 120_000);
+  afterAll(async () => {
+    await stopAllServiceProcesses();
+    for (const dir of dirs) dir.remove();
+  });
+
+  it('keeps serving with readiness failing for SHUTDOWN_DELAY_MS after SIGTERM, then exits 0', async () => {
+    const service = await start({ SHUTDOWN_DELAY_MS: '1500' });
+    const client = createClient(service.url);
+    expect((await client.get('/health/ready')).status).toBe(200);
+    service.kill('SIGTERM');
+    await service.waitForLine((line) => line.includes('"shutting down"'));
+    expect((await client.get('/health/ready')).status).toBe(503);
+    expect((await client.get('/health/live')).status).toBe(200);
+    expect((await client.post('/api/auth/register', { body: { email: 'late@example.com', username: 'late', password: 'a long enough password' } })).status).toBe(201);
+    expect(await service.waitForExit(10_000)).toEqual({ code: 0, signal: null });
+    expect(logged(service.lines, 'stopped')).toBe(true);
+  }, 30_000);
+
+  it('exits 1 with a line saying so when a request is still open after SHUTDOWN_TIMEOUT_MS', async () => {
+    const service = await start({ SHUTDOWN_TIMEOUT_MS: '500' });
+    const socket = await halfSent(service.port);
+    const stoppedAt = Date.now();
+    service.kill('SIGTERM');
+    expect(await service.waitForExit(10_000)).toEqual({ code: 1, signal: null });
+    expect(Date.now() - stoppedAt).toBeLessThan(5_000);
+    expect(logged(service.lines, 'shutdown timed out: exiting with requests still open')).toBe(true);
+    socket.destroy();
+  }, 30_000);
+
+  it('closes an idle keep-alive connection after KEEP_ALIVE_TIMEOUT_S, not Node’s 5 s', async () => {
+    const service = await start({ KEEP_ALIVE_TIMEOUT_S: '1' });
+    const socket = connect(service.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write('GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n');
+    await new Promise((resolve) => socket.once('data', resolve));
+    const answeredAt = Date.now();
+    await new Promise((resolve) => socket.once('close', resolve));
+    const idle = Date.now() - answeredAt;
+    expect(idle).toBeGreaterThan(800);
+    expect(idle).toBeLessThan(3_000);
+  }, 30_000);
+
+  it('says why it cannot start in one JSON line and exits 1', async () => {
+    const dir = tempDir('shutdown');
+    dirs.push(dir);
+    await expect(
+      startServiceProcess({ env: { DATA_DIR: dir.path, DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere', ...deploymentSecrets() }, startTimeoutMs: 10_000 }),
+    ).rejects.toThrow(/exited \(1\)[\s\S]*"msg":"could not start"/);
+  }, 30_000);
+});
