@@ -163,11 +163,27 @@ const serveClustered = async (): Promise<void> => {
   // loadConfig refuses WEB_CONCURRENCY > 1 without DATABASE_URL.
   if (processes <= 1 || !cluster.isPrimary) return serve();
   let stopping = false;
-  const fork = () => cluster.fork().on('exit', (code, signal) => {
+  // A process that dies within a minute of its start, five times running, will not start (its
+  // database refuses, say): the primary gives up with code 1, so the orchestrator sees a failed
+  // service instead of one that forks forever.
+  let quickDeaths = 0;
+  const fork = () => {
     if (stopping) return;
-    process.stderr.write(`otp-verify: a service process exited (${signal ?? code}); starting another\n`);
-    setTimeout(fork, 1000);
-  });
+    const startedAt = Date.now();
+    cluster.fork().on('exit', (code, signal) => {
+      if (stopping) return;
+      quickDeaths = Date.now() - startedAt < 60_000 ? quickDeaths + 1 : 0;
+      if (quickDeaths >= 5) {
+        stopping = true;
+        process.stderr.write(`otp-verify: service processes keep exiting (${signal ?? code}) right after starting; giving up\n`);
+        for (const worker of Object.values(cluster.workers ?? {})) worker?.kill('SIGTERM');
+        process.exitCode = 1;
+        return;
+      }
+      process.stderr.write(`otp-verify: a service process exited (${signal ?? code}); starting another\n`);
+      setTimeout(fork, 1000 * 2 ** Math.min(quickDeaths, 4));
+    });
+  };
   for (let i = 0; i < processes; i++) fork();
   for (const signal of ['SIGTERM', 'SIGINT'] as const)
     process.once(signal, () => {

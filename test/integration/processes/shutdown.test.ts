@@ -81,4 +81,11 @@ describe('service process lifecycle', () => {
       startServiceProcess({ env: { DATA_DIR: dir.path, DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere', ...deploymentSecrets() }, startTimeoutMs: 10_000 }),
     ).rejects.toThrow(/exited \(1\)[\s\S]*"msg":"could not start"/);
   }, 30_000);
+
+  it('gives up with code 1 when its WEB_CONCURRENCY processes keep dying at start, instead of forking forever', async () => {
+    const dir = tempDir('shutdown');
+    dirs.push(dir);
+    const env = { DATA_DIR: dir.path, WEB_CONCURRENCY: '2', DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere', ...deploymentSecrets() };
+    await expect(startServiceProcess({ env, startTimeoutMs: 40_000 })).rejects.toThrow(/exited \(1\)[\s\S]*giving up/);
+  }, 60_000);
 });
