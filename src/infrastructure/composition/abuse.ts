@@ -40,7 +40,13 @@ export const createAbuseControls = async (
     name: 'redis',
     clock: deps.clock,
     probe: async () => void (await redis.ping()),
-    onStateChange: (state) => deps.logger.warn('redis circuit', { state }),
+    onStateChange: (state) => {
+      deps.logger.warn('redis circuit', { state });
+      // Calls are failing: the connection may be one that looks alive but carries nothing (a
+      // network dropping packets), which ioredis would keep using forever. A new one either
+      // works or fails fast, and reconnects in the background until Redis answers.
+      if (state === 'open') redis.disconnect(true);
+    },
   });
   const prefix = options.redisPrefix ?? 'otp-verify:';
   return {
