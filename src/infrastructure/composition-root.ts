@@ -165,7 +165,9 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
   return {
     deps,
     handlers: makeHandlers(deps),
-    checkHealth: makeCheckHealth([...storage.healthChecks, ...abuse.healthChecks]),
+    checkHealth: makeCheckHealth([...storage.healthChecks, ...abuse.healthChecks], 2000, (name, error) =>
+      logger.warn('health check failed', { check: name, error_message: error instanceof Error ? error.message : String(error) }),
+    ),
     unavailableDependency: storage.unavailableDependency,
     leadership: storage.leadership,
     onDeliveryDue: storage.onDeliveryDue,

@@ -11,7 +11,16 @@ describe('health report', () => {
 
   it('is degraded (not ok) but ready when only an optional check fails', async () => {
     const report = await makeCheckHealth([up('event_store'), down('redis', true)])();
-    expect(report).toMatchObject({ ok: false, ready: true, services: { redis: { ok: false, error: 'redis down' }, event_store: { ok: true } } });
+    expect(report).toMatchObject({ ok: false, ready: true, services: { redis: { ok: false, error: 'failed' }, event_store: { ok: true } } });
+  });
+
+  it("tells anyone who asks only that a check failed, and the error itself to onFailure (a driver's message names hosts and users)", async () => {
+    const failures: [string, unknown][] = [];
+    const leaky = { name: 'postgres', check: async () => Promise.reject(new Error('connect ECONNREFUSED 10.1.2.3:5432 (user otp_admin)')) };
+    const report = await makeCheckHealth([leaky], 2000, (name, error) => failures.push([name, error]))();
+    expect(JSON.stringify(report)).not.toMatch(/10\.1\.2\.3|5432|otp_admin|ECONNREFUSED/);
+    expect(report.services['postgres']).toMatchObject({ ok: false, error: 'failed' });
+    expect(failures).toEqual([['postgres', new Error('connect ECONNREFUSED 10.1.2.3:5432 (user otp_admin)')]]);
   });
 
   it('is neither ok nor ready when a required check fails, or times out', async () => {

@@ -10,25 +10,30 @@ export type HealthReport = {
   readonly services: Readonly<Record<string, ServiceHealth>>;
 };
 
-/** Runs every check concurrently, each bounded by a timeout so a hung dependency cannot hang /health. */
+/**
+ * Runs every check concurrently, each bounded by a timeout so a hung dependency cannot hang
+ * /health. The report, which anyone may read, says only that a check failed or timed out: a
+ * driver's message can name hosts, ports and users. `onFailure` gets the error itself (to log).
+ */
 export const makeCheckHealth =
-  (checks: readonly HealthCheck[], timeoutMs = 2000) =>
+  (checks: readonly HealthCheck[], timeoutMs = 2000, onFailure: (name: string, error: unknown) => void = () => undefined) =>
   async (): Promise<HealthReport> => {
     const results = await Promise.all(
       checks.map(async ({ name, check, optional }): Promise<readonly [string, ServiceHealth, boolean]> => {
         const started = performance.now();
         let timer: NodeJS.Timeout | undefined;
+        const timedOut = new Error(`timed out after ${timeoutMs} ms`);
         try {
           const details = (await Promise.race([
             check(),
             new Promise((_, reject) => {
-              timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+              timer = setTimeout(() => reject(timedOut), timeoutMs);
             }),
           ])) as void | Readonly<Record<string, unknown>>;
           return [name, { ok: true, latency_ms: Math.round(performance.now() - started), ...(details ? { details } : {}) }, optional === true];
         } catch (error) {
-          const message = error instanceof Error ? error.message : 'failed';
-          return [name, { ok: false, latency_ms: Math.round(performance.now() - started), error: message }, optional === true];
+          onFailure(name, error);
+          return [name, { ok: false, latency_ms: Math.round(performance.now() - started), error: error === timedOut ? timedOut.message : 'failed' }, optional === true];
         } finally {
           clearTimeout(timer);
         }

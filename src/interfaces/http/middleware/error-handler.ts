@@ -24,8 +24,16 @@ const exposedHttpError = (error: unknown): Problem | undefined => {
   return code === undefined ? undefined : { code, message };
 };
 
+/** What is logged of a failure: its name, message and stack, and what caused it (adapters wrap). */
 const describe = (error: unknown) =>
-  error instanceof Error ? { error: error.name, error_message: error.message, stack: error.stack } : { error: typeof error };
+  error instanceof Error
+    ? {
+        error: error.name,
+        error_message: error.message,
+        stack: error.stack,
+        ...(error.cause instanceof Error ? { cause: `${error.cause.name}: ${error.cause.message}` } : {}),
+      }
+    : { error: typeof error };
 
 /**
  * Every failure becomes the JSON error body. Expected outcomes keep their own message;
