@@ -3,7 +3,8 @@
  * first with `node --import ./dist/infrastructure/telemetry/register.js dist/interfaces/main.js`.
  */
 import cluster from 'node:cluster';
-import type { Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { createServer, type RequestListener } from 'node:http';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import type { ServiceOptions } from '../infrastructure/composition-root.js';
 import { createService } from '../infrastructure/composition-root.js';
@@ -45,6 +46,23 @@ const serve = async (): Promise<void> => {
   if (!usesEmbeddedStorage(config) && !config.redisUrl)
     logger.warn('REDIS_URL is not set: rate limits and single-use claims are per process; set it when running several API processes');
   let ready = false;
+  // Listening before the service is built (migrations, replaying an embedded log, catching up
+  // projections can take a while): liveness answers, so an orchestrator does not kill a process
+  // that is starting, and everything else answers 503 until the service takes over.
+  let handle: RequestListener = whileStarting;
+  const server = createServer((req, res) => handle(req, res));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  }).catch((error: unknown) => {
+    logger.error('could not start', describeError(error));
+    process.exit(1);
+  });
+  applyServerTimeouts(server, config.keepAliveTimeoutSeconds);
+  logger.info('starting', { host: config.host, port: config.port });
   const optional = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
   const service = await createService({
     dataDir: config.dataDir,
@@ -94,11 +112,9 @@ const serve = async (): Promise<void> => {
     isReady: () => ready,
     healthOnly: config.processRole === 'worker',
   });
-  const server: Server = app.listen(config.port, config.host, () => {
-    ready = true;
-    logger.info('listening', { host: config.host, port: config.port, role: config.processRole, storage: usesEmbeddedStorage(config) ? config.dataDir : 'shared' });
-  });
-  applyServerTimeouts(server, config.keepAliveTimeoutSeconds);
+  handle = app.callback();
+  ready = true;
+  logger.info('listening', { host: config.host, port: config.port, role: config.processRole, storage: usesEmbeddedStorage(config) ? config.dataDir : 'shared' });
 
   /**
    * Readiness fails at once; the service keeps serving for SHUTDOWN_DELAY_MS, so load balancers
@@ -136,6 +152,14 @@ const serve = async (): Promise<void> => {
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+};
+
+/** Answers while the service is being built: alive, not ready. */
+const whileStarting: RequestListener = (req, res) => {
+  const path = (req.url ?? '').split('?')[0]!.replace(/\/+$/, '');
+  const live = path === '/health/live';
+  res.writeHead(live ? 200 : 503, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...(live ? {} : { 'retry-after': '5' }) });
+  res.end(JSON.stringify(live ? { ok: true } : { error: true, code: 'SERVICE_UNAVAILABLE', message: 'The service is starting; try again shortly', details: [], request_id: randomUUID() }));
 };
 
 const describeError = (error: unknown) =>

@@ -106,17 +106,22 @@ export type StartOptions = {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly port?: number;
   readonly startTimeoutMs?: number;
+  /** false: return once spawned, without waiting for the service to be ready. */
+  readonly wait?: boolean;
 };
 
 const running = new Set<ServiceProcess>();
 
-/** The "listening" log line, or (when LOG_LEVEL hides it) the first answer of /health/live. */
+/**
+ * The "listening" log line (the service built and serving), or (when LOG_LEVEL hides it) the
+ * first 200 of /health/ready: /health/live answers from the moment the port is bound.
+ */
 const untilListening = async (service: ServiceProcess, timeoutMs: number): Promise<void> => {
   let started = false;
   const polling = (async () => {
     while (!started && !service.exited()) {
-      const live = await fetch(`${service.url}/health/live`).then((r) => r.ok, () => false);
-      if (live) return;
+      const ready = await fetch(`${service.url}/health/ready`).then((r) => r.ok, () => false);
+      if (ready) return;
       await new Promise((r) => setTimeout(r, 100));
     }
     await new Promise(() => undefined); // exited: the line watcher reports why
@@ -206,7 +211,7 @@ export const startServiceProcess = async (options: StartOptions): Promise<Servic
   running.add(processHandle);
   child.once('exit', () => running.delete(processHandle));
   try {
-    await untilListening(processHandle, options.startTimeoutMs ?? 30_000);
+    if (options.wait !== false) await untilListening(processHandle, options.startTimeoutMs ?? 30_000);
   } catch (error) {
     child.kill('SIGKILL');
     throw error;

@@ -8,7 +8,7 @@ import type pg from 'pg';
 export type Migration = { readonly id: string; readonly sql: string };
 
 // Any fixed 64-bit number shared by all processes of this service.
-const MIGRATION_LOCK = 7_420_001;
+export const MIGRATION_LOCK = 7_420_001;
 
 export const migrate = async (pool: pg.Pool, migrations: readonly Migration[]): Promise<readonly string[]> => {
   const client = await pool.connect();

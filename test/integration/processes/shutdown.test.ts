@@ -2,12 +2,16 @@
  * How a real service process (embedded storage) stops and holds connections: SIGTERM fails
  * readiness at once and keeps serving for SHUTDOWN_DELAY_MS, then exits 0 once requests in flight
  * are done, or 1 with a line saying so after SHUTDOWN_TIMEOUT_MS; idle keep-alive connections
- * live KEEP_ALIVE_TIMEOUT_S; an error at start is one JSON line and exit code 1.
+ * live KEEP_ALIVE_TIMEOUT_S; an error at start is one JSON line and exit code 1; while it starts,
+ * liveness answers and everything else is 503.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
+import pg from 'pg';
 import { createClient } from '../../support/http-client.js';
+import { MIGRATION_LOCK } from '../../../src/infrastructure/postgres/migrate.js';
+import { createTestSchema } from '../../support/postgres.js';
 import { compileService, deploymentSecrets, startServiceProcess, stopAllServiceProcesses, tempDir } from '../../support/service-process.js';
 
 const dirs: ReturnType<typeof tempDir>[] = [];
@@ -73,6 +77,35 @@ describe('service process lifecycle', () => {
     expect(idle).toBeGreaterThan(800);
     expect(idle).toBeLessThan(3_000);
   }, 30_000);
+
+  it('answers liveness while it starts (migrations waiting for another process), 503 to the rest, then serves', async () => {
+    const schema = await createTestSchema();
+    const holder = new pg.Client({ connectionString: schema.url });
+    await holder.connect();
+    try {
+      // Another process migrating: the migration lock is held.
+      await holder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+      const dir = tempDir('shutdown');
+      dirs.push(dir);
+      const service = await startServiceProcess({ env: { DATA_DIR: dir.path, DATABASE_URL: schema.url, ...deploymentSecrets() }, wait: false });
+      await service.waitForLine((line) => line.includes('"msg":"starting"'));
+      const client = createClient(service.url);
+      expect((await client.get('/health/live')).status).toBe(200);
+      const ready = await client.get('/health/ready');
+      expect([ready.status, ready.body.code]).toEqual([503, 'SERVICE_UNAVAILABLE']);
+      const register = await client.post('/api/auth/register', { body: { email: 'early@example.com', username: 'early', password: 'a long enough password' } });
+      expect([register.status, register.body.code, Number(register.headers.get('retry-after')) > 0]).toEqual([503, 'SERVICE_UNAVAILABLE', true]);
+
+      await holder.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+      await service.waitForLine((line) => line.includes('"msg":"listening"'));
+      expect((await client.get('/health/ready')).status).toBe(200);
+      expect((await client.post('/api/auth/register', { body: { email: 'early@example.com', username: 'early', password: 'a long enough password' } })).status).toBe(201);
+      await service.stop();
+    } finally {
+      await holder.end();
+      await schema.drop();
+    }
+  }, 60_000);
 
   it('says why it cannot start in one JSON line and exits 1', async () => {
     const dir = tempDir('shutdown');
