@@ -58,6 +58,7 @@ describe('in-memory read models with a failing projection', () => {
     expect(errors[0]!.cause).toEqual(new Error('cannot project'));
     await store.append('widget-2', [{ type: 'WidgetCreated', data: { name: 'cog' } }], 'no_stream');
     await expect(models.waitFor(1)).rejects.toThrow('Projection poisoned');
+    await expect(models.waitFor(0)).rejects.toThrow('Projection poisoned'); // what the embedded health check asks
     expect(await models.get('widgets', '2')).toBeUndefined();
     await models.stop();
   });

@@ -210,7 +210,9 @@ export const createStorage = async (
     { name: 'event_store', check: async () => void (await store.headPosition()) },
     pgReadModels
       ? { name: 'read_models', check: async () => ({ lag: await pgReadModels.lag() }) }
-      : { name: 'read_models', check: async () => void (await readModels.position()) },
+      : // Rejects once a projection has failed (for good, in memory: the read models stop there);
+        // at once otherwise. position() kept answering, so a stuck service looked healthy.
+        { name: 'read_models', check: async () => void (await readModels.waitFor(0)) },
     ...(postgres ? [{ name: 'postgres', check: async () => void (await postgres.pool.query('SELECT 1')) }] : []),
   ];
 
