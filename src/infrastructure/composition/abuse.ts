@@ -48,6 +48,16 @@ export const createAbuseControls = async (
       if (state === 'open') redis.disconnect(true);
     },
   });
+  // Served from the start by Redis when it is there: until the connection is up, calls fall back
+  // to this process's limits. Bounded, so a Redis that is down delays the start by 2 s at most.
+  if (redis.status !== 'ready')
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 2000);
+      redis.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   const prefix = options.redisPrefix ?? 'otp-verify:';
   return {
     rateLimit: resilientRateLimiter(redisRateLimiter(redis, { prefix }), local.rateLimit, breaker),
