@@ -19,6 +19,16 @@ const expectUnavailable = (answer: HttpResponse) => {
   expect(Number(answer.headers.get('retry-after'))).toBeGreaterThan(0);
 };
 
+/** The first answer of `call` that is not a 503, retried for up to 10 s while PostgreSQL comes back. */
+const onceServing = async (call: () => Promise<HttpResponse>): Promise<HttpResponse> => {
+  let answer = await call();
+  for (let waited = 0; answer.status === 503 && waited < 10_000; waited += 200) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    answer = await call();
+  }
+  return answer;
+};
+
 describe('PostgreSQL out of reach', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'otp-verify-pg-outage-'));
   let schema: TestSchema;
@@ -46,10 +56,16 @@ describe('PostgreSQL out of reach', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('answers 503 with Retry-After while it is cut, and serves again once it is back', async () => {
+  /** An operator, an app, and a send through it. */
+  const sender = async () => {
     const operator = await newOperator(client);
     const app = await newApp(client, operator.token);
     const send = (username: string) => client.post('/api/code/send', { apiKey: app.apiKey, body: { username, channel: 'EMAIL', to: `${username}@example.org` } });
+    return { operator, send };
+  };
+
+  it('answers 503 with Retry-After while it is cut, and serves again once it is back', async () => {
+    const { operator, send } = await sender();
     expect((await send('before')).status).toBe(202);
 
     proxy.cut();
@@ -59,19 +75,12 @@ describe('PostgreSQL out of reach', () => {
     expect(server.logs.filter((line) => line.includes('"unhandled error"'))).toEqual([]);
 
     proxy.restore();
-    let answer = await send('after');
-    for (let waited = 0; answer.status === 503 && waited < 10_000; waited += 200) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      answer = await send('after');
-    }
-    expect(answer.status).toBe(202);
+    expect((await onceServing(() => send('after'))).status).toBe(202);
     expect((await client.get('/api/app', { token: operator.token })).status).toBe(200);
   }, 30_000);
 
   it('answers 503 within the statement limit when PostgreSQL stops answering, and serves again once it answers', async () => {
-    const operator = await newOperator(client);
-    const app = await newApp(client, operator.token);
-    const send = (username: string) => client.post('/api/code/send', { apiKey: app.apiKey, body: { username, channel: 'EMAIL', to: `${username}@example.org` } });
+    const { operator, send } = await sender();
     expect((await send('before-stall')).status).toBe(202);
 
     proxy.stall();
@@ -82,11 +91,6 @@ describe('PostgreSQL out of reach', () => {
 
     proxy.cut(); // the stalled sessions end
     proxy.restore();
-    let answer = await send('after-stall');
-    for (let waited = 0; answer.status === 503 && waited < 10_000; waited += 200) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      answer = await send('after-stall');
-    }
-    expect(answer.status).toBe(202);
+    expect((await onceServing(() => send('after-stall'))).status).toBe(202);
   }, 30_000);
 });
