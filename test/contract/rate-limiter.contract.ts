@@ -4,11 +4,14 @@ import type { RateLimiter } from '../../src/application/ports.js';
 
 /**
  * `advance` moves the adapter's notion of time forward: a fake clock for in-process adapters,
- * a real sleep for a store with its own clock (Redis). Windows here are 1-2 s so both work.
+ * a real sleep for a store with its own clock (Redis). Windows here are 1-3 s so both work.
+ * `now` reads that time in ms (the fake clock, or the real one), so a test can wait until a
+ * moment measured from an earlier hit rather than add up sleeps that each may run late.
  */
 export type RateLimiterHarness = {
   readonly subject: RateLimiter;
   readonly advance: (ms: number) => Promise<void>;
+  readonly now: () => number;
   readonly cleanup: () => Promise<void>;
 };
 export type RateLimiterFactory = () => Promise<RateLimiterHarness>;
@@ -17,11 +20,14 @@ export const rateLimiterContract = (name: string, make: RateLimiterFactory): voi
   describe(`RateLimiter contract: ${name}`, () => {
     let limit: RateLimiter;
     let advance: (ms: number) => Promise<void>;
+    let now: () => number;
     let cleanup: () => Promise<void>;
+    /** Waits until `ms` after `from` (at once if that has passed). */
+    const until = (from: number, ms: number) => advance(Math.max(0, from + ms - now()));
     // Unique keys keep runs against a shared store (Redis) independent of each other.
     let key: (label: string) => string;
     beforeEach(async () => {
-      ({ subject: limit, advance, cleanup } = await make());
+      ({ subject: limit, advance, now, cleanup } = await make());
       const run = randomUUID();
       key = (label) => `rl-test:${run}:${label}`;
     });
@@ -69,13 +75,15 @@ export const rateLimiterContract = (name: string, make: RateLimiterFactory): voi
 
     it('slides: hits leave the window one by one, not all at a fixed boundary', async () => {
       const k = key('slide');
-      expect((await limit(k, 2, 2)).allowed).toBe(true);
-      await advance(1000);
-      expect((await limit(k, 2, 2)).allowed).toBe(true);
-      expect((await limit(k, 2, 2)).allowed).toBe(false);
-      await advance(1100); // the first hit has left the window, the second has not
-      expect((await limit(k, 2, 2)).allowed).toBe(true);
-      expect((await limit(k, 2, 2)).allowed).toBe(false);
+      // Times from when the first hit was answered (it was counted by then); window 3 s.
+      expect((await limit(k, 2, 3)).allowed).toBe(true);
+      const first = now();
+      await until(first, 1500);
+      expect((await limit(k, 2, 3)).allowed).toBe(true);
+      expect((await limit(k, 2, 3)).allowed).toBe(false); // before 3 s: 1.5 s to spare
+      await until(first, 3100); // the first hit has left the window, the second (at 1.5 s or later) not before 4.5 s
+      expect((await limit(k, 2, 3)).allowed).toBe(true);
+      expect((await limit(k, 2, 3)).allowed).toBe(false);
     });
 
     it('lets the caller in after waiting retry_after_seconds', async () => {
@@ -91,13 +99,15 @@ export const rateLimiterContract = (name: string, make: RateLimiterFactory): voi
 
     it('does not let refused hits extend the lock-out: hammering does not keep a client out', async () => {
       const k = key('hammer');
-      expect((await limit(k, 1, 1)).allowed).toBe(true);
-      for (let i = 0; i < 3; i++) {
-        await advance(250);
-        expect((await limit(k, 1, 1)).allowed).toBe(false);
-      }
-      await advance(350);
-      expect((await limit(k, 1, 1)).allowed).toBe(true);
+      // Times from when the first hit was answered (it was counted by then); window 2 s.
+      expect((await limit(k, 1, 2)).allowed).toBe(true);
+      const first = now();
+      // Refused hits half-way through the lock-out (which ends 2 s after the first hit): 1 s to spare.
+      await until(first, 1000);
+      for (let i = 0; i < 3; i++) expect((await limit(k, 1, 2)).allowed).toBe(false);
+      // Past the lock-out; had the refused hits (1 s after the first or later) extended it, it would last 3 s or more.
+      await until(first, 2400);
+      expect((await limit(k, 1, 2)).allowed).toBe(true);
     });
 
     it('allows exactly `limit` of 50 concurrent hits', async () => {

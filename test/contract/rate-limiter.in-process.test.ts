@@ -9,7 +9,7 @@ const fakeClock = (start = Date.parse('2030-01-01T00:00:00Z')) => {
 
 rateLimiterContract('in-process', async () => {
   const clock = fakeClock();
-  return { subject: createInProcessRateLimiter(clock.now), advance: clock.advance, cleanup: async () => undefined };
+  return { subject: createInProcessRateLimiter(clock.now), advance: clock.advance, now: () => clock.now().getTime(), cleanup: async () => undefined };
 });
 
 describe('in-process rate limiter memory', () => {

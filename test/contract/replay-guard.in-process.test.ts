@@ -9,7 +9,7 @@ const fakeClock = (start = Date.parse('2030-01-01T00:00:00Z')) => {
 
 replayGuardContract('in-process', async () => {
   const clock = fakeClock();
-  return { subject: createInProcessReplayGuard(clock.now), advance: clock.advance, cleanup: async () => undefined };
+  return { subject: createInProcessReplayGuard(clock.now), advance: clock.advance, now: () => clock.now().getTime(), cleanup: async () => undefined };
 });
 
 describe('in-process replay guard memory', () => {

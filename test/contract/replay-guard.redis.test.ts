@@ -7,5 +7,5 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 // Redis keeps its own time, so `advance` really waits.
 replayGuardContract('redis', async () => {
   const { redis, prefix, close } = await connectTestRedis();
-  return { subject: redisReplayGuard(redis, { prefix }), advance: sleep, cleanup: close };
+  return { subject: redisReplayGuard(redis, { prefix }), advance: sleep, now: Date.now, cleanup: close };
 });

@@ -9,7 +9,9 @@ import { createAdvisoryLeadership, type Leadership } from '../../src/infrastruct
 import { createTestSchema, type TestSchema } from '../support/postgres.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 
-const RETRY_MS = 100;
+// Also the leader's heartbeat timeout (its query_timeout): short enough for quick rounds, long
+// enough that a slow machine's stall of a few hundred ms does not drop the lock under a test.
+const RETRY_MS = 300;
 
 const eventually = async (condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> => {
   const deadline = Date.now() + timeoutMs;

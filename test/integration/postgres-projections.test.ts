@@ -419,15 +419,29 @@ describe('PostgreSQL projections across processes', () => {
     await models.start();
     await store.append('s1', [opened], 'no_stream');
     await store.append('s2', [opened], 'no_stream');
+    // Ticks are written until 30 more have been after the rebuild, however long the runner takes to apply the first.
+    let rebuilt = false;
+    let givenUp = false;
     const writing = (async () => {
-      for (let i = 0; i < 60; i++) {
+      for (let i = 0, after = 0; after < 30 && !givenUp; i++) {
         await store.append(`s${(i % 2) + 1}`, [ticked], 'any');
+        if (rebuilt) after += 1;
         await sleep(1);
       }
     })();
-    await sleep(30);
-    expect(await rebuildProjections(admin, projections, ['ticks'])).toEqual(['ticks']);
-    await writing;
+    try {
+      // Rebuilt once the runner has applied a tick: there is something to replay.
+      const deadline = Date.now() + 10_000;
+      while ((await appliedTicks('counters')).length === 0) {
+        if (Date.now() > deadline) throw new Error('no tick applied within 10 s');
+        await sleep(5);
+      }
+      expect(await rebuildProjections(admin, projections, ['ticks'])).toEqual(['ticks']);
+      rebuilt = true;
+    } finally {
+      givenUp = !rebuilt;
+      await writing;
+    }
     await models.waitFor(await store.headPosition());
     const all = await tickPositions();
     // The rebuilt one: what it had before the rebuild, then everything once more.
@@ -441,7 +455,8 @@ describe('PostgreSQL projections across processes', () => {
   });
 
   it('projects many appends in quick succession in fewer transactions than appends, each event once', async () => {
-    const models = open({ minIntervalMs: 300 });
+    // At least 2 s between transactions once caught up: the appends below would have to take 8 s to make 5 batches.
+    const models = open({ minIntervalMs: 2000, waitTimeoutMs: 10_000 });
     await models.start();
     await models.waitFor((await store.append('s1', [opened], 'no_stream')).position);
     const before = await batches();
@@ -459,14 +474,18 @@ describe('PostgreSQL projections across processes', () => {
   it('lets an API process wait for the runner of another process (read-your-writes)', async () => {
     const worker = open();
     await worker.start();
-    const api = open({ runProjections: false, waitTimeoutMs: 300 });
+    // Its waits may include another process's connect, lock and catch-up: long.
+    const api = open({ runProjections: false, waitTimeoutMs: 10_000 });
     await api.start();
     expect(api.leading()).toEqual([]);
     const { position } = await store.append('s1', [opened, ticked], 'no_stream');
     await api.waitFor(position);
     expect(await api.get('counters', 's1')).toEqual({ stream: 's1', last: 2, revision: 1 });
     expect(await api.position()).toBe(position);
-    await expect(api.waitFor(position + 1)).rejects.toThrow(`did not reach position ${position + 1} within 300 ms`);
+    // Another API process, whose waits time out after 300 ms, for a position nobody writes.
+    const hasty = open({ runProjections: false, waitTimeoutMs: 300 });
+    await hasty.start();
+    await expect(hasty.waitFor(position + 1)).rejects.toThrow(`did not reach position ${position + 1} within 300 ms`);
     await worker.stop();
     await store.append('s1', [ticked, ticked], 1);
     expect(await api.lag()).toEqual({ ticks: 2 });
@@ -524,17 +543,21 @@ describe('PostgreSQL projections over the PostgreSQL event store', () => {
     await migrate(writerPool, [...eventStoreMigrations, ...readModelMigrations]);
     const stores = pools.map((pool) => createPostgresEventStore({ pool, listenConnectionString: schema.url }));
     const models = [poolA, poolB].map((pool, i) =>
-      createPostgresReadModels({ pool, store: stores[i + 1]!, projections: widgetProjections, runProjections: true, pollMs: 1000, lockRetryMs: 50 }),
+      createPostgresReadModels({ pool, store: stores[i + 1]!, projections: widgetProjections, runProjections: true, pollMs: 10_000, lockRetryMs: 50 }),
     );
     try {
       await Promise.all(models.map((m) => m.start()));
       const writer = stores[0]!;
-      await writer.append('widget-1', [{ type: 'WidgetCreated', data: { name: 'gear', color: 'red' } }], 'no_stream');
-      // pollMs is long: only the store's notification can wake the runner in time.
+      const created = await writer.append('widget-1', [{ type: 'WidgetCreated', data: { name: 'gear', color: 'red' } }], 'no_stream');
+      // Once that is applied, the leader's store is listening (its first LISTEN also wakes the
+      // runner); a moment more, and the subscription that rang for it is idle.
+      await models[1]!.waitFor(created.position);
+      await sleep(100);
+      // pollMs is long (and the listener's fallback poll is 5 s): only the store's notification can wake the runner in time.
       const { position } = await writer.append('widget-1', [{ type: 'WidgetChanged', data: { color: 'blue' } }], 0);
       const started = Date.now();
       await models[1]!.waitFor(position);
-      expect(Date.now() - started).toBeLessThan(900);
+      expect(Date.now() - started).toBeLessThan(3000);
       expect(await models[0]!.get('widgets', '1')).toEqual({ id: '1', name: 'gear', color: 'blue' });
       expect(await models[1]!.findBy('widgets', 'color', 'blue')).toEqual([{ id: '1', name: 'gear', color: 'blue' }]);
       expect(await models[0]!.get('stats', 'widget-1')).toEqual({ events: 2, last: 'WidgetChanged' });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { createGrouped } from '../../../src/infrastructure/postgres/grouped.js';
 
 /** A run whose answers the test releases by hand, recording each group it was given. */
@@ -78,26 +78,35 @@ describe('grouped look-ups', () => {
   });
 
   it('lets a statement stuck past releaseAfterMs give up its slot, its own asks still waiting for it', async () => {
-    const c = controlledRun();
-    const grouped = createGrouped(c.run, { releaseAfterMs: 20 });
-    let stuckSettled = false;
-    const stuck = grouped.get(1).finally(() => (stuckSettled = true));
-    await c.turn();
-    const next = grouped.get(2);
-    await c.turn();
-    expect(c.groups).toEqual([[1]]); // within releaseAfterMs, the next look-up waits
-    await new Promise((resolve) => setTimeout(resolve, 40));
-    expect(c.groups).toEqual([[1], [2]]);
-    c.pending[1]!.release();
-    expect(await next).toBe('answer 2');
-    expect(stuckSettled).toBe(false);
-    let drained = false;
-    const draining = grouped.drained().then(() => (drained = true));
-    await c.turn();
-    expect(drained).toBe(false); // close waits for the stuck statement too
-    c.pending[0]!.release();
-    expect(await stuck).toBe('answer 1');
-    await draining;
+    // Fake time for the release timer only: the turns of the event loop stay real.
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'queueMicrotask', 'nextTick'] });
+    try {
+      const c = controlledRun();
+      const grouped = createGrouped(c.run, { releaseAfterMs: 20 });
+      let stuckSettled = false;
+      const stuck = grouped.get(1).finally(() => (stuckSettled = true));
+      await c.turn();
+      const next = grouped.get(2);
+      await c.turn();
+      expect(c.groups).toEqual([[1]]);
+      await jest.advanceTimersByTimeAsync(19);
+      await c.turn();
+      expect(c.groups).toEqual([[1]]); // within releaseAfterMs, the next look-up waits
+      await jest.advanceTimersByTimeAsync(1);
+      expect(c.groups).toEqual([[1], [2]]); // at releaseAfterMs, the stuck statement's slot is free
+      c.pending[1]!.release();
+      expect(await next).toBe('answer 2');
+      expect(stuckSettled).toBe(false);
+      let drained = false;
+      const draining = grouped.drained().then(() => (drained = true));
+      await c.turn();
+      expect(drained).toBe(false); // close waits for the stuck statement too
+      c.pending[0]!.release();
+      expect(await stuck).toBe('answer 1');
+      await draining;
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('refuses an answer that does not match its asks one for one', async () => {

@@ -41,7 +41,8 @@ describe('service process lifecycle', () => {
   });
 
   it('keeps serving with readiness failing for SHUTDOWN_DELAY_MS after SIGTERM, then exits 0', async () => {
-    const service = await start({ SHUTDOWN_DELAY_MS: '1500' });
+    // Long enough to cover the three requests below (an argon2 registration among them) on a slow machine.
+    const service = await start({ SHUTDOWN_DELAY_MS: '5000' });
     const client = createClient(service.url);
     expect((await client.get('/health/ready')).status).toBe(200);
     service.kill('SIGTERM');
@@ -49,9 +50,9 @@ describe('service process lifecycle', () => {
     expect((await client.get('/health/ready')).status).toBe(503);
     expect((await client.get('/health/live')).status).toBe(200);
     expect((await client.post('/api/auth/register', { body: { email: 'late@example.com', username: 'late', password: 'a long enough password' } })).status).toBe(201);
-    expect(await service.waitForExit(10_000)).toEqual({ code: 0, signal: null });
+    expect(await service.waitForExit(15_000)).toEqual({ code: 0, signal: null });
     expect(logged(service.lines, 'stopped')).toBe(true);
-  }, 30_000);
+  }, 45_000);
 
   it('exits 1 with a line saying so when a request is still open after SHUTDOWN_TIMEOUT_MS', async () => {
     const service = await start({ SHUTDOWN_TIMEOUT_MS: '500' });

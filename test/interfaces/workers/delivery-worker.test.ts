@@ -5,7 +5,8 @@ import type { Logger } from '../../../src/application/ports.js';
 import { createDeliveryWorker } from '../../../src/interfaces/workers/delivery-worker.js';
 
 const quiet: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Fake time (every test here runs on fake timers): the worker's timers due meanwhile fire, in order, with their promises settled. */
+const advance = (ms: number) => jest.advanceTimersByTimeAsync(ms);
 
 /**
  * A worker over a due list the test controls, counting polls and delivery steps per challenge.
@@ -41,19 +42,22 @@ const workerOver = ({ fail = () => false, pollMs = 2, idlePollMs = 40, gated = f
 
 describe('delivery worker', () => {
   const at = '2030-01-01T00:00:00.000Z'; // a frozen clock: every entry falls due at the same time
+  // Fake timers: what a test counts within so many ms does not depend on how busy the machine is.
+  beforeEach(() => void jest.useFakeTimers({ now: new Date('2030-01-01T00:00:00.000Z') }));
+  afterEach(() => void jest.useRealTimers());
 
   it('runs a listed entry once while the due list still shows it, and again for a later event', async () => {
     const { worker, steps, list } = workerOver();
     list([{ challenge_id: 'a', due_at: at, since: 7 }]);
     worker.start();
     try {
-      await sleep(60); // many polls: the projection has not caught up with the delivery yet
+      await advance(60); // many polls: the projection has not caught up with the delivery yet
       expect(steps).toEqual(['a']);
       list([{ challenge_id: 'a', due_at: at, since: 9 }]); // a resend, or a retry
-      await sleep(60);
+      await advance(60);
       expect(steps).toEqual(['a', 'a']);
       list([{ challenge_id: 'a', due_at: at }]); // projected before positions were recorded: never skipped
-      await sleep(40);
+      await advance(40);
       expect(steps.length).toBeGreaterThan(3);
     } finally {
       await worker.stop();
@@ -65,7 +69,7 @@ describe('delivery worker', () => {
     list([{ challenge_id: 'b', due_at: at, since: 3 }]);
     worker.start();
     try {
-      await sleep(60);
+      await advance(60);
       expect(steps.length).toBeGreaterThan(2);
     } finally {
       await worker.stop();
@@ -76,26 +80,23 @@ describe('delivery worker', () => {
     const { worker, steps, list, polls } = workerOver();
     worker.start();
     try {
-      await sleep(400);
+      await advance(400);
       expect(polls()).toBeLessThan(20); // at a steady 2 ms it would be ~200
       list([{ challenge_id: 'c', due_at: at, since: 1 }]);
-      await sleep(60); // picked up within the longest idle pause
+      await advance(60); // picked up within the longest idle pause
       expect(steps).toEqual(['c']);
       list([]);
-      await sleep(200);
+      await advance(200);
       const before = polls();
       worker.kick();
-      await sleep(20);
+      await advance(20);
       expect(polls() - before).toBeGreaterThanOrEqual(2); // at once, then short pauses (idle, 0 or 1 in 20 ms)
     } finally {
       await worker.stop();
     }
   });
 
-  describe('kicks (fake timers)', () => {
-    beforeEach(() => void jest.useFakeTimers({ now: new Date('2030-01-01T00:00:00.000Z') }));
-    afterEach(() => void jest.useRealTimers());
-
+  describe('kicks', () => {
     /** Every poll waits at a gate the test opens; pollMs 100, idle pause 10 s. */
     const gatedWorker = () => workerOver({ pollMs: 100, idlePollMs: 10_000, gated: true });
 
