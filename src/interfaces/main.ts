@@ -11,6 +11,7 @@ import { createService } from '../infrastructure/composition-root.js';
 import { loadConfig, usesEmbeddedStorage, type Config } from '../infrastructure/config/config.js';
 import { loadOrCreateDevSecrets } from '../infrastructure/config/dev-secrets.js';
 import type { TokenKey } from '../infrastructure/crypto/token-service.js';
+import { describeError } from '../infrastructure/logging/describe-error.js';
 import { createLogger } from '../infrastructure/logging/logger.js';
 import { flushTraces } from '../infrastructure/telemetry/tracer.js';
 import type { Logger } from '../application/ports.js';
@@ -46,6 +47,12 @@ const serve = async (): Promise<void> => {
   if (!usesEmbeddedStorage(config) && !config.redisUrl)
     logger.warn('REDIS_URL is not set: rate limits and single-use claims are per process; set it when running several API processes');
   let ready = false;
+  // The port taken, a store out of reach (PostgreSQL refusing, a bad URL): one line, and the
+  // orchestrator restarts the process.
+  const couldNotStart = (error: unknown): never => {
+    logger.error('could not start', describeError(error));
+    process.exit(1);
+  };
   // Listening before the service is built (migrations, replaying an embedded log, catching up
   // projections can take a while): liveness answers, so an orchestrator does not kill a process
   // that is starting, and everything else answers 503 until the service takes over.
@@ -57,10 +64,7 @@ const serve = async (): Promise<void> => {
       server.off('error', reject);
       resolve();
     });
-  }).catch((error: unknown) => {
-    logger.error('could not start', describeError(error));
-    process.exit(1);
-  });
+  }).catch(couldNotStart);
   applyServerTimeouts(server, config.keepAliveTimeoutSeconds);
   logger.info('starting', { host: config.host, port: config.port });
   const optional = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
@@ -87,11 +91,7 @@ const serve = async (): Promise<void> => {
       ...optional('twilioWhatsappNumber', config.twilioWhatsappNumber),
       ...optional('twilioWhatsappContentSid', config.twilioWhatsappContentSid),
     },
-  }).catch((error: unknown) => {
-    // A store out of reach at start (PostgreSQL refusing, a bad URL): the orchestrator restarts the process.
-    logger.error('could not start', describeError(error));
-    process.exit(1);
-  });
+  }).catch(couldNotStart);
   // One delivery worker across all processes; every non-API process stands ready to take over.
   const worker =
     config.processRole === 'api'
@@ -161,9 +161,6 @@ const whileStarting: RequestListener = (req, res) => {
   res.writeHead(live ? 200 : 503, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...(live ? {} : { 'retry-after': '5' }) });
   res.end(JSON.stringify(live ? { ok: true } : { error: true, code: 'SERVICE_UNAVAILABLE', message: 'The service is starting; try again shortly', details: [], request_id: randomUUID() }));
 };
-
-const describeError = (error: unknown) =>
-  error instanceof Error ? { error: error.name, error_message: error.message, stack: error.stack } : { error: String(error) };
 
 /**
  * An error nothing caught (a rejected promise included) is logged as one JSON line, then the

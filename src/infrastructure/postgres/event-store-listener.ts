@@ -4,6 +4,7 @@
  * position. A slow poll is the last backstop.
  */
 import { listen, type Listener } from './listen.js';
+import { SERVER_UNAVAILABLE } from './unavailable.js';
 
 export type CommitListenerOptions = {
   readonly connectionString: string;
@@ -66,11 +67,9 @@ export const parseCommitPayload = (payload: string | undefined): CommitTails => 
   return { tails, complete };
 };
 
-const TRANSIENT_SQLSTATE = /^(08|57P0[123]|53300)/;
-
 /** Lost or refused connections (no SQLSTATE, or class 08 / shutdown / too many connections). */
 export const isConnectionError = (error: unknown): boolean => {
   const code = (error as { code?: unknown } | null)?.code;
   const fromServer = typeof (error as { severity?: unknown } | null)?.severity === 'string';
-  return fromServer ? typeof code === 'string' && TRANSIENT_SQLSTATE.test(code) : error instanceof Error;
+  return fromServer ? typeof code === 'string' && SERVER_UNAVAILABLE.test(code) : error instanceof Error;
 };

@@ -20,10 +20,10 @@
  * a batch transaction, by a missed move, or by the idle poll, is a rebuild: it reads again from
  * there), plans each page once from them, runs no transaction when no event is new, and after
  * a page that was not full lets `minIntervalMs` pass since its last batch before reading again,
- * so the many append batches (one NOTIFY each) of a busy log share a transaction. The doorbell is the event store's commit notifications when the
- * caller passes them (`doorbell`: the PostgreSQL log's), else a subscription to the store, held
- * until the next page is done, so it too reads the log about once per page rather than once
- * per NOTIFY.
+ * so the many append batches (one NOTIFY each) of a busy log share a transaction. The doorbell
+ * is the event store's commit notifications when the caller passes them (`doorbell`: the
+ * PostgreSQL log's), else a subscription to the store, held until the next page is done, so it
+ * too reads the log about once per page rather than once per NOTIFY.
  * Any failure gives up the lead (the connection is dropped, releasing the lock) and the runner
  * tries again after a pause.
  */
@@ -146,9 +146,10 @@ export const startProjectionRunner = (options: ProjectionRunnerOptions): Project
 
   /**
    * A page that changes nothing for projections all at `from` by this runner's account (a
-   * verification's events, say): one conditional statement instead of a transaction of four. Each row moves only if it is still at `from`, which is right on its own for
-   * that row; if one was not (a rebuild reset it, another runner moved it), null, and the
-   * caller projects the page the locked way, which reads where every checkpoint really is.
+   * verification's events, say): one conditional statement instead of a transaction of four.
+   * Each row moves only if it is still at `from`, which is right on its own for that row; if one
+   * was not (a rebuild reset it, another runner moved it), null, and the caller projects the
+   * page the locked way, which reads where every checkpoint really is.
    */
   const moveOnly = async (client: pg.Client, { known, plan }: Guess, from: number): Promise<Checkpoints | null> => {
     if (plan.changes.length > 0 || plan.moved.length === 0 || plan.moved.some((name) => known.get(name) !== from)) return null;

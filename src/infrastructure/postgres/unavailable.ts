@@ -5,8 +5,8 @@
  * says is not. Causes are followed, since adapters may wrap what pg threw.
  */
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
-/** Connection exceptions (class 08), admin/crash shutdown, cannot connect now, too many connections. */
-const SERVER_UNAVAILABLE = /^(08|57P0[123]|53300)/;
+/** SQLSTATEs of an unusable server: connection exceptions (class 08), admin/crash shutdown, cannot connect now, too many connections. */
+export const SERVER_UNAVAILABLE = /^(08|57P0[123]|53300)/;
 /** What pg and pg-pool throw for a connection that is gone or could not be had. */
 const CLIENT_LOST = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error and is not queryable|Client was closed and is not queryable|Query read timeout)/;
 

@@ -1,6 +1,7 @@
 import type { Middleware } from 'koa';
 import { DependencyUnavailable } from '../../../application/errors.js';
 import { WrongExpectedRevision, type Logger } from '../../../application/ports.js';
+import { describeError } from '../../../infrastructure/logging/describe-error.js';
 import { errorStatus, type ErrorCode } from '../error-table.js';
 import { HttpError, isRejection, sendProblem, sendRejection, type Problem } from '../errors.js';
 
@@ -24,17 +25,6 @@ const exposedHttpError = (error: unknown): Problem | undefined => {
   return code === undefined ? undefined : { code, message };
 };
 
-/** What is logged of a failure: its name, message and stack, and what caused it (adapters wrap). */
-const describe = (error: unknown) =>
-  error instanceof Error
-    ? {
-        error: error.name,
-        error_message: error.message,
-        stack: error.stack,
-        ...(error.cause instanceof Error ? { cause: `${error.cause.name}: ${error.cause.message}` } : {}),
-      }
-    : { error: typeof error };
-
 /**
  * Every failure becomes the JSON error body. Expected outcomes keep their own message;
  * anything unexpected is logged (message and stack only, never request data) and answered
@@ -53,7 +43,7 @@ export const errorHandlerMiddleware =
       const dependency = error instanceof DependencyUnavailable ? error.dependency : unavailableDependency(error);
       if (dependency !== undefined) {
         const cause = error instanceof DependencyUnavailable ? (error.cause ?? error) : error;
-        logger.warn('dependency unavailable', { dependency, ...describe(cause) });
+        logger.warn('dependency unavailable', { dependency, ...describeError(cause) });
         return sendProblem(ctx, { code: 'SERVICE_UNAVAILABLE', message: 'A dependency is unavailable; try again shortly', retryAfterSeconds: 5 });
       }
       if (error instanceof WrongExpectedRevision) {
@@ -62,7 +52,7 @@ export const errorHandlerMiddleware =
       }
       const exposed = exposedHttpError(error);
       if (exposed !== undefined && errorStatus[exposed.code] < 500) return sendProblem(ctx, exposed);
-      logger.error('unhandled error', describe(error));
+      logger.error('unhandled error', describeError(error));
       sendProblem(ctx, { code: 'INTERNAL_ERROR', message: 'Internal error' });
     }
   };

@@ -15,9 +15,10 @@ export const bearerToken = (ctx: Context): string | undefined => {
   return match?.[1];
 };
 
-export const requireOperator = (handlers: Handlers) => async (ctx: Context, next: Next) => {
+/** `missing`: what a request without a bearer token is told. */
+export const requireOperator = (handlers: Handlers, missing = 'A bearer token is required') => async (ctx: Context, next: Next) => {
   const token = bearerToken(ctx);
-  if (token === undefined) throw unauthenticated('A bearer token is required');
+  if (token === undefined) throw unauthenticated(missing);
   const operator = await handlers.authenticateOperator(token);
   if (operator === null) throw unauthenticated('The token is invalid, expired or revoked');
   ctx.state.operator = operator;
