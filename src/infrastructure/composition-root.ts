@@ -11,6 +11,7 @@ import { makeHandlers, type Handlers } from '../application/handlers.js';
 import { makeCheckHealth, type HealthReport } from '../application/health/check-health.js';
 import type { Clock, Logger, Tracer } from '../application/ports.js';
 import { projections } from '../application/projections/index.js';
+import { makeSealLog, type SealLog } from '../application/audit/seal-log.js';
 import { makesDeliveryDue } from '../application/projections/deliveries.js';
 import { createLogDenylist } from './abuse/log-denylist.js';
 import { createAbuseControls, type AbuseControls } from './composition/abuse.js';
@@ -19,6 +20,8 @@ import { createStorage, type PostgresTimeouts, type Storage, type StorageOptions
 import { DEFAULT_APP_STALENESS_MS, DEFAULT_STATE_CACHE_ENTRIES } from './config/config.js';
 import { createKeyedHash, safeEqual } from './crypto/keyed-hash.js';
 import { createKeyring, type MasterKey } from './crypto/keyring.js';
+import { sha256LogChain } from './audit/log-chain.js';
+import { createSealSigner } from './audit/seal-signer.js';
 import { createArgon2PasswordHasher } from './crypto/password-hasher.js';
 import { randomDigits, randomToken, uuid } from './crypto/random.js';
 import { createJoseTokenService, type TokenKey } from './crypto/token-service.js';
@@ -70,6 +73,8 @@ export type Service = {
    * returns the unsubscribe.
    */
   readonly onDeliveryDue: (listener: () => void) => () => void;
+  /** Seals what was appended to the log since the last seal (tamper evidence; see application/audit). */
+  readonly sealLog: SealLog;
   readonly close: () => Promise<void>;
 };
 
@@ -99,10 +104,11 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
     ...(options.eventStoreConnectionString ? { eventStoreConnectionString: options.eventStoreConnectionString } : {}),
     ...(options.postgresTimeouts ? { postgresTimeouts: options.postgresTimeouts } : {}),
   };
+  const keyring = createKeyring(options.masterKeys);
   const storage = await createStorage(storageOptions, {
     clock,
     logger,
-    keyring: createKeyring(options.masterKeys),
+    keyring,
     projections,
     isDeliveryDue: (changes) => makesDeliveryDue(changes, clock()),
   });
@@ -171,6 +177,7 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
     unavailableDependency: storage.unavailableDependency,
     leadership: storage.leadership,
     onDeliveryDue: storage.onDeliveryDue,
+    sealLog: makeSealLog({ log: storage.log, chain: sha256LogChain, signer: createSealSigner(keyring, safeEqual), snapshots }),
     close: async () => {
       await abuse.close();
       await storage.close();

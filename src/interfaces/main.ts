@@ -5,7 +5,7 @@
 import cluster from 'node:cluster';
 import { randomUUID } from 'node:crypto';
 import { createServer, type RequestListener } from 'node:http';
-import { isLeft } from 'fp-ts/lib/Either.js';
+import { isLeft, isRight } from 'fp-ts/lib/Either.js';
 import type { ServiceOptions } from '../infrastructure/composition-root.js';
 import { createService } from '../infrastructure/composition-root.js';
 import { loadConfig, usesEmbeddedStorage, type Config } from '../infrastructure/config/config.js';
@@ -19,6 +19,7 @@ import { totpCommand } from './cli/totp-code.js';
 import { buildHttpApp } from './http/build.js';
 import { applyServerTimeouts } from './http/server-timeouts.js';
 import { createDeliveryWorker } from './workers/delivery-worker.js';
+import { createLogSealer } from './workers/log-sealer.js';
 
 /** Keys from the environment, or (embedded default only) generated once into DATA_DIR. */
 const resolveKeys = async (config: Config, logger: Logger): Promise<Pick<ServiceOptions, 'masterKeys' | 'jwt'>> => {
@@ -101,6 +102,12 @@ const serve = async (): Promise<void> => {
   // Subscribed before the worker starts, so no wake-up falls between its first poll and this.
   if (worker) service.onDeliveryDue(worker.kick);
   worker?.start();
+  // One sealer of the log's hash chain across processes, like the delivery worker.
+  const sealer =
+    config.processRole === 'api' || config.logSealIntervalSeconds === 0
+      ? undefined
+      : createLogSealer({ sealLog: service.sealLog, logger, intervalMs: config.logSealIntervalSeconds * 1000, leadership: service.leadership('log-sealer') });
+  sealer?.start();
   const app = buildHttpApp({
     handlers: service.handlers,
     logger,
@@ -133,6 +140,7 @@ const serve = async (): Promise<void> => {
         void (async () => {
           try {
             await worker?.stop();
+            await sealer?.stop();
             await service.close();
             await flushTraces();
             logger.info('stopped');
@@ -213,20 +221,31 @@ const serveClustered = async (): Promise<void> => {
     });
 };
 
+/** The configuration for a one-off command, or undefined (and exit code 1) when it does not decode. */
+const commandConfig = (): Config | undefined => {
+  const decoded = loadConfig(process.env);
+  if (isRight(decoded)) return decoded.right;
+  process.stderr.write(`otp-verify: invalid configuration\n${decoded.left.problems.map((p) => `  - ${p}`).join('\n')}\n`);
+  process.exitCode = 1;
+  return undefined;
+};
+
 const [command = 'serve', ...args] = process.argv.slice(2);
 if (command === 'totp') process.exitCode = totpCommand(args);
 else if (command === 'serve') await serveClustered();
-else if (command === 'projections') {
-  const decoded = loadConfig(process.env);
-  if (isLeft(decoded)) {
-    process.stderr.write(`otp-verify: invalid configuration\n${decoded.left.problems.map((p) => `  - ${p}`).join('\n')}\n`);
-    process.exitCode = 1;
-  } else {
-    // Loaded only for this command: it needs pg, which the embedded default never loads.
+else if (command === 'projections' || command === 'audit') {
+  const config = commandConfig();
+  // Loaded only for these commands: they may need pg, which the embedded default never loads.
+  if (config && command === 'projections') {
     const { projectionsCommand } = await import('./cli/projections.js');
-    process.exitCode = await projectionsCommand(args, decoded.right);
+    process.exitCode = await projectionsCommand(args, config);
+  } else if (config) {
+    // stdout carries the report or the export; anything logged goes to stderr.
+    const logger = createLogger({ level: config.logLevel, destination: process.stderr });
+    const { auditCommand } = await import('./cli/audit.js');
+    process.exitCode = await auditCommand(args, config, async () => (await resolveKeys(config, logger)).masterKeys, logger);
   }
 } else {
-  process.stderr.write(`unknown command "${command}"; use: serve | totp <secret> | projections rebuild [name...]\n`);
+  process.stderr.write(`unknown command "${command}"; use: serve | totp <secret> | projections list|rebuild [name...] | audit verify|export\n`);
   process.exitCode = 2;
 }

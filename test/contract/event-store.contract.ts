@@ -1,4 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { logEvents } from '../../src/application/audit/log-events.js';
+import { makeSealLog } from '../../src/application/audit/seal-log.js';
+import { verifyLog } from '../../src/application/audit/verify-log.js';
+import { sha256LogChain } from '../../src/infrastructure/audit/log-chain.js';
+import { createSealSigner } from '../../src/infrastructure/audit/seal-signer.js';
+import { safeEqual } from '../../src/infrastructure/crypto/keyed-hash.js';
+import { createKeyring } from '../../src/infrastructure/crypto/keyring.js';
 import { WrongExpectedRevision, type EventStore, type NewEvent, type RecordedEvent } from '../../src/application/ports.js';
 
 export type EventStoreFactory = () => Promise<{ subject: EventStore; cleanup: () => Promise<void> }>;
@@ -254,6 +261,22 @@ export const eventStoreContract = (name: string, make: EventStoreFactory): void 
         const [again] = await store.readAll(0, 1);
         expect(again!.data).toEqual({ list: [1, 2], inner: { v: 'a' } });
         expect(again!.metadata).toEqual({ actor: 'me' });
+      });
+    });
+
+    describe('audit chain', () => {
+      // The chain is recomputed from what the store gives back, possibly years later: every
+      // field must read back the same, every time, or a sealed log stops verifying.
+      it('gives events back exactly enough for a sealed log to verify, and to keep verifying', async () => {
+        const deps = { chain: sha256LogChain, signer: createSealSigner(createKeyring([{ id: 'k1', key: Buffer.alloc(32, 3) }]), safeEqual) };
+        const text = 'héllo 世界 🔐 quote" nul\u0000';
+        await store.append('s-1', [{ type: 'A', data: { z: 1, a: [0.5, -2, 1e21, null, { text }] }, metadata: { request_id: 'r', actor: text } }], 'no_stream');
+        await store.append('s-2', [event('B'), event('C', { deep: { b: true, a: false } })], 'no_stream');
+        expect(await makeSealLog({ log: store, ...deps })()).toMatchObject({ sealed: true, count: 3 });
+        await store.append('s-1', [event('D')], 0);
+        const first = await verifyLog(logEvents(store), deps);
+        expect(first).toMatchObject({ ok: true, events: 5, seals: 1, sealed_events: 3, unsealed_events: 2, problems: [] });
+        expect(await verifyLog(logEvents(store), deps)).toEqual(first);
       });
     });
 

@@ -5,7 +5,7 @@
  * Each adapter is imported only once the configuration selects it: the client libraries cost
  * memory in every process that loads them (pg ~14 MB, the KurrentDB client ~33 MB).
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import type { Clock, EventStore, HealthCheck, Logger, SecretVault, SnapshotStore } from '../../application/ports.js';
@@ -45,6 +45,8 @@ export const DEFAULT_POSTGRES_TIMEOUTS: PostgresTimeouts = { connectMs: 5_000, q
 
 export type Storage = {
   readonly store: EventStore;
+  /** The same log without the codecs: events exactly as stored, which is what the audit chain covers. */
+  readonly log: EventStore;
   readonly vault: SecretVault;
   /** Snapshots of long streams, next to the read models (PostgreSQL) or the log (embedded). */
   readonly snapshots: SnapshotStore;
@@ -136,6 +138,32 @@ const openEventStore = async (
   return { store: createSqliteEventStore({ filename: join(options.dataDir, 'events.sqlite'), clock }) };
 };
 
+/**
+ * The configured log alone, events as stored (no codecs, no upcasting), for commands that read
+ * it (`audit`): no migrations, read models, vault or workers. An embedded log must exist already.
+ */
+export const openStoredLog = async (
+  options: Pick<StorageOptions, 'dataDir' | 'databaseUrl' | 'eventStoreConnectionString'>,
+  deps: { readonly clock: Clock; readonly logger: Logger },
+): Promise<{ readonly log: EventStore; readonly close: () => Promise<void> }> => {
+  if (options.eventStoreConnectionString || !options.databaseUrl) {
+    const file = join(options.dataDir, 'events.sqlite');
+    if (!options.eventStoreConnectionString && !existsSync(file)) throw new Error(`No embedded log at ${file} (DATA_DIR)`);
+    const { store } = await openEventStore({ ...options, runProjections: false }, undefined, deps);
+    return { log: store, close: () => store.close() };
+  }
+  const [{ default: pg }, { createPostgresEventStore }] = await Promise.all([import('pg'), import('../postgres/event-store.js')]);
+  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 2, connectionTimeoutMillis: DEFAULT_POSTGRES_TIMEOUTS.connectMs });
+  const log = createPostgresEventStore({ pool, listenConnectionString: options.databaseUrl, clock: deps.clock });
+  return {
+    log,
+    close: async () => {
+      await log.close();
+      await pool.end();
+    },
+  };
+};
+
 /** An embedded database: a file next to the log (keys.sqlite, snapshots.sqlite), or memory. */
 const openEmbeddedDatabase = async (options: StorageOptions, file: string, synchronous: 'FULL' | 'NORMAL' = 'FULL'): Promise<Database> => {
   const { default: Sqlite } = await import('better-sqlite3');
@@ -219,6 +247,7 @@ export const createStorage = async (
   const leaders: Leadership[] = [];
   return {
     store,
+    log: log.store,
     vault,
     snapshots: bestEffortSnapshots(snapshots, logger),
     ...(log.watchStreams ? { watchStreams: log.watchStreams } : {}),

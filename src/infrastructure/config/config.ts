@@ -78,6 +78,8 @@ export type Config = {
   readonly shutdownDelayMs: number;
   /** Then how long requests in flight may take before the process exits anyway (code 1), ms. */
   readonly shutdownTimeoutMs: number;
+  /** How often a worker seals the log's hash chain (tamper evidence), seconds; 0: never. */
+  readonly logSealIntervalSeconds: number;
   /** Stream states kept in memory per process (0 turns the cache off). */
   readonly stateCacheEntries: number;
   /** How stale a process's view of an app may be when it authenticates an API key, ms. */
@@ -135,6 +137,7 @@ const Env = t.type({
   KEEP_ALIVE_TIMEOUT_S: withDefault(envVar('seconds', integer(1, 3600)), 65),
   SHUTDOWN_DELAY_MS: withDefault(envVar('milliseconds', integer(0, 300_000)), 0),
   SHUTDOWN_TIMEOUT_MS: withDefault(envVar('milliseconds', integer(100, 600_000)), 10_000),
+  LOG_SEAL_INTERVAL_S: withDefault(envVar('seconds', integer(0, 86_400)), 10),
   STATE_CACHE_ENTRIES: withDefault(envVar('count', integer(0, 10_000_000)), DEFAULT_STATE_CACHE_ENTRIES),
   APP_CACHE_MS: withDefault(envVar('milliseconds', integer(0, 60_000)), DEFAULT_APP_STALENESS_MS),
 });
@@ -227,6 +230,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv): E.Either<ConfigError, Config
     keepAliveTimeoutSeconds: v.KEEP_ALIVE_TIMEOUT_S,
     shutdownDelayMs: v.SHUTDOWN_DELAY_MS,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
+    logSealIntervalSeconds: v.LOG_SEAL_INTERVAL_S,
     stateCacheEntries: v.STATE_CACHE_ENTRIES,
     appStalenessMs: v.APP_CACHE_MS,
   });

@@ -29,7 +29,11 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS events (
   metadata TEXT NOT NULL,
   recorded_at TEXT NOT NULL,
   UNIQUE (stream, revision)
-)`;
+);
+CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
+  BEGIN SELECT RAISE(ABORT, 'the event log is append-only (UPDATE refused)'); END;
+CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
+  BEGIN SELECT RAISE(ABORT, 'the event log is append-only (DELETE refused)'); END;`;
 
 type StreamTail = { readonly revision: number; readonly position: number };
 

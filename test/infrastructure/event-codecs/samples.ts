@@ -75,6 +75,7 @@ export const samples: SampleData = {
   DeliveryFailed: { send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', reason: 'unreachable', permanent: false, retry_at: later, next_channel: 'SMS', at },
   HashRootCreated: { sealed: sealed(6) },
   SendRefused: { app_id: 'app-1', reason: 'RECIPIENT_CAP', to_hint: '+34 *** *** 12', client: 'abcdef0123456789', at: '2026-01-01T00:00:00.000Z' },
+  LogSealed: { through: 41, count: 40, chain: 'ab'.repeat(32), key_id: 'k1', mac: 'cd'.repeat(32) },
 };
 
 /** Types with optional fields, in their smallest valid form. */

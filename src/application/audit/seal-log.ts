@@ -1,0 +1,82 @@
+import type { EventStore, LogChain, SealBody, SealSigner, SnapshotStore } from '../ports.js';
+import { WrongExpectedRevision } from '../ports.js';
+import { SEAL_STREAM, type LogSealed, type LogSealedData } from './log-seal.js';
+
+export type SealLogResult = { readonly sealed: false } | { readonly sealed: true; readonly through: number; readonly count: number; readonly position: number };
+
+/** The last seal: where the chain stands and which revision of the seal stream holds it. */
+type Tip = { readonly revision: number; readonly through: number; readonly count: number; readonly chain: string };
+
+/** Thrown when the last seal's MAC is wrong: the log was tampered with, and it is not extended. */
+export class ForgedLogSeal extends Error {
+  override readonly name = 'ForgedLogSeal';
+}
+
+const PAGE = 500;
+const SNAPSHOT_VERSION = 'log-seal-tip-1';
+
+/**
+ * Seals what was appended since the last seal: chains those events on from its value and appends
+ * a `LogSealed` expecting the seal stream where the last seal left it, so two sealers never both
+ * seal (the loser reads the winner's seal and goes on from there). Nothing new but seals: no
+ * seal. `log` is the raw store, so the chain covers events as stored, not as upcast on reading.
+ */
+export const makeSealLog = (deps: { readonly log: EventStore; readonly chain: LogChain; readonly signer: SealSigner; readonly snapshots?: SnapshotStore }) => {
+  const { log, chain, signer, snapshots } = deps;
+  const genesis: Tip = { revision: -1, through: 0, count: 0, chain: chain.genesis };
+
+  /** The newest seal from `fromRevision` on, checked; `undefined` when there is none that recent. */
+  const newestSeal = async (fromRevision: number): Promise<Tip | undefined> => {
+    const last = (await log.readStream(SEAL_STREAM, { fromRevision })).at(-1);
+    if (!last) return undefined;
+    const data = last.data as LogSealedData;
+    if (signer.verify(data, data.key_id, data.mac) !== true) throw new ForgedLogSeal(`The log seal at position ${last.position} does not carry a valid MAC`);
+    return { revision: last.revision, through: data.through, count: data.count, chain: data.chain };
+  };
+
+  // The seal stream grows by one event per seal: a pointer to its tail saves reading it whole.
+  const startingTip = async (): Promise<Tip> => {
+    const pointer = await snapshots?.load(SEAL_STREAM);
+    if (pointer?.version === SNAPSHOT_VERSION) {
+      const [event] = await log.readStream(SEAL_STREAM, { fromRevision: pointer.revision });
+      if (event?.id === pointer.event_id) return (await newestSeal(pointer.revision)) ?? genesis;
+    }
+    return (await newestSeal(0)) ?? genesis;
+  };
+
+  let tip: Tip | undefined;
+  return async (): Promise<SealLogResult> => {
+    let from = (tip ??= await startingTip());
+    for (let attempt = 0; attempt < 5; attempt++) {
+      let { chain: value, count, through }: Tip = from;
+      let news = 0;
+      for (;;) {
+        const page = await log.readAll(through, PAGE);
+        for (const event of page) {
+          value = chain.link(value, event);
+          count += 1;
+          through = event.position;
+          if (event.stream !== SEAL_STREAM) news += 1;
+        }
+        if (page.length < PAGE) break;
+      }
+      if (news === 0) return { sealed: false };
+      const body: SealBody = { through, count, chain: value };
+      const seal: LogSealed = { type: 'LogSealed', data: { ...body, ...signer.sign(body) } };
+      try {
+        const appended = await log.append(SEAL_STREAM, [seal], from.revision < 0 ? 'no_stream' : from.revision);
+        tip = { revision: appended.revision, ...body };
+        const [event] = await log.readStream(SEAL_STREAM, { fromRevision: appended.revision });
+        if (event) await snapshots?.save({ stream: SEAL_STREAM, revision: event.revision, event_id: event.id, version: SNAPSHOT_VERSION, state: {} });
+        return { sealed: true, through, count, position: appended.position };
+      } catch (error) {
+        if (!(error instanceof WrongExpectedRevision)) throw error;
+        // Another process sealed first: go on from its seal.
+        tip = from = (await newestSeal(from.revision + 1)) ?? from;
+      }
+    }
+    return { sealed: false };
+  };
+};
+
+export type SealLog = ReturnType<typeof makeSealLog>;

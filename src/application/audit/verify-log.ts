@@ -1,0 +1,98 @@
+import type { LogChain, RecordedEvent, SealSigner } from '../ports.js';
+import { isLogSeal, type LogSealedData } from './log-seal.js';
+
+/** One finding; `position` is where it was seen (a seal's finding: the seal's own position). */
+export type LogProblem = { readonly position: number; readonly problem: string };
+
+export type LogVerification = {
+  /** No problem found: every seal matches the log and carries a valid MAC, nothing is missing. */
+  readonly ok: boolean;
+  readonly events: number;
+  /** Position of the last event (0 for an empty log). */
+  readonly head: number;
+  readonly seals: number;
+  /** Events covered by the last valid seal; those after it are chained but vouched for by no seal yet. */
+  readonly sealed_events: number;
+  readonly sealed_through: number;
+  readonly unsealed_events: number;
+  /** The chain's value at `head`: keep it (with `head`) to check later that the log still holds it (`expect`). */
+  readonly chain: string;
+  readonly problems: readonly LogProblem[];
+};
+
+/** An event, with the chain value after it when it comes from an export. */
+export type AuditedEvent = RecordedEvent & { readonly chain?: string };
+
+export type VerifyLogOptions = {
+  /** A chain value kept from an earlier verification: the log must still hold it at that position. */
+  readonly expect?: { readonly position: number; readonly chain: string };
+};
+
+const MAX_PROBLEMS = 100;
+/**
+ * How far back a seal may point. A sealer seals what it read just before appending, so its seal
+ * follows the sealed position by the few events appended meanwhile.
+ */
+const RECENT_LINKS = 100_000;
+
+/**
+ * Replays the log in position order, recomputing its chain, and reports what does not hold:
+ * positions out of order, a stream missing a revision (an event removed), a seal whose chain
+ * value or count the log no longer gives (an event changed, inserted or removed before it), a
+ * seal with a wrong MAC (forged), an export line whose chain value differs, a missing anchor.
+ */
+export const verifyLog = async (events: AsyncIterable<AuditedEvent>, deps: { readonly chain: LogChain; readonly signer: SealSigner }, options: VerifyLogOptions = {}): Promise<LogVerification> => {
+  const problems: LogProblem[] = [];
+  const report = (position: number, problem: string) => void (problems.length < MAX_PROBLEMS && problems.push({ position, problem }));
+  const nextRevision = new Map<string, number>();
+  const recent = new Map<number, { readonly chain: string; readonly count: number }>();
+  let value = deps.chain.genesis;
+  let count = 0;
+  let head = 0;
+  let seals = 0;
+  let sealed = { events: 0, through: 0 };
+  let anchorSeen = false;
+
+  for await (const event of events) {
+    if (event.position <= head) report(event.position, `position ${event.position} does not follow ${head}`);
+    const expected = nextRevision.get(event.stream) ?? 0;
+    if (event.revision !== expected) report(event.position, `stream ${event.stream} jumps from revision ${expected - 1} to ${event.revision}: events are missing`);
+    nextRevision.set(event.stream, event.revision + 1);
+
+    if (isLogSeal(event)) {
+      seals += 1;
+      const seal = event.data as LogSealedData;
+      const at = recent.get(seal.through);
+      const mac = deps.signer.verify(seal, seal.key_id, seal.mac);
+      if (mac === undefined) report(event.position, `seal signed with master key "${seal.key_id}", which is not configured: its MAC cannot be checked`);
+      else if (!mac) report(event.position, 'seal carries a wrong MAC: it was not made by this service');
+      if (!at) report(event.position, `seal refers to position ${seal.through}, which is not among the ${RECENT_LINKS} events before it`);
+      else if (at.chain !== seal.chain || at.count !== seal.count) report(event.position, `seal does not match the log: an event at or before position ${seal.through} was changed, inserted or removed`);
+      else if (mac) sealed = { events: seal.count, through: seal.through };
+    }
+
+    value = deps.chain.link(value, event);
+    count += 1;
+    head = event.position;
+    if (event.chain !== undefined && event.chain !== value) report(event.position, 'chain value differs from the recomputed one: this or an earlier event was changed');
+    if (options.expect?.position === event.position) {
+      anchorSeen = true;
+      if (options.expect.chain !== value) report(event.position, 'chain value differs from the one expected here: the log was rewritten up to this position');
+    }
+    recent.set(event.position, { chain: value, count });
+    if (recent.size > RECENT_LINKS) recent.delete(recent.keys().next().value as number);
+  }
+  if (options.expect && !anchorSeen) report(options.expect.position, `no event at position ${options.expect.position}: the log was truncated or rewritten`);
+
+  return {
+    ok: problems.length === 0,
+    events: count,
+    head,
+    seals,
+    sealed_events: sealed.events,
+    sealed_through: sealed.through,
+    unsealed_events: count - sealed.events,
+    chain: value,
+    problems,
+  };
+};

@@ -1,0 +1,51 @@
+/**
+ * Seals the log every `intervalMs` (see application/audit/seal-log.ts): one sealer across
+ * processes, the leader of role "log-sealer"; the others stand ready to take over.
+ */
+import type { Logger } from '../../application/ports.js';
+import type { SealLog } from '../../application/audit/seal-log.js';
+
+export type LogSealerOptions = {
+  readonly sealLog: SealLog;
+  readonly logger: Logger;
+  readonly intervalMs: number;
+  readonly leadership?: { readonly isLeader: () => boolean };
+};
+
+export type LogSealer = { readonly start: () => void; readonly stop: () => Promise<void> };
+
+export const createLogSealer = ({ sealLog, logger, intervalMs, leadership }: LogSealerOptions): LogSealer => {
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  let stopped = false;
+
+  const round = async () => {
+    if (leadership?.isLeader() === false) return;
+    try {
+      const result = await sealLog();
+      if (result.sealed) logger.debug('log sealed', { through: result.through, events: result.count, position: result.position });
+    } catch (error) {
+      // A forged last seal is reported every round: an operator must look, and nothing is sealed over it.
+      logger.error('log sealing failed', { error: error instanceof Error ? error.message : 'unknown', error_name: error instanceof Error ? error.name : typeof error });
+    }
+  };
+
+  const schedule = () => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      running = round().finally(schedule);
+    }, intervalMs);
+    timer.unref();
+  };
+
+  return {
+    start: () => schedule(),
+    // The last round is sealed before the stores close.
+    stop: async () => {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+      await round();
+    },
+  };
+};

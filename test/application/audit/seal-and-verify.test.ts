@@ -1,0 +1,182 @@
+import { describe, expect, it } from '@jest/globals';
+import { logEvents } from '../../../src/application/audit/log-events.js';
+import { SEAL_STREAM } from '../../../src/application/audit/log-seal.js';
+import { ForgedLogSeal, makeSealLog } from '../../../src/application/audit/seal-log.js';
+import { verifyLog, type AuditedEvent } from '../../../src/application/audit/verify-log.js';
+import type { EventStore, RecordedEvent } from '../../../src/application/ports.js';
+import { sha256LogChain } from '../../../src/infrastructure/audit/log-chain.js';
+import { createSealSigner } from '../../../src/infrastructure/audit/seal-signer.js';
+import { createKeyring } from '../../../src/infrastructure/crypto/keyring.js';
+import { safeEqual } from '../../../src/infrastructure/crypto/keyed-hash.js';
+import { createInMemoryEventStore } from '../../../src/infrastructure/event-store/in-memory-event-store.js';
+import { createInMemorySnapshotStore } from '../../../src/infrastructure/snapshots/in-memory-snapshot-store.js';
+
+const key = (id: string, byte: number) => ({ id, key: Buffer.alloc(32, byte) });
+const signer = createSealSigner(createKeyring([key('k1', 1)]), safeEqual);
+const deps = { chain: sha256LogChain, signer };
+
+const appendSome = async (store: EventStore, stream: string, count: number) => {
+  for (let i = 0; i < count; i++) await store.append(stream, [{ type: 'Happened', data: { i, nested: { b: 2, a: [1, 'x'] } } }], 'any');
+};
+
+const fromArray = async function* (events: readonly AuditedEvent[]) {
+  yield* events;
+};
+
+const all = async (store: EventStore) => {
+  const events: RecordedEvent[] = [];
+  for await (const event of logEvents(store, 0, 7)) events.push(event);
+  return events;
+};
+
+describe('sealing the log', () => {
+  it('seals what was appended, and only when something but seals was', async () => {
+    const store = createInMemoryEventStore();
+    const seal = makeSealLog({ log: store, ...deps });
+    expect(await seal()).toEqual({ sealed: false });
+    await appendSome(store, 'a-1', 3);
+    expect(await seal()).toMatchObject({ sealed: true, through: 3, count: 3 });
+    expect(await seal()).toEqual({ sealed: false });
+    await appendSome(store, 'a-2', 2);
+    // The first seal (position 4) is chained like any event.
+    expect(await seal()).toMatchObject({ sealed: true, through: 6, count: 6 });
+    const report = await verifyLog(logEvents(store), deps);
+    expect(report).toMatchObject({ ok: true, events: 7, head: 7, seals: 2, sealed_events: 6, sealed_through: 6, unsealed_events: 1, problems: [] });
+  });
+
+  it('lets one of two racing sealers seal; the other goes on from its seal', async () => {
+    const store = createInMemoryEventStore();
+    const [one, two] = [makeSealLog({ log: store, ...deps }), makeSealLog({ log: store, ...deps })];
+    await appendSome(store, 'a-1', 5);
+    const results = await Promise.all([one(), two()]);
+    expect(results.filter((r) => r.sealed)).toHaveLength(1);
+    await appendSome(store, 'a-1', 2);
+    await Promise.all([one(), two()]);
+    await appendSome(store, 'a-1', 1);
+    expect(await two()).toMatchObject({ sealed: true });
+    expect(await verifyLog(logEvents(store), deps)).toMatchObject({ ok: true, problems: [] });
+    // Every seal extends the one before: none was lost to the race.
+    const seals = (await store.readStream(SEAL_STREAM)).map((e) => (e.data as { count: number }).count);
+    expect(seals).toEqual([...seals].sort((a, b) => a - b));
+  });
+
+  it('starts from the snapshot of its last seal instead of reading every seal', async () => {
+    const store = createInMemoryEventStore();
+    const snapshots = createInMemorySnapshotStore();
+    const first = makeSealLog({ log: store, ...deps, snapshots });
+    for (let i = 0; i < 3; i++) {
+      await appendSome(store, 'a-1', 1);
+      await first();
+    }
+    expect(await snapshots.load(SEAL_STREAM)).toMatchObject({ revision: 2 });
+    const reads: number[] = [];
+    const counting: EventStore = { ...store, readStream: (stream, options) => (reads.push(options?.fromRevision ?? 0), store.readStream(stream, options)) };
+    await appendSome(store, 'a-1', 1);
+    expect(await makeSealLog({ log: counting, ...deps, snapshots })()).toMatchObject({ sealed: true, count: 7 });
+    expect(reads.every((from) => from >= 2)).toBe(true);
+    expect(await verifyLog(logEvents(store), deps)).toMatchObject({ ok: true });
+  });
+
+  it('refuses to extend a last seal whose MAC is not the service\'s', async () => {
+    const store = createInMemoryEventStore();
+    await appendSome(store, 'a-1', 2);
+    const forger = createSealSigner(createKeyring([key('k1', 9)]), safeEqual);
+    await makeSealLog({ log: store, chain: sha256LogChain, signer: forger })();
+    await appendSome(store, 'a-1', 1);
+    await expect(makeSealLog({ log: store, ...deps })()).rejects.toBeInstanceOf(ForgedLogSeal);
+  });
+});
+
+describe('verifying the log', () => {
+  const sealedLog = async () => {
+    const store = createInMemoryEventStore();
+    const seal = makeSealLog({ log: store, ...deps });
+    await appendSome(store, 'a-1', 4);
+    await appendSome(store, 'b-1', 3);
+    await seal();
+    await appendSome(store, 'a-1', 2);
+    await seal();
+    await appendSome(store, 'b-1', 2);
+    return all(store);
+  };
+  const verify = (events: readonly AuditedEvent[], options = {}) => verifyLog(fromArray(events), deps, options);
+  const problemsOf = async (events: readonly AuditedEvent[]) => (await verify(events)).problems.map((p) => p.problem);
+
+  it('accepts the log as sealed', async () => {
+    const events = await sealedLog();
+    expect(await verify(events)).toMatchObject({ ok: true, events: 13, seals: 2, sealed_events: 10, sealed_through: 10, unsealed_events: 3 });
+  });
+
+  it('finds an event changed before a seal, whichever field changed', async () => {
+    const events = await sealedLog();
+    const changes: ((e: RecordedEvent) => RecordedEvent)[] = [
+      (e) => ({ ...e, data: { ...(e.data as object), i: 99 } }),
+      (e) => ({ ...e, metadata: { actor: 'someone else' } }),
+      (e) => ({ ...e, type: 'Other' }),
+      (e) => ({ ...e, recorded_at: '2020-01-01T00:00:00.000Z' }),
+      (e) => ({ ...e, id: '00000000-0000-4000-8000-000000000000' }),
+    ];
+    for (const change of changes) {
+      const tampered = events.map((e) => (e.position === 2 ? change(e) : e));
+      const report = await verify(tampered);
+      expect(report.ok).toBe(false);
+      expect(report.problems[0]!.problem).toMatch(/seal does not match the log: an event at or before position 7/);
+      expect(report.sealed_events).toBe(0);
+    }
+  });
+
+  it('finds an event removed, before a seal or after the last', async () => {
+    const events = await sealedLog();
+    expect(await problemsOf(events.filter((e) => e.position !== 3))).toEqual(
+      expect.arrayContaining([expect.stringMatching(/stream a-1 jumps from revision 1 to 3/), expect.stringMatching(/seal does not match the log/)]),
+    );
+    // Unsealed: the stream's revisions still give it away.
+    const unsealedRemoved = events.filter((e) => !(e.stream === 'b-1' && e.revision === 3));
+    expect(await problemsOf(unsealedRemoved)).toEqual([expect.stringMatching(/stream b-1 jumps from revision 2 to 4/)]);
+  });
+
+  it('finds a seal removed, or made with another key', async () => {
+    const events = await sealedLog();
+    const firstSeal = events.find((e) => e.stream === SEAL_STREAM)!;
+    expect(await problemsOf(events.filter((e) => e !== firstSeal))).toEqual(expect.arrayContaining([expect.stringMatching(/jumps from revision -1 to 1/)]));
+    const reSealed = { ...firstSeal, data: { ...(firstSeal.data as object), mac: 'ab'.repeat(32) } };
+    expect(await problemsOf(events.map((e) => (e === firstSeal ? reSealed : e)))).toEqual(expect.arrayContaining(['seal carries a wrong MAC: it was not made by this service']));
+    const unknownKey = await verifyLog(fromArray(events), { chain: sha256LogChain, signer: createSealSigner(createKeyring([key('k2', 1)]), safeEqual) });
+    expect(unknownKey.problems.map((p) => p.problem)).toEqual(expect.arrayContaining([expect.stringMatching(/master key "k1", which is not configured/)]));
+  });
+
+  it('verifies seals made before a master key rotation while the old key stays configured', async () => {
+    const events = await sealedLog();
+    const rotated = createSealSigner(createKeyring([key('k2', 2), key('k1', 1)]), safeEqual);
+    expect(await verifyLog(fromArray(events), { chain: sha256LogChain, signer: rotated })).toMatchObject({ ok: true, seals: 2 });
+  });
+
+  it('finds a rewritten log against a chain value kept from before (an anchor)', async () => {
+    const events = await sealedLog();
+    const kept = await verify(events.slice(0, 9));
+    expect(await verify(events, { expect: { position: kept.head, chain: kept.chain } })).toMatchObject({ ok: true });
+    const truncated = events.slice(0, 5);
+    expect((await verify(truncated, { expect: { position: kept.head, chain: kept.chain } })).problems).toEqual([
+      { position: kept.head, problem: `no event at position ${kept.head}: the log was truncated or rewritten` },
+    ]);
+    const rewritten = events.map((e) => (e.position === 9 ? { ...e, data: { i: -1 } } : e));
+    expect((await verify(rewritten, { expect: { position: kept.head, chain: kept.chain } })).ok).toBe(false);
+  });
+
+  it('checks an export\'s own chain values line by line', async () => {
+    const events = await sealedLog();
+    let chain = sha256LogChain.genesis;
+    const exported = events.map((e) => ({ ...e, chain: (chain = sha256LogChain.link(chain, e)) }));
+    expect(await verify(exported)).toMatchObject({ ok: true });
+    // The last, unsealed event changed: only its chain value gives it away.
+    const last = exported.at(-1)!;
+    const changed = exported.map((e) => (e === last ? { ...e, data: { i: 42 } } : e));
+    expect(await problemsOf(changed)).toEqual(['chain value differs from the recomputed one: this or an earlier event was changed']);
+  });
+
+  it('finds positions out of order', async () => {
+    const events = await sealedLog();
+    const swapped = [events[1]!, events[0]!, ...events.slice(2)];
+    expect(await problemsOf(swapped)).toEqual(expect.arrayContaining([expect.stringMatching(/position 1 does not follow 2/)]));
+  });
+});

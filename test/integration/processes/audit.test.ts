@@ -1,0 +1,148 @@
+/**
+ * Tamper evidence on the real service and its `audit` command, on the embedded log and on
+ * PostgreSQL: the running service seals its log; `audit verify` accepts the log as the service
+ * wrote it, and rejects it once an event was changed behind the service's back (the append-only
+ * guard dropped first, as someone with the database's rights could); `audit export` writes
+ * lines that `audit verify --file` checks, and that tell when they were edited.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { createClient } from '../../support/http-client.js';
+import { createTestSchema, type TestSchema } from '../../support/postgres.js';
+import { compileService, deploymentSecrets, startServiceProcess, stopAllServiceProcesses, tempDir } from '../../support/service-process.js';
+
+let compiled: string;
+const dirs: ReturnType<typeof tempDir>[] = [];
+const schemas: TestSchema[] = [];
+const secrets = deploymentSecrets();
+
+type Report = { ok: boolean; events: number; seals: number; sealed_events: number; unsealed_events: number; head: number; chain: string; problems: { position: number; problem: string }[] };
+
+/** Runs `main.js audit ...`; resolves its exit code and output, whatever the code. */
+const audit = async (env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [join(compiled, 'interfaces', 'main.js'), 'audit', ...args], {
+      env: { PATH: process.env['PATH'] ?? '', ...env },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const { code, stdout, stderr } = error as { code: number; stdout: string; stderr: string };
+    return { code, stdout, stderr };
+  }
+};
+
+/** Some traffic, then a clean stop, so the last seal covers it all but the seal itself. */
+const runService = async (env: Record<string, string>) => {
+  const service = await startServiceProcess({ env: { ...env, LOG_SEAL_INTERVAL_S: '1', LOG_LEVEL: 'debug' } });
+  const client = createClient(service.url);
+  expect((await client.post('/api/auth/register', { body: { email: 'auditor@example.com', username: 'auditor', password: 'a long enough password' } })).status).toBe(201);
+  const login = await client.post('/api/auth/login', { body: { username: 'auditor', password: 'a long enough password' } });
+  const token = (login.body as { access_token: string }).access_token;
+  expect((await client.post('/api/app', { body: { name: 'Audited' }, token })).status).toBe(201);
+  await service.waitForLine((line) => line.includes('"msg":"log sealed"'), 10_000);
+  expect((await client.post('/api/auth/login', { body: { username: 'auditor', password: 'wrong password!!' } })).status).toBe(401);
+  expect(await service.stop()).toEqual({ code: 0, signal: null });
+};
+
+const verifyReport = async (env: Record<string, string>, ...args: string[]) => {
+  const result = await audit(env, 'verify', ...args);
+  return { code: result.code, report: JSON.parse(result.stdout) as Report };
+};
+
+const checkExports = async (env: Record<string, string>, dir: string) => {
+  const exported = await audit(env, 'export');
+  expect(exported.code).toBe(0);
+  const file = join(dir, 'export.jsonl');
+  writeFileSync(file, exported.stdout);
+  const lines = exported.stdout.trim().split('\n');
+  const fromFile = await verifyReport(env, '--file', file);
+  expect(fromFile).toMatchObject({ code: 0, report: { ok: true, events: lines.length } });
+  // No secret travels in an export: the log holds none in plaintext (see no-secrets-at-rest).
+  expect(exported.stdout).not.toContain('a long enough password');
+  const edited = lines.map((line, i) => (i === lines.length - 1 ? line.replace(/"recorded_at":"[^"]+"/, '"recorded_at":"2001-01-01T00:00:00.000Z"') : line));
+  writeFileSync(file, `${edited.join('\n')}\n`);
+  expect(await verifyReport(env, '--file', file)).toMatchObject({ code: 1, report: { ok: false } });
+  const partial = await audit(env, 'export', '--after', '3');
+  expect(partial.stdout.trim().split('\n')).toEqual(lines.slice(3));
+};
+
+describe('audit: tamper evidence on the real service', () => {
+  beforeAll(async () => {
+    compiled = await compileService();
+  }, 180_000);
+  afterAll(async () => {
+    await stopAllServiceProcesses();
+    for (const dir of dirs) dir.remove();
+    for (const schema of schemas) await schema.drop();
+  });
+
+  it('on the embedded log: verifies as written, exports, and finds an event changed in the file', async () => {
+    const dir = tempDir('audit');
+    dirs.push(dir);
+    const env = { DATA_DIR: dir.path, OUTBOX_FILE: join(dir.path, 'outbox.jsonl') };
+    await runService(env);
+    const clean = await verifyReport(env);
+    expect(clean.code).toBe(0);
+    expect(clean.report).toMatchObject({ ok: true, problems: [] });
+    expect(clean.report.seals).toBeGreaterThanOrEqual(2);
+    expect(clean.report.unsealed_events).toBe(1);
+    await checkExports(env, dir.path);
+
+    const db = new Database(join(dir.path, 'events.sqlite'));
+    expect(() => db.prepare("UPDATE events SET type = 'Other' WHERE position = 2").run()).toThrow(/append-only/);
+    db.exec('DROP TRIGGER events_no_update');
+    db.prepare("UPDATE events SET data = json_set(data, '$.at', '2001-01-01T00:00:00.000Z') WHERE position = 2").run();
+    db.close();
+    const tampered = await verifyReport(env, '--expect', `${clean.report.head}:${clean.report.chain}`);
+    expect(tampered.code).toBe(1);
+    expect(tampered.report.problems.map((p) => p.problem)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^seal does not match the log/), expect.stringMatching(/differs from the one expected here/)]),
+    );
+    expect(tampered.report.sealed_events).toBe(0);
+  }, 90_000);
+
+  it('on PostgreSQL: verifies as written, exports, and finds an event changed behind the trigger', async () => {
+    const schema = await createTestSchema();
+    schemas.push(schema);
+    const dir = tempDir('audit-pg');
+    dirs.push(dir);
+    const env = { DATABASE_URL: schema.url, ...secrets, DATA_DIR: dir.path, OUTBOX_FILE: join(dir.path, 'outbox.jsonl') };
+    await runService(env);
+    expect(await verifyReport(env)).toMatchObject({ code: 0, report: { ok: true, unsealed_events: 1 } });
+    await checkExports(env, dir.path);
+
+    // Another master key cannot vouch for the seals.
+    const otherKey = await verifyReport({ ...env, MASTER_KEY: deploymentSecrets().MASTER_KEY });
+    expect(otherKey.code).toBe(1);
+    expect(otherKey.report.problems[0]!.problem).toBe('seal carries a wrong MAC: it was not made by this service');
+
+    const client = new pg.Client({ connectionString: schema.url });
+    await client.connect();
+    try {
+      await expect(client.query('DELETE FROM events WHERE position = 3')).rejects.toThrow(/append-only/);
+      await client.query('ALTER TABLE events DISABLE TRIGGER events_append_only');
+      await client.query('DELETE FROM events WHERE position = 3');
+    } finally {
+      await client.end();
+    }
+    const tampered = await verifyReport(env);
+    expect(tampered.code).toBe(1);
+    expect(tampered.report.problems.map((p) => p.problem)).toEqual(expect.arrayContaining([expect.stringMatching(/^seal does not match the log/)]));
+  }, 90_000);
+
+  it('answers a usage line and code 2 to anything else', async () => {
+    for (const args of [[], ['sign'], ['verify', '--expect', 'nope'], ['export', '--after', '-1'], ['verify', '--bogus', 'x']]) {
+      const result = await audit({ DATA_DIR: '/nonexistent' }, ...args);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/^usage: audit verify/);
+    }
+    // Refused before anything was opened or created.
+    expect(existsSync('/nonexistent')).toBe(false);
+  });
+});
