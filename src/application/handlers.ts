@@ -23,6 +23,7 @@ import type { Deps } from './deps.js';
 import { makeDisableEnrollment } from './enrollments/disable-enrollment.js';
 import { makeEnableEnrollment } from './enrollments/enable-enrollment.js';
 import { makeGetOtpStatus } from './enrollments/get-otp-status.js';
+import { makeGetUserHistory } from './audit/get-user-history.js';
 import { makeRegenerateRecoveryCodes } from './enrollments/regenerate-recovery-codes.js';
 import { makeRegisterEnrollment } from './enrollments/register-enrollment.js';
 
@@ -45,6 +46,7 @@ export const makeHandlers = (deps: Deps) => ({
   enableEnrollment: makeEnableEnrollment(deps),
   disableEnrollment: makeDisableEnrollment(deps),
   getOtpStatus: makeGetOtpStatus(deps),
+  getUserHistory: makeGetUserHistory(deps),
   regenerateRecoveryCodes: makeRegenerateRecoveryCodes(deps),
   sendCode: makeSendCode(deps),
   verifyChallenge: makeVerifyChallenge(deps),

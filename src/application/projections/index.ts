@@ -3,5 +3,6 @@ import { accountsProjection } from './accounts.js';
 import { appsProjection } from './apps.js';
 import { challengesProjection } from './challenges.js';
 import { deliveriesProjection } from './deliveries.js';
+import { userChallengesProjection } from './user-challenges.js';
 
-export const projections: readonly Projection[] = [accountsProjection, appsProjection, challengesProjection, deliveriesProjection];
+export const projections: readonly Projection[] = [accountsProjection, appsProjection, challengesProjection, deliveriesProjection, userChallengesProjection];

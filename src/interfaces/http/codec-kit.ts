@@ -40,6 +40,16 @@ export const integerIn = (minimum: number, maximum: number): t.Type<number, numb
   return new t.Type(`must be an integer from ${minimum} to ${maximum}`, ok, (u, c) => (ok(u) ? t.success(u) : t.failure(u, c)), t.identity);
 };
 
+/** A query-string integer: decimal digits only (no sign, exponent or spaces), within bounds. */
+export const queryInteger = (minimum: number, maximum: number): t.Type<number, string, unknown> => {
+  const message = `must be an integer from ${minimum} to ${maximum}`;
+  const parse = (u: unknown): number | undefined => (typeof u === 'string' && /^\d{1,16}$/.test(u) && Number(u) >= minimum && Number(u) <= maximum ? Number(u) : undefined);
+  return new t.Type(message, (u): u is number => Number.isInteger(u) && (u as number) >= minimum && (u as number) <= maximum, (u, c) => {
+    const n = parse(u);
+    return n === undefined ? t.failure(u, c) : t.success(n);
+  }, String);
+};
+
 export const boolean = new t.Type<boolean, boolean, unknown>(
   'must be true or false',
   (u): u is boolean => typeof u === 'boolean',

@@ -96,6 +96,8 @@ export const otpEnableBody = k.body({ username, otp }, { otp_method: otpMethod, 
 export const otpDisableBody = k.body({ username }, { otp_method: otpMethod, ...appScope });
 export const otpStatusQuery = k.body({ username }, appScope);
 export const otpRecoveryBody = k.body({ username }, appScope);
+export const HISTORY_PAGE = { default: 100, max: 500 } as const;
+export const otpHistoryQuery = k.body({ username }, { after: k.queryInteger(0, Number.MAX_SAFE_INTEGER), limit: k.queryInteger(1, HISTORY_PAGE.max), ...appScope });
 
 // ---------------------------------------------------------------- /api/code
 export const codeSendBody = k.body({ username, channel }, { to: destination, locale, end_user_ip: endUserIp, ...appScope });
@@ -121,6 +123,7 @@ export type OtpEnableBody = t.TypeOf<typeof otpEnableBody>;
 export type OtpDisableBody = t.TypeOf<typeof otpDisableBody>;
 export type OtpStatusQuery = t.TypeOf<typeof otpStatusQuery>;
 export type OtpRecoveryBody = t.TypeOf<typeof otpRecoveryBody>;
+export type OtpHistoryQuery = t.TypeOf<typeof otpHistoryQuery>;
 export type CodeSendBody = t.TypeOf<typeof codeSendBody>;
 export type CodeSendByChannelBody = t.TypeOf<typeof codeSendByChannelBody>;
 export type CodeVerifyBody = t.TypeOf<typeof codeVerifyBody>;
@@ -140,6 +143,7 @@ export const requestCodecs = {
   otpDisableBody,
   otpStatusQuery,
   otpRecoveryBody,
+  otpHistoryQuery,
   codeSendBody,
   codeSendByChannelBody,
   codeVerifyBody,

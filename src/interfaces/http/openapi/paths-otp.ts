@@ -1,4 +1,5 @@
 import { stringRules } from '../field-rules.js';
+import { HISTORY_PAGE } from '../codecs.js';
 import { appIdQuery, operation } from './operation.js';
 import { ruled, uuid } from './schema-kit.js';
 
@@ -52,6 +53,25 @@ export const otpPaths = {
       auth: 'key-or-jwt',
       parameters: [{ name: 'username', in: 'query', required: true, schema: ruled(stringRules.username) }, appIdQuery],
       success: { status: 200, description: 'Factors and their status', schema: 'OtpStatus' },
+      errors: [400, 404],
+    }),
+  },
+  '/api/otp/history': {
+    get: operation({
+      tag: 'otp',
+      summary: "An end user's history, from the event log",
+      description:
+        'Every event of the user\'s factors, recovery codes and challenges, oldest first, a page at a time: ' +
+        'enrollments, verifications that failed, lock-outs, codes sent and their deliveries. Factors are read from the log itself; ' +
+        'a challenge shows once projected (normally within milliseconds). An unknown user has an empty history.',
+      auth: 'key-or-jwt',
+      parameters: [
+        { name: 'username', in: 'query', required: true, schema: ruled(stringRules.username) },
+        { name: 'after', in: 'query', required: false, schema: { type: 'integer', minimum: 0, default: 0 }, description: 'Only events after this position (next_after of the previous page)' },
+        { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: HISTORY_PAGE.max, default: HISTORY_PAGE.default } },
+        appIdQuery,
+      ],
+      success: { status: 200, description: 'One page of the history', schema: 'UserHistory' },
       errors: [400, 404],
     }),
   },

@@ -1,0 +1,46 @@
+import type { EnrollmentMethod } from '../../domain/enrollment/events.js';
+import { challengeStream } from '../../domain/challenge/events.js';
+import type { ActiveApp } from '../apps/app-view.js';
+import type { Deps } from '../deps.js';
+import { enrollmentStreamFor, factorMethods } from '../ids.js';
+import { challengeOwner } from '../projections/user-challenges.js';
+import { historyEntry, type HistoryEntry } from './history-entry.js';
+
+export type UserHistoryPage = {
+  readonly username: string;
+  readonly events: readonly HistoryEntry[];
+  /** Pass as `after` for the next page; null on the last page. */
+  readonly next_after: number | null;
+};
+
+const METHODS: readonly EnrollmentMethod[] = [...factorMethods, 'RECOVERY'];
+
+/**
+ * An end user's history in log order: every event of their factors and recovery codes, and of
+ * their challenges, from position `after` on. Factors are read from their streams (current);
+ * challenges are found through a projection, so one issued a moment ago may show a moment
+ * later. An unknown user has an empty history, like a user who never did anything.
+ */
+export const makeGetUserHistory =
+  (deps: Pick<Deps, 'keyedHash' | 'store' | 'readModels'>) =>
+  async (app: ActiveApp, username: string, page: { readonly after: number; readonly limit: number }): Promise<UserHistoryPage> => {
+    const factors = METHODS.map(async (method) => {
+      const events = await deps.store.readStream(enrollmentStreamFor(deps.keyedHash, app.app_id, username, method));
+      // A factor registered again after being disabled starts a new enrollment on the same stream.
+      let enrollmentId = '';
+      return events.map((event) => {
+        enrollmentId = (event.data as { enrollment_id?: string }).enrollment_id ?? enrollmentId;
+        return historyEntry(event, { otp_method: method, enrollment_id: enrollmentId });
+      });
+    });
+    const owned = await deps.readModels.findBy('user_challenges', 'owner_id', challengeOwner(app.app_id, username));
+    const challenges = owned.map(async (doc) => {
+      const challengeId = String(doc['challenge_id']);
+      const events = await deps.store.readStream(challengeStream(challengeId));
+      return events.map((event) => historyEntry(event, { challenge_id: challengeId }));
+    });
+    const all = (await Promise.all([...factors, ...challenges])).flat().filter((entry) => entry.position > page.after);
+    all.sort((a, b) => a.position - b.position);
+    const events = all.slice(0, page.limit);
+    return { username, events, next_after: all.length > page.limit ? events[events.length - 1]!.position : null };
+  };

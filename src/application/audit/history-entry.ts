@@ -1,0 +1,47 @@
+import type { EnrollmentMethod } from '../../domain/enrollment/events.js';
+import type { RecordedEvent } from '../ports.js';
+
+/** One event of an end user's history, as the API shows it: never a secret, hash or sealed value. */
+export type HistoryEntry = {
+  readonly position: number;
+  readonly at: string;
+  readonly event: string;
+  readonly otp_method?: EnrollmentMethod;
+  readonly enrollment_id?: string;
+  readonly challenge_id?: string;
+  /** The request that caused it, to find in the service's logs and traces. */
+  readonly request_id?: string;
+  readonly details: Readonly<Record<string, unknown>>;
+};
+
+/**
+ * The data fields each event type may show. An allow-list, so a field added to an event later
+ * (a hash, a sealed value) stays hidden until someone decides it may be shown; a type not
+ * listed shows none.
+ */
+const SHOWN: Readonly<Record<string, readonly string[]>> = {
+  EnrollmentStarted: ['destination_hint', 'challenge_id', 'totp'],
+  TotpStepConsumed: ['step'],
+  EnrollmentLocked: ['until'],
+  ChallengeIssued: ['channel', 'purpose', 'enrollment_id', 'to_hint', 'locale', 'expires_at', 'max_attempts'],
+  ChallengeResent: ['expires_at'],
+  DeliveryAttempted: ['send', 'attempt', 'channel', 'provider'],
+  DeliverySucceeded: ['send', 'channel', 'provider'],
+  DeliveryFailed: ['send', 'attempt', 'channel', 'provider', 'reason', 'permanent', 'retry_at', 'next_channel'],
+};
+
+export const historyEntry = (event: RecordedEvent, subject: { readonly otp_method: EnrollmentMethod; readonly enrollment_id: string } | { readonly challenge_id: string }): HistoryEntry => {
+  const data = (event.data ?? {}) as Record<string, unknown>;
+  const details: Record<string, unknown> = {};
+  for (const field of SHOWN[event.type] ?? []) if (data[field] !== undefined) details[field] = data[field];
+  if (event.type === 'RecoveryCodesIssued' && Array.isArray(data['code_hashes'])) details['count'] = data['code_hashes'].length;
+  const requestId = event.metadata.request_id;
+  return {
+    position: event.position,
+    at: typeof data['at'] === 'string' ? data['at'] : event.recorded_at,
+    event: event.type,
+    ...subject,
+    ...(typeof requestId === 'string' ? { request_id: requestId } : {}),
+    details,
+  };
+};

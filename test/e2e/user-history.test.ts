@@ -1,0 +1,129 @@
+/**
+ * GET /api/otp/history: an end user's events from the log, in order, paged, with no secret in
+ * them; another tenant sees nothing of them; an unknown user has an empty history.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { enrollTotp, newApp, newOperator, sendEmailCode, wrongCode } from '../support/flows.js';
+import { createClient, type Client } from '../support/http-client.js';
+import { startTestServer, type TestServer } from '../support/test-server.js';
+
+type Entry = { position: number; at: string; event: string; otp_method?: string; enrollment_id?: string; challenge_id?: string; request_id?: string; details: Record<string, unknown> };
+
+describe('user history', () => {
+  let server: TestServer;
+  let client: Client;
+  let operator: Awaited<ReturnType<typeof newOperator>>;
+  let app: Awaited<ReturnType<typeof newApp>>;
+  let secret: string;
+  let recoveryCodes: string[];
+  let emailCode: string;
+  let challengeId: string;
+
+  const history = (username: string, query: Record<string, string> = {}, auth: { apiKey?: string; token?: string } = { apiKey: app.apiKey }) =>
+    client.get(`/api/otp/history?${new URLSearchParams({ username, ...query }).toString()}`, auth);
+
+  /** Challenges show once projected: ask until the last event expected is there. */
+  const historyUntil = async (username: string, lastEvent: string): Promise<Entry[]> => {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const response = await history(username, { limit: '500' });
+      expect(response.status).toBe(200);
+      const events = response.body.events as Entry[];
+      if (events.at(-1)?.event === lastEvent || Date.now() > deadline) return events;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    client = createClient(server.url);
+    operator = await newOperator(client);
+    app = await newApp(client, operator.token);
+    ({ secret, recoveryCodes } = await enrollTotp(client, app.apiKey, 'alice', server.clock));
+    for (let i = 0; i < 5; i++) await client.post('/api/code/verify', { apiKey: app.apiKey, body: { username: 'alice', otp: wrongCode() } });
+    ({ challengeId, code: emailCode } = await sendEmailCode(client, server.outboxFile, app.apiKey, 'alice', 'alice.private@example.com'));
+    expect((await client.post('/api/code/verify', { apiKey: app.apiKey, body: { challenge_id: challengeId, otp: emailCode } })).status).toBe(200);
+  });
+  afterAll(() => server.close());
+
+  it("tells the user's story in log order: enrollment, failures, lock-out, a sent code and its delivery", async () => {
+    const events = await historyUntil('alice', 'ChallengeApproved');
+    expect(events.map((e) => e.event)).toEqual([
+      'EnrollmentStarted',
+      'TotpStepConsumed',
+      'EnrollmentActivated',
+      'RecoveryCodesIssued',
+      'EnrollmentVerificationFailed',
+      'EnrollmentVerificationFailed',
+      'EnrollmentVerificationFailed',
+      'EnrollmentVerificationFailed',
+      'EnrollmentVerificationFailed',
+      'EnrollmentLocked',
+      'ChallengeIssued',
+      'DeliveryAttempted',
+      'DeliverySucceeded',
+      'ChallengeApproved',
+    ]);
+    const positions = events.map((e) => e.position);
+    expect(positions).toEqual([...positions].sort((a, b) => a - b));
+    expect(events[0]).toMatchObject({ otp_method: 'TOTP', details: { totp: { digits: 6, period: 30, algorithm: 'SHA1' } } });
+    expect(events[3]).toMatchObject({ otp_method: 'RECOVERY', details: { count: 10 } });
+    expect(events[9]!.details['until']).toEqual(expect.any(String));
+    expect(events[10]).toMatchObject({ challenge_id: challengeId, details: { channel: 'EMAIL', purpose: 'VERIFICATION', to_hint: expect.stringContaining('***') } });
+    expect(events[12]).toMatchObject({ challenge_id: challengeId, details: { channel: 'EMAIL', provider: expect.any(String) } });
+    // What a request caused carries its id; deliveries are the worker's, outside any request.
+    for (const e of events) expect(e.request_id === undefined).toBe(e.event.startsWith('Delivery'));
+  });
+
+  it('shows no secret: no seed, code, recovery code, destination, hash or sealed value', async () => {
+    const text = JSON.stringify(await historyUntil('alice', 'ChallengeApproved'));
+    for (const secretValue of [secret, emailCode, ...recoveryCodes, 'alice.private@example.com']) expect(text).not.toContain(secretValue);
+    for (const field of ['code_hash', 'code_hashes', 'code_sealed', 'ciphertext', 'recipient_key', 'secret', 'destination"']) expect(text).not.toContain(field);
+  });
+
+  it('pages with after and limit, and the pages add up to the whole', async () => {
+    const whole = await historyUntil('alice', 'ChallengeApproved');
+    const pages: Entry[] = [];
+    let after = '0';
+    for (;;) {
+      const page = await history('alice', { after, limit: '4' });
+      expect(page.status).toBe(200);
+      expect(page.body.events.length).toBeLessThanOrEqual(4);
+      pages.push(...(page.body.events as Entry[]));
+      if (page.body.next_after === null) break;
+      after = String(page.body.next_after);
+    }
+    expect(pages).toEqual(whole);
+  });
+
+  it('is empty for an unknown user, and for the same username in another app', async () => {
+    expect((await history('nobody')).body).toEqual({ username: 'nobody', events: [], next_after: null });
+    const other = await newApp(client, operator.token);
+    expect((await history('alice', {}, { apiKey: other.apiKey })).body).toEqual({ username: 'alice', events: [], next_after: null });
+  });
+
+  it("answers an operator for their own app only: 404 for another operator's app", async () => {
+    const own = await history('alice', { app_id: app.id }, { token: operator.token });
+    expect(own.status).toBe(200);
+    expect(own.body.events.length).toBeGreaterThan(0);
+    const stranger = await newOperator(client);
+    const foreign = await history('alice', { app_id: app.id }, { token: stranger.token });
+    expect(foreign.status).toBe(404);
+  });
+
+  it.each([
+    [{ limit: '0' }, 'limit'],
+    [{ limit: '501' }, 'limit'],
+    [{ after: '-1' }, 'after'],
+    [{ after: '1e3' }, 'after'],
+  ])('refuses %j with 400 naming the field', async (query, field) => {
+    const response = await history('alice', query);
+    expect(response.status).toBe(400);
+    expect(response.body.details.map((d: { field: string }) => d.field)).toEqual([field]);
+  });
+
+  it('needs a username and a caller', async () => {
+    expect((await client.get('/api/otp/history', { apiKey: app.apiKey })).status).toBe(400);
+    expect((await client.get('/api/otp/history?username=alice')).status).toBe(401);
+  });
+});
