@@ -93,20 +93,18 @@ const serve = async (): Promise<void> => {
       ...optional('twilioWhatsappContentSid', config.twilioWhatsappContentSid),
     },
   }).catch(couldNotStart);
-  // One delivery worker across all processes; every non-API process stands ready to take over.
-  const worker =
-    config.processRole === 'api'
-      ? undefined
-      : createDeliveryWorker({ handlers: service.handlers, logger, leadership: service.leadership('delivery-worker') });
+  // One process does the background work (delivering codes, sealing the log); every non-API
+  // process stands ready to take over. One lock for both: one connection held, not two.
+  const background = config.processRole === 'api' ? undefined : service.leadership('delivery-worker');
+  const worker = background && createDeliveryWorker({ handlers: service.handlers, logger, leadership: background });
   // A projection that makes a code due wakes the worker at once, in whichever process it ran.
   // Subscribed before the worker starts, so no wake-up falls between its first poll and this.
   if (worker) service.onDeliveryDue(worker.kick);
   worker?.start();
-  // One sealer of the log's hash chain across processes, like the delivery worker.
   const sealer =
-    config.processRole === 'api' || config.logSealIntervalSeconds === 0
-      ? undefined
-      : createLogSealer({ sealLog: service.sealLog, logger, intervalMs: config.logSealIntervalSeconds * 1000, leadership: service.leadership('log-sealer') });
+    background && config.logSealIntervalSeconds > 0
+      ? createLogSealer({ sealLog: service.sealLog, logger, intervalMs: config.logSealIntervalSeconds * 1000, leadership: background })
+      : undefined;
   sealer?.start();
   const app = buildHttpApp({
     handlers: service.handlers,

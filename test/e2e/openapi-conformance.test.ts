@@ -303,6 +303,9 @@ describe('the OpenAPI document matches the running server', () => {
       expect((await call('GET', '/api/otp/status', { token: s.token, query: `?username=tina&app_id=${s.app.id}` })).status).toBe(200);
       expect((await call('GET', '/api/otp/status', { token: s.token, query: `?username=tina&app_id=${s.foreign.id}` })).status).toBe(404);
       expect((await call('GET', '/api/otp/status', { ...key })).status).toBe(400);
+      expect((await call('GET', '/api/otp/history', { ...key, query: '?username=tina&limit=2' })).status).toBe(200);
+      expect((await call('GET', '/api/otp/history', { token: s.token, query: `?username=tina&app_id=${s.foreign.id}` })).status).toBe(404);
+      expect((await call('GET', '/api/otp/history', { ...key, query: '?username=tina&after=x' })).status).toBe(400);
 
       const recovery = await call('PUT', '/api/otp/recovery', { ...key, body: { username: 'tina' } });
       expect(recovery.status).toBe(200);

@@ -83,6 +83,7 @@ describe('tenant isolation', () => {
       add('PUT /api/otp/enable', via, () => put('/api/otp/enable', { username: victim, otp: totpAt(secret, server.clock()) }));
       add('PUT /api/otp/disable', via, () => put('/api/otp/disable', { username: victim }));
       add('GET /api/otp/status', via, () => client.get(`/api/otp/status?username=${victim}&${query}`, auth));
+      add('GET /api/otp/history', via, () => client.get(`/api/otp/history?username=${victim}&${query}`, auth));
       add('PUT /api/otp/recovery', via, () => put('/api/otp/recovery', { username: victim }));
       add('POST /api/code/send', via, () => post('/api/code/send', { username: victim, channel: 'EMAIL', to: 'victim@example.com' }));
       add('POST /api/code/sms', via, () => post('/api/code/sms', { username: victim, to: '+34600123456' }));

@@ -10,7 +10,7 @@ import { captureLogger, serve, type Served } from './serve.js';
 type Json = Record<string, unknown>;
 const doc = JSON.parse(JSON.stringify(openApiDocument)) as Json & { paths: Record<string, Record<string, Json>>; components: Json };
 
-/** The HTTP table of DESIGN.md (without audit): method, path, success status. */
+/** The HTTP table of DESIGN.md, and GET /api/otp/history (an end user's audit trail): method, path, success status. */
 const contract: readonly (readonly [string, string, string])[] = [
   ['POST', '/api/auth/register', '201'],
   ['POST', '/api/auth', '201'],
@@ -27,6 +27,7 @@ const contract: readonly (readonly [string, string, string])[] = [
   ['PUT', '/api/otp/enable', '200'],
   ['PUT', '/api/otp/disable', '200'],
   ['GET', '/api/otp/status', '200'],
+  ['GET', '/api/otp/history', '200'],
   ['PUT', '/api/otp/recovery', '200'],
   ['POST', '/api/code/send', '202'],
   ['POST', '/api/code/sms', '202'],
