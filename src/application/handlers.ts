@@ -24,6 +24,7 @@ import { makeDisableEnrollment } from './enrollments/disable-enrollment.js';
 import { makeEnableEnrollment } from './enrollments/enable-enrollment.js';
 import { makeGetOtpStatus } from './enrollments/get-otp-status.js';
 import { makeGetUserHistory } from './audit/get-user-history.js';
+import { makeGetAppHistory } from './audit/get-app-history.js';
 import { makeRegenerateRecoveryCodes } from './enrollments/regenerate-recovery-codes.js';
 import { makeRegisterEnrollment } from './enrollments/register-enrollment.js';
 
@@ -37,6 +38,7 @@ export const makeHandlers = (deps: Deps) => ({
   createApp: makeCreateApp(deps),
   listApps: makeListApps(deps),
   getOwnedApp: makeGetOwnedApp(deps),
+  getAppHistory: makeGetAppHistory(deps),
   updateApp: makeUpdateApp(deps),
   deleteApp: makeDeleteApp(deps),
   rotateApiKey: makeRotateApiKey(deps),

@@ -269,6 +269,9 @@ describe('the OpenAPI document matches the running server', () => {
       s.key = rotated.body.api_key;
       expect((await call('PUT', '/api/app/{id}/api-key', { token, params: { id: s.foreign.id } })).status).toBe(404);
       expect((await call('PUT', '/api/app/{id}/api-key', { token, params: { id: 'nope' } })).status).toBe(400);
+      expect((await call('GET', '/api/app/{id}/history', { token, params: id, query: '?limit=2' })).status).toBe(200);
+      expect((await call('GET', '/api/app/{id}/history', { token, params: { id: s.foreign.id } })).status).toBe(404);
+      expect((await call('GET', '/api/app/{id}/history', { token, params: id, query: '?after=-1' })).status).toBe(400);
     });
 
     it('enrollments', async () => {

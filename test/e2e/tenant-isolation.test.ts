@@ -60,6 +60,7 @@ describe('tenant isolation', () => {
     add('PUT /api/app/{id}', "Bob's JWT", () => client.put(`/api/app/${appA.id}`, { ...bobJwt, body: { name: 'pwned', policy: { max_attempts: 20 } } }));
     add('DELETE /api/app/{id}', "Bob's JWT", () => client.delete(`/api/app/${appA.id}`, bobJwt));
     add('PUT /api/app/{id}/api-key', "Bob's JWT", () => client.put(`/api/app/${appA.id}/api-key`, bobJwt));
+    add('GET /api/app/{id}/history', "Bob's JWT", () => client.get(`/api/app/${appA.id}/history`, bobJwt));
 
     const challenge = challengeA.challengeId;
     // Alice's challenge by id alone, with Bob's key or with his JWT naming his own app.

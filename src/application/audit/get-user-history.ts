@@ -4,7 +4,7 @@ import type { ActiveApp } from '../apps/app-view.js';
 import type { Deps } from '../deps.js';
 import { enrollmentStreamFor, factorMethods } from '../ids.js';
 import { challengeOwner } from '../projections/user-challenges.js';
-import { historyEntry, type HistoryEntry } from './history-entry.js';
+import { historyEntry, pageOf, type HistoryEntry, type HistoryPage } from './history-entry.js';
 
 export type UserHistoryPage = {
   readonly username: string;
@@ -23,7 +23,7 @@ const METHODS: readonly EnrollmentMethod[] = [...factorMethods, 'RECOVERY'];
  */
 export const makeGetUserHistory =
   (deps: Pick<Deps, 'keyedHash' | 'store' | 'readModels'>) =>
-  async (app: ActiveApp, username: string, page: { readonly after: number; readonly limit: number }): Promise<UserHistoryPage> => {
+  async (app: ActiveApp, username: string, page: HistoryPage): Promise<UserHistoryPage> => {
     const factors = METHODS.map(async (method) => {
       const events = await deps.store.readStream(enrollmentStreamFor(deps.keyedHash, app.app_id, username, method));
       // A factor registered again after being disabled starts a new enrollment on the same stream.
@@ -39,8 +39,5 @@ export const makeGetUserHistory =
       const events = await deps.store.readStream(challengeStream(challengeId));
       return events.map((event) => historyEntry(event, { challenge_id: challengeId }));
     });
-    const all = (await Promise.all([...factors, ...challenges])).flat().filter((entry) => entry.position > page.after);
-    all.sort((a, b) => a.position - b.position);
-    const events = all.slice(0, page.limit);
-    return { username, events, next_after: all.length > page.limit ? events[events.length - 1]!.position : null };
+    return { username, ...pageOf((await Promise.all([...factors, ...challenges])).flat(), page) };
   };

@@ -20,6 +20,11 @@ export type HistoryEntry = {
  * listed shows none.
  */
 const SHOWN: Readonly<Record<string, readonly string[]>> = {
+  AppRegistered: ['name', 'policy'],
+  AppRenamed: ['name'],
+  AppPolicyChanged: ['policy'],
+  ApiKeyIssued: ['key_id'],
+  ApiKeyRevoked: ['key_id'],
   EnrollmentStarted: ['destination_hint', 'challenge_id', 'totp'],
   TotpStepConsumed: ['step'],
   EnrollmentLocked: ['until'],
@@ -30,7 +35,9 @@ const SHOWN: Readonly<Record<string, readonly string[]>> = {
   DeliveryFailed: ['send', 'attempt', 'channel', 'provider', 'reason', 'permanent', 'retry_at', 'next_channel'],
 };
 
-export const historyEntry = (event: RecordedEvent, subject: { readonly otp_method: EnrollmentMethod; readonly enrollment_id: string } | { readonly challenge_id: string }): HistoryEntry => {
+type Subject = { readonly otp_method: EnrollmentMethod; readonly enrollment_id: string } | { readonly challenge_id: string } | Record<never, never>;
+
+export const historyEntry = (event: RecordedEvent, subject: Subject = {}): HistoryEntry => {
   const data = (event.data ?? {}) as Record<string, unknown>;
   const details: Record<string, unknown> = {};
   for (const field of SHOWN[event.type] ?? []) if (data[field] !== undefined) details[field] = data[field];
@@ -44,4 +51,16 @@ export const historyEntry = (event: RecordedEvent, subject: { readonly otp_metho
     ...(typeof requestId === 'string' ? { request_id: requestId } : {}),
     details,
   };
+};
+
+export type HistoryPage = { readonly after: number; readonly limit: number };
+
+/**
+ * The entries after `page.after`, in log order, at most `page.limit` of them, and the cursor of
+ * the next page (null on the last).
+ */
+export const pageOf = (entries: readonly HistoryEntry[], page: HistoryPage): { readonly events: readonly HistoryEntry[]; readonly next_after: number | null } => {
+  const after = entries.filter((entry) => entry.position > page.after).sort((a, b) => a.position - b.position);
+  const events = after.slice(0, page.limit);
+  return { events, next_after: after.length > page.limit ? events[events.length - 1]!.position : null };
 };

@@ -10,7 +10,7 @@ import { captureLogger, serve, type Served } from './serve.js';
 type Json = Record<string, unknown>;
 const doc = JSON.parse(JSON.stringify(openApiDocument)) as Json & { paths: Record<string, Record<string, Json>>; components: Json };
 
-/** The HTTP table of DESIGN.md, and GET /api/otp/history (an end user's audit trail): method, path, success status. */
+/** The HTTP table of DESIGN.md, and the audit trails (GET /api/otp/history, GET /api/app/{id}/history): method, path, success status. */
 const contract: readonly (readonly [string, string, string])[] = [
   ['POST', '/api/auth/register', '201'],
   ['POST', '/api/auth', '201'],
@@ -23,6 +23,7 @@ const contract: readonly (readonly [string, string, string])[] = [
   ['PUT', '/api/app/{id}', '200'],
   ['DELETE', '/api/app/{id}', '204'],
   ['PUT', '/api/app/{id}/api-key', '201'],
+  ['GET', '/api/app/{id}/history', '200'],
   ['POST', '/api/otp/register', '201'],
   ['PUT', '/api/otp/enable', '200'],
   ['PUT', '/api/otp/disable', '200'],

@@ -1,3 +1,4 @@
+import { HISTORY_PAGE } from '../codecs.js';
 import { ref, uuid, type Schema } from './schema-kit.js';
 
 export type Auth = 'none' | 'jwt' | 'key-or-jwt';
@@ -41,6 +42,12 @@ export type OperationSpec = {
   readonly success: Success;
   readonly errors: readonly ErrorStatus[];
 };
+
+/** `after` and `limit` of a history page. */
+export const historyPageParameters: readonly Parameter[] = [
+  { name: 'after', in: 'query', required: false, schema: { type: 'integer', minimum: 0, default: 0 }, description: 'Only events after this position (next_after of the previous page)' },
+  { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: HISTORY_PAGE.max, default: HISTORY_PAGE.default } },
+];
 
 export const appIdQuery: Parameter = {
   name: 'app_id',

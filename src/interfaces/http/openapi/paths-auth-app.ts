@@ -1,5 +1,5 @@
 import { uuid } from './schema-kit.js';
-import { operation, type OperationSpec } from './operation.js';
+import { historyPageParameters, operation, type OperationSpec } from './operation.js';
 
 const register: OperationSpec = {
   tag: 'auth',
@@ -66,6 +66,19 @@ export const authAndAppPaths = {
       auth: 'jwt',
       parameters: appId,
       success: { status: 204, description: 'Deleted; its keys stop working' },
+      errors: [400, 404],
+    }),
+  },
+  '/api/app/{id}/history': {
+    get: operation({
+      tag: 'app',
+      summary: "The app's own history, from the event log",
+      description:
+        'Registration, renames, policy changes (with the whole policy), API keys issued and revoked (their ids, never the keys), closing; ' +
+        'oldest first, a page at a time. A closed app\'s history stays readable by its owner.',
+      auth: 'jwt',
+      parameters: [...appId, ...historyPageParameters],
+      success: { status: 200, description: 'One page of the history', schema: 'AppHistory' },
       errors: [400, 404],
     }),
   },

@@ -1,6 +1,5 @@
 import { stringRules } from '../field-rules.js';
-import { HISTORY_PAGE } from '../codecs.js';
-import { appIdQuery, operation } from './operation.js';
+import { appIdQuery, historyPageParameters, operation } from './operation.js';
 import { ruled, uuid } from './schema-kit.js';
 
 export const otpPaths = {
@@ -67,8 +66,7 @@ export const otpPaths = {
       auth: 'key-or-jwt',
       parameters: [
         { name: 'username', in: 'query', required: true, schema: ruled(stringRules.username) },
-        { name: 'after', in: 'query', required: false, schema: { type: 'integer', minimum: 0, default: 0 }, description: 'Only events after this position (next_after of the previous page)' },
-        { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: HISTORY_PAGE.max, default: HISTORY_PAGE.default } },
+        ...historyPageParameters,
         appIdQuery,
       ],
       success: { status: 200, description: 'One page of the history', schema: 'UserHistory' },

@@ -121,29 +121,32 @@ export const schemas: Readonly<Record<string, Schema>> = {
     },
     recovery_codes_remaining: { type: 'integer', minimum: 0, description: 'Unused recovery codes; 0 when none were issued' },
   }),
+  HistoryEntry: object(
+    {
+      position: { type: 'integer', minimum: 1, description: "The event's position in the log" },
+      at: dateTime,
+      event: { type: 'string', description: 'Event type, e.g. EnrollmentVerificationFailed, EnrollmentLocked, ChallengeIssued, DeliveryFailed, AppPolicyChanged' },
+      details: {
+        type: 'object',
+        additionalProperties: true,
+        description: 'Fields the event type may show (never a secret, hash or sealed value), e.g. until, channel, to_hint, provider, reason, policy',
+      },
+    },
+    {
+      otp_method: { type: 'string', enum: ['TOTP', 'SMS', 'EMAIL', 'WHATSAPP', 'RECOVERY'], description: 'Events of a factor or of the recovery codes' },
+      enrollment_id: { ...uuid, description: 'Events of a factor or of the recovery codes' },
+      challenge_id: { ...uuid, description: 'Events of a challenge' },
+      request_id: { type: 'string', description: 'The request that caused it (find it in the logs and traces)' },
+    },
+  ),
   UserHistory: object({
     username: { type: 'string' },
-    events: {
-      type: 'array',
-      items: object(
-        {
-          position: { type: 'integer', minimum: 1, description: "The event's position in the log" },
-          at: dateTime,
-          event: { type: 'string', description: 'Event type, e.g. EnrollmentVerificationFailed, EnrollmentLocked, ChallengeIssued, DeliveryFailed' },
-          details: {
-            type: 'object',
-            additionalProperties: true,
-            description: 'Fields the event type may show (never a secret, hash or sealed value), e.g. until, channel, to_hint, provider, reason',
-          },
-        },
-        {
-          otp_method: { type: 'string', enum: ['TOTP', 'SMS', 'EMAIL', 'WHATSAPP', 'RECOVERY'], description: 'Events of a factor or of the recovery codes' },
-          enrollment_id: { ...uuid, description: 'Events of a factor or of the recovery codes' },
-          challenge_id: { ...uuid, description: 'Events of a challenge' },
-          request_id: { type: 'string', description: 'The request that caused it (find it in the logs and traces)' },
-        },
-      ),
-    },
+    events: { type: 'array', items: ref('HistoryEntry') },
+    next_after: { type: ['integer', 'null'], description: 'Pass as `after` for the next page; null on the last page' },
+  }),
+  AppHistory: object({
+    app_id: uuid,
+    events: { type: 'array', items: ref('HistoryEntry') },
     next_after: { type: ['integer', 'null'], description: 'Pass as `after` for the next page; null on the last page' },
   }),
   RecoveryCodeList: { type: 'array', items: { type: 'string' }, description: 'Shown once' },

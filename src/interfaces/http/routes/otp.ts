@@ -1,7 +1,7 @@
 import Router, { type RouterContext } from '@koa/router';
 import { right } from 'fp-ts/lib/Either.js';
 import type { Handlers } from '../../../application/handlers.js';
-import { HISTORY_PAGE, otpDisableBody, otpEnableBody, otpHistoryQuery, otpRecoveryBody, otpRegisterBody, otpStatusQuery } from '../codecs.js';
+import { historyPageOf, otpDisableBody, otpEnableBody, otpHistoryQuery, otpRecoveryBody, otpRegisterBody, otpStatusQuery } from '../codecs.js';
 import { decodeOrThrow } from '../decode.js';
 import { appOf, requesterIp, requireCaller, respond } from './context.js';
 
@@ -60,8 +60,7 @@ export const createOtpRouter = (handlers: Handlers): Router => {
     const query = decodeOrThrow(otpHistoryQuery, ctx.query);
     const app = await appOf(ctx, handlers, query.app_id);
     if (!app) return;
-    const page = { after: query.after ?? 0, limit: query.limit ?? HISTORY_PAGE.default };
-    respond(ctx, right(await handlers.getUserHistory(app, query.username, page)), 200);
+    respond(ctx, right(await handlers.getUserHistory(app, query.username, historyPageOf(query))), 200);
   });
 
   router.put('/recovery', async (ctx) => {

@@ -1,6 +1,7 @@
 /**
  * GET /api/otp/history: an end user's events from the log, in order, paged, with no secret in
  * them; another tenant sees nothing of them; an unknown user has an empty history.
+ * GET /api/app/{id}/history: an app's own events, for its owner only, also once closed.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { enrollTotp, newApp, newOperator, sendEmailCode, wrongCode } from '../support/flows.js';
@@ -125,5 +126,46 @@ describe('user history', () => {
   it('needs a username and a caller', async () => {
     expect((await client.get('/api/otp/history', { apiKey: app.apiKey })).status).toBe(400);
     expect((await client.get('/api/otp/history?username=alice')).status).toBe(401);
+  });
+});
+
+describe('app history', () => {
+  let server: TestServer;
+  let client: Client;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    client = createClient(server.url);
+  });
+  afterAll(() => server.close());
+
+  it("shows its owner every change of the app, keys by id only, also once the app is closed; others get 404", async () => {
+    const owner = await newOperator(client);
+    const app = await newApp(client, owner.token);
+    expect((await client.put(`/api/app/${app.id}`, { token: owner.token, body: { name: 'Renamed', policy: { max_attempts: 3 } } })).status).toBe(200);
+    const rotated = await client.put(`/api/app/${app.id}/api-key`, { token: owner.token });
+    expect(rotated.status).toBe(201);
+    expect((await client.delete(`/api/app/${app.id}`, { token: owner.token })).status).toBe(204);
+
+    const response = await client.get(`/api/app/${app.id}/history`, { token: owner.token });
+    expect(response.status).toBe(200);
+    const events = response.body.events as Entry[];
+    expect(response.body).toMatchObject({ app_id: app.id, next_after: null });
+    expect(events.map((e) => e.event)).toEqual(['AppRegistered', 'ApiKeyIssued', 'AppRenamed', 'AppPolicyChanged', 'ApiKeyRevoked', 'ApiKeyIssued', 'ApiKeyRevoked', 'AppClosed']);
+    expect(events[0]!.details).toMatchObject({ name: app.name, policy: { max_attempts: 5 } });
+    expect(events[3]!.details).toMatchObject({ policy: { max_attempts: 3 } });
+    expect(events[1]!.details).toEqual({ key_id: expect.any(String) });
+    for (const e of events) expect(e.request_id).toEqual(expect.any(String));
+    const text = response.text;
+    for (const secretValue of [app.apiKey, rotated.body.api_key as string, 'key_hash']) expect(text).not.toContain(secretValue);
+
+    const paged = await client.get(`/api/app/${app.id}/history?limit=3&after=${events[1]!.position}`, { token: owner.token });
+    expect(paged.body).toEqual({ app_id: app.id, events: events.slice(2, 5), next_after: events[4]!.position });
+
+    const stranger = await newOperator(client);
+    expect((await client.get(`/api/app/${app.id}/history`, { token: stranger.token })).status).toBe(404);
+    expect((await client.get(`/api/app/${app.id}/history`, { apiKey: app.apiKey })).status).toBe(401);
+    expect((await client.get('/api/app/00000000-0000-4000-8000-000000000000/history', { token: owner.token })).status).toBe(404);
+    expect((await client.get(`/api/app/${app.id}/history?limit=0`, { token: owner.token })).status).toBe(400);
   });
 });
