@@ -65,5 +65,9 @@ describe('the README walk-through, end to end over HTTP', () => {
 
     const otpStatus = await client.get('/api/otp/status?username=alice', { apiKey: app.apiKey });
     expect(otpStatus.body).toMatchObject({ enabled: true, methods: [{ otp_method: 'TOTP', status: 'ACTIVE' }] });
+
+    const history = await client.get('/api/otp/history?username=alice', { apiKey: app.apiKey });
+    expect(history.status).toBe(200);
+    expect(history.body.events.map((e: { event: string }) => e.event)).toEqual(expect.arrayContaining(['EnrollmentStarted', 'TotpStepConsumed', 'ChallengeIssued']));
   });
 });

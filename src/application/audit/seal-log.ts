@@ -30,7 +30,10 @@ export const makeSealLog = (deps: { readonly log: EventStore; readonly chain: Lo
     const last = (await log.readStream(SEAL_STREAM, { fromRevision })).at(-1);
     if (!last) return undefined;
     const data = last.data as LogSealedData;
-    if (signer.verify(data, data.key_id, data.mac) !== true) throw new ForgedLogSeal(`The log seal at position ${last.position} does not carry a valid MAC`);
+    const valid = signer.verify(data, data.key_id, data.mac);
+    // A key this process lacks: a newer process rotated the master key (this one has not got it yet).
+    if (valid === undefined) throw new Error(`The log seal at position ${last.position} is signed with master key "${data.key_id}", which this process does not have`);
+    if (!valid) throw new ForgedLogSeal(`The log seal at position ${last.position} does not carry a valid MAC`);
     return { revision: last.revision, through: data.through, count: data.count, chain: data.chain };
   };
 

@@ -85,6 +85,17 @@ describe('sealing the log', () => {
     await appendSome(store, 'a-1', 1);
     await expect(makeSealLog({ log: store, ...deps })()).rejects.toBeInstanceOf(ForgedLogSeal);
   });
+
+  it('tells a seal under a master key it lacks from a forged one, and does not extend it either', async () => {
+    const store = createInMemoryEventStore();
+    await appendSome(store, 'a-1', 2);
+    const rotated = createSealSigner(createKeyring([key('k2', 2), key('k1', 1)]), safeEqual);
+    await makeSealLog({ log: store, chain: sha256LogChain, signer: rotated })();
+    await appendSome(store, 'a-1', 1);
+    const stale = makeSealLog({ log: store, ...deps });
+    await expect(stale()).rejects.toThrow(/master key "k2", which this process does not have/);
+    await expect(stale()).rejects.not.toBeInstanceOf(ForgedLogSeal);
+  });
 });
 
 describe('verifying the log', () => {
