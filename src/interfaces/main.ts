@@ -9,7 +9,7 @@ import { isLeft, isRight } from 'fp-ts/lib/Either.js';
 import type { ServiceOptions } from '../infrastructure/composition-root.js';
 import { createService } from '../infrastructure/composition-root.js';
 import { loadConfig, usesEmbeddedStorage, type Config } from '../infrastructure/config/config.js';
-import { loadOrCreateDevSecrets } from '../infrastructure/config/dev-secrets.js';
+import { loadOrCreateDevSecrets, readDevMasterKey } from '../infrastructure/config/dev-secrets.js';
 import type { TokenKey } from '../infrastructure/crypto/token-service.js';
 import { describeError } from '../infrastructure/logging/describe-error.js';
 import { createLogger } from '../infrastructure/logging/logger.js';
@@ -241,7 +241,9 @@ else if (command === 'projections' || command === 'audit') {
     // stdout carries the report or the export; anything logged goes to stderr.
     const logger = createLogger({ level: config.logLevel, destination: process.stderr });
     const { auditCommand } = await import('./cli/audit.js');
-    process.exitCode = await auditCommand(args, config, async () => (await resolveKeys(config, logger)).masterKeys, logger);
+    // The service's master keys; never generated here (a new key would call every seal forged).
+    const masterKeys = async () => [{ id: config.masterKeyId, key: config.masterKey ?? (await readDevMasterKey(config.dataDir)) }, ...config.previousMasterKeys];
+    process.exitCode = await auditCommand(args, config, masterKeys, logger);
   }
 } else {
   process.stderr.write(`unknown command "${command}"; use: serve | totp <secret> | projections list|rebuild [name...] | audit verify|export\n`);

@@ -17,9 +17,9 @@ const METHODS: readonly EnrollmentMethod[] = [...factorMethods, 'RECOVERY'];
 
 /**
  * An end user's history in log order: every event of their factors and recovery codes, and of
- * their challenges, from position `after` on. Factors are read from their streams (current);
- * challenges are found through a projection, so one issued a moment ago may show a moment
- * later. An unknown user has an empty history, like a user who never did anything.
+ * their challenges, from position `after` on, up to the position the read models have reached
+ * (challenges are found through a projection; normally milliseconds behind the log). An
+ * unknown user has an empty history, like a user who never did anything.
  */
 export const makeGetUserHistory =
   (deps: Pick<Deps, 'keyedHash' | 'store' | 'readModels'>) =>
@@ -39,5 +39,9 @@ export const makeGetUserHistory =
       const events = await deps.store.readStream(challengeStream(challengeId));
       return events.map((event) => historyEntry(event, { challenge_id: challengeId }));
     });
-    return { username, ...pageOf((await Promise.all([...factors, ...challenges])).flat(), page) };
+    // Up to what the projections have seen: past it a challenge may not be listed yet, and a
+    // page's cursor must not skip it.
+    const projected = await deps.readModels.position();
+    const entries = (await Promise.all([...factors, ...challenges])).flat().filter((entry) => entry.position <= projected);
+    return { username, ...pageOf(entries, page) };
   };

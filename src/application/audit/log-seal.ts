@@ -7,7 +7,8 @@ export const SEAL_STREAM = 'system-log-seals';
 /**
  * The log's chain sealed after `count` events, the last at position `through`: the chain value
  * there and its MAC under the master key `key_id`. A seal is itself an event of the log, so the
- * next seal covers it, and removing one breaks the chain like removing any other event.
+ * next seal covers it, and removing one breaks the chain (and leaves a gap in positions) like
+ * removing any other event; only the log's very end can go unnoticed without a kept anchor.
  */
 export type LogSealed = DomainEvent<'LogSealed', SealBody & { readonly key_id: string; readonly mac: string }>;
 export type LogSealedData = LogSealed['data'];

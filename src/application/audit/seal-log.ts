@@ -13,6 +13,8 @@ export class ForgedLogSeal extends Error {
 }
 
 const PAGE = 500;
+const CUT_BACK =
+  'The seal stream holds fewer seals than were written: seals were removed, or the log was restored from a backup. Not sealing: run "audit verify"; after a restore, remove the seal stream\'s snapshot (snapshots.sqlite, or its row in table snapshots)';
 const SNAPSHOT_VERSION = 'log-seal-tip-1';
 
 /**
@@ -38,11 +40,14 @@ export const makeSealLog = (deps: { readonly log: EventStore; readonly chain: Lo
   };
 
   // The seal stream grows by one event per seal: a pointer to its tail saves reading it whole.
+  // The pointer is tagged by the service (sealed snapshots), so one naming a seal the stream no
+  // longer holds means seals were removed: refuse, rather than seal whatever the log holds now.
   const startingTip = async (): Promise<Tip> => {
     const pointer = await snapshots?.load(SEAL_STREAM);
     if (pointer?.version === SNAPSHOT_VERSION) {
       const [event] = await log.readStream(SEAL_STREAM, { fromRevision: pointer.revision });
-      if (event?.id === pointer.event_id) return (await newestSeal(pointer.revision)) ?? genesis;
+      if (event?.id !== pointer.event_id) throw new ForgedLogSeal(`${CUT_BACK} (the seal at revision ${pointer.revision} is gone)`);
+      return (await newestSeal(pointer.revision)) ?? genesis;
     }
     return (await newestSeal(0)) ?? genesis;
   };
@@ -74,8 +79,11 @@ export const makeSealLog = (deps: { readonly log: EventStore; readonly chain: Lo
         return { sealed: true, through, count, position: appended.position };
       } catch (error) {
         if (!(error instanceof WrongExpectedRevision)) throw error;
-        // Another process sealed first: go on from its seal.
-        tip = from = (await newestSeal(from.revision + 1)) ?? from;
+        // Another process sealed first: go on from its seal. Fewer seals than this process has
+        // seen: they were removed.
+        const newer = error.actual !== 'no_stream' && error.actual > from.revision ? await newestSeal(from.revision + 1) : undefined;
+        if (!newer) throw new ForgedLogSeal(`${CUT_BACK} (it was at revision ${from.revision}, it is at ${String(error.actual)})`);
+        tip = from = newer;
       }
     }
     return { sealed: false };

@@ -26,6 +26,13 @@ export type AuditedEvent = RecordedEvent & { readonly chain?: string };
 export type VerifyLogOptions = {
   /** A chain value kept from an earlier verification: the log must still hold it at that position. */
   readonly expect?: { readonly position: number; readonly chain: string };
+  /** The store numbers events 1, 2, 3… with no gaps (SQLite, PostgreSQL): a gap is an event removed. */
+  readonly densePositions?: boolean;
+  /**
+   * Events may go unsealed this long while the log goes on (by the log's own times): longer
+   * means seals were removed or no sealer runs. Undefined or 0: not checked.
+   */
+  readonly maxUnsealedSeconds?: number;
 };
 
 const MAX_PROBLEMS = 100;
@@ -45,7 +52,7 @@ export const verifyLog = async (events: AsyncIterable<AuditedEvent>, deps: { rea
   const problems: LogProblem[] = [];
   const report = (position: number, problem: string) => void (problems.length < MAX_PROBLEMS && problems.push({ position, problem }));
   const nextRevision = new Map<string, number>();
-  const recent = new Map<number, { readonly chain: string; readonly count: number }>();
+  const recent = new Map<number, { readonly chain: string; readonly count: number; readonly at: string; readonly seal: boolean }>();
   let value = deps.chain.genesis;
   let count = 0;
   let head = 0;
@@ -55,6 +62,7 @@ export const verifyLog = async (events: AsyncIterable<AuditedEvent>, deps: { rea
 
   for await (const event of events) {
     if (event.position <= head) report(event.position, `position ${event.position} does not follow ${head}`);
+    else if (options.densePositions && event.position !== head + 1) report(event.position, `positions jump from ${head} to ${event.position}: events are missing`);
     const expected = nextRevision.get(event.stream) ?? 0;
     if (event.revision !== expected) report(event.position, `stream ${event.stream} jumps from revision ${expected - 1} to ${event.revision}: events are missing`);
     nextRevision.set(event.stream, event.revision + 1);
@@ -79,10 +87,19 @@ export const verifyLog = async (events: AsyncIterable<AuditedEvent>, deps: { rea
       anchorSeen = true;
       if (options.expect.chain !== value) report(event.position, 'chain value differs from the one expected here: the log was rewritten up to this position');
     }
-    recent.set(event.position, { chain: value, count });
+    recent.set(event.position, { chain: value, count, at: event.recorded_at, seal: isLogSeal(event) });
     if (recent.size > RECENT_LINKS) recent.delete(recent.keys().next().value as number);
   }
   if (options.expect && !anchorSeen) report(options.expect.position, `no event at position ${options.expect.position}: the log was truncated or rewritten`);
+  if (options.maxUnsealedSeconds) {
+    // The first event the last valid seal does not cover (or the oldest still remembered), seals
+    // aside: a seal is always appended after what it covers.
+    const headAt = recent.get(head)?.at;
+    const firstUnsealed = [...recent.entries()].find(([position, link]) => position > sealed.through && !link.seal);
+    const age = firstUnsealed && headAt ? (Date.parse(headAt) - Date.parse(firstUnsealed[1].at)) / 1000 : 0;
+    if (age > options.maxUnsealedSeconds)
+      report(firstUnsealed![0], `events from position ${firstUnsealed![0]} on went unsealed for ${Math.round(age)} s while the log went on: seals were removed, or no sealer runs (LOG_SEAL_INTERVAL_S)`);
+  }
 
   return {
     ok: problems.length === 0,

@@ -140,23 +140,31 @@ const openEventStore = async (
 
 /**
  * The configured log alone, events as stored (no codecs, no upcasting), for commands that read
- * it (`audit`): no migrations, read models, vault or workers. An embedded log must exist already.
+ * it (`audit`): read-only, no migrations, read models, vault or workers. An embedded log must
+ * exist already. `densePositions`: whether the store numbers events without gaps (SQLite,
+ * PostgreSQL; not KurrentDB), so a gap means an event was removed.
  */
 export const openStoredLog = async (
   options: Pick<StorageOptions, 'dataDir' | 'databaseUrl' | 'eventStoreConnectionString'>,
   deps: { readonly clock: Clock; readonly logger: Logger },
-): Promise<{ readonly log: EventStore; readonly close: () => Promise<void> }> => {
-  if (options.eventStoreConnectionString || !options.databaseUrl) {
-    const file = join(options.dataDir, 'events.sqlite');
-    if (!options.eventStoreConnectionString && !existsSync(file)) throw new Error(`No embedded log at ${file} (DATA_DIR)`);
+): Promise<{ readonly log: EventStore; readonly densePositions: boolean; readonly close: () => Promise<void> }> => {
+  if (options.eventStoreConnectionString) {
     const { store } = await openEventStore({ ...options, runProjections: false }, undefined, deps);
-    return { log: store, close: () => store.close() };
+    return { log: store, densePositions: false, close: () => store.close() };
+  }
+  if (!options.databaseUrl) {
+    const file = join(options.dataDir, 'events.sqlite');
+    if (!existsSync(file)) throw new Error(`No embedded log at ${file} (DATA_DIR)`);
+    const { createSqliteEventStore } = await import('../event-store/sqlite-event-store.js');
+    const store = createSqliteEventStore({ filename: file, clock: deps.clock, readonly: true });
+    return { log: store, densePositions: true, close: () => store.close() };
   }
   const [{ default: pg }, { createPostgresEventStore }] = await Promise.all([import('pg'), import('../postgres/event-store.js')]);
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 2, connectionTimeoutMillis: DEFAULT_POSTGRES_TIMEOUTS.connectMs });
   const log = createPostgresEventStore({ pool, listenConnectionString: options.databaseUrl, clock: deps.clock });
   return {
     log,
+    densePositions: true,
     close: async () => {
       await log.close();
       await pool.end();

@@ -69,3 +69,14 @@ export const loadOrCreateDevSecrets = async (dataDir: string, logger: Logger): P
   });
   return secrets;
 };
+
+/** The development master key kept in DATA_DIR, for commands that must not create one (`audit`). */
+export const readDevMasterKey = async (dataDir: string): Promise<Buffer> => {
+  const path = join(dataDir, masterKeyFile);
+  try {
+    return await readMasterKey(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`No MASTER_KEY set and no development key at ${path}`);
+    throw error;
+  }
+};

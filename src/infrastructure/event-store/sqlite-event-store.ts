@@ -17,6 +17,8 @@ export type SqliteEventStoreOptions = {
   readonly clock?: Clock;
   /** How long a writer waits for another connection's lock before failing (default 5 s). */
   readonly busyTimeoutMs?: number;
+  /** Opens an existing log for reading only (the `audit` command): no schema, no writes. */
+  readonly readonly?: boolean;
 };
 
 const SCHEMA = `CREATE TABLE IF NOT EXISTS events (
@@ -39,13 +41,16 @@ type StreamTail = { readonly revision: number; readonly position: number };
 
 export const createSqliteEventStore = (options: SqliteEventStoreOptions): EmbeddedEventStore => {
   const clock = options.clock ?? (() => new Date());
-  if (options.filename !== ':memory:') mkdirSync(dirname(options.filename), { recursive: true });
-  const db = new Database(options.filename);
-  db.pragma('journal_mode = WAL');
-  // FULL: an acknowledged append is fsynced and survives power loss, not only a process crash.
-  db.pragma('synchronous = FULL');
+  const readonly = options.readonly === true;
+  if (options.filename !== ':memory:' && !readonly) mkdirSync(dirname(options.filename), { recursive: true });
+  const db = new Database(options.filename, readonly ? { readonly, fileMustExist: true } : {});
   db.pragma(`busy_timeout = ${Math.floor(options.busyTimeoutMs ?? 5000)}`);
-  db.exec(SCHEMA);
+  if (!readonly) {
+    db.pragma('journal_mode = WAL');
+    // FULL: an acknowledged append is fsynced and survives power loss, not only a process crash.
+    db.pragma('synchronous = FULL');
+    db.exec(SCHEMA);
+  }
 
   const tailOf = db.prepare<[string], StreamTail>('SELECT revision, position FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1');
   const insert = db.prepare<[Omit<EventRow, 'position'>]>(

@@ -1,14 +1,15 @@
 /**
- * `audit verify [--expect POSITION:CHAIN] [--file EXPORT]`: replays the log (or an export of it)
- * and checks its hash chain against every seal; prints a JSON report, exits 1 on any problem.
+ * `audit verify [--expect POSITION:CHAIN] [--max-unsealed-s N] [--file EXPORT]`: replays the log
+ * (or an export of it) and checks its hash chain against every seal; prints a JSON report.
  * `audit export [--after POSITION]`: the log as JSON lines, each event as stored plus the chain
- * value after it, for an auditor to keep and verify elsewhere.
+ * value after it, after a header line, for an auditor to keep and verify elsewhere.
+ * Exit codes: 0 verified, 1 problems found, 2 usage, 3 could not run (no log, bad file, no key).
  */
 import { createReadStream } from 'node:fs';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { logEvents } from '../../application/audit/log-events.js';
-import { verifyLog, type AuditedEvent } from '../../application/audit/verify-log.js';
+import { verifyLog, type AuditedEvent, type VerifyLogOptions } from '../../application/audit/verify-log.js';
 import type { Logger } from '../../application/ports.js';
 import { sha256LogChain } from '../../infrastructure/audit/log-chain.js';
 import { createSealSigner } from '../../infrastructure/audit/seal-signer.js';
@@ -17,7 +18,10 @@ import type { Config } from '../../infrastructure/config/config.js';
 import { safeEqual } from '../../infrastructure/crypto/keyed-hash.js';
 import { createKeyring, type MasterKey } from '../../infrastructure/crypto/keyring.js';
 
-const USAGE = 'usage: audit verify [--expect POSITION:CHAIN] [--file EXPORT.jsonl] | audit export [--after POSITION]\n';
+const USAGE = 'usage: audit verify [--expect POSITION:CHAIN] [--max-unsealed-s SECONDS] [--file EXPORT.jsonl] | audit export [--after POSITION]\n';
+const EXPORT_FORMAT = 'otp-verify-log-export/v1';
+/** Unsealed events older than this, by the log's own times, fail `verify` unless told otherwise. */
+const DEFAULT_MAX_UNSEALED_S = 3600;
 
 type Flags = Readonly<Record<string, string>>;
 
@@ -32,22 +36,49 @@ const parseFlags = (args: readonly string[], allowed: readonly string[]): Flags 
   return flags;
 };
 
-const position = (text: string | undefined): number | undefined => (text !== undefined && /^\d{1,15}$/.test(text) ? Number(text) : undefined);
+const integer = (text: string | undefined): number | undefined => (text !== undefined && /^\d{1,15}$/.test(text) ? Number(text) : undefined);
 
-/** Lines written by `audit export`, checked for the fields a link covers. */
-async function* exportedEvents(file: string): AsyncGenerator<AuditedEvent> {
-  let line = 0;
-  for await (const text of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
-    line += 1;
-    if (text.trim() === '') continue;
-    const event = JSON.parse(text) as AuditedEvent;
-    const shaped =
-      typeof event === 'object' && event !== null && Number.isInteger(event.position) && Number.isInteger(event.revision) &&
-      [event.id, event.stream, event.type, event.recorded_at, event.chain].every((field) => typeof field === 'string');
-    if (!shaped) throw new Error(`${file}, line ${line}: not an event written by "audit export"`);
-    yield event;
+/** The first line of every export: what follows, and how its store numbers positions. */
+type ExportHeader = { readonly format: typeof EXPORT_FORMAT; readonly after: number; readonly positions: 'dense' | 'sparse' };
+
+const parseHeader = (text: string | undefined, where: string): ExportHeader => {
+  const parsed = text === undefined ? undefined : (JSON.parse(text) as Partial<ExportHeader>);
+  if (parsed?.format !== EXPORT_FORMAT || !Number.isInteger(parsed.after) || (parsed.positions !== 'dense' && parsed.positions !== 'sparse'))
+    throw new Error(`${where} is not an "audit export" header`);
+  return parsed as ExportHeader;
+};
+
+/**
+ * The events of an export file, whose first line is a header from position 0. Later exports
+ * (`--after`) appended to it are welcome where their header continues from the last event.
+ */
+const readExport = async (file: string): Promise<{ readonly events: AsyncGenerator<AuditedEvent>; readonly densePositions: boolean }> => {
+  const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity })[Symbol.asyncIterator]();
+  const first = parseHeader((await lines.next()).value as string | undefined, `${file}, line 1`);
+  if (first.after !== 0) throw new Error(`${file} starts after position ${first.after}: verify it appended to the export it continues`);
+  async function* events(): AsyncGenerator<AuditedEvent> {
+    let line = 1;
+    let last = 0;
+    for (let next = await lines.next(); !next.done; next = await lines.next()) {
+      line += 1;
+      const text = next.value as string;
+      if (text.trim() === '') continue;
+      const event = JSON.parse(text) as AuditedEvent & { readonly format?: unknown };
+      if (event.format !== undefined) {
+        const continued = parseHeader(text, `${file}, line ${line}`);
+        if (continued.after !== last || continued.positions !== first.positions)
+          throw new Error(`${file}, line ${line}: an export from position ${continued.after} on (${continued.positions}) where the file so far ends at ${last} (${first.positions})`);
+        continue;
+      }
+      const shaped =
+        Number.isInteger(event.position) && Number.isInteger(event.revision) && [event.id, event.stream, event.type, event.recorded_at, event.chain].every((field) => typeof field === 'string');
+      if (!shaped) throw new Error(`${file}, line ${line}: not an event written by "audit export"`);
+      last = event.position;
+      yield event;
+    }
   }
-}
+  return { events: events(), densePositions: first.positions === 'dense' };
+};
 
 // The reader went away (`audit export | head`): nothing more to write, and nothing went wrong.
 const stopOnClosedPipe = () =>
@@ -67,34 +98,46 @@ export const auditCommand = async (
   logger: Logger,
 ): Promise<number> => {
   const [action, ...rest] = args;
-  const flags = parseFlags(rest, action === 'verify' ? ['expect', 'file'] : ['after']);
+  const flags = parseFlags(rest, action === 'verify' ? ['expect', 'file', 'max-unsealed-s'] : ['after']);
   const expect = flags?.expect?.match(/^(\d{1,15}):([0-9a-f]{64})$/);
-  const after = flags?.after === undefined ? 0 : position(flags.after);
-  if ((action !== 'verify' && action !== 'export') || !flags || (flags.expect !== undefined && !expect) || after === undefined) {
+  const after = flags?.after === undefined ? 0 : integer(flags.after);
+  const maxUnsealedSeconds = flags?.['max-unsealed-s'] === undefined ? DEFAULT_MAX_UNSEALED_S : integer(flags['max-unsealed-s']);
+  if ((action !== 'verify' && action !== 'export') || !flags || (flags.expect !== undefined && !expect) || after === undefined || maxUnsealedSeconds === undefined) {
     process.stderr.write(USAGE);
     return 2;
   }
   stopOnClosedPipe();
-  const deps = { chain: sha256LogChain, signer: createSealSigner(createKeyring(await masterKeys()), safeEqual) };
-  const verify = async (events: AsyncIterable<AuditedEvent>): Promise<number> => {
-    const report = await verifyLog(events, deps, expect ? { expect: { position: Number(expect[1]), chain: expect[2]! } } : {});
-    await write(`${JSON.stringify(report, null, 2)}\n`);
-    return report.ok ? 0 : 1;
-  };
-  if (action === 'verify' && flags.file !== undefined) return verify(exportedEvents(flags.file));
-  const { log, close } = await openStoredLog(
-    { dataDir: config.dataDir, ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}), ...(config.eventstoreConnectionString ? { eventStoreConnectionString: config.eventstoreConnectionString } : {}) },
-    { clock: () => new Date(), logger },
-  );
+  let close = async () => undefined as void;
   try {
-    if (action === 'verify') return await verify(logEvents(log));
+    const verify = async (events: AsyncIterable<AuditedEvent>, densePositions: boolean): Promise<number> => {
+      const deps = { chain: sha256LogChain, signer: createSealSigner(createKeyring(await masterKeys()), safeEqual) };
+      const options: VerifyLogOptions = { maxUnsealedSeconds, densePositions, ...(expect ? { expect: { position: Number(expect[1]), chain: expect[2]! } } : {}) };
+      const report = await verifyLog(events, deps, options);
+      await write(`${JSON.stringify(report, null, 2)}\n`);
+      return report.ok ? 0 : 1;
+    };
+    if (action === 'verify' && flags.file !== undefined) {
+      const exported = await readExport(flags.file);
+      return await verify(exported.events, exported.densePositions);
+    }
+    const stored = await openStoredLog(
+      { dataDir: config.dataDir, ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}), ...(config.eventstoreConnectionString ? { eventStoreConnectionString: config.eventstoreConnectionString } : {}) },
+      { clock: () => new Date(), logger },
+    );
+    close = stored.close;
+    if (action === 'verify') return await verify(logEvents(stored.log), stored.densePositions);
+    const header: ExportHeader = { format: EXPORT_FORMAT, after, positions: stored.densePositions ? 'dense' : 'sparse' };
+    await write(`${JSON.stringify(header)}\n`);
     // The chain runs from the log's first event, so the lines before `after` are hashed unprinted.
-    let chain = deps.chain.genesis;
-    for await (const event of logEvents(log)) {
-      chain = deps.chain.link(chain, event);
+    let chain = sha256LogChain.genesis;
+    for await (const event of logEvents(stored.log)) {
+      chain = sha256LogChain.link(chain, event);
       if (event.position > after) await write(`${JSON.stringify({ ...event, chain })}\n`);
     }
     return 0;
+  } catch (error) {
+    process.stderr.write(`otp-verify audit: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 3;
   } finally {
     await close();
   }

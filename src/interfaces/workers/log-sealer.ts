@@ -1,6 +1,7 @@
 /**
  * Seals the log every `intervalMs` (see application/audit/seal-log.ts): one sealer across
- * processes, the leader of role "log-sealer"; the others stand ready to take over.
+ * processes: the leader of the background work (the delivery worker's lock); the others stand
+ * ready to take over.
  */
 import type { Logger } from '../../application/ports.js';
 import type { SealLog } from '../../application/audit/seal-log.js';

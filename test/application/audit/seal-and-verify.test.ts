@@ -98,6 +98,52 @@ describe('sealing the log', () => {
   });
 });
 
+/** A copy of `events` in a new store, in order: what is left after someone deleted rows. */
+const storeOf = async (events: readonly RecordedEvent[]) => {
+  const store = createInMemoryEventStore();
+  for (const e of events) await store.append(e.stream, [{ type: e.type, data: e.data, metadata: e.metadata }], 'any');
+  return store;
+};
+
+describe('sealing a log whose seals were removed', () => {
+  const sealedTwice = async () => {
+    const store = createInMemoryEventStore();
+    const snapshots = createInMemorySnapshotStore();
+    const seal = makeSealLog({ log: store, ...deps, snapshots });
+    await appendSome(store, 'a-1', 2);
+    await seal();
+    await appendSome(store, 'a-1', 2);
+    await seal();
+    return { store, snapshots, seal, events: await all(store) };
+  };
+
+  it('refuses to start when its pointer names a seal the stream no longer holds', async () => {
+    const { snapshots, events } = await sealedTwice();
+    const cut = await storeOf(events.filter((e) => !(e.stream === SEAL_STREAM && e.revision === 1)));
+    await expect(makeSealLog({ log: cut, ...deps, snapshots })()).rejects.toThrow(/seals were removed, or the log was restored from a backup/);
+  });
+
+  it('stops, loudly, when the seal stream shrinks under it', async () => {
+    const { events } = await sealedTwice();
+    const original = await storeOf(events);
+    let current: EventStore = original;
+    const switching: EventStore = {
+      append: (...args) => current.append(...args),
+      readStream: (...args) => current.readStream(...args),
+      readAll: (...args) => current.readAll(...args),
+      subscribe: (...args) => current.subscribe(...args),
+      headPosition: () => current.headPosition(),
+      close: () => current.close(),
+    };
+    const seal = makeSealLog({ log: switching, ...deps });
+    await appendSome(original, 'a-1', 1);
+    expect(await seal()).toMatchObject({ sealed: true });
+    current = await storeOf((await all(original)).filter((e) => !(e.stream === SEAL_STREAM && e.revision === 2)));
+    await appendSome(current, 'a-1', 1);
+    await expect(seal()).rejects.toBeInstanceOf(ForgedLogSeal);
+  });
+});
+
 describe('verifying the log', () => {
   const sealedLog = async () => {
     const store = createInMemoryEventStore();
@@ -183,6 +229,34 @@ describe('verifying the log', () => {
     const last = exported.at(-1)!;
     const changed = exported.map((e) => (e === last ? { ...e, data: { i: 42 } } : e));
     expect(await problemsOf(changed)).toEqual(['chain value differs from the recomputed one: this or an earlier event was changed']);
+  });
+
+  it('finds newer seals removed with what only they covered changed, by the gap in positions', async () => {
+    const events = await sealedLog();
+    const lastSeal = events.filter((e) => e.stream === SEAL_STREAM).at(-1)!;
+    // Position 9 was covered by the removed seal only.
+    const rewritten = events.filter((e) => e !== lastSeal).map((e) => (e.position === 9 ? { ...e, data: { i: -9 } } : e));
+    expect((await verify(rewritten)).ok).toBe(true);
+    expect((await verify(rewritten, { densePositions: true })).problems).toEqual([{ position: lastSeal.position + 1, problem: `positions jump from ${lastSeal.position - 1} to ${lastSeal.position + 1}: events are missing` }]);
+  });
+
+  it('finds events left unsealed while the log went on (seals removed, or no sealer)', async () => {
+    let now = Date.UTC(2026, 10, 30, 6, 0);
+    const store = createInMemoryEventStore({ clock: () => new Date(now) });
+    await appendSome(store, 'a-1', 3);
+    await makeSealLog({ log: store, ...deps })();
+    await appendSome(store, 'a-1', 1); // position 5, unsealed
+    now += 2 * 3600_000;
+    await appendSome(store, 'a-1', 1);
+    const events = await all(store);
+    expect((await verify(events, { maxUnsealedSeconds: 3600 })).problems).toEqual([
+      { position: 5, problem: 'events from position 5 on went unsealed for 7200 s while the log went on: seals were removed, or no sealer runs (LOG_SEAL_INTERVAL_S)' },
+    ]);
+    expect((await verify(events, { maxUnsealedSeconds: 7200 })).ok).toBe(true);
+    expect((await verify(events)).ok).toBe(true);
+    // Sealed in time, nothing to report.
+    await makeSealLog({ log: store, ...deps })();
+    expect((await verify(await all(store), { maxUnsealedSeconds: 3600 })).ok).toBe(true);
   });
 
   it('finds positions out of order', async () => {

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
@@ -60,16 +60,28 @@ const checkExports = async (env: Record<string, string>, dir: string) => {
   expect(exported.code).toBe(0);
   const file = join(dir, 'export.jsonl');
   writeFileSync(file, exported.stdout);
-  const lines = exported.stdout.trim().split('\n');
+  const [header, ...lines] = exported.stdout.trim().split('\n');
+  expect(JSON.parse(header!)).toEqual({ format: 'otp-verify-log-export/v1', after: 0, positions: 'dense' });
   const fromFile = await verifyReport(env, '--file', file);
   expect(fromFile).toMatchObject({ code: 0, report: { ok: true, events: lines.length } });
   // No secret travels in an export: the log holds none in plaintext (see no-secrets-at-rest).
   expect(exported.stdout).not.toContain('a long enough password');
+
+  // An export continued with --after verifies appended to the one it continues, not alone.
+  const cut = (JSON.parse(lines[2]!) as { position: number }).position;
+  const partial = await audit(env, 'export', '--after', String(cut));
+  const [partialHeader, ...partialLines] = partial.stdout.trim().split('\n');
+  expect(partialLines).toEqual(lines.slice(3));
+  writeFileSync(file, `${[header, ...lines.slice(0, 3), partialHeader, ...partialLines].join('\n')}\n`);
+  expect(await verifyReport(env, '--file', file)).toMatchObject({ code: 0, report: { ok: true, events: lines.length } });
+  writeFileSync(file, partial.stdout);
+  const alone = await audit(env, 'verify', '--file', file);
+  expect(alone.code).toBe(3);
+  expect(alone.stderr).toMatch(/starts after position \d+: verify it appended to the export it continues/);
+
   const edited = lines.map((line, i) => (i === lines.length - 1 ? line.replace(/"recorded_at":"[^"]+"/, '"recorded_at":"2001-01-01T00:00:00.000Z"') : line));
-  writeFileSync(file, `${edited.join('\n')}\n`);
+  writeFileSync(file, `${[header, ...edited].join('\n')}\n`);
   expect(await verifyReport(env, '--file', file)).toMatchObject({ code: 1, report: { ok: false } });
-  const partial = await audit(env, 'export', '--after', '3');
-  expect(partial.stdout.trim().split('\n')).toEqual(lines.slice(3));
 };
 
 describe('audit: tamper evidence on the real service', () => {
@@ -106,6 +118,45 @@ describe('audit: tamper evidence on the real service', () => {
     );
     expect(tampered.report.sealed_events).toBe(0);
   }, 90_000);
+
+  it('on the embedded log: finds the newest seals removed along with a change only they covered', async () => {
+    const dir = tempDir('audit-cut');
+    dirs.push(dir);
+    const env = { DATA_DIR: dir.path, OUTBOX_FILE: join(dir.path, 'outbox.jsonl') };
+    await runService(env);
+    // More traffic on a second run, so seals are followed by other events.
+    const again = await startServiceProcess({ env: { ...env, LOG_SEAL_INTERVAL_S: '1' } });
+    expect((await createClient(again.url).post('/api/auth/login', { body: { username: 'auditor', password: 'wrong password!!' } })).status).toBe(401);
+    expect(await again.stop()).toEqual({ code: 0, signal: null });
+
+    const db = new Database(join(dir.path, 'events.sqlite'));
+    db.exec('DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete');
+    const seals = db.prepare("SELECT position FROM events WHERE stream = 'system-log-seals' ORDER BY revision").all() as { position: number }[];
+    expect(seals.length).toBeGreaterThanOrEqual(3);
+    // Every seal but the first removed, and an event only they covered changed.
+    db.prepare("DELETE FROM events WHERE stream = 'system-log-seals' AND position > ?").run(seals[0]!.position);
+    db.prepare("UPDATE events SET metadata = json_set(metadata, '$.actor', 'someone else') WHERE position = ?").run(seals[0]!.position + 1);
+    db.close();
+    const report = await verifyReport(env);
+    expect(report.code).toBe(1);
+    expect(report.report.problems.map((p) => p.problem)).toEqual(expect.arrayContaining([expect.stringMatching(/^positions jump from \d+ to \d+: events are missing$/)]));
+
+    // Restarted on that log, the service does not seal over it.
+    const restarted = await startServiceProcess({ env: { ...env, LOG_SEAL_INTERVAL_S: '1' } });
+    await restarted.waitForLine((line) => line.includes('"msg":"log sealing failed"') && line.includes('seals were removed'), 10_000);
+    await restarted.stop();
+  }, 90_000);
+
+  it('says so with code 3 when it cannot run, and creates nothing on the way', async () => {
+    const dir = tempDir('audit-none');
+    dirs.push(dir);
+    const missing = await audit({ DATA_DIR: dir.path }, 'verify');
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toMatch(/^otp-verify audit: No embedded log at /);
+    expect(readdirSync(dir.path)).toEqual([]);
+    const noFile = await audit({ DATA_DIR: dir.path }, 'verify', '--file', join(dir.path, 'nope.jsonl'));
+    expect(noFile.code).toBe(3);
+  });
 
   it('on PostgreSQL: verifies as written, exports, and finds an event changed behind the trigger', async () => {
     const schema = await createTestSchema();
