@@ -57,6 +57,8 @@ export type ServiceOptions = {
   readonly appStalenessMs?: number;
   /** PostgreSQL's connect and statement limits (tests shorten them); DEFAULT_POSTGRES_TIMEOUTS otherwise. */
   readonly postgresTimeouts?: PostgresTimeouts;
+  /** Connections the PostgreSQL pool may open (DATABASE_POOL_SIZE). */
+  readonly postgresPoolSize?: number;
 };
 
 export type Service = {
@@ -103,6 +105,7 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
     ...(options.eventStoreConnectionString ? { eventStoreConnectionString: options.eventStoreConnectionString } : {}),
     ...(options.postgresTimeouts ? { postgresTimeouts: options.postgresTimeouts } : {}),
+    ...(options.postgresPoolSize ? { postgresPoolSize: options.postgresPoolSize } : {}),
   };
   const keyring = createKeyring(options.masterKeys);
   const storage = await createStorage(storageOptions, {

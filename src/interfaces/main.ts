@@ -79,6 +79,7 @@ const serve = async (): Promise<void> => {
     limits: { loginAttemptsPerIpPerMinute: config.loginAttemptsPerIpPerMinute, sendsPerIpPerHour: config.sendsPerIpPerHour },
     ...(await resolveKeys(config, logger)),
     ...optional('databaseUrl', config.databaseUrl),
+    postgresPoolSize: config.databasePoolSize,
     ...optional('eventStoreConnectionString', config.eventstoreConnectionString),
     ...optional('redisUrl', config.redisUrl),
     redisPrefix: config.redisKeyPrefix,

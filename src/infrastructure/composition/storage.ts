@@ -22,6 +22,7 @@ import { createInMemorySnapshotStore } from '../snapshots/in-memory-snapshot-sto
 import { createDeliveryDueSignal } from './delivery-due.js';
 import { isSqliteUnavailable } from '../event-store/sqlite-unavailable.js';
 import { isPostgresUnavailable } from '../postgres/unavailable.js';
+import { DEFAULT_POSTGRES_POOL_SIZE } from '../config/config.js';
 
 export type StorageOptions = {
   readonly dataDir: string;
@@ -32,6 +33,8 @@ export type StorageOptions = {
   readonly runProjections: boolean;
   /** How long the pool waits for a connection and for a statement's answer (PostgreSQL). */
   readonly postgresTimeouts?: PostgresTimeouts;
+  /** Connections the PostgreSQL pool may open (default 20). */
+  readonly postgresPoolSize?: number;
 };
 
 export type PostgresTimeouts = { readonly connectMs: number; readonly queryMs: number };
@@ -73,7 +76,7 @@ export type Storage = {
 };
 
 /** A pool on DATABASE_URL with its schema migrated, and the PostgreSQL adapters that use it. */
-const openPostgres = async (url: string, options: { readonly withEventStore: boolean; readonly logger: Logger; readonly timeouts: PostgresTimeouts }) => {
+const openPostgres = async (url: string, options: { readonly withEventStore: boolean; readonly logger: Logger; readonly timeouts: PostgresTimeouts; readonly poolSize: number }) => {
   const [
     { default: pg },
     { createPostgresEventStore, eventStoreMigrations },
@@ -105,7 +108,7 @@ const openPostgres = async (url: string, options: { readonly withEventStore: boo
   }
   const pool = new pg.Pool({
     connectionString: url,
-    max: 20,
+    max: options.poolSize,
     connectionTimeoutMillis: options.timeouts.connectMs,
     query_timeout: options.timeouts.queryMs,
     // TCP keepalive, so the kernel notices a peer that is gone while a connection is idle.
@@ -195,7 +198,12 @@ export const createStorage = async (
 ): Promise<Storage> => {
   const { clock, logger, keyring, projections, isDeliveryDue } = deps;
   const onInvalid = (error: Error) => logger.error('corrupt event', { error: error.message });
-  const postgres = options.databaseUrl ? await openPostgres(options.databaseUrl, { withEventStore: !options.eventStoreConnectionString, logger, timeouts: options.postgresTimeouts ?? DEFAULT_POSTGRES_TIMEOUTS }) : undefined;
+  const postgres = options.databaseUrl ? await openPostgres(options.databaseUrl, {
+        withEventStore: !options.eventStoreConnectionString,
+        logger,
+        timeouts: options.postgresTimeouts ?? DEFAULT_POSTGRES_TIMEOUTS,
+        poolSize: options.postgresPoolSize ?? DEFAULT_POSTGRES_POOL_SIZE,
+      }) : undefined;
 
   // Every event written or read back is checked against its codec (and upcast) at this edge.
   const log = await openEventStore(options, postgres, { clock, logger });

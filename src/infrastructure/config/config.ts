@@ -49,6 +49,8 @@ export type Config = {
   /** Processes sharing the HTTP port on this host (node:cluster); shared storage only. */
   readonly webConcurrency: number;
   readonly databaseUrl?: string;
+  /** Connections each process's PostgreSQL pool may open. */
+  readonly databasePoolSize: number;
   readonly eventstoreConnectionString?: string;
   readonly redisUrl?: string;
   /** Prefix of this deployment's Redis keys, so deployments can share a Redis database. */
@@ -96,6 +98,8 @@ export class ConfigError extends Error {
 /** Defaults of STATE_CACHE_ENTRIES and APP_CACHE_MS, also for services composed without this configuration (tests). */
 export const DEFAULT_STATE_CACHE_ENTRIES = 20_000;
 export const DEFAULT_APP_STALENESS_MS = 1000;
+/** Default of DATABASE_POOL_SIZE, also for services composed without this configuration (tests). */
+export const DEFAULT_POSTGRES_POOL_SIZE = 20;
 
 const str = optional(envVar('string', text));
 
@@ -115,6 +119,7 @@ const Env = t.type({
   SENDS_PER_IP_PER_HOUR: withDefault(envVar('count', integer(1, 10_000_000)), 60),
   WEB_CONCURRENCY: withDefault(envVar('count', integer(1, 64)), 1),
   DATABASE_URL: optional(envVar('postgres url', urlWithScheme(['postgres', 'postgresql']))),
+  DATABASE_POOL_SIZE: withDefault(envVar('count', integer(2, 1000)), DEFAULT_POSTGRES_POOL_SIZE),
   EVENTSTORE_CONNECTION_STRING: optional(
     envVar('kurrentdb url', urlWithScheme(['esdb', 'kurrentdb', 'esdb+discover', 'kurrentdb+discover'])),
   ),
@@ -210,6 +215,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv): E.Either<ConfigError, Config
     sendsPerIpPerHour: v.SENDS_PER_IP_PER_HOUR,
     webConcurrency: v.WEB_CONCURRENCY,
     databaseUrl: v.DATABASE_URL,
+    databasePoolSize: v.DATABASE_POOL_SIZE,
     eventstoreConnectionString: v.EVENTSTORE_CONNECTION_STRING,
     redisUrl: v.REDIS_URL,
     redisKeyPrefix: v.REDIS_KEY_PREFIX,

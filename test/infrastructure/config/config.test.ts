@@ -58,6 +58,7 @@ describe('loadConfig', () => {
       shutdownDelayMs: 0,
       shutdownTimeoutMs: 10_000,
       logSealIntervalSeconds: 10,
+      databasePoolSize: 20,
       trustedProxies: 0,
       processRole: 'all',
       stateCacheEntries: 20_000,
@@ -92,8 +93,10 @@ describe('loadConfig', () => {
       STATE_CACHE_ENTRIES: '0',
       APP_CACHE_MS: '250',
       LOG_SEAL_INTERVAL_S: '0',
+      DATABASE_POOL_SIZE: '50',
     });
     expect(config).toMatchObject({
+      databasePoolSize: 50,
       logSealIntervalSeconds: 0,
       stateCacheEntries: 0,
       appStalenessMs: 250,
@@ -119,6 +122,7 @@ describe('loadConfig', () => {
     ['PORT', '70000', 'PORT must be an integer from 1 to 65535, got "70000"'],
     ['ACCESS_TOKEN_EXPIRE_MINUTES', '0', 'ACCESS_TOKEN_EXPIRE_MINUTES must be an integer from 1 to 1440, got "0"'],
     ['LOG_LEVEL', 'verbose', 'LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent, got "verbose"'],
+    ['DATABASE_POOL_SIZE', '1', 'DATABASE_POOL_SIZE must be an integer from 2 to 1000, got "1"'],
     ['LOG_SEAL_INTERVAL_S', '-1', 'LOG_SEAL_INTERVAL_S must be an integer from 0 to 86400, got "-1"'],
     ['PROCESS_ROLE', 'web', 'PROCESS_ROLE must be one of api, worker, all, got "web"'],
     ['OPERATOR_SIGNUP', 'closed', 'OPERATOR_SIGNUP must be one of open, invite, got "closed"'],
