@@ -24,6 +24,9 @@ const METHODS: readonly EnrollmentMethod[] = [...factorMethods, 'RECOVERY'];
 export const makeGetUserHistory =
   (deps: Pick<Deps, 'keyedHash' | 'store' | 'readModels'>) =>
   async (app: ActiveApp, username: string, page: HistoryPage): Promise<UserHistoryPage> => {
+    // Up to what the projections had seen before the challenges are looked up: past it a
+    // challenge may not be listed yet, and a page's cursor must not skip it.
+    const projected = await deps.readModels.position();
     const factors = METHODS.map(async (method) => {
       const events = await deps.store.readStream(enrollmentStreamFor(deps.keyedHash, app.app_id, username, method));
       // A factor registered again after being disabled starts a new enrollment on the same stream.
@@ -39,9 +42,6 @@ export const makeGetUserHistory =
       const events = await deps.store.readStream(challengeStream(challengeId));
       return events.map((event) => historyEntry(event, { challenge_id: challengeId }));
     });
-    // Up to what the projections have seen: past it a challenge may not be listed yet, and a
-    // page's cursor must not skip it.
-    const projected = await deps.readModels.position();
     const entries = (await Promise.all([...factors, ...challenges])).flat().filter((entry) => entry.position <= projected);
     return { username, ...pageOf(entries, page) };
   };
