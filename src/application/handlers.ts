@@ -25,6 +25,7 @@ import { makeEnableEnrollment } from './enrollments/enable-enrollment.js';
 import { makeGetOtpStatus } from './enrollments/get-otp-status.js';
 import { makeGetUserHistory } from './audit/get-user-history.js';
 import { makeGetAppHistory } from './audit/get-app-history.js';
+import { makeGetAccountHistory } from './audit/get-account-history.js';
 import { makeRegenerateRecoveryCodes } from './enrollments/regenerate-recovery-codes.js';
 import { makeRegisterEnrollment } from './enrollments/register-enrollment.js';
 
@@ -34,6 +35,7 @@ export const makeHandlers = (deps: Deps) => ({
   logIn: makeLogIn(deps),
   logOut: makeLogOut(deps),
   getAccount: makeGetAccount(deps),
+  getAccountHistory: makeGetAccountHistory(deps),
   authenticateOperator: makeAuthenticateOperator(deps),
   createApp: makeCreateApp(deps),
   listApps: makeListApps(deps),

@@ -169,3 +169,37 @@ describe('app history', () => {
     expect((await client.get(`/api/app/${app.id}/history?limit=0`, { token: owner.token })).status).toBe(400);
   });
 });
+
+describe('account history', () => {
+  let server: TestServer;
+  let client: Client;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    client = createClient(server.url);
+  });
+  afterAll(() => server.close());
+
+  it("shows an operator their own sign-ins, failed ones too, and sign-outs; nothing of the password or tokens", async () => {
+    const operator = await newOperator(client);
+    const login = (password: string) => client.post('/api/auth/login', { body: { username: operator.username, password } });
+    expect((await login('not the password')).status).toBe(401);
+    expect((await client.post('/api/auth/logout', { token: operator.token })).status).toBe(204);
+    const token = (await login(operator.password)).body.access_token as string;
+
+    const response = await client.get('/api/auth/history', { token });
+    expect(response.status).toBe(200);
+    const events = response.body.events as Entry[];
+    expect(response.body).toMatchObject({ account_id: operator.id, next_after: null });
+    expect(events.map((e) => e.event)).toEqual(['AccountRegistered', 'LoginSucceeded', 'LoginFailed', 'LoggedOut', 'LoginSucceeded']);
+    expect(events[0]!.details).toEqual({ username: operator.username, email: operator.email });
+    for (const e of events) expect(e.request_id).toEqual(expect.any(String));
+    for (const hidden of [operator.password, 'password_hash', '$argon2', 'jti', operator.token, token]) expect(response.text).not.toContain(hidden);
+
+    const other = await newOperator(client);
+    const theirs = await client.get('/api/auth/history', { token: other.token });
+    expect((theirs.body.events as Entry[]).map((e) => e.event)).toEqual(['AccountRegistered', 'LoginSucceeded']);
+    expect((await client.get('/api/auth/history', { token: operator.token })).status).toBe(401);
+    expect((await client.get('/api/auth/history?limit=x', { token })).status).toBe(400);
+  });
+});

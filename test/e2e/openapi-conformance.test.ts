@@ -244,6 +244,8 @@ describe('the OpenAPI document matches the running server', () => {
       s.otherToken = other.body.access_token;
       expect((await call('GET', '/api/auth/me', { token: s.token })).status).toBe(200);
       expect((await call('GET', '/api/auth/me', { token: 'not-a-jwt' })).status).toBe(401);
+      expect((await call('GET', '/api/auth/history', { token: s.token, query: '?limit=3' })).status).toBe(200);
+      expect((await call('GET', '/api/auth/history', { token: s.token, query: '?after=no' })).status).toBe(400);
     });
 
     it('apps', async () => {

@@ -20,6 +20,8 @@ export type HistoryEntry = {
  * listed shows none.
  */
 const SHOWN: Readonly<Record<string, readonly string[]>> = {
+  AccountRegistered: ['username', 'email'],
+  LoggedOut: ['expires_at'],
   AppRegistered: ['name', 'policy'],
   AppRenamed: ['name'],
   AppPolicyChanged: ['policy'],

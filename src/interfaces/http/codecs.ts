@@ -101,7 +101,7 @@ export const HISTORY_PAGE = { default: 100, max: 500 } as const;
 export const historyPageOf = (query: { readonly after?: number; readonly limit?: number }) => ({ after: query.after ?? 0, limit: query.limit ?? HISTORY_PAGE.default });
 const historyPage = { after: k.queryInteger(0, Number.MAX_SAFE_INTEGER), limit: k.queryInteger(1, HISTORY_PAGE.max) };
 export const otpHistoryQuery = k.body({ username }, { ...historyPage, ...appScope });
-export const appHistoryQuery = k.body({}, historyPage);
+export const historyQuery = k.body({}, historyPage);
 
 // ---------------------------------------------------------------- /api/code
 export const codeSendBody = k.body({ username, channel }, { to: destination, locale, end_user_ip: endUserIp, ...appScope });
@@ -128,7 +128,7 @@ export type OtpDisableBody = t.TypeOf<typeof otpDisableBody>;
 export type OtpStatusQuery = t.TypeOf<typeof otpStatusQuery>;
 export type OtpRecoveryBody = t.TypeOf<typeof otpRecoveryBody>;
 export type OtpHistoryQuery = t.TypeOf<typeof otpHistoryQuery>;
-export type AppHistoryQuery = t.TypeOf<typeof appHistoryQuery>;
+export type HistoryQuery = t.TypeOf<typeof historyQuery>;
 export type CodeSendBody = t.TypeOf<typeof codeSendBody>;
 export type CodeSendByChannelBody = t.TypeOf<typeof codeSendByChannelBody>;
 export type CodeVerifyBody = t.TypeOf<typeof codeVerifyBody>;
@@ -149,7 +149,7 @@ export const requestCodecs = {
   otpStatusQuery,
   otpRecoveryBody,
   otpHistoryQuery,
-  appHistoryQuery,
+  historyQuery,
   codeSendBody,
   codeSendByChannelBody,
   codeVerifyBody,

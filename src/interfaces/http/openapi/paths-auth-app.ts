@@ -32,6 +32,17 @@ export const authAndAppPaths = {
   '/api/auth/me': {
     get: operation({ tag: 'auth', summary: 'The current operator', auth: 'jwt', success: { status: 200, description: 'The account', schema: 'Account' }, errors: [] }),
   },
+  '/api/auth/history': {
+    get: operation({
+      tag: 'auth',
+      summary: "The current operator's account history, from the event log",
+      description: 'Registration, every sign-in (failed ones too) and sign-out, with the request that caused each; oldest first, a page at a time.',
+      auth: 'jwt',
+      parameters: historyPageParameters,
+      success: { status: 200, description: 'One page of the history', schema: 'AccountHistory' },
+      errors: [400],
+    }),
+  },
   '/api/app': {
     post: operation({
       tag: 'app',

@@ -144,6 +144,11 @@ export const schemas: Readonly<Record<string, Schema>> = {
     events: { type: 'array', items: ref('HistoryEntry') },
     next_after: { type: ['integer', 'null'], description: 'Pass as `after` for the next page; null on the last page' },
   }),
+  AccountHistory: object({
+    account_id: uuid,
+    events: { type: 'array', items: ref('HistoryEntry') },
+    next_after: { type: ['integer', 'null'], description: 'Pass as `after` for the next page; null on the last page' },
+  }),
   AppHistory: object({
     app_id: uuid,
     events: { type: 'array', items: ref('HistoryEntry') },

@@ -2,7 +2,7 @@ import Router, { type RouterContext } from '@koa/router';
 import { right } from 'fp-ts/lib/Either.js';
 import type { Handlers } from '../../../application/handlers.js';
 import { toAppView } from '../../../application/apps/app-view.js';
-import { appCreateBody, appHistoryQuery, appIdParams, appUpdateBody, historyPageOf } from '../codecs.js';
+import { appCreateBody, historyQuery, appIdParams, appUpdateBody, historyPageOf } from '../codecs.js';
 import { decodeOrThrow } from '../decode.js';
 import { operatorOf, requireOperator, respond } from './context.js';
 
@@ -31,7 +31,7 @@ export const createAppsRouter = (handlers: Handlers): Router => {
     respond(ctx, await handlers.deleteApp(operatorOf(ctx).account_id, appId(ctx)), 204, () => undefined);
   });
   router.get('/:id/history', async (ctx) => {
-    const page = historyPageOf(decodeOrThrow(appHistoryQuery, ctx.query));
+    const page = historyPageOf(decodeOrThrow(historyQuery, ctx.query));
     respond(ctx, await handlers.getAppHistory(operatorOf(ctx).account_id, appId(ctx), page), 200);
   });
   router.put('/:id/api-key', async (ctx) => {

@@ -1,7 +1,8 @@
 import Router from '@koa/router';
+import { right } from 'fp-ts/lib/Either.js';
 import type { Context } from 'koa';
 import type { Handlers } from '../../../application/handlers.js';
-import { loginBody, registerBody } from '../codecs.js';
+import { historyPageOf, historyQuery, loginBody, registerBody } from '../codecs.js';
 import { decodeOrThrow } from '../decode.js';
 import { clientIp, operatorOf, requireOperator, respond } from './context.js';
 
@@ -30,6 +31,10 @@ export const createAuthRouter = (handlers: Handlers, signup: 'open' | 'invite' =
 
   router.get('/me', requireOperator(handlers), async (ctx) => {
     respond(ctx, await handlers.getAccount(operatorOf(ctx).account_id), 200);
+  });
+  router.get('/history', requireOperator(handlers), async (ctx) => {
+    const page = historyPageOf(decodeOrThrow(historyQuery, ctx.query));
+    respond(ctx, right(await handlers.getAccountHistory(operatorOf(ctx).account_id, page)), 200);
   });
   return router;
 };
