@@ -97,6 +97,27 @@ export const readModelsContract = (name: string, make: ReadModelsFactory): void 
       expect(await models.findBy('missing-collection', 'color', 'red')).toEqual([]);
     });
 
+    // owner_id is the field stores index (an operator's apps, an end user's challenges).
+    it('finds documents by owner_id as they are put, change owner, are replaced and deleted', async () => {
+      const models = await open();
+      await models.start();
+      const owned = async (owner: string) => (await models.findBy('widgets', 'owner_id', owner)).map((d) => d['id']);
+      await write(models, 'widget-1', [created({ owner_id: 'ann', name: 'gear' })]);
+      await write(models, 'widget-2', [created({ owner_id: 'ann', name: 'cog' })]);
+      await write(models, 'widget-3', [created({ owner_id: 'bob', name: 'nut' })]);
+      expect(await owned('ann')).toEqual(['1', '2']);
+      await write(models, 'widget-2', [changed({ owner_id: 'bob' })]);
+      expect(await owned('ann')).toEqual(['1']);
+      expect(await owned('bob')).toEqual(['2', '3']);
+      await write(models, 'widget-3', [changed({ name: 'bolt' })]);
+      expect((await models.findBy('widgets', 'owner_id', 'bob')).map((d) => d['name'])).toEqual(['cog', 'bolt']);
+      await write(models, 'widget-1', [deleted]);
+      expect(await owned('ann')).toEqual([]);
+      await write(models, 'widget-1', [created({ owner_id: 'bob', name: 'again' })]);
+      expect(await owned('bob')).toEqual(['1', '2', '3']);
+      expect(await owned('nobody')).toEqual([]);
+    });
+
     it('waits for a position: at once when applied, after an append, and times out otherwise', async () => {
       const models = await open();
       await models.start();

@@ -24,6 +24,8 @@ export type InMemoryReadModelsOptions = {
 };
 
 
+const INDEXED = 'owner_id';
+
 export const createInMemoryReadModels = (
   store: EventStore,
   projections: readonly Projection[],
@@ -44,14 +46,32 @@ export const createInMemoryReadModels = (
     return created;
   };
 
+  // Ids by owner_id per collection: the field queried on large collections (an operator's
+  // apps, an end user's challenges), so findBy on it does not scan every document.
+  const owners = new Map<string, Map<string, Set<string>>>();
+  const index = (name: string, id: string, doc: Document | undefined, add: boolean): void => {
+    const owner = doc?.[INDEXED];
+    if (owner === undefined) return;
+    let byOwner = owners.get(name);
+    if (!byOwner) owners.set(name, (byOwner = new Map()));
+    const key = String(owner);
+    const ids = byOwner.get(key) ?? new Set<string>();
+    if (add) byOwner.set(key, ids.add(id));
+    else if (ids.delete(id) && ids.size === 0) byOwner.delete(key);
+  };
+
   const applyChange = (change: ProjectionChange): void => {
     const docs = collection(change.collection);
-    if (change.op === 'put') docs.set(change.id, structuredClone(change.doc));
-    else if (change.op === 'delete') docs.delete(change.id);
-    else {
-      const existing = docs.get(change.id);
-      if (existing) docs.set(change.id, { ...existing, ...structuredClone(change.patch) });
-    }
+    const before = docs.get(change.id);
+    let after: Document | undefined;
+    if (change.op === 'put') after = structuredClone(change.doc);
+    else if (change.op === 'merge' && before) after = { ...before, ...structuredClone(change.patch) };
+    else if (change.op === 'merge') return;
+    index(change.collection, change.id, before, false);
+    if (after) {
+      docs.set(change.id, after);
+      index(change.collection, change.id, after, true);
+    } else docs.delete(change.id);
   };
 
   const changesFor = (event: RecordedEvent): readonly ProjectionChange[] =>
@@ -108,8 +128,12 @@ export const createInMemoryReadModels = (
 
   return {
     get: async (name, id) => structuredClone(collections.get(name)?.get(id)),
-    findBy: async (name, field, value) =>
-      [...(collections.get(name)?.values() ?? [])].filter((doc) => String(doc[field]) === value).map((doc) => structuredClone(doc)),
+    findBy: async (name, field, value) => {
+      const docs = collections.get(name);
+      if (!docs) return [];
+      if (field === INDEXED) return [...(owners.get(name)?.get(value) ?? [])].sort().map((id) => structuredClone(docs.get(id)!));
+      return [...docs.values()].filter((doc) => String(doc[field]) === value).map((doc) => structuredClone(doc));
+    },
     waitFor: (position) => waitFor(position),
     position: async () => applied,
     start: () => (starting ??= begin()),
