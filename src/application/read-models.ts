@@ -26,6 +26,6 @@ export type ReadModels = {
   readonly findBy: (collection: string, field: string, value: string) => Promise<readonly Document[]>;
   /** Resolves once every projection has processed the event at `position` (read-your-writes). */
   readonly waitFor: (position: number) => Promise<void>;
-  /** Position of the last event every projection has processed. */
-  readonly position: () => Promise<number>;
+  /** Position of the last event every projection (or only the one named) has processed. */
+  readonly position: (projection?: string) => Promise<number>;
 };

@@ -279,6 +279,23 @@ describe('PostgreSQL projections across processes', () => {
     expect(await checkpoint('ticks')).toBe(0);
   });
 
+  it("gives one projection's own position apart from the lowest of all (another being rebuilt)", async () => {
+    const projections = [ticks, ...widgetProjections];
+    const runner = open({ projections });
+    await runner.start();
+    await store.append('s1', [opened, ticked], 'no_stream');
+    const head = await store.headPosition();
+    await runner.waitFor(head);
+    await runner.stop();
+    // A reader only (no runner): widget-stats reset as a rebuild leaves it until replayed.
+    const reader = open({ projections, runProjections: false });
+    await reader.start();
+    await admin.query("UPDATE projection_checkpoints SET position = 0 WHERE name = 'widget-stats'");
+    expect(await reader.position()).toBe(0);
+    expect(await reader.position('ticks')).toBe(head);
+    expect(await reader.position('widget-stats')).toBe(0);
+  });
+
   it('rebuilds from position 0 while the runner is live, yielding identical documents', async () => {
     const projections = [ticks, ...widgetProjections];
     const models = open({ projections });

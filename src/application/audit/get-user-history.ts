@@ -3,7 +3,7 @@ import { challengeStream } from '../../domain/challenge/events.js';
 import type { ActiveApp } from '../apps/app-view.js';
 import type { Deps } from '../deps.js';
 import { enrollmentStreamFor, factorMethods } from '../ids.js';
-import { challengeOwner } from '../projections/user-challenges.js';
+import { challengeOwner, userChallengesProjection } from '../projections/user-challenges.js';
 import { historyEntry, pageOf, type HistoryEntry, type HistoryPage } from './history-entry.js';
 
 export type UserHistoryPage = {
@@ -24,9 +24,10 @@ const METHODS: readonly EnrollmentMethod[] = [...factorMethods, 'RECOVERY'];
 export const makeGetUserHistory =
   (deps: Pick<Deps, 'keyedHash' | 'store' | 'readModels'>) =>
   async (app: ActiveApp, username: string, page: HistoryPage): Promise<UserHistoryPage> => {
-    // Up to what the projections had seen before the challenges are looked up: past it a
-    // challenge may not be listed yet, and a page's cursor must not skip it.
-    const projected = await deps.readModels.position();
+    // Up to what the user-challenges projection had seen before the challenges are looked up:
+    // past it a challenge may not be listed yet, and a page's cursor must not skip it. Its own
+    // position: another projection being rebuilt must not hide every history.
+    const projected = await deps.readModels.position(userChallengesProjection.name);
     const factors = METHODS.map(async (method) => {
       const events = await deps.store.readStream(enrollmentStreamFor(deps.keyedHash, app.app_id, username, method));
       // A factor registered again after being disabled starts a new enrollment on the same stream.

@@ -70,8 +70,11 @@ export const createPostgresReadModels = (options: PostgresReadModelsOptions): Po
     return Object.fromEntries(rows.map((row) => [row.name, Number(row.position)]));
   };
   // With no projection there is nothing to wait for: the head is (vacuously) processed.
-  const position = async (): Promise<number> => (names.length === 0 ? store.headPosition() : Math.min(...Object.values(await checkpoints())));
-  const waiter = createCheckpointWaiter(position, options.waitPollMs ?? 5);
+  const position = async (projection?: string): Promise<number> => {
+    if (projection !== undefined) return names.includes(projection) ? ((await checkpoints())[projection] ?? 0) : store.headPosition();
+    return names.length === 0 ? store.headPosition() : Math.min(...Object.values(await checkpoints()));
+  };
+  const waiter = createCheckpointWaiter(() => position(), options.waitPollMs ?? 5);
 
   const lag = async (): Promise<Record<string, number>> => {
     const [head, done] = await Promise.all([store.headPosition(), checkpoints()]);
