@@ -220,12 +220,15 @@ const serveClustered = async (): Promise<void> => {
     });
 };
 
-/** The configuration for a one-off command, or undefined (and exit code 1) when it does not decode. */
-const commandConfig = (): Config | undefined => {
+/**
+ * The configuration for a one-off command, or undefined when it does not decode, with exit code
+ * 1 (`audit`: 3, "could not run", since its 1 means problems found in the log).
+ */
+const commandConfig = (exitCode: number): Config | undefined => {
   const decoded = loadConfig(process.env);
   if (isRight(decoded)) return decoded.right;
   process.stderr.write(`otp-verify: invalid configuration\n${decoded.left.problems.map((p) => `  - ${p}`).join('\n')}\n`);
-  process.exitCode = 1;
+  process.exitCode = exitCode;
   return undefined;
 };
 
@@ -233,7 +236,7 @@ const [command = 'serve', ...args] = process.argv.slice(2);
 if (command === 'totp') process.exitCode = totpCommand(args);
 else if (command === 'serve') await serveClustered();
 else if (command === 'projections' || command === 'audit') {
-  const config = commandConfig();
+  const config = commandConfig(command === 'audit' ? 3 : 1);
   // Loaded only for these commands: they may need pg, which the embedded default never loads.
   if (config && command === 'projections') {
     const { projectionsCommand } = await import('./cli/projections.js');

@@ -82,7 +82,10 @@ export const makeSealLog = (deps: { readonly log: EventStore; readonly chain: Lo
         // Another process sealed first: go on from its seal. Fewer seals than this process has
         // seen: they were removed.
         const newer = error.actual !== 'no_stream' && error.actual > from.revision ? await newestSeal(from.revision + 1) : undefined;
-        if (!newer) throw new ForgedLogSeal(`${CUT_BACK} (it was at revision ${from.revision}, it is at ${String(error.actual)})`);
+        if (!newer) {
+          tip = undefined; // the next round starts over from the pointer, which an operator may have removed
+          throw new ForgedLogSeal(`${CUT_BACK} (it was at revision ${from.revision}, it is at ${String(error.actual)})`);
+        }
         tip = from = newer;
       }
     }

@@ -20,8 +20,11 @@ import { createKeyring, type MasterKey } from '../../infrastructure/crypto/keyri
 
 const USAGE = 'usage: audit verify [--expect POSITION:CHAIN] [--max-unsealed-s SECONDS] [--file EXPORT.jsonl] | audit export [--after POSITION]\n';
 const EXPORT_FORMAT = 'otp-verify-log-export/v1';
-/** Unsealed events older than this, by the log's own times, fail `verify` unless told otherwise. */
-const DEFAULT_MAX_UNSEALED_S = 3600;
+/**
+ * How long events may go unsealed, by the log's own times, before `verify` calls it a problem,
+ * unless told otherwise: an hour, or three sealing intervals if longer; never with sealing off.
+ */
+const defaultMaxUnsealedSeconds = (sealIntervalSeconds: number): number => (sealIntervalSeconds === 0 ? 0 : Math.max(3600, 3 * sealIntervalSeconds));
 
 type Flags = Readonly<Record<string, string>>;
 
@@ -101,7 +104,7 @@ export const auditCommand = async (
   const flags = parseFlags(rest, action === 'verify' ? ['expect', 'file', 'max-unsealed-s'] : ['after']);
   const expect = flags?.expect?.match(/^(\d{1,15}):([0-9a-f]{64})$/);
   const after = flags?.after === undefined ? 0 : integer(flags.after);
-  const maxUnsealedSeconds = flags?.['max-unsealed-s'] === undefined ? DEFAULT_MAX_UNSEALED_S : integer(flags['max-unsealed-s']);
+  const maxUnsealedSeconds = flags?.['max-unsealed-s'] === undefined ? defaultMaxUnsealedSeconds(config.logSealIntervalSeconds) : integer(flags['max-unsealed-s']);
   if ((action !== 'verify' && action !== 'export') || !flags || (flags.expect !== undefined && !expect) || after === undefined || maxUnsealedSeconds === undefined) {
     process.stderr.write(USAGE);
     return 2;

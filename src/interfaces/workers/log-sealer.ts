@@ -40,7 +40,11 @@ export const createLogSealer = ({ sealLog, logger, intervalMs, leadership }: Log
   };
 
   return {
-    start: () => schedule(),
+    // A first round at once: events a crash left unsealed are sealed now, not an interval later
+    // (until then `audit verify` would count their age against the first new event).
+    start: () => {
+      running = round().finally(schedule);
+    },
     // The last round is sealed before the stores close.
     stop: async () => {
       stopped = true;

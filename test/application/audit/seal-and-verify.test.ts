@@ -135,12 +135,19 @@ describe('sealing a log whose seals were removed', () => {
       headPosition: () => current.headPosition(),
       close: () => current.close(),
     };
-    const seal = makeSealLog({ log: switching, ...deps });
+    const kept = createInMemorySnapshotStore();
+    let pointerRemoved = false;
+    const snapshots = { load: (stream: string) => (pointerRemoved ? Promise.resolve(undefined) : kept.load(stream)), save: kept.save };
+    const seal = makeSealLog({ log: switching, ...deps, snapshots });
     await appendSome(original, 'a-1', 1);
     expect(await seal()).toMatchObject({ sealed: true });
     current = await storeOf((await all(original)).filter((e) => !(e.stream === SEAL_STREAM && e.revision === 2)));
     await appendSome(current, 'a-1', 1);
     await expect(seal()).rejects.toBeInstanceOf(ForgedLogSeal);
+    await expect(seal()).rejects.toBeInstanceOf(ForgedLogSeal);
+    // An operator who restored the log on purpose removes the pointer: sealing resumes, no restart.
+    pointerRemoved = true;
+    expect(await seal()).toMatchObject({ sealed: true });
   });
 });
 

@@ -107,16 +107,19 @@ describe('audit: tamper evidence on the real service', () => {
     await checkExports(env, dir.path);
 
     const db = new Database(join(dir.path, 'events.sqlite'));
-    expect(() => db.prepare("UPDATE events SET type = 'Other' WHERE position = 2").run()).toThrow(/append-only/);
+    // The operator's registration: backdated.
+    const { position: registered } = db.prepare("SELECT position FROM events WHERE type = 'AccountRegistered'").get() as { position: number };
+    expect(() => db.prepare("UPDATE events SET type = 'Other' WHERE position = ?").run(registered)).toThrow(/append-only/);
     db.exec('DROP TRIGGER events_no_update');
-    db.prepare("UPDATE events SET data = json_set(data, '$.at', '2001-01-01T00:00:00.000Z') WHERE position = 2").run();
+    db.prepare("UPDATE events SET data = json_set(data, '$.at', '2001-01-01T00:00:00.000Z') WHERE position = ?").run(registered);
     db.close();
     const tampered = await verifyReport(env, '--expect', `${clean.report.head}:${clean.report.chain}`);
     expect(tampered.code).toBe(1);
     expect(tampered.report.problems.map((p) => p.problem)).toEqual(
       expect.arrayContaining([expect.stringMatching(/^seal does not match the log/), expect.stringMatching(/differs from the one expected here/)]),
     );
-    expect(tampered.report.sealed_events).toBe(0);
+    // No seal after the change vouches for the log any more.
+    expect(tampered.report.sealed_through).toBeLessThan(registered);
   }, 90_000);
 
   it('on the embedded log: finds the newest seals removed along with a change only they covered', async () => {
@@ -156,6 +159,8 @@ describe('audit: tamper evidence on the real service', () => {
     expect(readdirSync(dir.path)).toEqual([]);
     const noFile = await audit({ DATA_DIR: dir.path }, 'verify', '--file', join(dir.path, 'nope.jsonl'));
     expect(noFile.code).toBe(3);
+    // A configuration that does not decode: could not run (3), not "problems found" (1).
+    expect((await audit({ DATA_DIR: dir.path, LOG_LEVEL: 'bogus' }, 'verify')).code).toBe(3);
   });
 
   it('on PostgreSQL: verifies as written, exports, and finds an event changed behind the trigger', async () => {

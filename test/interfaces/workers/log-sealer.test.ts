@@ -1,0 +1,53 @@
+import { describe, expect, it, jest } from '@jest/globals';
+import type { SealLog } from '../../../src/application/audit/seal-log.js';
+import type { Logger } from '../../../src/application/ports.js';
+import { createLogSealer } from '../../../src/interfaces/workers/log-sealer.js';
+
+const quietLogger = (): Logger & { errors: string[] } => {
+  const errors: string[] = [];
+  return { debug: () => undefined, info: () => undefined, warn: () => undefined, error: (message) => void errors.push(message), errors } as Logger & { errors: string[] };
+};
+
+describe('the log sealer', () => {
+  it('seals once at start, then every interval, and once more when stopped', async () => {
+    jest.useFakeTimers();
+    try {
+      const sealLog = jest.fn<SealLog>(async () => ({ sealed: false }));
+      const sealer = createLogSealer({ sealLog, logger: quietLogger(), intervalMs: 10_000 });
+      sealer.start();
+      await jest.advanceTimersByTimeAsync(0);
+      expect(sealLog).toHaveBeenCalledTimes(1);
+      await jest.advanceTimersByTimeAsync(10_000);
+      expect(sealLog).toHaveBeenCalledTimes(2);
+      await sealer.stop();
+      expect(sealLog).toHaveBeenCalledTimes(3);
+      await jest.advanceTimersByTimeAsync(60_000);
+      expect(sealLog).toHaveBeenCalledTimes(3);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('seals only while it leads, and logs a failing round without stopping', async () => {
+    jest.useFakeTimers();
+    try {
+      let leader = false;
+      const logger = quietLogger();
+      const sealLog = jest.fn<SealLog>(async () => {
+        throw new Error('seals were removed');
+      });
+      const sealer = createLogSealer({ sealLog, logger, intervalMs: 1000, leadership: { isLeader: () => leader } });
+      sealer.start();
+      await jest.advanceTimersByTimeAsync(2500);
+      expect(sealLog).not.toHaveBeenCalled();
+      leader = true;
+      await jest.advanceTimersByTimeAsync(2000);
+      expect(sealLog).toHaveBeenCalledTimes(2);
+      expect(logger.errors).toEqual(['log sealing failed', 'log sealing failed']);
+      leader = false;
+      await sealer.stop();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});
