@@ -21,7 +21,7 @@ const dirs: ReturnType<typeof tempDir>[] = [];
 const schemas: TestSchema[] = [];
 const secrets = deploymentSecrets();
 
-type Report = { ok: boolean; events: number; seals: number; sealed_events: number; unsealed_events: number; head: number; chain: string; problems: { position: number; problem: string }[] };
+type Report = { ok: boolean; events: number; seals: number; sealed_events: number; sealed_through: number; unsealed_events: number; head: number; chain: string; problems: { position: number; problem: string }[] };
 
 /** Runs `main.js audit ...`; resolves its exit code and output, whatever the code. */
 const audit = async (env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
