@@ -129,7 +129,7 @@ describe('user history', () => {
   });
 });
 
-describe('app history', () => {
+describe("operators' histories: an app's and their own account's", () => {
   let server: TestServer;
   let client: Client;
 
@@ -139,7 +139,7 @@ describe('app history', () => {
   });
   afterAll(() => server.close());
 
-  it("shows its owner every change of the app, keys by id only, also once the app is closed; others get 404", async () => {
+  it("shows an app's owner every change of the app, keys by id only, also once the app is closed; others get 404", async () => {
     const owner = await newOperator(client);
     const app = await newApp(client, owner.token);
     expect((await client.put(`/api/app/${app.id}`, { token: owner.token, body: { name: 'Renamed', policy: { max_attempts: 3 } } })).status).toBe(200);
@@ -168,17 +168,6 @@ describe('app history', () => {
     expect((await client.get('/api/app/00000000-0000-4000-8000-000000000000/history', { token: owner.token })).status).toBe(404);
     expect((await client.get(`/api/app/${app.id}/history?limit=0`, { token: owner.token })).status).toBe(400);
   });
-});
-
-describe('account history', () => {
-  let server: TestServer;
-  let client: Client;
-
-  beforeAll(async () => {
-    server = await startTestServer();
-    client = createClient(server.url);
-  });
-  afterAll(() => server.close());
 
   it("shows an operator their own sign-ins, failed ones too, and sign-outs; nothing of the password or tokens", async () => {
     const operator = await newOperator(client);
