@@ -3,6 +3,7 @@
  * processes: the leader of the background work (the delivery worker's lock); the others stand
  * ready to take over.
  */
+import { metrics } from '@opentelemetry/api';
 import type { Logger } from '../../application/ports.js';
 import type { SealLog } from '../../application/audit/seal-log.js';
 
@@ -19,13 +20,25 @@ export const createLogSealer = ({ sealLog, logger, intervalMs, leadership }: Log
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
   let stopped = false;
+  // For dashboards and alerts: failing rounds (a refused log is one every round), and how far
+  // this process's seals reach (flat while the log grows: sealing has stopped).
+  const meter = metrics.getMeter('otp-verify');
+  const failures = meter.createCounter('otp_verify.log.seal_failures', { description: 'Rounds of log sealing that failed', unit: '{round}' });
+  let sealedThrough: number | undefined;
+  meter
+    .createObservableGauge('otp_verify.log.sealed_through', { description: 'Position of the last event covered by a seal this process appended', unit: '{position}' })
+    .addCallback((result) => void (sealedThrough !== undefined && result.observe(sealedThrough)));
 
   const round = async () => {
     if (leadership?.isLeader() === false) return;
     try {
       const result = await sealLog();
-      if (result.sealed) logger.debug('log sealed', { through: result.through, events: result.count, position: result.position });
+      if (result.sealed) {
+        sealedThrough = result.through;
+        logger.debug('log sealed', { through: result.through, events: result.count, position: result.position });
+      }
     } catch (error) {
+      failures.add(1);
       // A forged last seal is reported every round: an operator must look, and nothing is sealed over it.
       logger.error('log sealing failed', { error: error instanceof Error ? error.message : 'unknown', error_name: error instanceof Error ? error.name : typeof error });
     }

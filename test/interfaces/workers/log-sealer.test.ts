@@ -1,4 +1,6 @@
 import { describe, expect, it, jest } from '@jest/globals';
+import { metrics } from '@opentelemetry/api';
+import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import type { SealLog } from '../../../src/application/audit/seal-log.js';
 import type { Logger } from '../../../src/application/ports.js';
 import { createLogSealer } from '../../../src/interfaces/workers/log-sealer.js';
@@ -48,6 +50,38 @@ describe('the log sealer', () => {
       await sealer.stop();
     } finally {
       jest.useRealTimers();
+    }
+  });
+
+  it('exports failing rounds and how far its seals reach as metrics', async () => {
+    class TestReader extends MetricReader {
+      protected override async onShutdown(): Promise<void> {}
+      protected override async onForceFlush(): Promise<void> {}
+    }
+    const reader = new TestReader();
+    metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
+    try {
+      const points = async () =>
+        Object.fromEntries(
+          (await reader.collect()).resourceMetrics.scopeMetrics
+            .flatMap((scope) => scope.metrics)
+            .map((metric) => [metric.descriptor.name, metric.dataPoints.map((point) => point.value)]),
+        );
+      let fail = false;
+      const sealLog = jest.fn<SealLog>(async () => {
+        if (fail) throw new Error('seals were removed');
+        return { sealed: true, through: 41, count: 40, position: 42 };
+      });
+      const sealer = createLogSealer({ sealLog, logger: quietLogger(), intervalMs: 60_000 });
+      sealer.start();
+      await sealer.stop(); // the round at start, and the last one
+      fail = true;
+      const failing = createLogSealer({ sealLog, logger: quietLogger(), intervalMs: 60_000 });
+      failing.start();
+      await failing.stop();
+      expect(await points()).toMatchObject({ 'otp_verify.log.sealed_through': [41], 'otp_verify.log.seal_failures': [2] });
+    } finally {
+      metrics.disable();
     }
   });
 });
