@@ -7,7 +7,10 @@ export type SealLogResult = { readonly sealed: false } | { readonly sealed: true
 /** The last seal: where the chain stands and which revision of the seal stream holds it. */
 type Tip = { readonly revision: number; readonly through: number; readonly count: number; readonly chain: string };
 
-/** Thrown when the last seal's MAC is wrong: the log was tampered with, and it is not extended. */
+/**
+ * Thrown when the seals cannot be trusted (the last one's MAC is wrong, or seals were removed):
+ * the log was tampered with or cut back, and nothing is sealed over it.
+ */
 export class ForgedLogSeal extends Error {
   override readonly name = 'ForgedLogSeal';
 }
