@@ -44,9 +44,10 @@ const RECENT_LINKS = 100_000;
 
 /**
  * Replays the log in position order, recomputing its chain, and reports what does not hold:
- * positions out of order, a stream missing a revision (an event removed), a seal whose chain
- * value or count the log no longer gives (an event changed, inserted or removed before it), a
- * seal with a wrong MAC (forged), an export line whose chain value differs, a missing anchor.
+ * positions out of order or (dense stores) with a gap, a stream missing a revision (an event
+ * removed), a seal whose chain value or count the log no longer gives (an event changed,
+ * inserted or removed before it), a seal with a wrong MAC (forged), an export line whose chain
+ * value differs, a missing anchor, events left unsealed too long.
  */
 export const verifyLog = async (events: AsyncIterable<AuditedEvent>, deps: { readonly chain: LogChain; readonly signer: SealSigner }, options: VerifyLogOptions = {}): Promise<LogVerification> => {
   const problems: LogProblem[] = [];
