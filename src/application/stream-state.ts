@@ -18,6 +18,10 @@ const foldOnto = <C, S, E extends DomainEvent>(aggregate: Aggregate<C, S, E>, fr
   revision: recorded.at(-1)?.revision ?? revision,
 });
 
+/** The state `recorded` (a whole stream, read already) folds to. */
+export const stateOf = <C, S, E extends DomainEvent>(aggregate: Aggregate<C, S, E>, recorded: readonly RecordedEvent[]): S =>
+  fold(aggregate.decider, toDomain<E>(recorded));
+
 /**
  * The stream's current state and revision: its snapshot with the events after it folded on,
  * when the aggregate keeps snapshots and the stored one is of the current version and still

@@ -21,6 +21,9 @@ import { applyServerTimeouts } from './http/server-timeouts.js';
 import { createDeliveryWorker } from './workers/delivery-worker.js';
 import { createLogSealer } from './workers/log-sealer.js';
 
+/** The current master key under its configured id, then every earlier one. */
+const masterKeysOf = (config: Config, current: Buffer): ServiceOptions['masterKeys'] => [{ id: config.masterKeyId, key: current }, ...config.previousMasterKeys];
+
 /** Keys from the environment, or (embedded default only) generated once into DATA_DIR. */
 const resolveKeys = async (config: Config, logger: Logger): Promise<Pick<ServiceOptions, 'masterKeys' | 'jwt'>> => {
   const dev = config.masterKey && (config.jwtSecret || config.jwtPrivateKey) ? undefined : await loadOrCreateDevSecrets(config.dataDir, logger);
@@ -30,7 +33,7 @@ const resolveKeys = async (config: Config, logger: Logger): Promise<Pick<Service
   else if (config.jwtPrivateKey && config.jwtPublicKey) key = { alg: 'EdDSA', privateKeyPem: config.jwtPrivateKey, publicKeyPem: config.jwtPublicKey };
   else key = { alg: 'EdDSA', privateKeyPem: dev!.jwtPrivateKeyPem, publicKeyPem: dev!.jwtPublicKeyPem };
   return {
-    masterKeys: [{ id: config.masterKeyId, key: masterKey }, ...config.previousMasterKeys],
+    masterKeys: masterKeysOf(config, masterKey),
     jwt: { issuer: config.jwtIssuer, audience: config.jwtAudience, ttlSeconds: config.accessTokenExpireMinutes * 60, key },
   };
 };
@@ -246,7 +249,7 @@ else if (command === 'projections' || command === 'audit') {
     const logger = createLogger({ level: config.logLevel, destination: process.stderr });
     const { auditCommand } = await import('./cli/audit.js');
     // The service's master keys; never generated here (a new key would call every seal forged).
-    const masterKeys = async () => [{ id: config.masterKeyId, key: config.masterKey ?? (await readDevMasterKey(config.dataDir)) }, ...config.previousMasterKeys];
+    const masterKeys = async () => masterKeysOf(config, config.masterKey ?? (await readDevMasterKey(config.dataDir)));
     process.exitCode = await auditCommand(args, config, masterKeys, logger);
   }
 } else {

@@ -1,8 +1,8 @@
 import { accountStream } from '../../domain/account/index.js';
 import type { Deps } from '../deps.js';
-import { historyEntry, pageOf, type HistoryEntry, type HistoryPage } from './history-entry.js';
+import { historyEntry, pageOf, type HistoryEntries, type HistoryPage } from './history-entry.js';
 
-export type AccountHistoryPage = { readonly account_id: string; readonly events: readonly HistoryEntry[]; readonly next_after: number | null };
+export type AccountHistoryPage = HistoryEntries & { readonly account_id: string };
 
 /**
  * An operator's own account history: registration, every sign-in, failed or not, and every

@@ -3,9 +3,10 @@ import { clientAppStream } from '../../domain/client-app/index.js';
 import { reject, type Rejection } from '../../domain/shared/rejection.js';
 import { ClientAppAggregate } from '../aggregates.js';
 import type { Deps } from '../deps.js';
-import { historyEntry, pageOf, type HistoryEntry, type HistoryPage } from './history-entry.js';
+import { stateOf } from '../stream-state.js';
+import { historyEntry, pageOf, type HistoryEntries, type HistoryPage } from './history-entry.js';
 
-export type AppHistoryPage = { readonly app_id: string; readonly events: readonly HistoryEntry[]; readonly next_after: number | null };
+export type AppHistoryPage = HistoryEntries & { readonly app_id: string };
 
 /**
  * An app's own history, for its owner: registration, renames, policy changes, keys issued and
@@ -13,10 +14,11 @@ export type AppHistoryPage = { readonly app_id: string; readonly events: readonl
  * another operator's app is "not found".
  */
 export const makeGetAppHistory =
-  (deps: Pick<Deps, 'load' | 'store'>) =>
+  (deps: Pick<Deps, 'store'>) =>
   async (ownerId: string, appId: string, page: HistoryPage): Promise<Either<Rejection, AppHistoryPage>> => {
-    const state = await deps.load(ClientAppAggregate, clientAppStream(appId));
-    if (state.status === 'NONE' || state.owner_id !== ownerId) return left(reject('NOT_FOUND', 'App not found'));
+    // The whole stream is read for the history anyway: its owner is folded from it.
     const events = await deps.store.readStream(clientAppStream(appId));
+    const state = stateOf(ClientAppAggregate, events);
+    if (state.status === 'NONE' || state.owner_id !== ownerId) return left(reject('NOT_FOUND', 'App not found'));
     return right({ app_id: appId, ...pageOf(events.map((event) => historyEntry(event)), page) });
   };

@@ -4,14 +4,9 @@ import type { ActiveApp } from '../apps/app-view.js';
 import type { Deps } from '../deps.js';
 import { enrollmentStreamFor, factorMethods } from '../ids.js';
 import { challengeOwner, userChallengesProjection } from '../projections/user-challenges.js';
-import { historyEntry, pageOf, type HistoryEntry, type HistoryPage } from './history-entry.js';
+import { historyEntry, pageOf, type HistoryEntries, type HistoryPage } from './history-entry.js';
 
-export type UserHistoryPage = {
-  readonly username: string;
-  readonly events: readonly HistoryEntry[];
-  /** Pass as `after` for the next page; null on the last page. */
-  readonly next_after: number | null;
-};
+export type UserHistoryPage = HistoryEntries & { readonly username: string };
 
 const METHODS: readonly EnrollmentMethod[] = [...factorMethods, 'RECOVERY'];
 

@@ -57,11 +57,14 @@ export const historyEntry = (event: RecordedEvent, subject: Subject = {}): Histo
 
 export type HistoryPage = { readonly after: number; readonly limit: number };
 
+/** One page of a history: its entries, and the cursor of the next page (null on the last). */
+export type HistoryEntries = { readonly events: readonly HistoryEntry[]; readonly next_after: number | null };
+
 /**
  * The entries after `page.after`, in log order, at most `page.limit` of them, and the cursor of
  * the next page (null on the last).
  */
-export const pageOf = (entries: readonly HistoryEntry[], page: HistoryPage): { readonly events: readonly HistoryEntry[]; readonly next_after: number | null } => {
+export const pageOf = (entries: readonly HistoryEntry[], page: HistoryPage): HistoryEntries => {
   const after = entries.filter((entry) => entry.position > page.after).sort((a, b) => a.position - b.position);
   const events = after.slice(0, page.limit);
   return { events, next_after: after.length > page.limit ? events[events.length - 1]!.position : null };

@@ -1,5 +1,6 @@
 import type { EventStore, LogChain, SealBody, SealSigner, SnapshotStore } from '../ports.js';
 import { WrongExpectedRevision } from '../ports.js';
+import { logEvents } from './log-events.js';
 import { SEAL_STREAM, type LogSealed, type LogSealedData } from './log-seal.js';
 
 export type SealLogResult = { readonly sealed: false } | { readonly sealed: true; readonly through: number; readonly count: number; readonly position: number };
@@ -15,7 +16,6 @@ export class ForgedLogSeal extends Error {
   override readonly name = 'ForgedLogSeal';
 }
 
-const PAGE = 500;
 const CUT_BACK =
   'The seal stream holds fewer seals than were written: seals were removed, or the log was restored from a backup. Not sealing: run "audit verify"; after a restore, remove the seal stream\'s snapshot (snapshots.sqlite, or its row in table snapshots)';
 const SNAPSHOT_VERSION = 'log-seal-tip-1';
@@ -61,15 +61,11 @@ export const makeSealLog = (deps: { readonly log: EventStore; readonly chain: Lo
     for (let attempt = 0; attempt < 5; attempt++) {
       let { chain: value, count, through }: Tip = from;
       let news = 0;
-      for (;;) {
-        const page = await log.readAll(through, PAGE);
-        for (const event of page) {
-          value = chain.link(value, event);
-          count += 1;
-          through = event.position;
-          if (event.stream !== SEAL_STREAM) news += 1;
-        }
-        if (page.length < PAGE) break;
+      for await (const event of logEvents(log, through)) {
+        value = chain.link(value, event);
+        count += 1;
+        through = event.position;
+        if (event.stream !== SEAL_STREAM) news += 1;
       }
       if (news === 0) return { sealed: false };
       const body: SealBody = { through, count, chain: value };
