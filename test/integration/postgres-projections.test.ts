@@ -5,8 +5,6 @@
  * that moves checkpoints, one per batch transaction.
  */
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { metrics } from '@opentelemetry/api';
-import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import pg from 'pg';
 import type { EventStore, NewEvent } from '../../src/application/ports.js';
 import type { Projection } from '../../src/application/read-models.js';
@@ -21,6 +19,7 @@ import {
   type PostgresReadModels,
   type PostgresReadModelsOptions,
 } from '../../src/infrastructure/postgres/read-models.js';
+import { installTestMetrics } from '../support/metrics.js';
 import { createTestSchema, type TestSchema } from '../support/postgres.js';
 import { widgetProjections } from '../contract/read-models.contract.js';
 
@@ -220,18 +219,10 @@ describe('PostgreSQL projections across processes', () => {
   });
 
   it('reports each projection\'s lag as an observable gauge', async () => {
-    class TestReader extends MetricReader {
-      protected override async onShutdown(): Promise<void> {}
-      protected override async onForceFlush(): Promise<void> {}
-    }
-    const reader = new TestReader();
-    metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
+    const telemetry = installTestMetrics();
     try {
       const lagPoints = async () =>
-        (await reader.collect()).resourceMetrics.scopeMetrics
-          .flatMap((scope) => scope.metrics)
-          .filter((metric) => metric.descriptor.name === 'otp_verify.projection.lag')
-          .flatMap((metric) => metric.dataPoints.map((point) => ({ attributes: point.attributes, value: point.value })));
+        (await telemetry.points()).filter((point) => point.name === 'otp_verify.projection.lag').map(({ attributes, value }) => ({ attributes, value }));
       const models = open();
       await store.append('s1', [opened, ticked, ticked], 'no_stream');
       expect(await lagPoints()).toEqual([{ attributes: { projection: 'ticks' }, value: 3 }]);
@@ -242,7 +233,7 @@ describe('PostgreSQL projections across processes', () => {
       // No longer observed after stop: the SDK repeats the last value instead of the new lag of 1.
       expect(await lagPoints()).toEqual([{ attributes: { projection: 'ticks' }, value: 0 }]);
     } finally {
-      metrics.disable();
+      telemetry.uninstall();
     }
   });
 

@@ -1,9 +1,8 @@
 import { describe, expect, it, jest } from '@jest/globals';
-import { metrics } from '@opentelemetry/api';
-import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import type { SealLog } from '../../../src/application/audit/seal-log.js';
 import type { Logger } from '../../../src/application/ports.js';
 import { createLogSealer } from '../../../src/interfaces/workers/log-sealer.js';
+import { installTestMetrics } from '../../support/metrics.js';
 
 const quietLogger = (): Logger & { errors: string[] } => {
   const errors: string[] = [];
@@ -54,19 +53,13 @@ describe('the log sealer', () => {
   });
 
   it('exports failing rounds and how far its seals reach as metrics', async () => {
-    class TestReader extends MetricReader {
-      protected override async onShutdown(): Promise<void> {}
-      protected override async onForceFlush(): Promise<void> {}
-    }
-    const reader = new TestReader();
-    metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
+    const telemetry = installTestMetrics();
     try {
-      const points = async () =>
-        Object.fromEntries(
-          (await reader.collect()).resourceMetrics.scopeMetrics
-            .flatMap((scope) => scope.metrics)
-            .map((metric) => [metric.descriptor.name, metric.dataPoints.map((point) => point.value)]),
-        );
+      const points = async () => {
+        const byName: Record<string, unknown[]> = {};
+        for (const { name, value } of await telemetry.points()) (byName[name] ??= []).push(value);
+        return byName;
+      };
       let fail = false;
       const sealLog = jest.fn<SealLog>(async () => {
         if (fail) throw new Error('seals were removed');
@@ -81,7 +74,7 @@ describe('the log sealer', () => {
       await failing.stop();
       expect(await points()).toMatchObject({ 'otp_verify.log.sealed_through': [41], 'otp_verify.log.seal_failures': [2] });
     } finally {
-      metrics.disable();
+      telemetry.uninstall();
     }
   });
 });
