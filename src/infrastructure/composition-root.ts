@@ -48,6 +48,8 @@ export type ServiceOptions = {
   readonly redisUrl?: string;
   /** Namespace of this deployment's Redis keys (default `otp-verify:`). */
   readonly redisPrefix?: string;
+  /** REDIS_TIMEOUT_MS: how long a Redis call may take before it falls back (default 150). */
+  readonly redisTimeoutMs?: number;
   /** api: serve only; worker: projections and delivery only; all (default): both. */
   readonly role?: 'api' | 'worker' | 'all';
   readonly providers?: Omit<ProviderSettings, 'outboxFile'>;
@@ -59,6 +61,8 @@ export type ServiceOptions = {
   readonly postgresTimeouts?: PostgresTimeouts;
   /** Connections the PostgreSQL pool may open (DATABASE_POOL_SIZE). */
   readonly postgresPoolSize?: number;
+  /** READ_MODEL_STALL_S in ms: how long a PostgreSQL read model may stay behind without moving before /health says it stopped. */
+  readonly readModelStallMs?: number;
 };
 
 export type Service = {
@@ -106,6 +110,7 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
     ...(options.eventStoreConnectionString ? { eventStoreConnectionString: options.eventStoreConnectionString } : {}),
     ...(options.postgresTimeouts ? { postgresTimeouts: options.postgresTimeouts } : {}),
     ...(options.postgresPoolSize ? { postgresPoolSize: options.postgresPoolSize } : {}),
+    ...(options.readModelStallMs ? { readModelStallMs: options.readModelStallMs } : {}),
   };
   const keyring = createKeyring(options.masterKeys);
   const storage = await createStorage(storageOptions, {
@@ -119,7 +124,14 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
   container
     .bind<AbuseControls>(T.AbuseControls)
     .toDynamicValue((ctx) =>
-      createAbuseControls({ ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}), ...(options.redisPrefix ? { redisPrefix: options.redisPrefix } : {}) }, { clock, logger, logDenylist: createLogDenylist(ctx.get<Storage>(T.Storage).readModels, clock) }),
+      createAbuseControls(
+        {
+          ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
+          ...(options.redisPrefix ? { redisPrefix: options.redisPrefix } : {}),
+          ...(options.redisTimeoutMs ? { redisTimeoutMs: options.redisTimeoutMs } : {}),
+        },
+        { clock, logger, logDenylist: createLogDenylist(ctx.get<Storage>(T.Storage).readModels, clock) },
+      ),
     );
 
   const { store, vault, readModels } = storage;

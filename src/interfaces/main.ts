@@ -83,10 +83,13 @@ const serve = async (): Promise<void> => {
     ...(await resolveKeys(config, logger)),
     ...optional('databaseUrl', config.databaseUrl),
     postgresPoolSize: config.databasePoolSize,
+    readModelStallMs: config.readModelStallSeconds * 1000,
     ...optional('eventStoreConnectionString', config.eventstoreConnectionString),
     ...optional('redisUrl', config.redisUrl),
     redisPrefix: config.redisKeyPrefix,
+    redisTimeoutMs: config.redisTimeoutMs,
     providers: {
+      timeoutMs: config.deliveryTimeoutMs,
       ...optional('resendApiKey', config.resendApiKey),
       ...optional('emailAddress', config.emailAddress),
       ...optional('smtpUrl', config.smtpUrl),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { makeCheckHealth } from '../../src/application/health/check-health.js';
+import { HealthProblem, makeCheckHealth } from '../../src/application/health/check-health.js';
 
 const up = (name: string, optional?: boolean) => ({ name, check: async () => undefined, ...(optional === undefined ? {} : { optional }) });
 const down = (name: string, optional?: boolean) => ({ name, check: async () => Promise.reject(new Error(`${name} down`)), ...(optional === undefined ? {} : { optional }) });
@@ -21,6 +21,13 @@ describe('health report', () => {
     expect(JSON.stringify(report)).not.toMatch(/10\.1\.2\.3|5432|otp_admin|ECONNREFUSED/);
     expect(report.services['postgres']).toMatchObject({ ok: false, error: 'failed' });
     expect(failures).toEqual([['postgres', new Error('connect ECONNREFUSED 10.1.2.3:5432 (user otp_admin)')]]);
+  });
+
+  it("shows a HealthProblem's own message and details, which the service wrote for anyone to read", async () => {
+    const stalled = { name: 'read_models', optional: true, check: async () => Promise.reject(new HealthProblem('stalled: challenges', { lag: { challenges: 7 } })) };
+    const report = await makeCheckHealth([up('event_store'), stalled])();
+    expect(report).toMatchObject({ ok: false, ready: true });
+    expect(report.services['read_models']).toEqual({ ok: false, latency_ms: expect.any(Number), error: 'stalled: challenges', details: { lag: { challenges: 7 } } });
   });
 
   it('is neither ok nor ready when a required check fails, or times out', async () => {

@@ -2,6 +2,8 @@
  * No secret the API ever shows (or is given) is stored or logged in a recoverable plain form:
  * after a full flow, every file of the data directory except the development outbox, and every
  * log line, is searched for every secret in every encoding a careless implementation might use.
+ * Error answers are searched too: each refusal of a request carrying a secret (a wrong or
+ * refused password, a rejected seed, a revoked key, a used recovery code) must not echo it.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
@@ -104,12 +106,15 @@ describe('no secret at rest or in logs', () => {
   let events: readonly RecordedEvent[];
   let running: { name: string; data: Buffer }[];
   let stopped: { name: string; data: Buffer }[];
+  /** Every answer of status 400 or more: where it came from and its raw text. */
+  const errorAnswers: { readonly where: string; readonly status: number; readonly text: string }[] = [];
 
   /** A client that harvests every secret any response shows. */
   const recording = (inner: Client): Client => {
     const request: Client['request'] = async (method, path, options?: RequestOptions) => {
       const response = await inner.request(method, path, options);
       secretsInBody(response.body, secrets);
+      if (response.status >= 400) errorAnswers.push({ where: `${method} ${path} → ${response.status}`, status: response.status, text: response.text });
       return response;
     };
     return {
@@ -141,6 +146,7 @@ describe('no secret at rest or in logs', () => {
     const rotated = await client.put(`/api/app/${app.id}/api-key`, { token: operator.token });
     const key = { apiKey: rotated.body.api_key as string };
     expect((await client.get('/api/otp/status?username=tina', { apiKey: app.apiKey })).status).toBe(401);
+    expect((await client.post('/api/code/verify', { apiKey: app.apiKey, body: { username: 'tina', otp: '123456' } })).status).toBe(401);
 
     // TOTP: generated seed, activation, a verification, a wrong code, recovery codes used and replaced.
     const tina = await client.post('/api/otp/register', { ...key, body: { username: 'tina', otp_method: 'TOTP' } });
@@ -152,10 +158,20 @@ describe('no secret at rest or in logs', () => {
     const firstRecovery = secrets.filter((s) => s.kind === 'recovery code').map((s) => s.value);
     expect(firstRecovery).toHaveLength(10);
     expect((await client.post('/api/code/verify', { ...key, body: { username: 'tina', otp: firstRecovery[0] } })).status).toBe(200);
+    expect((await client.post('/api/code/verify', { ...key, body: { username: 'tina', otp: firstRecovery[0] } })).status).toBe(401);
     expect((await client.put('/api/otp/recovery', { ...key, body: { username: 'tina' } })).status).toBe(200);
 
     // An imported seed, in lower case with padding as some exports write it.
     const imported = encodeBase32(Buffer.from(Array.from({ length: 20 }, (_, i) => (i * 37 + 11) % 256)));
+    // Seeds refused at the edge (too short) and by the use case (not base32: 33 characters is
+    // no whole number of bytes) are not repeated in the refusal.
+    const tooShort = encodeBase32(Buffer.from(Array.from({ length: 15 }, (_, i) => (i * 53 + 7) % 256)));
+    const notBase32 = `${encodeBase32(Buffer.from(Array.from({ length: 20 }, (_, i) => (i * 29 + 3) % 256)))}Q`;
+    for (const [refused, code] of [[tooShort, 'VALIDATION_FAILED'], [notBase32, 'INVALID_SECRET']] as const) {
+      secrets.push({ kind: 'refused totp seed', value: refused });
+      const answer = await client.post('/api/otp/register', { ...key, body: { username: 'ivan', otp_method: 'TOTP', secret: refused } });
+      expect([answer.status, answer.body.code]).toEqual([400, code]);
+    }
     secrets.push({ kind: 'totp seed', value: imported });
     const ivan = await client.post('/api/otp/register', { ...key, body: { username: 'ivan', otp_method: 'TOTP', secret: `${imported.toLowerCase()}` } });
     expect(ivan.status).toBe(201);
@@ -304,6 +320,23 @@ describe('no secret at rest or in logs', () => {
     expect(t).toBeGreaterThanOrEqual(2);
     expect(salt?.length).toBeGreaterThanOrEqual(22); // at least 16 bytes of salt
     expect(digest?.length).toBeGreaterThanOrEqual(43); // at least 32 bytes of hash
+  });
+
+  it('answers no refusal with a secret in it', () => {
+    // The refusals the flow provoked with a secret in the request, so the search below is not vacuous.
+    expect(errorAnswers.map((answer) => answer.where)).toEqual(
+      expect.arrayContaining([
+        'POST /api/auth/login → 401',
+        'GET /api/otp/status?username=tina → 401',
+        'POST /api/code/verify → 401',
+        'POST /api/otp/register → 400',
+      ]),
+    );
+    expect(errorAnswers.length).toBeGreaterThanOrEqual(7);
+    const leaks = errorAnswers.flatMap(({ where, text }) =>
+      secrets.flatMap((secret) => findIn(Buffer.from(text, 'utf8'), secret).map((form) => `${secret.kind} as ${form} in ${where}`)),
+    );
+    expect(leaks).toEqual([]);
   });
 
   it('writes no secret to any log line', () => {

@@ -3,7 +3,8 @@
  * in time (no process runs the projections, as during a rebuild or with every worker down):
  * read-your-writes is waited for, then given up with a warning, never turned into a 500 that
  * would make the caller retry a change that happened. When a projecting process comes, the
- * change shows up.
+ * change shows up. Meanwhile /health tells the read models stopped (degraded, still ready), and
+ * says so no more once they move.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,6 +37,22 @@ describe('read models behind a recorded change (PostgreSQL)', () => {
     expect(warnings.filter((line) => line.msg.startsWith('read models behind a recorded change'))).toHaveLength(2);
     expect((await client.get('/api/app', { token })).body).toEqual([]);
 
+    // Behind is not yet stopped: the first look starts the clock (READ_MODEL_STALL_S, 60 s by default).
+    const first = await client.get('/health');
+    expect(first.body.services.read_models).toMatchObject({ ok: true, details: { lag: expect.objectContaining({ apps: expect.any(Number) }) } });
+    expect(first.body.services.read_models.details.lag.apps).toBeGreaterThan(0);
+    apiOnly.clock.advance(59_000);
+    expect((await client.get('/health')).body.services.read_models.ok).toBe(true);
+    apiOnly.clock.advance(1_000);
+    const stalled = await client.get('/health');
+    expect(stalled.status).toBe(503);
+    expect(stalled.body.services.read_models).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^stalled: .*\bapps\b/),
+      details: { stalled: expect.arrayContaining([{ projection: 'apps', behind: expect.any(Number), stalled_s: 60 }]) },
+    });
+    expect((await client.get('/health/ready')).status).toBe(200);
+
     servers.push(await startTestServer({ dataDir, backend: 'postgres', worker: false, keys: apiOnly.keys, clock: apiOnly.clock }));
     let apps: { id: string }[] = [];
     for (let waited = 0; apps.length === 0 && waited < 5000; waited += 50) {
@@ -43,6 +60,8 @@ describe('read models behind a recorded change (PostgreSQL)', () => {
       apps = (await client.get('/api/app', { token })).body as { id: string }[];
     }
     expect(apps.map((app) => app.id)).toEqual([created.body.id]);
+    const recovered = await client.get('/health');
+    expect(recovered.body.services.read_models).toMatchObject({ ok: true, details: { lag: expect.objectContaining({ apps: 0 }) } });
     expect((await client.post('/api/auth/login', { body: { email: operator.email, password: operator.password } })).status).toBe(200);
   }, 30_000);
 });

@@ -68,4 +68,25 @@ describe('Redis behind a stalled network', () => {
       'limits in Redis again',
     );
   }, 30_000);
+
+  it('waits REDIS_TIMEOUT_MS for a stalled Redis before falling back (150 ms unless set)', async () => {
+    const slowProxy = await startTcpProxy({ host: '127.0.0.1', port: server.port });
+    const patient = await createAbuseControls(
+      { redisUrl: `redis://127.0.0.1:${slowProxy.port}`, redisPrefix: prefix, redisTimeoutMs: 1500 },
+      { clock, logger: createLogger({ level: 'silent' }), logDenylist: createInMemoryTokenDenylist(clock) },
+    );
+    try {
+      await eventually(async () => (await patient.rateLimit('patient-before', 100, 60)).allowed && (await inRedis('patient-before')), 5000, 'limits in Redis');
+      slowProxy.stall();
+      const started = performance.now();
+      expect((await patient.rateLimit('patient-stalled', 100, 60)).allowed).toBe(true);
+      const waited = performance.now() - started;
+      expect(waited).toBeGreaterThanOrEqual(1400);
+      expect(waited).toBeLessThan(3000);
+      expect(await inRedis('patient-stalled')).toBe(false);
+    } finally {
+      await patient.close();
+      await slowProxy.close();
+    }
+  }, 30_000);
 });

@@ -8,6 +8,7 @@
 import type { Clock, HealthCheck, Logger, RateLimiter, ReplayGuard, TokenDenylist } from '../../application/ports.js';
 import { createInProcessRateLimiter } from '../abuse/in-process-rate-limiter.js';
 import { createInProcessReplayGuard } from '../abuse/in-process-replay-guard.js';
+import { DEFAULT_REDIS_TIMEOUT_MS } from '../config/config.js';
 
 export type AbuseControls = {
   readonly rateLimit: RateLimiter;
@@ -18,7 +19,12 @@ export type AbuseControls = {
 };
 
 export const createAbuseControls = async (
-  options: { readonly redisUrl?: string; readonly redisPrefix?: string },
+  options: {
+    readonly redisUrl?: string;
+    readonly redisPrefix?: string;
+    /** How long a Redis call may take before it falls back and counts towards opening the circuit (default 150 ms). */
+    readonly redisTimeoutMs?: number;
+  },
   deps: { readonly clock: Clock; readonly logger: Logger; readonly logDenylist: TokenDenylist },
 ): Promise<AbuseControls> => {
   const local = { rateLimit: createInProcessRateLimiter(deps.clock), replayGuard: createInProcessReplayGuard(deps.clock) };
@@ -35,10 +41,12 @@ export const createAbuseControls = async (
     resilientRateLimiter,
     resilientReplayGuard,
   } = await import('../redis/index.js');
-  const redis = createRedisClient(options.redisUrl, { logger: deps.logger });
+  const timeoutMs = options.redisTimeoutMs ?? DEFAULT_REDIS_TIMEOUT_MS;
+  const redis = createRedisClient(options.redisUrl, { logger: deps.logger, commandTimeoutMs: Math.max(1000, timeoutMs) });
   const breaker = createCircuitBreaker({
     name: 'redis',
     clock: deps.clock,
+    timeoutMs,
     probe: async () => void (await redis.ping()),
     onStateChange: (state) => {
       deps.logger.warn('redis circuit', { state });

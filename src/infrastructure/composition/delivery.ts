@@ -18,6 +18,8 @@ export type ProviderSettings = {
   readonly twilioPhoneNumber?: string;
   readonly twilioWhatsappNumber?: string;
   readonly twilioWhatsappContentSid?: string;
+  /** Per provider request, connecting included (DELIVERY_TIMEOUT_MS; each sender's default is 10 s). */
+  readonly timeoutMs?: number;
   /** Test seams: point the SDKs at local fake servers. */
   readonly resendBaseUrl?: string;
   readonly twilioBaseUrl?: string;
@@ -25,17 +27,19 @@ export type ProviderSettings = {
 
 type Provider = { readonly provider: string; readonly send: MessageSender };
 
-type TwilioAccount = { readonly accountSid: string; readonly authToken: string; readonly baseUrl?: string };
+type TwilioAccount = { readonly accountSid: string; readonly authToken: string; readonly baseUrl?: string; readonly timeoutMs?: number };
+
+const timeoutOf = (settings: ProviderSettings) => (settings.timeoutMs === undefined ? {} : { timeoutMs: settings.timeoutMs });
 
 const emailProvider = async (settings: ProviderSettings, outbox: Provider): Promise<Provider> => {
   const from = settings.emailAddress;
   if (settings.resendApiKey && from) {
     const { createResendSender } = await import('../delivery/resend-sender.js');
-    return { provider: 'resend', send: createResendSender({ apiKey: settings.resendApiKey, from, ...(settings.resendBaseUrl ? { baseUrl: settings.resendBaseUrl } : {}) }) };
+    return { provider: 'resend', send: createResendSender({ apiKey: settings.resendApiKey, from, ...timeoutOf(settings), ...(settings.resendBaseUrl ? { baseUrl: settings.resendBaseUrl } : {}) }) };
   }
   if (settings.smtpUrl && from) {
     const { createSmtpSender } = await import('../delivery/smtp-sender.js');
-    return { provider: 'smtp', send: createSmtpSender({ url: settings.smtpUrl, from }) };
+    return { provider: 'smtp', send: createSmtpSender({ url: settings.smtpUrl, from, ...timeoutOf(settings) }) };
   }
   return outbox;
 };
@@ -63,7 +67,7 @@ export const createDeliveryProviders = async (settings: ProviderSettings, clock:
   const outbox: Provider = { provider: 'outbox', send: createOutboxSender({ file: settings.outboxFile, clock }) };
   const twilio: TwilioAccount | undefined =
     settings.twilioAccountSid && settings.twilioAuthToken
-      ? { accountSid: settings.twilioAccountSid, authToken: settings.twilioAuthToken, ...(settings.twilioBaseUrl ? { baseUrl: settings.twilioBaseUrl } : {}) }
+      ? { accountSid: settings.twilioAccountSid, authToken: settings.twilioAuthToken, ...timeoutOf(settings), ...(settings.twilioBaseUrl ? { baseUrl: settings.twilioBaseUrl } : {}) }
       : undefined;
   // One after the other, in this order, so a start with several bad settings names the same one first.
   const email = await emailProvider(settings, outbox);

@@ -22,7 +22,8 @@ import { createInMemorySnapshotStore } from '../snapshots/in-memory-snapshot-sto
 import { createDeliveryDueSignal } from './delivery-due.js';
 import { isSqliteUnavailable } from '../event-store/sqlite-unavailable.js';
 import { isPostgresUnavailable } from '../postgres/unavailable.js';
-import { DEFAULT_POSTGRES_POOL_SIZE } from '../config/config.js';
+import { DEFAULT_POSTGRES_POOL_SIZE, DEFAULT_READ_MODEL_STALL_MS } from '../config/config.js';
+import { readModelsHealthCheck } from '../postgres/read-models-health.js';
 
 export type StorageOptions = {
   readonly dataDir: string;
@@ -35,6 +36,8 @@ export type StorageOptions = {
   readonly postgresTimeouts?: PostgresTimeouts;
   /** Connections the PostgreSQL pool may open (default 20). */
   readonly postgresPoolSize?: number;
+  /** How long a PostgreSQL read model may stay behind the log without moving before /health says it stopped (default 60 s). */
+  readonly readModelStallMs?: number;
 };
 
 export type PostgresTimeouts = { readonly connectMs: number; readonly queryMs: number };
@@ -253,7 +256,7 @@ export const createStorage = async (
   const healthChecks: HealthCheck[] = [
     { name: 'event_store', check: async () => void (await store.headPosition()) },
     pgReadModels
-      ? { name: 'read_models', check: async () => ({ lag: await pgReadModels.lag() }) }
+      ? readModelsHealthCheck(pgReadModels.progress, { stallMs: options.readModelStallMs ?? DEFAULT_READ_MODEL_STALL_MS, clock })
       : // Rejects once a projection has failed (for good, in memory: the read models stop there);
         // at once otherwise. position() kept answering, so a stuck service looked healthy.
         { name: 'read_models', check: async () => void (await readModels.waitFor(0)) },

@@ -55,6 +55,8 @@ export type Config = {
   readonly redisUrl?: string;
   /** Prefix of this deployment's Redis keys, so deployments can share a Redis database. */
   readonly redisKeyPrefix: string;
+  /** How long a Redis call may take before the service falls back and counts a failure towards opening the circuit, ms. */
+  readonly redisTimeoutMs: number;
   readonly outboxFile: string;
   readonly resendApiKey?: string;
   readonly emailAddress?: string;
@@ -65,6 +67,8 @@ export type Config = {
   /** Twilio Content template for WhatsApp codes (the code is variable 1). */
   readonly twilioWhatsappContentSid?: string;
   readonly smtpUrl?: string;
+  /** How long a request to a delivery provider may take, connecting included, before it counts as a transient failure, ms. */
+  readonly deliveryTimeoutMs: number;
   readonly logLevel: LogLevel;
   readonly corsOrigins: readonly string[];
   /**
@@ -82,6 +86,8 @@ export type Config = {
   readonly shutdownTimeoutMs: number;
   /** How often a worker seals the log's hash chain (tamper evidence), seconds; 0: never. */
   readonly logSealIntervalSeconds: number;
+  /** How long a PostgreSQL read model may stay behind the log without moving before /health says it stopped, seconds. */
+  readonly readModelStallSeconds: number;
   /** Stream states kept in memory per process (0 turns the cache off). */
   readonly stateCacheEntries: number;
   /** How stale a process's view of an app may be when it authenticates an API key, ms. */
@@ -100,6 +106,12 @@ export const DEFAULT_STATE_CACHE_ENTRIES = 20_000;
 export const DEFAULT_APP_STALENESS_MS = 1000;
 /** Default of DATABASE_POOL_SIZE, also for services composed without this configuration (tests). */
 export const DEFAULT_POSTGRES_POOL_SIZE = 20;
+/** Default of READ_MODEL_STALL_S in ms, also for services composed without this configuration (tests). */
+export const DEFAULT_READ_MODEL_STALL_MS = 60_000;
+/** Default of REDIS_TIMEOUT_MS: a Redis call unanswered this long falls back (and counts towards opening the circuit). */
+export const DEFAULT_REDIS_TIMEOUT_MS = 150;
+/** Default of DELIVERY_TIMEOUT_MS: a provider request (Resend, Twilio, SMTP) unanswered this long is a transient failure, retried. */
+export const DEFAULT_DELIVERY_TIMEOUT_MS = 10_000;
 
 const str = optional(envVar('string', text));
 
@@ -124,6 +136,7 @@ const Env = t.type({
     envVar('kurrentdb url', urlWithScheme(['esdb', 'kurrentdb', 'esdb+discover', 'kurrentdb+discover'])),
   ),
   REDIS_URL: optional(envVar('redis url', urlWithScheme(['redis', 'rediss']))),
+  REDIS_TIMEOUT_MS: withDefault(envVar('milliseconds', integer(10, 60_000)), DEFAULT_REDIS_TIMEOUT_MS),
   REDIS_KEY_PREFIX: withDefault(envVar('key prefix', matching(/^[A-Za-z0-9._:-]{1,64}$/, 'letters, digits and . _ : - (at most 64)')), 'otp-verify:'),
   OUTBOX_FILE: str,
   RESEND_API_KEY: str,
@@ -134,6 +147,7 @@ const Env = t.type({
   TWILIO_WHATSAPP_NUMBER: str,
   TWILIO_WHATSAPP_CONTENT_SID: str,
   SMTP_URL: str,
+  DELIVERY_TIMEOUT_MS: withDefault(envVar('milliseconds', integer(100, 300_000)), DEFAULT_DELIVERY_TIMEOUT_MS),
   LOG_LEVEL: withDefault(envVar('log level', oneOf(logLevels)), 'info'),
   CORS_ORIGINS: withDefault(envVar('origins', commaList(httpOrigin)), []),
   TRUST_PROXY: withDefault(envVar('proxies', proxyHops), 0),
@@ -143,6 +157,7 @@ const Env = t.type({
   SHUTDOWN_DELAY_MS: withDefault(envVar('milliseconds', integer(0, 300_000)), 0),
   SHUTDOWN_TIMEOUT_MS: withDefault(envVar('milliseconds', integer(100, 600_000)), 10_000),
   LOG_SEAL_INTERVAL_S: withDefault(envVar('seconds', integer(0, 86_400)), 10),
+  READ_MODEL_STALL_S: withDefault(envVar('seconds', integer(5, 86_400)), DEFAULT_READ_MODEL_STALL_MS / 1000),
   STATE_CACHE_ENTRIES: withDefault(envVar('count', integer(0, 10_000_000)), DEFAULT_STATE_CACHE_ENTRIES),
   APP_CACHE_MS: withDefault(envVar('milliseconds', integer(0, 60_000)), DEFAULT_APP_STALENESS_MS),
 });
@@ -219,6 +234,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv): E.Either<ConfigError, Config
     eventstoreConnectionString: v.EVENTSTORE_CONNECTION_STRING,
     redisUrl: v.REDIS_URL,
     redisKeyPrefix: v.REDIS_KEY_PREFIX,
+    redisTimeoutMs: v.REDIS_TIMEOUT_MS,
     outboxFile: v.OUTBOX_FILE ?? join(v.DATA_DIR, 'outbox.jsonl'),
     resendApiKey: v.RESEND_API_KEY,
     emailAddress: v.EMAIL_ADDRESS,
@@ -228,6 +244,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv): E.Either<ConfigError, Config
     twilioWhatsappNumber: v.TWILIO_WHATSAPP_NUMBER,
     twilioWhatsappContentSid: v.TWILIO_WHATSAPP_CONTENT_SID,
     smtpUrl: v.SMTP_URL,
+    deliveryTimeoutMs: v.DELIVERY_TIMEOUT_MS,
     logLevel: v.LOG_LEVEL,
     corsOrigins: v.CORS_ORIGINS,
     trustedProxies: v.TRUST_PROXY,
@@ -237,6 +254,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv): E.Either<ConfigError, Config
     shutdownDelayMs: v.SHUTDOWN_DELAY_MS,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     logSealIntervalSeconds: v.LOG_SEAL_INTERVAL_S,
+    readModelStallSeconds: v.READ_MODEL_STALL_S,
     stateCacheEntries: v.STATE_CACHE_ENTRIES,
     appStalenessMs: v.APP_CACHE_MS,
   });

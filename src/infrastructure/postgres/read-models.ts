@@ -12,6 +12,7 @@ import type { EventStore, Logger } from '../../application/ports.js';
 import type { Document, Projection, ProjectionChange, ReadModels } from '../../application/read-models.js';
 import { startProjectionRunner, type ProjectionRunner, type ProjectionSignal } from './projection-runner.js';
 import { FIND_DOCS, SELECT_CHECKPOINTS, SELECT_DOC } from './read-models-schema.js';
+import { lagOf, type ProjectionProgress } from './read-models-health.js';
 import { createCheckpointWaiter } from './read-models-wait.js';
 import { prepared } from './prepared.js';
 
@@ -54,6 +55,8 @@ export type PostgresReadModels = ReadModels & {
   readonly stop: () => Promise<void>;
   /** Events in the log not yet applied, per projection. */
   readonly lag: () => Promise<Record<string, number>>;
+  /** The log's head and each projection's checkpoint (read-models-health.ts tells a stalled one). */
+  readonly progress: () => Promise<ProjectionProgress>;
   /** Names of the projections this process currently runs (holds their group's lock): all of them or none. */
   readonly leading: () => readonly string[];
 };
@@ -76,10 +79,11 @@ export const createPostgresReadModels = (options: PostgresReadModelsOptions): Po
   };
   const waiter = createCheckpointWaiter(() => position(), options.waitPollMs ?? 5);
 
-  const lag = async (): Promise<Record<string, number>> => {
+  const progress = async (): Promise<ProjectionProgress> => {
     const [head, done] = await Promise.all([store.headPosition(), checkpoints()]);
-    return Object.fromEntries(names.map((name) => [name, Math.max(0, head - (done[name] ?? 0))]));
+    return { head, checkpoints: Object.fromEntries(names.map((name) => [name, done[name] ?? 0])) };
   };
+  const lag = async (): Promise<Record<string, number>> => lagOf(await progress());
 
   const gauge = metrics.getMeter('otp-verify').createObservableGauge('otp_verify.projection.lag', {
     description: 'Events in the log that a projection has not applied yet',
@@ -133,6 +137,7 @@ export const createPostgresReadModels = (options: PostgresReadModelsOptions): Po
     waitFor: (target) => waiter.waitFor(target, timeoutMs),
     position,
     lag,
+    progress,
     leading: () => (runner?.isLeader() ? names : []),
     start: () => (starting ??= begin()),
     stop: async () => {

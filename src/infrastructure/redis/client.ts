@@ -10,6 +10,8 @@ export type RedisClientOptions = {
   /** Told once when Redis becomes unreachable and once when it is back (never the URL). */
   readonly logger?: Logger;
   readonly connectTimeoutMs?: number;
+  /** A command unanswered this long is rejected and leaves ioredis's queue (default 1000 ms); callers may give up sooner (the circuit breaker). */
+  readonly commandTimeoutMs?: number;
   /** Upper bound of the background reconnection backoff. */
   readonly maxReconnectDelayMs?: number;
 };
@@ -20,13 +22,13 @@ export type RedisClientOptions = {
  * in the background so the service recovers by itself when Redis is back.
  */
 export const createRedisClient = (url: string, options: RedisClientOptions = {}): RedisClient => {
-  const { logger, connectTimeoutMs = 2000, maxReconnectDelayMs = 1000 } = options;
+  const { logger, connectTimeoutMs = 2000, commandTimeoutMs = 1000, maxReconnectDelayMs = 1000 } = options;
   const redis = new Redis(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: connectTimeoutMs,
     // A hung server (TCP up, no replies) would otherwise keep commands pending until the socket dies.
-    commandTimeout: 1000,
+    commandTimeout: commandTimeoutMs,
     retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 10), maxReconnectDelayMs),
     // Commands issued in one turn of the event loop (many requests' claims under load) go out
     // in one write instead of a system call each (those writes were ~6% of a TOTP
