@@ -188,8 +188,8 @@ export const schemas: Readonly<Record<string, Schema>> = {
       additionalProperties: object(
         { ok: { type: 'boolean' }, latency_ms: { type: 'number', minimum: 0 } },
         {
-          error: { type: 'string', description: 'Why the check failed' },
-          details: { type: 'object', description: "What the check found, e.g. each read model's lag in events on PostgreSQL" },
+          error: { type: 'string', description: "Why the check failed: 'failed' or 'timed out after N ms' (the cause is logged, not shown), or what the service found itself, e.g. 'stalled: deliveries' for a read model that stopped" },
+          details: { type: 'object', description: "What the check found, e.g. each read model's lag in events on PostgreSQL, and the projections that stalled" },
         },
       ),
     },
