@@ -65,14 +65,16 @@ export type Subscription = { readonly close: () => Promise<void> };
 export type ReadStreamOptions = {
   /** The first revision wanted, a non-negative integer (0: the whole stream). */
   readonly fromRevision?: number;
+  /** At most this many events, a positive integer (default: all of them). */
+  readonly limit?: number;
 };
 
 export type EventStore = {
   /** Appends atomically; rejects with WrongExpectedRevision on a concurrency conflict. */
   readonly append: (stream: string, events: readonly NewEvent[], expected: ExpectedRevision) => Promise<AppendResult>;
   /**
-   * Events of one stream in revision order, from `fromRevision` (default 0) on; [] when the
-   * stream does not exist or has no event that recent.
+   * Events of one stream in revision order, from `fromRevision` (default 0) on, at most `limit`
+   * of them; [] when the stream does not exist or has no event that recent.
    */
   readonly readStream: (stream: string, options?: ReadStreamOptions) => Promise<readonly RecordedEvent[]>;
   /** Up to `limit` events with position > `after`, in position order. */

@@ -215,6 +215,22 @@ export const eventStoreContract = (name: string, make: EventStoreFactory): void 
         }
       });
 
+      it('returns at most limit events from that revision, as the full read has them', async () => {
+        const full = await appendFive();
+        for (const from of [0, 2, 4, 5]) {
+          for (const limit of [1, 2, 5, 9]) expect(await store.readStream('s', { fromRevision: from, limit })).toEqual(full.slice(from, from + limit));
+        }
+        expect(await store.readStream('s', { limit: 3 })).toEqual(full.slice(0, 3));
+        expect(await store.readStream('nope', { limit: 3 })).toEqual([]);
+      });
+
+      it('rejects an invalid limit with a RangeError', async () => {
+        await appendFive();
+        for (const limit of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31]) {
+          expect(await rejectionOf(store.readStream('s', { limit }))).toBeInstanceOf(RangeError);
+        }
+      });
+
       it('rejects an invalid fromRevision with a RangeError', async () => {
         await appendFive();
         for (const from of [-1, 0.5, 2.5, Number.NaN, Number.POSITIVE_INFINITY, -0.5, Number.MAX_SAFE_INTEGER + 1]) {

@@ -169,6 +169,44 @@ describe("operators' histories: an app's and their own account's", () => {
     expect((await client.get(`/api/app/${app.id}/history?limit=0`, { token: owner.token })).status).toBe(400);
   });
 
+  it("shows an app's owner the sends refused before any provider was called, among the app's changes in log order, paged", async () => {
+    const owner = await newOperator(client);
+    const app = await newApp(client, owner.token, { allowed_countries: ['34'], max_sends_per_recipient_per_hour: 1 });
+    const send = (username: string, to: string) =>
+      client.post('/api/code/send', { apiKey: app.apiKey, body: { username, channel: 'SMS', to, end_user_ip: '203.0.113.9' } });
+    for (const to of ['+14155550101', '+14155550102']) expect((await send('ursula', to)).status).toBe(403);
+    expect((await client.put(`/api/app/${app.id}`, { token: owner.token, body: { name: 'Renamed under attack' } })).status).toBe(200);
+    expect((await send('vera', '+34612345678')).status).toBe(202);
+    expect((await send('wade', '+34612345678')).status).toBe(429);
+
+    const response = await client.get(`/api/app/${app.id}/history`, { token: owner.token });
+    expect(response.status).toBe(200);
+    const events = response.body.events as Entry[];
+    expect(events.map((e) => [e.event, e.details['reason'] ?? null])).toEqual([
+      ['AppRegistered', null],
+      ['ApiKeyIssued', null],
+      ['SendRefused', 'COUNTRY_NOT_ALLOWED'],
+      ['SendRefused', 'COUNTRY_NOT_ALLOWED'],
+      ['AppRenamed', null],
+      ['SendRefused', 'RECIPIENT_CAP'],
+    ]);
+    const positions = events.map((e) => e.position);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    expect(events[2]!.details).toEqual({ reason: 'COUNTRY_NOT_ALLOWED', to_hint: expect.any(String) });
+    expect(events[5]!.details).toEqual({ reason: 'RECIPIENT_CAP', to_hint: expect.any(String), client: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    // A hint, never the number, nor the caller's address.
+    for (const leaked of ['4155550101', '4155550102', '612345678', '203.0.113.9']) expect(response.text).not.toContain(leaked);
+
+    const pages: Entry[] = [];
+    for (let after = 0, page = 0; page < 10; page++) {
+      const body = (await client.get(`/api/app/${app.id}/history?limit=2&after=${after}`, { token: owner.token })).body as { events: Entry[]; next_after: number | null };
+      pages.push(...body.events);
+      if (body.next_after === null) break;
+      after = body.next_after;
+    }
+    expect(pages).toEqual(events);
+  });
+
   it("shows an operator their own sign-ins, failed ones too, and sign-outs; nothing of the password or tokens", async () => {
     const operator = await newOperator(client);
     const login = (password: string) => client.post('/api/auth/login', { body: { username: operator.username, password } });

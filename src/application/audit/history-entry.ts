@@ -35,6 +35,8 @@ const SHOWN: Readonly<Record<string, readonly string[]>> = {
   DeliveryAttempted: ['send', 'attempt', 'channel', 'provider'],
   DeliverySucceeded: ['send', 'channel', 'provider'],
   DeliveryFailed: ['send', 'attempt', 'channel', 'provider', 'reason', 'permanent', 'retry_at', 'next_channel'],
+  // client: a truncated keyed hash of the caller's address (never the address), to see one source's refusals together.
+  SendRefused: ['reason', 'to_hint', 'client'],
 };
 
 type Subject = { readonly otp_method: EnrollmentMethod; readonly enrollment_id: string } | { readonly challenge_id: string } | Record<never, never>;

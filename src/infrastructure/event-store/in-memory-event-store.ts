@@ -1,7 +1,7 @@
 /** Event store held in memory, for tests and single-process demos; lost on exit. */
 import type { AppendResult, Clock } from '../../application/ports.js';
 import { checkExpectedRevision, clampLimit, fromRow, toRow, type EventRow } from './event-row.js';
-import { fromRevisionOf } from './read-stream-options.js';
+import { fromRevisionOf, limitOf } from './read-stream-options.js';
 import { createSubscriptionHub, type EmbeddedEventStore } from './subscription.js';
 
 export type InMemoryEventStoreOptions = { readonly clock?: Clock };
@@ -45,7 +45,9 @@ export const createInMemoryEventStore = (options: InMemoryEventStoreOptions = {}
     readStream: async (stream, options) => {
       ensureOpen();
       // rows[i].revision === i: revisions are dense from 0, so the tail is a slice.
-      return (streams.get(stream) ?? []).slice(fromRevisionOf(options)).map(fromRow);
+      const from = fromRevisionOf(options);
+      const limit = limitOf(options);
+      return (streams.get(stream) ?? []).slice(from, limit === undefined ? undefined : from + limit).map(fromRow);
     },
     readAll,
     subscribe: hub.subscribe,

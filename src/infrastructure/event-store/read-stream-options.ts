@@ -13,3 +13,14 @@ export const fromRevisionOf = (options: ReadStreamOptions | undefined, max = Num
   }
   return from;
 };
+
+/**
+ * How many events `options` asks for at most, undefined when unset (all). Anything but an
+ * integer from 1 to 2^31 - 1 rejects with a RangeError, as a bad `fromRevision` does.
+ */
+export const limitOf = (options: ReadStreamOptions | undefined): number | undefined => {
+  const limit = options?.limit;
+  if (limit === undefined) return undefined;
+  if (!Number.isInteger(limit) || limit < 1 || limit > 2 ** 31 - 1) throw new RangeError(`limit must be an integer from 1 to ${2 ** 31 - 1}, got ${String(limit)}`);
+  return limit;
+};

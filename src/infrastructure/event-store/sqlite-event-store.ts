@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { WrongExpectedRevision, type AppendResult, type Clock, type ExpectedRevision, type NewEvent } from '../../application/ports.js';
 import { checkExpectedRevision, clampLimit, fromRow, toRow, type EventRow } from './event-row.js';
-import { fromRevisionOf } from './read-stream-options.js';
+import { fromRevisionOf, limitOf } from './read-stream-options.js';
 import { createSubscriptionHub, type EmbeddedEventStore } from './subscription.js';
 
 export type SqliteEventStoreOptions = {
@@ -58,6 +58,7 @@ export const createSqliteEventStore = (options: SqliteEventStoreOptions): Embedd
   );
   // A range scan of the UNIQUE (stream, revision) index: a tail costs only its own rows.
   const byStream = db.prepare<[string, number], EventRow>('SELECT * FROM events WHERE stream = ? AND revision >= ? ORDER BY revision');
+  const byStreamLimited = db.prepare<[string, number, number], EventRow>('SELECT * FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?');
   const afterPosition = db.prepare<[number, number], EventRow>('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?');
   const head = db.prepare<[], { head: number | null }>('SELECT MAX(position) AS head FROM events');
 
@@ -92,7 +93,11 @@ export const createSqliteEventStore = (options: SqliteEventStoreOptions): Embedd
         throw new WrongExpectedRevision(stream, expected, tailOf.get(stream)?.revision ?? 'no_stream');
       }
     },
-    readStream: async (stream, options) => byStream.all(stream, fromRevisionOf(options)).map(fromRow),
+    readStream: async (stream, options) => {
+      const from = fromRevisionOf(options);
+      const limit = limitOf(options);
+      return (limit === undefined ? byStream.all(stream, from) : byStreamLimited.all(stream, from, limit)).map(fromRow);
+    },
     readAll,
     subscribe: hub.subscribe,
     headPosition: async () => head.get()?.head ?? 0,

@@ -13,7 +13,7 @@ import {
 } from '@kurrent/kurrentdb-client';
 import { DependencyUnavailable } from '../../application/errors.js';
 import { WrongExpectedRevision, type EventStore, type ExpectedRevision, type Logger, type RecordedEvent } from '../../application/ports.js';
-import { fromRevisionOf } from '../event-store/read-stream-options.js';
+import { fromRevisionOf, limitOf } from '../event-store/read-stream-options.js';
 import { createStreamNamespace, toEventData, toRecordedEvent, type ResolvedEventShape } from './kurrentdb-events.js';
 import {
   isUnavailable,
@@ -96,8 +96,12 @@ export const createKurrentDbEventStore = (options: KurrentDbEventStoreOptions): 
     readStream: (stream, options) =>
       guard(async () => {
         const from = fromRevisionOf(options);
+        const limit = limitOf(options);
         // The server starts the read there; from 0 it is the plain read (START, the default).
-        const read = await readServerStream(client, namespace.toServer(stream), from > 0 ? { fromRevision: BigInt(from) } : {});
+        const read = await readServerStream(client, namespace.toServer(stream), {
+          ...(from > 0 ? { fromRevision: BigInt(from) } : {}),
+          ...(limit === undefined ? {} : { maxCount: limit }),
+        });
         return read.flatMap((resolved) => toRecorded(resolved) ?? []);
       }),
     readAll: (after, limit) => guard(() => readAllAfter(client, filter, toRecorded, after, limit)),

@@ -152,6 +152,8 @@ FROM events_append_batch($1::text[], $2::int[], $3::int[], $4::uuid[], $5::text[
 const COLUMNS = 'position::text AS position, id::text AS id, stream, revision, type, data::text AS data, metadata::text AS metadata, recorded_at';
 /** Stream $1 from revision $2 on: a range scan of the (stream, revision) unique index. */
 export const SELECT_STREAM = `SELECT ${COLUMNS} FROM events WHERE stream = $1 AND revision >= $2 ORDER BY revision`;
+/** A bounded read of one stream (paging through a long one); not grouped, as reads of whole streams are. */
+export const SELECT_STREAM_LIMITED = `${SELECT_STREAM} LIMIT $3`;
 /**
  * Several stream reads in one statement: stream $1[i] from revision $2[i] on, each a range scan
  * of the same index, tagged with i (from 1) and ordered by it, then by revision. `OFFSET 0`

@@ -8,13 +8,13 @@
 import type pg from 'pg';
 import type { AppendResult, Clock, RecordedEvent } from '../../application/ports.js';
 import { clampLimit, fromRow, toRow, type EventRow } from '../event-store/event-row.js';
-import { fromRevisionOf } from '../event-store/read-stream-options.js';
+import { fromRevisionOf, limitOf } from '../event-store/read-stream-options.js';
 import { createSubscriptionHub, type EmbeddedEventStore, type ReadAll } from '../event-store/subscription.js';
 import { createBatchWriter } from './event-store-batch.js';
 import { createBatchReader } from './event-store-reads.js';
 import type { GroupOptions } from './grouped.js';
 import { isConnectionError, listenForCommits, parseCommitPayload, type CommitListener } from './event-store-listener.js';
-import { NOTIFY_CHANNEL, SELECT_AFTER, SELECT_HEAD } from './event-store-schema.js';
+import { NOTIFY_CHANNEL, SELECT_AFTER, SELECT_HEAD, SELECT_STREAM_LIMITED } from './event-store-schema.js';
 import { prepared } from './prepared.js';
 
 export { eventStoreMigrations } from './event-store-schema.js';
@@ -47,6 +47,7 @@ export type PostgresEventStore = EmbeddedEventStore & {
 type StoredRow = Omit<EventRow, 'position' | 'recorded_at'> & { readonly position: string; readonly recorded_at: Date };
 
 const selectAfter = prepared('select-after', SELECT_AFTER);
+const selectStreamLimited = prepared('select-stream-limited', SELECT_STREAM_LIMITED);
 
 const MAX_REVISION = 2_147_483_647; // the events.revision column is an INTEGER
 
@@ -133,6 +134,8 @@ export const createPostgresEventStore = (options: PostgresEventStoreOptions): Po
       const from = fromRevisionOf(options, MAX_REVISION);
       // No stream can hold NUL (appends refuse it), and in a grouped read it would fail the others' reads.
       if (stream.includes('\u0000')) return [];
+      const limit = limitOf(options);
+      if (limit !== undefined) return (await pool.query<StoredRow>(selectStreamLimited([stream, from, limit]))).rows.map(toRecorded);
       return (await reader.read(stream, from)).map(toRecorded);
     },
     readAll,

@@ -85,7 +85,8 @@ export const authAndAppPaths = {
       tag: 'app',
       summary: "The app's own history, from the event log",
       description:
-        'Registration, renames, policy changes (with the whole policy), API keys issued and revoked (their ids, never the keys), closing; ' +
+        'Registration, renames, policy changes (with the whole policy), API keys issued and revoked (their ids, never the keys), closing, ' +
+        'and sends refused before any provider was called (SendRefused: the reason, a hint of the destination, and for caps a hash of the caller\'s address); ' +
         'oldest first, a page at a time. A closed app\'s history stays readable by its owner.',
       auth: 'jwt',
       parameters: [...appId, ...historyPageParameters],
