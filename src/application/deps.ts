@@ -3,6 +3,7 @@ import type { HandleCommand, LoadRecentState, LoadState } from './handle-command
 import type {
   Clock,
   DestinationParser,
+  EventMetadata,
   EventStore,
   IdGenerator,
   KeyedHash,
@@ -26,6 +27,8 @@ import type { ReadModels } from './read-models.js';
 export type Deps = {
   readonly handle: HandleCommand;
   readonly store: EventStore;
+  /** What every event records of the request that caused it (request and trace ids); `handle` adds it to commands' events. */
+  readonly eventMetadata: () => EventMetadata;
   /** A stream's current state, read from the log (from its snapshot on, for long streams). */
   readonly load: LoadState;
   /** A stream's state as this process knew it at most that long ago (see loadRecentState). */

@@ -148,16 +148,18 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
   const monotonicMs = () => performance.now();
   const delivery = await createDeliveryProviders({ outboxFile: options.outboxFile, ...options.providers }, clock);
 
+  const eventMetadata = () => ({ request_id: currentRequestId(), trace_id: currentTraceId() });
   container.bind<Deps>(T.Deps).toDynamicValue((ctx) => ({
     handle: makeHandleCommand({
       store,
       tracer: ctx.get<Tracer>(T.Tracer),
-      metadata: () => ({ request_id: currentRequestId(), trace_id: currentTraceId() }),
+      metadata: eventMetadata,
       cache: states,
       now: monotonicMs,
       snapshots,
     }),
     store,
+    eventMetadata,
     load: makeLoadState({ store, snapshots }),
     loadRecent: makeLoadRecentState({ store, snapshots, cache: states, now: monotonicMs }),
     appStalenessMs: options.appStalenessMs ?? DEFAULT_APP_STALENESS_MS,

@@ -190,6 +190,8 @@ describe("operators' histories: an app's and their own account's", () => {
       ['AppRenamed', null],
       ['SendRefused', 'RECIPIENT_CAP'],
     ]);
+    // Each with the request that caused it, to find in the logs.
+    for (const e of events) expect(e.request_id).toEqual(expect.any(String));
     const positions = events.map((e) => e.position);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
     expect(events[2]!.details).toEqual({ reason: 'COUNTRY_NOT_ALLOWED', to_hint: expect.any(String) });

@@ -9,8 +9,9 @@ export type Refusal = { readonly reason: string; readonly to_hint?: string; read
  * appended without an expected revision to the app's abuse log, and its failure never turns a
  * refusal into an error.
  */
-export const makeRecordRefusal = (deps: Pick<Deps, 'store' | 'clock'>) => async (appId: string, refusal: Refusal): Promise<void> => {
+export const makeRecordRefusal = (deps: Pick<Deps, 'store' | 'clock' | 'eventMetadata'>) => async (appId: string, refusal: Refusal): Promise<void> => {
+  const metadata = { ...deps.eventMetadata(), schema_version: 1 };
   await deps.store
-    .append(abuseStream(appId), [{ type: 'SendRefused', data: { app_id: appId, ...refusal, at: deps.clock().toISOString() }, metadata: { schema_version: 1 } }], 'any')
+    .append(abuseStream(appId), [{ type: 'SendRefused', data: { app_id: appId, ...refusal, at: deps.clock().toISOString() }, metadata }], 'any')
     .catch(() => undefined);
 };

@@ -14,7 +14,7 @@ const HOUR = 3_600;
  * pumping) and per recipient.
  * A refusal is recorded in the app's abuse log so operators can see the attack.
  */
-export const makeCheckSendCaps = (deps: Pick<Deps, 'rateLimit' | 'limits' | 'keyedHash' | 'store' | 'clock'>) => {
+export const makeCheckSendCaps = (deps: Pick<Deps, 'rateLimit' | 'limits' | 'keyedHash' | 'store' | 'eventMetadata' | 'clock'>) => {
   const recordRefusal = makeRecordRefusal(deps);
   return async (app: ActiveApp, clientIp: string | undefined, to: ParsedDestination): Promise<Either<Rejection, void>> => {
     const recipient = deps.keyedHash('destination', to.normalized);

@@ -22,7 +22,7 @@ const limiterWith = (refuse: { readonly [prefix: string]: { readonly peek?: numb
     return decision;
   };
   const store = createInMemoryEventStore();
-  const check = makeCheckSendCaps({ rateLimit, limits: defaultLimits, keyedHash: (_p, v) => `h(${v})`, store, clock: () => new Date() });
+  const check = makeCheckSendCaps({ rateLimit, limits: defaultLimits, keyedHash: (_p, v) => `h(${v})`, store, clock: () => new Date(), eventMetadata: () => ({ request_id: 'req-1' }) });
   /** The reasons recorded in the app's abuse log. */
   const reasons = async () => (await store.readStream('abuse-app-1')).map((event) => (event.data as { reason: string }).reason);
   return { check, asks, reasons };
