@@ -23,11 +23,14 @@ export type CollectedSpan = {
   readonly scope: { readonly name: string | undefined; readonly version: string | undefined };
 };
 
-/** One data point of a gauge or a sum, as exported. */
+/** One data point of a gauge, a sum or a histogram, as exported. */
 export type CollectedPoint = {
   readonly metric: string;
   readonly attributes: Readonly<Record<string, unknown>>;
+  /** A gauge's or a sum's value; a histogram's count of recorded values. */
   readonly value: number;
+  /** A histogram's sum of recorded values. */
+  readonly sum?: number;
   readonly serviceName: string | undefined;
 };
 
@@ -93,10 +96,13 @@ const toValue = (value: AnyValue | undefined): unknown => {
 };
 
 type OtlpPoint = { attributes?: KeyValue[]; asInt?: number | string; asDouble?: number };
+type OtlpHistogramPoint = { attributes?: KeyValue[]; count?: number | string; sum?: number };
 type MetricsRequest = {
   resourceMetrics?: {
     resource?: { attributes?: KeyValue[] };
-    scopeMetrics?: { metrics?: { name: string; gauge?: { dataPoints?: OtlpPoint[] }; sum?: { dataPoints?: OtlpPoint[] } }[] }[];
+    scopeMetrics?: {
+      metrics?: { name: string; gauge?: { dataPoints?: OtlpPoint[] }; sum?: { dataPoints?: OtlpPoint[] }; histogram?: { dataPoints?: OtlpHistogramPoint[] } }[];
+    }[];
   }[];
 };
 
@@ -148,14 +154,21 @@ const collectPoints = (payload: MetricsRequest): CollectedPoint[] =>
   (payload.resourceMetrics ?? []).flatMap((resourceMetric) => {
     const serviceName = toAttributes(resourceMetric.resource?.attributes)['service.name'];
     return (resourceMetric.scopeMetrics ?? []).flatMap((scope) =>
-      (scope.metrics ?? []).flatMap((metric) =>
-        [...(metric.gauge?.dataPoints ?? []), ...(metric.sum?.dataPoints ?? [])].map((point) => ({
+      (scope.metrics ?? []).flatMap((metric) => [
+        ...[...(metric.gauge?.dataPoints ?? []), ...(metric.sum?.dataPoints ?? [])].map((point) => ({
           metric: metric.name,
           attributes: toAttributes(point.attributes),
           value: Number(point.asInt ?? point.asDouble),
           serviceName: typeof serviceName === 'string' ? serviceName : undefined,
         })),
-      ),
+        ...(metric.histogram?.dataPoints ?? []).map((point) => ({
+          metric: metric.name,
+          attributes: toAttributes(point.attributes),
+          value: Number(point.count ?? 0),
+          ...(point.sum === undefined ? {} : { sum: Number(point.sum) }),
+          serviceName: typeof serviceName === 'string' ? serviceName : undefined,
+        })),
+      ]),
     );
   });
 

@@ -3,10 +3,12 @@
  * WhatsApp, each only when configured; otherwise the development outbox file. A provider's
  * sender (and its SDK: twilio ~21 MB, nodemailer ~13 MB) is imported only when configured;
  * it is still built here, at start, so a bad setting fails the start rather than the first send.
+ * Every provider call is measured (telemetry/delivery-metrics.ts).
  */
 import type { Clock, MessageSender } from '../../application/ports.js';
 import type { Channel } from '../../domain/shared/types.js';
 import { createOutboxSender } from '../delivery/outbox-sender.js';
+import { measuredSender } from '../telemetry/delivery-metrics.js';
 
 export type ProviderSettings = {
   readonly outboxFile: string;
@@ -73,5 +75,7 @@ export const createDeliveryProviders = async (settings: ProviderSettings, clock:
   const email = await emailProvider(settings, outbox);
   const sms = await smsProvider(settings, twilio, outbox);
   const whatsapp = await whatsappProvider(settings, twilio, outbox);
-  return (channel) => (channel === 'EMAIL' ? email : channel === 'SMS' ? sms : whatsapp);
+  const measured = (channel: Channel, { provider, send }: Provider): Provider => ({ provider, send: measuredSender(channel, provider, send) });
+  const byChannel = { EMAIL: measured('EMAIL', email), SMS: measured('SMS', sms), WHATSAPP: measured('WHATSAPP', whatsapp) };
+  return (channel) => byChannel[channel];
 };

@@ -6,15 +6,18 @@ import Koa from 'koa';
 import type { AddressInfo, Server } from 'node:net';
 import { httpServerSpan } from '../../../src/infrastructure/telemetry/http-server-span.js';
 import { currentTraceId } from '../../../src/infrastructure/telemetry/tracer.js';
+import { installTestMetrics } from '../../support/metrics.js';
 
 describe('HTTP server span middleware', () => {
   const exporter = new InMemorySpanExporter();
   const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
   let server: Server;
   let base: string;
+  let telemetry: ReturnType<typeof installTestMetrics>;
 
   beforeAll(async () => {
     provider.register();
+    telemetry = installTestMetrics();
     const router = new Router({ prefix: '/api' });
     router.get('/things/:id', (ctx) => void (ctx.body = { trace_id: currentTraceId() ?? null }));
     router.get('/boom', () => {
@@ -39,6 +42,7 @@ describe('HTTP server span middleware', () => {
   afterAll(async () => {
     await new Promise((resolve) => server.close(resolve));
     await provider.shutdown();
+    telemetry.uninstall();
     trace.disable();
     context.disable();
     propagation.disable();
@@ -92,5 +96,27 @@ describe('HTTP server span middleware', () => {
     expect((await fetch(`${base}/nowhere`)).status).toBe(404);
     expect(only()).toMatchObject({ name: 'GET', attributes: expect.objectContaining({ 'http.response.status_code': 404 }) });
     expect(only().status.code).toBe(SpanStatusCode.UNSET);
+  });
+
+  it('records http.server.request.duration in seconds by method, route template and status, never by path', async () => {
+    const durations = async () =>
+      (await telemetry.points())
+        .filter((point) => point.name === 'http.server.request.duration')
+        .map(({ attributes, value }) => ({ attributes, count: (value as { count: number }).count, sum: (value as { sum: number }).sum }));
+    const before = await durations();
+    for (const path of ['/api/things/1', '/api/things/2', '/api/boom', '/api/guarded/things/3']) await fetch(`${base}${path}`);
+    const countOf = async (attributes: Record<string, unknown>) =>
+      ((await durations()).find((point) => JSON.stringify(point.attributes) === JSON.stringify(attributes))?.count ?? 0) -
+      (before.find((point) => JSON.stringify(point.attributes) === JSON.stringify(attributes))?.count ?? 0);
+    const things = { 'http.request.method': 'GET', 'http.response.status_code': 200, 'url.scheme': 'http', 'http.route': '/api/things/:id' };
+    expect(await countOf(things)).toBe(2);
+    expect(await countOf({ 'http.request.method': 'GET', 'http.response.status_code': 500, 'url.scheme': 'http', 'http.route': '/api/boom' })).toBe(1);
+    // Stopped by a router's own middleware: no template, so no route (and still no path).
+    expect(await countOf({ 'http.request.method': 'GET', 'http.response.status_code': 401, 'url.scheme': 'http' })).toBe(1);
+    const points = await durations();
+    expect(JSON.stringify(points)).not.toMatch(/things\/[0-9]/);
+    const thingsPoint = points.find((point) => JSON.stringify(point.attributes) === JSON.stringify(things))!;
+    expect(thingsPoint.sum).toBeGreaterThan(0);
+    expect(thingsPoint.sum).toBeLessThan(10); // seconds, not milliseconds
   });
 });

@@ -1,14 +1,15 @@
 /**
  * The projection lag reaches an OTLP collector as the metric otp_verify.projection.lag, one
- * point per projection, from a real service process on PostgreSQL (metrics export is asked for
- * as in production, with OTEL_EXPORTER_OTLP_ENDPOINT).
+ * point per projection, and every request as http.server.request.duration, from a real service
+ * process on PostgreSQL (metrics export is asked for as in production, with
+ * OTEL_EXPORTER_OTLP_ENDPOINT).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
 import { projections } from '../../../src/application/projections/index.js';
 import { newApp, newOperator } from '../../support/flows.js';
 import { createClient } from '../../support/http-client.js';
-import { startOtlpReceiver, type OtlpReceiver } from '../../support/otlp-receiver.js';
+import { startOtlpReceiver, type CollectedPoint, type OtlpReceiver } from '../../support/otlp-receiver.js';
 import { createTestSchema, type TestSchema } from '../../support/postgres.js';
 import { compileService, deploymentSecrets, startServiceProcess, stopAllServiceProcesses, tempDir, type ServiceProcess } from '../../support/service-process.js';
 
@@ -54,5 +55,26 @@ describe('projection lag as an OTLP metric', () => {
     const lag = caughtUp.filter((point) => point.metric === 'otp_verify.projection.lag');
     expect(new Set(lag.map((point) => point.attributes['projection']))).toEqual(new Set(names));
     expect(lag.every((point) => point.serviceName === 'otp-verify-metrics-test' && Number.isInteger(point.value) && point.value >= 0)).toBe(true);
+  });
+
+  it('exports http.server.request.duration by route template and status', async () => {
+    const client = createClient(service.url);
+    const operator = await newOperator(client);
+    const app = await newApp(client, operator.token);
+    expect((await client.get(`/api/app/${app.id}`, { token: operator.token })).status).toBe(200);
+    expect((await client.get('/api/app/00000000-0000-4000-8000-000000000000', { token: operator.token })).status).toBe(404);
+    const durationsOf = (points: readonly CollectedPoint[], route: string, status: number) =>
+      points.filter((point) => point.metric === 'http.server.request.duration' && point.attributes['http.route'] === route && point.attributes['http.response.status_code'] === status);
+    const points = await receiver.waitForPoints(
+      (all) => durationsOf(all, '/api/app/:id', 200).length > 0 && durationsOf(all, '/api/app/:id', 404).length > 0 && durationsOf(all, '/api/app', 201).length > 0,
+      20_000,
+    );
+    const found = durationsOf(points, '/api/app/:id', 200).at(-1)!;
+    expect(found).toMatchObject({ serviceName: 'otp-verify-metrics-test', attributes: { 'http.request.method': 'GET', 'url.scheme': 'http' } });
+    expect(found.value).toBeGreaterThanOrEqual(1);
+    expect(found.sum).toBeGreaterThan(0);
+    expect(found.sum).toBeLessThan(found.value * 10);
+    // Routes, never paths: an app id in an attribute would make a series per app.
+    expect(JSON.stringify(points.filter((point) => point.metric === 'http.server.request.duration'))).not.toContain(app.id);
   });
 });

@@ -1,0 +1,32 @@
+/**
+ * Every call to a delivery provider as the histogram `otp_verify.delivery.duration` (seconds,
+ * by channel, provider and outcome: `sent`, `transient_failure` (retried) or
+ * `permanent_failure`), so a dashboard shows each provider's rate, error rate and latency.
+ * Its count is the number of calls, retries included. Without a metrics exporter the meter is
+ * OpenTelemetry's no-op.
+ */
+import { metrics } from '@opentelemetry/api';
+import { DeliveryFailure, type MessageSender } from '../../application/ports.js';
+import type { Channel } from '../../domain/shared/types.js';
+
+const BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+export const measuredSender = (channel: Channel, provider: string, send: MessageSender): MessageSender => {
+  const duration = metrics.getMeter('otp-verify').createHistogram('otp_verify.delivery.duration', {
+    description: 'Duration of calls to a delivery provider, by outcome',
+    unit: 's',
+    advice: { explicitBucketBoundaries: BUCKETS },
+  });
+  return async (message) => {
+    const started = performance.now();
+    const record = (outcome: string) => duration.record((performance.now() - started) / 1000, { channel, provider, outcome });
+    try {
+      await send(message);
+      record('sent');
+    } catch (error) {
+      // As the delivery step treats it: anything but a permanent DeliveryFailure is retried.
+      record(error instanceof DeliveryFailure && error.permanent ? 'permanent_failure' : 'transient_failure');
+      throw error;
+    }
+  };
+};

@@ -1,0 +1,84 @@
+/**
+ * The providers the composition builds, against local fakes of Resend and Twilio:
+ * DELIVERY_TIMEOUT_MS reaches every one (a fake that never answers is given up after the
+ * configured time, as a transient failure the delivery worker retries, not after the senders'
+ * 10 s default), and every call is measured as otp_verify.delivery.duration by outcome.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DeliveryFailure, type OutgoingMessage } from '../../../src/application/ports.js';
+import { createDeliveryProviders } from '../../../src/infrastructure/composition/delivery.js';
+import type { Channel } from '../../../src/domain/shared/types.js';
+import { startFakeProviders, type FakeProviders } from '../../support/delivery.js';
+import { installTestMetrics } from '../../support/metrics.js';
+
+const message = (channel: Channel): OutgoingMessage => ({
+  channel,
+  to: channel === 'EMAIL' ? 'ana.garcia@example.org' : '+34612345612',
+  subject: 'Your code',
+  body: '4821 is your code.',
+  challenge_id: 'c-1',
+  code: '4821',
+  ttl_minutes: 10,
+});
+
+describe('delivery providers as composed', () => {
+  let fakes: FakeProviders;
+  let telemetry: ReturnType<typeof installTestMetrics>;
+  const dir = mkdtempSync(join(tmpdir(), 'otp-verify-delivery-'));
+  const compose = (timeoutMs: number) => createDeliveryProviders({ ...fakes.providers, outboxFile: join(dir, 'outbox.jsonl'), timeoutMs }, () => new Date());
+  beforeAll(async () => {
+    telemetry = installTestMetrics();
+    fakes = await startFakeProviders();
+  });
+  afterAll(async () => {
+    telemetry.uninstall();
+    await fakes.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each(['EMAIL', 'SMS', 'WHATSAPP'] as const)('gives up on a %s provider that never answers after the configured time, as transient', async (channel) => {
+    (channel === 'EMAIL' ? fakes.resend : fakes.twilio).script('hang');
+    const { provider, send } = (await compose(400))(channel);
+    expect(provider).not.toBe('outbox');
+    const started = performance.now();
+    const failure = await send(message(channel)).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    const waited = performance.now() - started;
+    expect(failure).toBeInstanceOf(DeliveryFailure);
+    expect((failure as DeliveryFailure).permanent).toBe(false);
+    expect(waited).toBeGreaterThanOrEqual(350);
+    expect(waited).toBeLessThan(5000);
+  });
+
+  it('measures every provider call by channel, provider and outcome', async () => {
+    const providers = await compose(400);
+    const counts = async () =>
+      Object.fromEntries(
+        (await telemetry.points())
+          .filter((point) => point.name === 'otp_verify.delivery.duration')
+          .map(({ attributes, value }) => [`${String(attributes['channel'])} ${String(attributes['provider'])} ${String(attributes['outcome'])}`, (value as { count: number }).count]),
+      );
+    const before = await counts();
+    const grew = async () => {
+      const after = await counts();
+      return Object.fromEntries(Object.entries(after).map(([key, count]) => [key, count - (before[key] ?? 0)]).filter(([, count]) => count !== 0));
+    };
+    await providers('EMAIL').send(message('EMAIL'));
+    await providers('SMS').send(message('SMS'));
+    fakes.resend.script({ status: 422, name: 'validation_error' });
+    await expect(providers('EMAIL').send(message('EMAIL'))).rejects.toMatchObject({ permanent: true });
+    fakes.twilio.script('hang');
+    await expect(providers('WHATSAPP').send(message('WHATSAPP'))).rejects.toMatchObject({ permanent: false });
+    expect(await grew()).toEqual({
+      'EMAIL resend sent': 1,
+      'EMAIL resend permanent_failure': 1,
+      'SMS twilio-sms sent': 1,
+      'WHATSAPP twilio-whatsapp transient_failure': 1,
+    });
+  });
+});
