@@ -10,6 +10,7 @@ import { createStateCache } from '../application/state-cache.js';
 import { makeHandlers, type Handlers } from '../application/handlers.js';
 import { makeCheckHealth, type HealthReport } from '../application/health/check-health.js';
 import type { Clock, Logger, Tracer } from '../application/ports.js';
+import { channels } from '../domain/shared/types.js';
 import { projections } from '../application/projections/index.js';
 import { makeSealLog, type SealLog } from '../application/audit/seal-log.js';
 import { makesDeliveryDue } from '../application/projections/deliveries.js';
@@ -147,6 +148,15 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
   storage.watchStreams?.({ moved: states.invalidate, unknown: states.clear });
   const monotonicMs = () => performance.now();
   const delivery = await createDeliveryProviders({ outboxFile: options.outboxFile, ...options.providers }, clock);
+  // The outbox is for development: on shared storage (a production setup) a channel left on it
+  // would write codes and destinations in clear to a file while answering SENT.
+  const onOutbox = channels.filter((channel) => delivery(channel).provider === 'outbox');
+  if (role !== 'api' && (options.databaseUrl || options.eventStoreConnectionString) && onOutbox.length > 0)
+    logger.warn('no delivery provider: codes go to the development outbox file, in clear', {
+      channels: onOutbox,
+      outbox_file: options.outboxFile,
+      hint: 'set RESEND_API_KEY or SMTP_URL with EMAIL_ADDRESS for EMAIL, TWILIO_* for SMS and WHATSAPP',
+    });
 
   const eventMetadata = () => ({ request_id: currentRequestId(), trace_id: currentTraceId() });
   container.bind<Deps>(T.Deps).toDynamicValue((ctx) => ({

@@ -8,7 +8,7 @@ import { createServer, type RequestListener } from 'node:http';
 import { isLeft, isRight } from 'fp-ts/lib/Either.js';
 import type { ServiceOptions } from '../infrastructure/composition-root.js';
 import { createService } from '../infrastructure/composition-root.js';
-import { loadConfig, usesEmbeddedStorage, type Config } from '../infrastructure/config/config.js';
+import { loadConfig, usesEmbeddedStorage, type Config, type KeysNeeded } from '../infrastructure/config/config.js';
 import { loadOrCreateDevSecrets, readDevMasterKey } from '../infrastructure/config/dev-secrets.js';
 import type { TokenKey } from '../infrastructure/crypto/token-service.js';
 import { describeError } from '../infrastructure/logging/describe-error.js';
@@ -230,8 +230,8 @@ const serveClustered = async (): Promise<void> => {
  * The configuration for a one-off command, or undefined when it does not decode, with exit code
  * 1 (`audit`: 3, "could not run", since its 1 means problems found in the log).
  */
-const commandConfig = (exitCode: number): Config | undefined => {
-  const decoded = loadConfig(process.env);
+const commandConfig = (exitCode: number, keys: KeysNeeded): Config | undefined => {
+  const decoded = loadConfig(process.env, keys);
   if (isRight(decoded)) return decoded.right;
   process.stderr.write(`otp-verify: invalid configuration\n${decoded.left.problems.map((p) => `  - ${p}`).join('\n')}\n`);
   process.exitCode = exitCode;
@@ -242,7 +242,7 @@ const [command = 'serve', ...args] = process.argv.slice(2);
 if (command === 'totp') process.exitCode = totpCommand(args);
 else if (command === 'serve') await serveClustered();
 else if (command === 'projections' || command === 'audit') {
-  const config = commandConfig(command === 'audit' ? 3 : 1);
+  const config = command === 'audit' ? commandConfig(3, 'master') : commandConfig(1, 'none');
   // Loaded only for these commands: they may need pg, which the embedded default never loads.
   if (config && command === 'projections') {
     const { projectionsCommand } = await import('./cli/projections.js');

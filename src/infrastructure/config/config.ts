@@ -165,14 +165,21 @@ const Env = t.type({
 const sharedStorage = (env: NodeJS.ProcessEnv): boolean =>
   !isBlank(env['DATABASE_URL']) || !isBlank(env['EVENTSTORE_CONNECTION_STRING']);
 
+/**
+ * Which keys a process needs on shared storage: the service both; `audit` the master key only
+ * (seals are MACed under a key derived from it; it issues no token); `projections` neither.
+ */
+export type KeysNeeded = 'master-and-jwt' | 'master' | 'none';
+
 /** Rules spanning several variables; they read the raw values so they run even when decoding fails. */
-const crossChecks = (env: NodeJS.ProcessEnv): string[] => {
+const crossChecks = (env: NodeJS.ProcessEnv, keys: KeysNeeded): string[] => {
   const problems: string[] = [];
   const set = (name: string) => !isBlank(env[name]);
   if (sharedStorage(env)) {
     const why = 'when DATABASE_URL or EVENTSTORE_CONNECTION_STRING is set (every instance must share it)';
-    if (!set('MASTER_KEY')) problems.push(`MASTER_KEY is required ${why}: base64 of 32 bytes (openssl rand -base64 32)`);
-    if (!set('JWT_SECRET') && !set('JWT_PRIVATE_KEY')) problems.push(`JWT_SECRET or JWT_PRIVATE_KEY is required ${why}`);
+    if (keys !== 'none' && !set('MASTER_KEY')) problems.push(`MASTER_KEY is required ${why}: base64 of 32 bytes (openssl rand -base64 32)`);
+    if (keys === 'master-and-jwt' && !set('JWT_SECRET') && !set('JWT_PRIVATE_KEY'))
+      problems.push(`JWT_SECRET or JWT_PRIVATE_KEY is required ${why}: openssl rand -base64 48, or an Ed25519 key (openssl genpkey -algorithm ed25519)`);
   }
   if (set('JWT_SECRET') && set('JWT_PRIVATE_KEY')) problems.push('JWT_SECRET and JWT_PRIVATE_KEY are both set; set only one');
   // Several processes, or processes with split roles, coordinate through PostgreSQL (leader
@@ -208,9 +215,9 @@ const describe = (errors: t.Errors): string[] =>
     return `${name} ${error.message ?? 'is invalid'}`;
   });
 
-export const loadConfig = (env: NodeJS.ProcessEnv): E.Either<ConfigError, Config> => {
+export const loadConfig = (env: NodeJS.ProcessEnv, keys: KeysNeeded = 'master-and-jwt'): E.Either<ConfigError, Config> => {
   const decoded = Env.decode(env);
-  const problems = [...(E.isLeft(decoded) ? describe(decoded.left) : []), ...crossChecks(env)];
+  const problems = [...(E.isLeft(decoded) ? describe(decoded.left) : []), ...crossChecks(env, keys)];
   if (problems.length > 0 || E.isLeft(decoded)) return E.left(new ConfigError(problems));
   const v = decoded.right;
   return E.right({

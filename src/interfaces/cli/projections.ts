@@ -15,7 +15,9 @@ export const projectionsCommand = async (args: readonly string[], config: Config
     for (const p of projections) process.stdout.write(`${p.name}\t${p.collections.join(',')}\n`);
     return 0;
   }
-  if (action !== 'rebuild') {
+  const unknown = names.filter((name) => !projections.some((projection) => projection.name === name));
+  if (action !== 'rebuild' || unknown.length > 0) {
+    if (unknown.length > 0) process.stderr.write(`unknown projection ${unknown.map((name) => `"${name}"`).join(', ')}; known: ${projections.map((p) => p.name).join(', ')}\n`);
     process.stderr.write('usage: projections list | projections rebuild [name...]\n');
     return 2;
   }

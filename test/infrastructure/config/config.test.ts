@@ -207,6 +207,17 @@ describe('loadConfig', () => {
     );
   });
 
+  it('asks the one-off commands only for the keys they use: audit the master key, projections none', () => {
+    const shared = { DATABASE_URL: 'postgres://db/otp' };
+    const problemsOf = (env: Record<string, string>, keys: 'master' | 'none') => {
+      const result = loadConfig(env, keys);
+      return result._tag === 'Left' ? result.left.problems : [];
+    };
+    expect(problemsOf(shared, 'none')).toEqual([]);
+    expect(problemsOf(shared, 'master')).toEqual([expect.stringMatching(/^MASTER_KEY is required/)]);
+    expect(problemsOf({ ...shared, MASTER_KEY: key32 }, 'master')).toEqual([]);
+  });
+
   it('refuses a previous key that reuses the current id or repeats an id', () => {
     const k = randomBytes(32).toString('base64');
     expect(problems({ PREVIOUS_MASTER_KEYS: `k1:${k}` })).toEqual([

@@ -172,6 +172,13 @@ describe('audit: tamper evidence on the real service', () => {
     await runService(env);
     expect(await verifyReport(env)).toMatchObject({ code: 0, report: { ok: true, unsealed_events: 1 } });
     await checkExports(env, dir.path);
+    // An auditor needs the database and the master key, not the service's JWT key.
+    const { JWT_SECRET: _jwt, ...withoutJwt } = env;
+    expect(await verifyReport(withoutJwt)).toMatchObject({ code: 0, report: { ok: true } });
+    const { MASTER_KEY: _master, ...withoutMaster } = withoutJwt;
+    const noMaster = await audit(withoutMaster, 'verify');
+    expect(noMaster.code).toBe(3);
+    expect(noMaster.stderr).toMatch(/MASTER_KEY is required/);
 
     // Another master key cannot vouch for the seals.
     const otherKey = await verifyReport({ ...env, MASTER_KEY: deploymentSecrets().MASTER_KEY });
