@@ -68,7 +68,11 @@ const serve = async (): Promise<void> => {
       server.off('error', reject);
       resolve();
     });
-  }).catch(couldNotStart);
+  }).catch((error: unknown) => {
+    // The port taken, or a host name that does not resolve: name the settings to look at.
+    logger.error('could not start', { ...describeError(error), listen: `${config.host}:${config.port}`, hint: 'check HOST and PORT' });
+    process.exit(1);
+  });
   applyServerTimeouts(server, config.keepAliveTimeoutSeconds);
   logger.info('starting', { host: config.host, port: config.port });
   const optional = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));

@@ -55,7 +55,7 @@ describe('sqlite vault storage', () => {
     const row = db.prepare<[string], Row>('SELECT * FROM data_keys WHERE key_id = ?').get(sealed.key_id) as Row;
     await vault.destroy(sealed.key_id);
     db.prepare<[Row]>('INSERT INTO data_keys VALUES (@key_id, @master_key_id, @wrapped, @created_at)').run({ ...row, key_id: 'resurrected' });
-    await expect(vault.open({ ...sealed, key_id: 'resurrected' }, 'ctx')).rejects.toThrow(/data key resurrected: authentication failed/);
+    await expect(vault.open({ ...sealed, key_id: 'resurrected' }, 'ctx')).rejects.toThrow(/data key resurrected under master key "[^"]+": authentication failed \(the key configured under that id is not the one it was wrapped with/);
   });
 
   it('shares the table between vault instances on the same database (restart)', async () => {

@@ -102,7 +102,7 @@ export type ServiceProcess = {
 };
 
 export type StartOptions = {
-  /** The service's environment (PATH is added; nothing else is inherited). PORT and HOST are set here. */
+  /** The service's environment (PATH is added; nothing else is inherited). PORT is set here, HOST to 127.0.0.1 unless given. */
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly port?: number;
   readonly startTimeoutMs?: number;
@@ -137,7 +137,7 @@ export const startServiceProcess = async (options: StartOptions): Promise<Servic
   const outDir = await compileService();
   const port = options.port ?? (await freePort());
   const env: Record<string, string> = { PATH: process.env['PATH'] ?? '' };
-  for (const [key, value] of Object.entries({ LOG_LEVEL: 'info', ...options.env, PORT: String(port), HOST: '127.0.0.1' })) {
+  for (const [key, value] of Object.entries({ LOG_LEVEL: 'info', HOST: '127.0.0.1', ...options.env, PORT: String(port) })) {
     if (value !== undefined) env[key] = value;
   }
   const child: ChildProcess = spawn(

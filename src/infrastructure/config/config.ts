@@ -7,6 +7,7 @@ import {
   envVar,
   httpOrigin,
   integer,
+  listenHost,
   isBlank,
   matching,
   oneOf,
@@ -117,7 +118,7 @@ const str = optional(envVar('string', text));
 
 const Env = t.type({
   PORT: withDefault(envVar('port', integer(1, 65535)), 8000),
-  HOST: withDefault(envVar('host', text), '0.0.0.0'),
+  HOST: withDefault(envVar('host', listenHost), '0.0.0.0'),
   DATA_DIR: withDefault(envVar('path', text), './data'),
   MASTER_KEY: optional(envVar('master key', base64Key)),
   MASTER_KEY_ID: withDefault(envVar('key id', keyId), 'k1'),

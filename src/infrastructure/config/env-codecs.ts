@@ -3,6 +3,7 @@
  * completes "<NAME> …", e.g. `must be an integer from 1 to 65535, got "abc"`.
  * Blank values count as unset, since `FOO=` in a compose file usually means "no value".
  */
+import { isIP } from 'node:net';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 
@@ -80,6 +81,12 @@ export const proxyHops: Check<number> = (raw) => {
   const word = boolean(raw);
   return E.isRight(word) ? E.right(word.right ? 1 : 0) : refused;
 };
+
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/** An address to listen on: an IPv4 or IPv6 address, or a host name (letters, digits, hyphens, dots). */
+export const listenHost: Check<string> = (raw) =>
+  isIP(raw) !== 0 || HOSTNAME.test(raw) ? E.right(raw) : E.left(`must be an IP address (0.0.0.0, ::, 127.0.0.1) or a host name, got ${quote(raw)}`);
 
 export const matching =
   (pattern: RegExp, expected: string): Check<string> =>

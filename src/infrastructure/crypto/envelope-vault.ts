@@ -38,7 +38,7 @@ const encrypt = (key: Buffer, plaintext: Buffer, aad: string): Encrypted => {
   return { iv, ciphertext, tag: cipher.getAuthTag() };
 };
 
-const decrypt = (key: Buffer, { iv, ciphertext, tag }: Encrypted, aad: string, what: string): Buffer => {
+const decrypt = (key: Buffer, { iv, ciphertext, tag }: Encrypted, aad: string, what: string, hint?: string): Buffer => {
   // Explicit lengths: GCM would otherwise accept truncated tags, which weakens authentication.
   if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) throw new SecretTampered(`${what}: malformed iv or tag`);
   const decipher = createDecipheriv(ALGORITHM, key, iv, { authTagLength: TAG_BYTES });
@@ -47,7 +47,7 @@ const decrypt = (key: Buffer, { iv, ciphertext, tag }: Encrypted, aad: string, w
   try {
     return Buffer.concat([decipher.update(ciphertext), decipher.final()]);
   } catch (error) {
-    throw new SecretTampered(`${what}: authentication failed`, { cause: error });
+    throw new SecretTampered(`${what}: authentication failed${hint === undefined ? '' : ` (${hint})`}`, { cause: error });
   }
 };
 
@@ -81,7 +81,15 @@ export const createEnvelopeVault = (store: DataKeyStore, keyring: Keyring, clock
     if (!row) return null;
     const master = keyring.byId(row.master_key_id);
     if (!master) throw new Error(`Master key "${row.master_key_id}" is not in the keyring; it is needed to open data key ${row.key_id}`);
-    const dek = decrypt(master.key, unpack(row.wrapped), wrapAad(row.key_id), `data key ${row.key_id}`);
+    // Failing here means the key under that id is not the one the data key was wrapped with (a
+    // new MASTER_KEY given an old id), or the row was altered: say both, naming the id.
+    const dek = decrypt(
+      master.key,
+      unpack(row.wrapped),
+      wrapAad(row.key_id),
+      `data key ${row.key_id} under master key "${row.master_key_id}"`,
+      'the key configured under that id is not the one it was wrapped with, e.g. a new MASTER_KEY under an old MASTER_KEY_ID, or the row was altered',
+    );
     try {
       const parts = { iv: Buffer.from(sealed.iv, 'base64'), ciphertext: Buffer.from(sealed.ciphertext, 'base64'), tag: Buffer.from(sealed.tag, 'base64') };
       return decrypt(dek, parts, context, `secret ${sealed.key_id}`).toString('utf8');

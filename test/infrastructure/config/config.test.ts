@@ -134,6 +134,8 @@ describe('loadConfig', () => {
     ['DATABASE_POOL_SIZE', '1', 'DATABASE_POOL_SIZE must be an integer from 2 to 1000, got "1"'],
     ['LOG_SEAL_INTERVAL_S', '-1', 'LOG_SEAL_INTERVAL_S must be an integer from 0 to 86400, got "-1"'],
     ['READ_MODEL_STALL_S', '2', 'READ_MODEL_STALL_S must be an integer from 5 to 86400, got "2"'],
+    ['HOST', 'not_a_host', 'HOST must be an IP address (0.0.0.0, ::, 127.0.0.1) or a host name, got "not_a_host"'],
+    ['HOST', 'http://0.0.0.0', 'HOST must be an IP address (0.0.0.0, ::, 127.0.0.1) or a host name, got "http://0.0.0.0"'],
     ['REDIS_TIMEOUT_MS', '5', 'REDIS_TIMEOUT_MS must be an integer from 10 to 60000, got "5"'],
     ['DELIVERY_TIMEOUT_MS', '1.5', 'DELIVERY_TIMEOUT_MS must be an integer from 100 to 300000, got "1.5"'],
     ['PROCESS_ROLE', 'web', 'PROCESS_ROLE must be one of api, worker, all, got "web"'],
@@ -205,6 +207,10 @@ describe('loadConfig', () => {
     expect(ok({ EVENTSTORE_CONNECTION_STRING: 'kurrentdb+discover://es', MASTER_KEY: key32, JWT_SECRET: 'y'.repeat(40) }).jwtSecret).toEqual(
       Buffer.from('y'.repeat(40)),
     );
+  });
+
+  it.each(['0.0.0.0', '::', '127.0.0.1', '::1', 'localhost', 'api-1.internal.example.com'])('accepts HOST=%s', (host) => {
+    expect(ok({ HOST: host }).host).toBe(host);
   });
 
   it('asks the one-off commands only for the keys they use: audit the master key, projections none', () => {

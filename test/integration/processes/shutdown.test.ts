@@ -116,6 +116,24 @@ describe('service process lifecycle', () => {
     ).rejects.toThrow(/exited \(1\)[\s\S]*"msg":"could not start"/);
   }, 30_000);
 
+  it('names HOST and PORT when it cannot listen there', async () => {
+    const dir = tempDir('shutdown');
+    dirs.push(dir);
+    await expect(startServiceProcess({ env: { DATA_DIR: dir.path, HOST: 'nowhere.invalid' }, startTimeoutMs: 10_000 })).rejects.toThrow(
+      /exited \(1\)[\s\S]*"listen":"nowhere\.invalid:\d+","hint":"check HOST and PORT","msg":"could not start"/,
+    );
+  }, 30_000);
+
+  it('names the master key id when a new MASTER_KEY is given the id of the key the data was wrapped with', async () => {
+    const dir = tempDir('shutdown');
+    dirs.push(dir);
+    const first = await startServiceProcess({ env: { DATA_DIR: dir.path } });
+    await first.stop();
+    await expect(startServiceProcess({ env: { DATA_DIR: dir.path, MASTER_KEY: deploymentSecrets().MASTER_KEY }, startTimeoutMs: 15_000 })).rejects.toThrow(
+      /exited \(1\)[\s\S]*under master key \\"k1\\": authentication failed \(the key configured under that id is not the one it was wrapped with, e\.g\. a new MASTER_KEY under an old MASTER_KEY_ID[\s\S]*"msg":"could not start"/,
+    );
+  }, 45_000);
+
   it('gives up with code 1 when its WEB_CONCURRENCY processes keep dying at start, instead of forking forever', async () => {
     const dir = tempDir('shutdown');
     dirs.push(dir);
