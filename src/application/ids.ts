@@ -21,3 +21,9 @@ export const enrollmentStreamFor = (keyedHash: KeyedHash, appId: string, usernam
   enrollmentStream(enrollmentIdFor(keyedHash, appId, username, method));
 
 export const factorMethods: readonly OtpMethod[] = ['TOTP', 'SMS', 'EMAIL', 'WHATSAPP'];
+
+/**
+ * A caller's address as events may record it: a truncated keyed hash, never the address, that
+ * tells one source's refused sends or failed logins apart from another's.
+ */
+export const clientTagFor = (keyedHash: KeyedHash, clientIp: string): string => keyedHash('identifier', `ip:${clientIp}`).slice(0, 16);

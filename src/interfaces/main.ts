@@ -46,7 +46,8 @@ const serve = async (): Promise<void> => {
     return;
   }
   const config = decoded.right;
-  const logger = createLogger({ level: config.logLevel });
+  // Forked by WEB_CONCURRENCY, processes share their parent's stdout: each line says whose it is.
+  const logger = createLogger({ level: config.logLevel, pid: cluster.isWorker });
   exitOnUncaught(logger);
   if (!usesEmbeddedStorage(config) && !config.redisUrl)
     logger.warn('REDIS_URL is not set: rate limits and single-use claims are per process; set it when running several API processes');

@@ -7,11 +7,14 @@ const account = accountDecider;
 const registered: AccountEvent[] = [
   { type: 'AccountRegistered', data: { account_id: 'acc-1', username: 'ada', email: 'ada@example.com', password_hash: '$argon2id$x', at: T0 } },
 ];
-const failedAt = (...seconds: number[]): AccountEvent[] => seconds.map((s) => ({ type: 'LoginFailed', data: { at: at(s) } }));
-const login = (password_ok: boolean, seconds: number) => ({ type: 'RecordLogin', password_ok, at: at(seconds) }) as const;
+const failedAt = (...seconds: number[]): AccountEvent[] => seconds.map((s) => ({ type: 'LoginFailed', data: { at: at(s), client: 'c1' } }));
+/** Failures from `client`, one at each of `seconds`. */
+const failedFrom = (client: string, ...seconds: number[]): AccountEvent[] => seconds.map((s) => ({ type: 'LoginFailed', data: { at: at(s), client } }));
+const login = (password_ok: boolean, seconds: number, client = 'c1') => ({ type: 'RecordLogin', password_ok, client, at: at(seconds) }) as const;
 const register = { type: 'RegisterAccount', account_id: 'acc-1', username: 'ada', email: 'ada@example.com', password_hash: '$argon2id$x', at: T0 } as const;
-/** The spec: five failures within 15 minutes throttle logins. */
+/** Five failures from one client within 15 minutes throttle that client; fifty from all, everyone. */
 const window = 15 * 60;
+const failure = (seconds: number, client = 'c1') => ({ at: at(seconds), client });
 
 describe('Account: RegisterAccount', () => {
   it('registers', () => given(account).when(register).then(registered));
@@ -22,16 +25,16 @@ describe('Account: RegisterAccount', () => {
 
 describe('Account: RecordLogin', () => {
   it('records a success', () => given(account, registered).when(login(true, 60)).then([{ type: 'LoginSucceeded', data: { at: at(60) } }]));
-  it('records a failure', () => given(account, registered).when(login(false, 60)).then([{ type: 'LoginFailed', data: { at: at(60) } }]));
+  it('records a failure with its client', () => given(account, registered).when(login(false, 60)).then([{ type: 'LoginFailed', data: { at: at(60), client: 'c1' } }]));
   it('answers INVALID_CREDENTIALS for an unknown account', () => given(account).when(login(true, 60)).thenRejects('INVALID_CREDENTIALS'));
 
-  it('throttles the sixth attempt after five failures within the window, even with the right password', () =>
+  it('throttles the sixth attempt from a client after its five failures within the window, even with the right password', () =>
     given(account, [...registered, ...failedAt(10, 20, 30, 40, 50)])
       .when(login(true, 60))
       .thenRejects('RATE_LIMITED', { retryAfterSeconds: 10 + window - 60 }));
 
   it('allows a fifth failure while four are recent', () =>
-    given(account, [...registered, ...failedAt(10, 20, 30, 40)]).when(login(false, 60)).then([{ type: 'LoginFailed', data: { at: at(60) } }]));
+    given(account, [...registered, ...failedAt(10, 20, 30, 40)]).when(login(false, 60)).then([{ type: 'LoginFailed', data: { at: at(60), client: 'c1' } }]));
 
   it('lifts the throttle once the oldest of the five leaves the window', () =>
     given(account, [...registered, ...failedAt(10, 20, 30, 40, 50)])
@@ -46,20 +49,45 @@ describe('Account: RecordLogin', () => {
   it('does not throttle five failures spread over more than the window', () =>
     given(account, [...registered, ...failedAt(0, 300, 600, 900, 1200)])
       .when(login(false, 1201))
-      .then([{ type: 'LoginFailed', data: { at: at(1201) } }]));
+      .then([{ type: 'LoginFailed', data: { at: at(1201), client: 'c1' } }]));
+
+  it('lets another client log in while one is throttled: knowing a username is not enough to lock its operator out', () =>
+    given(account, [...registered, ...failedFrom('attacker', 10, 20, 30, 40, 50)])
+      .when(login(true, 60, 'operator'))
+      .then([{ type: 'LoginSucceeded', data: { at: at(60) } }]));
+
+  it('throttles every client after fifty failures within the window, however many clients they came from', () =>
+    given(account, [...registered, ...Array.from({ length: 50 }, (_, i) => failedFrom(`c${i % 25}`, 10 + i)).flat()])
+      .when(login(true, 100, 'someone-new'))
+      .thenRejects('RATE_LIMITED', { retryAfterSeconds: 10 + window - 100 }));
+
+  it('does not throttle everyone at forty-nine', () =>
+    given(account, [...registered, ...Array.from({ length: 49 }, (_, i) => failedFrom(`c${i % 25}`, 10 + i)).flat()])
+      .when(login(true, 100, 'someone-new'))
+      .then([{ type: 'LoginSucceeded', data: { at: at(100) } }]));
+
+  it('keeps the fifty latest failures only', () =>
+    given(account, [...registered, ...Array.from({ length: 60 }, (_, i) => failedFrom('c', i * 20)).flat()])
+      .when(login(false, 1200, 'c2'))
+      .thenState({ recent_failures: [...Array.from({ length: 49 }, (_, i) => failure((11 + i) * 20, 'c')), failure(1200, 'c2')] }));
+
+  it('counts failures recorded without a client (before clients were recorded) as one client of their own', () =>
+    given(account, [...registered, ...[10, 20, 30, 40, 50].map((s): AccountEvent => ({ type: 'LoginFailed', data: { at: at(s) } }))])
+      .when(login(true, 60))
+      .then([{ type: 'LoginSucceeded', data: { at: at(60) } }]));
 
   it('counts only failures since the last success', () =>
     given(account, [...registered, ...failedAt(10, 20, 30, 40), { type: 'LoginSucceeded', data: { at: at(45) } }, ...failedAt(50, 60, 70, 80)])
       .when(login(false, 90))
-      .then([{ type: 'LoginFailed', data: { at: at(90) } }]));
+      .then([{ type: 'LoginFailed', data: { at: at(90), client: 'c1' } }]));
 
   it('a success resets the failures', () =>
     given(account, [...registered, ...failedAt(10, 20, 30, 40)]).when(login(true, 50)).thenState({ recent_failures: [] }));
 
-  it('keeps only the most recent failures, oldest first', () =>
+  it('keeps the failures since the last success, oldest first, with their clients', () =>
     given(account, [...registered, ...failedAt(0, 1000, 2000, 3000, 4000)])
       .when(login(false, 5000))
-      .thenState({ recent_failures: [at(1000), at(2000), at(3000), at(4000), at(5000)] }));
+      .thenState({ recent_failures: [failure(0), failure(1000), failure(2000), failure(3000), failure(4000), failure(5000)] }));
 });
 
 describe('Account: Logout', () => {
@@ -67,6 +95,6 @@ describe('Account: Logout', () => {
   it('records the revoked token until it expires', () =>
     given(account, registered).when(logout).then([{ type: 'LoggedOut', data: { jti: 'jti-1', expires_at: at(1800), at: at(100) } }]));
   it('does not touch the login history', () =>
-    given(account, [...registered, ...failedAt(10)]).when(logout).thenState({ recent_failures: [at(10)] }));
+    given(account, [...registered, ...failedAt(10)]).when(logout).thenState({ recent_failures: [failure(10)] }));
   it('answers NOT_FOUND for an unknown account', () => given(account).when(logout).thenRejects('NOT_FOUND'));
 });

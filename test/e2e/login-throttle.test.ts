@@ -2,6 +2,8 @@
  * Login throttling per IP (LOGIN_ATTEMPTS_PER_IP_PER_MINUTE): one address trying many accounts
  * is refused once it has used the minute's allowance, though no account has failed even once,
  * with 429, Retry-After and a stable error code; the window then moves on.
+ * Per account: five failures from one client refuse that client, not the operator signing in
+ * from elsewhere; an unknown username answers the same.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { errorShape } from '../support/flows.js';
@@ -51,5 +53,35 @@ describe('per-IP login throttle', () => {
       expect(later.status).toBe(200);
       expect(later.body.access_token).toEqual(expect.any(String));
     }
+  });
+});
+
+describe('per-account login throttle, per client', () => {
+  let server: TestServer;
+  let client: Client;
+  beforeAll(async () => {
+    // One proxy appends the address it saw: each X-Forwarded-For below is another client.
+    server = await startTestServer({ trustedProxies: 1, limits: { loginAttemptsPerIpPerMinute: 1000 } });
+    client = createClient(server.url);
+  });
+  afterAll(() => server.close());
+
+  const loginFrom = (ip: string, username: string, password: string) => client.post('/api/auth/login', { body: { username, password }, headers: { 'x-forwarded-for': ip } });
+
+  it('refuses the client that failed five times, and lets the operator in from another address', async () => {
+    const operator = { email: 'locked.out@example.com', username: 'locked_out', password: 'the operator password' };
+    expect((await client.post('/api/auth/register', { body: operator })).status).toBe(201);
+    for (let i = 0; i < 5; i++) expect((await loginFrom('198.51.100.7', operator.username, `guess number ${i}!`)).status).toBe(401);
+    const attacker = await loginFrom('198.51.100.7', operator.username, operator.password);
+    expect([attacker.status, attacker.body.code]).toEqual([429, 'RATE_LIMITED']);
+    expect(Number(attacker.headers.get('retry-after'))).toBeGreaterThan(0);
+    const owner = await loginFrom('203.0.113.20', operator.username, operator.password);
+    expect(owner.status).toBe(200);
+    expect(owner.body.access_token).toEqual(expect.any(String));
+
+    // An unknown username is throttled the same way: per client, the same answer.
+    for (let i = 0; i < 5; i++) expect((await loginFrom('198.51.100.8', 'nobody_at_all', `guess number ${i}!`)).status).toBe(401);
+    expect(errorShape(await loginFrom('198.51.100.8', 'nobody_at_all', 'guess again!!'))).toEqual(errorShape(attacker));
+    expect((await loginFrom('203.0.113.21', 'nobody_at_all', 'guess again!!')).status).toBe(401);
   });
 });

@@ -1,9 +1,9 @@
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
-import { accountStream } from '../../domain/account/index.js';
+import { accountStream, LOGIN_THROTTLE } from '../../domain/account/index.js';
 import { reject, type Rejection } from '../../domain/shared/rejection.js';
 import { AccountAggregate } from '../aggregates.js';
 import { now, type Deps } from '../deps.js';
-import { accountIdFor } from '../ids.js';
+import { accountIdFor, clientTagFor } from '../ids.js';
 
 export type LogInInput = { readonly username: string; readonly password: string; readonly client_ip: string };
 export type LogInResult = { readonly access_token: string; readonly token_type: 'bearer'; readonly expires_in: number };
@@ -26,11 +26,14 @@ export const makeLogIn =
     const accountId = typeof byEmail?.account_id === 'string' ? byEmail.account_id : accountIdFor(deps.keyedHash, input.username);
     const state = await deps.load(AccountAggregate, accountStream(accountId));
 
+    const client = clientTagFor(deps.keyedHash, input.client_ip);
     if (state.status === 'NONE') {
       decoyHash ??= deps.passwords.hash('decoy password that never matches');
       await deps.passwords.verify(await decoyHash, input.password);
-      // Unknown users are throttled like known ones, so the 429 reveals nothing either.
-      const throttle = await deps.rateLimit(`login-unknown:${accountId}`, 5, 15 * 60);
+      // Unknown users are throttled like known ones (per client, then for everyone), so the 429 reveals nothing either.
+      const { perClient, perAccount, windowSeconds } = LOGIN_THROTTLE;
+      let throttle = await deps.rateLimit(`login-unknown:${accountId}:${client}`, perClient, windowSeconds);
+      if (throttle.allowed) throttle = await deps.rateLimit(`login-unknown:${accountId}`, perAccount, windowSeconds);
       return throttle.allowed
         ? invalid()
         : left(reject('RATE_LIMITED', 'Too many failed logins; try again later', { retryAfterSeconds: throttle.retry_after_seconds }));
@@ -40,6 +43,7 @@ export const makeLogIn =
     const outcome = await deps.handle(AccountAggregate, accountStream(accountId), () => ({
       type: 'RecordLogin' as const,
       password_ok: passwordOk,
+      client,
       at: now(deps),
     }));
     if (outcome._tag === 'Left') return outcome;

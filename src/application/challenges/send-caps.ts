@@ -3,6 +3,7 @@ import { reject, type Rejection } from '../../domain/shared/rejection.js';
 import type { ActiveApp } from '../apps/app-view.js';
 import type { Deps } from '../deps.js';
 import type { ParsedDestination } from '../ports.js';
+import { clientTagFor } from '../ids.js';
 import { makeRecordRefusal } from './record-refusal.js';
 
 const DAY = 86_400;
@@ -19,7 +20,7 @@ export const makeCheckSendCaps = (deps: Pick<Deps, 'rateLimit' | 'limits' | 'key
   return async (app: ActiveApp, clientIp: string | undefined, to: ParsedDestination): Promise<Either<Rejection, void>> => {
     const recipient = deps.keyedHash('destination', to.normalized);
     const refuse = async (reason: string, retryAfter: number): Promise<Either<Rejection, void>> => {
-      await recordRefusal(app.app_id, { reason, to_hint: to.hint, ...(clientIp === undefined ? {} : { client: deps.keyedHash('identifier', `ip:${clientIp}`).slice(0, 16) }) });
+      await recordRefusal(app.app_id, { reason, to_hint: to.hint, ...(clientIp === undefined ? {} : { client: clientTagFor(deps.keyedHash, clientIp) }) });
       return left(reject('RATE_LIMITED', 'Too many codes sent; try again later', { retryAfterSeconds: retryAfter }));
     };
     const caps: readonly { reason: string; key: string; limit: number; window: number }[] = [

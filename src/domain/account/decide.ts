@@ -1,8 +1,8 @@
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import { reject, type Rejection } from '../shared/rejection.js';
-import { addSeconds, secondsUntil, toMillis, type Instant } from '../shared/time.js';
+import { addSeconds, fromMillis, secondsUntil, toMillis, type Instant } from '../shared/time.js';
 import type { AccountEvent } from './events.js';
-import { LOGIN_THROTTLE, type AccountState } from './state.js';
+import { LOGIN_THROTTLE, type AccountState, type LoginFailure } from './state.js';
 
 export type RegisterAccount = {
   readonly type: 'RegisterAccount';
@@ -12,20 +12,29 @@ export type RegisterAccount = {
   readonly password_hash: string;
   readonly at: Instant;
 };
-/** The handler checks the password (I/O) and passes the outcome in. */
-export type RecordLogin = { readonly type: 'RecordLogin'; readonly password_ok: boolean; readonly at: Instant };
+/** The handler checks the password (I/O) and passes the outcome in, with the caller's client tag. */
+export type RecordLogin = { readonly type: 'RecordLogin'; readonly password_ok: boolean; readonly client: string; readonly at: Instant };
 export type Logout = { readonly type: 'Logout'; readonly jti: string; readonly expires_at: Instant; readonly at: Instant };
 
 export type AccountCommand = RegisterAccount | RecordLogin | Logout;
 
 type Decision = Either<Rejection, readonly AccountEvent[]>;
 
-/** The instant until which logins are refused, or null when not throttled. */
-export const loginThrottledUntil = (state: AccountState, at: Instant): Instant | null => {
-  if (state.status !== 'REGISTERED' || state.recent_failures.length < LOGIN_THROTTLE.failures) return null;
-  const oldest = state.recent_failures[state.recent_failures.length - LOGIN_THROTTLE.failures]!;
-  const until = addSeconds(oldest, LOGIN_THROTTLE.windowSeconds);
-  return toMillis(until) > toMillis(at) ? until : null;
+/** When the `limit`-th latest of `failures` leaves the window, if that is after `at`. */
+const heldUntil = (failures: readonly LoginFailure[], limit: number, at: Instant): number | null => {
+  if (failures.length < limit) return null;
+  const until = toMillis(addSeconds(failures[failures.length - limit]!.at, LOGIN_THROTTLE.windowSeconds));
+  return until > toMillis(at) ? until : null;
+};
+
+/** The instant until which logins from `client` are refused, or null when not throttled. */
+export const loginThrottledUntil = (state: AccountState, client: string, at: Instant): Instant | null => {
+  if (state.status !== 'REGISTERED') return null;
+  const held = [
+    heldUntil(state.recent_failures.filter((failure) => failure.client === client), LOGIN_THROTTLE.perClient, at),
+    heldUntil(state.recent_failures, LOGIN_THROTTLE.perAccount, at),
+  ].filter((until): until is number => until !== null);
+  return held.length === 0 ? null : fromMillis(Math.max(...held));
 };
 
 export const decideAccount = (command: AccountCommand, state: AccountState): Decision => {
@@ -37,14 +46,14 @@ export const decideAccount = (command: AccountCommand, state: AccountState): Dec
     }
     case 'RecordLogin': {
       if (state.status !== 'REGISTERED') return left(reject('INVALID_CREDENTIALS', 'Invalid credentials'));
-      const until = loginThrottledUntil(state, command.at);
+      const until = loginThrottledUntil(state, command.client, command.at);
       if (until !== null)
         return left(
           reject('RATE_LIMITED', 'Too many failed logins; try again later', {
             retryAfterSeconds: secondsUntil(command.at, until),
           }),
         );
-      return right([{ type: command.password_ok ? 'LoginSucceeded' : 'LoginFailed', data: { at: command.at } }]);
+      return right([command.password_ok ? { type: 'LoginSucceeded', data: { at: command.at } } : { type: 'LoginFailed', data: { at: command.at, client: command.client } }]);
     }
     case 'Logout':
       if (state.status !== 'REGISTERED') return left(reject('NOT_FOUND', 'Account not found'));

@@ -7,7 +7,11 @@ export type AccountRegistered = DomainEvent<
   { account_id: string; username: string; email: string; password_hash: string; at: Instant }
 >;
 export type LoginSucceeded = DomainEvent<'LoginSucceeded', { at: Instant }>;
-export type LoginFailed = DomainEvent<'LoginFailed', { at: Instant }>;
+/**
+ * `client`: a truncated keyed hash of the caller's address (never the address), so failures
+ * are throttled per client; absent from failures recorded before it existed.
+ */
+export type LoginFailed = DomainEvent<'LoginFailed', { at: Instant; client?: string }>;
 export type LoggedOut = DomainEvent<'LoggedOut', { jti: string; expires_at: Instant; at: Instant }>;
 
 export type AccountEvent = AccountRegistered | LoginSucceeded | LoginFailed | LoggedOut;

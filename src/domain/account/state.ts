@@ -1,6 +1,9 @@
 import type { Instant } from '../shared/time.js';
 import type { AccountEvent } from './events.js';
 
+/** A failed login and the client it came from ('' when not recorded). */
+export type LoginFailure = { readonly at: Instant; readonly client: string };
+
 export type AccountState =
   | { readonly status: 'NONE' }
   | {
@@ -9,8 +12,8 @@ export type AccountState =
       readonly username: string;
       readonly email: string;
       readonly password_hash: string;
-      /** Failed logins since the last success, oldest first (throttling). */
-      readonly recent_failures: readonly Instant[];
+      /** The latest failed logins since the last success, oldest first (throttling). */
+      readonly recent_failures: readonly LoginFailure[];
     };
 
 export const initialAccountState: AccountState = { status: 'NONE' };
@@ -25,12 +28,17 @@ export const evolveAccount = (state: AccountState, event: AccountEvent): Account
       return state.status === 'REGISTERED' ? { ...state, recent_failures: [] } : state;
     case 'LoginFailed':
       return state.status === 'REGISTERED'
-        ? { ...state, recent_failures: [...state.recent_failures, event.data.at].slice(-LOGIN_THROTTLE.failures) }
+        ? { ...state, recent_failures: [...state.recent_failures, { at: event.data.at, client: event.data.client ?? '' }].slice(-LOGIN_THROTTLE.perAccount) }
         : state;
     case 'LoggedOut':
       return state;
   }
 };
 
-/** After `failures` failed logins within `windowSeconds`, logins are refused until the window passes. */
-export const LOGIN_THROTTLE = { failures: 5, windowSeconds: 15 * 60 } as const;
+/**
+ * Failed logins within `windowSeconds` refuse further logins until the window passes them:
+ * `perClient` from one client refuse that client only, so whoever knows an operator's username
+ * cannot lock the operator out from elsewhere; `perAccount` from all clients together refuse
+ * everyone (guessing spread over many addresses).
+ */
+export const LOGIN_THROTTLE = { perClient: 5, perAccount: 50, windowSeconds: 15 * 60 } as const;

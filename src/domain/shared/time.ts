@@ -3,6 +3,8 @@ export type Instant = string;
 
 export const toMillis = (at: Instant): number => Date.parse(at);
 
+export const fromMillis = (millis: number): Instant => new Date(millis).toISOString();
+
 export const addSeconds = (at: Instant, seconds: number): Instant =>
   new Date(toMillis(at) + seconds * 1000).toISOString();
 

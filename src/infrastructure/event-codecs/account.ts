@@ -11,7 +11,7 @@ export const accountEventCodecs = {
     at: instant,
   }),
   LoginSucceeded: strictObject('LoginSucceeded', { at: instant }),
-  LoginFailed: strictObject('LoginFailed', { at: instant }),
+  LoginFailed: strictObject('LoginFailed', { at: instant }, { client: t.string }),
   LoggedOut: strictObject('LoggedOut', { jti: t.string, expires_at: instant, at: instant }),
 };
 

@@ -10,6 +10,8 @@ export type LoggerOptions = {
   readonly level: string;
   /** Defaults to stdout. */
   readonly destination?: NodeJS.WritableStream;
+  /** Adds `pid` to every line: for processes sharing one stdout (WEB_CONCURRENCY > 1). */
+  readonly pid?: boolean;
 };
 
 const correlation = (): Record<string, string> => {
@@ -40,8 +42,9 @@ const stdout = () => {
 export const createLogger = (options: LoggerOptions): Logger => {
   const settings = {
     level: options.level,
-    // No pid/hostname: the runtime (container, systemd) adds where a line came from.
-    base: undefined,
+    // No hostname, and a pid only where processes share a stdout: the runtime (container,
+    // systemd) adds where a line came from, but cannot tell WEB_CONCURRENCY's processes apart.
+    base: options.pid ? { pid: process.pid } : undefined,
     timestamp: stdTimeFunctions.isoTime,
     formatters: { level: (label: string) => ({ level: label }) },
     mixin: correlation,

@@ -45,6 +45,22 @@ describe('pino logger', () => {
     expect(first).not.toHaveProperty('trace_id');
   });
 
+  it('adds the pid only when asked (processes sharing one stdout), and never the host name', () => {
+    const chunks: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        chunks.push(chunk.toString('utf8'));
+        done();
+      },
+    });
+    createLogger({ level: 'info', destination, pid: true }).info('with pid');
+    createLogger({ level: 'info', destination }).info('without');
+    const [withPid, without] = chunks.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(withPid).toMatchObject({ msg: 'with pid', pid: process.pid });
+    expect(without).not.toHaveProperty('pid');
+    expect(withPid).not.toHaveProperty('hostname');
+  });
+
   it('honours the level', () => {
     const { logger, lines } = capture('warn');
     logger.debug('a');
