@@ -24,7 +24,7 @@ describe('Account: RegisterAccount', () => {
 });
 
 describe('Account: RecordLogin', () => {
-  it('records a success', () => given(account, registered).when(login(true, 60)).then([{ type: 'LoginSucceeded', data: { at: at(60) } }]));
+  it('records a success with its client', () => given(account, registered).when(login(true, 60)).then([{ type: 'LoginSucceeded', data: { at: at(60), client: 'c1' } }]));
   it('records a failure with its client', () => given(account, registered).when(login(false, 60)).then([{ type: 'LoginFailed', data: { at: at(60), client: 'c1' } }]));
   it('answers INVALID_CREDENTIALS for an unknown account', () => given(account).when(login(true, 60)).thenRejects('INVALID_CREDENTIALS'));
 
@@ -39,7 +39,7 @@ describe('Account: RecordLogin', () => {
   it('lifts the throttle once the oldest of the five leaves the window', () =>
     given(account, [...registered, ...failedAt(10, 20, 30, 40, 50)])
       .when(login(true, 10 + window))
-      .then([{ type: 'LoginSucceeded', data: { at: at(10 + window) } }]));
+      .then([{ type: 'LoginSucceeded', data: { at: at(10 + window), client: 'c1' } }]));
 
   it('still throttles one second before that', () =>
     given(account, [...registered, ...failedAt(10, 20, 30, 40, 50)])
@@ -54,7 +54,7 @@ describe('Account: RecordLogin', () => {
   it('lets another client log in while one is throttled: knowing a username is not enough to lock its operator out', () =>
     given(account, [...registered, ...failedFrom('attacker', 10, 20, 30, 40, 50)])
       .when(login(true, 60, 'operator'))
-      .then([{ type: 'LoginSucceeded', data: { at: at(60) } }]));
+      .then([{ type: 'LoginSucceeded', data: { at: at(60), client: 'operator' } }]));
 
   it('throttles every client after fifty failures within the window, however many clients they came from', () =>
     given(account, [...registered, ...Array.from({ length: 50 }, (_, i) => failedFrom(`c${i % 25}`, 10 + i)).flat()])
@@ -64,7 +64,27 @@ describe('Account: RecordLogin', () => {
   it('does not throttle everyone at forty-nine', () =>
     given(account, [...registered, ...Array.from({ length: 49 }, (_, i) => failedFrom(`c${i % 25}`, 10 + i)).flat()])
       .when(login(true, 100, 'someone-new'))
-      .then([{ type: 'LoginSucceeded', data: { at: at(100) } }]));
+      .then([{ type: 'LoginSucceeded', data: { at: at(100), client: 'someone-new' } }]));
+
+  it("lets the operator's own addresses (the latest ten to sign in with the password) in past the account-wide throttle, not others", () => {
+    const fifty = Array.from({ length: 50 }, (_, i) => failedFrom(`bot${i % 25}`, 100 + i)).flat();
+    const before: AccountEvent[] = [
+      ...registered,
+      { type: 'LoginSucceeded', data: { at: at(10), client: 'office' } },
+      { type: 'LoginSucceeded', data: { at: at(20), client: 'home' } },
+      ...fifty,
+    ];
+    given(account, before).when(login(true, 200, 'office')).then([{ type: 'LoginSucceeded', data: { at: at(200), client: 'office' } }]);
+    given(account, before).when(login(true, 200, 'cafe')).thenRejects('RATE_LIMITED');
+  });
+
+  it('remembers the ten latest clients to sign in, latest first, each once', () =>
+    given(account, [...registered, ...Array.from({ length: 12 }, (_, i): AccountEvent => ({ type: 'LoginSucceeded', data: { at: at(i), client: `c${i}` } }))])
+      .when(login(true, 100, 'c5'))
+      .thenState({ known_clients: ['c5', 'c11', 'c10', 'c9', 'c8', 'c7', 'c6', 'c4', 'c3', 'c2'] }));
+
+  it('learns no client from sign-ins recorded without one', () =>
+    given(account, [...registered, { type: 'LoginSucceeded', data: { at: at(1) } }]).when(login(false, 2)).thenState({ known_clients: [] }));
 
   it('keeps the fifty latest failures only', () =>
     given(account, [...registered, ...Array.from({ length: 60 }, (_, i) => failedFrom('c', i * 20)).flat()])
@@ -74,7 +94,7 @@ describe('Account: RecordLogin', () => {
   it('counts failures recorded without a client (before clients were recorded) as one client of their own', () =>
     given(account, [...registered, ...[10, 20, 30, 40, 50].map((s): AccountEvent => ({ type: 'LoginFailed', data: { at: at(s) } }))])
       .when(login(true, 60))
-      .then([{ type: 'LoginSucceeded', data: { at: at(60) } }]));
+      .then([{ type: 'LoginSucceeded', data: { at: at(60), client: 'c1' } }]));
 
   it('counts only failures since the last success', () =>
     given(account, [...registered, ...failedAt(10, 20, 30, 40), { type: 'LoginSucceeded', data: { at: at(45) } }, ...failedAt(50, 60, 70, 80)])

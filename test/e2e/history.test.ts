@@ -43,6 +43,13 @@ describe('user history', () => {
     ({ secret, recoveryCodes } = await enrollTotp(client, app.apiKey, 'alice', server.clock));
     for (let i = 0; i < 5; i++) await client.post('/api/code/verify', { apiKey: app.apiKey, body: { username: 'alice', otp: wrongCode() } });
     ({ challengeId, code: emailCode } = await sendEmailCode(client, server.outboxFile, app.apiKey, 'alice', 'alice.private@example.com'));
+    // The outbox holds the code before the worker records its delivery: wait for that record, so
+    // the story's order does not depend on who is quicker.
+    for (const deadline = Date.now() + 10_000; ; await new Promise((resolve) => setTimeout(resolve, 20))) {
+      const view = await client.get(`/api/code/${challengeId}`, { apiKey: app.apiKey });
+      if (view.body.delivery?.status === 'SENT') break;
+      if (Date.now() > deadline) throw new Error(`delivery of ${challengeId} not recorded: ${view.text}`);
+    }
     expect((await client.post('/api/code/verify', { apiKey: app.apiKey, body: { challenge_id: challengeId, otp: emailCode } })).status).toBe(200);
   });
   afterAll(() => server.close());

@@ -30,13 +30,17 @@ export const makeLogIn =
     if (state.status === 'NONE') {
       decoyHash ??= deps.passwords.hash('decoy password that never matches');
       await deps.passwords.verify(await decoyHash, input.password);
-      // Unknown users are throttled like known ones (per client, then for everyone), so the 429 reveals nothing either.
+      // Unknown users are throttled like known ones, so the 429 reveals nothing either: per
+      // client and for everyone (no client of an unknown user ever signed in), and, as a known
+      // account records no failure for a refused attempt, a refused attempt counts for neither.
       const { perClient, perAccount, windowSeconds } = LOGIN_THROTTLE;
-      let throttle = await deps.rateLimit(`login-unknown:${accountId}:${client}`, perClient, windowSeconds);
-      if (throttle.allowed) throttle = await deps.rateLimit(`login-unknown:${accountId}`, perAccount, windowSeconds);
-      return throttle.allowed
-        ? invalid()
-        : left(reject('RATE_LIMITED', 'Too many failed logins; try again later', { retryAfterSeconds: throttle.retry_after_seconds }));
+      const limits = [[`login-unknown:${accountId}:${client}`, perClient], [`login-unknown:${accountId}`, perAccount]] as const;
+      const peeks = await Promise.all(limits.map(([key, limit]) => deps.rateLimit(key, limit, windowSeconds, { peek: true })));
+      const refused = peeks.filter((decision) => !decision.allowed);
+      if (refused.length > 0)
+        return left(reject('RATE_LIMITED', 'Too many failed logins; try again later', { retryAfterSeconds: Math.max(...refused.map((decision) => decision.retry_after_seconds)) }));
+      await Promise.all(limits.map(([key, limit]) => deps.rateLimit(key, limit, windowSeconds)));
+      return invalid();
     }
 
     const passwordOk = await deps.passwords.verify(state.password_hash, input.password);

@@ -22,6 +22,7 @@ export type HistoryEntry = {
 const SHOWN: Readonly<Record<string, readonly string[]>> = {
   AccountRegistered: ['username', 'email'],
   LoggedOut: ['expires_at'],
+  LoginSucceeded: ['client'],
   LoginFailed: ['client'],
   AppRegistered: ['name', 'policy'],
   AppRenamed: ['name'],

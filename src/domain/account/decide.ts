@@ -32,7 +32,7 @@ export const loginThrottledUntil = (state: AccountState, client: string, at: Ins
   if (state.status !== 'REGISTERED') return null;
   const held = [
     heldUntil(state.recent_failures.filter((failure) => failure.client === client), LOGIN_THROTTLE.perClient, at),
-    heldUntil(state.recent_failures, LOGIN_THROTTLE.perAccount, at),
+    state.known_clients.includes(client) ? null : heldUntil(state.recent_failures, LOGIN_THROTTLE.perAccount, at),
   ].filter((until): until is number => until !== null);
   return held.length === 0 ? null : fromMillis(Math.max(...held));
 };
@@ -53,7 +53,7 @@ export const decideAccount = (command: AccountCommand, state: AccountState): Dec
             retryAfterSeconds: secondsUntil(command.at, until),
           }),
         );
-      return right([command.password_ok ? { type: 'LoginSucceeded', data: { at: command.at } } : { type: 'LoginFailed', data: { at: command.at, client: command.client } }]);
+      return right([{ type: command.password_ok ? 'LoginSucceeded' : 'LoginFailed', data: { at: command.at, client: command.client } }]);
     }
     case 'Logout':
       if (state.status !== 'REGISTERED') return left(reject('NOT_FOUND', 'Account not found'));

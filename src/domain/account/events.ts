@@ -6,7 +6,8 @@ export type AccountRegistered = DomainEvent<
   'AccountRegistered',
   { account_id: string; username: string; email: string; password_hash: string; at: Instant }
 >;
-export type LoginSucceeded = DomainEvent<'LoginSucceeded', { at: Instant }>;
+/** `client` as in LoginFailed; absent from sign-ins recorded before it existed. */
+export type LoginSucceeded = DomainEvent<'LoginSucceeded', { at: Instant; client?: string }>;
 /**
  * `client`: a truncated keyed hash of the caller's address (never the address), so failures
  * are throttled per client; absent from failures recorded before it existed.

@@ -14,6 +14,8 @@ export type AccountState =
       readonly password_hash: string;
       /** The latest failed logins since the last success, oldest first (throttling). */
       readonly recent_failures: readonly LoginFailure[];
+      /** Clients that signed in with the password, latest first (at most `knownClients`): exempt from the account-wide throttle. */
+      readonly known_clients: readonly string[];
     };
 
 export const initialAccountState: AccountState = { status: 'NONE' };
@@ -22,10 +24,15 @@ export const evolveAccount = (state: AccountState, event: AccountEvent): Account
   switch (event.type) {
     case 'AccountRegistered': {
       const { account_id, username, email, password_hash } = event.data;
-      return { status: 'REGISTERED', account_id, username, email, password_hash, recent_failures: [] };
+      return { status: 'REGISTERED', account_id, username, email, password_hash, recent_failures: [], known_clients: [] };
     }
-    case 'LoginSucceeded':
-      return state.status === 'REGISTERED' ? { ...state, recent_failures: [] } : state;
+    case 'LoginSucceeded': {
+      if (state.status !== 'REGISTERED') return state;
+      const client = event.data.client;
+      const known_clients =
+        client === undefined ? state.known_clients : [client, ...state.known_clients.filter((known) => known !== client)].slice(0, LOGIN_THROTTLE.knownClients);
+      return { ...state, recent_failures: [], known_clients };
+    }
     case 'LoginFailed':
       return state.status === 'REGISTERED'
         ? { ...state, recent_failures: [...state.recent_failures, { at: event.data.at, client: event.data.client ?? '' }].slice(-LOGIN_THROTTLE.perAccount) }
@@ -39,6 +46,7 @@ export const evolveAccount = (state: AccountState, event: AccountEvent): Account
  * Failed logins within `windowSeconds` refuse further logins until the window passes them:
  * `perClient` from one client refuse that client only, so whoever knows an operator's username
  * cannot lock the operator out from elsewhere; `perAccount` from all clients together refuse
- * everyone (guessing spread over many addresses).
+ * every client but the `knownClients` latest to have signed in with the password (guessing
+ * spread over many addresses stops, the operator's own addresses still work).
  */
-export const LOGIN_THROTTLE = { perClient: 5, perAccount: 50, windowSeconds: 15 * 60 } as const;
+export const LOGIN_THROTTLE = { perClient: 5, perAccount: 50, knownClients: 10, windowSeconds: 15 * 60 } as const;

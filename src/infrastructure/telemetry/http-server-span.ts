@@ -22,6 +22,12 @@ const statusOf = (error: unknown): number => {
   return typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
 };
 
+/**
+ * http or https. Behind trusted proxies Koa's `protocol` is the X-Forwarded-Proto a client may
+ * write: anything else would be a metric series (and a span value) of the caller's choosing.
+ */
+const schemeOf = (ctx: { readonly protocol: string }): 'http' | 'https' => (ctx.protocol === 'https' ? 'https' : 'http');
+
 /** A route template such as `/api/code/:challenge_id`, not a layer's regular expression. */
 const isTemplate = (route: string): boolean => route.startsWith('/') && !/[()?\\|^$]/.test(route);
 
@@ -41,7 +47,7 @@ export const httpServerSpan = (): Middleware => {
     const attributes: Attributes = {
       'http.request.method': ctx.method,
       'url.path': ctx.path,
-      'url.scheme': ctx.protocol,
+      'url.scheme': schemeOf(ctx),
       'network.protocol.version': ctx.req.httpVersion,
     };
     const span = tracer.startSpan(ctx.method, { kind: SpanKind.SERVER, attributes }, parent);
@@ -66,7 +72,7 @@ export const httpServerSpan = (): Middleware => {
       duration.record((performance.now() - started) / 1000, {
         'http.request.method': ctx.method,
         'http.response.status_code': status,
-        'url.scheme': ctx.protocol,
+        'url.scheme': schemeOf(ctx),
         ...(template === undefined ? {} : { 'http.route': template }),
       });
       span.setAttribute('http.response.status_code', status);

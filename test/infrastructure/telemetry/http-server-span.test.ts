@@ -31,6 +31,8 @@ describe('HTTP server span middleware', () => {
     guarded.get('/things/:id', (ctx) => void (ctx.body = {}));
     const app = new Koa();
     app.silent = true;
+    // As behind a trusted proxy: Koa then takes the protocol from X-Forwarded-Proto.
+    app.proxy = true;
     app.use(httpServerSpan());
     app.use(router.routes());
     app.use(guarded.routes());
@@ -113,8 +115,13 @@ describe('HTTP server span middleware', () => {
     expect(await countOf({ 'http.request.method': 'GET', 'http.response.status_code': 500, 'url.scheme': 'http', 'http.route': '/api/boom' })).toBe(1);
     // Stopped by a router's own middleware: no template, so no route (and still no path).
     expect(await countOf({ 'http.request.method': 'GET', 'http.response.status_code': 401, 'url.scheme': 'http' })).toBe(1);
+    // X-Forwarded-Proto is the client's to write: the scheme stays http or https.
+    for (const proto of ['https', 'gopher', 'x'.repeat(40)]) await fetch(`${base}/api/things/9`, { headers: { 'x-forwarded-proto': proto } });
+    expect(await countOf({ ...things, 'url.scheme': 'https' })).toBe(1);
+    expect(await countOf(things)).toBe(4);
+    expect(exporter.getFinishedSpans().map((span) => span.attributes['url.scheme']).filter((scheme) => scheme !== 'http' && scheme !== 'https')).toEqual([]);
     const points = await durations();
-    expect(JSON.stringify(points)).not.toMatch(/things\/[0-9]/);
+    expect(JSON.stringify(points)).not.toMatch(/things\/[0-9]|gopher|xxxx/);
     const thingsPoint = points.find((point) => JSON.stringify(point.attributes) === JSON.stringify(things))!;
     expect(thingsPoint.sum).toBeGreaterThan(0);
     expect(thingsPoint.sum).toBeLessThan(10); // seconds, not milliseconds
