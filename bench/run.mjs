@@ -10,6 +10,8 @@
 //   BENCH_PAIR_WORKERS (50 concurrent users in the send-then-verify loop)
 //   BENCH_WEB_CONCURRENCY (1): the service's WEB_CONCURRENCY (processes sharing the port); CPU
 //     and RSS then cover all of them
+//   BENCH_SPLIT_ROLES=1: an API process (PROCESS_ROLE=api) measured as the service, beside a
+//     worker process (PROCESS_ROLE=worker: projections, delivery, sealing) reported as `worker`
 //   BENCH_QUIET_WAIT_S (30): before each measurement, wait this long at most for other users of
 //     this machine to leave it nearly idle
 //   BENCH_ONLY: comma list of baseline, totp, send-verify
@@ -38,7 +40,7 @@ import { currentRssMb, freePort, lifetimePeakRssMb, stopChild } from './lib/proc
 import { checkTargets, formatChecks, formatDetails, formatTable, rowsOf } from './lib/report.mjs';
 import { createDatabase, dropDatabase, flushRedisDb } from './lib/resources.mjs';
 import { runSendVerifyScenario } from './lib/send-verify-scenario.mjs';
-import { startService } from './lib/service.mjs';
+import { serviceKeys, startService } from './lib/service.mjs';
 import { runTotpScenario } from './lib/totp-scenario.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -58,6 +60,7 @@ const cfg = {
   cpuProf: process.env.BENCH_CPU_PROF === '1',
   allocProf: process.env.BENCH_ALLOC_PROF === '1',
   noTracing: process.env.BENCH_NO_TRACING === '1',
+  splitRoles: process.env.BENCH_SPLIT_ROLES === '1',
   // The production setting README recommends for processes on PostgreSQL (see "Memory").
   serviceNodeArgs: (process.env.BENCH_SERVICE_NODE_ARGS ?? '--max-old-space-size=256').split(' ').filter(Boolean),
 };
@@ -108,7 +111,11 @@ const runServiceScenarios = async (results) => {
     ...(cfg.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${resultsDir}`] : []),
     ...(cfg.allocProf ? ['--import', './bench/lib/alloc-profile.mjs'] : []),
   ];
-  const service = track(await startService({ port, databaseUrl, redisUrl: REDIS_URL, dataDir: join(tmp, 'data'), outboxFile, webConcurrency: cfg.webConcurrency }, { extraNodeArgs, tracing: !cfg.noTracing }));
+  const keys = serviceKeys();
+  const shared = { databaseUrl, redisUrl: REDIS_URL, dataDir: join(tmp, 'data'), outboxFile, keys };
+  // Split, the worker starts first: it migrates and catches the projections up.
+  const worker = cfg.splitRoles ? track(await startService({ ...shared, port: await freePort(), role: 'worker' }, { extraNodeArgs: cfg.serviceNodeArgs, tracing: !cfg.noTracing })) : undefined;
+  const service = track(await startService({ ...shared, port, webConcurrency: cfg.webConcurrency, role: cfg.splitRoles ? 'api' : 'all' }, { extraNodeArgs, tracing: !cfg.noTracing }));
   await sleep(1000);
   results.serviceIdleRssMb = currentRssMb(service.pid);
   log(`service ready on port ${port}, idle RSS ${results.serviceIdleRssMb} MB`);
@@ -119,7 +126,7 @@ const runServiceScenarios = async (results) => {
   const profiled = (stop) => () => (cfg.allocProf && process.kill(service.pid, 'SIGUSR2'), stop());
   const measureService = () => {
     if (cfg.allocProf) process.kill(service.pid, 'SIGUSR2');
-    return profiled(startWindow(service.pid, { database: DB_NAME }));
+    return profiled(startWindow(service.pid, { database: DB_NAME, ...(worker ? { others: { worker: worker.pid } } : {}) }));
   };
   const hooks = { settle: () => settle(service.pid), startWindow: measureService, countTransactions: () => countTransactions(DB_NAME), log };
   const { warmupS, durationS } = cfg;
@@ -130,7 +137,12 @@ const runServiceScenarios = async (results) => {
   if (cfg.only.includes('send-verify'))
     results.sendVerify = await runSendVerifyScenario({ base, apiKey, outboxFile, ...hooks, workers: cfg.pairWorkers, warmupS, durationS });
   results.servicePeakRssMb = lifetimePeakRssMb(service.pid);
+  if (worker) {
+    results.workerPeakRssMb = lifetimePeakRssMb(worker.pid);
+    log(`worker process: peak RSS ${results.workerPeakRssMb} MB`);
+  }
   await stopChild(service, 15_000); // a graceful exit is what writes the CPU profile
+  if (worker) await stopChild(worker, 15_000);
 };
 
 const main = async () => {

@@ -19,9 +19,10 @@ const pgCounters = async (database) => {
   }
 };
 
-export const startWindow = (pid, { database } = {}) => {
+/** `others`: more processes to account for by name (a split worker), besides the server. */
+export const startWindow = (pid, { database, others = {} } = {}) => {
   const memory = watchMemory(pid);
-  const cpu = watchCpu({ server: pid }, database);
+  const cpu = watchCpu({ server: pid, ...others }, database);
   const fromUs = hrUs();
   return () => ({ ...memory(), ...cpu(), window: { fromUs, toUs: hrUs() } });
 };

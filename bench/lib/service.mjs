@@ -4,7 +4,9 @@ import { mkdirSync } from 'node:fs';
 import { startNode, stopChild, waitReady } from './processes.mjs';
 
 /** Only what the service needs: no inherited OTEL_*, DATABASE_URL or provider credentials. */
-export const serviceEnv = ({ port, databaseUrl, redisUrl, dataDir, outboxFile, webConcurrency = 1 }) => ({
+export const serviceKeys = () => ({ MASTER_KEY: randomBytes(32).toString('base64'), JWT_SECRET: randomBytes(48).toString('base64url') });
+
+export const serviceEnv = ({ port, databaseUrl, redisUrl, dataDir, outboxFile, webConcurrency = 1, role = 'all', keys = serviceKeys() }) => ({
   PATH: process.env.PATH ?? '/usr/bin:/bin',
   HOME: process.env.HOME ?? '/tmp',
   NODE_ENV: 'production',
@@ -12,8 +14,8 @@ export const serviceEnv = ({ port, databaseUrl, redisUrl, dataDir, outboxFile, w
   HOST: '127.0.0.1',
   DATABASE_URL: databaseUrl,
   REDIS_URL: redisUrl,
-  MASTER_KEY: randomBytes(32).toString('base64'),
-  JWT_SECRET: randomBytes(48).toString('base64url'),
+  ...keys,
+  PROCESS_ROLE: role,
   LOG_LEVEL: 'info', // as production runs: one JSON line per request
   SENDS_PER_IP_PER_HOUR: '10000000',
   LOGIN_ATTEMPTS_PER_IP_PER_MINUTE: '1000000',
@@ -28,7 +30,7 @@ export const startService = async (options, { extraNodeArgs = [], tracing = true
   const telemetry = tracing ? ['--import', './dist/infrastructure/telemetry/register.js'] : [];
   const args = [...extraNodeArgs, ...telemetry, 'dist/interfaces/main.js'];
   mkdirSync(options.dataDir, { recursive: true });
-  const proc = startNode('service', args, serviceEnv(options), { stdoutFile: `${options.dataDir}/service.log` });
+  const proc = startNode(options.role === 'worker' ? 'worker' : 'service', args, serviceEnv(options), { stdoutFile: `${options.dataDir}/${options.role === 'worker' ? 'worker' : 'service'}.log` });
   try {
     await waitReady(proc, `http://127.0.0.1:${options.port}/health/ready`);
   } catch (error) {
