@@ -42,7 +42,10 @@ describe('TOTP codes are single use', () => {
 
     const second = await verify(username, code);
     expect(second.status).toBe(401);
-    expect(second.body).toMatchObject({ error: true, code: 'INVALID_CODE' });
+    // Refused like a wrong code, with the attempts left (DESIGN: failures carry attempts_remaining),
+    // but not counted: a double submit must not lock its user out.
+    expect(second.body).toMatchObject({ error: true, code: 'INVALID_CODE', attempts_remaining: 5 });
+    expect((await verify(username, code)).body).toMatchObject({ code: 'INVALID_CODE', attempts_remaining: 5 });
   });
 
   it('refuses the code of step T-1, inside the window, once the code of step T was used', async () => {
@@ -74,7 +77,7 @@ describe('TOTP codes are single use', () => {
     expect(losers).toHaveLength(19);
     for (const loser of losers) {
       expect(loser.status).toBe(401);
-      expect(loser.body.code).toBe('INVALID_CODE');
+      expect(loser.body).toMatchObject({ code: 'INVALID_CODE', attempts_remaining: 5 });
     }
   });
 
@@ -191,7 +194,7 @@ describe('TOTP codes are single use', () => {
     expect((await verify(username, first)).status).toBe(200);
     const reused = await verify(username, first);
     expect(reused.status).toBe(401);
-    expect(reused.body.code).toBe('INVALID_CODE');
+    expect(reused.body).toMatchObject({ code: 'INVALID_CODE', attempts_remaining: 5 });
     expect((await verify(username, second)).status).toBe(200);
 
     const regenerated = await client.put('/api/otp/recovery', { apiKey, body: { username } });

@@ -56,6 +56,13 @@ type Decision = Either<Rejection, readonly EnrollmentEvent[]>;
 
 const notEnrolled = (): Decision => left(reject('NOT_ENROLLED', 'No such enrollment'));
 const invalidCode = (): Decision => left(reject('INVALID_CODE', 'Invalid code'));
+/**
+ * A right code already used (a replay, the losers of a race, a used recovery code): refused
+ * like a wrong one, with the attempts left, but not counted as a failure (a double submit must
+ * not lock its user out), so the count stays where it was.
+ */
+const usedCode = (failures: number, attempts: AttemptPolicy): Decision =>
+  left(reject('INVALID_CODE', 'Invalid code', { attemptsRemaining: Math.max(0, attempts.max_attempts - failures) }));
 
 /**
  * The answer to any verification while locked out, and to the failure that locks: a failure,
@@ -94,7 +101,7 @@ const checkStep = (
   const locked = lockedRejection(state.locked_until, at);
   if (locked) return locked;
   if (matchedStep === null) return failure(state.failures, attempts, at);
-  if (matchedStep <= state.last_step || claimedElsewhere) return invalidCode();
+  if (matchedStep <= state.last_step || claimedElsewhere) return usedCode(state.failures, attempts);
   return right([{ type: 'TotpStepConsumed', data: { step: matchedStep, at } }, ...onSuccess]);
 };
 
@@ -132,7 +139,7 @@ export const decideEnrollment = (command: EnrollmentCommand, state: EnrollmentSt
       const locked = lockedRejection(state.locked_until, command.at);
       if (locked) return locked;
       if (command.matched_index === null) return failure(state.failures, command.attempts, command.at);
-      if (state.used.includes(command.matched_index)) return invalidCode();
+      if (state.used.includes(command.matched_index)) return usedCode(state.failures, command.attempts);
       return right([{ type: 'RecoveryCodeUsed', data: { index: command.matched_index, at: command.at } }]);
     }
   }

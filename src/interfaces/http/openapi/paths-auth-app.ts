@@ -8,7 +8,7 @@ const register: OperationSpec = {
   auth: 'none',
   body: 'RegisterRequest',
   success: { status: 201, description: 'The account', schema: 'Account' },
-  errors: [401, 409, 429],
+  errors: [401, 409],
 };
 
 const appId = [{ name: 'id', in: 'path', required: true, schema: uuid }] as const;

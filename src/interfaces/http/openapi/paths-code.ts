@@ -44,7 +44,7 @@ export const codePaths = {
       auth: 'key-or-jwt',
       body: 'UsernameRequest',
       success: { status: 201, description: 'The challenge and its code', schema: 'GeneratedCode' },
-      errors: [403, 404, 429],
+      errors: [403, 404],
     }),
   },
   '/api/code/{challenge_id}': {

@@ -80,7 +80,7 @@ export const otpPaths = {
       auth: 'key-or-jwt',
       body: 'UsernameRequest',
       success: { status: 200, description: 'New codes, shown once; the old ones stop working', schema: 'RecoveryCodes' },
-      errors: [404, 429],
+      errors: [404],
     }),
   },
 };

@@ -76,7 +76,7 @@ export const schemas: Readonly<Record<string, Schema>> = {
   RegisterRequest: object({ email: ruled(s.email), username, password: ruled(s.password) }),
   LoginRequest: object(
     { password: ruled(s.password) },
-    { username: { type: 'string', maxLength: s.email.maxLength, description: 'A username or an email address' }, email: ruled(s.email) },
+    { username: { anyOf: [username, ruled(s.email)], description: 'A username or an email address' }, email: ruled(s.email) },
     { anyOf: [{ required: ['username'] }, { required: ['email'] }] },
   ),
   AppCreateRequest: object({ name: ruled(s.appName) }, { policy: ref('PolicyPatch') }),
