@@ -60,6 +60,8 @@ export type Deps = {
 /** Service-wide abuse limits (per-app ones live in the app policy). */
 export type Limits = {
   readonly loginAttemptsPerIpPerMinute: number;
+  /** Operator registrations per client address per hour: each hashes a password (argon2id), and the route may be open to anyone. */
+  readonly registrationsPerIpPerHour: number;
   readonly sendsPerIpPerHour: number;
   readonly totpLockoutSeconds: number;
   /** Tries of one send on one channel before it fails for good (or moves to the fallback channel). */
@@ -71,6 +73,7 @@ export type Limits = {
 
 export const defaultLimits: Limits = {
   loginAttemptsPerIpPerMinute: 30,
+  registrationsPerIpPerHour: 20,
   sendsPerIpPerHour: 60,
   totpLockoutSeconds: 300,
   deliveryMaxAttempts: 6,

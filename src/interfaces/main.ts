@@ -84,7 +84,11 @@ const serve = async (): Promise<void> => {
     role: config.processRole,
     stateCacheEntries: config.stateCacheEntries,
     appStalenessMs: config.appStalenessMs,
-    limits: { loginAttemptsPerIpPerMinute: config.loginAttemptsPerIpPerMinute, sendsPerIpPerHour: config.sendsPerIpPerHour },
+    limits: {
+      loginAttemptsPerIpPerMinute: config.loginAttemptsPerIpPerMinute,
+      registrationsPerIpPerHour: config.registrationsPerIpPerHour,
+      sendsPerIpPerHour: config.sendsPerIpPerHour,
+    },
     ...(await resolveKeys(config, logger)),
     ...optional('databaseUrl', config.databaseUrl),
     postgresPoolSize: config.databasePoolSize,

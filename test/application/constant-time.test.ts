@@ -40,7 +40,7 @@ describe('secret comparisons go through safeEqual', () => {
     server = await startTestServer({ inMemory: true });
     deps = server.service.deps;
     const { handlers } = server.service;
-    const owner = await handlers.registerAccount({ email: 'owner@example.com', username: 'owner', password: 'a long enough password' });
+    const owner = await handlers.registerAccount({ email: 'owner@example.com', username: 'owner', password: 'a long enough password', client_ip: '127.0.0.1' });
     if (owner._tag === 'Left') throw new Error(owner.left.message);
     const created = await handlers.createApp({ owner_id: owner.right.id, name: 'Acme', policy: { allow_code_export: true } });
     if (created._tag === 'Left') throw new Error(created.left.message);

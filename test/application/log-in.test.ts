@@ -33,7 +33,7 @@ describe('log in: unknown users cost what known ones do', () => {
   beforeAll(async () => {
     server = await startTestServer({ inMemory: true });
     deps = server.service.deps;
-    const registered = await server.service.handlers.registerAccount({ email: 'known@example.com', ...known });
+    const registered = await server.service.handlers.registerAccount({ email: 'known@example.com', ...known, client_ip: '127.0.0.1' });
     if (registered._tag === 'Left') throw new Error(registered.left.message);
   });
   afterAll(() => server.close());

@@ -85,3 +85,28 @@ describe('per-account login throttle, per client', () => {
     expect((await loginFrom('203.0.113.21', 'nobody_at_all', 'guess again!!')).status).toBe(401);
   });
 });
+
+describe('registrations per IP (REGISTRATIONS_PER_IP_PER_HOUR)', () => {
+  let server: TestServer;
+  let client: Client;
+  beforeAll(async () => {
+    server = await startTestServer({ trustedProxies: 1, limits: { registrationsPerIpPerHour: 2 } });
+    client = createClient(server.url);
+  });
+  afterAll(() => server.close());
+
+  const registerFrom = (ip: string, name: string) =>
+    client.post('/api/auth/register', { body: { email: `${name}@example.com`, username: name, password: 'a long enough password' }, headers: { 'x-forwarded-for': ip } });
+
+  it('refuses the third registration in an hour from one address with 429 and Retry-After, and no other address', async () => {
+    expect((await registerFrom('198.51.100.30', 'first_one')).status).toBe(201);
+    expect((await registerFrom('198.51.100.30', 'second_one')).status).toBe(201);
+    const third = await registerFrom('198.51.100.30', 'third_one');
+    expect([third.status, third.body.code]).toEqual([429, 'RATE_LIMITED']);
+    expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(Number(third.headers.get('retry-after'))).toBeLessThanOrEqual(3600);
+    // Nothing was recorded: the name is still free, from another address.
+    expect((await registerFrom('203.0.113.30', 'third_one')).status).toBe(201);
+  });
+});
+

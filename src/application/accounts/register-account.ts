@@ -6,12 +6,16 @@ import { now, type Deps } from '../deps.js';
 import { awaitReadModels } from '../read-your-writes.js';
 import { accountIdFor } from '../ids.js';
 
-export type RegisterAccountInput = { readonly email: string; readonly username: string; readonly password: string };
+export type RegisterAccountInput = { readonly email: string; readonly username: string; readonly password: string; readonly client_ip: string };
 export type AccountView = { readonly id: string; readonly email: string; readonly username: string };
 
 export const makeRegisterAccount =
-  (deps: Pick<Deps, 'handle' | 'readModels' | 'logger' | 'keyedHash' | 'passwords' | 'clock'>) =>
+  (deps: Pick<Deps, 'handle' | 'readModels' | 'logger' | 'keyedHash' | 'passwords' | 'clock' | 'rateLimit' | 'limits'>) =>
   async (input: RegisterAccountInput): Promise<Either<Rejection, AccountView>> => {
+    // Before anything costly: each registration hashes a password, and anyone may call this.
+    const perIp = await deps.rateLimit(`register-ip:${input.client_ip}`, deps.limits.registrationsPerIpPerHour, 3600);
+    if (!perIp.allowed)
+      return left(reject('RATE_LIMITED', 'Too many registrations from this address; try again later', { retryAfterSeconds: perIp.retry_after_seconds }));
     const email = input.email.toLowerCase();
     const taken = () => left(reject('ALREADY_EXISTS', 'Username or email already registered'));
     // The username is unique by construction (it names the stream); the email through its index.

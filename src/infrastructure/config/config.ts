@@ -46,6 +46,7 @@ export type Config = {
   readonly accessTokenExpireMinutes: number;
   /** Service-wide abuse caps per client IP (per-app caps live in each app's policy). */
   readonly loginAttemptsPerIpPerMinute: number;
+  readonly registrationsPerIpPerHour: number;
   readonly sendsPerIpPerHour: number;
   /** Processes sharing the HTTP port on this host (node:cluster); shared storage only. */
   readonly webConcurrency: number;
@@ -129,6 +130,7 @@ const Env = t.type({
   JWT_AUDIENCE: withDefault(envVar('audience', text), 'otp-verify-api'),
   ACCESS_TOKEN_EXPIRE_MINUTES: withDefault(envVar('minutes', integer(1, 1440)), 30),
   LOGIN_ATTEMPTS_PER_IP_PER_MINUTE: withDefault(envVar('count', integer(1, 1_000_000)), 30),
+  REGISTRATIONS_PER_IP_PER_HOUR: withDefault(envVar('count', integer(1, 1_000_000)), 20),
   SENDS_PER_IP_PER_HOUR: withDefault(envVar('count', integer(1, 10_000_000)), 60),
   WEB_CONCURRENCY: withDefault(envVar('count', integer(1, 64)), 1),
   DATABASE_URL: optional(envVar('postgres url', urlWithScheme(['postgres', 'postgresql']))),
@@ -235,6 +237,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv, keys: KeysNeeded = 'master-an
     jwtAudience: v.JWT_AUDIENCE,
     accessTokenExpireMinutes: v.ACCESS_TOKEN_EXPIRE_MINUTES,
     loginAttemptsPerIpPerMinute: v.LOGIN_ATTEMPTS_PER_IP_PER_MINUTE,
+    registrationsPerIpPerHour: v.REGISTRATIONS_PER_IP_PER_HOUR,
     sendsPerIpPerHour: v.SENDS_PER_IP_PER_HOUR,
     webConcurrency: v.WEB_CONCURRENCY,
     databaseUrl: v.DATABASE_URL,

@@ -27,7 +27,7 @@ describe('enable an enrollment', () => {
   beforeAll(async () => {
     server = await startTestServer({ inMemory: true });
     handlers = server.service.handlers;
-    const owner = await handlers.registerAccount({ email: 'owner@example.com', username: 'owner', password: 'a long enough password' });
+    const owner = await handlers.registerAccount({ email: 'owner@example.com', username: 'owner', password: 'a long enough password', client_ip: '127.0.0.1' });
     if (owner._tag === 'Left') throw new Error(owner.left.message);
     const created = await handlers.createApp({ owner_id: owner.right.id, name: 'Acme' });
     if (created._tag === 'Left') throw new Error(created.left.message);

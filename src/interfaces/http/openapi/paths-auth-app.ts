@@ -4,11 +4,13 @@ import { historyPageParameters, operation, type OperationSpec } from './operatio
 const register: OperationSpec = {
   tag: 'auth',
   summary: 'Register an operator account',
-  description: "Open to anyone by default. With OPERATOR_SIGNUP=invite, only an operator registers another: send an operator's bearer token (401 without one).",
+  description:
+    "Open to anyone by default. With OPERATOR_SIGNUP=invite, only an operator registers another: send an operator's bearer token (401 without one). " +
+    'At most REGISTRATIONS_PER_IP_PER_HOUR (20) per client address (429 with Retry-After).',
   auth: 'none',
   body: 'RegisterRequest',
   success: { status: 201, description: 'The account', schema: 'Account' },
-  errors: [401, 409],
+  errors: [401, 409, 429],
 };
 
 const appId = [{ name: 'id', in: 'path', required: true, schema: uuid }] as const;

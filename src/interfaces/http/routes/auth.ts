@@ -11,7 +11,7 @@ export const createAuthRouter = (handlers: Handlers, signup: 'open' | 'invite' =
   const router = new Router({ prefix: '/api/auth' });
   const register = async (ctx: Context) => {
     const body = decodeOrThrow(registerBody, ctx.request.body);
-    respond(ctx, await handlers.registerAccount(body), 201);
+    respond(ctx, await handlers.registerAccount({ ...body, client_ip: clientIp(ctx) }), 201);
   };
   const invited = requireOperator(handlers, "Operator sign-up is by invitation: send an operator's bearer token");
   for (const path of ['/register', '/']) {
