@@ -14,7 +14,7 @@ import type { TokenKey } from '../infrastructure/crypto/token-service.js';
 import { describeError } from '../infrastructure/logging/describe-error.js';
 import { createLogger } from '../infrastructure/logging/logger.js';
 import { flushTraces } from '../infrastructure/telemetry/tracer.js';
-import type { Logger } from '../application/ports.js';
+import type { LogFields, Logger } from '../application/ports.js';
 import { totpCommand } from './cli/totp-code.js';
 import { buildHttpApp } from './http/build.js';
 import { applyServerTimeouts } from './http/server-timeouts.js';
@@ -53,9 +53,9 @@ const serve = async (): Promise<void> => {
     logger.warn('REDIS_URL is not set: rate limits and single-use claims are per process; set it when running several API processes');
   let ready = false;
   // The port taken, a store out of reach (PostgreSQL refusing, a bad URL): one line, and the
-  // orchestrator restarts the process.
-  const couldNotStart = (error: unknown): never => {
-    logger.error('could not start', describeError(error));
+  // orchestrator restarts the process. `context` names the settings to look at.
+  const couldNotStart = (error: unknown, context: LogFields = {}): never => {
+    logger.error('could not start', { ...describeError(error), ...context });
     process.exit(1);
   };
   // Listening before the service is built (migrations, replaying an embedded log, catching up
@@ -69,11 +69,7 @@ const serve = async (): Promise<void> => {
       server.off('error', reject);
       resolve();
     });
-  }).catch((error: unknown) => {
-    // The port taken, or a host name that does not resolve: name the settings to look at.
-    logger.error('could not start', { ...describeError(error), listen: `${config.host}:${config.port}`, hint: 'check HOST and PORT' });
-    process.exit(1);
-  });
+  }).catch((error: unknown) => couldNotStart(error, { listen: `${config.host}:${config.port}`, hint: 'check HOST and PORT' }));
   applyServerTimeouts(server, config.keepAliveTimeoutSeconds);
   logger.info('starting', { host: config.host, port: config.port });
   const optional = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));

@@ -1,5 +1,5 @@
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
-import { challengeStream, MAX_ATTEMPTS_MESSAGE, NEW_CODE_AFTER_SECONDS, type Challenge } from '../../domain/challenge/index.js';
+import { challengeStream, maxAttemptsReached, type Challenge } from '../../domain/challenge/index.js';
 import { reject, type Rejection } from '../../domain/shared/rejection.js';
 import { ChallengeAggregate } from '../aggregates.js';
 import { now, type Deps } from '../deps.js';
@@ -18,7 +18,7 @@ const outcomeOf = (challenge: Challenge): Either<Rejection, Challenge> => {
     case 'EXPIRED':
       return left(reject('CODE_EXPIRED', 'The code has expired'));
     case 'MAX_ATTEMPTS_REACHED':
-      return left(reject('MAX_ATTEMPTS_REACHED', MAX_ATTEMPTS_MESSAGE, { attemptsRemaining: 0, retryAfterSeconds: NEW_CODE_AFTER_SECONDS }));
+      return left(maxAttemptsReached());
     default:
       return left(reject('INVALID_CODE', 'Invalid code', { attemptsRemaining: Math.max(0, challenge.max_attempts - challenge.attempts) }));
   }

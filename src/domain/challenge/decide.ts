@@ -61,11 +61,12 @@ export const isPastExpiry = (challenge: Challenge, at: Instant): boolean =>
   toMillis(at) >= toMillis(challenge.expires_at);
 
 /**
- * A challenge locked at max_attempts is closed for good: its Retry-After (DESIGN: attempts
- * exhausted answer 429 with one) says when to ask for a new code, not when to retry this one.
+ * The answer of a challenge locked at max_attempts, to the attempt that locked it and to every
+ * later one. It is closed for good: its Retry-After (DESIGN: attempts exhausted answer 429 with
+ * one) says when to ask for a new code, not when to retry this one.
  */
-export const MAX_ATTEMPTS_MESSAGE = 'Too many failed attempts: this code can no longer be verified; send a new one';
-export const NEW_CODE_AFTER_SECONDS = 60;
+export const maxAttemptsReached = (): Rejection =>
+  reject('MAX_ATTEMPTS_REACHED', 'Too many failed attempts: this code can no longer be verified; send a new one', { attemptsRemaining: 0, retryAfterSeconds: 60 });
 
 /** Why a challenge that is no longer pending refuses a command. */
 const closedRejection = (challenge: Challenge): Rejection => {
@@ -73,7 +74,7 @@ const closedRejection = (challenge: Challenge): Rejection => {
     case 'EXPIRED':
       return reject('CODE_EXPIRED', 'The code has expired');
     case 'MAX_ATTEMPTS_REACHED':
-      return reject('MAX_ATTEMPTS_REACHED', MAX_ATTEMPTS_MESSAGE, { attemptsRemaining: 0, retryAfterSeconds: NEW_CODE_AFTER_SECONDS });
+      return maxAttemptsReached();
     default:
       return reject('CHALLENGE_CLOSED', `The challenge is ${challenge.status.toLowerCase()}`);
   }

@@ -8,7 +8,7 @@
 import type { Clock, MessageSender } from '../../application/ports.js';
 import type { Channel } from '../../domain/shared/types.js';
 import { createOutboxSender } from '../delivery/outbox-sender.js';
-import { measuredSender } from '../telemetry/delivery-metrics.js';
+import { deliveryMetrics } from '../telemetry/delivery-metrics.js';
 
 export type ProviderSettings = {
   readonly outboxFile: string;
@@ -75,7 +75,8 @@ export const createDeliveryProviders = async (settings: ProviderSettings, clock:
   const email = await emailProvider(settings, outbox);
   const sms = await smsProvider(settings, twilio, outbox);
   const whatsapp = await whatsappProvider(settings, twilio, outbox);
-  const measured = (channel: Channel, { provider, send }: Provider): Provider => ({ provider, send: measuredSender(channel, provider, send) });
+  const measure = deliveryMetrics();
+  const measured = (channel: Channel, { provider, send }: Provider): Provider => ({ provider, send: measure(channel, provider, send) });
   const byChannel = { EMAIL: measured('EMAIL', email), SMS: measured('SMS', sms), WHATSAPP: measured('WHATSAPP', whatsapp) };
   return (channel) => byChannel[channel];
 };

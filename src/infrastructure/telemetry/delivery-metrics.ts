@@ -11,13 +11,14 @@ import type { Channel } from '../../domain/shared/types.js';
 
 const BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
-export const measuredSender = (channel: Channel, provider: string, send: MessageSender): MessageSender => {
+/** One histogram for every provider; `measure(channel, provider, send)` wraps one sender with it. */
+export const deliveryMetrics = () => {
   const duration = metrics.getMeter('otp-verify').createHistogram('otp_verify.delivery.duration', {
     description: 'Duration of calls to a delivery provider, by outcome',
     unit: 's',
     advice: { explicitBucketBoundaries: BUCKETS },
   });
-  return async (message) => {
+  return (channel: Channel, provider: string, send: MessageSender): MessageSender => async (message) => {
     const started = performance.now();
     const record = (outcome: string) => duration.record((performance.now() - started) / 1000, { channel, provider, outcome });
     try {

@@ -43,11 +43,12 @@ export const httpServerSpan = (): Middleware => {
   });
   return async (ctx, next) => {
     const started = performance.now();
+    const scheme = schemeOf(ctx);
     const parent = propagation.extract(ROOT_CONTEXT, ctx.req.headers);
     const attributes: Attributes = {
       'http.request.method': ctx.method,
       'url.path': ctx.path,
-      'url.scheme': schemeOf(ctx),
+      'url.scheme': scheme,
       'network.protocol.version': ctx.req.httpVersion,
     };
     const span = tracer.startSpan(ctx.method, { kind: SpanKind.SERVER, attributes }, parent);
@@ -72,7 +73,7 @@ export const httpServerSpan = (): Middleware => {
       duration.record((performance.now() - started) / 1000, {
         'http.request.method': ctx.method,
         'http.response.status_code': status,
-        'url.scheme': schemeOf(ctx),
+        'url.scheme': scheme,
         ...(template === undefined ? {} : { 'http.route': template }),
       });
       span.setAttribute('http.response.status_code', status);
