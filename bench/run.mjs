@@ -1,6 +1,7 @@
-// `npm run bench`: one run, on this machine, of a bare Koa route (the baseline), TOTP
-// verification and send-then-verify through the full service on PostgreSQL + Redis; prints a
-// table and writes bench/results/latest.json. Everything listens and connects on 127.0.0.1.
+// `npm run bench`: one run, on this machine, of a bare Koa route (the baseline), the floor (the
+// least a TOTP verification can do on PostgreSQL + Redis, bench/floor.mjs), TOTP verification
+// and send-then-verify through the full service on PostgreSQL + Redis; prints a table and
+// writes bench/results/latest.json. Everything listens and connects on 127.0.0.1.
 // Tunables (environment):
 //   BENCH_DURATION_S (10), BENCH_WARMUP_S (2), BENCH_PILOT_S (3)
 //   BENCH_TOTP_USERS (3000 enrolled first), BENCH_TOTP_MAX_USERS (16000 at most, after the pilot:
@@ -14,7 +15,7 @@
 //     worker process (PROCESS_ROLE=worker: projections, delivery, sealing) reported as `worker`
 //   BENCH_QUIET_WAIT_S (30): before each measurement, wait this long at most for other users of
 //     this machine to leave it nearly idle
-//   BENCH_ONLY: comma list of baseline, totp, send-verify
+//   BENCH_ONLY: comma list of baseline, floor, totp, send-verify
 //   BENCH_TIME_LIMIT_S (900): clean up and fail past this
 // Diagnostics (not how production runs):
 //   BENCH_ALLOC_PROF=1: a sampling allocation profile of the service over each measured run
@@ -34,6 +35,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { createClient, createOperatorApp } from './lib/api.mjs';
 import { runBaselineScenario } from './lib/baseline-scenario.mjs';
+import { runFloorScenario } from './lib/floor-scenario.mjs';
 import { waitForQuiet } from './lib/cpu.mjs';
 import { countTransactions, startWindow } from './lib/measure.mjs';
 import { currentRssMb, freePort, lifetimePeakRssMb, stopChild } from './lib/processes.mjs';
@@ -55,7 +57,7 @@ const cfg = {
   pairWorkers: num('BENCH_PAIR_WORKERS', 50),
   webConcurrency: num('BENCH_WEB_CONCURRENCY', 1),
   quietWaitS: num('BENCH_QUIET_WAIT_S', 30),
-  only: (process.env.BENCH_ONLY ?? 'baseline,totp,send-verify').split(',').map((s) => s.trim()),
+  only: (process.env.BENCH_ONLY ?? 'baseline,floor,totp,send-verify').split(',').map((s) => s.trim()),
   timeLimitS: num('BENCH_TIME_LIMIT_S', 900),
   cpuProf: process.env.BENCH_CPU_PROF === '1',
   allocProf: process.env.BENCH_ALLOC_PROF === '1',
@@ -152,6 +154,13 @@ const main = async () => {
   if (cfg.only.includes('baseline')) {
     results.baseline = await runBaselineScenario({ track, settle, startWindow: (pid) => startWindow(pid), warmupS: cfg.warmupS, durationS: cfg.durationS });
     log(`baseline: ${results.baseline.rps} req/s`);
+  }
+  if (cfg.only.includes('floor')) {
+    await flushRedisDb(REDIS_URL);
+    const databaseUrl = await createDatabase(DB_NAME); // the service's scenarios start on a fresh one
+    const startFloorWindow = (pid) => startWindow(pid, { database: DB_NAME });
+    results.floor = await runFloorScenario({ track, settle, startWindow: startFloorWindow, countTransactions: () => countTransactions(DB_NAME), databaseUrl, redisUrl: REDIS_URL, warmupS: cfg.warmupS, durationS: cfg.durationS });
+    log(`floor: ${results.floor.rps} req/s, statuses ${JSON.stringify(results.floor.statusCodes)}`);
   }
   if (cfg.only.includes('totp') || cfg.only.includes('send-verify')) await runServiceScenarios(results);
   results.rows = rowsOf(results);

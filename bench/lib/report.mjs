@@ -4,11 +4,12 @@ export const TARGETS = { totpRps: 4000, totpP99Ms: 50, rssMb: 150 };
 const pad = (value, width, left = false) => (left ? String(value).padEnd(width) : String(value).padStart(width));
 const ms = (v) => (v === undefined ? '-' : Number(v).toFixed(v < 10 ? 2 : 1));
 
-export const rowsOf = ({ baseline, totp, sendVerify }) => {
+export const rowsOf = ({ baseline, floor, totp, sendVerify }) => {
   const ratio = (rps) => (baseline?.rps && rps !== undefined ? `${(rps / baseline.rps).toFixed(3)}x` : '');
   const row = (scenario, r, extra = {}) => ({ scenario, rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, peakRssMb: r.peakRssMb, vsBaseline: ratio(r.rps), ...extra });
   const rows = [];
   if (baseline) rows.push(row('bare Koa route (baseline)', baseline));
+  if (floor) rows.push(row('floor: claim + append only', floor));
   if (totp) rows.push(row('TOTP verification', totp));
   if (sendVerify) {
     const { send, delivery, verify, pair, elapsedS } = sendVerify;
@@ -54,7 +55,14 @@ export const formatDetails = (results) => {
   const out = [];
   const cpu = (name, r) => r?.cores && out.push(`${name}: CPU in cores of ${results.machine.cpus}: ${Object.entries(r.cores).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   if (results.baseline) cpu('baseline', results.baseline);
+  const f = results.floor;
+  if (f) {
+    out.push(`floor: statuses ${JSON.stringify(f.statusCodes)}, socket errors ${f.errors}, timeouts ${f.timeouts}; ${cpuPer('request', f, f.durationS, f.requests)}`);
+    out.push(`floor: PostgreSQL transactions per request ≈ ${(f.postgres.xacts / f.postgres.requests).toFixed(2)} (warm-up and measured run)`);
+    cpu('floor', f);
+  }
   const t = results.totp;
+  if (t && f?.rps) out.push(`TOTP verification: ${(t.rps / f.rps).toFixed(3)} of the floor's req/s`);
   if (t) {
     out.push(`TOTP: ${t.coverage.users} users enrolled (the pilot's ${t.pilotRps} req/s asked for ${t.coverage.neededForRun}${t.coverage.capped ? ', capped by BENCH_TOTP_MAX_USERS' : ''}); codes sent while measured: ${JSON.stringify(t.codesSent)}`);
     out.push(`TOTP: statuses ${JSON.stringify(t.statusCodes)}, non-200 by error code ${JSON.stringify(t.errorCodes)}, socket errors ${t.errors}, timeouts ${t.timeouts}`);
