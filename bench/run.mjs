@@ -39,7 +39,7 @@ import { runFloorScenario } from './lib/floor-scenario.mjs';
 import { waitForQuiet } from './lib/cpu.mjs';
 import { countTransactions, startWindow } from './lib/measure.mjs';
 import { currentRssMb, freePort, lifetimePeakRssMb, stopChild } from './lib/processes.mjs';
-import { checkTargets, formatChecks, formatDetails, formatTable, rowsOf } from './lib/report.mjs';
+import { TARGETS, checkTargets, formatChecks, formatDetails, formatTable, rowsOf } from './lib/report.mjs';
 import { createDatabase, dropDatabase, flushRedisDb } from './lib/resources.mjs';
 import { runSendVerifyScenario } from './lib/send-verify-scenario.mjs';
 import { serviceKeys, startService } from './lib/service.mjs';
@@ -159,7 +159,7 @@ const main = async () => {
     await flushRedisDb(REDIS_URL);
     const databaseUrl = await createDatabase(DB_NAME); // the service's scenarios start on a fresh one
     const startFloorWindow = (pid) => startWindow(pid, { database: DB_NAME });
-    results.floor = await runFloorScenario({ track, settle, startWindow: startFloorWindow, countTransactions: () => countTransactions(DB_NAME), databaseUrl, redisUrl: REDIS_URL, warmupS: cfg.warmupS, durationS: cfg.durationS });
+    results.floor = await runFloorScenario({ track, settle, startWindow: startFloorWindow, countTransactions: () => countTransactions(DB_NAME), databaseUrl, redisUrl: REDIS_URL, warmupS: cfg.warmupS, durationS: cfg.durationS, targetRate: TARGETS.totpRps });
     log(`floor: ${results.floor.rps} req/s, statuses ${JSON.stringify(results.floor.statusCodes)}`);
   }
   if (cfg.only.includes('totp') || cfg.only.includes('send-verify')) await runServiceScenarios(results);

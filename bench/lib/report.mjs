@@ -9,7 +9,10 @@ export const rowsOf = ({ baseline, floor, totp, sendVerify }) => {
   const row = (scenario, r, extra = {}) => ({ scenario, rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, peakRssMb: r.peakRssMb, vsBaseline: ratio(r.rps), ...extra });
   const rows = [];
   if (baseline) rows.push(row('bare Koa route (baseline)', baseline));
-  if (floor) rows.push(row('floor: claim + append only', floor));
+  if (floor) {
+    const { atTargetRate: at } = floor;
+    rows.push(row(`floor held at ${at.targetRate}/s`, at), row('floor: claim + append only', floor));
+  }
   if (totp) rows.push(row('TOTP verification', totp));
   if (sendVerify) {
     const { send, delivery, verify, pair, elapsedS } = sendVerify;
@@ -58,7 +61,8 @@ export const formatDetails = (results) => {
   const f = results.floor;
   if (f) {
     out.push(`floor: statuses ${JSON.stringify(f.statusCodes)}, socket errors ${f.errors}, timeouts ${f.timeouts}; ${cpuPer('request', f, f.durationS, f.requests)}`);
-    out.push(`floor: PostgreSQL transactions per request ≈ ${(f.postgres.xacts / f.postgres.requests).toFixed(2)} (warm-up and measured run)`);
+    out.push(`floor: PostgreSQL transactions per request ≈ ${(f.postgres.xacts / f.postgres.requests).toFixed(2)} (both runs with their warm-ups)`);
+    out.push(`floor held at ${f.atTargetRate.targetRate}/s: CPU in cores of ${results.machine.cpus}: ${Object.entries(f.atTargetRate.cores).map(([k, v]) => `${k} ${v}`).join(', ')}`);
     cpu('floor', f);
   }
   const t = results.totp;
