@@ -13,7 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { compileService, freePort, tempDir } from '../../support/service-process.js';
+import { compileService, eventually, freePort, tempDir } from '../../support/service-process.js';
 
 const startScript = (JSON.parse(readFileSync(resolve('package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
 
@@ -48,16 +48,6 @@ const descendantsOf = (root: number): Proc[] => {
     parents = next.map((p) => p.pid);
   }
   return found;
-};
-
-const until = async <T>(probe: () => T | undefined, withinMs: number, what: string): Promise<T> => {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    const found = probe();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`${what} not within ${withinMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 };
 
 describe('npm start', () => {
@@ -99,7 +89,12 @@ describe('npm start', () => {
     const npmExit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => npm!.once('exit', (code, signal) => done({ code, signal })));
     const logged = (msg: string) => lines.some((line) => line.startsWith('{') && (JSON.parse(line) as { msg?: string }).msg === msg);
 
-    await until(() => (logged('listening') ? true : undefined), 30_000, `"listening" (stderr: ${stderr})`);
+    const within = (condition: () => boolean, ms: number, what: string) =>
+      eventually(async () => condition(), ms, what, 50).catch((error: Error) => {
+        throw new Error(`${error.message}\nnpm's stderr: ${stderr}\nstdout: ${lines.slice(-20).join('\n')}`);
+      });
+
+    await within(() => logged('listening'), 30_000, 'the service\'s "listening" line');
     expect((await fetch(`http://127.0.0.1:${port}/health/ready`)).status).toBe(200);
     // exec: the service is npm's own child, not a shell's; nothing else runs under npm.
     started = descendantsOf(npm.pid!);
@@ -107,11 +102,11 @@ describe('npm start', () => {
     const servicePid = started[0]!.pid;
 
     npm.kill('SIGTERM');
-    await until(() => (logged('stopped') ? true : undefined), 15_000, 'the service\'s "stopped" line');
+    await within(() => logged('stopped'), 15_000, 'the service\'s "stopped" line');
     expect(logged('shutting down')).toBe(true);
     // npm waited for the service and exits with its code.
     expect(await npmExit).toEqual({ code: 0, signal: null });
-    await until(() => (alive(servicePid) ? undefined : true), 5_000, 'the service process gone');
+    await within(() => !alive(servicePid), 5_000, 'the service process gone');
     await expect(fetch(`http://127.0.0.1:${port}/health/live`)).rejects.toThrow();
   }, 60_000);
 });
