@@ -75,6 +75,7 @@ describe('npm start', () => {
     const env = {
       PATH: process.env['PATH'] ?? '',
       HOME: dir.path, // npm's cache and logs stay in the test's directory
+      npm_config_update_notifier: 'false',
       DATA_DIR: join(dir.path, 'data'),
       OUTBOX_FILE: join(dir.path, 'outbox.jsonl'),
       HOST: '127.0.0.1',
