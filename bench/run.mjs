@@ -27,6 +27,8 @@
 //   BENCH_SERVICE_NODE_ARGS: node flags for the service (default "--max-old-space-size=256", the
 //     heap cap README recommends in production; "" runs the service without it)
 //   STATE_CACHE_ENTRIES, APP_CACHE_MS: passed to the service when set (e.g. 0 to price the caches)
+//   LOG_LEVEL: passed to the service when set (default info, as production runs; warn prices the
+//     access log's line per request)
 //   MALLOC_ARENA_MAX: passed to the service when set (glibc's malloc arenas; README, "Memory")
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';

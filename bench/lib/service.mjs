@@ -22,8 +22,8 @@ export const serviceEnv = ({ port, databaseUrl, redisUrl, dataDir, outboxFile, w
   DATA_DIR: dataDir,
   OUTBOX_FILE: outboxFile,
   WEB_CONCURRENCY: String(webConcurrency),
-  // Cache and allocator settings, when the bench is asked to price them (see bench/run.mjs).
-  ...Object.fromEntries(['STATE_CACHE_ENTRIES', 'APP_CACHE_MS', 'MALLOC_ARENA_MAX', 'LOG_SEAL_INTERVAL_S'].filter((name) => process.env[name] !== undefined).map((name) => [name, process.env[name]])),
+  // Cache, allocator and logging settings, when the bench is asked to price them (see bench/run.mjs).
+  ...Object.fromEntries(['STATE_CACHE_ENTRIES', 'APP_CACHE_MS', 'MALLOC_ARENA_MAX', 'LOG_SEAL_INTERVAL_S', 'LOG_LEVEL'].filter((name) => process.env[name] !== undefined).map((name) => [name, process.env[name]])),
 });
 
 export const startService = async (options, { extraNodeArgs = [], tracing = true } = {}) => {
