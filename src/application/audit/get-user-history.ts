@@ -2,19 +2,36 @@ import type { EnrollmentMethod } from '../../domain/enrollment/events.js';
 import { challengeStream } from '../../domain/challenge/events.js';
 import type { ActiveApp } from '../apps/app-view.js';
 import type { Deps } from '../deps.js';
-import { enrollmentStreamFor, factorMethods } from '../ids.js';
+import { enrollmentStream } from '../../domain/enrollment/index.js';
+import { enrollmentIdFor, factorMethods } from '../ids.js';
+import type { EventStore, RecordedEvent } from '../ports.js';
 import { challengeOwner, userChallengesProjection } from '../projections/user-challenges.js';
 import { historyEntry, pageOf, type HistoryEntries, type HistoryPage } from './history-entry.js';
+import { readStreamAfter } from './stream-after.js';
 
 export type UserHistoryPage = HistoryEntries & { readonly username: string };
 
 const METHODS: readonly EnrollmentMethod[] = [...factorMethods, 'RECOVERY'];
 
 /**
+ * What a page can need of a factor's stream: its first `limit + 1` events past `after`. A TOTP
+ * factor's stream grows by an event per verification, so a page past its first `limit + 1`
+ * events is not read from the start: one read covers a stream that short or a page that begins
+ * the stream (the first page); a later page of a longer stream finds its start by probing.
+ */
+const factorEventsFor = async (store: Pick<EventStore, 'readStream'>, stream: string, page: HistoryPage): Promise<readonly RecordedEvent[]> => {
+  const first = await store.readStream(stream, { limit: page.limit + 1 });
+  if (first.length <= page.limit || first[0]!.position > page.after) return first;
+  return readStreamAfter(store, stream, page.after, page.limit + 1);
+};
+
+/**
  * An end user's history in log order: every event of their factors and recovery codes, and of
  * their challenges, from position `after` on, up to the position the read models have reached
  * (challenges are found through a projection; normally milliseconds behind the log). An
- * unknown user has an empty history, like a user who never did anything.
+ * unknown user has an empty history, like a user who never did anything. A page reads what it
+ * needs of each factor's stream, and every challenge stream of the user whole (they are short,
+ * but there is one per code sent).
  */
 export const makeGetUserHistory =
   (deps: Pick<Deps, 'keyedHash' | 'store' | 'readModels'>) =>
@@ -24,9 +41,12 @@ export const makeGetUserHistory =
     // position: another projection being rebuilt must not hide every history.
     const projected = await deps.readModels.position(userChallengesProjection.name);
     const factors = METHODS.map(async (method) => {
-      const events = await deps.store.readStream(enrollmentStreamFor(deps.keyedHash, app.app_id, username, method));
-      // A factor registered again after being disabled starts a new enrollment on the same stream.
-      let enrollmentId = '';
+      const derivedId = enrollmentIdFor(deps.keyedHash, app.app_id, username, method);
+      const events = await factorEventsFor(deps.store, enrollmentStream(derivedId), page);
+      // Events that name their enrollment (a start, recovery codes issued) name the id derived for
+      // this stream; the events between them are credited to the last one named, and a page
+      // that begins mid-stream starts from the derived id.
+      let enrollmentId = derivedId;
       return events.map((event) => {
         enrollmentId = (event.data as { enrollment_id?: string }).enrollment_id ?? enrollmentId;
         return historyEntry(event, { otp_method: method, enrollment_id: enrollmentId });
