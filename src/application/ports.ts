@@ -33,7 +33,11 @@ export type RecordedEvent = {
   readonly stream: string;
   /** 0-based position of the event inside its stream. */
   readonly revision: number;
-  /** Position in the global log: at least 1, strictly increasing in commit order, not necessarily consecutive. */
+  /**
+   * Position in the global log: at least 1, strictly increasing in commit order, not necessarily
+   * consecutive. Within a stream, positions grow with revisions (pages of a stream past a
+   * position rely on it: audit/stream-after.ts).
+   */
   readonly position: number;
   readonly type: string;
   readonly data: unknown;

@@ -15,14 +15,18 @@ const METHODS: readonly EnrollmentMethod[] = [...factorMethods, 'RECOVERY'];
 
 /**
  * What a page can need of a factor's stream: its first `limit + 1` events past `after`. A TOTP
- * factor's stream grows by an event per verification, so a page past its first `limit + 1`
- * events is not read from the start: one read covers a stream that short or a page that begins
- * the stream (the first page); a later page of a longer stream finds its start by probing.
+ * factor's stream grows by an event per verification, so a later page is not read from the
+ * stream's start: one read covers a stream that short or a page that begins the stream (the
+ * first page); a page that begins inside that read takes one more from there; past it, the
+ * start is found by probing.
  */
 const factorEventsFor = async (store: Pick<EventStore, 'readStream'>, stream: string, page: HistoryPage): Promise<readonly RecordedEvent[]> => {
-  const first = await store.readStream(stream, { limit: page.limit + 1 });
-  if (first.length <= page.limit || first[0]!.position > page.after) return first;
-  return readStreamAfter(store, stream, page.after, page.limit + 1);
+  const want = page.limit + 1;
+  const first = await store.readStream(stream, { limit: want });
+  if (first.length < want || first[0]!.position > page.after) return first;
+  const start = first.find((event) => event.position > page.after);
+  if (start !== undefined) return store.readStream(stream, { fromRevision: start.revision, limit: want });
+  return readStreamAfter(store, stream, page.after, want);
 };
 
 /**
