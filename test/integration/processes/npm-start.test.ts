@@ -11,7 +11,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { compileService, eventually, freePort, tempDir } from '../../support/service-process.js';
 
@@ -62,9 +62,15 @@ describe('npm start', () => {
   }, 120_000);
   afterAll(() => {
     // Whatever the outcome, nothing this test started outlives it (an orphaned service would
-    // also hold the output pipes open and keep Jest from exiting).
+    // also hold the output pipes open and keep Jest from exiting): npm leads a process group of
+    // its own, which everything it started belongs to, found or not.
     for (const { pid } of started) if (alive(pid)) process.kill(pid, 'SIGKILL');
-    if (npm?.exitCode === null && npm.signalCode === null) npm.kill('SIGKILL');
+    if (npm?.pid !== undefined)
+      try {
+        process.kill(-npm.pid, 'SIGKILL');
+      } catch {
+        /* the group is gone */
+      }
     npm?.stdout?.destroy();
     npm?.stderr?.destroy();
     dir.remove();
@@ -73,7 +79,8 @@ describe('npm start', () => {
   it('passes a SIGTERM sent to npm on to the service, which stops gracefully; nothing is left running', async () => {
     const port = await freePort();
     const env = {
-      PATH: process.env['PATH'] ?? '',
+      // The npm and node of the Node running the tests come first.
+      PATH: [dirname(process.execPath), process.env['PATH'] ?? ''].join(delimiter),
       HOME: dir.path, // npm's cache and logs stay in the test's directory
       npm_config_update_notifier: 'false',
       DATA_DIR: join(dir.path, 'data'),
@@ -82,16 +89,33 @@ describe('npm start', () => {
       PORT: String(port),
       LOG_LEVEL: 'info',
     };
-    npm = spawn('npm', ['start', '--ignore-scripts', '--silent'], { cwd: dir.path, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    npm = spawn('npm', ['start', '--ignore-scripts', '--silent'], { cwd: dir.path, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let spawnError: Error | undefined;
+    npm.once('error', (error) => void (spawnError = error));
     const lines: string[] = [];
     createInterface({ input: npm.stdout! }).on('line', (line) => lines.push(line));
     let stderr = '';
     npm.stderr!.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
     const npmExit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => npm!.once('exit', (code, signal) => done({ code, signal })));
-    const logged = (msg: string) => lines.some((line) => line.startsWith('{') && (JSON.parse(line) as { msg?: string }).msg === msg);
+    const msgOf = (line: string): unknown => {
+      try {
+        return (JSON.parse(line) as { msg?: unknown }).msg;
+      } catch {
+        return undefined; // npm's own output, not a log line
+      }
+    };
+    const logged = (msg: string) => lines.some((line) => msgOf(line) === msg);
 
     const within = (condition: () => boolean, ms: number, what: string) =>
-      eventually(async () => condition(), ms, what, 50).catch((error: Error) => {
+      eventually(
+        async () => {
+          if (spawnError) throw spawnError; // npm not found, say
+          return condition();
+        },
+        ms,
+        what,
+        50,
+      ).catch((error: Error) => {
         throw new Error(`${error.message}\nnpm's stderr: ${stderr}\nstdout: ${lines.slice(-20).join('\n')}`);
       });
 
