@@ -2,6 +2,7 @@ import type { EnrollmentMethod } from '../../domain/enrollment/events.js';
 import { challengeStream } from '../../domain/challenge/events.js';
 import type { ActiveApp } from '../apps/app-view.js';
 import type { Deps } from '../deps.js';
+import type { Document } from '../read-models.js';
 import { enrollmentStream } from '../../domain/enrollment/index.js';
 import { enrollmentIdFor, factorMethods } from '../ids.js';
 import type { EventStore, RecordedEvent } from '../ports.js';
@@ -30,12 +31,32 @@ const factorEventsFor = async (store: Pick<EventStore, 'readStream'>, stream: st
 };
 
 /**
+ * The challenges a page can show: every one with an event past `after` (its last position is
+ * past it), but of those issued past `after` only the first `limit + 1`: their issue events
+ * alone fill the page before any later-issued challenge's first event. Documents without
+ * positions (projected before they were kept) are always read.
+ */
+const challengesForPage = (docs: readonly Document[], page: HistoryPage): readonly Document[] => {
+  const acrossCursor: Document[] = [];
+  const issuedAfter: { doc: Document; first: number }[] = [];
+  for (const doc of docs) {
+    const { first_position: first, last_position: last } = doc;
+    if (typeof first !== 'number' || typeof last !== 'number') acrossCursor.push(doc);
+    else if (last <= page.after) continue; // over before the page
+    else if (first <= page.after) acrossCursor.push(doc);
+    else issuedAfter.push({ doc, first });
+  }
+  issuedAfter.sort((a, b) => a.first - b.first);
+  return [...acrossCursor, ...issuedAfter.slice(0, page.limit + 1).map(({ doc }) => doc)];
+};
+
+/**
  * An end user's history in log order: every event of their factors and recovery codes, and of
  * their challenges, from position `after` on, up to the position the read models have reached
  * (challenges are found through a projection; normally milliseconds behind the log). An
  * unknown user has an empty history, like a user who never did anything. A page reads what it
- * needs of each factor's stream, and every challenge stream of the user whole (they are short,
- * but there is one per code sent).
+ * needs of each factor's stream, and of the user's challenges (one per code sent) only those
+ * it can show, each whole (they are short).
  */
 export const makeGetUserHistory =
   (deps: Pick<Deps, 'keyedHash' | 'store' | 'readModels'>) =>
@@ -57,7 +78,7 @@ export const makeGetUserHistory =
       });
     });
     const owned = await deps.readModels.findBy('user_challenges', 'owner_id', challengeOwner(app.app_id, username));
-    const challenges = owned.map(async (doc) => {
+    const challenges = challengesForPage(owned, page).map(async (doc) => {
       const challengeId = String(doc['challenge_id']);
       const events = await deps.store.readStream(challengeStream(challengeId));
       return events.map((event) => historyEntry(event, { challenge_id: challengeId }));

@@ -3,10 +3,12 @@ import { makeGetUserHistory } from '../../../src/application/audit/get-user-hist
 import type { ActiveApp } from '../../../src/application/apps/app-view.js';
 import { enrollmentIdFor, enrollmentStreamFor } from '../../../src/application/ids.js';
 import type { EventStore, ReadStreamOptions } from '../../../src/application/ports.js';
-import type { ReadModels } from '../../../src/application/read-models.js';
+import { userChallengesProjection } from '../../../src/application/projections/user-challenges.js';
+import type { Document, ReadModels } from '../../../src/application/read-models.js';
 import { createKeyedHash } from '../../../src/infrastructure/crypto/keyed-hash.js';
 import { createKeyring } from '../../../src/infrastructure/crypto/keyring.js';
 import { createInMemoryEventStore } from '../../../src/infrastructure/event-store/in-memory-event-store.js';
+import { createInMemoryReadModels } from '../../../src/infrastructure/read-models/in-memory-read-models.js';
 
 const keyedHash = createKeyedHash(createKeyring([{ id: 'k', key: Buffer.alloc(32, 5) }]));
 const app = { app_id: '11111111-1111-4111-8111-111111111111' } as ActiveApp;
@@ -79,5 +81,67 @@ describe("an end user's history", () => {
     const totpReads = reads.filter((r) => r.stream === totp);
     expect(totpReads.length).toBeGreaterThan(0);
     expect(totpReads.filter((r) => r.options?.limit === undefined || r.options.limit > 6 || r.returned > 6)).toEqual([]);
+  });
+
+  it("reads, of a user's many challenges, only those a page can show, and still pages through all of them in log order", async () => {
+    const store = createInMemoryEventStore();
+    const at = '2026-11-30T06:00:00.000Z';
+    const challenge = (n: number) => ({ stream: `challenge-00000000-0000-4000-8000-${String(n).padStart(12, '0')}`, id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}` });
+    const issue = (n: number, username = 'carol') =>
+      store.append(challenge(n).stream, [{ type: 'ChallengeIssued', data: { challenge_id: challenge(n).id, app_id: app.app_id, username, channel: 'SMS', at } }], 'no_stream');
+    const next = async (n: number, type: string) => {
+      const [last] = (await store.readStream(challenge(n).stream)).slice(-1);
+      await store.append(challenge(n).stream, [{ type, data: { at } }], last!.revision);
+    };
+    // Twenty codes sent to carol (issued, attempted, delivered, approved), each one still open
+    // when the next is issued; one to dave in between, which her history never shows.
+    for (let n = 1; n <= 20; n++) {
+      await issue(n);
+      if (n > 1) await next(n - 1, 'ChallengeApproved');
+      await next(n, 'DeliveryAttempted');
+      if (n === 7) await issue(100, 'dave');
+      await next(n, 'DeliverySucceeded');
+    }
+    await next(20, 'ChallengeApproved');
+    // Then eight codes issued and nothing more (say, sends refused by the provider before any
+    // attempt): a page of those has only their issue events to show.
+    for (let n = 21; n <= 28; n++) await issue(n);
+    const readModels = createInMemoryReadModels(store, [userChallengesProjection]);
+    await readModels.start();
+    // A document projected before positions were kept: read on every page, shown once.
+    const legacy = (await readModels.findBy('user_challenges', 'owner_id', `${app.app_id}/carol`)).find((d) => d['challenge_id'] === challenge(3).id) as Document;
+    expect(legacy).toMatchObject({ first_position: expect.any(Number), last_position: expect.any(Number) });
+    const withLegacy: ReadModels = {
+      ...readModels,
+      findBy: async (collection, field, value) =>
+        (await readModels.findBy(collection, field, value)).map((d) => (d['challenge_id'] === challenge(3).id ? { owner_id: d['owner_id'], challenge_id: d['challenge_id'] } : d)),
+    };
+    const challengeReads: string[] = [];
+    const counting: EventStore = {
+      ...store,
+      readStream: async (stream, options) => {
+        if (stream.startsWith('challenge-')) challengeReads.push(stream);
+        return store.readStream(stream, options);
+      },
+    };
+    const history = makeGetUserHistory({ keyedHash, store: counting, readModels: withLegacy });
+
+    const seen: number[] = [];
+    const readsPerPage: number[] = [];
+    let after = 0;
+    for (let pages = 0; ; pages++) {
+      expect(pages).toBeLessThan(40);
+      challengeReads.length = 0;
+      const page = await history(app, 'carol', { after, limit: 3 });
+      readsPerPage.push(challengeReads.length);
+      seen.push(...page.events.map((e) => e.position));
+      if (page.next_after === null) break;
+      after = page.next_after;
+    }
+    const carols = (await store.readAll(0, 1000)).filter((e) => e.stream !== challenge(100).stream).map((e) => e.position);
+    expect(seen).toEqual(carols);
+    // At most the two open across the cursor, the page's limit + 1 issued after it, and the legacy one.
+    expect(Math.max(...readsPerPage)).toBeLessThanOrEqual(2 + 4 + 1);
+    await readModels.stop();
   });
 });
