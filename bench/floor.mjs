@@ -1,6 +1,6 @@
 // The floor: the least work a TOTP verification can do on this machine's PostgreSQL + Redis,
 // with none of the service around it. Per request: the same body parser and router as the
-// baseline, one HMAC-SHA1 (the HOTP of the current step), one Redis SET NX (the single-use
+// baseline, one HMAC-SHA1 (the service's HOTP of the current step), one Redis SET NX (the single-use
 // claim, as the service's replay guard makes it) and one event appended through the service's
 // own PostgreSQL event store (dist/: its schema, its group commit, `events_append_batch` with its
 // advisory lock, revision check and commit notification), with the expected revision a cached
@@ -8,13 +8,14 @@
 // projections, nobody listening to the notifications. What this reaches is an upper bound for
 // the service on the same machine and hour: the bench prints the service's throughput against
 // it as well as against the bare route. Run after `npm run build`.
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import { Redis } from 'ioredis';
 import Koa from 'koa';
 import pg from 'pg';
 import { createPostgresEventStore, eventStoreMigrations } from '../dist/infrastructure/postgres/event-store.js';
+import { hotp } from '../dist/infrastructure/otp/totp.js';
 import { migrate } from '../dist/infrastructure/postgres/migrate.js';
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 4 });
@@ -28,21 +29,13 @@ const userOf = (username) => {
   if (!user) users.set(username, (user = { secret: randomBytes(20), revision: -1 }));
   return user;
 };
-const hotp = (secret, counter) => {
-  const message = Buffer.alloc(8);
-  message.writeBigUInt64BE(BigInt(counter));
-  const mac = createHmac('sha1', secret).update(message).digest();
-  const offset = mac[19] & 0xf;
-  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
-};
-
 const app = new Koa();
 const router = new Router();
 router.post('/api/code/verify', async (ctx) => {
   const { username, otp } = ctx.request.body ?? {};
   const user = userOf(String(username));
   const step = Math.floor(Date.now() / 30_000);
-  const matched = hotp(user.secret, step) === otp; // the load's codes are random: compute, do not refuse
+  const matched = hotp(user.secret, step, 6, 'SHA1') === otp; // the load's codes are random: compute, do not refuse
   const claimed = await redis.set(`floor:${username}:${step}:${otp}`, '1', 'PX', 90_000, 'NX');
   if (claimed === null) {
     ctx.status = 401;

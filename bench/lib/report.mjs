@@ -64,7 +64,7 @@ export const formatDetails = (results) => {
     const failed = [f, f.atTargetRate].some((r) => Object.keys(r.statusCodes).some((code) => code !== '200') || r.errors > 0 || r.timeouts > 0);
     if (failed) out.push('floor: WARNING some requests failed (above): its req/s counts them and is not a floor to compare with');
     out.push(`floor: PostgreSQL transactions per request ≈ ${(f.postgres.xacts / f.postgres.requests).toFixed(2)} (both runs with their warm-ups)`);
-    out.push(`floor held at ${f.atTargetRate.targetRate}/s: CPU in cores of ${results.machine.cpus}: ${Object.entries(f.atTargetRate.cores).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    cpu(`floor held at ${f.atTargetRate.targetRate}/s`, f.atTargetRate);
     cpu('floor', f);
   }
   const t = results.totp;

@@ -1,11 +1,11 @@
 import type { EnrollmentMethod } from '../../domain/enrollment/events.js';
 import { challengeStream } from '../../domain/challenge/events.js';
+import { enrollmentStream } from '../../domain/enrollment/index.js';
 import type { ActiveApp } from '../apps/app-view.js';
 import type { Deps } from '../deps.js';
-import type { Document } from '../read-models.js';
-import { enrollmentStream } from '../../domain/enrollment/index.js';
 import { enrollmentIdFor, factorMethods } from '../ids.js';
 import type { EventStore, RecordedEvent } from '../ports.js';
+import type { Document } from '../read-models.js';
 import { challengeOwner, userChallengesProjection } from '../projections/user-challenges.js';
 import { historyEntry, pageOf, type HistoryEntries, type HistoryPage } from './history-entry.js';
 import { readStreamAfter } from './stream-after.js';

@@ -1,12 +1,10 @@
 import type { ChallengeEvent } from '../../domain/challenge/index.js';
 import type { RecordedEvent } from '../ports.js';
 import type { Projection, ProjectionChange } from '../read-models.js';
+import { idOf } from './stream-id.js';
 
 /** The owner of a user's challenges: app ids are UUIDs, so the first "/" ends the app id. */
 export const challengeOwner = (appId: string, username: string): string => `${appId}/${username}`;
-
-/** A challenge's stream name is `challenge-<id>`. */
-const CHALLENGE_PREFIX = 'challenge-';
 
 /**
  * Every challenge of an end user (sent codes, confirmation codes, exported codes), for the
@@ -19,10 +17,10 @@ export const userChallengesProjection: Projection = {
   name: 'user-challenges',
   collections: ['user_challenges'],
   apply: (recorded: RecordedEvent): readonly ProjectionChange[] => {
-    if (!recorded.stream.startsWith(CHALLENGE_PREFIX)) return [];
+    if (!recorded.stream.startsWith('challenge-')) return [];
     const event = recorded as unknown as ChallengeEvent;
     if (event.type !== 'ChallengeIssued')
-      return [{ op: 'merge', collection: 'user_challenges', id: recorded.stream.slice(CHALLENGE_PREFIX.length), patch: { last_position: recorded.position } }];
+      return [{ op: 'merge', collection: 'user_challenges', id: idOf(recorded.stream), patch: { last_position: recorded.position } }];
     const { challenge_id, app_id, username } = event.data;
     // owner_id: the field the PostgreSQL read models index.
     const doc = { owner_id: challengeOwner(app_id, username), challenge_id, first_position: recorded.position, last_position: recorded.position };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { makeGetUserHistory } from '../../../src/application/audit/get-user-history.js';
 import type { ActiveApp } from '../../../src/application/apps/app-view.js';
+import { challengeStream } from '../../../src/domain/challenge/events.js';
 import { enrollmentIdFor, enrollmentStreamFor } from '../../../src/application/ids.js';
 import type { EventStore, ReadStreamOptions } from '../../../src/application/ports.js';
 import { userChallengesProjection } from '../../../src/application/projections/user-challenges.js';
@@ -86,7 +87,10 @@ describe("an end user's history", () => {
   it("reads, of a user's many challenges, only those a page can show, and still pages through all of them in log order", async () => {
     const store = createInMemoryEventStore();
     const at = '2026-11-30T06:00:00.000Z';
-    const challenge = (n: number) => ({ stream: `challenge-00000000-0000-4000-8000-${String(n).padStart(12, '0')}`, id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}` });
+    const challenge = (n: number) => {
+      const id = `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+      return { id, stream: challengeStream(id) };
+    };
     const issue = (n: number, username = 'carol') =>
       store.append(challenge(n).stream, [{ type: 'ChallengeIssued', data: { challenge_id: challenge(n).id, app_id: app.app_id, username, channel: 'SMS', at } }], 'no_stream');
     const next = async (n: number, type: string) => {
