@@ -5,17 +5,33 @@ import { runLoad, summarize } from './load.mjs';
 import { STATS_LAG_MS } from './measure.mjs';
 
 const STEP_MS = TOTP_PARAMS.period * 1000;
-/** Codes a user can verify per step: the current one, then the next (policy window 1 accepts it). */
-const CODES_PER_USER_PER_STEP = 2;
+/**
+ * Steps whose codes a user can verify while a step is current, in the order they are handed
+ * out: the previous one (a code typed just after its step ended), the current one, the next one
+ * (a phone whose clock runs a little ahead). The policy's window of 1 accepts all three, and the
+ * server refuses a step at or below the last one it accepted, so each user's codes go out in
+ * this order.
+ */
+const PASSES = [
+  { delta: -1, name: 'late' },
+  { delta: 0, name: 'current' },
+  { delta: 1, name: 'ahead' },
+];
+/**
+ * The fewest codes every user has over a run that straddles a boundary and starts at least one
+ * step after the user's last code (see straddleBoundary): those of the run's two steps and of
+ * the step after them. A user who last verified earlier also has the late code of the first.
+ */
+const CODES_PER_USER_PER_RUN = 3;
 
 /**
- * Hands out one never-used (user, step) pair per request: first every user's current code,
- * then, if the run outpaces the users, every user's next-step code (what a phone whose clock
- * runs a little ahead sends; the server does the same work). Past that it must replay a used
- * code, which the service refuses (401) without appending: those are counted as `exhausted`.
+ * Hands out one never-used (user, step) pair per request: every user's code of the previous
+ * step, then of the current one, then of the next one (the server does the same work for each,
+ * give or take one or two HMACs of its candidates). Past that it must replay a used code, which
+ * the service refuses (401) without appending: those are counted as `exhausted`.
  */
 export const createCodePicker = (users) => {
-  const counts = { current: 0, ahead: 0, exhausted: 0 };
+  const counts = { late: 0, current: 0, ahead: 0, exhausted: 0 };
   let step = -1;
   let pass = 0;
   let cursor = 0;
@@ -24,13 +40,14 @@ export const createCodePicker = (users) => {
   const next = () => {
     const now = stepAt(Date.now());
     if (now !== step) [step, pass, cursor] = [now, 0, 0];
-    while (pass < CODES_PER_USER_PER_STEP) {
+    while (pass < PASSES.length) {
       while (cursor < users.length) {
         const user = users[cursor++];
-        const target = step + pass;
+        const { delta, name } = PASSES[pass];
+        const target = step + delta;
         if (user.usedStep >= target) continue;
         user.usedStep = target;
-        counts[pass === 0 ? 'current' : 'ahead'] += 1;
+        counts[name] += 1;
         return { username: user.username, otp: code(user, target) };
       }
       [pass, cursor] = [pass + 1, 0];
@@ -43,14 +60,16 @@ export const createCodePicker = (users) => {
 };
 
 /**
- * Sleeps until `beforeMs` before a step boundary, so that the run straddles two steps and needs
- * only enough users for the longer half. The boundary is the first one after the last step any
- * code was used in; users enabled in the step just before it have one code left there, not two,
- * which the sizing margin covers (and the picker never reuses a code).
+ * Sleeps until `beforeMs` before a step boundary, so that the run straddles two steps, the first
+ * of them after the last step any code was used in (enabling, the pilot): every user then has at
+ * least CODES_PER_USER_PER_RUN codes over the run (the picker never reuses a code). This waits
+ * up to a step longer than the nearest boundary would; with the boundary right after the last
+ * used step, the users who had used it had two codes left, and the run replayed codes at about
+ * 4,000 req/s.
  */
 const straddleBoundary = async (users, beforeMs, notBefore) => {
   const lastUsed = users.reduce((max, u) => Math.max(max, u.usedStep), -1);
-  let boundary = Math.max(stepAt(Date.now()) + 1, lastUsed + 1);
+  let boundary = Math.max(stepAt(Date.now()) + 1, lastUsed + 2);
   while (boundary * STEP_MS - beforeMs < Math.max(notBefore, Date.now() + 100)) boundary += 1;
   const wait = boundary * STEP_MS - beforeMs - Date.now();
   await sleep(wait);
@@ -96,9 +115,8 @@ export const runTotpScenario = async ({ base, call, apiKey, log, initialUsers, m
   log(`pilot: ${pilot.rps} req/s over ${pilotS} s`);
   // The step boundary falls in the middle of the measured run (see straddleBoundary).
   const beforeBoundaryS = warmupS + durationS / 2;
-  const longerHalfS = beforeBoundaryS + 1;
   // Twice the pilot's rate: it runs colder, on a shared machine, and often comes out slower.
-  const needed = Math.ceil((pilot.rps * longerHalfS * 2) / CODES_PER_USER_PER_STEP);
+  const needed = Math.ceil((pilot.rps * (warmupS + durationS) * 2) / CODES_PER_USER_PER_RUN);
   const target = Math.min(maxUsers, Math.max(users.length, needed));
   if (target > users.length) {
     t0 = Date.now();
@@ -106,7 +124,7 @@ export const runTotpScenario = async ({ base, call, apiKey, log, initialUsers, m
     log(`enrolled ${target - initialUsers} more (total ${users.length}) in ${Math.round((Date.now() - t0) / 1000)} s`);
   }
   const lastWork = Date.now();
-  const coverage = { users: users.length, neededForRun: needed, capped: needed > users.length, codesPerUserPerStep: CODES_PER_USER_PER_STEP };
+  const coverage = { users: users.length, neededForRun: needed, capped: needed > users.length, codesPerUserPerRun: CODES_PER_USER_PER_RUN };
 
   const quiet = await settle();
   // The transaction count below must not catch statistics of the enrollment still in flight.
