@@ -24,12 +24,16 @@
 //   BENCH_CPU_PROF=1: V8 profile of the service into bench/results/; then
 //     node bench/profile-summary.mjs <file> --from <window.fromUs> --to <window.toUs>
 //   BENCH_NO_TRACING=1: the service without the telemetry --import, to price tracing
-//   BENCH_SERVICE_NODE_ARGS: node flags for the service (default "--max-old-space-size=256", the
-//     heap cap README recommends in production; "" runs the service without it)
+//   BENCH_SERVICE_NODE_ARGS: node flags for the service (default "--max-old-space-size=256
+//     --max-semi-space-size=8", the heap settings README recommends in production, "Memory";
+//     "" runs the service with V8's defaults)
 //   STATE_CACHE_ENTRIES, APP_CACHE_MS: passed to the service when set (e.g. 0 to price the caches)
 //   LOG_LEVEL: passed to the service when set (default info, as production runs; warn prices the
 //     access log's line per request)
 //   MALLOC_ARENA_MAX: passed to the service when set (glibc's malloc arenas; README, "Memory")
+//   BENCH_GLIBC_TUNABLES: glibc's malloc settings for every server process the bench starts
+//     (default: README's recommendation, RECOMMENDED_GLIBC_TUNABLES in bench/lib/processes.mjs;
+//     "" runs them with glibc's defaults)
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -40,7 +44,7 @@ import { runBaselineScenario } from './lib/baseline-scenario.mjs';
 import { runFloorScenario } from './lib/floor-scenario.mjs';
 import { waitForQuiet } from './lib/cpu.mjs';
 import { countTransactions, startWindow } from './lib/measure.mjs';
-import { currentRssMb, freePort, lifetimePeakRssMb, stopChild } from './lib/processes.mjs';
+import { RECOMMENDED_GLIBC_TUNABLES, currentRssMb, freePort, lifetimePeakRssMb, stopChild } from './lib/processes.mjs';
 import { TARGETS, checkTargets, formatChecks, formatDetails, formatTable, rowsOf } from './lib/report.mjs';
 import { createDatabase, dropDatabase, flushRedisDb } from './lib/resources.mjs';
 import { runSendVerifyScenario } from './lib/send-verify-scenario.mjs';
@@ -65,8 +69,10 @@ const cfg = {
   allocProf: process.env.BENCH_ALLOC_PROF === '1',
   noTracing: process.env.BENCH_NO_TRACING === '1',
   splitRoles: process.env.BENCH_SPLIT_ROLES === '1',
-  // The production setting README recommends for processes on PostgreSQL (see "Memory").
-  serviceNodeArgs: (process.env.BENCH_SERVICE_NODE_ARGS ?? '--max-old-space-size=256').split(' ').filter(Boolean),
+  // The production settings README recommends for processes on PostgreSQL (see "Memory").
+  serviceNodeArgs: (process.env.BENCH_SERVICE_NODE_ARGS ?? '--max-old-space-size=256 --max-semi-space-size=8').split(' ').filter(Boolean),
+  // Applied in bench/lib/processes.mjs, recorded here.
+  glibcTunables: process.env.BENCH_GLIBC_TUNABLES ?? RECOMMENDED_GLIBC_TUNABLES,
 };
 const DB_NAME = 'otp_verify_bench';
 const REDIS_URL = 'redis://127.0.0.1:6379/15'; // a logical database of its own, flushed before and after

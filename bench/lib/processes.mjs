@@ -14,11 +14,24 @@ export const freePort = () =>
     });
   });
 
-/** Spawns `node ...args`; keeps the last lines of its output for error messages. */
+/**
+ * glibc's malloc settings README recommends for production ("Memory"): two arenas instead of
+ * eight per core, and fixed trim and mmap thresholds of 128 KB, so freed memory goes back to the
+ * system instead of the thresholds rising with the largest blocks freed. BENCH_GLIBC_TUNABLES
+ * replaces them; set empty, the processes run with glibc's defaults.
+ */
+export const RECOMMENDED_GLIBC_TUNABLES = 'glibc.malloc.arena_max=2:glibc.malloc.trim_threshold=131072:glibc.malloc.mmap_threshold=131072';
+const glibcTunables = process.env.BENCH_GLIBC_TUNABLES ?? RECOMMENDED_GLIBC_TUNABLES;
+
+/**
+ * Spawns `node ...args` with `env` (and the malloc settings above, as every server process the
+ * bench measures runs); keeps the last lines of its output for error messages.
+ */
 export const startNode = (name, args, env, { stdoutFile } = {}) => {
   // A log file, as a collector would take it, so the bench does not spend CPU reading every line.
   const stdout = stdoutFile === undefined ? 'pipe' : openSync(stdoutFile, 'a');
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', stdout, 'pipe'] });
+  const allocator = glibcTunables === '' ? {} : { GLIBC_TUNABLES: glibcTunables };
+  const child = spawn(process.execPath, args, { env: { ...allocator, ...env }, stdio: ['ignore', stdout, 'pipe'] });
   if (typeof stdout === 'number') closeSync(stdout);
   const tail = [];
   const keep = (chunk) => {

@@ -18,11 +18,11 @@ const PASSES = [
   { delta: 1, name: 'ahead' },
 ];
 /**
- * The fewest codes every user has over a run that straddles a boundary and starts at least one
- * step after the user's last code (see straddleBoundary): those of the run's two steps and of
- * the step after them. A user who last verified earlier also has the late code of the first.
+ * The fewest codes every user has over a run that straddles a boundary and starts at least two
+ * steps after the user's last code (see straddleBoundary): the late code of the run's first
+ * step, the codes of its two steps and of the step after them.
  */
-const CODES_PER_USER_PER_RUN = 3;
+const CODES_PER_USER_PER_RUN = 4;
 
 /**
  * Hands out one never-used (user, step) pair per request: every user's code of the previous
@@ -61,15 +61,15 @@ export const createCodePicker = (users) => {
 
 /**
  * Sleeps until `beforeMs` before a step boundary, so that the run straddles two steps, the first
- * of them after the last step any code was used in (enabling, the pilot): every user then has at
- * least CODES_PER_USER_PER_RUN codes over the run (the picker never reuses a code). This waits
- * up to a step longer than the nearest boundary would; with the boundary right after the last
- * used step, the users who had used it had two codes left, and the run replayed codes at about
- * 4,000 req/s.
+ * of them two after the last step any code was used in (enabling, the pilot): every user then
+ * has CODES_PER_USER_PER_RUN codes over the run (the picker never reuses a code). This waits up
+ * to two steps longer than the nearest boundary would; with the boundary right after the last
+ * used step, the users who had used it had two codes left, and at about 4,000 req/s the run
+ * replayed codes (cheap 401s).
  */
 const straddleBoundary = async (users, beforeMs, notBefore) => {
   const lastUsed = users.reduce((max, u) => Math.max(max, u.usedStep), -1);
-  let boundary = Math.max(stepAt(Date.now()) + 1, lastUsed + 2);
+  let boundary = Math.max(stepAt(Date.now()) + 1, lastUsed + 3);
   while (boundary * STEP_MS - beforeMs < Math.max(notBefore, Date.now() + 100)) boundary += 1;
   const wait = boundary * STEP_MS - beforeMs - Date.now();
   await sleep(wait);

@@ -1,5 +1,5 @@
 import { accountDecider } from '../domain/account/index.js';
-import { challengeDecider } from '../domain/challenge/index.js';
+import { challengeDecider, type ChallengeState } from '../domain/challenge/index.js';
 import { clientAppDecider } from '../domain/client-app/index.js';
 import { enrollmentDecider, type EnrollmentState } from '../domain/enrollment/index.js';
 
@@ -26,4 +26,15 @@ export const EnrollmentAggregate = {
   cacheable: (state: EnrollmentState) => state.kind !== 'RECOVERY',
   snapshot: { version: 'enrollment/1', every: SNAPSHOT_EVERY },
 } as const;
-export const ChallengeAggregate = { name: 'Challenge', decider: challengeDecider } as const;
+/**
+ * Only open challenges stay in the state cache. A closed one (approved, canceled, expired, out of
+ * attempts) is asked only for answers that append nothing (a replayed code, a second cancel),
+ * which a command believes only on a fresh read anyway, or for the odd late delivery record; an
+ * unknown id (NONE) only for a rejection. Kept, they filled the cache at the rate codes were
+ * verified (about 1.5 KB each, two sealed secrets), pushing out the states commands do reuse.
+ */
+export const ChallengeAggregate = {
+  name: 'Challenge',
+  decider: challengeDecider,
+  cacheable: (state: ChallengeState) => state.status === 'PENDING',
+} as const;

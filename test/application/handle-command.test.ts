@@ -6,10 +6,11 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { left, right } from 'fp-ts/lib/Either.js';
-import { EnrollmentAggregate } from '../../src/application/aggregates.js';
+import { ChallengeAggregate, EnrollmentAggregate } from '../../src/application/aggregates.js';
 import { makeHandleCommand, makeLoadRecentState, type Aggregate } from '../../src/application/handle-command.js';
 import type { EventStore } from '../../src/application/ports.js';
 import { createStateCache, type StateCache } from '../../src/application/state-cache.js';
+import type { ChallengeCommand } from '../../src/domain/challenge/index.js';
 import type { EnrollmentState } from '../../src/domain/enrollment/index.js';
 import { reject } from '../../src/domain/shared/rejection.js';
 import { createInMemoryEventStore } from '../../src/infrastructure/event-store/in-memory-event-store.js';
@@ -128,6 +129,27 @@ describe('states an aggregate does not cache', () => {
     const load = makeLoadRecentState({ store, cache, now: () => 0 });
     expect(await load(OpenNotKept, 'door-1', 60_000)).toEqual({ open: true, changes: 3 });
     expect(cache.get('door-1')).toBeUndefined();
+  });
+
+  it('include closed challenges and unknown challenge ids: only an open challenge is kept', async () => {
+    const { store, reads } = counting(createInMemoryEventStore());
+    const cache = createStateCache(10);
+    const handle = makeHandleCommand({ store, tracer: (_n, _a, fn) => fn(), metadata: () => ({}), cache, now: () => 0 });
+    const T0 = '2026-11-30T12:00:00.000Z';
+    const issue: ChallengeCommand = {
+      type: 'IssueChallenge', challenge_id: 'ch-1', app_id: 'app-1', username: 'ada', channel: 'SMS', purpose: 'VERIFICATION',
+      code_hash: 'hash-1', expires_at: '2026-11-30T12:10:00.000Z', max_attempts: 3, at: T0,
+    };
+    const verify = (stream: string, code_matches: boolean) => handle(ChallengeAggregate, stream, () => ({ type: 'VerifyChallengeCode' as const, app_id: 'app-1', code_matches, at: T0 }));
+
+    expect((await verify('challenge-unknown', true))._tag).toBe('Left'); // NOT_FOUND
+    expect(cache.get('challenge-unknown')).toBeUndefined();
+    await handle(ChallengeAggregate, 'challenge-ch-1', () => issue);
+    await verify('challenge-ch-1', false); // a wrong code: still open, decided on the kept state
+    expect(cache.get('challenge-ch-1')).toMatchObject({ state: { status: 'PENDING', attempts: 1 }, revision: 1 });
+    expect(await verify('challenge-ch-1', true)).toMatchObject({ _tag: 'Right', right: { state: { status: 'APPROVED' } } });
+    expect(cache.get('challenge-ch-1')).toBeUndefined();
+    expect(reads).toEqual(['challenge-unknown', 'challenge-ch-1']); // the open challenge's commands decided on the kept state
   });
 
   it('include recovery codes, but not TOTP factors', () => {
