@@ -62,9 +62,18 @@ export const createStateCache = (maxEntries: number): StateCache => {
       const held = entries.get(stream);
       if (held !== undefined && held.entry.revision > entry.revision) return;
       const told = known.get(stream);
-      if (told !== undefined && told > entry.revision) return; // read before another writer's commit was heard
+      if (told !== undefined) {
+        if (told > entry.revision) return; // read before another writer's commit was heard
+        known.delete(stream);
+      }
+      // A newer state of a stream still in the newer half takes its entry's place without a
+      // move, as a hit does: every command offers the state it appended, and a Map delete and set
+      // for each left the holes that make V8 rehash the whole table.
+      if (held !== undefined && ticks - held.moved < keepFor) {
+        held.entry = entry;
+        return;
+      }
       put(stream, { entry, moved: 0 });
-      known.delete(stream);
       if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
     },
     forget: (stream) => void entries.delete(stream),

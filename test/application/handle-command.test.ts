@@ -183,6 +183,19 @@ describe('StateCache', () => {
     expect([cache.get('cold-900'), cache.get('cold-901')?.state, cache.get('hot')?.state]).toEqual([undefined, 901, 'H']);
   });
 
+  it('keeps a stream whose every command offers a newer state, updating its entry in place or moving it', () => {
+    const cache = createStateCache(100);
+    for (let i = 0; i < 1000; i++) {
+      cache.offer('hot', { state: `H${i}`, revision: i, at: 0 }); // as an enrollment's verifications do
+      cache.offer(`cold-${i}`, { state: i, revision: 0, at: 0 });
+      expect(cache.get('hot')).toEqual({ state: `H${i}`, revision: i, at: 0 });
+      expect(cache.size()).toBeLessThanOrEqual(100);
+    }
+    cache.offer('hot', { state: 'stale', revision: 5, at: 0 }); // an older state never replaces a newer one
+    expect(cache.get('hot')?.state).toBe('H999');
+    expect([cache.get('cold-900'), cache.get('cold-901')?.state]).toEqual([undefined, 901]);
+  });
+
   it('drops an entry another writer moved past, keeps one at or beyond the revision told, and can be cleared', () => {
     const cache = createStateCache(10);
     cache.offer('a', { state: 'a3', revision: 3, at: 0 });
