@@ -44,7 +44,7 @@ import { runBaselineScenario } from './lib/baseline-scenario.mjs';
 import { runFloorScenario } from './lib/floor-scenario.mjs';
 import { waitForQuiet } from './lib/cpu.mjs';
 import { countTransactions, startWindow } from './lib/measure.mjs';
-import { RECOMMENDED_GLIBC_TUNABLES, currentRssMb, freePort, lifetimePeakRssMb, stopChild } from './lib/processes.mjs';
+import { currentRssMb, freePort, glibcTunables, lifetimePeakRssMb, stopChild } from './lib/processes.mjs';
 import { TARGETS, checkTargets, formatChecks, formatDetails, formatTable, rowsOf } from './lib/report.mjs';
 import { createDatabase, dropDatabase, flushRedisDb } from './lib/resources.mjs';
 import { runSendVerifyScenario } from './lib/send-verify-scenario.mjs';
@@ -72,7 +72,7 @@ const cfg = {
   // The production settings README recommends for processes on PostgreSQL (see "Memory").
   serviceNodeArgs: (process.env.BENCH_SERVICE_NODE_ARGS ?? '--max-old-space-size=256 --max-semi-space-size=8').split(' ').filter(Boolean),
   // Applied in bench/lib/processes.mjs, recorded here.
-  glibcTunables: process.env.BENCH_GLIBC_TUNABLES ?? RECOMMENDED_GLIBC_TUNABLES,
+  glibcTunables,
 };
 const DB_NAME = 'otp_verify_bench';
 const REDIS_URL = 'redis://127.0.0.1:6379/15'; // a logical database of its own, flushed before and after

@@ -21,7 +21,8 @@ export const freePort = () =>
  * replaces them; set empty, the processes run with glibc's defaults.
  */
 export const RECOMMENDED_GLIBC_TUNABLES = 'glibc.malloc.arena_max=2:glibc.malloc.trim_threshold=131072:glibc.malloc.mmap_threshold=131072';
-const glibcTunables = process.env.BENCH_GLIBC_TUNABLES ?? RECOMMENDED_GLIBC_TUNABLES;
+/** The settings every server process gets (recorded in the bench's results). */
+export const glibcTunables = process.env.BENCH_GLIBC_TUNABLES ?? RECOMMENDED_GLIBC_TUNABLES;
 
 /**
  * Spawns `node ...args` with `env` (and the malloc settings above, as every server process the
