@@ -210,7 +210,10 @@ export const createStorage = async (
 
   // Every event written or read back is checked against its codec (and upcast) at this edge.
   const log = await openEventStore(options, postgres, { clock, logger });
-  const store = withEventValidation(log.store, { onInvalid });
+  // A field this build does not know was written by a newer one (a rolling upgrade under way).
+  const onIgnoredField = (eventType: string, field: string) =>
+    logger.warn('event field unknown to this build left out on read', { event_type: eventType, field });
+  const store = withEventValidation(log.store, { onInvalid, onIgnoredField });
 
   // Data keys live apart from the append-only log, so destroying one really shreds its secret.
   let keyDb: Database | undefined;

@@ -61,11 +61,15 @@ export const channel = literals(channels);
 export const otpMethod = literals(otpMethods);
 export const totpAlgorithm = literals(totpAlgorithms);
 
+/** The message a field no codec lists fails with (a tolerant reader leaves such fields out). */
+export const UNKNOWN_FIELD = 'unknown field';
+
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u);
 
 /**
  * An object with exactly these fields. Unknown fields are refused rather than carried along:
- * a bug that put a plaintext code or seed into an event must not reach the log.
+ * a bug that put a plaintext code or seed into an event must not reach the log. Reading the
+ * log, `readEventData` leaves them out instead (a newer build wrote them).
  */
 export const strictObject = <R extends t.Props, O extends t.Props = Record<never, never>>(
   name: string,
@@ -87,7 +91,7 @@ export const strictObject = <R extends t.Props, O extends t.Props = Record<never
       const errors: t.ValidationError[] = [
         ...errorsOf(known.validate(u, c)),
         ...errorsOf(maybe.validate(u, c)),
-        ...unknownKeys(u).map((key) => ({ value: undefined, context: t.appendContext(c, key, t.never), message: 'unknown field' })),
+        ...unknownKeys(u).map((key) => ({ value: undefined, context: t.appendContext(c, key, t.never), message: UNKNOWN_FIELD })),
       ];
       return errors.length > 0 ? t.failures(errors) : t.success(u as A);
     },

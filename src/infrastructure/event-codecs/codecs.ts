@@ -11,7 +11,7 @@ import type { EnrollmentEvent } from '../../domain/enrollment/events.js';
 import { accountEventCodecs } from './account.js';
 import { challengeEventCodecs } from './challenge.js';
 import { clientAppEventCodecs } from './client-app.js';
-import type { CodecsMatch } from './codec-kit.js';
+import { UNKNOWN_FIELD, type CodecsMatch } from './codec-kit.js';
 import { enrollmentEventCodecs } from './enrollment.js';
 import { systemEventCodecs, type HashRootCreated } from './system.js';
 
@@ -38,17 +38,54 @@ const isMemberKey = (parent: t.ContextEntry | undefined): boolean =>
   parent?.type instanceof t.UnionType || parent?.type instanceof t.IntersectionType;
 
 // Union and intersection members show up in the context as "0", "1": not fields.
+const fieldEntries = (error: t.ValidationError): readonly t.ContextEntry[] =>
+  error.context.filter((entry, i) => i > 0 && !isMemberKey(error.context[i - 1]));
+
+const fieldKeys = (error: t.ValidationError): readonly string[] => fieldEntries(error).map(({ key }) => key);
+
 const issueOf = (error: t.ValidationError): FieldIssue => {
-  const entries = error.context.filter((entry, i) => i > 0 && !isMemberKey(error.context[i - 1]));
+  const entries = fieldEntries(error);
   const path = entries.reduce((acc, { key }) => (/^\d+$/.test(key) ? `${acc}[${key}]` : `${acc}.${key}`), 'data');
   return { path, expected: error.message ?? entries.at(-1)?.type.name ?? error.context[0]?.type.name ?? 'valid data' };
 };
 
+const issuesOf = (errors: t.Errors): readonly FieldIssue[] => {
+  const byPath = new Map(errors.map(issueOf).map((issue) => [issue.path, issue]));
+  return [...byPath.values()];
+};
+
 /** Decodes `data` as the current version of `type`; Left lists every bad field once. */
 export const decodeEventData = (type: StoredEventType, data: unknown): Either<readonly FieldIssue[], unknown> => {
+  const result = eventCodecs[type].decode(data);
+  return result._tag === 'Right' ? right(result.right) : left(issuesOf(result.left));
+};
+
+/** A copy of `value` without the field at `keys` (object keys and array indices), copying only along the way. */
+const without = (value: unknown, [key, ...rest]: readonly string[]): unknown => {
+  if (key === undefined || typeof value !== 'object' || value === null) return value;
+  const copy: Record<string, unknown> = Array.isArray(value) ? ([...value] as unknown as Record<string, unknown>) : { ...value };
+  if (rest.length > 0) copy[key] = without(copy[key], rest);
+  else if (!Array.isArray(value)) delete copy[key];
+  return copy;
+};
+
+/**
+ * Decodes stored `data` as a tolerant reader: fields no codec of this build knows (a newer build
+ * added them) are left out of the result and listed in `ignored`, so old and new builds can
+ * share a log during a rolling upgrade. Everything else is checked as strictly as on append: a
+ * known field that is missing or wrong is refused, with the unknown ones listed beside it.
+ */
+const NOTHING_IGNORED: readonly string[] = [];
+
+export const readEventData = (
+  type: StoredEventType,
+  data: unknown,
+): Either<readonly FieldIssue[], { readonly data: unknown; readonly ignored: readonly string[] }> => {
   const codec: t.Decoder<unknown, unknown> = eventCodecs[type];
   const result = codec.decode(data);
-  if (result._tag === 'Right') return right(result.right);
-  const byPath = new Map(result.left.map(issueOf).map((issue) => [issue.path, issue]));
-  return left([...byPath.values()]);
+  if (result._tag === 'Right') return right({ data: result.right, ignored: NOTHING_IGNORED });
+  const unknown = result.left.filter((error) => error.message === UNKNOWN_FIELD);
+  if (unknown.length < result.left.length) return left(issuesOf(result.left));
+  const known = codec.decode(unknown.reduce((acc, error) => without(acc, fieldKeys(error)), data));
+  return known._tag === 'Right' ? right({ data: known.right, ignored: issuesOf(unknown).map((issue) => issue.path) }) : left(issuesOf(known.left));
 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { decodeEventData, eventCodecs, isStoredEventType } from '../../../src/infrastructure/event-codecs/codecs.js';
+import { decodeEventData, eventCodecs, isStoredEventType, readEventData } from '../../../src/infrastructure/event-codecs/codecs.js';
 import { minimalSamples, policy, sampleEvents, samples } from './samples.js';
 
 const issuesOf = (type: Parameters<typeof decodeEventData>[0], data: unknown) => {
@@ -67,5 +67,49 @@ describe('event data codecs', () => {
     expect(isStoredEventType('SomethingHappened')).toBe(false);
     expect(isStoredEventType('toString')).toBe(false);
     expect(isStoredEventType('__proto__')).toBe(false);
+  });
+});
+
+describe('readEventData (the tolerant reader)', () => {
+  it.each(sampleEvents({ ...samples }).concat(sampleEvents(minimalSamples)))('reads a valid $type as decodeEventData does, ignoring nothing', ({ type, data }) => {
+    if (!isStoredEventType(type)) throw new Error(`not a stored type: ${type}`);
+    expect(readEventData(type, JSON.parse(JSON.stringify(data)))).toEqual({ _tag: 'Right', right: { data, ignored: [] } });
+  });
+
+  it('leaves out fields a newer build added, at any depth, and names them', () => {
+    const stored = {
+      ...samples.EnrollmentStarted,
+      secret: { ...samples.EnrollmentStarted.secret, kms: 'aws' },
+      device_label: 'work phone',
+    };
+    const before = JSON.stringify(stored);
+    expect(readEventData('EnrollmentStarted', stored)).toEqual({
+      _tag: 'Right',
+      right: { data: samples.EnrollmentStarted, ignored: ['data.secret.kms', 'data.device_label'] },
+    });
+    expect(JSON.stringify(stored)).toBe(before); // the stored object is not changed
+
+    const policy = { ...samples.AppRegistered.policy, totp: { ...samples.AppRegistered.policy.totp, skew_seconds: 5 }, templates: { es: { sms: 'x {code}', voice: 'y' } } };
+    const read = readEventData('AppRegistered', { ...samples.AppRegistered, policy });
+    expect(read).toEqual({
+      _tag: 'Right',
+      right: {
+        data: { ...samples.AppRegistered, policy: { ...samples.AppRegistered.policy, templates: { es: { sms: 'x {code}' } } } },
+        ignored: ['data.policy.totp.skew_seconds', 'data.policy.templates.es.voice'],
+      },
+    });
+  });
+
+  it('still refuses a missing or mistyped known field, listing the unknown ones beside it', () => {
+    const { at: _at, ...withoutAt } = samples.ChallengeResent;
+    expect(readEventData('ChallengeResent', { ...withoutAt, code: '492817' })).toEqual({
+      _tag: 'Left',
+      left: [
+        { path: 'data.at', expected: 'ISO-8601 instant' },
+        { path: 'data.code', expected: 'unknown field' },
+      ],
+    });
+    expect(readEventData('LoginFailed', 'not an object')._tag).toBe('Left');
+    expect(readEventData('LoginFailed', null)._tag).toBe('Left');
   });
 });

@@ -116,6 +116,31 @@ describe('withEventValidation', () => {
     expect((await store.readStream('acc-1'))[0]?.data).toEqual({ at });
   });
 
+  it('reads events a newer build wrote with fields it does not know, leaving them out and saying so once per field', async () => {
+    const told: [string, string][] = [];
+    const { raw, store, invalid } = setup({ onIgnoredField: (type, path) => told.push([type, path]) });
+    const newer = { at, client: 'c-1', device: { os: 'ios' } };
+    await raw.append('acc-1', [{ type: 'LoginFailed', data: newer }, { type: 'LoginFailed', data: newer }], 'no_stream');
+    await raw.append('acc-1', [{ type: 'LoginSucceeded', data: { at, client: 'c-1', device: 'x' } }], 1);
+
+    const read = await store.readStream('acc-1');
+    expect(read.map((e) => e.data)).toEqual([{ at, client: 'c-1' }, { at, client: 'c-1' }, { at, client: 'c-1' }]);
+    expect((await store.readAll(0, 10)).map((e) => e.data)).toEqual(read.map((e) => e.data));
+    const { seen, finished, subscription } = collect(store, 3);
+    await finished;
+    await subscription.close();
+    expect(seen.map((e) => e.data)).toEqual(read.map((e) => e.data));
+
+    expect(told).toEqual([
+      ['LoginFailed', 'data.device'],
+      ['LoginSucceeded', 'data.device'],
+    ]);
+    expect(invalid).toEqual([]);
+    expect((await raw.readStream('acc-1'))[0]?.data).toEqual(newer); // the log keeps what was written
+    // Appending is as strict as ever: this build never writes a field it does not know.
+    expect(await failureOf(store.append('acc-1', [{ type: 'LoginFailed', data: newer }], 2))).toMatchObject({ reason: 'invalid-data', index: 0 });
+  });
+
   it('refuses to append an invalid event and writes nothing of its batch', async () => {
     const { raw, store, invalid } = setup();
     const batch = [
