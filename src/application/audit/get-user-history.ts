@@ -4,7 +4,6 @@ import { enrollmentStream } from '../../domain/enrollment/index.js';
 import type { ActiveApp } from '../apps/app-view.js';
 import type { Deps } from '../deps.js';
 import { enrollmentIdFor, factorMethods } from '../ids.js';
-import type { EventStore, RecordedEvent } from '../ports.js';
 import type { Document } from '../read-models.js';
 import { challengeOwner, userChallengesProjection } from '../projections/user-challenges.js';
 import { historyEntry, pageOf, type HistoryEntries, type HistoryPage } from './history-entry.js';
@@ -13,22 +12,6 @@ import { readStreamAfter } from './stream-after.js';
 export type UserHistoryPage = HistoryEntries & { readonly username: string };
 
 const METHODS: readonly EnrollmentMethod[] = [...factorMethods, 'RECOVERY'];
-
-/**
- * What a page can need of a factor's stream: its first `limit + 1` events past `after`. A TOTP
- * factor's stream grows by an event per verification, so a later page is not read from the
- * stream's start: one read covers a stream that short or a page that begins the stream (the
- * first page); a page that begins inside that read takes one more from there; past it, the
- * start is found by probing.
- */
-const factorEventsFor = async (store: Pick<EventStore, 'readStream'>, stream: string, page: HistoryPage): Promise<readonly RecordedEvent[]> => {
-  const want = page.limit + 1;
-  const first = await store.readStream(stream, { limit: want });
-  if (first.length < want || first[0]!.position > page.after) return first;
-  const start = first.find((event) => event.position > page.after);
-  if (start !== undefined) return store.readStream(stream, { fromRevision: start.revision, limit: want });
-  return readStreamAfter(store, stream, page.after, want);
-};
 
 /**
  * The challenges a page can show: every one with an event past `after` (its last position is
@@ -67,7 +50,9 @@ export const makeGetUserHistory =
     const projected = await deps.readModels.position(userChallengesProjection.name);
     const factors = METHODS.map(async (method) => {
       const derivedId = enrollmentIdFor(deps.keyedHash, app.app_id, username, method);
-      const events = await factorEventsFor(deps.store, enrollmentStream(derivedId), page);
+      // What a page can need of a factor's stream (an event per TOTP verification): its first
+      // `limit + 1` events past `after`, found without reading the stream from its start.
+      const events = await readStreamAfter(deps.store, enrollmentStream(derivedId), page.after, page.limit + 1);
       // Events that name their enrollment (a start, recovery codes issued) name the id derived for
       // this stream; the events between them are credited to the last one named, and a page
       // that begins mid-stream starts from the derived id.

@@ -57,10 +57,12 @@ describe("an end user's history", () => {
     const totp = enrollmentStreamFor(keyedHash, app.app_id, 'bob', 'TOTP');
     const recovery = enrollmentStreamFor(keyedHash, app.app_id, 'bob', 'RECOVERY');
     const totpId = enrollmentIdFor(keyedHash, app.app_id, 'bob', 'TOTP');
+    // As registration names them: each factor's events name the id its stream is derived from.
+    const recoveryId = enrollmentIdFor(keyedHash, app.app_id, 'bob', 'RECOVERY');
     const at = '2026-11-30T06:00:00.000Z';
     await store.append(totp, [{ type: 'EnrollmentStarted', data: { enrollment_id: totpId, method: 'TOTP', at } }], 'no_stream');
     await store.append(totp, [{ type: 'EnrollmentActivated', data: { at } }], 0);
-    await store.append(recovery, [{ type: 'RecoveryCodesIssued', data: { enrollment_id: 'r-1', code_hashes: ['h'], at } }], 'no_stream');
+    await store.append(recovery, [{ type: 'RecoveryCodesIssued', data: { enrollment_id: recoveryId, code_hashes: ['h'], at } }], 'no_stream');
     // An active TOTP user: an event per verification, with a recovery code used along the way.
     for (let step = 1; step <= 40; step++) {
       await store.append(totp, [{ type: 'TotpStepConsumed', data: { step, at } }], step);
@@ -83,7 +85,7 @@ describe("an end user's history", () => {
     expect(seen.filter((e) => e.event === 'TotpStepConsumed')).toHaveLength(40);
     // Events between the ones that name their enrollment are credited to it, on every page.
     expect(new Set(seen.filter((e) => e.event !== 'RecoveryCodesIssued' && e.event !== 'RecoveryCodeUsed').map((e) => e.enrollment_id))).toEqual(new Set([totpId]));
-    expect(seen.find((e) => e.event === 'RecoveryCodeUsed')?.enrollment_id).toBe('r-1');
+    expect(seen.find((e) => e.event === 'RecoveryCodeUsed')?.enrollment_id).toBe(recoveryId);
     // No read of the 42-event stream took more than a page's worth.
     const totpReads = reads.filter((r) => r.stream === totp);
     expect(totpReads.length).toBeGreaterThan(0);

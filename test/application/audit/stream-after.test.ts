@@ -33,15 +33,33 @@ describe('readStreamAfter: a page of a long stream by log position', () => {
     }
   });
 
-  it('reads single events, about twice log2 of the stream, instead of the stream', async () => {
+  it('reads a page from the start, then single events, about twice log2 of the stream, instead of the stream', async () => {
     const { store, counted, reads } = await interleaved(1000);
     const all = await store.readStream('long');
     const after = all[700]!.position;
     const page = await readStreamAfter(counted, 'long', after, 10);
     expect(page.map((event) => event.revision)).toEqual([701, 702, 703, 704, 705, 706, 707, 708, 709, 710]);
-    expect(reads.slice(0, -1).every((options) => options.limit === 1)).toBe(true);
+    expect(reads[0]).toEqual({ limit: 10 });
+    expect(reads.slice(1, -1).every((options) => options.limit === 1)).toBe(true);
     expect(reads.at(-1)).toEqual({ fromRevision: 701, limit: 10 });
     expect(reads.length).toBeLessThanOrEqual(2 * Math.ceil(Math.log2(1000)) + 2);
+  });
+
+  it('answers a page near the start of a long stream without probing: one read, or two when the page begins inside it', async () => {
+    const { store, counted, reads } = await interleaved(1000);
+    const all = await store.readStream('long');
+
+    expect(await readStreamAfter(counted, 'long', 0, 10)).toEqual(all.slice(0, 10));
+    expect(reads).toEqual([{ limit: 10 }]);
+
+    reads.length = 0;
+    expect(await readStreamAfter(counted, 'long', all[3]!.position, 10)).toEqual(all.slice(4, 14));
+    expect(reads).toEqual([{ limit: 10 }, { fromRevision: 10, limit: 4 }]);
+
+    const { store: shortStore, counted: short, reads: shortReads } = await interleaved(6);
+    const six = await shortStore.readStream('long');
+    expect(await readStreamAfter(short, 'long', six[2]!.position, 10)).toEqual(six.slice(3));
+    expect(shortReads).toEqual([{ limit: 10 }]);
   });
 
   it('is [] for a missing stream and past the end', async () => {
