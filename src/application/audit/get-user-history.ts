@@ -53,14 +53,11 @@ export const makeGetUserHistory =
       // What a page can need of a factor's stream (an event per TOTP verification): its first
       // `limit + 1` events past `after`, found without reading the stream from its start.
       const events = await readStreamAfter(deps.store, enrollmentStream(derivedId), page.after, page.limit + 1);
-      // Events that name their enrollment (a start, recovery codes issued) name the id derived for
-      // this stream; the events between them are credited to the last one named, and a page
-      // that begins mid-stream starts from the derived id.
-      let enrollmentId = derivedId;
-      return events.map((event) => {
-        enrollmentId = (event.data as { enrollment_id?: string }).enrollment_id ?? enrollmentId;
-        return historyEntry(event, { otp_method: method, enrollment_id: enrollmentId });
-      });
+      // Events that name their enrollment (a start, recovery codes issued) name the id this
+      // stream is derived from, as registration does; the others are credited to that id.
+      return events.map((event) =>
+        historyEntry(event, { otp_method: method, enrollment_id: (event.data as { enrollment_id?: string }).enrollment_id ?? derivedId }),
+      );
     });
     const owned = await deps.readModels.findBy('user_challenges', 'owner_id', challengeOwner(app.app_id, username));
     const challenges = challengesForPage(owned, page).map(async (doc) => {

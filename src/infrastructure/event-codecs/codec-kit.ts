@@ -102,10 +102,15 @@ export const strictObject = <R extends t.Props, O extends t.Props = Record<never
 export const sealedSecret = strictObject('SealedSecret', { key_id: t.string, iv: t.string, ciphertext: t.string, tag: t.string });
 
 /** Not a t.union: a bad non-null value then reports the inner field, not also "expected null". */
-export const nullable = <A, O>(codec: t.Type<A, O, unknown>): t.Type<A | null, O | null, unknown> =>
-  new t.Type<A | null, O | null, unknown>(
-    `${codec.name} | null`,
-    (u): u is A | null => u === null || codec.is(u),
-    (u, c) => (u === null ? t.success(null) : codec.validate(u, c)),
-    (a) => (a === null ? null : codec.encode(a)),
-  );
+export class NullableType<A, O> extends t.Type<A | null, O | null, unknown> {
+  constructor(readonly inner: t.Type<A, O, unknown>) {
+    super(
+      `${inner.name} | null`,
+      (u): u is A | null => u === null || inner.is(u),
+      (u, c) => (u === null ? t.success(null) : inner.validate(u, c)),
+      (a) => (a === null ? null : inner.encode(a)),
+    );
+  }
+}
+
+export const nullable = <A, O>(codec: t.Type<A, O, unknown>): t.Type<A | null, O | null, unknown> => new NullableType(codec);

@@ -11,7 +11,7 @@ import type { EnrollmentEvent } from '../../domain/enrollment/events.js';
 import { accountEventCodecs } from './account.js';
 import { challengeEventCodecs } from './challenge.js';
 import { clientAppEventCodecs } from './client-app.js';
-import { UNKNOWN_FIELD, type CodecsMatch } from './codec-kit.js';
+import { NullableType, UNKNOWN_FIELD, type CodecsMatch } from './codec-kit.js';
 import { enrollmentEventCodecs } from './enrollment.js';
 import { systemEventCodecs, type HashRootCreated } from './system.js';
 
@@ -69,23 +69,42 @@ const without = (value: unknown, [key, ...rest]: readonly string[]): unknown => 
   return copy;
 };
 
-/**
- * Decodes stored `data` as a tolerant reader: fields no codec of this build knows (a newer build
- * added them) are left out of the result and listed in `ignored`, so old and new builds can
- * share a log during a rolling upgrade. Everything else is checked as strictly as on append: a
- * known field that is missing or wrong is refused, with the unknown ones listed beside it.
- */
 const NOTHING_IGNORED: readonly string[] = [];
 
-export const readEventData = (
-  type: StoredEventType,
+/**
+ * A field to leave out: one `strictObject` does not list, reached through objects, records and
+ * arrays only. Inside a union a member's unknown field may be another member's known one, so
+ * such an event is refused as before (no event codec has a union yet).
+ */
+const leavable = (error: t.ValidationError): boolean =>
+  error.message === UNKNOWN_FIELD && !error.context.some((_, i) => i > 0 && isMemberKey(error.context[i - 1]));
+
+/** The path a warning names: record keys and array indices as `*`, so each field is reported once. */
+const fieldPattern = (error: t.ValidationError): string =>
+  error.context.slice(1).reduce((acc, { key }, i) => {
+    const parent = error.context[i]?.type;
+    const container = parent instanceof NullableType ? parent.inner : parent;
+    if (container instanceof t.DictionaryType) return `${acc}.*`;
+    return /^\d+$/.test(key) ? `${acc}[*]` : `${acc}.${key}`;
+  }, 'data');
+
+/**
+ * `data` decoded by `codec` as a tolerant reader: fields it does not know (a newer build added
+ * them) are left out of the result and their paths listed in `ignored`, so old and new builds
+ * can share a log during a rolling upgrade. Everything else is checked as strictly as on
+ * append: a known field that is missing or wrong is refused, with the unknown ones listed
+ * beside it. The stored object is not changed.
+ */
+export const decodeTolerantly = (
+  codec: t.Decoder<unknown, unknown>,
   data: unknown,
 ): Either<readonly FieldIssue[], { readonly data: unknown; readonly ignored: readonly string[] }> => {
-  const codec: t.Decoder<unknown, unknown> = eventCodecs[type];
   const result = codec.decode(data);
   if (result._tag === 'Right') return right({ data: result.right, ignored: NOTHING_IGNORED });
-  const unknown = result.left.filter((error) => error.message === UNKNOWN_FIELD);
-  if (unknown.length < result.left.length) return left(issuesOf(result.left));
-  const known = codec.decode(unknown.reduce((acc, error) => without(acc, fieldKeys(error)), data));
-  return known._tag === 'Right' ? right({ data: known.right, ignored: issuesOf(unknown).map((issue) => issue.path) }) : left(issuesOf(known.left));
+  if (!result.left.every(leavable)) return left(issuesOf(result.left));
+  const known = codec.decode(result.left.reduce((acc, error) => without(acc, fieldKeys(error)), data));
+  return known._tag === 'Right' ? right({ data: known.right, ignored: [...new Set(result.left.map(fieldPattern))] }) : left(issuesOf(known.left));
 };
+
+/** Stored `data` of `type`, read tolerantly (decodeTolerantly). */
+export const readEventData = (type: StoredEventType, data: unknown) => decodeTolerantly(eventCodecs[type], data);

@@ -19,8 +19,9 @@ export type EventValidationOptions = {
   /** Sees every CorruptEvent before it is thrown (to log or count it: its message holds no data values). */
   readonly onInvalid?: (error: CorruptEvent) => void;
   /**
-   * Told, once per event type and field path in the life of the store, that read events carry
-   * a field this build does not know and leaves out (paths only, never values).
+   * Told, once per event type and field in the life of the store, that read events carry a
+   * field this build does not know and leaves out: its path, record keys and array indices as
+   * `*` (never a value).
    */
   readonly onIgnoredField?: (eventType: string, path: string) => void;
 };

@@ -47,6 +47,8 @@ describe("an end user's history", () => {
     // Another projection rebuilding (at 0) does not hide the history.
     const rebuilding = await makeGetUserHistory({ keyedHash, store, readModels: readModelsAt({ 'user-challenges': 2 }, 0) })(app, 'alice', page);
     expect(rebuilding.events.map((e) => e.event)).toEqual(['EnrollmentStarted', 'EnrollmentActivated']);
+    // An event that names its enrollment shows that id; the others, the id the stream is derived from.
+    expect(rebuilding.events.map((e) => e.enrollment_id)).toEqual(['e-1', enrollmentIdFor(keyedHash, app.app_id, 'alice', 'TOTP')]);
     // Its own lag does: a page never goes past what it has projected.
     const behind = await makeGetUserHistory({ keyedHash, store, readModels: readModelsAt({ 'user-challenges': 1 }, 1) })(app, 'alice', page);
     expect(behind).toMatchObject({ events: [{ event: 'EnrollmentStarted', otp_method: 'TOTP', enrollment_id: 'e-1' }], next_after: null });
@@ -83,7 +85,7 @@ describe("an end user's history", () => {
     }
     expect(seen.map((e) => e.position)).toEqual(Array.from({ length: head }, (_, i) => i + 1));
     expect(seen.filter((e) => e.event === 'TotpStepConsumed')).toHaveLength(40);
-    // Events between the ones that name their enrollment are credited to it, on every page.
+    // Events that do not name their enrollment are credited to the id their stream is derived from, on every page.
     expect(new Set(seen.filter((e) => e.event !== 'RecoveryCodesIssued' && e.event !== 'RecoveryCodeUsed').map((e) => e.enrollment_id))).toEqual(new Set([totpId]));
     expect(seen.find((e) => e.event === 'RecoveryCodeUsed')?.enrollment_id).toBe(recoveryId);
     // No read of the 42-event stream took more than a page's worth.

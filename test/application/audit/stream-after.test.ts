@@ -26,7 +26,7 @@ describe('readStreamAfter: a page of a long stream by log position', () => {
     const all = await store.readStream('long');
     const head = await store.headPosition();
     for (let after = 0; after <= head + 1; after++) {
-      for (const limit of [1, 3, 100]) {
+      for (const limit of [1, 3, 40, 100]) {
         const expected = all.filter((event) => event.position > after).slice(0, limit);
         expect(await readStreamAfter(counted, 'long', after, limit)).toEqual(expected);
       }

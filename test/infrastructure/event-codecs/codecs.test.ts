@@ -1,5 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { decodeEventData, eventCodecs, isStoredEventType, readEventData } from '../../../src/infrastructure/event-codecs/codecs.js';
+import * as t from 'io-ts';
+import { strictObject } from '../../../src/infrastructure/event-codecs/codec-kit.js';
+import { decodeEventData, decodeTolerantly, eventCodecs, isStoredEventType, readEventData } from '../../../src/infrastructure/event-codecs/codecs.js';
 import { minimalSamples, policy, sampleEvents, samples } from './samples.js';
 
 const issuesOf = (type: Parameters<typeof decodeEventData>[0], data: unknown) => {
@@ -95,9 +97,25 @@ describe('readEventData (the tolerant reader)', () => {
       _tag: 'Right',
       right: {
         data: { ...samples.AppRegistered, policy: { ...samples.AppRegistered.policy, templates: { es: { sms: 'x {code}' } } } },
-        ignored: ['data.policy.totp.skew_seconds', 'data.policy.templates.es.voice'],
+        ignored: ['data.policy.totp.skew_seconds', 'data.policy.templates.*.voice'],
       },
     });
+  });
+
+  it('names a field inside records and arrays once, whatever the key or index', () => {
+    const codec = strictObject('Sample', { items: t.array(strictObject('Item', { n: t.number })), texts: t.record(t.string, strictObject('Text', { s: t.string })) });
+    const stored = { items: [{ n: 1, extra: 'a' }, { n: 2, extra: 'b' }], texts: { es: { s: 'x', extra: 1 }, en: { s: 'y', extra: 2 } } };
+    expect(decodeTolerantly(codec, stored)).toEqual({
+      _tag: 'Right',
+      right: { data: { items: [{ n: 1 }, { n: 2 }], texts: { es: { s: 'x' }, en: { s: 'y' } } }, ignored: ['data.items[*].extra', 'data.texts.*.extra'] },
+    });
+  });
+
+  it('refuses an unknown field inside a union, where one member may know what another does not', () => {
+    const codec = strictObject('Holder', { value: t.union([strictObject('A', {}, { a: t.string }), strictObject('B', {}, { b: t.string })]) });
+    // Member A calls `b` unknown and member B knows it: leaving out what A does not know would lose `b`.
+    expect(decodeTolerantly(codec, { value: { b: 'kept', c: 'new' } })._tag).toBe('Left');
+    expect(decodeTolerantly(codec, { value: { b: 'kept' } })).toEqual({ _tag: 'Right', right: { data: { value: { b: 'kept' } }, ignored: [] } });
   });
 
   it('still refuses a missing or mistyped known field, listing the unknown ones beside it', () => {
