@@ -20,10 +20,25 @@ export type Projection = {
   readonly apply: (event: RecordedEvent) => readonly ProjectionChange[];
 };
 
+/**
+ * A range of a numeric top-level field: above `above` (exclusive) and at most `atMost`. A
+ * document without a number there is outside it, unless `orMissing`.
+ */
+export type FieldRange = { readonly field: string; readonly above?: number; readonly atMost?: number; readonly orMissing?: boolean };
+
+export type FindOptions = {
+  /** Only documents inside every one of these ranges. */
+  readonly ranges?: readonly FieldRange[];
+  /** Ascending by this numeric top-level field (documents without a number there last), then by id; by id alone otherwise. */
+  readonly orderBy?: string;
+  /** At most this many, the first in that order. */
+  readonly limit?: number;
+};
+
 export type ReadModels = {
   readonly get: (collection: string, id: string) => Promise<Document | undefined>;
-  /** Documents whose top-level `field` equals `value` (string comparison). */
-  readonly findBy: (collection: string, field: string, value: string) => Promise<readonly Document[]>;
+  /** Documents whose top-level `field` equals `value` (string comparison), narrowed and ordered by `options`. */
+  readonly findBy: (collection: string, field: string, value: string, options?: FindOptions) => Promise<readonly Document[]>;
   /** Resolves once every projection has processed the event at `position` (read-your-writes). */
   readonly waitFor: (position: number) => Promise<void>;
   /** Position of the last event every projection (or only the one named) has processed. */

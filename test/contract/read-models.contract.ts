@@ -97,6 +97,48 @@ export const readModelsContract = (name: string, make: ReadModelsFactory): void 
       expect(await models.findBy('missing-collection', 'color', 'red')).toEqual([]);
     });
 
+    it('narrows found documents by ranges of numeric fields, orders them by one and limits them', async () => {
+      const models = await open();
+      await models.start();
+      // first/last like a user's challenges: log positions; 5 has none (projected before they were
+      // kept), 6 holds a string where a number belongs, 7 only a last (a merge into a legacy one).
+      const widgets: Record<string, Record<string, unknown>> = {
+        '1': { first: 10, last: 40 },
+        '2': { first: 20, last: 20 },
+        '3': { first: 30, last: 90 },
+        '4': { first: 30, last: 50 },
+        '5': {},
+        '6': { first: '25', last: '60' },
+        '7': { last: 70 },
+        '8': { first: 80, last: 95 },
+      };
+      for (const [id, fields] of Object.entries(widgets)) await write(models, `widget-${id}`, [created({ owner_id: 'ann', color: 'red', ...fields })]);
+      await write(models, 'widget-9', [created({ owner_id: 'bob', color: 'red', first: 35, last: 36 })]);
+      const ids = async (options: Parameters<ReadModels['findBy']>[3], field = 'owner_id', value = 'ann') =>
+        (await models.findBy('widgets', field, value, options)).map((d) => d['id']);
+
+      expect(await ids({})).toEqual(['1', '2', '3', '4', '5', '6', '7', '8']);
+      // Bounds: above is exclusive, atMost inclusive; no number, no match.
+      expect(await ids({ ranges: [{ field: 'first', above: 20, atMost: 30 }] })).toEqual(['3', '4']);
+      expect(await ids({ ranges: [{ field: 'first' }] })).toEqual(['1', '2', '3', '4', '8']);
+      // Across a cursor at 30: began at or before it and went on past it, or could have.
+      const across = [{ field: 'first', atMost: 30, orMissing: true }, { field: 'last', above: 30, orMissing: true }];
+      expect(await ids({ ranges: across })).toEqual(['1', '3', '4', '5', '6', '7']);
+      // Began past it, earliest first, ties by id, at most two.
+      expect(await ids({ ranges: [{ field: 'first', above: 20 }], orderBy: 'first', limit: 2 })).toEqual(['3', '4']);
+      expect(await ids({ orderBy: 'first' })).toEqual(['1', '2', '3', '4', '8', '5', '6', '7']);
+      expect(await ids({ orderBy: 'last', limit: 3 })).toEqual(['2', '1', '4']);
+      expect(await ids({ limit: 0 })).toEqual([]);
+      // On a field that is not indexed, and on another owner's documents, the same.
+      expect(await ids({ ranges: [{ field: 'last', above: 60 }], orderBy: 'last' }, 'color', 'red')).toEqual(['7', '3', '8']);
+      expect(await ids({ ranges: [{ field: 'first', above: 30 }] }, 'owner_id', 'bob')).toEqual(['9']);
+      expect(await models.findBy('missing-collection', 'owner_id', 'ann', { limit: 1 })).toEqual([]);
+
+      await expect(models.findBy('widgets', 'owner_id', 'ann', { limit: -1 })).rejects.toThrow(RangeError);
+      await expect(models.findBy('widgets', 'owner_id', 'ann', { limit: 1.5 })).rejects.toThrow(RangeError);
+      await expect(models.findBy('widgets', 'owner_id', 'ann', { ranges: [{ field: 'first', above: Number.NaN }] })).rejects.toThrow(RangeError);
+    });
+
     // owner_id is the field stores index (an operator's apps, an end user's challenges).
     it('finds documents by owner_id as they are put, change owner, are replaced and deleted', async () => {
       const models = await open();

@@ -4,7 +4,7 @@ import { enrollmentStream } from '../../domain/enrollment/index.js';
 import type { ActiveApp } from '../apps/app-view.js';
 import type { Deps } from '../deps.js';
 import { enrollmentIdFor, factorMethods } from '../ids.js';
-import type { Document } from '../read-models.js';
+import type { Document, ReadModels } from '../read-models.js';
 import { challengeOwner, userChallengesProjection } from '../projections/user-challenges.js';
 import { historyEntry, pageOf, type HistoryEntries, type HistoryPage } from './history-entry.js';
 import { readStreamAfter } from './stream-after.js';
@@ -13,24 +13,32 @@ export type UserHistoryPage = HistoryEntries & { readonly username: string };
 
 const METHODS: readonly EnrollmentMethod[] = [...factorMethods, 'RECOVERY'];
 
+/** Written by userChallengesProjection. */
+const COLLECTION = 'user_challenges';
+
 /**
- * The challenges a page can show: every one with an event past `after` (its last position is
- * past it), but of those issued past `after` only the first `limit + 1`: their issue events
- * alone fill the page before any later-issued challenge's first event. Documents without
- * positions (projected before they were kept) are always read.
+ * The challenges a page can show, asked of the read models: every one with an event past
+ * `after` that was issued at or before it (it began before the page and goes on into it), and
+ * of those issued past `after` only the first `limit + 1`: their issue events alone fill the
+ * page before any later-issued challenge's first event. A document without positions
+ * (projected before they were kept) could be either, so it is always read; one that only has
+ * a last position (a later event merged into it) only while that is past `after`.
  */
-const challengesForPage = (docs: readonly Document[], page: HistoryPage): readonly Document[] => {
-  const acrossCursor: Document[] = [];
-  const issuedAfter: { doc: Document; first: number }[] = [];
-  for (const doc of docs) {
-    const { first_position: first, last_position: last } = doc;
-    if (typeof first !== 'number' || typeof last !== 'number') acrossCursor.push(doc);
-    else if (last <= page.after) continue; // over before the page
-    else if (first <= page.after) acrossCursor.push(doc);
-    else issuedAfter.push({ doc, first });
-  }
-  issuedAfter.sort((a, b) => a.first - b.first);
-  return [...acrossCursor, ...issuedAfter.slice(0, page.limit + 1).map(({ doc }) => doc)];
+const challengesForPage = async (readModels: ReadModels, owner: string, page: HistoryPage): Promise<readonly Document[]> => {
+  const [acrossCursor, issuedAfter] = await Promise.all([
+    readModels.findBy(COLLECTION, 'owner_id', owner, {
+      ranges: [
+        { field: 'first_position', atMost: page.after, orMissing: true },
+        { field: 'last_position', above: page.after, orMissing: true },
+      ],
+    }),
+    readModels.findBy(COLLECTION, 'owner_id', owner, {
+      ranges: [{ field: 'first_position', above: page.after }],
+      orderBy: 'first_position',
+      limit: page.limit + 1,
+    }),
+  ]);
+  return [...acrossCursor, ...issuedAfter];
 };
 
 /**
@@ -59,8 +67,8 @@ export const makeGetUserHistory =
         historyEntry(event, { otp_method: method, enrollment_id: (event.data as { enrollment_id?: string }).enrollment_id ?? derivedId }),
       );
     });
-    const owned = await deps.readModels.findBy('user_challenges', 'owner_id', challengeOwner(app.app_id, username));
-    const challenges = challengesForPage(owned, page).map(async (doc) => {
+    const owned = await challengesForPage(deps.readModels, challengeOwner(app.app_id, username), page);
+    const challenges = owned.map(async (doc) => {
       const challengeId = String(doc['challenge_id']);
       const events = await deps.store.readStream(challengeStream(challengeId));
       return events.map((event) => historyEntry(event, { challenge_id: challengeId }));

@@ -4,6 +4,7 @@
  * documents it covers. Changes are applied by one server-side function, so a batch of events
  * costs one round trip however many changes (of however many projections) it makes.
  */
+import type { FindOptions } from '../../application/read-models.js';
 import type { Migration } from './migrate.js';
 
 export const readModelMigrations: readonly Migration[] = [
@@ -79,3 +80,27 @@ SELECT n.name, COALESCE(c.position, 0)::text AS position
 FROM unnest($1::text[]) AS n(name) LEFT JOIN projection_checkpoints c ON c.name = n.name`;
 export const SELECT_DOC = 'SELECT doc FROM read_model_documents WHERE collection = $1 AND id = $2';
 export const FIND_DOCS = 'SELECT doc FROM read_model_documents WHERE collection = $1 AND doc->>$2::text = $3 ORDER BY id';
+
+/** `findBy` with `FindOptions` (checked by the caller): FIND_DOCS narrowed, ordered and limited in SQL. */
+export const findDocsQuery = (collection: string, field: string, value: string, { ranges = [], orderBy, limit }: FindOptions): { text: string; values: unknown[] } => {
+  const values: unknown[] = [collection, field, value];
+  const param = (v: unknown): string => {
+    values.push(v);
+    return `$${values.length}`;
+  };
+  // A JSON number, else NULL (a string holding digits is not one, as in the in-memory store).
+  const numberAt = (name: string): string => {
+    const key = param(name);
+    return `(CASE WHEN jsonb_typeof(doc->${key}::text) = 'number' THEN (doc->>${key}::text)::numeric END)`;
+  };
+  const where = ['collection = $1', 'doc->>$2::text = $3'];
+  for (const { field: name, above, atMost, orMissing } of ranges) {
+    const n = numberAt(name);
+    const bounds = [...(above === undefined ? [] : [`${n} > ${param(above)}::numeric`]), ...(atMost === undefined ? [] : [`${n} <= ${param(atMost)}::numeric`])];
+    const within = bounds.length > 0 ? bounds.join(' AND ') : `${n} IS NOT NULL`;
+    where.push(orMissing ? `(${n} IS NULL OR (${within}))` : `(${within})`);
+  }
+  const order = orderBy === undefined ? 'id' : `${numberAt(orderBy)} ASC NULLS LAST, id`;
+  const text = `SELECT doc FROM read_model_documents WHERE ${where.join(' AND ')} ORDER BY ${order}${limit === undefined ? '' : ` LIMIT ${param(limit)}`}`;
+  return { text, values };
+};

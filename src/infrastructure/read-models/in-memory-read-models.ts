@@ -7,6 +7,7 @@
  */
 import type { EventStore, RecordedEvent, Subscription } from '../../application/ports.js';
 import type { Document, Projection, ProjectionChange, ReadModels } from '../../application/read-models.js';
+import { checkFindOptions, narrow } from './find-options.js';
 import { addWaiter, type Waiter } from './waiters.js';
 
 export type ReadModelRunner = ReadModels & {
@@ -128,11 +129,16 @@ export const createInMemoryReadModels = (
 
   return {
     get: async (name, id) => structuredClone(collections.get(name)?.get(id)),
-    findBy: async (name, field, value) => {
+    findBy: async (name, field, value, options = {}) => {
+      checkFindOptions(options);
       const docs = collections.get(name);
       if (!docs) return [];
-      if (field === INDEXED) return [...(owners.get(name)?.get(value) ?? [])].sort().map((id) => structuredClone(docs.get(id)!));
-      return [...docs.values()].filter((doc) => String(doc[field]) === value).map((doc) => structuredClone(doc));
+      const entries =
+        field === INDEXED
+          ? [...(owners.get(name)?.get(value) ?? [])].map((id) => [id, docs.get(id)!] as const)
+          : [...docs].filter(([, doc]) => String(doc[field]) === value);
+      // Copies of only what is returned: the caller cannot change the store's documents.
+      return narrow(entries, options).map((doc) => structuredClone(doc));
     },
     waitFor: (position) => waitFor(position),
     position: async () => applied,
