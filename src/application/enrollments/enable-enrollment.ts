@@ -5,6 +5,7 @@ import { reject, type Rejection } from '../../domain/shared/rejection.js';
 import type { OtpMethod } from '../../domain/shared/types.js';
 import type { ActiveApp } from '../apps/app-view.js';
 import { ChallengeAggregate, EnrollmentAggregate } from '../aggregates.js';
+import { codeHash } from '../challenges/issue-code.js';
 import { makeVerifyChallenge } from '../challenges/verify-challenge.js';
 import { now, type Deps } from '../deps.js';
 import { enrollmentStreamFor, factorMethods } from '../ids.js';
@@ -44,9 +45,11 @@ const proveBySentCode = async (deps: EnableDeps, app: ActiveApp, state: Enrollme
   const verified = await makeVerifyChallenge(deps)({ app_id: app.app_id, challenge_id: state.challenge_id, otp });
   const proof: Proof = { kind: 'CHALLENGE_APPROVED', challenge_id: state.challenge_id };
   if (verified._tag === 'Right') return right(proof);
-  // A retry after a crash between approval and activation finds the challenge already approved.
+  // A retry after a crash between approval and activation finds the challenge already approved:
+  // it proves possession again only with the same code (compared in constant time), not any code.
   const challenge = await deps.load(ChallengeAggregate, challengeStream(state.challenge_id));
-  return challenge.status === 'APPROVED' ? right(proof) : verified;
+  const sameCode = challenge.status === 'APPROVED' && deps.safeEqual(codeHash(deps, state.challenge_id, otp), challenge.code_hash);
+  return sameCode ? right(proof) : verified;
 };
 
 export const makeEnableEnrollment = (deps: EnableDeps) => {

@@ -1,11 +1,12 @@
 /**
  * Enabling a factor without naming its method: the answer is the one naming the method would
  * give (409 for an active factor), while a user without factors answers like an unknown one.
+ * A sent-code factor is enabled only with its confirmation code, even once that was approved.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ActiveApp } from '../../../src/application/apps/app-view.js';
 import type { Handlers } from '../../../src/application/handlers.js';
-import { totpAt } from '../../support/flows.js';
+import { codeFromOutbox, totpAt } from '../../support/flows.js';
 import { startTestServer, type TestServer } from '../../support/test-server.js';
 
 describe('enable an enrollment', () => {
@@ -52,5 +53,19 @@ describe('enable an enrollment', () => {
       expect([username, await refusal(username)]).toEqual([username, expect.objectContaining({ code: 'NOT_ENROLLED' })]);
       expect([username, await refusal(username, 'TOTP')]).toEqual([username, expect.objectContaining({ code: 'NOT_ENROLLED' })]);
     }
+  });
+
+  it('activates a sent-code factor whose confirmation was approved before only with that same code', async () => {
+    const registered = await handlers.registerEnrollment({ app, username: 'cleo', otp_method: 'EMAIL', destination: 'cleo@example.com', client_ip: undefined });
+    if (registered._tag === 'Left' || registered.right.kind !== 'SENT') throw new Error('EMAIL registration failed');
+    const { challenge_id } = registered.right;
+    const code = await codeFromOutbox(server.outboxFile, challenge_id);
+    // The confirmation challenge approved first (as a retry after a crash between approval and
+    // activation finds it, or through POST /api/code/verify).
+    expect((await handlers.verifyChallenge({ app_id: app.app_id, challenge_id, otp: code }))._tag).toBe('Right');
+
+    const wrong = code.replace(/\d/g, (d) => String((Number(d) + 1) % 10));
+    expect(await handlers.enableEnrollment({ app, username: 'cleo', otp: wrong })).toMatchObject({ _tag: 'Left' });
+    expect(await handlers.enableEnrollment({ app, username: 'cleo', otp: code })).toMatchObject({ _tag: 'Right', right: { status: 'ACTIVE' } });
   });
 });
