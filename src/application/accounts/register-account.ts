@@ -10,7 +10,7 @@ export type RegisterAccountInput = { readonly email: string; readonly username: 
 export type AccountView = { readonly id: string; readonly email: string; readonly username: string };
 
 export const makeRegisterAccount =
-  (deps: Pick<Deps, 'handle' | 'readModels' | 'logger' | 'keyedHash' | 'passwords' | 'clock' | 'rateLimit' | 'limits'>) =>
+  (deps: Pick<Deps, 'handle' | 'load' | 'readModels' | 'logger' | 'keyedHash' | 'passwords' | 'clock' | 'rateLimit' | 'limits'>) =>
   async (input: RegisterAccountInput): Promise<Either<Rejection, AccountView>> => {
     // Before anything costly: each registration hashes a password, and anyone may call this.
     const perIp = await deps.rateLimit(`register-ip:${input.client_ip}`, deps.limits.registrationsPerIpPerHour, 3600);
@@ -20,6 +20,10 @@ export const makeRegisterAccount =
     const taken = () => left(reject('ALREADY_EXISTS', 'Username or email already registered'));
     // The username is unique by construction (it names the stream); the email through its index.
     if (await deps.readModels.get('account_emails', email)) return taken();
+    // Sign-in looks an address up as an email first: an email that is an older account's
+    // username (one with "@", allowed before operator usernames refused it) would take over
+    // that username's sign-in.
+    if ((await deps.load(AccountAggregate, accountStream(accountIdFor(deps.keyedHash, email)))).status !== 'NONE') return taken();
     const accountId = accountIdFor(deps.keyedHash, input.username);
     const passwordHash = await deps.passwords.hash(input.password);
     const outcome = await deps.handle(AccountAggregate, accountStream(accountId), () => ({

@@ -9,6 +9,7 @@ import * as k from './codec-kit.js';
 import { maxAllowedCountries, maxTemplateLocales, otpMessage, policyIntegerRules as ints, stringRules as s, templateRule, totpRules } from './field-rules.js';
 
 export const username = k.ruledString(s.username);
+export const operatorUsername = k.ruledString(s.operatorUsername);
 export const email = k.ruledString(s.email);
 export const password = k.ruledString(s.password);
 export const appName = k.ruledString(s.appName);
@@ -79,7 +80,7 @@ export const policyPatch = k.strictPartial(
 const appScope = { app_id: uuid };
 
 // ---------------------------------------------------------------- /api/auth
-export const registerBody = k.body({ email, username, password }, {});
+export const registerBody = k.body({ email, username: operatorUsername, password }, {});
 export const loginBody = k.requireOneOf(k.body({ password }, { username: login, email }), ['username', 'email']);
 
 // ---------------------------------------------------------------- /api/app

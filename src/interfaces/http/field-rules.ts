@@ -17,6 +17,9 @@ const rule = (minLength: number, maxLength: number, message: string, pattern?: s
 
 export const stringRules = {
   username: rule(1, 128, 'must be 1 to 128 characters: letters, digits and . _ @ + -', '^[A-Za-z0-9._@+-]+$'),
+  // An operator signs in with a username or an email in one field: a new username without "@"
+  // can never be read as someone else's email (end users' usernames may be addresses).
+  operatorUsername: rule(1, 128, 'must be 1 to 128 characters: letters, digits and . _ + - (no @)', '^[A-Za-z0-9._+-]+$'),
   email: rule(3, 254, 'must be an email address of at most 254 characters', '^[^\\s@]+@[^\\s@]+\\.[^\\s@]+$'),
   password: rule(8, 256, 'must be 8 to 256 characters'),
   appName: rule(1, 100, 'must be 1 to 100 characters, not blank, without control characters', `^${noControl}*[^\\s\\u0000-\\u001F\\u007F]${noControl}*$`),

@@ -73,7 +73,7 @@ export const schemas: Readonly<Record<string, Schema>> = {
   Policy: policyFields(true),
   PolicyPatch: { ...policyFields(false), description: 'Only the fields to change; unknown fields are rejected' },
   // ---------------------------------------------------------------- requests
-  RegisterRequest: object({ email: ruled(s.email), username, password: ruled(s.password) }),
+  RegisterRequest: object({ email: ruled(s.email), username: ruled(s.operatorUsername), password: ruled(s.password) }),
   LoginRequest: object(
     { password: ruled(s.password) },
     { username: { anyOf: [username, ruled(s.email)], description: 'A username or an email address' }, email: ruled(s.email) },
