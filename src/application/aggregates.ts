@@ -24,7 +24,7 @@ export const EnrollmentAggregate = {
   name: 'Enrollment',
   decider: enrollmentDecider,
   cacheable: (state: EnrollmentState) => state.kind !== 'RECOVERY',
-  snapshot: { version: 'enrollment/1', every: SNAPSHOT_EVERY },
+  snapshot: { version: 'enrollment/2', every: SNAPSHOT_EVERY },
 } as const;
 /**
  * Only open challenges stay in the state cache. A closed one (approved, canceled, expired, out of

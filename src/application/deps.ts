@@ -1,3 +1,4 @@
+import type { AttemptPolicy } from '../domain/enrollment/index.js';
 import type { Channel } from '../domain/shared/types.js';
 import type { HandleCommand, LoadRecentState, LoadState } from './handle-command.js';
 import type {
@@ -64,6 +65,13 @@ export type Limits = {
   readonly registrationsPerIpPerHour: number;
   readonly sendsPerIpPerHour: number;
   readonly totpLockoutSeconds: number;
+  /**
+   * Failed verifications of one user's factor (TOTP, or recovery codes, counted apart) in any
+   * 24 hours, after which every code is refused until the oldest is a day old: the lock-out
+   * alone lets max_attempts guesses through every totpLockoutSeconds, all day long. At most
+   * FAILURES_KEPT (the state keeps that many).
+   */
+  readonly verifyFailuresPerDay: number;
   /** Tries of one send on one channel before it fails for good (or moves to the fallback channel). */
   readonly deliveryMaxAttempts: number;
   /** First retry delay; doubles per attempt, capped at deliveryMaxBackoffSeconds. */
@@ -76,9 +84,17 @@ export const defaultLimits: Limits = {
   registrationsPerIpPerHour: 20,
   sendsPerIpPerHour: 60,
   totpLockoutSeconds: 300,
+  verifyFailuresPerDay: 20,
   deliveryMaxAttempts: 6,
   deliveryBackoffSeconds: 2,
   deliveryMaxBackoffSeconds: 300,
 };
 
 export const now = (deps: Pick<Deps, 'clock'>): string => deps.clock().toISOString();
+
+/** How many failures lock a user's factor, for how long, and how many a day it takes at most. */
+export const attemptPolicy = (deps: Pick<Deps, 'limits'>, app: { readonly policy: { readonly max_attempts: number } }): AttemptPolicy => ({
+  max_attempts: app.policy.max_attempts,
+  lockout_seconds: deps.limits.totpLockoutSeconds,
+  max_failures_per_day: deps.limits.verifyFailuresPerDay,
+});

@@ -84,6 +84,7 @@ const serve = async (): Promise<void> => {
       loginAttemptsPerIpPerMinute: config.loginAttemptsPerIpPerMinute,
       registrationsPerIpPerHour: config.registrationsPerIpPerHour,
       sendsPerIpPerHour: config.sendsPerIpPerHour,
+      verifyFailuresPerDay: config.verifyFailuresPerDay,
     },
     ...(await resolveKeys(config, logger)),
     ...optional('databaseUrl', config.databaseUrl),

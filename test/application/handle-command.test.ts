@@ -153,7 +153,7 @@ describe('states an aggregate does not cache', () => {
   });
 
   it('include recovery codes, but not TOTP factors', () => {
-    const recovery = { kind: 'RECOVERY', enrollment_id: 'e', app_id: 'a', username: 'u', status: 'ACTIVE', code_hashes: [], used: [], failures: 0, locked_until: null } as const;
+    const recovery = { kind: 'RECOVERY', enrollment_id: 'e', app_id: 'a', username: 'u', status: 'ACTIVE', code_hashes: [], used: [], failures: 0, locked_until: null, recent_failures: [] } as const;
     expect(EnrollmentAggregate.cacheable(recovery)).toBe(false);
     expect(EnrollmentAggregate.cacheable({ kind: 'NONE' })).toBe(true);
     expect(EnrollmentAggregate.cacheable({ kind: 'FACTOR' } as unknown as EnrollmentState)).toBe(true); // only the kind matters

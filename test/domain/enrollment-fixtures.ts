@@ -3,7 +3,7 @@ import { at, T0 } from './fixtures.js';
 
 /* Shared histories and commands for the enrollment and recovery-code specs. */
 
-export const ATTEMPTS = { max_attempts: 3, lockout_seconds: 900 };
+export const ATTEMPTS = { max_attempts: 3, lockout_seconds: 900, max_failures_per_day: 20 };
 export const SEED = { key_id: 'k1', iv: 'iv', ciphertext: 'seed-ct', tag: 'tag' };
 export const PHONE = { key_id: 'k1', iv: 'iv2', ciphertext: 'phone-ct', tag: 'tag2' };
 export const TOTP_PARAMS = { digits: 6, period: 30, algorithm: 'SHA1' } as const;

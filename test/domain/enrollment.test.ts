@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { enrollmentDecider } from '../../src/domain/enrollment/index.js';
+import { enrollmentDecider, FAILURES_KEPT } from '../../src/domain/enrollment/index.js';
 import {
   activateByChallenge, activateTotp, ATTEMPTS, disable, ev, smsActive, smsPending, startSms, startTotp, started, totpActive, totpPending, verify, who,
 } from './enrollment-fixtures.js';
@@ -122,4 +122,42 @@ describe('Enrollment: evolve', () => {
       .thenState((s) => {
         expect(s).toMatchObject({ failures: 0, locked_until: null, last_step: 200 });
       }));
+});
+
+describe('Enrollment: failures a day', () => {
+  // No lock-outs in the way: the day's cap alone.
+  const capped = { ...ATTEMPTS, max_attempts: 1_000, max_failures_per_day: 4 };
+  const verifyCapped = (step: number | null, s: number) => ({ ...verify(step, s), attempts: capped });
+  const fourFailures = [...totpActive, ev.failed(100), ev.failed(200), ev.failed(300), ev.failed(400)];
+  const DAY = 86_400;
+
+  it('keeps when each failure happened', () =>
+    given(enrollment, fourFailures.slice(0, -1)).when(verifyCapped(null, 400)).thenState({ recent_failures: [100, 200, 300, 400].map(at) }));
+  it('refuses even a right code once the day holds max_failures_per_day failures, until the oldest is a day old', () =>
+    given(enrollment, fourFailures).when(verifyCapped(101, 500)).thenRejects('ENROLLMENT_LOCKED', { retryAfterSeconds: 100 + DAY - 500, attemptsRemaining: 0 }));
+  it('counts a wrong code as refused too, without recording it', () =>
+    given(enrollment, fourFailures).when(verifyCapped(null, 500)).thenRejects('ENROLLMENT_LOCKED'));
+  it('takes codes again when the oldest failure is a day old', () =>
+    given(enrollment, fourFailures).when(verifyCapped(101, 100 + DAY)).then([ev.consumed(101, 100 + DAY)]));
+  it('is not reset by a success in between: the cap counts failures, not a streak', () =>
+    given(enrollment, [...totpActive, ev.failed(100), ev.failed(200), ev.consumed(101, 250), ev.failed(300), ev.failed(400)])
+      .when(verifyCapped(102, 500))
+      .thenRejects('ENROLLMENT_LOCKED'));
+  it('is not reset by starting the factor again', () =>
+    given(enrollment, [...fourFailures, ev.disabled(450), started({ ...startTotp, at: at(460) })])
+      .when({ ...activateTotp(102, 500), attempts: capped })
+      .thenRejects('ENROLLMENT_LOCKED'));
+  it('keeps the times of the latest FAILURES_KEPT failures only', () =>
+    given(enrollment, [...totpActive, ...Array.from({ length: FAILURES_KEPT + 20 }, (_, i) => ev.failed(100 + i))])
+      .when({ ...verify(101, 2 * DAY), attempts: { ...capped, max_failures_per_day: FAILURES_KEPT } })
+      .thenState((s) => {
+        expect(s.kind === 'FACTOR' && s.recent_failures).toEqual(Array.from({ length: FAILURES_KEPT }, (_, i) => at(120 + i)));
+      }));
+  it('applies to recovery codes, with their own failures', () =>
+    given(enrollment, [
+      { type: 'RecoveryCodesIssued', data: { ...who, code_hashes: ['h0', 'h1'], at: T0 } },
+      ...[100, 200, 300, 400].map(ev.failed),
+    ])
+      .when({ type: 'UseRecoveryCode', matched_index: 0, attempts: capped, at: at(500) })
+      .thenRejects('ENROLLMENT_LOCKED', { retryAfterSeconds: 100 + DAY - 500 }));
 });

@@ -7,7 +7,7 @@ import type { ActiveApp } from '../apps/app-view.js';
 import { ChallengeAggregate, EnrollmentAggregate } from '../aggregates.js';
 import { codeHash } from '../challenges/issue-code.js';
 import { makeVerifyChallenge } from '../challenges/verify-challenge.js';
-import { now, type Deps } from '../deps.js';
+import { attemptPolicy, now, type Deps } from '../deps.js';
 import { enrollmentStreamFor, factorMethods } from '../ids.js';
 import { makeIssueRecoveryCodes } from './regenerate-recovery-codes.js';
 
@@ -59,7 +59,7 @@ export const makeEnableEnrollment = (deps: EnableDeps) => {
     const found = await findPending(deps, app, username, input.otp_method);
     if (found._tag === 'Left') return found;
     const pending = found.right;
-    const attempts = { max_attempts: app.policy.max_attempts, lockout_seconds: deps.limits.totpLockoutSeconds };
+    const attempts = attemptPolicy(deps, app);
 
     let sentProof: Proof | undefined;
     if (pending.method !== 'TOTP') {

@@ -4,10 +4,13 @@ import type { SealedSecret } from '../shared/sealed.js';
 import { addSeconds, secondsUntil, toMillis, type Instant } from '../shared/time.js';
 import type { OtpMethod, TotpParameters } from '../shared/types.js';
 import type { EnrollmentEvent } from './events.js';
-import type { EnrollmentState } from './state.js';
+import { FAILURES_KEPT, type EnrollmentState } from './state.js';
 
-/** How many consecutive failures lock verification, and for how long. */
-export type AttemptPolicy = { readonly max_attempts: number; readonly lockout_seconds: number };
+/**
+ * How many consecutive failures lock verification, and for how long; and how many failures in
+ * any 24 hours refuse every code until the oldest of them is a day old (at most FAILURES_KEPT).
+ */
+export type AttemptPolicy = { readonly max_attempts: number; readonly lockout_seconds: number; readonly max_failures_per_day: number };
 
 export type StartEnrollment = {
   readonly type: 'StartEnrollment';
@@ -72,8 +75,22 @@ const usedCode = (failures: number, attempts: AttemptPolicy): Decision =>
 export const enrollmentLocked = (retryAfterSeconds: number): Rejection =>
   reject('ENROLLMENT_LOCKED', 'Too many failed attempts; try again later', { attemptsRemaining: 0, retryAfterSeconds });
 
-const lockedRejection = (lockedUntil: Instant | null, at: Instant): Decision | null =>
-  lockedUntil !== null && toMillis(lockedUntil) > toMillis(at) ? left(enrollmentLocked(secondsUntil(at, lockedUntil))) : null;
+const DAY_SECONDS = 86_400;
+
+/**
+ * Locked out, or past the day's cap: the lock-out alone lets max_attempts guesses through
+ * every lockout_seconds all day long (about 1,440 a day with the defaults), the cap about
+ * max_failures_per_day. A right code is refused too, as while locked.
+ */
+const lockedRejection = (state: { readonly locked_until: Instant | null; readonly recent_failures: readonly Instant[] }, attempts: AttemptPolicy, at: Instant): Decision | null => {
+  const { locked_until: lockedUntil, recent_failures: recent } = state;
+  if (lockedUntil !== null && toMillis(lockedUntil) > toMillis(at)) return left(enrollmentLocked(secondsUntil(at, lockedUntil)));
+  const cap = Math.min(attempts.max_failures_per_day, FAILURES_KEPT);
+  if (recent.length < cap) return null;
+  // The failure whose day ending brings the count under the cap: the cap-th latest.
+  const freesASlot = addSeconds(recent[recent.length - cap]!, DAY_SECONDS);
+  return toMillis(freesASlot) > toMillis(at) ? left(enrollmentLocked(secondsUntil(at, freesASlot))) : null;
+};
 
 /** A failed attempt is a fact worth keeping; the last allowed one also locks. */
 const failure = (failures: number, attempts: AttemptPolicy, at: Instant): Decision =>
@@ -98,7 +115,7 @@ const checkStep = (
   onSuccess: readonly EnrollmentEvent[] = [],
   claimedElsewhere = false,
 ): Decision => {
-  const locked = lockedRejection(state.locked_until, at);
+  const locked = lockedRejection(state, attempts, at);
   if (locked) return locked;
   if (matchedStep === null) return failure(state.failures, attempts, at);
   if (matchedStep <= state.last_step || claimedElsewhere) return usedCode(state.failures, attempts);
@@ -136,7 +153,7 @@ export const decideEnrollment = (command: EnrollmentCommand, state: EnrollmentSt
     }
     case 'UseRecoveryCode': {
       if (state.kind !== 'RECOVERY' || state.status !== 'ACTIVE') return notEnrolled();
-      const locked = lockedRejection(state.locked_until, command.at);
+      const locked = lockedRejection(state, command.attempts, command.at);
       if (locked) return locked;
       if (command.matched_index === null) return failure(state.failures, command.attempts, command.at);
       if (state.used.includes(command.matched_index)) return usedCode(state.failures, command.attempts);

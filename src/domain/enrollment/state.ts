@@ -20,6 +20,8 @@ export type Factor = {
   readonly last_step: number;
   readonly failures: number;
   readonly locked_until: Instant | null;
+  /** When the latest failures happened (at most FAILURES_KEPT), for the cap on failures a day. */
+  readonly recent_failures: readonly Instant[];
   readonly activated_before: boolean;
 };
 
@@ -32,6 +34,7 @@ export type RecoveryCodes = {
   readonly used: readonly number[];
   readonly failures: number;
   readonly locked_until: Instant | null;
+  readonly recent_failures: readonly Instant[];
 };
 
 export type EnrollmentState =
@@ -40,6 +43,11 @@ export type EnrollmentState =
   | ({ readonly kind: 'RECOVERY' } & RecoveryCodes);
 
 export const initialEnrollmentState: EnrollmentState = { kind: 'NONE' };
+
+/** The most failures a day a policy may allow: a state keeps the times of that many. */
+export const FAILURES_KEPT = 100;
+const NO_FAILURES: readonly Instant[] = [];
+const withFailure = (recent: readonly Instant[], at: Instant): readonly Instant[] => [...recent, at].slice(-FAILURES_KEPT);
 
 const withFactor = (state: EnrollmentState, f: (s: Factor) => Partial<Factor>): EnrollmentState =>
   state.kind === 'FACTOR' ? { ...state, ...f(state) } : state;
@@ -56,6 +64,8 @@ export const evolveEnrollment = (state: EnrollmentState, event: EnrollmentEvent)
         last_step: previous?.last_step ?? -1,
         failures: 0,
         locked_until: null,
+        // A factor started again keeps its failures: starting over must not reset the day's cap.
+        recent_failures: previous?.recent_failures ?? NO_FAILURES,
         activated_before: previous?.activated_before ?? false,
       };
     }
@@ -67,14 +77,16 @@ export const evolveEnrollment = (state: EnrollmentState, event: EnrollmentEvent)
     case 'TotpStepConsumed':
       return withFactor(state, (s) => ({ last_step: Math.max(s.last_step, event.data.step), failures: 0, locked_until: null }));
     case 'EnrollmentVerificationFailed':
-      if (state.kind === 'RECOVERY') return { ...state, failures: state.failures + 1 };
-      return withFactor(state, (s) => ({ failures: s.failures + 1 }));
+      if (state.kind === 'RECOVERY') return { ...state, failures: state.failures + 1, recent_failures: withFailure(state.recent_failures, event.data.at) };
+      return withFactor(state, (s) => ({ failures: s.failures + 1, recent_failures: withFailure(s.recent_failures, event.data.at) }));
     case 'EnrollmentLocked':
       if (state.kind === 'RECOVERY') return { ...state, failures: 0, locked_until: event.data.until };
       return withFactor(state, () => ({ failures: 0, locked_until: event.data.until }));
     case 'RecoveryCodesIssued': {
       const { enrollment_id, app_id, username, code_hashes } = event.data;
-      return { kind: 'RECOVERY', enrollment_id, app_id, username, status: 'ACTIVE', code_hashes, used: [], failures: 0, locked_until: null };
+      // New codes keep the failures of the old ones: regenerating must not reset the day's cap.
+      const recent_failures = state.kind === 'RECOVERY' ? state.recent_failures : NO_FAILURES;
+      return { kind: 'RECOVERY', enrollment_id, app_id, username, status: 'ACTIVE', code_hashes, used: [], failures: 0, locked_until: null, recent_failures };
     }
     case 'RecoveryCodeUsed':
       return state.kind === 'RECOVERY'

@@ -17,6 +17,7 @@ import {
   urlWithScheme,
   withDefault,
 } from './env-codecs.js';
+import { FAILURES_KEPT } from '../../domain/enrollment/index.js';
 import { base64Key, ed25519PrivateKey, jwtSecret, keyId, previousKeys, type NamedKey } from './secret-codecs.js';
 
 export const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -48,6 +49,7 @@ export type Config = {
   readonly loginAttemptsPerIpPerMinute: number;
   readonly registrationsPerIpPerHour: number;
   readonly sendsPerIpPerHour: number;
+  readonly verifyFailuresPerDay: number;
   /** Processes sharing the HTTP port on this host (node:cluster); shared storage only. */
   readonly webConcurrency: number;
   readonly databaseUrl?: string;
@@ -132,6 +134,7 @@ const Env = t.type({
   LOGIN_ATTEMPTS_PER_IP_PER_MINUTE: withDefault(envVar('count', integer(1, 1_000_000)), 30),
   REGISTRATIONS_PER_IP_PER_HOUR: withDefault(envVar('count', integer(1, 1_000_000)), 20),
   SENDS_PER_IP_PER_HOUR: withDefault(envVar('count', integer(1, 10_000_000)), 60),
+  VERIFY_FAILURES_PER_DAY: withDefault(envVar('count', integer(1, FAILURES_KEPT)), 20),
   WEB_CONCURRENCY: withDefault(envVar('count', integer(1, 64)), 1),
   DATABASE_URL: optional(envVar('postgres url', urlWithScheme(['postgres', 'postgresql']))),
   DATABASE_POOL_SIZE: withDefault(envVar('count', integer(2, 1000)), DEFAULT_POSTGRES_POOL_SIZE),
@@ -239,6 +242,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv, keys: KeysNeeded = 'master-an
     loginAttemptsPerIpPerMinute: v.LOGIN_ATTEMPTS_PER_IP_PER_MINUTE,
     registrationsPerIpPerHour: v.REGISTRATIONS_PER_IP_PER_HOUR,
     sendsPerIpPerHour: v.SENDS_PER_IP_PER_HOUR,
+    verifyFailuresPerDay: v.VERIFY_FAILURES_PER_DAY,
     webConcurrency: v.WEB_CONCURRENCY,
     databaseUrl: v.DATABASE_URL,
     databasePoolSize: v.DATABASE_POOL_SIZE,

@@ -50,6 +50,7 @@ describe('loadConfig', () => {
       smtpUrl: undefined,
       loginAttemptsPerIpPerMinute: 30,
       sendsPerIpPerHour: 60,
+      verifyFailuresPerDay: 20,
       webConcurrency: 1,
       logLevel: 'info',
       corsOrigins: [],
@@ -285,6 +286,11 @@ describe('loadConfig: REDIS_KEY_PREFIX', () => {
     };
     expect(read({})).toBe('otp-verify:');
     expect(read({ REDIS_KEY_PREFIX: 'otp-eu-1:' })).toBe('otp-eu-1:');
+  });
+
+  it('takes VERIFY_FAILURES_PER_DAY up to the failures a state keeps, naming the variable beyond', () => {
+    expect(ok({ VERIFY_FAILURES_PER_DAY: '100' }).verifyFailuresPerDay).toBe(100);
+    for (const value of ['0', '101', '2.5']) expect([value, problems({ VERIFY_FAILURES_PER_DAY: value })]).toEqual([value, [expect.stringContaining('VERIFY_FAILURES_PER_DAY')]]);
   });
 
   it('refuses a prefix with spaces or wildcards, naming the variable', () => {

@@ -1,0 +1,66 @@
+/**
+ * The cap on failed verifications a day (VERIFY_FAILURES_PER_DAY): the lock-out alone lets
+ * max_attempts guesses through every five minutes all day long. Past the cap every code is
+ * refused, a right one too, until the oldest failure is a day old; a user's recovery codes
+ * have a cap of their own. An unknown user answers exactly like a known one throughout.
+ * Embedded only: the test moves the clock, which Redis's windows do not follow.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { enrollTotp, errorShape, newApp, newOperator, totpAt, wrongCode } from '../support/flows.js';
+import { createClient, type Client, type HttpResponse } from '../support/http-client.js';
+import { startTestServer, type TestServer } from '../support/test-server.js';
+
+describe('failed verifications a day', () => {
+  let server: TestServer;
+  let client: Client;
+  let apiKey: string;
+
+  beforeAll(async () => {
+    server = await startTestServer({ backend: 'embedded', limits: { verifyFailuresPerDay: 7 } });
+    client = createClient(server.url);
+    const operator = await newOperator(client);
+    apiKey = (await newApp(client, operator.token)).apiKey; // max_attempts 5, lock-out 300 s
+  });
+  afterAll(() => server.close());
+
+  const verify = (username: string, otp: string) => client.post('/api/code/verify', { apiKey, body: { username, otp } });
+
+  it('refuses every code past the cap until the oldest failure is a day old, for a known user as for an unknown one', async () => {
+    const { secret, recoveryCodes } = await enrollTotp(client, apiKey, 'gina', server.clock);
+    const current = () => totpAt(secret, server.clock());
+    const wrong = () => wrongCode(...[-1, 0, 1].map((d) => totpAt(secret, new Date(server.clock().getTime() + d * 30_000))));
+    const known: HttpResponse[] = [];
+    const unknown: HttpResponse[] = [];
+    const both = async (knownCode: string) => {
+      known.push(await verify('gina', knownCode));
+      unknown.push(await verify('nobody_here', wrong()));
+    };
+
+    for (let i = 0; i < 5; i++) await both(wrong()); // the fifth locks for 300 s
+    server.clock.advance(301_000);
+    for (let i = 0; i < 2; i++) await both(wrong()); // seven failures today: the cap
+    await both(current());
+    expect(known.map((a) => [a.status, a.body.code, a.body.attempts_remaining])).toEqual([
+      [401, 'INVALID_CODE', 4],
+      [401, 'INVALID_CODE', 3],
+      [401, 'INVALID_CODE', 2],
+      [401, 'INVALID_CODE', 1],
+      [429, 'ENROLLMENT_LOCKED', 0],
+      [401, 'INVALID_CODE', 4],
+      [401, 'INVALID_CODE', 3],
+      [429, 'ENROLLMENT_LOCKED', 0], // the right code, refused
+    ]);
+    expect(unknown.map(errorShape)).toEqual(known.map(errorShape));
+    const retryAfter = (answer: HttpResponse) => Number(answer.headers.get('retry-after'));
+    expect(retryAfter(known.at(-1)!)).toBe(86_400 - 301);
+    expect(retryAfter(unknown.at(-1)!)).toBe(retryAfter(known.at(-1)!));
+
+    // The recovery codes have a cap of their own: one still works.
+    expect((await verify('gina', recoveryCodes[0]!)).status).toBe(200);
+
+    // A day after the first failure, a right code is taken again.
+    server.clock.advance(86_400_000 - 301_000);
+    expect((await verify('gina', current())).status).toBe(200);
+    expect((await verify('nobody_here', wrong())).status).toBe(401);
+  });
+});
