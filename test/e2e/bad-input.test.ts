@@ -315,6 +315,24 @@ describe('bad input on every documented route', () => {
       );
     });
 
+    it('text holding half a surrogate pair is a 400 naming the field, and TOTP enrollment keeps working', async () => {
+      const lone = '\ud800';
+      const answers = [
+        [await client.post('/api/app', { token: operator.token, body: { name: `Bad${lone}Name` } }), 'name'],
+        [await client.put(`/api/app/${app.id}`, { token: operator.token, body: { name: `Acme${lone}` } }), 'name'],
+        [await client.put(`/api/app/${app.id}`, { token: operator.token, body: { policy: { issuer: `Iss${lone}` } } }), 'policy.issuer'],
+        [await client.put(`/api/app/${app.id}`, { token: operator.token, body: { policy: { templates: { es: { sms: `${lone} {code}` } } } } }), 'policy.templates.es.sms'],
+        [await client.post('/api/code/send', { apiKey: app.apiKey, body: { username: 'surrogate', channel: 'EMAIL', to: `a${lone}@example.com` } }), 'to'],
+      ] as const;
+      for (const [response, field] of answers) {
+        expect([field, response.status]).toEqual([field, 400]);
+        expect(response.body.details.map((d: { field: string }) => d.field)).toEqual([field]);
+      }
+      const enrolled = await client.post('/api/otp/register', { apiKey: app.apiKey, body: { username: 'after_surrogates', otp_method: 'TOTP' } });
+      expect(enrolled.status).toBe(201);
+      expect(enrolled.body.otpauth_uri).toMatch(/^otpauth:\/\/totp\//);
+    });
+
     it('a huge username is a 400 naming username, wherever it is sent', async () => {
       const username = 'u'.repeat(60_000);
       const answers = [

@@ -76,8 +76,11 @@ export const createTotp = (computeHotp: typeof hotp = hotp): Totp => ({
     return null;
   },
 
-  uri: ({ secret, issuer, account, digits, period, algorithm }) => {
+  uri: ({ secret, issuer: rawIssuer, account: rawAccount, digits, period, algorithm }) => {
     const canonical = encodeBase32(secretBytes(secret));
+    // Half a surrogate pair cannot be URI-encoded (URIError): an app named before the HTTP
+    // layer refused them still gets a URI, with U+FFFD in its place.
+    const [issuer, account] = [rawIssuer, rawAccount].map((text) => text.replace(/\p{Cs}/gu, '\uFFFD')) as [string, string];
     // Issuer and account are encoded separately so a ':' inside either cannot shift the split.
     const label = `${encodeURIComponent(issuer)}:${encodeURIComponent(account)}`;
     const query = [

@@ -9,11 +9,18 @@ import type { StringRule } from './field-rules.js';
 const isPlainObject = (u: unknown): u is Record<string, unknown> =>
   typeof u === 'object' && u !== null && !Array.isArray(u);
 
+/**
+ * Half of a surrogate pair on its own: JSON can carry one (`"\ud800"`), but it is no character,
+ * and text holding one cannot be URI-encoded (an otpauth:// URI threw URIError, a 500) or
+ * written out as UTF-8 unchanged.
+ */
+const LONE_SURROGATE = /\p{Cs}/u;
+
 export const ruledString = (rule: StringRule): t.Type<string, string, unknown> => {
   const regex = rule.pattern === undefined ? undefined : new RegExp(rule.pattern, 'u');
-  // Length first: the regex never sees a 100k-character string.
+  // Length first: the regexes never see a 100k-character string.
   const ok = (u: unknown): u is string =>
-    typeof u === 'string' && u.length >= rule.minLength && u.length <= rule.maxLength && (regex?.test(u) ?? true);
+    typeof u === 'string' && u.length >= rule.minLength && u.length <= rule.maxLength && !LONE_SURROGATE.test(u) && (regex?.test(u) ?? true);
   return new t.Type(rule.message, ok, (u, c) => (ok(u) ? t.success(u) : t.failure(u, c)), t.identity);
 };
 

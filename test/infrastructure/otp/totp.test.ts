@@ -201,4 +201,12 @@ describe('otpauth URI', () => {
     expect(parsed.searchParams.get('issuer')).toBe('ACME Co: Prod');
     expect(parsed.searchParams.get('secret')).toBe('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ');
   });
+
+  it('writes half a surrogate pair (no character, and not URI-encodable) as U+FFFD instead of throwing', () => {
+    const uri = totp.uri({ secret: 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', issuer: 'Bad\ud800Name', account: 'ann\udfff', digits: 6, period: 30, algorithm: 'SHA1' });
+    const parsed = new URL(uri);
+    expect(parsed.searchParams.get('issuer')).toBe('Bad\uFFFDName');
+    expect(decodeURIComponent(parsed.pathname.replace(/^\/\/totp\//, '').split(':')[1] ?? '')).toBe('ann\uFFFD');
+    expect(totp.uri({ secret: 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', issuer: 'Emoji 😀', account: 'a', digits: 6, period: 30, algorithm: 'SHA1' })).toContain('Emoji%20%F0%9F%98%80');
+  });
 });
