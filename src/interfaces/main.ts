@@ -17,6 +17,7 @@ import { flushTraces } from '../infrastructure/telemetry/tracer.js';
 import type { LogFields, Logger } from '../application/ports.js';
 import { totpCommand } from './cli/totp-code.js';
 import { buildHttpApp } from './http/build.js';
+import { answerClientErrors } from './http/client-errors.js';
 import { applyServerTimeouts } from './http/server-timeouts.js';
 import { createDeliveryWorker } from './workers/delivery-worker.js';
 import { createLogSealer } from './workers/log-sealer.js';
@@ -71,6 +72,7 @@ const serve = async (): Promise<void> => {
     });
   }).catch((error: unknown) => couldNotStart(error, { listen: `${config.host}:${config.port}`, hint: 'check HOST and PORT' }));
   applyServerTimeouts(server, config.keepAliveTimeoutSeconds);
+  answerClientErrors(server);
   logger.info('starting', { host: config.host, port: config.port });
   const optional = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
   const service = await createService({

@@ -10,6 +10,7 @@ import { generateEd25519KeyPem } from '../../src/infrastructure/crypto/token-ser
 import { createService, type Service, type ServiceOptions } from '../../src/infrastructure/composition-root.js';
 import { createLogger } from '../../src/infrastructure/logging/logger.js';
 import { buildHttpApp } from '../../src/interfaces/http/build.js';
+import { answerClientErrors } from '../../src/interfaces/http/client-errors.js';
 import { createTestSchema } from './postgres.js';
 import { testRedisUrl } from './redis.js';
 import { createDeliveryWorker } from '../../src/interfaces/workers/delivery-worker.js';
@@ -125,6 +126,7 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
+  answerClientErrors(server); // as src/interfaces/main.ts wires it
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const stop = async () => {
     server.closeAllConnections();

@@ -34,6 +34,10 @@ export const httpOnlyCodes = [
   'ROUTE_NOT_FOUND',
   'SERVICE_UNAVAILABLE',
   'INTERNAL_ERROR',
+  // Answered by the HTTP server before any middleware runs (client-errors.ts).
+  'MALFORMED_REQUEST',
+  'HEADERS_TOO_LARGE',
+  'REQUEST_TIMEOUT',
 ] as const;
 
 /** Failures that only exist at the HTTP edge (transport, authentication, infrastructure). */
@@ -48,6 +52,9 @@ export const httpOnlyStatus = {
   ROUTE_NOT_FOUND: 404,
   SERVICE_UNAVAILABLE: 503,
   INTERNAL_ERROR: 500,
+  MALFORMED_REQUEST: 400,
+  HEADERS_TOO_LARGE: 431,
+  REQUEST_TIMEOUT: 408,
 } as const satisfies Record<HttpOnlyCode, number>;
 
 export type ErrorCode = RejectionCode | HttpOnlyCode;

@@ -50,6 +50,9 @@ describe('error table', () => {
       ROUTE_NOT_FOUND: 404,
       SERVICE_UNAVAILABLE: 503,
       INTERNAL_ERROR: 500,
+      MALFORMED_REQUEST: 400,
+      HEADERS_TOO_LARGE: 431,
+      REQUEST_TIMEOUT: 408,
     });
   });
 

@@ -1,0 +1,32 @@
+/**
+ * Requests Node's HTTP parser refuses before any middleware runs (a malformed request line or
+ * header, a bad Content-Length, headers over the limit, a request that never finished arriving)
+ * are answered in the API's error shape instead of Node's bare status lines, and the connection
+ * closed, as Node does. A connection the client already broke gets no answer.
+ */
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { statusOf, type HttpOnlyCode } from './error-table.js';
+
+const answers: Readonly<Record<string, { readonly code: HttpOnlyCode; readonly message: string }>> = {
+  HPE_HEADER_OVERFLOW: { code: 'HEADERS_TOO_LARGE', message: 'The request headers are too large' },
+  ERR_HTTP_REQUEST_TIMEOUT: { code: 'REQUEST_TIMEOUT', message: 'The request did not arrive in time' },
+};
+const malformed = { code: 'MALFORMED_REQUEST', message: 'The request is not valid HTTP' } as const;
+
+export const answerClientErrors = (server: Server): void => {
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (error.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const { code, message } = answers[error.code ?? ''] ?? malformed;
+    const status = statusOf(code);
+    const body = JSON.stringify({ error: true, code, message, details: [], request_id: randomUUID() });
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
+};
