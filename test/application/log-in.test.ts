@@ -8,6 +8,9 @@ import { makeLogIn } from '../../src/application/accounts/log-in.js';
 import type { Deps } from '../../src/application/deps.js';
 import type { PasswordHasher } from '../../src/application/ports.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
+import { AccountAggregate } from '../../src/application/aggregates.js';
+import { accountIdFor } from '../../src/application/ids.js';
+import { accountStream } from '../../src/domain/account/index.js';
 
 /** The service's hasher, recording the hash each verification is made against. */
 const counting = (real: PasswordHasher) => {
@@ -60,5 +63,37 @@ describe('log in: unknown users cost what known ones do', () => {
     const right = await logIn(known.username, known.password);
     expect(right.outcome._tag).toBe('Right');
     expect(right.verified).toHaveLength(1);
+  });
+
+  describe('passwords as Unicode NFKC', () => {
+    const composed = 'caf\u00e9 au lait, s\u00ed se\u00f1or'; // é, í, ñ as one code point each
+    const decomposed = composed.normalize('NFD'); // the same text as letters and combining accents
+
+    it('signs in with the same visible password however it was typed, checking each text once for known and unknown users alike', async () => {
+      const registered = await server.service.handlers.registerAccount({ email: 'nfc@example.com', username: 'nfc_operator', password: decomposed, client_ip: '127.0.0.1' });
+      expect(registered._tag).toBe('Right');
+      expect((await logIn('nfc_operator', decomposed)).outcome._tag).toBe('Right');
+      expect((await logIn('nfc_operator', composed)).outcome._tag).toBe('Right');
+      // A wrong password typed decomposed is checked normalized, then as typed: so is an unknown user's.
+      const wrong = await logIn('nfc_operator', `${decomposed}!`);
+      const unknown = await logIn('nobody_nfc', `${decomposed}!`);
+      expect([wrong.outcome._tag, wrong.verified.length]).toEqual(['Left', 2]);
+      expect([unknown.outcome._tag, unknown.verified.length]).toEqual(['Left', 2]);
+    });
+
+    it('keeps signing in an account whose hash was made, before normalization, from the text as typed', async () => {
+      const older = { username: 'older_nfd', password: decomposed };
+      const hash = await deps.passwords.hash(older.password); // as registration hashed before
+      const id = 'older-nfd-account';
+      await deps.handle(AccountAggregate, accountStream(accountIdFor(deps.keyedHash, older.username)), () => ({
+        type: 'RegisterAccount' as const,
+        account_id: id,
+        username: older.username,
+        email: 'older@example.com',
+        password_hash: hash,
+        at: new Date().toISOString(),
+      }));
+      expect((await logIn(older.username, decomposed)).outcome._tag).toBe('Right');
+    });
   });
 });

@@ -4,6 +4,7 @@ import { reject, type Rejection } from '../../domain/shared/rejection.js';
 import { AccountAggregate } from '../aggregates.js';
 import { now, type Deps } from '../deps.js';
 import { accountIdFor, clientTagFor } from '../ids.js';
+import { verifyPassword } from './password.js';
 
 export type LogInInput = { readonly username: string; readonly password: string; readonly client_ip: string };
 export type LogInResult = { readonly access_token: string; readonly token_type: 'bearer'; readonly expires_in: number };
@@ -29,7 +30,7 @@ export const makeLogIn =
     const client = clientTagFor(deps.keyedHash, input.client_ip);
     if (state.status === 'NONE') {
       decoyHash ??= deps.passwords.hash('decoy password that never matches');
-      await deps.passwords.verify(await decoyHash, input.password);
+      await verifyPassword(deps.passwords, await decoyHash, input.password);
       // Unknown users are throttled like known ones, so the 429 reveals nothing either: per
       // client and for everyone (no client of an unknown user ever signed in), and, as a known
       // account records no failure for a refused attempt, a refused attempt counts for neither.
@@ -43,7 +44,7 @@ export const makeLogIn =
       return invalid();
     }
 
-    const passwordOk = await deps.passwords.verify(state.password_hash, input.password);
+    const passwordOk = await verifyPassword(deps.passwords, state.password_hash, input.password);
     const outcome = await deps.handle(AccountAggregate, accountStream(accountId), () => ({
       type: 'RecordLogin' as const,
       password_ok: passwordOk,

@@ -5,6 +5,7 @@ import { AccountAggregate } from '../aggregates.js';
 import { now, type Deps } from '../deps.js';
 import { awaitReadModels } from '../read-your-writes.js';
 import { accountIdFor } from '../ids.js';
+import { normalizePassword } from './password.js';
 
 export type RegisterAccountInput = { readonly email: string; readonly username: string; readonly password: string; readonly client_ip: string };
 export type AccountView = { readonly id: string; readonly email: string; readonly username: string };
@@ -25,7 +26,7 @@ export const makeRegisterAccount =
     // that username's sign-in.
     if ((await deps.load(AccountAggregate, accountStream(accountIdFor(deps.keyedHash, email)))).status !== 'NONE') return taken();
     const accountId = accountIdFor(deps.keyedHash, input.username);
-    const passwordHash = await deps.passwords.hash(input.password);
+    const passwordHash = await deps.passwords.hash(normalizePassword(input.password));
     const outcome = await deps.handle(AccountAggregate, accountStream(accountId), () => ({
       type: 'RegisterAccount' as const,
       account_id: accountId,
