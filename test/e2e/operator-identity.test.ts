@@ -47,4 +47,16 @@ describe('operator usernames and emails do not shadow each other', () => {
     const me = await client.get('/api/auth/me', { token: login.body.access_token as string });
     expect(me.body).toMatchObject({ username: older.username, email: older.email });
   });
+
+  it('takes an email typed decomposed as the same address: one account, signing in either way', async () => {
+    const composed = 'jos\u00e9@example.com';
+    const decomposed = 'jose\u0301@example.com';
+    const password = 'jose has a long password';
+    const first = await client.post('/api/auth/register', { body: { email: composed, username: 'jose', password } });
+    expect(first.status).toBe(201);
+    const second = await client.post('/api/auth/register', { body: { email: decomposed, username: 'jose_again', password } });
+    expect([second.status, second.body.code]).toEqual([409, 'ALREADY_EXISTS']);
+    for (const email of [composed, decomposed, 'JOSE\u0301@EXAMPLE.COM'])
+      expect([email, (await client.post('/api/auth/login', { body: { username: email, password } })).status]).toEqual([email, 200]);
+  });
 });

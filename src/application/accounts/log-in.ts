@@ -4,6 +4,7 @@ import { reject, type Rejection } from '../../domain/shared/rejection.js';
 import { AccountAggregate } from '../aggregates.js';
 import { now, type Deps } from '../deps.js';
 import { accountIdFor, clientTagFor } from '../ids.js';
+import { findByEmail } from './email.js';
 import { verifyPassword } from './password.js';
 
 export type LogInInput = { readonly username: string; readonly password: string; readonly client_ip: string };
@@ -21,9 +22,7 @@ export const makeLogIn =
     if (!perIp.allowed)
       return left(reject('RATE_LIMITED', 'Too many login attempts', { retryAfterSeconds: perIp.retry_after_seconds }));
 
-    const byEmail = input.username.includes('@')
-      ? await deps.readModels.get('account_emails', input.username.toLowerCase())
-      : undefined;
+    const byEmail = input.username.includes('@') ? await findByEmail(deps.readModels, input.username) : undefined;
     const accountId = typeof byEmail?.account_id === 'string' ? byEmail.account_id : accountIdFor(deps.keyedHash, input.username);
     const state = await deps.load(AccountAggregate, accountStream(accountId));
 

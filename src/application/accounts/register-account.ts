@@ -5,6 +5,7 @@ import { AccountAggregate } from '../aggregates.js';
 import { now, type Deps } from '../deps.js';
 import { awaitReadModels } from '../read-your-writes.js';
 import { accountIdFor } from '../ids.js';
+import { emailKey, emailKeys } from './email.js';
 import { normalizePassword } from './password.js';
 
 export type RegisterAccountInput = { readonly email: string; readonly username: string; readonly password: string; readonly client_ip: string };
@@ -17,10 +18,11 @@ export const makeRegisterAccount =
     const perIp = await deps.rateLimit(`register-ip:${input.client_ip}`, deps.limits.registrationsPerIpPerHour, 3600);
     if (!perIp.allowed)
       return left(reject('RATE_LIMITED', 'Too many registrations from this address; try again later', { retryAfterSeconds: perIp.retry_after_seconds }));
-    const email = input.email.toLowerCase();
+    const email = emailKey(input.email);
     const taken = () => left(reject('ALREADY_EXISTS', 'Username or email already registered'));
-    // The username is unique by construction (it names the stream); the email through its index.
-    if (await deps.readModels.get('account_emails', email)) return taken();
+    // The username is unique by construction (it names the stream); the email through its index,
+    // under every form an earlier registration may have stored it in.
+    for (const key of emailKeys(input.email)) if (await deps.readModels.get('account_emails', key)) return taken();
     // Sign-in looks an address up as an email first: an email that is an older account's
     // username (one with "@", allowed before operator usernames refused it) would take over
     // that username's sign-in.
