@@ -147,6 +147,14 @@ describe('Enrollment: failures a day', () => {
     given(enrollment, [...fourFailures, ev.disabled(450), started({ ...startTotp, at: at(460) })])
       .when({ ...activateTotp(102, 500), attempts: capped })
       .thenRejects('ENROLLMENT_LOCKED'));
+  it('says the later end when both the lock-out and the cap hold: the cap', () =>
+    given(enrollment, [...fourFailures, ev.locked(400)]) // locked until 400 + 900
+      .when(verifyCapped(101, 500))
+      .thenRejects('ENROLLMENT_LOCKED', { retryAfterSeconds: 100 + DAY - 500 }));
+  it('says the later end when both the lock-out and the cap hold: the lock-out', () =>
+    given(enrollment, [...totpActive, ...[10, 20, 30, DAY].map(ev.failed), ev.locked(DAY)]) // the cap ends at 10 + DAY
+      .when(verifyCapped(101, DAY + 100))
+      .thenRejects('ENROLLMENT_LOCKED', { retryAfterSeconds: ATTEMPTS.lockout_seconds - 100 }));
   it('keeps the times of the latest FAILURES_KEPT failures only', () =>
     given(enrollment, [...totpActive, ...Array.from({ length: FAILURES_KEPT + 20 }, (_, i) => ev.failed(100 + i))])
       .when({ ...verify(101, 2 * DAY), attempts: { ...capped, max_failures_per_day: FAILURES_KEPT } })

@@ -47,7 +47,7 @@ describe('failed verifications a day', () => {
       [401, 'INVALID_CODE', 1],
       [429, 'ENROLLMENT_LOCKED', 0],
       [401, 'INVALID_CODE', 4],
-      [401, 'INVALID_CODE', 3],
+      [429, 'ENROLLMENT_LOCKED', 0], // the seventh failure fills the day, and says so
       [429, 'ENROLLMENT_LOCKED', 0], // the right code, refused
     ]);
     expect(unknown.map(errorShape)).toEqual(known.map(errorShape));
@@ -62,5 +62,39 @@ describe('failed verifications a day', () => {
     server.clock.advance(86_400_000 - 301_000);
     expect((await verify('gina', current())).status).toBe(200);
     expect((await verify('nobody_here', wrong())).status).toBe(401);
+  });
+});
+
+describe('failed verifications a day, when the failure that locks also fills the day', () => {
+  let server: TestServer;
+  let client: Client;
+  let apiKey: string;
+
+  beforeAll(async () => {
+    server = await startTestServer({ backend: 'embedded', limits: { verifyFailuresPerDay: 10 } });
+    client = createClient(server.url);
+    apiKey = (await newApp(client, (await newOperator(client)).token)).apiKey; // max_attempts 5
+  });
+  afterAll(() => server.close());
+
+  it('says the later of the two waits, for a known user as for an unknown one, to the Retry-After second', async () => {
+    const verify = (username: string, otp: string) => client.post('/api/code/verify', { apiKey, body: { username, otp } });
+    const { secret } = await enrollTotp(client, apiKey, 'hugo', server.clock);
+    const current = () => totpAt(secret, server.clock());
+    const wrong = () => wrongCode(...[-1, 0, 1].map((d) => totpAt(secret, new Date(server.clock().getTime() + d * 30_000))));
+    const answers: [HttpResponse, HttpResponse][] = [];
+    const both = async (knownCode: string) => answers.push([await verify('hugo', knownCode), await verify('nobody_at_all', wrong())]);
+
+    for (let i = 0; i < 5; i++) await both(wrong()); // locks for 300 s
+    server.clock.advance(301_000);
+    for (let i = 0; i < 5; i++) await both(wrong()); // the tenth: locks again and fills the day
+    await both(current());
+    server.clock.advance(301_000); // the lock is over, the day is not
+    await both(current());
+
+    const shape = (answer: HttpResponse) => ({ ...errorShape(answer), retry_after: answer.headers.get('retry-after') });
+    for (const [known, unknown] of answers) expect(shape(unknown)).toEqual(shape(known));
+    const waits = answers.map(([known]) => known.headers.get('retry-after'));
+    expect(waits).toEqual([null, null, null, null, '300', null, null, null, null, String(86_400 - 301), String(86_400 - 301), String(86_400 - 602)]);
   });
 });

@@ -1,15 +1,35 @@
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
-import { enrollmentLocked, enrollmentStream, type EnrollmentEvent } from '../../domain/enrollment/index.js';
+import { dailyCap, enrollmentLocked, enrollmentStream, lockedOut, type AttemptPolicy, type EnrollmentEvent } from '../../domain/enrollment/index.js';
 import { reject, type Rejection } from '../../domain/shared/rejection.js';
 import type { ActiveApp } from '../apps/app-view.js';
 import { EnrollmentAggregate } from '../aggregates.js';
 import { attemptPolicy, now, type Deps } from '../deps.js';
 import { enrollmentIdFor } from '../ids.js';
 import { isRecoveryCodeShape, matchRecoveryCode } from '../enrollments/recovery-codes.js';
+import type { RateDecision } from '../ports.js';
 
 export type VerifyFactorInput = { readonly app: ActiveApp; readonly username: string; readonly otp: string };
 
 const DAY_SECONDS = 86_400;
+
+/**
+ * A user without the factor, answered as a known user with a wrong code is: counted down and
+ * locked out by the rate limiter (`verify-unknown:…`, max_attempts per lockout_seconds), and
+ * capped by it per day (`verify-unknown-day:…`, as `recent_failures`), the wait said being the
+ * later of the two, as `lockedOut` says it.
+ */
+const decoyFailure = async (deps: Pick<Deps, 'rateLimit'>, enrollmentId: string, attempts: AttemptPolicy): Promise<Either<Rejection, never>> => {
+  const lock = [`verify-unknown:${enrollmentId}`, attempts.max_attempts, attempts.lockout_seconds] as const;
+  const day = [`verify-unknown-day:${enrollmentId}`, dailyCap(attempts), DAY_SECONDS] as const;
+  const waits = (decisions: readonly RateDecision[]): number[] => decisions.filter((d) => !d.allowed).map((d) => d.retry_after_seconds);
+  const before = waits(await Promise.all([deps.rateLimit(...lock, { peek: true }), deps.rateLimit(...day, { peek: true })]));
+  if (before.length > 0) return left(enrollmentLocked(Math.max(...before)));
+  const [counted] = await Promise.all([deps.rateLimit(...lock), deps.rateLimit(...day)]);
+  // This failure locks (its last allowed hit) or fills the day: answer with what comes next.
+  const after = waits(await Promise.all([deps.rateLimit(...lock, { peek: true }), deps.rateLimit(...day, { peek: true })]));
+  if (after.length > 0) return left(enrollmentLocked(Math.max(attempts.lockout_seconds * (counted!.remaining === 0 ? 1 : 0), ...after)));
+  return left(reject('INVALID_CODE', 'Invalid code', { attemptsRemaining: counted!.remaining }));
+};
 
 type FactorDeps = Pick<Deps, 'handle' | 'vault' | 'totp' | 'keyedHash' | 'safeEqual' | 'replayGuard' | 'rateLimit' | 'limits' | 'clock'>;
 
@@ -41,22 +61,15 @@ export const makeVerifyFactor = (deps: FactorDeps) => async (input: VerifyFactor
 
   if (outcome._tag === 'Left') {
     if (outcome.left.code !== 'NOT_ENROLLED') return outcome;
-    // Failures in any 24 hours count as a known user's do (`recent_failures`): so does the cap.
-    const day = [`verify-unknown-day:${enrollmentId}`, attempts.max_failures_per_day, DAY_SECONDS] as const;
-    const today = await deps.rateLimit(...day, { peek: true });
-    if (!today.allowed) return left(enrollmentLocked(today.retry_after_seconds));
-    const decoy = await deps.rateLimit(`verify-unknown:${enrollmentId}`, attempts.max_attempts, attempts.lockout_seconds);
-    if (decoy.allowed) await deps.rateLimit(...day);
-    // A known user's last allowed failure locks at once; the decoy does the same on its last hit.
-    return decoy.allowed && decoy.remaining > 0
-      ? left(reject('INVALID_CODE', 'Invalid code', { attemptsRemaining: decoy.remaining }))
-      : left(enrollmentLocked(decoy.allowed ? attempts.lockout_seconds : decoy.retry_after_seconds));
+    return decoyFailure(deps, enrollmentId, attempts);
   }
   const events: readonly EnrollmentEvent[] = outcome.right.events;
   if (events.some((e) => e.type === 'TotpStepConsumed' || e.type === 'RecoveryCodeUsed')) return right({ success: true, status: 'APPROVED' });
-  const lock = events.find((e) => e.type === 'EnrollmentLocked');
-  if (lock) return left(enrollmentLocked(attempts.lockout_seconds));
   const state = outcome.right.state;
+  // The failure that locks or reaches the day's cap answers as every refusal after it will.
+  const failed = events.find((e) => e.type === 'EnrollmentVerificationFailed');
+  const locked = failed && state.kind !== 'NONE' ? lockedOut(state, attempts, failed.data.at) : null;
+  if (locked) return left(locked);
   const failures = state.kind === 'NONE' ? 0 : state.failures;
   return left(reject('INVALID_CODE', 'Invalid code', { attemptsRemaining: Math.max(0, attempts.max_attempts - failures) }));
 };

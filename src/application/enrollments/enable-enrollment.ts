@@ -1,6 +1,6 @@
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import { challengeStream } from '../../domain/challenge/index.js';
-import { enrollmentLocked, type EnrollmentState, type Proof } from '../../domain/enrollment/index.js';
+import { lockedOut, type EnrollmentState, type Proof } from '../../domain/enrollment/index.js';
 import { reject, type Rejection } from '../../domain/shared/rejection.js';
 import type { OtpMethod } from '../../domain/shared/types.js';
 import type { ActiveApp } from '../apps/app-view.js';
@@ -79,7 +79,9 @@ export const makeEnableEnrollment = (deps: EnableDeps) => {
     if (outcome._tag === 'Left') return outcome;
     const { events, state } = outcome.right;
     if (!events.some((e) => e.type === 'EnrollmentActivated')) {
-      if (events.some((e) => e.type === 'EnrollmentLocked')) return left(enrollmentLocked(attempts.lockout_seconds));
+      const failed = events.find((e) => e.type === 'EnrollmentVerificationFailed');
+      const locked = failed && state.kind !== 'NONE' ? lockedOut(state, attempts, failed.data.at) : null;
+      if (locked) return left(locked);
       const failures = state.kind === 'FACTOR' ? state.failures : 0;
       return left(reject('INVALID_CODE', 'Invalid code', { attemptsRemaining: Math.max(0, attempts.max_attempts - failures) }));
     }

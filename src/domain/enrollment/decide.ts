@@ -77,19 +77,33 @@ export const enrollmentLocked = (retryAfterSeconds: number): Rejection =>
 
 const DAY_SECONDS = 86_400;
 
+/** The day's cap as a state can hold it. */
+export const dailyCap = (attempts: AttemptPolicy): number => Math.min(attempts.max_failures_per_day, FAILURES_KEPT);
+
 /**
- * Locked out, or past the day's cap: the lock-out alone lets max_attempts guesses through
- * every lockout_seconds all day long (about 1,440 a day with the defaults), the cap about
- * max_failures_per_day. A right code is refused too, as while locked.
+ * Locked out, or past the day's cap, and until when: the later of the two, so the wait said is
+ * the wait there is. The lock-out alone lets max_attempts guesses through every
+ * lockout_seconds all day long (about 1,440 a day with the defaults), the cap about
+ * max_failures_per_day. A right code is refused too. Also the answer to the failure that locks
+ * or reaches the cap, from the state it leaves (the handler asks), so the two agree.
  */
-const lockedRejection = (state: { readonly locked_until: Instant | null; readonly recent_failures: readonly Instant[] }, attempts: AttemptPolicy, at: Instant): Decision | null => {
+export const lockedOut = (
+  state: { readonly locked_until: Instant | null; readonly recent_failures: readonly Instant[] },
+  attempts: AttemptPolicy,
+  at: Instant,
+): Rejection | null => {
   const { locked_until: lockedUntil, recent_failures: recent } = state;
-  if (lockedUntil !== null && toMillis(lockedUntil) > toMillis(at)) return left(enrollmentLocked(secondsUntil(at, lockedUntil)));
-  const cap = Math.min(attempts.max_failures_per_day, FAILURES_KEPT);
-  if (recent.length < cap) return null;
+  const cap = dailyCap(attempts);
   // The failure whose day ending brings the count under the cap: the cap-th latest.
-  const freesASlot = addSeconds(recent[recent.length - cap]!, DAY_SECONDS);
-  return toMillis(freesASlot) > toMillis(at) ? left(enrollmentLocked(secondsUntil(at, freesASlot))) : null;
+  const capEnds = recent.length >= cap ? addSeconds(recent[recent.length - cap]!, DAY_SECONDS) : null;
+  const ends = [lockedUntil, capEnds].filter((until): until is Instant => until !== null && toMillis(until) > toMillis(at));
+  if (ends.length === 0) return null;
+  return enrollmentLocked(Math.max(...ends.map((until) => secondsUntil(at, until))));
+};
+
+const lockedRejection = (state: Parameters<typeof lockedOut>[0], attempts: AttemptPolicy, at: Instant): Decision | null => {
+  const locked = lockedOut(state, attempts, at);
+  return locked === null ? null : left(locked);
 };
 
 /** A failed attempt is a fact worth keeping; the last allowed one also locks. */

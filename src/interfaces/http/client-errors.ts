@@ -17,7 +17,10 @@ const malformed = { code: 'MALFORMED_REQUEST', message: 'The request is not vali
 
 export const answerClientErrors = (server: Server): void => {
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-    if (error.code === 'ECONNRESET' || !socket.writable) {
+    // As Node's own handler: no answer once a response on this connection has begun (keep-alive),
+    // or the client would read ours as the rest of that one. `_httpMessage` is that response.
+    const inFlight = (socket as Duplex & { _httpMessage?: { _headerSent?: boolean } })._httpMessage;
+    if (error.code === 'ECONNRESET' || !socket.writable || inFlight?._headerSent === true) {
       socket.destroy();
       return;
     }

@@ -1,0 +1,66 @@
+/**
+ * answerClientErrors writes its JSON answer on the socket only when no response on that
+ * connection has begun: once one has, the client would read ours as the rest of it, so the
+ * connection is closed instead (as Node's own handler does). Fresh connections are covered
+ * against a real process in test/integration/processes/client-errors.test.ts.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { answerClientErrors } from '../../../src/interfaces/http/client-errors.js';
+
+describe('client errors on a keep-alive connection', () => {
+  let server: Server;
+  let port: number;
+
+  beforeAll(async () => {
+    // Every response starts at once and never ends: ten bytes announced, five sent.
+    server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '10' });
+      res.write('hello');
+    });
+    answerClientErrors(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('closes without an answer when a malformed request follows a response already under way', async () => {
+    const received = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+      let text = '';
+      let sentBad = false;
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => {
+        text += chunk;
+        if (!sentBad && text.includes('hello')) {
+          sentBad = true;
+          socket.write('GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n');
+        }
+      });
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+      socket.setTimeout(10_000, () => reject(new Error('the connection stayed open')));
+    });
+    expect(received).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(received.endsWith('hello')).toBe(true);
+    expect(received).not.toContain('MALFORMED_REQUEST');
+  });
+
+  it('answers in the API shape on a connection with nothing under way', async () => {
+    const received = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => socket.write('GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n'));
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => (text += chunk));
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(received).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(received).toContain('"code":"MALFORMED_REQUEST"');
+  });
+});
