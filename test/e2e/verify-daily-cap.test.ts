@@ -10,22 +10,24 @@ import { enrollTotp, errorShape, newApp, newOperator, totpAt, wrongCode } from '
 import { createClient, type Client, type HttpResponse } from '../support/http-client.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
-describe('failed verifications a day', () => {
-  let server: TestServer;
-  let client: Client;
-  let apiKey: string;
-
+/** A service with `verifyFailuresPerDay`, and an app with the default policy (max_attempts 5, lock-out 300 s). */
+const withCap = (verifyFailuresPerDay: number) => {
+  const ctx = {} as { server: TestServer; client: Client; apiKey: string };
   beforeAll(async () => {
-    server = await startTestServer({ backend: 'embedded', limits: { verifyFailuresPerDay: 7 } });
-    client = createClient(server.url);
-    const operator = await newOperator(client);
-    apiKey = (await newApp(client, operator.token)).apiKey; // max_attempts 5, lock-out 300 s
+    ctx.server = await startTestServer({ backend: 'embedded', limits: { verifyFailuresPerDay } });
+    ctx.client = createClient(ctx.server.url);
+    ctx.apiKey = (await newApp(ctx.client, (await newOperator(ctx.client)).token)).apiKey;
   });
-  afterAll(() => server.close());
+  afterAll(() => ctx.server.close());
+  return ctx;
+};
 
-  const verify = (username: string, otp: string) => client.post('/api/code/verify', { apiKey, body: { username, otp } });
+describe('failed verifications a day', () => {
+  const ctx = withCap(7);
+  const verify = (username: string, otp: string) => ctx.client.post('/api/code/verify', { apiKey: ctx.apiKey, body: { username, otp } });
 
   it('refuses every code past the cap until the oldest failure is a day old, for a known user as for an unknown one', async () => {
+    const { server, client, apiKey } = ctx;
     const { secret, recoveryCodes } = await enrollTotp(client, apiKey, 'gina', server.clock);
     const current = () => totpAt(secret, server.clock());
     const wrong = () => wrongCode(...[-1, 0, 1].map((d) => totpAt(secret, new Date(server.clock().getTime() + d * 30_000))));
@@ -66,19 +68,11 @@ describe('failed verifications a day', () => {
 });
 
 describe('failed verifications a day, when the failure that locks also fills the day', () => {
-  let server: TestServer;
-  let client: Client;
-  let apiKey: string;
-
-  beforeAll(async () => {
-    server = await startTestServer({ backend: 'embedded', limits: { verifyFailuresPerDay: 10 } });
-    client = createClient(server.url);
-    apiKey = (await newApp(client, (await newOperator(client)).token)).apiKey; // max_attempts 5
-  });
-  afterAll(() => server.close());
+  const ctx = withCap(10);
 
   it('says the later of the two waits, for a known user as for an unknown one, to the Retry-After second', async () => {
-    const verify = (username: string, otp: string) => client.post('/api/code/verify', { apiKey, body: { username, otp } });
+    const verify = (username: string, otp: string) => ctx.client.post('/api/code/verify', { apiKey: ctx.apiKey, body: { username, otp } });
+    const { server, client, apiKey } = ctx;
     const { secret } = await enrollTotp(client, apiKey, 'hugo', server.clock);
     const current = () => totpAt(secret, server.clock());
     const wrong = () => wrongCode(...[-1, 0, 1].map((d) => totpAt(secret, new Date(server.clock().getTime() + d * 30_000))));
