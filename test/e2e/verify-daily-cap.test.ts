@@ -91,4 +91,37 @@ describe('failed verifications a day, when the failure that locks also fills the
     const waits = answers.map(([known]) => known.headers.get('retry-after'));
     expect(waits).toEqual([null, null, null, null, '300', null, null, null, null, String(86_400 - 301), String(86_400 - 301), String(86_400 - 602)]);
   });
+
+  it('counts failures spread over more than the lock-out as a known user does: since the last lock-out, not within a window', async () => {
+    const verify = (username: string, otp: string) => ctx.client.post('/api/code/verify', { apiKey: ctx.apiKey, body: { username, otp } });
+    const { server, client, apiKey } = ctx;
+    const { secret } = await enrollTotp(client, apiKey, 'ivan', server.clock);
+    const wrong = () => wrongCode(...[-1, 0, 1].map((d) => totpAt(secret, new Date(server.clock().getTime() + d * 30_000))));
+    const answers: [HttpResponse, HttpResponse][] = [];
+    const both = async () => answers.push([await verify('ivan', wrong()), await verify('nobody_else', wrong())]);
+
+    await both();
+    server.clock.advance(301_000); // a window of lockout_seconds would have forgotten the first
+    await both();
+    server.clock.advance(301_000);
+    for (let i = 0; i < 3; i++) await both(); // the fifth since the start: locks
+    await both(); // refused while locked
+    server.clock.advance(200_000);
+    await both(); // 100 s left
+    server.clock.advance(101_000);
+    await both(); // the lock-out is over, and its count restarted
+
+    const shape = (answer: HttpResponse) => ({ ...errorShape(answer), retry_after: answer.headers.get('retry-after') });
+    for (const [known, unknown] of answers) expect(shape(unknown)).toEqual(shape(known));
+    expect(answers.map(([known]) => [known.status, known.body.attempts_remaining, known.headers.get('retry-after')])).toEqual([
+      [401, 4, null],
+      [401, 3, null],
+      [401, 2, null],
+      [401, 1, null],
+      [429, 0, '300'],
+      [429, 0, '300'],
+      [429, 0, '100'],
+      [401, 4, null],
+    ]);
+  });
 });

@@ -12,22 +12,35 @@ export type VerifyFactorInput = { readonly app: ActiveApp; readonly username: st
 
 const DAY_SECONDS = 86_400;
 
+const MONTH_SECONDS = 30 * DAY_SECONDS;
+const MANY = 1_000_000;
+
 /**
- * A user without the factor, answered as a known user with a wrong code is: counted down and
- * locked out by the rate limiter (`verify-unknown:…`, max_attempts per lockout_seconds), and
- * capped by it per day (`verify-unknown-day:…`, as `recent_failures`), the wait said being the
- * later of the two, as `lockedOut` says it.
+ * A user without the factor, answered as a known user with a wrong code is, from rate-limiter
+ * counts that mirror a known user's state: failures since the last lock-out
+ * (`verify-unknown:<id>:<lock-outs so far>`, as `failures`, which a lock-out restarts), the
+ * lock-out itself (`verify-unknown-locked:…`, one hit lasting lockout_seconds, as
+ * `locked_until`), and the day's failures (`verify-unknown-day:…`, as `recent_failures`). The
+ * wait said is the later end, as `lockedOut` says it. A peek answers as a hit would, so
+ * `remaining` of the lock-outs' count is one short of the lock-outs left.
  */
 const decoyFailure = async (deps: Pick<Deps, 'rateLimit'>, enrollmentId: string, attempts: AttemptPolicy): Promise<Either<Rejection, never>> => {
-  const lock = [`verify-unknown:${enrollmentId}`, attempts.max_attempts, attempts.lockout_seconds] as const;
+  const lockOuts = [`verify-unknown-locks:${enrollmentId}`, MANY, MONTH_SECONDS] as const;
+  const lockedNow = [`verify-unknown-locked:${enrollmentId}`, 1, attempts.lockout_seconds] as const;
   const day = [`verify-unknown-day:${enrollmentId}`, dailyCap(attempts), DAY_SECONDS] as const;
+  const peek = { peek: true } as const;
   const waits = (decisions: readonly RateDecision[]): number[] => decisions.filter((d) => !d.allowed).map((d) => d.retry_after_seconds);
-  const before = waits(await Promise.all([deps.rateLimit(...lock, { peek: true }), deps.rateLimit(...day, { peek: true })]));
+
+  const [lockOutsSoFar, lockPeek, dayPeek] = await Promise.all([deps.rateLimit(...lockOuts, peek), deps.rateLimit(...lockedNow, peek), deps.rateLimit(...day, peek)]);
+  const before = waits([lockPeek, dayPeek]);
   if (before.length > 0) return left(enrollmentLocked(Math.max(...before)));
-  const [counted] = await Promise.all([deps.rateLimit(...lock), deps.rateLimit(...day)]);
-  // This failure locks (its last allowed hit) or fills the day: answer with what comes next.
-  const after = waits(await Promise.all([deps.rateLimit(...lock, { peek: true }), deps.rateLimit(...day, { peek: true })]));
-  if (after.length > 0) return left(enrollmentLocked(Math.max(attempts.lockout_seconds * (counted!.remaining === 0 ? 1 : 0), ...after)));
+  const failures = [`verify-unknown:${enrollmentId}:${MANY - 1 - lockOutsSoFar.remaining}`, attempts.max_attempts, MONTH_SECONDS] as const;
+  const [counted] = await Promise.all([deps.rateLimit(...failures), deps.rateLimit(...day)]);
+  const locks = counted!.remaining === 0;
+  if (locks) await Promise.all([deps.rateLimit(...lockedNow), deps.rateLimit(...lockOuts)]);
+  // This failure locks or fills the day: it answers as every refusal after it will.
+  const ends = [...(locks ? [attempts.lockout_seconds] : []), ...waits([await deps.rateLimit(...day, peek)])];
+  if (ends.length > 0) return left(enrollmentLocked(Math.max(...ends)));
   return left(reject('INVALID_CODE', 'Invalid code', { attemptsRemaining: counted!.remaining }));
 };
 
