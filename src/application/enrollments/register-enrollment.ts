@@ -4,6 +4,7 @@ import { reject, type Rejection } from '../../domain/shared/rejection.js';
 import type { OtpMethod } from '../../domain/shared/types.js';
 import type { ActiveApp } from '../apps/app-view.js';
 import { EnrollmentAggregate } from '../aggregates.js';
+import { makeCancelChallenge } from '../challenges/cancel-challenge.js';
 import { makeIssueCode } from '../challenges/issue-code.js';
 import { makeResolveDestination } from '../challenges/resolve-destination.js';
 import { makeCheckSendCaps } from '../challenges/send-caps.js';
@@ -30,16 +31,19 @@ export type RegisterEnrollmentResult =
 type RegisterDeps = Parameters<typeof makeIssueCode>[0] &
   Parameters<typeof makeResolveDestination>[0] &
   Parameters<typeof makeCheckSendCaps>[0] &
+  Parameters<typeof makeCancelChallenge>[0] &
   Pick<Deps, 'totp' | 'qr' | 'load'>;
 
 /**
  * Starts (or restarts) a factor in PENDING. TOTP returns the seed once; sent-code methods send
- * a confirmation code through a challenge that `enable` later checks.
+ * a confirmation code through a challenge that `enable` later checks. A restart cancels the
+ * confirmation challenge it replaces, so an earlier code sent for it approves nothing.
  */
 export const makeRegisterEnrollment = (deps: RegisterDeps) => {
   const resolveDestination = makeResolveDestination(deps);
   const issueCode = makeIssueCode(deps);
   const checkSendCaps = makeCheckSendCaps(deps);
+  const cancelChallenge = makeCancelChallenge(deps);
 
   return async (input: RegisterEnrollmentInput): Promise<Either<Rejection, RegisterEnrollmentResult>> => {
     const { app, username, otp_method: method } = input;
@@ -73,14 +77,16 @@ export const makeRegisterEnrollment = (deps: RegisterDeps) => {
     if (issued._tag === 'Left') return issued;
     const { challenge } = issued.right;
     const sealed = await deps.vault.seal(destination.right.normalized, stream);
-    const started = await deps.handle(EnrollmentAggregate, stream, () => ({
-      ...start,
-      destination: sealed,
-      destination_hint: destination.right.hint,
-      challenge_id: challenge.challenge_id,
-      at: now(deps),
-    }));
+    // The challenge this start replaces, as the state it is decided on says (a concurrent
+    // registration's included).
+    let replaced: string | undefined;
+    const started = await deps.handle(EnrollmentAggregate, stream, (state) => {
+      replaced = state.kind === 'FACTOR' && state.status === 'PENDING' ? state.challenge_id : undefined;
+      return { ...start, destination: sealed, destination_hint: destination.right.hint, challenge_id: challenge.challenge_id, at: now(deps) };
+    });
     if (started._tag === 'Left') return started;
+    // Already closed (approved, expired, canceled) is as good: its result does not matter.
+    if (replaced !== undefined && replaced !== challenge.challenge_id) await cancelChallenge(app.app_id, replaced);
     return right({ kind: 'SENT', enrollment_id: enrollmentId, status: 'PENDING', challenge_id: challenge.challenge_id });
   };
 };

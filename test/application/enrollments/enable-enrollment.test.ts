@@ -68,4 +68,20 @@ describe('enable an enrollment', () => {
     expect(await handlers.enableEnrollment({ app, username: 'cleo', otp: wrong })).toMatchObject({ _tag: 'Left' });
     expect(await handlers.enableEnrollment({ app, username: 'cleo', otp: code })).toMatchObject({ _tag: 'Right', right: { status: 'ACTIVE' } });
   });
+
+  it('cancels the confirmation challenge a registration replaces: its code approves nothing', async () => {
+    const register = async () => {
+      const registered = await handlers.registerEnrollment({ app, username: 'lena', otp_method: 'EMAIL', destination: 'lena@example.com', client_ip: undefined });
+      if (registered._tag === 'Left' || registered.right.kind !== 'SENT') throw new Error('EMAIL registration failed');
+      return registered.right.challenge_id;
+    };
+    const first = await register();
+    const firstCode = await codeFromOutbox(server.outboxFile, first);
+    const second = await register();
+    expect(second).not.toBe(first);
+    expect(await handlers.verifyChallenge({ app_id: app.app_id, challenge_id: first, otp: firstCode })).toMatchObject({ _tag: 'Left', left: { code: 'CHALLENGE_CLOSED' } });
+    expect(await handlers.enableEnrollment({ app, username: 'lena', otp: firstCode })).toMatchObject({ _tag: 'Left' });
+    const secondCode = await codeFromOutbox(server.outboxFile, second);
+    expect(await handlers.enableEnrollment({ app, username: 'lena', otp: secondCode })).toMatchObject({ _tag: 'Right', right: { status: 'ACTIVE' } });
+  });
 });
