@@ -5,7 +5,7 @@ import { AccountAggregate } from '../aggregates.js';
 import { now, type Deps } from '../deps.js';
 import { awaitReadModels } from '../read-your-writes.js';
 import { accountIdFor } from '../ids.js';
-import { emailKey, emailKeys } from './email.js';
+import { emailKey, findByEmail } from './email.js';
 import { normalizePassword } from './password.js';
 
 export type RegisterAccountInput = { readonly email: string; readonly username: string; readonly password: string; readonly client_ip: string };
@@ -22,7 +22,7 @@ export const makeRegisterAccount =
     const taken = () => left(reject('ALREADY_EXISTS', 'Username or email already registered'));
     // The username is unique by construction (it names the stream); the email through its index,
     // under every form an earlier registration may have stored it in.
-    for (const key of emailKeys(input.email)) if (await deps.readModels.get('account_emails', key)) return taken();
+    if (await findByEmail(deps.readModels, input.email)) return taken();
     // Sign-in looks an address up as an email first: an email that is an older account's
     // username (one with "@", allowed before operator usernames refused it) would take over
     // that username's sign-in.

@@ -1,5 +1,5 @@
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
-import { dailyCap, enrollmentLocked, enrollmentStream, lockedOut, type AttemptPolicy, type EnrollmentEvent } from '../../domain/enrollment/index.js';
+import { DAY_SECONDS, dailyCap, enrollmentLocked, enrollmentStream, failureAnswer, type AttemptPolicy, type EnrollmentEvent } from '../../domain/enrollment/index.js';
 import { reject, type Rejection } from '../../domain/shared/rejection.js';
 import type { ActiveApp } from '../apps/app-view.js';
 import { EnrollmentAggregate } from '../aggregates.js';
@@ -9,8 +9,6 @@ import { isRecoveryCodeShape, matchRecoveryCode } from '../enrollments/recovery-
 import type { RateDecision } from '../ports.js';
 
 export type VerifyFactorInput = { readonly app: ActiveApp; readonly username: string; readonly otp: string };
-
-const DAY_SECONDS = 86_400;
 
 const MONTH_SECONDS = 30 * DAY_SECONDS;
 const MANY = 1_000_000;
@@ -78,11 +76,6 @@ export const makeVerifyFactor = (deps: FactorDeps) => async (input: VerifyFactor
   }
   const events: readonly EnrollmentEvent[] = outcome.right.events;
   if (events.some((e) => e.type === 'TotpStepConsumed' || e.type === 'RecoveryCodeUsed')) return right({ success: true, status: 'APPROVED' });
-  const state = outcome.right.state;
   // The failure that locks or reaches the day's cap answers as every refusal after it will.
-  const failed = events.find((e) => e.type === 'EnrollmentVerificationFailed');
-  const locked = failed && state.kind !== 'NONE' ? lockedOut(state, attempts, failed.data.at) : null;
-  if (locked) return left(locked);
-  const failures = state.kind === 'NONE' ? 0 : state.failures;
-  return left(reject('INVALID_CODE', 'Invalid code', { attemptsRemaining: Math.max(0, attempts.max_attempts - failures) }));
+  return left(failureAnswer(events, outcome.right.state, attempts));
 };

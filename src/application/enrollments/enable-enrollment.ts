@@ -1,6 +1,6 @@
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import { challengeStream } from '../../domain/challenge/index.js';
-import { lockedOut, type EnrollmentState, type Proof } from '../../domain/enrollment/index.js';
+import { failureAnswer, type EnrollmentState, type Proof } from '../../domain/enrollment/index.js';
 import { reject, type Rejection } from '../../domain/shared/rejection.js';
 import type { OtpMethod } from '../../domain/shared/types.js';
 import type { ActiveApp } from '../apps/app-view.js';
@@ -79,11 +79,7 @@ export const makeEnableEnrollment = (deps: EnableDeps) => {
     if (outcome._tag === 'Left') return outcome;
     const { events, state } = outcome.right;
     if (!events.some((e) => e.type === 'EnrollmentActivated')) {
-      const failed = events.find((e) => e.type === 'EnrollmentVerificationFailed');
-      const locked = failed && state.kind !== 'NONE' ? lockedOut(state, attempts, failed.data.at) : null;
-      if (locked) return left(locked);
-      const failures = state.kind === 'FACTOR' ? state.failures : 0;
-      return left(reject('INVALID_CODE', 'Invalid code', { attemptsRemaining: Math.max(0, attempts.max_attempts - failures) }));
+      return left(failureAnswer(events, state, attempts));
     }
     const recovery = await issueRecoveryCodes(app, username, { onlyIfNone: true });
     if (recovery._tag === 'Left') return recovery;

@@ -64,8 +64,10 @@ const invalidCode = (): Decision => left(reject('INVALID_CODE', 'Invalid code'))
  * like a wrong one, with the attempts left, but not counted as a failure (a double submit must
  * not lock its user out), so the count stays where it was.
  */
-const usedCode = (failures: number, attempts: AttemptPolicy): Decision =>
-  left(reject('INVALID_CODE', 'Invalid code', { attemptsRemaining: Math.max(0, attempts.max_attempts - failures) }));
+const usedCode = (failures: number, attempts: AttemptPolicy): Decision => left(attemptsLeft(failures, attempts));
+
+const attemptsLeft = (failures: number, attempts: AttemptPolicy): Rejection =>
+  reject('INVALID_CODE', 'Invalid code', { attemptsRemaining: Math.max(0, attempts.max_attempts - failures) });
 
 /**
  * The answer to any verification while locked out, and to the failure that locks: a failure,
@@ -75,7 +77,7 @@ const usedCode = (failures: number, attempts: AttemptPolicy): Decision =>
 export const enrollmentLocked = (retryAfterSeconds: number): Rejection =>
   reject('ENROLLMENT_LOCKED', 'Too many failed attempts; try again later', { attemptsRemaining: 0, retryAfterSeconds });
 
-const DAY_SECONDS = 86_400;
+export const DAY_SECONDS = 86_400;
 
 /** The day's cap as a state can hold it. */
 export const dailyCap = (attempts: AttemptPolicy): number => Math.min(attempts.max_failures_per_day, FAILURES_KEPT);
@@ -99,6 +101,16 @@ export const lockedOut = (
   const ends = [lockedUntil, capEnds].filter((until): until is Instant => until !== null && toMillis(until) > toMillis(at));
   if (ends.length === 0) return null;
   return enrollmentLocked(Math.max(...ends.map((until) => secondsUntil(at, until))));
+};
+
+/**
+ * The answer to a verification refused with a recorded failure, from the state that failure
+ * left: locked out (or past the day's cap) if it came to that, else the attempts left.
+ */
+export const failureAnswer = (events: readonly EnrollmentEvent[], state: EnrollmentState, attempts: AttemptPolicy): Rejection => {
+  const failed = events.find((e) => e.type === 'EnrollmentVerificationFailed');
+  const locked = failed && state.kind !== 'NONE' ? lockedOut(state, attempts, failed.data.at) : null;
+  return locked ?? attemptsLeft(state.kind === 'NONE' ? 0 : state.failures, attempts);
 };
 
 const lockedRejection = (state: Parameters<typeof lockedOut>[0], attempts: AttemptPolicy, at: Instant): Decision | null => {

@@ -79,9 +79,11 @@ export const SELECT_CHECKPOINTS = `
 SELECT n.name, COALESCE(c.position, 0)::text AS position
 FROM unnest($1::text[]) AS n(name) LEFT JOIN projection_checkpoints c ON c.name = n.name`;
 export const SELECT_DOC = 'SELECT doc FROM read_model_documents WHERE collection = $1 AND id = $2';
-export const FIND_DOCS = 'SELECT doc FROM read_model_documents WHERE collection = $1 AND doc->>$2::text = $3 ORDER BY id';
-
-/** `findBy` with `FindOptions` (checked by the caller): FIND_DOCS narrowed, ordered and limited in SQL. */
+/**
+ * `findBy`: the documents whose `field` equals `value`, by id; `FindOptions` (checked by the
+ * caller) narrow, order and limit them in SQL. Without options:
+ * `SELECT doc FROM read_model_documents WHERE collection = $1 AND doc->>$2::text = $3 ORDER BY id`.
+ */
 export const findDocsQuery = (collection: string, field: string, value: string, { ranges = [], orderBy, limit }: FindOptions): { text: string; values: unknown[] } => {
   const values: unknown[] = [collection, field, value];
   const param = (v: unknown): string => {

@@ -12,7 +12,7 @@ import type { EventStore, Logger } from '../../application/ports.js';
 import type { Document, Projection, ProjectionChange, ReadModels } from '../../application/read-models.js';
 import { startProjectionRunner, type ProjectionRunner, type ProjectionSignal } from './projection-runner.js';
 import { checkFindOptions } from '../read-models/find-options.js';
-import { FIND_DOCS, findDocsQuery, SELECT_CHECKPOINTS, SELECT_DOC } from './read-models-schema.js';
+import { findDocsQuery, SELECT_CHECKPOINTS, SELECT_DOC } from './read-models-schema.js';
 import { lagOf, type ProjectionProgress } from './read-models-health.js';
 import { createCheckpointWaiter } from './read-models-wait.js';
 import { prepared } from './prepared.js';
@@ -134,8 +134,7 @@ export const createPostgresReadModels = (options: PostgresReadModelsOptions): Po
 
   return {
     get: async (collection, id) => (await pool.query<{ doc: Document }>(selectDoc([collection, id]))).rows[0]?.doc,
-    findBy: async (collection, field, value, options) => {
-      if (options === undefined) return (await pool.query<{ doc: Document }>(FIND_DOCS, [collection, field, value])).rows.map((row) => row.doc);
+    findBy: async (collection, field, value, options = {}) => {
       checkFindOptions(options);
       return (await pool.query<{ doc: Document }>(findDocsQuery(collection, field, value, options))).rows.map((row) => row.doc);
     },
