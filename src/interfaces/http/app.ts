@@ -7,7 +7,7 @@ import { accessLogMiddleware } from './middleware/access-log.js';
 import { corsMiddleware } from './middleware/cors.js';
 import { errorHandlerMiddleware } from './middleware/error-handler.js';
 import { jsonBodyMiddleware } from './middleware/json-body.js';
-import { notFoundMiddleware } from './middleware/not-found.js';
+import { literalPathsMiddleware, notFoundMiddleware } from './middleware/not-found.js';
 import { requestIdMiddleware } from './middleware/request-id.js';
 import { securityHeadersMiddleware } from './middleware/security-headers.js';
 import { trailingSlashMiddleware } from './middleware/trailing-slash.js';
@@ -72,6 +72,7 @@ export const createHttpApp = (deps: HttpAppDeps): Koa => {
   app.use(errorHandlerMiddleware(deps.logger, deps.unavailableDependency));
   app.use(trailingSlashMiddleware());
   app.use(jsonBodyMiddleware());
+  app.use(literalPathsMiddleware(routers));
   app.use(dispatchByPrefix(routers));
   app.use(notFoundMiddleware(routers));
   // Only failures while reading or writing the connection reach here (the error handler answers

@@ -31,6 +31,10 @@ const testRouter = () => {
   router.post('/api/empty', (ctx) => {
     ctx.status = 204;
   });
+  // Spelled out beside GET /api/items/:id, which would take it too.
+  router.post('/api/items/reindex', (ctx) => {
+    ctx.status = 202;
+  });
   return router;
 };
 
@@ -141,6 +145,19 @@ describe('HTTP shell: errors', () => {
     const response = await fetch(api.url('/api/items/1'), { method: 'DELETE' });
     await expectErrorBody(response, 405, 'METHOD_NOT_ALLOWED');
     expect(response.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
+  });
+
+  it('a path a route spells out is that route\'s, not an id for a parameter route: another method is a 405', async () => {
+    expect((await fetch(api.url('/api/items/reindex'), { method: 'POST' })).status).toBe(202);
+    for (const path of ['/api/items/reindex', '/api/items/reindex/']) {
+      const response = await fetch(api.url(path));
+      await expectErrorBody(response, 405, 'METHOD_NOT_ALLOWED');
+      expect(response.headers.get('allow')).toBe('OPTIONS, POST');
+    }
+    const options = await fetch(api.url('/api/items/reindex'), { method: 'OPTIONS' });
+    expect([options.status, options.headers.get('allow')]).toEqual([204, 'OPTIONS, POST']);
+    // Any other segment is still an id.
+    expect(await (await fetch(api.url('/api/items/reindexed'))).json()).toEqual({ id: 'reindexed' });
   });
 });
 
