@@ -66,7 +66,7 @@ export const createHttpApp = (deps: HttpAppDeps): Koa => {
   const routers = [createDocsRouter(deps.openApi), ...deps.routers];
   app.use(httpServerSpan());
   app.use(requestIdMiddleware());
-  app.use(accessLogMiddleware(deps.logger));
+  app.use(accessLogMiddleware(deps.logger, routers));
   app.use(securityHeadersMiddleware());
   app.use(corsMiddleware(deps.corsOrigins));
   app.use(errorHandlerMiddleware(deps.logger, deps.unavailableDependency));

@@ -197,8 +197,28 @@ describe('HTTP shell: paths, ids, headers, logs', () => {
     await fetch(api.url('/api/items/7?username=alice&otp=123456'), { headers: { authorization: 'Bearer secret-token' } });
     const lines = logger.lines.slice(before).filter((line) => line.message === 'request');
     expect(lines).toHaveLength(1);
-    expect(lines[0]?.fields).toEqual({ method: 'GET', path: '/api/items/7', status: 200, duration_ms: expect.any(Number) });
+    expect(lines[0]?.fields).toEqual({ method: 'GET', path: '/api/items/*', status: 200, duration_ms: expect.any(Number) });
     expect(JSON.stringify(logger.lines)).not.toMatch(/secret-token|123456/);
+  });
+
+  it('logs of a path only the segments routes spell out and UUIDs, whatever matched', async () => {
+    const id = '0f8fad5b-d9cb-469f-a165-70867728950e';
+    const cases: [string, string][] = [
+      [`/api/items/${id}`, `/api/items/${id}`],
+      ['/api/echo', '/api/echo'],
+      ['/api/items/reindex/', '/api/items/reindex/'],
+      // A key pasted into a matched route's parameter, or into a path no route matches.
+      ['/api/items/sk_live_4eC39HqLyjWDarjtT1zdp7dc', '/api/items/*'],
+      ['/api/v2/echo/otp_key_abcdef', '/api/*/echo/*'],
+      ['/.env', '/*'],
+    ];
+    for (const [sent, expected] of cases) {
+      const before = logger.lines.length;
+      await fetch(api.url(sent));
+      const line = logger.lines.slice(before).find((l) => l.message === 'request');
+      expect([sent, line?.fields['path']]).toEqual([sent, expected]);
+    }
+    expect(JSON.stringify(logger.lines)).not.toMatch(/sk_live|otp_key|\.env/);
   });
 });
 

@@ -1,20 +1,47 @@
+import type Router from '@koa/router';
 import type { Middleware } from 'koa';
 import type { Logger } from '../../../application/ports.js';
 
+const uuidShaped = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
 /**
- * One line per request; never bodies, headers or query strings (they can carry secrets).
+ * The path as the access log writes it: segments the routes spell out and UUIDs (every route
+ * parameter is one) as sent, anything else as `*`. A path is whatever a client typed, so an API
+ * key or a code pasted into a URL (`/api/code/<secret>`) would otherwise reach the logs;
+ * `/api/v2/code/verify` still shows as `/api/*` + `/code/verify` where it went wrong.
+ */
+export const pathForLog = (routers: readonly Router[]): ((path: string) => string) => {
+  const literalSegments = new Set<string>();
+  const literalPaths = new Set<string>();
+  for (const router of routers)
+    for (const layer of router.stack) {
+      if (layer.methods.length === 0 || typeof layer.path !== 'string') continue;
+      if (layer.paramNames.length === 0) literalPaths.add(layer.path);
+      for (const segment of layer.path.split('/')) if (!segment.startsWith(':')) literalSegments.add(segment);
+    }
+  const segment = (part: string): string => (part === '' || literalSegments.has(part) || uuidShaped.test(part) ? part : '*');
+  // The routes' own paths (every verification's) need no splitting.
+  return (path) => (literalPaths.has(path) ? path : path.split('/').map(segment).join('/'));
+};
+
+/**
+ * One line per request; never bodies, headers or query strings (they can carry secrets), and
+ * the path only as `pathForLog` keeps it.
  * Not async: one `then` instead of an async function's promise and its await (every request
  * passes here).
  */
-export const accessLogMiddleware = (logger: Logger): Middleware => (ctx, next) => {
-  const started = process.hrtime.bigint();
-  const { method, path } = ctx;
-  const logLine = (): void => {
-    const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-    logger.info('request', { method, path, status: ctx.status, duration_ms: Math.round(durationMs * 100) / 100 });
+export const accessLogMiddleware = (logger: Logger, routers: readonly Router[]): Middleware => {
+  const logged = pathForLog(routers);
+  return (ctx, next) => {
+    const started = process.hrtime.bigint();
+    const { method, path } = ctx;
+    const logLine = (): void => {
+      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+      logger.info('request', { method, path: logged(path), status: ctx.status, duration_ms: Math.round(durationMs * 100) / 100 });
+    };
+    return next().then(logLine, (error: unknown) => {
+      logLine();
+      throw error;
+    });
   };
-  return next().then(logLine, (error: unknown) => {
-    logLine();
-    throw error;
-  });
 };
