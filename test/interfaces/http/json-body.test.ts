@@ -1,8 +1,10 @@
 // The JSON body reader has two paths: plain UTF-8 JSON with a Content-Length is read directly,
-// everything else by @koa/bodyparser. The same bodies must get the same answers on both: each
-// case is sent once with a Content-Length (the direct path) and once chunked (the general path).
+// everything else (chunked, compressed) through raw-body. The same bodies must get the same
+// answers on both: each case is sent once with a Content-Length (the direct path) and once
+// chunked (the general path), and then gzipped, chunked (the general path's decompression).
 import { request } from 'node:http';
 import { connect } from 'node:net';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Router } from '@koa/router';
 import { createHttpApp } from '../../../src/interfaces/http/app.js';
@@ -47,6 +49,7 @@ const json = { 'content-type': 'application/json' };
 const utf8 = Buffer.from('{"name":"Zoë 🙂"}', 'utf8');
 const notJson: Answer = { status: 400, code: 'VALIDATION_FAILED', message: 'The body is not valid JSON' };
 const notAnObject: Answer = { status: 400, code: 'VALIDATION_FAILED', message: 'The body must be a JSON object' };
+const notUtf8: Answer = { status: 400, code: 'VALIDATION_FAILED', message: 'The body is not valid UTF-8' };
 const prototypeKey: Answer = { status: 400, code: 'VALIDATION_FAILED', message: 'The body must not contain a __proto__ key' };
 const cases: ReadonlyArray<readonly [string, Buffer, Record<string, string>, Answer]> = [
   ['an object', Buffer.from('{"a":1,"b":[true,null]}'), json, { status: 200, received: { a: 1, b: [true, null] } }],
@@ -70,8 +73,15 @@ const cases: ReadonlyArray<readonly [string, Buffer, Record<string, string>, Ans
   ['constructor and prototype keys', Buffer.from('{"constructor":{"prototype":{"admin":true}}}'), json, { status: 200, received: { constructor: { prototype: { admin: true } } } }],
   ['64 KiB exactly', Buffer.from(JSON.stringify({ a: 'x'.repeat(64 * 1024 - 8) })), json, { status: 200, received: { a: 'x'.repeat(64 * 1024 - 8) } }],
   ['one byte over 64 KiB', Buffer.from(JSON.stringify({ a: 'x'.repeat(64 * 1024 - 7) })), json, { status: 413, code: 'PAYLOAD_TOO_LARGE', message: 'The body must be at most 64 KiB' }],
-  // Read as UTF-8 whatever the charset says (the general path's setting); ASCII reads the same.
+  // Bytes that are not UTF-8 are refused, not read with U+FFFD in their place.
+  ['a Latin-1 byte', Buffer.from([...Buffer.from('{"name":"Zo'), 0xeb, ...Buffer.from('"}')]), json, notUtf8],
+  ['a lone surrogate, encoded', Buffer.from([...Buffer.from('{"a":"'), 0xed, 0xa0, 0x80, ...Buffer.from('"}')]), json, notUtf8],
+  ['an overlong encoding', Buffer.from([...Buffer.from('{"a":"'), 0xc0, 0xaf, ...Buffer.from('"}')]), json, notUtf8],
+  ['a truncated sequence at the end', Buffer.from([...Buffer.from('{"a":1}'), 0xf0, 0x9f]), json, notUtf8],
+  ['U+FFFD itself, sent as UTF-8', Buffer.from('{"a":"\uFFFD"}', 'utf8'), json, { status: 200, received: { a: '\uFFFD' } }],
+  // Read as UTF-8 whatever the charset says; ASCII reads the same in any charset a client declares.
   ['another charset', Buffer.from('{"a":1}'), { 'content-type': 'application/json; charset=latin1' }, { status: 200, received: { a: 1 } }],
+  ['another charset with a byte past ASCII', Buffer.from([...Buffer.from('{"a":"'), 0xe9, ...Buffer.from('"}')]), { 'content-type': 'application/json; charset=latin1' }, notUtf8],
   ['another type', Buffer.from('{"a":1}'), { 'content-type': 'text/plain' }, { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'The body must be JSON (Content-Type: application/json)' }],
 ];
 
@@ -80,6 +90,23 @@ describe('JSON bodies: the direct read and the general path answer alike', () =>
     const direct = await send(body, headers, false);
     const general = await send(body, headers, true);
     expect({ direct, general }).toEqual({ direct: expected, general: expected });
+  });
+
+  it.each(cases)('%s, gzipped', async (_name, body, headers, expected) => {
+    expect(await send(gzipSync(body), { ...headers, 'content-encoding': 'gzip' }, true)).toEqual(expected);
+  });
+
+  it('deflate and br too; a body that unpacks past 64 KiB is a 413; another encoding or a broken stream is refused', async () => {
+    const object = Buffer.from('{"a":1}');
+    expect(await send(deflateSync(object), { ...json, 'content-encoding': 'deflate' }, true)).toEqual({ status: 200, received: { a: 1 } });
+    expect(await send(brotliCompressSync(object), { ...json, 'content-encoding': 'br' }, true)).toEqual({ status: 200, received: { a: 1 } });
+    // 1 MiB of spaces before the object compresses to about a kilobyte.
+    const bomb = gzipSync(Buffer.concat([Buffer.alloc(1024 * 1024, 0x20), object]));
+    expect(bomb.length).toBeLessThan(4096);
+    expect(await send(bomb, { ...json, 'content-encoding': 'gzip' }, true)).toEqual({ status: 413, code: 'PAYLOAD_TOO_LARGE', message: 'The body must be at most 64 KiB' });
+    expect(await send(bomb, { ...json, 'content-encoding': 'gzip' }, false)).toEqual({ status: 413, code: 'PAYLOAD_TOO_LARGE', message: 'The body must be at most 64 KiB' });
+    expect(await send(object, { ...json, 'content-encoding': 'compress' }, true)).toEqual({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'The body must be UTF-8 JSON' });
+    expect(await send(Buffer.from('not gzip at all'), { ...json, 'content-encoding': 'gzip' }, true)).toEqual(notJson);
   });
 
   it('a request that stops before its Content-Length is answered 400 or dropped, and the server keeps serving', async () => {

@@ -1,9 +1,18 @@
 import type { IncomingMessage } from 'node:http';
-import { bodyParser } from '@koa/bodyparser';
+import type { Readable } from 'node:stream';
+import { createBrotliDecompress, createUnzip } from 'node:zlib';
 import Bourne from '@hapi/bourne';
+import getRawBody from 'raw-body';
 import type { Context, Middleware } from 'koa';
 import { HttpError } from '../errors.js';
 import { bodyLimitBytes } from '../field-rules.js';
+
+declare module 'koa' {
+  interface Request {
+    /** The JSON object a POST, PUT or PATCH sent (`{}` without a body), set by `jsonBodyMiddleware`. */
+    body?: unknown;
+  }
+}
 
 const withBody = new Set(['POST', 'PUT', 'PATCH']);
 
@@ -28,7 +37,7 @@ const isJson = (text: string): boolean => {
 
 /**
  * Every route takes a JSON object. A `__proto__` key anywhere is refused (prototype poisoning,
- * as co-body refuses it); `constructor` and `prototype` are plain keys to JSON.parse.
+ * as @koa/bodyparser's co-body does); `constructor` and `prototype` are plain keys to JSON.parse.
  */
 const parseObject = (text: string): object => {
   if (text === '') return {};
@@ -44,21 +53,27 @@ const parseObject = (text: string): object => {
   return parsed;
 };
 
-/** Translates co-body/raw-body failures (http-errors with a `type`) into API errors. */
+/** Translates raw-body's and zlib's failures (http-errors with a `type` or a `status`) into API errors. */
 const translate = (error: unknown): HttpError => {
-  const { type, status, body } = (error ?? {}) as { type?: unknown; status?: unknown; body?: unknown };
+  const { type, status } = (error ?? {}) as { type?: unknown; status?: unknown };
   if (type === 'entity.too.large' || status === 413)
     return new HttpError('PAYLOAD_TOO_LARGE', `The body must be at most ${bodyLimitBytes / 1024} KiB`);
-  if (status === 415 || type === 'charset.unsupported' || type === 'encoding.unsupported')
-    return new HttpError('UNSUPPORTED_MEDIA_TYPE', 'The body must be UTF-8 JSON');
-  // co-body hands back the text it refused: judged as the direct read judges it, the answer is the same.
-  if (typeof body === 'string')
-    try {
-      parseObject(body);
-    } catch (judged) {
-      if (judged instanceof HttpError) return judged;
-    }
+  if (status === 415) return new HttpError('UNSUPPORTED_MEDIA_TYPE', 'The body must be UTF-8 JSON');
   return notJson();
+};
+
+/**
+ * Bytes to text, refusing any that are not UTF-8: replacing them with U+FFFD would store
+ * something other than what the client meant (an app name, a template) without telling it.
+ * A leading byte-order mark is not part of the text.
+ */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const decodeUtf8 = (bytes: Uint8Array): string => {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw badBody('The body is not valid UTF-8', 'must be UTF-8 text');
+  }
 };
 
 const plainJsonType = /^application\/json[\t ]*(?:;[\t ]*charset="?utf-8"?[\t ]*)?$/i;
@@ -94,48 +109,72 @@ const readText = (req: IncomingMessage, length: number): Promise<string> =>
       req.off('data', onData).off('end', onEnd).off('error', finish).off('aborted', onAborted);
       if (error !== undefined) return reject(error);
       if (received !== length) return reject(Object.assign(new Error('request size did not match content length'), { type: 'request.size.invalid', status: 400 }));
-      // Like the general path (iconv-lite), a leading byte-order mark is not part of the text.
-      const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received)).toString('utf8');
-      resolve(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+      try {
+        resolve(decodeUtf8(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received)));
+      } catch (refused) {
+        reject(refused as Error);
+      }
     };
     const onEnd = (): void => finish();
     const onAborted = (): void => finish(Object.assign(new Error('request aborted'), { type: 'request.aborted', status: 400 }));
     req.on('data', onData).on('end', onEnd).on('error', finish).on('aborted', onAborted);
   });
 
+/** The body as sent, decompressed (`Content-Encoding` gzip, deflate or br); another encoding is a 415. */
+const decompressed = (req: IncomingMessage): Readable => {
+  const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  if (encoding === 'identity') return req;
+  if (encoding === 'gzip' || encoding === 'deflate') return req.pipe(createUnzip());
+  if (encoding === 'br') return req.pipe(createBrotliDecompress());
+  throw new HttpError('UNSUPPORTED_MEDIA_TYPE', 'The body must be UTF-8 JSON');
+};
+
 /**
- * JSON only, 64 KiB, objects only; anything else is a 4xx before any route runs.
- * A plain UTF-8 JSON body with a Content-Length (what API clients send) is read directly;
- * @koa/bodyparser (co-body, raw-body, type-is) reads every other kind with the same answers.
- * The direct read saves its eight promises and its layers on every request
- * (docs/performance.md); test/interfaces/http/json-body.test.ts holds both paths to the same
- * outcomes.
+ * Every other body: chunked, compressed, without a Content-Length, or with a type parameter the
+ * direct read does not take. raw-body bounds what it reads after decompression (a small
+ * compressed body cannot unpack into a large one) and checks a Content-Length against what came.
  */
-export const jsonBodyMiddleware = (): Middleware => {
-  const parse = bodyParser({ enableTypes: ['json'], jsonLimit: bodyLimitBytes, jsonStrict: true, encoding: 'utf-8' });
-  return async (ctx, next) => {
-    if (!withBody.has(ctx.method)) return next();
-    const length = plainBodyLength(ctx.req);
-    if (length !== undefined) {
-      try {
-        ctx.request.body = parseObject(await readText(ctx.req, length));
-      } catch (error) {
-        throw error instanceof HttpError ? error : translate(error);
-      }
-      return next();
-    }
-    if (hasBody(ctx) && ctx.is('application/json') === false)
-      throw new HttpError('UNSUPPORTED_MEDIA_TYPE', 'The body must be JSON (Content-Type: application/json)');
-    let parsed = false;
+const readGeneral = async (req: IncomingMessage): Promise<string> => {
+  const length = req.headers['content-length'];
+  const identity = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase() === 'identity';
+  const stream = decompressed(req);
+  let bytes: Buffer;
+  try {
+    bytes = await getRawBody(stream, { limit: bodyLimitBytes, ...(identity && length !== undefined && decimal.test(length) ? { length: Number(length) } : {}) });
+  } catch (error) {
+    throw translate(error);
+  }
+  return decodeUtf8(bytes);
+};
+
+/**
+ * JSON only, 64 KiB, objects only, UTF-8 only (whatever the charset says: ASCII reads the
+ * same in every charset a JSON client would declare); anything else is a 4xx before any route
+ * runs. A plain UTF-8 JSON body with a Content-Length (what API clients send) is read directly,
+ * saving the general path's layers on every request (docs/performance.md);
+ * test/interfaces/http/json-body.test.ts holds both paths to the same outcomes.
+ */
+export const jsonBodyMiddleware = (): Middleware => async (ctx, next) => {
+  if (!withBody.has(ctx.method)) return next();
+  const length = plainBodyLength(ctx.req);
+  if (length !== undefined) {
     try {
-      await parse(ctx, async () => {
-        parsed = true;
-      });
+      ctx.request.body = parseObject(await readText(ctx.req, length));
     } catch (error) {
-      throw translate(error);
+      throw error instanceof HttpError ? error : translate(error);
     }
-    // co-body's strict mode takes arrays too.
-    if (parsed && !isObject(ctx.request.body)) throw notAnObject();
-    if (parsed) await next();
-  };
+    return next();
+  }
+  if (!hasBody(ctx)) {
+    ctx.request.body = {};
+    return next();
+  }
+  if (ctx.is('application/json') === false) throw new HttpError('UNSUPPORTED_MEDIA_TYPE', 'The body must be JSON (Content-Type: application/json)');
+  // A client already gone gets no answer (499 in the access log, as nginx writes it).
+  if (ctx.req.closed) {
+    ctx.status = 499;
+    return;
+  }
+  ctx.request.body = parseObject(await readGeneral(ctx.req));
+  return next();
 };
