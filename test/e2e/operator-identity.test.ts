@@ -59,4 +59,22 @@ describe('operator usernames and emails do not shadow each other', () => {
     for (const email of [composed, decomposed, 'JOSE\u0301@EXAMPLE.COM'])
       expect([email, (await client.post('/api/auth/login', { body: { username: email, password } })).status]).toEqual([email, 200]);
   });
+
+  it('gives one email one account when several register it at the same instant', async () => {
+    const password = 'a shared long password';
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => client.post('/api/auth/register', { body: { email: 'race@example.com', username: `racer${i}`, password } })),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
+    const winner = answers.find((a) => a.status === 201)!;
+    const login = await client.post('/api/auth/login', { body: { username: 'race@example.com', password } });
+    expect(login.status).toBe(200);
+    expect((await client.get('/api/auth/me', { token: login.body.access_token as string })).body).toMatchObject({ id: winner.body.id });
+    // The losers' usernames are free, and a taken username does not hold the email it came with.
+    const retried = await client.post('/api/auth/register', { body: { email: 'race@example.com', username: 'racer_late', password } });
+    expect([retried.status, retried.body.code]).toEqual([409, 'ALREADY_EXISTS']);
+    expect((await client.post('/api/auth/register', { body: { email: 'racer1@example.com', username: 'racer1', password } })).status).toBe(winner.body.username === 'racer1' ? 409 : 201);
+    expect((await client.post('/api/auth/register', { body: { email: 'fresh@example.com', username: 'jose', password } })).status).toBe(409);
+    expect((await client.post('/api/auth/register', { body: { email: 'fresh@example.com', username: 'fresh', password } })).status).toBe(201);
+  });
 });

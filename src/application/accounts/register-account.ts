@@ -8,11 +8,14 @@ import { accountIdFor } from '../ids.js';
 import { emailKey, findByEmail } from './email.js';
 import { normalizePassword } from './password.js';
 
+/** Long enough for a registration's password hash, append and index update, under load. */
+const EMAIL_CLAIM_SECONDS = 60;
+
 export type RegisterAccountInput = { readonly email: string; readonly username: string; readonly password: string; readonly client_ip: string };
 export type AccountView = { readonly id: string; readonly email: string; readonly username: string };
 
 export const makeRegisterAccount =
-  (deps: Pick<Deps, 'handle' | 'load' | 'readModels' | 'logger' | 'keyedHash' | 'passwords' | 'clock' | 'rateLimit' | 'limits'>) =>
+  (deps: Pick<Deps, 'handle' | 'load' | 'readModels' | 'logger' | 'keyedHash' | 'passwords' | 'clock' | 'rateLimit' | 'limits' | 'replayGuard'>) =>
   async (input: RegisterAccountInput): Promise<Either<Rejection, AccountView>> => {
     // Before anything costly: each registration hashes a password, and anyone may call this.
     const perIp = await deps.rateLimit(`register-ip:${input.client_ip}`, deps.limits.registrationsPerIpPerHour, 3600);
@@ -28,6 +31,14 @@ export const makeRegisterAccount =
     // that username's sign-in.
     if ((await deps.load(AccountAggregate, accountStream(accountIdFor(deps.keyedHash, email)))).status !== 'NONE') return taken();
     const accountId = accountIdFor(deps.keyedHash, input.username);
+    // A taken username answers before the email is claimed below, so the usual retry (same
+    // email, another username) is not refused by its own first attempt.
+    if ((await deps.load(AccountAggregate, accountStream(accountId))).status !== 'NONE') return taken();
+    // The email index is a projection, updated only after the append: two registrations of one
+    // email at the same instant would both pass the check above. The first to claim the email
+    // goes on; the claim outlives the wait for the index (awaitReadModels), which then answers.
+    // Keyed by a hash, so no address is kept in the claim store.
+    if (!(await deps.replayGuard(`register-email:${deps.keyedHash('identifier', `email\u0000${email}`)}`, EMAIL_CLAIM_SECONDS))) return taken();
     const passwordHash = await deps.passwords.hash(normalizePassword(input.password));
     const outcome = await deps.handle(AccountAggregate, accountStream(accountId), () => ({
       type: 'RegisterAccount' as const,
