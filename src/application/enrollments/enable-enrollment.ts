@@ -1,6 +1,6 @@
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import { challengeStream } from '../../domain/challenge/index.js';
-import { failureAnswer, type EnrollmentState, type Proof } from '../../domain/enrollment/index.js';
+import { DAY_SECONDS, failureAnswer, type EnrollmentState, type Proof } from '../../domain/enrollment/index.js';
 import { reject, type Rejection } from '../../domain/shared/rejection.js';
 import type { OtpMethod } from '../../domain/shared/types.js';
 import type { ActiveApp } from '../apps/app-view.js';
@@ -14,7 +14,7 @@ import { makeIssueRecoveryCodes } from './regenerate-recovery-codes.js';
 export type EnableEnrollmentInput = { readonly app: ActiveApp; readonly username: string; readonly otp_method?: OtpMethod; readonly otp: string };
 export type EnableEnrollmentResult = { readonly success: true; readonly status: 'ACTIVE'; readonly recovery_codes?: readonly string[] };
 
-type EnableDeps = Pick<Deps, 'handle' | 'vault' | 'totp' | 'keyedHash' | 'safeEqual' | 'randomToken' | 'limits' | 'clock' | 'load'>;
+type EnableDeps = Pick<Deps, 'handle' | 'vault' | 'totp' | 'keyedHash' | 'safeEqual' | 'randomToken' | 'limits' | 'clock' | 'load' | 'rateLimit'>;
 
 type Pending = { readonly method: OtpMethod; readonly stream: string; readonly state: EnrollmentState };
 
@@ -48,8 +48,15 @@ const proveBySentCode = async (deps: EnableDeps, app: ActiveApp, state: Enrollme
   // A retry after a crash between approval and activation finds the challenge already approved:
   // it proves possession again only with the same code (compared in constant time), not any code.
   const challenge = await deps.load(ChallengeAggregate, challengeStream(state.challenge_id));
-  const sameCode = challenge.status === 'APPROVED' && deps.safeEqual(codeHash(deps, state.challenge_id, otp), challenge.code_hash);
-  return sameCode ? right(proof) : verified;
+  if (challenge.status !== 'APPROVED') return verified;
+  // The approved challenge counts no more attempts, so attempts are counted here, before the
+  // comparison (atomically, whatever runs at once): as many a day as the app allows a challenge.
+  // Past them even the right code is refused until the day's window frees one; registering the
+  // factor again starts over with a new challenge.
+  const attempt = await deps.rateLimit(`enable-approved:${state.challenge_id}`, app.policy.max_attempts, DAY_SECONDS);
+  if (!attempt.allowed)
+    return left(reject('MAX_ATTEMPTS_REACHED', 'Too many wrong codes for this confirmation; register the factor again', { retryAfterSeconds: attempt.retry_after_seconds }));
+  return deps.safeEqual(codeHash(deps, state.challenge_id, otp), challenge.code_hash) ? right(proof) : verified;
 };
 
 export const makeEnableEnrollment = (deps: EnableDeps) => {

@@ -69,6 +69,31 @@ describe('enable an enrollment', () => {
     expect(await handlers.enableEnrollment({ app, username: 'cleo', otp: code })).toMatchObject({ _tag: 'Right', right: { status: 'ACTIVE' } });
   });
 
+  it('counts wrong codes against an approved confirmation: past the app\'s attempts even the right code is refused', async () => {
+    const registered = await handlers.registerEnrollment({ app, username: 'dana', otp_method: 'EMAIL', destination: 'dana@example.com', client_ip: undefined });
+    if (registered._tag === 'Left' || registered.right.kind !== 'SENT') throw new Error('EMAIL registration failed');
+    const { challenge_id } = registered.right;
+    const code = await codeFromOutbox(server.outboxFile, challenge_id);
+    expect((await handlers.verifyChallenge({ app_id: app.app_id, challenge_id, otp: code }))._tag).toBe('Right');
+
+    const wrong = code.replace(/\d/g, (d) => String((Number(d) + 1) % 10));
+    const codes = [];
+    for (let i = 0; i < app.policy.max_attempts; i++) {
+      const outcome = await handlers.enableEnrollment({ app, username: 'dana', otp: wrong });
+      codes.push(outcome._tag === 'Left' ? outcome.left.code : 'enabled');
+    }
+    expect(codes).toEqual(codes.map(() => 'CHALLENGE_CLOSED'));
+    expect(await handlers.enableEnrollment({ app, username: 'dana', otp: wrong })).toMatchObject({ _tag: 'Left', left: { code: 'MAX_ATTEMPTS_REACHED' } });
+    const right = await handlers.enableEnrollment({ app, username: 'dana', otp: code });
+    expect(right).toMatchObject({ _tag: 'Left', left: { code: 'MAX_ATTEMPTS_REACHED' } });
+    if (right._tag === 'Left') expect(right.left.retryAfterSeconds).toBeGreaterThan(0);
+    // Registering the factor again starts over with a new challenge.
+    const again = await handlers.registerEnrollment({ app, username: 'dana', otp_method: 'EMAIL', destination: 'dana@example.com', client_ip: undefined });
+    if (again._tag === 'Left' || again.right.kind !== 'SENT') throw new Error('EMAIL registration failed');
+    const fresh = await codeFromOutbox(server.outboxFile, again.right.challenge_id);
+    expect(await handlers.enableEnrollment({ app, username: 'dana', otp: fresh })).toMatchObject({ _tag: 'Right', right: { status: 'ACTIVE' } });
+  });
+
   it('cancels the confirmation challenge a registration replaces: its code approves nothing', async () => {
     const register = async () => {
       const registered = await handlers.registerEnrollment({ app, username: 'lena', otp_method: 'EMAIL', destination: 'lena@example.com', client_ip: undefined });
