@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { Readable } from 'node:stream';
+import type { Transform } from 'node:stream';
 import { createBrotliDecompress, createUnzip } from 'node:zlib';
 import Bourne from '@hapi/bourne';
 import getRawBody from 'raw-body';
@@ -120,29 +120,64 @@ const readText = (req: IncomingMessage, length: number): Promise<string> =>
     req.on('data', onData).on('end', onEnd).on('error', finish).on('aborted', onAborted);
   });
 
-/** The body as sent, decompressed (`Content-Encoding` gzip, deflate or br); another encoding is a 415. */
-const decompressed = (req: IncomingMessage): Readable => {
-  const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-  if (encoding === 'identity') return req;
-  if (encoding === 'gzip' || encoding === 'deflate') return req.pipe(createUnzip());
-  if (encoding === 'br') return req.pipe(createBrotliDecompress());
-  throw new HttpError('UNSUPPORTED_MEDIA_TYPE', 'The body must be UTF-8 JSON');
+/** At most this many bytes of a compressed body are taken, however little they unpack to. */
+const compressedLimitBytes = 2 * bodyLimitBytes;
+
+const httpError = (message: string, type: string, status: number): Error => Object.assign(new Error(message), { type, status });
+
+/**
+ * A compressed body (`Content-Encoding` gzip, deflate or br), unpacked by raw-body's rules.
+ * The decoder is tied to the request by hand rather than by `pipe` alone: `pipe` neither ends
+ * the decoder when the client goes away midway (raw-body would wait for ever: no answer, no log
+ * line) nor keeps an error listener on it once raw-body has stopped listening, and a corrupt
+ * block decoded after the limit then threw as an uncaught exception, taking the process down.
+ */
+const readCompressed = async (req: IncomingMessage, decoder: Transform): Promise<Buffer> => {
+  let compressed = 0;
+  const stop = (error: Error): void => {
+    req.unpipe(decoder);
+    decoder.destroy(error);
+  };
+  const onData = (chunk: Buffer): void => {
+    compressed += chunk.length;
+    if (compressed > compressedLimitBytes) stop(httpError('request entity too large', 'entity.too.large', 413));
+  };
+  const onClose = (): void => {
+    if (!req.complete) stop(httpError('request aborted', 'request.aborted', 400));
+  };
+  // Whatever the decoder reports after raw-body stopped listening has no one left to tell.
+  decoder.on('error', () => undefined);
+  req.on('data', onData).on('close', onClose);
+  req.pipe(decoder);
+  try {
+    return await getRawBody(decoder, { limit: bodyLimitBytes });
+  } finally {
+    req.off('data', onData).off('close', onClose);
+    req.unpipe(decoder);
+    decoder.destroy();
+    // Like raw-body on the identity path: the rest of the body is left unread.
+    req.pause();
+  }
 };
 
 /**
  * Every other body: chunked, compressed, without a Content-Length, or with a type parameter the
  * direct read does not take. raw-body bounds what it reads after decompression (a small
- * compressed body cannot unpack into a large one) and checks a Content-Length against what came.
+ * compressed body cannot unpack into a large one) and checks a Content-Length against what
+ * came; another Content-Encoding is a 415.
  */
 const readGeneral = async (req: IncomingMessage): Promise<string> => {
+  const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
   const length = req.headers['content-length'];
-  const identity = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase() === 'identity';
-  const stream = decompressed(req);
   let bytes: Buffer;
   try {
-    bytes = await getRawBody(stream, { limit: bodyLimitBytes, ...(identity && length !== undefined && decimal.test(length) ? { length: Number(length) } : {}) });
+    if (encoding === 'identity')
+      bytes = await getRawBody(req, { limit: bodyLimitBytes, ...(length !== undefined && decimal.test(length) ? { length: Number(length) } : {}) });
+    else if (encoding === 'gzip' || encoding === 'deflate') bytes = await readCompressed(req, createUnzip());
+    else if (encoding === 'br') bytes = await readCompressed(req, createBrotliDecompress());
+    else throw new HttpError('UNSUPPORTED_MEDIA_TYPE', 'The body must be UTF-8 JSON');
   } catch (error) {
-    throw translate(error);
+    throw error instanceof HttpError ? error : translate(error);
   }
   return decodeUtf8(bytes);
 };
