@@ -66,6 +66,11 @@ describe('operator usernames and emails do not shadow each other', () => {
       Array.from({ length: 6 }, (_, i) => client.post('/api/auth/register', { body: { email: 'race@example.com', username: `racer${i}`, password } })),
     );
     expect(answers.map((a) => a.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
+    // The others were told to try again, not that the email is taken: the first might have failed.
+    for (const loser of answers.filter((a) => a.status === 409)) {
+      expect(loser.body.code).toBe('CONFLICT');
+      expect(Number(loser.headers.get('retry-after'))).toBeGreaterThan(0);
+    }
     const winner = answers.find((a) => a.status === 201)!;
     const login = await client.post('/api/auth/login', { body: { username: 'race@example.com', password } });
     expect(login.status).toBe(200);

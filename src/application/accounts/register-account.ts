@@ -8,14 +8,14 @@ import { accountIdFor } from '../ids.js';
 import { emailKey, findByEmail } from './email.js';
 import { normalizePassword } from './password.js';
 
-/** Long enough for a registration's password hash, append and index update, under load. */
-const EMAIL_CLAIM_SECONDS = 60;
+/** Longer than a registration's password hash, append and wait for the index (5 s at most), under load. */
+const EMAIL_CLAIM_SECONDS = 30;
 
 export type RegisterAccountInput = { readonly email: string; readonly username: string; readonly password: string; readonly client_ip: string };
 export type AccountView = { readonly id: string; readonly email: string; readonly username: string };
 
 export const makeRegisterAccount =
-  (deps: Pick<Deps, 'handle' | 'load' | 'readModels' | 'logger' | 'keyedHash' | 'passwords' | 'clock' | 'rateLimit' | 'limits' | 'replayGuard'>) =>
+  (deps: Pick<Deps, 'handle' | 'load' | 'readModels' | 'logger' | 'keyedHash' | 'passwords' | 'clock' | 'rateLimit' | 'limits'>) =>
   async (input: RegisterAccountInput): Promise<Either<Rejection, AccountView>> => {
     // Before anything costly: each registration hashes a password, and anyone may call this.
     const perIp = await deps.rateLimit(`register-ip:${input.client_ip}`, deps.limits.registrationsPerIpPerHour, 3600);
@@ -35,10 +35,14 @@ export const makeRegisterAccount =
     // email, another username) is not refused by its own first attempt.
     if ((await deps.load(AccountAggregate, accountStream(accountId))).status !== 'NONE') return taken();
     // The email index is a projection, updated only after the append: two registrations of one
-    // email at the same instant would both pass the check above. The first to claim the email
-    // goes on; the claim outlives the wait for the index (awaitReadModels), which then answers.
-    // Keyed by a hash, so no address is kept in the claim store.
-    if (!(await deps.replayGuard(`register-email:${deps.keyedHash('identifier', `email\u0000${email}`)}`, EMAIL_CLAIM_SECONDS))) return taken();
+    // email at the same instant would both pass the check above. The first to take the email's
+    // slot in the rate limiter goes on; the others answer 409 CONFLICT until it has expired, by
+    // when the winner's email is in the index (ALREADY_EXISTS) or its registration failed (free
+    // again). The limiter, not the replay guard: when Redis is unreachable the limiter counts per
+    // process, while the guard lets everything through. Keyed by a hash: no address in Redis.
+    const slot = await deps.rateLimit(`register-email:${deps.keyedHash('identifier', `email\u0000${email}`)}`, 1, EMAIL_CLAIM_SECONDS);
+    if (!slot.allowed)
+      return left(reject('CONFLICT', 'A registration of this email is in progress; try again shortly', { retryAfterSeconds: slot.retry_after_seconds }));
     const passwordHash = await deps.passwords.hash(normalizePassword(input.password));
     const outcome = await deps.handle(AccountAggregate, accountStream(accountId), () => ({
       type: 'RegisterAccount' as const,

@@ -6,7 +6,8 @@ const register: OperationSpec = {
   summary: 'Register an operator account',
   description:
     "Open to anyone by default. With OPERATOR_SIGNUP=invite, only an operator registers another: send an operator's bearer token (401 without one). " +
-    'At most REGISTRATIONS_PER_IP_PER_HOUR (20) per client address (429 with Retry-After).',
+    'At most REGISTRATIONS_PER_IP_PER_HOUR (20) per client address (429 with Retry-After). ' +
+    'A username or email already registered is 409 ALREADY_EXISTS; while another registration of the same email is under way, 409 CONFLICT with Retry-After.',
   auth: 'none',
   body: 'RegisterRequest',
   success: { status: 201, description: 'The account', schema: 'Account' },
