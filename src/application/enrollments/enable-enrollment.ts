@@ -1,6 +1,6 @@
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import { challengeStream } from '../../domain/challenge/index.js';
-import { DAY_SECONDS, failureAnswer, type EnrollmentState, type Proof } from '../../domain/enrollment/index.js';
+import { DAY_SECONDS, enrollmentLocked, failureAnswer, type EnrollmentState, type Proof } from '../../domain/enrollment/index.js';
 import { reject, type Rejection } from '../../domain/shared/rejection.js';
 import type { OtpMethod } from '../../domain/shared/types.js';
 import type { ActiveApp } from '../apps/app-view.js';
@@ -54,8 +54,8 @@ const proveBySentCode = async (deps: EnableDeps, app: ActiveApp, state: Enrollme
   // Past them even the right code is refused until the day's window frees one; registering the
   // factor again starts over with a new challenge.
   const attempt = await deps.rateLimit(`enable-approved:${state.challenge_id}`, app.policy.max_attempts, DAY_SECONDS);
-  if (!attempt.allowed)
-    return left(reject('MAX_ATTEMPTS_REACHED', 'Too many wrong codes for this confirmation; register the factor again', { retryAfterSeconds: attempt.retry_after_seconds }));
+  // Answered as the factor's own lock-out is (429, attempts_remaining 0, Retry-After).
+  if (!attempt.allowed) return left(enrollmentLocked(attempt.retry_after_seconds));
   return deps.safeEqual(codeHash(deps, state.challenge_id, otp), challenge.code_hash) ? right(proof) : verified;
 };
 

@@ -83,9 +83,9 @@ describe('enable an enrollment', () => {
       codes.push(outcome._tag === 'Left' ? outcome.left.code : 'enabled');
     }
     expect(codes).toEqual(codes.map(() => 'CHALLENGE_CLOSED'));
-    expect(await handlers.enableEnrollment({ app, username: 'dana', otp: wrong })).toMatchObject({ _tag: 'Left', left: { code: 'MAX_ATTEMPTS_REACHED' } });
+    expect(await handlers.enableEnrollment({ app, username: 'dana', otp: wrong })).toMatchObject({ _tag: 'Left', left: { code: 'ENROLLMENT_LOCKED', attemptsRemaining: 0 } });
     const right = await handlers.enableEnrollment({ app, username: 'dana', otp: code });
-    expect(right).toMatchObject({ _tag: 'Left', left: { code: 'MAX_ATTEMPTS_REACHED' } });
+    expect(right).toMatchObject({ _tag: 'Left', left: { code: 'ENROLLMENT_LOCKED', attemptsRemaining: 0 } });
     if (right._tag === 'Left') expect(right.left.retryAfterSeconds).toBeGreaterThan(0);
     // Registering the factor again starts over with a new challenge.
     const again = await handlers.registerEnrollment({ app, username: 'dana', otp_method: 'EMAIL', destination: 'dana@example.com', client_ip: undefined });
