@@ -226,6 +226,10 @@ describe('no secret in the traces of the real service', () => {
     canaries.push({ kind: 'challenge id (in url.path)', value: toEmail.body.challenge_id as string });
     await expectStatus(client.get(`/api/code/${toEmail.body.challenge_id}`, key), 200, 'challenge status');
 
+    // A key pasted into a URL: on a route's parameter, and on a path no route has.
+    await expectStatus(client.get(`/api/code/${key.apiKey}`, key), 400, 'key pasted into a challenge path');
+    await expectStatus(client.get(`/api/pasted/${oldKey}`), 404, 'key pasted into an unknown path');
+
     await expectStatus(client.post('/api/auth/logout', { token }), 204, 'logout');
     await expectStatus(client.get('/api/auth/me', { token }), 401, 'revoked token');
 

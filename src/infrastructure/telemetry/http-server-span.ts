@@ -34,7 +34,11 @@ const isTemplate = (route: string): boolean => route.startsWith('/') && !/[()?\\
 /** The semantic convention's advised buckets for http.server.request.duration, in seconds. */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
 
-export const httpServerSpan = (): Middleware => {
+/**
+ * `shownPath` is what the span's `url.path` records of the request's path: the HTTP app passes
+ * the access log's (`pathForLog`), so a secret pasted into a URL is not exported with the trace.
+ */
+export const httpServerSpan = (shownPath: (path: string) => string = (path) => path): Middleware => {
   const tracer = trace.getTracer(tracerName);
   const duration = metrics.getMeter(tracerName).createHistogram('http.server.request.duration', {
     description: 'Duration of HTTP server requests',
@@ -47,7 +51,7 @@ export const httpServerSpan = (): Middleware => {
     const parent = propagation.extract(ROOT_CONTEXT, ctx.req.headers);
     const attributes: Attributes = {
       'http.request.method': ctx.method,
-      'url.path': ctx.path,
+      'url.path': shownPath(ctx.path),
       'url.scheme': scheme,
       'network.protocol.version': ctx.req.httpVersion,
     };

@@ -3,7 +3,7 @@ import Koa from 'koa';
 import type { Logger } from '../../application/ports.js';
 import { httpServerSpan } from '../../infrastructure/telemetry/http-server-span.js';
 import { createDocsRouter } from './docs.js';
-import { accessLogMiddleware } from './middleware/access-log.js';
+import { accessLogMiddleware, pathForLog } from './middleware/access-log.js';
 import { corsMiddleware } from './middleware/cors.js';
 import { errorHandlerMiddleware } from './middleware/error-handler.js';
 import { jsonBodyMiddleware } from './middleware/json-body.js';
@@ -64,9 +64,10 @@ export type HttpAppDeps = {
 export const createHttpApp = (deps: HttpAppDeps): Koa => {
   const app = new Koa();
   const routers = [createDocsRouter(deps.openApi), ...deps.routers];
-  app.use(httpServerSpan());
+  const shownPath = pathForLog(routers);
+  app.use(httpServerSpan(shownPath));
   app.use(requestIdMiddleware());
-  app.use(accessLogMiddleware(deps.logger, routers));
+  app.use(accessLogMiddleware(deps.logger, shownPath));
   app.use(securityHeadersMiddleware());
   app.use(corsMiddleware(deps.corsOrigins));
   app.use(errorHandlerMiddleware(deps.logger, deps.unavailableDependency));

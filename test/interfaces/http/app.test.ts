@@ -149,7 +149,7 @@ describe('HTTP shell: errors', () => {
 
   it('a path a route spells out is that route\'s, not an id for a parameter route: another method is a 405', async () => {
     expect((await fetch(api.url('/api/items/reindex'), { method: 'POST' })).status).toBe(202);
-    for (const path of ['/api/items/reindex', '/api/items/reindex/']) {
+    for (const path of ['/api/items/reindex', '/api/items/reindex/', '/api/items/REINDEX']) {
       const response = await fetch(api.url(path));
       await expectErrorBody(response, 405, 'METHOD_NOT_ALLOWED');
       expect(response.headers.get('allow')).toBe('OPTIONS, POST');

@@ -5,8 +5,9 @@ import type { Logger } from '../../../application/ports.js';
 const uuidShaped = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 /**
- * The path as the access log writes it: segments the routes spell out and UUIDs (every route
- * parameter is one) as sent, anything else as `*`. A path is whatever a client typed, so an API
+ * The path as the access log and the server span write it: segments the routes spell out and
+ * UUIDs (every API route parameter is one; a docs asset's name shows as `*`) as sent, anything
+ * else as `*`. A path is whatever a client typed, so an API
  * key or a code pasted into a URL (`/api/code/<secret>`) would otherwise reach the logs;
  * `/api/v2/code/verify` still shows as `/api/*` + `/code/verify` where it went wrong.
  */
@@ -30,9 +31,9 @@ export const pathForLog = (routers: readonly Router[]): ((path: string) => strin
  * Not async: one `then` instead of an async function's promise and its await (every request
  * passes here).
  */
-export const accessLogMiddleware = (logger: Logger, routers: readonly Router[]): Middleware => {
-  const logged = pathForLog(routers);
-  return (ctx, next) => {
+export const accessLogMiddleware =
+  (logger: Logger, logged: (path: string) => string): Middleware =>
+  (ctx, next) => {
     const started = process.hrtime.bigint();
     const { method, path } = ctx;
     const logLine = (): void => {
@@ -44,4 +45,3 @@ export const accessLogMiddleware = (logger: Logger, routers: readonly Router[]):
       throw error;
     });
   };
-};

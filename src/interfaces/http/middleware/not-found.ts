@@ -34,9 +34,10 @@ export const literalPathsMiddleware = (routers: readonly Router[]): Middleware =
   for (const router of routers)
     for (const layer of routesOf(router))
       if (layer.paramNames.length === 0 && typeof layer.path === 'string') {
-        const methods = owners.get(layer.path) ?? new Set<string>();
+        const path = layer.path.toLowerCase();
+        const methods = owners.get(path) ?? new Set<string>();
         for (const method of layer.methods) methods.add(method);
-        owners.set(layer.path, methods);
+        owners.set(path, methods);
       }
   // Only the paths a parameter could take: everywhere else the routers and the handler below
   // already answer so.
@@ -45,7 +46,8 @@ export const literalPathsMiddleware = (routers: readonly Router[]): Middleware =
     for (const router of routers)
       if (routesOf(router).some((layer) => layer.paramNames.length > 0 && layer.match(path) && layer.methods.some((m) => !methods.has(m)))) shadowed.set(path, methods);
   return (ctx, next) => {
-    const methods = shadowed.get(ctx.path);
+    // The routers match paths whatever their case: so does this.
+    const methods = shadowed.get(ctx.path.toLowerCase());
     if (methods === undefined || methods.has(ctx.method)) return next();
     otherMethod(ctx, methods);
     return Promise.resolve();
