@@ -143,6 +143,27 @@ describe('Challenge: RecordDelivery', () => {
   it('records outcomes that arrive after the challenge closed, without reopening it', () =>
     given(challenge, [...issued, ev.approved(1)]).when(delivered(2)).thenState({ status: 'APPROVED', delivery: { status: 'SENT', provider: 'twilio', attempts: 0, delivered_send: 1 } }));
   it('answers NOT_FOUND for an unknown challenge', () => given(challenge).when(delivered(2)).thenRejects('NOT_FOUND'));
+
+  describe('an outcome of a send a resend replaced', () => {
+    const ofSend = (send: number, outcome: ReturnType<typeof delivered> | ReturnType<typeof undelivered>) => ({ ...outcome, send });
+    const resent = [...issued, ev.resent(60)];
+    it('is recorded as superseded, naming the newer send', () => {
+      given(challenge, resent).when(ofSend(1, undelivered(70))).then([
+        { type: 'DeliveryFailed', data: { send: 1, superseded_by: 2, provider: 'twilio', reason: 'unreachable', permanent: true, at: at(70) } },
+      ]);
+      given(challenge, resent).when(ofSend(1, delivered(70))).then([{ type: 'DeliverySucceeded', data: { send: 1, superseded_by: 2, provider: 'twilio', at: at(70) } }]);
+      given(challenge, resent).when(ofSend(2, delivered(70))).then([{ type: 'DeliverySucceeded', data: { send: 2, provider: 'twilio', at: at(70) } }]);
+    });
+    it('leaves the newer send pending (a failure of the old code does not fail the new one)', () => {
+      const pending = { delivery: { status: 'PENDING', attempts: 0, delivered_send: 0 } } as const;
+      given(challenge, resent).when(ofSend(1, undelivered(70))).thenState(pending);
+      given(challenge, resent).when(ofSend(1, delivered(70))).thenState(pending);
+    });
+    it('is read the same from older logs, by its send number alone', () => {
+      const late: ChallengeEvent = { type: 'DeliveryFailed', data: { send: 1, provider: 'twilio', reason: 'unreachable', permanent: true, at: at(70) } };
+      given(challenge, [...resent, late]).when(ofSend(2, delivered(80))).thenState({ delivery: { status: 'SENT', provider: 'twilio', attempts: 0, delivered_send: 2 } });
+    });
+  });
 });
 
 describe('Challenge: RecordDeliveryAttempt (a claim on one provider call)', () => {
@@ -154,5 +175,10 @@ describe('Challenge: RecordDeliveryAttempt (a claim on one provider call)', () =
   it('records the attempt after it, and the first attempt of a later send', () => {
     given(challenge, [...issued, attempted(1)]).when(attempt(2)).then([attempted(2)]);
     given(challenge, [...issued, attempted(1), ev.resent(60)]).when(attempt(1, 2)).then([attempted(1, 2)]);
+  });
+  it('refuses an attempt where the code must not go out: closed, expired, or of a send a resend replaced', () => {
+    for (const closedBy of [ev.approved(1), ev.canceled(1), ev.expired(1), ev.locked(1)]) given(challenge, [...issued, closedBy]).when(attempt(1)).thenRejects('CHALLENGE_CLOSED');
+    given(challenge, issued).when({ ...attempt(1), at: at(TTL + 1) }).thenRejects('CODE_EXPIRED');
+    given(challenge, [...issued, ev.resent(60)]).when(attempt(1, 1)).thenRejects('CONFLICT');
   });
 });

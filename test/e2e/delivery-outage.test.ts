@@ -219,6 +219,32 @@ describe('delivery during provider outages', () => {
     }
   });
 
+  it('a resend that lands while the earlier code is still failing is delivered: the late failure is of the old send only', async () => {
+    const cooled = await newApp(client, await operatorToken(), { resend_cooldown_seconds: 0 });
+    const to = phone();
+    const username = user();
+    let release!: () => void;
+    // The first code's provider call hangs until the resend is in, then fails for good (21211).
+    fakes.twilio.script({ hold: new Promise<void>((resolve) => (release = resolve)), then: { status: 400, code: 21211 } });
+    const first = await client.post('/api/code/send', { apiKey: cooled.apiKey, body: { username, channel: 'SMS', to } });
+    needles.push(...phoneNeedles(to, '34'));
+    const id = first.body.challenge_id as string;
+    await waitFor('the first call under way', () => twilioRequestsTo(fakes.twilio, to).length === 1);
+    const again = await client.post('/api/code/send', { apiKey: cooled.apiKey, body: { username, channel: 'SMS', to } });
+    expect(again.body.challenge_id).toBe(id);
+    release();
+    await waitFor('the resend delivered', () => twilioSentTo(fakes.twilio, to).length === 1);
+    await settle(server);
+    const code = remember(twilioCode(twilioSentTo(fakes.twilio, to)[0]!.form));
+    const outcomes = (await deliveryEvents(id)).filter((e) => e.type !== 'DeliveryAttempted');
+    expect(outcomes.map((e) => [e.type, e.send, (e as { superseded_by?: number }).superseded_by])).toEqual([
+      ['DeliveryFailed', 1, 2],
+      ['DeliverySucceeded', 2, undefined],
+    ]);
+    expect((await view(id, cooled.apiKey)).delivery).toMatchObject({ status: 'SENT' });
+    expect((await verify(id, code, cooled.apiKey)).status).toBe(200);
+  });
+
   it('sends a resend after a delivered code once, and never the earlier code again', async () => {
     const cooled = await newApp(client, await operatorToken(), { resend_cooldown_seconds: 0 });
     const to = phone();

@@ -17,12 +17,10 @@ export type TwilioRequest = {
 
 /**
  * A scripted answer: a status with Twilio's error code and headers; 'hang' (never answer); or
- * `hold` (accept the message, but only answer once the promise settles).
+ * `hold` (answer only once the promise settles: accept the message, or refuse it as `then` says).
  */
-export type TwilioReply =
-  | { readonly status: number; readonly code?: number; readonly headers?: Record<string, string> }
-  | 'hang'
-  | { readonly hold: Promise<unknown> };
+type TwilioRefusal = { readonly status: number; readonly code?: number; readonly headers?: Record<string, string> };
+export type TwilioReply = TwilioRefusal | 'hang' | { readonly hold: Promise<unknown>; readonly then?: TwilioRefusal };
 
 export type FakeTwilio = {
   readonly url: string;
@@ -145,8 +143,13 @@ export const startFakeTwilio = async (options: { accountSid: string; authToken: 
           sent.push({ sid, form });
           send(response, 201, messageResource(sid, options.accountSid, form));
         };
-        if (reply && 'hold' in reply) return void reply.hold.then(accept, accept);
-        if (reply) return fail(response, reply.status, reply.code ?? (reply.status === 401 ? 20003 : 20000 + reply.status), form, reply.headers);
+        const refuse = (refusal: TwilioRefusal) =>
+          fail(response, refusal.status, refusal.code ?? (refusal.status === 401 ? 20003 : 20000 + refusal.status), form, refusal.headers);
+        if (reply && 'hold' in reply) {
+          const answer = () => (reply.then ? refuse(reply.then) : accept());
+          return void reply.hold.then(answer, answer);
+        }
+        if (reply) return refuse(reply);
         return accept();
       })
       .catch(() => fail(response, 400, 21602, {}));

@@ -43,8 +43,8 @@ export const makeDeliverChallenge = (deps: DeliverDeps) => {
     const send = challenge.sends;
     const attempt = challenge.delivery.attempts + 1;
     const { provider, send: deliver } = deps.delivery(channel);
-    const failed = (reason: string, extra: { retry_at?: string; next_channel?: Channel } = {}) =>
-      recordOutcome(id, { type: 'RecordDelivery', send, attempt, channel, provider, outcome: { ok: false, reason, permanent: !extra.retry_at, ...extra }, at: now(deps) });
+    const failed = async (reason: string, extra: { retry_at?: string; next_channel?: Channel } = {}) =>
+      (await recordOutcome(id, { type: 'RecordDelivery', send, attempt, channel, provider, outcome: { ok: false, reason, permanent: !extra.retry_at, ...extra }, at: now(deps) })).state;
 
     const [code, to, app] = await Promise.all([
       challenge.code_sealed ? deps.vault.open(challenge.code_sealed, stream) : Promise.resolve(null),
@@ -52,10 +52,8 @@ export const makeDeliverChallenge = (deps: DeliverDeps) => {
       // Name, templates and fallback as recent as API-key authentication accepts them.
       deps.loadRecent(ClientAppAggregate, clientAppStream(challenge.app_id), deps.appStalenessMs),
     ]);
-    if (code === null || to === null || app.status !== 'ACTIVE') {
-      await failed(app.status !== 'ACTIVE' ? 'the app was deleted' : 'the code or destination is no longer available');
-      return { outcome: 'FAILED' };
-    }
+    if (code === null || to === null || app.status !== 'ACTIVE')
+      return { outcome: 'FAILED', after: await failed(app.status !== 'ACTIVE' ? 'the app was deleted' : 'the code or destination is no longer available') };
     // The attempt is a claim: refused, another worker is making it (or made it), so this one does not send.
     const claimed = await record(id, { type: 'RecordDeliveryAttempt', send, attempt, channel, provider, at: now(deps) });
     if (claimed._tag === 'Left') return { outcome: 'NOTHING_TO_DO' };
@@ -68,17 +66,14 @@ export const makeDeliverChallenge = (deps: DeliverDeps) => {
       deps.logger.warn('delivery failed', { challenge_id: id, channel, provider, attempt, permanent: failure.permanent, reason: failure.message });
       if (!failure.permanent && attempt < deps.limits.deliveryMaxAttempts) {
         const backoff = Math.min(deps.limits.deliveryMaxBackoffSeconds, deps.limits.deliveryBackoffSeconds * 2 ** (attempt - 1));
-        await failed(failure.message, { retry_at: addSeconds(now(deps), Math.max(backoff, failure.retryAfterSeconds ?? 0)) });
-        return { outcome: 'RETRY_SCHEDULED' };
+        return { outcome: 'RETRY_SCHEDULED', after: await failed(failure.message, { retry_at: addSeconds(now(deps), Math.max(backoff, failure.retryAfterSeconds ?? 0)) }) };
       }
       const fallback = app.policy.fallback_channel;
       // Only from the challenge's own channel: a fallback never falls back again.
       if (fallback && fallback !== channel && channel === challenge.channel && PHONE_CHANNELS.includes(channel) && app.policy.channels.includes(fallback)) {
-        await failed(failure.message, { retry_at: now(deps), next_channel: fallback });
-        return { outcome: 'RETRY_SCHEDULED' };
+        return { outcome: 'RETRY_SCHEDULED', after: await failed(failure.message, { retry_at: now(deps), next_channel: fallback }) };
       }
-      await failed(failure.message);
-      return { outcome: 'FAILED' };
+      return { outcome: 'FAILED', after: await failed(failure.message) };
     }
     const recorded = await recordOutcome(id, { type: 'RecordDelivery', send, attempt, channel, provider, outcome: { ok: true }, at: now(deps) });
     return { outcome: 'DELIVERED', after: recorded.state };
@@ -109,7 +104,10 @@ export const makeDeliverChallenge = (deps: DeliverDeps) => {
       if (delivered || delivery.status === 'FAILED' || !due) return outcome;
       const step = await deliverOnce(state);
       outcome = step.outcome;
-      if (outcome !== 'DELIVERED') return outcome;
+      // Delivered, or the outcome of a send a resend replaced meanwhile (which left the newer
+      // send due): the state the append left is current, and the next round sends what is due.
+      const replaced = step.after !== undefined && step.after.status !== 'NONE' && step.after.sends > state.sends;
+      if (outcome !== 'DELIVERED' && !replaced) return outcome;
       known = step.after;
     }
     return outcome;

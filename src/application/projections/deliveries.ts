@@ -31,10 +31,11 @@ export const deliveriesProjection: Projection = {
         ];
       case 'ChallengeResent':
         return [{ op: 'merge', collection: 'live_challenges', id, patch: { expires_at: event.data.expires_at } }, due(event.data.at)];
+      // An outcome of a send a resend replaced leaves the newer send's entry alone.
       case 'DeliveryFailed':
-        return [event.data.retry_at ? due(event.data.retry_at) : done];
+        return event.data.superseded_by !== undefined ? [] : [event.data.retry_at ? due(event.data.retry_at) : done];
       case 'DeliverySucceeded':
-        return [done];
+        return event.data.superseded_by !== undefined ? [] : [done];
       case 'ChallengeApproved':
       case 'ChallengeCanceled':
       case 'ChallengeLocked':

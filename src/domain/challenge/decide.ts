@@ -103,21 +103,27 @@ export const decideChallenge = (command: ChallengeCommand, state: ChallengeState
   // Another tenant's challenge is indistinguishable from a missing one.
   if (state.status === 'NONE' || ('app_id' in command && command.app_id !== state.app_id))
     return left(reject('NOT_FOUND', 'Challenge not found'));
-  // Delivery facts are recorded whatever the challenge's status: they happened.
   if (command.type === 'RecordDeliveryAttempt') {
-    // An attempt is recorded before its provider call, once: a second worker racing for the same
-    // attempt (say, an old leader still finishing while a new one starts) is refused, so it does
-    // not send that code a second time.
-    if (command.send === state.sends && command.attempt <= state.delivery.attempts)
+    // An attempt is a claim recorded before its provider call, so it is refused where the code
+    // must not go out: the challenge closed or expired, or a resend replaced this send, after the
+    // worker read it; and once per attempt, so a second worker racing for the same attempt (say,
+    // an old leader still finishing while a new one starts) does not send that code again.
+    if (state.status !== 'PENDING') return left(reject('CHALLENGE_CLOSED', `The challenge is no longer pending: it is ${state.status}`));
+    if (isPastExpiry(state, command.at)) return left(reject('CODE_EXPIRED', 'The code has expired'));
+    if (command.send !== state.sends) return left(reject('CONFLICT', `Send ${command.send} was replaced by send ${state.sends}`));
+    if (command.attempt <= state.delivery.attempts)
       return left(reject('CONFLICT', `Delivery attempt ${command.attempt} of send ${command.send} is already recorded`));
     const { type: _type, ...data } = command;
     return right([{ type: 'DeliveryAttempted', data }]);
   }
+  // Outcomes are recorded whatever the challenge's status: they happened. One of a send a resend
+  // replaced says so, and changes nothing about the current send (evolve, the deliveries projection).
   if (command.type === 'RecordDelivery') {
     const { provider, outcome, at } = command;
     const where = {
       ...(command.send !== undefined ? { send: command.send } : {}),
       ...(command.channel !== undefined ? { channel: command.channel } : {}),
+      ...(command.send !== undefined && command.send < state.sends ? { superseded_by: state.sends } : {}),
     };
     if (outcome.ok) return right([{ type: 'DeliverySucceeded', data: { ...where, provider, at } }]);
     const { reason, permanent, retry_at, next_channel } = outcome;

@@ -46,9 +46,14 @@ export type DeliveryAttempted = DomainEvent<
   'DeliveryAttempted',
   { send: number; attempt: number; channel: Channel; provider: string; at: Instant }
 >;
+/**
+ * An outcome names its `send`. `superseded_by`: a resend had replaced that send when the outcome
+ * was recorded (the newer send's number), so the outcome is a fact of the old code only and
+ * changes nothing about the current one.
+ */
 export type DeliverySucceeded = DomainEvent<
   'DeliverySucceeded',
-  { send?: number; channel?: Channel; provider: string; at: Instant }
+  { send?: number; channel?: Channel; provider: string; superseded_by?: number; at: Instant }
 >;
 /** `retry_at` is set when another attempt will follow; absent, this send has failed for good. */
 export type DeliveryFailed = DomainEvent<
@@ -63,6 +68,7 @@ export type DeliveryFailed = DomainEvent<
     retry_at?: Instant;
     /** The fallback channel the next attempts use (e.g. SMS after WhatsApp failed). */
     next_channel?: Channel;
+    superseded_by?: number;
     at: Instant;
   }
 >;

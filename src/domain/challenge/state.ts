@@ -48,6 +48,10 @@ export const initialChallengeState: ChallengeState = { status: 'NONE' };
 const closed = (state: ChallengeState, status: ChallengeStatus): ChallengeState =>
   state.status === 'NONE' ? state : { ...state, status };
 
+/** An outcome of a send a resend had replaced (recorded before `superseded_by` existed, by its number alone). */
+const superseded = (data: { readonly send?: number; readonly superseded_by?: number }, state: Challenge): boolean =>
+  data.superseded_by !== undefined || (data.send !== undefined && data.send < state.sends);
+
 export const evolveChallenge = (state: ChallengeState, event: ChallengeEvent): ChallengeState => {
   switch (event.type) {
     case 'ChallengeIssued': {
@@ -87,11 +91,11 @@ export const evolveChallenge = (state: ChallengeState, event: ChallengeEvent): C
     case 'ChallengeCanceled':
       return closed(state, 'CANCELED');
     case 'DeliveryAttempted':
-      return state.status === 'NONE'
+      return state.status === 'NONE' || event.data.send < state.sends
         ? state
         : { ...state, delivery: { ...state.delivery, attempts: event.data.attempt, provider: event.data.provider, channel: event.data.channel } };
     case 'DeliverySucceeded': {
-      if (state.status === 'NONE') return state;
+      if (state.status === 'NONE' || superseded(event.data, state)) return state;
       const { retry_at: _retry, reason: _reason, ...delivery } = state.delivery;
       const channel = event.data.channel ?? delivery.channel;
       return {
@@ -100,7 +104,7 @@ export const evolveChallenge = (state: ChallengeState, event: ChallengeEvent): C
       };
     }
     case 'DeliveryFailed': {
-      if (state.status === 'NONE') return state;
+      if (state.status === 'NONE' || superseded(event.data, state)) return state;
       const { retry_at: _retry, ...delivery } = state.delivery;
       const retrying = event.data.retry_at !== undefined;
       const next = event.data.next_channel;

@@ -34,11 +34,11 @@ export const challengeEventCodecs = {
   ChallengeExpired: strictObject('ChallengeExpired', at),
   ChallengeCanceled: strictObject('ChallengeCanceled', at),
   DeliveryAttempted: strictObject('DeliveryAttempted', { send: integer, attempt: integer, channel, provider: t.string, at: instant }),
-  DeliverySucceeded: strictObject('DeliverySucceeded', { provider: t.string, at: instant }, { send: integer, channel }),
+  DeliverySucceeded: strictObject('DeliverySucceeded', { provider: t.string, at: instant }, { send: integer, channel, superseded_by: integer }),
   DeliveryFailed: strictObject(
     'DeliveryFailed',
     { provider: t.string, reason: t.string, permanent: t.boolean, at: instant },
-    { send: integer, attempt: integer, channel, retry_at: instant, next_channel: channel },
+    { send: integer, attempt: integer, channel, retry_at: instant, next_channel: channel, superseded_by: integer },
   ),
 };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { makesDeliveryDue } from '../../../src/application/projections/deliveries.js';
+import { deliveriesProjection, makesDeliveryDue } from '../../../src/application/projections/deliveries.js';
 import type { ProjectionChange } from '../../../src/application/read-models.js';
 
 const now = new Date('2030-01-01T12:00:00.000Z');
@@ -21,5 +21,23 @@ describe('makesDeliveryDue (what wakes the delivery worker)', () => {
 
   it('is true when any change of a page makes one due', () => {
     expect(makesDeliveryDue([due('2030-01-01T13:00:00.000Z'), { op: 'delete', collection: 'pending_deliveries', id: 'c2' }, due('2030-01-01T12:00:00.000Z')], now)).toBe(true);
+  });
+});
+
+describe('the deliveries projection', () => {
+  const recorded = (type: string, data: object, position = 9) => ({ id: `e${position}`, stream: 'challenge-c1', revision: position, position, type, data, metadata: {} });
+  const outcome = { provider: 'twilio', at: '2030-01-01T12:00:00.000Z' };
+
+  it("removes the due entry on the current send's outcome", () => {
+    expect(deliveriesProjection.apply(recorded('DeliverySucceeded', { ...outcome, send: 2 }) as never)).toEqual([{ op: 'delete', collection: 'pending_deliveries', id: 'c1' }]);
+    expect(deliveriesProjection.apply(recorded('DeliveryFailed', { ...outcome, send: 2, reason: 'x', permanent: true }) as never)).toEqual([
+      { op: 'delete', collection: 'pending_deliveries', id: 'c1' },
+    ]);
+  });
+
+  it('leaves the newer send due on an outcome of a send a resend replaced', () => {
+    expect(deliveriesProjection.apply(recorded('DeliverySucceeded', { ...outcome, send: 1, superseded_by: 2 }) as never)).toEqual([]);
+    expect(deliveriesProjection.apply(recorded('DeliveryFailed', { ...outcome, send: 1, superseded_by: 2, reason: 'x', permanent: true }) as never)).toEqual([]);
+    expect(deliveriesProjection.apply(recorded('DeliveryFailed', { ...outcome, send: 1, superseded_by: 2, reason: 'x', permanent: false, retry_at: '2030-01-01T12:00:02.000Z' }) as never)).toEqual([]);
   });
 });
