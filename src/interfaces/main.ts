@@ -21,6 +21,7 @@ import { answerClientErrors } from './http/client-errors.js';
 import { applyServerTimeouts } from './http/server-timeouts.js';
 import { createDeliveryWorker } from './workers/delivery-worker.js';
 import { createLogSealer } from './workers/log-sealer.js';
+import { withoutTrailingSlashes } from './http/middleware/trailing-slash.js';
 
 /** The current master key under its configured id, then every earlier one. */
 const masterKeysOf = (config: Config, current: Buffer): ServiceOptions['masterKeys'] => [{ id: config.masterKeyId, key: current }, ...config.previousMasterKeys];
@@ -177,7 +178,7 @@ const serve = async (): Promise<void> => {
 
 /** Answers while the service is being built: alive, not ready. */
 const whileStarting: RequestListener = (req, res) => {
-  const path = (req.url ?? '').split('?')[0]!.replace(/\/+$/, '');
+  const path = withoutTrailingSlashes((req.url ?? '').split('?')[0]!);
   const live = path === '/health/live';
   res.writeHead(live ? 200 : 503, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...(live ? {} : { 'retry-after': '5' }) });
   res.end(JSON.stringify(live ? { ok: true } : { error: true, code: 'SERVICE_UNAVAILABLE', message: 'The service is starting; try again shortly', details: [], request_id: randomUUID() }));

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Router } from '@koa/router';
 import { DependencyUnavailable } from '../../../src/application/errors.js';
 import { reject } from '../../../src/domain/shared/rejection.js';
+import { withoutTrailingSlashes } from '../../../src/interfaces/http/middleware/trailing-slash.js';
 import { createHttpApp } from '../../../src/interfaces/http/app.js';
 import { registerBody } from '../../../src/interfaces/http/codecs.js';
 import { decodeOrThrow } from '../../../src/interfaces/http/decode.js';
@@ -169,6 +170,19 @@ describe('HTTP shell: paths, ids, headers, logs', () => {
       expect(await response.json()).toEqual({ id: '42' });
     }
     expect((await post('/api/empty/', undefined, {})).status).toBe(204);
+  });
+
+  it('strips trailing slashes only, and a path of slashes alone is the root', () => {
+    const cases: [string, string][] = [
+      ['/', '/'],
+      ['//', '/'],
+      ['///', '/'],
+      ['/a', '/a'],
+      ['/a/', '/a'],
+      ['/a//b//', '/a//b'],
+      [`/${'/'.repeat(16_000)}a/`, `/${'/'.repeat(16_000)}a`],
+    ];
+    for (const [path, expected] of cases) expect(withoutTrailingSlashes(path)).toBe(expected);
   });
 
   it('echoes a sane X-Request-Id and replaces anything else with a UUID', async () => {
