@@ -23,6 +23,22 @@ describe('in-process rate limiter memory', () => {
     expect(limit.size()).toBe(1);
   });
 
+  it('keeps at most maxKeys keys, dropping the least recently used: a key kept busy keeps its count', async () => {
+    const clock = fakeClock();
+    const limit = createInProcessRateLimiter(clock.now, { maxKeys: 100 });
+    // A client hammering its own key while minting new ones (unknown usernames, say).
+    expect((await limit('attacker', 1, 3600)).allowed).toBe(true);
+    for (let i = 0; i < 10_000; i++) {
+      await limit(`minted-${i}`, 5, 30 * 86_400);
+      if (i % 50 === 0) expect((await limit('attacker', 1, 3600)).allowed).toBe(false);
+    }
+    expect(limit.size()).toBe(100);
+    expect((await limit('attacker', 1, 3600)).allowed).toBe(false);
+    // The oldest minted keys are gone (counted afresh), the newest still count.
+    expect((await limit('minted-0', 1, 30 * 86_400, { peek: true })).allowed).toBe(true);
+    expect((await limit('minted-9999', 1, 30 * 86_400, { peek: true })).allowed).toBe(false);
+  });
+
   it('keeps at most `limit` timestamps per key however often it is hit', async () => {
     const clock = fakeClock();
     const limit = createInProcessRateLimiter(clock.now);

@@ -2,7 +2,10 @@
  * Sliding-window log, one process only. Only allowed hits are logged: a refused hit costs
  * nothing, so a client that keeps hammering is let in again as soon as its oldest allowed
  * hit leaves the window, instead of being locked out for as long as it keeps trying.
- * Each log holds at most `limit` timestamps, and idle keys are swept periodically.
+ * Each log holds at most `limit` timestamps, idle keys are swept periodically, and at most
+ * `maxKeys` keys are kept: past that the least recently used goes (a key anyone can mint, such
+ * as an unknown username's, must not grow the process without bound; a client hammering one key
+ * keeps it recent, so it cannot evict its own count).
  */
 import type { Clock, RateDecision, RateLimiter } from '../../application/ports.js';
 
@@ -11,9 +14,18 @@ export type InProcessRateLimiter = RateLimiter & { readonly size: () => number }
 type Log = { hits: number[]; windowMs: number };
 
 const SWEEP_EVERY_MS = 60_000;
+/** About 300 bytes a key: some 30 MB at most. */
+export const DEFAULT_MAX_KEYS = 100_000;
 
-export const createInProcessRateLimiter = (clock: Clock): InProcessRateLimiter => {
+export const createInProcessRateLimiter = (clock: Clock, { maxKeys = DEFAULT_MAX_KEYS }: { readonly maxKeys?: number } = {}): InProcessRateLimiter => {
+  /** In order of last use, oldest first. */
   const logs = new Map<string, Log>();
+  const keep = (key: string, log: Log): void => {
+    logs.delete(key);
+    logs.set(key, log);
+    // One out per key in: constant work however many keys a client mints.
+    if (logs.size > maxKeys) logs.delete(logs.keys().next().value!);
+  };
   let lastSweep = clock().getTime();
 
   const sweep = (now: number): void => {
@@ -40,11 +52,11 @@ export const createInProcessRateLimiter = (clock: Clock): InProcessRateLimiter =
     if (log.hits.length < limit) {
       if (peek) return { allowed: true, remaining: limit - log.hits.length - 1, retry_after_seconds: 0 };
       log.hits.push(now);
-      logs.set(key, log);
+      keep(key, log);
       return { allowed: true, remaining: limit - log.hits.length, retry_after_seconds: 0 };
     }
     if (log.hits.length === 0) logs.delete(key);
-    else logs.set(key, log);
+    else keep(key, log);
     const oldest = log.hits[0];
     const waitMs = oldest === undefined ? windowMs : oldest + windowMs - now;
     return { allowed: false, remaining: 0, retry_after_seconds: Math.max(1, Math.ceil(waitMs / 1000)) };
