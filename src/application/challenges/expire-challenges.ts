@@ -1,22 +1,43 @@
 import { challengeStream } from '../../domain/challenge/index.js';
 import { ChallengeAggregate } from '../aggregates.js';
 import { now, type Deps } from '../deps.js';
+import type { FindOptions } from '../read-models.js';
+import { awaitReadModels } from '../read-your-writes.js';
 import { shredCodes } from './shred-codes.js';
 
-/** Closes every open challenge past its expiry and shreds its codes; returns how many. */
-export const makeExpireChallenges = (deps: Pick<Deps, 'handle' | 'readModels' | 'vault' | 'clock'>) => async (): Promise<number> => {
+/** How many entries one query hands over: the rest wait for the next round, not in memory. */
+export const SWEEP_BATCH = 500;
+
+/**
+ * Entries whose instant (`field`, in ms) is at most `at`, soonest first, a batch at a time.
+ * Entries projected before the field existed have only the ISO string: they come along (last),
+ * and the caller compares the string as before.
+ */
+const dueBy = (field: string, at: string): FindOptions => ({ ranges: [{ field, atMost: Date.parse(at), orMissing: true }], orderBy: field, limit: SWEEP_BATCH });
+
+/** Closes every open challenge past its expiry and shreds its codes, a batch at a time; returns how many. */
+export const makeExpireChallenges = (deps: Pick<Deps, 'handle' | 'readModels' | 'vault' | 'clock' | 'logger'>) => async (): Promise<number> => {
   const at = now(deps);
-  const live = await deps.readModels.findBy('live_challenges', 'live', 'yes');
   let expired = 0;
-  for (const doc of live) {
-    if (typeof doc.expires_at !== 'string' || doc.expires_at > at || typeof doc.challenge_id !== 'string') continue;
-    const outcome = await deps.handle(ChallengeAggregate, challengeStream(doc.challenge_id), () => ({ type: 'ExpireChallenge' as const, at: now(deps) }));
-    if (outcome._tag === 'Right' && outcome.right.state.status !== 'NONE') {
-      await shredCodes(deps, outcome.right.state);
-      expired += 1;
+  for (;;) {
+    const live = await deps.readModels.findBy('live_challenges', 'live', 'yes', dueBy('expires_ms', at));
+    let closed = 0;
+    let last = 0;
+    for (const doc of live) {
+      if (typeof doc.expires_at !== 'string' || doc.expires_at > at || typeof doc.challenge_id !== 'string') continue;
+      const outcome = await deps.handle(ChallengeAggregate, challengeStream(doc.challenge_id), () => ({ type: 'ExpireChallenge' as const, at: now(deps) }));
+      if (outcome._tag === 'Right' && outcome.right.state.status !== 'NONE') {
+        await shredCodes(deps, outcome.right.state);
+        closed += 1;
+        last = Math.max(last, outcome.right.position);
+      }
     }
+    expired += closed;
+    // A full batch may have more behind it, once the projection has taken this one's out; a
+    // batch that closed nothing would only come back the same.
+    if (live.length < SWEEP_BATCH || closed === 0) return expired;
+    await awaitReadModels(deps, last);
   }
-  return expired;
 };
 
 /**
@@ -28,7 +49,7 @@ export type DueDelivery = { readonly challenge_id: string; readonly due_at: stri
 /** Due deliveries, oldest first. */
 export const makeListDueDeliveries = (deps: Pick<Deps, 'readModels' | 'clock'>) => async (): Promise<readonly DueDelivery[]> => {
   const at = now(deps);
-  const pending = await deps.readModels.findBy('pending_deliveries', 'pending', 'yes');
+  const pending = await deps.readModels.findBy('pending_deliveries', 'pending', 'yes', dueBy('due_ms', at));
   return pending
     .flatMap((d) =>
       typeof d.due_at === 'string' && d.due_at <= at

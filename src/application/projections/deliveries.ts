@@ -16,21 +16,22 @@ export const deliveriesProjection: Projection = {
     const id = idOf(recorded.stream);
     const event = recorded as unknown as ChallengeEvent;
     // `since`: the log position of the event that made the code due, unique per due entry.
+    // `due_ms` and `expires_ms`: the same instants as numbers, which queries can range over.
     const due = (at: string): ProjectionChange => ({
       op: 'put',
       collection: 'pending_deliveries',
       id,
-      doc: { challenge_id: id, pending: 'yes', due_at: at, since: recorded.position },
+      doc: { challenge_id: id, pending: 'yes', due_at: at, due_ms: Date.parse(at), since: recorded.position },
     });
     const done: ProjectionChange = { op: 'delete', collection: 'pending_deliveries', id };
     switch (event.type) {
       case 'ChallengeIssued':
         return [
-          { op: 'put', collection: 'live_challenges', id, doc: { challenge_id: id, live: 'yes', expires_at: event.data.expires_at } },
+          { op: 'put', collection: 'live_challenges', id, doc: { challenge_id: id, live: 'yes', expires_at: event.data.expires_at, expires_ms: Date.parse(event.data.expires_at) } },
           ...(event.data.channel !== null ? [due(event.data.at)] : []),
         ];
       case 'ChallengeResent':
-        return [{ op: 'merge', collection: 'live_challenges', id, patch: { expires_at: event.data.expires_at } }, due(event.data.at)];
+        return [{ op: 'merge', collection: 'live_challenges', id, patch: { expires_at: event.data.expires_at, expires_ms: Date.parse(event.data.expires_at) } }, due(event.data.at)];
       // An outcome of a send a resend replaced leaves the newer send's entry alone.
       case 'DeliveryFailed':
         return event.data.superseded_by !== undefined ? [] : [event.data.retry_at ? due(event.data.retry_at) : done];

@@ -40,11 +40,12 @@ export const codePaths = {
     post: operation({
       tag: 'code',
       summary: 'Create a code the app delivers itself',
-      description: "Only when the app's policy allows code export; otherwise 403.",
+      description:
+        "Only when the app's policy allows code export; otherwise 403. At most the policy's max_sends_per_app_per_day codes a day per app, counted apart from sent codes (429 with Retry-After).",
       auth: 'key-or-jwt',
       body: 'UsernameRequest',
       success: { status: 201, description: 'The challenge and its code', schema: 'GeneratedCode' },
-      errors: [403, 404],
+      errors: [403, 404, 429],
     }),
   },
   '/api/code/{challenge_id}': {
