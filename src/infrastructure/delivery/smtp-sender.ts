@@ -4,7 +4,10 @@ import type { MessageSender } from '../../application/ports.js';
 import { deliveryFailure, destinationHint, errorCode, refusedLocally, safeToken, unreachable } from './provider-errors.js';
 
 export type SmtpSenderOptions = {
-  /** SMTP_URL: smtp://user:pass@host:587 (STARTTLS when offered) or smtps://user:pass@host:465; ?requireTLS=true refuses plain text. */
+  /**
+   * SMTP_URL: smtp://user:pass@host:587 (STARTTLS required, except to a loopback host) or
+   * smtps://user:pass@host:465; ?requireTLS=false lets smtp:// fall back to plain text.
+   */
   readonly url: string;
   /** EMAIL_ADDRESS */
   readonly from: string;
@@ -13,6 +16,7 @@ export type SmtpSenderOptions = {
 };
 
 const PROVIDER = 'smtp';
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1']);
 
 type Endpoint = { host: string; port: number; secure: boolean; requireTLS: boolean; auth?: { user: string; pass: string } };
 
@@ -29,13 +33,18 @@ export const parseSmtpUrl = (url: string): Endpoint => {
   if (!parsed.hostname) throw new Error('SMTP_URL names no host');
   const unknown = [...parsed.searchParams.keys()].filter((key) => key !== 'requireTLS');
   if (unknown.length > 0) throw new Error(`SMTP_URL: unsupported parameter(s) ${unknown.join(', ')} (only requireTLS)`);
+  const requireTLS = parsed.searchParams.get('requireTLS');
+  if (requireTLS !== null && requireTLS !== 'true' && requireTLS !== 'false') throw new Error('SMTP_URL: requireTLS must be true or false');
   const secure = parsed.protocol === 'smtps:';
   const user = decodeURIComponent(parsed.username);
+  const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
   return {
-    host: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
+    host,
     port: parsed.port ? Number(parsed.port) : secure ? 465 : 587,
     secure,
-    requireTLS: parsed.searchParams.get('requireTLS') === 'true',
+    // STARTTLS only "when offered" lets anyone on the path strip the offer and read the password
+    // and every code: required unless asked otherwise, or the server is this machine (a relay).
+    requireTLS: secure ? false : requireTLS === null ? !LOOPBACK.has(host.toLowerCase()) : requireTLS === 'true',
     ...(user ? { auth: { user, pass: decodeURIComponent(parsed.password) } } : {}),
   };
 };

@@ -112,11 +112,19 @@ describe('SMTP sender', () => {
         host: 'mail.example',
         port: 2525,
         secure: false,
-        requireTLS: false,
+        requireTLS: true,
         auth: { user: 'u@x', pass: 'p:w' },
       });
       expect(parseSmtpUrl('smtps://mail.example')).toEqual({ host: 'mail.example', port: 465, secure: true, requireTLS: false });
       expect(parseSmtpUrl('smtp://mail.example?requireTLS=true')).toMatchObject({ port: 587, secure: false, requireTLS: true });
+    });
+
+    it('requires STARTTLS on smtp:// unless told otherwise or the server is this machine', () => {
+      expect(parseSmtpUrl('smtp://mail.example')).toMatchObject({ secure: false, requireTLS: true });
+      expect(parseSmtpUrl('smtp://mail.example?requireTLS=false')).toMatchObject({ secure: false, requireTLS: false });
+      for (const local of ['smtp://localhost:25', 'smtp://127.0.0.1:2525', 'smtp://[::1]:25']) expect([local, parseSmtpUrl(local).requireTLS]).toEqual([local, false]);
+      expect(parseSmtpUrl('smtp://localhost:25?requireTLS=true').requireTLS).toBe(true);
+      expect(() => parseSmtpUrl('smtp://mail.example?requireTLS=yes')).toThrow(/requireTLS must be true or false/);
     });
 
     it.each(['not a url', 'http://u:secretpw@mail.example', 'smtp://u:secretpw@mail.example?logger=true'])(
