@@ -11,8 +11,20 @@ import { createClient, type Client } from '../support/http-client.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
 const code = '042917';
-const render = (channel: 'SMS' | 'WHATSAPP' | 'EMAIL', locale: string, options: { appName?: string; templates?: MessageTemplates | null; ttlSeconds?: number } = {}) =>
-  renderCodeMessage({ channel, locale, appName: options.appName ?? 'Acme', code, ttlSeconds: options.ttlSeconds ?? 600, templates: options.templates ?? null });
+const render = (
+  channel: 'SMS' | 'WHATSAPP' | 'EMAIL',
+  locale: string,
+  options: { appName?: string; templates?: MessageTemplates | null; ttlSeconds?: number; defaultLocale?: string } = {},
+) =>
+  renderCodeMessage({
+    channel,
+    locale,
+    defaultLocale: options.defaultLocale ?? 'en',
+    appName: options.appName ?? 'Acme',
+    code,
+    ttlSeconds: options.ttlSeconds ?? 600,
+    templates: options.templates ?? null,
+  });
 
 const sms: Record<string, string> = {
   en: '042917 is your Acme verification code. It expires in 10 minutes. Do not share it with anyone.',
@@ -62,6 +74,16 @@ describe('renderCodeMessage', () => {
       expect(render('SMS', locale)).toEqual({ body: sms['en'] });
       expect(render('EMAIL', locale)).toEqual(render('EMAIL', 'en'));
     }
+  });
+
+  it("where nothing is written in the requested locale, the app's default locale (its text, else the built-in one) comes before English", () => {
+    const templates: MessageTemplates = { de: { sms: 'Code {code} für {app}.' } };
+    expect(render('SMS', 'ja', { defaultLocale: 'de', templates })).toEqual({ body: 'Code 042917 für Acme.' });
+    expect(render('SMS', 'ja', { defaultLocale: 'fr' })).toEqual({ body: sms['fr'] });
+    expect(render('SMS', 'ja', { defaultLocale: 'pt-BR' })).toEqual({ body: sms['pt'] });
+    // A locale with its own built-in text keeps it: the default is only a fallback.
+    expect(render('SMS', 'es', { defaultLocale: 'de', templates })).toEqual({ body: sms['es'] });
+    expect(render('SMS', 'ja', { defaultLocale: 'xx' })).toEqual({ body: sms['en'] });
   });
 
   it('rounds the lifetime to whole minutes, at least one', () => {

@@ -58,7 +58,7 @@ export const makeDeliverChallenge = (deps: DeliverDeps) => {
     const claimed = await record(id, { type: 'RecordDeliveryAttempt', send, attempt, channel, provider, at: now(deps) });
     if (claimed._tag === 'Left') return { outcome: 'NOTHING_TO_DO' };
     const ttlSeconds = Math.max(0, Math.round((Date.parse(challenge.expires_at) - deps.clock().getTime()) / 1000));
-    const message = renderCodeMessage({ channel, locale: challenge.locale ?? app.policy.default_locale, appName: app.name, code, ttlSeconds, templates: app.policy.templates });
+    const message = renderCodeMessage({ channel, locale: challenge.locale ?? app.policy.default_locale, defaultLocale: app.policy.default_locale, appName: app.name, code, ttlSeconds, templates: app.policy.templates });
     try {
       await deliver({ channel, to, challenge_id: id, code, ttl_minutes: Math.max(1, Math.round(ttlSeconds / 60)), ...message });
     } catch (error) {

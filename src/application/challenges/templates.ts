@@ -47,13 +47,15 @@ const escapeHtml = (s: string): string =>
 const fill = (template: string, values: Record<'app' | 'code' | 'minutes', string>): string =>
   template.replace(/\{(app|code|minutes)\}/g, (_, key: 'app' | 'code' | 'minutes') => values[key]);
 
-/** `pt-BR` falls back to `pt`, then to English. */
-const pick = (locale: string, overrides: MessageTemplates | null, key: TemplateKey): string => {
+/** The app's text, else the built-in one, for `locale` or its language (`pt-BR`, then `pt`). */
+const inLocale = (locale: string, overrides: MessageTemplates | null, key: TemplateKey): string | undefined => {
   const base = locale.split('-')[0]!;
-  return (
-    overrides?.[locale]?.[key] ?? overrides?.[base]?.[key] ?? builtIn[locale]?.[key] ?? builtIn[base]?.[key] ?? builtIn['en']![key]
-  );
+  return overrides?.[locale]?.[key] ?? overrides?.[base]?.[key] ?? builtIn[locale]?.[key] ?? builtIn[base]?.[key];
 };
+
+/** The requested locale; where nothing is written in it, the app's default locale; then English. */
+const pick = (locale: string, defaultLocale: string, overrides: MessageTemplates | null, key: TemplateKey): string =>
+  inLocale(locale, overrides, key) ?? inLocale(defaultLocale, overrides, key) ?? builtIn['en']![key];
 
 /** The HTML part is built from the text part, escaped, so an override can never inject markup. */
 const toHtml = (text: string, code: string): string => {
@@ -68,14 +70,16 @@ const toHtml = (text: string, code: string): string => {
 export const renderCodeMessage = (input: {
   readonly channel: Channel;
   readonly locale: string;
+  /** The app's `default_locale`: used where nothing is written in `locale`, before English. */
+  readonly defaultLocale: string;
   readonly appName: string;
   readonly code: string;
   readonly ttlSeconds: number;
   readonly templates: MessageTemplates | null;
 }): MessageContent => {
   const values = { app: input.appName, code: input.code, minutes: String(Math.max(1, Math.round(input.ttlSeconds / 60))) };
-  if (input.channel === 'SMS') return { body: fill(pick(input.locale, input.templates, 'sms'), values) };
-  if (input.channel === 'WHATSAPP') return { body: fill(pick(input.locale, input.templates, 'whatsapp'), values) };
-  const body = fill(pick(input.locale, input.templates, 'email_text'), values);
-  return { subject: fill(pick(input.locale, input.templates, 'email_subject'), values), body, html: toHtml(body, input.code) };
+  if (input.channel === 'SMS') return { body: fill(pick(input.locale, input.defaultLocale, input.templates, 'sms'), values) };
+  if (input.channel === 'WHATSAPP') return { body: fill(pick(input.locale, input.defaultLocale, input.templates, 'whatsapp'), values) };
+  const body = fill(pick(input.locale, input.defaultLocale, input.templates, 'email_text'), values);
+  return { subject: fill(pick(input.locale, input.defaultLocale, input.templates, 'email_subject'), values), body, html: toHtml(body, input.code) };
 };
