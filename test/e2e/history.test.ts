@@ -232,6 +232,16 @@ describe("operators' histories: an app's and their own account's", () => {
     for (const e of events) expect(e.request_id).toEqual(expect.any(String));
     for (const hidden of [operator.password, 'password_hash', '$argon2', 'jti', operator.token, token]) expect(response.text).not.toContain(hidden);
 
+    // Paged: the pages put together are the whole history.
+    const pages: Entry[] = [];
+    for (let after = 0, page = 0; page < 10; page++) {
+      const body = (await client.get(`/api/auth/history?limit=2&after=${after}`, { token })).body as { events: Entry[]; next_after: number | null };
+      pages.push(...body.events);
+      if (body.next_after === null) break;
+      after = body.next_after;
+    }
+    expect(pages).toEqual(events);
+
     const other = await newOperator(client);
     const theirs = await client.get('/api/auth/history', { token: other.token });
     expect((theirs.body.events as Entry[]).map((e) => e.event)).toEqual(['AccountRegistered', 'LoginSucceeded']);
