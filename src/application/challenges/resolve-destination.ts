@@ -19,7 +19,7 @@ const invalid = (field: DestinationField, message: string): Either<Rejection, ne
  * Where a code goes: the given `to`, else the destination of the user's active enrollment in
  * that channel. Parsed, normalised and checked against the app's policy before any send.
  */
-export const makeResolveDestination = (deps: Pick<Deps, 'vault' | 'keyedHash' | 'parseDestination' | 'clock' | 'store' | 'eventMetadata' | 'load'>) => {
+export const makeResolveDestination = (deps: Pick<Deps, 'vault' | 'keyedHash' | 'parseDestination' | 'clock' | 'store' | 'eventMetadata' | 'load' | 'rateLimit'>) => {
   const recordRefusal = makeRecordRefusal(deps);
   return async (
     app: ActiveApp,

@@ -3,6 +3,8 @@ import { makeCheckSendCaps } from '../../../src/application/challenges/send-caps
 import type { ActiveApp } from '../../../src/application/apps/app-view.js';
 import { defaultLimits } from '../../../src/application/deps.js';
 import type { RateDecision, RateLimiter } from '../../../src/application/ports.js';
+import { makeRecordRefusal } from '../../../src/application/challenges/record-refusal.js';
+import { createInProcessRateLimiter } from '../../../src/infrastructure/abuse/in-process-rate-limiter.js';
 import { createInMemoryEventStore } from '../../../src/infrastructure/event-store/in-memory-event-store.js';
 
 const app = {
@@ -39,12 +41,44 @@ describe('send caps', () => {
     const { check, asks, reasons } = limiterWith({ 'send-block': { peek: 120 }, 'send-to': { peek: 30 } });
     expect(await check(app, '10.0.0.1', phone)).toEqual({ _tag: 'Left', left: expect.objectContaining({ code: 'RATE_LIMITED', retryAfterSeconds: 120 }) });
     expect(await reasons()).toEqual(['NUMBER_BLOCK_CAP']);
-    expect(asks.filter((ask) => ask.startsWith('hit'))).toEqual([]);
+    expect(asks.filter((ask) => ask.startsWith('hit send-'))).toEqual([]);
   });
 
   it('refuses a send whose slot a concurrent send took between the check and the count', async () => {
     const { check, reasons } = limiterWith({ 'send-app': { hit: 3600 } });
     expect(await check(app, '10.0.0.1', phone)).toEqual({ _tag: 'Left', left: expect.objectContaining({ code: 'RATE_LIMITED', retryAfterSeconds: 3600 }) });
     expect(await reasons()).toEqual(['APP_DAILY_BUDGET']);
+  });
+});
+
+describe('the abuse log under attack', () => {
+  const setup = () => {
+    let now = Date.parse('2030-01-01T00:00:00Z');
+    const clock = () => new Date(now);
+    const store = createInMemoryEventStore();
+    const record = makeRecordRefusal({ store, clock, eventMetadata: () => ({ request_id: 'r' }), rateLimit: createInProcessRateLimiter(clock) });
+    const logged = async () => (await store.readStream('abuse-app-1')).map((event) => event.data as { reason: string; to_hint?: string; client?: string });
+    return { record, logged, advance: (ms: number) => void (now += ms) };
+  };
+
+  it('records the same refusal once a minute, and every different one', async () => {
+    const { record, logged, advance } = setup();
+    for (let i = 0; i < 50; i++) await record('app-1', { reason: 'RECIPIENT_CAP', to_hint: '+34******222', client: 'c1' });
+    await record('app-1', { reason: 'RECIPIENT_CAP', to_hint: '+34******333', client: 'c1' });
+    await record('app-1', { reason: 'IP_CAP', to_hint: '+34******222', client: 'c1' });
+    await record('app-1', { reason: 'RECIPIENT_CAP', to_hint: '+34******222', client: 'c2' });
+    expect(await logged()).toHaveLength(4);
+    advance(60_000);
+    await record('app-1', { reason: 'RECIPIENT_CAP', to_hint: '+34******222', client: 'c1' });
+    expect(await logged()).toHaveLength(5);
+  });
+
+  it('takes at most 600 refusals an hour per app, however they vary', async () => {
+    const { record, logged, advance } = setup();
+    for (let i = 0; i < 700; i++) await record('app-1', { reason: 'IP_CAP', client: `c${i}` });
+    expect(await logged()).toHaveLength(600);
+    advance(3_600_000);
+    await record('app-1', { reason: 'IP_CAP', client: 'c0' });
+    expect(await logged()).toHaveLength(601);
   });
 });
