@@ -64,6 +64,8 @@ export type Limits = {
   /** Operator registrations per client address per hour: each hashes a password (argon2id), and the route may be open to anyone. */
   readonly registrationsPerIpPerHour: number;
   readonly sendsPerIpPerHour: number;
+  /** Apps one operator may hold at once: each is a tenant with its own key and sends, and the list answers them all. */
+  readonly appsPerOperator: number;
   readonly totpLockoutSeconds: number;
   /**
    * Failed verifications of one user's factor (TOTP, or recovery codes, counted apart) in any
@@ -83,6 +85,7 @@ export const defaultLimits: Limits = {
   loginAttemptsPerIpPerMinute: 30,
   registrationsPerIpPerHour: 20,
   sendsPerIpPerHour: 60,
+  appsPerOperator: 100,
   totpLockoutSeconds: 300,
   verifyFailuresPerDay: 20,
   deliveryMaxAttempts: 6,

@@ -86,6 +86,7 @@ const serve = async (): Promise<void> => {
     limits: {
       loginAttemptsPerIpPerMinute: config.loginAttemptsPerIpPerMinute,
       registrationsPerIpPerHour: config.registrationsPerIpPerHour,
+      appsPerOperator: config.appsPerOperator,
       sendsPerIpPerHour: config.sendsPerIpPerHour,
       verifyFailuresPerDay: config.verifyFailuresPerDay,
     },

@@ -48,6 +48,7 @@ export type Config = {
   /** Service-wide abuse caps per client IP (per-app caps live in each app's policy). */
   readonly loginAttemptsPerIpPerMinute: number;
   readonly registrationsPerIpPerHour: number;
+  readonly appsPerOperator: number;
   readonly sendsPerIpPerHour: number;
   readonly verifyFailuresPerDay: number;
   /** Processes sharing the HTTP port on this host (node:cluster); shared storage only. */
@@ -133,6 +134,7 @@ const Env = t.type({
   ACCESS_TOKEN_EXPIRE_MINUTES: withDefault(envVar('minutes', integer(1, 1440)), 30),
   LOGIN_ATTEMPTS_PER_IP_PER_MINUTE: withDefault(envVar('count', integer(1, 1_000_000)), 30),
   REGISTRATIONS_PER_IP_PER_HOUR: withDefault(envVar('count', integer(1, 1_000_000)), 20),
+  APPS_PER_OPERATOR: withDefault(envVar('count', integer(1, 100_000)), 100),
   SENDS_PER_IP_PER_HOUR: withDefault(envVar('count', integer(1, 10_000_000)), 60),
   VERIFY_FAILURES_PER_DAY: withDefault(envVar('count', integer(1, FAILURES_KEPT)), 20),
   WEB_CONCURRENCY: withDefault(envVar('count', integer(1, 64)), 1),
@@ -241,6 +243,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv, keys: KeysNeeded = 'master-an
     accessTokenExpireMinutes: v.ACCESS_TOKEN_EXPIRE_MINUTES,
     loginAttemptsPerIpPerMinute: v.LOGIN_ATTEMPTS_PER_IP_PER_MINUTE,
     registrationsPerIpPerHour: v.REGISTRATIONS_PER_IP_PER_HOUR,
+    appsPerOperator: v.APPS_PER_OPERATOR,
     sendsPerIpPerHour: v.SENDS_PER_IP_PER_HOUR,
     verifyFailuresPerDay: v.VERIFY_FAILURES_PER_DAY,
     webConcurrency: v.WEB_CONCURRENCY,

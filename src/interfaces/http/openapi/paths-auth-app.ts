@@ -52,8 +52,9 @@ export const authAndAppPaths = {
       summary: 'Create an app (tenant)',
       auth: 'jwt',
       body: 'AppCreateRequest',
+      description: 'At most APPS_PER_OPERATOR (100) apps per operator at once: past that, 403 until one is deleted.',
       success: { status: 201, description: 'The app and its API key, shown once', schema: 'AppWithKey' },
-      errors: [409],
+      errors: [403, 409],
     }),
     get: operation({
       tag: 'app',
