@@ -232,6 +232,8 @@ export class DeliveryFailure extends Error {
     readonly permanent: boolean,
     /** Seconds the provider asked us to wait (429 Retry-After), when it said. */
     readonly retryAfterSeconds?: number,
+    /** The provider refused for its rate (429 or its own code for it): worth waiting out, not an attempt spent. */
+    readonly throttled: boolean = false,
   ) {
     super(message);
   }

@@ -189,6 +189,17 @@ describe('delivery during provider outages', () => {
     expect(twilioSentTo(fakes.twilio, to)).toHaveLength(0);
   });
 
+  it("waits out a provider's rate refusals (429, Twilio 20429) without spending the send's attempts", async () => {
+    const to = phone();
+    const throttled = limits.deliveryMaxAttempts + 2;
+    fakes.twilio.script(...Array.from({ length: throttled }, (_, i) => (i % 2 === 0 ? { status: 429, code: 20429 } : { status: 429 })));
+    const id = await send('SMS', to);
+    await driveClock(server, 'the send delivered after the refusals', async () => (await view(id)).delivery.status === 'SENT', 1_000, 80);
+    await settle(server);
+    expect(twilioRequestsTo(fakes.twilio, to)).toHaveLength(throttled + 1);
+    remember(twilioCode(twilioSentTo(fakes.twilio, to)[0]!.form));
+  });
+
   it('loses no send answered 202 and sends none twice, across a mixed outage of both providers', async () => {
     const failures = [500, 503, 429, 500, 503, 429, 503];
     fakes.twilio.script(...failures.map((status) => ({ status })));

@@ -40,6 +40,8 @@ export type ProviderRejection = {
   readonly hint: string;
   /** Provider codes whose class differs from what their HTTP status says. */
   readonly overrides?: ReadonlyMap<string | number, 'permanent' | 'transient'>;
+  /** Provider codes that mean "too many requests" whatever the HTTP status. */
+  readonly throttleCodes?: ReadonlySet<string | number>;
 };
 
 export type FailureDetails = {
@@ -49,14 +51,16 @@ export type FailureDetails = {
   readonly detail: string;
   readonly hint: string;
   readonly retryAfterSeconds?: number | undefined;
+  readonly throttled?: boolean;
 };
 
-export const deliveryFailure = ({ provider, permanent, detail, hint, retryAfterSeconds }: FailureDetails): DeliveryFailure =>
+export const deliveryFailure = ({ provider, permanent, detail, hint, retryAfterSeconds, throttled = false }: FailureDetails): DeliveryFailure =>
   new DeliveryFailure(
     `${provider}: ${permanent ? 'rejected' : 'failed'} (${detail}) sending to ${hint}`,
     provider,
     permanent,
     permanent ? undefined : retryAfterSeconds,
+    !permanent && throttled,
   );
 
 /** The provider answered with an error status. */
@@ -65,7 +69,8 @@ export const rejectedByProvider = (rejection: ProviderRejection): DeliveryFailur
   const override = providerCode === undefined ? undefined : rejection.overrides?.get(providerCode);
   const permanent = override ? override === 'permanent' : !isTransientStatus(status);
   const code = providerCode === undefined ? '' : `, ${safeToken(providerCode)}`;
-  return deliveryFailure({ provider, permanent, detail: `HTTP ${status}${code}`, hint, retryAfterSeconds });
+  const throttled = status === 429 || (providerCode !== undefined && rejection.throttleCodes?.has(providerCode) === true);
+  return deliveryFailure({ provider, permanent, detail: `HTTP ${status}${code}`, hint, retryAfterSeconds, throttled });
 };
 
 /**

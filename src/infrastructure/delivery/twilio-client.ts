@@ -50,6 +50,7 @@ const OVERRIDES = new Map<number, 'permanent' | 'transient'>([
   [21611, 'transient'], // the sender's queue is full
   [14107, 'transient'], // SMS rate limit for the sender
 ]);
+const THROTTLED = new Set<number>([20429, 14107]);
 
 /**
  * SDK errors with a numeric `status` are API answers (RestException, TwilioServiceException);
@@ -59,7 +60,7 @@ export const classifyTwilioError = (provider: string, error: unknown, hint: stri
   const fields = typeof error === 'object' && error !== null ? (error as { status?: unknown; code?: unknown }) : {};
   if (typeof fields.status === 'number') {
     const code = typeof fields.code === 'number' ? fields.code : undefined;
-    return rejectedByProvider({ provider, status: fields.status, providerCode: code, hint, overrides: OVERRIDES });
+    return rejectedByProvider({ provider, status: fields.status, providerCode: code, hint, overrides: OVERRIDES, throttleCodes: THROTTLED });
   }
   return unreachable(provider, errorCode(error), hint);
 };
