@@ -79,6 +79,8 @@ export type Limits = {
   /** First retry delay; doubles per attempt, capped at deliveryMaxBackoffSeconds. */
   readonly deliveryBackoffSeconds: number;
   readonly deliveryMaxBackoffSeconds: number;
+  /** How long an attempt's provider call may take before another worker may try the send again (longer than a provider request's timeout). */
+  readonly deliveryLeaseSeconds: number;
 };
 
 export const defaultLimits: Limits = {
@@ -91,6 +93,7 @@ export const defaultLimits: Limits = {
   deliveryMaxAttempts: 6,
   deliveryBackoffSeconds: 2,
   deliveryMaxBackoffSeconds: 300,
+  deliveryLeaseSeconds: 30,
 };
 
 export const now = (deps: Pick<Deps, 'clock'>): string => deps.clock().toISOString();

@@ -87,6 +87,8 @@ const serve = async (): Promise<void> => {
       loginAttemptsPerIpPerMinute: config.loginAttemptsPerIpPerMinute,
       registrationsPerIpPerHour: config.registrationsPerIpPerHour,
       appsPerOperator: config.appsPerOperator,
+      // A provider request's timeout, and time to record its outcome.
+      deliveryLeaseSeconds: Math.ceil(config.deliveryTimeoutMs / 1000) + 20,
       sendsPerIpPerHour: config.sendsPerIpPerHour,
       verifyFailuresPerDay: config.verifyFailuresPerDay,
     },

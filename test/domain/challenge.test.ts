@@ -176,6 +176,12 @@ describe('Challenge: RecordDeliveryAttempt (a claim on one provider call)', () =
     given(challenge, [...issued, attempted(1)]).when(attempt(2)).then([attempted(2)]);
     given(challenge, [...issued, attempted(1), ev.resent(60)]).when(attempt(1, 2)).then([attempted(1, 2)]);
   });
+  it('holds the send for the lease an attempt takes: no next attempt before it ends, unless an outcome came', () => {
+    const leased: ChallengeEvent = { type: 'DeliveryAttempted', data: { send: 1, attempt: 1, channel: 'SMS', provider: 'twilio', lease_until: at(32), at: at(2) } };
+    given(challenge, [...issued, leased]).when({ ...attempt(2), at: at(31) }).thenRejects('CONFLICT');
+    given(challenge, [...issued, leased]).when({ ...attempt(2), at: at(32) }).then([{ type: 'DeliveryAttempted', data: { send: 1, attempt: 2, channel: 'SMS', provider: 'twilio', at: at(32) } }]);
+    given(challenge, [...issued, leased]).when(delivered(5)).thenState({ delivery: { status: 'SENT', provider: 'twilio', channel: 'SMS', attempts: 1, delivered_send: 1 } });
+  });
   it('refuses an attempt where the code must not go out: closed, expired, or of a send a resend replaced', () => {
     for (const closedBy of [ev.approved(1), ev.canceled(1), ev.expired(1), ev.locked(1)]) given(challenge, [...issued, closedBy]).when(attempt(1)).thenRejects('CHALLENGE_CLOSED');
     given(challenge, issued).when({ ...attempt(1), at: at(TTL + 1) }).thenRejects('CODE_EXPIRED');

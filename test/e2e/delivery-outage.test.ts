@@ -189,6 +189,38 @@ describe('delivery during provider outages', () => {
     expect(twilioSentTo(fakes.twilio, to)).toHaveLength(0);
   });
 
+  it('a second worker does not send a code again while the first one\'s provider call is under way (the attempt\'s lease)', async () => {
+    const to = phone();
+    let release!: () => void;
+    fakes.twilio.script({ hold: new Promise<void>((resolve) => (release = resolve)) });
+    const id = await send('SMS', to);
+    await waitFor('the first call under way', () => twilioRequestsTo(fakes.twilio, to).length === 1);
+    // Another worker (a new leader, say) finds the send with an attempt and no outcome.
+    server.clock.advance(5_000);
+    expect(await server.service.handlers.deliverChallenge(id)).toBe('NOTHING_TO_DO');
+    expect(twilioRequestsTo(fakes.twilio, to)).toHaveLength(1);
+    release();
+    await waitFor('the first call answered', async () => (await view(id)).delivery.status === 'SENT');
+    await settle(server);
+    expect(twilioRequestsTo(fakes.twilio, to)).toHaveLength(1);
+    remember(twilioCode(twilioSentTo(fakes.twilio, to)[0]!.form));
+  });
+
+  it('an attempt whose outcome never came is tried again once its lease has passed', async () => {
+    const to = phone();
+    fakes.twilio.script('hang');
+    const id = await send('SMS', to);
+    await waitFor('the first call under way', () => twilioRequestsTo(fakes.twilio, to).length === 1);
+    // The provider never answers, and the worker that called it is gone (its process, say).
+    // Another worker finds the send; within the lease it leaves it, past it sends again.
+    server.clock.advance(29_000);
+    expect(await server.service.handlers.deliverChallenge(id)).toBe('NOTHING_TO_DO');
+    server.clock.advance(2_000);
+    expect(await server.service.handlers.deliverChallenge(id)).toBe('DELIVERED');
+    expect(twilioRequestsTo(fakes.twilio, to)).toHaveLength(2);
+    remember(twilioCode(twilioSentTo(fakes.twilio, to)[0]!.form));
+  });
+
   it("waits out a provider's rate refusals (429, Twilio 20429) without spending the send's attempts", async () => {
     const to = phone();
     const throttled = limits.deliveryMaxAttempts + 2;

@@ -55,7 +55,8 @@ export const makeDeliverChallenge = (deps: DeliverDeps) => {
     if (code === null || to === null || app.status !== 'ACTIVE')
       return { outcome: 'FAILED', after: await failed(app.status !== 'ACTIVE' ? 'the app was deleted' : 'the code or destination is no longer available') };
     // The attempt is a claim: refused, another worker is making it (or made it), so this one does not send.
-    const claimed = await record(id, { type: 'RecordDeliveryAttempt', send, attempt, channel, provider, at: now(deps) });
+    const leaseUntil = addSeconds(now(deps), deps.limits.deliveryLeaseSeconds);
+    const claimed = await record(id, { type: 'RecordDeliveryAttempt', send, attempt, channel, provider, lease_until: leaseUntil, at: now(deps) });
     if (claimed._tag === 'Left') return { outcome: 'NOTHING_TO_DO' };
     const ttlSeconds = Math.max(0, Math.round((Date.parse(challenge.expires_at) - deps.clock().getTime()) / 1000));
     const message = renderCodeMessage({ channel, locale: challenge.locale ?? app.policy.default_locale, defaultLocale: app.policy.default_locale, appName: app.name, code, ttlSeconds, templates: app.policy.templates });

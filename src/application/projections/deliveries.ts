@@ -33,6 +33,9 @@ export const deliveriesProjection: Projection = {
       case 'ChallengeResent':
         return [{ op: 'merge', collection: 'live_challenges', id, patch: { expires_at: event.data.expires_at, expires_ms: Date.parse(event.data.expires_at) } }, due(event.data.at)];
       // An outcome of a send a resend replaced leaves the newer send's entry alone.
+      // An attempt under way: due again only when its lease ends (if its outcome never comes).
+      case 'DeliveryAttempted':
+        return event.data.lease_until ? [due(event.data.lease_until)] : [];
       case 'DeliveryFailed':
         return event.data.superseded_by !== undefined ? [] : [event.data.retry_at ? due(event.data.retry_at) : done];
       case 'DeliverySucceeded':

@@ -26,6 +26,7 @@ export type RecordDeliveryAttempt = {
   readonly attempt: number;
   readonly channel: Channel;
   readonly provider: string;
+  readonly lease_until?: Instant;
   readonly at: Instant;
 };
 export type RecordDelivery = {
@@ -113,6 +114,9 @@ export const decideChallenge = (command: ChallengeCommand, state: ChallengeState
     if (command.send !== state.sends) return left(reject('CONFLICT', `Send ${command.send} was replaced by send ${state.sends}`));
     if (command.attempt <= state.delivery.attempts)
       return left(reject('CONFLICT', `Delivery attempt ${command.attempt} of send ${command.send} is already recorded`));
+    // Before a retry is due, or while the last attempt's lease holds (its call may be under way).
+    if (state.delivery.retry_at !== undefined && Date.parse(command.at) < Date.parse(state.delivery.retry_at))
+      return left(reject('CONFLICT', `Send ${command.send} is not due again before ${state.delivery.retry_at}`));
     const { type: _type, ...data } = command;
     return right([{ type: 'DeliveryAttempted', data }]);
   }

@@ -93,7 +93,17 @@ export const evolveChallenge = (state: ChallengeState, event: ChallengeEvent): C
     case 'DeliveryAttempted':
       return state.status === 'NONE' || event.data.send < state.sends
         ? state
-        : { ...state, delivery: { ...state.delivery, attempts: event.data.attempt, provider: event.data.provider, channel: event.data.channel } };
+        : {
+            ...state,
+            delivery: {
+              ...state.delivery,
+              attempts: event.data.attempt,
+              provider: event.data.provider,
+              channel: event.data.channel,
+              // Not due again before the lease ends: the call may still be under way.
+              ...(event.data.lease_until ? { retry_at: event.data.lease_until } : {}),
+            },
+          };
     case 'DeliverySucceeded': {
       if (state.status === 'NONE' || superseded(event.data, state)) return state;
       const { retry_at: _retry, reason: _reason, ...delivery } = state.delivery;

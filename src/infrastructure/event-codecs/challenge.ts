@@ -33,7 +33,7 @@ export const challengeEventCodecs = {
   ChallengeLocked: strictObject('ChallengeLocked', at),
   ChallengeExpired: strictObject('ChallengeExpired', at),
   ChallengeCanceled: strictObject('ChallengeCanceled', at),
-  DeliveryAttempted: strictObject('DeliveryAttempted', { send: integer, attempt: integer, channel, provider: t.string, at: instant }),
+  DeliveryAttempted: strictObject('DeliveryAttempted', { send: integer, attempt: integer, channel, provider: t.string, at: instant }, { lease_until: instant }),
   DeliverySucceeded: strictObject('DeliverySucceeded', { provider: t.string, at: instant }, { send: integer, channel, superseded_by: integer }),
   DeliveryFailed: strictObject(
     'DeliveryFailed',
