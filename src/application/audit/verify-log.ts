@@ -53,13 +53,18 @@ export const verifyLog = async (events: AsyncIterable<AuditedEvent>, deps: { rea
   const problems: LogProblem[] = [];
   const report = (position: number, problem: string) => void (problems.length < MAX_PROBLEMS && problems.push({ position, problem }));
   const nextRevision = new Map<string, number>();
-  const recent = new Map<number, { readonly chain: string; readonly count: number; readonly at: string; readonly seal: boolean }>();
+  const recent = new Map<number, { readonly chain: string; readonly count: number; readonly at: string }>();
   let value = deps.chain.genesis;
   let count = 0;
   let head = 0;
   let seals = 0;
   let sealed = { events: 0, through: 0 };
   let anchorSeen = false;
+  // The events no valid seal covers yet, seals aside, oldest first: the oldest kept apart (it may
+  // be older than anything remembered), the rest only as far back as a seal may point.
+  let oldestUnsealed: { readonly position: number; readonly at: string } | undefined;
+  const unsealed = new Map<number, string>();
+  const maxUnsealed = options.maxUnsealedSeconds ?? 0;
 
   for await (const event of events) {
     if (event.position <= head) report(event.position, `position ${event.position} does not follow ${head}`);
@@ -77,7 +82,37 @@ export const verifyLog = async (events: AsyncIterable<AuditedEvent>, deps: { rea
       else if (!mac) report(event.position, 'seal carries a wrong MAC: it was not made by this service');
       if (!at) report(event.position, `seal refers to position ${seal.through}, which is not among the ${RECENT_LINKS} events before it`);
       else if (at.chain !== seal.chain || at.count !== seal.count) report(event.position, `seal does not match the log: an event at or before position ${seal.through} was changed, inserted or removed`);
-      else if (mac) sealed = { events: seal.count, through: seal.through };
+      else if (mac) {
+        // The events this seal covers first were recorded over longer than events may go
+        // unsealed while the log goes on: the seals that covered them were removed (and the log
+        // perhaps changed under them) before a sealer sealed it all again. The longest pause
+        // between them is left out: a crash, a long stop, then a seal at start over the few
+        // events the crash left unsealed and the first ones after it is no alarm.
+        let previous = oldestUnsealed && oldestUnsealed.position <= seal.through ? Date.parse(oldestUnsealed.at) : undefined;
+        const first = previous;
+        let last = previous;
+        let longestPause = 0;
+        for (const [position, recordedAt] of unsealed) {
+          if (position > seal.through) break;
+          const time = Date.parse(recordedAt);
+          if (previous !== undefined) longestPause = Math.max(longestPause, time - previous);
+          previous = last = time;
+          unsealed.delete(position);
+        }
+        const span = first === undefined || last === undefined ? 0 : (last - first - longestPause) / 1000;
+        if (maxUnsealed && span > maxUnsealed)
+          report(
+            event.position,
+            `seal covers events from position ${oldestUnsealed!.position} on, recorded over ${Math.round(span)} s besides their longest pause: longer than events may go unsealed, so seals before it were removed`,
+          );
+        sealed = { events: seal.count, through: seal.through };
+        const next = unsealed.entries().next();
+        oldestUnsealed = next.done ? undefined : { position: next.value[0], at: next.value[1] };
+      }
+    } else {
+      oldestUnsealed ??= { position: event.position, at: event.recorded_at };
+      unsealed.set(event.position, event.recorded_at);
+      if (unsealed.size > RECENT_LINKS) unsealed.delete(unsealed.keys().next().value as number);
     }
 
     value = deps.chain.link(value, event);
@@ -88,18 +123,17 @@ export const verifyLog = async (events: AsyncIterable<AuditedEvent>, deps: { rea
       anchorSeen = true;
       if (options.expect.chain !== value) report(event.position, 'chain value differs from the one expected here: the log was rewritten up to this position');
     }
-    recent.set(event.position, { chain: value, count, at: event.recorded_at, seal: isLogSeal(event) });
+    recent.set(event.position, { chain: value, count, at: event.recorded_at });
     if (recent.size > RECENT_LINKS) recent.delete(recent.keys().next().value as number);
   }
   if (options.expect && !anchorSeen) report(options.expect.position, `no event at position ${options.expect.position}: the log was truncated or rewritten`);
-  if (options.maxUnsealedSeconds) {
-    // The first event the last valid seal does not cover (or the oldest still remembered), seals
-    // aside: a seal is always appended after what it covers.
+  if (maxUnsealed) {
+    // The first event the last valid seal does not cover, seals aside (a seal is always appended
+    // after what it covers), however far back: a log with every seal removed has it at its start.
     const headAt = recent.get(head)?.at;
-    const firstUnsealed = [...recent.entries()].find(([position, link]) => position > sealed.through && !link.seal);
-    const age = firstUnsealed && headAt ? (Date.parse(headAt) - Date.parse(firstUnsealed[1].at)) / 1000 : 0;
-    if (age > options.maxUnsealedSeconds)
-      report(firstUnsealed![0], `events from position ${firstUnsealed![0]} on went unsealed for ${Math.round(age)} s while the log went on: seals were removed, or no sealer runs (LOG_SEAL_INTERVAL_S)`);
+    const age = oldestUnsealed && headAt ? (Date.parse(headAt) - Date.parse(oldestUnsealed.at)) / 1000 : 0;
+    if (age > maxUnsealed)
+      report(oldestUnsealed!.position, `events from position ${oldestUnsealed!.position} on went unsealed for ${Math.round(age)} s while the log went on: seals were removed, or no sealer runs (LOG_SEAL_INTERVAL_S)`);
   }
 
   return {

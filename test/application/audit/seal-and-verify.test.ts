@@ -266,6 +266,50 @@ describe('verifying the log', () => {
     expect((await verify(await all(store), { maxUnsealedSeconds: 3600 })).ok).toBe(true);
   });
 
+  it('finds a busy log with every seal removed, however far back its first unsealed event is', async () => {
+    // 200,000 events at 50 a second (over an hour), none sealed: more than verify keeps in memory.
+    const start = Date.UTC(2026, 10, 30, 6, 0);
+    async function* busy() {
+      for (let i = 0; i < 200_000; i++)
+        yield { id: `e${i}`, stream: `s-${i % 100}`, revision: Math.floor(i / 100), position: i + 1, type: 'Happened', data: { i }, metadata: {}, recorded_at: new Date(start + i * 20).toISOString() };
+    }
+    expect((await verifyLog(busy(), deps, { maxUnsealedSeconds: 3600 })).problems).toEqual([
+      { position: 1, problem: 'events from position 1 on went unsealed for 4000 s while the log went on: seals were removed, or no sealer runs (LOG_SEAL_INTERVAL_S)' },
+    ]);
+  }, 30_000);
+
+  it('finds a seal over hours of events, as a sealer makes once the seals before it were removed', async () => {
+    let now = Date.UTC(2026, 10, 30, 6, 0);
+    const store = createInMemoryEventStore({ clock: () => new Date(now) });
+    const seal = makeSealLog({ log: store, ...deps });
+    await appendSome(store, 'a-1', 3);
+    await seal();
+    // Two hours of traffic, a minute apart, with no seal between (they were removed), then one.
+    for (let i = 0; i < 120; i++) {
+      now += 60_000;
+      await appendSome(store, 'a-1', 1);
+    }
+    await makeSealLog({ log: store, ...deps })();
+    const events = await all(store);
+    const lastSeal = events.filter((e) => e.stream === SEAL_STREAM).at(-1)!;
+    expect((await verify(events, { maxUnsealedSeconds: 3600 })).problems).toEqual([
+      { position: lastSeal.position, problem: 'seal covers events from position 5 on, recorded over 7080 s besides their longest pause: longer than events may go unsealed, so seals before it were removed' },
+    ]);
+    expect((await verify(events)).ok).toBe(true);
+  });
+
+  it('takes a crash, a long stop and a seal at start over what the crash left unsealed for no alarm', async () => {
+    let now = Date.UTC(2026, 10, 30, 6, 0);
+    const store = createInMemoryEventStore({ clock: () => new Date(now) });
+    await appendSome(store, 'a-1', 3);
+    await makeSealLog({ log: store, ...deps })();
+    await appendSome(store, 'a-1', 2); // the crash leaves these unsealed
+    now += 5 * 3600_000;
+    await appendSome(store, 'a-1', 2); // the first requests after the restart, before its first seal
+    await makeSealLog({ log: store, ...deps })();
+    expect((await verify(await all(store), { maxUnsealedSeconds: 3600 })).problems).toEqual([]);
+  });
+
   it('finds positions out of order', async () => {
     const events = await sealedLog();
     const swapped = [events[1]!, events[0]!, ...events.slice(2)];
