@@ -13,7 +13,7 @@ import { loadOrCreateDevSecrets, readDevMasterKey } from '../infrastructure/conf
 import type { TokenKey } from '../infrastructure/crypto/token-service.js';
 import { describeError } from '../infrastructure/logging/describe-error.js';
 import { createLogger } from '../infrastructure/logging/logger.js';
-import { flushTraces } from '../infrastructure/telemetry/tracer.js';
+import { flushTelemetry } from '../infrastructure/telemetry/tracer.js';
 import type { LogFields, Logger } from '../application/ports.js';
 import { totpCommand } from './cli/totp-code.js';
 import { buildHttpApp } from './http/build.js';
@@ -64,7 +64,13 @@ const serve = async (): Promise<void> => {
   // projections can take a while): liveness answers, so an orchestrator does not kill a process
   // that is starting, and everything else answers 503 until the service takes over.
   let handle: RequestListener = whileStarting;
-  const server = createServer((req, res) => handle(req, res));
+  let stopping = false;
+  const server = createServer((req, res) => {
+    // Shutting down: each answer closes its connection, so keep-alive clients (a load
+    // balancer's) do not hold the server open until their idle timeout.
+    if (stopping) res.shouldKeepAlive = false;
+    handle(req, res);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
@@ -146,20 +152,27 @@ const serve = async (): Promise<void> => {
    * worker and closes its stores. Past SHUTDOWN_TIMEOUT_MS it exits anyway, with code 1 and a
    * line that says so: requests were cut off.
    */
-  let stopping = false;
+  let stage = 'draining HTTP';
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
     ready = false;
     logger.info('shutting down', { signal, delay_ms: config.shutdownDelayMs, timeout_ms: config.shutdownTimeoutMs });
+    // No new sends from now on; the ones under way finish (or their lease lets another process
+    // retry them) while HTTP drains.
+    const workerStopped = worker?.stop();
     setTimeout(() => {
       server.close(() => {
         void (async () => {
           try {
-            await worker?.stop();
+            stage = 'finishing deliveries under way';
+            await workerStopped;
+            stage = 'sealing the log';
             await sealer?.stop();
+            stage = 'closing stores';
             await service.close();
-            await flushTraces();
+            stage = 'exporting telemetry';
+            await flushTelemetry();
             logger.info('stopped');
             process.exit(0);
           } catch (error) {
@@ -168,15 +181,21 @@ const serve = async (): Promise<void> => {
           }
         })();
       });
+      // Connections that go idle after close() are closed as they do (answers in flight carry
+      // Connection: close, above; this catches the rest).
       server.closeIdleConnections();
+      setInterval(() => server.closeIdleConnections(), 100).unref();
       setTimeout(() => {
-        logger.error('shutdown timed out: exiting with requests still open', { timeout_ms: config.shutdownTimeoutMs });
+        logger.error('shutdown timed out: exiting', { timeout_ms: config.shutdownTimeoutMs, stage });
+        server.closeAllConnections();
         process.exit(1);
       }, config.shutdownTimeoutMs).unref();
     }, config.shutdownDelayMs);
   };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  // Not once: a second signal (systemd and a terminal send one to every process; a cluster's
+  // primary forwards its own) must not kill the process midway through stopping.
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
 };
 
 /** Answers while the service is being built: alive, not ready. */
@@ -232,7 +251,7 @@ const serveClustered = async (): Promise<void> => {
   };
   for (let i = 0; i < processes; i++) fork();
   for (const signal of ['SIGTERM', 'SIGINT'] as const)
-    process.once(signal, () => {
+    process.on(signal, () => {
       stopping = true;
       for (const worker of Object.values(cluster.workers ?? {})) worker?.kill(signal);
     });

@@ -1,5 +1,5 @@
 /** Tracer port over the global OpenTelemetry API; a no-op until register.ts starts the SDK. */
-import { context, isSpanContextValid, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, isSpanContextValid, metrics, SpanStatusCode, trace } from '@opentelemetry/api';
 import { callAsync } from '../../application/call-async.js';
 import type { Tracer } from '../../application/ports.js';
 
@@ -38,14 +38,20 @@ export const currentSpanIds = (): SpanIds | undefined => {
 
 export const currentTraceId = (): string | undefined => currentSpanIds()?.trace_id;
 
+type Flushable = { getDelegate?: () => unknown; forceFlush?: () => Promise<void> };
+
 /**
  * Exports every finished span now. An app that ends itself with process.exit() should
- * await this first; register.ts only flushes on its own when the process drains or is
- * killed by a signal nobody else handles.
+ * await this first (or `flushTelemetry`); register.ts only flushes on its own when the
+ * process drains or is killed by a signal nobody else handles.
  */
 export const flushTraces = async (): Promise<void> => {
-  type Flushable = { getDelegate?: () => unknown; forceFlush?: () => Promise<void> };
   const provider = trace.getTracerProvider() as Flushable;
   const delegate = (provider.getDelegate?.() ?? provider) as Flushable;
   await delegate.forceFlush?.();
+};
+
+/** Spans and metrics both: what a process that exits on its own must export first. */
+export const flushTelemetry = async (): Promise<void> => {
+  await Promise.all([flushTraces(), (metrics.getMeterProvider() as Flushable).forceFlush?.()]);
 };

@@ -61,8 +61,35 @@ describe('service process lifecycle', () => {
     service.kill('SIGTERM');
     expect(await service.waitForExit(10_000)).toEqual({ code: 1, signal: null });
     expect(Date.now() - stoppedAt).toBeLessThan(5_000);
-    expect(logged(service.lines, 'shutdown timed out: exiting with requests still open')).toBe(true);
+    const line = service.lines.map((l) => JSON.parse(l) as { msg?: string; stage?: string }).find((l) => l.msg === 'shutdown timed out: exiting');
+    expect(line).toMatchObject({ stage: 'draining HTTP' });
     socket.destroy();
+  }, 30_000);
+
+  it('closes a keep-alive connection once its request in flight is answered, and exits 0 without waiting out its idle timeout', async () => {
+    // Node keeps a connection that goes idle after close() open for KEEP_ALIVE_TIMEOUT_S (65 s).
+    const service = await start({ SHUTDOWN_TIMEOUT_MS: '8000' });
+    const socket = await halfSent(service.port);
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('utf8')));
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    service.kill('SIGTERM');
+    await service.waitForLine((l) => l.includes('"shutting down"'));
+    socket.write('"nobody","password":"x"}'.padEnd(28, ' ')); // the 40 bytes of its Content-Length
+    await closed;
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /); // answered (the password is too short), on a connection it closes
+    expect(answer.toLowerCase()).toContain('connection: close');
+    expect(await service.waitForExit(6_000)).toEqual({ code: 0, signal: null });
+  }, 30_000);
+
+  it('takes a second signal while stopping for the same request to stop, not for a kill', async () => {
+    const service = await start({ SHUTDOWN_DELAY_MS: '1500' });
+    service.kill('SIGTERM');
+    await service.waitForLine((l) => l.includes('"shutting down"'));
+    service.kill('SIGTERM');
+    service.kill('SIGINT');
+    expect(await service.waitForExit(15_000)).toEqual({ code: 0, signal: null });
+    expect(logged(service.lines, 'stopped')).toBe(true);
   }, 30_000);
 
   it('closes an idle keep-alive connection after KEEP_ALIVE_TIMEOUT_S, not Node’s 5 s', async () => {
