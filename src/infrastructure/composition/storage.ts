@@ -110,10 +110,14 @@ const openPostgres = async (url: string, options: { readonly withEventStore: boo
     await migrator.end();
   }
   const pool = new pg.Pool({
-    connectionString: url,
+    ...withServerSettings(url, SERVER_KEEPALIVES),
     max: options.poolSize,
     connectionTimeoutMillis: options.timeouts.connectMs,
     query_timeout: options.timeouts.queryMs,
+    // The server gives up on a statement a little before the client does (a second, or a tenth
+    // of the limit if that is less), so a statement the client answered 503 for has not
+    // committed behind its back later.
+    statement_timeout: Math.max(100, options.timeouts.queryMs - Math.min(1000, Math.round(options.timeouts.queryMs / 10))),
     // TCP keepalive, so the kernel notices a peer that is gone while a connection is idle.
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
@@ -123,6 +127,31 @@ const openPostgres = async (url: string, options: { readonly withEventStore: boo
 };
 
 type Postgres = Awaited<ReturnType<typeof openPostgres>>;
+
+/**
+ * The server's own keepalives on every session: a host that vanished (no FIN, no RST) holds its
+ * advisory locks (delivery leader, projections) until the server notices, by default about
+ * two hours; with these, about 25 s.
+ */
+const SERVER_KEEPALIVES = '-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3';
+
+/**
+ * Connection settings with `settings` sent as the session's startup options. An `options`
+ * parameter in the URL would replace them (pg lets the URL win), so it is taken out and sent
+ * after them: the operator's own settings still win where both set one.
+ */
+export const withServerSettings = (url: string, settings: string): { connectionString: string; options: string } => {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { connectionString: url, options: settings };
+  }
+  const own = parsed.searchParams.get('options');
+  if (own === null) return { connectionString: url, options: settings };
+  parsed.searchParams.delete('options');
+  return { connectionString: parsed.toString(), options: `${settings} ${own}` };
+};
 
 /** KurrentDB when configured, else the PostgreSQL log, else the embedded one (in memory or SQLite). */
 const openEventStore = async (
