@@ -138,7 +138,15 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
   const { store, vault, readModels } = storage;
   const keyedHash = createKeyedHash(await loadHashRoot(store, vault));
   const snapshots = sealSnapshots(storage.snapshots, { keyedHash, safeEqual, logger });
-  await readModels.start();
+  // A projection failing while it catches up (an event it cannot apply, PostgreSQL blinking)
+  // must not stop the service from starting: every process of the default role would exit and
+  // restart on it for ever. It is logged; the runner retries it, health reports the projection
+  // stalled (degraded, not unready), and what reads projections answers from where they are.
+  await readModels.start().catch((error: unknown) =>
+    logger.error('projections failed while catching up: starting without waiting for them (the runner retries)', {
+      error: error instanceof Error ? error.message : String(error),
+    }),
+  );
   const abuse = await container.getAsync<AbuseControls>(T.AbuseControls);
   const { totp, qr } = createOtpPrimitives();
 

@@ -135,6 +135,31 @@ describe('service process lifecycle', () => {
     }
   }, 60_000);
 
+  it('starts, and says so, when a projection cannot catch up (an event it cannot read), instead of exiting to be restarted for ever', async () => {
+    const schema = await createTestSchema();
+    try {
+      const dir = tempDir('shutdown');
+      dirs.push(dir);
+      const env = { DATA_DIR: dir.path, DATABASE_URL: schema.url, ...deploymentSecrets() };
+      await (await startServiceProcess({ env })).stop(); // migrated
+      const admin = new pg.Client({ connectionString: schema.url });
+      await admin.connect();
+      await admin.query(
+        `INSERT INTO events (position, id, stream, revision, type, data, metadata, recorded_at)
+         SELECT COALESCE(MAX(position), 0) + 1, gen_random_uuid(), 'future-1', 0, 'FromTheFuture', '{}', '{"schema_version":1}', now() FROM events`,
+      );
+      await admin.end();
+      const service = await startServiceProcess({ env });
+      expect(service.lines.some((line) => line.includes('projections failed while catching up'))).toBe(true);
+      const client = createClient(service.url);
+      expect((await client.get('/health/live')).status).toBe(200);
+      expect((await client.post('/api/auth/register', { body: { email: 'after@example.com', username: 'after', password: 'a long enough password' } })).status).toBe(201);
+      await service.stop();
+    } finally {
+      await schema.drop();
+    }
+  }, 60_000);
+
   it('says why it cannot start in one JSON line and exits 1', async () => {
     const dir = tempDir('shutdown');
     dirs.push(dir);
