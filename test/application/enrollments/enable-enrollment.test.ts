@@ -55,28 +55,29 @@ describe('enable an enrollment', () => {
     }
   });
 
-  it('activates a sent-code factor whose confirmation was approved before only with that same code', async () => {
-    const registered = await handlers.registerEnrollment({ app, username: 'cleo', otp_method: 'EMAIL', destination: 'cleo@example.com', client_ip: undefined });
+  /** An email factor registered, its code read from the outbox; and a wrong code beside it. */
+  const emailFactor = async (username: string) => {
+    const registered = await handlers.registerEnrollment({ app, username, otp_method: 'EMAIL', destination: `${username}@example.com`, client_ip: undefined });
     if (registered._tag === 'Left' || registered.right.kind !== 'SENT') throw new Error('EMAIL registration failed');
     const { challenge_id } = registered.right;
     const code = await codeFromOutbox(server.outboxFile, challenge_id);
-    // The confirmation challenge approved first (as a retry after a crash between approval and
-    // activation finds it, or through POST /api/code/verify).
-    expect((await handlers.verifyChallenge({ app_id: app.app_id, challenge_id, otp: code }))._tag).toBe('Right');
+    return { challenge_id, code, wrong: code.replace(/\d/g, (d) => String((Number(d) + 1) % 10)) };
+  };
+  /** The same, its confirmation challenge approved first (as a retry after a crash between approval and activation finds it, or through POST /api/code/verify). */
+  const approvedEmailFactor = async (username: string) => {
+    const factor = await emailFactor(username);
+    expect((await handlers.verifyChallenge({ app_id: app.app_id, challenge_id: factor.challenge_id, otp: factor.code }))._tag).toBe('Right');
+    return factor;
+  };
 
-    const wrong = code.replace(/\d/g, (d) => String((Number(d) + 1) % 10));
+  it('activates a sent-code factor whose confirmation was approved before only with that same code', async () => {
+    const { code, wrong } = await approvedEmailFactor('cleo');
     expect(await handlers.enableEnrollment({ app, username: 'cleo', otp: wrong })).toMatchObject({ _tag: 'Left' });
     expect(await handlers.enableEnrollment({ app, username: 'cleo', otp: code })).toMatchObject({ _tag: 'Right', right: { status: 'ACTIVE' } });
   });
 
   it('counts wrong codes against an approved confirmation: past the app\'s attempts even the right code is refused', async () => {
-    const registered = await handlers.registerEnrollment({ app, username: 'dana', otp_method: 'EMAIL', destination: 'dana@example.com', client_ip: undefined });
-    if (registered._tag === 'Left' || registered.right.kind !== 'SENT') throw new Error('EMAIL registration failed');
-    const { challenge_id } = registered.right;
-    const code = await codeFromOutbox(server.outboxFile, challenge_id);
-    expect((await handlers.verifyChallenge({ app_id: app.app_id, challenge_id, otp: code }))._tag).toBe('Right');
-
-    const wrong = code.replace(/\d/g, (d) => String((Number(d) + 1) % 10));
+    const { code, wrong } = await approvedEmailFactor('dana');
     const codes = [];
     for (let i = 0; i < app.policy.max_attempts; i++) {
       const outcome = await handlers.enableEnrollment({ app, username: 'dana', otp: wrong });
@@ -88,10 +89,8 @@ describe('enable an enrollment', () => {
     expect(right).toMatchObject({ _tag: 'Left', left: { code: 'ENROLLMENT_LOCKED', attemptsRemaining: 0 } });
     if (right._tag === 'Left') expect(right.left.retryAfterSeconds).toBeGreaterThan(0);
     // Registering the factor again starts over with a new challenge.
-    const again = await handlers.registerEnrollment({ app, username: 'dana', otp_method: 'EMAIL', destination: 'dana@example.com', client_ip: undefined });
-    if (again._tag === 'Left' || again.right.kind !== 'SENT') throw new Error('EMAIL registration failed');
-    const fresh = await codeFromOutbox(server.outboxFile, again.right.challenge_id);
-    expect(await handlers.enableEnrollment({ app, username: 'dana', otp: fresh })).toMatchObject({ _tag: 'Right', right: { status: 'ACTIVE' } });
+    const fresh = await emailFactor('dana');
+    expect(await handlers.enableEnrollment({ app, username: 'dana', otp: fresh.code })).toMatchObject({ _tag: 'Right', right: { status: 'ACTIVE' } });
   });
 
   it('cancels the confirmation challenge a registration replaces: its code approves nothing', async () => {
