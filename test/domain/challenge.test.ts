@@ -143,6 +143,11 @@ describe('Challenge: RecordDelivery', () => {
   it('records outcomes that arrive after the challenge closed, without reopening it', () =>
     given(challenge, [...issued, ev.approved(1)]).when(delivered(2)).thenState({ status: 'APPROVED', delivery: { status: 'SENT', provider: 'twilio', attempts: 0, delivered_send: 1 } }));
   it('answers NOT_FOUND for an unknown challenge', () => given(challenge).when(delivered(2)).thenRejects('NOT_FOUND'));
+  it('records a transient failure of a challenge closed meanwhile without a retry or a fallback', () => {
+    const transient = { type: 'RecordDelivery', provider: 'twilio', outcome: { ok: false, reason: 'HTTP 503', permanent: false, retry_at: at(10), next_channel: 'WHATSAPP' }, at: at(5) } as const;
+    given(challenge, [...issued, ev.canceled(3)]).when(transient).then([{ type: 'DeliveryFailed', data: { provider: 'twilio', reason: 'HTTP 503', permanent: false, at: at(5) } }]);
+    given(challenge, issued).when(transient).then([{ type: 'DeliveryFailed', data: { provider: 'twilio', reason: 'HTTP 503', permanent: false, retry_at: at(10), next_channel: 'WHATSAPP', at: at(5) } }]);
+  });
 
   describe('an outcome of a send a resend replaced', () => {
     const ofSend = (send: number, outcome: ReturnType<typeof delivered> | ReturnType<typeof undelivered>) => ({ ...outcome, send });

@@ -9,18 +9,19 @@ import { shredCodes } from './shred-codes.js';
 export const SWEEP_BATCH = 500;
 
 /**
- * Entries whose instant (`field`, in ms) is at most `at`, soonest first, a batch at a time.
- * Entries projected before the field existed have only the ISO string: they come along (last),
- * and the caller compares the string as before.
+ * Entries whose instant (`field`, in ms) is at most `at`, soonest first. Entries projected
+ * before the field existed have only the ISO string: they come along (last), and the caller
+ * compares the string as before.
  */
-const dueBy = (field: string, at: string): FindOptions => ({ ranges: [{ field, atMost: Date.parse(at), orMissing: true }], orderBy: field, limit: SWEEP_BATCH });
+const dueBy = (field: string, at: string): FindOptions => ({ ranges: [{ field, atMost: Date.parse(at), orMissing: true }], orderBy: field });
 
 /** Closes every open challenge past its expiry and shreds its codes, a batch at a time; returns how many. */
 export const makeExpireChallenges = (deps: Pick<Deps, 'handle' | 'readModels' | 'vault' | 'clock' | 'logger'>) => async (): Promise<number> => {
   const at = now(deps);
   let expired = 0;
   for (;;) {
-    const live = await deps.readModels.findBy('live_challenges', 'live', 'yes', dueBy('expires_ms', at));
+    // A batch at a time: each round's expired challenges leave the list before the next.
+    const live = await deps.readModels.findBy('live_challenges', 'live', 'yes', { ...dueBy('expires_ms', at), limit: SWEEP_BATCH });
     let closed = 0;
     let last = 0;
     for (const doc of live) {
@@ -46,7 +47,11 @@ export const makeExpireChallenges = (deps: Pick<Deps, 'handle' | 'readModels' | 
  */
 export type DueDelivery = { readonly challenge_id: string; readonly due_at: string; readonly since?: number };
 
-/** Due deliveries, oldest first. */
+/**
+ * Due deliveries, oldest first: only those due, but all of them (not a batch: an entry the
+ * worker skips, such as one an older build left behind for a closed challenge, must not hold
+ * back the ones after it).
+ */
 export const makeListDueDeliveries = (deps: Pick<Deps, 'readModels' | 'clock'>) => async (): Promise<readonly DueDelivery[]> => {
   const at = now(deps);
   const pending = await deps.readModels.findBy('pending_deliveries', 'pending', 'yes', dueBy('due_ms', at));

@@ -23,6 +23,15 @@ export const deliveriesProjection: Projection = {
       id,
       doc: { challenge_id: id, pending: 'yes', due_at: at, due_ms: Date.parse(at), since: recorded.position },
     });
+    // A retry or a lease moves the entry of a send already due, and never puts one back: the
+    // challenge may have closed while the attempt was under way (its entry deleted), and an
+    // entry put back then would be due for ever.
+    const moved = (at: string): ProjectionChange => ({
+      op: 'merge',
+      collection: 'pending_deliveries',
+      id,
+      patch: { due_at: at, due_ms: Date.parse(at), since: recorded.position },
+    });
     const done: ProjectionChange = { op: 'delete', collection: 'pending_deliveries', id };
     switch (event.type) {
       case 'ChallengeIssued':
@@ -32,12 +41,12 @@ export const deliveriesProjection: Projection = {
         ];
       case 'ChallengeResent':
         return [{ op: 'merge', collection: 'live_challenges', id, patch: { expires_at: event.data.expires_at, expires_ms: Date.parse(event.data.expires_at) } }, due(event.data.at)];
-      // An outcome of a send a resend replaced leaves the newer send's entry alone.
       // An attempt under way: due again only when its lease ends (if its outcome never comes).
       case 'DeliveryAttempted':
-        return event.data.lease_until ? [due(event.data.lease_until)] : [];
+        return event.data.lease_until ? [moved(event.data.lease_until)] : [];
+      // An outcome of a send a resend replaced leaves the newer send's entry alone.
       case 'DeliveryFailed':
-        return event.data.superseded_by !== undefined ? [] : [event.data.retry_at ? due(event.data.retry_at) : done];
+        return event.data.superseded_by !== undefined ? [] : [event.data.retry_at ? moved(event.data.retry_at) : done];
       case 'DeliverySucceeded':
         return event.data.superseded_by !== undefined ? [] : [done];
       case 'ChallengeApproved':

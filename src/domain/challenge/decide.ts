@@ -131,10 +131,12 @@ export const decideChallenge = (command: ChallengeCommand, state: ChallengeState
     };
     if (outcome.ok) return right([{ type: 'DeliverySucceeded', data: { ...where, provider, at } }]);
     const { reason, permanent, retry_at, next_channel } = outcome;
+    // A challenge closed while the attempt was under way gets no retry, on any channel.
+    const open = state.status === 'PENDING';
     const extra = {
       ...(command.attempt !== undefined ? { attempt: command.attempt } : {}),
-      ...(retry_at ? { retry_at } : {}),
-      ...(next_channel ? { next_channel } : {}),
+      ...(retry_at && open ? { retry_at } : {}),
+      ...(next_channel && open ? { next_channel } : {}),
     };
     return right([{ type: 'DeliveryFailed', data: { ...where, provider, reason, permanent, ...extra, at } }]);
   }

@@ -35,6 +35,13 @@ describe('the deliveries projection', () => {
     ]);
   });
 
+  it('moves a due entry on a retry or a lease, and never puts one back (the challenge may have closed meanwhile)', () => {
+    const retry = '2030-01-01T12:00:02.000Z';
+    const merge = { op: 'merge', collection: 'pending_deliveries', id: 'c1', patch: { due_at: retry, due_ms: Date.parse(retry), since: 9 } };
+    expect(deliveriesProjection.apply(recorded('DeliveryFailed', { ...outcome, send: 1, reason: 'x', permanent: false, retry_at: retry }) as never)).toEqual([merge]);
+    expect(deliveriesProjection.apply(recorded('DeliveryAttempted', { send: 1, attempt: 1, channel: 'SMS', provider: 'twilio', lease_until: retry, at: outcome.at }) as never)).toEqual([merge]);
+  });
+
   it('leaves the newer send due on an outcome of a send a resend replaced', () => {
     expect(deliveriesProjection.apply(recorded('DeliverySucceeded', { ...outcome, send: 1, superseded_by: 2 }) as never)).toEqual([]);
     expect(deliveriesProjection.apply(recorded('DeliveryFailed', { ...outcome, send: 1, superseded_by: 2, reason: 'x', permanent: true }) as never)).toEqual([]);
