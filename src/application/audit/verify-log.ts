@@ -18,6 +18,13 @@ export type LogVerification = {
   /** The chain's value at `head`: keep it (with `head`) to check later that the log still holds it (`expect`). */
   readonly chain: string;
   readonly problems: readonly LogProblem[];
+  /**
+   * Seals (after the first) that covered events recorded over longer than events may go
+   * unsealed, their longest pause aside: no sealer ran for that long (every worker down, the
+   * sealer turned off), or the seals before them were removed. Not a problem by itself, since
+   * an outage makes them too; the `problems` are what the log contradicts.
+   */
+  readonly late_seals: readonly { readonly position: number; readonly from: number; readonly span_s: number }[];
 };
 
 /** An event, with the chain value after it when it comes from an export. */
@@ -52,6 +59,7 @@ const RECENT_LINKS = 100_000;
 export const verifyLog = async (events: AsyncIterable<AuditedEvent>, deps: { readonly chain: LogChain; readonly signer: SealSigner }, options: VerifyLogOptions = {}): Promise<LogVerification> => {
   const problems: LogProblem[] = [];
   const report = (position: number, problem: string) => void (problems.length < MAX_PROBLEMS && problems.push({ position, problem }));
+  const lateSeals: { position: number; from: number; span_s: number }[] = [];
   const nextRevision = new Map<string, number>();
   const recent = new Map<number, { readonly chain: string; readonly count: number; readonly at: string }>();
   let value = deps.chain.genesis;
@@ -100,11 +108,9 @@ export const verifyLog = async (events: AsyncIterable<AuditedEvent>, deps: { rea
           unsealed.delete(position);
         }
         const span = first === undefined || last === undefined ? 0 : (last - first - longestPause) / 1000;
-        if (maxUnsealed && span > maxUnsealed)
-          report(
-            event.position,
-            `seal covers events from position ${oldestUnsealed!.position} on, recorded over ${Math.round(span)} s besides their longest pause: longer than events may go unsealed, so seals before it were removed`,
-          );
+        // The first seal of a log covers everything before the sealer was first turned on.
+        if (maxUnsealed && span > maxUnsealed && sealed.through > 0 && lateSeals.length < MAX_PROBLEMS)
+          lateSeals.push({ position: event.position, from: oldestUnsealed!.position, span_s: Math.round(span) });
         sealed = { events: seal.count, through: seal.through };
         const next = unsealed.entries().next();
         oldestUnsealed = next.done ? undefined : { position: next.value[0], at: next.value[1] };
@@ -146,5 +152,6 @@ export const verifyLog = async (events: AsyncIterable<AuditedEvent>, deps: { rea
     unsealed_events: count - sealed.events,
     chain: value,
     problems,
+    late_seals: lateSeals,
   };
 };
