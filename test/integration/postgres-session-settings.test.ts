@@ -1,35 +1,39 @@
 /**
- * Every session of the service's pool sends the server its own keepalives (so a vanished host's
- * advisory locks are released in seconds, not hours), and an `options` parameter an operator
- * puts in DATABASE_URL is kept beside them instead of replacing them (pg lets the URL win).
+ * Every session of the service's pool sets, before anything else runs on it, the server's own
+ * keepalives (so a vanished host's advisory locks are released in seconds, not hours) and a
+ * statement timeout under the client's; with SET, so a pooler that refuses unknown startup
+ * parameters (PgBouncer) and an operator's own `options` in the URL both keep working.
  */
 import { describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import { withServerSettings } from '../../src/infrastructure/composition/storage.js';
+import { applySessionSettings } from '../../src/infrastructure/composition/storage.js';
 import { testDatabaseUrl } from '../support/postgres.js';
 
-const KEEPALIVES = '-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3';
-
-const settingsOf = async (url: string) => {
-  const pool = new pg.Pool({ ...withServerSettings(url, KEEPALIVES), max: 1 });
-  try {
-    const { rows } = await pool.query<{ idle: string; path: string }>("SELECT current_setting('tcp_keepalives_idle') AS idle, current_setting('search_path') AS path");
-    return rows[0];
-  } finally {
-    await pool.end();
-  }
-};
+const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 describe('PostgreSQL session settings', () => {
-  it('sends the keepalives, and keeps an operator\'s own options from the URL beside them', async () => {
-    const url = testDatabaseUrl();
-    expect((await settingsOf(url))?.idle).toBe('10');
-    const withOwn = new URL(url);
-    withOwn.searchParams.set('options', '-c search_path=pg_catalog');
-    expect(await settingsOf(withOwn.toString())).toEqual({ idle: '10', path: 'pg_catalog' });
-  });
-
-  it('leaves a URL it cannot parse to pg, with the settings beside it', () => {
-    expect(withServerSettings('not a url', KEEPALIVES)).toEqual({ connectionString: 'not a url', options: KEEPALIVES });
+  it('sets keepalives and a statement timeout under the query timeout on every session, beside the URL\'s own options', async () => {
+    const url = new URL(testDatabaseUrl());
+    url.searchParams.set('options', '-c search_path=pg_catalog');
+    const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
+    applySessionSettings(pool, 30_000, silent);
+    try {
+      const sessions = await Promise.all(
+        [0, 1].map(async () => {
+          const client = await pool.connect();
+          try {
+            const { rows } = await client.query<{ idle: string; timeout: string; path: string }>(
+              "SELECT current_setting('tcp_keepalives_idle') AS idle, current_setting('statement_timeout') AS timeout, current_setting('search_path') AS path",
+            );
+            return rows[0];
+          } finally {
+            client.release();
+          }
+        }),
+      );
+      expect(sessions).toEqual([0, 1].map(() => ({ idle: '10', timeout: '29s', path: 'pg_catalog' })));
+    } finally {
+      await pool.end();
+    }
   });
 });

@@ -5,6 +5,7 @@
  * Each adapter is imported only once the configuration selects it: the client libraries cost
  * memory in every process that loads them (pg ~14 MB, the KurrentDB client ~33 MB).
  */
+import type { Pool, PoolClient } from 'pg';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
@@ -110,18 +111,15 @@ const openPostgres = async (url: string, options: { readonly withEventStore: boo
     await migrator.end();
   }
   const pool = new pg.Pool({
-    ...withServerSettings(url, SERVER_KEEPALIVES),
+    connectionString: url,
     max: options.poolSize,
     connectionTimeoutMillis: options.timeouts.connectMs,
     query_timeout: options.timeouts.queryMs,
-    // The server gives up on a statement a little before the client does (a second, or a tenth
-    // of the limit if that is less), so a statement the client answered 503 for has not
-    // committed behind its back later.
-    statement_timeout: Math.max(100, options.timeouts.queryMs - Math.min(1000, Math.round(options.timeouts.queryMs / 10))),
     // TCP keepalive, so the kernel notices a peer that is gone while a connection is idle.
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
   });
+  applySessionSettings(pool, options.timeouts.queryMs, options.logger);
   pool.on('error', (error) => options.logger.warn('postgres idle client error', { error: error.message }));
   return { url, pool, createPostgresEventStore, createAdvisoryLeadership, createPostgresReadModels, createPostgresVault, createPostgresSnapshotStore, listen };
 };
@@ -129,28 +127,26 @@ const openPostgres = async (url: string, options: { readonly withEventStore: boo
 type Postgres = Awaited<ReturnType<typeof openPostgres>>;
 
 /**
- * The server's own keepalives on every session: a host that vanished (no FIN, no RST) holds its
- * advisory locks (delivery leader, projections) until the server notices, by default about
- * two hours; with these, about 25 s.
+ * What each session of the pool sets first (with SET, not startup parameters, which a pooler
+ * such as PgBouncer refuses unless told to ignore them, and which would replace PGOPTIONS):
+ * - the server's own TCP keepalives: a host that vanished (no FIN, no RST) holds its advisory
+ *   locks (delivery leader, projections) until the server notices, by default about two hours;
+ *   with these, about 25 s;
+ * - a statement timeout a little under the client's (a second, or a tenth of it if that is
+ *   less), so a statement the client answered 503 for has not committed behind its back later.
  */
-const SERVER_KEEPALIVES = '-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3';
+export const sessionSettingsSql = (queryMs: number): string =>
+  `SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3; SET statement_timeout = ${Math.max(100, queryMs - Math.min(1000, Math.round(queryMs / 10)))}`;
 
-/**
- * Connection settings with `settings` sent as the session's startup options. An `options`
- * parameter in the URL would replace them (pg lets the URL win), so it is taken out and sent
- * after them: the operator's own settings still win where both set one.
- */
-export const withServerSettings = (url: string, settings: string): { connectionString: string; options: string } => {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return { connectionString: url, options: settings };
-  }
-  const own = parsed.searchParams.get('options');
-  if (own === null) return { connectionString: url, options: settings };
-  parsed.searchParams.delete('options');
-  return { connectionString: parsed.toString(), options: `${settings} ${own}` };
+/** Queued on each new session before anything else the pool runs on it. */
+export const applySessionSettings = (pool: Pool, queryMs: number, logger: Logger): void => {
+  let warned = false;
+  pool.on('connect', (client: PoolClient) => {
+    client.query(sessionSettingsSql(queryMs)).catch((error: Error) => {
+      if (!warned) logger.warn('postgres session settings refused (keepalives, statement timeout)', { error: error.message });
+      warned = true;
+    });
+  });
 };
 
 /** KurrentDB when configured, else the PostgreSQL log, else the embedded one (in memory or SQLite). */
