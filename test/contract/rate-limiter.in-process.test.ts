@@ -39,6 +39,15 @@ describe('in-process rate limiter memory', () => {
     expect((await limit('minted-9999', 1, 30 * 86_400, { peek: true })).allowed).toBe(false);
   });
 
+  it('evicts only keys of the kind minted: a quiet key of another kind keeps its count', async () => {
+    const clock = fakeClock();
+    const limit = createInProcessRateLimiter(clock.now, { maxKeys: 100 });
+    expect((await limit('enable-approved:c1', 1, 86_400)).allowed).toBe(true);
+    for (let i = 0; i < 10_000; i++) await limit(`verify-unknown:${i}`, 5, 30 * 86_400);
+    expect((await limit('enable-approved:c1', 1, 86_400)).allowed).toBe(false);
+    expect(limit.size()).toBe(101);
+  });
+
   it('keeps at most `limit` timestamps per key however often it is hit', async () => {
     const clock = fakeClock();
     const limit = createInProcessRateLimiter(clock.now);

@@ -3,9 +3,11 @@
  * nothing, so a client that keeps hammering is let in again as soon as its oldest allowed
  * hit leaves the window, instead of being locked out for as long as it keeps trying.
  * Each log holds at most `limit` timestamps, idle keys are swept periodically, and at most
- * `maxKeys` keys are kept: past that the least recently used goes (a key anyone can mint, such
- * as an unknown username's, must not grow the process without bound; a client hammering one key
- * keeps it recent, so it cannot evict its own count).
+ * `maxKeys` keys are kept per kind of key (what precedes its first ":", e.g. `verify-unknown`):
+ * past that the least recently used of that kind goes. A key anyone can mint (an unknown
+ * username's) must not grow the process without bound; a client hammering one key keeps it
+ * recent, so it cannot evict its own count; and minting keys of one kind evicts none of another
+ * (an approved challenge's attempts, an app's budget).
  */
 import type { Clock, RateDecision, RateLimiter } from '../../application/ports.js';
 
@@ -18,9 +20,16 @@ const SWEEP_EVERY_MS = 60_000;
 export const DEFAULT_MAX_KEYS = 100_000;
 
 export const createInProcessRateLimiter = (clock: Clock, { maxKeys = DEFAULT_MAX_KEYS }: { readonly maxKeys?: number } = {}): InProcessRateLimiter => {
-  /** In order of last use, oldest first. */
-  const logs = new Map<string, Log>();
+  /** Per kind of key, in order of last use, oldest first. */
+  const kinds = new Map<string, Map<string, Log>>();
+  const logsOf = (key: string): Map<string, Log> => {
+    const kind = key.slice(0, Math.max(0, key.indexOf(':')));
+    let logs = kinds.get(kind);
+    if (!logs) kinds.set(kind, (logs = new Map()));
+    return logs;
+  };
   const keep = (key: string, log: Log): void => {
+    const logs = logsOf(key);
     logs.delete(key);
     logs.set(key, log);
     // One out per key in: constant work however many keys a client mints.
@@ -30,10 +39,11 @@ export const createInProcessRateLimiter = (clock: Clock, { maxKeys = DEFAULT_MAX
 
   const sweep = (now: number): void => {
     lastSweep = now;
-    for (const [key, log] of logs) {
-      const newest = log.hits[log.hits.length - 1];
-      if (newest === undefined || newest <= now - log.windowMs) logs.delete(key);
-    }
+    for (const logs of kinds.values())
+      for (const [key, log] of logs) {
+        const newest = log.hits[log.hits.length - 1];
+        if (newest === undefined || newest <= now - log.windowMs) logs.delete(key);
+      }
   };
 
   const hit = (key: string, limit: number, windowSeconds: number, peek: boolean): RateDecision => {
@@ -42,7 +52,7 @@ export const createInProcessRateLimiter = (clock: Clock, { maxKeys = DEFAULT_MAX
     const now = clock().getTime();
     if (now - lastSweep >= SWEEP_EVERY_MS) sweep(now);
     const windowMs = windowSeconds * 1000;
-    const log = logs.get(key) ?? { hits: [], windowMs };
+    const log = logsOf(key).get(key) ?? { hits: [], windowMs };
     log.windowMs = windowMs;
     const windowStart = now - windowMs;
     while (log.hits.length > 0 && (log.hits[0] as number) <= windowStart) log.hits.shift();
@@ -55,7 +65,7 @@ export const createInProcessRateLimiter = (clock: Clock, { maxKeys = DEFAULT_MAX
       keep(key, log);
       return { allowed: true, remaining: limit - log.hits.length, retry_after_seconds: 0 };
     }
-    if (log.hits.length === 0) logs.delete(key);
+    if (log.hits.length === 0) logsOf(key).delete(key);
     else keep(key, log);
     const oldest = log.hits[0];
     const waitMs = oldest === undefined ? windowMs : oldest + windowMs - now;
@@ -63,5 +73,5 @@ export const createInProcessRateLimiter = (clock: Clock, { maxKeys = DEFAULT_MAX
   };
 
   const limiter: RateLimiter = async (key, limit, windowSeconds, options) => hit(key, limit, windowSeconds, options?.peek === true);
-  return Object.assign(limiter, { size: () => logs.size });
+  return Object.assign(limiter, { size: () => [...kinds.values()].reduce((sum, logs) => sum + logs.size, 0) });
 };
