@@ -140,10 +140,11 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
   const snapshots = sealSnapshots(storage.snapshots, { keyedHash, safeEqual, logger });
   // A projection failing while it catches up (an event it cannot apply, PostgreSQL blinking)
   // must not stop the service from starting: every process of the default role would exit and
-  // restart on it for ever. It is logged; the runner retries it, health reports the projection
-  // stalled (degraded, not unready), and what reads projections answers from where they are.
+  // restart on it for ever. It is logged; on PostgreSQL the runner retries it (embedded, the
+  // in-memory read models stay where they stopped until a restart), health reports the
+  // projection stalled (degraded, not unready), and what reads projections answers from there.
   await readModels.start().catch((error: unknown) =>
-    logger.error('projections failed while catching up: starting without waiting for them (the runner retries)', {
+    logger.error('projections failed while catching up: starting without waiting for them (on PostgreSQL the runner retries; embedded, a restart does)', {
       error: error instanceof Error ? error.message : String(error),
     }),
   );

@@ -93,8 +93,9 @@ const serve = async (): Promise<void> => {
       loginAttemptsPerIpPerMinute: config.loginAttemptsPerIpPerMinute,
       registrationsPerIpPerHour: config.registrationsPerIpPerHour,
       appsPerOperator: config.appsPerOperator,
-      // A provider request's timeout, and time to record its outcome.
-      deliveryLeaseSeconds: Math.ceil(config.deliveryTimeoutMs / 1000) + 20,
+      // A provider call's time: SMTP's timeout applies per phase (DNS, connect, greeting, each
+      // wait), so four of them, and time to record the outcome.
+      deliveryLeaseSeconds: Math.ceil((4 * config.deliveryTimeoutMs) / 1000) + 20,
       sendsPerIpPerHour: config.sendsPerIpPerHour,
       verifyFailuresPerDay: config.verifyFailuresPerDay,
     },
@@ -158,17 +159,21 @@ const serve = async (): Promise<void> => {
     stopping = true;
     ready = false;
     logger.info('shutting down', { signal, delay_ms: config.shutdownDelayMs, timeout_ms: config.shutdownTimeoutMs });
-    // No new sends from now on; the ones under way finish (or their lease lets another process
-    // retry them) while HTTP drains.
-    const workerStopped = worker?.stop();
+    // No new sends from now on: the ones under way finish, the log is sealed a last time, and
+    // the background role is handed over (its lock released) while HTTP drains, so another
+    // process delivers codes in the meantime instead of after this one has gone.
+    const backgroundStopped = (async () => {
+      await worker?.stop();
+      await sealer?.stop();
+      await background?.stop();
+    })();
+    backgroundStopped.catch(() => undefined);
     setTimeout(() => {
       server.close(() => {
         void (async () => {
           try {
-            stage = 'finishing deliveries under way';
-            await workerStopped;
-            stage = 'sealing the log';
-            await sealer?.stop();
+            stage = 'finishing deliveries under way and sealing the log';
+            await backgroundStopped;
             stage = 'closing stores';
             await service.close();
             stage = 'exporting telemetry';

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
+import { codeFromOutbox, newApp, newOperator } from '../../support/flows.js';
 import { createClient } from '../../support/http-client.js';
 import { MIGRATION_LOCK } from '../../../src/infrastructure/postgres/migrate.js';
 import { createTestSchema } from '../../support/postgres.js';
@@ -159,6 +160,36 @@ describe('service process lifecycle', () => {
       await schema.drop();
     }
   }, 60_000);
+
+  it('hands the delivery role over at SIGTERM, so codes go out while the old leader drains', async () => {
+    const schema = await createTestSchema();
+    try {
+      const dir = tempDir('shutdown');
+      dirs.push(dir);
+      const outbox = join(dir.path, 'outbox.jsonl');
+      const env = { DATA_DIR: dir.path, OUTBOX_FILE: outbox, DATABASE_URL: schema.url, ...deploymentSecrets() };
+      const leader = await startServiceProcess({ env: { ...env, SHUTDOWN_DELAY_MS: '20000' } });
+      const client = createClient(leader.url);
+      const operator = await newOperator(client);
+      const app = await newApp(client, operator.token);
+      const send = async (username: string) => {
+        const sent = await client.post('/api/code/send', { apiKey: app.apiKey, body: { username, channel: 'EMAIL', to: `${username}@example.com` } });
+        expect(sent.status).toBe(202);
+        return sent.body.challenge_id as string;
+      };
+      // The only process yet: the leader.
+      await codeFromOutbox(outbox, await send('before'), 1, 10_000);
+      const standby = await startServiceProcess({ env: { ...env, PROCESS_ROLE: 'worker' } });
+      leader.kill('SIGTERM');
+      await leader.waitForLine((line) => line.includes('"shutting down"'));
+      // Still serving (SHUTDOWN_DELAY_MS), no longer delivering: the standby takes the role.
+      expect(await codeFromOutbox(outbox, await send('during'), 1, 10_000)).toMatch(/^\d+$/);
+      leader.kill('SIGKILL');
+      await standby.stop();
+    } finally {
+      await schema.drop();
+    }
+  }, 90_000);
 
   it('says why it cannot start in one JSON line and exits 1', async () => {
     const dir = tempDir('shutdown');
