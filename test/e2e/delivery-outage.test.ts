@@ -221,7 +221,7 @@ describe('delivery during provider outages', () => {
     remember(twilioCode(twilioSentTo(fakes.twilio, to)[0]!.form));
   });
 
-  it("waits out a provider's rate refusals (429, Twilio 20429) without spending the send's attempts", async () => {
+  it("waits out a provider's rate refusals (429, Twilio 20429) past the send's attempts", async () => {
     const to = phone();
     const throttled = limits.deliveryMaxAttempts + 2;
     fakes.twilio.script(...Array.from({ length: throttled }, (_, i) => (i % 2 === 0 ? { status: 429, code: 20429 } : { status: 429 })));

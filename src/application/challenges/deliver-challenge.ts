@@ -65,8 +65,9 @@ export const makeDeliverChallenge = (deps: DeliverDeps) => {
     } catch (error) {
       const failure = error instanceof DeliveryFailure ? error : new DeliveryFailure(error instanceof Error ? error.message : 'send failed', provider, false);
       deps.logger.warn('delivery failed', { challenge_id: id, channel, provider, attempt, permanent: failure.permanent, reason: failure.message });
-      // A provider refusing for its rate is waited out, not counted against the send's attempts
-      // (a burst past Resend's 2 a second must not fail codes for good); the code's expiry ends it.
+      // A provider refusing for its rate is retried past the send's attempts (a burst past
+      // Resend's 2 a second must not fail codes for good); the code's expiry ends it. The
+      // refusals still count as attempts: an ordinary failure after enough of them is final.
       if (!failure.permanent && (attempt < deps.limits.deliveryMaxAttempts || failure.throttled)) {
         const backoff = Math.min(deps.limits.deliveryMaxBackoffSeconds, deps.limits.deliveryBackoffSeconds * 2 ** (attempt - 1));
         return { outcome: 'RETRY_SCHEDULED', after: await failed(failure.message, { retry_at: addSeconds(now(deps), Math.max(backoff, failure.retryAfterSeconds ?? 0)) }) };
