@@ -93,9 +93,11 @@ const serve = async (): Promise<void> => {
       loginAttemptsPerIpPerMinute: config.loginAttemptsPerIpPerMinute,
       registrationsPerIpPerHour: config.registrationsPerIpPerHour,
       appsPerOperator: config.appsPerOperator,
-      // A provider call's time: SMTP's timeout applies per phase (DNS, connect, greeting, each
-      // wait), so four of them, and time to record the outcome.
-      deliveryLeaseSeconds: Math.ceil((4 * config.deliveryTimeoutMs) / 1000) + 20,
+      // A provider request's timeout and a few seconds to record its outcome: no longer, since
+      // after a crash the sends the dead worker had under way wait out their lease (a handover at
+      // SIGTERM waits for them instead). SMTP's timeout applies per phase, so a slow relay can
+      // outlast it: at least once, as documented.
+      deliveryLeaseSeconds: Math.ceil(config.deliveryTimeoutMs / 1000) + 5,
       sendsPerIpPerHour: config.sendsPerIpPerHour,
       verifyFailuresPerDay: config.verifyFailuresPerDay,
     },
