@@ -21,6 +21,17 @@ const start = (env: Record<string, string> = {}) => {
   dirs.push(dir);
   return startServiceProcess({ env: { DATA_DIR: dir.path, OUTBOX_FILE: join(dir.path, 'outbox.jsonl'), ...env } });
 };
+/** Runs `body` with the environment of a service on a fresh PostgreSQL schema (dropped after). */
+const onPostgres = async (body: (env: Record<string, string>) => Promise<void>): Promise<void> => {
+  const schema = await createTestSchema();
+  try {
+    const dir = tempDir('shutdown');
+    dirs.push(dir);
+    await body({ DATA_DIR: dir.path, OUTBOX_FILE: join(dir.path, 'outbox.jsonl'), DATABASE_URL: schema.url, ...deploymentSecrets() });
+  } finally {
+    await schema.drop();
+  }
+};
 const logged = (lines: readonly string[], msg: string) => lines.some((line) => (JSON.parse(line) as { msg?: string }).msg === msg);
 
 /**
@@ -146,13 +157,9 @@ describe('service process lifecycle', () => {
   }, 60_000);
 
   it('starts, and says so, when a projection cannot catch up (an event it cannot read), instead of exiting to be restarted for ever', async () => {
-    const schema = await createTestSchema();
-    try {
-      const dir = tempDir('shutdown');
-      dirs.push(dir);
-      const env = { DATA_DIR: dir.path, DATABASE_URL: schema.url, ...deploymentSecrets() };
+    await onPostgres(async (env) => {
       await (await startServiceProcess({ env })).stop(); // migrated
-      const admin = new pg.Client({ connectionString: schema.url });
+      const admin = new pg.Client({ connectionString: env['DATABASE_URL'] });
       await admin.connect();
       await admin.query(
         `INSERT INTO events (position, id, stream, revision, type, data, metadata, recorded_at)
@@ -165,18 +172,12 @@ describe('service process lifecycle', () => {
       expect((await client.get('/health/live')).status).toBe(200);
       expect((await client.post('/api/auth/register', { body: { email: 'after@example.com', username: 'after', password: 'a long enough password' } })).status).toBe(201);
       await service.stop();
-    } finally {
-      await schema.drop();
-    }
+    });
   }, 60_000);
 
   it('hands the delivery role over at SIGTERM, so codes go out while the old leader drains', async () => {
-    const schema = await createTestSchema();
-    try {
-      const dir = tempDir('shutdown');
-      dirs.push(dir);
-      const outbox = join(dir.path, 'outbox.jsonl');
-      const env = { DATA_DIR: dir.path, OUTBOX_FILE: outbox, DATABASE_URL: schema.url, ...deploymentSecrets() };
+    await onPostgres(async (env) => {
+      const outbox = env['OUTBOX_FILE']!;
       const leader = await startServiceProcess({ env: { ...env, SHUTDOWN_DELAY_MS: '20000' } });
       const client = createClient(leader.url);
       const operator = await newOperator(client);
@@ -195,9 +196,7 @@ describe('service process lifecycle', () => {
       expect(await codeFromOutbox(outbox, await send('during'), 1, 10_000)).toMatch(/^\d+$/);
       leader.kill('SIGKILL');
       await standby.stop();
-    } finally {
-      await schema.drop();
-    }
+    });
   }, 90_000);
 
   it('says why it cannot start in one JSON line and exits 1', async () => {
