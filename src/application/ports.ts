@@ -232,7 +232,7 @@ export class DeliveryFailure extends Error {
     readonly permanent: boolean,
     /** Seconds the provider asked us to wait (429 Retry-After), when it said. */
     readonly retryAfterSeconds?: number,
-    /** The provider refused for its rate (429 or its own code for it): worth waiting out, not an attempt spent. */
+    /** The provider refused for its rate (429 or its own code for it): retried past the send's attempts, until the code expires. */
     readonly throttled: boolean = false,
   ) {
     super(message);

@@ -150,10 +150,11 @@ const serve = async (): Promise<void> => {
   logger.info('listening', { host: config.host, port: config.port, role: config.processRole, storage: usesEmbeddedStorage(config) ? config.dataDir : 'shared' });
 
   /**
-   * Readiness fails at once; the service keeps serving for SHUTDOWN_DELAY_MS, so load balancers
-   * see it and stop sending; then it stops accepting, lets requests in flight finish, stops the
-   * worker and closes its stores. Past SHUTDOWN_TIMEOUT_MS it exits anyway, with code 1 and a
-   * line that says so: requests were cut off.
+   * Readiness fails at once and the background work is handed over (below); the service keeps
+   * serving for SHUTDOWN_DELAY_MS, so load balancers see it and stop sending; then it stops
+   * accepting, lets requests in flight finish and closes its stores. Past SHUTDOWN_TIMEOUT_MS
+   * (counted from the end of the delay) it exits anyway, with code 1 and a line naming the stage
+   * it was in.
    */
   let stage = 'draining HTTP';
   const shutdown = (signal: string) => {
@@ -188,8 +189,8 @@ const serve = async (): Promise<void> => {
           }
         })();
       });
-      // Connections that go idle after close() are closed as they do (answers in flight carry
-      // Connection: close, above; this catches the rest).
+      // Connections that go idle after close() are closed as they do: requests that arrived
+      // after SIGTERM are answered with Connection: close (above), earlier ones are not.
       server.closeIdleConnections();
       setInterval(() => server.closeIdleConnections(), 100).unref();
       setTimeout(() => {

@@ -1,12 +1,11 @@
 import { left, map, type Either } from 'fp-ts/lib/Either.js';
 import { reject, type Rejection } from '../../domain/shared/rejection.js';
+import { DAY_SECONDS } from '../../domain/shared/time.js';
 import type { ActiveApp } from '../apps/app-view.js';
 import type { Deps } from '../deps.js';
 import { makeIssueCode } from './issue-code.js';
 
 /** Hands a code to the app to deliver itself; only where the app's policy allows code export. */
-const DAY = 86_400;
-
 export const makeGenerateCode = (deps: Parameters<typeof makeIssueCode>[0] & Pick<Deps, 'clock' | 'rateLimit'>) => {
   const issueCode = makeIssueCode(deps);
   return async (app: ActiveApp, username: string): Promise<Either<Rejection, { challenge_id: string; code: string; expires_at: string }>> => {
@@ -14,7 +13,7 @@ export const makeGenerateCode = (deps: Parameters<typeof makeIssueCode>[0] & Pic
       return left(reject('CODE_EXPORT_NOT_ALLOWED', 'This app does not allow code export'));
     // Each code is a challenge in the log and a live entry until it expires: bounded per app and
     // day like sends, by the same policy figure, counted apart (an app may both send and export).
-    const budget = await deps.rateLimit(`generate-app:${app.app_id}`, app.policy.max_sends_per_app_per_day, DAY);
+    const budget = await deps.rateLimit(`generate-app:${app.app_id}`, app.policy.max_sends_per_app_per_day, DAY_SECONDS);
     if (!budget.allowed) return left(reject('RATE_LIMITED', 'Too many codes generated today; try again later', { retryAfterSeconds: budget.retry_after_seconds }));
     const issued = await issueCode({ app, username, channel: null, purpose: 'VERIFICATION' });
     return map(({ challenge, code }: { challenge: { challenge_id: string; expires_at: string }; code: string }) => ({

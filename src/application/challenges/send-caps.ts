@@ -1,12 +1,12 @@
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import { reject, type Rejection } from '../../domain/shared/rejection.js';
+import { DAY_SECONDS } from '../../domain/shared/time.js';
 import type { ActiveApp } from '../apps/app-view.js';
 import type { Deps } from '../deps.js';
 import type { ParsedDestination } from '../ports.js';
 import { clientTagFor } from '../ids.js';
 import { makeRecordRefusal } from './record-refusal.js';
 
-const DAY = 86_400;
 const HOUR = 3_600;
 
 /**
@@ -25,7 +25,7 @@ export const makeCheckSendCaps = (deps: Pick<Deps, 'rateLimit' | 'limits' | 'key
     };
     const caps: readonly { reason: string; key: string; limit: number; window: number }[] = [
       ...(clientIp === undefined ? [] : [{ reason: 'IP_CAP', key: `send-ip:${clientIp}`, limit: deps.limits.sendsPerIpPerHour, window: HOUR }]),
-      { reason: 'APP_DAILY_BUDGET', key: `send-app:${app.app_id}`, limit: app.policy.max_sends_per_app_per_day, window: DAY },
+      { reason: 'APP_DAILY_BUDGET', key: `send-app:${app.app_id}`, limit: app.policy.max_sends_per_app_per_day, window: DAY_SECONDS },
       ...(to.country_calling_code !== null
         ? [{ reason: 'NUMBER_BLOCK_CAP', key: `send-block:${app.app_id}:${deps.keyedHash('destination', to.normalized.slice(0, -3))}`, limit: app.policy.max_sends_per_number_block_per_hour, window: HOUR }]
         : []),

@@ -1,6 +1,7 @@
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
-import { DAY_SECONDS, dailyCap, enrollmentLocked, enrollmentStream, failureAnswer, type AttemptPolicy, type EnrollmentEvent } from '../../domain/enrollment/index.js';
+import { dailyCap, enrollmentLocked, enrollmentStream, failureAnswer, type AttemptPolicy, type EnrollmentEvent } from '../../domain/enrollment/index.js';
 import { reject, type Rejection } from '../../domain/shared/rejection.js';
+import { DAY_SECONDS } from '../../domain/shared/time.js';
 import type { ActiveApp } from '../apps/app-view.js';
 import { EnrollmentAggregate } from '../aggregates.js';
 import { attemptPolicy, now, type Deps } from '../deps.js';

@@ -1,7 +1,8 @@
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import { challengeStream } from '../../domain/challenge/index.js';
-import { DAY_SECONDS, enrollmentLocked, failureAnswer, type EnrollmentState, type Proof } from '../../domain/enrollment/index.js';
+import { enrollmentLocked, failureAnswer, type EnrollmentState, type Proof } from '../../domain/enrollment/index.js';
 import { reject, type Rejection } from '../../domain/shared/rejection.js';
+import { DAY_SECONDS } from '../../domain/shared/time.js';
 import type { OtpMethod } from '../../domain/shared/types.js';
 import type { ActiveApp } from '../apps/app-view.js';
 import { ChallengeAggregate, EnrollmentAggregate } from '../aggregates.js';

@@ -41,10 +41,10 @@ export type ChallengeApproved = DomainEvent<'ChallengeApproved', { at: Instant }
 export type ChallengeLocked = DomainEvent<'ChallengeLocked', { at: Instant }>;
 export type ChallengeExpired = DomainEvent<'ChallengeExpired', { at: Instant }>;
 export type ChallengeCanceled = DomainEvent<'ChallengeCanceled', { at: Instant }>;
-/** `send` numbers the codes of a challenge (1 = first, then one per resend); `attempt` numbers tries of one send. */
 /**
- * `lease_until`: until when the attempt's provider call may still be under way, so no other
- * worker (a new leader, say) starts the next attempt of that send before then.
+ * `send` numbers the codes of a challenge (1 = first, then one per resend); `attempt` numbers
+ * tries of one send. `lease_until`: until when the attempt's provider call may still be under
+ * way, so no other worker (a new leader, say) starts the next attempt of that send before then.
  */
 export type DeliveryAttempted = DomainEvent<
   'DeliveryAttempted',

@@ -1,7 +1,7 @@
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import { reject, type Rejection } from '../shared/rejection.js';
 import type { SealedSecret } from '../shared/sealed.js';
-import { addSeconds, secondsUntil, toMillis, type Instant } from '../shared/time.js';
+import { addSeconds, DAY_SECONDS, secondsUntil, toMillis, type Instant } from '../shared/time.js';
 import type { OtpMethod, TotpParameters } from '../shared/types.js';
 import type { EnrollmentEvent } from './events.js';
 import { FAILURES_KEPT, type EnrollmentState } from './state.js';
@@ -76,8 +76,6 @@ const attemptsLeft = (failures: number, attempts: AttemptPolicy): Rejection =>
  */
 export const enrollmentLocked = (retryAfterSeconds: number): Rejection =>
   reject('ENROLLMENT_LOCKED', 'Too many failed attempts; try again later', { attemptsRemaining: 0, retryAfterSeconds });
-
-export const DAY_SECONDS = 86_400;
 
 /** The day's cap as a state can hold it. */
 export const dailyCap = (attempts: AttemptPolicy): number => Math.min(attempts.max_failures_per_day, FAILURES_KEPT);

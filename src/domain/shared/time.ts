@@ -1,6 +1,9 @@
 /** Timestamps travel through commands and events as ISO-8601 strings (UTC). */
 export type Instant = string;
 
+/** A day, for windows counted in seconds (rate limits, the cap on failures a day). */
+export const DAY_SECONDS = 86_400;
+
 export const toMillis = (at: Instant): number => Date.parse(at);
 
 export const fromMillis = (millis: number): Instant => new Date(millis).toISOString();
