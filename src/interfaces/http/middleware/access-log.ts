@@ -1,6 +1,7 @@
 import type Router from '@koa/router';
 import type { Middleware } from 'koa';
 import type { Logger } from '../../../application/ports.js';
+import { declaredRoutes } from '../route-table.js';
 
 const uuidShaped = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
@@ -14,12 +15,10 @@ const uuidShaped = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 export const pathForLog = (routers: readonly Router[]): ((path: string) => string) => {
   const literalSegments = new Set<string>();
   const literalPaths = new Set<string>();
-  for (const router of routers)
-    for (const layer of router.stack) {
-      if (layer.methods.length === 0 || typeof layer.path !== 'string') continue;
-      if (layer.paramNames.length === 0) literalPaths.add(layer.path);
-      for (const segment of layer.path.split('/')) if (!segment.startsWith(':')) literalSegments.add(segment);
-    }
+  for (const route of declaredRoutes(routers)) {
+    if (route.literal) literalPaths.add(route.path);
+    for (const segment of route.path.split('/')) if (!segment.startsWith(':')) literalSegments.add(segment);
+  }
   const segment = (part: string): string => (part === '' || literalSegments.has(part) || uuidShaped.test(part) ? part : '*');
   // The routes' own paths (every verification's) need no splitting.
   return (path) => (literalPaths.has(path) ? path : path.split('/').map(segment).join('/'));

@@ -1,9 +1,7 @@
 import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { HttpError } from '../errors.js';
-
-/** Only routes count: a router's `use` layers declare no methods. */
-const routesOf = (router: Router) => router.stack.filter((layer) => layer.methods.length > 0);
+import { declaredRoutes } from '../route-table.js';
 
 /** Methods routed for `path` across all routers; HEAD comes with GET. */
 const routedMethods = (routers: readonly Router[], path: string): ReadonlySet<string> => {
@@ -30,21 +28,20 @@ const otherMethod = (ctx: Context, routed: ReadonlySet<string>): void => {
  * routers, so the answer is the same with or without credentials, as for any other wrong method.
  */
 export const literalPathsMiddleware = (routers: readonly Router[]): Middleware => {
+  const routes = declaredRoutes(routers);
   const owners = new Map<string, Set<string>>();
-  for (const router of routers)
-    for (const layer of routesOf(router))
-      if (layer.paramNames.length === 0 && typeof layer.path === 'string') {
-        const path = layer.path.toLowerCase();
-        const methods = owners.get(path) ?? new Set<string>();
-        for (const method of layer.methods) methods.add(method);
-        owners.set(path, methods);
-      }
+  for (const route of routes)
+    if (route.literal) {
+      const path = route.path.toLowerCase();
+      const methods = owners.get(path) ?? new Set<string>();
+      for (const method of route.methods) methods.add(method);
+      owners.set(path, methods);
+    }
   // Only the paths a parameter could take: everywhere else the routers and the handler below
   // already answer so.
   const shadowed = new Map<string, ReadonlySet<string>>();
   for (const [path, methods] of owners)
-    for (const router of routers)
-      if (routesOf(router).some((layer) => layer.paramNames.length > 0 && layer.match(path) && layer.methods.some((m) => !methods.has(m)))) shadowed.set(path, methods);
+    if (routes.some((route) => !route.literal && route.matches(path) && route.methods.some((m) => !methods.has(m)))) shadowed.set(path, methods);
   return (ctx, next) => {
     // The routers match paths whatever their case: so does this.
     const methods = shadowed.get(ctx.path.toLowerCase());
