@@ -213,6 +213,12 @@ export type OutgoingMessage = {
   readonly body: string;
   readonly html?: string;
   readonly challenge_id: string;
+  /**
+   * The same for every attempt at one send of the challenge on one channel, and different for
+   * any other: a provider that deduplicates by key (Resend's Idempotency-Key) sends an email
+   * whose acceptance never reached the worker (a timeout, a crash) only once.
+   */
+  readonly idempotency_key: string;
   /** For template-based channels (WhatsApp content templates) that take the code as a variable. */
   readonly code?: string;
   readonly ttl_minutes?: number;

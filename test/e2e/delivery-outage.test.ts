@@ -221,6 +221,22 @@ describe('delivery during provider outages', () => {
     remember(twilioCode(twilioSentTo(fakes.twilio, to)[0]!.form));
   });
 
+  it('an email Resend sent but whose answer was lost is not sent again when the attempt is (Idempotency-Key)', async () => {
+    const to = email();
+    fakes.resend.script('lost');
+    const id = await send('EMAIL', to);
+    await waitFor('the first call under way', () => emailsTo(fakes.resend, to).length === 1);
+    // The answer never comes and the worker that called is gone; past the lease another tries again.
+    server.clock.advance(31_000);
+    expect(await server.service.handlers.deliverChallenge(id)).toBe('DELIVERED');
+    const requests = emailsTo(fakes.resend, to);
+    expect(requests).toHaveLength(2);
+    expect(new Set(requests.map((r) => r.headers['idempotency-key']))).toEqual(new Set([`otp-code/${id}/1/EMAIL`]));
+    const sent = fakes.resend.sent.filter((m) => JSON.stringify(m.body['to']) === JSON.stringify([to]));
+    expect(sent).toHaveLength(1);
+    remember(codeIn(String(sent[0]!.body['text'])));
+  });
+
   it("waits out a provider's rate refusals (429, Twilio 20429) past the send's attempts", async () => {
     const to = phone();
     const throttled = limits.deliveryMaxAttempts + 2;

@@ -1,6 +1,10 @@
 /**
  * A stand-in for Resend's API (POST /emails) on loopback. It checks each request the way the
  * real API does and answers with Resend's own error bodies; tests can script the next answers.
+ * It keeps Idempotency-Key as Resend documents it: a key an email was sent under answers a
+ * request with the same body with the first answer (sending nothing), one with another body
+ * 409 invalid_idempotent_request, and one while the first request is under way 409
+ * concurrent_idempotent_requests; a key must be 1 to 256 characters (400 invalid_idempotency_key).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -14,12 +18,14 @@ export type ResendRequest = {
 };
 
 /**
- * A scripted answer: a status, Resend's error name, extra headers; 'hang' (never answer); or
- * `hold` (accept the email, but only answer once the promise settles).
+ * A scripted answer: a status, Resend's error name, extra headers; 'hang' (never answer);
+ * 'lost' (send the email, but never answer: the answer is lost on the way); or `hold` (send the
+ * email, but only answer once the promise settles).
  */
 export type ResendReply =
   | { readonly status: number; readonly name?: string; readonly headers?: Record<string, string> }
   | 'hang'
+  | 'lost'
   | { readonly hold: Promise<unknown> };
 
 export type FakeResend = {
@@ -36,6 +42,9 @@ export type FakeResend = {
 const MESSAGES: Record<string, string> = {
   missing_api_key: 'Missing API key in the authorization header.',
   invalid_api_key: 'API key is invalid',
+  invalid_idempotency_key: 'The key must be between 1-256 chars.',
+  invalid_idempotent_request: 'Same idempotency key used with a different request payload.',
+  concurrent_idempotent_requests: 'Same idempotency key used while original request is still in progress.',
   validation_error: 'Invalid `to` field. The email address needs to follow the `email@example.com` or `Name <email@example.com>` format.',
   missing_required_field: 'Missing `to` field.',
   rate_limit_exceeded: 'Too many requests. You can only make 2 requests per second. See rate limit response headers for more information. Or contact support to increase rate limit.',
@@ -85,6 +94,8 @@ export const startFakeResend = async (options: { apiKey: string }): Promise<Fake
   const requests: ResendRequest[] = [];
   const sent: FakeResend['sent'] = [];
   const replies: ResendReply[] = [];
+  /** Idempotency keys: the body and id of the email sent under each, or 'in progress'. */
+  const keys = new Map<string, { readonly body: string; readonly id: string } | 'in progress'>();
 
   const server = createServer((incoming, response) => {
     void readJson(incoming).then((body) => {
@@ -93,14 +104,25 @@ export const startFakeResend = async (options: { apiKey: string }): Promise<Fake
       if (body === null) return error(response, 422, 'validation_error');
       const refused = check(request, options.apiKey);
       if (refused) return error(response, refused[0], refused[1]);
+      const key = incoming.headers['idempotency-key'];
+      if (key !== undefined && (typeof key !== 'string' || key.length < 1 || key.length > 256)) return error(response, 400, 'invalid_idempotency_key');
+      const known = key === undefined ? undefined : keys.get(key);
+      if (known === 'in progress') return error(response, 409, 'concurrent_idempotent_requests');
+      if (known) return known.body === JSON.stringify(body) ? answer(response, 200, { id: known.id }) : error(response, 409, 'invalid_idempotent_request');
       const reply = replies.shift();
       if (reply === 'hang') return undefined;
-      const accept = () => {
+      const send = () => {
         const id = randomUUID();
         sent.push({ id, body });
-        answer(response, 200, { id }, { 'ratelimit-limit': '2', 'ratelimit-remaining': '1', 'ratelimit-reset': '1' });
+        if (key !== undefined) keys.set(key, { body: JSON.stringify(body), id });
+        return id;
       };
-      if (reply && 'hold' in reply) return void reply.hold.then(accept, accept);
+      const accept = () => answer(response, 200, { id: send() }, { 'ratelimit-limit': '2', 'ratelimit-remaining': '1', 'ratelimit-reset': '1' });
+      if (reply === 'lost') return void send();
+      if (reply && 'hold' in reply) {
+        if (key !== undefined) keys.set(key, 'in progress');
+        return void reply.hold.then(accept, accept);
+      }
       if (reply && reply.status !== 200) return error(response, reply.status, reply.name ?? 'application_error', reply.headers);
       return accept();
     });

@@ -16,6 +16,9 @@ type Step = { readonly outcome: DeliveryOutcome; readonly after?: ChallengeState
 
 const PHONE_CHANNELS: readonly Channel[] = ['SMS', 'WHATSAPP'];
 
+/** One key per send and channel (at most 256 characters, as Resend takes them). */
+export const deliveryKey = (challengeId: string, send: number, channel: Channel): string => `otp-code/${challengeId}/${send}/${channel}`;
+
 /**
  * One delivery step of the worker: sends the challenge's current code if it is due and not yet
  * delivered, and records the attempt and its outcome as events. Transient failures are retried
@@ -61,7 +64,7 @@ export const makeDeliverChallenge = (deps: DeliverDeps) => {
     const ttlSeconds = Math.max(0, Math.round((Date.parse(challenge.expires_at) - deps.clock().getTime()) / 1000));
     const message = renderCodeMessage({ channel, locale: challenge.locale ?? app.policy.default_locale, defaultLocale: app.policy.default_locale, appName: app.name, code, ttlSeconds, templates: app.policy.templates });
     try {
-      await deliver({ channel, to, challenge_id: id, code, ttl_minutes: Math.max(1, Math.round(ttlSeconds / 60)), ...message });
+      await deliver({ channel, to, challenge_id: id, idempotency_key: deliveryKey(id, send, channel), code, ttl_minutes: Math.max(1, Math.round(ttlSeconds / 60)), ...message });
     } catch (error) {
       const failure = error instanceof DeliveryFailure ? error : new DeliveryFailure(error instanceof Error ? error.message : 'send failed', provider, false);
       deps.logger.warn('delivery failed', { challenge_id: id, channel, provider, attempt, permanent: failure.permanent, reason: failure.message });

@@ -14,12 +14,13 @@ import type { Channel } from '../../../src/domain/shared/types.js';
 import { startFakeProviders, type FakeProviders } from '../../support/delivery.js';
 import { installTestMetrics } from '../../support/metrics.js';
 
-const message = (channel: Channel): OutgoingMessage => ({
+const message = (channel: Channel, send = 1): OutgoingMessage => ({
   channel,
   to: channel === 'EMAIL' ? 'ana.garcia@example.org' : '+34612345612',
   subject: 'Your code',
   body: '4821 is your code.',
   challenge_id: 'c-1',
+  idempotency_key: `otp-code/c-1/${send}/${channel}`,
   code: '4821',
   ttl_minutes: 10,
 });
@@ -71,7 +72,7 @@ describe('delivery providers as composed', () => {
     await providers('EMAIL').send(message('EMAIL'));
     await providers('SMS').send(message('SMS'));
     fakes.resend.script({ status: 422, name: 'validation_error' });
-    await expect(providers('EMAIL').send(message('EMAIL'))).rejects.toMatchObject({ permanent: true });
+    await expect(providers('EMAIL').send(message('EMAIL', 2))).rejects.toMatchObject({ permanent: true });
     fakes.twilio.script('hang');
     await expect(providers('WHATSAPP').send(message('WHATSAPP'))).rejects.toMatchObject({ permanent: false });
     expect(await grew()).toEqual({

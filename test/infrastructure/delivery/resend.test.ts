@@ -16,6 +16,7 @@ const message: OutgoingMessage = {
   body: `Your Acme verification code is ${code}.`,
   html: `<p>Your Acme verification code is <b>${code}</b>.</p>`,
   challenge_id: 'c-1',
+  idempotency_key: 'otp-code/c-1/1/EMAIL',
   code,
   ttl_minutes: 10,
 };
@@ -42,6 +43,51 @@ describe('Resend sender', () => {
     expect(request!.headers['user-agent']).toMatch(/^resend-node:\d+\.\d+\.\d+$/);
     const sentFields = Object.fromEntries(Object.entries(request!.body).filter(([, value]) => value !== undefined));
     expect(sentFields).toEqual({ from, to: [message.to], subject: message.subject, text: message.body, html: message.html });
+  });
+
+  describe('idempotency: one email per send, whatever happens to the answers', () => {
+    it('sends the send\'s key as Idempotency-Key', async () => {
+      await sender()(message);
+      expect(fake.requests[0]!.headers['idempotency-key']).toBe('otp-code/c-1/1/EMAIL');
+    });
+
+    it('does not send again when the first email went out but its answer was lost', async () => {
+      fake.script('lost');
+      await expectFailure(() => sender({ timeoutMs: 300 })(message), { provider: 'resend', permanent: false }, secrets);
+      await sender()(message);
+      expect(fake.requests).toHaveLength(2);
+      expect(fake.sent).toHaveLength(1);
+    });
+
+    it('counts the send as made when the retry\'s text differs (invalid_idempotent_request: the key\'s email went out)', async () => {
+      fake.script('lost');
+      await expectFailure(() => sender({ timeoutMs: 300 })(message), { provider: 'resend', permanent: false }, secrets);
+      const later = { ...message, body: `${message.body} It expires in 9 minutes.` };
+      await sender()(later);
+      expect(fake.requests).toHaveLength(2);
+      expect(fake.sent.map((email) => email.body['text'])).toEqual([message.body]);
+    });
+
+    it('fails transiently while another attempt with the key is under way (concurrent_idempotent_requests)', async () => {
+      let release!: () => void;
+      fake.script({ hold: new Promise<void>((resolve) => (release = resolve)) });
+      const first = sender()(message);
+      await new Promise<void>((resolve) => {
+        const poll = () => (fake.requests.length === 1 ? resolve() : setTimeout(poll, 5));
+        poll();
+      });
+      const failure = await expectFailure(() => sender()(message), { provider: 'resend', permanent: false }, secrets);
+      expect(failure.message).toContain('HTTP 409, concurrent_idempotent_requests');
+      release();
+      await first;
+      expect(fake.sent).toHaveLength(1);
+    });
+
+    it('sends each send (another key) of one challenge', async () => {
+      await sender()(message);
+      await sender()({ ...message, idempotency_key: 'otp-code/c-1/2/EMAIL' });
+      expect(fake.sent).toHaveLength(2);
+    });
   });
 
   it('sends plain text alone when the message has no HTML', async () => {
