@@ -226,6 +226,12 @@ export type OutgoingMessage = {
 export type MessageSender = (message: OutgoingMessage) => Promise<void>;
 
 /**
+ * The provider name of a channel nothing delivers (no provider configured, and no outbox in a
+ * production setup): sends on it are refused before a challenge is opened.
+ */
+export const NO_PROVIDER = 'none';
+
+/**
  * Thrown by a MessageSender when a provider refuses or fails. Permanent failures (a bad
  * number, a rejected sender) are not retried; transient ones (5xx, 429, timeouts) are.
  * The message must never contain the code, the full destination or a provider secret.

@@ -9,7 +9,7 @@ import { makeHandleCommand, makeLoadRecentState, makeLoadState } from '../applic
 import { createStateCache } from '../application/state-cache.js';
 import { makeHandlers, type Handlers } from '../application/handlers.js';
 import { makeCheckHealth, type HealthReport } from '../application/health/check-health.js';
-import type { Clock, Logger, Tracer } from '../application/ports.js';
+import { NO_PROVIDER, type Clock, type Logger, type Tracer } from '../application/ports.js';
 import { channels } from '../domain/shared/types.js';
 import { projections } from '../application/projections/index.js';
 import { makeSealLog, type SealLog } from '../application/audit/seal-log.js';
@@ -38,7 +38,8 @@ export type ServiceOptions = {
   readonly dataDir: string;
   readonly masterKeys: readonly MasterKey[];
   readonly jwt: { readonly issuer: string; readonly audience: string; readonly ttlSeconds: number; readonly key: TokenKey };
-  readonly outboxFile: string;
+  /** The development outbox file; undefined: none, so a channel without a provider is refused. */
+  readonly outboxFile: string | undefined;
   readonly logger: Logger;
   readonly clock?: Clock;
   readonly limits?: Partial<Limits>;
@@ -159,13 +160,12 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
   const delivery = await createDeliveryProviders({ outboxFile: options.outboxFile, ...options.providers }, clock);
   // The outbox is for development: on shared storage (a production setup) a channel left on it
   // would write codes and destinations in clear to a file while answering SENT.
+  const hint = 'set RESEND_API_KEY or SMTP_URL with EMAIL_ADDRESS for EMAIL, TWILIO_* for SMS and WHATSAPP';
   const onOutbox = channels.filter((channel) => delivery(channel).provider === 'outbox');
   if (role !== 'api' && (options.databaseUrl || options.eventStoreConnectionString) && onOutbox.length > 0)
-    logger.warn('no delivery provider: codes go to the development outbox file, in clear', {
-      channels: onOutbox,
-      outbox_file: options.outboxFile,
-      hint: 'set RESEND_API_KEY or SMTP_URL with EMAIL_ADDRESS for EMAIL, TWILIO_* for SMS and WHATSAPP',
-    });
+    logger.warn('no delivery provider: codes go to the development outbox file, in clear', { channels: onOutbox, outbox_file: options.outboxFile, hint });
+  const undeliverable = channels.filter((channel) => delivery(channel).provider === NO_PROVIDER);
+  if (undeliverable.length > 0) logger.warn('no delivery provider: sends on these channels are refused', { channels: undeliverable, hint });
 
   const eventMetadata = () => ({ request_id: currentRequestId(), trace_id: currentTraceId() });
   container.bind<Deps>(T.Deps).toDynamicValue((ctx) => ({

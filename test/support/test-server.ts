@@ -50,6 +50,8 @@ export type TestServerOptions = {
   readonly logs?: string[];
   /** Real providers (pointed at local fakes) instead of the outbox. */
   readonly providers?: ServiceOptions['providers'];
+  /** false: no outbox (as in production without OUTBOX_FILE), so channels without a provider are refused. */
+  readonly outbox?: boolean;
   /** Start without the delivery worker (to play a crash between the 202 and the send). */
   readonly worker?: boolean;
   /** The backend, whatever OTP_TEST_BACKEND says (for tests only meaningful on one). */
@@ -104,7 +106,7 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
   const shared = options.inMemory ? {} : await sharedBackend(dataDir, options.backend);
   const service = await createService({
     dataDir,
-    outboxFile,
+    outboxFile: options.outbox === false ? undefined : outboxFile,
     logger,
     clock,
     ...keys,

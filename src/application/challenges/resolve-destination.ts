@@ -6,7 +6,7 @@ import type { ActiveApp } from '../apps/app-view.js';
 import { EnrollmentAggregate } from '../aggregates.js';
 import type { Deps } from '../deps.js';
 import { enrollmentIdFor } from '../ids.js';
-import type { ParsedDestination } from '../ports.js';
+import { NO_PROVIDER, type ParsedDestination } from '../ports.js';
 import { makeRecordRefusal } from './record-refusal.js';
 
 /** The request field the destination came in: `to` on a send, `destination` on an enrollment. */
@@ -19,7 +19,9 @@ const invalid = (field: DestinationField, message: string): Either<Rejection, ne
  * Where a code goes: the given `to`, else the destination of the user's active enrollment in
  * that channel. Parsed, normalised and checked against the app's policy before any send.
  */
-export const makeResolveDestination = (deps: Pick<Deps, 'vault' | 'keyedHash' | 'parseDestination' | 'clock' | 'store' | 'eventMetadata' | 'load' | 'rateLimit'>) => {
+export const makeResolveDestination = (
+  deps: Pick<Deps, 'vault' | 'keyedHash' | 'parseDestination' | 'clock' | 'store' | 'eventMetadata' | 'load' | 'rateLimit' | 'delivery'>,
+) => {
   const recordRefusal = makeRecordRefusal(deps);
   return async (
     app: ActiveApp,
@@ -32,6 +34,9 @@ export const makeResolveDestination = (deps: Pick<Deps, 'vault' | 'keyedHash' | 
       await recordRefusal(app.app_id, { reason: 'CHANNEL_NOT_ALLOWED' });
       return left(reject('CHANNEL_NOT_ALLOWED', `The ${channel} channel is not enabled for this app`));
     }
+    // The deployment's setting, not the caller's doing: not an abuse signal, so not recorded.
+    if (deps.delivery(channel).provider === NO_PROVIDER)
+      return left(reject('CHANNEL_NOT_ALLOWED', `No provider delivers the ${channel} channel in this deployment`));
     let raw = to;
     if (raw === undefined) {
       const enrollmentId = enrollmentIdFor(deps.keyedHash, app.app_id, username, channel);

@@ -1,17 +1,20 @@
 /**
  * Which provider carries each channel: Resend (or SMTP) for email, Twilio for SMS and
- * WhatsApp, each only when configured; otherwise the development outbox file. A provider's
+ * WhatsApp, each only when configured; otherwise the development outbox file when there is one,
+ * else none (NO_PROVIDER: the channel is refused, and a send already queued fails). A provider's
  * sender (and its SDK: twilio ~21 MB, nodemailer ~13 MB) is imported only when configured;
  * it is still built here, at start, so a bad setting fails the start rather than the first send.
  * Every provider call is measured (telemetry/delivery-metrics.ts).
  */
-import type { Clock, MessageSender } from '../../application/ports.js';
+import { NO_PROVIDER, type Clock, type MessageSender } from '../../application/ports.js';
 import type { Channel } from '../../domain/shared/types.js';
 import { createOutboxSender } from '../delivery/outbox-sender.js';
+import { refusedLocally } from '../delivery/provider-errors.js';
 import { deliveryMetrics } from '../telemetry/delivery-metrics.js';
 
 export type ProviderSettings = {
-  readonly outboxFile: string;
+  /** Undefined: no outbox, so a channel without a provider has none. */
+  readonly outboxFile: string | undefined;
   readonly resendApiKey?: string;
   readonly emailAddress?: string;
   readonly smtpUrl?: string;
@@ -66,7 +69,10 @@ const whatsappProvider = async (settings: ProviderSettings, twilio: TwilioAccoun
 };
 
 export const createDeliveryProviders = async (settings: ProviderSettings, clock: Clock): Promise<(channel: Channel) => Provider> => {
-  const outbox: Provider = { provider: 'outbox', send: createOutboxSender({ file: settings.outboxFile, clock }) };
+  const outbox: Provider =
+    settings.outboxFile === undefined
+      ? { provider: NO_PROVIDER, send: async (message) => Promise.reject(refusedLocally(NO_PROVIDER, `no provider is configured for ${message.channel}`)) }
+      : { provider: 'outbox', send: createOutboxSender({ file: settings.outboxFile, clock }) };
   const twilio: TwilioAccount | undefined =
     settings.twilioAccountSid && settings.twilioAuthToken
       ? { accountSid: settings.twilioAccountSid, authToken: settings.twilioAuthToken, ...timeoutOf(settings), ...(settings.twilioBaseUrl ? { baseUrl: settings.twilioBaseUrl } : {}) }

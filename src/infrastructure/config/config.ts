@@ -62,7 +62,12 @@ export type Config = {
   readonly redisKeyPrefix: string;
   /** How long a Redis call may take before the service falls back and counts a failure towards opening the circuit, ms. */
   readonly redisTimeoutMs: number;
-  readonly outboxFile: string;
+  /**
+   * The development outbox (codes in clear in a file). Embedded: DATA_DIR/outbox.jsonl unless
+   * OUTBOX_FILE says otherwise. With DATABASE_URL or EVENTSTORE_CONNECTION_STRING (production
+   * stores) only when OUTBOX_FILE is set: otherwise a channel without a provider is refused.
+   */
+  readonly outboxFile: string | undefined;
   readonly resendApiKey?: string;
   readonly emailAddress?: string;
   readonly twilioAccountSid?: string;
@@ -253,7 +258,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv, keys: KeysNeeded = 'master-an
     redisUrl: v.REDIS_URL,
     redisKeyPrefix: v.REDIS_KEY_PREFIX,
     redisTimeoutMs: v.REDIS_TIMEOUT_MS,
-    outboxFile: v.OUTBOX_FILE ?? join(v.DATA_DIR, 'outbox.jsonl'),
+    outboxFile: v.OUTBOX_FILE ?? (v.DATABASE_URL || v.EVENTSTORE_CONNECTION_STRING ? undefined : join(v.DATA_DIR, 'outbox.jsonl')),
     resendApiKey: v.RESEND_API_KEY,
     emailAddress: v.EMAIL_ADDRESS,
     twilioAccountSid: v.TWILIO_ACCOUNT_SID,

@@ -2,13 +2,14 @@
  * The providers the composition builds, against local fakes of Resend and Twilio:
  * DELIVERY_TIMEOUT_MS reaches every one (a fake that never answers is given up after the
  * configured time, as a transient failure the delivery worker retries, not after the senders'
- * 10 s default), and every call is measured as otp_verify.delivery.duration by outcome.
+ * 10 s default), and every call is measured as otp_verify.delivery.duration by outcome. Without
+ * an outbox, a channel without a provider has none.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DeliveryFailure, type OutgoingMessage } from '../../../src/application/ports.js';
+import { DeliveryFailure, NO_PROVIDER, type OutgoingMessage } from '../../../src/application/ports.js';
 import { createDeliveryProviders } from '../../../src/infrastructure/composition/delivery.js';
 import type { Channel } from '../../../src/domain/shared/types.js';
 import { startFakeProviders, type FakeProviders } from '../../support/delivery.js';
@@ -81,5 +82,15 @@ describe('delivery providers as composed', () => {
       'SMS twilio-sms sent': 1,
       'WHATSAPP twilio-whatsapp transient_failure': 1,
     });
+  });
+
+  it('leaves a channel without a provider to none when there is no outbox: a send fails for good and writes nothing', async () => {
+    const providers = await createDeliveryProviders({ outboxFile: undefined, resendApiKey: fakes.providers.resendApiKey, emailAddress: fakes.providers.emailAddress, resendBaseUrl: fakes.providers.resendBaseUrl }, () => new Date());
+    expect(providers('EMAIL').provider).toBe('resend');
+    for (const channel of ['SMS', 'WHATSAPP'] as const) {
+      expect(providers(channel).provider).toBe(NO_PROVIDER);
+      await expect(providers(channel).send(message(channel))).rejects.toMatchObject({ permanent: true, message: `none: no provider is configured for ${channel}` });
+    }
+    expect(readdirSync(dir)).toEqual([]);
   });
 });

@@ -78,6 +78,14 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({ port: 8000, logLevel: 'info', outboxFile: '/var/lib/otp/outbox.jsonl' });
   });
 
+  it('keeps no outbox on production stores unless OUTBOX_FILE asks for one', () => {
+    const shared = { MASTER_KEY: key32, JWT_PRIVATE_KEY: pem('ed25519').replace(/\n/g, '\\n') };
+    expect(ok({ ...shared, DATABASE_URL: 'postgres://db/otp' }).outboxFile).toBeUndefined();
+    expect(ok({ ...shared, EVENTSTORE_CONNECTION_STRING: 'esdb://a:2113?tls=false' }).outboxFile).toBeUndefined();
+    expect(ok({ ...shared, DATABASE_URL: 'postgres://db/otp', OUTBOX_FILE: '/tmp/out.jsonl' }).outboxFile).toBe('/tmp/out.jsonl');
+    expect(ok({ DATA_DIR: '/var/lib/otp' }).outboxFile).toBe('/var/lib/otp/outbox.jsonl');
+  });
+
   it('decodes a full shared-storage configuration', () => {
     const previous = randomBytes(32);
     const config = ok({
