@@ -79,6 +79,12 @@ export type Limits = {
   /** First retry delay; doubles per attempt, capped at deliveryMaxBackoffSeconds. */
   readonly deliveryBackoffSeconds: number;
   readonly deliveryMaxBackoffSeconds: number;
+  /**
+   * Retries wait up to this fraction longer than the backoff (0.25: up to a quarter), by an
+   * amount fixed per challenge and attempt, so sends that failed together (a provider's
+   * outage) do not all come back in the same instant. 0 in tests that check exact delays.
+   */
+  readonly deliveryJitter: number;
   /** How long an attempt's provider call may take before another worker may try the send again (longer than a provider request's timeout). */
   readonly deliveryLeaseSeconds: number;
 };
@@ -93,6 +99,7 @@ export const defaultLimits: Limits = {
   deliveryMaxAttempts: 6,
   deliveryBackoffSeconds: 2,
   deliveryMaxBackoffSeconds: 300,
+  deliveryJitter: 0.25,
   deliveryLeaseSeconds: 30,
 };
 

@@ -25,7 +25,7 @@ import { findLeaks, logHaystacks, phoneNeedles, recordingClient, type Haystack, 
 import { settle } from '../support/settle.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
-const limits = { sendsPerIpPerHour: 100_000, deliveryBackoffSeconds: 1, deliveryMaxBackoffSeconds: 4, deliveryMaxAttempts: 4 };
+const limits = { sendsPerIpPerHour: 100_000, deliveryBackoffSeconds: 1, deliveryMaxBackoffSeconds: 4, deliveryMaxAttempts: 4, deliveryJitter: 0 };
 
 describe('delivery during provider outages', () => {
   let fakes: FakeProviders;

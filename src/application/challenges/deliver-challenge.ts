@@ -3,7 +3,7 @@ import { clientAppStream } from '../../domain/client-app/index.js';
 import { addSeconds } from '../../domain/shared/time.js';
 import type { Channel } from '../../domain/shared/types.js';
 import { ChallengeAggregate, ClientAppAggregate } from '../aggregates.js';
-import { now, type Deps } from '../deps.js';
+import { now, type Deps, type Limits } from '../deps.js';
 import { DeliveryFailure } from '../ports.js';
 import { shredCodes } from './shred-codes.js';
 import { renderCodeMessage } from './templates.js';
@@ -15,6 +15,22 @@ type DeliverDeps = Pick<Deps, 'handle' | 'loadRecent' | 'appStalenessMs' | 'vaul
 type Step = { readonly outcome: DeliveryOutcome; readonly after?: ChallengeState };
 
 const PHONE_CHANNELS: readonly Channel[] = ['SMS', 'WHATSAPP'];
+
+/** A fraction in [0, 1) fixed by the challenge and attempt (FNV-1a): spread, yet replayable. */
+const spread = (challengeId: string, attempt: number): number => {
+  let hash = 0x811c9dc5;
+  for (const char of `${challengeId}/${attempt}`) hash = Math.imul(hash ^ char.charCodeAt(0), 0x01000193) >>> 0;
+  return hash / 2 ** 32;
+};
+
+/**
+ * How long a transient failure waits before the next attempt, s: the backoff doubles per
+ * attempt up to its cap, then waits up to `deliveryJitter` of itself longer.
+ */
+export const retryDelaySeconds = (limits: Pick<Limits, 'deliveryBackoffSeconds' | 'deliveryMaxBackoffSeconds' | 'deliveryJitter'>, challengeId: string, attempt: number): number => {
+  const backoff = Math.min(limits.deliveryMaxBackoffSeconds, limits.deliveryBackoffSeconds * 2 ** (attempt - 1));
+  return backoff * (1 + limits.deliveryJitter * spread(challengeId, attempt));
+};
 
 /** One key per send and channel (at most 256 characters, as Resend takes them). */
 export const deliveryKey = (challengeId: string, send: number, channel: Channel): string => `otp-code/${challengeId}/${send}/${channel}`;
@@ -72,8 +88,8 @@ export const makeDeliverChallenge = (deps: DeliverDeps) => {
       // Resend's 2 a second must not fail codes for good); the code's expiry ends it. The
       // refusals still count as attempts: an ordinary failure after enough of them is final.
       if (!failure.permanent && (attempt < deps.limits.deliveryMaxAttempts || failure.throttled)) {
-        const backoff = Math.min(deps.limits.deliveryMaxBackoffSeconds, deps.limits.deliveryBackoffSeconds * 2 ** (attempt - 1));
-        return { outcome: 'RETRY_SCHEDULED', after: await failed(failure.message, { retry_at: addSeconds(now(deps), Math.max(backoff, failure.retryAfterSeconds ?? 0)) }) };
+        const delay = Math.max(retryDelaySeconds(deps.limits, id, attempt), failure.retryAfterSeconds ?? 0);
+        return { outcome: 'RETRY_SCHEDULED', after: await failed(failure.message, { retry_at: addSeconds(now(deps), delay) }) };
       }
       const fallback = app.policy.fallback_channel;
       // Only from the challenge's own channel: a fallback never falls back again.
