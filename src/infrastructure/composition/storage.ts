@@ -79,11 +79,14 @@ export type Storage = {
   readonly close: () => Promise<void>;
 };
 
+/** How long a health probe's statement may take (the health check itself gives up after 2 s). */
+const PROBE_QUERY_MS = 2_000;
+
 /** A pool on DATABASE_URL with its schema migrated, and the PostgreSQL adapters that use it. */
 const openPostgres = async (url: string, options: { readonly withEventStore: boolean; readonly logger: Logger; readonly timeouts: PostgresTimeouts; readonly poolSize: number }) => {
   const [
     { default: pg },
-    { createPostgresEventStore, eventStoreMigrations },
+    { createPostgresEventStore, eventStoreMigrations, SELECT_HEAD },
     { createAdvisoryLeadership },
     { migrate },
     { createPostgresReadModels, readModelMigrations },
@@ -121,7 +124,24 @@ const openPostgres = async (url: string, options: { readonly withEventStore: boo
   });
   applySessionSettings(pool, options.timeouts.queryMs, options.logger);
   pool.on('error', (error) => options.logger.warn('postgres idle client error', { error: error.message }));
-  return { url, pool, createPostgresEventStore, createAdvisoryLeadership, createPostgresReadModels, createPostgresVault, createPostgresSnapshotStore, listen };
+  // Readiness on connections of its own (one per check): on the request pool, a process whose
+  // pool is busy (every connection taken by load) failed its probe, so under load every
+  // instance could leave the load balancer at once. They open on the first probe and stay
+  // open; a probe's statement ends with the check's own 2 s, so one stuck behind a lock holds
+  // its connection no longer.
+  const probe = new pg.Pool({
+    connectionString: url,
+    max: 2,
+    connectionTimeoutMillis: options.timeouts.connectMs,
+    query_timeout: PROBE_QUERY_MS,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+    idleTimeoutMillis: 0,
+  });
+  applySessionSettings(probe, PROBE_QUERY_MS, options.logger);
+  probe.on('error', (error) => options.logger.warn('postgres idle client error', { error: error.message, pool: 'health' }));
+  const probes = { ping: async () => void (await probe.query('SELECT 1')), logHead: async () => void (await probe.query(SELECT_HEAD)), end: () => probe.end() };
+  return { url, pool, probes, createPostgresEventStore, createAdvisoryLeadership, createPostgresReadModels, createPostgresVault, createPostgresSnapshotStore, listen };
 };
 
 type Postgres = Awaited<ReturnType<typeof openPostgres>>;
@@ -281,14 +301,16 @@ export const createStorage = async (
     : undefined;
   const readModels = pgReadModels ?? createInMemoryReadModels(store, projections, { onError, onApplied: due.onApplied });
 
+  // On PostgreSQL the log's check reads its head as the store does, on the probe's connection.
+  const logOnPostgres = postgres && !options.eventStoreConnectionString ? postgres : undefined;
   const healthChecks: HealthCheck[] = [
-    { name: 'event_store', check: async () => void (await store.headPosition()) },
+    { name: 'event_store', check: async () => (logOnPostgres ? logOnPostgres.probes.logHead() : void (await store.headPosition())) },
     pgReadModels
       ? readModelsHealthCheck(pgReadModels.progress, { stallMs: options.readModelStallMs ?? DEFAULT_READ_MODEL_STALL_MS, clock })
       : // Rejects once a projection has failed (for good, in memory: the read models stop there);
         // at once otherwise. position() kept answering, so a stuck service looked healthy.
         { name: 'read_models', check: async () => void (await readModels.waitFor(0)) },
-    ...(postgres ? [{ name: 'postgres', check: async () => void (await postgres.pool.query('SELECT 1')) }] : []),
+    ...(postgres ? [{ name: 'postgres', check: postgres.probes.ping }] : []),
   ];
 
   const leaders: Leadership[] = [];
@@ -321,6 +343,7 @@ export const createStorage = async (
       keyDb?.close();
       snapshotDb?.close();
       await postgres?.pool.end();
+      await postgres?.probes.end();
     },
   };
 };

@@ -17,7 +17,7 @@ import { isConnectionError, listenForCommits, parseCommitPayload, type CommitLis
 import { NOTIFY_CHANNEL, SELECT_AFTER, SELECT_HEAD, SELECT_STREAM_LIMITED } from './event-store-schema.js';
 import { prepared } from './prepared.js';
 
-export { eventStoreMigrations } from './event-store-schema.js';
+export { eventStoreMigrations, SELECT_HEAD } from './event-store-schema.js';
 
 export type PostgresEventStoreOptions = {
   readonly pool: pg.Pool;
