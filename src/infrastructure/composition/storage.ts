@@ -23,6 +23,7 @@ import { createInMemorySnapshotStore } from '../snapshots/in-memory-snapshot-sto
 import { createDeliveryDueSignal } from './delivery-due.js';
 import { isSqliteUnavailable } from '../event-store/sqlite-unavailable.js';
 import { isPostgresUnavailable } from '../postgres/unavailable.js';
+import { SERVER_KEEPALIVES_SQL } from '../postgres/migrate.js';
 import { DEFAULT_POSTGRES_POOL_SIZE, DEFAULT_READ_MODEL_STALL_MS } from '../config/config.js';
 import { readModelsHealthCheck } from '../postgres/read-models-health.js';
 
@@ -108,7 +109,9 @@ const openPostgres = async (url: string, options: { readonly withEventStore: boo
   // process's migrations (an advisory lock), and an index on a large table takes its time.
   const migrator = new pg.Pool({ connectionString: url, max: 1, connectionTimeoutMillis: options.timeouts.connectMs });
   try {
-    const applied = await migrate(migrator, [...(options.withEventStore ? eventStoreMigrations : []), ...readModelMigrations, ...vaultMigrations, ...snapshotMigrations]);
+    const applied = await migrate(migrator, [...(options.withEventStore ? eventStoreMigrations : []), ...readModelMigrations, ...vaultMigrations, ...snapshotMigrations], {
+      logger: options.logger,
+    });
     if (applied.length > 0) options.logger.info('schema migrated', { migrations: applied });
   } finally {
     await migrator.end();
@@ -156,7 +159,7 @@ type Postgres = Awaited<ReturnType<typeof openPostgres>>;
  *   less), so a statement the client answered 503 for has not committed behind its back later.
  */
 export const sessionSettingsSql = (queryMs: number): string =>
-  `SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3; SET statement_timeout = ${Math.max(100, queryMs - Math.min(1000, Math.round(queryMs / 10)))}`;
+  `${SERVER_KEEPALIVES_SQL}; SET statement_timeout = ${Math.max(100, queryMs - Math.min(1000, Math.round(queryMs / 10)))}`;
 
 /** Queued on each new session before anything else the pool runs on it. */
 export const applySessionSettings = (pool: Pool, queryMs: number, logger: Logger): void => {
