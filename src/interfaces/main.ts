@@ -71,16 +71,22 @@ const serve = async (): Promise<void> => {
     if (stopping) res.shouldKeepAlive = false;
     handle(req, res);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  }).catch((error: unknown) => couldNotStart(error, { listen: `${config.host}:${config.port}`, hint: 'check HOST and PORT' }));
+  const bind = () =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    }).catch((error: unknown) => couldNotStart(error, { listen: `${config.host}:${config.port}`, hint: 'check HOST and PORT' }));
   applyServerTimeouts(server, config.keepAliveTimeoutSeconds);
   answerClientErrors(server);
-  logger.info('starting', { host: config.host, port: config.port });
+  // A process the cluster forks again (one of them died) binds the shared port only once it is
+  // built: its siblings answer meanwhile, liveness included, where it would have answered its
+  // share of requests 503 for as long as it took to start.
+  const bindWhenBuilt = cluster.isWorker && process.env[REFORKED] === '1';
+  if (!bindWhenBuilt) await bind();
+  logger.info('starting', { host: config.host, port: config.port, ...(bindWhenBuilt ? { binds: 'once built' } : {}) });
   const optional = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
   const service = await createService({
     dataDir: config.dataDir,
@@ -147,6 +153,7 @@ const serve = async (): Promise<void> => {
   });
   handle = app.callback();
   ready = true;
+  if (bindWhenBuilt) await bind();
   logger.info('listening', { host: config.host, port: config.port, role: config.processRole, storage: usesEmbeddedStorage(config) ? config.dataDir : 'shared' });
 
   /**
@@ -206,6 +213,9 @@ const serve = async (): Promise<void> => {
   process.on('SIGINT', () => shutdown('SIGINT'));
 };
 
+/** Set by the cluster's primary on a process it forks to replace one that died. */
+const REFORKED = 'OTP_VERIFY_REFORKED';
+
 /** Answers while the service is being built: alive, not ready. */
 const whileStarting: RequestListener = (req, res) => {
   const path = withoutTrailingSlashes((req.url ?? '').split('?')[0]!);
@@ -240,10 +250,10 @@ const serveClustered = async (): Promise<void> => {
   // database refuses, say): the primary gives up with code 1, so the orchestrator sees a failed
   // service instead of one that forks forever.
   let quickDeaths = 0;
-  const fork = () => {
+  const fork = (again = false) => {
     if (stopping) return;
     const startedAt = Date.now();
-    cluster.fork().on('exit', (code, signal) => {
+    cluster.fork(again ? { [REFORKED]: '1' } : {}).on('exit', (code, signal) => {
       if (stopping) return;
       quickDeaths = Date.now() - startedAt < 60_000 ? quickDeaths + 1 : 0;
       if (quickDeaths >= 5) {
@@ -254,7 +264,7 @@ const serveClustered = async (): Promise<void> => {
         return;
       }
       process.stderr.write(`otp-verify: a service process exited (${signal ?? code}); starting another\n`);
-      setTimeout(fork, 1000 * 2 ** Math.min(quickDeaths, 4));
+      setTimeout(() => fork(true), 1000 * 2 ** Math.min(quickDeaths, 4));
     });
   };
   for (let i = 0; i < processes; i++) fork();
