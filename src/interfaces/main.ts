@@ -245,7 +245,11 @@ const serveClustered = async (): Promise<void> => {
   const processes = isLeft(decoded) ? 1 : decoded.right.webConcurrency;
   // loadConfig refuses WEB_CONCURRENCY > 1 without DATABASE_URL.
   if (processes <= 1 || !cluster.isPrimary) return serve();
+  // The primary's lines are JSON like its processes' (pid: theirs share its stdout).
+  const logger = createLogger({ level: isLeft(decoded) ? 'info' : decoded.right.logLevel, pid: true });
   let stopping = false;
+  /** A process that did not stop cleanly once asked to: the primary exits 1 as well. */
+  let failedToStop = false;
   // A process that dies within a minute of its start, five times running, will not start (its
   // database refuses, say): the primary gives up with code 1, so the orchestrator sees a failed
   // service instead of one that forks forever.
@@ -253,18 +257,26 @@ const serveClustered = async (): Promise<void> => {
   const fork = (again = false) => {
     if (stopping) return;
     const startedAt = Date.now();
-    cluster.fork(again ? { [REFORKED]: '1' } : {}).on('exit', (code, signal) => {
-      if (stopping) return;
+    const child = cluster.fork(again ? { [REFORKED]: '1' } : {});
+    const childPid = child.process.pid;
+    child.on('exit', (code, signal) => {
+      if (stopping) {
+        if (code !== 0) failedToStop = true;
+        process.exitCode = failedToStop ? 1 : (process.exitCode ?? 0);
+        return;
+      }
       quickDeaths = Date.now() - startedAt < 60_000 ? quickDeaths + 1 : 0;
+      const exit = { process_pid: childPid, exit: signal ?? code };
       if (quickDeaths >= 5) {
         stopping = true;
-        process.stderr.write(`otp-verify: service processes keep exiting (${signal ?? code}) right after starting; giving up\n`);
+        logger.error('service processes keep exiting right after starting: giving up', exit);
         for (const worker of Object.values(cluster.workers ?? {})) worker?.kill('SIGTERM');
         process.exitCode = 1;
         return;
       }
-      process.stderr.write(`otp-verify: a service process exited (${signal ?? code}); starting another\n`);
-      setTimeout(() => fork(true), 1000 * 2 ** Math.min(quickDeaths, 4));
+      const retryInMs = 1000 * 2 ** Math.min(quickDeaths, 4);
+      logger.error('a service process exited: starting another', { ...exit, retry_in_ms: retryInMs });
+      setTimeout(() => fork(true), retryInMs);
     });
   };
   for (let i = 0; i < processes; i++) fork();

@@ -44,7 +44,7 @@ describe('a cluster replacing a process', () => {
       expect(victim?.pid).toEqual(expect.any(Number));
 
       process.kill(victim!.pid!, 'SIGKILL');
-      while (!service.stderr().includes('a service process exited') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const replacing = await service.waitForLine((line) => line.includes('"msg":"a service process exited: starting another"'));
       // From the primary's noticing (the replacement forks 2 s later) until the replacement
       // says it listens, and a moment after: every answer a 200. the replacement says it listens, and a moment after: every answer a 200.
       const statuses: number[] = [];
@@ -55,12 +55,13 @@ describe('a cluster replacing a process', () => {
         if (listening(service.lines).length >= 3) after++;
       }
       expect(listening(service.lines)).toHaveLength(3);
-      expect(service.stderr()).toContain('a service process exited (SIGKILL); starting another');
+      // The primary's line is JSON like the rest, naming the process and how it ended.
+      expect(JSON.parse(replacing)).toMatchObject({ level: 'error', pid: expect.any(Number), process_pid: victim!.pid, exit: 'SIGKILL', retry_in_ms: 2000 });
       const starting = service.lines.filter((line) => line.includes('"msg":"starting"'));
       expect(starting.at(-1)).toContain('"binds":"once built"');
       expect(statuses.length).toBeGreaterThan(50);
       expect(statuses.filter((status) => status !== 200)).toEqual([]);
-      await service.stop();
+      expect(await service.stop()).toEqual({ code: 0, signal: null });
     } finally {
       await schema.drop();
     }
