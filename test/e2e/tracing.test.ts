@@ -63,6 +63,8 @@ describe('tracing of the real service', () => {
         PORT: String(port),
         HOST: '127.0.0.1',
         DATA_DIR: dataDir,
+        // Named: on PostgreSQL there is no outbox unless OUTBOX_FILE asks for one.
+        OUTBOX_FILE: join(dataDir, 'outbox.jsonl'),
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
         OTEL_BSP_SCHEDULE_DELAY: '100',
         OTEL_SERVICE_NAME: 'otp-verify-test',
