@@ -118,6 +118,7 @@ const serve = async (): Promise<void> => {
     providers: {
       timeoutMs: config.deliveryTimeoutMs,
       ...optional('resendApiKey', config.resendApiKey),
+      resendRatePerSecond: config.resendRatePerSecond,
       ...optional('emailAddress', config.emailAddress),
       ...optional('smtpUrl', config.smtpUrl),
       ...optional('twilioAccountSid', config.twilioAccountSid),

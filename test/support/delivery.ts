@@ -38,6 +38,8 @@ export const startFakeProviders = async (): Promise<FakeProviders> => {
       resendApiKey,
       emailAddress,
       resendBaseUrl: resend.url,
+      // Tests send bursts; the pacing to Resend's rate has tests of its own.
+      resendRatePerSecond: 10_000,
       twilioAccountSid,
       twilioAuthToken,
       twilioPhoneNumber,

@@ -90,8 +90,14 @@ const readJson = async (request: IncomingMessage): Promise<Record<string, unknow
   }
 };
 
-export const startFakeResend = async (options: { apiKey: string }): Promise<FakeResend> => {
+/**
+ * `ratePerSecond`: refuse requests past that many in any second (429 rate_limit_exceeded, as
+ * Resend does past an account's rate). The window is 900 ms, not 1,000, so that requests paced
+ * to the rate are not refused for a few milliseconds of network jitter.
+ */
+export const startFakeResend = async (options: { apiKey: string; ratePerSecond?: number }): Promise<FakeResend> => {
   const requests: ResendRequest[] = [];
+  const arrivals: number[] = [];
   const sent: FakeResend['sent'] = [];
   const replies: ResendReply[] = [];
   /** Idempotency keys: the body and id of the email sent under each, or 'in progress'. */
@@ -104,6 +110,12 @@ export const startFakeResend = async (options: { apiKey: string }): Promise<Fake
       if (body === null) return error(response, 422, 'validation_error');
       const refused = check(request, options.apiKey);
       if (refused) return error(response, refused[0], refused[1]);
+      if (options.ratePerSecond !== undefined) {
+        const now = performance.now();
+        arrivals.push(now);
+        while (arrivals.length > 0 && arrivals[0]! <= now - 900) arrivals.shift();
+        if (arrivals.length > options.ratePerSecond) return error(response, 429, 'rate_limit_exceeded', { 'retry-after': '1', 'ratelimit-limit': String(options.ratePerSecond), 'ratelimit-remaining': '0' });
+      }
       const key = incoming.headers['idempotency-key'];
       if (key !== undefined && (typeof key !== 'string' || key.length < 1 || key.length > 256)) return error(response, 400, 'invalid_idempotency_key');
       const known = key === undefined ? undefined : keys.get(key);

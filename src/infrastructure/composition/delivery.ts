@@ -9,6 +9,7 @@
 import { NO_PROVIDER, type Clock, type MessageSender } from '../../application/ports.js';
 import type { Channel } from '../../domain/shared/types.js';
 import { createOutboxSender } from '../delivery/outbox-sender.js';
+import { paced } from '../delivery/pacer.js';
 import { refusedLocally } from '../delivery/provider-errors.js';
 import { deliveryMetrics } from '../telemetry/delivery-metrics.js';
 
@@ -16,6 +17,8 @@ export type ProviderSettings = {
   /** Undefined: no outbox, so a channel without a provider has none. */
   readonly outboxFile: string | undefined;
   readonly resendApiKey?: string;
+  /** RESEND_RATE_PER_SECOND: Resend's calls are paced to it (default 2, Resend's default rate). */
+  readonly resendRatePerSecond?: number;
   readonly emailAddress?: string;
   readonly smtpUrl?: string;
   readonly twilioAccountSid?: string;
@@ -32,6 +35,15 @@ export type ProviderSettings = {
 
 type Provider = { readonly provider: string; readonly send: MessageSender };
 
+/** Resend's rate for an account that was not given more: 2 requests a second. */
+const DEFAULT_RESEND_RATE = 2;
+/**
+ * The longest a send waits for its slot under the pacing. The attempt's lease (the provider
+ * timeout plus 5 s) covers the wait and the call; a send further back is retried when its slot
+ * comes, and the worker's other delivery slots stay free for other channels meanwhile.
+ */
+const PACE_MAX_WAIT_MS = 5_000;
+
 type TwilioAccount = { readonly accountSid: string; readonly authToken: string; readonly baseUrl?: string; readonly timeoutMs?: number };
 
 const timeoutOf = (settings: ProviderSettings) => (settings.timeoutMs === undefined ? {} : { timeoutMs: settings.timeoutMs });
@@ -40,7 +52,8 @@ const emailProvider = async (settings: ProviderSettings, outbox: Provider): Prom
   const from = settings.emailAddress;
   if (settings.resendApiKey && from) {
     const { createResendSender } = await import('../delivery/resend-sender.js');
-    return { provider: 'resend', send: createResendSender({ apiKey: settings.resendApiKey, from, ...timeoutOf(settings), ...(settings.resendBaseUrl ? { baseUrl: settings.resendBaseUrl } : {}) }) };
+    const send = createResendSender({ apiKey: settings.resendApiKey, from, ...timeoutOf(settings), ...(settings.resendBaseUrl ? { baseUrl: settings.resendBaseUrl } : {}) });
+    return { provider: 'resend', send: paced(send, { provider: 'resend', ratePerSecond: settings.resendRatePerSecond ?? DEFAULT_RESEND_RATE, maxWaitMs: PACE_MAX_WAIT_MS }) };
   }
   if (settings.smtpUrl && from) {
     const { createSmtpSender } = await import('../delivery/smtp-sender.js');

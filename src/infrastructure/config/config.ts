@@ -69,6 +69,8 @@ export type Config = {
    */
   readonly outboxFile: string | undefined;
   readonly resendApiKey?: string;
+  /** Requests a second the Resend account allows (RESEND_RATE_PER_SECOND): the worker paces its emails to it. */
+  readonly resendRatePerSecond: number;
   readonly emailAddress?: string;
   readonly twilioAccountSid?: string;
   readonly twilioAuthToken?: string;
@@ -153,6 +155,7 @@ const Env = t.type({
   REDIS_KEY_PREFIX: withDefault(envVar('key prefix', matching(/^[A-Za-z0-9._:-]{1,64}$/, 'letters, digits and . _ : - (at most 64)')), 'otp-verify:'),
   OUTBOX_FILE: str,
   RESEND_API_KEY: str,
+  RESEND_RATE_PER_SECOND: withDefault(envVar('count', integer(1, 10_000)), 2),
   EMAIL_ADDRESS: optional(envVar('email', matching(/^[^\s@]+@[^\s@]+$/, 'an email address'))),
   TWILIO_ACCOUNT_SID: str,
   TWILIO_AUTH_TOKEN: str,
@@ -260,6 +263,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv, keys: KeysNeeded = 'master-an
     redisTimeoutMs: v.REDIS_TIMEOUT_MS,
     outboxFile: v.OUTBOX_FILE ?? (v.DATABASE_URL || v.EVENTSTORE_CONNECTION_STRING ? undefined : join(v.DATA_DIR, 'outbox.jsonl')),
     resendApiKey: v.RESEND_API_KEY,
+    resendRatePerSecond: v.RESEND_RATE_PER_SECOND,
     emailAddress: v.EMAIL_ADDRESS,
     twilioAccountSid: v.TWILIO_ACCOUNT_SID,
     twilioAuthToken: v.TWILIO_AUTH_TOKEN,

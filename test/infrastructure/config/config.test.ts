@@ -69,6 +69,7 @@ describe('loadConfig', () => {
       processRole: 'all',
       stateCacheEntries: 20_000,
       appStalenessMs: 1000,
+      resendRatePerSecond: 2,
     });
     expect(usesEmbeddedStorage(ok({}))).toBe(true);
   });

@@ -1,0 +1,53 @@
+/**
+ * Emails through Resend are paced to the account's rate (RESEND_RATE_PER_SECOND; Resend allows
+ * 2 a second unless the account was given more): a burst of sends goes out spaced, with no
+ * request refused for the rate. Unpaced, the same burst against the same limit is refused in
+ * part (429 rate_limit_exceeded), which is what the pacing saves.
+ */
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { emailAddress, resendApiKey, waitFor } from '../support/delivery.js';
+import { startFakeResend, type FakeResend } from '../support/fake-resend.js';
+import { newApp, newOperator } from '../support/flows.js';
+import { createClient } from '../support/http-client.js';
+import { startTestServer, type TestServer } from '../support/test-server.js';
+
+const RATE = 4;
+const BURST = 12;
+
+describe("pacing emails to Resend's rate", () => {
+  const closing: (TestServer | FakeResend)[] = [];
+  afterAll(async () => {
+    for (const closable of closing.reverse()) await closable.close();
+  });
+
+  /** A service on a fake Resend that refuses past RATE a second; sends BURST emails at once. */
+  const burst = async (resendRatePerSecond: number) => {
+    const resend = await startFakeResend({ apiKey: resendApiKey, ratePerSecond: RATE });
+    closing.push(resend);
+    const server = await startTestServer({
+      providers: { resendApiKey, emailAddress, resendBaseUrl: resend.url, resendRatePerSecond },
+      limits: { sendsPerIpPerHour: 100_000 },
+    });
+    closing.push(server);
+    const client = createClient(server.url);
+    const operator = await newOperator(client);
+    const app = await newApp(client, operator.token);
+    const sent = await Promise.all(
+      Array.from({ length: BURST }, (_, i) => client.post('/api/code/send', { apiKey: app.apiKey, body: { username: `burst${i}`, channel: 'EMAIL', to: `burst.${i}@example.org` } })),
+    );
+    expect(sent.map((answer) => answer.status)).toEqual(Array.from({ length: BURST }, () => 202));
+    return resend;
+  };
+
+  it('sends a burst spaced to the rate, none refused', async () => {
+    const resend = await burst(RATE);
+    await waitFor('every email sent', () => resend.sent.length === BURST, 15_000);
+    expect(resend.requests).toHaveLength(BURST);
+  });
+
+  it('unpaced, the same burst is partly refused by the provider', async () => {
+    const resend = await burst(10_000);
+    await waitFor('every email tried once', () => resend.requests.length >= BURST, 15_000);
+    expect(resend.sent.length).toBeLessThan(BURST);
+  });
+});
