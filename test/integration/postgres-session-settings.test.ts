@@ -6,7 +6,12 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import { applySessionSettings } from '../../src/infrastructure/composition/storage.js';
+import { execFile } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { sessionSettings } from '../../src/infrastructure/composition/storage.js';
+import { compileService } from '../support/service-process.js';
 import { testDatabaseUrl } from '../support/postgres.js';
 
 const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -15,8 +20,7 @@ describe('PostgreSQL session settings', () => {
   it('sets keepalives and a statement timeout under the query timeout on every session, beside the URL\'s own options', async () => {
     const url = new URL(testDatabaseUrl());
     url.searchParams.set('options', '-c search_path=pg_catalog');
-    const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
-    applySessionSettings(pool, 30_000, silent);
+    const pool = new pg.Pool({ connectionString: url.toString(), max: 2, ...sessionSettings(30_000, silent) });
     try {
       const sessions = await Promise.all(
         [0, 1].map(async () => {
@@ -36,4 +40,28 @@ describe('PostgreSQL session settings', () => {
       await pool.end();
     }
   });
+
+  // In a process of its own: Jest's sandboxed `process` hears no warnings.
+  it('runs them before the pool hands the session out, not beside its first query (which pg deprecates, to be removed in pg 9)', async () => {
+    const outDir = await compileService();
+    const run = async (settings: 'sessionSettings' | 'on connect'): Promise<string> => {
+      const script = `
+        import pg from 'pg';
+        import { sessionSettings, sessionSettingsSql } from ${JSON.stringify(pathToFileURL(join(outDir, 'infrastructure/composition/storage.js')).href)};
+        process.on('warning', (warning) => console.log('warning: ' + warning.message));
+        const silent = { debug() {}, info() {}, warn() {}, error() {} };
+        const pool = new pg.Pool({ connectionString: ${JSON.stringify(testDatabaseUrl())}, max: 2, ...(${JSON.stringify(settings)} === 'sessionSettings' ? sessionSettings(30000, silent) : {}) });
+        if (${JSON.stringify(settings)} === 'on connect') pool.on('connect', (client) => void client.query(sessionSettingsSql(30000)));
+        const results = await Promise.all([0, 1].map(() => pool.query("SELECT current_setting('tcp_keepalives_idle') AS idle")));
+        console.log('idle: ' + results.map((result) => result.rows[0].idle).join(','));
+        await new Promise((resolve) => setImmediate(resolve));
+        await pool.end();
+      `;
+      const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { cwd: resolve('.'), timeout: 30_000 });
+      return stdout;
+    };
+    expect(await run('sessionSettings')).toBe('idle: 10,10\n');
+    // The way this was done before: the check sees the overlap.
+    expect(await run('on connect')).toContain('warning: Calling client.query() when the client is already executing a query');
+  }, 60_000);
 });

@@ -5,7 +5,7 @@
  * Each adapter is imported only once the configuration selects it: the client libraries cost
  * memory in every process that loads them (pg ~14 MB, the KurrentDB client ~33 MB).
  */
-import type { Pool, PoolClient } from 'pg';
+import type { ClientBase } from 'pg';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
@@ -124,8 +124,8 @@ const openPostgres = async (url: string, options: { readonly withEventStore: boo
     // TCP keepalive, so the kernel notices a peer that is gone while a connection is idle.
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
+    ...sessionSettings(options.timeouts.queryMs, options.logger),
   });
-  applySessionSettings(pool, options.timeouts.queryMs, options.logger);
   pool.on('error', (error) => options.logger.warn('postgres idle client error', { error: error.message }));
   // Readiness on connections of its own (one per check): on the request pool, a process whose
   // pool is busy (every connection taken by load) failed its probe, so under load every
@@ -140,8 +140,8 @@ const openPostgres = async (url: string, options: { readonly withEventStore: boo
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
     idleTimeoutMillis: 0,
+    ...sessionSettings(PROBE_QUERY_MS, options.logger),
   });
-  applySessionSettings(probe, PROBE_QUERY_MS, options.logger);
   probe.on('error', (error) => options.logger.warn('postgres idle client error', { error: error.message, pool: 'health' }));
   const probes = { ping: async () => void (await probe.query('SELECT 1')), logHead: async () => void (await probe.query(SELECT_HEAD)), end: () => probe.end() };
   return { url, pool, probes, createPostgresEventStore, createAdvisoryLeadership, createPostgresReadModels, createPostgresVault, createPostgresSnapshotStore, listen };
@@ -161,15 +161,24 @@ type Postgres = Awaited<ReturnType<typeof openPostgres>>;
 export const sessionSettingsSql = (queryMs: number): string =>
   `${SERVER_KEEPALIVES_SQL}; SET statement_timeout = ${Math.max(100, queryMs - Math.min(1000, Math.round(queryMs / 10)))}`;
 
-/** Queued on each new session before anything else the pool runs on it. */
-export const applySessionSettings = (pool: Pool, queryMs: number, logger: Logger): void => {
+/**
+ * The pool option that runs the settings on each new session before the pool hands it out
+ * (pg-pool's `onConnect`, awaited; a query sent from the 'connect' event instead overlapped the
+ * pool's first query, which pg deprecates). A server that refuses them is warned about once, and
+ * the session is used anyway.
+ */
+export const sessionSettings = (queryMs: number, logger: Logger): { onConnect: (client: ClientBase) => Promise<void> } => {
   let warned = false;
-  pool.on('connect', (client: PoolClient) => {
-    client.query(sessionSettingsSql(queryMs)).catch((error: Error) => {
-      if (!warned) logger.warn('postgres session settings refused (keepalives, statement timeout)', { error: error.message });
-      warned = true;
-    });
-  });
+  return {
+    onConnect: async (client) => {
+      try {
+        await client.query(sessionSettingsSql(queryMs));
+      } catch (error) {
+        if (!warned) logger.warn('postgres session settings refused (keepalives, statement timeout)', { error: (error as Error).message });
+        warned = true;
+      }
+    },
+  };
 };
 
 /** KurrentDB when configured, else the PostgreSQL log, else the embedded one (in memory or SQLite). */
