@@ -53,6 +53,12 @@ export type Deps = {
   readonly replayGuard: ReplayGuard;
   /** The provider that carries a channel, by name (recorded with delivery outcomes). */
   readonly delivery: (channel: Channel) => { readonly provider: string; readonly send: MessageSender };
+  /**
+   * A channel this deployment cannot deliver (no provider, no outbox), refused at the API. Only a
+   * process that delivers knows: an API process (PROCESS_ROLE=api) need not hold the providers'
+   * credentials, so it refuses none, and a send the workers cannot make fails there for good.
+   */
+  readonly undeliverable: (channel: Channel) => boolean;
   readonly parseDestination: DestinationParser;
   readonly logger: Logger;
   readonly limits: Limits;

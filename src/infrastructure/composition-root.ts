@@ -164,7 +164,9 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
   const onOutbox = channels.filter((channel) => delivery(channel).provider === 'outbox');
   if (role !== 'api' && (options.databaseUrl || options.eventStoreConnectionString) && onOutbox.length > 0)
     logger.warn('no delivery provider: codes go to the development outbox file, in clear', { channels: onOutbox, outbox_file: options.outboxFile, hint });
-  const undeliverable = channels.filter((channel) => delivery(channel).provider === NO_PROVIDER);
+  // An API process sends nothing and may lack the providers' credentials (kept on the workers):
+  // it refuses no channel, and the workers fail a send they cannot make.
+  const undeliverable = role === 'api' ? [] : channels.filter((channel) => delivery(channel).provider === NO_PROVIDER);
   if (undeliverable.length > 0) logger.warn('no delivery provider: sends on these channels are refused', { channels: undeliverable, hint });
 
   const eventMetadata = () => ({ request_id: currentRequestId(), trace_id: currentTraceId() });
@@ -198,6 +200,7 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
     rateLimit: abuse.rateLimit,
     replayGuard: abuse.replayGuard,
     delivery,
+    undeliverable: (channel) => undeliverable.includes(channel),
     parseDestination,
     logger,
     limits: { ...defaultLimits, ...options.limits },

@@ -3,11 +3,13 @@
  * through a provider. A channel nothing delivers is refused before a challenge is opened
  * (403 CHANNEL_NOT_ALLOWED naming the deployment), for sends and for sent-code enrollments
  * alike, instead of answering 202 for a code no one will get or writing it in clear to a file.
- * Channels with a provider work as before.
+ * Channels with a provider work as before. An API process (PROCESS_ROLE=api) refuses nothing:
+ * the providers' credentials may be on the workers only. A phone send does not fall back to a
+ * channel nothing delivers.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync } from 'node:fs';
-import { startFakeProviders, waitFor, type FakeProviders } from '../support/delivery.js';
+import { challengeEvents, startFakeProviders, twilioRequestsTo, waitFor, type FakeProviders } from '../support/delivery.js';
 import { newApp, newOperator } from '../support/flows.js';
 import { createClient, type Client } from '../support/http-client.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
@@ -54,5 +56,42 @@ describe('a channel no provider delivers', () => {
     const sent = await client.post('/api/code/send', { apiKey: app.apiKey, body: { username: 'cai', channel: 'EMAIL', to: 'cai@example.org' } });
     expect(sent.status).toBe(202);
     await waitFor('the email sent', () => fakes.resend.sent.length === 1);
+  });
+
+  it('does not fall back to a channel nothing delivers: the send fails on its own channel', async () => {
+    const { twilioAccountSid, twilioAuthToken, twilioWhatsappNumber, twilioBaseUrl } = fakes.providers;
+    const whatsappOnly = await startTestServer({ outbox: false, providers: { twilioAccountSid, twilioAuthToken, twilioWhatsappNumber, twilioBaseUrl } });
+    try {
+      const other = createClient(whatsappOnly.url);
+      const operator = await newOperator(other);
+      const fallingBack = await newApp(other, operator.token, { channels: ['WHATSAPP', 'SMS'], fallback_channel: 'SMS' });
+      fakes.twilio.script({ status: 400, code: 63024 });
+      const sent = await other.post('/api/code/send', { apiKey: fallingBack.apiKey, body: { username: 'dee', channel: 'WHATSAPP', to: '+34612345670' } });
+      expect(sent.status).toBe(202);
+      const id = sent.body.challenge_id as string;
+      await waitFor('the send failed', async () => (await other.get(`/api/code/${id}`, { apiKey: fallingBack.apiKey })).body.delivery.status === 'FAILED');
+      const failed = (await challengeEvents(whatsappOnly, id)).filter((e) => e.type === 'DeliveryFailed');
+      expect(failed).toHaveLength(1);
+      expect(failed[0]!.data).not.toHaveProperty('next_channel');
+      expect(twilioRequestsTo(fakes.twilio, '+34612345670', 'SMS')).toHaveLength(0);
+    } finally {
+      await whatsappOnly.close();
+    }
+  });
+
+  it('in an API process, refuses no channel: the workers hold the providers', async () => {
+    const api = await startTestServer({ outbox: false, role: 'api', worker: false });
+    try {
+      const other = createClient(api.url);
+      const operator = await newOperator(other);
+      const anyApp = await newApp(other, operator.token, { channels: ['EMAIL', 'SMS', 'WHATSAPP'] });
+      for (const channel of ['SMS', 'WHATSAPP'] as const) {
+        const sent = await other.post('/api/code/send', { apiKey: anyApp.apiKey, body: { username: `eve-${channel}`, channel, to: '+34612345671' } });
+        expect(sent.status).toBe(202);
+      }
+      expect(api.logs.some((line) => line.includes('sends on these channels are refused'))).toBe(false);
+    } finally {
+      await api.close();
+    }
   });
 });

@@ -4,7 +4,7 @@ import { addSeconds } from '../../domain/shared/time.js';
 import type { Channel } from '../../domain/shared/types.js';
 import { ChallengeAggregate, ClientAppAggregate } from '../aggregates.js';
 import { now, type Deps, type Limits } from '../deps.js';
-import { DeliveryFailure } from '../ports.js';
+import { DeliveryFailure, NO_PROVIDER } from '../ports.js';
 import { shredCodes } from './shred-codes.js';
 import { renderCodeMessage } from './templates.js';
 
@@ -93,7 +93,9 @@ export const makeDeliverChallenge = (deps: DeliverDeps) => {
       }
       const fallback = app.policy.fallback_channel;
       // Only from the challenge's own channel: a fallback never falls back again.
-      if (fallback && fallback !== channel && channel === challenge.channel && PHONE_CHANNELS.includes(channel) && app.policy.channels.includes(fallback)) {
+      // Nor to a channel this deployment cannot deliver (no provider): that would only fail again.
+      const canFallBack = fallback && fallback !== channel && channel === challenge.channel && PHONE_CHANNELS.includes(channel) && app.policy.channels.includes(fallback);
+      if (canFallBack && deps.delivery(fallback).provider !== NO_PROVIDER) {
         return { outcome: 'RETRY_SCHEDULED', after: await failed(failure.message, { retry_at: now(deps), next_channel: fallback }) };
       }
       return { outcome: 'FAILED', after: await failed(failure.message) };

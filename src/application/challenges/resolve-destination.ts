@@ -6,7 +6,7 @@ import type { ActiveApp } from '../apps/app-view.js';
 import { EnrollmentAggregate } from '../aggregates.js';
 import type { Deps } from '../deps.js';
 import { enrollmentIdFor } from '../ids.js';
-import { NO_PROVIDER, type ParsedDestination } from '../ports.js';
+import type { ParsedDestination } from '../ports.js';
 import { makeRecordRefusal } from './record-refusal.js';
 
 /** The request field the destination came in: `to` on a send, `destination` on an enrollment. */
@@ -20,7 +20,7 @@ const invalid = (field: DestinationField, message: string): Either<Rejection, ne
  * that channel. Parsed, normalised and checked against the app's policy before any send.
  */
 export const makeResolveDestination = (
-  deps: Pick<Deps, 'vault' | 'keyedHash' | 'parseDestination' | 'clock' | 'store' | 'eventMetadata' | 'load' | 'rateLimit' | 'delivery'>,
+  deps: Pick<Deps, 'vault' | 'keyedHash' | 'parseDestination' | 'clock' | 'store' | 'eventMetadata' | 'load' | 'rateLimit' | 'undeliverable'>,
 ) => {
   const recordRefusal = makeRecordRefusal(deps);
   return async (
@@ -35,7 +35,7 @@ export const makeResolveDestination = (
       return left(reject('CHANNEL_NOT_ALLOWED', `The ${channel} channel is not enabled for this app`));
     }
     // The deployment's setting, not the caller's doing: not an abuse signal, so not recorded.
-    if (deps.delivery(channel).provider === NO_PROVIDER)
+    if (deps.undeliverable(channel))
       return left(reject('CHANNEL_NOT_ALLOWED', `No provider delivers the ${channel} channel in this deployment`));
     let raw = to;
     if (raw === undefined) {

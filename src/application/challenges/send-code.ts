@@ -30,7 +30,7 @@ export type SendCodeResult = {
 
 type SendDeps = Pick<
   Deps,
-  'handle' | 'store' | 'eventMetadata' | 'load' | 'readModels' | 'logger' | 'newId' | 'randomDigits' | 'keyedHash' | 'vault' | 'clock' | 'parseDestination' | 'rateLimit' | 'limits' | 'delivery'
+  'handle' | 'store' | 'eventMetadata' | 'load' | 'readModels' | 'logger' | 'newId' | 'randomDigits' | 'keyedHash' | 'vault' | 'clock' | 'parseDestination' | 'rateLimit' | 'limits' | 'undeliverable'
 >;
 
 /** A pending, unexpired challenge for this recipient: a second send resends it (same id, new code, same attempts). */
