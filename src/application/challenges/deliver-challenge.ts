@@ -77,7 +77,10 @@ export const makeDeliverChallenge = (deps: DeliverDeps) => {
     const leaseUntil = addSeconds(now(deps), deps.limits.deliveryLeaseSeconds);
     const claimed = await record(id, { type: 'RecordDeliveryAttempt', send, attempt, channel, provider, lease_until: leaseUntil, at: now(deps) });
     if (claimed._tag === 'Left') return { outcome: 'NOTHING_TO_DO' };
-    const ttlSeconds = Math.max(0, Math.round((Date.parse(challenge.expires_at) - deps.clock().getTime()) / 1000));
+    // The code's lifetime as of its send, not of this attempt: every attempt at one send carries
+    // the same message, so a provider that deduplicates by key (Resend) answers a repeat with the
+    // first answer rather than refusing it as another payload under the same key.
+    const ttlSeconds = Math.max(0, Math.round((Date.parse(challenge.expires_at) - Date.parse(challenge.last_sent_at)) / 1000));
     const message = renderCodeMessage({ channel, locale: challenge.locale ?? app.policy.default_locale, defaultLocale: app.policy.default_locale, appName: app.name, code, ttlSeconds, templates: app.policy.templates });
     try {
       await deliver({ channel, to, challenge_id: id, idempotency_key: deliveryKey(id, send, channel), code, ttl_minutes: Math.max(1, Math.round(ttlSeconds / 60)), ...message });

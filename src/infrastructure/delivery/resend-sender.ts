@@ -41,15 +41,14 @@ export const createResendSender = (options: ResendSenderOptions): MessageSender 
         text: message.body,
         ...(message.html === undefined ? {} : { html: message.html }),
       },
-      // The key is the same on every attempt at one send: an email Resend accepted but whose
-      // answer was lost (a timeout, the worker's crash) is not sent again when the attempt is.
+      // The key and the message are the same on every attempt at one send: an email Resend
+      // accepted but whose answer was lost (a timeout, the worker's crash) is not sent again when
+      // the attempt is; Resend answers the repeat as it answered the first. A repeat whose message
+      // differs all the same (the app's templates changed meanwhile) is refused with 409
+      // invalid_idempotent_request, a permanent failure: Resend does not say whether it sent.
       { idempotencyKey: message.idempotency_key, signal: AbortSignal.timeout(timeoutMs) },
     );
     if (!error) return;
-    // Resend keeps a key once it has sent an email under it (24 hours). A later attempt whose
-    // text differs (a retry renders the minutes left anew) is refused with this name: the email
-    // of this send went out already, which is what the worker needs to know.
-    if (error.name === 'invalid_idempotent_request') return;
     if (error.statusCode === null || error.statusCode === undefined) throw unreachable(PROVIDER, error.name === 'application_error' ? 'no response' : 'no status', hint);
     throw rejectedByProvider({
       provider: PROVIDER,

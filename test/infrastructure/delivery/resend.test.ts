@@ -59,13 +59,13 @@ describe('Resend sender', () => {
       expect(fake.sent).toHaveLength(1);
     });
 
-    it('counts the send as made when the retry\'s text differs (invalid_idempotent_request: the key\'s email went out)', async () => {
+    it('fails for good when a repeat under the key carries another message (409 invalid_idempotent_request)', async () => {
       fake.script('lost');
       await expectFailure(() => sender({ timeoutMs: 300 })(message), { provider: 'resend', permanent: false }, secrets);
-      const later = { ...message, body: `${message.body} It expires in 9 minutes.` };
-      await sender()(later);
-      expect(fake.requests).toHaveLength(2);
-      expect(fake.sent.map((email) => email.body['text'])).toEqual([message.body]);
+      const changed = { ...message, body: `${message.body} (new template)` };
+      const failure = await expectFailure(() => sender()(changed), { provider: 'resend', permanent: true }, secrets);
+      expect(failure.message).toContain('HTTP 409, invalid_idempotent_request');
+      expect(fake.sent).toHaveLength(1);
     });
 
     it('fails transiently while another attempt with the key is under way (concurrent_idempotent_requests)', async () => {
