@@ -51,8 +51,12 @@ export type Deps = {
   readonly qr: QrCodeRenderer;
   readonly rateLimit: RateLimiter;
   readonly replayGuard: ReplayGuard;
-  /** The provider that carries a channel, by name (recorded with delivery outcomes). */
-  readonly delivery: (channel: Channel) => { readonly provider: string; readonly send: MessageSender };
+  /**
+   * The provider that carries a channel, by name (recorded with delivery outcomes). `turn`, for a
+   * provider paced to its rate: milliseconds until the turn of the send with that key, 0 when it
+   * is now (asked before the attempt is claimed, so a send waiting its turn records nothing).
+   */
+  readonly delivery: (channel: Channel) => { readonly provider: string; readonly send: MessageSender; readonly turn?: (key: string) => number };
   /**
    * A channel this deployment cannot deliver (no provider, no outbox), refused at the API. Only a
    * process that delivers knows: an API process (PROCESS_ROLE=api) need not hold the providers'

@@ -51,6 +51,14 @@ const serve = async (): Promise<void> => {
   // Forked by WEB_CONCURRENCY, processes share their parent's stdout: each line says whose it is.
   const logger = createLogger({ level: config.logLevel, pid: cluster.isWorker });
   exitOnUncaught(logger);
+  // A signal while the service is still being built: nothing is served or under way yet, so it
+  // stops at once, cleanly (a cluster's primary stopping then counts it a clean stop).
+  const stopWhileStarting = (signal: NodeJS.Signals) => {
+    logger.info('stopped while starting', { signal });
+    process.exit(0);
+  };
+  process.on('SIGTERM', stopWhileStarting);
+  process.on('SIGINT', stopWhileStarting);
   if (!usesEmbeddedStorage(config) && !config.redisUrl)
     logger.warn('REDIS_URL is not set: rate limits and single-use claims are per process; set it when running several API processes');
   let ready = false;
@@ -210,6 +218,8 @@ const serve = async (): Promise<void> => {
   };
   // Not once: a second signal (systemd and a terminal send one to every process; a cluster's
   // primary forwards its own) must not kill the process midway through stopping.
+  process.off('SIGTERM', stopWhileStarting);
+  process.off('SIGINT', stopWhileStarting);
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
 };
@@ -255,6 +265,10 @@ const serveClustered = async (): Promise<void> => {
   // database refuses, say): the primary gives up with code 1, so the orchestrator sees a failed
   // service instead of one that forks forever.
   let quickDeaths = 0;
+  // Processes serving: a replacement binds once built only while one of them answers meanwhile.
+  const listening = new Set<number>();
+  cluster.on('listening', (worker) => void listening.add(worker.id));
+  cluster.on('exit', (worker) => void listening.delete(worker.id));
   const fork = (again = false) => {
     if (stopping) return;
     const startedAt = Date.now();
@@ -277,7 +291,7 @@ const serveClustered = async (): Promise<void> => {
       }
       const retryInMs = 1000 * 2 ** Math.min(quickDeaths, 4);
       logger.error('a service process exited: starting another', { ...exit, retry_in_ms: retryInMs });
-      setTimeout(() => fork(true), retryInMs);
+      setTimeout(() => fork(listening.size > 0), retryInMs);
     });
   };
   for (let i = 0; i < processes; i++) fork();

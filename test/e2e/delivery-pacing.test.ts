@@ -1,18 +1,20 @@
 /**
  * Emails through Resend are paced to the account's rate (RESEND_RATE_PER_SECOND; Resend allows
  * 2 a second unless the account was given more): a burst of sends goes out spaced, with no
- * request refused for the rate. Unpaced, the same burst against the same limit is refused in
- * part (429 rate_limit_exceeded), which is what the pacing saves.
+ * request refused for the rate, and a send waiting its turn records nothing (one attempt, one
+ * success each). Unpaced, the same burst against the same limit is refused in part (429
+ * rate_limit_exceeded), which is what the pacing saves.
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { emailAddress, resendApiKey, waitFor } from '../support/delivery.js';
+import { challengeEvents, emailAddress, resendApiKey, waitFor } from '../support/delivery.js';
 import { startFakeResend, type FakeResend } from '../support/fake-resend.js';
 import { newApp, newOperator } from '../support/flows.js';
 import { createClient } from '../support/http-client.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
 const RATE = 4;
-const BURST = 12;
+// Six seconds of sends at the rate: a send waits its turn for up to six seconds.
+const BURST = 24;
 
 describe("pacing emails to Resend's rate", () => {
   const closing: (TestServer | FakeResend)[] = [];
@@ -36,17 +38,18 @@ describe("pacing emails to Resend's rate", () => {
       Array.from({ length: BURST }, (_, i) => client.post('/api/code/send', { apiKey: app.apiKey, body: { username: `burst${i}`, channel: 'EMAIL', to: `burst.${i}@example.org` } })),
     );
     expect(sent.map((answer) => answer.status)).toEqual(Array.from({ length: BURST }, () => 202));
-    return resend;
+    return { resend, server, ids: sent.map((answer) => answer.body.challenge_id as string) };
   };
 
-  it('sends a burst spaced to the rate, none refused', async () => {
-    const resend = await burst(RATE);
-    await waitFor('every email sent', () => resend.sent.length === BURST, 15_000);
+  it('sends a burst spaced to the rate, none refused, nothing recorded while a send waits', async () => {
+    const { resend, server, ids } = await burst(RATE);
+    await waitFor('every email sent', () => resend.sent.length === BURST, 20_000);
     expect(resend.requests).toHaveLength(BURST);
+    for (const id of ids) expect((await challengeEvents(server, id)).filter((e) => e.type.startsWith('Delivery')).map((e) => e.type)).toEqual(['DeliveryAttempted', 'DeliverySucceeded']);
   });
 
   it('unpaced, the same burst is partly refused by the provider', async () => {
-    const resend = await burst(10_000);
+    const { resend } = await burst(10_000);
     await waitFor('every email tried once', () => resend.requests.length >= BURST, 15_000);
     expect(resend.sent.length).toBeLessThan(BURST);
   });

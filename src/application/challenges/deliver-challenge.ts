@@ -8,7 +8,8 @@ import { DeliveryFailure, NO_PROVIDER } from '../ports.js';
 import { shredCodes } from './shred-codes.js';
 import { renderCodeMessage } from './templates.js';
 
-export type DeliveryOutcome = 'DELIVERED' | 'RETRY_SCHEDULED' | 'FAILED' | 'NOTHING_TO_DO';
+/** `deferred_ms`: the send waits its turn at a paced provider; nothing was recorded, ask again then. */
+export type DeliveryOutcome = 'DELIVERED' | 'RETRY_SCHEDULED' | 'FAILED' | 'NOTHING_TO_DO' | { readonly deferred_ms: number };
 
 type DeliverDeps = Pick<Deps, 'handle' | 'loadRecent' | 'appStalenessMs' | 'vault' | 'delivery' | 'clock' | 'logger' | 'limits' | 'load'>;
 
@@ -25,11 +26,17 @@ const spread = (challengeId: string, attempt: number): number => {
 
 /**
  * How long a transient failure waits before the next attempt, s: the backoff doubles per
- * attempt up to its cap, then waits up to `deliveryJitter` of itself longer.
+ * attempt up to its cap, or the provider's Retry-After if longer (`atLeastSeconds`), then up to
+ * `deliveryJitter` of that longer, so sends refused together do not come back together.
  */
-export const retryDelaySeconds = (limits: Pick<Limits, 'deliveryBackoffSeconds' | 'deliveryMaxBackoffSeconds' | 'deliveryJitter'>, challengeId: string, attempt: number): number => {
+export const retryDelaySeconds = (
+  limits: Pick<Limits, 'deliveryBackoffSeconds' | 'deliveryMaxBackoffSeconds' | 'deliveryJitter'>,
+  challengeId: string,
+  attempt: number,
+  atLeastSeconds = 0,
+): number => {
   const backoff = Math.min(limits.deliveryMaxBackoffSeconds, limits.deliveryBackoffSeconds * 2 ** (attempt - 1));
-  return backoff * (1 + limits.deliveryJitter * spread(challengeId, attempt));
+  return Math.max(backoff, atLeastSeconds) * (1 + limits.deliveryJitter * spread(challengeId, attempt));
 };
 
 /** One key per send and channel (at most 256 characters, as Resend takes them). */
@@ -61,7 +68,10 @@ export const makeDeliverChallenge = (deps: DeliverDeps) => {
     const channel = challenge.delivery.channel ?? challenge.channel!;
     const send = challenge.sends;
     const attempt = challenge.delivery.attempts + 1;
-    const { provider, send: deliver } = deps.delivery(channel);
+    const { provider, send: deliver, turn } = deps.delivery(channel);
+    const key = deliveryKey(id, send, channel);
+    const wait = turn?.(key) ?? 0;
+    if (wait > 0) return { outcome: { deferred_ms: wait } };
     const failed = async (reason: string, extra: { retry_at?: string; next_channel?: Channel } = {}) =>
       (await recordOutcome(id, { type: 'RecordDelivery', send, attempt, channel, provider, outcome: { ok: false, reason, permanent: !extra.retry_at, ...extra }, at: now(deps) })).state;
 
@@ -83,7 +93,7 @@ export const makeDeliverChallenge = (deps: DeliverDeps) => {
     const ttlSeconds = Math.max(0, Math.round((Date.parse(challenge.expires_at) - Date.parse(challenge.last_sent_at)) / 1000));
     const message = renderCodeMessage({ channel, locale: challenge.locale ?? app.policy.default_locale, defaultLocale: app.policy.default_locale, appName: app.name, code, ttlSeconds, templates: app.policy.templates });
     try {
-      await deliver({ channel, to, challenge_id: id, idempotency_key: deliveryKey(id, send, channel), code, ttl_minutes: Math.max(1, Math.round(ttlSeconds / 60)), ...message });
+      await deliver({ channel, to, challenge_id: id, idempotency_key: key, code, ttl_minutes: Math.max(1, Math.round(ttlSeconds / 60)), ...message });
     } catch (error) {
       const failure = error instanceof DeliveryFailure ? error : new DeliveryFailure(error instanceof Error ? error.message : 'send failed', provider, false);
       deps.logger.warn('delivery failed', { challenge_id: id, channel, provider, attempt, permanent: failure.permanent, reason: failure.message });
@@ -91,7 +101,7 @@ export const makeDeliverChallenge = (deps: DeliverDeps) => {
       // Resend's 2 a second must not fail codes for good); the code's expiry ends it. The
       // refusals still count as attempts: an ordinary failure after enough of them is final.
       if (!failure.permanent && (attempt < deps.limits.deliveryMaxAttempts || failure.throttled)) {
-        const delay = Math.max(retryDelaySeconds(deps.limits, id, attempt), failure.retryAfterSeconds ?? 0);
+        const delay = retryDelaySeconds(deps.limits, id, attempt, failure.retryAfterSeconds ?? 0);
         return { outcome: 'RETRY_SCHEDULED', after: await failed(failure.message, { retry_at: addSeconds(now(deps), delay) }) };
       }
       const fallback = app.policy.fallback_channel;

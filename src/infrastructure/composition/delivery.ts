@@ -9,7 +9,7 @@
 import { NO_PROVIDER, type Clock, type MessageSender } from '../../application/ports.js';
 import type { Channel } from '../../domain/shared/types.js';
 import { createOutboxSender } from '../delivery/outbox-sender.js';
-import { paced } from '../delivery/pacer.js';
+import { createPacer } from '../delivery/pacer.js';
 import { refusedLocally } from '../delivery/provider-errors.js';
 import { deliveryMetrics } from '../telemetry/delivery-metrics.js';
 
@@ -33,16 +33,10 @@ export type ProviderSettings = {
   readonly twilioBaseUrl?: string;
 };
 
-type Provider = { readonly provider: string; readonly send: MessageSender };
+type Provider = { readonly provider: string; readonly send: MessageSender; readonly turn?: (key: string) => number };
 
 /** Resend's rate for an account that was not given more: 2 requests a second. */
 const DEFAULT_RESEND_RATE = 2;
-/**
- * The longest a send waits for its slot under the pacing. The attempt's lease (the provider
- * timeout plus 5 s) covers the wait and the call; a send further back is retried when its slot
- * comes, and the worker's other delivery slots stay free for other channels meanwhile.
- */
-const PACE_MAX_WAIT_MS = 5_000;
 
 type TwilioAccount = { readonly accountSid: string; readonly authToken: string; readonly baseUrl?: string; readonly timeoutMs?: number };
 
@@ -53,7 +47,7 @@ const emailProvider = async (settings: ProviderSettings, outbox: Provider): Prom
   if (settings.resendApiKey && from) {
     const { createResendSender } = await import('../delivery/resend-sender.js');
     const send = createResendSender({ apiKey: settings.resendApiKey, from, ...timeoutOf(settings), ...(settings.resendBaseUrl ? { baseUrl: settings.resendBaseUrl } : {}) });
-    return { provider: 'resend', send: paced(send, { provider: 'resend', ratePerSecond: settings.resendRatePerSecond ?? DEFAULT_RESEND_RATE, maxWaitMs: PACE_MAX_WAIT_MS }) };
+    return { provider: 'resend', send, turn: createPacer({ ratePerSecond: settings.resendRatePerSecond ?? DEFAULT_RESEND_RATE }).turn };
   }
   if (settings.smtpUrl && from) {
     const { createSmtpSender } = await import('../delivery/smtp-sender.js');
@@ -95,7 +89,7 @@ export const createDeliveryProviders = async (settings: ProviderSettings, clock:
   const sms = await smsProvider(settings, twilio, outbox);
   const whatsapp = await whatsappProvider(settings, twilio, outbox);
   const measure = deliveryMetrics();
-  const measured = (channel: Channel, { provider, send }: Provider): Provider => ({ provider, send: measure(channel, provider, send) });
+  const measured = (channel: Channel, { provider, send, turn }: Provider): Provider => ({ provider, send: measure(channel, provider, send), ...(turn ? { turn } : {}) });
   const byChannel = { EMAIL: measured('EMAIL', email), SMS: measured('SMS', sms), WHATSAPP: measured('WHATSAPP', whatsapp) };
   return (channel) => byChannel[channel];
 };

@@ -1,47 +1,48 @@
 /**
  * Paces a provider's calls to the rate its account allows (Resend: 2 requests a second unless
  * the account was given more), instead of sending as fast as the worker can and collecting 429s.
- * Each call takes the next free slot, 1/rate after the one before, and waits for it. A slot more
- * than `maxWaitMs` away is not taken: the call fails at once as a transient, throttled failure
- * whose Retry-After is that wait, so the worker tries it again then, and a burst does not hold
- * every delivery slot of the worker (other channels' sends among them) waiting its turn.
+ *
+ * The worker asks for a send's turn before it claims an attempt (`turn`, with the send's key):
+ * 0 means go now, and the slot is used; otherwise the send is given the next free slot, 1/rate
+ * after the last one given, and told how long until then. It records nothing meanwhile and comes
+ * back then, when its slot is waiting for it. So a burst goes out spaced, spends no attempts and
+ * writes no events while it waits, and holds none of the worker's delivery slots.
  *
  * One pacer per process; only the worker leading the background work sends, so it is the
  * deployment's. It counts this service's calls only: another system on the same account is not
  * seen (the provider's 429 still is, and is retried).
  */
-import type { MessageSender } from '../../application/ports.js';
-import { deliveryFailure, destinationHint } from './provider-errors.js';
-
-export type PacerOptions = {
-  readonly provider: string;
-  readonly ratePerSecond: number;
-  readonly maxWaitMs: number;
-  /** Test seams. */
-  readonly now?: () => number;
-  readonly sleep?: (ms: number) => Promise<void>;
+export type Pacer = {
+  /** Milliseconds until the turn of the send `key`; 0: its turn is now (and it is taken). */
+  readonly turn: (key: string) => number;
 };
 
-export const paced = (send: MessageSender, options: PacerOptions): MessageSender => {
+/** A slot not claimed this long after its time (the send closed, say) is given up. */
+const FORGET_AFTER_MS = 60_000;
+
+export const createPacer = (options: { readonly ratePerSecond: number; readonly now?: () => number }): Pacer => {
   const interval = 1000 / options.ratePerSecond;
   const now = options.now ?? (() => performance.now());
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   let nextFree = -Infinity;
-  return async (message) => {
-    const at = now();
-    const slot = Math.max(at, nextFree);
-    const wait = slot - at;
-    if (wait > options.maxWaitMs)
-      throw deliveryFailure({
-        provider: options.provider,
-        permanent: false,
-        detail: `paced to ${options.ratePerSecond} a second`,
-        hint: destinationHint(message),
-        retryAfterSeconds: Math.ceil(wait / 1000),
-        throttled: true,
-      });
-    nextFree = slot + interval;
-    if (wait > 0) await sleep(wait);
-    return send(message);
+  const reserved = new Map<string, number>();
+  const forgetStale = (at: number) => {
+    for (const [key, slot] of reserved) if (slot < at - FORGET_AFTER_MS) reserved.delete(key);
+  };
+  return {
+    turn: (key) => {
+      const at = now();
+      const mine = reserved.get(key);
+      if (mine !== undefined) {
+        if (mine > at) return Math.ceil(mine - at);
+        reserved.delete(key);
+        return 0;
+      }
+      const slot = Math.max(at, nextFree);
+      nextFree = slot + interval;
+      if (slot <= at) return 0;
+      if (reserved.size >= 1000) forgetStale(at);
+      reserved.set(key, slot);
+      return Math.ceil(slot - at);
+    },
   };
 };

@@ -57,7 +57,8 @@ export const migrate = async (pool: pg.Pool, migrations: readonly Migration[], o
   const client = await pool.connect();
   const applied: string[] = [];
   try {
-    await client.query(SERVER_KEEPALIVES_SQL);
+    // Best effort, as on the pools: a server (or pooler) refusing them still migrates.
+    await client.query(SERVER_KEEPALIVES_SQL).catch((error: Error) => options.logger?.warn('postgres keepalive settings refused', { error: error.message }));
     await takeLock(client, options);
     await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
     const done = new Set((await client.query<{ id: string }>('SELECT id FROM schema_migrations')).rows.map((r) => r.id));

@@ -49,6 +49,8 @@ export const createDeliveryWorker = (options: DeliveryWorkerOptions): DeliveryWo
   // resend or a retry is a new entry, made due by a later event) instead of reading the
   // challenge again.
   const handled = new Map<string, number>();
+  // Sends waiting their turn at a paced provider (nothing recorded): not asked again before then.
+  const deferred = new Map<string, number>();
   let timer: NodeJS.Timeout | undefined;
   let running = false;
   let polling = false;
@@ -59,7 +61,10 @@ export const createDeliveryWorker = (options: DeliveryWorkerOptions): DeliveryWo
   const deliver = ({ challenge_id: challengeId, since }: DueDelivery) => {
     const job = handlers
       .deliverChallenge(challengeId)
-      .then(() => void (since !== undefined && handled.set(challengeId, since)))
+      .then((outcome) => {
+        if (typeof outcome === 'object') deferred.set(challengeId, Date.now() + outcome.deferred_ms);
+        else if (since !== undefined) handled.set(challengeId, since);
+      })
       .catch((error: unknown) => logger.error('delivery step failed', { challenge_id: challengeId, error: error instanceof Error ? error.message : 'unknown' }))
       .finally(() => inFlight.delete(challengeId));
     inFlight.set(challengeId, job);
@@ -78,9 +83,12 @@ export const createDeliveryWorker = (options: DeliveryWorkerOptions): DeliveryWo
       const due = await handlers.listDueDeliveries();
       const listed = new Set(due.map((entry) => entry.challenge_id));
       for (const id of handled.keys()) if (!listed.has(id)) handled.delete(id);
+      const now = Date.now();
+      for (const [id, until] of deferred) if (!listed.has(id) || until <= now) deferred.delete(id);
       for (const entry of due) {
         if (inFlight.size >= concurrency) break;
-        if (!inFlight.has(entry.challenge_id) && (entry.since === undefined || handled.get(entry.challenge_id) !== entry.since)) deliver(entry);
+        const { challenge_id: id } = entry;
+        if (!inFlight.has(id) && !deferred.has(id) && (entry.since === undefined || handled.get(id) !== entry.since)) deliver(entry);
       }
       return due.length > 0 || inFlight.size > 0;
     } catch (error) {

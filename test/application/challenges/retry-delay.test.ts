@@ -40,6 +40,15 @@ describe('retryDelaySeconds', () => {
     expect(new Set(fractions).size).toBe(6);
   });
 
+  it("waits a provider's Retry-After when it is longer than the backoff, with the jitter on top", () => {
+    const exact = { ...limits, deliveryJitter: 0 };
+    expect(retryDelaySeconds(exact, 'c-1', 1, 30)).toBe(30);
+    expect(retryDelaySeconds(exact, 'c-1', 5, 3)).toBe(32);
+    const delays = Array.from({ length: 100 }, () => retryDelaySeconds(limits, randomUUID(), 1, 30));
+    for (const delay of delays) expect(delay >= 30 && delay < 37.5).toBe(true);
+    expect(new Set(delays).size).toBeGreaterThan(90);
+  });
+
   it('is on by default', () => {
     expect(defaultLimits.deliveryJitter).toBe(0.25);
   });

@@ -1,19 +1,22 @@
 /**
  * WEB_CONCURRENCY: when one of the service processes dies, the primary forks another, which
- * binds the shared port only once it is built. Until then its siblings answer every request;
- * none is answered 503 "starting" by the newcomer (as when it bound first and answered its
- * share of connections that way for as long as it took to start).
+ * binds the shared port only once it is built while a sibling serves: until then its siblings
+ * answer every request, and none is answered 503 "starting" by the newcomer. With no sibling
+ * left it binds at once, so liveness answers while it starts. The primary's lines are JSON, and
+ * a stop while a process is still starting is a clean stop (exit 0).
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { createTestSchema } from '../../support/postgres.js';
-import { deploymentSecrets, startServiceProcess, stopAllServiceProcesses, tempDir } from '../../support/service-process.js';
+import pg from 'pg';
+import { MIGRATION_LOCK } from '../../../src/infrastructure/postgres/migrate.js';
+import { createTestSchema, testDatabaseUrl } from '../../support/postgres.js';
+import { deploymentSecrets, startServiceProcess, stopAllServiceProcesses, tempDir, type ServiceProcess } from '../../support/service-process.js';
 
 /** One request on a connection of its own, so the cluster hands each to a process anew. */
-const statusOf = (url: string): Promise<number> =>
+const statusOf = (url: string, path = '/health/ready'): Promise<number> =>
   new Promise((resolve) => {
-    const req = request(`${url}/health/ready`, { agent: false, headers: { connection: 'close' }, timeout: 2_000 }, (res) => {
+    const req = request(`${url}${path}`, { agent: false, headers: { connection: 'close' }, timeout: 2_000 }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode ?? 0));
     });
@@ -22,8 +25,15 @@ const statusOf = (url: string): Promise<number> =>
     req.end();
   });
 
-const listening = (lines: readonly string[]) =>
-  lines.map((line) => JSON.parse(line) as { msg?: string; pid?: number }).filter((line) => line.msg === 'listening');
+type Line = { msg?: string; pid?: number; binds?: string };
+const linesOf = (service: ServiceProcess, msg: string): Line[] => service.lines.map((line) => JSON.parse(line) as Line).filter((line) => line.msg === msg);
+const until = async (what: string, done: () => boolean, timeoutMs = 20_000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
 
 describe('a cluster replacing a process', () => {
   const dir = tempDir('cluster');
@@ -32,38 +42,64 @@ describe('a cluster replacing a process', () => {
     dir.remove();
   });
 
-  it('answers every request from the running processes while the replacement starts', async () => {
+  /** A primary with two processes on a fresh schema, both listening. */
+  const cluster = async (body: (service: ServiceProcess) => Promise<void>) => {
     const schema = await createTestSchema();
     try {
       const service = await startServiceProcess({
         env: { DATA_DIR: dir.path, OUTBOX_FILE: join(dir.path, 'outbox.jsonl'), DATABASE_URL: schema.url, WEB_CONCURRENCY: '2', ...deploymentSecrets() },
       });
-      const deadline = Date.now() + 20_000;
-      while (listening(service.lines).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      const [victim] = listening(service.lines);
-      expect(victim?.pid).toEqual(expect.any(Number));
+      await until('two processes listening', () => linesOf(service, 'listening').length >= 2);
+      await body(service);
+    } finally {
+      await stopAllServiceProcesses();
+      await schema.drop();
+    }
+  };
 
+  it('answers every request from the running processes while the replacement starts', async () => {
+    await cluster(async (service) => {
+      const [victim] = linesOf(service, 'listening');
       process.kill(victim!.pid!, 'SIGKILL');
       const replacing = await service.waitForLine((line) => line.includes('"msg":"a service process exited: starting another"'));
       // From the primary's noticing (the replacement forks 2 s later) until the replacement
-      // says it listens, and a moment after: every answer a 200. the replacement says it listens, and a moment after: every answer a 200.
+      // says it listens, and a moment after: every answer a 200.
       const statuses: number[] = [];
-      const until = Date.now() + 30_000;
+      const deadline = Date.now() + 30_000;
       let after = 0;
-      while (Date.now() < until && after < 20) {
+      while (Date.now() < deadline && after < 20) {
         statuses.push(await statusOf(service.url));
-        if (listening(service.lines).length >= 3) after++;
+        if (linesOf(service, 'listening').length >= 3) after++;
       }
-      expect(listening(service.lines)).toHaveLength(3);
+      expect(linesOf(service, 'listening')).toHaveLength(3);
       // The primary's line is JSON like the rest, naming the process and how it ended.
       expect(JSON.parse(replacing)).toMatchObject({ level: 'error', pid: expect.any(Number), process_pid: victim!.pid, exit: 'SIGKILL', retry_in_ms: 2000 });
-      const starting = service.lines.filter((line) => line.includes('"msg":"starting"'));
-      expect(starting.at(-1)).toContain('"binds":"once built"');
+      expect(linesOf(service, 'starting').at(-1)).toMatchObject({ binds: 'once built' });
       expect(statuses.length).toBeGreaterThan(50);
       expect(statuses.filter((status) => status !== 200)).toEqual([]);
       expect(await service.stop()).toEqual({ code: 0, signal: null });
-    } finally {
-      await schema.drop();
-    }
+    });
+  }, 60_000);
+
+  it('binds a replacement at once when no process is left serving, and stops cleanly while it starts', async () => {
+    await cluster(async (service) => {
+      // Another process migrating: replacements wait in their start for as long as the test likes.
+      const holder = new pg.Client({ connectionString: testDatabaseUrl() });
+      await holder.connect();
+      try {
+        await holder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+        for (const { pid } of linesOf(service, 'listening')) process.kill(pid!, 'SIGKILL');
+        await until('a replacement starting', () => linesOf(service, 'starting').length >= 3);
+        // Nothing else serves: it binds before it is built, so liveness answers while it starts.
+        expect(linesOf(service, 'starting')[2]).not.toHaveProperty('binds');
+        expect(await statusOf(service.url, '/health/live')).toBe(200);
+        expect(await statusOf(service.url, '/health/ready')).toBe(503);
+        // Stopped before it is built: a clean stop, as any stop.
+        expect(await service.stop()).toEqual({ code: 0, signal: null });
+        expect(linesOf(service, 'stopped while starting').length).toBeGreaterThanOrEqual(1);
+      } finally {
+        await holder.end();
+      }
+    });
   }, 60_000);
 });

@@ -12,7 +12,13 @@ const advance = (ms: number) => jest.advanceTimersByTimeAsync(ms);
  * A worker over a due list the test controls, counting polls and delivery steps per challenge.
  * `gated`: every poll reads the list, then waits at a gate the test opens (`open`).
  */
-const workerOver = ({ fail = () => false, pollMs = 2, idlePollMs = 40, gated = false }: { fail?: (id: string) => boolean; pollMs?: number; idlePollMs?: number; gated?: boolean } = {}) => {
+const workerOver = ({
+  fail = () => false,
+  pollMs = 2,
+  idlePollMs = 40,
+  gated = false,
+  outcome = () => 'DELIVERED',
+}: { fail?: (id: string) => boolean; pollMs?: number; idlePollMs?: number; gated?: boolean; outcome?: (id: string) => DeliveryOutcome } = {}) => {
   let due: DueDelivery[] = [];
   const gates: Array<() => void> = [];
   const steps: string[] = [];
@@ -32,7 +38,7 @@ const workerOver = ({ fail = () => false, pollMs = 2, idlePollMs = 40, gated = f
       deliverChallenge: async (id: string): Promise<DeliveryOutcome> => {
         steps.push(id);
         if (fail(id)) throw new Error('provider exploded');
-        return 'DELIVERED';
+        return outcome(id);
       },
     },
   });
@@ -45,6 +51,24 @@ describe('delivery worker', () => {
   // Fake timers: what a test counts within so many ms does not depend on how busy the machine is.
   beforeEach(() => void jest.useFakeTimers({ now: new Date('2030-01-01T00:00:00.000Z') }));
   afterEach(() => void jest.useRealTimers());
+
+  it('asks a send waiting its turn at a paced provider again only when its turn comes, and then as usual', async () => {
+    const waits = new Map([['a', 300]]);
+    const { worker, steps, list } = workerOver({ outcome: (id) => (waits.has(id) ? { deferred_ms: waits.get(id)! } : 'DELIVERED') });
+    list([{ challenge_id: 'a', due_at: at, since: 7 }]);
+    worker.start();
+    try {
+      await advance(280); // polls every 2 ms: the deferred send is not asked again meanwhile
+      expect(steps).toEqual(['a']);
+      waits.delete('a');
+      await advance(40);
+      expect(steps).toEqual(['a', 'a']);
+      await advance(60); // delivered: handled, as any other
+      expect(steps).toEqual(['a', 'a']);
+    } finally {
+      await worker.stop();
+    }
+  });
 
   it('runs a listed entry once while the due list still shows it, and again for a later event', async () => {
     const { worker, steps, list } = workerOver();
