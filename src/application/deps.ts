@@ -53,10 +53,16 @@ export type Deps = {
   readonly replayGuard: ReplayGuard;
   /**
    * The provider that carries a channel, by name (recorded with delivery outcomes). `turn`, for a
-   * provider paced to its rate: milliseconds until the turn of the send with that key, 0 when it
-   * is now (asked before the attempt is claimed, so a send waiting its turn records nothing).
+   * provider paced to its rate: milliseconds until the turn of the send with that key (within
+   * `withinMs`), 0 when it is now (asked before the attempt is claimed, so a send waiting its turn
+   * records nothing). `dedupes`: the provider sends one message per idempotency key.
    */
-  readonly delivery: (channel: Channel) => { readonly provider: string; readonly send: MessageSender; readonly turn?: (key: string) => number };
+  readonly delivery: (channel: Channel) => {
+    readonly provider: string;
+    readonly send: MessageSender;
+    readonly turn?: (key: string, withinMs?: number) => number;
+    readonly dedupes?: boolean;
+  };
   /**
    * A channel this deployment cannot deliver (no provider, no outbox), refused at the API. Only a
    * process that delivers knows: an API process (PROCESS_ROLE=api) need not hold the providers'

@@ -143,12 +143,10 @@ const serve = async (): Promise<void> => {
   // A projection that makes a code due wakes the worker at once, in whichever process it ran.
   // Subscribed before the worker starts, so no wake-up falls between its first poll and this.
   if (worker) service.onDeliveryDue(worker.kick);
-  worker?.start();
   const sealer =
     background && config.logSealIntervalSeconds > 0
       ? createLogSealer({ sealLog: service.sealLog, logger, intervalMs: config.logSealIntervalSeconds * 1000, leadership: background })
       : undefined;
-  sealer?.start();
   const app = buildHttpApp({
     handlers: service.handlers,
     logger,
@@ -163,6 +161,10 @@ const serve = async (): Promise<void> => {
   handle = app.callback();
   ready = true;
   if (bindWhenBuilt) await bind();
+  // Started only now, with nothing awaited from here to the shutdown handlers below: a signal
+  // before this point finds nothing under way (stopWhileStarting), one after it is a shutdown.
+  worker?.start();
+  sealer?.start();
   logger.info('listening', { host: config.host, port: config.port, role: config.processRole, storage: usesEmbeddedStorage(config) ? config.dataDir : 'shared' });
 
   /**

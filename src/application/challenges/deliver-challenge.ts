@@ -68,9 +68,11 @@ export const makeDeliverChallenge = (deps: DeliverDeps) => {
     const channel = challenge.delivery.channel ?? challenge.channel!;
     const send = challenge.sends;
     const attempt = challenge.delivery.attempts + 1;
-    const { provider, send: deliver, turn } = deps.delivery(channel);
+    const { provider, send: deliver, turn, dedupes } = deps.delivery(channel);
     const key = deliveryKey(id, send, channel);
-    const wait = turn?.(key) ?? 0;
+    // A paced provider's turn, kept per challenge and channel (a resend keeps its place), never
+    // booked past the code's expiry.
+    const wait = turn?.(`${id}/${channel}`, Date.parse(challenge.expires_at) - deps.clock().getTime()) ?? 0;
     if (wait > 0) return { outcome: { deferred_ms: wait } };
     const failed = async (reason: string, extra: { retry_at?: string; next_channel?: Channel } = {}) =>
       (await recordOutcome(id, { type: 'RecordDelivery', send, attempt, channel, provider, outcome: { ok: false, reason, permanent: !extra.retry_at, ...extra }, at: now(deps) })).state;
@@ -87,10 +89,12 @@ export const makeDeliverChallenge = (deps: DeliverDeps) => {
     const leaseUntil = addSeconds(now(deps), deps.limits.deliveryLeaseSeconds);
     const claimed = await record(id, { type: 'RecordDeliveryAttempt', send, attempt, channel, provider, lease_until: leaseUntil, at: now(deps) });
     if (claimed._tag === 'Left') return { outcome: 'NOTHING_TO_DO' };
-    // The code's lifetime as of its send, not of this attempt: every attempt at one send carries
-    // the same message, so a provider that deduplicates by key (Resend) answers a repeat with the
-    // first answer rather than refusing it as another payload under the same key.
-    const ttlSeconds = Math.max(0, Math.round((Date.parse(challenge.expires_at) - Date.parse(challenge.last_sent_at)) / 1000));
+    // The minutes left as of this attempt; through a provider that deduplicates by key (Resend),
+    // the code's lifetime as of its send instead, so every attempt at one send carries the same
+    // message and the provider answers a repeat with its first answer rather than refusing it as
+    // another payload under the same key.
+    const from = dedupes ? Date.parse(challenge.last_sent_at) : deps.clock().getTime();
+    const ttlSeconds = Math.max(0, Math.round((Date.parse(challenge.expires_at) - from) / 1000));
     const message = renderCodeMessage({ channel, locale: challenge.locale ?? app.policy.default_locale, defaultLocale: app.policy.default_locale, appName: app.name, code, ttlSeconds, templates: app.policy.templates });
     try {
       await deliver({ channel, to, challenge_id: id, idempotency_key: key, code, ttl_minutes: Math.max(1, Math.round(ttlSeconds / 60)), ...message });

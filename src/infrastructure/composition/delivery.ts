@@ -33,7 +33,7 @@ export type ProviderSettings = {
   readonly twilioBaseUrl?: string;
 };
 
-type Provider = { readonly provider: string; readonly send: MessageSender; readonly turn?: (key: string) => number };
+type Provider = { readonly provider: string; readonly send: MessageSender; readonly turn?: (key: string, withinMs?: number) => number; readonly dedupes?: boolean };
 
 /** Resend's rate for an account that was not given more: 2 requests a second. */
 const DEFAULT_RESEND_RATE = 2;
@@ -47,7 +47,7 @@ const emailProvider = async (settings: ProviderSettings, outbox: Provider): Prom
   if (settings.resendApiKey && from) {
     const { createResendSender } = await import('../delivery/resend-sender.js');
     const send = createResendSender({ apiKey: settings.resendApiKey, from, ...timeoutOf(settings), ...(settings.resendBaseUrl ? { baseUrl: settings.resendBaseUrl } : {}) });
-    return { provider: 'resend', send, turn: createPacer({ ratePerSecond: settings.resendRatePerSecond ?? DEFAULT_RESEND_RATE }).turn };
+    return { provider: 'resend', send, turn: createPacer({ ratePerSecond: settings.resendRatePerSecond ?? DEFAULT_RESEND_RATE }).turn, dedupes: true };
   }
   if (settings.smtpUrl && from) {
     const { createSmtpSender } = await import('../delivery/smtp-sender.js');
@@ -89,7 +89,7 @@ export const createDeliveryProviders = async (settings: ProviderSettings, clock:
   const sms = await smsProvider(settings, twilio, outbox);
   const whatsapp = await whatsappProvider(settings, twilio, outbox);
   const measure = deliveryMetrics();
-  const measured = (channel: Channel, { provider, send, turn }: Provider): Provider => ({ provider, send: measure(channel, provider, send), ...(turn ? { turn } : {}) });
+  const measured = (channel: Channel, { send, ...rest }: Provider): Provider => ({ ...rest, send: measure(channel, rest.provider, send) });
   const byChannel = { EMAIL: measured('EMAIL', email), SMS: measured('SMS', sms), WHATSAPP: measured('WHATSAPP', whatsapp) };
   return (channel) => byChannel[channel];
 };
