@@ -8,7 +8,9 @@
  * channel nothing delivers.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { challengeEvents, startFakeProviders, twilioRequestsTo, waitFor, type FakeProviders } from '../support/delivery.js';
 import { newApp, newOperator } from '../support/flows.js';
 import { createClient, type Client } from '../support/http-client.js';
@@ -80,18 +82,27 @@ describe('a channel no provider delivers', () => {
   });
 
   it('in an API process, refuses no channel: the workers hold the providers', async () => {
-    const api = await startTestServer({ outbox: false, role: 'api', worker: false });
+    // API processes run on shared storage beside a process that projects (here without providers either).
+    const dataDir = mkdtempSync(join(tmpdir(), 'otp-verify-no-provider-'));
+    const projecting = await startTestServer({ dataDir, backend: 'postgres', outbox: false });
+    let api: TestServer | undefined;
     try {
+      api = await startTestServer({ dataDir, backend: 'postgres', outbox: false, role: 'api', worker: false, keys: projecting.keys });
+      const setup = createClient(projecting.url);
+      const operator = await newOperator(setup);
+      const anyApp = await newApp(setup, operator.token, { channels: ['EMAIL', 'SMS', 'WHATSAPP'] });
       const other = createClient(api.url);
-      const operator = await newOperator(other);
-      const anyApp = await newApp(other, operator.token, { channels: ['EMAIL', 'SMS', 'WHATSAPP'] });
       for (const channel of ['SMS', 'WHATSAPP'] as const) {
         const sent = await other.post('/api/code/send', { apiKey: anyApp.apiKey, body: { username: `eve-${channel}`, channel, to: '+34612345671' } });
         expect(sent.status).toBe(202);
       }
       expect(api.logs.some((line) => line.includes('sends on these channels are refused'))).toBe(false);
+      // The process that delivers refuses them, as the others above.
+      const refused = await setup.post('/api/code/send', { apiKey: anyApp.apiKey, body: { username: 'eve', channel: 'SMS', to: '+34612345671' } });
+      expect([refused.status, refused.body.code]).toEqual([403, 'CHANNEL_NOT_ALLOWED']);
     } finally {
-      await api.close();
+      await api?.stop();
+      await projecting.close();
     }
   });
 });
