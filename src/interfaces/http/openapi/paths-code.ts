@@ -6,6 +6,8 @@ const send: OperationSpec = {
   summary: 'Send a one-time code',
   auth: 'key-or-jwt',
   body: 'CodeSendRequest',
+  description:
+    "403 CHANNEL_NOT_ALLOWED when the app's policy does not enable the channel, or when no provider delivers it in this deployment (a production setup without one for that channel).",
   success: { status: 202, description: 'The challenge; the code is on its way', schema: 'ChallengeSent' },
   errors: [403, 404, 429],
 };
