@@ -49,7 +49,8 @@ describe('readiness under load (PostgreSQL)', () => {
       // process is unready; the probe's connection is free again at once for the next one.
       await blocker.query('LOCK TABLE events IN ACCESS EXCLUSIVE MODE');
       const locked = await service.checkHealth();
-      expect(locked.services['event_store']).toMatchObject({ ok: false, error: 'failed' });
+      // Ended by the probe's statement timeout (1.8 s), or by the check's own 2 s on a loaded machine.
+      expect(locked.services['event_store']).toMatchObject({ ok: false, error: expect.stringMatching(/^(failed|timed out after 2000 ms)$/) });
       expect(locked.services['postgres']).toMatchObject({ ok: true });
       expect(locked.ready).toBe(false);
       await blocker.query('ROLLBACK');
