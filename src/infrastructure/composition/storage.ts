@@ -116,33 +116,30 @@ const openPostgres = async (url: string, options: { readonly withEventStore: boo
   } finally {
     await migrator.end();
   }
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: options.poolSize,
-    connectionTimeoutMillis: options.timeouts.connectMs,
-    query_timeout: options.timeouts.queryMs,
-    // TCP keepalive, so the kernel notices a peer that is gone while a connection is idle.
-    keepAlive: true,
-    keepAliveInitialDelayMillis: 10_000,
-    ...sessionSettings(options.timeouts.queryMs, options.logger),
-  });
-  pool.on('error', (error) => options.logger.warn('postgres idle client error', { error: error.message }));
+  // A pool of sessions that serve: each statement bounded by `queryMs` (and the server's
+  // statement timeout just under it, with its keepalives: sessionSettings), TCP keepalive so the
+  // kernel notices a peer that is gone while a connection is idle.
+  const servingPool = (max: number, queryMs: number, extra: { readonly idleTimeoutMillis?: number; readonly label?: string } = {}) => {
+    const created = new pg.Pool({
+      connectionString: url,
+      max,
+      connectionTimeoutMillis: options.timeouts.connectMs,
+      query_timeout: queryMs,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      ...(extra.idleTimeoutMillis === undefined ? {} : { idleTimeoutMillis: extra.idleTimeoutMillis }),
+      ...sessionSettings(queryMs, options.logger),
+    });
+    created.on('error', (error) => options.logger.warn('postgres idle client error', { error: error.message, ...(extra.label ? { pool: extra.label } : {}) }));
+    return created;
+  };
+  const pool = servingPool(options.poolSize, options.timeouts.queryMs);
   // Readiness on connections of its own (one per check): on the request pool, a process whose
   // pool is busy (every connection taken by load) failed its probe, so under load every
   // instance could leave the load balancer at once. They open on the first probe and stay
   // open; a probe's statement ends with the check's own 2 s, so one stuck behind a lock holds
   // its connection no longer.
-  const probe = new pg.Pool({
-    connectionString: url,
-    max: 2,
-    connectionTimeoutMillis: options.timeouts.connectMs,
-    query_timeout: PROBE_QUERY_MS,
-    keepAlive: true,
-    keepAliveInitialDelayMillis: 10_000,
-    idleTimeoutMillis: 0,
-    ...sessionSettings(PROBE_QUERY_MS, options.logger),
-  });
-  probe.on('error', (error) => options.logger.warn('postgres idle client error', { error: error.message, pool: 'health' }));
+  const probe = servingPool(2, PROBE_QUERY_MS, { idleTimeoutMillis: 0, label: 'health' });
   const probes = { ping: async () => void (await probe.query('SELECT 1')), logHead: async () => void (await probe.query(SELECT_HEAD)), end: () => probe.end() };
   return { url, pool, probes, createPostgresEventStore, createAdvisoryLeadership, createPostgresReadModels, createPostgresVault, createPostgresSnapshotStore, listen };
 };
