@@ -261,8 +261,6 @@ const serveClustered = async (): Promise<void> => {
   // The primary's lines are JSON like its processes' (pid: theirs share its stdout).
   const logger = createLogger({ level: isLeft(decoded) ? 'info' : decoded.right.logLevel, pid: true });
   let stopping = false;
-  /** A process that did not stop cleanly once asked to: the primary exits 1 as well. */
-  let failedToStop = false;
   // A process that dies within a minute of its start, five times running, will not start (its
   // database refuses, say): the primary gives up with code 1, so the orchestrator sees a failed
   // service instead of one that forks forever.
@@ -278,8 +276,8 @@ const serveClustered = async (): Promise<void> => {
     const childPid = child.process.pid;
     child.on('exit', (code, signal) => {
       if (stopping) {
-        if (code !== 0) failedToStop = true;
-        process.exitCode = failedToStop ? 1 : (process.exitCode ?? 0);
+        // A process that did not stop cleanly once asked to: the primary exits 1 as well.
+        if (code !== 0) process.exitCode = 1;
         return;
       }
       quickDeaths = Date.now() - startedAt < 60_000 ? quickDeaths + 1 : 0;
