@@ -28,8 +28,7 @@ export const createInProcessRateLimiter = (clock: Clock, { maxKeys = DEFAULT_MAX
     if (!logs) kinds.set(kind, (logs = new Map()));
     return logs;
   };
-  const keep = (key: string, log: Log): void => {
-    const logs = logsOf(key);
+  const keep = (logs: Map<string, Log>, key: string, log: Log): void => {
     logs.delete(key);
     logs.set(key, log);
     // One out per key in: constant work however many keys a client mints.
@@ -52,7 +51,8 @@ export const createInProcessRateLimiter = (clock: Clock, { maxKeys = DEFAULT_MAX
     const now = clock().getTime();
     if (now - lastSweep >= SWEEP_EVERY_MS) sweep(now);
     const windowMs = windowSeconds * 1000;
-    const log = logsOf(key).get(key) ?? { hits: [], windowMs };
+    const logs = logsOf(key);
+    const log = logs.get(key) ?? { hits: [], windowMs };
     log.windowMs = windowMs;
     const windowStart = now - windowMs;
     while (log.hits.length > 0 && (log.hits[0] as number) <= windowStart) log.hits.shift();
@@ -62,11 +62,11 @@ export const createInProcessRateLimiter = (clock: Clock, { maxKeys = DEFAULT_MAX
     if (log.hits.length < limit) {
       if (peek) return { allowed: true, remaining: limit - log.hits.length - 1, retry_after_seconds: 0 };
       log.hits.push(now);
-      keep(key, log);
+      keep(logs, key, log);
       return { allowed: true, remaining: limit - log.hits.length, retry_after_seconds: 0 };
     }
-    if (log.hits.length === 0) logsOf(key).delete(key);
-    else keep(key, log);
+    if (log.hits.length === 0) logs.delete(key);
+    else keep(logs, key, log);
     const oldest = log.hits[0];
     const waitMs = oldest === undefined ? windowMs : oldest + windowMs - now;
     return { allowed: false, remaining: 0, retry_after_seconds: Math.max(1, Math.ceil(waitMs / 1000)) };
