@@ -16,6 +16,7 @@ import { makeDeliverChallenge } from './challenges/deliver-challenge.js';
 import { makeExpireChallenges, makeListDueDeliveries } from './challenges/expire-challenges.js';
 import { makeGenerateCode } from './challenges/generate-code.js';
 import { makeGetChallenge } from './challenges/get-challenge.js';
+import { makeRecordDeliveryReport } from './challenges/record-delivery-report.js';
 import { makeSendCode } from './challenges/send-code.js';
 import { makeVerifyChallenge } from './challenges/verify-challenge.js';
 import { makeVerifyFactor } from './challenges/verify-factor.js';
@@ -62,6 +63,8 @@ export const makeHandlers = (deps: Deps) => ({
   deliverChallenge: makeDeliverChallenge(deps),
   listDueDeliveries: makeListDueDeliveries(deps),
   expireChallenges: makeExpireChallenges(deps),
+  // Providers' status callbacks
+  recordDeliveryReport: makeRecordDeliveryReport(deps),
 });
 
 export type Handlers = ReturnType<typeof makeHandlers>;

@@ -213,6 +213,9 @@ export type OutgoingMessage = {
   readonly body: string;
   readonly html?: string;
   readonly challenge_id: string;
+  /** Which send of the challenge (1, then one per resend) and which try of it: what a provider's later status report names. */
+  readonly send: number;
+  readonly attempt: number;
   /**
    * The same for every attempt at one send of the challenge on one channel, and different for
    * any other: a provider that deduplicates by key (Resend's Idempotency-Key) sends an email

@@ -11,12 +11,14 @@ import { createService } from '../infrastructure/composition-root.js';
 import { loadConfig, usesEmbeddedStorage, type Config, type KeysNeeded } from '../infrastructure/config/config.js';
 import { loadOrCreateDevSecrets, readDevMasterKey } from '../infrastructure/config/dev-secrets.js';
 import type { TokenKey } from '../infrastructure/crypto/token-service.js';
+import { createTwilioSignatureCheck } from '../infrastructure/delivery/twilio-signature.js';
 import { describeError } from '../infrastructure/logging/describe-error.js';
 import { createLogger } from '../infrastructure/logging/logger.js';
 import { flushTelemetry } from '../infrastructure/telemetry/tracer.js';
 import type { LogFields, Logger } from '../application/ports.js';
 import { totpCommand } from './cli/totp-code.js';
 import { buildHttpApp } from './http/build.js';
+import { TWILIO_STATUS_PATH } from './http/routes/webhooks.js';
 import { answerClientErrors } from './http/client-errors.js';
 import { applyServerTimeouts } from './http/server-timeouts.js';
 import { createDeliveryWorker } from './workers/delivery-worker.js';
@@ -96,6 +98,11 @@ const serve = async (): Promise<void> => {
   if (!bindWhenBuilt) await bind();
   logger.info('starting', { host: config.host, port: config.port, ...(bindWhenBuilt ? { binds: 'once built' } : {}) });
   const optional = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
+  // Twilio's status callbacks: registered with every message, and taken by this process's HTTP
+  // route, when PUBLIC_URL says where Twilio reaches the service.
+  const twilioStatusUrl = config.publicUrl && config.twilioAuthToken ? `${config.publicUrl}${TWILIO_STATUS_PATH}` : undefined;
+  if (config.twilioAuthToken && !config.publicUrl)
+    logger.warn('PUBLIC_URL is not set: failures Twilio reports after accepting a message are not seen (no WhatsApp-to-SMS fallback on them)');
   const service = await createService({
     dataDir: config.dataDir,
     outboxFile: config.outboxFile,
@@ -134,6 +141,7 @@ const serve = async (): Promise<void> => {
       ...optional('twilioPhoneNumber', config.twilioPhoneNumber),
       ...optional('twilioWhatsappNumber', config.twilioWhatsappNumber),
       ...optional('twilioWhatsappContentSid', config.twilioWhatsappContentSid),
+      ...optional('twilioStatusCallbackUrl', twilioStatusUrl),
     },
   }).catch(couldNotStart);
   // One process does the background work (delivering codes, sealing the log); every non-API
@@ -157,6 +165,9 @@ const serve = async (): Promise<void> => {
     unavailableDependency: service.unavailableDependency,
     isReady: () => ready,
     healthOnly: config.processRole === 'worker',
+    ...(config.publicUrl && config.twilioAuthToken
+      ? { twilioStatus: { publicUrl: config.publicUrl, verify: await createTwilioSignatureCheck(config.twilioAuthToken).catch(couldNotStart) } }
+      : {}),
   });
   handle = app.callback();
   ready = true;

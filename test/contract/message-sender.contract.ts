@@ -39,6 +39,8 @@ export const messageSenderContract = (spec: MessageSenderSpec, make: () => Promi
       ...(spec.channel === 'EMAIL' ? { subject: 'Your Acme code', html: `<p>Your Acme code is <b>${code}</b>.</p>` } : {}),
       body: `Your Acme code is ${code}. It expires in 10 minutes.`,
       challenge_id: 'c-contract',
+      send: 1,
+      attempt: 1,
       idempotency_key: `otp-code/c-contract/1/${spec.channel}`,
       code,
       ttl_minutes: 10,

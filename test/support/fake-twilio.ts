@@ -1,9 +1,11 @@
 /**
  * A stand-in for Twilio's Messages API (POST /2010-04-01/Accounts/{Sid}/Messages.json) on
  * loopback. It checks each request as Twilio does (Basic auth, form encoding, fields) and
- * answers with Twilio's JSON bodies; tests can script the next answers.
+ * answers with Twilio's JSON bodies; tests can script the next answers. A message accepted with
+ * a StatusCallback can be reported on later (`report`), as Twilio calls back: a signed form
+ * POST to that URL.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -22,13 +24,36 @@ export type TwilioRequest = {
 type TwilioRefusal = { readonly status: number; readonly code?: number; readonly headers?: Record<string, string> };
 export type TwilioReply = TwilioRefusal | 'hang' | { readonly hold: Promise<unknown>; readonly then?: TwilioRefusal };
 
+/** A status callback as the fake made it, and what the service answered. */
+export type TwilioCallback = { readonly url: string; readonly form: Record<string, string>; readonly status: number };
+
 export type FakeTwilio = {
   readonly url: string;
   readonly requests: TwilioRequest[];
   /** Messages accepted (201). */
   readonly sent: { sid: string; form: Record<string, string> }[];
   readonly script: (...replies: TwilioReply[]) => void;
+  /**
+   * Calls back the StatusCallback of accepted message `sid` with `status` (and `ErrorCode` for
+   * failed and undelivered), signed as Twilio signs. `reach` maps the registered URL to the
+   * address the call goes to (a proxy in front of the service); `signWith` another token forges.
+   */
+  readonly report: (sid: string, status: string, options?: { errorCode?: number; reach?: (url: string) => string; signWith?: string }) => Promise<TwilioCallback>;
+  readonly callbacks: TwilioCallback[];
   readonly close: () => Promise<void>;
+};
+
+/**
+ * X-Twilio-Signature as Twilio documents it ("Validating signatures from Twilio"): the full URL
+ * Twilio called, then each POST field's name and value, sorted by name, appended to it;
+ * HMAC-SHA1 of that under the auth token; base64. Written from the documentation, apart from
+ * the SDK the service checks with.
+ */
+export const twilioSignature = (authToken: string, url: string, form: Record<string, string>): string => {
+  const data = Object.keys(form)
+    .sort()
+    .reduce((text, key) => text + key + form[key], url);
+  return createHmac('sha1', authToken).update(Buffer.from(data, 'utf8')).digest('base64');
 };
 
 const ERRORS: Record<number, string> = {
@@ -42,6 +67,7 @@ const ERRORS: Record<number, string> = {
   21602: 'Message body is required.',
   21603: "A 'From' or 'MessagingServiceSid' parameter is required to send a message.",
   21604: "A 'To' phone number is required.",
+  21609: 'Invalid StatusCallback.',
   21656: 'The ContentVariables Parameter is invalid.',
 };
 
@@ -68,7 +94,7 @@ const check = (request: TwilioRequest, sid: string, token: string): [number, num
   if (request.headers.authorization !== `Basic ${Buffer.from(`${sid}:${token}`).toString('base64')}`) return [401, 20003];
   if (request.headers['content-type'] !== 'application/x-www-form-urlencoded') return [400, 21602];
   if (!/^twilio-node\/\d+\.\d+\.\d+/.test(String(request.headers['user-agent']))) return [400, 21602];
-  const { To, From, MessagingServiceSid, Body, ContentSid, ContentVariables } = request.form;
+  const { To, From, MessagingServiceSid, Body, ContentSid, ContentVariables, StatusCallback } = request.form;
   const whatsapp = To?.startsWith('whatsapp:') ?? false;
   if (To === undefined) return [400, 21604];
   if (!address(To, whatsapp)) return [400, 21211];
@@ -77,6 +103,7 @@ const check = (request: TwilioRequest, sid: string, token: string): [number, num
   if (MessagingServiceSid !== undefined && !/^MG[0-9a-f]{32}$/.test(MessagingServiceSid)) return [400, 21603];
   if (Body === undefined && ContentSid === undefined) return [400, 21602];
   if (ContentSid !== undefined && !/^HX[0-9a-f]{32}$/.test(ContentSid)) return [400, 21656];
+  if (StatusCallback !== undefined && !(URL.canParse(StatusCallback) && /^https?:$/.test(new URL(StatusCallback).protocol))) return [400, 21609];
   if (ContentVariables !== undefined) {
     try {
       const variables: unknown = JSON.parse(ContentVariables);
@@ -128,6 +155,41 @@ export const startFakeTwilio = async (options: { accountSid: string; authToken: 
   const requests: TwilioRequest[] = [];
   const sent: FakeTwilio['sent'] = [];
   const replies: TwilioReply[] = [];
+  const callbacks: TwilioCallback[] = [];
+
+  const report: FakeTwilio['report'] = async (sid, status, { errorCode, reach = (url: string) => url, signWith = options.authToken } = {}) => {
+    const message = sent.find((m) => m.sid === sid);
+    const url = message?.form['StatusCallback'];
+    if (!message || url === undefined) throw new Error(`message ${sid} was not accepted with a StatusCallback`);
+    const whatsapp = message.form['To']?.startsWith('whatsapp:') ?? false;
+    // The fields of a Messaging status callback; ErrorCode only with failed and undelivered.
+    const form: Record<string, string> = {
+      ApiVersion: '2010-04-01',
+      AccountSid: options.accountSid,
+      MessageSid: sid,
+      SmsSid: sid,
+      MessageStatus: status,
+      SmsStatus: status,
+      To: message.form['To'] ?? '',
+      From: message.form['From'] ?? '',
+      ...(whatsapp ? { ChannelPrefix: 'whatsapp', ChannelToAddress: (message.form['To'] ?? '').slice(9) } : {}),
+      ...(errorCode !== undefined && (status === 'failed' || status === 'undelivered') ? { ErrorCode: String(errorCode) } : {}),
+    };
+    const response = await fetch(reach(url), {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'user-agent': 'TwilioProxy/1.1',
+        'i-twilio-idempotency-token': randomBytes(16).toString('hex'),
+        'x-twilio-signature': twilioSignature(signWith, url, form),
+      },
+      body: new URLSearchParams(form).toString(),
+    });
+    await response.arrayBuffer();
+    const callback = { url, form, status: response.status };
+    callbacks.push(callback);
+    return callback;
+  };
 
   const server = createServer((incoming, response) => {
     readForm(incoming)
@@ -162,6 +224,8 @@ export const startFakeTwilio = async (options: { accountSid: string; authToken: 
     requests,
     sent,
     script: (...next) => void replies.push(...next),
+    report,
+    callbacks,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();

@@ -9,7 +9,9 @@ import type { Server } from 'node:http';
 import { generateEd25519KeyPem } from '../../src/infrastructure/crypto/token-service.js';
 import { createService, type Service, type ServiceOptions } from '../../src/infrastructure/composition-root.js';
 import { createLogger } from '../../src/infrastructure/logging/logger.js';
+import { createTwilioSignatureCheck } from '../../src/infrastructure/delivery/twilio-signature.js';
 import { buildHttpApp } from '../../src/interfaces/http/build.js';
+import { TWILIO_STATUS_PATH } from '../../src/interfaces/http/routes/webhooks.js';
 import { answerClientErrors } from '../../src/interfaces/http/client-errors.js';
 import { createTestSchema } from './postgres.js';
 import { testRedisUrl } from './redis.js';
@@ -64,6 +66,12 @@ export type TestServerOptions = {
   /** OPERATOR_SIGNUP; open by default. */
   readonly operatorSignup?: 'open' | 'invite';
   readonly postgresTimeouts?: ServiceOptions['postgresTimeouts'];
+  /**
+   * PUBLIC_URL: Twilio's status callbacks are registered under it and taken by the route (with
+   * `providers`' Twilio auth token). The fake Twilio calls the test server's own address instead
+   * (its `reach`), as a proxy would forward them.
+   */
+  readonly publicUrl?: string;
 };
 
 export const newKeys = (): Pick<ServiceOptions, 'masterKeys' | 'jwt'> => ({
@@ -113,7 +121,9 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
     ...shared,
     inMemory: options.inMemory ?? false,
     limits: options.limits ?? {},
-    ...(options.providers ? { providers: options.providers } : {}),
+    ...(options.providers
+      ? { providers: { ...options.providers, ...(options.publicUrl ? { twilioStatusCallbackUrl: `${options.publicUrl}${TWILIO_STATUS_PATH}` } : {}) } }
+      : {}),
     ...(options.appStalenessMs !== undefined ? { appStalenessMs: options.appStalenessMs } : {}),
     ...(options.role ? { role: options.role } : {}),
     ...(options.postgresTimeouts ? { postgresTimeouts: options.postgresTimeouts } : {}),
@@ -124,7 +134,18 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
     service.onDeliveryDue(worker.kick); // as src/interfaces/main.ts wires it
     worker.start();
   }
-  const app = buildHttpApp({ handlers: service.handlers, logger, corsOrigins: [], trustedProxies: options.trustedProxies ?? 0, operatorSignup: options.operatorSignup ?? 'open', checkHealth: service.checkHealth, unavailableDependency: service.unavailableDependency, isReady: () => true });
+  const twilioToken = options.providers?.twilioAuthToken;
+  const app = buildHttpApp({
+    handlers: service.handlers,
+    logger,
+    corsOrigins: [],
+    trustedProxies: options.trustedProxies ?? 0,
+    operatorSignup: options.operatorSignup ?? 'open',
+    checkHealth: service.checkHealth,
+    unavailableDependency: service.unavailableDependency,
+    isReady: () => true,
+    ...(options.publicUrl && twilioToken ? { twilioStatus: { publicUrl: options.publicUrl, verify: await createTwilioSignatureCheck(twilioToken) } } : {}),
+  });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

@@ -4,7 +4,8 @@ import { addSeconds } from '../../domain/shared/time.js';
 import type { Channel } from '../../domain/shared/types.js';
 import { ChallengeAggregate, ClientAppAggregate } from '../aggregates.js';
 import { now, type Deps, type Limits } from '../deps.js';
-import { DeliveryFailure, NO_PROVIDER } from '../ports.js';
+import { DeliveryFailure } from '../ports.js';
+import { fallbackChannel } from './fallback.js';
 import { shredCodes } from './shred-codes.js';
 import { renderCodeMessage } from './templates.js';
 
@@ -14,8 +15,6 @@ export type DeliveryOutcome = 'DELIVERED' | 'RETRY_SCHEDULED' | 'FAILED' | 'NOTH
 type DeliverDeps = Pick<Deps, 'handle' | 'loadRecent' | 'appStalenessMs' | 'vault' | 'delivery' | 'clock' | 'logger' | 'limits' | 'load'>;
 
 type Step = { readonly outcome: DeliveryOutcome; readonly after?: ChallengeState };
-
-const PHONE_CHANNELS: readonly Channel[] = ['SMS', 'WHATSAPP'];
 
 /** A fraction in [0, 1) fixed by the challenge and attempt (FNV-1a): spread, yet replayable. */
 const spread = (challengeId: string, attempt: number): number => {
@@ -97,7 +96,7 @@ export const makeDeliverChallenge = (deps: DeliverDeps) => {
     const ttlSeconds = Math.max(0, Math.round((Date.parse(challenge.expires_at) - from) / 1000));
     const message = renderCodeMessage({ channel, locale: challenge.locale ?? app.policy.default_locale, defaultLocale: app.policy.default_locale, appName: app.name, code, ttlSeconds, templates: app.policy.templates });
     try {
-      await deliver({ channel, to, challenge_id: id, idempotency_key: key, code, ttl_minutes: Math.max(1, Math.round(ttlSeconds / 60)), ...message });
+      await deliver({ channel, to, challenge_id: id, send, attempt, idempotency_key: key, code, ttl_minutes: Math.max(1, Math.round(ttlSeconds / 60)), ...message });
     } catch (error) {
       const failure = error instanceof DeliveryFailure ? error : new DeliveryFailure(error instanceof Error ? error.message : 'send failed', provider, false);
       deps.logger.warn('delivery failed', { challenge_id: id, channel, provider, attempt, permanent: failure.permanent, reason: failure.message });
@@ -108,13 +107,8 @@ export const makeDeliverChallenge = (deps: DeliverDeps) => {
         const delay = retryDelaySeconds(deps.limits, id, attempt, failure.retryAfterSeconds ?? 0);
         return { outcome: 'RETRY_SCHEDULED', after: await failed(failure.message, { retry_at: addSeconds(now(deps), delay) }) };
       }
-      const fallback = app.policy.fallback_channel;
-      // Only from the challenge's own channel: a fallback never falls back again.
-      // Nor to a channel this deployment cannot deliver (no provider): that would only fail again.
-      const canFallBack = fallback && fallback !== channel && channel === challenge.channel && PHONE_CHANNELS.includes(channel) && app.policy.channels.includes(fallback);
-      if (canFallBack && deps.delivery(fallback).provider !== NO_PROVIDER) {
-        return { outcome: 'RETRY_SCHEDULED', after: await failed(failure.message, { retry_at: now(deps), next_channel: fallback }) };
-      }
+      const fallback = fallbackChannel(deps, app.policy, challenge, channel);
+      if (fallback) return { outcome: 'RETRY_SCHEDULED', after: await failed(failure.message, { retry_at: now(deps), next_channel: fallback }) };
       return { outcome: 'FAILED', after: await failed(failure.message) };
     }
     const recorded = await recordOutcome(id, { type: 'RecordDelivery', send, attempt, channel, provider, outcome: { ok: true }, at: now(deps) });

@@ -44,9 +44,13 @@ export const deliveriesProjection: Projection = {
       // An attempt under way: due again only when its lease ends (if its outcome never comes).
       case 'DeliveryAttempted':
         return event.data.lease_until ? [moved(event.data.lease_until)] : [];
-      // An outcome of a send a resend replaced leaves the newer send's entry alone.
+      // An outcome of a send a resend replaced leaves the newer send's entry alone. A failure
+      // reported after delivery (its entry gone) puts it back when a fallback is to be sent:
+      // the challenge was open when the report was recorded (decide.ts).
       case 'DeliveryFailed':
-        return event.data.superseded_by !== undefined ? [] : [event.data.retry_at ? moved(event.data.retry_at) : done];
+        if (event.data.superseded_by !== undefined) return [];
+        if (!event.data.retry_at) return [done];
+        return [event.data.late ? due(event.data.retry_at) : moved(event.data.retry_at)];
       case 'DeliverySucceeded':
         return event.data.superseded_by !== undefined ? [] : [done];
       case 'ChallengeApproved':

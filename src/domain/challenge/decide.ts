@@ -47,6 +47,40 @@ export type RecordDelivery = {
   readonly at: Instant;
 };
 
+/**
+ * A provider's later word that a message it accepted was not delivered (Twilio's status
+ * callback), for the send, attempt and channel the callback was registered for.
+ * `next_channel`: the fallback channel to send on instead, as the app's policy says.
+ */
+export type RecordDeliveryReport = {
+  readonly type: 'RecordDeliveryReport';
+  readonly send: number;
+  readonly attempt: number;
+  readonly channel: Channel;
+  readonly provider: string;
+  readonly reason: string;
+  readonly next_channel?: Channel;
+  readonly at: Instant;
+};
+
+/**
+ * Where a report stands against the challenge: `CURRENT`, the attempt the challenge counts
+ * delivered (the report applies); `IN_FLIGHT`, that attempt's outcome is not recorded yet (the
+ * report came first: ask again shortly); `STALE`, another attempt, send or channel has been
+ * made since, or the attempt's failure is already recorded; `CLOSED`, the challenge no longer
+ * waits for a code; `UNKNOWN`, no such challenge.
+ */
+export type ReportStanding = 'CURRENT' | 'IN_FLIGHT' | 'STALE' | 'CLOSED' | 'UNKNOWN';
+
+export const reportStanding = (state: ChallengeState, report: Pick<RecordDeliveryReport, 'send' | 'attempt' | 'channel'>): ReportStanding => {
+  if (state.status === 'NONE') return 'UNKNOWN';
+  if (state.status !== 'PENDING') return 'CLOSED';
+  const { delivery } = state;
+  if (report.send !== state.sends || report.channel !== delivery.channel || report.attempt !== delivery.attempts) return 'STALE';
+  if (delivery.status === 'SENT') return 'CURRENT';
+  return delivery.in_flight ? 'IN_FLIGHT' : 'STALE';
+};
+
 export type ChallengeCommand =
   | IssueChallenge
   | ResendChallenge
@@ -54,7 +88,8 @@ export type ChallengeCommand =
   | CancelChallenge
   | ExpireChallenge
   | RecordDeliveryAttempt
-  | RecordDelivery;
+  | RecordDelivery
+  | RecordDeliveryReport;
 
 type Decision = Either<Rejection, readonly ChallengeEvent[]>;
 
@@ -139,6 +174,17 @@ export const decideChallenge = (command: ChallengeCommand, state: ChallengeState
       ...(next_channel && open ? { next_channel } : {}),
     };
     return right([{ type: 'DeliveryFailed', data: { ...where, provider, reason, permanent, ...extra, at } }]);
+  }
+  // Only a report of the attempt the challenge counts delivered changes anything; any other
+  // (a repeat, one of an attempt or send since replaced, one for a closed challenge) is refused
+  // and the caller drops it.
+  if (command.type === 'RecordDeliveryReport') {
+    const standing = reportStanding(state, command);
+    if (standing !== 'CURRENT') return left(reject('CONFLICT', `The report does not apply: ${standing.toLowerCase()}`));
+    const { send, attempt, channel, provider, reason, next_channel, at } = command;
+    return right([
+      { type: 'DeliveryFailed', data: { send, attempt, channel, provider, reason, permanent: true, late: true, ...(next_channel ? { retry_at: at, next_channel } : {}), at } },
+    ]);
   }
   if (state.status !== 'PENDING')
     // Whatever closed it, a cancel has nothing left to stop: a lock-out's Retry-After or an

@@ -73,6 +73,11 @@ export type DeliveryFailed = DomainEvent<
     /** The fallback channel the next attempts use (e.g. SMS after WhatsApp failed). */
     next_channel?: Channel;
     superseded_by?: number;
+    /**
+     * The provider reported the failure after it had accepted the message (Twilio's status
+     * callback: undelivered, failed): the send recorded delivered was not, after all.
+     */
+    late?: true;
     at: Instant;
   }
 >;

@@ -16,6 +16,8 @@ export type Delivery = {
   readonly retry_at?: Instant;
   /** The last send (see DeliveryAttempted) that reached its provider. */
   readonly delivered_send: number;
+  /** The current send's last attempt is claimed and its outcome not recorded yet (its call may be under way). */
+  readonly in_flight?: true;
 };
 
 export type Challenge = {
@@ -102,11 +104,12 @@ export const evolveChallenge = (state: ChallengeState, event: ChallengeEvent): C
               channel: event.data.channel,
               // Not due again before the lease ends: the call may still be under way.
               ...(event.data.lease_until ? { retry_at: event.data.lease_until } : {}),
+              in_flight: true,
             },
           };
     case 'DeliverySucceeded': {
       if (state.status === 'NONE' || superseded(event.data, state)) return state;
-      const { retry_at: _retry, reason: _reason, ...delivery } = state.delivery;
+      const { retry_at: _retry, reason: _reason, in_flight: _inFlight, ...delivery } = state.delivery;
       const channel = event.data.channel ?? delivery.channel;
       return {
         ...state,
@@ -115,13 +118,15 @@ export const evolveChallenge = (state: ChallengeState, event: ChallengeEvent): C
     }
     case 'DeliveryFailed': {
       if (state.status === 'NONE' || superseded(event.data, state)) return state;
-      const { retry_at: _retry, ...delivery } = state.delivery;
+      const { retry_at: _retry, in_flight: _inFlight, ...delivery } = state.delivery;
       const retrying = event.data.retry_at !== undefined;
       const next = event.data.next_channel;
       return {
         ...state,
         delivery: {
           ...delivery,
+          // Reported after acceptance: the send counted delivered was not.
+          ...(event.data.late ? { delivered_send: Math.min(delivery.delivered_send, (event.data.send ?? state.sends) - 1) } : {}),
           ...(next ? { channel: next, attempts: 0 } : {}),
           status: retrying ? 'PENDING' : 'FAILED',
           provider: event.data.provider,

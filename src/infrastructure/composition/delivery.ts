@@ -26,6 +26,8 @@ export type ProviderSettings = {
   readonly twilioPhoneNumber?: string;
   readonly twilioWhatsappNumber?: string;
   readonly twilioWhatsappContentSid?: string;
+  /** Twilio's StatusCallback for every message (the service's status route under PUBLIC_URL): later failures reach the service. */
+  readonly twilioStatusCallbackUrl?: string;
   /** Per provider request, connecting included (DELIVERY_TIMEOUT_MS; each sender's default is 10 s). */
   readonly timeoutMs?: number;
   /** Test seams: point the SDKs at local fake servers. */
@@ -38,7 +40,7 @@ type Provider = { readonly provider: string; readonly send: MessageSender; reado
 /** Resend's rate for an account that was not given more: 2 requests a second. */
 const DEFAULT_RESEND_RATE = 2;
 
-type TwilioAccount = { readonly accountSid: string; readonly authToken: string; readonly baseUrl?: string; readonly timeoutMs?: number };
+type TwilioAccount = { readonly accountSid: string; readonly authToken: string; readonly baseUrl?: string; readonly timeoutMs?: number; readonly statusCallback?: string };
 
 const timeoutOf = (settings: ProviderSettings) => (settings.timeoutMs === undefined ? {} : { timeoutMs: settings.timeoutMs });
 
@@ -82,7 +84,13 @@ export const createDeliveryProviders = async (settings: ProviderSettings, clock:
       : { provider: 'outbox', send: createOutboxSender({ file: settings.outboxFile, clock }) };
   const twilio: TwilioAccount | undefined =
     settings.twilioAccountSid && settings.twilioAuthToken
-      ? { accountSid: settings.twilioAccountSid, authToken: settings.twilioAuthToken, ...timeoutOf(settings), ...(settings.twilioBaseUrl ? { baseUrl: settings.twilioBaseUrl } : {}) }
+      ? {
+          accountSid: settings.twilioAccountSid,
+          authToken: settings.twilioAuthToken,
+          ...timeoutOf(settings),
+          ...(settings.twilioBaseUrl ? { baseUrl: settings.twilioBaseUrl } : {}),
+          ...(settings.twilioStatusCallbackUrl ? { statusCallback: settings.twilioStatusCallbackUrl } : {}),
+        }
       : undefined;
   // One after the other, in this order, so a start with several bad settings names the same one first.
   const email = await emailProvider(settings, outbox);

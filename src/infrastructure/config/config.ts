@@ -13,6 +13,7 @@ import {
   oneOf,
   optional,
   proxyHops,
+  publicBaseUrl,
   text,
   urlWithScheme,
   withDefault,
@@ -79,6 +80,11 @@ export type Config = {
   /** Twilio Content template for WhatsApp codes (the code is variable 1). */
   readonly twilioWhatsappContentSid?: string;
   readonly smtpUrl?: string;
+  /**
+   * The service's address as providers reach it (PUBLIC_URL): Twilio's status callbacks are
+   * registered under it, so failures Twilio reports after accepting a message are seen.
+   */
+  readonly publicUrl?: string;
   /** How long a request to a delivery provider may take, connecting included, before it counts as a transient failure, ms. */
   readonly deliveryTimeoutMs: number;
   readonly logLevel: LogLevel;
@@ -163,6 +169,7 @@ const Env = t.type({
   TWILIO_WHATSAPP_NUMBER: str,
   TWILIO_WHATSAPP_CONTENT_SID: str,
   SMTP_URL: str,
+  PUBLIC_URL: optional(envVar('url', publicBaseUrl)),
   DELIVERY_TIMEOUT_MS: withDefault(envVar('milliseconds', integer(100, 300_000)), DEFAULT_DELIVERY_TIMEOUT_MS),
   LOG_LEVEL: withDefault(envVar('log level', oneOf(logLevels)), 'info'),
   CORS_ORIGINS: withDefault(envVar('origins', commaList(httpOrigin)), []),
@@ -271,6 +278,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv, keys: KeysNeeded = 'master-an
     twilioWhatsappNumber: v.TWILIO_WHATSAPP_NUMBER,
     twilioWhatsappContentSid: v.TWILIO_WHATSAPP_CONTENT_SID,
     smtpUrl: v.SMTP_URL,
+    publicUrl: v.PUBLIC_URL,
     deliveryTimeoutMs: v.DELIVERY_TIMEOUT_MS,
     logLevel: v.LOG_LEVEL,
     corsOrigins: v.CORS_ORIGINS,

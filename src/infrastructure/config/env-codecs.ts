@@ -117,6 +117,18 @@ export const commaList =
     return bad ? bad : E.right(parsed.map((entry) => (entry as E.Right<A>).right));
   };
 
+/**
+ * An http(s) URL without query, fragment or credentials, a path allowed (a proxy's prefix),
+ * normalised (new URL) and without a trailing slash: routes are appended to it.
+ */
+export const publicBaseUrl = (raw: string): E.Either<string, string> => {
+  const url = URL.canParse(raw) ? new URL(raw) : undefined;
+  const plain = url !== undefined && ['http:', 'https:'].includes(url.protocol) && !url.search && !url.hash && !url.username && !url.password;
+  return plain
+    ? E.right(url.href.replace(/\/+$/, ''))
+    : E.left(`must be the service's public http(s) URL, such as https://otp.example.com, without query or credentials, got ${quote(raw)}`);
+};
+
 export const httpOrigin = (entry: string): E.Either<string, string> => {
   const url = URL.canParse(entry) ? new URL(entry) : undefined;
   const bare = url !== undefined && url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password;

@@ -3,7 +3,7 @@
  * and the translation of its errors.
  */
 import twilio from 'twilio';
-import type { DeliveryFailure } from '../../application/ports.js';
+import type { DeliveryFailure, OutgoingMessage } from '../../application/ports.js';
 import { errorCode, rejectedByProvider, unreachable } from './provider-errors.js';
 
 export type TwilioClientOptions = {
@@ -16,6 +16,21 @@ export type TwilioClientOptions = {
   readonly baseUrl?: string;
   /** Per request, connecting included; the SDK's default is 30 s. */
   readonly timeoutMs?: number;
+  /**
+   * Where Twilio reports what became of each message (its StatusCallback): the service's own
+   * status route as Twilio reaches it. Without it, only refusals Twilio answers at once are seen.
+   */
+  readonly statusCallback?: string;
+};
+
+/**
+ * The StatusCallback of one message: the route, naming the challenge, send, attempt and channel
+ * the report is about. Twilio signs the whole URL, query included, so none of it can be forged.
+ */
+export const statusCallbackFor = (base: string | undefined, message: Pick<OutgoingMessage, 'challenge_id' | 'send' | 'attempt' | 'channel'>): { statusCallback?: string } => {
+  if (!base) return {};
+  const query = new URLSearchParams({ challenge_id: message.challenge_id, send: String(message.send), attempt: String(message.attempt), channel: message.channel });
+  return { statusCallback: `${base}?${query.toString()}` };
 };
 
 type RequestOptions = Parameters<twilio.RequestClient['request']>[0];

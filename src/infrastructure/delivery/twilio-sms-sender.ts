@@ -1,7 +1,7 @@
 /** SMS through Twilio's Messages API with the official SDK. */
 import type { MessageSender } from '../../application/ports.js';
 import { destinationHint, refusedLocally } from './provider-errors.js';
-import { classifyTwilioError, createTwilioClient, type TwilioClientOptions } from './twilio-client.js';
+import { classifyTwilioError, createTwilioClient, statusCallbackFor, type TwilioClientOptions } from './twilio-client.js';
 
 export type TwilioSmsSenderOptions = TwilioClientOptions & {
   /** TWILIO_PHONE_NUMBER in E.164, an alphanumeric sender id, or a Messaging Service SID (MG...). */
@@ -19,7 +19,7 @@ export const createTwilioSmsSender = (options: TwilioSmsSenderOptions): MessageS
     const hint = destinationHint(message);
     if (message.channel !== 'SMS') throw refusedLocally(PROVIDER, `cannot send ${message.channel} messages`);
     try {
-      await client.messages.create({ to: message.to, ...sender, body: message.body });
+      await client.messages.create({ to: message.to, ...sender, body: message.body, ...statusCallbackFor(options.statusCallback, message) });
     } catch (error) {
       throw classifyTwilioError(PROVIDER, error, hint);
     }

@@ -5,7 +5,7 @@
  */
 import type { MessageSender } from '../../application/ports.js';
 import { destinationHint, refusedLocally } from './provider-errors.js';
-import { classifyTwilioError, createTwilioClient, type TwilioClientOptions } from './twilio-client.js';
+import { classifyTwilioError, createTwilioClient, statusCallbackFor, type TwilioClientOptions } from './twilio-client.js';
 
 export type TwilioWhatsappSenderOptions = TwilioClientOptions & {
   /** TWILIO_WHATSAPP_NUMBER, with or without the "whatsapp:" prefix. */
@@ -33,7 +33,7 @@ export const createTwilioWhatsappSender = (options: TwilioWhatsappSenderOptions)
       ? { contentSid, contentVariables: JSON.stringify({ 1: message.code }) }
       : { body: message.body };
     try {
-      await client.messages.create({ to: whatsappAddress(message.to), from, ...content });
+      await client.messages.create({ to: whatsappAddress(message.to), from, ...content, ...statusCallbackFor(options.statusCallback, message) });
     } catch (error) {
       throw classifyTwilioError(PROVIDER, error, hint);
     }

@@ -11,6 +11,7 @@ import { literalPathsMiddleware, notFoundMiddleware } from './middleware/not-fou
 import { requestIdMiddleware } from './middleware/request-id.js';
 import { securityHeadersMiddleware } from './middleware/security-headers.js';
 import { trailingSlashMiddleware } from './middleware/trailing-slash.js';
+import { WEBHOOKS_PREFIX } from './routes/webhooks.js';
 
 /**
  * Hands a request to the one router whose prefix begins its path (the API's routers are
@@ -72,7 +73,7 @@ export const createHttpApp = (deps: HttpAppDeps): Koa => {
   app.use(corsMiddleware(deps.corsOrigins));
   app.use(errorHandlerMiddleware(deps.logger, deps.unavailableDependency));
   app.use(trailingSlashMiddleware());
-  app.use(jsonBodyMiddleware());
+  app.use(jsonBodyMiddleware({ ownBodyPrefix: `${WEBHOOKS_PREFIX}/` }));
   app.use(literalPathsMiddleware(routers));
   app.use(dispatchByPrefix(routers));
   app.use(notFoundMiddleware(routers));

@@ -8,6 +8,7 @@ import { createAuthRouter } from './routes/auth.js';
 import { createCodeRouter } from './routes/code.js';
 import { createHealthRouter, type HealthProbes } from './routes/health.js';
 import { createOtpRouter } from './routes/otp.js';
+import { createWebhooksRouter, type TwilioStatusSettings } from './routes/webhooks.js';
 
 export type HttpServiceDeps = HealthProbes & {
   readonly handlers: Handlers;
@@ -24,6 +25,8 @@ export type HttpServiceDeps = HealthProbes & {
   readonly unavailableDependency?: (error: unknown) => string | undefined;
   /** Worker processes serve only the health endpoints. */
   readonly healthOnly?: boolean;
+  /** Twilio's status callbacks (PUBLIC_URL with TWILIO_*); without it their route answers 404. */
+  readonly twilioStatus?: TwilioStatusSettings;
 };
 
 /** The whole HTTP API: every router of the contract on the shared middleware shell. */
@@ -41,6 +44,7 @@ export const buildHttpApp = (deps: HttpServiceDeps): Koa => {
           createAppsRouter(deps.handlers),
           createOtpRouter(deps.handlers),
           createCodeRouter(deps.handlers),
+          createWebhooksRouter(deps.handlers, deps.twilioStatus),
         ],
   });
   // Only the last `trustedProxies` entries of X-Forwarded-For were written by proxies we trust;

@@ -117,6 +117,12 @@ export const challengeParams = k.body({ challenge_id: uuid }, {});
 /** Query of GET /api/code/{challenge_id} and its cancel: an operator's JWT names the app. */
 export const appScopeQuery = k.body({}, appScope);
 
+/** Query of Twilio's status callback: the URL the service gave Twilio for one attempt (signed with it). */
+export const twilioStatusQuery = k.body(
+  { challenge_id: uuid, send: k.queryInteger(1, 1_000_000), attempt: k.queryInteger(1, 1_000_000), channel: k.enumOf(['SMS', 'WHATSAPP'] as const) },
+  {},
+);
+
 export type PolicyPatchBody = t.TypeOf<typeof policyPatch>;
 export type RegisterBody = t.TypeOf<typeof registerBody>;
 export type LoginBody = t.TypeOf<typeof loginBody>;
@@ -157,4 +163,5 @@ export const requestCodecs = {
   codeGenerateBody,
   challengeParams,
   appScopeQuery,
+  twilioStatusQuery,
 } as const;

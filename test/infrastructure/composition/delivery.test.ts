@@ -21,6 +21,8 @@ const message = (channel: Channel, send = 1): OutgoingMessage => ({
   subject: 'Your code',
   body: '4821 is your code.',
   challenge_id: 'c-1',
+  send,
+  attempt: 1,
   idempotency_key: `otp-code/c-1/${send}/${channel}`,
   code: '4821',
   ttl_minutes: 10,

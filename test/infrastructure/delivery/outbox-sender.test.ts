@@ -23,8 +23,8 @@ describe('outbox sender', () => {
 
   it('creates the directory and appends one JSON line per message, owner-readable only', async () => {
     const send = createOutboxSender({ file, clock: () => at });
-    await send({ channel: 'EMAIL', to: 'ana@example.com', subject: 'Your code', body: 'Code 123456', html: '<b>x</b>', challenge_id: 'c1', idempotency_key: 'k-c1' });
-    await send({ channel: 'SMS', to: '+34600000001', body: 'Code 654321', challenge_id: 'c2', idempotency_key: 'k-c2' });
+    await send({ channel: 'EMAIL', to: 'ana@example.com', subject: 'Your code', body: 'Code 123456', html: '<b>x</b>', challenge_id: 'c1', send: 1, attempt: 1, idempotency_key: 'k-c1' });
+    await send({ channel: 'SMS', to: '+34600000001', body: 'Code 654321', challenge_id: 'c2', send: 1, attempt: 1, idempotency_key: 'k-c2' });
 
     expect(await readLines(file)).toEqual([
       { channel: 'EMAIL', to: 'ana@example.com', subject: 'Your code', body: 'Code 123456', challenge_id: 'c1', at: at.toISOString() },
@@ -41,6 +41,8 @@ describe('outbox sender', () => {
       to: `+3460000${String(i).padStart(4, '0')}`,
       body: String(i % 10).repeat(200_000),
       challenge_id: `challenge-${i}`,
+      send: 1,
+      attempt: 1,
       idempotency_key: `otp-code/challenge-${i}/1/WHATSAPP`,
     }));
     await Promise.all(messages.map(send));
@@ -55,10 +57,10 @@ describe('outbox sender', () => {
     const blocked = join(root, 'not-a-dir');
     const send = createOutboxSender({ file: join(blocked, 'outbox.jsonl'), clock: () => at });
     await writeFile(blocked, 'a file where the directory should be');
-    await expect(send({ channel: 'SMS', to: '+1', body: 'b', challenge_id: 'x', idempotency_key: 'k-x' })).rejects.toThrow();
+    await expect(send({ channel: 'SMS', to: '+1', body: 'b', challenge_id: 'x', send: 1, attempt: 1, idempotency_key: 'k-x' })).rejects.toThrow();
 
     await rm(blocked);
-    await send({ channel: 'SMS', to: '+1', body: 'b', challenge_id: 'y', idempotency_key: 'k-y' });
+    await send({ channel: 'SMS', to: '+1', body: 'b', challenge_id: 'y', send: 1, attempt: 1, idempotency_key: 'k-y' });
     expect((await readLines(join(blocked, 'outbox.jsonl'))).map((line) => line['challenge_id'])).toEqual(['y']);
   });
 });

@@ -16,6 +16,8 @@ const message: OutgoingMessage = {
   body: `Your Acme verification code is ${code}.`,
   html: `<p>Your Acme verification code is <b>${code}</b>.</p>`,
   challenge_id: 'c-1',
+  send: 1,
+  attempt: 1,
   idempotency_key: 'otp-code/c-1/1/EMAIL',
   code,
   ttl_minutes: 10,

@@ -15,6 +15,8 @@ const message: OutgoingMessage = {
   body: `Tu código de verificación de Acme es ${code}.`,
   html: `<p>Tu código de verificación de Acme es <b>${code}</b>.</p>`,
   challenge_id: 'c-1',
+  send: 1,
+  attempt: 1,
   idempotency_key: 'otp-code/c-1/1/EMAIL',
   code,
 };

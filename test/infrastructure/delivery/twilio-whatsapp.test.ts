@@ -17,6 +17,8 @@ const message: OutgoingMessage = {
   to: '+447700900123',
   body: `${code} is your Acme verification code. It expires in 10 minutes. Do not share it with anyone.`,
   challenge_id: 'c-1',
+  send: 1,
+  attempt: 1,
   idempotency_key: 'otp-code/c-1/1/WHATSAPP',
   code,
   ttl_minutes: 10,

@@ -183,14 +183,16 @@ const readGeneral = async (req: IncomingMessage): Promise<string> => {
 };
 
 /**
- * JSON only, 64 KiB, objects only, UTF-8 only (whatever the charset says: ASCII reads the
+ * JSON only (but for `ownBodyPrefix`), 64 KiB, objects only, UTF-8 only (whatever the charset says: ASCII reads the
  * same in every charset a JSON client would declare); anything else is a 4xx before any route
  * runs. A plain UTF-8 JSON body with a Content-Length (what API clients send) is read directly,
  * saving the general path's layers on every request (docs/performance.md);
  * test/interfaces/http/json-body.test.ts holds both paths to the same outcomes.
  */
-export const jsonBodyMiddleware = (): Middleware => async (ctx, next) => {
+export const jsonBodyMiddleware = (options: { readonly ownBodyPrefix?: string } = {}): Middleware => async (ctx, next) => {
   if (!withBody.has(ctx.method)) return next();
+  // Routes under this prefix (providers' webhooks) take the provider's own format and read it themselves.
+  if (options.ownBodyPrefix !== undefined && ctx.path.startsWith(options.ownBodyPrefix)) return next();
   const length = plainBodyLength(ctx.req);
   if (length !== undefined) {
     try {

@@ -1,0 +1,69 @@
+import { challengeStream, reportStanding, type RecordDeliveryReport } from '../../domain/challenge/index.js';
+import { clientAppStream } from '../../domain/client-app/index.js';
+import type { Channel } from '../../domain/shared/types.js';
+import { ChallengeAggregate, ClientAppAggregate } from '../aggregates.js';
+import { now, type Deps } from '../deps.js';
+import { fallbackChannel } from './fallback.js';
+
+/** A provider's report that a message it accepted was not delivered, for the send, attempt and channel it was registered for. */
+export type DeliveryReport = {
+  readonly challenge_id: string;
+  readonly send: number;
+  readonly attempt: number;
+  readonly channel: Channel;
+  readonly provider: string;
+  /** What went wrong, from the provider's status and error code only (never the destination). */
+  readonly reason: string;
+};
+
+/**
+ * `RECORDED`: the send failed for good; `FELL_BACK`: it goes out again on the fallback channel;
+ * `IGNORED`: the report changes nothing (a repeat, an attempt or send replaced since, a closed
+ * or unknown challenge); `NOT_YET_RECORDED`: the attempt's own outcome never reached the log
+ * while the report waited for it.
+ */
+export type ReportOutcome = 'RECORDED' | 'FELL_BACK' | 'IGNORED' | 'NOT_YET_RECORDED';
+
+type ReportDeps = Pick<Deps, 'handle' | 'load' | 'loadRecent' | 'appStalenessMs' | 'delivery' | 'clock' | 'logger'>;
+
+/**
+ * A report can overtake the outcome of its own attempt: the provider may call back before the
+ * worker has recorded the acceptance. It waits for it, reading the stream again, this often
+ * and this long, far more than recording an outcome takes.
+ */
+export const REPORT_WAIT_MS = 100;
+export const REPORT_WAIT_ROUNDS = 30;
+
+/**
+ * Records a late delivery failure (a status callback) against the attempt the challenge counts
+ * delivered: the send then moves to the app's fallback channel, when it has one this
+ * deployment delivers, or fails for good, so the app sees FAILED rather than SENT.
+ */
+export const makeRecordDeliveryReport = (deps: ReportDeps) => async (report: DeliveryReport): Promise<ReportOutcome> => {
+  const stream = challengeStream(report.challenge_id);
+  const log = { challenge_id: report.challenge_id, send: report.send, attempt: report.attempt, channel: report.channel, provider: report.provider };
+  for (let round = 0; ; round++) {
+    const state = await deps.load(ChallengeAggregate, stream);
+    const standing = reportStanding(state, report);
+    if (standing === 'IN_FLIGHT' && round < REPORT_WAIT_ROUNDS) {
+      await new Promise((resolve) => setTimeout(resolve, REPORT_WAIT_MS));
+      continue;
+    }
+    if (standing !== 'CURRENT' || state.status === 'NONE') {
+      const outcome = standing === 'IN_FLIGHT' ? 'NOT_YET_RECORDED' : 'IGNORED';
+      deps.logger[outcome === 'IGNORED' ? 'info' : 'warn']('delivery report not applied', { ...log, standing, outcome });
+      return outcome;
+    }
+    // Policy as recent as the delivery worker reads it; a deleted app gets no fallback.
+    const app = await deps.loadRecent(ClientAppAggregate, clientAppStream(state.app_id), deps.appStalenessMs);
+    const next = app.status === 'ACTIVE' ? fallbackChannel(deps, app.policy, state, report.channel) : undefined;
+    const { challenge_id: _id, ...fields } = report;
+    const command: RecordDeliveryReport = { type: 'RecordDeliveryReport', ...fields, ...(next ? { next_channel: next } : {}), at: now(deps) };
+    const recorded = await deps.handle(ChallengeAggregate, stream, () => command);
+    // Refused: what the stream held by the time of the append (another report of it, a close)
+    // made the report stale.
+    const outcome: ReportOutcome = recorded._tag === 'Left' ? 'IGNORED' : next ? 'FELL_BACK' : 'RECORDED';
+    deps.logger.info('delivery failure reported by the provider', { ...log, reason: report.reason, outcome, ...(next ? { next_channel: next } : {}) });
+    return outcome;
+  }
+};

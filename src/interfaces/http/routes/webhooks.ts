@@ -1,0 +1,72 @@
+/**
+ * Providers' calls back to the service. Twilio's status callback says what became of a message
+ * it accepted; a failure (undelivered, failed) is recorded against the attempt the callback was
+ * registered for, which moves the send to the app's fallback channel or fails it for good.
+ * Twilio signs each call (X-Twilio-Signature: HMAC-SHA1 of the URL it called and the form
+ * fields, under the account's auth token); an unsigned or badly signed call changes nothing.
+ */
+import Router from '@koa/router';
+import getRawBody from 'raw-body';
+import type { Context } from 'koa';
+import type { Handlers } from '../../../application/handlers.js';
+import type { TwilioSignatureCheck } from '../../../infrastructure/delivery/twilio-signature.js';
+import { twilioStatusQuery } from '../codecs.js';
+import { decodeOrThrow } from '../decode.js';
+import { HttpError } from '../errors.js';
+import { bodyLimitBytes } from '../field-rules.js';
+
+export const WEBHOOKS_PREFIX = '/api/webhooks';
+export const TWILIO_STATUS_PATH = `${WEBHOOKS_PREFIX}/twilio/status`;
+
+
+export type TwilioStatusSettings = {
+  /** PUBLIC_URL: the service's address as Twilio reaches it, which the signature covers. */
+  readonly publicUrl: string;
+  readonly verify: TwilioSignatureCheck;
+};
+
+/** Twilio's final word that a message did not arrive; every other status (queued, sent, delivered, read...) changes nothing here. */
+const FAILED_STATUSES = new Set(['failed', 'undelivered']);
+
+const readForm = async (ctx: Context): Promise<Record<string, string>> => {
+  if (ctx.is('application/x-www-form-urlencoded') === false || !ctx.get('content-type'))
+    throw new HttpError('UNSUPPORTED_MEDIA_TYPE', 'The body must be a form (Content-Type: application/x-www-form-urlencoded)');
+  let text: string;
+  try {
+    text = await getRawBody(ctx.req, { limit: bodyLimitBytes, encoding: 'utf8' });
+  } catch (error) {
+    const { type } = (error ?? {}) as { type?: unknown };
+    if (type === 'entity.too.large') throw new HttpError('PAYLOAD_TOO_LARGE', `The body must be at most ${bodyLimitBytes / 1024} KiB`);
+    throw new HttpError('VALIDATION_FAILED', 'The body could not be read', { details: [{ field: 'body', message: 'must be a form' }] });
+  }
+  const form: Record<string, string> = Object.create(null);
+  for (const [key, value] of new URLSearchParams(text)) form[key] = value;
+  return form;
+};
+
+/** Twilio's numeric error code, or nothing: never free text (it could quote the recipient). */
+const errorCodeOf = (value: string | undefined): string => (value !== undefined && /^[0-9]{1,6}$/.test(value) ? value : 'no error code');
+
+export const createWebhooksRouter = (handlers: Handlers, twilio: TwilioStatusSettings | undefined): Router => {
+  const router = new Router({ prefix: WEBHOOKS_PREFIX });
+  router.post('/twilio/status', async (ctx) => {
+    if (!twilio) throw new HttpError('ROUTE_NOT_FOUND', 'Twilio status callbacks are not taken here: set PUBLIC_URL and the TWILIO_* variables');
+    const form = await readForm(ctx);
+    // The URL Twilio called is the one it was given: PUBLIC_URL and the path and query as they
+    // reached the service (a proxy may strip a prefix PUBLIC_URL keeps; not the query).
+    const signature = ctx.get('x-twilio-signature');
+    if (signature === '' || !twilio.verify(`${twilio.publicUrl}${ctx.originalUrl}`, form, signature))
+      throw new HttpError('FORBIDDEN', 'The request does not carry a valid X-Twilio-Signature');
+    const query = decodeOrThrow(twilioStatusQuery, ctx.query);
+    const status = form['MessageStatus'] ?? '';
+    if (FAILED_STATUSES.has(status)) {
+      const provider = query.channel === 'SMS' ? 'twilio-sms' : 'twilio-whatsapp';
+      const outcome = await handlers.recordDeliveryReport({ ...query, provider, reason: `${provider}: ${status} (${errorCodeOf(form['ErrorCode'])}), reported after Twilio accepted the message` });
+      // The attempt's own outcome never reached the log while the report waited: say so, so
+      // Twilio's debugger shows it (Twilio does not call again).
+      if (outcome === 'NOT_YET_RECORDED') throw new HttpError('SERVICE_UNAVAILABLE', 'The delivery attempt this report is about is not recorded yet', { headers: { 'Retry-After': '5' } });
+    }
+    ctx.status = 204;
+  });
+  return router;
+};
