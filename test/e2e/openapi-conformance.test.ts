@@ -11,6 +11,8 @@ import { buildHttpApp } from '../../src/interfaces/http/build.js';
 import { createLogger } from '../../src/infrastructure/logging/logger.js';
 import { createTotp } from '../../src/infrastructure/otp/totp.js';
 import { fillPath, openApiJson, routeInfos } from '../support/documented-routes.js';
+import { twilioAccountSid, twilioAuthToken } from '../support/delivery.js';
+import { twilioSignature } from '../support/fake-twilio.js';
 import { codeFromOutbox } from '../support/flows.js';
 import { createClient, type Client, type HttpResponse, type RequestOptions } from '../support/http-client.js';
 import { settle } from '../support/settle.js';
@@ -102,7 +104,9 @@ describe('the OpenAPI document matches the running server', () => {
   const s: Record<string, any> = {};
 
   beforeAll(async () => {
-    server = await startTestServer();
+    // Twilio's credentials without numbers: every channel stays on the outbox, and the status
+    // callback route is served (with PUBLIC_URL).
+    server = await startTestServer({ providers: { twilioAccountSid, twilioAuthToken }, publicUrl: 'https://otp.example.com' });
     raw = createClient(server.url);
   });
   afterAll(() => server.close());
@@ -392,6 +396,25 @@ describe('the OpenAPI document matches the running server', () => {
       server.clock.advance(61_000);
       expect((await verify({ challenge_id: late.body.challenge_id, otp: lateCode })).status).toBe(410);
       expect((await get(late.body.challenge_id)).body.status).toBe('EXPIRED');
+    });
+
+    it("Twilio's status callback: signed (204), unsigned (403), a query the service does not register (400), not a form (415), too large (413)", async () => {
+      const webhook = '/api/webhooks/twilio/status';
+      const form = { MessageSid: 'SM0', MessageStatus: 'undelivered', ErrorCode: '30003' };
+      const post = (query: string, options: { signed?: boolean; raw?: string; type?: string } = {}) => {
+        const signature = twilioSignature(twilioAuthToken, `https://otp.example.com${webhook}${query}`, form);
+        return call('POST', webhook, {
+          query,
+          raw: options.raw ?? new URLSearchParams(form).toString(),
+          headers: { 'content-type': options.type ?? 'application/x-www-form-urlencoded', ...(options.signed === false ? {} : { 'x-twilio-signature': signature }) },
+        });
+      };
+      const query = `?challenge_id=${s.sent}&send=1&attempt=1&channel=SMS`;
+      expect((await post(query)).status).toBe(204);
+      expect((await post(query, { signed: false })).status).toBe(403);
+      expect((await post('?challenge_id=x&send=0&attempt=1&channel=EMAIL')).status).toBe(400);
+      expect((await post(query, { raw: '{}', type: 'application/json' })).status).toBe(415);
+      expect((await post(query, { raw: `Body=${'x'.repeat(70_000)}` })).status).toBe(413);
     });
 
     it('failures common to every operation: no credentials (401), a body not JSON (415), too large (413)', async () => {

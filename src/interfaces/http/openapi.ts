@@ -3,6 +3,7 @@ import { authAndAppPaths } from './openapi/paths-auth-app.js';
 import { codePaths } from './openapi/paths-code.js';
 import { metaPaths } from './openapi/paths-meta.js';
 import { otpPaths } from './openapi/paths-otp.js';
+import { webhookPaths } from './openapi/paths-webhooks.js';
 import { schemas } from './openapi/schemas.js';
 
 export const openApiDocument = {
@@ -21,10 +22,11 @@ export const openApiDocument = {
     { name: 'app', description: 'Apps (tenants) and their policy' },
     { name: 'otp', description: 'End-user enrollments' },
     { name: 'code', description: 'Sending and verifying codes' },
+    { name: 'webhooks', description: "Providers' calls back to the service" },
     { name: 'health' },
     { name: 'docs' },
   ],
-  paths: { ...authAndAppPaths, ...otpPaths, ...codePaths, ...metaPaths },
+  paths: { ...authAndAppPaths, ...otpPaths, ...codePaths, ...webhookPaths, ...metaPaths },
   components: {
     securitySchemes: {
       bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Operators' },

@@ -1,0 +1,50 @@
+import { errorResponses, operation } from './operation.js';
+import { uuid } from './schema-kit.js';
+
+const statusCallback = operation({
+  tag: 'webhooks',
+  summary: "Twilio's status callback for an SMS or WhatsApp code (called by Twilio, not by apps)",
+  description:
+    'Registered as the StatusCallback of every message when PUBLIC_URL is set; the query names the challenge, send, attempt and channel. ' +
+    'Requests must carry a valid X-Twilio-Signature (403 otherwise). MessageStatus failed or undelivered, for the attempt the challenge counts ' +
+    "delivered, moves the send to the app's fallback channel or fails it for good; any other status, or a report of an attempt or send replaced " +
+    'since, changes nothing (still 204). 404 when this deployment takes no status callbacks (PUBLIC_URL or TWILIO_* unset); 503 when the attempt ' +
+    'it reports on is not recorded yet after a few seconds.',
+  auth: 'none',
+  parameters: [
+    { name: 'challenge_id', in: 'query', required: true, schema: uuid },
+    { name: 'send', in: 'query', required: true, schema: { type: 'integer', minimum: 1 } },
+    { name: 'attempt', in: 'query', required: true, schema: { type: 'integer', minimum: 1 } },
+    { name: 'channel', in: 'query', required: true, schema: { type: 'string', enum: ['SMS', 'WHATSAPP'] } },
+  ],
+  success: { status: 204, description: 'Taken (whether or not it changed anything)' },
+  errors: [400, 403, 404],
+});
+
+export const webhookPaths = {
+  '/api/webhooks/twilio/status': {
+    post: {
+      ...statusCallback,
+      parameters: [...(statusCallback.parameters ?? []), { name: 'X-Twilio-Signature', in: 'header', required: true, schema: { type: 'string' } }],
+      requestBody: {
+        required: true,
+        content: {
+          'application/x-www-form-urlencoded': {
+            schema: {
+              type: 'object',
+              description: "Twilio's status callback fields; the service reads MessageStatus and ErrorCode",
+              properties: { MessageSid: { type: 'string' }, MessageStatus: { type: 'string' }, ErrorCode: { type: 'string' } },
+              required: ['MessageStatus'],
+              additionalProperties: { type: 'string' },
+            },
+          },
+        },
+      },
+      responses: {
+        ...statusCallback.responses,
+        '413': { $ref: `#/components/responses/${errorResponses[413].name}` },
+        '415': { $ref: `#/components/responses/${errorResponses[415].name}` },
+      },
+    },
+  },
+};
