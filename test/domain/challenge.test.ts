@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { challengeDecider, type ChallengeEvent, type IssueChallenge } from '../../src/domain/challenge/index.js';
+import { challengeDecider, reportStanding, type ChallengeEvent, type IssueChallenge } from '../../src/domain/challenge/index.js';
 import { at, T0 } from './fixtures.js';
 import { given } from './given-when-then.js';
 
@@ -191,5 +191,60 @@ describe('Challenge: RecordDeliveryAttempt (a claim on one provider call)', () =
     for (const closedBy of [ev.approved(1), ev.canceled(1), ev.expired(1), ev.locked(1)]) given(challenge, [...issued, closedBy]).when(attempt(1)).thenRejects('CHALLENGE_CLOSED');
     given(challenge, issued).when({ ...attempt(1), at: at(TTL + 1) }).thenRejects('CODE_EXPIRED');
     given(challenge, [...issued, ev.resent(60)]).when(attempt(1, 1)).thenRejects('CONFLICT');
+  });
+});
+
+describe('Challenge: RecordDeliveryReport (a failure the provider reports after accepting the message)', () => {
+  const attempted = (n: number, channel: 'SMS' | 'WHATSAPP' = 'WHATSAPP', send = 1): ChallengeEvent => ({
+    type: 'DeliveryAttempted',
+    data: { send, attempt: n, channel, provider: 'twilio-whatsapp', lease_until: at(32), at: at(2) },
+  });
+  const succeeded = (send = 1, channel: 'SMS' | 'WHATSAPP' = 'WHATSAPP'): ChallengeEvent => ({ type: 'DeliverySucceeded', data: { send, channel, provider: 'twilio-whatsapp', at: at(3) } });
+  const report = (extra: Partial<{ send: number; attempt: number; channel: 'SMS' | 'WHATSAPP'; next_channel: 'SMS' }> = {}) =>
+    ({ type: 'RecordDeliveryReport', send: 1, attempt: 1, channel: 'WHATSAPP', provider: 'twilio-whatsapp', reason: 'undelivered (63016)', at: at(20), ...extra }) as const;
+  const delivered = [...issued, attempted(1), succeeded()];
+  const deliveryOf = (events: readonly ChallengeEvent[]) => {
+    const state = events.reduce(challenge.evolve, challenge.initialState);
+    return state.status === 'NONE' ? undefined : state.delivery;
+  };
+  const lateFailure = (extra: object = {}): ChallengeEvent => ({
+    type: 'DeliveryFailed',
+    data: { send: 1, attempt: 1, channel: 'WHATSAPP', provider: 'twilio-whatsapp', reason: 'undelivered (63016)', permanent: true, late: true, at: at(20), ...extra },
+  });
+
+  it('records a late, permanent failure of the attempt counted delivered; with a fallback, due at once on it', () => {
+    given(challenge, delivered).when(report()).then([lateFailure()]);
+    given(challenge, delivered).when(report({ next_channel: 'SMS' })).then([lateFailure({ retry_at: at(20), next_channel: 'SMS' })]);
+  });
+  it('makes the send undelivered again: FAILED without a fallback, PENDING on the fallback channel with one', () => {
+    expect(deliveryOf([...delivered, lateFailure()])).toEqual({ status: 'FAILED', provider: 'twilio-whatsapp', channel: 'WHATSAPP', reason: 'undelivered (63016)', attempts: 1, delivered_send: 0 });
+    expect(deliveryOf([...delivered, lateFailure({ retry_at: at(20), next_channel: 'SMS' })])).toEqual({
+      status: 'PENDING', provider: 'twilio-whatsapp', channel: 'SMS', reason: 'undelivered (63016)', attempts: 0, retry_at: at(20), delivered_send: 0,
+    });
+  });
+  it('a failure without `late` (recorded before it existed) leaves the delivered send counted', () =>
+    expect(deliveryOf([...delivered, { type: 'DeliveryFailed', data: { send: 1, provider: 'twilio', reason: 'x', permanent: true, at: at(20) } }])?.delivered_send).toBe(1));
+  it('refuses a report that does not apply: a repeat, another attempt or channel, a replaced send, a closed or unknown challenge', () => {
+    given(challenge, [...delivered, lateFailure()]).when(report()).thenRejects('CONFLICT');
+    given(challenge, delivered).when(report({ attempt: 2 })).thenRejects('CONFLICT');
+    given(challenge, delivered).when(report({ channel: 'SMS' })).thenRejects('CONFLICT');
+    given(challenge, [...delivered, ev.resent(60)]).when(report()).thenRejects('CONFLICT');
+    given(challenge, [...delivered, ev.approved(10)]).when(report()).thenRejects('CONFLICT');
+    given(challenge).when(report()).thenRejects('NOT_FOUND');
+  });
+});
+
+describe('reportStanding', () => {
+  const attempted: ChallengeEvent = { type: 'DeliveryAttempted', data: { send: 1, attempt: 1, channel: 'SMS', provider: 'twilio-sms', at: at(2) } };
+  const fold = (events: readonly ChallengeEvent[]) => events.reduce(challenge.evolve, challenge.initialState);
+  const of = { send: 1, attempt: 1, channel: 'SMS' } as const;
+  it('tells a report to wait while its attempt has no outcome, to apply once it is delivered, and to be dropped otherwise', () => {
+    expect(reportStanding(fold([]), of)).toBe('UNKNOWN');
+    expect(reportStanding(fold(issued), of)).toBe('STALE');
+    expect(reportStanding(fold([...issued, attempted]), of)).toBe('IN_FLIGHT');
+    expect(reportStanding(fold([...issued, attempted, { type: 'DeliverySucceeded', data: { send: 1, provider: 'twilio-sms', at: at(3) } }]), of)).toBe('CURRENT');
+    // A transient failure of the attempt: the retry goes out anyway.
+    expect(reportStanding(fold([...issued, attempted, { type: 'DeliveryFailed', data: { send: 1, attempt: 1, provider: 'twilio-sms', reason: 'HTTP 503', permanent: false, retry_at: at(10), at: at(3) } }]), of)).toBe('STALE');
+    expect(reportStanding(fold([...issued, attempted, ev.canceled(3)]), of)).toBe('CLOSED');
   });
 });

@@ -42,6 +42,15 @@ describe('the deliveries projection', () => {
     expect(deliveriesProjection.apply(recorded('DeliveryAttempted', { send: 1, attempt: 1, channel: 'SMS', provider: 'twilio', lease_until: retry, at: outcome.at }) as never)).toEqual([merge]);
   });
 
+  it('puts the entry back on a failure reported after delivery that falls back, and removes it on one that does not', () => {
+    const now = '2030-01-01T12:00:05.000Z';
+    const late = { ...outcome, send: 1, attempt: 1, channel: 'WHATSAPP', reason: 'undelivered', permanent: true, late: true };
+    expect(deliveriesProjection.apply(recorded('DeliveryFailed', { ...late, retry_at: now, next_channel: 'SMS' }) as never)).toEqual([
+      { op: 'put', collection: 'pending_deliveries', id: 'c1', doc: { challenge_id: 'c1', pending: 'yes', due_at: now, due_ms: Date.parse(now), since: 9 } },
+    ]);
+    expect(deliveriesProjection.apply(recorded('DeliveryFailed', late) as never)).toEqual([{ op: 'delete', collection: 'pending_deliveries', id: 'c1' }]);
+  });
+
   it('leaves the newer send due on an outcome of a send a resend replaced', () => {
     expect(deliveriesProjection.apply(recorded('DeliverySucceeded', { ...outcome, send: 1, superseded_by: 2 }) as never)).toEqual([]);
     expect(deliveriesProjection.apply(recorded('DeliveryFailed', { ...outcome, send: 1, superseded_by: 2, reason: 'x', permanent: true }) as never)).toEqual([]);

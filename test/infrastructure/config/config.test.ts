@@ -87,6 +87,15 @@ describe('loadConfig', () => {
     expect(ok({ DATA_DIR: '/var/lib/otp' }).outboxFile).toBe('/var/lib/otp/outbox.jsonl');
   });
 
+  it('reads PUBLIC_URL as an http(s) base without trailing slash, a path prefix kept, and refuses a query or credentials', () => {
+    expect(ok({}).publicUrl).toBeUndefined();
+    expect(ok({ PUBLIC_URL: 'https://OTP.example.com/' }).publicUrl).toBe('https://otp.example.com');
+    expect(ok({ PUBLIC_URL: ' https://example.com/otp/ ' }).publicUrl).toBe('https://example.com/otp');
+    expect(ok({ PUBLIC_URL: 'http://10.0.0.5:8000' }).publicUrl).toBe('http://10.0.0.5:8000');
+    for (const value of ['otp.example.com', 'ftp://example.com', 'https://example.com/?a=1', 'https://user:pw@example.com', 'https://example.com/#x'])
+      expect(problems({ PUBLIC_URL: value })).toEqual([expect.stringMatching(/^PUBLIC_URL must be the service's public http\(s\) URL/)]);
+  });
+
   it('decodes a full shared-storage configuration', () => {
     const previous = randomBytes(32);
     const config = ok({

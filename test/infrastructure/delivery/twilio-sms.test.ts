@@ -44,6 +44,11 @@ describe('Twilio SMS sender', () => {
     expect(request!.form).toEqual({ To: message.to, From: '+14155550100', Body: message.body });
   });
 
+  it('registers a StatusCallback naming the challenge, send, attempt and channel when given one', async () => {
+    await sender({ statusCallback: 'https://otp.example.com/api/webhooks/twilio/status' })({ ...message, send: 2, attempt: 3 });
+    expect(fake.sent[0]!.form['StatusCallback']).toBe('https://otp.example.com/api/webhooks/twilio/status?challenge_id=c-1&send=2&attempt=3&channel=SMS');
+  });
+
   it('sends through a Messaging Service when the sender is an MG sid', async () => {
     const service = `MG${'9'.repeat(32)}`;
     await sender({ from: service })(message);

@@ -61,6 +61,11 @@ describe('Twilio WhatsApp sender', () => {
     },
   );
 
+  it('registers a StatusCallback naming the challenge, send, attempt and channel when given one', async () => {
+    await sender({ statusCallback: 'https://otp.example.com/api/webhooks/twilio/status' })(message);
+    expect(fake.sent[0]!.form['StatusCallback']).toBe('https://otp.example.com/api/webhooks/twilio/status?challenge_id=c-1&send=1&attempt=1&channel=WHATSAPP');
+  });
+
   it('falls back to the rendered body when no content template is configured', async () => {
     await sender({ contentSid: undefined })(message);
     expect(fake.sent[0]!.form).toEqual({ To: 'whatsapp:+447700900123', From: 'whatsapp:+14155238886', Body: message.body });
