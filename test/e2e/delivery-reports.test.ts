@@ -110,6 +110,10 @@ describe('delivery reports: Twilio status callbacks', () => {
     await settle(server);
     expect(await types(id)).toEqual(['ChallengeIssued', 'DeliveryAttempted', 'DeliverySucceeded', 'DeliveryFailed']);
     expect(twilioSentTo(fakes.twilio, to)).toHaveLength(1);
+    // The end user's history shows the failure as one reported after acceptance.
+    const username = ((await challengeEvents(server, id))[0]!.data as { username: string }).username;
+    const history = await client.get(`/api/otp/history?username=${username}`, { apiKey: noFallback.apiKey });
+    expect(history.body.events.find((e: { event: string }) => e.event === 'DeliveryFailed').details).toMatchObject({ late: true, permanent: true, channel: 'SMS' });
   });
 
   it('statuses other than failed and undelivered change nothing', async () => {
