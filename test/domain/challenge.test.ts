@@ -237,7 +237,7 @@ describe('Challenge: RecordDeliveryReport (a failure the provider reports after 
 describe('reportStanding', () => {
   const attempted: ChallengeEvent = { type: 'DeliveryAttempted', data: { send: 1, attempt: 1, channel: 'SMS', provider: 'twilio-sms', at: at(2) } };
   const fold = (events: readonly ChallengeEvent[]) => events.reduce(challenge.evolve, challenge.initialState);
-  const of = { send: 1, attempt: 1, channel: 'SMS' } as const;
+  const of = { send: 1, attempt: 1, channel: 'SMS', provider: 'twilio-sms' } as const;
   it('tells a report to wait while its attempt has no outcome, to apply once it is delivered, and to be dropped otherwise', () => {
     expect(reportStanding(fold([]), of)).toBe('UNKNOWN');
     expect(reportStanding(fold(issued), of)).toBe('STALE');
@@ -247,4 +247,17 @@ describe('reportStanding', () => {
     expect(reportStanding(fold([...issued, attempted, { type: 'DeliveryFailed', data: { send: 1, attempt: 1, provider: 'twilio-sms', reason: 'HTTP 503', permanent: false, retry_at: at(10), at: at(3) } }]), of)).toBe('STALE');
     expect(reportStanding(fold([...issued, attempted, ev.canceled(3)]), of)).toBe('CLOSED');
   });
+  it('matches the attempt whose acceptance was recorded when two overlapped, and the provider that made it', () => {
+    const second: ChallengeEvent = { type: 'DeliveryAttempted', data: { send: 1, attempt: 2, channel: 'SMS', provider: 'twilio-sms', at: at(40) } };
+    // Attempt 1's call outlived its lease, attempt 2 was claimed, then attempt 1's acceptance was recorded.
+    const overlapped = fold([...issued, attempted, second, { type: 'DeliverySucceeded', data: { send: 1, attempt: 1, provider: 'twilio-sms', at: at(41) } }]);
+    expect(reportStanding(overlapped, of)).toBe('CURRENT');
+    expect(reportStanding(overlapped, { ...of, attempt: 2 })).toBe('STALE');
+    // A report naming another provider than the one that carried the send (an outbox, say).
+    expect(reportStanding(fold([...issued, attempted, { type: 'DeliverySucceeded', data: { send: 1, attempt: 1, provider: 'twilio-sms', at: at(3) } }]), { ...of, provider: 'twilio-whatsapp' })).toBe('STALE');
+  });
+  it('records the attempt on a success, so a report can be matched to it', () =>
+    given(challenge, [...issued, attempted]).when({ type: 'RecordDelivery', send: 1, attempt: 1, channel: 'SMS', provider: 'twilio-sms', outcome: { ok: true }, at: at(3) }).then([
+      { type: 'DeliverySucceeded', data: { send: 1, attempt: 1, channel: 'SMS', provider: 'twilio-sms', at: at(3) } },
+    ]));
 });

@@ -8,7 +8,7 @@
  * and reaches the service through a "proxy" that strips PUBLIC_URL's path prefix.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { challengeEvents, startFakeProviders, twilioCode, twilioSentTo, waitFor, type FakeProviders } from '../support/delivery.js';
+import { challengeEvents, driveClock, startFakeProviders, twilioCode, twilioSentTo, waitFor, type FakeProviders } from '../support/delivery.js';
 import { newApp, newOperator } from '../support/flows.js';
 import { createClient, type Client } from '../support/http-client.js';
 import { settle } from '../support/settle.js';
@@ -114,6 +114,47 @@ describe('delivery reports: Twilio status callbacks', () => {
     const username = ((await challengeEvents(server, id))[0]!.data as { username: string }).username;
     const history = await client.get(`/api/otp/history?username=${username}`, { apiKey: noFallback.apiKey });
     expect(history.body.events.find((e: { event: string }) => e.event === 'DeliveryFailed').details).toMatchObject({ late: true, permanent: true, channel: 'SMS' });
+  });
+
+  it('four copies of a report at once record one failure and send one fallback; a later failure of the fallback is final', async () => {
+    const to = phone();
+    const id = await send(fallingBack, 'WHATSAPP', to);
+    await delivered(fallingBack, id);
+    const [whatsapp] = twilioSentTo(fakes.twilio, to, 'WHATSAPP');
+    const answers = await Promise.all(Array.from({ length: 4 }, () => fakes.twilio.report(whatsapp!.sid, 'undelivered', { errorCode: 63003, reach })));
+    expect(answers.map((a) => a.status)).toEqual([204, 204, 204, 204]);
+    await waitFor('the SMS fallback', () => twilioSentTo(fakes.twilio, to, 'SMS').length === 1);
+    await delivered(fallingBack, id);
+
+    const [sms] = twilioSentTo(fakes.twilio, to, 'SMS');
+    expect((await fakes.twilio.report(sms!.sid, 'undelivered', { errorCode: 30003, reach })).status).toBe(204);
+    await settle(server);
+    expect((await view(fallingBack, id)).delivery).toMatchObject({ status: 'FAILED', channel: 'SMS', reason: 'twilio-sms: undelivered (30003), reported after Twilio accepted the message' });
+    expect(await types(id)).toEqual(['ChallengeIssued', 'DeliveryAttempted', 'DeliverySucceeded', 'DeliveryFailed', 'DeliveryAttempted', 'DeliverySucceeded', 'DeliveryFailed']);
+    expect(twilioSentTo(fakes.twilio, to, 'SMS')).toHaveLength(1);
+    expect(twilioSentTo(fakes.twilio, to, 'WHATSAPP')).toHaveLength(1);
+  });
+
+  it('a failure of Twilio\'s own pace (63018, the WhatsApp rate) is retried on the same channel after a backoff, not fallen back', async () => {
+    const to = phone();
+    const id = await send(fallingBack, 'WHATSAPP', to);
+    await delivered(fallingBack, id);
+    const [first] = twilioSentTo(fakes.twilio, to, 'WHATSAPP');
+    expect((await fakes.twilio.report(first!.sid, 'failed', { errorCode: 63018, reach })).status).toBe(204);
+    await settle(server);
+    const failed = (await challengeEvents(server, id)).at(-1)!;
+    expect(failed.data).toMatchObject({ attempt: 1, channel: 'WHATSAPP', permanent: false, late: true, retry_at: expect.any(String) });
+    expect(failed.data).not.toHaveProperty('next_channel');
+    expect((await view(fallingBack, id)).delivery).toMatchObject({ status: 'PENDING', channel: 'WHATSAPP' });
+    await driveClock(server, 'the retry', () => twilioSentTo(fakes.twilio, to, 'WHATSAPP').length === 2, 1000);
+    await delivered(fallingBack, id);
+    const second = twilioSentTo(fakes.twilio, to, 'WHATSAPP')[1]!;
+    expect(second.form['StatusCallback']).toContain('&attempt=2&channel=WHATSAPP');
+    expect(twilioSentTo(fakes.twilio, to, 'SMS')).toHaveLength(0);
+    // A report on the first attempt again is of an attempt since replaced: nothing changes.
+    expect((await fakes.twilio.report(first!.sid, 'failed', { errorCode: 63016, reach })).status).toBe(204);
+    await settle(server);
+    expect((await view(fallingBack, id)).delivery).toMatchObject({ status: 'SENT', channel: 'WHATSAPP', attempts: 2 });
   });
 
   it('statuses other than failed and undelivered change nothing', async () => {

@@ -3,6 +3,8 @@ import { clientAppStream } from '../../domain/client-app/index.js';
 import type { Channel } from '../../domain/shared/types.js';
 import { ChallengeAggregate, ClientAppAggregate } from '../aggregates.js';
 import { now, type Deps } from '../deps.js';
+import { addSeconds } from '../../domain/shared/time.js';
+import { retryDelaySeconds } from './deliver-challenge.js';
 import { fallbackChannel } from './fallback.js';
 
 /** A provider's report that a message it accepted was not delivered, for the send, attempt and channel it was registered for. */
@@ -14,17 +16,20 @@ export type DeliveryReport = {
   readonly provider: string;
   /** What went wrong, from the provider's status and error code only (never the destination). */
   readonly reason: string;
+  /** The provider failed for its own pace (its queue, a rate), not for the recipient: tried again on the same channel. */
+  readonly throttled: boolean;
 };
 
 /**
- * `RECORDED`: the send failed for good; `FELL_BACK`: it goes out again on the fallback channel;
- * `IGNORED`: the report changes nothing (a repeat, an attempt or send replaced since, a closed
- * or unknown challenge); `NOT_YET_RECORDED`: the attempt's own outcome never reached the log
- * while the report waited for it.
+ * `FAILED`: the send failed for good; `FELL_BACK`: it goes out again on the fallback channel;
+ * `RETRY_SCHEDULED`: on the same channel, later (the provider was throttled); `IGNORED`: the
+ * report changes nothing (a repeat, an attempt or send replaced since, a closed or unknown
+ * challenge); `NOT_RECORDED`: it applies but could not be recorded now (the attempt's own
+ * outcome never reached the log while it waited, or the stream was too contended).
  */
-export type ReportOutcome = 'RECORDED' | 'FELL_BACK' | 'IGNORED' | 'NOT_YET_RECORDED';
+export type ReportOutcome = 'FAILED' | 'FELL_BACK' | 'RETRY_SCHEDULED' | 'IGNORED' | 'NOT_RECORDED';
 
-type ReportDeps = Pick<Deps, 'handle' | 'load' | 'loadRecent' | 'appStalenessMs' | 'delivery' | 'clock' | 'logger'>;
+type ReportDeps = Pick<Deps, 'handle' | 'load' | 'loadRecent' | 'appStalenessMs' | 'delivery' | 'clock' | 'logger' | 'limits'>;
 
 /**
  * A report can overtake the outcome of its own attempt: the provider may call back before the
@@ -36,8 +41,9 @@ export const REPORT_WAIT_ROUNDS = 30;
 
 /**
  * Records a late delivery failure (a status callback) against the attempt the challenge counts
- * delivered: the send then moves to the app's fallback channel, when it has one this
- * deployment delivers, or fails for good, so the app sees FAILED rather than SENT.
+ * delivered: the send is tried again on the same channel after a backoff when the provider was
+ * throttled; otherwise it moves to the app's fallback channel, when it has one this deployment
+ * delivers, or fails for good, so the app sees FAILED rather than SENT.
  */
 export const makeRecordDeliveryReport = (deps: ReportDeps) => async (report: DeliveryReport): Promise<ReportOutcome> => {
   const stream = challengeStream(report.challenge_id);
@@ -50,20 +56,31 @@ export const makeRecordDeliveryReport = (deps: ReportDeps) => async (report: Del
       continue;
     }
     if (standing !== 'CURRENT' || state.status === 'NONE') {
-      const outcome = standing === 'IN_FLIGHT' ? 'NOT_YET_RECORDED' : 'IGNORED';
+      const outcome = standing === 'IN_FLIGHT' ? 'NOT_RECORDED' : 'IGNORED';
       deps.logger[outcome === 'IGNORED' ? 'info' : 'warn']('delivery report not applied', { ...log, standing, outcome });
       return outcome;
     }
-    // Policy as recent as the delivery worker reads it; a deleted app gets no fallback.
-    const app = await deps.loadRecent(ClientAppAggregate, clientAppStream(state.app_id), deps.appStalenessMs);
-    const next = app.status === 'ACTIVE' ? fallbackChannel(deps, app.policy, state, report.channel) : undefined;
-    const { challenge_id: _id, ...fields } = report;
-    const command: RecordDeliveryReport = { type: 'RecordDeliveryReport', ...fields, ...(next ? { next_channel: next } : {}), at: now(deps) };
+    const { challenge_id: _id, throttled, ...fields } = report;
+    let next: Channel | undefined;
+    let retryAt: string | undefined;
+    if (throttled) retryAt = addSeconds(now(deps), retryDelaySeconds(deps.limits, report.challenge_id, report.attempt));
+    else {
+      // Policy as recent as the delivery worker reads it; a deleted app gets no fallback.
+      const app = await deps.loadRecent(ClientAppAggregate, clientAppStream(state.app_id), deps.appStalenessMs);
+      next = app.status === 'ACTIVE' ? fallbackChannel(deps, app.policy, state, report.channel) : undefined;
+      if (next) retryAt = now(deps);
+    }
+    const command: RecordDeliveryReport = { type: 'RecordDeliveryReport', ...fields, ...(retryAt ? { retry_at: retryAt } : {}), ...(next ? { next_channel: next } : {}), at: now(deps) };
     const recorded = await deps.handle(ChallengeAggregate, stream, () => command);
-    // Refused: what the stream held by the time of the append (another report of it, a close)
-    // made the report stale.
-    const outcome: ReportOutcome = recorded._tag === 'Left' ? 'IGNORED' : next ? 'FELL_BACK' : 'RECORDED';
-    deps.logger.info('delivery failure reported by the provider', { ...log, reason: report.reason, outcome, ...(next ? { next_channel: next } : {}) });
+    // Refused: either what the stream held by the time of the append (another report of it, a
+    // close) made the report stale, or the append gave up on contention; a fresh read tells.
+    if (recorded._tag === 'Left') {
+      const outcome = reportStanding(await deps.load(ChallengeAggregate, stream), report) === 'CURRENT' ? 'NOT_RECORDED' : 'IGNORED';
+      deps.logger[outcome === 'IGNORED' ? 'info' : 'warn']('delivery report not applied', { ...log, refused: recorded.left.code, outcome });
+      return outcome;
+    }
+    const outcome: ReportOutcome = next ? 'FELL_BACK' : retryAt ? 'RETRY_SCHEDULED' : 'FAILED';
+    deps.logger.info('delivery failure reported by the provider', { ...log, reason: report.reason, outcome, ...(next ? { next_channel: next } : {}), ...(retryAt ? { retry_at: retryAt } : {}) });
     return outcome;
   }
 };

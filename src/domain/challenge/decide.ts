@@ -49,8 +49,9 @@ export type RecordDelivery = {
 
 /**
  * A provider's later word that a message it accepted was not delivered (Twilio's status
- * callback), for the send, attempt and channel the callback was registered for.
- * `next_channel`: the fallback channel to send on instead, as the app's policy says.
+ * callback), for the send, attempt and channel the callback was registered for. Then either
+ * `retry_at`, the send is tried again then (on `next_channel`, the app's fallback, if given;
+ * else on the same channel: the provider was throttled), or neither, the send failed for good.
  */
 export type RecordDeliveryReport = {
   readonly type: 'RecordDeliveryReport';
@@ -59,6 +60,7 @@ export type RecordDeliveryReport = {
   readonly channel: Channel;
   readonly provider: string;
   readonly reason: string;
+  readonly retry_at?: Instant;
   readonly next_channel?: Channel;
   readonly at: Instant;
 };
@@ -72,13 +74,15 @@ export type RecordDeliveryReport = {
  */
 export type ReportStanding = 'CURRENT' | 'IN_FLIGHT' | 'STALE' | 'CLOSED' | 'UNKNOWN';
 
-export const reportStanding = (state: ChallengeState, report: Pick<RecordDeliveryReport, 'send' | 'attempt' | 'channel'>): ReportStanding => {
+export const reportStanding = (state: ChallengeState, report: Pick<RecordDeliveryReport, 'send' | 'attempt' | 'channel' | 'provider'>): ReportStanding => {
   if (state.status === 'NONE') return 'UNKNOWN';
   if (state.status !== 'PENDING') return 'CLOSED';
   const { delivery } = state;
-  if (report.send !== state.sends || report.channel !== delivery.channel || report.attempt !== delivery.attempts) return 'STALE';
-  if (delivery.status === 'SENT') return 'CURRENT';
-  return delivery.in_flight ? 'IN_FLIGHT' : 'STALE';
+  if (report.send !== state.sends || report.channel !== delivery.channel || report.provider !== delivery.provider) return 'STALE';
+  // Two attempts can overlap (a lease ran out while its call went on): the report must be of
+  // the one whose acceptance was recorded, not merely of the last one claimed.
+  if (delivery.status === 'SENT') return report.attempt === (delivery.delivered_attempt ?? delivery.attempts) ? 'CURRENT' : 'STALE';
+  return delivery.in_flight && report.attempt === delivery.attempts ? 'IN_FLIGHT' : 'STALE';
 };
 
 export type ChallengeCommand =
@@ -164,7 +168,7 @@ export const decideChallenge = (command: ChallengeCommand, state: ChallengeState
       ...(command.channel !== undefined ? { channel: command.channel } : {}),
       ...(command.send !== undefined && command.send < state.sends ? { superseded_by: state.sends } : {}),
     };
-    if (outcome.ok) return right([{ type: 'DeliverySucceeded', data: { ...where, provider, at } }]);
+    if (outcome.ok) return right([{ type: 'DeliverySucceeded', data: { ...where, ...(command.attempt !== undefined ? { attempt: command.attempt } : {}), provider, at } }]);
     const { reason, permanent, retry_at, next_channel } = outcome;
     // A challenge closed while the attempt was under way gets no retry, on any channel.
     const open = state.status === 'PENDING';
@@ -181,10 +185,11 @@ export const decideChallenge = (command: ChallengeCommand, state: ChallengeState
   if (command.type === 'RecordDeliveryReport') {
     const standing = reportStanding(state, command);
     if (standing !== 'CURRENT') return left(reject('CONFLICT', `The report does not apply: ${standing.toLowerCase()}`));
-    const { send, attempt, channel, provider, reason, next_channel, at } = command;
-    return right([
-      { type: 'DeliveryFailed', data: { send, attempt, channel, provider, reason, permanent: true, late: true, ...(next_channel ? { retry_at: at, next_channel } : {}), at } },
-    ]);
+    const { send, attempt, channel, provider, reason, retry_at, next_channel, at } = command;
+    // Permanent for its channel unless retried on it.
+    const permanent = retry_at === undefined || next_channel !== undefined;
+    const retry = retry_at === undefined ? {} : { retry_at, ...(next_channel ? { next_channel } : {}) };
+    return right([{ type: 'DeliveryFailed', data: { send, attempt, channel, provider, reason, permanent, late: true, ...retry, at } }]);
   }
   if (state.status !== 'PENDING')
     // Whatever closed it, a cancel has nothing left to stop: a lock-out's Retry-After or an

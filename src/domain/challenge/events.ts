@@ -57,7 +57,7 @@ export type DeliveryAttempted = DomainEvent<
  */
 export type DeliverySucceeded = DomainEvent<
   'DeliverySucceeded',
-  { send?: number; channel?: Channel; provider: string; superseded_by?: number; at: Instant }
+  { send?: number; attempt?: number; channel?: Channel; provider: string; superseded_by?: number; at: Instant }
 >;
 /** `retry_at` is set when another attempt will follow; absent, this send has failed for good. */
 export type DeliveryFailed = DomainEvent<

@@ -16,6 +16,8 @@ export type Delivery = {
   readonly retry_at?: Instant;
   /** The last send (see DeliveryAttempted) that reached its provider. */
   readonly delivered_send: number;
+  /** The attempt of the current send its provider accepted (recorded since stop 23; before, the last attempt made). */
+  readonly delivered_attempt?: number;
   /** The current send's last attempt is claimed and its outcome not recorded yet (its call may be under way). */
   readonly in_flight?: true;
 };
@@ -113,7 +115,14 @@ export const evolveChallenge = (state: ChallengeState, event: ChallengeEvent): C
       const channel = event.data.channel ?? delivery.channel;
       return {
         ...state,
-        delivery: { ...delivery, status: 'SENT', provider: event.data.provider, ...(channel ? { channel } : {}), delivered_send: event.data.send ?? state.sends },
+        delivery: {
+          ...delivery,
+          status: 'SENT',
+          provider: event.data.provider,
+          ...(channel ? { channel } : {}),
+          delivered_send: event.data.send ?? state.sends,
+          ...(event.data.attempt !== undefined ? { delivered_attempt: event.data.attempt } : {}),
+        },
       };
     }
     case 'DeliveryFailed': {

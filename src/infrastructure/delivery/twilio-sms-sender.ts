@@ -2,13 +2,14 @@
 import type { MessageSender } from '../../application/ports.js';
 import { destinationHint, refusedLocally } from './provider-errors.js';
 import { classifyTwilioError, createTwilioClient, statusCallbackFor, type TwilioClientOptions } from './twilio-client.js';
+import { twilioProvider } from './twilio-status.js';
 
 export type TwilioSmsSenderOptions = TwilioClientOptions & {
   /** TWILIO_PHONE_NUMBER in E.164, an alphanumeric sender id, or a Messaging Service SID (MG...). */
   readonly from: string;
 };
 
-const PROVIDER = 'twilio-sms';
+const PROVIDER = twilioProvider('SMS');
 
 export const createTwilioSmsSender = (options: TwilioSmsSenderOptions): MessageSender => {
   if (!options.from) throw new Error('Twilio SMS: TWILIO_PHONE_NUMBER is required');

@@ -6,6 +6,7 @@
 import type { MessageSender } from '../../application/ports.js';
 import { destinationHint, refusedLocally } from './provider-errors.js';
 import { classifyTwilioError, createTwilioClient, statusCallbackFor, type TwilioClientOptions } from './twilio-client.js';
+import { twilioProvider } from './twilio-status.js';
 
 export type TwilioWhatsappSenderOptions = TwilioClientOptions & {
   /** TWILIO_WHATSAPP_NUMBER, with or without the "whatsapp:" prefix. */
@@ -14,7 +15,7 @@ export type TwilioWhatsappSenderOptions = TwilioClientOptions & {
   readonly contentSid?: string;
 };
 
-const PROVIDER = 'twilio-whatsapp';
+const PROVIDER = twilioProvider('WHATSAPP');
 
 /** Exactly one "whatsapp:" prefix, whatever the input had. */
 export const whatsappAddress = (value: string): string => `whatsapp:${value.trim().replace(/^(whatsapp:)+/i, '')}`;

@@ -34,7 +34,7 @@ export const challengeEventCodecs = {
   ChallengeExpired: strictObject('ChallengeExpired', at),
   ChallengeCanceled: strictObject('ChallengeCanceled', at),
   DeliveryAttempted: strictObject('DeliveryAttempted', { send: integer, attempt: integer, channel, provider: t.string, at: instant }, { lease_until: instant }),
-  DeliverySucceeded: strictObject('DeliverySucceeded', { provider: t.string, at: instant }, { send: integer, channel, superseded_by: integer }),
+  DeliverySucceeded: strictObject('DeliverySucceeded', { provider: t.string, at: instant }, { send: integer, attempt: integer, channel, superseded_by: integer }),
   DeliveryFailed: strictObject(
     'DeliveryFailed',
     { provider: t.string, reason: t.string, permanent: t.boolean, at: instant },

@@ -1,5 +1,5 @@
 import { errorResponses, operation } from './operation.js';
-import { uuid } from './schema-kit.js';
+import { ref, uuid } from './schema-kit.js';
 
 const statusCallback = operation({
   tag: 'webhooks',
@@ -19,6 +19,12 @@ const statusCallback = operation({
   ],
   success: { status: 204, description: 'Taken (whether or not it changed anything)' },
   errors: [400, 403, 404],
+});
+
+const errorAnswer = (description: string) => ({
+  description,
+  headers: { 'X-Request-Id': { $ref: '#/components/headers/RequestId' } },
+  content: { 'application/json': { schema: ref('Error') } },
 });
 
 export const webhookPaths = {
@@ -42,8 +48,9 @@ export const webhookPaths = {
       },
       responses: {
         ...statusCallback.responses,
+        '403': errorAnswer('X-Twilio-Signature is missing or does not match the URL, the form and the auth token'),
         '413': { $ref: `#/components/responses/${errorResponses[413].name}` },
-        '415': { $ref: `#/components/responses/${errorResponses[415].name}` },
+        '415': errorAnswer('The body is not application/x-www-form-urlencoded'),
       },
     },
   },

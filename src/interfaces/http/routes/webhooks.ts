@@ -10,6 +10,7 @@ import getRawBody from 'raw-body';
 import type { Context } from 'koa';
 import type { Handlers } from '../../../application/handlers.js';
 import type { TwilioSignatureCheck } from '../../../infrastructure/delivery/twilio-signature.js';
+import { readTwilioStatus, twilioProvider } from '../../../infrastructure/delivery/twilio-status.js';
 import { twilioStatusQuery } from '../codecs.js';
 import { decodeOrThrow } from '../decode.js';
 import { HttpError } from '../errors.js';
@@ -24,9 +25,6 @@ export type TwilioStatusSettings = {
   readonly publicUrl: string;
   readonly verify: TwilioSignatureCheck;
 };
-
-/** Twilio's final word that a message did not arrive; every other status (queued, sent, delivered, read...) changes nothing here. */
-const FAILED_STATUSES = new Set(['failed', 'undelivered']);
 
 const readForm = async (ctx: Context): Promise<Record<string, string>> => {
   if (ctx.is('application/x-www-form-urlencoded') === false || !ctx.get('content-type'))
@@ -44,9 +42,6 @@ const readForm = async (ctx: Context): Promise<Record<string, string>> => {
   return form;
 };
 
-/** Twilio's numeric error code, or nothing: never free text (it could quote the recipient). */
-const errorCodeOf = (value: string | undefined): string => (value !== undefined && /^[0-9]{1,6}$/.test(value) ? value : 'no error code');
-
 export const createWebhooksRouter = (handlers: Handlers, twilio: TwilioStatusSettings | undefined): Router => {
   const router = new Router({ prefix: WEBHOOKS_PREFIX });
   router.post('/twilio/status', async (ctx) => {
@@ -58,13 +53,13 @@ export const createWebhooksRouter = (handlers: Handlers, twilio: TwilioStatusSet
     if (signature === '' || !twilio.verify(`${twilio.publicUrl}${ctx.originalUrl}`, form, signature))
       throw new HttpError('FORBIDDEN', 'The request does not carry a valid X-Twilio-Signature');
     const query = decodeOrThrow(twilioStatusQuery, ctx.query);
-    const status = form['MessageStatus'] ?? '';
-    if (FAILED_STATUSES.has(status)) {
-      const provider = query.channel === 'SMS' ? 'twilio-sms' : 'twilio-whatsapp';
-      const outcome = await handlers.recordDeliveryReport({ ...query, provider, reason: `${provider}: ${status} (${errorCodeOf(form['ErrorCode'])}), reported after Twilio accepted the message` });
-      // The attempt's own outcome never reached the log while the report waited: say so, so
-      // Twilio's debugger shows it (Twilio does not call again).
-      if (outcome === 'NOT_YET_RECORDED') throw new HttpError('SERVICE_UNAVAILABLE', 'The delivery attempt this report is about is not recorded yet', { headers: { 'Retry-After': '5' } });
+    const provider = twilioProvider(query.channel);
+    const failure = readTwilioStatus(form, provider);
+    if (failure) {
+      const outcome = await handlers.recordDeliveryReport({ ...query, provider, ...failure });
+      // Not recorded (its attempt's own outcome never reached the log while it waited, or too
+      // much contention): say so, so Twilio's debugger shows it.
+      if (outcome === 'NOT_RECORDED') throw new HttpError('SERVICE_UNAVAILABLE', 'The report could not be recorded now', { headers: { 'Retry-After': '5' } });
     }
     ctx.status = 204;
   });

@@ -1,0 +1,31 @@
+/**
+ * What a Twilio status callback says, read from its form fields: only the failures the service
+ * acts on. The reason is built from the status and the numeric ErrorCode alone: the form's To
+ * and From are phone numbers, and Twilio's texts may quote them.
+ */
+import type { Channel } from '../../domain/shared/types.js';
+
+/** Twilio's final word that a message did not arrive; every other status (queued, sent, delivered, read...) changes nothing. */
+const FAILED_STATUSES = new Set(['failed', 'undelivered']);
+
+/**
+ * Failures of the sender's own pace rather than of the recipient, the later counterparts of the
+ * refusals retried when Twilio answers them at once (twilio-client.ts): 30001 queue overflow,
+ * 30022 US A2P 10DLC rate limit, 63018 WhatsApp rate limit. Retried on the same channel.
+ */
+const THROTTLED_CODES = new Set(['30001', '30022', '63018']);
+
+export type TwilioFailureReport = { readonly reason: string; readonly throttled: boolean };
+
+/** The provider name of each channel Twilio carries, as the senders record it. */
+export const twilioProvider = (channel: Extract<Channel, 'SMS' | 'WHATSAPP'>): string => (channel === 'SMS' ? 'twilio-sms' : 'twilio-whatsapp');
+
+export const readTwilioStatus = (form: Readonly<Record<string, string>>, provider: string): TwilioFailureReport | undefined => {
+  const status = form['MessageStatus'] ?? '';
+  if (!FAILED_STATUSES.has(status)) return undefined;
+  const code = /^[0-9]{1,6}$/.test(form['ErrorCode'] ?? '') ? form['ErrorCode'] : undefined;
+  return {
+    reason: `${provider}: ${status} (${code ?? 'no error code'}), reported after Twilio accepted the message`,
+    throttled: code !== undefined && THROTTLED_CODES.has(code),
+  };
+};
