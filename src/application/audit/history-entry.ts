@@ -35,7 +35,7 @@ const SHOWN: Readonly<Record<string, readonly string[]>> = {
   ChallengeIssued: ['channel', 'purpose', 'enrollment_id', 'to_hint', 'locale', 'expires_at', 'max_attempts'],
   ChallengeResent: ['expires_at'],
   DeliveryAttempted: ['send', 'attempt', 'channel', 'provider', 'lease_until'],
-  DeliverySucceeded: ['send', 'channel', 'provider', 'superseded_by'],
+  DeliverySucceeded: ['send', 'attempt', 'channel', 'provider', 'superseded_by'],
   DeliveryFailed: ['send', 'attempt', 'channel', 'provider', 'reason', 'permanent', 'retry_at', 'next_channel', 'superseded_by', 'late'],
   // client: a truncated keyed hash of the caller's address (never the address), to see one source's refusals together.
   SendRefused: ['reason', 'to_hint', 'client'],
