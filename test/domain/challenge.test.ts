@@ -200,7 +200,7 @@ describe('Challenge: RecordDeliveryReport (a failure the provider reports after 
     data: { send, attempt: n, channel, provider: 'twilio-whatsapp', lease_until: at(32), at: at(2) },
   });
   const succeeded = (send = 1, channel: 'SMS' | 'WHATSAPP' = 'WHATSAPP'): ChallengeEvent => ({ type: 'DeliverySucceeded', data: { send, channel, provider: 'twilio-whatsapp', at: at(3) } });
-  const report = (extra: Partial<{ send: number; attempt: number; channel: 'SMS' | 'WHATSAPP'; next_channel: 'SMS' }> = {}) =>
+  const report = (extra: Partial<{ send: number; attempt: number; channel: 'SMS' | 'WHATSAPP'; next_channel: 'SMS'; retry_at: string; throttled: boolean }> = {}) =>
     ({ type: 'RecordDeliveryReport', send: 1, attempt: 1, channel: 'WHATSAPP', provider: 'twilio-whatsapp', reason: 'undelivered (63016)', at: at(20), ...extra }) as const;
   const delivered = [...issued, attempted(1), succeeded()];
   const deliveryOf = (events: readonly ChallengeEvent[]) => {
@@ -214,7 +214,13 @@ describe('Challenge: RecordDeliveryReport (a failure the provider reports after 
 
   it('records a late, permanent failure of the attempt counted delivered; with a fallback, due at once on it', () => {
     given(challenge, delivered).when(report()).then([lateFailure()]);
-    given(challenge, delivered).when(report({ next_channel: 'SMS' })).then([lateFailure({ retry_at: at(20), next_channel: 'SMS' })]);
+    given(challenge, delivered).when(report({ next_channel: 'SMS', retry_at: at(20) })).then([lateFailure({ retry_at: at(20), next_channel: 'SMS' })]);
+  });
+  it('records a failure of the provider\'s own pace as throttled and retried on the same channel, not counted as an attempt', () => {
+    given(challenge, delivered).when(report({ throttled: true, retry_at: at(24) })).then([lateFailure({ permanent: false, throttled: true, retry_at: at(24) })]);
+    expect(deliveryOf([...delivered, lateFailure({ permanent: false, throttled: true, retry_at: at(24) })])).toEqual({
+      status: 'PENDING', provider: 'twilio-whatsapp', channel: 'WHATSAPP', reason: 'undelivered (63016)', attempts: 1, retry_at: at(24), delivered_send: 0, throttled: 1,
+    });
   });
   it('makes the send undelivered again: FAILED without a fallback, PENDING on the fallback channel with one', () => {
     expect(deliveryOf([...delivered, lateFailure()])).toEqual({ status: 'FAILED', provider: 'twilio-whatsapp', channel: 'WHATSAPP', reason: 'undelivered (63016)', attempts: 1, delivered_send: 0 });
@@ -231,6 +237,32 @@ describe('Challenge: RecordDeliveryReport (a failure the provider reports after 
     given(challenge, [...delivered, ev.resent(60)]).when(report()).thenRejects('CONFLICT');
     given(challenge, [...delivered, ev.approved(10)]).when(report()).thenRejects('CONFLICT');
     given(challenge).when(report()).thenRejects('NOT_FOUND');
+  });
+});
+
+describe('Challenge: throttled delivery failures', () => {
+  const attempted = (n: number, channel: 'SMS' | 'WHATSAPP' = 'WHATSAPP'): ChallengeEvent => ({ type: 'DeliveryAttempted', data: { send: 1, attempt: n, channel, provider: 'twilio', at: at(n) } });
+  const refused = (n: number, extra: object = {}): ChallengeEvent => ({
+    type: 'DeliveryFailed',
+    data: { send: 1, attempt: n, provider: 'twilio', reason: 'HTTP 429', permanent: false, retry_at: at(n + 1), throttled: true, at: at(n), ...extra },
+  });
+  const fold = (events: readonly ChallengeEvent[]) => {
+    const state = events.reduce(challenge.evolve, challenge.initialState);
+    return state.status === 'NONE' ? undefined : state.delivery;
+  };
+  it('records a rate refusal as throttled, and a permanent failure never so', () => {
+    const failing = (permanent: boolean) => ({ type: 'RecordDelivery', send: 1, attempt: 1, provider: 'twilio', outcome: { ok: false, reason: 'HTTP 429', permanent, retry_at: at(3), throttled: true }, at: at(2) }) as const;
+    given(challenge, [...issued, attempted(1)]).when(failing(false)).then([
+      { type: 'DeliveryFailed', data: { send: 1, attempt: 1, provider: 'twilio', reason: 'HTTP 429', permanent: false, retry_at: at(3), throttled: true, at: at(2) } },
+    ]);
+    given(challenge, [...issued, attempted(1)]).when(failing(true)).then([{ type: 'DeliveryFailed', data: { send: 1, attempt: 1, provider: 'twilio', reason: 'HTTP 429', permanent: true, retry_at: at(3), at: at(2) } }]);
+  });
+  it('counts them per send and channel: a fallback or a resend starts afresh', () => {
+    const twice = [...issued, attempted(1), refused(1), attempted(2), refused(2)];
+    expect(fold(twice)?.throttled).toBe(2);
+    expect(fold([...twice, attempted(3), refused(3, { throttled: undefined })])?.throttled).toBe(2);
+    expect(fold([...twice, attempted(3), refused(3, { throttled: undefined, next_channel: 'SMS' })])?.throttled).toBeUndefined();
+    expect(fold([...twice, ev.resent(60)])?.throttled).toBeUndefined();
   });
 });
 

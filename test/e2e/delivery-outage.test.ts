@@ -115,7 +115,7 @@ describe('delivery during provider outages', () => {
         ['DeliveryAttempted', 2],
         ['DeliveryFailed', 2],
         ['DeliveryAttempted', 3],
-        ['DeliverySucceeded', null],
+        ['DeliverySucceeded', 3],
       ]);
       const [, first, , second] = events;
       expect(Date.parse(String(first!.retry_at)) - Date.parse(String(first!.at))).toBe(1_000);
@@ -245,6 +245,20 @@ describe('delivery during provider outages', () => {
     await driveClock(server, 'the send delivered after the refusals', async () => (await view(id)).delivery.status === 'SENT', 1_000, 80);
     await settle(server);
     expect(twilioRequestsTo(fakes.twilio, to)).toHaveLength(throttled + 1);
+    remember(twilioCode(twilioSentTo(fakes.twilio, to)[0]!.form));
+  });
+
+  it('does not count rate refusals among the attempts an ordinary failure is allowed', async () => {
+    const to = phone();
+    const throttled = limits.deliveryMaxAttempts + 1;
+    const ordinary = limits.deliveryMaxAttempts - 1;
+    fakes.twilio.script(...Array.from({ length: throttled }, () => ({ status: 429, code: 20429 })), ...Array.from({ length: ordinary }, () => ({ status: 500 })));
+    const id = await send('SMS', to);
+    await driveClock(server, 'the send delivered after the refusals and the failures', async () => (await view(id)).delivery.status === 'SENT', 1_000, 120);
+    await settle(server);
+    expect(twilioRequestsTo(fakes.twilio, to)).toHaveLength(throttled + ordinary + 1);
+    const failures = (await challengeEvents(server, id)).filter((e) => e.type === 'DeliveryFailed').map((e) => (e.data as { throttled?: boolean }).throttled ?? false);
+    expect(failures).toEqual([...Array.from({ length: throttled }, () => true), ...Array.from({ length: ordinary }, () => false)]);
     remember(twilioCode(twilioSentTo(fakes.twilio, to)[0]!.form));
   });
 

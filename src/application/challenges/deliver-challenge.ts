@@ -73,7 +73,7 @@ export const makeDeliverChallenge = (deps: DeliverDeps) => {
     // booked past the code's expiry.
     const wait = turn?.(`${id}/${channel}`, Date.parse(challenge.expires_at) - deps.clock().getTime()) ?? 0;
     if (wait > 0) return { outcome: { deferred_ms: wait } };
-    const failed = async (reason: string, extra: { retry_at?: string; next_channel?: Channel } = {}) =>
+    const failed = async (reason: string, extra: { retry_at?: string; next_channel?: Channel; throttled?: boolean } = {}) =>
       (await recordOutcome(id, { type: 'RecordDelivery', send, attempt, channel, provider, outcome: { ok: false, reason, permanent: !extra.retry_at, ...extra }, at: now(deps) })).state;
 
     const [code, to, app] = await Promise.all([
@@ -101,11 +101,13 @@ export const makeDeliverChallenge = (deps: DeliverDeps) => {
       const failure = error instanceof DeliveryFailure ? error : new DeliveryFailure(error instanceof Error ? error.message : 'send failed', provider, false);
       deps.logger.warn('delivery failed', { challenge_id: id, channel, provider, attempt, permanent: failure.permanent, reason: failure.message });
       // A provider refusing for its rate is retried past the send's attempts (a burst past
-      // Resend's 2 a second must not fail codes for good); the code's expiry ends it. The
-      // refusals still count as attempts: an ordinary failure after enough of them is final.
-      if (!failure.permanent && (attempt < deps.limits.deliveryMaxAttempts || failure.throttled)) {
+      // Resend's 2 a second must not fail codes for good); the code's expiry ends it. Such
+      // refusals are not counted among the attempts an ordinary failure is allowed, though
+      // they still lengthen the backoff (being refused again and again is a reason to wait).
+      const counted = attempt - (challenge.delivery.throttled ?? 0);
+      if (!failure.permanent && (counted < deps.limits.deliveryMaxAttempts || failure.throttled)) {
         const delay = retryDelaySeconds(deps.limits, id, attempt, failure.retryAfterSeconds ?? 0);
-        return { outcome: 'RETRY_SCHEDULED', after: await failed(failure.message, { retry_at: addSeconds(now(deps), delay) }) };
+        return { outcome: 'RETRY_SCHEDULED', after: await failed(failure.message, { retry_at: addSeconds(now(deps), delay), ...(failure.throttled ? { throttled: true } : {}) }) };
       }
       const fallback = fallbackChannel(deps, app.policy, challenge, channel);
       if (fallback) return { outcome: 'RETRY_SCHEDULED', after: await failed(failure.message, { retry_at: now(deps), next_channel: fallback }) };

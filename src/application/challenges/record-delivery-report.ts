@@ -70,7 +70,14 @@ export const makeRecordDeliveryReport = (deps: ReportDeps) => async (report: Del
       next = app.status === 'ACTIVE' ? fallbackChannel(deps, app.policy, state, report.channel) : undefined;
       if (next) retryAt = now(deps);
     }
-    const command: RecordDeliveryReport = { type: 'RecordDeliveryReport', ...fields, ...(retryAt ? { retry_at: retryAt } : {}), ...(next ? { next_channel: next } : {}), at: now(deps) };
+    const command: RecordDeliveryReport = {
+      type: 'RecordDeliveryReport',
+      ...fields,
+      ...(retryAt ? { retry_at: retryAt } : {}),
+      ...(next ? { next_channel: next } : {}),
+      ...(throttled ? { throttled: true } : {}),
+      at: now(deps),
+    };
     const recorded = await deps.handle(ChallengeAggregate, stream, () => command);
     // Refused: either what the stream held by the time of the append (another report of it, a
     // close) made the report stale, or the append gave up on contention; a fresh read tells.

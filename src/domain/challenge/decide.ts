@@ -43,6 +43,8 @@ export type RecordDelivery = {
         readonly permanent: boolean;
         readonly retry_at?: Instant;
         readonly next_channel?: Channel;
+        /** Refused for the provider's rate or queue (see DeliveryFailed). */
+        readonly throttled?: boolean;
       };
   readonly at: Instant;
 };
@@ -62,6 +64,8 @@ export type RecordDeliveryReport = {
   readonly reason: string;
   readonly retry_at?: Instant;
   readonly next_channel?: Channel;
+  /** The provider failed for its own pace (with `retry_at`, no `next_channel`): see DeliveryFailed. */
+  readonly throttled?: boolean;
   readonly at: Instant;
 };
 
@@ -169,13 +173,14 @@ export const decideChallenge = (command: ChallengeCommand, state: ChallengeState
       ...(command.send !== undefined && command.send < state.sends ? { superseded_by: state.sends } : {}),
     };
     if (outcome.ok) return right([{ type: 'DeliverySucceeded', data: { ...where, ...(command.attempt !== undefined ? { attempt: command.attempt } : {}), provider, at } }]);
-    const { reason, permanent, retry_at, next_channel } = outcome;
+    const { reason, permanent, retry_at, next_channel, throttled } = outcome;
     // A challenge closed while the attempt was under way gets no retry, on any channel.
     const open = state.status === 'PENDING';
     const extra = {
       ...(command.attempt !== undefined ? { attempt: command.attempt } : {}),
       ...(retry_at && open ? { retry_at } : {}),
       ...(next_channel && open ? { next_channel } : {}),
+      ...(throttled && !permanent ? { throttled: true as const } : {}),
     };
     return right([{ type: 'DeliveryFailed', data: { ...where, provider, reason, permanent, ...extra, at } }]);
   }
@@ -185,11 +190,11 @@ export const decideChallenge = (command: ChallengeCommand, state: ChallengeState
   if (command.type === 'RecordDeliveryReport') {
     const standing = reportStanding(state, command);
     if (standing !== 'CURRENT') return left(reject('CONFLICT', `The report does not apply: ${standing.toLowerCase()}`));
-    const { send, attempt, channel, provider, reason, retry_at, next_channel, at } = command;
-    // Permanent for its channel unless retried on it.
-    const permanent = retry_at === undefined || next_channel !== undefined;
+    const { send, attempt, channel, provider, reason, retry_at, next_channel, throttled, at } = command;
+    // Permanent for its channel unless retried on it (the provider was throttled).
+    const again = throttled === true && retry_at !== undefined && next_channel === undefined;
     const retry = retry_at === undefined ? {} : { retry_at, ...(next_channel ? { next_channel } : {}) };
-    return right([{ type: 'DeliveryFailed', data: { send, attempt, channel, provider, reason, permanent, late: true, ...retry, at } }]);
+    return right([{ type: 'DeliveryFailed', data: { send, attempt, channel, provider, reason, permanent: !again, late: true, ...(again ? { throttled: true as const } : {}), ...retry, at } }]);
   }
   if (state.status !== 'PENDING')
     // Whatever closed it, a cancel has nothing left to stop: a lock-out's Retry-After or an

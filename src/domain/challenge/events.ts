@@ -78,6 +78,11 @@ export type DeliveryFailed = DomainEvent<
      * callback: undelivered, failed): the send recorded delivered was not, after all.
      */
     late?: true;
+    /**
+     * The provider refused for its own rate or queue, not for the message: retried past the
+     * send's attempts (until the code expires), and not counted among them.
+     */
+    throttled?: true;
     at: Instant;
   }
 >;

@@ -20,6 +20,8 @@ export type Delivery = {
   readonly delivered_attempt?: number;
   /** The current send's last attempt is claimed and its outcome not recorded yet (its call may be under way). */
   readonly in_flight?: true;
+  /** Attempts of the current send on its channel the provider refused for its own pace: not counted against the send's attempts. */
+  readonly throttled?: number;
 };
 
 export type Challenge = {
@@ -127,9 +129,11 @@ export const evolveChallenge = (state: ChallengeState, event: ChallengeEvent): C
     }
     case 'DeliveryFailed': {
       if (state.status === 'NONE' || superseded(event.data, state)) return state;
-      const { retry_at: _retry, in_flight: _inFlight, ...delivery } = state.delivery;
+      const { retry_at: _retry, in_flight: _inFlight, throttled: throttledBefore, ...delivery } = state.delivery;
       const retrying = event.data.retry_at !== undefined;
       const next = event.data.next_channel;
+      // Counted per channel: a fallback starts afresh.
+      const throttled = next ? 0 : (throttledBefore ?? 0) + (event.data.throttled ? 1 : 0);
       return {
         ...state,
         delivery: {
@@ -137,6 +141,7 @@ export const evolveChallenge = (state: ChallengeState, event: ChallengeEvent): C
           // Reported after acceptance: the send counted delivered was not.
           ...(event.data.late ? { delivered_send: Math.min(delivery.delivered_send, (event.data.send ?? state.sends) - 1) } : {}),
           ...(next ? { channel: next, attempts: 0 } : {}),
+          ...(throttled > 0 ? { throttled } : {}),
           status: retrying ? 'PENDING' : 'FAILED',
           provider: event.data.provider,
           reason: event.data.reason,
