@@ -7,9 +7,10 @@ const statusCallback = operation({
   description:
     'Registered as the StatusCallback of every message when PUBLIC_URL is set; the query names the challenge, send, attempt and channel. ' +
     'Requests must carry a valid X-Twilio-Signature (403 otherwise). MessageStatus failed or undelivered, for the attempt the challenge counts ' +
-    "delivered, moves the send to the app's fallback channel or fails it for good; any other status, or a report of an attempt or send replaced " +
+    "delivered, moves the send to the app's fallback channel or fails it for good (or, for Twilio's own pace: 30001, 30022, 63018, retries it on " +
+    'the same channel after a backoff); any other status, or a report of an attempt or send replaced ' +
     'since, changes nothing (still 204). 404 when this deployment takes no status callbacks (PUBLIC_URL or TWILIO_* unset); 503 when the attempt ' +
-    'it reports on is not recorded yet after a few seconds.',
+    'it reports on is not recorded yet after a few seconds, or the challenge was too contended to record the report.',
   auth: 'none',
   parameters: [
     { name: 'challenge_id', in: 'query', required: true, schema: uuid },
