@@ -251,11 +251,12 @@ describe('Challenge: throttled delivery failures', () => {
     return state.status === 'NONE' ? undefined : state.delivery;
   };
   it('records a rate refusal as throttled, and a permanent failure never so', () => {
-    const failing = (permanent: boolean) => ({ type: 'RecordDelivery', send: 1, attempt: 1, provider: 'twilio', outcome: { ok: false, reason: 'HTTP 429', permanent, retry_at: at(3), throttled: true }, at: at(2) }) as const;
+    const failing = (permanent: boolean) =>
+      ({ type: 'RecordDelivery', send: 1, attempt: 1, provider: 'twilio', outcome: { ok: false, reason: 'HTTP 429', permanent, ...(permanent ? {} : { retry_at: at(3) }), throttled: true }, at: at(2) }) as const;
     given(challenge, [...issued, attempted(1)]).when(failing(false)).then([
       { type: 'DeliveryFailed', data: { send: 1, attempt: 1, provider: 'twilio', reason: 'HTTP 429', permanent: false, retry_at: at(3), throttled: true, at: at(2) } },
     ]);
-    given(challenge, [...issued, attempted(1)]).when(failing(true)).then([{ type: 'DeliveryFailed', data: { send: 1, attempt: 1, provider: 'twilio', reason: 'HTTP 429', permanent: true, retry_at: at(3), at: at(2) } }]);
+    given(challenge, [...issued, attempted(1)]).when(failing(true)).then([{ type: 'DeliveryFailed', data: { send: 1, attempt: 1, provider: 'twilio', reason: 'HTTP 429', permanent: true, at: at(2) } }]);
   });
   it('counts them per send and channel: a fallback or a resend starts afresh', () => {
     const twice = [...issued, attempted(1), refused(1), attempted(2), refused(2)];

@@ -390,6 +390,39 @@ describe('delivery during provider outages', () => {
       remember(twilioCode(twilioSentTo(fakes.twilio, to, 'SMS')[0]!.form));
     });
 
+    it('rate refusals first: the ordinary failures back off from the start, and the fallback comes after them', async () => {
+      const refusals = 3;
+      const { to, id, current } = await whatsappThen([
+        ...Array.from({ length: refusals }, () => ({ status: 429, code: 20429 })),
+        ...Array.from({ length: limits.deliveryMaxAttempts }, () => ({ status: 503 })),
+      ]);
+      expect(twilioRequestsTo(fakes.twilio, to, 'WHATSAPP')).toHaveLength(refusals + limits.deliveryMaxAttempts);
+      expect(current.delivery).toMatchObject({ status: 'SENT', channel: 'SMS' });
+      remember(twilioCode(twilioSentTo(fakes.twilio, to, 'SMS')[0]!.form));
+      // Each kind backs off by its own count (1 s doubling to the 4 s cap, no jitter here): the
+      // refusals' waits do not carry into the ordinary failures'.
+      const waits = (await deliveryEvents(id))
+        .filter((e) => e.type === 'DeliveryFailed' && e.retry_at !== undefined && e.next_channel === undefined)
+        .map((e) => (Date.parse(String(e.retry_at)) - Date.parse(String(e.at))) / 1000);
+      expect(waits).toEqual([1, 2, 4, 1, 2, 4]);
+    });
+
+    it('a retry that would come only after the code expires falls back at once instead', async () => {
+      const to = phone();
+      let release!: () => void;
+      // The refusal is held until the code has half a second left: its 1 s backoff would end past the expiry.
+      fakes.twilio.script({ hold: new Promise<void>((resolve) => (release = resolve)), then: { status: 429, code: 20429 } });
+      const id = await send('WHATSAPP', to, fallbackApp.apiKey);
+      await waitFor('the WhatsApp request', () => twilioRequestsTo(fakes.twilio, to, 'WHATSAPP').length === 1);
+      server.clock.advance(Date.parse((await view(id, fallbackApp.apiKey)).expires_at) - server.clock().getTime() - 500);
+      release();
+      await waitFor('the SMS fallback', () => twilioSentTo(fakes.twilio, to, 'SMS').length === 1);
+      await settle(server);
+      expect(twilioRequestsTo(fakes.twilio, to, 'WHATSAPP')).toHaveLength(1);
+      expect((await deliveryEvents(id)).find((e) => e.type === 'DeliveryFailed')).toMatchObject({ next_channel: 'SMS' });
+      remember(twilioCode(twilioSentTo(fakes.twilio, to, 'SMS')[0]!.form));
+    });
+
     it('when SMS fails for good as well, the send fails without going back to WhatsApp', async () => {
       const { to, current } = await whatsappThen([{ status: 400, code: 63024 }, { status: 400, code: 21211 }]);
       expect(twilioRequestsTo(fakes.twilio, to, 'WHATSAPP')).toHaveLength(1);

@@ -143,7 +143,7 @@ describe('delivery reports: Twilio status callbacks', () => {
     expect((await fakes.twilio.report(first!.sid, 'failed', { errorCode: 63018, reach })).status).toBe(204);
     await settle(server);
     const failed = (await challengeEvents(server, id)).at(-1)!;
-    expect(failed.data).toMatchObject({ attempt: 1, channel: 'WHATSAPP', permanent: false, late: true, retry_at: expect.any(String) });
+    expect(failed.data).toMatchObject({ attempt: 1, channel: 'WHATSAPP', permanent: false, late: true, throttled: true, retry_at: expect.any(String) });
     expect(failed.data).not.toHaveProperty('next_channel');
     expect((await view(fallingBack, id)).delivery).toMatchObject({ status: 'PENDING', channel: 'WHATSAPP' });
     await driveClock(server, 'the retry', () => twilioSentTo(fakes.twilio, to, 'WHATSAPP').length === 2, 1000);

@@ -102,14 +102,19 @@ export const makeDeliverChallenge = (deps: DeliverDeps) => {
       deps.logger.warn('delivery failed', { challenge_id: id, channel, provider, attempt, permanent: failure.permanent, reason: failure.message });
       // A provider refusing for its rate is retried past the send's attempts (a burst past
       // Resend's 2 a second must not fail codes for good); the code's expiry ends it. Such
-      // refusals are not counted among the attempts an ordinary failure is allowed, though
-      // they still lengthen the backoff (being refused again and again is a reason to wait).
-      const counted = attempt - (challenge.delivery.throttled ?? 0);
-      if (!failure.permanent && (counted < deps.limits.deliveryMaxAttempts || failure.throttled)) {
-        const delay = retryDelaySeconds(deps.limits, id, attempt, failure.retryAfterSeconds ?? 0);
-        return { outcome: 'RETRY_SCHEDULED', after: await failed(failure.message, { retry_at: addSeconds(now(deps), delay), ...(failure.throttled ? { throttled: true } : {}) }) };
-      }
+      // refusals and ordinary failures each back off by their own count, so refusals neither
+      // spend an ordinary failure's attempts nor lengthen its backoff (which would push a
+      // fallback past the code's expiry).
+      const refusals = challenge.delivery.throttled ?? 0;
+      const counted = attempt - refusals;
       const fallback = fallbackChannel(deps, app.policy, challenge, channel);
+      if (!failure.permanent && (counted < deps.limits.deliveryMaxAttempts || failure.throttled)) {
+        const tries = failure.throttled ? refusals + 1 : counted;
+        const retryAt = addSeconds(now(deps), retryDelaySeconds(deps.limits, id, tries, failure.retryAfterSeconds ?? 0));
+        // A retry due only once the code has expired would never go out: the fallback now, if there is one.
+        if (!fallback || Date.parse(retryAt) < Date.parse(challenge.expires_at))
+          return { outcome: 'RETRY_SCHEDULED', after: await failed(failure.message, { retry_at: retryAt, ...(failure.throttled ? { throttled: true } : {}) }) };
+      }
       if (fallback) return { outcome: 'RETRY_SCHEDULED', after: await failed(failure.message, { retry_at: now(deps), next_channel: fallback }) };
       return { outcome: 'FAILED', after: await failed(failure.message) };
     }

@@ -60,11 +60,14 @@ export const makeRecordDeliveryReport = (deps: ReportDeps) => async (report: Del
       deps.logger[outcome === 'IGNORED' ? 'info' : 'warn']('delivery report not applied', { ...log, standing, outcome });
       return outcome;
     }
-    const { challenge_id: _id, throttled, ...fields } = report;
+    const { challenge_id: _id, throttled: reportedThrottled, ...fields } = report;
+    // Throttled: the same channel again, backing off by the send's rate refusals on it (as the
+    // worker does), unless that would come only once the code has expired.
+    const again = reportedThrottled ? addSeconds(now(deps), retryDelaySeconds(deps.limits, report.challenge_id, (state.delivery.throttled ?? 0) + 1)) : undefined;
+    const throttled = again !== undefined && Date.parse(again) < Date.parse(state.expires_at);
     let next: Channel | undefined;
-    let retryAt: string | undefined;
-    if (throttled) retryAt = addSeconds(now(deps), retryDelaySeconds(deps.limits, report.challenge_id, report.attempt));
-    else {
+    let retryAt: string | undefined = throttled ? again : undefined;
+    if (!throttled) {
       // Policy as recent as the delivery worker reads it; a deleted app gets no fallback.
       const app = await deps.loadRecent(ClientAppAggregate, clientAppStream(state.app_id), deps.appStalenessMs);
       next = app.status === 'ACTIVE' ? fallbackChannel(deps, app.policy, state, report.channel) : undefined;

@@ -123,24 +123,27 @@ export const evolveChallenge = (state: ChallengeState, event: ChallengeEvent): C
           provider: event.data.provider,
           ...(channel ? { channel } : {}),
           delivered_send: event.data.send ?? state.sends,
-          ...(event.data.attempt !== undefined ? { delivered_attempt: event.data.attempt } : {}),
+          // The latest accepted, whichever was recorded last (overlapping attempts).
+          ...(event.data.attempt !== undefined ? { delivered_attempt: Math.max(delivery.delivered_attempt ?? 0, event.data.attempt) } : {}),
         },
       };
     }
     case 'DeliveryFailed': {
       if (state.status === 'NONE' || superseded(event.data, state)) return state;
-      const { retry_at: _retry, in_flight: _inFlight, throttled: throttledBefore, ...delivery } = state.delivery;
+      const { retry_at: _retry, in_flight: _inFlight, throttled: throttledBefore, delivered_attempt: deliveredAttempt, ...delivery } = state.delivery;
       const retrying = event.data.retry_at !== undefined;
       const next = event.data.next_channel;
-      // Counted per channel: a fallback starts afresh.
-      const throttled = next ? 0 : (throttledBefore ?? 0) + (event.data.throttled ? 1 : 0);
+      // Counted per channel: a fallback starts afresh, and a refusal on another channel (one
+      // recorded after the fallback) is not this channel's.
+      const sameChannel = event.data.channel === undefined || event.data.channel === delivery.channel;
+      const throttled = next ? 0 : (throttledBefore ?? 0) + (event.data.throttled && sameChannel ? 1 : 0);
       return {
         ...state,
         delivery: {
           ...delivery,
           // Reported after acceptance: the send counted delivered was not.
           ...(event.data.late ? { delivered_send: Math.min(delivery.delivered_send, (event.data.send ?? state.sends) - 1) } : {}),
-          ...(next ? { channel: next, attempts: 0 } : {}),
+          ...(next ? { channel: next, attempts: 0 } : deliveredAttempt !== undefined ? { delivered_attempt: deliveredAttempt } : {}),
           ...(throttled > 0 ? { throttled } : {}),
           status: retrying ? 'PENDING' : 'FAILED',
           provider: event.data.provider,
