@@ -1,4 +1,4 @@
-import { challengeStream, reportStanding, type RecordDeliveryReport } from '../../domain/challenge/index.js';
+import { challengeStream, reportStanding, type Challenge, type RecordDeliveryReport } from '../../domain/challenge/index.js';
 import { clientAppStream } from '../../domain/client-app/index.js';
 import type { Channel } from '../../domain/shared/types.js';
 import { ChallengeAggregate, ClientAppAggregate } from '../aggregates.js';
@@ -45,52 +45,49 @@ export const REPORT_WAIT_ROUNDS = 30;
  * throttled; otherwise it moves to the app's fallback channel, when it has one this deployment
  * delivers, or fails for good, so the app sees FAILED rather than SENT.
  */
-export const makeRecordDeliveryReport = (deps: ReportDeps) => async (report: DeliveryReport): Promise<ReportOutcome> => {
-  const stream = challengeStream(report.challenge_id);
-  const log = { challenge_id: report.challenge_id, send: report.send, attempt: report.attempt, channel: report.channel, provider: report.provider };
-  for (let round = 0; ; round++) {
-    const state = await deps.load(ChallengeAggregate, stream);
-    const standing = reportStanding(state, report);
-    if (standing === 'IN_FLIGHT' && round < REPORT_WAIT_ROUNDS) {
+export const makeRecordDeliveryReport = (deps: ReportDeps) => {
+  /** The challenge and where the report stands, once its attempt has an outcome or the wait is over. */
+  const settled = async (stream: string, report: DeliveryReport) => {
+    for (let round = 0; ; round++) {
+      const state = await deps.load(ChallengeAggregate, stream);
+      const standing = reportStanding(state, report);
+      if (standing !== 'IN_FLIGHT' || round >= REPORT_WAIT_ROUNDS) return { state, standing };
       await new Promise((resolve) => setTimeout(resolve, REPORT_WAIT_MS));
-      continue;
     }
-    if (standing !== 'CURRENT' || state.status === 'NONE') {
-      const outcome = standing === 'IN_FLIGHT' ? 'NOT_RECORDED' : 'IGNORED';
-      deps.logger[outcome === 'IGNORED' ? 'info' : 'warn']('delivery report not applied', { ...log, standing, outcome });
+  };
+
+  /** What follows the failure: a throttled retry on the channel, else the fallback, else nothing (failed for good). */
+  const followUp = async (state: Challenge, report: DeliveryReport): Promise<Pick<RecordDeliveryReport, 'retry_at' | 'next_channel' | 'throttled'>> => {
+    if (report.throttled) {
+      // Backing off by the send's rate refusals on the channel, as the worker does; not if that
+      // would come only once the code has expired.
+      const again = addSeconds(now(deps), retryDelaySeconds(deps.limits, report.challenge_id, (state.delivery.throttled ?? 0) + 1));
+      if (Date.parse(again) < Date.parse(state.expires_at)) return { retry_at: again, throttled: true };
+    }
+    // Policy as recent as the delivery worker reads it; a deleted app gets no fallback.
+    const app = await deps.loadRecent(ClientAppAggregate, clientAppStream(state.app_id), deps.appStalenessMs);
+    const next = app.status === 'ACTIVE' ? fallbackChannel(deps, app.policy, state, report.channel) : undefined;
+    return next ? { retry_at: now(deps), next_channel: next } : {};
+  };
+
+  return async (report: DeliveryReport): Promise<ReportOutcome> => {
+    const stream = challengeStream(report.challenge_id);
+    const log = { challenge_id: report.challenge_id, send: report.send, attempt: report.attempt, channel: report.channel, provider: report.provider };
+    const notApplied = (outcome: 'IGNORED' | 'NOT_RECORDED', why: object): ReportOutcome => {
+      deps.logger[outcome === 'IGNORED' ? 'info' : 'warn']('delivery report not applied', { ...log, ...why, outcome });
       return outcome;
-    }
-    const { challenge_id: _id, throttled: reportedThrottled, ...fields } = report;
-    // Throttled: the same channel again, backing off by the send's rate refusals on it (as the
-    // worker does), unless that would come only once the code has expired.
-    const again = reportedThrottled ? addSeconds(now(deps), retryDelaySeconds(deps.limits, report.challenge_id, (state.delivery.throttled ?? 0) + 1)) : undefined;
-    const throttled = again !== undefined && Date.parse(again) < Date.parse(state.expires_at);
-    let next: Channel | undefined;
-    let retryAt: string | undefined = throttled ? again : undefined;
-    if (!throttled) {
-      // Policy as recent as the delivery worker reads it; a deleted app gets no fallback.
-      const app = await deps.loadRecent(ClientAppAggregate, clientAppStream(state.app_id), deps.appStalenessMs);
-      next = app.status === 'ACTIVE' ? fallbackChannel(deps, app.policy, state, report.channel) : undefined;
-      if (next) retryAt = now(deps);
-    }
-    const command: RecordDeliveryReport = {
-      type: 'RecordDeliveryReport',
-      ...fields,
-      ...(retryAt ? { retry_at: retryAt } : {}),
-      ...(next ? { next_channel: next } : {}),
-      ...(throttled ? { throttled: true } : {}),
-      at: now(deps),
     };
-    const recorded = await deps.handle(ChallengeAggregate, stream, () => command);
+    const { state, standing } = await settled(stream, report);
+    if (standing !== 'CURRENT' || state.status === 'NONE') return notApplied(standing === 'IN_FLIGHT' ? 'NOT_RECORDED' : 'IGNORED', { standing });
+    const { challenge_id: _id, throttled: _throttled, ...fields } = report;
+    const next = await followUp(state, report);
+    const recorded = await deps.handle(ChallengeAggregate, stream, () => ({ type: 'RecordDeliveryReport', ...fields, ...next, at: now(deps) }) satisfies RecordDeliveryReport);
     // Refused: either what the stream held by the time of the append (another report of it, a
     // close) made the report stale, or the append gave up on contention; a fresh read tells.
-    if (recorded._tag === 'Left') {
-      const outcome = reportStanding(await deps.load(ChallengeAggregate, stream), report) === 'CURRENT' ? 'NOT_RECORDED' : 'IGNORED';
-      deps.logger[outcome === 'IGNORED' ? 'info' : 'warn']('delivery report not applied', { ...log, refused: recorded.left.code, outcome });
-      return outcome;
-    }
-    const outcome: ReportOutcome = next ? 'FELL_BACK' : retryAt ? 'RETRY_SCHEDULED' : 'FAILED';
-    deps.logger.info('delivery failure reported by the provider', { ...log, reason: report.reason, outcome, ...(next ? { next_channel: next } : {}), ...(retryAt ? { retry_at: retryAt } : {}) });
+    if (recorded._tag === 'Left')
+      return notApplied(reportStanding(await deps.load(ChallengeAggregate, stream), report) === 'CURRENT' ? 'NOT_RECORDED' : 'IGNORED', { refused: recorded.left.code });
+    const outcome: ReportOutcome = next.next_channel ? 'FELL_BACK' : next.retry_at ? 'RETRY_SCHEDULED' : 'FAILED';
+    deps.logger.info('delivery failure reported by the provider', { ...log, reason: report.reason, outcome, ...next });
     return outcome;
-  }
+  };
 };
