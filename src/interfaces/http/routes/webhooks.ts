@@ -1,7 +1,8 @@
 /**
  * Providers' calls back to the service. Twilio's status callback says what became of a message
  * it accepted; a failure (undelivered, failed) is recorded against the attempt the callback was
- * registered for, which moves the send to the app's fallback channel or fails it for good.
+ * registered for, which moves the send to the app's fallback channel, tries it again on the same
+ * channel (Twilio's own pace), or fails it for good.
  * Twilio signs each call (X-Twilio-Signature: HMAC-SHA1 of the URL it called and the form
  * fields, under the account's auth token); an unsigned or badly signed call changes nothing.
  */
