@@ -15,6 +15,7 @@ import { settle } from '../support/settle.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 import { twilioSignature } from '../support/fake-twilio.js';
 import { ChallengeAggregate } from '../../src/application/aggregates.js';
+import { installTestMetrics } from '../support/metrics.js';
 
 const publicUrl = 'https://otp.example.com/verify';
 
@@ -38,7 +39,17 @@ describe('delivery reports: Twilio status callbacks', () => {
     waitFor(`delivery of ${id}`, async () => ((await view(app, id)).delivery.status === 'SENT' ? true : undefined));
   const types = async (id: string) => (await challengeEvents(server, id)).map((e) => e.type);
 
+  let telemetry: ReturnType<typeof installTestMetrics>;
+  /** otp_verify.delivery.reports so far, by "channel provider outcome". */
+  const reported = async () =>
+    Object.fromEntries(
+      (await telemetry.points())
+        .filter((point) => point.name === 'otp_verify.delivery.reports')
+        .map(({ attributes, value }) => [`${String(attributes['channel'])} ${String(attributes['provider'])} ${String(attributes['outcome'])}`, value as number]),
+    );
+
   beforeAll(async () => {
+    telemetry = installTestMetrics();
     fakes = await startFakeProviders();
     server = await startTestServer({ providers: fakes.providers, publicUrl, limits: { sendsPerIpPerHour: 100_000 } });
     client = createClient(server.url);
@@ -49,6 +60,7 @@ describe('delivery reports: Twilio status callbacks', () => {
   afterAll(async () => {
     await server.close();
     await fakes.close();
+    telemetry.uninstall();
   });
 
   it('registers a StatusCallback naming the challenge, send, attempt and channel under PUBLIC_URL', async () => {
@@ -101,6 +113,7 @@ describe('delivery reports: Twilio status callbacks', () => {
     const id = await send(noFallback, 'SMS', to);
     await delivered(noFallback, id);
     const [sms] = twilioSentTo(fakes.twilio, to);
+    const before = await reported();
 
     expect((await fakes.twilio.report(sms!.sid, 'failed', { errorCode: 30008, reach })).status).toBe(204);
     await settle(server);
@@ -110,6 +123,9 @@ describe('delivery reports: Twilio status callbacks', () => {
     await settle(server);
     expect(await types(id)).toEqual(['ChallengeIssued', 'DeliveryAttempted', 'DeliverySucceeded', 'DeliveryFailed']);
     expect(twilioSentTo(fakes.twilio, to)).toHaveLength(1);
+    // Each report counted by what the service made of it.
+    const after = await reported();
+    expect([after['SMS twilio-sms failed']! - (before['SMS twilio-sms failed'] ?? 0), after['SMS twilio-sms ignored']! - (before['SMS twilio-sms ignored'] ?? 0)]).toEqual([1, 1]);
     // The end user's history shows the failure as one reported after acceptance.
     const username = ((await challengeEvents(server, id))[0]!.data as { username: string }).username;
     const history = await client.get(`/api/otp/history?username=${username}`, { apiKey: noFallback.apiKey });

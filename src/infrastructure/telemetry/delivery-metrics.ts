@@ -31,3 +31,16 @@ export const deliveryMetrics = () => {
     }
   };
 };
+
+/**
+ * Providers' later reports of failure (Twilio's status callbacks) as the counter
+ * `otp_verify.delivery.reports`, by channel, provider and what the service made of each
+ * (`failed`, `fell_back`, `retry_scheduled`, `ignored`, `not_recorded`): how many codes a channel
+ * loses after its provider accepted them (WhatsApp numbers not on WhatsApp, say).
+ */
+export const deliveryReportMetrics = () => {
+  const reports = metrics.getMeter('otp-verify').createCounter('otp_verify.delivery.reports', {
+    description: "Providers' reports of messages they accepted and did not deliver, by what the service did",
+  });
+  return (channel: Channel, provider: string, outcome: string): void => reports.add(1, { channel, provider, outcome: outcome.toLowerCase() });
+};

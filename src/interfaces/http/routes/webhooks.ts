@@ -12,6 +12,7 @@ import type { Context } from 'koa';
 import type { Handlers } from '../../../application/handlers.js';
 import type { TwilioSignatureCheck } from '../../../infrastructure/delivery/twilio-signature.js';
 import { readTwilioStatus, twilioProvider } from '../../../infrastructure/delivery/twilio-status.js';
+import { deliveryReportMetrics } from '../../../infrastructure/telemetry/delivery-metrics.js';
 import { twilioStatusQuery } from '../codecs.js';
 import { decodeOrThrow } from '../decode.js';
 import { HttpError } from '../errors.js';
@@ -45,6 +46,7 @@ const readForm = async (ctx: Context): Promise<Record<string, string>> => {
 
 export const createWebhooksRouter = (handlers: Handlers, twilio: TwilioStatusSettings | undefined): Router => {
   const router = new Router({ prefix: WEBHOOKS_PREFIX });
+  const count = deliveryReportMetrics();
   router.post('/twilio/status', async (ctx) => {
     if (!twilio) throw new HttpError('ROUTE_NOT_FOUND', 'Twilio status callbacks are not taken here: set PUBLIC_URL and the TWILIO_* variables');
     const form = await readForm(ctx);
@@ -58,6 +60,7 @@ export const createWebhooksRouter = (handlers: Handlers, twilio: TwilioStatusSet
     const failure = readTwilioStatus(form, provider);
     if (failure) {
       const outcome = await handlers.recordDeliveryReport({ ...query, provider, ...failure });
+      count(query.channel, provider, outcome);
       // Not recorded (its attempt's own outcome never reached the log while it waited, or too
       // much contention): say so, so Twilio's debugger shows it.
       if (outcome === 'NOT_RECORDED') throw new HttpError('SERVICE_UNAVAILABLE', 'The report could not be recorded now', { headers: { 'Retry-After': '5' } });
