@@ -294,3 +294,45 @@ describe('reportStanding', () => {
       { type: 'DeliverySucceeded', data: { send: 1, attempt: 1, channel: 'SMS', provider: 'twilio-sms', at: at(3) } },
     ]));
 });
+
+describe('Challenge: outcomes of a channel the send has moved from (a fallback while an attempt was under way)', () => {
+  const whatsapp = (n: number): ChallengeEvent => ({ type: 'DeliveryAttempted', data: { send: 1, attempt: n, channel: 'WHATSAPP', provider: 'twilio-whatsapp', at: at(n) } });
+  const fellBack: ChallengeEvent = {
+    type: 'DeliveryFailed',
+    data: { send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', reason: 'HTTP 400, 63024', permanent: true, retry_at: at(3), next_channel: 'SMS', at: at(3) },
+  };
+  // WhatsApp attempt 1 outlived its lease; attempt 2 was refused for good and the send moved to SMS.
+  const moved = [...issued.map((e) => ({ ...e, data: { ...e.data, channel: 'WHATSAPP' } }) as ChallengeEvent), whatsapp(1), whatsapp(2), fellBack];
+  const late = (outcome: { ok: true } | { ok: false; reason: string; permanent: boolean; retry_at?: string; throttled?: boolean }) =>
+    ({ type: 'RecordDelivery', send: 1, attempt: 1, channel: 'WHATSAPP', provider: 'twilio-whatsapp', outcome, at: at(4) }) as const;
+
+  it('records them as superseded, so they change nothing about the send on its new channel', () => {
+    given(challenge, moved).when(late({ ok: false, reason: 'HTTP 429', permanent: false, retry_at: at(60), throttled: true })).then([
+      { type: 'DeliveryFailed', data: { send: 1, attempt: 1, channel: 'WHATSAPP', superseded_by: 1, provider: 'twilio-whatsapp', reason: 'HTTP 429', permanent: false, retry_at: at(60), throttled: true, at: at(4) } },
+    ]);
+    given(challenge, moved).when(late({ ok: true })).then([{ type: 'DeliverySucceeded', data: { send: 1, attempt: 1, channel: 'WHATSAPP', superseded_by: 1, provider: 'twilio-whatsapp', at: at(4) } }]);
+  });
+  it('refuses an attempt on the channel the send has left', () =>
+    given(challenge, moved).when({ type: 'RecordDeliveryAttempt', send: 1, attempt: 3, channel: 'WHATSAPP', provider: 'twilio-whatsapp', at: at(5) }).thenRejects('CONFLICT'));
+});
+
+describe('Challenge: the accepted attempt a report is matched against', () => {
+  const attempted = (n: number, channel: 'SMS' | 'WHATSAPP' = 'SMS'): ChallengeEvent => ({ type: 'DeliveryAttempted', data: { send: 1, attempt: n, channel, provider: `twilio-${channel.toLowerCase()}`, at: at(n) } });
+  const accepted = (n: number, channel: 'SMS' | 'WHATSAPP' = 'SMS'): ChallengeEvent => ({ type: 'DeliverySucceeded', data: { send: 1, attempt: n, channel, provider: `twilio-${channel.toLowerCase()}`, at: at(n + 1) } });
+  const fold = (events: readonly ChallengeEvent[]) => {
+    const state = events.reduce(challenge.evolve, challenge.initialState);
+    return state.status === 'NONE' ? undefined : state.delivery;
+  };
+  it('keeps the latest accepted attempt when two acceptances come in the other order', () =>
+    expect(fold([...issued, attempted(1), attempted(2), accepted(2), accepted(1)])?.delivered_attempt).toBe(2));
+  it('forgets it on a fallback, so the new channel\'s first attempt is the one a report matches', () => {
+    const lateFailure: ChallengeEvent = {
+      type: 'DeliveryFailed',
+      data: { send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', reason: 'undelivered', permanent: true, late: true, retry_at: at(9), next_channel: 'SMS', at: at(9) },
+    };
+    const events = [...issued.map((e) => ({ ...e, data: { ...e.data, channel: 'WHATSAPP' } }) as ChallengeEvent), attempted(1, 'WHATSAPP'), attempted(2, 'WHATSAPP'), accepted(2, 'WHATSAPP'), lateFailure];
+    expect(fold(events)?.delivered_attempt).toBeUndefined();
+    const onSms = [...events, attempted(1), accepted(1)].reduce(challenge.evolve, challenge.initialState);
+    expect(reportStanding(onSms, { send: 1, attempt: 1, channel: 'SMS', provider: 'twilio-sms' })).toBe('CURRENT');
+  });
+});

@@ -89,6 +89,10 @@ export const reportStanding = (state: ChallengeState, report: Pick<RecordDeliver
   return delivery.in_flight && report.attempt === delivery.attempts ? 'IN_FLIGHT' : 'STALE';
 };
 
+/** The send has moved to another channel (a fallback) than the one an outcome is of. */
+const movedOn = (state: Challenge, channel: Channel | undefined): boolean =>
+  channel !== undefined && state.delivery.channel !== undefined && channel !== state.delivery.channel;
+
 export type ChallengeCommand =
   | IssueChallenge
   | ResendChallenge
@@ -155,6 +159,8 @@ export const decideChallenge = (command: ChallengeCommand, state: ChallengeState
     if (state.status !== 'PENDING') return left(reject('CHALLENGE_CLOSED', `The challenge is no longer pending: it is ${state.status}`));
     if (isPastExpiry(state, command.at)) return left(reject('CODE_EXPIRED', 'The code has expired'));
     if (command.send !== state.sends) return left(reject('CONFLICT', `Send ${command.send} was replaced by send ${state.sends}`));
+    if (command.channel !== (state.delivery.channel ?? state.channel))
+      return left(reject('CONFLICT', `Send ${command.send} has moved to ${state.delivery.channel ?? state.channel}`));
     if (command.attempt <= state.delivery.attempts)
       return left(reject('CONFLICT', `Delivery attempt ${command.attempt} of send ${command.send} is already recorded`));
     // Before a retry is due, or while the last attempt's lease holds (its call may be under way).
@@ -170,7 +176,9 @@ export const decideChallenge = (command: ChallengeCommand, state: ChallengeState
     const where = {
       ...(command.send !== undefined ? { send: command.send } : {}),
       ...(command.channel !== undefined ? { channel: command.channel } : {}),
-      ...(command.send !== undefined && command.send < state.sends ? { superseded_by: state.sends } : {}),
+      // Replaced by a resend (the newer send's number), or moved to the fallback channel while
+      // this attempt was under way (the same send's number): either way a fact of the past only.
+      ...((command.send !== undefined && command.send < state.sends) || movedOn(state, command.channel) ? { superseded_by: state.sends } : {}),
     };
     if (outcome.ok) return right([{ type: 'DeliverySucceeded', data: { ...where, ...(command.attempt !== undefined ? { attempt: command.attempt } : {}), provider, at } }]);
     const { reason, permanent, retry_at, next_channel, throttled } = outcome;

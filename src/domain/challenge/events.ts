@@ -52,8 +52,9 @@ export type DeliveryAttempted = DomainEvent<
 >;
 /**
  * An outcome names its `send`. `superseded_by`: a resend had replaced that send when the outcome
- * was recorded (the newer send's number), so the outcome is a fact of the old code only and
- * changes nothing about the current one.
+ * was recorded (the newer send's number), or (since stop 23) the send had moved to its fallback
+ * channel while the attempt was under way (the same send's number), so the outcome is a fact of
+ * the past only and changes nothing about the current send.
  */
 export type DeliverySucceeded = DomainEvent<
   'DeliverySucceeded',

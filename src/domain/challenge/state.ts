@@ -133,10 +133,8 @@ export const evolveChallenge = (state: ChallengeState, event: ChallengeEvent): C
       const { retry_at: _retry, in_flight: _inFlight, throttled: throttledBefore, delivered_attempt: deliveredAttempt, ...delivery } = state.delivery;
       const retrying = event.data.retry_at !== undefined;
       const next = event.data.next_channel;
-      // Counted per channel: a fallback starts afresh, and a refusal on another channel (one
-      // recorded after the fallback) is not this channel's.
-      const sameChannel = event.data.channel === undefined || event.data.channel === delivery.channel;
-      const throttled = next ? 0 : (throttledBefore ?? 0) + (event.data.throttled && sameChannel ? 1 : 0);
+      // Counted per channel: a fallback starts afresh (an outcome of the channel it left is superseded).
+      const throttled = next ? 0 : (throttledBefore ?? 0) + (event.data.throttled ? 1 : 0);
       return {
         ...state,
         delivery: {

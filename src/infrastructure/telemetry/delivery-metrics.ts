@@ -35,7 +35,7 @@ export const deliveryMetrics = () => {
 /**
  * Providers' later reports of failure (Twilio's status callbacks) as the counter
  * `otp_verify.delivery.reports`, by channel, provider and what the service made of each
- * (`failed`, `fell_back`, `retry_scheduled`, `ignored`, `not_recorded`): how many codes a channel
+ * (`failed`, `fell_back`, `retry_scheduled`, `ignored`, `not_recorded`, `error`): how many codes a channel
  * loses after its provider accepted them (WhatsApp numbers not on WhatsApp, say).
  */
 export const deliveryReportMetrics = () => {

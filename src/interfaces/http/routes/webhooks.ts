@@ -59,8 +59,13 @@ export const createWebhooksRouter = (handlers: Handlers, twilio: TwilioStatusSet
     const provider = twilioProvider(query.channel);
     const failure = readTwilioStatus(form, provider);
     if (failure) {
-      const outcome = await handlers.recordDeliveryReport({ ...query, provider, ...failure });
-      count(query.channel, provider, outcome);
+      // Counted whatever happens: a report whose handling threw (the store out of reach) is lost too.
+      let outcome: Awaited<ReturnType<Handlers['recordDeliveryReport']>> | 'ERROR' = 'ERROR';
+      try {
+        outcome = await handlers.recordDeliveryReport({ ...query, provider, ...failure });
+      } finally {
+        count(query.channel, provider, outcome);
+      }
       // Not recorded (its attempt's own outcome never reached the log while it waited, or too
       // much contention): say so, so Twilio's debugger shows it.
       if (outcome === 'NOT_RECORDED') throw new HttpError('SERVICE_UNAVAILABLE', 'The report could not be recorded now', { headers: { 'Retry-After': '5' } });
