@@ -169,7 +169,7 @@ const serve = async (): Promise<void> => {
     isReady: () => ready,
     healthOnly: config.processRole === 'worker',
     ...(config.publicUrl && config.twilioAuthToken
-      ? { twilioStatus: { publicUrl: config.publicUrl, verify: await createTwilioSignatureCheck(config.twilioAuthToken).catch(couldNotStart) } }
+      ? { twilioStatus: { publicUrl: config.publicUrl, verify: await createTwilioSignatureCheck(config.twilioAuthToken, config.twilioPreviousAuthToken).catch(couldNotStart) } }
       : {}),
   });
   handle = app.callback();

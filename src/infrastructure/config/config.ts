@@ -75,6 +75,11 @@ export type Config = {
   readonly emailAddress?: string;
   readonly twilioAccountSid?: string;
   readonly twilioAuthToken?: string;
+  /**
+   * The auth token before a rotation (TWILIO_PREVIOUS_AUTH_TOKEN), still accepted on Twilio's
+   * signed calls: until the new token is promoted, Twilio signs with the old one.
+   */
+  readonly twilioPreviousAuthToken?: string;
   readonly twilioPhoneNumber?: string;
   readonly twilioWhatsappNumber?: string;
   /** Twilio Content template for WhatsApp codes (the code is variable 1). */
@@ -165,6 +170,7 @@ const Env = t.type({
   EMAIL_ADDRESS: optional(envVar('email', matching(/^[^\s@]+@[^\s@]+$/, 'an email address'))),
   TWILIO_ACCOUNT_SID: str,
   TWILIO_AUTH_TOKEN: str,
+  TWILIO_PREVIOUS_AUTH_TOKEN: str,
   TWILIO_PHONE_NUMBER: str,
   TWILIO_WHATSAPP_NUMBER: str,
   TWILIO_WHATSAPP_CONTENT_SID: str,
@@ -217,12 +223,14 @@ const crossChecks = (env: NodeJS.ProcessEnv, keys: KeysNeeded): string[] => {
   // A provider half configured would silently leave its channel on the outbox file.
   if ((set('RESEND_API_KEY') || set('SMTP_URL')) && !set('EMAIL_ADDRESS'))
     problems.push(`EMAIL_ADDRESS is required when ${set('RESEND_API_KEY') ? 'RESEND_API_KEY' : 'SMTP_URL'} is set: the sender of code emails`);
-  const twilio = ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_PHONE_NUMBER', 'TWILIO_WHATSAPP_NUMBER', 'TWILIO_WHATSAPP_CONTENT_SID'];
+  const twilio = ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_PHONE_NUMBER', 'TWILIO_WHATSAPP_NUMBER', 'TWILIO_WHATSAPP_CONTENT_SID', 'TWILIO_PREVIOUS_AUTH_TOKEN'];
   if (twilio.some(set)) {
     for (const name of twilio.slice(0, 2)) if (!set(name)) problems.push(`${name} is required when any TWILIO_* variable is set`);
     if (!set('TWILIO_PHONE_NUMBER') && !set('TWILIO_WHATSAPP_NUMBER'))
       problems.push('TWILIO_PHONE_NUMBER (SMS) or TWILIO_WHATSAPP_NUMBER (WhatsApp) is required when any TWILIO_* variable is set');
     if (set('TWILIO_WHATSAPP_CONTENT_SID') && !set('TWILIO_WHATSAPP_NUMBER')) problems.push('TWILIO_WHATSAPP_NUMBER is required when TWILIO_WHATSAPP_CONTENT_SID is set');
+    if (set('TWILIO_PREVIOUS_AUTH_TOKEN') && (env['TWILIO_PREVIOUS_AUTH_TOKEN'] ?? '').trim() === (env['TWILIO_AUTH_TOKEN'] ?? '').trim())
+      problems.push('TWILIO_PREVIOUS_AUTH_TOKEN must differ from TWILIO_AUTH_TOKEN (it is the token before a rotation)');
   }
   const currentId = (env['MASTER_KEY_ID'] ?? '').trim() || 'k1';
   const previousIds = (env['PREVIOUS_MASTER_KEYS'] ?? '').split(',').map((entry) => entry.split(':')[0]?.trim());
@@ -274,6 +282,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv, keys: KeysNeeded = 'master-an
     emailAddress: v.EMAIL_ADDRESS,
     twilioAccountSid: v.TWILIO_ACCOUNT_SID,
     twilioAuthToken: v.TWILIO_AUTH_TOKEN,
+    twilioPreviousAuthToken: v.TWILIO_PREVIOUS_AUTH_TOKEN,
     twilioPhoneNumber: v.TWILIO_PHONE_NUMBER,
     twilioWhatsappNumber: v.TWILIO_WHATSAPP_NUMBER,
     twilioWhatsappContentSid: v.TWILIO_WHATSAPP_CONTENT_SID,

@@ -6,8 +6,13 @@
  */
 export type TwilioSignatureCheck = (url: string, params: Readonly<Record<string, string>>, signature: string) => boolean;
 
-export const createTwilioSignatureCheck = async (authToken: string): Promise<TwilioSignatureCheck> => {
+/**
+ * `previous`: the token before a rotation (TWILIO_PREVIOUS_AUTH_TOKEN), accepted as well: Twilio
+ * signs with its primary token, which stays the old one until the new one is promoted.
+ */
+export const createTwilioSignatureCheck = async (authToken: string, previous?: string): Promise<TwilioSignatureCheck> => {
   if (!authToken) throw new Error('Twilio: TWILIO_AUTH_TOKEN is required to check status callbacks');
   const { default: twilio } = await import('twilio');
-  return (url, params, signature) => twilio.validateRequest(authToken, signature, url, { ...params });
+  const tokens = previous ? [authToken, previous] : [authToken];
+  return (url, params, signature) => tokens.some((token) => twilio.validateRequest(token, signature, url, { ...params }));
 };

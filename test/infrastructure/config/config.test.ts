@@ -295,6 +295,13 @@ describe('loadConfig: settings that only work together', () => {
     ]);
     expect(E.isRight(loadConfig({ TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 't', TWILIO_WHATSAPP_NUMBER: '+1' }))).toBe(true);
   });
+
+  it('takes the auth token before a rotation, different from the current one', () => {
+    const account = { TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 'new-token', TWILIO_PHONE_NUMBER: '+1' };
+    expect(ok({ ...account, TWILIO_PREVIOUS_AUTH_TOKEN: 'old-token' }).twilioPreviousAuthToken).toBe('old-token');
+    expect(problems({ ...account, TWILIO_PREVIOUS_AUTH_TOKEN: ' new-token ' })).toEqual(['TWILIO_PREVIOUS_AUTH_TOKEN must differ from TWILIO_AUTH_TOKEN (it is the token before a rotation)']);
+    expect(problems({ TWILIO_PREVIOUS_AUTH_TOKEN: 'old-token' })).toEqual(expect.arrayContaining(['TWILIO_ACCOUNT_SID is required when any TWILIO_* variable is set']));
+  });
 });
 
 describe('loadConfig: REDIS_KEY_PREFIX', () => {

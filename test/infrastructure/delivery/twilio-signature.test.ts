@@ -25,4 +25,11 @@ describe('X-Twilio-Signature', () => {
     expect(check(url, params, documented.slice(0, -2))).toBe(false);
     expect((await createTwilioSignatureCheck('54321'))(url, params, documented)).toBe(false);
   });
+
+  it('takes the token before a rotation as well, while Twilio still signs with it, and no third one', async () => {
+    const rotating = await createTwilioSignatureCheck('new-token-0000', token);
+    expect(rotating(url, params, documented)).toBe(true);
+    expect(rotating(url, params, twilioSignature('new-token-0000', url, params))).toBe(true);
+    expect(rotating(url, params, twilioSignature('another-token', url, params))).toBe(false);
+  });
 });

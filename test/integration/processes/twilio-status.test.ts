@@ -46,6 +46,19 @@ describe('Twilio status callbacks in the service process', () => {
     expect(service.lines.some((line) => line.includes('PUBLIC_URL'))).toBe(false);
   }, 60_000);
 
+  it('during an auth token rotation, takes calls signed with the token before it (TWILIO_PREVIOUS_AUTH_TOKEN)', async () => {
+    const dir = tempDir('twilio-status-rotation');
+    dirs.push(dir);
+    const publicUrl = 'https://otp.example.com';
+    const service = await startServiceProcess({
+      env: { DATA_DIR: dir.path, PUBLIC_URL: publicUrl, ...twilio, TWILIO_AUTH_TOKEN: 'a-new-token-00000000000000000000', TWILIO_PREVIOUS_AUTH_TOKEN: twilio.TWILIO_AUTH_TOKEN },
+    });
+    const local = `${service.url}${route}${query}`;
+    expect((await post(local, twilioSignature(twilio.TWILIO_AUTH_TOKEN, `${publicUrl}${route}${query}`, form))).status).toBe(204);
+    expect((await post(local, twilioSignature('a-new-token-00000000000000000000', `${publicUrl}${route}${query}`, form))).status).toBe(204);
+    expect((await post(local, twilioSignature('a-third-token-000000000000000000', `${publicUrl}${route}${query}`, form))).status).toBe(403);
+  }, 60_000);
+
   it('without PUBLIC_URL: the start warns that later failures are not seen, and the route answers 404', async () => {
     const dir = tempDir('twilio-status-off');
     dirs.push(dir);
