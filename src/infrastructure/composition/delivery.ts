@@ -11,6 +11,7 @@ import type { Channel } from '../../domain/shared/types.js';
 import { createOutboxSender } from '../delivery/outbox-sender.js';
 import { createPacer } from '../delivery/pacer.js';
 import { refusedLocally } from '../delivery/provider-errors.js';
+import { twilioProvider } from '../delivery/twilio-status.js';
 import { deliveryMetrics } from '../telemetry/delivery-metrics.js';
 
 export type ProviderSettings = {
@@ -61,14 +62,14 @@ const emailProvider = async (settings: ProviderSettings, outbox: Provider): Prom
 const smsProvider = async (settings: ProviderSettings, twilio: TwilioAccount | undefined, outbox: Provider): Promise<Provider> => {
   if (!twilio || !settings.twilioPhoneNumber) return outbox;
   const { createTwilioSmsSender } = await import('../delivery/twilio-sms-sender.js');
-  return { provider: 'twilio-sms', send: createTwilioSmsSender({ ...twilio, from: settings.twilioPhoneNumber }) };
+  return { provider: twilioProvider('SMS'), send: createTwilioSmsSender({ ...twilio, from: settings.twilioPhoneNumber }) };
 };
 
 const whatsappProvider = async (settings: ProviderSettings, twilio: TwilioAccount | undefined, outbox: Provider): Promise<Provider> => {
   if (!twilio || !settings.twilioWhatsappNumber) return outbox;
   const { createTwilioWhatsappSender } = await import('../delivery/twilio-whatsapp-sender.js');
   return {
-    provider: 'twilio-whatsapp',
+    provider: twilioProvider('WHATSAPP'),
     send: createTwilioWhatsappSender({
       ...twilio,
       from: settings.twilioWhatsappNumber,
