@@ -102,16 +102,13 @@ export const operation = (spec: OperationSpec) => {
   };
 };
 
+/** An error answer: the shared Error body, X-Request-Id, and Retry-After where asked. */
+export const errorResponse = (description: string, retryAfter = false) => ({
+  description,
+  headers: { ...requestIdHeader, ...(retryAfter ? { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } } : {}) },
+  content: { 'application/json': { schema: ref('Error') } },
+});
+
 export const componentResponses = Object.fromEntries(
-  Object.entries(errorResponses).map(([status, { name, description }]) => [
-    name,
-    {
-      description,
-      headers: {
-        ...requestIdHeader,
-        ...(status === '429' || status === '503' ? { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } } : {}),
-      },
-      content: { 'application/json': { schema: ref('Error') } },
-    },
-  ]),
+  Object.entries(errorResponses).map(([status, { name, description }]) => [name, errorResponse(description, status === '429' || status === '503')]),
 );

@@ -1,5 +1,5 @@
-import { errorResponses, operation } from './operation.js';
-import { ref, uuid } from './schema-kit.js';
+import { errorResponse, errorResponses, operation } from './operation.js';
+import { uuid } from './schema-kit.js';
 
 const statusCallback = operation({
   tag: 'webhooks',
@@ -20,12 +20,6 @@ const statusCallback = operation({
   ],
   success: { status: 204, description: 'Taken (whether or not it changed anything)' },
   errors: [400, 403, 404],
-});
-
-const errorAnswer = (description: string) => ({
-  description,
-  headers: { 'X-Request-Id': { $ref: '#/components/headers/RequestId' } },
-  content: { 'application/json': { schema: ref('Error') } },
 });
 
 export const webhookPaths = {
@@ -49,9 +43,9 @@ export const webhookPaths = {
       },
       responses: {
         ...statusCallback.responses,
-        '403': errorAnswer('X-Twilio-Signature is missing or does not match the URL, the form and the auth token'),
+        '403': errorResponse('X-Twilio-Signature is missing or does not match the URL, the form and the auth token'),
         '413': { $ref: `#/components/responses/${errorResponses[413].name}` },
-        '415': errorAnswer('The body is not application/x-www-form-urlencoded'),
+        '415': errorResponse('The body is not application/x-www-form-urlencoded'),
       },
     },
   },
