@@ -23,6 +23,8 @@ const badBody = (message: string, detail: string): HttpError =>
   new HttpError('VALIDATION_FAILED', message, { details: [{ field: 'body', message: detail }] });
 const notJson = (): HttpError => badBody('The body is not valid JSON', 'must be a JSON object');
 const notAnObject = (): HttpError => badBody('The body must be a JSON object', 'must be a JSON object');
+/** A body past the limit, JSON or the form a webhook reads. */
+export const payloadTooLarge = (): HttpError => new HttpError('PAYLOAD_TOO_LARGE', `The body must be at most ${bodyLimitBytes / 1024} KiB`);
 
 const isObject = (value: unknown): value is object => typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -56,8 +58,7 @@ const parseObject = (text: string): object => {
 /** Translates raw-body's and zlib's failures (http-errors with a `type` or a `status`) into API errors. */
 const translate = (error: unknown): HttpError => {
   const { type, status } = (error ?? {}) as { type?: unknown; status?: unknown };
-  if (type === 'entity.too.large' || status === 413)
-    return new HttpError('PAYLOAD_TOO_LARGE', `The body must be at most ${bodyLimitBytes / 1024} KiB`);
+  if (type === 'entity.too.large' || status === 413) return payloadTooLarge();
   if (status === 415) return new HttpError('UNSUPPORTED_MEDIA_TYPE', 'The body must be UTF-8 JSON');
   return notJson();
 };

@@ -16,6 +16,7 @@ import { deliveryReportMetrics } from '../../../infrastructure/telemetry/deliver
 import { twilioStatusQuery } from '../codecs.js';
 import { decodeOrThrow } from '../decode.js';
 import { HttpError } from '../errors.js';
+import { payloadTooLarge } from '../middleware/json-body.js';
 import { bodyLimitBytes } from '../field-rules.js';
 
 export const WEBHOOKS_PREFIX = '/api/webhooks';
@@ -36,7 +37,7 @@ const readForm = async (ctx: Context): Promise<Record<string, string>> => {
     text = await getRawBody(ctx.req, { limit: bodyLimitBytes, encoding: 'utf8' });
   } catch (error) {
     const { type } = (error ?? {}) as { type?: unknown };
-    if (type === 'entity.too.large') throw new HttpError('PAYLOAD_TOO_LARGE', `The body must be at most ${bodyLimitBytes / 1024} KiB`);
+    if (type === 'entity.too.large') throw payloadTooLarge();
     throw new HttpError('VALIDATION_FAILED', 'The body could not be read', { details: [{ field: 'body', message: 'must be a form' }] });
   }
   const form: Record<string, string> = Object.create(null);
