@@ -100,7 +100,8 @@ const serve = async (): Promise<void> => {
   const optional = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
   // Twilio's status callbacks: registered with every message, and taken by this process's HTTP
   // route, when PUBLIC_URL says where Twilio reaches the service.
-  const twilioStatusUrl = config.publicUrl && config.twilioAuthToken ? `${config.publicUrl}${TWILIO_STATUS_PATH}` : undefined;
+  const twilioStatus = config.publicUrl && config.twilioAuthToken ? { publicUrl: config.publicUrl, authToken: config.twilioAuthToken } : undefined;
+  const twilioStatusUrl = twilioStatus && `${twilioStatus.publicUrl}${TWILIO_STATUS_PATH}`;
   if (config.twilioAuthToken && !config.publicUrl)
     logger.warn('PUBLIC_URL is not set: failures Twilio reports after accepting a message are not seen (no WhatsApp-to-SMS fallback on them)');
   // Signed, so not forgeable; but Twilio's calls carry the end users' phone numbers.
@@ -168,8 +169,8 @@ const serve = async (): Promise<void> => {
     unavailableDependency: service.unavailableDependency,
     isReady: () => ready,
     healthOnly: config.processRole === 'worker',
-    ...(config.publicUrl && config.twilioAuthToken
-      ? { twilioStatus: { publicUrl: config.publicUrl, verify: await createTwilioSignatureCheck(config.twilioAuthToken, config.twilioPreviousAuthToken).catch(couldNotStart) } }
+    ...(twilioStatus
+      ? { twilioStatus: { publicUrl: twilioStatus.publicUrl, verify: await createTwilioSignatureCheck(twilioStatus.authToken, config.twilioPreviousAuthToken).catch(couldNotStart) } }
       : {}),
   });
   handle = app.callback();
