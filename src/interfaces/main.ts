@@ -12,6 +12,7 @@ import { loadConfig, usesEmbeddedStorage, type Config, type KeysNeeded } from '.
 import { loadOrCreateDevSecrets, readDevMasterKey } from '../infrastructure/config/dev-secrets.js';
 import type { TokenKey } from '../infrastructure/crypto/token-service.js';
 import { createTwilioSignatureCheck } from '../infrastructure/delivery/twilio-signature.js';
+import { createResendSignatureCheck } from '../infrastructure/delivery/resend-signature.js';
 import { describeError } from '../infrastructure/logging/describe-error.js';
 import { createLogger } from '../infrastructure/logging/logger.js';
 import { flushTelemetry } from '../infrastructure/telemetry/tracer.js';
@@ -105,6 +106,8 @@ const serve = async (): Promise<void> => {
   if (config.twilioAuthToken && !config.publicUrl)
     logger.warn('PUBLIC_URL is not set: failures Twilio reports after accepting a message are not seen (no WhatsApp-to-SMS fallback on them)');
   // Signed, so not forgeable; but Twilio's calls carry the end users' phone numbers.
+  if (config.resendApiKey && !config.resendWebhookSecret)
+    logger.info('RESEND_WEBHOOK_SECRET is not set: emails Resend accepts and then cannot deliver (bounced, suppressed) count as sent');
   if (twilioStatusUrl?.startsWith('http:'))
     logger.warn("PUBLIC_URL is plain http: Twilio's status callbacks carry end users' phone numbers in clear; use https");
   const service = await createService({
@@ -137,6 +140,8 @@ const serve = async (): Promise<void> => {
     providers: {
       timeoutMs: config.deliveryTimeoutMs,
       ...optional('resendApiKey', config.resendApiKey),
+      // Tagged only where the webhooks are taken: see the Upgrading notes in the README.
+      ...(config.resendWebhookSecret ? { resendTagged: true } : {}),
       resendRatePerSecond: config.resendRatePerSecond,
       ...optional('emailAddress', config.emailAddress),
       ...optional('smtpUrl', config.smtpUrl),
@@ -172,6 +177,7 @@ const serve = async (): Promise<void> => {
     ...(twilioStatus
       ? { twilioStatus: { publicUrl: twilioStatus.publicUrl, verify: await createTwilioSignatureCheck(twilioStatus.authToken, config.twilioPreviousAuthToken).catch(couldNotStart) } }
       : {}),
+    ...(config.resendWebhookSecret ? { resendEvents: await createResendSignatureCheck(config.resendWebhookSecret).catch(couldNotStart) } : {}),
   });
   handle = app.callback();
   ready = true;

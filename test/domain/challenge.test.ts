@@ -289,6 +289,18 @@ describe('reportStanding', () => {
     // A report naming another provider than the one that carried the send (an outbox, say).
     expect(reportStanding(fold([...issued, attempted, { type: 'DeliverySucceeded', data: { send: 1, attempt: 1, provider: 'twilio-sms', at: at(3) } }]), { ...of, provider: 'twilio-whatsapp' })).toBe('STALE');
   });
+  it('takes a report naming no attempt (one message per send, Resend) as of the accepted attempt, waiting while the send has attempts to come', () => {
+    const { attempt: _attempt, ...unnamed } = of;
+    const failedOnce: ChallengeEvent = { type: 'DeliveryFailed', data: { send: 1, attempt: 1, provider: 'twilio-sms', reason: 'timeout', permanent: false, retry_at: at(10), at: at(3) } };
+    const second: ChallengeEvent = { type: 'DeliveryAttempted', data: { send: 1, attempt: 2, channel: 'SMS', provider: 'twilio-sms', at: at(10) } };
+    expect(reportStanding(fold([...issued, attempted]), unnamed)).toBe('IN_FLIGHT');
+    // The first answer lost: the retry due may still hear the acceptance.
+    expect(reportStanding(fold([...issued, attempted, failedOnce]), unnamed)).toBe('IN_FLIGHT');
+    expect(reportStanding(fold([...issued, attempted, failedOnce, second, { type: 'DeliverySucceeded', data: { send: 1, attempt: 2, provider: 'twilio-sms', at: at(11) } }]), unnamed)).toBe('CURRENT');
+    // Failed for good: nothing was accepted to report on.
+    expect(reportStanding(fold([...issued, attempted, { ...failedOnce, data: { send: 1, attempt: 1, provider: 'twilio-sms', reason: 'HTTP 400', permanent: true, at: at(3) } }]), unnamed)).toBe('STALE');
+    expect(reportStanding(fold([...issued, attempted, { type: 'DeliverySucceeded', data: { send: 1, attempt: 1, provider: 'twilio-sms', at: at(3) } }]), { ...unnamed, send: 2 })).toBe('STALE');
+  });
   it('records the attempt on a success, so a report can be matched to it', () =>
     given(challenge, [...issued, attempted]).when({ type: 'RecordDelivery', send: 1, attempt: 1, channel: 'SMS', provider: 'twilio-sms', outcome: { ok: true }, at: at(3) }).then([
       { type: 'DeliverySucceeded', data: { send: 1, attempt: 1, channel: 'SMS', provider: 'twilio-sms', at: at(3) } },

@@ -13,6 +13,7 @@ import { createTotp } from '../../src/infrastructure/otp/totp.js';
 import { fillPath, openApiJson, routeInfos } from '../support/documented-routes.js';
 import { twilioAccountSid, twilioAuthToken } from '../support/delivery.js';
 import { twilioSignature } from '../support/fake-twilio.js';
+import { resendSignature } from '../support/fake-resend.js';
 import { codeFromOutbox } from '../support/flows.js';
 import { createClient, type Client, type HttpResponse, type RequestOptions } from '../support/http-client.js';
 import { settle } from '../support/settle.js';
@@ -26,6 +27,7 @@ const addFormats = ((addFormatsModule as unknown as { default?: unknown }).defau
 
 const doc = openApiJson();
 const routes = routeInfos();
+const resendWebhookSecret = `whsec_${Buffer.from('a signing secret of 24 b.').toString('base64')}`;
 const totp = createTotp();
 const totpParams = { digits: 6, period: 30, algorithm: 'SHA1' } as const;
 const docId = 'https://otp-verify.local/openapi.json';
@@ -105,8 +107,8 @@ describe('the OpenAPI document matches the running server', () => {
 
   beforeAll(async () => {
     // Twilio's credentials without numbers: every channel stays on the outbox, and the status
-    // callback route is served (with PUBLIC_URL).
-    server = await startTestServer({ providers: { twilioAccountSid, twilioAuthToken }, publicUrl: 'https://otp.example.com' });
+    // callback route is served (with PUBLIC_URL); Resend's webhook route too (with its secret).
+    server = await startTestServer({ providers: { twilioAccountSid, twilioAuthToken }, publicUrl: 'https://otp.example.com', resendWebhookSecret });
     raw = createClient(server.url);
   });
   afterAll(() => server.close());
@@ -415,6 +417,20 @@ describe('the OpenAPI document matches the running server', () => {
       expect((await post('?challenge_id=x&send=0&attempt=1&channel=EMAIL')).status).toBe(400);
       expect((await post(query, { raw: '{}', type: 'application/json' })).status).toBe(415);
       expect((await post(query, { raw: `Body=${'x'.repeat(70_000)}` })).status).toBe(413);
+    });
+
+    it("Resend's webhook: signed (204), unsigned (403), not JSON (415), too large (413)", async () => {
+      const webhook = '/api/webhooks/resend';
+      const post = (body: string, options: { signed?: boolean; type?: string } = {}) => {
+        const timestamp = Math.floor(Date.now() / 1000);
+        const signature: Record<string, string> = options.signed === false ? {} : { 'svix-signature': resendSignature(resendWebhookSecret, 'msg_1', timestamp, body) };
+        return call('POST', webhook, { raw: body, headers: { 'content-type': options.type ?? 'application/json', 'svix-id': 'msg_1', 'svix-timestamp': String(timestamp), ...signature } });
+      };
+      const bounced = JSON.stringify({ type: 'email.bounced', data: { tags: { otp_challenge_id: s.sent, otp_send: '1' }, bounce: { type: 'Permanent', subType: 'General' } } });
+      expect((await post(bounced)).status).toBe(204);
+      expect((await post(bounced, { signed: false })).status).toBe(403);
+      expect((await post('type=email.bounced', { type: 'application/x-www-form-urlencoded' })).status).toBe(415);
+      expect((await post(JSON.stringify({ type: 'email.bounced', data: { pad: 'x'.repeat(70_000) } }))).status).toBe(413);
     });
 
     it('failures common to every operation: no credentials (401), a body not JSON (415), too large (413)', async () => {

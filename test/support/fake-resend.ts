@@ -5,8 +5,12 @@
  * request with the same body with the first answer (sending nothing), one with another body
  * 409 invalid_idempotent_request, and one while the first request is under way 409
  * concurrent_idempotent_requests; a key must be 1 to 256 characters (400 invalid_idempotency_key).
+ * Tags are checked as Resend documents them (name and value: ASCII letters, digits, _ and -, at
+ * most 256 characters). An accepted email can be reported on later (`report`), as Resend's
+ * webhooks call: a JSON event carrying the email's tags, signed per Standard Webhooks as Svix
+ * signs it (svix-id, svix-timestamp, svix-signature), independently of the SDK the service checks with.
  */
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -36,8 +40,29 @@ export type FakeResend = {
   readonly sent: { id: string; body: Record<string, unknown> }[];
   /** Answers the next requests with these replies, in order, after checking them. */
   readonly script: (...replies: ResendReply[]) => void;
+  /** Calls a webhook endpoint about an accepted email, as Resend does: the answer the service gave. */
+  readonly report: (emailId: string, type: string, options: ResendReportOptions) => Promise<{ status: number; body: string }>;
   readonly close: () => Promise<void>;
 };
+
+export type ResendReportOptions = {
+  /** The endpoint Resend calls (the service's /api/webhooks/resend). */
+  readonly url: string;
+  /** The endpoint's signing secret (whsec_...). */
+  readonly secret: string;
+  /** The event's own fields (bounce, suppressed, failed), beside those of the email. */
+  readonly extra?: Record<string, unknown>;
+  /** Seconds since the epoch the call is signed at; now by default. */
+  readonly timestamp?: number;
+  /** Signs with this secret instead (a forgery); or leaves the signature out. */
+  readonly signWith?: string | 'unsigned';
+};
+
+/** Standard Webhooks' v1 signature: HMAC-SHA256, under the secret's base64 bytes, of "id.timestamp.body". */
+export const resendSignature = (secret: string, id: string, timestamp: number, body: string): string =>
+  `v1,${createHmac('sha256', Buffer.from(secret.replace(/^whsec_/, ''), 'base64')).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
+
+const TAG = /^[A-Za-z0-9_-]{1,256}$/;
 
 const MESSAGES: Record<string, string> = {
   missing_api_key: 'Missing API key in the authorization header.',
@@ -76,6 +101,9 @@ const check = (request: ResendRequest, apiKey: string): [number, string] | null 
   if (recipients.length === 0 || recipients.length > 50 || !recipients.every((r) => typeof r === 'string' && ADDRESS.test(r))) return [422, 'validation_error'];
   if (typeof subject !== 'string' || (html === undefined && text === undefined)) return [422, 'validation_error'];
   if ((html !== undefined && typeof html !== 'string') || (text !== undefined && typeof text !== 'string')) return [422, 'validation_error'];
+  const { tags } = request.body;
+  if (tags !== undefined && (!Array.isArray(tags) || !tags.every((tag: { name?: unknown; value?: unknown }) => TAG.test(String(tag?.name)) && TAG.test(String(tag?.value)))))
+    return [422, 'validation_error'];
   return null;
 };
 
@@ -147,6 +175,30 @@ export const startFakeResend = async (options: { apiKey: string; ratePerSecond?:
     requests,
     sent,
     script: (...next) => void replies.push(...next),
+    report: async (emailId, type, { url, secret, extra = {}, timestamp = Math.floor(Date.now() / 1000), signWith }) => {
+      const email = sent.find((entry) => entry.id === emailId);
+      if (!email) throw new Error(`the fake Resend sent no email ${emailId}`);
+      const { from, to, subject, tags } = email.body as { from: string; to: string[]; subject: string; tags?: { name: string; value: string }[] };
+      const created = new Date(timestamp * 1000).toISOString();
+      const body = JSON.stringify({
+        type,
+        created_at: created,
+        data: {
+          created_at: created,
+          email_id: emailId,
+          message_id: `<${emailId}@email.amazonses.com>`,
+          from,
+          to,
+          subject,
+          ...(tags ? { tags: Object.fromEntries(tags.map((tag) => [tag.name, tag.value])) } : {}),
+          ...extra,
+        },
+      });
+      const id = `msg_${randomUUID().replace(/-/g, '')}`;
+      const signed: Record<string, string> = signWith === 'unsigned' ? {} : { 'svix-signature': resendSignature(signWith ?? secret, id, timestamp, body) };
+      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'svix-id': id, 'svix-timestamp': String(timestamp), ...signed }, body });
+      return { status: response.status, body: await response.text() };
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();

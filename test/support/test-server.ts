@@ -9,6 +9,7 @@ import type { Server } from 'node:http';
 import { generateEd25519KeyPem } from '../../src/infrastructure/crypto/token-service.js';
 import { createService, type Service, type ServiceOptions } from '../../src/infrastructure/composition-root.js';
 import { createLogger } from '../../src/infrastructure/logging/logger.js';
+import { createResendSignatureCheck } from '../../src/infrastructure/delivery/resend-signature.js';
 import { createTwilioSignatureCheck } from '../../src/infrastructure/delivery/twilio-signature.js';
 import { buildHttpApp } from '../../src/interfaces/http/build.js';
 import { TWILIO_STATUS_PATH } from '../../src/interfaces/http/routes/webhooks.js';
@@ -72,6 +73,8 @@ export type TestServerOptions = {
    * (its `reach`), as a proxy would forward them.
    */
   readonly publicUrl?: string;
+  /** RESEND_WEBHOOK_SECRET: emails are tagged with their challenge and send, and Resend's webhook route is taken. */
+  readonly resendWebhookSecret?: string;
 };
 
 export const newKeys = (): Pick<ServiceOptions, 'masterKeys' | 'jwt'> => ({
@@ -122,7 +125,13 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
     inMemory: options.inMemory ?? false,
     limits: options.limits ?? {},
     ...(options.providers
-      ? { providers: { ...options.providers, ...(options.publicUrl ? { twilioStatusCallbackUrl: `${options.publicUrl}${TWILIO_STATUS_PATH}` } : {}) } }
+      ? {
+          providers: {
+            ...options.providers,
+            ...(options.publicUrl ? { twilioStatusCallbackUrl: `${options.publicUrl}${TWILIO_STATUS_PATH}` } : {}),
+            ...(options.resendWebhookSecret ? { resendTagged: true } : {}),
+          },
+        }
       : {}),
     ...(options.appStalenessMs !== undefined ? { appStalenessMs: options.appStalenessMs } : {}),
     ...(options.role ? { role: options.role } : {}),
@@ -145,6 +154,7 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
     unavailableDependency: service.unavailableDependency,
     isReady: () => true,
     ...(options.publicUrl && twilioToken ? { twilioStatus: { publicUrl: options.publicUrl, verify: await createTwilioSignatureCheck(twilioToken) } } : {}),
+    ...(options.resendWebhookSecret ? { resendEvents: await createResendSignatureCheck(options.resendWebhookSecret) } : {}),
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));

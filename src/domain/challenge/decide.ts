@@ -78,14 +78,24 @@ export type RecordDeliveryReport = {
  */
 export type ReportStanding = 'CURRENT' | 'IN_FLIGHT' | 'STALE' | 'CLOSED' | 'UNKNOWN';
 
-export const reportStanding = (state: ChallengeState, report: Pick<RecordDeliveryReport, 'send' | 'attempt' | 'channel' | 'provider'>): ReportStanding => {
+/**
+ * A report that names no attempt is of whichever attempt of the send the provider accepted: a
+ * provider that deduplicates by key (Resend's idempotency key, the same on every attempt at one
+ * send) sends one message per send, however many attempts it took to hear that it did.
+ */
+export type ReportedAttempt = Pick<RecordDeliveryReport, 'send' | 'channel' | 'provider'> & { readonly attempt?: number };
+
+export const reportStanding = (state: ChallengeState, report: ReportedAttempt): ReportStanding => {
   if (state.status === 'NONE') return 'UNKNOWN';
   if (state.status !== 'PENDING') return 'CLOSED';
   const { delivery } = state;
   if (report.send !== state.sends || report.channel !== delivery.channel || report.provider !== delivery.provider) return 'STALE';
   // Two attempts can overlap (a lease ran out while its call went on): the report must be of
   // the one whose acceptance was recorded, not merely of the last one claimed.
-  if (delivery.status === 'SENT') return report.attempt === (delivery.delivered_attempt ?? delivery.attempts) ? 'CURRENT' : 'STALE';
+  if (delivery.status === 'SENT') return report.attempt === undefined || report.attempt === (delivery.delivered_attempt ?? delivery.attempts) ? 'CURRENT' : 'STALE';
+  // No attempt named: the acceptance may still be recorded by an attempt under way or due (the
+  // answer to an earlier one was lost); only a send failed for good is past it.
+  if (report.attempt === undefined) return delivery.status === 'PENDING' ? 'IN_FLIGHT' : 'STALE';
   return delivery.in_flight && report.attempt === delivery.attempts ? 'IN_FLIGHT' : 'STALE';
 };
 

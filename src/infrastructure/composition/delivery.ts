@@ -11,6 +11,7 @@ import type { Channel } from '../../domain/shared/types.js';
 import { createOutboxSender } from '../delivery/outbox-sender.js';
 import { createPacer } from '../delivery/pacer.js';
 import { refusedLocally } from '../delivery/provider-errors.js';
+import { RESEND_PROVIDER } from '../delivery/resend-events.js';
 import { twilioProvider } from '../delivery/twilio-status.js';
 import { deliveryMetrics } from '../telemetry/delivery-metrics.js';
 
@@ -21,6 +22,8 @@ export type ProviderSettings = {
   /** RESEND_RATE_PER_SECOND: Resend's calls are paced to it (default 2, Resend's default rate). */
   readonly resendRatePerSecond?: number;
   readonly emailAddress?: string;
+  /** Resend's webhooks are taken (RESEND_WEBHOOK_SECRET): every email is tagged with its challenge and send. */
+  readonly resendTagged?: boolean;
   readonly smtpUrl?: string;
   readonly twilioAccountSid?: string;
   readonly twilioAuthToken?: string;
@@ -49,8 +52,14 @@ const emailProvider = async (settings: ProviderSettings, outbox: Provider): Prom
   const from = settings.emailAddress;
   if (settings.resendApiKey && from) {
     const { createResendSender } = await import('../delivery/resend-sender.js');
-    const send = createResendSender({ apiKey: settings.resendApiKey, from, ...timeoutOf(settings), ...(settings.resendBaseUrl ? { baseUrl: settings.resendBaseUrl } : {}) });
-    return { provider: 'resend', send, turn: createPacer({ ratePerSecond: settings.resendRatePerSecond ?? DEFAULT_RESEND_RATE }).turn, dedupes: true };
+    const send = createResendSender({
+      apiKey: settings.resendApiKey,
+      from,
+      ...timeoutOf(settings),
+      ...(settings.resendBaseUrl ? { baseUrl: settings.resendBaseUrl } : {}),
+      ...(settings.resendTagged ? { tagged: true } : {}),
+    });
+    return { provider: RESEND_PROVIDER, send, turn: createPacer({ ratePerSecond: settings.resendRatePerSecond ?? DEFAULT_RESEND_RATE }).turn, dedupes: true };
   }
   if (settings.smtpUrl && from) {
     const { createSmtpSender } = await import('../delivery/smtp-sender.js');

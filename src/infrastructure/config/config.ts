@@ -19,7 +19,7 @@ import {
   withDefault,
 } from './env-codecs.js';
 import { FAILURES_KEPT } from '../../domain/enrollment/index.js';
-import { base64Key, ed25519PrivateKey, jwtSecret, keyId, previousKeys, type NamedKey } from './secret-codecs.js';
+import { base64Key, ed25519PrivateKey, jwtSecret, keyId, previousKeys, webhookSigningSecret, type NamedKey } from './secret-codecs.js';
 
 export const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
@@ -70,6 +70,11 @@ export type Config = {
    */
   readonly outboxFile: string | undefined;
   readonly resendApiKey?: string;
+  /**
+   * The signing secret of the service's endpoint in Resend's webhooks (RESEND_WEBHOOK_SECRET):
+   * with it, emails are tagged with their challenge and send, and Resend's bounces reach the service.
+   */
+  readonly resendWebhookSecret?: string;
   /** Requests a second the Resend account allows (RESEND_RATE_PER_SECOND): the worker paces its emails to it. */
   readonly resendRatePerSecond: number;
   readonly emailAddress?: string;
@@ -166,6 +171,7 @@ const Env = t.type({
   REDIS_KEY_PREFIX: withDefault(envVar('key prefix', matching(/^[A-Za-z0-9._:-]{1,64}$/, 'letters, digits and . _ : - (at most 64)')), 'otp-verify:'),
   OUTBOX_FILE: str,
   RESEND_API_KEY: str,
+  RESEND_WEBHOOK_SECRET: optional(envVar('signing secret', webhookSigningSecret)),
   RESEND_RATE_PER_SECOND: withDefault(envVar('count', integer(1, 10_000)), 2),
   EMAIL_ADDRESS: optional(envVar('email', matching(/^[^\s@]+@[^\s@]+$/, 'an email address'))),
   TWILIO_ACCOUNT_SID: str,
@@ -223,6 +229,7 @@ const crossChecks = (env: NodeJS.ProcessEnv, keys: KeysNeeded): string[] => {
   // A provider half configured would silently leave its channel on the outbox file.
   if ((set('RESEND_API_KEY') || set('SMTP_URL')) && !set('EMAIL_ADDRESS'))
     problems.push(`EMAIL_ADDRESS is required when ${set('RESEND_API_KEY') ? 'RESEND_API_KEY' : 'SMTP_URL'} is set: the sender of code emails`);
+  if (set('RESEND_WEBHOOK_SECRET') && !set('RESEND_API_KEY')) problems.push('RESEND_API_KEY is required when RESEND_WEBHOOK_SECRET is set: the webhooks report on emails Resend sent');
   const twilio = ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_PHONE_NUMBER', 'TWILIO_WHATSAPP_NUMBER', 'TWILIO_WHATSAPP_CONTENT_SID', 'TWILIO_PREVIOUS_AUTH_TOKEN'];
   if (twilio.some(set)) {
     for (const name of twilio.slice(0, 2)) if (!set(name)) problems.push(`${name} is required when any TWILIO_* variable is set`);
@@ -278,6 +285,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv, keys: KeysNeeded = 'master-an
     redisTimeoutMs: v.REDIS_TIMEOUT_MS,
     outboxFile: v.OUTBOX_FILE ?? (v.DATABASE_URL || v.EVENTSTORE_CONNECTION_STRING ? undefined : join(v.DATA_DIR, 'outbox.jsonl')),
     resendApiKey: v.RESEND_API_KEY,
+    resendWebhookSecret: v.RESEND_WEBHOOK_SECRET,
     resendRatePerSecond: v.RESEND_RATE_PER_SECOND,
     emailAddress: v.EMAIL_ADDRESS,
     twilioAccountSid: v.TWILIO_ACCOUNT_SID,

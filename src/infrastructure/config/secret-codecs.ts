@@ -45,6 +45,18 @@ export const previousKeys: Check<readonly NamedKey[]> = (raw) => {
   return repeated === undefined ? entries : E.left(`${rule}, got id ${quote(repeated)} twice`);
 };
 
+/** Bytes at least in a webhook signing secret (Resend's, through Svix, hold 24). */
+export const minWebhookSecretBytes = 16;
+
+/** A Standard Webhooks signing secret as Resend shows it: whsec_ and standard base64. */
+export const webhookSigningSecret: Check<string> = (raw) => {
+  const rule = `must be the signing secret Resend shows for the endpoint: whsec_ and base64 of at least ${minWebhookSecretBytes} bytes`;
+  if (!raw.startsWith('whsec_')) return E.left(`${rule}, got a value without the whsec_ prefix`);
+  const body = raw.slice('whsec_'.length);
+  const bytes = /^[A-Za-z0-9+/]+={0,2}$/.test(body) ? decodeBase64(body) : undefined;
+  return bytes !== undefined && bytes.length >= minWebhookSecretBytes ? E.right(raw) : E.left(`${rule}, got whsec_ and ${describeKey(body)}`);
+};
+
 export const jwtSecret: Check<Buffer> = (raw) => {
   const bytes = Buffer.from(raw, 'utf8');
   return bytes.length >= minJwtSecretBytes

@@ -2,6 +2,7 @@
 import { Resend } from 'resend';
 import type { MessageSender } from '../../application/ports.js';
 import { destinationHint, parseRetryAfter, refusedLocally, rejectedByProvider, unreachable } from './provider-errors.js';
+import { RESEND_PROVIDER, resendTagsFor } from './resend-events.js';
 
 export type ResendSenderOptions = {
   readonly apiKey: string;
@@ -10,9 +11,15 @@ export type ResendSenderOptions = {
   /** API root; tests point it at a local server. Set explicitly so RESEND_BASE_URL cannot redirect mail. */
   readonly baseUrl?: string;
   readonly timeoutMs?: number;
+  /**
+   * Tag every email with its challenge and send, which Resend's webhook events return: set
+   * when this deployment takes them (RESEND_WEBHOOK_SECRET). Only then, so that a send begun by
+   * a build without tags is not retried by one with them under the same idempotency key (Resend
+   * would refuse the changed request).
+   */
+  readonly tagged?: boolean;
 };
 
-const PROVIDER = 'resend';
 const DEFAULT_BASE_URL = 'https://api.resend.com';
 
 // Quotas reset after hours or days, long after the code has expired: retrying is pointless.
@@ -30,7 +37,7 @@ export const createResendSender = (options: ResendSenderOptions): MessageSender 
 
   return async (message) => {
     const hint = destinationHint(message);
-    if (message.channel !== 'EMAIL') throw refusedLocally(PROVIDER, `cannot send ${message.channel} messages`);
+    if (message.channel !== 'EMAIL') throw refusedLocally(RESEND_PROVIDER, `cannot send ${message.channel} messages`);
     // The SDK resolves with { error } instead of throwing; network failures and timeouts
     // come back as an error without a status code.
     const { error, headers } = await resend.emails.send(
@@ -40,6 +47,7 @@ export const createResendSender = (options: ResendSenderOptions): MessageSender 
         subject: message.subject ?? '',
         text: message.body,
         ...(message.html === undefined ? {} : { html: message.html }),
+        ...(options.tagged ? { tags: resendTagsFor(message) } : {}),
       },
       // The key and the message are the same on every attempt at one send: an email Resend
       // accepted but whose answer was lost (a timeout, the worker's crash) is not sent again when
@@ -49,9 +57,9 @@ export const createResendSender = (options: ResendSenderOptions): MessageSender 
       { idempotencyKey: message.idempotency_key, signal: AbortSignal.timeout(timeoutMs) },
     );
     if (!error) return;
-    if (error.statusCode === null || error.statusCode === undefined) throw unreachable(PROVIDER, error.name === 'application_error' ? 'no response' : 'no status', hint);
+    if (error.statusCode === null || error.statusCode === undefined) throw unreachable(RESEND_PROVIDER, error.name === 'application_error' ? 'no response' : 'no status', hint);
     throw rejectedByProvider({
-      provider: PROVIDER,
+      provider: RESEND_PROVIDER,
       status: error.statusCode,
       providerCode: error.name,
       retryAfterSeconds: parseRetryAfter(headers?.['retry-after']),

@@ -9,6 +9,7 @@ import { createCodeRouter } from './routes/code.js';
 import { createHealthRouter, type HealthProbes } from './routes/health.js';
 import { createOtpRouter } from './routes/otp.js';
 import { createWebhooksRouter, type TwilioStatusSettings } from './routes/webhooks.js';
+import type { ResendSignatureCheck } from '../../infrastructure/delivery/resend-signature.js';
 
 export type HttpServiceDeps = HealthProbes & {
   readonly handlers: Handlers;
@@ -27,6 +28,8 @@ export type HttpServiceDeps = HealthProbes & {
   readonly healthOnly?: boolean;
   /** Twilio's status callbacks (PUBLIC_URL with TWILIO_*); without it their route answers 404. */
   readonly twilioStatus?: TwilioStatusSettings;
+  /** Resend's webhooks are taken (RESEND_WEBHOOK_SECRET), their signature checked with this. */
+  readonly resendEvents?: ResendSignatureCheck;
 };
 
 /** The whole HTTP API: every router of the contract on the shared middleware shell. */
@@ -44,7 +47,7 @@ export const buildHttpApp = (deps: HttpServiceDeps): Koa => {
           createAppsRouter(deps.handlers),
           createOtpRouter(deps.handlers),
           createCodeRouter(deps.handlers),
-          createWebhooksRouter(deps.handlers, deps.twilioStatus),
+          createWebhooksRouter(deps.handlers, deps.twilioStatus, deps.resendEvents),
         ],
   });
   // Only the last `trustedProxies` entries of X-Forwarded-For were written by proxies we trust;

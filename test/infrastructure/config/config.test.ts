@@ -302,6 +302,19 @@ describe('loadConfig: settings that only work together', () => {
     expect(problems({ ...account, TWILIO_PREVIOUS_AUTH_TOKEN: ' new-token ' })).toEqual(['TWILIO_PREVIOUS_AUTH_TOKEN must differ from TWILIO_AUTH_TOKEN (it is the token before a rotation)']);
     expect(problems({ TWILIO_PREVIOUS_AUTH_TOKEN: 'old-token' })).toEqual(expect.arrayContaining(['TWILIO_ACCOUNT_SID is required when any TWILIO_* variable is set']));
   });
+
+  it("takes Resend's webhook signing secret (whsec_ and base64), never echoing a bad one, only with RESEND_API_KEY", () => {
+    const resend = { RESEND_API_KEY: 're_123', EMAIL_ADDRESS: 'codes@acme.example' };
+    const secret = `whsec_${Buffer.from('a signing secret of 24 b.').toString('base64')}`;
+    expect(ok({ ...resend, RESEND_WEBHOOK_SECRET: ` ${secret} ` }).resendWebhookSecret).toBe(secret);
+    expect(ok(resend).resendWebhookSecret).toBeUndefined();
+    const rule = "RESEND_WEBHOOK_SECRET must be the signing secret Resend shows for the endpoint: whsec_ and base64 of at least 16 bytes";
+    expect(problems({ ...resend, RESEND_WEBHOOK_SECRET: 'MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' })).toEqual([`${rule}, got a value without the whsec_ prefix`]);
+    expect(problems({ ...resend, RESEND_WEBHOOK_SECRET: 'whsec_c2hvcnQ=' })).toEqual([`${rule}, got whsec_ and 5 bytes`]);
+    const leaked = problems({ ...resend, RESEND_WEBHOOK_SECRET: 'whsec_not base64 at all!' });
+    expect(leaked).toEqual([`${rule}, got whsec_ and a value that is not base64`]);
+    expect(problems({ RESEND_WEBHOOK_SECRET: secret })).toEqual(['RESEND_API_KEY is required when RESEND_WEBHOOK_SECRET is set: the webhooks report on emails Resend sent']);
+  });
 });
 
 describe('loadConfig: REDIS_KEY_PREFIX', () => {

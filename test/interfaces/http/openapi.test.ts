@@ -40,6 +40,7 @@ const contract: readonly (readonly [string, string, string])[] = [
   ['POST', '/api/code/{challenge_id}/cancel', '200'],
   ['POST', '/api/code/generate', '201'],
   ['POST', '/api/webhooks/twilio/status', '204'],
+  ['POST', '/api/webhooks/resend', '204'],
   ['GET', '/health', '200'],
   ['GET', '/health/live', '200'],
   ['GET', '/health/ready', '200'],

@@ -19,7 +19,7 @@ describe('the Twilio status route', () => {
   beforeAll(async () => {
     telemetry = installTestMetrics();
     const handlers = { recordDeliveryReport: () => answer() } as unknown as Handlers;
-    const router = createWebhooksRouter(handlers, { publicUrl: 'https://otp.example.com', verify: () => true });
+    const router = createWebhooksRouter(handlers, { publicUrl: 'https://otp.example.com', verify: () => true }, undefined);
     api = await serve(createHttpApp({ logger: captureLogger(), corsOrigins: [], routers: [router], openApi: {} }));
   });
   afterAll(async () => {
@@ -51,5 +51,37 @@ describe('the Twilio status route', () => {
       'WHATSAPP twilio-whatsapp error': 1,
       'WHATSAPP twilio-whatsapp not_recorded': 1,
     });
+  });
+});
+
+describe("the Resend webhook route", () => {
+  let api: Served;
+  const received: unknown[] = [];
+  const event = { type: 'email.bounced', data: { tags: { otp_challenge_id: '00000000-0000-4000-8000-000000000000', otp_send: '2' }, bounce: { type: 'Permanent', subType: 'General' } } };
+
+  beforeAll(async () => {
+    const handlers = { recordDeliveryReport: async (report: unknown) => (received.push(report), 'FAILED') } as unknown as Handlers;
+    // The signature check stands in for the SDK's: it takes the call signed "good".
+    const router = createWebhooksRouter(handlers, undefined, (payload, headers) => (headers.signature === 'good' ? JSON.parse(payload) : undefined));
+    api = await serve(createHttpApp({ logger: captureLogger(), corsOrigins: [], routers: [router], openApi: {} }));
+  });
+  afterAll(() => api.close());
+
+  const post = (headers: Record<string, string>, body: string) => fetch(api.url('/api/webhooks/resend'), { method: 'POST', headers, body });
+  const signed = (signature: string, prefix = 'svix') => ({ 'content-type': 'application/json', [`${prefix}-id`]: 'msg_1', [`${prefix}-timestamp`]: '1', [`${prefix}-signature`]: signature });
+
+  it('records the failure for the send the tags name, naming no attempt, on EMAIL through resend', async () => {
+    expect((await post(signed('good'), JSON.stringify(event))).status).toBe(204);
+    // Standard Webhooks' own header names are taken too.
+    expect((await post(signed('good', 'webhook'), JSON.stringify(event))).status).toBe(204);
+    const report = { challenge_id: '00000000-0000-4000-8000-000000000000', send: 2, channel: 'EMAIL', provider: 'resend', throttled: false, reason: 'resend: bounced (Permanent, General), reported after Resend accepted the email' };
+    expect(received).toEqual([report, report]);
+  });
+
+  it('answers 403 to a bad signature and 415 to a body that is not JSON, recording nothing', async () => {
+    received.length = 0;
+    expect((await post(signed('bad'), JSON.stringify(event))).status).toBe(403);
+    expect((await post({ ...signed('good'), 'content-type': 'application/x-www-form-urlencoded' }, 'type=email.bounced')).status).toBe(415);
+    expect(received).toEqual([]);
   });
 });

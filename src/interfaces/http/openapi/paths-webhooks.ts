@@ -22,6 +22,21 @@ const statusCallback = operation({
   errors: [400, 403, 404],
 });
 
+const resendEvents = operation({
+  tag: 'webhooks',
+  summary: "Resend's webhook for a code email (called by Resend, not by apps)",
+  description:
+    "Register this URL in Resend's webhooks for email.bounced, email.failed and email.suppressed, and set RESEND_WEBHOOK_SECRET to the " +
+    "endpoint's signing secret; every email then carries the tags otp_challenge_id and otp_send. Requests must carry a valid signature " +
+    '(svix-id, svix-timestamp within 5 minutes, svix-signature; 403 otherwise). A failure event for the send the tags name fails that send ' +
+    'for good (the app sees FAILED); any other event, an email without these tags, or a report of a send replaced since changes nothing ' +
+    "(still 204). 404 when this deployment takes no Resend webhooks; 503 when the send's acceptance is not recorded yet after a few " +
+    'seconds, or the challenge was too contended to record the report (Resend calls again later).',
+  auth: 'none',
+  success: { status: 204, description: 'Taken (whether or not it changed anything)' },
+  errors: [400, 403, 404],
+});
+
 export const webhookPaths = {
   '/api/webhooks/twilio/status': {
     post: {
@@ -46,6 +61,35 @@ export const webhookPaths = {
         '403': errorResponse('X-Twilio-Signature is missing or does not match the URL, the form and the auth token'),
         '413': { $ref: `#/components/responses/${errorResponses[413].name}` },
         '415': errorResponse('The body is not application/x-www-form-urlencoded'),
+      },
+    },
+  },
+  '/api/webhooks/resend': {
+    post: {
+      ...resendEvents,
+      parameters: ['svix-id', 'svix-timestamp', 'svix-signature'].map((name) => ({ name, in: 'header', required: true, schema: { type: 'string' } })),
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              description: "Resend's webhook event; the service reads type, data.tags and data.bounce / data.suppressed type words",
+              properties: {
+                type: { type: 'string' },
+                created_at: { type: 'string' },
+                data: { type: 'object', properties: { email_id: { type: 'string' }, tags: { type: 'object', additionalProperties: { type: 'string' } } } },
+              },
+              required: ['type', 'data'],
+            },
+          },
+        },
+      },
+      responses: {
+        ...resendEvents.responses,
+        '403': errorResponse('The signature is missing, does not match the body and the signing secret, or is more than 5 minutes old'),
+        '413': { $ref: `#/components/responses/${errorResponses[413].name}` },
+        '415': errorResponse('The body is not application/json'),
       },
     },
   },

@@ -1,15 +1,23 @@
 /**
- * Providers' calls back to the service. Twilio's status callback says what became of a message
- * it accepted; a failure (undelivered, failed) is recorded against the attempt the callback was
- * registered for, which moves the send to the app's fallback channel, tries it again on the same
- * channel (Twilio's own pace), or fails it for good.
- * Twilio signs each call (X-Twilio-Signature: HMAC-SHA1 of the URL it called and the form
- * fields, under the account's auth token); an unsigned or badly signed call changes nothing.
+ * Providers' calls back to the service, saying what became of a message they accepted. A
+ * failure is recorded against the send (and attempt) it is about, which moves the send to the
+ * app's fallback channel, tries it again on the same channel (Twilio's own pace), or fails it
+ * for good.
+ * - Twilio's status callback (undelivered, failed), registered with each message; Twilio signs
+ *   each call (X-Twilio-Signature: HMAC-SHA1 of the URL it called and the form fields, under the
+ *   account's auth token).
+ * - Resend's webhook events (email.bounced, email.failed, email.suppressed), for the challenge
+ *   and send the email's tags name; signed per Standard Webhooks (svix-signature: HMAC-SHA256 of
+ *   the id, timestamp and body, under the endpoint's signing secret).
+ * An unsigned or badly signed call changes nothing.
  */
 import Router from '@koa/router';
 import getRawBody from 'raw-body';
 import type { Context } from 'koa';
 import type { Handlers } from '../../../application/handlers.js';
+import type { DeliveryReport } from '../../../application/challenges/record-delivery-report.js';
+import { RESEND_PROVIDER, readResendEvent } from '../../../infrastructure/delivery/resend-events.js';
+import type { ResendSignatureCheck } from '../../../infrastructure/delivery/resend-signature.js';
 import type { TwilioSignatureCheck } from '../../../infrastructure/delivery/twilio-signature.js';
 import { readTwilioStatus, twilioProvider } from '../../../infrastructure/delivery/twilio-status.js';
 import { deliveryReportMetrics } from '../../../infrastructure/telemetry/delivery-metrics.js';
@@ -22,32 +30,46 @@ import { bodyLimitBytes } from '../field-rules.js';
 export const WEBHOOKS_PREFIX = '/api/webhooks';
 export const TWILIO_STATUS_PATH = `${WEBHOOKS_PREFIX}/twilio/status`;
 
-
 export type TwilioStatusSettings = {
   /** PUBLIC_URL: the service's address as Twilio reaches it, which the signature covers. */
   readonly publicUrl: string;
   readonly verify: TwilioSignatureCheck;
 };
 
-const readForm = async (ctx: Context): Promise<Record<string, string>> => {
-  if (ctx.is('application/x-www-form-urlencoded') === false || !ctx.get('content-type'))
-    throw new HttpError('UNSUPPORTED_MEDIA_TYPE', 'The body must be a form (Content-Type: application/x-www-form-urlencoded)');
-  let text: string;
+/** The body as it arrived (signatures cover the raw bytes), of the one media type the provider sends. */
+const readBody = async (ctx: Context, type: 'application/x-www-form-urlencoded' | 'application/json', what: string): Promise<string> => {
+  if (ctx.is(type) === false || !ctx.get('content-type')) throw new HttpError('UNSUPPORTED_MEDIA_TYPE', `The body must be ${what} (Content-Type: ${type})`);
   try {
-    text = await getRawBody(ctx.req, { limit: bodyLimitBytes, encoding: 'utf8' });
+    return await getRawBody(ctx.req, { limit: bodyLimitBytes, encoding: 'utf8' });
   } catch (error) {
-    const { type } = (error ?? {}) as { type?: unknown };
-    if (type === 'entity.too.large') throw payloadTooLarge();
-    throw new HttpError('VALIDATION_FAILED', 'The body could not be read', { details: [{ field: 'body', message: 'must be a form' }] });
+    const { type: reason } = (error ?? {}) as { type?: unknown };
+    if (reason === 'entity.too.large') throw payloadTooLarge();
+    throw new HttpError('VALIDATION_FAILED', 'The body could not be read', { details: [{ field: 'body', message: `must be ${what}` }] });
   }
+};
+
+const readForm = async (ctx: Context): Promise<Record<string, string>> => {
   const form: Record<string, string> = Object.create(null);
-  for (const [key, value] of new URLSearchParams(text)) form[key] = value;
+  for (const [key, value] of new URLSearchParams(await readBody(ctx, 'application/x-www-form-urlencoded', 'a form'))) form[key] = value;
   return form;
 };
 
-export const createWebhooksRouter = (handlers: Handlers, twilio: TwilioStatusSettings | undefined): Router => {
+export const createWebhooksRouter = (handlers: Handlers, twilio: TwilioStatusSettings | undefined, resend: ResendSignatureCheck | undefined): Router => {
   const router = new Router({ prefix: WEBHOOKS_PREFIX });
   const count = deliveryReportMetrics();
+  /** Records a reported failure, counted whatever happens: a report whose handling threw (the store out of reach) is lost too. */
+  const record = async (report: DeliveryReport): Promise<void> => {
+    let outcome: Awaited<ReturnType<Handlers['recordDeliveryReport']>> | 'ERROR' = 'ERROR';
+    try {
+      outcome = await handlers.recordDeliveryReport(report);
+    } finally {
+      count(report.channel, report.provider, outcome);
+    }
+    // Not recorded (its attempt's own outcome never reached the log while it waited, or too
+    // much contention): say so, so the provider's logs show it (Resend calls again later).
+    if (outcome === 'NOT_RECORDED') throw new HttpError('SERVICE_UNAVAILABLE', 'The report could not be recorded now', { headers: { 'Retry-After': '5' } });
+  };
+
   router.post('/twilio/status', async (ctx) => {
     if (!twilio) throw new HttpError('ROUTE_NOT_FOUND', 'Twilio status callbacks are not taken here: set PUBLIC_URL and the TWILIO_* variables');
     const form = await readForm(ctx);
@@ -59,18 +81,20 @@ export const createWebhooksRouter = (handlers: Handlers, twilio: TwilioStatusSet
     const query = decodeOrThrow(twilioStatusQuery, ctx.query);
     const provider = twilioProvider(query.channel);
     const failure = readTwilioStatus(form, provider);
-    if (failure) {
-      // Counted whatever happens: a report whose handling threw (the store out of reach) is lost too.
-      let outcome: Awaited<ReturnType<Handlers['recordDeliveryReport']>> | 'ERROR' = 'ERROR';
-      try {
-        outcome = await handlers.recordDeliveryReport({ ...query, provider, ...failure });
-      } finally {
-        count(query.channel, provider, outcome);
-      }
-      // Not recorded (its attempt's own outcome never reached the log while it waited, or too
-      // much contention): say so, so Twilio's debugger shows it.
-      if (outcome === 'NOT_RECORDED') throw new HttpError('SERVICE_UNAVAILABLE', 'The report could not be recorded now', { headers: { 'Retry-After': '5' } });
-    }
+    if (failure) await record({ ...query, provider, ...failure });
+    ctx.status = 204;
+  });
+
+  router.post('/resend', async (ctx) => {
+    if (!resend) throw new HttpError('ROUTE_NOT_FOUND', "Resend's webhooks are not taken here: set RESEND_WEBHOOK_SECRET");
+    const payload = await readBody(ctx, 'application/json', 'JSON');
+    const header = (name: string) => ctx.get(`svix-${name}`) || ctx.get(`webhook-${name}`);
+    const event = resend(payload, { id: header('id'), timestamp: header('timestamp'), signature: header('signature') });
+    if (event === undefined)
+      throw new HttpError('FORBIDDEN', 'The request does not carry a valid signature (svix-id, svix-timestamp within 5 minutes, svix-signature)');
+    // No attempt named: Resend sends one email per send, whichever attempt heard it accepted.
+    const failure = readResendEvent(event);
+    if (failure) await record({ ...failure, channel: 'EMAIL', provider: RESEND_PROVIDER, throttled: false });
     ctx.status = 204;
   });
   return router;
