@@ -105,9 +105,9 @@ const serve = async (): Promise<void> => {
   const twilioStatusUrl = twilioStatus && `${twilioStatus.publicUrl}${TWILIO_STATUS_PATH}`;
   if (config.twilioAuthToken && !config.publicUrl)
     logger.warn('PUBLIC_URL is not set: failures Twilio reports after accepting a message are not seen (no WhatsApp-to-SMS fallback on them)');
-  // Signed, so not forgeable; but Twilio's calls carry the end users' phone numbers.
   if (config.resendApiKey && !config.resendWebhookSecret)
     logger.info('RESEND_WEBHOOK_SECRET is not set: emails Resend accepts and then cannot deliver (bounced, suppressed) count as sent');
+  // Signed, so not forgeable; but Twilio's calls carry the end users' phone numbers.
   if (twilioStatusUrl?.startsWith('http:'))
     logger.warn("PUBLIC_URL is plain http: Twilio's status callbacks carry end users' phone numbers in clear; use https");
   const service = await createService({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { challengeDecider, reportStanding, type ChallengeEvent, type IssueChallenge } from '../../src/domain/challenge/index.js';
+import { challengeDecider, reportedAttempt, reportStanding, type Challenge, type ChallengeEvent, type IssueChallenge } from '../../src/domain/challenge/index.js';
 import { at, T0 } from './fixtures.js';
 import { given } from './given-when-then.js';
 
@@ -223,10 +223,37 @@ describe('Challenge: RecordDeliveryReport (a failure the provider reports after 
     });
   });
   it('makes the send undelivered again: FAILED without a fallback, PENDING on the fallback channel with one', () => {
-    expect(deliveryOf([...delivered, lateFailure()])).toEqual({ status: 'FAILED', provider: 'twilio-whatsapp', channel: 'WHATSAPP', reason: 'undelivered (63016)', attempts: 1, delivered_send: 0 });
+    expect(deliveryOf([...delivered, lateFailure()])).toEqual({ status: 'FAILED', provider: 'twilio-whatsapp', channel: 'WHATSAPP', reason: 'undelivered (63016)', attempts: 1, delivered_send: 0, reported: true });
     expect(deliveryOf([...delivered, lateFailure({ retry_at: at(20), next_channel: 'SMS' })])).toEqual({
       status: 'PENDING', provider: 'twilio-whatsapp', channel: 'SMS', reason: 'undelivered (63016)', attempts: 0, retry_at: at(20), delivered_send: 0,
     });
+  });
+  it('once reported undelivered, outcomes of attempts made before change nothing, and no attempt is claimed', () => {
+    const reported = [...delivered, attempted(2), lateFailure()];
+    const outcome = (ok: boolean) =>
+      ({ type: 'RecordDelivery', send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', outcome: ok ? ({ ok: true } as const) : ({ ok: false, reason: 'timeout', permanent: false, retry_at: at(40) } as const), at: at(30) }) as const;
+    given(challenge, reported).when(outcome(false)).then([
+      { type: 'DeliveryFailed', data: { send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', reason: 'timeout', permanent: false, retry_at: at(40), superseded_by: 1, at: at(30) } },
+    ]);
+    given(challenge, reported).when(outcome(true)).then([{ type: 'DeliverySucceeded', data: { send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', superseded_by: 1, at: at(30) } }]);
+    const after = [...reported, { type: 'DeliveryFailed', data: { send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', reason: 'timeout', permanent: false, retry_at: at(40), superseded_by: 1, at: at(30) } } as ChallengeEvent];
+    expect(deliveryOf(after)).toEqual(deliveryOf(reported));
+    expect(deliveryOf(after)?.status).toBe('FAILED');
+    given(challenge, reported)
+      .when({ type: 'RecordDeliveryAttempt', send: 1, attempt: 3, channel: 'WHATSAPP', provider: 'twilio-whatsapp', at: at(41) })
+      .thenRejects('CONFLICT');
+    // A resend starts afresh: its outcomes count.
+    expect(deliveryOf([...reported, ev.resent(60)])?.reported).toBeUndefined();
+  });
+  it('an outcome of an attempt older than the one accepted changes nothing (two attempts overlapped)', () => {
+    const acceptedSecond = [...issued, attempted(1), attempted(2), { type: 'DeliverySucceeded', data: { send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', at: at(5) } } as ChallengeEvent];
+    given(challenge, acceptedSecond)
+      .when({ type: 'RecordDelivery', send: 1, attempt: 1, channel: 'WHATSAPP', provider: 'twilio-whatsapp', outcome: { ok: false, reason: 'timeout', permanent: false, retry_at: at(40) }, at: at(30) })
+      .then([{ type: 'DeliveryFailed', data: { send: 1, attempt: 1, channel: 'WHATSAPP', provider: 'twilio-whatsapp', reason: 'timeout', permanent: false, retry_at: at(40), superseded_by: 1, at: at(30) } }]);
+    // A later attempt's outcome still counts.
+    given(challenge, [...issued, attempted(1), attempted(2), { type: 'DeliverySucceeded', data: { send: 1, attempt: 1, channel: 'WHATSAPP', provider: 'twilio-whatsapp', at: at(5) } } as ChallengeEvent])
+      .when({ type: 'RecordDelivery', send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', outcome: { ok: true }, at: at(30) })
+      .then([{ type: 'DeliverySucceeded', data: { send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', at: at(30) } }]);
   });
   it('a failure without `late` (recorded before it existed) leaves the delivered send counted', () =>
     expect(deliveryOf([...delivered, { type: 'DeliveryFailed', data: { send: 1, provider: 'twilio', reason: 'x', permanent: true, at: at(20) } }])?.delivered_send).toBe(1));
@@ -289,17 +316,26 @@ describe('reportStanding', () => {
     // A report naming another provider than the one that carried the send (an outbox, say).
     expect(reportStanding(fold([...issued, attempted, { type: 'DeliverySucceeded', data: { send: 1, attempt: 1, provider: 'twilio-sms', at: at(3) } }]), { ...of, provider: 'twilio-whatsapp' })).toBe('STALE');
   });
-  it('takes a report naming no attempt (one message per send, Resend) as of the accepted attempt, waiting while the send has attempts to come', () => {
+  it('takes a report naming no attempt (one message per send, Resend) as proof of the acceptance, heard or not yet', () => {
     const { attempt: _attempt, ...unnamed } = of;
     const failedOnce: ChallengeEvent = { type: 'DeliveryFailed', data: { send: 1, attempt: 1, provider: 'twilio-sms', reason: 'timeout', permanent: false, retry_at: at(10), at: at(3) } };
     const second: ChallengeEvent = { type: 'DeliveryAttempted', data: { send: 1, attempt: 2, channel: 'SMS', provider: 'twilio-sms', at: at(10) } };
-    expect(reportStanding(fold([...issued, attempted]), unnamed)).toBe('IN_FLIGHT');
-    // The first answer lost: the retry due may still hear the acceptance.
-    expect(reportStanding(fold([...issued, attempted, failedOnce]), unnamed)).toBe('IN_FLIGHT');
+    // Nothing attempted yet: nothing the provider could report on.
+    expect(reportStanding(fold(issued), unnamed)).toBe('STALE');
+    expect(reportStanding(fold([...issued, attempted]), unnamed)).toBe('CURRENT');
+    // The first answer lost, a retry due: the provider has the message all the same.
+    expect(reportStanding(fold([...issued, attempted, failedOnce]), unnamed)).toBe('CURRENT');
     expect(reportStanding(fold([...issued, attempted, failedOnce, second, { type: 'DeliverySucceeded', data: { send: 1, attempt: 2, provider: 'twilio-sms', at: at(11) } }]), unnamed)).toBe('CURRENT');
     // Failed for good: nothing was accepted to report on.
     expect(reportStanding(fold([...issued, attempted, { ...failedOnce, data: { send: 1, attempt: 1, provider: 'twilio-sms', reason: 'HTTP 400', permanent: true, at: at(3) } }]), unnamed)).toBe('STALE');
     expect(reportStanding(fold([...issued, attempted, { type: 'DeliverySucceeded', data: { send: 1, attempt: 1, provider: 'twilio-sms', at: at(3) } }]), { ...unnamed, send: 2 })).toBe('STALE');
+  });
+  it('records a report naming no attempt against the attempt accepted, else the last one made', () => {
+    const second: ChallengeEvent = { type: 'DeliveryAttempted', data: { send: 1, attempt: 2, channel: 'SMS', provider: 'twilio-sms', at: at(40) } };
+    const overlapped = fold([...issued, attempted, second, { type: 'DeliverySucceeded', data: { send: 1, attempt: 1, provider: 'twilio-sms', at: at(41) } }]) as Challenge;
+    expect(reportedAttempt(overlapped, {})).toBe(1);
+    expect(reportedAttempt(overlapped, { attempt: 2 })).toBe(2);
+    expect(reportedAttempt(fold([...issued, attempted, second]) as Challenge, {})).toBe(2);
   });
   it('records the attempt on a success, so a report can be matched to it', () =>
     given(challenge, [...issued, attempted]).when({ type: 'RecordDelivery', send: 1, attempt: 1, channel: 'SMS', provider: 'twilio-sms', outcome: { ok: true }, at: at(3) }).then([

@@ -173,26 +173,73 @@ describe("delivery reports: Resend's webhooks", () => {
     expect(fakes.resend.sent).toHaveLength(before + 1);
     expect((await report(fakes.resend.sent.at(-1)!.id, 'email.bounced', { extra: bounce })).status).toBe(204);
   });
+});
 
-  it('a bounce of an email whose acceptance was heard only on a later attempt (the first answer lost) applies to that attempt, once it is recorded', async () => {
-    const to = address();
+describe("delivery reports: Resend's webhooks, when the service hears the acceptance late", () => {
+  // A provider request gives up after 1.5 s here, so an attempt whose answer is lost records its
+  // (transient) failure while the test watches.
+  let fakes: FakeProviders;
+  let server: TestServer;
+  let client: Client;
+  let app: { apiKey: string };
+  let n = 0;
+
+  beforeAll(async () => {
+    fakes = await startFakeProviders();
+    server = await startTestServer({ providers: { ...fakes.providers, timeoutMs: 1500 }, resendWebhookSecret: secret, limits: { sendsPerIpPerHour: 100_000 } });
+    client = createClient(server.url);
+    app = await newApp(client, (await newOperator(client)).token, { channels: ['EMAIL'] });
+  });
+  afterAll(async () => {
+    await server.close();
+    await fakes.close();
+  });
+
+  const send = async (to: string): Promise<string> => (await client.post('/api/code/send', { apiKey: app.apiKey, body: { username: `late${n++}`, channel: 'EMAIL', to } })).body.challenge_id as string;
+  const emailsTo = (to: string) => fakes.resend.sent.filter((m) => JSON.stringify(m.body['to']) === JSON.stringify([to]));
+  const report = (emailId: string) => fakes.resend.report(emailId, 'email.bounced', { url: `${server.url}/api/webhooks/resend`, secret, extra: bounce });
+  const events = (id: string) => challengeEvents(server, id);
+  const delivery = async (id: string) => (await client.get(`/api/code/${id}`, { apiKey: app.apiKey })).body.delivery;
+  /** The outcome of attempt 1 (its answer lost: a timeout), once recorded. */
+  const timedOut = (id: string) =>
+    waitFor('attempt 1 timing out', async () => (await events(id)).find((e) => e.type === 'DeliveryFailed' && (e.data as { late?: boolean }).late !== true && (e.data as { attempt?: number }).attempt === 1));
+
+  it('a bounce that comes before the service hears Resend accepted the email applies at once; the attempt still under way changes nothing after', async () => {
+    const to = `late${n++}@example.com`;
     fakes.resend.script('lost');
     const id = await send(to);
     await waitFor('the first call under way', () => emailsTo(to).length === 1);
-    // Resend sent the email and reports its bounce before the service has heard it was accepted:
-    // the report waits for the send's pending attempt.
-    const bounced = report(emailsTo(to)[0]!.id, 'email.bounced', { extra: bounce });
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    // The answer never came; past the lease the attempt is made again, and Resend answers it as it
-    // answered the first (Idempotency-Key): one email, accepted on attempt 2.
+    // Resend's event is itself the proof that it accepted the send's one email.
+    expect((await report(emailsTo(to)[0]!.id)).status).toBe(204);
+    expect(await delivery(id)).toMatchObject({ status: 'FAILED', reason: 'resend: bounced (Permanent, General), reported after Resend accepted the email' });
+    expect((await timedOut(id)).data).toMatchObject({ attempt: 1, superseded_by: 1 });
+    await settle(server);
+    expect(await delivery(id)).toMatchObject({ status: 'FAILED', attempts: 1 });
+    // Nothing is due again, and a worker that read it due before is refused the claim.
+    server.clock.advance(60_000);
+    expect(await server.service.handlers.deliverChallenge(id)).not.toBe('DELIVERED');
+    expect(emailsTo(to)).toHaveLength(1);
+    expect((await events(id)).map((e) => e.type)).toEqual(['ChallengeIssued', 'DeliveryAttempted', 'DeliveryFailed', 'DeliveryFailed']);
+  });
+
+  it('a bounce of an email accepted on a later attempt (the first answer lost) applies to that attempt, and the first attempt\'s outcome, heard after, changes nothing', async () => {
+    const to = `late${n++}@example.com`;
+    fakes.resend.script('lost');
+    const id = await send(to);
+    await waitFor('the first call under way', () => emailsTo(to).length === 1);
+    // Past the lease the attempt is made again, and Resend answers it as it answered the first
+    // (Idempotency-Key): one email, accepted on attempt 2.
     server.clock.advance(31_000);
     expect(await server.service.handlers.deliverChallenge(id)).toBe('DELIVERED');
-    expect((await bounced).status).toBe(204);
-    await settle(server);
-    expect(emailsTo(to)).toHaveLength(1);
-    const failure = (await challengeEvents(server, id)).find((e) => e.type === 'DeliveryFailed' && (e.data as { late?: boolean }).late);
+    expect((await report(emailsTo(to)[0]!.id)).status).toBe(204);
+    const failure = (await events(id)).find((e) => e.type === 'DeliveryFailed' && (e.data as { late?: boolean }).late);
     expect(failure?.data).toMatchObject({ send: 1, attempt: 2, channel: 'EMAIL', provider: 'resend', late: true });
-    expect((await view(id)).delivery.status).toBe('FAILED');
+    expect((await timedOut(id)).data).toMatchObject({ attempt: 1, superseded_by: 1 });
+    await settle(server);
+    server.clock.advance(60_000);
+    expect(await server.service.handlers.deliverChallenge(id)).not.toBe('DELIVERED');
+    expect(await delivery(id)).toMatchObject({ status: 'FAILED', attempts: 2 });
+    expect(emailsTo(to)).toHaveLength(1);
   });
 });
 

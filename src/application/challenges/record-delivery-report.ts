@@ -1,4 +1,4 @@
-import { challengeStream, reportStanding, type Challenge, type RecordDeliveryReport } from '../../domain/challenge/index.js';
+import { challengeStream, reportedAttempt, reportStanding, type Challenge, type RecordDeliveryReport } from '../../domain/challenge/index.js';
 import { clientAppStream } from '../../domain/client-app/index.js';
 import type { Channel } from '../../domain/shared/types.js';
 import { ChallengeAggregate, ClientAppAggregate } from '../aggregates.js';
@@ -84,15 +84,14 @@ export const makeRecordDeliveryReport = (deps: ReportDeps) => {
     const { state, standing } = await settled(stream, report);
     if (standing !== 'CURRENT' || state.status === 'NONE') return notApplied(standing === 'IN_FLIGHT' ? 'NOT_RECORDED' : 'IGNORED', { standing });
     const { challenge_id: _id, throttled: _throttled, ...fields } = report;
-    const attempt = report.attempt ?? state.delivery.delivered_attempt ?? state.delivery.attempts;
     const next = await followUp(state, report);
-    const recorded = await deps.handle(ChallengeAggregate, stream, () => ({ type: 'RecordDeliveryReport', ...fields, attempt, ...next, at: now(deps) }) satisfies RecordDeliveryReport);
+    const recorded = await deps.handle(ChallengeAggregate, stream, () => ({ type: 'RecordDeliveryReport', ...fields, ...next, at: now(deps) }) satisfies RecordDeliveryReport);
     // Refused: either what the stream held by the time of the append (another report of it, a
     // close) made the report stale, or the append gave up on contention; a fresh read tells.
     if (recorded._tag === 'Left')
       return notApplied(reportStanding(await deps.load(ChallengeAggregate, stream), report) === 'CURRENT' ? 'NOT_RECORDED' : 'IGNORED', { refused: recorded.left.code });
     const outcome: ReportOutcome = next.next_channel ? 'FELL_BACK' : next.retry_at ? 'RETRY_SCHEDULED' : 'FAILED';
-    deps.logger.info('delivery failure reported by the provider', { ...log, attempt, reason: report.reason, outcome, ...next });
+    deps.logger.info('delivery failure reported by the provider', { ...log, attempt: reportedAttempt(state, report), reason: report.reason, outcome, ...next });
     return outcome;
   };
 };

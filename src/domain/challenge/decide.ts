@@ -58,7 +58,8 @@ export type RecordDelivery = {
 export type RecordDeliveryReport = {
   readonly type: 'RecordDeliveryReport';
   readonly send: number;
-  readonly attempt: number;
+  /** Unnamed by a provider that sends one message per send (see ReportedAttempt): recorded as the attempt accepted, or the last one made. */
+  readonly attempt?: number;
   readonly channel: Channel;
   readonly provider: string;
   readonly reason: string;
@@ -83,7 +84,11 @@ export type ReportStanding = 'CURRENT' | 'IN_FLIGHT' | 'STALE' | 'CLOSED' | 'UNK
  * provider that deduplicates by key (Resend's idempotency key, the same on every attempt at one
  * send) sends one message per send, however many attempts it took to hear that it did.
  */
-export type ReportedAttempt = Pick<RecordDeliveryReport, 'send' | 'channel' | 'provider'> & { readonly attempt?: number };
+export type ReportedAttempt = Pick<RecordDeliveryReport, 'send' | 'attempt' | 'channel' | 'provider'>;
+
+/** The attempt a report is recorded against: the one it names, else the one accepted, else the last one made. */
+export const reportedAttempt = (challenge: Challenge, report: Pick<RecordDeliveryReport, 'attempt'>): number =>
+  report.attempt ?? challenge.delivery.delivered_attempt ?? challenge.delivery.attempts;
 
 export const reportStanding = (state: ChallengeState, report: ReportedAttempt): ReportStanding => {
   if (state.status === 'NONE') return 'UNKNOWN';
@@ -93,15 +98,26 @@ export const reportStanding = (state: ChallengeState, report: ReportedAttempt): 
   // Two attempts can overlap (a lease ran out while its call went on): the report must be of
   // the one whose acceptance was recorded, not merely of the last one claimed.
   if (delivery.status === 'SENT') return report.attempt === undefined || report.attempt === (delivery.delivered_attempt ?? delivery.attempts) ? 'CURRENT' : 'STALE';
-  // No attempt named: the acceptance may still be recorded by an attempt under way or due (the
-  // answer to an earlier one was lost); only a send failed for good is past it.
-  if (report.attempt === undefined) return delivery.status === 'PENDING' ? 'IN_FLIGHT' : 'STALE';
+  // No attempt named: the report itself shows the provider accepted the send's one message,
+  // though the service has not heard it yet (an attempt under way, or a retry due after an
+  // answer was lost); its attempts' outcomes still to come are then overtaken (RecordDelivery).
+  // A send failed for good is past it.
+  if (report.attempt === undefined) return delivery.status === 'PENDING' && delivery.attempts > 0 ? 'CURRENT' : 'STALE';
   return delivery.in_flight && report.attempt === delivery.attempts ? 'IN_FLIGHT' : 'STALE';
 };
 
 /** The send has moved to another channel (a fallback) than the one an outcome is of. */
 const movedOn = (state: Challenge, channel: Channel | undefined): boolean =>
   channel !== undefined && state.delivery.channel !== undefined && channel !== state.delivery.channel;
+
+/**
+ * An outcome of the current send and channel overtaken by what is already recorded of them: its
+ * attempt is older than the one whose acceptance was recorded (two attempts overlapped), or the
+ * provider has since reported the send undelivered (the attempt was made before the report).
+ * Either way the send stands as it is: a later acceptance, or a failure for good.
+ */
+const overtaken = (state: Challenge, attempt: number | undefined): boolean =>
+  state.delivery.reported === true || (attempt !== undefined && state.delivery.delivered_attempt !== undefined && attempt < state.delivery.delivered_attempt);
 
 export type ChallengeCommand =
   | IssueChallenge
@@ -173,6 +189,9 @@ export const decideChallenge = (command: ChallengeCommand, state: ChallengeState
       return left(reject('CONFLICT', `Send ${command.send} has moved to ${state.delivery.channel ?? state.channel}`));
     if (command.attempt <= state.delivery.attempts)
       return left(reject('CONFLICT', `Delivery attempt ${command.attempt} of send ${command.send} is already recorded`));
+    // Failed for good (nothing is due; a worker may have read it due before): a resend or a
+    // fallback starts the send's delivery afresh instead.
+    if (state.delivery.status === 'FAILED') return left(reject('CONFLICT', `Send ${command.send} has failed for good`));
     // Before a retry is due, or while the last attempt's lease holds (its call may be under way).
     if (state.delivery.retry_at !== undefined && Date.parse(command.at) < Date.parse(state.delivery.retry_at))
       return left(reject('CONFLICT', `Send ${command.send} is not due again before ${state.delivery.retry_at}`));
@@ -188,7 +207,7 @@ export const decideChallenge = (command: ChallengeCommand, state: ChallengeState
       ...(command.channel !== undefined ? { channel: command.channel } : {}),
       // Replaced by a resend (the newer send's number), or moved to the fallback channel while
       // this attempt was under way (the same send's number): either way a fact of the past only.
-      ...((command.send !== undefined && command.send < state.sends) || movedOn(state, command.channel) ? { superseded_by: state.sends } : {}),
+      ...((command.send !== undefined && command.send < state.sends) || movedOn(state, command.channel) || overtaken(state, command.attempt) ? { superseded_by: state.sends } : {}),
     };
     if (outcome.ok) return right([{ type: 'DeliverySucceeded', data: { ...where, ...(command.attempt !== undefined ? { attempt: command.attempt } : {}), provider, at } }]);
     const { reason, permanent, retry_at, next_channel, throttled } = outcome;
@@ -208,7 +227,8 @@ export const decideChallenge = (command: ChallengeCommand, state: ChallengeState
   if (command.type === 'RecordDeliveryReport') {
     const standing = reportStanding(state, command);
     if (standing !== 'CURRENT') return left(reject('CONFLICT', `The report does not apply: ${standing.toLowerCase()}`));
-    const { send, attempt, channel, provider, reason, retry_at, next_channel, throttled, at } = command;
+    const { send, channel, provider, reason, retry_at, next_channel, throttled, at } = command;
+    const attempt = reportedAttempt(state, command);
     // Permanent for its channel unless retried on it (the provider was throttled).
     const again = throttled === true && retry_at !== undefined && next_channel === undefined;
     const retry = retry_at === undefined ? {} : { retry_at, ...(next_channel ? { next_channel } : {}) };

@@ -22,6 +22,12 @@ export type Delivery = {
   readonly in_flight?: true;
   /** Attempts of the current send on its channel the provider refused for its own pace: not counted against the send's attempts. */
   readonly throttled?: number;
+  /**
+   * The provider reported the current send undelivered after accepting it, and it failed for
+   * good: an outcome of an attempt made before (overlapping, or a lost answer heard later) no
+   * longer changes it (since stop 24; a derived fact, not stored in events).
+   */
+  readonly reported?: true;
 };
 
 export type Challenge = {
@@ -113,7 +119,7 @@ export const evolveChallenge = (state: ChallengeState, event: ChallengeEvent): C
           };
     case 'DeliverySucceeded': {
       if (state.status === 'NONE' || superseded(event.data, state)) return state;
-      const { retry_at: _retry, reason: _reason, in_flight: _inFlight, ...delivery } = state.delivery;
+      const { retry_at: _retry, reason: _reason, in_flight: _inFlight, reported: _reported, ...delivery } = state.delivery;
       const channel = event.data.channel ?? delivery.channel;
       return {
         ...state,
@@ -130,7 +136,7 @@ export const evolveChallenge = (state: ChallengeState, event: ChallengeEvent): C
     }
     case 'DeliveryFailed': {
       if (state.status === 'NONE' || superseded(event.data, state)) return state;
-      const { retry_at: _retry, in_flight: _inFlight, throttled: throttledBefore, delivered_attempt: deliveredAttempt, ...delivery } = state.delivery;
+      const { retry_at: _retry, in_flight: _inFlight, throttled: throttledBefore, delivered_attempt: deliveredAttempt, reported: _reported, ...delivery } = state.delivery;
       const retrying = event.data.retry_at !== undefined;
       const next = event.data.next_channel;
       // Counted per channel: a fallback starts afresh (an outcome of the channel it left is superseded).
@@ -143,6 +149,7 @@ export const evolveChallenge = (state: ChallengeState, event: ChallengeEvent): C
           ...(event.data.late ? { delivered_send: Math.min(delivery.delivered_send, (event.data.send ?? state.sends) - 1) } : {}),
           ...(next ? { channel: next, attempts: 0 } : deliveredAttempt !== undefined ? { delivered_attempt: deliveredAttempt } : {}),
           ...(throttled > 0 ? { throttled } : {}),
+          ...(event.data.late && !retrying ? { reported: true as const } : {}),
           status: retrying ? 'PENDING' : 'FAILED',
           provider: event.data.provider,
           reason: event.data.reason,

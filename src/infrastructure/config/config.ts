@@ -229,7 +229,9 @@ const crossChecks = (env: NodeJS.ProcessEnv, keys: KeysNeeded): string[] => {
   // A provider half configured would silently leave its channel on the outbox file.
   if ((set('RESEND_API_KEY') || set('SMTP_URL')) && !set('EMAIL_ADDRESS'))
     problems.push(`EMAIL_ADDRESS is required when ${set('RESEND_API_KEY') ? 'RESEND_API_KEY' : 'SMTP_URL'} is set: the sender of code emails`);
-  if (set('RESEND_WEBHOOK_SECRET') && !set('RESEND_API_KEY')) problems.push('RESEND_API_KEY is required when RESEND_WEBHOOK_SECRET is set: the webhooks report on emails Resend sent');
+  // An API process only takes the webhooks (the workers send, and tag, the emails).
+  if (set('RESEND_WEBHOOK_SECRET') && !set('RESEND_API_KEY') && (env['PROCESS_ROLE'] ?? '').trim() !== 'api')
+    problems.push('RESEND_API_KEY is required when RESEND_WEBHOOK_SECRET is set (except with PROCESS_ROLE=api): the webhooks report on emails Resend sent');
   const twilio = ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_PHONE_NUMBER', 'TWILIO_WHATSAPP_NUMBER', 'TWILIO_WHATSAPP_CONTENT_SID', 'TWILIO_PREVIOUS_AUTH_TOKEN'];
   if (twilio.some(set)) {
     for (const name of twilio.slice(0, 2)) if (!set(name)) problems.push(`${name} is required when any TWILIO_* variable is set`);

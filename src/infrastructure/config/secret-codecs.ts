@@ -53,7 +53,8 @@ export const webhookSigningSecret: Check<string> = (raw) => {
   const rule = `must be the signing secret Resend shows for the endpoint: whsec_ and base64 of at least ${minWebhookSecretBytes} bytes`;
   if (!raw.startsWith('whsec_')) return E.left(`${rule}, got a value without the whsec_ prefix`);
   const body = raw.slice('whsec_'.length);
-  const bytes = /^[A-Za-z0-9+/]+={0,2}$/.test(body) ? decodeBase64(body) : undefined;
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body)) return E.left(`${rule}, got whsec_ and a value that is not standard base64`);
+  const bytes = decodeBase64(body);
   return bytes !== undefined && bytes.length >= minWebhookSecretBytes ? E.right(raw) : E.left(`${rule}, got whsec_ and ${describeKey(body)}`);
 };
 

@@ -311,9 +311,13 @@ describe('loadConfig: settings that only work together', () => {
     const rule = "RESEND_WEBHOOK_SECRET must be the signing secret Resend shows for the endpoint: whsec_ and base64 of at least 16 bytes";
     expect(problems({ ...resend, RESEND_WEBHOOK_SECRET: 'MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' })).toEqual([`${rule}, got a value without the whsec_ prefix`]);
     expect(problems({ ...resend, RESEND_WEBHOOK_SECRET: 'whsec_c2hvcnQ=' })).toEqual([`${rule}, got whsec_ and 5 bytes`]);
-    const leaked = problems({ ...resend, RESEND_WEBHOOK_SECRET: 'whsec_not base64 at all!' });
-    expect(leaked).toEqual([`${rule}, got whsec_ and a value that is not base64`]);
-    expect(problems({ RESEND_WEBHOOK_SECRET: secret })).toEqual(['RESEND_API_KEY is required when RESEND_WEBHOOK_SECRET is set: the webhooks report on emails Resend sent']);
+    expect(problems({ ...resend, RESEND_WEBHOOK_SECRET: 'whsec_not base64 at all!' })).toEqual([`${rule}, got whsec_ and a value that is not standard base64`]);
+    expect(problems({ ...resend, RESEND_WEBHOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2La_aSw' })).toEqual([`${rule}, got whsec_ and a value that is not standard base64`]);
+    expect(problems({ RESEND_WEBHOOK_SECRET: secret })).toEqual([
+      'RESEND_API_KEY is required when RESEND_WEBHOOK_SECRET is set (except with PROCESS_ROLE=api): the webhooks report on emails Resend sent',
+    ]);
+    // An API process takes the webhooks without sending email itself.
+    expect(ok({ RESEND_WEBHOOK_SECRET: secret, PROCESS_ROLE: 'api', DATABASE_URL: 'postgres://db/otp', MASTER_KEY: Buffer.alloc(32, 1).toString('base64'), JWT_SECRET: 'x'.repeat(48) }).resendWebhookSecret).toBe(secret);
   });
 });
 
