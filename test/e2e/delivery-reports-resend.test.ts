@@ -13,7 +13,7 @@ import { newApp, newOperator } from '../support/flows.js';
 import { createClient, type Client } from '../support/http-client.js';
 import { settle } from '../support/settle.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
-import { installTestMetrics } from '../support/metrics.js';
+import { byChannelProviderOutcome, installTestMetrics } from '../support/metrics.js';
 import type { ResendReportOptions } from '../support/fake-resend.js';
 
 const secret = `whsec_${Buffer.from('a signing secret of 32 bytes....').toString('base64')}`;
@@ -40,12 +40,7 @@ describe("delivery reports: Resend's webhooks", () => {
   const types = async (id: string) => (await challengeEvents(server, id)).map((e) => e.type);
 
   let telemetry: ReturnType<typeof installTestMetrics>;
-  const reported = async () =>
-    Object.fromEntries(
-      (await telemetry.points())
-        .filter((point) => point.name === 'otp_verify.delivery.reports')
-        .map(({ attributes, value }) => [`${String(attributes['channel'])} ${String(attributes['provider'])} ${String(attributes['outcome'])}`, value as number]),
-    );
+  const reported = () => byChannelProviderOutcome(telemetry, 'otp_verify.delivery.reports');
 
   beforeAll(async () => {
     telemetry = installTestMetrics();

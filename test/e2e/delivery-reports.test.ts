@@ -15,7 +15,7 @@ import { settle } from '../support/settle.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 import { twilioSignature } from '../support/fake-twilio.js';
 import { ChallengeAggregate } from '../../src/application/aggregates.js';
-import { installTestMetrics } from '../support/metrics.js';
+import { byChannelProviderOutcome, installTestMetrics } from '../support/metrics.js';
 
 const publicUrl = 'https://otp.example.com/verify';
 
@@ -41,12 +41,7 @@ describe('delivery reports: Twilio status callbacks', () => {
 
   let telemetry: ReturnType<typeof installTestMetrics>;
   /** otp_verify.delivery.reports so far, by "channel provider outcome". */
-  const reported = async () =>
-    Object.fromEntries(
-      (await telemetry.points())
-        .filter((point) => point.name === 'otp_verify.delivery.reports')
-        .map(({ attributes, value }) => [`${String(attributes['channel'])} ${String(attributes['provider'])} ${String(attributes['outcome'])}`, value as number]),
-    );
+  const reported = () => byChannelProviderOutcome(telemetry, 'otp_verify.delivery.reports');
 
   beforeAll(async () => {
     telemetry = installTestMetrics();

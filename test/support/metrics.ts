@@ -23,3 +23,17 @@ export const installTestMetrics = (): { readonly points: () => Promise<MetricPoi
     uninstall: () => metrics.disable(),
   };
 };
+
+/**
+ * A delivery metric's points so far (a counter's value, a histogram's count), by
+ * "channel provider outcome".
+ */
+export const byChannelProviderOutcome = async (telemetry: { readonly points: () => Promise<MetricPoint[]> }, name: string): Promise<Record<string, number>> =>
+  Object.fromEntries(
+    (await telemetry.points())
+      .filter((point) => point.name === name)
+      .map(({ attributes, value }) => [
+        `${String(attributes['channel'])} ${String(attributes['provider'])} ${String(attributes['outcome'])}`,
+        typeof value === 'number' ? value : (value as { count: number }).count,
+      ]),
+  );

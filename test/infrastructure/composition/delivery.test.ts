@@ -13,7 +13,7 @@ import { DeliveryFailure, NO_PROVIDER, type OutgoingMessage } from '../../../src
 import { createDeliveryProviders } from '../../../src/infrastructure/composition/delivery.js';
 import type { Channel } from '../../../src/domain/shared/types.js';
 import { startFakeProviders, type FakeProviders } from '../../support/delivery.js';
-import { installTestMetrics } from '../../support/metrics.js';
+import { byChannelProviderOutcome, installTestMetrics } from '../../support/metrics.js';
 
 const message = (channel: Channel, send = 1): OutgoingMessage => ({
   channel,
@@ -61,12 +61,7 @@ describe('delivery providers as composed', () => {
 
   it('measures every provider call by channel, provider and outcome', async () => {
     const providers = await compose(400);
-    const counts = async () =>
-      Object.fromEntries(
-        (await telemetry.points())
-          .filter((point) => point.name === 'otp_verify.delivery.duration')
-          .map(({ attributes, value }) => [`${String(attributes['channel'])} ${String(attributes['provider'])} ${String(attributes['outcome'])}`, (value as { count: number }).count]),
-      );
+    const counts = () => byChannelProviderOutcome(telemetry, 'otp_verify.delivery.duration');
     const before = await counts();
     const grew = async () => {
       const after = await counts();

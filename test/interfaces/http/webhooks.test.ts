@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Handlers } from '../../../src/application/handlers.js';
 import { createHttpApp } from '../../../src/interfaces/http/app.js';
 import { createWebhooksRouter } from '../../../src/interfaces/http/routes/webhooks.js';
-import { installTestMetrics } from '../../support/metrics.js';
+import { byChannelProviderOutcome, installTestMetrics } from '../../support/metrics.js';
 import { captureLogger, serve, type Served } from './serve.js';
 
 describe('the Twilio status route', () => {
@@ -33,10 +33,7 @@ describe('the Twilio status route', () => {
       headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': 'checked by the stub' },
       body: 'MessageStatus=undelivered&ErrorCode=63016',
     });
-  const counts = async () =>
-    Object.fromEntries(
-      (await telemetry.points()).filter((p) => p.name === 'otp_verify.delivery.reports').map((p) => [`${String(p.attributes['channel'])} ${String(p.attributes['provider'])} ${String(p.attributes['outcome'])}`, p.value]),
-    );
+  const counts = () => byChannelProviderOutcome(telemetry, 'otp_verify.delivery.reports');
 
   it('counts each report by outcome, and one whose handling threw as error', async () => {
     expect((await report()).status).toBe(204);
