@@ -223,37 +223,52 @@ describe('Challenge: RecordDeliveryReport (a failure the provider reports after 
     });
   });
   it('makes the send undelivered again: FAILED without a fallback, PENDING on the fallback channel with one', () => {
-    expect(deliveryOf([...delivered, lateFailure()])).toEqual({ status: 'FAILED', provider: 'twilio-whatsapp', channel: 'WHATSAPP', reason: 'undelivered (63016)', attempts: 1, delivered_send: 0, reported: true });
+    expect(deliveryOf([...delivered, lateFailure()])).toEqual({ status: 'FAILED', provider: 'twilio-whatsapp', channel: 'WHATSAPP', reason: 'undelivered (63016)', attempts: 1, delivered_send: 0, reported: 1 });
     expect(deliveryOf([...delivered, lateFailure({ retry_at: at(20), next_channel: 'SMS' })])).toEqual({
       status: 'PENDING', provider: 'twilio-whatsapp', channel: 'SMS', reason: 'undelivered (63016)', attempts: 0, retry_at: at(20), delivered_send: 0,
     });
   });
-  it('once reported undelivered, outcomes of attempts made before change nothing, and no attempt is claimed', () => {
-    const reported = [...delivered, attempted(2), lateFailure()];
-    const outcome = (ok: boolean) =>
-      ({ type: 'RecordDelivery', send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', outcome: ok ? ({ ok: true } as const) : ({ ok: false, reason: 'timeout', permanent: false, retry_at: at(40) } as const), at: at(30) }) as const;
-    given(challenge, reported).when(outcome(false)).then([
-      { type: 'DeliveryFailed', data: { send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', reason: 'timeout', permanent: false, retry_at: at(40), superseded_by: 1, at: at(30) } },
+  it('once reported undelivered, outcomes of the attempts the report covers change nothing, and no attempt is claimed', () => {
+    const outcome = (attempt: number, ok: boolean) =>
+      ({
+        type: 'RecordDelivery', send: 1, attempt, channel: 'WHATSAPP', provider: 'twilio-whatsapp',
+        outcome: ok ? ({ ok: true } as const) : ({ ok: false, reason: 'timeout', permanent: false, retry_at: at(40) } as const), at: at(30),
+      }) as const;
+    // A report naming no attempt (recorded against the last one made) covers them all.
+    const coversBoth = [...delivered, attempted(2), lateFailure({ attempt: 2 })];
+    expect(deliveryOf(coversBoth)?.reported).toBe(2);
+    given(challenge, coversBoth).when(outcome(1, false)).then([
+      { type: 'DeliveryFailed', data: { send: 1, attempt: 1, channel: 'WHATSAPP', provider: 'twilio-whatsapp', reason: 'timeout', permanent: false, retry_at: at(40), superseded_by: 1, at: at(30) } },
     ]);
-    given(challenge, reported).when(outcome(true)).then([{ type: 'DeliverySucceeded', data: { send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', superseded_by: 1, at: at(30) } }]);
-    const after = [...reported, { type: 'DeliveryFailed', data: { send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', reason: 'timeout', permanent: false, retry_at: at(40), superseded_by: 1, at: at(30) } } as ChallengeEvent];
-    expect(deliveryOf(after)).toEqual(deliveryOf(reported));
-    expect(deliveryOf(after)?.status).toBe('FAILED');
-    given(challenge, reported)
+    given(challenge, coversBoth).when(outcome(2, true)).then([{ type: 'DeliverySucceeded', data: { send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', superseded_by: 1, at: at(30) } }]);
+    given(challenge, coversBoth)
       .when({ type: 'RecordDeliveryAttempt', send: 1, attempt: 3, channel: 'WHATSAPP', provider: 'twilio-whatsapp', at: at(41) })
       .thenRejects('CONFLICT');
-    // A resend starts afresh: its outcomes count.
-    expect(deliveryOf([...reported, ev.resent(60)])?.reported).toBeUndefined();
+    // Twilio's report of attempt 1 only: attempt 2 was another message, and its acceptance counts.
+    const coversFirst = [...delivered, attempted(2), lateFailure()];
+    given(challenge, coversFirst).when(outcome(2, true)).then([{ type: 'DeliverySucceeded', data: { send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', at: at(30) } }]);
+    expect(deliveryOf([...coversFirst, { type: 'DeliverySucceeded', data: { send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', at: at(30) } }])).toMatchObject({ status: 'SENT', delivered_attempt: 2 });
+    // A resend starts afresh.
+    expect(deliveryOf([...coversBoth, ev.resent(60)])?.reported).toBeUndefined();
   });
-  it('an outcome of an attempt older than the one accepted changes nothing (two attempts overlapped)', () => {
-    const acceptedSecond = [...issued, attempted(1), attempted(2), { type: 'DeliverySucceeded', data: { send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', at: at(5) } } as ChallengeEvent];
-    given(challenge, acceptedSecond)
-      .when({ type: 'RecordDelivery', send: 1, attempt: 1, channel: 'WHATSAPP', provider: 'twilio-whatsapp', outcome: { ok: false, reason: 'timeout', permanent: false, retry_at: at(40) }, at: at(30) })
-      .then([{ type: 'DeliveryFailed', data: { send: 1, attempt: 1, channel: 'WHATSAPP', provider: 'twilio-whatsapp', reason: 'timeout', permanent: false, retry_at: at(40), superseded_by: 1, at: at(30) } }]);
-    // A later attempt's outcome still counts.
-    given(challenge, [...issued, attempted(1), attempted(2), { type: 'DeliverySucceeded', data: { send: 1, attempt: 1, channel: 'WHATSAPP', provider: 'twilio-whatsapp', at: at(5) } } as ChallengeEvent])
-      .when({ type: 'RecordDelivery', send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', outcome: { ok: true }, at: at(30) })
-      .then([{ type: 'DeliverySucceeded', data: { send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', at: at(30) } }]);
+  it('a failure heard once the send counts an acceptance changes nothing (two attempts overlapped); a success of another attempt still counts', () => {
+    const accepted = (n: number): ChallengeEvent => ({ type: 'DeliverySucceeded', data: { send: 1, attempt: n, channel: 'WHATSAPP', provider: 'twilio-whatsapp', at: at(5) } });
+    const failure = (n: number) =>
+      ({ type: 'RecordDelivery', send: 1, attempt: n, channel: 'WHATSAPP', provider: 'twilio-whatsapp', outcome: { ok: false, reason: 'timeout', permanent: false, retry_at: at(40) }, at: at(30) }) as const;
+    const superseded = (n: number): ChallengeEvent => ({
+      type: 'DeliveryFailed',
+      data: { send: 1, attempt: n, channel: 'WHATSAPP', provider: 'twilio-whatsapp', reason: 'timeout', permanent: false, retry_at: at(40), superseded_by: 1, at: at(30) },
+    });
+    // The older attempt's, after the newer one's acceptance; the newer one's, after the older one's.
+    given(challenge, [...issued, attempted(1), attempted(2), accepted(2)]).when(failure(1)).then([superseded(1)]);
+    given(challenge, [...issued, attempted(1), attempted(2), accepted(1)]).when(failure(2)).then([superseded(2)]);
+    expect(deliveryOf([...issued, attempted(1), attempted(2), accepted(1), superseded(2)])?.status).toBe('SENT');
+    // After a throttled report's retry was scheduled, an attempt older than the accepted one still changes nothing.
+    const throttledReport = lateFailure({ attempt: 2, permanent: false, throttled: true, retry_at: at(24) });
+    given(challenge, [...issued, attempted(1), attempted(2), accepted(2), throttledReport]).when(failure(1)).then([superseded(1)]);
+    given(challenge, [...issued, attempted(1), attempted(2), accepted(2)])
+      .when({ type: 'RecordDelivery', send: 1, attempt: 1, channel: 'WHATSAPP', provider: 'twilio-whatsapp', outcome: { ok: true }, at: at(30) })
+      .then([{ type: 'DeliverySucceeded', data: { send: 1, attempt: 1, channel: 'WHATSAPP', provider: 'twilio-whatsapp', at: at(30) } }]);
   });
   it('a failure without `late` (recorded before it existed) leaves the delivered send counted', () =>
     expect(deliveryOf([...delivered, { type: 'DeliveryFailed', data: { send: 1, provider: 'twilio', reason: 'x', permanent: true, at: at(20) } }])?.delivered_send).toBe(1));
@@ -330,12 +345,12 @@ describe('reportStanding', () => {
     expect(reportStanding(fold([...issued, attempted, { ...failedOnce, data: { send: 1, attempt: 1, provider: 'twilio-sms', reason: 'HTTP 400', permanent: true, at: at(3) } }]), unnamed)).toBe('STALE');
     expect(reportStanding(fold([...issued, attempted, { type: 'DeliverySucceeded', data: { send: 1, attempt: 1, provider: 'twilio-sms', at: at(3) } }]), { ...unnamed, send: 2 })).toBe('STALE');
   });
-  it('records a report naming no attempt against the attempt accepted, else the last one made', () => {
+  it('records a report against the attempt it names, else the last one made', () => {
     const second: ChallengeEvent = { type: 'DeliveryAttempted', data: { send: 1, attempt: 2, channel: 'SMS', provider: 'twilio-sms', at: at(40) } };
     const overlapped = fold([...issued, attempted, second, { type: 'DeliverySucceeded', data: { send: 1, attempt: 1, provider: 'twilio-sms', at: at(41) } }]) as Challenge;
-    expect(reportedAttempt(overlapped, {})).toBe(1);
-    expect(reportedAttempt(overlapped, { attempt: 2 })).toBe(2);
-    expect(reportedAttempt(fold([...issued, attempted, second]) as Challenge, {})).toBe(2);
+    // Naming none: every attempt made so far (the provider's one message covers them all).
+    expect(reportedAttempt(overlapped, {})).toBe(2);
+    expect(reportedAttempt(overlapped, { attempt: 1 })).toBe(1);
   });
   it('records the attempt on a success, so a report can be matched to it', () =>
     given(challenge, [...issued, attempted]).when({ type: 'RecordDelivery', send: 1, attempt: 1, channel: 'SMS', provider: 'twilio-sms', outcome: { ok: true }, at: at(3) }).then([

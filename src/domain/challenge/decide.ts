@@ -86,9 +86,11 @@ export type ReportStanding = 'CURRENT' | 'IN_FLIGHT' | 'STALE' | 'CLOSED' | 'UNK
  */
 export type ReportedAttempt = Pick<RecordDeliveryReport, 'send' | 'attempt' | 'channel' | 'provider'>;
 
-/** The attempt a report is recorded against: the one it names, else the one accepted, else the last one made. */
-export const reportedAttempt = (challenge: Challenge, report: Pick<RecordDeliveryReport, 'attempt'>): number =>
-  report.attempt ?? challenge.delivery.delivered_attempt ?? challenge.delivery.attempts;
+/**
+ * The attempt a report is recorded against: the one it names, else the last one made (the
+ * provider's one message covers every attempt at the send so far).
+ */
+export const reportedAttempt = (challenge: Challenge, report: Pick<RecordDeliveryReport, 'attempt'>): number => report.attempt ?? challenge.delivery.attempts;
 
 export const reportStanding = (state: ChallengeState, report: ReportedAttempt): ReportStanding => {
   if (state.status === 'NONE') return 'UNKNOWN';
@@ -111,13 +113,24 @@ const movedOn = (state: Challenge, channel: Channel | undefined): boolean =>
   channel !== undefined && state.delivery.channel !== undefined && channel !== state.delivery.channel;
 
 /**
- * An outcome of the current send and channel overtaken by what is already recorded of them: its
- * attempt is older than the one whose acceptance was recorded (two attempts overlapped), or the
- * provider has since reported the send undelivered (the attempt was made before the report).
- * Either way the send stands as it is: a later acceptance, or a failure for good.
+ * An outcome of the current send and channel overtaken by what is already recorded of them
+ * (attempts overlap when a lease runs out while a call goes on; an answer can be lost and heard
+ * late), so the send stands as it is:
+ * - the provider reported the send undelivered, and its report covers that attempt: a failure
+ *   for good stays one;
+ * - a failure once the send counts an acceptance: of another attempt's message (Twilio), or of
+ *   the same one (a provider that deduplicates) whose acceptance was heard first;
+ * - a failure of an attempt older than the one accepted, whatever became of the send since (a
+ *   throttled report's retry).
+ * A success of another attempt still counts: with a provider that does not deduplicate, it is
+ * another message on its way.
  */
-const overtaken = (state: Challenge, attempt: number | undefined): boolean =>
-  state.delivery.reported === true || (attempt !== undefined && state.delivery.delivered_attempt !== undefined && attempt < state.delivery.delivered_attempt);
+const overtaken = (state: Challenge, attempt: number | undefined, ok: boolean): boolean => {
+  const { reported, status, delivered_attempt: accepted } = state.delivery;
+  if (reported !== undefined && (attempt === undefined || attempt <= reported)) return true;
+  if (ok) return false;
+  return status === 'SENT' || (attempt !== undefined && accepted !== undefined && attempt < accepted);
+};
 
 export type ChallengeCommand =
   | IssueChallenge
@@ -207,7 +220,7 @@ export const decideChallenge = (command: ChallengeCommand, state: ChallengeState
       ...(command.channel !== undefined ? { channel: command.channel } : {}),
       // Replaced by a resend (the newer send's number), or moved to the fallback channel while
       // this attempt was under way (the same send's number): either way a fact of the past only.
-      ...((command.send !== undefined && command.send < state.sends) || movedOn(state, command.channel) || overtaken(state, command.attempt) ? { superseded_by: state.sends } : {}),
+      ...((command.send !== undefined && command.send < state.sends) || movedOn(state, command.channel) || overtaken(state, command.attempt, outcome.ok) ? { superseded_by: state.sends } : {}),
     };
     if (outcome.ok) return right([{ type: 'DeliverySucceeded', data: { ...where, ...(command.attempt !== undefined ? { attempt: command.attempt } : {}), provider, at } }]);
     const { reason, permanent, retry_at, next_channel, throttled } = outcome;

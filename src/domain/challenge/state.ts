@@ -24,10 +24,11 @@ export type Delivery = {
   readonly throttled?: number;
   /**
    * The provider reported the current send undelivered after accepting it, and it failed for
-   * good: an outcome of an attempt made before (overlapping, or a lost answer heard later) no
-   * longer changes it (since stop 24; a derived fact, not stored in events).
+   * good: the last attempt its report covers (the one it names; all those made, for a report
+   * naming none). An outcome of one of them heard later (overlapping attempts, a lost answer)
+   * no longer changes the send (since stop 24; derived, not stored in events).
    */
-  readonly reported?: true;
+  readonly reported?: number;
 };
 
 export type Challenge = {
@@ -149,7 +150,7 @@ export const evolveChallenge = (state: ChallengeState, event: ChallengeEvent): C
           ...(event.data.late ? { delivered_send: Math.min(delivery.delivered_send, (event.data.send ?? state.sends) - 1) } : {}),
           ...(next ? { channel: next, attempts: 0 } : deliveredAttempt !== undefined ? { delivered_attempt: deliveredAttempt } : {}),
           ...(throttled > 0 ? { throttled } : {}),
-          ...(event.data.late && !retrying ? { reported: true as const } : {}),
+          ...(event.data.late && !retrying ? { reported: event.data.attempt ?? delivery.attempts } : {}),
           status: retrying ? 'PENDING' : 'FAILED',
           provider: event.data.provider,
           reason: event.data.reason,
