@@ -54,10 +54,10 @@ export type DeliveryAttempted = DomainEvent<
  * An outcome names its `send`. `superseded_by`: a resend had replaced that send when the outcome
  * was recorded (the newer send's number), or (since stop 23) the send had moved to its fallback
  * channel while the attempt was under way (the same send's number), or (since stop 24) the
- * outcome is of an attempt overtaken on its own send and channel: older than the attempt whose
- * acceptance was recorded, or recorded once the provider had reported the send undelivered (the
- * same send's number). Either way the outcome is a fact of the past only and changes nothing
- * about the current send.
+ * outcome was overtaken on its own send and channel (the same send's number): a failure heard
+ * once the send counted an acceptance, or the outcome of an attempt the provider's report of the
+ * send undelivered covers (`overtaken` in decide.ts). Either way the outcome is a fact of the
+ * past only and changes nothing about the current send.
  */
 export type DeliverySucceeded = DomainEvent<
   'DeliverySucceeded',
