@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { challengeDecider, reportedAttempt, reportStanding, type Challenge, type ChallengeEvent, type IssueChallenge } from '../../src/domain/challenge/index.js';
+import { challengeDecider, reportStanding, type ChallengeEvent, type IssueChallenge } from '../../src/domain/challenge/index.js';
 import { at, T0 } from './fixtures.js';
 import { given } from './given-when-then.js';
 
@@ -234,22 +234,38 @@ describe('Challenge: RecordDeliveryReport (a failure the provider reports after 
         type: 'RecordDelivery', send: 1, attempt, channel: 'WHATSAPP', provider: 'twilio-whatsapp',
         outcome: ok ? ({ ok: true } as const) : ({ ok: false, reason: 'timeout', permanent: false, retry_at: at(40) } as const), at: at(30),
       }) as const;
-    // A report naming no attempt (recorded against the last one made) covers them all.
-    const coversBoth = [...delivered, attempted(2), lateFailure({ attempt: 2 })];
-    expect(deliveryOf(coversBoth)?.reported).toBe(2);
-    given(challenge, coversBoth).when(outcome(1, false)).then([
-      { type: 'DeliveryFailed', data: { send: 1, attempt: 1, channel: 'WHATSAPP', provider: 'twilio-whatsapp', reason: 'timeout', permanent: false, retry_at: at(40), superseded_by: 1, at: at(30) } },
-    ]);
-    given(challenge, coversBoth).when(outcome(2, true)).then([{ type: 'DeliverySucceeded', data: { send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', superseded_by: 1, at: at(30) } }]);
-    given(challenge, coversBoth)
-      .when({ type: 'RecordDeliveryAttempt', send: 1, attempt: 3, channel: 'WHATSAPP', provider: 'twilio-whatsapp', at: at(41) })
-      .thenRejects('CONFLICT');
-    // Twilio's report of attempt 1 only: attempt 2 was another message, and its acceptance counts.
+    const superseded = (attempt: number, ok: boolean): ChallengeEvent =>
+      ok
+        ? { type: 'DeliverySucceeded', data: { send: 1, attempt, channel: 'WHATSAPP', provider: 'twilio-whatsapp', superseded_by: 1, at: at(30) } }
+        : { type: 'DeliveryFailed', data: { send: 1, attempt, channel: 'WHATSAPP', provider: 'twilio-whatsapp', reason: 'timeout', permanent: false, retry_at: at(40), superseded_by: 1, at: at(30) } };
+    // A report naming no attempt (one message per send) is recorded without one, and covers them all.
+    const { attempt: _attempt, ...unnamed } = report();
+    const { attempt: _none, ...unnamedData } = (lateFailure() as Extract<ChallengeEvent, { type: 'DeliveryFailed' }>).data;
+    const unnamedFailure: ChallengeEvent = { type: 'DeliveryFailed', data: unnamedData };
+    given(challenge, [...delivered, attempted(2)]).when(unnamed).then([unnamedFailure]);
+    const coversAll = [...delivered, attempted(2), unnamedFailure];
+    expect(deliveryOf(coversAll)?.reported).toBe('send');
+    for (const [attempt, ok] of [[1, true], [2, true], [2, false]] as const) given(challenge, coversAll).when(outcome(attempt, ok)).then([superseded(attempt, ok)]);
+    given(challenge, coversAll).when({ type: 'RecordDeliveryAttempt', send: 1, attempt: 3, channel: 'WHATSAPP', provider: 'twilio-whatsapp', at: at(41) }).thenRejects('CONFLICT');
+    // Twilio's report of attempt 1 only: attempt 2 was another message, and its acceptance
+    // counts; its failure (a retry it asks for) would find nothing due, so it changes nothing.
     const coversFirst = [...delivered, attempted(2), lateFailure()];
+    expect(deliveryOf(coversFirst)?.reported).toBe(1);
     given(challenge, coversFirst).when(outcome(2, true)).then([{ type: 'DeliverySucceeded', data: { send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', at: at(30) } }]);
     expect(deliveryOf([...coversFirst, { type: 'DeliverySucceeded', data: { send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', at: at(30) } }])).toMatchObject({ status: 'SENT', delivered_attempt: 2 });
+    given(challenge, coversFirst).when(outcome(2, false)).then([superseded(2, false)]);
+    // A report of attempt 2 (the one accepted) does not cover attempt 1's own message.
+    const accepted2 = [...issued, attempted(1), attempted(2), { type: 'DeliverySucceeded', data: { send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', at: at(5) } } as ChallengeEvent];
+    given(challenge, [...accepted2, lateFailure({ attempt: 2 })]).when(outcome(1, true)).then([{ type: 'DeliverySucceeded', data: { send: 1, attempt: 1, channel: 'WHATSAPP', provider: 'twilio-whatsapp', at: at(30) } }]);
     // A resend starts afresh.
-    expect(deliveryOf([...coversBoth, ev.resent(60)])?.reported).toBeUndefined();
+    expect(deliveryOf([...coversAll, ev.resent(60)])?.reported).toBeUndefined();
+  });
+  it('counts as delivered the attempt that made the send delivered again, so its own report applies', () => {
+    const accepted = (n: number): ChallengeEvent => ({ type: 'DeliverySucceeded', data: { send: 1, attempt: n, channel: 'WHATSAPP', provider: 'twilio-whatsapp', at: at(5) } });
+    // Attempt 2 accepted, reported throttled (a retry is due), then attempt 1's acceptance heard.
+    const events = [...issued, attempted(1), attempted(2), accepted(2), lateFailure({ attempt: 2, permanent: false, throttled: true, retry_at: at(24) }), accepted(1)];
+    expect(deliveryOf(events)).toMatchObject({ status: 'SENT', delivered_attempt: 1 });
+    given(challenge, events).when(report({ attempt: 1 })).then([lateFailure()]);
   });
   it('a failure heard once the send counts an acceptance changes nothing (two attempts overlapped); a success of another attempt still counts', () => {
     const accepted = (n: number): ChallengeEvent => ({ type: 'DeliverySucceeded', data: { send: 1, attempt: n, channel: 'WHATSAPP', provider: 'twilio-whatsapp', at: at(5) } });
@@ -344,13 +360,6 @@ describe('reportStanding', () => {
     // Failed for good: nothing was accepted to report on.
     expect(reportStanding(fold([...issued, attempted, { ...failedOnce, data: { send: 1, attempt: 1, provider: 'twilio-sms', reason: 'HTTP 400', permanent: true, at: at(3) } }]), unnamed)).toBe('STALE');
     expect(reportStanding(fold([...issued, attempted, { type: 'DeliverySucceeded', data: { send: 1, attempt: 1, provider: 'twilio-sms', at: at(3) } }]), { ...unnamed, send: 2 })).toBe('STALE');
-  });
-  it('records a report against the attempt it names, else the last one made', () => {
-    const second: ChallengeEvent = { type: 'DeliveryAttempted', data: { send: 1, attempt: 2, channel: 'SMS', provider: 'twilio-sms', at: at(40) } };
-    const overlapped = fold([...issued, attempted, second, { type: 'DeliverySucceeded', data: { send: 1, attempt: 1, provider: 'twilio-sms', at: at(41) } }]) as Challenge;
-    // Naming none: every attempt made so far (the provider's one message covers them all).
-    expect(reportedAttempt(overlapped, {})).toBe(2);
-    expect(reportedAttempt(overlapped, { attempt: 1 })).toBe(1);
   });
   it('records the attempt on a success, so a report can be matched to it', () =>
     given(challenge, [...issued, attempted]).when({ type: 'RecordDelivery', send: 1, attempt: 1, channel: 'SMS', provider: 'twilio-sms', outcome: { ok: true }, at: at(3) }).then([

@@ -77,9 +77,9 @@ describe("delivery reports: Resend's webhooks", () => {
 
     const events = await challengeEvents(server, id);
     expect(events.map((e) => e.type)).toEqual(['ChallengeIssued', 'DeliveryAttempted', 'DeliverySucceeded', 'DeliveryFailed']);
+    // No attempt: the report is of the send's one email, whichever attempts it took.
     expect(events[3]!.data).toEqual({
       send: 1,
-      attempt: 1,
       channel: 'EMAIL',
       provider: 'resend',
       reason: 'resend: bounced (Permanent, General), reported after Resend accepted the email',
@@ -217,7 +217,7 @@ describe("delivery reports: Resend's webhooks, when the service hears the accept
     expect((await events(id)).map((e) => e.type)).toEqual(['ChallengeIssued', 'DeliveryAttempted', 'DeliveryFailed', 'DeliveryFailed']);
   });
 
-  it('a bounce of an email accepted on a later attempt (the first answer lost) applies to that attempt, and the first attempt\'s outcome, heard after, changes nothing', async () => {
+  it('a bounce of an email accepted on a later attempt (the first answer lost) applies to the send, and the first attempt\'s outcome, heard after, changes nothing', async () => {
     const to = `late${n++}@example.com`;
     fakes.resend.script('lost');
     const id = await send(to);
@@ -228,7 +228,8 @@ describe("delivery reports: Resend's webhooks, when the service hears the accept
     expect(await server.service.handlers.deliverChallenge(id)).toBe('DELIVERED');
     expect((await report(emailsTo(to)[0]!.id)).status).toBe(204);
     const failure = (await events(id)).find((e) => e.type === 'DeliveryFailed' && (e.data as { late?: boolean }).late);
-    expect(failure?.data).toMatchObject({ send: 1, attempt: 2, channel: 'EMAIL', provider: 'resend', late: true });
+    expect(failure?.data).toMatchObject({ send: 1, channel: 'EMAIL', provider: 'resend', late: true });
+    expect(failure?.data).not.toHaveProperty('attempt');
     expect((await timedOut(id)).data).toMatchObject({ attempt: 1, superseded_by: 1 });
     await settle(server);
     server.clock.advance(60_000);

@@ -1,4 +1,4 @@
-import { challengeStream, reportedAttempt, reportStanding, type Challenge, type RecordDeliveryReport } from '../../domain/challenge/index.js';
+import { challengeStream, reportStanding, type Challenge, type RecordDeliveryReport } from '../../domain/challenge/index.js';
 import { clientAppStream } from '../../domain/client-app/index.js';
 import type { Channel } from '../../domain/shared/types.js';
 import { ChallengeAggregate, ClientAppAggregate } from '../aggregates.js';
@@ -91,7 +91,7 @@ export const makeRecordDeliveryReport = (deps: ReportDeps) => {
     if (recorded._tag === 'Left')
       return notApplied(reportStanding(await deps.load(ChallengeAggregate, stream), report) === 'CURRENT' ? 'NOT_RECORDED' : 'IGNORED', { refused: recorded.left.code });
     const outcome: ReportOutcome = next.next_channel ? 'FELL_BACK' : next.retry_at ? 'RETRY_SCHEDULED' : 'FAILED';
-    deps.logger.info('delivery failure reported by the provider', { ...log, attempt: reportedAttempt(state, report), reason: report.reason, outcome, ...next });
+    deps.logger.info('delivery failure reported by the provider', { ...log, reason: report.reason, outcome, ...next });
     return outcome;
   };
 };

@@ -58,7 +58,7 @@ export type RecordDelivery = {
 export type RecordDeliveryReport = {
   readonly type: 'RecordDeliveryReport';
   readonly send: number;
-  /** Unnamed by a provider that sends one message per send (see ReportedAttempt): recorded as the attempt accepted, or the last one made. */
+  /** Unnamed by a provider that sends one message per send (see ReportedAttempt): the report covers every attempt at it. */
   readonly attempt?: number;
   readonly channel: Channel;
   readonly provider: string;
@@ -86,12 +86,6 @@ export type ReportStanding = 'CURRENT' | 'IN_FLIGHT' | 'STALE' | 'CLOSED' | 'UNK
  */
 export type ReportedAttempt = Pick<RecordDeliveryReport, 'send' | 'attempt' | 'channel' | 'provider'>;
 
-/**
- * The attempt a report is recorded against: the one it names, else the last one made (the
- * provider's one message covers every attempt at the send so far).
- */
-export const reportedAttempt = (challenge: Challenge, report: Pick<RecordDeliveryReport, 'attempt'>): number => report.attempt ?? challenge.delivery.attempts;
-
 export const reportStanding = (state: ChallengeState, report: ReportedAttempt): ReportStanding => {
   if (state.status === 'NONE') return 'UNKNOWN';
   if (state.status !== 'PENDING') return 'CLOSED';
@@ -116,10 +110,11 @@ const movedOn = (state: Challenge, channel: Channel | undefined): boolean =>
  * An outcome of the current send and channel overtaken by what is already recorded of them
  * (attempts overlap when a lease runs out while a call goes on; an answer can be lost and heard
  * late), so the send stands as it is:
- * - the provider reported the send undelivered, and its report covers that attempt: a failure
- *   for good stays one;
- * - a failure once the send counts an acceptance: of another attempt's message (Twilio), or of
- *   the same one (a provider that deduplicates) whose acceptance was heard first;
+ * - the provider reported the send undelivered, and its report covers that attempt (a report
+ *   naming none covers them all: the provider sent one message for the send);
+ * - a failure once the send is no longer pending: it counts an acceptance (another attempt's
+ *   message went out, or, with a provider that deduplicates, the same one), or it failed for
+ *   good (a retry it asked for would find nothing due);
  * - a failure of an attempt older than the one accepted, whatever became of the send since (a
  *   throttled report's retry).
  * A success of another attempt still counts: with a provider that does not deduplicate, it is
@@ -127,9 +122,9 @@ const movedOn = (state: Challenge, channel: Channel | undefined): boolean =>
  */
 const overtaken = (state: Challenge, attempt: number | undefined, ok: boolean): boolean => {
   const { reported, status, delivered_attempt: accepted } = state.delivery;
-  if (reported !== undefined && (attempt === undefined || attempt <= reported)) return true;
+  if (reported === 'send' || (reported !== undefined && (attempt === undefined || attempt === reported))) return true;
   if (ok) return false;
-  return status === 'SENT' || (attempt !== undefined && accepted !== undefined && attempt < accepted);
+  return status !== 'PENDING' || (attempt !== undefined && accepted !== undefined && attempt < accepted);
 };
 
 export type ChallengeCommand =
@@ -240,12 +235,13 @@ export const decideChallenge = (command: ChallengeCommand, state: ChallengeState
   if (command.type === 'RecordDeliveryReport') {
     const standing = reportStanding(state, command);
     if (standing !== 'CURRENT') return left(reject('CONFLICT', `The report does not apply: ${standing.toLowerCase()}`));
-    const { send, channel, provider, reason, retry_at, next_channel, throttled, at } = command;
-    const attempt = reportedAttempt(state, command);
+    const { send, attempt, channel, provider, reason, retry_at, next_channel, throttled, at } = command;
     // Permanent for its channel unless retried on it (the provider was throttled).
     const again = throttled === true && retry_at !== undefined && next_channel === undefined;
     const retry = retry_at === undefined ? {} : { retry_at, ...(next_channel ? { next_channel } : {}) };
-    return right([{ type: 'DeliveryFailed', data: { send, attempt, channel, provider, reason, permanent: !again, late: true, ...(again ? { throttled: true as const } : {}), ...retry, at } }]);
+    // No attempt named: the report is of the send's one message, whichever attempts it took.
+    const named = attempt === undefined ? {} : { attempt };
+    return right([{ type: 'DeliveryFailed', data: { send, ...named, channel, provider, reason, permanent: !again, late: true, ...(again ? { throttled: true as const } : {}), ...retry, at } }]);
   }
   if (state.status !== 'PENDING')
     // Whatever closed it, a cancel has nothing left to stop: a lock-out's Retry-After or an

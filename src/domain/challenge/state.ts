@@ -24,11 +24,12 @@ export type Delivery = {
   readonly throttled?: number;
   /**
    * The provider reported the current send undelivered after accepting it, and it failed for
-   * good: the last attempt its report covers (the one it names; all those made, for a report
-   * naming none). An outcome of one of them heard later (overlapping attempts, a lost answer)
-   * no longer changes the send (since stop 24; derived, not stored in events).
+   * good: the attempt its report names, or `send` for a report naming none (a provider that
+   * sends one message per send, however many attempts it took). An outcome of what the report
+   * covers, heard later (overlapping attempts, a lost answer), no longer changes the send
+   * (since stop 24; derived, not stored in events).
    */
-  readonly reported?: number;
+  readonly reported?: number | 'send';
 };
 
 export type Challenge = {
@@ -130,8 +131,12 @@ export const evolveChallenge = (state: ChallengeState, event: ChallengeEvent): C
           provider: event.data.provider,
           ...(channel ? { channel } : {}),
           delivered_send: event.data.send ?? state.sends,
-          // The latest accepted, whichever was recorded last (overlapping attempts).
-          ...(event.data.attempt !== undefined ? { delivered_attempt: Math.max(delivery.delivered_attempt ?? 0, event.data.attempt) } : {}),
+          // The one that made the send delivered; while it already was, the latest accepted,
+          // whichever was recorded last (overlapping attempts). Not one kept from before a
+          // report that made the send undelivered: the report of this one must match.
+          ...(event.data.attempt !== undefined
+            ? { delivered_attempt: delivery.status === 'SENT' ? Math.max(delivery.delivered_attempt ?? 0, event.data.attempt) : event.data.attempt }
+            : {}),
         },
       };
     }
@@ -150,7 +155,7 @@ export const evolveChallenge = (state: ChallengeState, event: ChallengeEvent): C
           ...(event.data.late ? { delivered_send: Math.min(delivery.delivered_send, (event.data.send ?? state.sends) - 1) } : {}),
           ...(next ? { channel: next, attempts: 0 } : deliveredAttempt !== undefined ? { delivered_attempt: deliveredAttempt } : {}),
           ...(throttled > 0 ? { throttled } : {}),
-          ...(event.data.late && !retrying ? { reported: event.data.attempt ?? delivery.attempts } : {}),
+          ...(event.data.late && !retrying ? { reported: event.data.attempt ?? ('send' as const) } : {}),
           status: retrying ? 'PENDING' : 'FAILED',
           provider: event.data.provider,
           reason: event.data.reason,
