@@ -13,7 +13,7 @@ export type DeliveryReport = {
   readonly send: number;
   /**
    * Unnamed when the provider sends one message per send whatever the attempts (Resend, by the
-   * idempotency key): the report is then of the attempt the challenge counts delivered.
+   * idempotency key): the report is then of the send, and covers every attempt at it.
    */
   readonly attempt?: number;
   readonly channel: Channel;

@@ -80,9 +80,9 @@ export type RecordDeliveryReport = {
 export type ReportStanding = 'CURRENT' | 'IN_FLIGHT' | 'STALE' | 'CLOSED' | 'UNKNOWN';
 
 /**
- * A report that names no attempt is of whichever attempt of the send the provider accepted: a
- * provider that deduplicates by key (Resend's idempotency key, the same on every attempt at one
- * send) sends one message per send, however many attempts it took to hear that it did.
+ * A report that names no attempt is of the send, and covers every attempt at it: a provider
+ * that deduplicates by key (Resend's idempotency key, the same on every attempt at one send)
+ * sends one message per send, however many attempts it took to hear that it did.
  */
 export type ReportedAttempt = Pick<RecordDeliveryReport, 'send' | 'attempt' | 'channel' | 'provider'>;
 
