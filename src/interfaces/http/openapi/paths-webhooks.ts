@@ -30,8 +30,8 @@ const resendEvents = operation({
     "endpoint's signing secret; every email then carries the tags otp_challenge_id and otp_send. Requests must carry a valid signature " +
     '(svix-id, svix-timestamp within 5 minutes, svix-signature; 403 otherwise). A failure event for the send the tags name fails that send ' +
     'for good (the app sees FAILED); any other event, an email without these tags, or a report of a send replaced since changes nothing ' +
-    "(still 204). 404 when this deployment takes no Resend webhooks; 503 when the send's acceptance is not recorded yet after a few " +
-    'seconds, or the challenge was too contended to record the report (Resend calls again later).',
+    '(still 204). 404 when this deployment takes no Resend webhooks; 503 when the challenge was too contended to record the report ' +
+    '(Resend calls again later).',
   auth: 'none',
   success: { status: 204, description: 'Taken (whether or not it changed anything)' },
   errors: [400, 403, 404],
