@@ -24,6 +24,7 @@ import { answerClientErrors } from './http/client-errors.js';
 import { applyServerTimeouts } from './http/server-timeouts.js';
 import { createDeliveryWorker } from './workers/delivery-worker.js';
 import { createLogSealer } from './workers/log-sealer.js';
+import { afterExit, initialRefork, initialSlot, type SlotState } from './refork-policy.js';
 import { withoutTrailingSlashes } from './http/middleware/trailing-slash.js';
 
 /** The current master key under its configured id, then every earlier one. */
@@ -182,6 +183,8 @@ const serve = async (): Promise<void> => {
   handle = app.callback();
   ready = true;
   if (bindWhenBuilt) await bind();
+  // The cluster's primary counts a process serving only from here (bound is not built).
+  if (cluster.isWorker) process.send?.(BUILT);
   // Started only now, with nothing awaited from here to the shutdown handlers below: a signal
   // before this point finds nothing under way (stopWhileStarting), one after it is a shutdown.
   worker?.start();
@@ -249,6 +252,8 @@ const serve = async (): Promise<void> => {
 
 /** Set by the cluster's primary on a process it forks to replace one that died. */
 const REFORKED = 'OTP_VERIFY_REFORKED';
+/** A service process's message to the cluster's primary once it is built and serves. */
+const BUILT = 'otp-verify:built';
 
 /** Answers while the service is being built: alive, not ready. */
 const whileStarting: RequestListener = (req, res) => {
@@ -282,15 +287,25 @@ const serveClustered = async (): Promise<void> => {
   // The primary's lines are JSON like its processes' (pid: theirs share its stdout).
   const logger = createLogger({ level: isLeft(decoded) ? 'info' : decoded.right.logLevel, pid: true });
   let stopping = false;
-  // A process that dies within a minute of its start, five times running, will not start (its
-  // database refuses, say): the primary gives up with code 1, so the orchestrator sees a failed
-  // service instead of one that forks forever.
-  let quickDeaths = 0;
-  // Processes serving: a replacement binds once built only while one of them answers meanwhile.
+  // When to start a process again, and when to give up (refork-policy.ts).
+  let refork = initialRefork;
+  // Processes bound to the port: a replacement binds once built only while one of them answers
+  // meanwhile (liveness, and 503 while starting).
   const listening = new Set<number>();
   cluster.on('listening', (worker) => void listening.add(worker.id));
-  cluster.on('exit', (worker) => void listening.delete(worker.id));
-  const fork = (again = false) => {
+  // Processes built and serving.
+  const built = new Set<number>();
+  cluster.on('message', (worker, message) => {
+    if (message !== BUILT) return;
+    built.add(worker.id);
+    // One serves: the service can start, whatever died before.
+    refork = initialRefork;
+  });
+  cluster.on('exit', (worker) => {
+    listening.delete(worker.id);
+    built.delete(worker.id);
+  });
+  const fork = (slot: SlotState, again = false) => {
     if (stopping) return;
     const startedAt = Date.now();
     const child = cluster.fork(again ? { [REFORKED]: '1' } : {});
@@ -301,21 +316,22 @@ const serveClustered = async (): Promise<void> => {
         if (code !== 0) process.exitCode = 1;
         return;
       }
-      quickDeaths = Date.now() - startedAt < 60_000 ? quickDeaths + 1 : 0;
+      const othersServing = [...built].some((id) => id !== child.id);
+      const decision = afterExit(refork, slot, Date.now() - startedAt, othersServing);
+      refork = decision.state;
       const exit = { process_pid: childPid, exit: signal ?? code };
-      if (quickDeaths >= 5) {
+      if (decision.giveUp) {
         stopping = true;
         logger.error('service processes keep exiting right after starting: giving up', exit);
         for (const worker of Object.values(cluster.workers ?? {})) worker?.kill('SIGTERM');
         process.exitCode = 1;
         return;
       }
-      const retryInMs = 1000 * 2 ** Math.min(quickDeaths, 4);
-      logger.error('a service process exited: starting another', { ...exit, retry_in_ms: retryInMs });
-      setTimeout(() => fork(listening.size > 0), retryInMs);
+      logger.error('a service process exited: starting another', { ...exit, retry_in_ms: decision.retryInMs, others_serving: othersServing });
+      setTimeout(() => fork(decision.slot, listening.size > 0), decision.retryInMs);
     });
   };
-  for (let i = 0; i < processes; i++) fork();
+  for (let i = 0; i < processes; i++) fork(initialSlot);
   for (const signal of ['SIGTERM', 'SIGINT'] as const)
     process.on(signal, () => {
       stopping = true;
