@@ -24,7 +24,7 @@ import { answerClientErrors } from './http/client-errors.js';
 import { applyServerTimeouts } from './http/server-timeouts.js';
 import { createDeliveryWorker } from './workers/delivery-worker.js';
 import { createLogSealer } from './workers/log-sealer.js';
-import { afterExit, initialRefork, initialSlot, type SlotState } from './refork-policy.js';
+import { afterExit, initialRefork, initialSlot, SERVING_FOR_MS, type SlotState } from './refork-policy.js';
 import { withoutTrailingSlashes } from './http/middleware/trailing-slash.js';
 
 /** The current master key under its configured id, then every earlier one. */
@@ -184,7 +184,8 @@ const serve = async (): Promise<void> => {
   ready = true;
   if (bindWhenBuilt) await bind();
   // The cluster's primary counts a process serving only from here (bound is not built).
-  if (cluster.isWorker) process.send?.(BUILT);
+  // (Not once the primary has closed the channel to stop it; a failed send is nothing to act on.)
+  if (cluster.isWorker && process.connected) process.send?.(BUILT, undefined, undefined, () => undefined);
   // Started only now, with nothing awaited from here to the shutdown handlers below: a signal
   // before this point finds nothing under way (stopWhileStarting), one after it is a shutdown.
   worker?.start();
@@ -293,13 +294,10 @@ const serveClustered = async (): Promise<void> => {
   // meanwhile (liveness, and 503 while starting).
   const listening = new Set<number>();
   cluster.on('listening', (worker) => void listening.add(worker.id));
-  // Processes built and serving.
-  const built = new Set<number>();
+  // Processes built, and since when: one serving for a while shows the service can start.
+  const built = new Map<number, number>();
   cluster.on('message', (worker, message) => {
-    if (message !== BUILT) return;
-    built.add(worker.id);
-    // One serves: the service can start, whatever died before.
-    refork = initialRefork;
+    if (message === BUILT && !worker.isDead()) built.set(worker.id, Date.now());
   });
   cluster.on('exit', (worker) => {
     listening.delete(worker.id);
@@ -312,11 +310,15 @@ const serveClustered = async (): Promise<void> => {
     const childPid = child.process.pid;
     child.on('exit', (code, signal) => {
       if (stopping) {
-        // A process that did not stop cleanly once asked to: the primary exits 1 as well.
-        if (code !== 0) process.exitCode = 1;
+        // A process that did not stop cleanly once asked to: the primary exits 1 as well. One the
+        // signal ended before it had even bound the port (forked a moment before the stop, its
+        // handlers not installed yet) had nothing under way: that is a clean stop too.
+        const unstarted = signal !== null && !listening.has(child.id);
+        if (code !== 0 && !unstarted) process.exitCode = 1;
         return;
       }
-      const othersServing = [...built].some((id) => id !== child.id);
+      const others = [...built].filter(([id]) => id !== child.id);
+      const othersServing = others.some(([, since]) => Date.now() - since >= SERVING_FOR_MS);
       const decision = afterExit(refork, slot, Date.now() - startedAt, othersServing);
       refork = decision.state;
       const exit = { process_pid: childPid, exit: signal ?? code };
@@ -327,7 +329,7 @@ const serveClustered = async (): Promise<void> => {
         process.exitCode = 1;
         return;
       }
-      logger.error('a service process exited: starting another', { ...exit, retry_in_ms: decision.retryInMs, others_serving: othersServing });
+      logger.error('a service process exited: starting another', { ...exit, retry_in_ms: decision.retryInMs, others_built: others.length, others_serving: othersServing });
       setTimeout(() => fork(decision.slot, listening.size > 0), decision.retryInMs);
     });
   };

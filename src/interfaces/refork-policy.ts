@@ -3,21 +3,25 @@
  * exits on its own: start another after a backoff, or give up with code 1 so the orchestrator
  * sees a failed service instead of one that forks forever.
  *
- * It gives up only when the service as a whole cannot start: five processes in a row dying
- * within a minute of their start while none serves. A process that keeps dying while others
- * serve (a database refusing one connection too many, say) is started again, ever more slowly,
- * without taking the serving ones down with it; once one serves, the count starts afresh.
+ * It gives up only when the service as a whole cannot run: five processes in a row dying
+ * within a minute of their start while none has served for a minute. A process that keeps
+ * dying while others serve (a database refusing one connection too many, say) is started
+ * again, ever more slowly, without taking the serving ones down with it. Serving means built
+ * (bound is not: a process binds before it is built) and for a minute, so processes that all
+ * crash soon after they are built still end in giving up.
  */
 
 /** A process that dies sooner than this after its start died "at start". */
 export const QUICK_DEATH_MS = 60_000;
 /** Quick deaths in a row, with nothing serving, after which the primary gives up. */
 export const QUICK_DEATHS_TO_GIVE_UP = 5;
+/** How long another process must have been built and serving for a death at start not to count toward giving up. */
+export const SERVING_FOR_MS = QUICK_DEATH_MS;
 /** The longest wait before a process is started again. */
 export const MAX_REFORK_DELAY_MS = 60_000;
 
 export type ReforkState = {
-  /** Quick deaths in a row while no process served (reset by a long life or by a process serving). */
+  /** Quick deaths in a row while no other process had served for a minute (reset by a long life). */
   readonly failing: number;
 };
 
@@ -31,13 +35,12 @@ export type ReforkDecision =
   | { readonly giveUp: true; readonly state: ReforkState }
   | { readonly giveUp: false; readonly retryInMs: number; readonly state: ReforkState; readonly slot: SlotState };
 
-/** At start, and whenever a process of the cluster begins to serve. */
 export const initialRefork: ReforkState = { failing: 0 };
 export const initialSlot: SlotState = { quick: 0 };
 
 /**
  * `livedMs`: how long the process that exited had run; `othersServing`: whether another
- * process of the cluster serves at that moment.
+ * process of the cluster has been built and serving for SERVING_FOR_MS at that moment.
  */
 export const afterExit = (state: ReforkState, slot: SlotState, livedMs: number, othersServing: boolean): ReforkDecision => {
   const quick = livedMs < QUICK_DEATH_MS;
