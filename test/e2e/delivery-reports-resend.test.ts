@@ -195,9 +195,13 @@ describe("delivery reports: Resend's webhooks, when the service hears the accept
   const report = (emailId: string) => fakes.resend.report(emailId, 'email.bounced', { url: `${server.url}/api/webhooks/resend`, secret, extra: bounce });
   const events = (id: string) => challengeEvents(server, id);
   const delivery = async (id: string) => (await client.get(`/api/code/${id}`, { apiKey: app.apiKey })).body.delivery;
-  /** The outcome of attempt 1 (its answer lost: a timeout), once recorded. */
+  /**
+   * The outcome of attempt 1 (its answer lost: a timeout), once recorded: 1.5 s of real time
+   * and an append, given longer than waitFor's usual 5 s on a loaded machine (a CI run once
+   * took longer).
+   */
   const timedOut = (id: string) =>
-    waitFor('attempt 1 timing out', async () => (await events(id)).find((e) => e.type === 'DeliveryFailed' && (e.data as { late?: boolean }).late !== true && (e.data as { attempt?: number }).attempt === 1));
+    waitFor('attempt 1 timing out', async () => (await events(id)).find((e) => e.type === 'DeliveryFailed' && (e.data as { late?: boolean }).late !== true && (e.data as { attempt?: number }).attempt === 1), 20_000);
 
   it('a bounce that comes before the service hears Resend accepted the email applies at once; the attempt still under way changes nothing after', async () => {
     const to = `late${n++}@example.com`;
