@@ -2,6 +2,9 @@
  * Checks the signature on Resend's webhook calls with the SDK's own check (Standard Webhooks,
  * as Svix signs them). The SDK is imported only when the webhooks are taken, as for the sender.
  */
+import { isLeft } from 'fp-ts/lib/Either.js';
+import { webhookSigningSecret } from '../config/secret-codecs.js';
+
 /** Resend's signature headers (Svix's names; Standard Webhooks' webhook-* also taken). */
 export type ResendSignatureHeaders = { readonly id: string; readonly timestamp: string; readonly signature: string };
 
@@ -15,7 +18,9 @@ export type ResendSignatureCheck = (payload: string, headers: ResendSignatureHea
  * `secret`: RESEND_WEBHOOK_SECRET, the whsec_ secret Resend shows for the endpoint.
  */
 export const createResendSignatureCheck = async (secret: string): Promise<ResendSignatureCheck> => {
-  if (!/^whsec_[A-Za-z0-9+/]+={0,2}$/.test(secret)) throw new Error('Resend: RESEND_WEBHOOK_SECRET must be whsec_ followed by base64');
+  // The configuration's own rule for the secret (a caller that did not decode it still meets it).
+  const checked = webhookSigningSecret(secret);
+  if (isLeft(checked)) throw new Error(`Resend: RESEND_WEBHOOK_SECRET ${checked.left}`);
   const { Resend } = await import('resend');
   // The SDK's webhooks.verify needs no API key: it never calls Resend.
   const { webhooks } = new Resend('re_unused_for_verification');
