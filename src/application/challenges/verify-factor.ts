@@ -14,6 +14,8 @@ export type VerifyFactorInput = { readonly app: ActiveApp; readonly username: st
 const MONTH_SECONDS = 30 * DAY_SECONDS;
 const MANY = 1_000_000;
 
+type DecoyDeps = Pick<Deps, 'rateLimit' | 'limits' | 'logger'>;
+
 /**
  * A user without the factor, answered as a known user with a wrong code is, from rate-limiter
  * counts that mirror a known user's state: failures since the last lock-out
@@ -21,29 +23,61 @@ const MANY = 1_000_000;
  * lock-out itself (`verify-unknown-locked:…`, one hit lasting lockout_seconds, as
  * `locked_until`), and the day's failures (`verify-unknown-day:…`, as `recent_failures`). The
  * wait said is the later end, as `lockedOut` says it. A peek answers as a hit would, so
- * `remaining` of the lock-outs' count is one short of the lock-outs left.
+ * `remaining` of the lock-outs' count is one short of the lock-outs left. A username with no
+ * counts yet is counted only within the app's daily budget of them (`trackNew`).
  */
-const decoyFailure = async (deps: Pick<Deps, 'rateLimit'>, enrollmentId: string, attempts: AttemptPolicy): Promise<Either<Rejection, never>> => {
+const decoyFailure = async (deps: DecoyDeps, appId: string, enrollmentId: string, attempts: AttemptPolicy): Promise<Either<Rejection, never>> => {
   const lockOuts = [`verify-unknown-locks:${enrollmentId}`, MANY, MONTH_SECONDS] as const;
   const lockedNow = [`verify-unknown-locked:${enrollmentId}`, 1, attempts.lockout_seconds] as const;
   const day = [`verify-unknown-day:${enrollmentId}`, dailyCap(attempts), DAY_SECONDS] as const;
+  const firstRound = [`verify-unknown:${enrollmentId}:0`, attempts.max_attempts, MONTH_SECONDS] as const;
   const peek = { peek: true } as const;
   const waits = (decisions: readonly RateDecision[]): number[] => decisions.filter((d) => !d.allowed).map((d) => d.retry_after_seconds);
+  const untouched = (d: RateDecision, limit: number): boolean => d.allowed && d.remaining === limit - 1;
 
-  const [lockOutsSoFar, lockPeek, dayPeek] = await Promise.all([deps.rateLimit(...lockOuts, peek), deps.rateLimit(...lockedNow, peek), deps.rateLimit(...day, peek)]);
+  const [lockOutsSoFar, lockPeek, dayPeek, firstPeek] = await Promise.all([
+    deps.rateLimit(...lockOuts, peek),
+    deps.rateLimit(...lockedNow, peek),
+    deps.rateLimit(...day, peek),
+    deps.rateLimit(...firstRound, peek),
+  ]);
   const before = waits([lockPeek, dayPeek]);
   if (before.length > 0) return left(enrollmentLocked(Math.max(...before)));
+  // A username the counts have never seen takes one of the app's daily budget of them; past
+  // it, it is answered as its first failure would be, and nothing is kept.
+  if (untouched(lockOutsSoFar, MANY) && untouched(firstPeek, attempts.max_attempts) && !(await trackNew(deps, appId))) return decoyAnswer(attempts, attempts.max_attempts - 1, dailyCap(attempts) === 1 ? [DAY_SECONDS] : []);
   const failures = [`verify-unknown:${enrollmentId}:${MANY - 1 - lockOutsSoFar.remaining}`, attempts.max_attempts, MONTH_SECONDS] as const;
   const [counted] = await Promise.all([deps.rateLimit(...failures), deps.rateLimit(...day)]);
   const locks = counted!.remaining === 0;
   if (locks) await Promise.all([deps.rateLimit(...lockedNow), deps.rateLimit(...lockOuts)]);
-  // This failure locks or fills the day: it answers as every refusal after it will.
-  const ends = [...(locks ? [attempts.lockout_seconds] : []), ...waits([await deps.rateLimit(...day, peek)])];
-  if (ends.length > 0) return left(enrollmentLocked(Math.max(...ends)));
-  return left(reject('INVALID_CODE', 'Invalid code', { attemptsRemaining: counted!.remaining }));
+  return decoyAnswer(attempts, counted!.remaining, waits([await deps.rateLimit(...day, peek)]));
 };
 
-type FactorDeps = Pick<Deps, 'handle' | 'vault' | 'totp' | 'keyedHash' | 'safeEqual' | 'replayGuard' | 'rateLimit' | 'limits' | 'clock'>;
+/** The decoy's answer to a failure: this failure locks or fills the day, and answers as every refusal after it will. */
+const decoyAnswer = (attempts: AttemptPolicy, remaining: number, dayWaits: readonly number[]): Either<Rejection, never> => {
+  const ends = [...(remaining === 0 ? [attempts.lockout_seconds] : []), ...dayWaits];
+  if (ends.length > 0) return left(enrollmentLocked(Math.max(...ends)));
+  return left(reject('INVALID_CODE', 'Invalid code', { attemptsRemaining: remaining }));
+};
+
+/**
+ * Whether the decoy may keep counts for one more username of the app today. The counts cost
+ * Redis memory for 30 days per username, and a caller holding the app's key can name a new one
+ * with every request: the budget bounds what one app can make Redis hold. Past it, an unknown
+ * username never locks, which tells it from a known one to whoever makes the failures that
+ * would lock it: a warning says so, once an hour per app.
+ */
+const trackNew = async (deps: DecoyDeps, appId: string): Promise<boolean> => {
+  if ((await deps.rateLimit(`verify-unknown-new:${appId}`, deps.limits.verifyUnknownUsersPerAppPerDay, DAY_SECONDS)).allowed) return true;
+  if ((await deps.rateLimit(`verify-unknown-new-log:${appId}`, 1, 3600)).allowed)
+    deps.logger.warn('unknown usernames past the app\'s daily budget: answered without counting (VERIFY_UNKNOWN_USERS_PER_APP_PER_DAY)', {
+      app_id: appId,
+      budget: deps.limits.verifyUnknownUsersPerAppPerDay,
+    });
+  return false;
+};
+
+type FactorDeps = DecoyDeps & Pick<Deps, 'handle' | 'vault' | 'totp' | 'keyedHash' | 'safeEqual' | 'replayGuard' | 'clock'>;
 
 /**
  * Verifies a TOTP code or a recovery code by username. Unknown users and users without the
@@ -73,7 +107,7 @@ export const makeVerifyFactor = (deps: FactorDeps) => async (input: VerifyFactor
 
   if (outcome._tag === 'Left') {
     if (outcome.left.code !== 'NOT_ENROLLED') return outcome;
-    return decoyFailure(deps, enrollmentId, attempts);
+    return decoyFailure(deps, app.app_id, enrollmentId, attempts);
   }
   const events: readonly EnrollmentEvent[] = outcome.right.events;
   if (events.some((e) => e.type === 'TotpStepConsumed' || e.type === 'RecoveryCodeUsed')) return right({ success: true, status: 'APPROVED' });

@@ -19,6 +19,7 @@ import {
   withDefault,
 } from './env-codecs.js';
 import { FAILURES_KEPT } from '../../domain/enrollment/index.js';
+import { DEFAULT_UNKNOWN_USERS_PER_APP_PER_DAY } from '../../application/deps.js';
 import { base64Key, ed25519PrivateKey, jwtSecret, keyId, previousKeys, webhookSigningSecret, type NamedKey } from './secret-codecs.js';
 
 export const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -52,6 +53,7 @@ export type Config = {
   readonly appsPerOperator: number;
   readonly sendsPerIpPerHour: number;
   readonly verifyFailuresPerDay: number;
+  readonly verifyUnknownUsersPerAppPerDay: number;
   /** Processes sharing the HTTP port on this host (node:cluster); shared storage only. */
   readonly webConcurrency: number;
   readonly databaseUrl?: string;
@@ -160,6 +162,7 @@ const Env = t.type({
   APPS_PER_OPERATOR: withDefault(envVar('count', integer(1, 100_000)), 100),
   SENDS_PER_IP_PER_HOUR: withDefault(envVar('count', integer(1, 10_000_000)), 60),
   VERIFY_FAILURES_PER_DAY: withDefault(envVar('count', integer(1, FAILURES_KEPT)), 20),
+  VERIFY_UNKNOWN_USERS_PER_APP_PER_DAY: withDefault(envVar('count', integer(1, 10_000_000)), DEFAULT_UNKNOWN_USERS_PER_APP_PER_DAY),
   WEB_CONCURRENCY: withDefault(envVar('count', integer(1, 64)), 1),
   DATABASE_URL: optional(envVar('postgres url', urlWithScheme(['postgres', 'postgresql']))),
   DATABASE_POOL_SIZE: withDefault(envVar('count', integer(2, 1000)), DEFAULT_POSTGRES_POOL_SIZE),
@@ -278,6 +281,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv, keys: KeysNeeded = 'master-an
     appsPerOperator: v.APPS_PER_OPERATOR,
     sendsPerIpPerHour: v.SENDS_PER_IP_PER_HOUR,
     verifyFailuresPerDay: v.VERIFY_FAILURES_PER_DAY,
+    verifyUnknownUsersPerAppPerDay: v.VERIFY_UNKNOWN_USERS_PER_APP_PER_DAY,
     webConcurrency: v.WEB_CONCURRENCY,
     databaseUrl: v.DATABASE_URL,
     databasePoolSize: v.DATABASE_POOL_SIZE,

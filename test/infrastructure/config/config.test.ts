@@ -51,6 +51,7 @@ describe('loadConfig', () => {
       loginAttemptsPerIpPerMinute: 30,
       sendsPerIpPerHour: 60,
       verifyFailuresPerDay: 20,
+      verifyUnknownUsersPerAppPerDay: 1_000,
       webConcurrency: 1,
       logLevel: 'info',
       corsOrigins: [],
@@ -335,6 +336,11 @@ describe('loadConfig: REDIS_KEY_PREFIX', () => {
   it('takes VERIFY_FAILURES_PER_DAY up to the failures a state keeps, naming the variable beyond', () => {
     expect(ok({ VERIFY_FAILURES_PER_DAY: '100' }).verifyFailuresPerDay).toBe(100);
     for (const value of ['0', '101', '2.5']) expect([value, problems({ VERIFY_FAILURES_PER_DAY: value })]).toEqual([value, [expect.stringContaining('VERIFY_FAILURES_PER_DAY')]]);
+  });
+
+  it('takes VERIFY_UNKNOWN_USERS_PER_APP_PER_DAY from 1, naming the variable otherwise', () => {
+    expect(ok({ VERIFY_UNKNOWN_USERS_PER_APP_PER_DAY: '50000' }).verifyUnknownUsersPerAppPerDay).toBe(50_000);
+    for (const value of ['0', '-1', '2.5', '10000001']) expect([value, problems({ VERIFY_UNKNOWN_USERS_PER_APP_PER_DAY: value })]).toEqual([value, [expect.stringContaining('VERIFY_UNKNOWN_USERS_PER_APP_PER_DAY')]]);
   });
 
   it('refuses a prefix with spaces or wildcards, naming the variable', () => {
