@@ -297,6 +297,14 @@ describe('the OpenAPI document matches the running server', () => {
       expect(viaJwt.status).toBe(201);
       expect((await call('POST', '/api/otp/register', { token: s.token, body: { username: 'jim', otp_method: 'TOTP', app_id: s.foreign.id } })).status).toBe(404);
       expect((await call('POST', '/api/otp/register', { token: s.token, body: { username: 'jim', otp_method: 'TOTP' } })).status).toBe(400);
+      // The app named in the query string, as on every route an operator's JWT may call; a body
+      // naming another one is refused, not silently preferred.
+      const inQuery = await call('POST', '/api/otp/register', { token: s.token, query: `?app_id=${s.app.id}`, body: { username: 'joy', otp_method: 'TOTP' } });
+      expect(inQuery.status).toBe(201);
+      expect((await call('POST', '/api/otp/register', { token: s.token, query: `?app_id=${s.foreign.id}`, body: { username: 'joy', otp_method: 'TOTP' } })).status).toBe(404);
+      const both = await call('POST', '/api/otp/register', { token: s.token, query: `?app_id=${s.app.id}`, body: { username: 'joy', otp_method: 'TOTP', app_id: s.foreign.id } });
+      expect([both.status, both.body.details]).toEqual([400, [{ field: 'app_id', message: 'must be the same in the query and the body' }]]);
+      expect((await call('POST', '/api/otp/register', { token: s.token, query: '?app_id=not-a-uuid', body: { username: 'joy', otp_method: 'TOTP' } })).status).toBe(400);
       const sms = await call('POST', '/api/otp/register', { ...key, body: { username: 'sam', otp_method: 'SMS', destination: '+34600123456' } });
       expect(sms.status).toBe(201);
       s.smsChallenge = sms.body.challenge_id;

@@ -93,6 +93,18 @@ describe('tenant isolation', () => {
       add('POST /api/code/generate', via, () => post('/api/code/generate', { username: victim }));
       add('POST /api/code/verify', `${via}, Alice's user and a right TOTP code`, () => post('/api/code/verify', { username: victim, otp: totpAt(secret, server.clock()) }));
       add('POST /api/code/verify', `${via}, Alice's user and a recovery code`, () => post('/api/code/verify', { username: victim, otp: recoveryCodes[0]! }));
+
+      // The same, naming Alice's app in the query string instead of the body.
+      const inQuery = (method: 'post' | 'put', path: string, body: object) => () => client[method](`${path}?${query}`, { ...auth, body });
+      const viaQuery = `${via}, app_id in the query`;
+      add('POST /api/otp/register', viaQuery, inQuery('post', '/api/otp/register', { username: victim, otp_method: 'TOTP' }));
+      add('PUT /api/otp/enable', viaQuery, inQuery('put', '/api/otp/enable', { username: victim, otp: totpAt(secret, server.clock()) }));
+      add('PUT /api/otp/disable', viaQuery, inQuery('put', '/api/otp/disable', { username: victim }));
+      add('PUT /api/otp/recovery', viaQuery, inQuery('put', '/api/otp/recovery', { username: victim }));
+      add('POST /api/code/send', viaQuery, inQuery('post', '/api/code/send', { username: victim, channel: 'EMAIL', to: 'victim@example.com' }));
+      add('POST /api/code/generate', viaQuery, inQuery('post', '/api/code/generate', { username: victim }));
+      add('POST /api/code/verify', `${viaQuery}, Alice's user and a right TOTP code`, inQuery('post', '/api/code/verify', { username: victim, otp: totpAt(secret, server.clock()) }));
+      add('POST /api/code/verify', `${viaQuery}, Alice's challenge_id and its right code`, inQuery('post', '/api/code/verify', { challenge_id: challenge, otp: challengeA.code }));
     }
     return list;
   };

@@ -54,7 +54,7 @@ export const appIdQuery: Parameter = {
   in: 'query',
   required: false,
   schema: uuid,
-  description: 'The app, when authenticating with an operator JWT',
+  description: 'The app, when authenticating with an operator JWT; also accepted in the body, where both must agree',
 };
 
 const security: Record<Auth, readonly Record<string, readonly string[]>[]> = {
@@ -85,6 +85,9 @@ export const operation = (spec: OperationSpec) => {
     ...(spec.auth === 'none' ? [] : [401]),
     503,
   ]);
+  // Every route an operator's JWT may call takes the app in the query string too.
+  const named = spec.parameters ?? [];
+  const parameters = spec.auth === 'key-or-jwt' && !named.some((p) => p.name === 'app_id') ? [...named, appIdQuery] : named;
   const errors = [...statuses].sort((a, b) => a - b).map((status) => {
     const response = errorResponses[status as ErrorStatus];
     return [String(status), { $ref: `#/components/responses/${response.name}` }];
@@ -94,7 +97,7 @@ export const operation = (spec: OperationSpec) => {
     summary: spec.summary,
     ...(spec.description === undefined ? {} : { description: spec.description }),
     security: security[spec.auth],
-    ...(spec.parameters === undefined ? {} : { parameters: spec.parameters }),
+    ...(parameters.length === 0 ? {} : { parameters }),
     ...(spec.body === undefined
       ? {}
       : { requestBody: { required: spec.bodyRequired ?? true, content: { 'application/json': { schema: ref(spec.body) } } } }),

@@ -5,6 +5,8 @@ import type { Operator } from '../../../application/accounts/authenticate-operat
 import type { Handlers } from '../../../application/handlers.js';
 import type { Rejection } from '../../../domain/shared/rejection.js';
 import { addressKey } from '../client-address.js';
+import { appScopeQuery } from '../codecs.js';
+import { decodeOrThrow } from '../decode.js';
 import { HttpError, sendRejection } from '../errors.js';
 
 const unauthenticated = (message: string) => new HttpError('UNAUTHENTICATED', message, { headers: { 'WWW-Authenticate': 'Bearer' } });
@@ -44,9 +46,24 @@ export const requireCaller = (handlers: Handlers) => async (ctx: Context, next: 
 
 export const operatorOf = (ctx: Context): Operator => ctx.state.operator as Operator;
 
-/** The app this request acts on; an operator's token must name one they own. */
-export const appOf = async (ctx: Context, handlers: Handlers, appId: string | undefined): Promise<ActiveApp | null> => {
+/**
+ * The app_id a request names, in its body or in its query string, whatever its method (DESIGN:
+ * a JWT works "when the body or query names an app_id"); when both do, they must agree.
+ */
+const namedAppId = (ctx: Context, fromBody: string | undefined): string | undefined => {
+  if (ctx.query.app_id === undefined) return fromBody;
+  const fromQuery = decodeOrThrow(appScopeQuery, { app_id: ctx.query.app_id }).app_id;
+  if (fromBody !== undefined && fromQuery !== undefined && fromBody.toLowerCase() !== fromQuery.toLowerCase())
+    throw new HttpError('VALIDATION_FAILED', 'app_id differs between the query and the body', {
+      details: [{ field: 'app_id', message: 'must be the same in the query and the body' }],
+    });
+  return fromBody ?? fromQuery;
+};
+
+/** The app this request acts on (`appId` from its body, else its query string); an operator's token must name one they own. */
+export const appOf = async (ctx: Context, handlers: Handlers, fromBody: string | undefined): Promise<ActiveApp | null> => {
   const caller = ctx.state.caller as Caller;
+  const appId = namedAppId(ctx, fromBody);
   if (caller.kind === 'operator' && appId === undefined)
     throw new HttpError('VALIDATION_FAILED', 'app_id is required with a bearer token', {
       details: [{ field: 'app_id', message: 'is required when authenticating with a bearer token' }],
