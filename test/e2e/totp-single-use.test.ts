@@ -208,4 +208,17 @@ describe('TOTP codes are single use', () => {
     expect(old.body.code).toBe('INVALID_CODE');
     expect((await verify(username, fresh[0]!)).status).toBe(200);
   });
+
+  it('accepts a recovery code typed in capitals, as phones capitalise the first letter, and only once in any case', async () => {
+    const username = user();
+    const { recoveryCodes } = await enrollTotp(client, apiKey, username, server.clock);
+    // Codes with a letter where it is capitalised (a code can start with a digit).
+    const first = recoveryCodes.find((code) => /^[a-z]/.test(code))!;
+    const second = recoveryCodes.find((code) => code !== first && /[a-z]/.test(code))!;
+    const capitalised = first.charAt(0).toUpperCase() + first.slice(1);
+    expect((await verify(username, capitalised)).status).toBe(200);
+    expect((await verify(username, first)).body).toMatchObject({ code: 'INVALID_CODE' });
+    expect((await verify(username, second.toUpperCase())).status).toBe(200);
+    expect((await verify(username, second)).status).toBe(401);
+  });
 });

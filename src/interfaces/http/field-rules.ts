@@ -29,7 +29,8 @@ export const stringRules = {
   locale: rule(2, 6, 'must be a language tag such as en, es or pt-BR', '^[a-z]{2,3}(-[A-Z]{2})?$'),
   uuid: rule(36, 36, 'must be a UUID', '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'),
   sentCode: rule(4, 10, 'must be 4 to 10 digits', '^[0-9]{4,10}$'),
-  recoveryCode: rule(9, 9, 'must be a recovery code such as abcd-1234', '^[a-z0-9]{4}-[a-z0-9]{4}$'),
+  // Any case: phones capitalise the first letter typed, and the codes are compared in lower case.
+  recoveryCode: rule(9, 9, 'must be a recovery code such as abcd-1234', '^[A-Za-z0-9]{4}-[A-Za-z0-9]{4}$'),
   // The characters of an IPv4 or IPv6 address; the codec checks it is one (node:net isIP).
   endUserIp: rule(2, 45, 'must be an IPv4 or IPv6 address', '^[0-9A-Fa-f:.]+$'),
   callingCode: rule(1, 4, 'must be a country calling code such as "34" or "1"', '^[1-9][0-9]{0,3}$'),

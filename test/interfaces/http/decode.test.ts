@@ -92,9 +92,9 @@ describe('decodeOrThrow', () => {
   });
 
   it('accepts sent codes, TOTP codes and recovery codes as otp, nothing else', () => {
-    for (const otp of ['0123', '123456', '12345678', '0123456789', 'abcd-12ef'])
+    for (const otp of ['0123', '123456', '12345678', '0123456789', 'abcd-12ef', 'Abcd-12ef', 'ABCD-1234'])
       expect(decodeOrThrow(codecs.codeVerifyBody, { otp, challenge_id: uuid }).otp).toBe(otp);
-    for (const otp of ['123', '12345678901', '12 345', 'ABCD-1234', 'abcd1234', 123456, ''])
+    for (const otp of ['123', '12345678901', '12 345', 'abcd1234', 'abcd_1234', 'abcd-123é', 123456, ''])
       expect(fields(codecs.codeVerifyBody, { otp, username: 'alice' })).toEqual(['otp']);
   });
 
