@@ -201,7 +201,7 @@ describe('the per-IP send cap', () => {
 
   const abuseText = async (app: App) => JSON.stringify(await refusals(server, app));
 
-  it('counts every send for one end-user address across apps and channels; the next is 429 and logged', async () => {
+  it("counts every send for one end-user address across an operator's apps and channels; the next is 429 and logged", async () => {
     const recording = recordingClient(createClient(server.url));
     const client = recording.client;
     const operator = await newOperator(client);
@@ -219,6 +219,9 @@ describe('the per-IP send cap', () => {
     // Another end user of the same backend has an allowance of their own.
     const other = await client.post('/api/code/send', { apiKey: second.apiKey, body: { username: 'e', channel: 'SMS', to: '+34684000001', end_user_ip: '203.0.113.6' } });
     expect(other.status).toBe(202);
+    // Another operator's app naming the same address has its own: no tenant can spend another's.
+    const elsewhere = await newApp(client, (await newOperator(client)).token);
+    expect((await send(elsewhere, { username: 'f', channel: 'EMAIL', to: 'f@example.org' })).status).toBe(202);
 
     await settle(server);
     expect(twilioRequestsTo(fakes.twilio, '+34683000001')).toHaveLength(0);

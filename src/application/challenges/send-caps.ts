@@ -11,7 +11,7 @@ const HOUR = 3_600;
 
 /**
  * Counts a send against every cap, before any provider is called: per requester IP (when the
- * send has one), per app per day, per block of neighbouring numbers (sequential-number SMS
+ * send has one) among the apps of the app's operator, per app per day, per block of neighbouring numbers (sequential-number SMS
  * pumping) and per recipient.
  * A refusal is recorded in the app's abuse log so operators can see the attack.
  */
@@ -24,7 +24,9 @@ export const makeCheckSendCaps = (deps: Pick<Deps, 'rateLimit' | 'limits' | 'key
       return left(reject('RATE_LIMITED', 'Too many codes sent; try again later', { retryAfterSeconds: retryAfter }));
     };
     const caps: readonly { reason: string; key: string; limit: number; window: number }[] = [
-      ...(clientIp === undefined ? [] : [{ reason: 'IP_CAP', key: `send-ip:${clientIp}`, limit: deps.limits.sendsPerIpPerHour, window: HOUR }]),
+      // Per operator: the address is the caller's word (`end_user_ip`), and one tenant's word
+      // must not spend another's allowance (a shared NAT's address, named 60 times an hour).
+      ...(clientIp === undefined ? [] : [{ reason: 'IP_CAP', key: `send-ip:${app.owner_id}:${clientIp}`, limit: deps.limits.sendsPerIpPerHour, window: HOUR }]),
       { reason: 'APP_DAILY_BUDGET', key: `send-app:${app.app_id}`, limit: app.policy.max_sends_per_app_per_day, window: DAY_SECONDS },
       ...(to.country_calling_code !== null
         ? [{ reason: 'NUMBER_BLOCK_CAP', key: `send-block:${app.app_id}:${deps.keyedHash('destination', to.normalized.slice(0, -3))}`, limit: app.policy.max_sends_per_number_block_per_hour, window: HOUR }]
