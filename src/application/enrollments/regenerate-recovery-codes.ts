@@ -5,6 +5,7 @@ import type { ActiveApp } from '../apps/app-view.js';
 import { EnrollmentAggregate } from '../aggregates.js';
 import { now, type Deps } from '../deps.js';
 import { enrollmentIdFor, enrollmentStreamFor, factorMethods } from '../ids.js';
+import { spendEnrollmentBudget } from './enrollment-budget.js';
 import { newRecoveryCodes } from './recovery-codes.js';
 
 type RecoveryDeps = Pick<Deps, 'handle' | 'keyedHash' | 'randomToken' | 'clock' | 'load'>;
@@ -34,8 +35,8 @@ export const makeIssueRecoveryCodes =
     return outcome._tag === 'Left' ? outcome : right(codes);
   };
 
-/** PUT /api/otp/recovery: only for users with an active factor. */
-export const makeRegenerateRecoveryCodes = (deps: RecoveryDeps) => {
+/** PUT /api/otp/recovery: only for users with an active factor, within the app's daily budget. */
+export const makeRegenerateRecoveryCodes = (deps: RecoveryDeps & Pick<Deps, 'rateLimit'>) => {
   const issue = makeIssueRecoveryCodes(deps);
   return async (app: ActiveApp, username: string): Promise<Either<Rejection, { recovery_codes: readonly string[] }>> => {
     const states = await Promise.all(
@@ -43,6 +44,8 @@ export const makeRegenerateRecoveryCodes = (deps: RecoveryDeps) => {
     );
     if (!states.some((s) => s.kind === 'FACTOR' && s.status === 'ACTIVE'))
       return left(reject('NOT_ENROLLED', 'The user has no active factor'));
+    const budget = await spendEnrollmentBudget(deps, app);
+    if (budget._tag === 'Left') return budget;
     const issued = await issue(app, username, { onlyIfNone: false });
     return issued._tag === 'Left' ? issued : right({ recovery_codes: issued.right ?? [] });
   };

@@ -10,6 +10,7 @@ import { makeResolveDestination } from '../challenges/resolve-destination.js';
 import { makeCheckSendCaps } from '../challenges/send-caps.js';
 import { now, type Deps } from '../deps.js';
 import { enrollmentIdFor } from '../ids.js';
+import { spendEnrollmentBudget } from './enrollment-budget.js';
 
 export type RegisterEnrollmentInput = {
   readonly app: ActiveApp;
@@ -32,7 +33,7 @@ type RegisterDeps = Parameters<typeof makeIssueCode>[0] &
   Parameters<typeof makeResolveDestination>[0] &
   Parameters<typeof makeCheckSendCaps>[0] &
   Parameters<typeof makeCancelChallenge>[0] &
-  Pick<Deps, 'totp' | 'qr' | 'load'>;
+  Pick<Deps, 'totp' | 'qr' | 'load' | 'rateLimit'>;
 
 /**
  * Starts (or restarts) a factor in PENDING. TOTP returns the seed once; sent-code methods send
@@ -58,6 +59,8 @@ export const makeRegisterEnrollment = (deps: RegisterDeps) => {
       const secret = input.secret === undefined ? deps.totp.generateSecret() : deps.totp.parseSecret(input.secret);
       if (secret === null)
         return left(reject('INVALID_SECRET', 'The secret is not a base32 TOTP seed of at least 20 bytes', { details: [{ field: 'secret', message: 'must be base32 of at least 20 bytes (32 characters)' }] }));
+      const budget = await spendEnrollmentBudget(deps, app);
+      if (budget._tag === 'Left') return budget;
       const { digits, period, algorithm } = app.policy.totp;
       const sealed = await deps.vault.seal(secret, stream);
       const started = await deps.handle(EnrollmentAggregate, stream, () => ({ ...start, secret: sealed, totp: { digits, period, algorithm }, at: now(deps) }));

@@ -9,7 +9,8 @@ export const otpPaths = {
       summary: 'Enroll an end user in a factor',
       description:
         'TOTP answers the seed, otpauth URI and QR code (shown once); with `Accept: image/png` the answer is the QR code PNG, the enrollment id in its X-Enrollment-Id header. ' +
-        'SMS, EMAIL and WHATSAPP send a confirmation code and answer the challenge to verify with PUT /api/otp/enable.',
+        'SMS, EMAIL and WHATSAPP send a confirmation code and answer the challenge to verify with PUT /api/otp/enable. ' +
+        "TOTP registrations and recovery-code replacements together are at most the policy's max_sends_per_app_per_day a day per app, counted apart from sends (429 with Retry-After).",
       auth: 'key-or-jwt',
       body: 'OtpRegisterRequest',
       success: {
@@ -77,10 +78,11 @@ export const otpPaths = {
     put: operation({
       tag: 'otp',
       summary: 'Replace the recovery codes',
+      description: "With TOTP registrations, at most the policy's max_sends_per_app_per_day a day per app (429 with Retry-After).",
       auth: 'key-or-jwt',
       body: 'UsernameRequest',
       success: { status: 200, description: 'New codes, shown once; the old ones stop working', schema: 'RecoveryCodes' },
-      errors: [404],
+      errors: [404, 429],
     }),
   },
 };
