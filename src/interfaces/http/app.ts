@@ -6,6 +6,7 @@ import { createDocsRouter } from './docs.js';
 import { accessLogMiddleware, pathForLog } from './middleware/access-log.js';
 import { corsMiddleware } from './middleware/cors.js';
 import { errorHandlerMiddleware } from './middleware/error-handler.js';
+import { bodyLimitFor } from './field-rules.js';
 import { jsonBodyMiddleware } from './middleware/json-body.js';
 import { literalPathsMiddleware, notFoundMiddleware } from './middleware/not-found.js';
 import { requestIdMiddleware } from './middleware/request-id.js';
@@ -73,7 +74,7 @@ export const createHttpApp = (deps: HttpAppDeps): Koa => {
   app.use(corsMiddleware(deps.corsOrigins));
   app.use(errorHandlerMiddleware(deps.logger, deps.unavailableDependency));
   app.use(trailingSlashMiddleware());
-  app.use(jsonBodyMiddleware({ ownBodyPrefix: `${WEBHOOKS_PREFIX}/` }));
+  app.use(jsonBodyMiddleware({ ownBodyPrefix: `${WEBHOOKS_PREFIX}/`, limitFor: bodyLimitFor }));
   app.use(literalPathsMiddleware(routers));
   app.use(dispatchByPrefix(routers));
   app.use(notFoundMiddleware(routers));

@@ -67,3 +67,13 @@ export const maxAllowedCountries = 300;
 export const maxFieldErrors = 20;
 
 export const bodyLimitBytes = 64 * 1024;
+
+/**
+ * An app's body (`POST /api/app`, `PUT /api/app/{id}`) can hold templates for maxTemplateLocales
+ * locales of four texts of templateRule.maxLength characters each, replaced whole: 80,000
+ * UTF-16 units, up to 6 bytes each in JSON (`\uXXXX`). It must fit whatever the rules accept.
+ */
+export const appBodyLimitBytes = 512 * 1024;
+
+/** The body limit of a path: apps' bodies are larger (appBodyLimitBytes). */
+export const bodyLimitFor = (path: string): number => (path === '/api/app' || path.startsWith('/api/app/') ? appBodyLimitBytes : bodyLimitBytes);

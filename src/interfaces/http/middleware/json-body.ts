@@ -24,7 +24,7 @@ const badBody = (message: string, detail: string): HttpError =>
 const notJson = (): HttpError => badBody('The body is not valid JSON', 'must be a JSON object');
 const notAnObject = (): HttpError => badBody('The body must be a JSON object', 'must be a JSON object');
 /** A body past the limit, JSON or the form a webhook reads. */
-export const payloadTooLarge = (): HttpError => new HttpError('PAYLOAD_TOO_LARGE', `The body must be at most ${bodyLimitBytes / 1024} KiB`);
+export const payloadTooLarge = (limit: number = bodyLimitBytes): HttpError => new HttpError('PAYLOAD_TOO_LARGE', `The body must be at most ${limit / 1024} KiB`);
 
 const isObject = (value: unknown): value is object => typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -56,9 +56,9 @@ const parseObject = (text: string): object => {
 };
 
 /** Translates raw-body's and zlib's failures (http-errors with a `type` or a `status`) into API errors. */
-const translate = (error: unknown): HttpError => {
+const translate = (error: unknown, limit: number): HttpError => {
   const { type, status } = (error ?? {}) as { type?: unknown; status?: unknown };
-  if (type === 'entity.too.large' || status === 413) return payloadTooLarge();
+  if (type === 'entity.too.large' || status === 413) return payloadTooLarge(limit);
   if (status === 415) return new HttpError('UNSUPPORTED_MEDIA_TYPE', 'The body must be UTF-8 JSON');
   return notJson();
 };
@@ -85,7 +85,7 @@ const decimal = /^[0-9]{1,9}$/;
  * Content-Length within the limit. Anything else (other charsets, gzip, chunked bodies,
  * oversized ones) takes the general path, whose answers the API contract tests pin down.
  */
-const plainBodyLength = (req: IncomingMessage): number | undefined => {
+const plainBodyLength = (req: IncomingMessage, limit: number): number | undefined => {
   const { headers } = req;
   const type = headers['content-type'];
   const length = headers['content-length'];
@@ -94,7 +94,7 @@ const plainBodyLength = (req: IncomingMessage): number | undefined => {
   if ((encoding !== undefined && encoding !== 'identity') || !plainJsonType.test(type) || !decimal.test(length)) return undefined;
   const bytes = Number(length);
   // A request already read or closed goes the general way too (which answers a closed one).
-  return bytes <= bodyLimitBytes && !req.readableEnded && !req.destroyed ? bytes : undefined;
+  return bytes <= limit && !req.readableEnded && !req.destroyed ? bytes : undefined;
 };
 
 /** The whole body as text; rejects (with raw-body's error type) a request aborted midway. */
@@ -121,8 +121,8 @@ const readText = (req: IncomingMessage, length: number): Promise<string> =>
     req.on('data', onData).on('end', onEnd).on('error', finish).on('aborted', onAborted);
   });
 
-/** At most this many bytes of a compressed body are taken, however little they unpack to. */
-const compressedLimitBytes = 2 * bodyLimitBytes;
+/** At most twice the limit of a compressed body is taken, however little it unpacks to. */
+const COMPRESSED_FACTOR = 2;
 
 const httpError = (message: string, type: string, status: number): Error => Object.assign(new Error(message), { type, status });
 
@@ -133,7 +133,7 @@ const httpError = (message: string, type: string, status: number): Error => Obje
  * line) nor keeps an error listener on it once raw-body has stopped listening, and a corrupt
  * block decoded after the limit then threw as an uncaught exception, taking the process down.
  */
-const readCompressed = async (req: IncomingMessage, decoder: Transform): Promise<Buffer> => {
+const readCompressed = async (req: IncomingMessage, decoder: Transform, limit: number): Promise<Buffer> => {
   let compressed = 0;
   const stop = (error: Error): void => {
     req.unpipe(decoder);
@@ -141,7 +141,7 @@ const readCompressed = async (req: IncomingMessage, decoder: Transform): Promise
   };
   const onData = (chunk: Buffer): void => {
     compressed += chunk.length;
-    if (compressed > compressedLimitBytes) stop(httpError('request entity too large', 'entity.too.large', 413));
+    if (compressed > COMPRESSED_FACTOR * limit) stop(httpError('request entity too large', 'entity.too.large', 413));
   };
   const onClose = (): void => {
     if (!req.complete) stop(httpError('request aborted', 'request.aborted', 400));
@@ -151,7 +151,7 @@ const readCompressed = async (req: IncomingMessage, decoder: Transform): Promise
   req.on('data', onData).on('close', onClose);
   req.pipe(decoder);
   try {
-    return await getRawBody(decoder, { limit: bodyLimitBytes });
+    return await getRawBody(decoder, { limit });
   } finally {
     req.off('data', onData).off('close', onClose);
     req.unpipe(decoder);
@@ -167,39 +167,40 @@ const readCompressed = async (req: IncomingMessage, decoder: Transform): Promise
  * compressed body cannot unpack into a large one) and checks a Content-Length against what
  * came; another Content-Encoding is a 415.
  */
-const readGeneral = async (req: IncomingMessage): Promise<string> => {
+const readGeneral = async (req: IncomingMessage, limit: number): Promise<string> => {
   const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
   const length = req.headers['content-length'];
   let bytes: Buffer;
   try {
     if (encoding === 'identity')
-      bytes = await getRawBody(req, { limit: bodyLimitBytes, ...(length !== undefined && decimal.test(length) ? { length: Number(length) } : {}) });
-    else if (encoding === 'gzip' || encoding === 'deflate') bytes = await readCompressed(req, createUnzip());
-    else if (encoding === 'br') bytes = await readCompressed(req, createBrotliDecompress());
+      bytes = await getRawBody(req, { limit, ...(length !== undefined && decimal.test(length) ? { length: Number(length) } : {}) });
+    else if (encoding === 'gzip' || encoding === 'deflate') bytes = await readCompressed(req, createUnzip(), limit);
+    else if (encoding === 'br') bytes = await readCompressed(req, createBrotliDecompress(), limit);
     else throw new HttpError('UNSUPPORTED_MEDIA_TYPE', 'The body must be UTF-8 JSON');
   } catch (error) {
-    throw error instanceof HttpError ? error : translate(error);
+    throw error instanceof HttpError ? error : translate(error, limit);
   }
   return decodeUtf8(bytes);
 };
 
 /**
- * JSON only (but for `ownBodyPrefix`), 64 KiB, objects only, UTF-8 only (whatever the charset says: ASCII reads the
+ * JSON only (but for `ownBodyPrefix`), 64 KiB (or what `limitFor` says for the path), objects only, UTF-8 only (whatever the charset says: ASCII reads the
  * same in every charset a JSON client would declare); anything else is a 4xx before any route
  * runs. A plain UTF-8 JSON body with a Content-Length (what API clients send) is read directly,
  * saving the general path's layers on every request (docs/performance.md);
  * test/interfaces/http/json-body.test.ts holds both paths to the same outcomes.
  */
-export const jsonBodyMiddleware = (options: { readonly ownBodyPrefix?: string } = {}): Middleware => async (ctx, next) => {
+export const jsonBodyMiddleware = (options: { readonly ownBodyPrefix?: string; readonly limitFor?: (path: string) => number } = {}): Middleware => async (ctx, next) => {
   if (!withBody.has(ctx.method)) return next();
   // Routes under this prefix (providers' webhooks) take the provider's own format and read it themselves.
   if (options.ownBodyPrefix !== undefined && ctx.path.startsWith(options.ownBodyPrefix)) return next();
-  const length = plainBodyLength(ctx.req);
+  const limit = options.limitFor?.(ctx.path) ?? bodyLimitBytes;
+  const length = plainBodyLength(ctx.req, limit);
   if (length !== undefined) {
     try {
       ctx.request.body = parseObject(await readText(ctx.req, length));
     } catch (error) {
-      throw error instanceof HttpError ? error : translate(error);
+      throw error instanceof HttpError ? error : translate(error, limit);
     }
     return next();
   }
@@ -213,6 +214,6 @@ export const jsonBodyMiddleware = (options: { readonly ownBodyPrefix?: string } 
     ctx.status = 499;
     return;
   }
-  ctx.request.body = parseObject(await readGeneral(ctx.req));
+  ctx.request.body = parseObject(await readGeneral(ctx.req, limit));
   return next();
 };
