@@ -92,9 +92,11 @@ export type Limits = {
   readonly verifyFailuresPerDay: number;
   /**
    * Usernames a day, per app, the unknown-user decoy starts keeping counts for (each for up to
-   * 30 days): bounds the rate limiter's memory one app's callers can fill with made-up names.
+   * 30 days): bounds the rate limiter's memory one app's callers can fill with made-up names,
+   * at the price of the decoy for names past it (see `trackNew`). Unset (the default): no
+   * budget, every name's counts are kept, as DESIGN's "no enumeration" asks.
    */
-  readonly verifyUnknownUsersPerAppPerDay: number;
+  readonly verifyUnknownUsersPerAppPerDay?: number;
   /** Tries of one send on one channel before it fails for good (or moves to the fallback channel). */
   readonly deliveryMaxAttempts: number;
   /** First retry delay; doubles per attempt, capped at deliveryMaxBackoffSeconds. */
@@ -110,13 +112,6 @@ export type Limits = {
   readonly deliveryLeaseSeconds: number;
 };
 
-/**
- * See Limits.verifyUnknownUsersPerAppPerDay. An app verifies the users it has signed in, so
- * unknown usernames are typos and probes; each costs Redis about 500 bytes for 30 days (two
- * sorted sets), so one app kept at the budget every day holds about 15 MB.
- */
-export const DEFAULT_UNKNOWN_USERS_PER_APP_PER_DAY = 1_000;
-
 export const defaultLimits: Limits = {
   loginAttemptsPerIpPerMinute: 30,
   registrationsPerIpPerHour: 20,
@@ -124,7 +119,6 @@ export const defaultLimits: Limits = {
   appsPerOperator: 100,
   totpLockoutSeconds: 300,
   verifyFailuresPerDay: 20,
-  verifyUnknownUsersPerAppPerDay: DEFAULT_UNKNOWN_USERS_PER_APP_PER_DAY,
   deliveryMaxAttempts: 6,
   deliveryBackoffSeconds: 2,
   deliveryMaxBackoffSeconds: 300,

@@ -129,7 +129,7 @@ const serve = async (): Promise<void> => {
       deliveryLeaseSeconds: Math.ceil(config.deliveryTimeoutMs / 1000) + 5,
       sendsPerIpPerHour: config.sendsPerIpPerHour,
       verifyFailuresPerDay: config.verifyFailuresPerDay,
-      verifyUnknownUsersPerAppPerDay: config.verifyUnknownUsersPerAppPerDay,
+      ...optional('verifyUnknownUsersPerAppPerDay', config.verifyUnknownUsersPerAppPerDay),
     },
     ...(await resolveKeys(config, logger)),
     ...optional('databaseUrl', config.databaseUrl),

@@ -1,9 +1,10 @@
 /**
- * The unknown-user decoy's daily budget per app (VERIFY_UNKNOWN_USERS_PER_APP_PER_DAY): the
- * counts that make an unknown username answer like a known one cost the rate limiter's memory
- * for 30 days each, so an app's callers cannot make it hold more than the budget of new
- * usernames a day. Within it, and for usernames it already counts, nothing changes; past it, a
- * new username is answered as its first failure would be, and nothing is kept.
+ * The unknown-user decoy's daily budget per app (VERIFY_UNKNOWN_USERS_PER_APP_PER_DAY, unset by
+ * default): the counts that make an unknown username answer like a known one cost the rate
+ * limiter's memory for 30 days each, so with a budget an app's callers cannot make it hold more
+ * than that many new usernames a day. Within it, and for usernames it already counts, nothing
+ * changes; past it, a new username is answered as its first failure would be, and nothing is
+ * kept. Without one (test/e2e/enumeration.test.ts), every name is counted.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { enrollTotp, errorShape, newApp, newOperator, totpAt, wrongCode } from '../support/flows.js';
@@ -81,6 +82,8 @@ describe('the decoy budget', () => {
     expect(known.status).toBe(429);
     expect(errorShape(past)).toEqual(errorShape(known));
     expect(past.headers.get('retry-after')).toBe(known.headers.get('retry-after'));
+    // Answered past the budget (the counting path would answer the same to a first failure).
+    expect(warnings().filter((w) => w.app_id === app.id)).toHaveLength(1);
   });
 });
 
@@ -106,5 +109,7 @@ describe('the decoy budget with a daily cap of one failure (VERIFY_FAILURES_PER_
     expect(known.status).toBe(429);
     expect(errorShape(past)).toEqual(errorShape(known));
     expect(past.headers.get('retry-after')).toBe(known.headers.get('retry-after'));
+    // Answered past the budget (the counting path would answer the same to a first failure).
+    expect(server.logs.filter((line) => line.includes(WARNING) && line.includes(app.id))).toHaveLength(1);
   });
 });

@@ -23,29 +23,34 @@ type DecoyDeps = Pick<Deps, 'rateLimit' | 'limits' | 'logger'>;
  * lock-out itself (`verify-unknown-locked:…`, one hit lasting lockout_seconds, as
  * `locked_until`), and the day's failures (`verify-unknown-day:…`, as `recent_failures`). The
  * wait said is the later end, as `lockedOut` says it. A peek answers as a hit would, so
- * `remaining` of the lock-outs' count is one short of the lock-outs left. A username with no
- * counts yet is counted only within the app's daily budget of them (`trackNew`).
+ * `remaining` of the lock-outs' count is one short of the lock-outs left. With a budget set, a
+ * username with no counts yet is counted only within the app's daily budget of them (`trackNew`).
  */
 const decoyFailure = async (deps: DecoyDeps, appId: string, enrollmentId: string, attempts: AttemptPolicy): Promise<Either<Rejection, never>> => {
   const lockOuts = [`verify-unknown-locks:${enrollmentId}`, MANY, MONTH_SECONDS] as const;
   const lockedNow = [`verify-unknown-locked:${enrollmentId}`, 1, attempts.lockout_seconds] as const;
   const day = [`verify-unknown-day:${enrollmentId}`, dailyCap(attempts), DAY_SECONDS] as const;
-  const firstRound = [`verify-unknown:${enrollmentId}:0`, attempts.max_attempts, MONTH_SECONDS] as const;
+  const budget = deps.limits.verifyUnknownUsersPerAppPerDay;
   const peek = { peek: true } as const;
   const waits = (decisions: readonly RateDecision[]): number[] => decisions.filter((d) => !d.allowed).map((d) => d.retry_after_seconds);
+  // With a budget, whether the name has counts yet: none since the last lock-out, and no lock-out.
+  const firstRound = [`verify-unknown:${enrollmentId}:0`, attempts.max_attempts, MONTH_SECONDS] as const;
   const untouched = (d: RateDecision, limit: number): boolean => d.allowed && d.remaining === limit - 1;
+  const isNew = async () => untouched(await deps.rateLimit(...firstRound, peek), attempts.max_attempts);
 
-  const [lockOutsSoFar, lockPeek, dayPeek, firstPeek] = await Promise.all([
+  const [lockOutsSoFar, lockPeek, dayPeek, fresh] = await Promise.all([
     deps.rateLimit(...lockOuts, peek),
     deps.rateLimit(...lockedNow, peek),
     deps.rateLimit(...day, peek),
-    deps.rateLimit(...firstRound, peek),
+    budget === undefined ? false : isNew(),
   ]);
   const before = waits([lockPeek, dayPeek]);
   if (before.length > 0) return left(enrollmentLocked(Math.max(...before)));
-  // A username the counts have never seen takes one of the app's daily budget of them; past
-  // it, it is answered as its first failure would be, and nothing is kept.
-  if (untouched(lockOutsSoFar, MANY) && untouched(firstPeek, attempts.max_attempts) && !(await trackNew(deps, appId))) return decoyAnswer(attempts, attempts.max_attempts - 1, dailyCap(attempts) === 1 ? [DAY_SECONDS] : []);
+  // A name with no counts yet takes one of the app's daily budget of them; past it, it is
+  // answered as its first failure would be, and nothing is kept. One a concurrent request has
+  // meanwhile started counting is counted.
+  if (budget !== undefined && fresh && untouched(lockOutsSoFar, MANY) && !(await trackNew(deps, appId, budget)) && (await isNew()))
+    return decoyAnswer(attempts, attempts.max_attempts - 1, dailyCap(attempts) === 1 ? [DAY_SECONDS] : []);
   const failures = [`verify-unknown:${enrollmentId}:${MANY - 1 - lockOutsSoFar.remaining}`, attempts.max_attempts, MONTH_SECONDS] as const;
   const [counted] = await Promise.all([deps.rateLimit(...failures), deps.rateLimit(...day)]);
   const locks = counted!.remaining === 0;
@@ -61,19 +66,18 @@ const decoyAnswer = (attempts: AttemptPolicy, remaining: number, dayWaits: reado
 };
 
 /**
- * Whether the decoy may keep counts for one more username of the app today. The counts cost
- * Redis memory for 30 days per username, and a caller holding the app's key can name a new one
- * with every request: the budget bounds what one app can make Redis hold. Past it, an unknown
- * username never locks, which tells it from a known one to whoever makes the failures that
- * would lock it: a warning says so, once an hour per app.
+ * Whether the decoy may keep counts for one more name of the app today, when the operator set a
+ * budget (VERIFY_UNKNOWN_USERS_PER_APP_PER_DAY; none by default). The counts cost Redis memory
+ * for 30 days per name, and a caller able to name users can make one up with every request: the
+ * budget bounds what one app can make Redis hold. The price: past it, an unknown name never
+ * locks, which tells it from a known one to whoever makes the failures that would lock it, and
+ * spending the budget takes as many requests as it allows. A warning says so, once an hour per
+ * app.
  */
-const trackNew = async (deps: DecoyDeps, appId: string): Promise<boolean> => {
-  if ((await deps.rateLimit(`verify-unknown-new:${appId}`, deps.limits.verifyUnknownUsersPerAppPerDay, DAY_SECONDS)).allowed) return true;
+const trackNew = async (deps: DecoyDeps, appId: string, budget: number): Promise<boolean> => {
+  if ((await deps.rateLimit(`verify-unknown-new:${appId}`, budget, DAY_SECONDS)).allowed) return true;
   if ((await deps.rateLimit(`verify-unknown-new-log:${appId}`, 1, 3600)).allowed)
-    deps.logger.warn('unknown usernames past the app\'s daily budget: answered without counting (VERIFY_UNKNOWN_USERS_PER_APP_PER_DAY)', {
-      app_id: appId,
-      budget: deps.limits.verifyUnknownUsersPerAppPerDay,
-    });
+    deps.logger.warn('unknown usernames past the app\'s daily budget: answered without counting (VERIFY_UNKNOWN_USERS_PER_APP_PER_DAY)', { app_id: appId, budget });
   return false;
 };
 

@@ -19,7 +19,6 @@ import {
   withDefault,
 } from './env-codecs.js';
 import { FAILURES_KEPT } from '../../domain/enrollment/index.js';
-import { DEFAULT_UNKNOWN_USERS_PER_APP_PER_DAY } from '../../application/deps.js';
 import { base64Key, ed25519PrivateKey, jwtSecret, keyId, previousKeys, webhookSigningSecret, type NamedKey } from './secret-codecs.js';
 
 export const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -53,7 +52,7 @@ export type Config = {
   readonly appsPerOperator: number;
   readonly sendsPerIpPerHour: number;
   readonly verifyFailuresPerDay: number;
-  readonly verifyUnknownUsersPerAppPerDay: number;
+  readonly verifyUnknownUsersPerAppPerDay: number | undefined;
   /** Processes sharing the HTTP port on this host (node:cluster); shared storage only. */
   readonly webConcurrency: number;
   readonly databaseUrl?: string;
@@ -162,7 +161,7 @@ const Env = t.type({
   APPS_PER_OPERATOR: withDefault(envVar('count', integer(1, 100_000)), 100),
   SENDS_PER_IP_PER_HOUR: withDefault(envVar('count', integer(1, 10_000_000)), 60),
   VERIFY_FAILURES_PER_DAY: withDefault(envVar('count', integer(1, FAILURES_KEPT)), 20),
-  VERIFY_UNKNOWN_USERS_PER_APP_PER_DAY: withDefault(envVar('count', integer(1, 10_000_000)), DEFAULT_UNKNOWN_USERS_PER_APP_PER_DAY),
+  VERIFY_UNKNOWN_USERS_PER_APP_PER_DAY: optional(envVar('count', integer(1, 1_000_000))),
   WEB_CONCURRENCY: withDefault(envVar('count', integer(1, 64)), 1),
   DATABASE_URL: optional(envVar('postgres url', urlWithScheme(['postgres', 'postgresql']))),
   DATABASE_POOL_SIZE: withDefault(envVar('count', integer(2, 1000)), DEFAULT_POSTGRES_POOL_SIZE),
