@@ -2,9 +2,10 @@
  * What the Twilio senders share: the SDK client (with a timeout and, for tests, a base URL)
  * and the translation of its errors.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import twilio from 'twilio';
 import type { DeliveryFailure, OutgoingMessage } from '../../application/ports.js';
-import { errorCode, rejectedByProvider, unreachable } from './provider-errors.js';
+import { errorCode, parseRetryAfter, rejectedByProvider, unreachable } from './provider-errors.js';
 
 export type TwilioClientOptions = {
   readonly accountSid: string;
@@ -35,18 +36,29 @@ export const statusCallbackFor = (base: string | undefined, message: Pick<Outgoi
 
 type RequestOptions = Parameters<twilio.RequestClient['request']>[0];
 
-/** Sends every request to `base`, keeping the path and query the SDK built. */
-class RebasedRequestClient extends twilio.RequestClient {
+/** The Retry-After header of the last answer to a call made in `callTwilio`. */
+const answers = new AsyncLocalStorage<{ retryAfter?: unknown }>();
+
+/**
+ * Keeps the Retry-After of each answer for `callTwilio` (the SDK's RestException keeps the
+ * status and body of a refusal, not its headers), and sends every request to `base` when set,
+ * keeping the path and query the SDK built.
+ */
+class HeaderKeepingRequestClient extends twilio.RequestClient {
   constructor(
-    private readonly base: string,
+    private readonly base: string | undefined,
     options: ConstructorParameters<typeof twilio.RequestClient>[0],
   ) {
     super(options);
   }
 
-  override request<TData>(options: RequestOptions & { data?: TData }) {
+  override async request<TData>(options: RequestOptions & { data?: TData }) {
     const target = new URL(options.uri);
-    return super.request<TData>({ ...options, uri: `${this.base}${target.pathname}${target.search}` });
+    const uri = this.base === undefined ? options.uri : `${this.base}${target.pathname}${target.search}`;
+    const response = await super.request<TData>({ ...options, uri });
+    const seen = answers.getStore();
+    if (seen !== undefined) seen.retryAfter = (response.headers as Record<string, unknown> | undefined)?.['retry-after'];
+    return response;
   }
 }
 
@@ -54,9 +66,9 @@ export const createTwilioClient = (options: TwilioClientOptions): twilio.Twilio 
   if (!/^AC[0-9a-fA-F]{32}$/.test(options.accountSid)) throw new Error('Twilio: TWILIO_ACCOUNT_SID must be "AC" followed by 32 hex digits');
   if (!options.authToken) throw new Error('Twilio: TWILIO_AUTH_TOKEN is required');
   const timeout = options.timeoutMs ?? 10_000;
-  const httpClient = options.baseUrl === undefined ? undefined : new RebasedRequestClient(options.baseUrl.replace(/\/+$/, ''), { timeout });
+  const httpClient = new HeaderKeepingRequestClient(options.baseUrl?.replace(/\/+$/, ''), { timeout, autoRetry: false });
   // autoRetry stays off: retries belong to the delivery worker, which records each attempt.
-  return twilio(options.accountSid, options.authToken, { timeout, autoRetry: false, ...(httpClient ? { httpClient } : {}) });
+  return twilio(options.accountSid, options.authToken, { timeout, autoRetry: false, httpClient });
 };
 
 // Rejections that are worth retrying although their HTTP status is a 400.
@@ -71,11 +83,21 @@ const THROTTLED = new Set<number>([20429, 14107]);
  * SDK errors with a numeric `status` are API answers (RestException, TwilioServiceException);
  * anything else is the transport (axios: ECONNREFUSED, ECONNABORTED on timeout, ...).
  */
-export const classifyTwilioError = (provider: string, error: unknown, hint: string): DeliveryFailure => {
+const classifyTwilioError = (provider: string, error: unknown, hint: string, retryAfterSeconds?: number): DeliveryFailure => {
   const fields = typeof error === 'object' && error !== null ? (error as { status?: unknown; code?: unknown }) : {};
   if (typeof fields.status === 'number') {
     const code = typeof fields.code === 'number' ? fields.code : undefined;
-    return rejectedByProvider({ provider, status: fields.status, providerCode: code, hint, overrides: OVERRIDES, throttleCodes: THROTTLED });
+    return rejectedByProvider({ provider, status: fields.status, providerCode: code, hint, overrides: OVERRIDES, throttleCodes: THROTTLED, retryAfterSeconds });
   }
   return unreachable(provider, errorCode(error), hint);
+};
+
+/** One call to Twilio with a client of `createTwilioClient`; a refusal becomes a DeliveryFailure that keeps the answer's Retry-After. */
+export const callTwilio = async (provider: string, hint: string, call: () => Promise<unknown>): Promise<void> => {
+  const seen: { retryAfter?: unknown } = {};
+  try {
+    await answers.run(seen, call);
+  } catch (error) {
+    throw classifyTwilioError(provider, error, hint, parseRetryAfter(seen.retryAfter));
+  }
 };

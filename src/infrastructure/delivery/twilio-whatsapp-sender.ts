@@ -5,7 +5,7 @@
  */
 import type { MessageSender } from '../../application/ports.js';
 import { destinationHint, refusedLocally } from './provider-errors.js';
-import { classifyTwilioError, createTwilioClient, statusCallbackFor, type TwilioClientOptions } from './twilio-client.js';
+import { callTwilio, createTwilioClient, statusCallbackFor, type TwilioClientOptions } from './twilio-client.js';
 import { twilioProvider } from './twilio-status.js';
 
 export type TwilioWhatsappSenderOptions = TwilioClientOptions & {
@@ -33,10 +33,6 @@ export const createTwilioWhatsappSender = (options: TwilioWhatsappSenderOptions)
     const content = contentSid
       ? { contentSid, contentVariables: JSON.stringify({ 1: message.code }) }
       : { body: message.body };
-    try {
-      await client.messages.create({ to: whatsappAddress(message.to), from, ...content, ...statusCallbackFor(options.statusCallback, message) });
-    } catch (error) {
-      throw classifyTwilioError(PROVIDER, error, hint);
-    }
+    await callTwilio(PROVIDER, hint, () => client.messages.create({ to: whatsappAddress(message.to), from, ...content, ...statusCallbackFor(options.statusCallback, message) }));
   };
 };

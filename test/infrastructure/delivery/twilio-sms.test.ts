@@ -74,6 +74,18 @@ describe('Twilio SMS sender', () => {
     expect(failure.message).toContain('HTTP 429, 20429');
   });
 
+  it("keeps a refusal's Retry-After, in seconds or as an HTTP date, which the SDK's error leaves out", async () => {
+    fake.script({ status: 429, code: 20429, headers: { 'retry-after': '7' } });
+    await expectFailure(() => sender()(message), { provider: 'twilio-sms', permanent: false, retryAfterSeconds: 7 }, secrets);
+    fake.script({ status: 429, code: 20429, headers: { 'retry-after': new Date(Date.now() + 120_000).toUTCString() } });
+    const dated = await expectFailure(() => sender()(message), { provider: 'twilio-sms', permanent: false, retryAfterSeconds: expect.any(Number) as unknown as number }, secrets);
+    expect(dated.retryAfterSeconds).toBeGreaterThanOrEqual(118);
+    expect(dated.retryAfterSeconds).toBeLessThanOrEqual(120);
+    // Each call keeps its own answer's: a refusal without the header says nothing.
+    fake.script({ status: 429, code: 20429 });
+    await expectFailure(() => sender()(message), { provider: 'twilio-sms', permanent: false }, secrets);
+  });
+
   it('treats a full sender queue (400, 21611) as transient', async () => {
     fake.script({ status: 400, code: 21611 });
     await expectFailure(() => sender()(message), { provider: 'twilio-sms', permanent: false }, secrets);

@@ -95,6 +95,11 @@ describe('Twilio WhatsApp sender', () => {
     await expectFailure(() => sender()(message), { provider: 'twilio-whatsapp', permanent }, secrets);
   });
 
+  it("keeps a refusal's Retry-After", async () => {
+    fake.script({ status: 429, code: 20429, headers: { 'retry-after': '42' } });
+    await expectFailure(() => sender()(message), { provider: 'twilio-whatsapp', permanent: false, retryAfterSeconds: 42 }, secrets);
+  });
+
   it('gives up on a server that never answers after its timeout, as transient', async () => {
     fake.script('hang');
     await expectFailure(() => sender({ timeoutMs: 300 })(message), { provider: 'twilio-whatsapp', permanent: false }, secrets);
