@@ -5,6 +5,7 @@
 import cluster from 'node:cluster';
 import { randomUUID } from 'node:crypto';
 import { createServer, type RequestListener } from 'node:http';
+import { metrics } from '@opentelemetry/api';
 import { isLeft, isRight } from 'fp-ts/lib/Either.js';
 import type { ServiceOptions } from '../infrastructure/composition-root.js';
 import { createService } from '../infrastructure/composition-root.js';
@@ -291,6 +292,12 @@ const serveClustered = async (): Promise<void> => {
   let stopping = false;
   // When to start a process again, and when to give up (refork-policy.ts).
   let refork = initialRefork;
+  // Exported like the processes' metrics (OTEL_EXPORTER_OTLP_ENDPOINT): alert on a steady rate
+  // with others_serving true, a process that keeps failing while the others serve.
+  const exits = metrics.getMeter('otp-verify').createCounter('otp_verify.process.exits', {
+    description: 'Service processes of the cluster (WEB_CONCURRENCY) that exited unasked, by what the primary did: restarted, or gave up',
+    unit: '{process}',
+  });
   // Processes bound to the port: a replacement binds once built only while one of them answers
   // meanwhile (liveness, and 503 while starting).
   const listening = new Set<number>();
@@ -323,6 +330,7 @@ const serveClustered = async (): Promise<void> => {
       const decision = afterExit(refork, slot, Date.now() - startedAt, othersServing);
       refork = decision.state;
       const exit = { process_pid: childPid, exit: signal ?? code };
+      exits.add(1, { outcome: decision.giveUp ? 'gave_up' : 'restarted', others_serving: othersServing });
       if (decision.giveUp) {
         stopping = true;
         logger.error('service processes keep exiting right after starting: giving up', exit);

@@ -3,13 +3,15 @@
  * binds the shared port only once it is built while a sibling serves: until then its siblings
  * answer every request, and none is answered 503 "starting" by the newcomer. With no sibling
  * left it binds at once, so liveness answers while it starts. The primary's lines are JSON, and
- * a stop while a process is still starting is a clean stop (exit 0).
+ * a stop while a process is still starting is a clean stop (exit 0). The primary counts each
+ * exit in the metric otp_verify.process.exits.
  */
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import pg from 'pg';
 import { MIGRATION_LOCK } from '../../../src/infrastructure/postgres/migrate.js';
+import { startOtlpReceiver, type OtlpReceiver } from '../../support/otlp-receiver.js';
 import { createTestSchema, testDatabaseUrl } from '../../support/postgres.js';
 import { deploymentSecrets, startServiceProcess, stopAllServiceProcesses, tempDir, type ServiceProcess } from '../../support/service-process.js';
 
@@ -37,8 +39,13 @@ const until = async (what: string, done: () => boolean, timeoutMs = 20_000) => {
 
 describe('a cluster replacing a process', () => {
   const dir = tempDir('cluster');
+  let receiver: OtlpReceiver;
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+  });
   afterAll(async () => {
     await stopAllServiceProcesses();
+    await receiver?.close();
     dir.remove();
   });
 
@@ -47,7 +54,16 @@ describe('a cluster replacing a process', () => {
     const schema = await createTestSchema();
     try {
       const service = await startServiceProcess({
-        env: { DATA_DIR: dir.path, OUTBOX_FILE: join(dir.path, 'outbox.jsonl'), DATABASE_URL: schema.url, WEB_CONCURRENCY: '2', ...deploymentSecrets() },
+        env: {
+          DATA_DIR: dir.path,
+          OUTBOX_FILE: join(dir.path, 'outbox.jsonl'),
+          DATABASE_URL: schema.url,
+          WEB_CONCURRENCY: '2',
+          OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `${receiver.url}/v1/metrics`,
+          OTEL_METRIC_EXPORT_INTERVAL: '200',
+          OTEL_SERVICE_NAME: 'otp-verify-cluster-test',
+          ...deploymentSecrets(),
+        },
       });
       await until('two processes listening', () => linesOf(service, 'listening').length >= 2);
       await body(service);
@@ -79,6 +95,13 @@ describe('a cluster replacing a process', () => {
       expect(linesOf(service, 'starting').at(-1)).toMatchObject({ binds: 'once built' });
       expect(statuses.length).toBeGreaterThan(50);
       expect(statuses.filter((status) => status !== 200)).toEqual([]);
+      // Counted by the primary, whose metrics export like its processes'.
+      const exits = await receiver.waitForPoints((points) => points.some((point) => point.metric === 'otp_verify.process.exits'), 20_000);
+      expect(exits.filter((point) => point.metric === 'otp_verify.process.exits').at(-1)).toMatchObject({
+        serviceName: 'otp-verify-cluster-test',
+        attributes: { outcome: 'restarted', others_serving: false },
+        value: 1,
+      });
       expect(await service.stop()).toEqual({ code: 0, signal: null });
     });
   }, 60_000);
