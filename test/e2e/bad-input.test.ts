@@ -262,6 +262,9 @@ describe('bad input on every documented route', () => {
 
       const tooLarge = await client.post('/api/app', { token: operator.token, raw: JSON.stringify({ name: 'x'.repeat(512 * 1024) }), headers: { 'content-type': 'application/json' } });
       expect([tooLarge.status, tooLarge.body.message]).toEqual([413, 'The body must be at most 512 KiB']);
+      // Read only once the operator is known: without a token it is a 401, whatever its size.
+      const anonymous = await client.post('/api/app', { raw: escaped, headers: { 'content-type': 'application/json' } });
+      expect([anonymous.status, anonymous.body.code]).toEqual([401, 'UNAUTHENTICATED']);
       // Every other route keeps 64 KiB.
       const elsewhere = await post('/api/otp/register', JSON.stringify({ username: 'a'.repeat(70 * 1024), otp_method: 'TOTP' }));
       expect([elsewhere.status, elsewhere.body.message]).toEqual([413, 'The body must be at most 64 KiB']);

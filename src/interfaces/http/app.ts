@@ -6,12 +6,12 @@ import { createDocsRouter } from './docs.js';
 import { accessLogMiddleware, pathForLog } from './middleware/access-log.js';
 import { corsMiddleware } from './middleware/cors.js';
 import { errorHandlerMiddleware } from './middleware/error-handler.js';
-import { bodyLimitFor } from './field-rules.js';
 import { jsonBodyMiddleware } from './middleware/json-body.js';
 import { literalPathsMiddleware, notFoundMiddleware } from './middleware/not-found.js';
 import { requestIdMiddleware } from './middleware/request-id.js';
 import { securityHeadersMiddleware } from './middleware/security-headers.js';
 import { trailingSlashMiddleware } from './middleware/trailing-slash.js';
+import { APPS_PREFIX } from './routes/apps.js';
 import { WEBHOOKS_PREFIX } from './routes/webhooks.js';
 
 /**
@@ -74,7 +74,9 @@ export const createHttpApp = (deps: HttpAppDeps): Koa => {
   app.use(corsMiddleware(deps.corsOrigins));
   app.use(errorHandlerMiddleware(deps.logger, deps.unavailableDependency));
   app.use(trailingSlashMiddleware());
-  app.use(jsonBodyMiddleware({ ownBodyPrefix: `${WEBHOOKS_PREFIX}/`, limitFor: bodyLimitFor }));
+  // Apps' bodies are read by their router once the operator is known (appBodyLimitBytes).
+  const ownBody = (path: string) => path.startsWith(`${WEBHOOKS_PREFIX}/`) || path === APPS_PREFIX || path.startsWith(`${APPS_PREFIX}/`);
+  app.use(jsonBodyMiddleware({ ownBody }));
   app.use(literalPathsMiddleware(routers));
   app.use(dispatchByPrefix(routers));
   app.use(notFoundMiddleware(routers));

@@ -74,6 +74,3 @@ export const bodyLimitBytes = 64 * 1024;
  * UTF-16 units, up to 6 bytes each in JSON (`\uXXXX`). It must fit whatever the rules accept.
  */
 export const appBodyLimitBytes = 512 * 1024;
-
-/** The body limit of a path: apps' bodies are larger (appBodyLimitBytes). */
-export const bodyLimitFor = (path: string): number => (path === '/api/app' || path.startsWith('/api/app/') ? appBodyLimitBytes : bodyLimitBytes);

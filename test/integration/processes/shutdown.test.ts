@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { codeFromOutbox, newApp, newOperator } from '../../support/flows.js';
 import { createClient } from '../../support/http-client.js';
+import { startOtlpReceiver } from '../../support/otlp-receiver.js';
 import { MIGRATION_LOCK } from '../../../src/infrastructure/postgres/migrate.js';
 import { createTestSchema } from '../../support/postgres.js';
 import { compileService, deploymentSecrets, startServiceProcess, stopAllServiceProcesses, tempDir } from '../../support/service-process.js';
@@ -225,10 +226,28 @@ describe('service process lifecycle', () => {
     );
   }, 45_000);
 
-  it('gives up with code 1 when its WEB_CONCURRENCY processes keep dying at start, instead of forking forever', async () => {
+  it('gives up with code 1 when its WEB_CONCURRENCY processes keep dying at start, instead of forking forever, and says so in its metric', async () => {
     const dir = tempDir('shutdown');
     dirs.push(dir);
-    const env = { DATA_DIR: dir.path, WEB_CONCURRENCY: '2', DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere', ...deploymentSecrets() };
-    await expect(startServiceProcess({ env, startTimeoutMs: 40_000 })).rejects.toThrow(/exited \(1\)[\s\S]*giving up/);
+    const receiver = await startOtlpReceiver();
+    try {
+      const env = {
+        DATA_DIR: dir.path,
+        WEB_CONCURRENCY: '2',
+        DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere',
+        OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `${receiver.url}/v1/metrics`,
+        // Longer than the test: only the primary's flush at exit can export the count.
+        OTEL_METRIC_EXPORT_INTERVAL: '600000',
+        ...deploymentSecrets(),
+      };
+      await expect(startServiceProcess({ env, startTimeoutMs: 40_000 })).rejects.toThrow(/exited \(1\)[\s\S]*giving up/);
+      const exits = (await receiver.waitForPoints((points) => points.some((point) => point.metric === 'otp_verify.process.exits'), 5_000)).filter(
+        (point) => point.metric === 'otp_verify.process.exits',
+      );
+      const count = (outcome: string) => exits.filter((point) => point.attributes['outcome'] === outcome).reduce((sum, point) => sum + point.value, 0);
+      expect([count('gave_up'), count('restarted')]).toEqual([1, 4]);
+    } finally {
+      await receiver.close();
+    }
   }, 60_000);
 });

@@ -8,25 +8,33 @@ import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Router } from '@koa/router';
 import { createHttpApp } from '../../../src/interfaces/http/app.js';
+import { jsonBodyMiddleware } from '../../../src/interfaces/http/middleware/json-body.js';
 import { captureLogger, serve, type Served } from './serve.js';
 
 const router = new Router();
 router.post('/api/echo', (ctx) => {
   ctx.body = { received: ctx.request.body ?? null };
 });
+// Apps' routes read their own bodies (after authentication, in the real router), with a limit of
+// their own: here 128 KiB, under the same prefix.
+const own = new Router({ prefix: '/api/app' });
+own.use(jsonBodyMiddleware({ limitBytes: 128 * 1024 }));
+own.post('/echo', (ctx) => {
+  ctx.body = { received: ctx.request.body ?? null };
+});
 
 const logger = captureLogger();
 let api: Served;
 beforeAll(async () => {
-  api = await serve(createHttpApp({ logger, corsOrigins: [], routers: [router], openApi: {} }));
+  api = await serve(createHttpApp({ logger, corsOrigins: [], routers: [router, own], openApi: {} }));
 });
 afterAll(() => api.close());
 
 type Answer = { status: number; code?: string; message?: string; received?: unknown };
 
-const send = (body: Buffer, headers: Record<string, string>, chunked: boolean): Promise<Answer> =>
+const send = (body: Buffer, headers: Record<string, string>, chunked: boolean, path = '/api/echo'): Promise<Answer> =>
   new Promise((resolve, reject) => {
-    const url = new URL(api.url('/api/echo'));
+    const url = new URL(api.url(path));
     const req = request(
       { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: chunked ? headers : { ...headers, 'content-length': String(body.length) } },
       (res) => {
@@ -108,6 +116,22 @@ describe('JSON bodies: the direct read and the general path answer alike', () =>
     expect(await send(bomb, { ...json, 'content-encoding': 'gzip' }, false)).toEqual({ status: 413, code: 'PAYLOAD_TOO_LARGE', message: 'The body must be at most 64 KiB' });
     expect(await send(object, { ...json, 'content-encoding': 'compress' }, true)).toEqual({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'The body must be UTF-8 JSON' });
     expect(await send(Buffer.from('not gzip at all'), { ...json, 'content-encoding': 'gzip' }, true)).toEqual(notJson);
+  });
+
+  it("a route's own limit holds on every path: direct, chunked, gzip, br, and for what a compressed body unpacks to", async () => {
+    const within = Buffer.from(JSON.stringify({ a: 'x'.repeat(100 * 1024) }));
+    const over = Buffer.from(JSON.stringify({ a: 'x'.repeat(128 * 1024 - 7) }));
+    const tooLarge: Answer = { status: 413, code: 'PAYLOAD_TOO_LARGE', message: 'The body must be at most 128 KiB' };
+    const accepted: Answer = { status: 200, received: { a: 'x'.repeat(100 * 1024) } };
+    const ways = [
+      (body: Buffer) => send(body, json, false, '/api/app/echo'),
+      (body: Buffer) => send(body, json, true, '/api/app/echo'),
+      (body: Buffer) => send(gzipSync(body), { ...json, 'content-encoding': 'gzip' }, true, '/api/app/echo'),
+      (body: Buffer) => send(brotliCompressSync(body), { ...json, 'content-encoding': 'br' }, false, '/api/app/echo'),
+    ];
+    for (const way of ways) expect([await way(within), await way(over)]).toEqual([accepted, tooLarge]);
+    // Every other path keeps 64 KiB.
+    expect(await send(within, json, false)).toEqual({ status: 413, code: 'PAYLOAD_TOO_LARGE', message: 'The body must be at most 64 KiB' });
   });
 
   it('a compressed body with a corrupt block after the limit is refused and the process keeps serving', async () => {

@@ -184,17 +184,18 @@ const readGeneral = async (req: IncomingMessage, limit: number): Promise<string>
 };
 
 /**
- * JSON only (but for `ownBodyPrefix`), 64 KiB (or what `limitFor` says for the path), objects only, UTF-8 only (whatever the charset says: ASCII reads the
+ * JSON only (but for paths that read their own, `ownBody`), 64 KiB (or `limitBytes`), objects only, UTF-8 only (whatever the charset says: ASCII reads the
  * same in every charset a JSON client would declare); anything else is a 4xx before any route
  * runs. A plain UTF-8 JSON body with a Content-Length (what API clients send) is read directly,
  * saving the general path's layers on every request (docs/performance.md);
  * test/interfaces/http/json-body.test.ts holds both paths to the same outcomes.
  */
-export const jsonBodyMiddleware = (options: { readonly ownBodyPrefix?: string; readonly limitFor?: (path: string) => number } = {}): Middleware => async (ctx, next) => {
+export const jsonBodyMiddleware = (options: { readonly ownBody?: (path: string) => boolean; readonly limitBytes?: number } = {}): Middleware => async (ctx, next) => {
   if (!withBody.has(ctx.method)) return next();
-  // Routes under this prefix (providers' webhooks) take the provider's own format and read it themselves.
-  if (options.ownBodyPrefix !== undefined && ctx.path.startsWith(options.ownBodyPrefix)) return next();
-  const limit = options.limitFor?.(ctx.path) ?? bodyLimitBytes;
+  // Routes that read their own: providers' webhooks (their own formats), apps (once the caller
+  // is known, with a larger limit).
+  if (options.ownBody?.(ctx.path)) return next();
+  const limit = options.limitBytes ?? bodyLimitBytes;
   const length = plainBodyLength(ctx.req, limit);
   if (length !== undefined) {
     try {

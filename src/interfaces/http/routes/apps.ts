@@ -4,11 +4,18 @@ import type { Handlers } from '../../../application/handlers.js';
 import { toAppView } from '../../../application/apps/app-view.js';
 import { appCreateBody, historyQuery, appIdParams, appUpdateBody, historyPageOf } from '../codecs.js';
 import { decodeOrThrow } from '../decode.js';
+import { appBodyLimitBytes } from '../field-rules.js';
+import { jsonBodyMiddleware } from '../middleware/json-body.js';
 import { operatorOf, requireOperator, respond } from './context.js';
 
+export const APPS_PREFIX = '/api/app';
+
 export const createAppsRouter = (handlers: Handlers): Router => {
-  const router = new Router({ prefix: '/api/app' });
+  const router = new Router({ prefix: APPS_PREFIX });
   router.use(requireOperator(handlers));
+  // An app's body may hold its templates whole (appBodyLimitBytes): read only once the operator
+  // is known, so nobody unauthenticated gets more than 64 KiB buffered.
+  router.use(jsonBodyMiddleware({ limitBytes: appBodyLimitBytes }));
   const appId = (ctx: RouterContext) => decodeOrThrow(appIdParams, ctx.params).id;
 
   router.post('/', async (ctx) => {
