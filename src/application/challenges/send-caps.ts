@@ -11,8 +11,8 @@ const HOUR = 3_600;
 
 /**
  * Counts a send against every cap, before any provider is called: per requester IP (when the
- * send has one) among the apps of the app's operator, per app per day, per block of neighbouring numbers (sequential-number SMS
- * pumping) and per recipient.
+ * send has one) among the apps of the app's operator, per app per day, per block of
+ * neighbouring numbers (sequential-number SMS pumping) and per recipient.
  * A refusal is recorded in the app's abuse log so operators can see the attack.
  */
 export const makeCheckSendCaps = (deps: Pick<Deps, 'rateLimit' | 'limits' | 'keyedHash' | 'store' | 'eventMetadata' | 'clock'>) => {

@@ -184,9 +184,9 @@ const readGeneral = async (req: IncomingMessage, limit: number): Promise<string>
 };
 
 /**
- * JSON only (but for paths that read their own, `ownBody`), 64 KiB (or `limitBytes`), objects only, UTF-8 only (whatever the charset says: ASCII reads the
- * same in every charset a JSON client would declare); anything else is a 4xx before any route
- * runs. A plain UTF-8 JSON body with a Content-Length (what API clients send) is read directly,
+ * JSON only (but for paths that read their own, `ownBody`), 64 KiB (or `limitBytes`), objects
+ * only, UTF-8 only (whatever the charset says: ASCII reads the same in every charset a JSON
+ * client would declare); anything else is a 4xx before the route runs. A plain UTF-8 JSON body with a Content-Length (what API clients send) is read directly,
  * saving the general path's layers on every request (docs/performance.md);
  * test/interfaces/http/json-body.test.ts holds both paths to the same outcomes.
  */
