@@ -77,6 +77,25 @@ describe('advisory leadership on PostgreSQL', () => {
     await eventually(async () => leadership!.isLeader() && (await holders()).some((pid) => pid !== second), 'leadership taken a third time');
   });
 
+  it('does not take the role when stopped while it waited for a connection', async () => {
+    // A pool that hands out its connection only when told, as a busy one does.
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
+    (pool as unknown as { connect: () => Promise<pg.PoolClient> }).connect = async () => {
+      await gate;
+      return connect();
+    };
+    leadership = createAdvisoryLeadership(pool, 'delivery', { retryMs: RETRY_MS });
+    await leadership.stop();
+    open();
+    await new Promise((resolve) => setTimeout(resolve, 3 * RETRY_MS));
+    expect(leadership.isLeader()).toBe(false);
+    expect(await holders()).toEqual([]);
+    // Its connection went back, so the pool can end.
+    expect(pool.totalCount).toBe(0);
+  });
+
   it('lets the role go when its connection stops answering, and takes it again when it can', async () => {
     leadership = createAdvisoryLeadership(pool, 'delivery', { retryMs: RETRY_MS });
     await eventually(() => leadership!.isLeader(), 'leadership');

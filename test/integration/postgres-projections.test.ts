@@ -218,6 +218,33 @@ describe('PostgreSQL projections across processes', () => {
     expect(await appliedTicks()).toEqual([2, 3, 4]);
   });
 
+  it("sets up its lock's own session as the pool sets up its sessions (the server's keepalives: a vanished host's lock is freed in seconds)", async () => {
+    const setUp: string[] = [];
+    const pool = new pg.Pool({
+      connectionString: schema.url,
+      max: 4,
+      onConnect: async (client: pg.ClientBase) => {
+        await client.query('SET tcp_keepalives_idle = 10');
+        setUp.push((await client.query<{ name: string }>("SELECT current_setting('application_name') AS name")).rows[0]!.name);
+      },
+    } as pg.PoolConfig);
+    const models = createPostgresReadModels({ pool, store, projections: [ticks], runProjections: true, pollMs: 50, lockRetryMs: 50, waitTimeoutMs: 5000 });
+    cleanups.push(async () => {
+      await models.stop();
+      await pool.end();
+    });
+    await models.start();
+    await store.append('s1', [opened], 'no_stream');
+    await models.waitFor(1);
+    expect(setUp).toContain('otp-verify projections');
+    // The lock's holder, as the server sees it.
+    const { rows } = await admin.query<{ name: string }>(
+      `SELECT a.application_name AS name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND ((l.classid::bigint << 32) | l.objid::bigint) = ${projectionLockKey}`,
+      [projectionGroup(['ticks'])],
+    );
+    expect(rows.map((row) => row.name)).toEqual(['otp-verify projections']);
+  });
+
   it('reports each projection\'s lag as an observable gauge', async () => {
     const telemetry = installTestMetrics();
     try {

@@ -38,6 +38,9 @@ export const createAdvisoryLeadership = (pool: pg.Pool, name: string, options: {
       if (leader && client) await client.query(timed('SELECT 1'));
       else {
         client ??= await pool.connect();
+        // Stopped while it waited for a connection or for the lock: a stopped process must not
+        // take the role (nothing would serve it, nor release it until the pool ends).
+        if (stopped) return release(new Error('leadership stopped'));
         const mine = client;
         mine.once('error', (error) => {
           if (client === mine) release(error);
@@ -45,6 +48,7 @@ export const createAdvisoryLeadership = (pool: pg.Pool, name: string, options: {
         const result = await mine.query<{ locked: boolean }>(
           timed("SELECT pg_try_advisory_lock(hashtextextended('leader:' || current_schema() || ':' || $1, 0)) AS locked", [name]),
         );
+        if (stopped) return release(new Error('leadership stopped'));
         leader = result.rows[0]?.locked === true;
         if (leader) options.logger?.info('leadership taken', { role: name });
         else release();

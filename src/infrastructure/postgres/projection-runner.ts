@@ -223,6 +223,10 @@ export const startProjectionRunner = (options: ProjectionRunnerOptions): Project
       halt.ring();
     });
     await client.connect();
+    // A pool sets up each session it opens (`onConnect`: the server's keepalives, without which
+    // a vanished host holds this lock for about two hours, and the statement timeout); this
+    // session is not the pool's, so it runs the same setup itself.
+    await (pool.options as { onConnect?: (client: pg.ClientBase) => Promise<void> }).onConnect?.(client);
     return connection;
   };
 

@@ -6,7 +6,7 @@ import { addWaiter, type Waiter } from '../read-models/waiters.js';
  * while some wait; a failed poll is retried until the waiters time out.
  */
 export type CheckpointWaiter = {
-  readonly waitFor: (position: number, timeoutMs: number) => Promise<void>;
+  readonly waitFor: (position: number, timeoutMs: number, abandon?: AbortSignal) => Promise<void>;
   /** Rejects every pending wait. */
   readonly cancelAll: (error: Error) => void;
 };
@@ -35,8 +35,8 @@ export const createCheckpointWaiter = (minCheckpoint: () => Promise<number>, pol
     }
   };
 
-  const waitFor = (position: number, timeoutMs: number): Promise<void> => {
-    const waiting = addWaiter(waiters, position, timeoutMs, () => seen);
+  const waitFor = (position: number, timeoutMs: number, abandon?: AbortSignal): Promise<void> => {
+    const waiting = addWaiter(waiters, position, timeoutMs, () => seen, abandon);
     void poll();
     return waiting;
   };

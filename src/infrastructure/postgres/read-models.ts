@@ -126,10 +126,17 @@ export const createPostgresReadModels = (options: PostgresReadModelsOptions): Po
         onError,
       });
     }
-    // Catch-up may take long on a big log (or wait for another process's leader): unbounded.
-    const caughtUp = waiter.waitFor(await store.headPosition(), Infinity);
+    // Catch-up may take long on a big log (or wait for another process's leader): unbounded,
+    // but abandoned once the start is over, caught up or failed (the service then starts
+    // without it, and nothing would end a wait polling the checkpoints every waitPollMs).
+    const abandon = new AbortController();
+    const caughtUp = waiter.waitFor(await store.headPosition(), Infinity, abandon.signal);
     caughtUp.catch(() => undefined);
-    await Promise.race([caughtUp, failure]);
+    try {
+      await Promise.race([caughtUp, failure]);
+    } finally {
+      abandon.abort();
+    }
   };
 
   return {

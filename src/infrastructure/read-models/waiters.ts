@@ -3,9 +3,10 @@ export type Waiter = { readonly position: number; readonly finish: (error?: Erro
 
 /**
  * Registers a wait for `position` in `waiters`; it settles when something calls its `finish`
- * (reached, or failed), or rejects after `timeoutMs` naming where the read models were.
+ * (reached, or failed), rejects after `timeoutMs` naming where the read models were, or when
+ * `abandon` aborts (whoever waited no longer does: nothing should go on polling for it).
  */
-export const addWaiter = (waiters: Set<Waiter>, position: number, timeoutMs: number, reached: () => number): Promise<void> =>
+export const addWaiter = (waiters: Set<Waiter>, position: number, timeoutMs: number, reached: () => number, abandon?: AbortSignal): Promise<void> =>
   new Promise<void>((resolve, reject) => {
     const timer = Number.isFinite(timeoutMs)
       ? setTimeout(() => finish(new Error(`Read models did not reach position ${position} within ${timeoutMs} ms (at ${reached()})`)), timeoutMs)
@@ -18,4 +19,5 @@ export const addWaiter = (waiters: Set<Waiter>, position: number, timeoutMs: num
     };
     const waiter: Waiter = { position, finish };
     waiters.add(waiter);
+    abandon?.addEventListener('abort', () => finish(new Error(`The wait for position ${position} was abandoned`)), { once: true });
   });
