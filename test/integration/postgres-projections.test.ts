@@ -218,6 +218,36 @@ describe('PostgreSQL projections across processes', () => {
     expect(await appliedTicks()).toEqual([2, 3, 4]);
   });
 
+  it("ends its lock's session when the pool's setup of it fails, and tries again later", async () => {
+    let refused = 0;
+    const sessions: number[] = [];
+    const pool = new pg.Pool({
+      connectionString: schema.url,
+      max: 4,
+      onConnect: async (client: pg.ClientBase) => {
+        const { rows } = await client.query<{ name: string; pid: number }>("SELECT current_setting('application_name') AS name, pg_backend_pid() AS pid");
+        if (rows[0]!.name !== 'otp-verify projections') return;
+        sessions.push(rows[0]!.pid);
+        if (refused++ < 3) throw new Error('setup refused');
+      },
+    } as pg.PoolConfig);
+    const errors: Error[] = [];
+    const models = createPostgresReadModels({ pool, store, projections: [ticks], runProjections: true, pollMs: 50, lockRetryMs: 50, waitTimeoutMs: 5000, onError: (error) => errors.push(error) });
+    cleanups.push(async () => {
+      await models.stop();
+      await pool.end();
+    });
+    await store.append('s1', [opened], 'no_stream');
+    await models.start().catch(() => undefined);
+    await models.waitFor(1);
+    expect(errors.map((error) => error.message)).toEqual(['setup refused', 'setup refused', 'setup refused']);
+    // The refused sessions were ended: only the leader's is left.
+    expect(sessions).toHaveLength(4);
+    await sleep(100);
+    const { rows } = await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE pid = ANY($1::int[])', [sessions]);
+    expect(rows.map((row) => row.pid)).toEqual([sessions[3]]);
+  });
+
   it("sets up its lock's own session as the pool sets up its sessions (the server's keepalives: a vanished host's lock is freed in seconds)", async () => {
     const setUp: string[] = [];
     const pool = new pg.Pool({

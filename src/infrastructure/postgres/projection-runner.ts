@@ -226,7 +226,13 @@ export const startProjectionRunner = (options: ProjectionRunnerOptions): Project
     // A pool sets up each session it opens (`onConnect`: the server's keepalives, without which
     // a vanished host holds this lock for about two hours, and the statement timeout); this
     // session is not the pool's, so it runs the same setup itself.
-    await (pool.options as { onConnect?: (client: pg.ClientBase) => Promise<void> }).onConnect?.(client);
+    try {
+      await (pool.options as { onConnect?: (client: pg.ClientBase) => Promise<void> }).onConnect?.(client);
+    } catch (error) {
+      // As the pool does: a session whose setup failed is not kept (nor left open).
+      await drop(connection);
+      throw error;
+    }
     return connection;
   };
 

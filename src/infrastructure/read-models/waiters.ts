@@ -11,13 +11,16 @@ export const addWaiter = (waiters: Set<Waiter>, position: number, timeoutMs: num
     const timer = Number.isFinite(timeoutMs)
       ? setTimeout(() => finish(new Error(`Read models did not reach position ${position} within ${timeoutMs} ms (at ${reached()})`)), timeoutMs)
       : undefined;
+    const abandoned = (): void => finish(new Error(`The wait for position ${position} was abandoned`));
     const finish = (error?: Error): void => {
       clearTimeout(timer);
+      abandon?.removeEventListener('abort', abandoned);
       waiters.delete(waiter);
       if (error) reject(error);
       else resolve();
     };
     const waiter: Waiter = { position, finish };
     waiters.add(waiter);
-    abandon?.addEventListener('abort', () => finish(new Error(`The wait for position ${position} was abandoned`)), { once: true });
+    if (abandon?.aborted) abandoned();
+    else abandon?.addEventListener('abort', abandoned, { once: true });
   });

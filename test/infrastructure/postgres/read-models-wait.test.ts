@@ -28,4 +28,9 @@ describe('the checkpoint waiter', () => {
     await sleep(30);
     expect(polls).toBe(after);
   });
+
+  it('ends at once a wait given a signal already aborted', async () => {
+    const waiter = createCheckpointWaiter(async () => 0, 2);
+    await expect(waiter.waitFor(1, Infinity, AbortSignal.abort())).rejects.toThrow('abandoned');
+  });
 });
