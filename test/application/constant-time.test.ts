@@ -15,7 +15,13 @@ import { challengeStream, type ChallengeIssued } from '../../src/domain/challeng
 import { clientAppStream, type ApiKeyIssued } from '../../src/domain/client-app/index.js';
 import { enrollmentStream, type RecoveryCodesIssued } from '../../src/domain/enrollment/index.js';
 import { enrollmentIdFor } from '../../src/application/ids.js';
-import { totpAt, wrongCode } from '../support/flows.js';
+import { makeEnableEnrollment } from '../../src/application/enrollments/enable-enrollment.js';
+import { createSealSigner } from '../../src/infrastructure/audit/seal-signer.js';
+import { createKeyedHash, safeEqual as realSafeEqual } from '../../src/infrastructure/crypto/keyed-hash.js';
+import { createKeyring } from '../../src/infrastructure/crypto/keyring.js';
+import { createInMemorySnapshotStore } from '../../src/infrastructure/snapshots/in-memory-snapshot-store.js';
+import { sealSnapshots } from '../../src/infrastructure/snapshots/sealed.js';
+import { codeFromOutbox, totpAt, wrongCode } from '../support/flows.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
 /** The real comparison, recording every pair it is asked about. */
@@ -108,5 +114,36 @@ describe('secret comparisons go through safeEqual', () => {
       const candidate = deps.keyedHash('recovery-code', `${recoveryId}:${codes[index]}`);
       expect(spy.calls).toEqual(stored.map((hash) => [candidate, hash]));
     }
+  });
+
+  it('enabling a sent-code factor whose confirmation was approved before compares the code through safeEqual', async () => {
+    const { handlers } = server.service;
+    const registered = await handlers.registerEnrollment({ app, username: 'erin', otp_method: 'EMAIL', destination: 'erin@example.com', client_ip: undefined });
+    if (registered._tag === 'Left' || registered.right.kind !== 'SENT') throw new Error('EMAIL registration failed');
+    const { challenge_id } = registered.right;
+    const code = await codeFromOutbox(server.outboxFile, challenge_id);
+    expect((await handlers.verifyChallenge({ app_id: app.app_id, challenge_id, otp: code }))._tag).toBe('Right');
+
+    expect((await makeEnableEnrollment({ ...deps, safeEqual: neverEqual })({ app, username: 'erin', otp: code }))._tag).toBe('Left');
+    const spy = recording(deps.safeEqual);
+    expect(await makeEnableEnrollment({ ...deps, safeEqual: spy.safeEqual })({ app, username: 'erin', otp: code })).toMatchObject({ _tag: 'Right', right: { status: 'ACTIVE' } });
+    const issued = (await deps.store.readStream(challengeStream(challenge_id))).find((e) => e.type === 'ChallengeIssued');
+    expect(spy.calls).toContainEqual([(issued!.data as ChallengeIssued['data']).code_hash, (issued!.data as ChallengeIssued['data']).code_hash]);
+  });
+
+  it("the log's seals and the snapshots' seals are checked through safeEqual", async () => {
+    const keyring = createKeyring([{ id: 'k1', key: Buffer.alloc(32, 7) }]);
+    const body = { through: 10, count: 10, chain: 'ab'.repeat(32) };
+    const { mac } = createSealSigner(keyring, realSafeEqual).sign(body);
+    expect(createSealSigner(keyring, realSafeEqual).verify(body, 'k1', mac)).toBe(true);
+    expect(createSealSigner(keyring, neverEqual).verify(body, 'k1', mac)).toBe(false);
+
+    const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+    const raw = createInMemorySnapshotStore();
+    const keyedHash = createKeyedHash(keyring);
+    const snapshot = { stream: 'enrollment-1', revision: 3, event_id: 'e-3', version: 'enrollment/1', state: { kind: 'NONE' } };
+    await sealSnapshots(raw, { keyedHash, safeEqual: realSafeEqual, logger: quiet }).save(snapshot);
+    expect(await sealSnapshots(raw, { keyedHash, safeEqual: realSafeEqual, logger: quiet }).load('enrollment-1')).toBeDefined();
+    expect(await sealSnapshots(raw, { keyedHash, safeEqual: neverEqual, logger: quiet }).load('enrollment-1')).toBeUndefined();
   });
 });

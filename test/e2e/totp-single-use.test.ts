@@ -81,6 +81,16 @@ describe('TOTP codes are single use', () => {
     }
   });
 
+  it('gives exactly one success to 20 concurrent verifications of one recovery code', async () => {
+    const username = user();
+    const { recoveryCodes } = await enrollTotp(client, apiKey, username, server.clock);
+    const answers = await Promise.all(Array.from({ length: 20 }, () => verify(username, recoveryCodes[0]!)));
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(1);
+    expect(answers.filter((a) => a.status !== 200).map((a) => a.body.code)).toEqual(Array.from({ length: 19 }, () => 'INVALID_CODE'));
+    // Used is used, whoever won.
+    expect((await verify(username, recoveryCodes[0]!)).status).toBe(401);
+  });
+
   it('does not count the losers of a concurrent race as failures: the user is not locked out', async () => {
     const username = user();
     const { secret } = await enrollTotp(client, apiKey, username, server.clock);
