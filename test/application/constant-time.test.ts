@@ -21,7 +21,7 @@ import { createKeyedHash, safeEqual as realSafeEqual } from '../../src/infrastru
 import { createKeyring } from '../../src/infrastructure/crypto/keyring.js';
 import { createInMemorySnapshotStore } from '../../src/infrastructure/snapshots/in-memory-snapshot-store.js';
 import { sealSnapshots } from '../../src/infrastructure/snapshots/sealed.js';
-import { codeFromOutbox, totpAt, wrongCode } from '../support/flows.js';
+import { codeFromOutbox, ownedApp, totpAt, wrongCode } from '../support/flows.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
 /** The real comparison, recording every pair it is asked about. */
@@ -45,15 +45,7 @@ describe('secret comparisons go through safeEqual', () => {
   beforeAll(async () => {
     server = await startTestServer({ inMemory: true });
     deps = server.service.deps;
-    const { handlers } = server.service;
-    const owner = await handlers.registerAccount({ email: 'owner@example.com', username: 'owner', password: 'a long enough password', client_ip: '127.0.0.1' });
-    if (owner._tag === 'Left') throw new Error(owner.left.message);
-    const created = await handlers.createApp({ owner_id: owner.right.id, name: 'Acme', policy: { allow_code_export: true } });
-    if (created._tag === 'Left') throw new Error(created.left.message);
-    apiKey = created.right.api_key;
-    const active = await handlers.authenticateApiKey(apiKey);
-    if (!active) throw new Error('the new API key does not authenticate');
-    app = active;
+    ({ app, apiKey } = await ownedApp(server.service.handlers, { allow_code_export: true }));
   });
   afterAll(() => server.close());
 

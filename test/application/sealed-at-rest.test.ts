@@ -10,6 +10,7 @@ import type { Deps } from '../../src/application/deps.js';
 import type { Handlers } from '../../src/application/handlers.js';
 import { enrollmentStream, type EnrollmentEvent } from '../../src/domain/enrollment/index.js';
 import type { SealedSecret } from '../../src/domain/shared/sealed.js';
+import { ownedApp } from '../support/flows.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
 describe('seeds and destinations at rest', () => {
@@ -22,11 +23,7 @@ describe('seeds and destinations at rest', () => {
     server = await startTestServer({ inMemory: true });
     deps = server.service.deps;
     handlers = server.service.handlers;
-    const owner = await handlers.registerAccount({ email: 'owner@example.com', username: 'owner', password: 'a long enough password', client_ip: '127.0.0.1' });
-    if (owner._tag === 'Left') throw new Error(owner.left.message);
-    const created = await handlers.createApp({ owner_id: owner.right.id, name: 'Acme' });
-    if (created._tag === 'Left') throw new Error(created.left.message);
-    app = (await handlers.authenticateApiKey(created.right.api_key))!;
+    ({ app } = await ownedApp(handlers));
   });
   afterAll(() => server.close());
 

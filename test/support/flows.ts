@@ -1,5 +1,8 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { createTotp } from '../../src/infrastructure/otp/totp.js';
+import type { ActiveApp } from '../../src/application/apps/app-view.js';
+import type { Handlers } from '../../src/application/handlers.js';
+import type { PolicyPatch } from '../../src/domain/client-app/index.js';
 import type { Client } from './http-client.js';
 
 let counter = 0;
@@ -109,3 +112,17 @@ export const errorShape = (response: { status: number; body: any; headers: Heade
   keys: Object.keys(response.body ?? {}).sort(),
   retry_after: response.headers.has('retry-after'),
 });
+
+/**
+ * An operator ("owner") and an app of theirs, through the handlers, without HTTP: the app as its
+ * API key's callers see it, and the key.
+ */
+export const ownedApp = async (handlers: Handlers, policy?: PolicyPatch): Promise<{ app: ActiveApp; apiKey: string }> => {
+  const owner = await handlers.registerAccount({ email: 'owner@example.com', username: 'owner', password: 'a long enough password', client_ip: '127.0.0.1' });
+  if (owner._tag === 'Left') throw new Error(owner.left.message);
+  const created = await handlers.createApp({ owner_id: owner.right.id, name: 'Acme', ...(policy ? { policy } : {}) });
+  if (created._tag === 'Left') throw new Error(created.left.message);
+  const app = await handlers.authenticateApiKey(created.right.api_key);
+  if (!app) throw new Error('the new API key does not authenticate');
+  return { app, apiKey: created.right.api_key };
+};

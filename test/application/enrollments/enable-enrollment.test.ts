@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ActiveApp } from '../../../src/application/apps/app-view.js';
 import type { Handlers } from '../../../src/application/handlers.js';
-import { codeFromOutbox, totpAt } from '../../support/flows.js';
+import { codeFromOutbox, ownedApp, totpAt } from '../../support/flows.js';
 import { startTestServer, type TestServer } from '../../support/test-server.js';
 
 describe('enable an enrollment', () => {
@@ -28,13 +28,7 @@ describe('enable an enrollment', () => {
   beforeAll(async () => {
     server = await startTestServer({ inMemory: true });
     handlers = server.service.handlers;
-    const owner = await handlers.registerAccount({ email: 'owner@example.com', username: 'owner', password: 'a long enough password', client_ip: '127.0.0.1' });
-    if (owner._tag === 'Left') throw new Error(owner.left.message);
-    const created = await handlers.createApp({ owner_id: owner.right.id, name: 'Acme' });
-    if (created._tag === 'Left') throw new Error(created.left.message);
-    const active = await handlers.authenticateApiKey(created.right.api_key);
-    if (!active) throw new Error('the new API key does not authenticate');
-    app = active;
+    ({ app } = await ownedApp(handlers));
   });
   afterAll(() => server.close());
 
