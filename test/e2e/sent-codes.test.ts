@@ -4,6 +4,7 @@
  * the country allow-list, refused before anything reaches the outbox.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { challengeStream } from '../../src/domain/challenge/index.js';
 import { codeFromOutbox, errorShape, newApp, newOperator, readOutbox, sendEmailCode, wrongCode } from '../support/flows.js';
 import { createClient, type Client } from '../support/http-client.js';
 import { settle } from '../support/settle.js';
@@ -80,6 +81,17 @@ describe('sent codes', () => {
     expect(crossed.body).toMatchObject({ code: 'INVALID_CODE', attempts_remaining: 4 });
     expect(await challenge(b.challengeId)).toMatchObject({ status: 'PENDING', attempts: 1 });
     expect((await verify(a.challengeId, a.code)).status).toBe(200);
+  });
+
+  it('approves a sent code once when 20 verifications of the right code race', async () => {
+    const { challengeId, code } = await sendEmailCode(client, server.outboxFile, apiKey, user());
+    const answers = await Promise.all(Array.from({ length: 20 }, () => verify(challengeId, code)));
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(1);
+    // The others find it approved: closed, not a wrong code.
+    expect(new Set(answers.filter((a) => a.status !== 200).map((a) => `${a.status} ${a.body.code}`))).toEqual(new Set(['409 CHALLENGE_CLOSED']));
+    expect(await challenge(challengeId)).toMatchObject({ status: 'APPROVED' });
+    const approvals = (await server.service.deps.store.readStream(challengeStream(challengeId))).filter((e) => e.type === 'ChallengeApproved');
+    expect(approvals).toHaveLength(1);
   });
 
   it('evaluates at most max_attempts of 20 concurrent wrong guesses, then locks', async () => {
