@@ -1,7 +1,7 @@
 import { left, map, type Either } from 'fp-ts/lib/Either.js';
 import { reject, type Rejection } from '../../domain/shared/rejection.js';
-import { DAY_SECONDS } from '../../domain/shared/time.js';
 import type { ActiveApp } from '../apps/app-view.js';
+import { spendDailyBudget } from '../apps/daily-budget.js';
 import type { Deps } from '../deps.js';
 import { makeIssueCode } from './issue-code.js';
 
@@ -13,8 +13,8 @@ export const makeGenerateCode = (deps: Parameters<typeof makeIssueCode>[0] & Pic
       return left(reject('CODE_EXPORT_NOT_ALLOWED', 'This app does not allow code export'));
     // Each code is a challenge in the log and a live entry until it expires: bounded per app and
     // day like sends, by the same policy figure, counted apart (an app may both send and export).
-    const budget = await deps.rateLimit(`generate-app:${app.app_id}`, app.policy.max_sends_per_app_per_day, DAY_SECONDS);
-    if (!budget.allowed) return left(reject('RATE_LIMITED', 'Too many codes generated today; try again later', { retryAfterSeconds: budget.retry_after_seconds }));
+    const budget = await spendDailyBudget(deps, app, 'generate', 'codes generated');
+    if (budget._tag === 'Left') return budget;
     const issued = await issueCode({ app, username, channel: null, purpose: 'VERIFICATION' });
     return map(({ challenge, code }: { challenge: { challenge_id: string; expires_at: string }; code: string }) => ({
       challenge_id: challenge.challenge_id,

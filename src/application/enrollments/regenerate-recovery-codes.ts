@@ -5,7 +5,7 @@ import type { ActiveApp } from '../apps/app-view.js';
 import { EnrollmentAggregate } from '../aggregates.js';
 import { now, type Deps } from '../deps.js';
 import { enrollmentIdFor, enrollmentStreamFor, factorMethods } from '../ids.js';
-import { spendEnrollmentBudget } from './enrollment-budget.js';
+import { spendDailyBudget } from '../apps/daily-budget.js';
 import { newRecoveryCodes } from './recovery-codes.js';
 
 type RecoveryDeps = Pick<Deps, 'handle' | 'keyedHash' | 'randomToken' | 'clock' | 'load'>;
@@ -44,7 +44,7 @@ export const makeRegenerateRecoveryCodes = (deps: RecoveryDeps & Pick<Deps, 'rat
     );
     if (!states.some((s) => s.kind === 'FACTOR' && s.status === 'ACTIVE'))
       return left(reject('NOT_ENROLLED', 'The user has no active factor'));
-    const budget = await spendEnrollmentBudget(deps, app);
+    const budget = await spendDailyBudget(deps, app, 'enroll', 'enrollments and recovery codes');
     if (budget._tag === 'Left') return budget;
     const issued = await issue(app, username, { onlyIfNone: false });
     return issued._tag === 'Left' ? issued : right({ recovery_codes: issued.right ?? [] });
