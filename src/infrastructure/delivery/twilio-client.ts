@@ -53,8 +53,8 @@ class HeaderKeepingRequestClient extends twilio.RequestClient {
   }
 
   override async request<TData>(options: RequestOptions & { data?: TData }) {
-    const target = new URL(options.uri);
-    const uri = this.base === undefined ? options.uri : `${this.base}${target.pathname}${target.search}`;
+    const target = this.base === undefined ? undefined : new URL(options.uri);
+    const uri = target === undefined ? options.uri : `${this.base}${target.pathname}${target.search}`;
     const response = await super.request<TData>({ ...options, uri });
     const seen = answers.getStore();
     if (seen !== undefined) seen.retryAfter = (response.headers as Record<string, unknown> | undefined)?.['retry-after'];

@@ -53,7 +53,8 @@ export const createCodeRouter = (handlers: Handlers): Router => {
 
   router.post('/:challenge_id/cancel', async (ctx) => {
     const { challenge_id } = decodeOrThrow(challengeParams, ctx.params);
-    const scope = decodeOrThrow(appScopeQuery, { ...ctx.query, ...(ctx.request.body as object | undefined) });
+    // The query's app_id is appOf's to read, as on every route.
+    const scope = decodeOrThrow(appScopeQuery, ctx.request.body ?? {});
     const app = await appOf(ctx, handlers, scope.app_id);
     if (!app) return;
     respond(ctx, await handlers.cancelChallenge(app.app_id, challenge_id), 200);
