@@ -3,6 +3,7 @@ import type { Channel } from '../domain/shared/types.js';
 import type { HandleCommand, LoadRecentState, LoadState } from './handle-command.js';
 import type {
   Clock,
+  DecoyStore,
   DestinationParser,
   EventMetadata,
   EventStore,
@@ -51,6 +52,7 @@ export type Deps = {
   readonly qr: QrCodeRenderer;
   readonly rateLimit: RateLimiter;
   readonly replayGuard: ReplayGuard;
+  readonly decoys: DecoyStore;
   /**
    * The provider that carries a channel, by name (recorded with delivery outcomes). `turn`, for a
    * provider paced to its rate: milliseconds until the turn of the send with that key (within
@@ -90,13 +92,6 @@ export type Limits = {
    * FAILURES_KEPT (the state keeps that many).
    */
   readonly verifyFailuresPerDay: number;
-  /**
-   * Usernames a day, per app, the unknown-user decoy starts keeping counts for (each for up to
-   * 30 days): bounds the rate limiter's memory one app's callers can fill with made-up names,
-   * at the price of the decoy for names past it (see `trackNew`). Unset (the default): no
-   * budget, every name's counts are kept, as DESIGN's "no enumeration" asks.
-   */
-  readonly verifyUnknownUsersPerAppPerDay?: number;
   /** Tries of one send on one channel before it fails for good (or moves to the fallback channel). */
   readonly deliveryMaxAttempts: number;
   /** First retry delay; doubles per attempt, capped at deliveryMaxBackoffSeconds. */

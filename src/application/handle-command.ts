@@ -51,6 +51,13 @@ const remember = <C, S, E extends DomainEvent>(cache: StateCache, aggregate: Agg
 
 type Known<S> = { readonly state: S; readonly revision: number; readonly cached: boolean };
 
+/** The answer when a write kept losing races: the caller may retry. */
+export const contention = (): Rejection => reject('CONFLICT', 'Too much contention on this resource; retry');
+
+/** After the `attempt`-th write that lost a race to another process: a random wait, growing to 50 ms, before deciding again. */
+export const conflictBackoff = (attempt: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
+
 /**
  * The one way state changes: fold the stream, decide, append with the expected revision; on a
  * conflict, read again and decide again. With a cache, the first attempt may decide on the
@@ -104,7 +111,7 @@ export const makeHandleCommand = (deps: HandleCommandDeps): HandleCommand => {
             // A stale cache entry is not contention: read again at once.
             if (known.cached) attempt -= 1;
             // Another process appended first: back off a little, then decide on fresh state.
-            else await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
+            else await conflictBackoff(attempt);
             continue;
           }
           const next = fold(aggregate.decider, events, state);
@@ -114,7 +121,7 @@ export const makeHandleCommand = (deps: HandleCommandDeps): HandleCommand => {
             await saveSnapshot(deps.store, deps.snapshots, { stream, revision: result.revision, version: snapshot.version, state: next });
           return right({ state: next, events, position: result.position });
         }
-        return { _tag: 'Left', left: reject('CONFLICT', 'Too much contention on this resource; retry') } as const;
+        return { _tag: 'Left', left: contention() } as const;
       }),
     );
 };

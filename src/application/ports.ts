@@ -2,6 +2,7 @@
  * Ports: the narrow types the application needs from the outside world. Adapters in
  * src/infrastructure are factories returning these; the composition root wires them.
  */
+import type { AttemptCounts } from '../domain/enrollment/unknown-user.js';
 import type { SealedSecret } from '../domain/shared/sealed.js';
 import type { Channel, TotpParameters } from '../domain/shared/types.js';
 
@@ -204,6 +205,20 @@ export type RateDecision = { readonly allowed: boolean; readonly remaining: numb
 export type RateLimiter = (key: string, limit: number, windowSeconds: number, options?: { readonly peek?: boolean }) => Promise<RateDecision>;
 /** Claims `key` once: true for the first caller, false for every later one until the TTL passes. */
 export type ReplayGuard = (key: string, ttlSeconds: number) => Promise<boolean>;
+
+/** A name's counts as the decoy store last had them, and what to write against (opaque). */
+export type DecoyRead = { readonly counts: AttemptCounts | null; readonly version: unknown };
+/**
+ * The attempt counts the unknown-user decoy keeps per username an app does not know
+ * (`verify-factor.ts`), bounded per app: writing a name past the adapter's capacity forgets the
+ * app's least recently written one. A write is a compare-and-set against what was read, so
+ * concurrent failures of one name are each counted.
+ */
+export type DecoyStore = {
+  readonly read: (appId: string, id: string) => Promise<DecoyRead>;
+  /** Keeps `counts` if the name's are still those `read` gave; false when they moved (read again). */
+  readonly write: (appId: string, id: string, read: DecoyRead, counts: AttemptCounts) => Promise<boolean>;
+};
 
 // ---------------------------------------------------------------- delivery
 export type OutgoingMessage = {

@@ -52,6 +52,8 @@ export type ServiceOptions = {
   readonly redisPrefix?: string;
   /** REDIS_TIMEOUT_MS: how long a Redis call may take before it falls back (default 150). */
   readonly redisTimeoutMs?: number;
+  /** VERIFY_UNKNOWN_USERS_PER_APP: unknown usernames per app the decoy keeps counts for (default 10,000). */
+  readonly unknownUsersPerApp?: number;
   /** api: serve only; worker: projections and delivery only; all (default): both. */
   readonly role?: 'api' | 'worker' | 'all';
   readonly providers?: Omit<ProviderSettings, 'outboxFile'>;
@@ -131,6 +133,7 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
           ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
           ...(options.redisPrefix ? { redisPrefix: options.redisPrefix } : {}),
           ...(options.redisTimeoutMs ? { redisTimeoutMs: options.redisTimeoutMs } : {}),
+          ...(options.unknownUsersPerApp ? { unknownUsersPerApp: options.unknownUsersPerApp } : {}),
         },
         { clock, logger, logDenylist: createLogDenylist(ctx.get<Storage>(T.Storage).readModels, clock) },
       ),
@@ -199,6 +202,7 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
     qr,
     rateLimit: abuse.rateLimit,
     replayGuard: abuse.replayGuard,
+    decoys: abuse.decoys,
     delivery,
     undeliverable: (channel) => undeliverable.includes(channel),
     parseDestination,

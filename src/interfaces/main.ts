@@ -64,6 +64,7 @@ const serve = async (): Promise<void> => {
   };
   process.on('SIGTERM', stopWhileStarting);
   process.on('SIGINT', stopWhileStarting);
+  for (const retired of config.retired) logger.warn(retired);
   if (!usesEmbeddedStorage(config) && !config.redisUrl)
     logger.warn('REDIS_URL is not set: rate limits and single-use claims are per process; set it when running several API processes');
   let ready = false;
@@ -130,7 +131,6 @@ const serve = async (): Promise<void> => {
       deliveryLeaseSeconds: Math.ceil(config.deliveryTimeoutMs / 1000) + 5,
       sendsPerIpPerHour: config.sendsPerIpPerHour,
       verifyFailuresPerDay: config.verifyFailuresPerDay,
-      ...optional('verifyUnknownUsersPerAppPerDay', config.verifyUnknownUsersPerAppPerDay),
     },
     ...(await resolveKeys(config, logger)),
     ...optional('databaseUrl', config.databaseUrl),
@@ -140,6 +140,7 @@ const serve = async (): Promise<void> => {
     ...optional('redisUrl', config.redisUrl),
     redisPrefix: config.redisKeyPrefix,
     redisTimeoutMs: config.redisTimeoutMs,
+    unknownUsersPerApp: config.verifyUnknownUsersPerApp,
     providers: {
       timeoutMs: config.deliveryTimeoutMs,
       ...optional('resendApiKey', config.resendApiKey),

@@ -75,6 +75,8 @@ export type TestServerOptions = {
   readonly publicUrl?: string;
   /** RESEND_WEBHOOK_SECRET: emails are tagged with their challenge and send, and Resend's webhook route is taken. */
   readonly resendWebhookSecret?: string;
+  /** VERIFY_UNKNOWN_USERS_PER_APP: unknown usernames per app the decoy keeps counts for. */
+  readonly unknownUsersPerApp?: number;
 };
 
 export const newKeys = (): Pick<ServiceOptions, 'masterKeys' | 'jwt'> => ({
@@ -136,6 +138,7 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
     ...(options.appStalenessMs !== undefined ? { appStalenessMs: options.appStalenessMs } : {}),
     ...(options.role ? { role: options.role } : {}),
     ...(options.postgresTimeouts ? { postgresTimeouts: options.postgresTimeouts } : {}),
+    ...(options.unknownUsersPerApp ? { unknownUsersPerApp: options.unknownUsersPerApp } : {}),
   });
   // A steady 10 ms poll: tests that drive a fake clock wait for deliveries in real time.
   const worker = createDeliveryWorker({ handlers: service.handlers, logger, pollMs: 10, idlePollMs: 10 });

@@ -6,6 +6,7 @@ import { evolveEnrollment, initialEnrollmentState, type EnrollmentState } from '
 export * from './decide.js';
 export * from './events.js';
 export * from './state.js';
+export * from './unknown-user.js';
 
 export const enrollmentDecider: Decider<EnrollmentCommand, EnrollmentState, EnrollmentEvent> = {
   initialState: initialEnrollmentState,

@@ -3,7 +3,7 @@
  * nothing, so a client that keeps hammering is let in again as soon as its oldest allowed
  * hit leaves the window, instead of being locked out for as long as it keeps trying.
  * Each log holds at most `limit` timestamps, idle keys are swept periodically, and at most
- * `maxKeys` keys are kept per kind of key (what precedes its first ":", e.g. `verify-unknown`):
+ * `maxKeys` keys are kept per kind of key (what precedes its first ":", e.g. `send-ip`):
  * past that the least recently used of that kind goes. A key anyone can mint (an unknown
  * username's) must not grow the process without bound; a client hammering one key keeps it
  * recent, so it cannot evict its own count; and minting keys of one kind evicts none of another

@@ -1,18 +1,21 @@
 /**
- * Rate limits, single-use claims and the token denylist: in process by default; with Redis,
- * shared by every process and guarded by one circuit breaker. When Redis is down, limits fall
- * back to per-process, claims are granted (single use still holds through the event store's
- * expected revision) and revoked tokens stay revoked through the log-backed list. The Redis
- * adapters (and ioredis, ~21 MB) are imported only when REDIS_URL is set.
+ * Rate limits, single-use claims, the unknown-user decoy's counts and the token denylist: in
+ * process by default; with Redis, shared by every process and guarded by one circuit breaker.
+ * When Redis is down, limits and the decoy's counts fall back to per-process, claims are
+ * granted (single use still holds through the event store's expected revision) and revoked
+ * tokens stay revoked through the log-backed list. The Redis adapters (and ioredis, ~21 MB)
+ * are imported only when REDIS_URL is set.
  */
-import type { Clock, HealthCheck, Logger, RateLimiter, ReplayGuard, TokenDenylist } from '../../application/ports.js';
+import type { Clock, DecoyStore, HealthCheck, Logger, RateLimiter, ReplayGuard, TokenDenylist } from '../../application/ports.js';
+import { createInProcessDecoyStore } from '../abuse/in-process-decoy-store.js';
 import { createInProcessRateLimiter } from '../abuse/in-process-rate-limiter.js';
 import { createInProcessReplayGuard } from '../abuse/in-process-replay-guard.js';
-import { DEFAULT_REDIS_TIMEOUT_MS } from '../config/config.js';
+import { DEFAULT_REDIS_TIMEOUT_MS, DEFAULT_UNKNOWN_USERS_PER_APP } from '../config/config.js';
 
 export type AbuseControls = {
   readonly rateLimit: RateLimiter;
   readonly replayGuard: ReplayGuard;
+  readonly decoys: DecoyStore;
   readonly denylist: TokenDenylist;
   readonly healthChecks: readonly HealthCheck[];
   readonly close: () => Promise<void>;
@@ -24,19 +27,28 @@ export const createAbuseControls = async (
     readonly redisPrefix?: string;
     /** How long a Redis call may take before it falls back and counts towards opening the circuit (default 150 ms). */
     readonly redisTimeoutMs?: number;
+    /** Unknown usernames per app the decoy keeps counts for (VERIFY_UNKNOWN_USERS_PER_APP). */
+    readonly unknownUsersPerApp?: number;
   },
   deps: { readonly clock: Clock; readonly logger: Logger; readonly logDenylist: TokenDenylist },
 ): Promise<AbuseControls> => {
-  const local = { rateLimit: createInProcessRateLimiter(deps.clock), replayGuard: createInProcessReplayGuard(deps.clock) };
+  const capacity = options.unknownUsersPerApp ?? DEFAULT_UNKNOWN_USERS_PER_APP;
+  const local = {
+    rateLimit: createInProcessRateLimiter(deps.clock),
+    replayGuard: createInProcessReplayGuard(deps.clock),
+    decoys: createInProcessDecoyStore({ capacity }),
+  };
   if (!options.redisUrl)
     return { ...local, denylist: deps.logDenylist, healthChecks: [], close: async () => undefined };
 
   const {
     createCircuitBreaker,
     createRedisClient,
+    redisDecoyStore,
     redisRateLimiter,
     redisReplayGuard,
     redisTokenDenylist,
+    resilientDecoyStore,
     resilientDenylist,
     resilientRateLimiter,
     resilientReplayGuard,
@@ -70,6 +82,7 @@ export const createAbuseControls = async (
   return {
     rateLimit: resilientRateLimiter(redisRateLimiter(redis, { prefix }), local.rateLimit, breaker),
     replayGuard: resilientReplayGuard(redisReplayGuard(redis, { prefix }), breaker),
+    decoys: resilientDecoyStore(redisDecoyStore(redis, { prefix, capacity }), local.decoys, breaker),
     denylist: resilientDenylist(redisTokenDenylist(redis, { prefix }), deps.logDenylist, breaker),
     // Optional: every Redis use falls back while the circuit is open (resilient.ts).
     healthChecks: [{ ...breaker.health, optional: true }],

@@ -52,7 +52,10 @@ export type Config = {
   readonly appsPerOperator: number;
   readonly sendsPerIpPerHour: number;
   readonly verifyFailuresPerDay: number;
-  readonly verifyUnknownUsersPerAppPerDay: number | undefined;
+  /** Unknown usernames per app the decoy keeps counts for, the least recently failed forgotten first. */
+  readonly verifyUnknownUsersPerApp: number;
+  /** Variables set that this version no longer reads, each with what to do instead (logged at start). */
+  readonly retired: readonly string[];
   /** Processes sharing the HTTP port on this host (node:cluster); shared storage only. */
   readonly webConcurrency: number;
   readonly databaseUrl?: string;
@@ -139,6 +142,13 @@ export const DEFAULT_POSTGRES_POOL_SIZE = 20;
 export const DEFAULT_READ_MODEL_STALL_MS = 60_000;
 /** Default of REDIS_TIMEOUT_MS: a Redis call unanswered this long falls back (and counts towards opening the circuit). */
 export const DEFAULT_REDIS_TIMEOUT_MS = 150;
+/** Default of VERIFY_UNKNOWN_USERS_PER_APP, also for services composed without this configuration (tests). */
+export const DEFAULT_UNKNOWN_USERS_PER_APP = 10_000;
+/** Variables earlier versions read, and what replaced them: set, they are named in a warning at start. */
+const RETIRED: Readonly<Record<string, string>> = {
+  VERIFY_UNKNOWN_USERS_PER_APP_PER_DAY:
+    'VERIFY_UNKNOWN_USERS_PER_APP_PER_DAY is no longer read: the unknown-user decoy keeps counts for at most VERIFY_UNKNOWN_USERS_PER_APP usernames per app (default 10000), forgetting the least recently failed, and no longer stops counting new names',
+};
 /** Default of DELIVERY_TIMEOUT_MS: a provider request (Resend, Twilio, SMTP) unanswered this long is a transient failure, retried. */
 export const DEFAULT_DELIVERY_TIMEOUT_MS = 10_000;
 
@@ -161,7 +171,7 @@ const Env = t.type({
   APPS_PER_OPERATOR: withDefault(envVar('count', integer(1, 100_000)), 100),
   SENDS_PER_IP_PER_HOUR: withDefault(envVar('count', integer(1, 10_000_000)), 60),
   VERIFY_FAILURES_PER_DAY: withDefault(envVar('count', integer(1, FAILURES_KEPT)), 20),
-  VERIFY_UNKNOWN_USERS_PER_APP_PER_DAY: optional(envVar('count', integer(1, 1_000_000))),
+  VERIFY_UNKNOWN_USERS_PER_APP: withDefault(envVar('count', integer(1, 1_000_000)), DEFAULT_UNKNOWN_USERS_PER_APP),
   WEB_CONCURRENCY: withDefault(envVar('count', integer(1, 64)), 1),
   DATABASE_URL: optional(envVar('postgres url', urlWithScheme(['postgres', 'postgresql']))),
   DATABASE_POOL_SIZE: withDefault(envVar('count', integer(2, 1000)), DEFAULT_POSTGRES_POOL_SIZE),
@@ -280,7 +290,8 @@ export const loadConfig = (env: NodeJS.ProcessEnv, keys: KeysNeeded = 'master-an
     appsPerOperator: v.APPS_PER_OPERATOR,
     sendsPerIpPerHour: v.SENDS_PER_IP_PER_HOUR,
     verifyFailuresPerDay: v.VERIFY_FAILURES_PER_DAY,
-    verifyUnknownUsersPerAppPerDay: v.VERIFY_UNKNOWN_USERS_PER_APP_PER_DAY,
+    verifyUnknownUsersPerApp: v.VERIFY_UNKNOWN_USERS_PER_APP,
+    retired: Object.entries(RETIRED).flatMap(([name, why]) => (isBlank(env[name]) ? [] : [why])),
     webConcurrency: v.WEB_CONCURRENCY,
     databaseUrl: v.DATABASE_URL,
     databasePoolSize: v.DATABASE_POOL_SIZE,

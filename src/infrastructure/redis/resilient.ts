@@ -9,11 +9,16 @@
  *   (a step <= the last consumed one is refused) and by the event store's expected-revision
  *   check, which serialises concurrent verifications. Both stay in force without Redis, so
  *   granting never fails open on the real guarantee, while refusing would lock every user out.
+ * - The unknown-user decoy's counts: the in-process store. While Redis is down each process
+ *   counts an unknown name's failures apart (as limits are), and the counts Redis kept are
+ *   used again once it is back. Counts read from one store are refused by the other's
+ *   compare-and-set (unless neither had any for the name), so a failure decided across a
+ *   switch is decided again.
  * - Token denylist: the event-log-backed list. A token is revoked if EITHER list says so, and
  *   a Redis outage never turns a revoked token into a valid one as long as the log has it.
  *   Revocations are written to both; a Redis failure does not fail the logout.
  */
-import type { RateLimiter, ReplayGuard, TokenDenylist } from '../../application/ports.js';
+import type { DecoyStore, RateLimiter, ReplayGuard, TokenDenylist } from '../../application/ports.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 
 export const resilientRateLimiter =
@@ -31,6 +36,19 @@ export const resilientReplayGuard =
       () => primary(key, ttlSeconds),
       () => true,
     );
+
+export const resilientDecoyStore = (primary: DecoyStore, fallback: DecoyStore, breaker: CircuitBreaker): DecoyStore => ({
+  read: (appId, id) =>
+    breaker.run(
+      () => primary.read(appId, id),
+      () => fallback.read(appId, id),
+    ),
+  write: (appId, id, read, counts) =>
+    breaker.run(
+      () => primary.write(appId, id, read, counts),
+      () => fallback.write(appId, id, read, counts),
+    ),
+});
 
 export const resilientDenylist = (primary: TokenDenylist, fallback: TokenDenylist, breaker: CircuitBreaker): TokenDenylist => ({
   revoke: async (jti, until) => {

@@ -51,7 +51,8 @@ describe('loadConfig', () => {
       loginAttemptsPerIpPerMinute: 30,
       sendsPerIpPerHour: 60,
       verifyFailuresPerDay: 20,
-      verifyUnknownUsersPerAppPerDay: undefined,
+      verifyUnknownUsersPerApp: 10_000,
+      retired: [],
       webConcurrency: 1,
       logLevel: 'info',
       corsOrigins: [],
@@ -338,9 +339,17 @@ describe('loadConfig: REDIS_KEY_PREFIX', () => {
     for (const value of ['0', '101', '2.5']) expect([value, problems({ VERIFY_FAILURES_PER_DAY: value })]).toEqual([value, [expect.stringContaining('VERIFY_FAILURES_PER_DAY')]]);
   });
 
-  it('takes VERIFY_UNKNOWN_USERS_PER_APP_PER_DAY from 1, naming the variable otherwise', () => {
-    expect(ok({ VERIFY_UNKNOWN_USERS_PER_APP_PER_DAY: '50000' }).verifyUnknownUsersPerAppPerDay).toBe(50_000);
-    for (const value of ['0', '-1', '2.5', '1000001']) expect([value, problems({ VERIFY_UNKNOWN_USERS_PER_APP_PER_DAY: value })]).toEqual([value, [expect.stringContaining('VERIFY_UNKNOWN_USERS_PER_APP_PER_DAY')]]);
+  it('takes VERIFY_UNKNOWN_USERS_PER_APP from 1 to 1,000,000, naming the variable otherwise', () => {
+    expect(ok({ VERIFY_UNKNOWN_USERS_PER_APP: '50000' }).verifyUnknownUsersPerApp).toBe(50_000);
+    for (const value of ['0', '-1', '2.5', '1000001']) expect([value, problems({ VERIFY_UNKNOWN_USERS_PER_APP: value })]).toEqual([value, [expect.stringContaining('VERIFY_UNKNOWN_USERS_PER_APP')]]);
+  });
+
+  it('starts with VERIFY_UNKNOWN_USERS_PER_APP_PER_DAY set (whatever its value), saying it is no longer read and what bounds the decoy now', () => {
+    for (const value of ['500', 'junk']) {
+      const config = ok({ VERIFY_UNKNOWN_USERS_PER_APP_PER_DAY: value });
+      expect(config.retired).toEqual([expect.stringMatching(/^VERIFY_UNKNOWN_USERS_PER_APP_PER_DAY is no longer read: .*VERIFY_UNKNOWN_USERS_PER_APP /)]);
+    }
+    expect(ok({ VERIFY_UNKNOWN_USERS_PER_APP_PER_DAY: ' ' }).retired).toEqual([]);
   });
 
   it('refuses a prefix with spaces or wildcards, naming the variable', () => {

@@ -1,10 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import type { RateLimiter, ReplayGuard, TokenDenylist } from '../../../src/application/ports.js';
+import type { DecoyStore, RateLimiter, ReplayGuard, TokenDenylist } from '../../../src/application/ports.js';
+import { createInProcessDecoyStore } from '../../../src/infrastructure/abuse/in-process-decoy-store.js';
 import { createInMemoryTokenDenylist } from '../../../src/infrastructure/abuse/in-memory-denylist.js';
 import { createInProcessRateLimiter } from '../../../src/infrastructure/abuse/in-process-rate-limiter.js';
 import { createInProcessReplayGuard } from '../../../src/infrastructure/abuse/in-process-replay-guard.js';
 import { createCircuitBreaker } from '../../../src/infrastructure/redis/circuit-breaker.js';
-import { resilientDenylist, resilientRateLimiter, resilientReplayGuard } from '../../../src/infrastructure/redis/resilient.js';
+import { resilientDecoyStore, resilientDenylist, resilientRateLimiter, resilientReplayGuard } from '../../../src/infrastructure/redis/resilient.js';
 
 // The primaries are real in-process adapters behind a switch that makes them fail like a dead Redis.
 const setup = () => {
@@ -92,5 +93,50 @@ describe('resilient denylist', () => {
     const both = resilientDenylist(denylist, broken, breaker);
     await expect(both.isRevoked('j')).rejects.toThrow('log down');
     await expect(both.revoke('j', later)).rejects.toThrow('log down');
+  });
+});
+
+describe('resilient decoy store', () => {
+  const fail = async (store: DecoyStore, id: string) => {
+    const read = await store.read('app', id);
+    return store.write('app', id, read, { failures: (read.counts?.failures ?? 0) + 1, locked_until: null, recent_failures: [] });
+  };
+
+  it("counts in the primary while it works, and in process, from nothing, while it fails", async () => {
+    const { breaker } = setup();
+    const remote = createInProcessDecoyStore({ capacity: 10 });
+    let down = false;
+    const primary: DecoyStore = {
+      read: (...args) => (down ? Promise.reject(new Error('Connection is closed.')) : remote.read(...args)),
+      write: (...args) => (down ? Promise.reject(new Error('Connection is closed.')) : remote.write(...args)),
+    };
+    const local = createInProcessDecoyStore({ capacity: 10 });
+    const store = resilientDecoyStore(primary, local, breaker);
+    expect(await fail(store, 'ghost')).toBe(true);
+    expect(await fail(store, 'ghost')).toBe(true);
+    down = true;
+    // The fallback keeps its own counts from nothing: per process while the primary is down.
+    expect(await fail(store, 'ghost')).toBe(true);
+    expect((await store.read('app', 'ghost')).counts?.failures).toBe(1);
+    expect(breaker.state()).toBe('open');
+    expect((await remote.read('app', 'ghost')).counts?.failures).toBe(2);
+  });
+
+  it('refuses, in the fallback, a write against counts read from the primary', async () => {
+    const { breaker } = setup();
+    const remote = createInProcessDecoyStore({ capacity: 10 });
+    let down = false;
+    const primary: DecoyStore = {
+      read: (...args) => remote.read(...args),
+      write: (...args) => (down ? Promise.reject(new Error('Connection is closed.')) : remote.write(...args)),
+    };
+    const local = createInProcessDecoyStore({ capacity: 10 });
+    const store = resilientDecoyStore(primary, local, breaker);
+    await fail(store, 'ghost');
+    await fail(local, 'ghost');
+    const read = await store.read('app', 'ghost');
+    down = true;
+    expect(await store.write('app', 'ghost', read, { failures: 9, locked_until: null, recent_failures: [] })).toBe(false);
+    expect((await local.read('app', 'ghost')).counts?.failures).toBe(1);
   });
 });

@@ -2,7 +2,8 @@
  * Two service processes on PostgreSQL and a private redis-server that is killed and brought
  * back. Without Redis the service keeps answering and keeps its guarantees (single use through
  * the event store, revoked tokens through the log, limits per process) while /health says
- * Redis is down; when Redis is back, /health recovers and limits are shared again.
+ * Redis is down; when Redis is back, /health recovers and limits are shared again. The
+ * unknown-user decoy goes the same way: per process during the outage, shared again after.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
@@ -27,8 +28,18 @@ describe('a Redis outage under two service processes', () => {
   let both: readonly Client[];
   let operator: Awaited<ReturnType<typeof newOperator>>;
   let revokedBefore: string;
+  /** An app and a made-up username it failed twice before the outage. */
+  let decoy: { apiKey: string; username: string };
 
   const health = (client: Client) => client.get('/health');
+  const failUnknown = async (client: Client, times: number, name = decoy.username) => {
+    const answers = [];
+    for (let i = 0; i < times; i++) {
+      const answer = await client.post('/api/code/verify', { apiKey: decoy.apiKey, body: { username: name, otp: '000000' } });
+      answers.push([answer.status, answer.body.attempts_remaining]);
+    }
+    return answers;
+  };
   const isMe = async (client: Client, token: string) => (await client.get('/api/auth/me', { token })).status;
   /** A fresh app whose daily send budget is `budget`: each send counts once wherever it lands. */
   const budgetedApp = (client: Client, budget: number) => newApp(client, operator.token, { max_sends_per_app_per_day: budget });
@@ -42,7 +53,8 @@ describe('a Redis outage under two service processes', () => {
     outboxFile = join(dir.path, 'outbox.jsonl');
     const env = { DATABASE_URL: schema.url, REDIS_URL: redis.url, DATA_DIR: dir.path, OUTBOX_FILE: outboxFile, ...deploymentSecrets() };
     a = await startServiceProcess({ env: { ...env, PROCESS_ROLE: 'all' } });
-    b = await startServiceProcess({ env: { ...env, PROCESS_ROLE: 'api' } });
+    // A variable an earlier version read: named at start, not refused.
+    b = await startServiceProcess({ env: { ...env, PROCESS_ROLE: 'api', VERIFY_UNKNOWN_USERS_PER_APP_PER_DAY: '1000' } });
     viaA = createClient(a.url);
     viaB = createClient(b.url);
     both = [viaA, viaB];
@@ -65,6 +77,10 @@ describe('a Redis outage under two service processes', () => {
     const other = await newOperator(viaB);
     expect((await viaB.post('/api/auth/logout', { token: other.token })).status).toBeLessThan(300);
     revokedBefore = other.token;
+    decoy = { apiKey: (await newApp(viaA, operator.token)).apiKey, username: 'ghost' };
+    expect([...(await failUnknown(viaA, 1)), ...(await failUnknown(viaB, 1))]).toEqual([[401, 4], [401, 3]]);
+    const retired = JSON.parse(b.lines.find((line) => line.includes('VERIFY_UNKNOWN_USERS_PER_APP_PER_DAY'))!) as { level: string; msg: string };
+    expect(retired.level).toBe('warn');
   });
 
   it('answers /health 503 naming redis once Redis is killed, before any request needed it', async () => {
@@ -129,6 +145,8 @@ describe('a Redis outage under two service processes', () => {
     const answers = [];
     for (let i = 0; i < 4; i++) answers.push((await send(viaA, app.apiKey, `outage${i}`)).status);
     expect(answers).toEqual([202, 202, 202, 429]);
+    // The decoy too: a made-up name counts down and locks within a process, from nothing.
+    expect(await failUnknown(viaA, 5, 'ghost-during')).toEqual([[401, 4], [401, 3], [401, 2], [401, 1], [429, 0]]);
   }, 30_000);
 
   it('reports healthy again within 10 s of Redis coming back, and shares limits across processes again', async () => {
@@ -141,5 +159,8 @@ describe('a Redis outage under two service processes', () => {
     const answers = [];
     for (let i = 0; i < 6; i++) answers.push((await send(both[i % 2]!, app.apiKey, `after${i}`)).status);
     expect(answers).toEqual([202, 202, 202, 202, 429, 429]);
+    // The decoy's counts are shared again. This Redis keeps nothing on disk, so it came back
+    // empty: a name starts from nothing, as every name would after such a restart.
+    expect([...(await failUnknown(viaB, 1)), ...(await failUnknown(viaA, 1)), ...(await failUnknown(viaB, 1))]).toEqual([[401, 4], [401, 3], [401, 2]]);
   }, 30_000);
 });

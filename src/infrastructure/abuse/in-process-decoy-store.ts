@@ -1,0 +1,59 @@
+/**
+ * The decoy's counts in this process: the embedded default's store, and the fallback while
+ * Redis is unreachable. At most `capacity` names per app, the least recently written forgotten
+ * first, and at most `maxNames` in all (taken from the app least recently written to), so a
+ * caller minting usernames cannot grow the process without bound. The version a read hands out
+ * is the entry itself: a write succeeds only while the name still holds it.
+ */
+import type { AttemptCounts } from '../../domain/enrollment/index.js';
+import type { DecoyRead, DecoyStore } from '../../application/ports.js';
+
+/** About 200 bytes a name with a few failures: some 20 MB at most. */
+export const DEFAULT_MAX_DECOY_NAMES = 100_000;
+
+export type InProcessDecoyStore = DecoyStore & { readonly size: () => number };
+
+export const createInProcessDecoyStore = ({
+  capacity,
+  maxNames = DEFAULT_MAX_DECOY_NAMES,
+}: {
+  /** Names kept per app. */
+  readonly capacity: number;
+  readonly maxNames?: number;
+}): InProcessDecoyStore => {
+  if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError('capacity must be a positive integer');
+  /** Per app, in order of last write, oldest first; apps too. */
+  const apps = new Map<string, Map<string, AttemptCounts>>();
+  let total = 0;
+
+  const forgetOldest = (appId: string, names: Map<string, AttemptCounts>): void => {
+    names.delete(names.keys().next().value!);
+    total -= 1;
+    if (names.size === 0) apps.delete(appId);
+  };
+
+  return {
+    read: async (appId, id): Promise<DecoyRead> => {
+      const counts = apps.get(appId)?.get(id) ?? null;
+      return { counts, version: counts };
+    },
+    write: async (appId, id, read, counts) => {
+      let names = apps.get(appId);
+      if ((names?.get(id) ?? null) !== read.version) return false;
+      if (names) apps.delete(appId);
+      else names = new Map();
+      apps.set(appId, names);
+      if (names.delete(id)) total -= 1;
+      names.set(id, counts);
+      total += 1;
+      // One out per name in: constant work however many names a caller makes up.
+      if (names.size > capacity) forgetOldest(appId, names);
+      if (total > maxNames) {
+        const [oldestApp, oldestNames] = apps.entries().next().value!;
+        forgetOldest(oldestApp, oldestNames);
+      }
+      return true;
+    },
+    size: () => total,
+  };
+};
