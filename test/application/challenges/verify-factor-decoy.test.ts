@@ -36,7 +36,7 @@ const racedStore = (races: number) => {
     decoys,
     clock: () => new Date('2030-01-01T00:00:00Z'),
     limits: defaultLimits,
-    keyedHash: (_purpose, value) => `h(${value})`,
+    keyedHash: (_purpose: string, value: string) => `h(${value})`,
     handle: async () => ({ _tag: 'Left', left: reject('NOT_ENROLLED', 'No such enrollment') }),
   } as unknown as Parameters<typeof makeVerifyFactor>[0]);
   return { verify, reads: () => reads };
