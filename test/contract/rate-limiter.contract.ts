@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { RateLimiter } from '../../src/application/ports.js';
+import { EXACT_LIMIT } from '../../src/infrastructure/abuse/rate-limit-slices.js';
 
 /**
  * `advance` moves the adapter's notion of time forward: a fake clock for in-process adapters,
@@ -116,5 +117,80 @@ export const rateLimiterContract = (name: string, make: RateLimiterFactory): voi
       expect(decisions.filter((d) => d.allowed)).toHaveLength(5);
       expect(decisions.filter((d) => d.allowed).map((d) => d.remaining).sort()).toEqual([0, 1, 2, 3, 4]);
       expect(decisions.filter((d) => !d.allowed).every((d) => d.remaining === 0 && d.retry_after_seconds >= 1)).toBe(true);
+    });
+
+    describe(`a limit above ${EXACT_LIMIT}, counted in slices of the window`, () => {
+      const LARGE = EXACT_LIMIT + 5;
+      /** `count` hits, 100 at a time. */
+      const fill = async (k: string, count: number, large: number, windowSeconds: number) => {
+        const decisions = [];
+        for (let done = 0; done < count; done += 100)
+          decisions.push(...(await Promise.all(Array.from({ length: Math.min(100, count - done) }, () => limit(k, large, windowSeconds)))));
+        return decisions;
+      };
+
+      it('allows exactly the limit, counting remaining down, then refuses with a retry delay', async () => {
+        const k = key('large');
+        const decisions = await fill(k, LARGE, LARGE, 60);
+        expect(decisions.every((d) => d.allowed && d.retry_after_seconds === 0)).toBe(true);
+        expect(decisions.map((d) => d.remaining).sort((a, b) => a - b)).toEqual(Array.from({ length: LARGE }, (_, i) => i));
+        const refused = await limit(k, LARGE, 60);
+        expect(refused).toMatchObject({ allowed: false, remaining: 0 });
+        // At most one slice (1%) past the window.
+        expect(refused.retry_after_seconds).toBeGreaterThanOrEqual(59);
+        expect(refused.retry_after_seconds).toBeLessThanOrEqual(61);
+      });
+
+      it('peeks without counting', async () => {
+        const k = key('large-peek');
+        await fill(k, LARGE - 1, LARGE, 60);
+        for (let i = 0; i < 3; i++) expect(await limit(k, LARGE, 60, { peek: true })).toEqual({ allowed: true, remaining: 0, retry_after_seconds: 0 });
+        expect((await limit(k, LARGE, 60)).allowed).toBe(true);
+        expect((await limit(k, LARGE, 60, { peek: true })).allowed).toBe(false);
+      });
+
+      it('allows exactly what is left of the limit to 50 concurrent hits', async () => {
+        const k = key('large-burst');
+        await fill(k, LARGE - 5, LARGE, 60);
+        const decisions = await Promise.all(Array.from({ length: 50 }, () => limit(k, LARGE, 60)));
+        expect(decisions.filter((d) => d.allowed).map((d) => d.remaining).sort()).toEqual([0, 1, 2, 3, 4]);
+      });
+
+      it('counts a hit for the window, and for at most one slice (1% of it) longer', async () => {
+        const k = key('large-slide');
+        // Window 2 s: slices of 20 ms.
+        const first = now();
+        await fill(k, LARGE, LARGE, 2);
+        const filled = now();
+        await until(first, 1900);
+        expect((await limit(k, LARGE, 2)).allowed).toBe(false);
+        await until(filled, 2000 + 2 * 20 + 60);
+        expect((await limit(k, LARGE, 2)).allowed).toBe(true);
+      });
+
+      it('carries a key\'s count over when its limit crosses the exact one, either way', async () => {
+        const k = key('crossing');
+        for (const d of await fill(k, 600, EXACT_LIMIT, 60)) expect(d.allowed).toBe(true);
+        // Counted in slices from now on: the 600 hits the log had are counted there.
+        expect(await limit(k, 2 * EXACT_LIMIT, 60, { peek: true })).toEqual({ allowed: true, remaining: 2 * EXACT_LIMIT - 601, retry_after_seconds: 0 });
+        expect((await limit(k, 2 * EXACT_LIMIT, 60)).remaining).toBe(2 * EXACT_LIMIT - 601);
+        // A log again: 601 hits.
+        expect(await limit(k, EXACT_LIMIT, 60, { peek: true })).toEqual({ allowed: true, remaining: EXACT_LIMIT - 602, retry_after_seconds: 0 });
+        const lowered = await limit(k, 500, 60);
+        expect(lowered).toMatchObject({ allowed: false, remaining: 0 });
+        expect(lowered.retry_after_seconds).toBeGreaterThanOrEqual(59);
+        expect(lowered.retry_after_seconds).toBeLessThanOrEqual(61);
+        // And slices once more: the newest 500 the log kept.
+        expect((await limit(k, 2 * EXACT_LIMIT, 60)).remaining).toBe(2 * EXACT_LIMIT - 501);
+      });
+
+      it('refuses, while a lowered large limit is still exceeded, until enough hits have left', async () => {
+        const k = key('large-lowered');
+        await fill(k, LARGE, LARGE + 10, 2);
+        const filled = now();
+        expect((await limit(k, LARGE - 3, 2)).allowed).toBe(false);
+        await until(filled, 2000 + 2 * 20 + 60);
+        expect((await limit(k, LARGE - 3, 2)).allowed).toBe(true);
+      });
     });
   });

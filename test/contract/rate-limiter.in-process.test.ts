@@ -12,7 +12,37 @@ rateLimiterContract('in-process', async () => {
   return { subject: createInProcessRateLimiter(clock.now), advance: clock.advance, now: () => clock.now().getTime(), cleanup: async () => undefined };
 });
 
+describe('in-process rate limiter with a large limit, to the millisecond', () => {
+  it('counts each hit for the whole window, and no more than one slice (1%) longer', async () => {
+    for (const offset of [0, 1, 37, 99]) {
+      // Window 10 s: slices of 100 ms; the hits `offset` ms into a slice.
+      const clock = fakeClock(Date.parse('2030-01-01T00:00:00Z') + offset);
+      const limit = createInProcessRateLimiter(clock.now);
+      for (let i = 0; i < 1001; i++) await limit('k', 1001, 10);
+      await clock.advance(9_999);
+      expect([offset, (await limit('k', 1001, 10)).allowed]).toEqual([offset, false]);
+      await clock.advance(101);
+      expect([offset, (await limit('k', 1001, 10)).allowed]).toEqual([offset, true]);
+    }
+  });
+});
+
 describe('in-process rate limiter memory', () => {
+  it('holds a large limit in at most 101 slices, however many hits it allows, and sweeps them once they stop counting', async () => {
+    const clock = fakeClock();
+    const limit = createInProcessRateLimiter(clock.now);
+    // An app's daily budget of a million sends, spent over two days at a steady pace.
+    for (let i = 0; i < 20_000; i++) {
+      await limit('send-app:a1', 1_000_000, 86_400);
+      await clock.advance(8_640);
+    }
+    expect(limit.entries()).toBeLessThanOrEqual(101);
+    expect((await limit('send-app:a1', 1_000_000, 86_400, { peek: true })).remaining).toBeGreaterThan(1_000_000 - 10_200);
+    await clock.advance(86_400_000 + 864_000);
+    await limit('fresh', 5, 10);
+    expect(limit.size()).toBe(1);
+  });
+
   it('forgets idle keys once their window has passed', async () => {
     const clock = fakeClock();
     const limit = createInProcessRateLimiter(clock.now);

@@ -1,23 +1,62 @@
 /**
- * Sliding-window log, one process only. Only allowed hits are logged: a refused hit costs
+ * Sliding window, one process only. Only allowed hits are counted: a refused hit costs
  * nothing, so a client that keeps hammering is let in again as soon as its oldest allowed
  * hit leaves the window, instead of being locked out for as long as it keeps trying.
- * Each log holds at most `limit` timestamps, idle keys are swept periodically, and at most
- * `maxKeys` keys are kept per kind of key (what precedes its first ":", e.g. `send-ip`):
- * past that the least recently used of that kind goes. A key anyone can mint (an unknown
- * username's) must not grow the process without bound; a client hammering one key keeps it
- * recent, so it cannot evict its own count; and minting keys of one kind evicts none of another
- * (an approved challenge's attempts, an app's budget).
+ *
+ * A limit up to EXACT_LIMIT keeps a log of its hits (at most `limit` timestamps: exact). A
+ * larger one (an app's daily budget raised to millions) counts its hits in SLICES slices of
+ * the window instead, so a key holds at most SLICES + 1 counts however many hits it allows: a
+ * hit counts until the end of its slice's window, up to one slice (1% of the window) longer
+ * than the window, never shorter. A key asked for with the other kind of limit (the limit was
+ * changed across EXACT_LIMIT) carries its count over (`rate-limit-slices.ts`).
+ *
+ * Idle keys are swept periodically, and at most `maxKeys` keys are kept per kind of key (what
+ * precedes its first ":", e.g. `send-ip`): past that the least recently used of that kind goes.
+ * A key anyone can mint must not grow the process without bound; a client hammering one key
+ * keeps it recent, so it cannot evict its own count; and minting keys of one kind evicts none
+ * of another (an approved challenge's attempts, an app's budget).
  */
 import type { Clock, RateDecision, RateLimiter } from '../../application/ports.js';
+import { EXACT_LIMIT, SLICES, sliceWidth } from './rate-limit-slices.js';
 
-export type InProcessRateLimiter = RateLimiter & { readonly size: () => number };
+export type InProcessRateLimiter = RateLimiter & {
+  /** Keys kept. */
+  readonly size: () => number;
+  /** Entries kept in all: hits of logs, slices of sliced keys. */
+  readonly entries: () => number;
+};
 
-type Log = { hits: number[]; windowMs: number };
+/** A log of hits (ms), or counts per slice (index: time / width) with the slice width (ms). */
+type Log = { hits: number[]; windowMs: number } | { slices: Map<number, number>; width: number; windowMs: number };
 
 const SWEEP_EVERY_MS = 60_000;
-/** About 300 bytes a key: some 30 MB at most. */
+/** About 300 bytes a key with a few hits: some 30 MB at most. */
 export const DEFAULT_MAX_KEYS = 100_000;
+
+const allowed = (remaining: number): RateDecision => ({ allowed: true, remaining, retry_after_seconds: 0 });
+const refused = (waitMs: number): RateDecision => ({ allowed: false, remaining: 0, retry_after_seconds: Math.max(1, Math.ceil(waitMs / 1000)) });
+
+/** A key's hits counted in slices of `width` (a log's, or slices of another width's, each moved whole to the slice its last instant falls in). */
+const sliced = (log: Log, width: number): Extract<Log, { slices: unknown }> => {
+  if ('slices' in log && log.width === width) return log;
+  const slices = new Map<number, number>();
+  const add = (time: number, count: number) => slices.set(Math.floor(time / width), (slices.get(Math.floor(time / width)) ?? 0) + count);
+  if ('hits' in log) for (const time of log.hits) add(time, 1);
+  else for (const [index, count] of log.slices) add((index + 1) * log.width - 1, count);
+  return { slices, width, windowMs: log.windowMs };
+};
+
+/** Slices as a log: each slice's hits stamped at its slice's last millisecond (counted no shorter), the newest `limit` kept. */
+const logged = (log: Log, limit: number): Extract<Log, { hits: unknown }> => {
+  if ('hits' in log) return log;
+  const hits: number[] = [];
+  for (const index of [...log.slices.keys()].sort((a, b) => b - a)) {
+    const count = Math.min(log.slices.get(index)!, limit - hits.length);
+    for (let i = 0; i < count; i++) hits.push((index + 1) * log.width - 1);
+    if (hits.length >= limit) break;
+  }
+  return { hits: hits.reverse(), windowMs: log.windowMs };
+};
 
 export const createInProcessRateLimiter = (clock: Clock, { maxKeys = DEFAULT_MAX_KEYS }: { readonly maxKeys?: number } = {}): InProcessRateLimiter => {
   /** Per kind of key, in order of last use, oldest first. */
@@ -36,13 +75,45 @@ export const createInProcessRateLimiter = (clock: Clock, { maxKeys = DEFAULT_MAX
   };
   let lastSweep = clock().getTime();
 
+  /** When a log's newest hit stops counting. */
+  const lastCounted = (log: Log): number =>
+    'hits' in log ? (log.hits[log.hits.length - 1] ?? -Infinity) + log.windowMs : (Math.max(...log.slices.keys()) + SLICES + 1) * log.width;
   const sweep = (now: number): void => {
     lastSweep = now;
-    for (const logs of kinds.values())
-      for (const [key, log] of logs) {
-        const newest = log.hits[log.hits.length - 1];
-        if (newest === undefined || newest <= now - log.windowMs) logs.delete(key);
-      }
+    for (const logs of kinds.values()) for (const [key, log] of logs) if (lastCounted(log) <= now) logs.delete(key);
+  };
+
+  const exactHit = (log: Extract<Log, { hits: unknown }>, limit: number, now: number, peek: boolean): RateDecision => {
+    const windowStart = now - log.windowMs;
+    while (log.hits.length > 0 && (log.hits[0] as number) <= windowStart) log.hits.shift();
+    // A lowered limit can leave more hits than allowed; only the newest `limit` matter.
+    if (log.hits.length > limit) log.hits.splice(0, log.hits.length - limit);
+    if (log.hits.length < limit) {
+      if (peek) return allowed(limit - log.hits.length - 1);
+      log.hits.push(now);
+      return allowed(limit - log.hits.length);
+    }
+    const oldest = log.hits[0];
+    return refused(oldest === undefined ? log.windowMs : oldest + log.windowMs - now);
+  };
+
+  const slicedHit = (log: Extract<Log, { slices: unknown }>, limit: number, now: number, peek: boolean): RateDecision => {
+    const current = Math.floor(now / log.width);
+    let count = 0;
+    for (const [index, hits] of log.slices)
+      if (index < current - SLICES) log.slices.delete(index);
+      else count += hits;
+    if (count < limit) {
+      if (!peek) log.slices.set(current, (log.slices.get(current) ?? 0) + 1);
+      return allowed(limit - count - 1);
+    }
+    // Refused until enough slices, oldest first, have stopped counting.
+    let left = count;
+    for (const index of [...log.slices.keys()].sort((a, b) => a - b)) {
+      left -= log.slices.get(index)!;
+      if (left < limit) return refused((index + SLICES + 1) * log.width - now);
+    }
+    return refused(log.windowMs);
   };
 
   const hit = (key: string, limit: number, windowSeconds: number, peek: boolean): RateDecision => {
@@ -52,26 +123,20 @@ export const createInProcessRateLimiter = (clock: Clock, { maxKeys = DEFAULT_MAX
     if (now - lastSweep >= SWEEP_EVERY_MS) sweep(now);
     const windowMs = windowSeconds * 1000;
     const logs = logsOf(key);
-    const log = logs.get(key) ?? { hits: [], windowMs };
-    log.windowMs = windowMs;
-    const windowStart = now - windowMs;
-    while (log.hits.length > 0 && (log.hits[0] as number) <= windowStart) log.hits.shift();
-    // A lowered limit can leave more hits than allowed; only the newest `limit` matter.
-    if (log.hits.length > limit) log.hits.splice(0, log.hits.length - limit);
-
-    if (log.hits.length < limit) {
-      if (peek) return { allowed: true, remaining: limit - log.hits.length - 1, retry_after_seconds: 0 };
-      log.hits.push(now);
-      keep(logs, key, log);
-      return { allowed: true, remaining: limit - log.hits.length, retry_after_seconds: 0 };
-    }
-    if (log.hits.length === 0) logs.delete(key);
-    else keep(logs, key, log);
-    const oldest = log.hits[0];
-    const waitMs = oldest === undefined ? windowMs : oldest + windowMs - now;
-    return { allowed: false, remaining: 0, retry_after_seconds: Math.max(1, Math.ceil(waitMs / 1000)) };
+    const stored: Log = logs.get(key) ?? { hits: [], windowMs };
+    stored.windowMs = windowMs;
+    const log = limit > EXACT_LIMIT ? sliced(stored, sliceWidth(windowMs)) : logged(stored, limit);
+    const decision = 'hits' in log ? exactHit(log, limit, now, peek) : slicedHit(log, limit, now, peek);
+    const empty = 'hits' in log ? log.hits.length === 0 : log.slices.size === 0;
+    if (empty) logs.delete(key);
+    else if (!peek || decision.allowed === false || log !== stored) keep(logs, key, log);
+    return decision;
   };
 
   const limiter: RateLimiter = async (key, limit, windowSeconds, options) => hit(key, limit, windowSeconds, options?.peek === true);
-  return Object.assign(limiter, { size: () => [...kinds.values()].reduce((sum, logs) => sum + logs.size, 0) });
+  const all = () => [...kinds.values()].flatMap((logs) => [...logs.values()]);
+  return Object.assign(limiter, {
+    size: () => all().length,
+    entries: () => all().reduce((sum, log) => sum + ('hits' in log ? log.hits.length : log.slices.size), 0),
+  });
 };
