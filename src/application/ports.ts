@@ -206,8 +206,10 @@ export type RateLimiter = (key: string, limit: number, windowSeconds: number, op
 /** Claims `key` once: true for the first caller, false for every later one until the TTL passes. */
 export type ReplayGuard = (key: string, ttlSeconds: number) => Promise<boolean>;
 
-/** A name's counts as the decoy store last had them, and what to write against (opaque). */
-export type DecoyRead = { readonly counts: AttemptCounts | null; readonly version: unknown };
+/** A name's counts as the decoy store last had them, who wrote them, and what to write against (opaque). */
+export type DecoyRead = { readonly counts: AttemptCounts | null; readonly writer: string | null; readonly version: unknown };
+/** Whether a write was kept (false: the name's counts moved since they were read), and how many of the app's names it pushed out. */
+export type DecoyWrite = { readonly written: boolean; readonly forgot: number };
 /**
  * The attempt counts the unknown-user decoy keeps per username an app does not know
  * (`verify-factor.ts`), bounded per app: writing a name past the adapter's capacity forgets the
@@ -216,8 +218,11 @@ export type DecoyRead = { readonly counts: AttemptCounts | null; readonly versio
  */
 export type DecoyStore = {
   readonly read: (appId: string, id: string) => Promise<DecoyRead>;
-  /** Keeps `counts` if the name's are still those `read` gave; false when they moved (read again). */
-  readonly write: (appId: string, id: string, read: DecoyRead, counts: AttemptCounts) => Promise<boolean>;
+  /**
+   * Keeps `counts`, by `writer` (one id per verification, so one whose write was kept though its
+   * answer was lost finds it), if the name's are still those `read` gave.
+   */
+  readonly write: (appId: string, id: string, read: DecoyRead, counts: AttemptCounts, writer: string) => Promise<DecoyWrite>;
 };
 
 // ---------------------------------------------------------------- delivery

@@ -7,7 +7,7 @@ decoyStoreContract('in-process', async (capacity) => ({ subject: createInProcess
 
 describe('in-process decoy store memory', () => {
   const fail = async (store: DecoyStore, appId: string, id: string) =>
-    store.write(appId, id, await store.read(appId, id), { failures: 1, locked_until: null, recent_failures: [] });
+    (await store.write(appId, id, await store.read(appId, id), { failures: 1, locked_until: null, recent_failures: [] }, 'w')).written;
 
   it('holds at most maxNames in all, taking them from the app least recently written to', async () => {
     const store = createInProcessDecoyStore({ capacity: 10, maxNames: 5 });

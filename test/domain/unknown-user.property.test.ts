@@ -65,6 +65,30 @@ describe('the unknown-user decoy', () => {
     );
   });
 
+  it('answers alike when the policy changes between tries (the day\'s cap raised or lowered, max_attempts too)', () => {
+    const tries = fc.array(fc.record({ gap: fc.oneof(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 20_000 })), policy: fc.nat(2) }), {
+      minLength: 1,
+      maxLength: 120,
+    });
+    fc.assert(
+      fc.property(fc.array(policy, { minLength: 3, maxLength: 3 }), tries, (policies, steps) => {
+        let known = knownUser();
+        let counts: AttemptCounts = NO_COUNTS;
+        let seconds = 100;
+        for (const { gap, policy: which } of steps) {
+          seconds += gap;
+          const attempts = policies[which]!;
+          const expected = knownFailure(known, attempts, at(seconds));
+          const decoy = unknownUserFailure(counts, attempts, at(seconds));
+          expect(decoy.answer).toEqual(expected.answer);
+          known = expected.state;
+          if (decoy.next) counts = decoy.next;
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('starts from no counts as a first failure: attempts left, nothing locked', () => {
     const attempts = { max_attempts: 3, lockout_seconds: 900, max_failures_per_day: 20 };
     const first = unknownUserFailure(NO_COUNTS, attempts, at(0));

@@ -1,7 +1,7 @@
 import { isLeft } from 'fp-ts/lib/Either.js';
 import type { Rejection } from '../shared/rejection.js';
 import { DAY_SECONDS, toMillis, type Instant } from '../shared/time.js';
-import { dailyCap, decideEnrollment, failureAnswer, type AttemptPolicy } from './decide.js';
+import { decideEnrollment, failureAnswer, type AttemptPolicy } from './decide.js';
 import { evolveEnrollment, type EnrollmentState, type RecoveryCodes } from './state.js';
 
 /** What the decoy keeps of a username with no enrollment: the part of a state that failures move. */
@@ -17,7 +17,8 @@ export const NO_COUNTS: AttemptCounts = { failures: 0, locked_until: null, recen
  * same checks (locked out or past the day's cap, else a failure that locks at max_attempts),
  * so the two cannot answer apart. `next` is what to keep (null: nothing changes, a refusal
  * while locked out); of the failure times, only those that can still count towards the day's
- * cap (the latest `dailyCap`, younger than a day).
+ * cap: those younger than a day (no more than the cap, which refuses the failure past it, so
+ * the day's cap can be raised or lowered between tries and still answer as for a known user).
  */
 export const unknownUserFailure = (
   counts: AttemptCounts,
@@ -40,6 +41,6 @@ export const unknownUserFailure = (
   const answer = failureAnswer(decision.right, after, attempts);
   if (after.kind !== 'RECOVERY') throw new Error('unreachable: a failure keeps the kind of its state');
   const dayAgo = toMillis(at) - DAY_SECONDS * 1000;
-  const recent = after.recent_failures.slice(-dailyCap(attempts)).filter((time) => toMillis(time) > dayAgo);
+  const recent = after.recent_failures.filter((time) => toMillis(time) > dayAgo);
   return { next: { failures: after.failures, locked_until: after.locked_until, recent_failures: recent }, answer };
 };

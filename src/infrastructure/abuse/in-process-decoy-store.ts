@@ -13,6 +13,8 @@ export const DEFAULT_MAX_DECOY_NAMES = 100_000;
 
 export type InProcessDecoyStore = DecoyStore & { readonly size: () => number };
 
+type Entry = { readonly counts: AttemptCounts; readonly writer: string };
+
 export const createInProcessDecoyStore = ({
   capacity,
   maxNames = DEFAULT_MAX_DECOY_NAMES,
@@ -23,10 +25,10 @@ export const createInProcessDecoyStore = ({
 }): InProcessDecoyStore => {
   if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError('capacity must be a positive integer');
   /** Per app, in order of last write, oldest first; apps too. */
-  const apps = new Map<string, Map<string, AttemptCounts>>();
+  const apps = new Map<string, Map<string, Entry>>();
   let total = 0;
 
-  const forgetOldest = (appId: string, names: Map<string, AttemptCounts>): void => {
+  const forgetOldest = (appId: string, names: Map<string, Entry>): void => {
     names.delete(names.keys().next().value!);
     total -= 1;
     if (names.size === 0) apps.delete(appId);
@@ -34,25 +36,30 @@ export const createInProcessDecoyStore = ({
 
   return {
     read: async (appId, id): Promise<DecoyRead> => {
-      const counts = apps.get(appId)?.get(id) ?? null;
-      return { counts, version: counts };
+      const entry = apps.get(appId)?.get(id) ?? null;
+      return { counts: entry?.counts ?? null, writer: entry?.writer ?? null, version: entry };
     },
-    write: async (appId, id, read, counts) => {
+    write: async (appId, id, read, counts, writer) => {
       let names = apps.get(appId);
-      if ((names?.get(id) ?? null) !== read.version) return false;
+      if ((names?.get(id) ?? null) !== read.version) return { written: false, forgot: 0 };
       if (names) apps.delete(appId);
       else names = new Map();
       apps.set(appId, names);
       if (names.delete(id)) total -= 1;
-      names.set(id, counts);
+      names.set(id, { counts, writer });
       total += 1;
+      let forgot = 0;
       // One out per name in: constant work however many names a caller makes up.
-      if (names.size > capacity) forgetOldest(appId, names);
+      if (names.size > capacity) {
+        forgetOldest(appId, names);
+        forgot += 1;
+      }
       if (total > maxNames) {
         const [oldestApp, oldestNames] = apps.entries().next().value!;
         forgetOldest(oldestApp, oldestNames);
+        if (oldestApp === appId) forgot += 1;
       }
-      return true;
+      return { written: true, forgot };
     },
     size: () => total,
   };

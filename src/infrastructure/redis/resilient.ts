@@ -11,9 +11,8 @@
  *   granting never fails open on the real guarantee, while refusing would lock every user out.
  * - The unknown-user decoy's counts: the in-process store. While Redis is down each process
  *   counts an unknown name's failures apart (as limits are), and the counts Redis kept are
- *   used again once it is back. Counts read from one store are refused by the other's
- *   compare-and-set (unless neither had any for the name), so a failure decided across a
- *   switch is decided again.
+ *   used again once it is back. A write goes to the store its read came from; one that fails
+ *   on Redis is decided again on a fresh read.
  * - Token denylist: the event-log-backed list. A token is revoked if EITHER list says so, and
  *   a Redis outage never turns a revoked token into a valid one as long as the log has it.
  *   Revocations are written to both; a Redis failure does not fail the logout.
@@ -37,17 +36,28 @@ export const resilientReplayGuard =
       () => true,
     );
 
+type FromStore = { readonly from: 'primary' | 'fallback'; readonly version: unknown };
+
+/** Each read says which store answered it, and the write goes to that store (`FromStore`). */
 export const resilientDecoyStore = (primary: DecoyStore, fallback: DecoyStore, breaker: CircuitBreaker): DecoyStore => ({
-  read: (appId, id) =>
-    breaker.run(
+  read: async (appId, id) => {
+    let from: FromStore['from'] = 'primary';
+    const read = await breaker.run(
       () => primary.read(appId, id),
-      () => fallback.read(appId, id),
-    ),
-  write: (appId, id, read, counts) =>
-    breaker.run(
-      () => primary.write(appId, id, read, counts),
-      () => fallback.write(appId, id, read, counts),
-    ),
+      () => ((from = 'fallback'), fallback.read(appId, id)),
+    );
+    return { ...read, version: { from, version: read.version } satisfies FromStore };
+  },
+  write: (appId, id, read, counts, writer) => {
+    const { from, version } = read.version as FromStore;
+    const inner = { ...read, version };
+    if (from === 'fallback') return fallback.write(appId, id, inner, counts, writer);
+    // Failing (or too slow: the write may still land, and the next read, by its writer, finds it): read again.
+    return breaker.run(
+      () => primary.write(appId, id, inner, counts, writer),
+      () => ({ written: false, forgot: 0 }),
+    );
+  },
 });
 
 export const resilientDenylist = (primary: TokenDenylist, fallback: TokenDenylist, breaker: CircuitBreaker): TokenDenylist => ({

@@ -5,6 +5,8 @@ import { createInMemoryTokenDenylist } from '../../../src/infrastructure/abuse/i
 import { createInProcessRateLimiter } from '../../../src/infrastructure/abuse/in-process-rate-limiter.js';
 import { createInProcessReplayGuard } from '../../../src/infrastructure/abuse/in-process-replay-guard.js';
 import { createCircuitBreaker } from '../../../src/infrastructure/redis/circuit-breaker.js';
+import { Redis } from 'ioredis';
+import { redisDecoyStore } from '../../../src/infrastructure/redis/decoy-store.js';
 import { resilientDecoyStore, resilientDenylist, resilientRateLimiter, resilientReplayGuard } from '../../../src/infrastructure/redis/resilient.js';
 
 // The primaries are real in-process adapters behind a switch that makes them fail like a dead Redis.
@@ -99,10 +101,10 @@ describe('resilient denylist', () => {
 describe('resilient decoy store', () => {
   const fail = async (store: DecoyStore, id: string) => {
     const read = await store.read('app', id);
-    return store.write('app', id, read, { failures: (read.counts?.failures ?? 0) + 1, locked_until: null, recent_failures: [] });
+    return (await store.write('app', id, read, { failures: (read.counts?.failures ?? 0) + 1, locked_until: null, recent_failures: [] }, 'w')).written;
   };
 
-  it("counts in the primary while it works, and in process, from nothing, while it fails", async () => {
+  it('counts in the primary while it works, and in process, from nothing, while it fails', async () => {
     const { breaker } = setup();
     const remote = createInProcessDecoyStore({ capacity: 10 });
     let down = false;
@@ -122,21 +124,29 @@ describe('resilient decoy store', () => {
     expect((await remote.read('app', 'ghost')).counts?.failures).toBe(2);
   });
 
-  it('refuses, in the fallback, a write against counts read from the primary', async () => {
+  it('writes to the store a read came from: Redis failing while its circuit is still closed, every failure is counted in process', async () => {
+    const clock = () => new Date('2030-01-01T00:00:00Z');
+    // A real Redis adapter on a connection that refuses every command at once.
+    const dead = new Redis('redis://127.0.0.1:1/0', { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+    try {
+      const breaker = createCircuitBreaker({ name: 'redis', clock, failureThreshold: 1000, timeoutMs: 50 });
+      const local = createInProcessDecoyStore({ capacity: 10 });
+      const store = resilientDecoyStore(redisDecoyStore(dead, { prefix: 'test:', capacity: 10 }), local, breaker);
+      for (let i = 0; i < 3; i++) expect(await fail(store, 'ghost')).toBe(true);
+      expect(breaker.state()).toBe('closed');
+      expect((await local.read('app', 'ghost')).counts?.failures).toBe(3);
+    } finally {
+      dead.disconnect();
+    }
+  });
+
+  it('takes a write to Redis that fails or times out for one to decide again, not for a fallback write', async () => {
     const { breaker } = setup();
     const remote = createInProcessDecoyStore({ capacity: 10 });
-    let down = false;
-    const primary: DecoyStore = {
-      read: (...args) => remote.read(...args),
-      write: (...args) => (down ? Promise.reject(new Error('Connection is closed.')) : remote.write(...args)),
-    };
+    const primary: DecoyStore = { read: (...args) => remote.read(...args), write: () => Promise.reject(new Error('Connection is closed.')) };
     const local = createInProcessDecoyStore({ capacity: 10 });
     const store = resilientDecoyStore(primary, local, breaker);
-    await fail(store, 'ghost');
-    await fail(local, 'ghost');
-    const read = await store.read('app', 'ghost');
-    down = true;
-    expect(await store.write('app', 'ghost', read, { failures: 9, locked_until: null, recent_failures: [] })).toBe(false);
-    expect((await local.read('app', 'ghost')).counts?.failures).toBe(1);
+    expect(await fail(store, 'ghost')).toBe(false);
+    expect((await local.read('app', 'ghost')).counts).toBeNull();
   });
 });
