@@ -17,7 +17,8 @@ export type RateLimiterHarness = {
 };
 export type RateLimiterFactory = () => Promise<RateLimiterHarness>;
 
-export const rateLimiterContract = (name: string, make: RateLimiterFactory): void =>
+/** `exactTime`: the harness moves the adapter's time itself, so a test may ask to the millisecond. */
+export const rateLimiterContract = (name: string, make: RateLimiterFactory, { exactTime = false }: { readonly exactTime?: boolean } = {}): void =>
   describe(`RateLimiter contract: ${name}`, () => {
     let limit: RateLimiter;
     let advance: (ms: number) => Promise<void>;
@@ -167,6 +168,33 @@ export const rateLimiterContract = (name: string, make: RateLimiterFactory): voi
         await until(filled, 2000 + 2 * 20 + 60);
         expect((await limit(k, LARGE, 2)).allowed).toBe(true);
       });
+
+      if (exactTime)
+        it('counts each hit for the whole window, and no more than one slice (1%) longer, wherever in its slice it falls', async () => {
+          for (const offset of [0, 1, 37, 99]) {
+            // Window 10 s: slices of 100 ms; the hits `offset` ms into a slice.
+            const k = key(`slice-edge-${offset}`);
+            await advance(100 - (now() % 100) + offset);
+            await fill(k, LARGE, LARGE, 10);
+            await advance(9_999);
+            expect([offset, (await limit(k, LARGE, 10)).allowed]).toEqual([offset, false]);
+            await advance(101);
+            expect([offset, (await limit(k, LARGE, 10)).allowed]).toEqual([offset, true]);
+          }
+        });
+
+      if (exactTime)
+        it('keeps a hit\'s age through changes of form and window: counted for the new window from when it happened', async () => {
+          const k = key('ahead');
+          // Exact, then sliced, then exact again: the log's hits are stamped at their slices' ends.
+          await fill(k, EXACT_LIMIT, EXACT_LIMIT, 86_400);
+          expect((await limit(k, LARGE, 86_400)).remaining).toBe(LARGE - EXACT_LIMIT - 1);
+          expect((await limit(k, EXACT_LIMIT, 86_400, { peek: true })).allowed).toBe(false);
+          // A shorter window over the same key: every hit is less than a second old.
+          expect((await limit(k, LARGE, 60, { peek: true })).remaining).toBe(LARGE - EXACT_LIMIT - 1);
+          await advance(60_700);
+          expect((await limit(k, LARGE, 60, { peek: true })).remaining).toBe(LARGE - 1);
+        });
 
       it('carries a key\'s count over when its limit crosses the exact one, either way', async () => {
         const k = key('crossing');

@@ -30,7 +30,7 @@ export type InProcessRateLimiter = RateLimiter & {
 type Log = { hits: number[]; windowMs: number } | { slices: Map<number, number>; width: number; windowMs: number };
 
 const SWEEP_EVERY_MS = 60_000;
-/** About 300 bytes a key with a few hits: some 30 MB at most. */
+/** About 300 bytes a key with a few hits (a sliced key up to about 5 KB): some 30 MB at most with few hits a key. */
 export const DEFAULT_MAX_KEYS = 100_000;
 
 const allowed = (remaining: number): RateDecision => ({ allowed: true, remaining, retry_after_seconds: 0 });
@@ -46,13 +46,16 @@ const sliced = (log: Log, width: number): Extract<Log, { slices: unknown }> => {
   return { slices, width, windowMs: log.windowMs };
 };
 
-/** Slices as a log: each slice's hits stamped at its slice's last millisecond (counted no shorter), the newest `limit` kept. */
-const logged = (log: Log, limit: number): Extract<Log, { hits: unknown }> => {
+/**
+ * Slices as a log, the newest `limit` hits kept: each stamped at its slice's last millisecond,
+ * or now if that is later (so counted no shorter than it was, and no longer than from now).
+ */
+const logged = (log: Log, limit: number, now: number): Extract<Log, { hits: unknown }> => {
   if ('hits' in log) return log;
   const hits: number[] = [];
   for (const index of [...log.slices.keys()].sort((a, b) => b - a)) {
     const count = Math.min(log.slices.get(index)!, limit - hits.length);
-    for (let i = 0; i < count; i++) hits.push((index + 1) * log.width - 1);
+    for (let i = 0; i < count; i++) hits.push(Math.min((index + 1) * log.width - 1, now));
     if (hits.length >= limit) break;
   }
   return { hits: hits.reverse(), windowMs: log.windowMs };
@@ -125,7 +128,7 @@ export const createInProcessRateLimiter = (clock: Clock, { maxKeys = DEFAULT_MAX
     const logs = logsOf(key);
     const stored: Log = logs.get(key) ?? { hits: [], windowMs };
     stored.windowMs = windowMs;
-    const log = limit > EXACT_LIMIT ? sliced(stored, sliceWidth(windowMs)) : logged(stored, limit);
+    const log = limit > EXACT_LIMIT ? sliced(stored, sliceWidth(windowMs)) : logged(stored, limit, now);
     const decision = 'hits' in log ? exactHit(log, limit, now, peek) : slicedHit(log, limit, now, peek);
     const empty = 'hits' in log ? log.hits.length === 0 : log.slices.size === 0;
     if (empty) logs.delete(key);
