@@ -212,7 +212,7 @@ export type DecoyRead = { readonly counts: AttemptCounts | null; readonly writer
 export type DecoyWrite = { readonly written: boolean; readonly forgot: number };
 /**
  * The attempt counts the unknown-user decoy keeps per username an app does not know
- * (`verify-factor.ts`), bounded per app: writing a name past the adapter's capacity forgets the
+ * (`challenges/unknown-user-failure.ts`), bounded per app: writing a name past the adapter's capacity forgets the
  * app's least recently written one. A write is a compare-and-set against what was read, so
  * concurrent failures of one name are each counted.
  */
