@@ -212,9 +212,9 @@ export type DecoyRead = { readonly counts: AttemptCounts | null; readonly writer
 export type DecoyWrite = { readonly written: boolean; readonly forgot: number };
 /**
  * The attempt counts the unknown-user decoy keeps per username an app does not know
- * (`challenges/unknown-user-failure.ts`), bounded per app: writing a name past the adapter's capacity forgets the
- * app's least recently written one. A write is a compare-and-set against what was read, so
- * concurrent failures of one name are each counted.
+ * (`challenges/unknown-user-failure.ts`), bounded per app: writing a name past the adapter's
+ * capacity forgets the app's least recently written one. A write is a compare-and-set against
+ * what was read, so concurrent failures of one name are each counted.
  */
 export type DecoyStore = {
   readonly read: (appId: string, id: string) => Promise<DecoyRead>;
