@@ -11,6 +11,7 @@ import { createInProcessDecoyStore } from '../abuse/in-process-decoy-store.js';
 import { createInProcessRateLimiter } from '../abuse/in-process-rate-limiter.js';
 import { createInProcessReplayGuard } from '../abuse/in-process-replay-guard.js';
 import { DEFAULT_REDIS_TIMEOUT_MS, DEFAULT_UNKNOWN_USERS_PER_APP } from '../config/config.js';
+import { measuredDecoyStore } from '../telemetry/decoy-metrics.js';
 
 export type AbuseControls = {
   readonly rateLimit: RateLimiter;
@@ -36,7 +37,7 @@ export const createAbuseControls = async (
   const local = {
     rateLimit: createInProcessRateLimiter(deps.clock),
     replayGuard: createInProcessReplayGuard(deps.clock),
-    decoys: createInProcessDecoyStore({ capacity }),
+    decoys: measuredDecoyStore(createInProcessDecoyStore({ capacity }), 'process'),
   };
   if (!options.redisUrl)
     return { ...local, denylist: deps.logDenylist, healthChecks: [], close: async () => undefined };
@@ -82,7 +83,7 @@ export const createAbuseControls = async (
   return {
     rateLimit: resilientRateLimiter(redisRateLimiter(redis, { prefix }), local.rateLimit, breaker),
     replayGuard: resilientReplayGuard(redisReplayGuard(redis, { prefix }), breaker),
-    decoys: resilientDecoyStore(redisDecoyStore(redis, { prefix, capacity }), local.decoys, breaker),
+    decoys: resilientDecoyStore(measuredDecoyStore(redisDecoyStore(redis, { prefix, capacity }), 'redis'), local.decoys, breaker),
     denylist: resilientDenylist(redisTokenDenylist(redis, { prefix }), deps.logDenylist, breaker),
     // Optional: every Redis use falls back while the circuit is open (resilient.ts).
     healthChecks: [{ ...breaker.health, optional: true }],
