@@ -1,8 +1,9 @@
 /**
  * The decoy's counts in this process: the embedded default's store, and the fallback while
  * Redis is unreachable. At most `capacity` names per app, the least recently written forgotten
- * first, and at most `maxNames` in all (taken from the app least recently written to), so a
- * caller minting usernames cannot grow the process without bound. The version a read hands out
+ * first, and at most `maxNames` in all, taken from the app that has grown to hold the most
+ * (its least recently written name), so a caller minting usernames cannot grow the process
+ * without bound, and the apps it mints them for give them up before quieter apps do. The version a read hands out
  * is the entry itself: a write succeeds only while the name still holds it.
  */
 import type { AttemptCounts } from '../../domain/enrollment/index.js';
@@ -24,14 +25,18 @@ export const createInProcessDecoyStore = ({
   readonly maxNames?: number;
 }): InProcessDecoyStore => {
   if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError('capacity must be a positive integer');
-  /** Per app, in order of last write, oldest first; apps too. */
+  /** Per app, in order of last write, oldest first. */
   const apps = new Map<string, Map<string, Entry>>();
   let total = 0;
+  /** The app that held the most names when it last grew (kept in O(1): close enough to the most). */
+  let largest: string | undefined;
 
   const forgetOldest = (appId: string, names: Map<string, Entry>): void => {
     names.delete(names.keys().next().value!);
     total -= 1;
-    if (names.size === 0) apps.delete(appId);
+    if (names.size > 0) return;
+    apps.delete(appId);
+    if (largest === appId) largest = undefined;
   };
 
   return {
@@ -42,12 +47,11 @@ export const createInProcessDecoyStore = ({
     write: async (appId, id, read, counts, writer) => {
       let names = apps.get(appId);
       if ((names?.get(id) ?? null) !== read.version) return { written: false, forgot: 0 };
-      if (names) apps.delete(appId);
-      else names = new Map();
-      apps.set(appId, names);
+      if (!names) apps.set(appId, (names = new Map()));
       if (names.delete(id)) total -= 1;
       names.set(id, { counts, writer });
       total += 1;
+      if (largest === undefined || names.size >= (apps.get(largest)?.size ?? 0)) largest = appId;
       let forgot = 0;
       // One out per name in: constant work however many names a caller makes up.
       if (names.size > capacity) {
@@ -55,9 +59,11 @@ export const createInProcessDecoyStore = ({
         forgot += 1;
       }
       if (total > maxNames) {
-        const [oldestApp, oldestNames] = apps.entries().next().value!;
-        forgetOldest(oldestApp, oldestNames);
-        if (oldestApp === appId) forgot += 1;
+        // Never the name just written: with as many apps as names, another app's.
+        let from = largest ?? appId;
+        if (from === appId && names.size === 1) from = [...apps.keys()].find((other) => other !== appId)!;
+        forgetOldest(from, apps.get(from)!);
+        if (from === appId) forgot += 1;
       }
       return { written: true, forgot };
     },
