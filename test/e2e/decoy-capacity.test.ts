@@ -51,6 +51,11 @@ describe('the decoy, bounded per app', () => {
     // Failed most recently now; three others after it push it out.
     for (let i = 0; i < CAPACITY; i++) await failures(app.apiKey, fresh('made-up'), 1);
     expect(countdown(await failures(app.apiKey, probed, 1))).toEqual([[401, 4]]);
+    // Said once for the app, naming it and no username.
+    const said = server.logs.filter((line) => line.includes('decoy forgot') && line.includes(app.id));
+    expect(said).toHaveLength(1);
+    expect(JSON.parse(said[0]!)).toMatchObject({ level: 'warn', app_id: app.id });
+    for (const name of [probed, kept]) expect(said[0]).not.toContain(name);
   });
 
   it("leaves known users and other apps' names as they were", async () => {
