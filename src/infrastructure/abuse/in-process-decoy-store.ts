@@ -25,7 +25,7 @@ export const createInProcessDecoyStore = ({
   readonly maxNames?: number;
 }): InProcessDecoyStore => {
   if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError('capacity must be a positive integer');
-  /** Per app, in order of last write, oldest first. */
+  /** Per app, its names in order of last write, oldest first. */
   const apps = new Map<string, Map<string, Entry>>();
   let total = 0;
   /** The app that held the most names when it last grew (kept in O(1): close enough to the most). */
