@@ -13,7 +13,7 @@ export const makeGenerateCode = (deps: Parameters<typeof makeIssueCode>[0] & Pic
       return left(reject('CODE_EXPORT_NOT_ALLOWED', 'This app does not allow code export'));
     // Each code is a challenge in the log and a live entry until it expires: bounded per app and
     // day like sends, by the same policy figure, counted apart (an app may both send and export).
-    const budget = await spendDailyBudget(deps, app, 'generate', 'codes generated');
+    const budget = await spendDailyBudget(deps, app, 'generate');
     if (budget._tag === 'Left') return budget;
     const issued = await issueCode({ app, username, channel: null, purpose: 'VERIFICATION' });
     return map(({ challenge, code }: { challenge: { challenge_id: string; expires_at: string }; code: string }) => ({

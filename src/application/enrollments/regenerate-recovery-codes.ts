@@ -44,7 +44,7 @@ export const makeRegenerateRecoveryCodes = (deps: RecoveryDeps & Pick<Deps, 'rat
     );
     if (!states.some((s) => s.kind === 'FACTOR' && s.status === 'ACTIVE'))
       return left(reject('NOT_ENROLLED', 'The user has no active factor'));
-    const budget = await spendDailyBudget(deps, app, 'enroll', 'enrollments and recovery codes');
+    const budget = await spendDailyBudget(deps, app, 'enroll');
     if (budget._tag === 'Left') return budget;
     const issued = await issue(app, username, { onlyIfNone: false });
     return issued._tag === 'Left' ? issued : right({ recovery_codes: issued.right ?? [] });

@@ -59,7 +59,7 @@ export const makeRegisterEnrollment = (deps: RegisterDeps) => {
       const secret = input.secret === undefined ? deps.totp.generateSecret() : deps.totp.parseSecret(input.secret);
       if (secret === null)
         return left(reject('INVALID_SECRET', 'The secret is not a base32 TOTP seed of at least 20 bytes', { details: [{ field: 'secret', message: 'must be base32 of at least 20 bytes (32 characters)' }] }));
-      const budget = await spendDailyBudget(deps, app, 'enroll', 'enrollments and recovery codes');
+      const budget = await spendDailyBudget(deps, app, 'enroll');
       if (budget._tag === 'Left') return budget;
       const { digits, period, algorithm } = app.policy.totp;
       const sealed = await deps.vault.seal(secret, stream);
