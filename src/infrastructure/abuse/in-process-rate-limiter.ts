@@ -40,7 +40,10 @@ const refused = (waitMs: number): RateDecision => ({ allowed: false, remaining: 
 const sliced = (log: Log, width: number): Extract<Log, { slices: unknown }> => {
   if ('slices' in log && log.width === width) return log;
   const slices = new Map<number, number>();
-  const add = (time: number, count: number) => slices.set(Math.floor(time / width), (slices.get(Math.floor(time / width)) ?? 0) + count);
+  const add = (time: number, count: number) => {
+    const index = Math.floor(time / width);
+    slices.set(index, (slices.get(index) ?? 0) + count);
+  };
   if ('hits' in log) for (const time of log.hits) add(time, 1);
   else for (const [index, count] of log.slices) add((index + 1) * log.width - 1, count);
   return { slices, width, windowMs: log.windowMs };
