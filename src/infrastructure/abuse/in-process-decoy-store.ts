@@ -10,7 +10,7 @@ import type { AttemptCounts } from '../../domain/enrollment/index.js';
 import type { DecoyRead, DecoyStore } from '../../application/ports.js';
 
 /** About 200 bytes a name with a few failures: some 20 MB at most. */
-export const DEFAULT_MAX_DECOY_NAMES = 100_000;
+const DEFAULT_MAX_DECOY_NAMES = 100_000;
 
 export type InProcessDecoyStore = DecoyStore & { readonly size: () => number };
 
