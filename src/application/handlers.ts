@@ -16,6 +16,7 @@ import { makeDeliverChallenge } from './challenges/deliver-challenge.js';
 import { makeExpireChallenges, makeListDueDeliveries } from './challenges/expire-challenges.js';
 import { makeGenerateCode } from './challenges/generate-code.js';
 import { makeGetChallenge } from './challenges/get-challenge.js';
+import { makeRecordDeliveryConfirmation } from './challenges/record-delivery-confirmation.js';
 import { makeRecordDeliveryReport } from './challenges/record-delivery-report.js';
 import { makeSendCode } from './challenges/send-code.js';
 import { makeVerifyChallenge } from './challenges/verify-challenge.js';
@@ -65,6 +66,7 @@ export const makeHandlers = (deps: Deps) => ({
   expireChallenges: makeExpireChallenges(deps),
   // Providers' status callbacks
   recordDeliveryReport: makeRecordDeliveryReport(deps),
+  recordDeliveryConfirmation: makeRecordDeliveryConfirmation(deps),
 });
 
 export type Handlers = ReturnType<typeof makeHandlers>;

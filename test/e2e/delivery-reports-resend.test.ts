@@ -2,7 +2,7 @@
  * Resend's webhooks: with RESEND_WEBHOOK_SECRET set, every email carries tags naming its
  * challenge and send, and an event saying Resend could not deliver it (email.bounced,
  * email.failed, email.suppressed) fails the send the tags name, so the app sees FAILED rather
- * than SENT. Calls not signed with the endpoint's secret, or signed too long ago, change
+ * than SENT; email.delivered is recorded (delivery.delivered_at). Calls not signed with the endpoint's secret, or signed too long ago, change
  * nothing; nor do other events, repeats, reports of a send replaced since, or emails the service
  * did not send. The fake Resend signs its calls as Standard Webhooks documents it, independently
  * of the SDK the service checks with.
@@ -41,6 +41,7 @@ describe("delivery reports: Resend's webhooks", () => {
 
   let telemetry: ReturnType<typeof installTestMetrics>;
   const reported = () => byChannelProviderOutcome(telemetry, 'otp_verify.delivery.reports');
+  const receipts = () => byChannelProviderOutcome(telemetry, 'otp_verify.delivery.receipts');
 
   beforeAll(async () => {
     telemetry = installTestMetrics();
@@ -89,7 +90,9 @@ describe("delivery reports: Resend's webhooks", () => {
     });
     // Neither the address nor Resend's own text (which quotes it) is recorded.
     expect(JSON.stringify(events[3]!.data)).not.toContain('example.com');
-    expect((await view(id)).delivery).toEqual({ status: 'FAILED', channel: 'EMAIL', provider: 'resend', attempts: 1, reason: 'resend: bounced (Permanent, General), reported after Resend accepted the email' });
+    expect((await view(id)).delivery).toEqual({
+      status: 'FAILED', channel: 'EMAIL', provider: 'resend', attempts: 1, reason: 'resend: bounced (Permanent, General), reported after Resend accepted the email', delivered_at: null, read_at: null,
+    });
     expect((await reported())['EMAIL resend failed']).toBe((before['EMAIL resend failed'] ?? 0) + 1);
 
     // Resend delivers its events at least once: the repeat changes nothing.
@@ -113,15 +116,21 @@ describe("delivery reports: Resend's webhooks", () => {
     expect((await view(failed)).delivery).toMatchObject({ status: 'FAILED', reason: 'resend: failed, reported after Resend accepted the email' });
   });
 
-  it('other events change nothing: delivered, delayed, complained', async () => {
+  it('email.delivered is recorded once and shown on the challenge; other events change nothing (sent, delayed, complained, opened)', async () => {
     const to = address();
     const id = await send(to);
     await delivered(id);
-    for (const type of ['email.sent', 'email.delivered', 'email.delivery_delayed', 'email.complained', 'email.opened'])
+    const before = await receipts();
+    for (const type of ['email.sent', 'email.delivered', 'email.delivery_delayed', 'email.complained', 'email.opened', 'email.delivered'])
       expect((await report(emailsTo(to)[0]!.id, type)).status).toBe(204);
     await settle(server);
-    expect(await types(id)).toEqual(['ChallengeIssued', 'DeliveryAttempted', 'DeliverySucceeded']);
-    expect((await view(id)).delivery.status).toBe('SENT');
+    const events = await challengeEvents(server, id);
+    expect(events.map((e) => e.type)).toEqual(['ChallengeIssued', 'DeliveryAttempted', 'DeliverySucceeded', 'DeliveryConfirmed']);
+    // No attempt: Resend sends one email per send.
+    expect(events[3]!.data).toEqual({ send: 1, channel: 'EMAIL', provider: 'resend', at: expect.any(String) });
+    expect((await view(id)).delivery).toMatchObject({ status: 'SENT', delivered_at: (events[3]!.data as { at: string }).at, read_at: null });
+    const after = await receipts();
+    expect([after['EMAIL resend delivered']! - (before['EMAIL resend delivered'] ?? 0), after['EMAIL resend ignored']! - (before['EMAIL resend ignored'] ?? 0)]).toEqual([1, 1]);
   });
 
   it('refuses calls not signed with the secret, unsigned, or signed more than 5 minutes ago, and changes nothing (403)', async () => {

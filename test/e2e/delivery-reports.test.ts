@@ -42,6 +42,7 @@ describe('delivery reports: Twilio status callbacks', () => {
   let telemetry: ReturnType<typeof installTestMetrics>;
   /** otp_verify.delivery.reports so far, by "channel provider outcome". */
   const reported = () => byChannelProviderOutcome(telemetry, 'otp_verify.delivery.reports');
+  const receipts = () => byChannelProviderOutcome(telemetry, 'otp_verify.delivery.receipts');
 
   beforeAll(async () => {
     telemetry = installTestMetrics();
@@ -93,7 +94,7 @@ describe('delivery reports: Twilio status callbacks', () => {
       at: expect.any(String),
     });
     expect(events[4]!.data).toMatchObject({ send: 1, attempt: 1, channel: 'SMS', provider: 'twilio-sms' });
-    expect((await view(fallingBack, id)).delivery).toEqual({ status: 'SENT', channel: 'SMS', provider: 'twilio-sms', attempts: 1, reason: null });
+    expect((await view(fallingBack, id)).delivery).toEqual({ status: 'SENT', channel: 'SMS', provider: 'twilio-sms', attempts: 1, reason: null, delivered_at: null, read_at: null });
 
     const sms = twilioSentTo(fakes.twilio, to, 'SMS')[0]!;
     const code = twilioCode(sms.form);
@@ -112,7 +113,9 @@ describe('delivery reports: Twilio status callbacks', () => {
 
     expect((await fakes.twilio.report(sms!.sid, 'failed', { errorCode: 30008, reach })).status).toBe(204);
     await settle(server);
-    expect((await view(noFallback, id)).delivery).toEqual({ status: 'FAILED', channel: 'SMS', provider: 'twilio-sms', attempts: 1, reason: 'twilio-sms: failed (30008), reported after Twilio accepted the message' });
+    expect((await view(noFallback, id)).delivery).toEqual({
+      status: 'FAILED', channel: 'SMS', provider: 'twilio-sms', attempts: 1, reason: 'twilio-sms: failed (30008), reported after Twilio accepted the message', delivered_at: null, read_at: null,
+    });
     // A repeat of the report (Twilio may call again) records nothing more, and nothing is sent again.
     expect((await fakes.twilio.report(sms!.sid, 'failed', { errorCode: 30008, reach })).status).toBe(204);
     await settle(server);
@@ -168,14 +171,52 @@ describe('delivery reports: Twilio status callbacks', () => {
     expect((await view(fallingBack, id)).delivery).toMatchObject({ status: 'SENT', channel: 'WHATSAPP', attempts: 2 });
   });
 
-  it('statuses other than failed and undelivered change nothing', async () => {
+  it('delivered and read are recorded once each, also once the code is verified, and shown on the challenge; other statuses change nothing', async () => {
     const to = phone();
     const id = await send(fallingBack, 'WHATSAPP', to);
     await delivered(fallingBack, id);
     const [whatsapp] = twilioSentTo(fakes.twilio, to, 'WHATSAPP');
-    for (const status of ['sent', 'delivered', 'read']) expect((await fakes.twilio.report(whatsapp!.sid, status, { reach })).status).toBe(204);
+    const before = await receipts();
+    for (const status of ['queued', 'sent', 'delivered', 'delivered']) expect((await fakes.twilio.report(whatsapp!.sid, status, { reach })).status).toBe(204);
     await settle(server);
-    expect(await types(id)).toEqual(['ChallengeIssued', 'DeliveryAttempted', 'DeliverySucceeded']);
+    expect(await types(id)).toEqual(['ChallengeIssued', 'DeliveryAttempted', 'DeliverySucceeded', 'DeliveryConfirmed']);
+    const arrived = (await view(fallingBack, id)).delivery;
+    expect(arrived).toMatchObject({ status: 'SENT', delivered_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), read_at: null });
+
+    // The code typed first, then WhatsApp's read receipt: recorded on the closed challenge.
+    const verified = await client.post('/api/code/verify', { apiKey: fallingBack.apiKey, body: { challenge_id: id, otp: twilioCode(whatsapp!.form) } });
+    expect(verified.body).toEqual({ success: true, status: 'APPROVED' });
+    expect((await fakes.twilio.report(whatsapp!.sid, 'read', { reach })).status).toBe(204);
+    await settle(server);
+    const events = await challengeEvents(server, id);
+    expect(events.map((e) => e.type).slice(-2)).toEqual(['ChallengeApproved', 'DeliveryConfirmed']);
+    expect(events.at(-1)!.data).toEqual({ send: 1, attempt: 1, channel: 'WHATSAPP', provider: 'twilio-whatsapp', read: true, at: expect.any(String) });
+    const shown = await view(fallingBack, id);
+    expect(shown.status).toBe('APPROVED');
+    expect(shown.delivery).toMatchObject({ status: 'SENT', delivered_at: arrived.delivered_at, read_at: expect.stringMatching(/^\d{4}-/) });
+
+    const after = await receipts();
+    const delta = (outcome: string) => (after[`WHATSAPP twilio-whatsapp ${outcome}`] ?? 0) - (before[`WHATSAPP twilio-whatsapp ${outcome}`] ?? 0);
+    expect([delta('delivered'), delta('read'), delta('ignored')]).toEqual([1, 1, 1]);
+    // The end user's history shows the receipts.
+    const username = (events[0]!.data as { username: string }).username;
+    const history = await client.get(`/api/otp/history?username=${username}`, { apiKey: fallingBack.apiKey });
+    expect(history.body.events.filter((e: { event: string }) => e.event === 'DeliveryConfirmed').map((e: { details: object }) => e.details)).toEqual(
+      expect.arrayContaining([{ send: 1, attempt: 1, channel: 'WHATSAPP', provider: 'twilio-whatsapp' }, { send: 1, attempt: 1, channel: 'WHATSAPP', provider: 'twilio-whatsapp', read: true }]),
+    );
+  });
+
+  it('a receipt of a message already reported undelivered records nothing', async () => {
+    const to = phone();
+    const id = await send(noFallback, 'SMS', to);
+    await delivered(noFallback, id);
+    const [sms] = twilioSentTo(fakes.twilio, to);
+    expect((await fakes.twilio.report(sms!.sid, 'undelivered', { errorCode: 30003, reach })).status).toBe(204);
+    // Callbacks are not ordered: a delivered heard after the failure it should have come before.
+    expect((await fakes.twilio.report(sms!.sid, 'delivered', { reach })).status).toBe(204);
+    await settle(server);
+    expect(await types(id)).toEqual(['ChallengeIssued', 'DeliveryAttempted', 'DeliverySucceeded', 'DeliveryFailed']);
+    expect((await view(noFallback, id)).delivery).toMatchObject({ status: 'FAILED', delivered_at: null });
   });
 
   it('a call Twilio did not sign (another token, no signature, a changed field, another URL) is refused 403 and records nothing', async () => {
@@ -268,9 +309,9 @@ describe('a report that overtakes the outcome of its own attempt', () => {
     expect(claim._tag).toBe('Right');
     return id;
   };
-  const report = (id: string) => {
+  const report = (id: string, status: 'undelivered' | 'delivered' = 'undelivered') => {
     const url = `${publicUrl}/api/webhooks/twilio/status?challenge_id=${id}&send=1&attempt=1&channel=SMS`;
-    const form = { MessageSid: 'SM1', MessageStatus: 'undelivered', ErrorCode: '30003' };
+    const form: Record<string, string> = { MessageSid: 'SM1', MessageStatus: status, ...(status === 'undelivered' ? { ErrorCode: '30003' } : {}) };
     return fetch(url.replace(publicUrl, server.url), {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilioSignature(fakes.providers.twilioAuthToken!, url, form) },
@@ -290,10 +331,20 @@ describe('a report that overtakes the outcome of its own attempt', () => {
     expect((await challengeEvents(server, id)).map((e) => e.type)).toEqual(['ChallengeIssued', 'DeliveryAttempted', 'DeliverySucceeded', 'DeliveryFailed']);
   });
 
-  it('answers 503 when the acceptance never reaches the log while it waits, and records nothing', async () => {
+  it('a receipt waits for the acceptance too, then is recorded after it', async () => {
     const id = await claimed();
-    const answer = await report(id);
-    expect(answer.status).toBe(503);
+    const answer = report(id, 'delivered');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const at = server.clock().toISOString();
+    await server.service.deps.handle(ChallengeAggregate, `challenge-${id}`, () => ({ type: 'RecordDelivery' as const, send: 1, attempt: 1, channel: 'SMS' as const, provider: 'twilio-sms', outcome: { ok: true as const }, at }));
+    expect((await answer).status).toBe(204);
+    expect((await challengeEvents(server, id)).map((e) => e.type)).toEqual(['ChallengeIssued', 'DeliveryAttempted', 'DeliverySucceeded', 'DeliveryConfirmed']);
+  });
+
+  it('answers 503 when the acceptance never reaches the log while it waits, and records nothing (a failure or a receipt)', async () => {
+    const id = await claimed();
+    const answers = await Promise.all([report(id), report(id, 'delivered')]);
+    expect(answers.map((a) => a.status)).toEqual([503, 503]);
     expect((await challengeEvents(server, id)).map((e) => e.type)).toEqual(['ChallengeIssued', 'DeliveryAttempted']);
   }, 15_000);
 });

@@ -37,6 +37,7 @@ const SHOWN: Readonly<Record<string, readonly string[]>> = {
   DeliveryAttempted: ['send', 'attempt', 'channel', 'provider', 'lease_until'],
   DeliverySucceeded: ['send', 'attempt', 'channel', 'provider', 'superseded_by'],
   DeliveryFailed: ['send', 'attempt', 'channel', 'provider', 'reason', 'permanent', 'retry_at', 'next_channel', 'superseded_by', 'late', 'throttled'],
+  DeliveryConfirmed: ['send', 'attempt', 'channel', 'provider', 'read'],
   // client: a truncated keyed hash of the caller's address (never the address), to see one source's refusals together.
   SendRefused: ['reason', 'to_hint', 'client'],
 };

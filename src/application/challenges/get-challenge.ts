@@ -20,6 +20,10 @@ export type ChallengeView = {
     /** Tries of the current code so far. */
     readonly attempts: number;
     readonly reason: string | null;
+    /** When the provider reported the message arrived; null until it does (and for providers that never report: the outbox, SMTP). */
+    readonly delivered_at: string | null;
+    /** When it reported the message read (WhatsApp's read receipt). */
+    readonly read_at: string | null;
   };
 };
 
@@ -43,6 +47,8 @@ export const makeGetChallenge =
         provider: state.delivery.provider ?? null,
         attempts: state.delivery.attempts,
         reason: state.delivery.reason ?? null,
+        delivered_at: state.delivery.delivered_at ?? null,
+        read_at: state.delivery.read_at ?? null,
       },
     });
   };

@@ -6,6 +6,7 @@ import { now, type Deps } from '../deps.js';
 import { addSeconds } from '../../domain/shared/time.js';
 import { retryDelaySeconds } from './deliver-challenge.js';
 import { fallbackChannel } from './fallback.js';
+import { settledStanding } from './settled-standing.js';
 
 /** A provider's report that a message it accepted was not delivered, for the send, attempt and channel it was registered for. */
 export type DeliveryReport = {
@@ -36,30 +37,12 @@ export type ReportOutcome = 'FAILED' | 'FELL_BACK' | 'RETRY_SCHEDULED' | 'IGNORE
 type ReportDeps = Pick<Deps, 'handle' | 'load' | 'loadRecent' | 'appStalenessMs' | 'delivery' | 'clock' | 'logger' | 'limits'>;
 
 /**
- * A report can overtake the outcome of its own attempt: the provider may call back before the
- * worker has recorded the acceptance. It waits for it, reading the stream again, this often
- * and this long, far more than recording an outcome takes.
- */
-export const REPORT_WAIT_MS = 100;
-export const REPORT_WAIT_ROUNDS = 30;
-
-/**
  * Records a late delivery failure (a status callback) against the attempt the challenge counts
  * delivered: the send is tried again on the same channel after a backoff when the provider was
  * throttled; otherwise it moves to the app's fallback channel, when it has one this deployment
  * delivers, or fails for good, so the app sees FAILED rather than SENT.
  */
 export const makeRecordDeliveryReport = (deps: ReportDeps) => {
-  /** The challenge and where the report stands, once its attempt has an outcome or the wait is over. */
-  const settled = async (stream: string, report: DeliveryReport) => {
-    for (let round = 0; ; round++) {
-      const state = await deps.load(ChallengeAggregate, stream);
-      const standing = reportStanding(state, report);
-      if (standing !== 'IN_FLIGHT' || round >= REPORT_WAIT_ROUNDS) return { state, standing };
-      await new Promise((resolve) => setTimeout(resolve, REPORT_WAIT_MS));
-    }
-  };
-
   /** What follows the failure: a throttled retry on the channel, else the fallback, else nothing (failed for good). */
   const followUp = async (state: Challenge, report: DeliveryReport): Promise<Pick<RecordDeliveryReport, 'retry_at' | 'next_channel' | 'throttled'>> => {
     if (report.throttled) {
@@ -81,7 +64,7 @@ export const makeRecordDeliveryReport = (deps: ReportDeps) => {
       deps.logger[outcome === 'IGNORED' ? 'info' : 'warn']('delivery report not applied', { ...log, ...why, outcome });
       return outcome;
     };
-    const { state, standing } = await settled(stream, report);
+    const { state, standing } = await settledStanding(deps, stream, (current) => reportStanding(current, report));
     if (standing !== 'CURRENT' || state.status === 'NONE') return notApplied(standing === 'IN_FLIGHT' ? 'NOT_RECORDED' : 'IGNORED', { standing });
     const { challenge_id: _id, throttled: _throttled, ...fields } = report;
     const next = await followUp(state, report);

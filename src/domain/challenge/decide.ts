@@ -5,6 +5,7 @@ import type { SealedSecret } from '../shared/sealed.js';
 import type { Channel } from '../shared/types.js';
 import type { ChallengeEvent, ChallengeIssued } from './events.js';
 import type { Challenge, ChallengeState } from './state.js';
+import { decideConfirmation, type RecordDeliveryConfirmation } from './confirm.js';
 
 export type IssueChallenge = { readonly type: 'IssueChallenge' } & ChallengeIssued['data'];
 export type ResendChallenge = {
@@ -135,7 +136,8 @@ export type ChallengeCommand =
   | ExpireChallenge
   | RecordDeliveryAttempt
   | RecordDelivery
-  | RecordDeliveryReport;
+  | RecordDeliveryReport
+  | RecordDeliveryConfirmation;
 
 type Decision = Either<Rejection, readonly ChallengeEvent[]>;
 
@@ -243,6 +245,7 @@ export const decideChallenge = (command: ChallengeCommand, state: ChallengeState
     const named = attempt === undefined ? {} : { attempt };
     return right([{ type: 'DeliveryFailed', data: { send, ...named, channel, provider, reason, permanent: !again, late: true, ...(again ? { throttled: true as const } : {}), ...retry, at } }]);
   }
+  if (command.type === 'RecordDeliveryConfirmation') return decideConfirmation(command, state);
   if (state.status !== 'PENDING')
     // Whatever closed it, a cancel has nothing left to stop: a lock-out's Retry-After or an
     // expiry's 410 would tell the caller to do something that cannot help.

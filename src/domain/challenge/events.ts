@@ -90,6 +90,17 @@ export type DeliveryFailed = DomainEvent<
     at: Instant;
   }
 >;
+/**
+ * The provider's later word that the message of the attempt the challenge counts delivered
+ * reached the handset or mailbox (Twilio `delivered`, Resend `email.delivered`) or, with
+ * `read`, was read (Twilio `read`, WhatsApp's read receipt). A fact for the app and the audit
+ * trail only: no decision depends on it. `attempt` is absent when the provider sends one
+ * message per send (Resend, by its idempotency key).
+ */
+export type DeliveryConfirmed = DomainEvent<
+  'DeliveryConfirmed',
+  { send: number; attempt?: number; channel: Channel; provider: string; read?: true; at: Instant }
+>;
 
 export type ChallengeEvent =
   | ChallengeIssued
@@ -101,6 +112,7 @@ export type ChallengeEvent =
   | ChallengeCanceled
   | DeliveryAttempted
   | DeliverySucceeded
-  | DeliveryFailed;
+  | DeliveryFailed
+  | DeliveryConfirmed;
 
 export const challengeStream = (challengeId: string): string => `challenge-${challengeId}`;

@@ -3,6 +3,7 @@ import { decideChallenge, type ChallengeCommand } from './decide.js';
 import type { ChallengeEvent } from './events.js';
 import { evolveChallenge, initialChallengeState, type ChallengeState } from './state.js';
 
+export * from './confirm.js';
 export * from './decide.js';
 export * from './events.js';
 export * from './state.js';

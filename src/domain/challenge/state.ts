@@ -30,6 +30,10 @@ export type Delivery = {
    * (since stop 24; derived, not stored in events).
    */
   readonly reported?: number | 'send';
+  /** The provider reported the message of the send the challenge counts delivered as arrived (DeliveryConfirmed), first at. */
+  readonly delivered_at?: Instant;
+  /** ... and as read (WhatsApp's read receipt), first at. */
+  readonly read_at?: Instant;
 };
 
 export type Challenge = {
@@ -142,7 +146,9 @@ export const evolveChallenge = (state: ChallengeState, event: ChallengeEvent): C
     }
     case 'DeliveryFailed': {
       if (state.status === 'NONE' || superseded(event.data, state)) return state;
-      const { retry_at: _retry, in_flight: _inFlight, throttled: throttledBefore, delivered_attempt: deliveredAttempt, reported: _reported, ...delivery } = state.delivery;
+      // What was confirmed of the send counted delivered no longer stands for the send as it is now.
+      const { retry_at: _retry, in_flight: _inFlight, throttled: throttledBefore, delivered_attempt: deliveredAttempt, reported: _reported, delivered_at: _delivered, read_at: _read, ...delivery } =
+        state.delivery;
       const retrying = event.data.retry_at !== undefined;
       const next = event.data.next_channel;
       // Counted per channel: a fallback starts afresh (an outcome of the channel it left is superseded).
@@ -162,6 +168,13 @@ export const evolveChallenge = (state: ChallengeState, event: ChallengeEvent): C
           ...(event.data.retry_at ? { retry_at: event.data.retry_at } : {}),
         },
       };
+    }
+    case 'DeliveryConfirmed': {
+      if (state.status === 'NONE' || event.data.send < state.sends) return state;
+      const { at, read } = event.data;
+      // Read implies arrived, whichever report came first (callbacks are not ordered).
+      const delivered_at = state.delivery.delivered_at ?? at;
+      return { ...state, delivery: { ...state.delivery, delivered_at, ...(read ? { read_at: state.delivery.read_at ?? at } : {}) } };
     }
   }
 };

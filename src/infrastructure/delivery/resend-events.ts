@@ -3,7 +3,7 @@
  * carries two tags naming its challenge and send (the same on every attempt at the send, as the
  * idempotency key requires of the whole request); Resend returns them in its events. The
  * service acts on the three that say the email will not arrive: email.bounced, email.failed and
- * email.suppressed. Reasons are built from Resend's bounce and suppression types only: its
+ * email.suppressed, and records email.delivered (the receiving server took it). Reasons are built from Resend's bounce and suppression types only: its
  * texts may quote the address. The signature is checked first (resend-signature.ts).
  */
 import type { OutgoingMessage } from '../../application/ports.js';
@@ -29,21 +29,31 @@ const word = (value: unknown): string | undefined => (typeof value === 'string' 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export type ResendFailureReport = { readonly challenge_id: string; readonly send: number; readonly reason: string };
+export type ResendReceipt = { readonly challenge_id: string; readonly send: number };
 
-/**
- * The failure a verified event reports, for the challenge and send its tags name; undefined for
- * every other event (sent, delivered, delayed, opened...) and for emails the service did not
- * send (no tags of its own: another sender on the same Resend account).
- */
-export const readResendEvent = (event: unknown): ResendFailureReport | undefined => {
+/** An event's type and data, and the challenge and send its tags name; undefined for an email the service did not send (no tags of its own: another sender on the same Resend account). */
+const tagged = (event: unknown): { type: string; data: Record<string, unknown>; challenge_id: string; send: number } | undefined => {
   if (typeof event !== 'object' || event === null) return undefined;
   const { type, data } = event as { type?: unknown; data?: unknown };
-  if (typeof type !== 'string' || !FAILURES.has(type) || typeof data !== 'object' || data === null) return undefined;
-  const { tags, bounce, suppressed } = data as { tags?: unknown; bounce?: unknown; suppressed?: unknown };
+  if (typeof type !== 'string' || typeof data !== 'object' || data === null) return undefined;
+  const { tags } = data as { tags?: unknown };
   if (typeof tags !== 'object' || tags === null) return undefined;
   const challenge = (tags as Record<string, unknown>)[RESEND_TAG_CHALLENGE];
   const send = (tags as Record<string, unknown>)[RESEND_TAG_SEND];
   if (typeof challenge !== 'string' || !UUID.test(challenge) || typeof send !== 'string' || !/^[1-9][0-9]{0,5}$/.test(send)) return undefined;
+  return { type, data: data as Record<string, unknown>, challenge_id: challenge, send: Number(send) };
+};
+
+/**
+ * The failure a verified event reports, for the challenge and send its tags name; undefined for
+ * every other event (sent, delivered, delayed, opened...) and for emails the service did not
+ * send.
+ */
+export const readResendEvent = (event: unknown): ResendFailureReport | undefined => {
+  const email = tagged(event);
+  if (email === undefined || !FAILURES.has(email.type)) return undefined;
+  const { type, data, challenge_id, send } = email;
+  const { bounce, suppressed } = data as { bounce?: unknown; suppressed?: unknown };
   const status = type.slice('email.'.length);
   const detail =
     type === 'email.bounced'
@@ -52,9 +62,15 @@ export const readResendEvent = (event: unknown): ResendFailureReport | undefined
         ? [word((suppressed as { type?: unknown } | null)?.type)]
         : [];
   const known = detail.filter((part) => part !== undefined);
-  return {
-    challenge_id: challenge,
-    send: Number(send),
-    reason: `resend: ${status}${known.length > 0 ? ` (${known.join(', ')})` : ''}, reported after Resend accepted the email`,
-  };
+  return { challenge_id, send, reason: `resend: ${status}${known.length > 0 ? ` (${known.join(', ')})` : ''}, reported after Resend accepted the email` };
+};
+
+/**
+ * The receipt a verified email.delivered event gives (the recipient's server accepted the
+ * email), for the challenge and send its tags name. Opens are not taken: they need Resend's open
+ * tracking, a pixel in the email, which a code's email should not carry.
+ */
+export const readResendReceipt = (event: unknown): ResendReceipt | undefined => {
+  const email = tagged(event);
+  return email?.type === 'email.delivered' ? { challenge_id: email.challenge_id, send: email.send } : undefined;
 };

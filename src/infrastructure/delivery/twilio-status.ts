@@ -1,11 +1,11 @@
 /**
- * What a Twilio status callback says, read from its form fields: only the failures the service
- * acts on. The reason is built from the status and the numeric ErrorCode alone: the form's To
+ * What a Twilio status callback says, read from its form fields: the failures the service acts
+ * on, and the receipts it records (delivered, read). The reason is built from the status and the numeric ErrorCode alone: the form's To
  * and From are phone numbers, and Twilio's texts may quote them.
  */
 import type { Channel } from '../../domain/shared/types.js';
 
-/** Twilio's final word that a message did not arrive; every other status (queued, sent, delivered, read...) changes nothing. */
+/** Twilio's final word that a message did not arrive; other statuses (queued, sent...) but the receipts below change nothing. */
 const FAILED_STATUSES = new Set(['failed', 'undelivered']);
 
 /**
@@ -28,4 +28,10 @@ export const readTwilioStatus = (form: Readonly<Record<string, string>>, provide
     reason: `${provider}: ${status} (${code ?? 'no error code'}), reported after Twilio accepted the message`,
     throttled: code !== undefined && THROTTLED_CODES.has(code),
   };
+};
+
+/** Twilio's receipts: `delivered` (the handset has it) and `read` (WhatsApp's read receipt). */
+export const readTwilioReceipt = (form: Readonly<Record<string, string>>): { readonly read: boolean } | undefined => {
+  const status = form['MessageStatus'];
+  return status === 'delivered' ? { read: false } : status === 'read' ? { read: true } : undefined;
 };

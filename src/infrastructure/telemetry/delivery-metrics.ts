@@ -44,3 +44,16 @@ export const deliveryReportMetrics = () => {
   });
   return (channel: Channel, provider: string, outcome: string): void => reports.add(1, { channel, provider, outcome: outcome.toLowerCase() });
 };
+
+/**
+ * Providers' receipts (Twilio delivered and read, Resend email.delivered) as the counter
+ * `otp_verify.delivery.receipts`, by channel, provider and what the service made of each
+ * (`delivered`, `read`, `ignored`, `not_recorded`, `error`): against the calls counted `sent`,
+ * how many messages a channel gets to the recipient.
+ */
+export const deliveryReceiptMetrics = () => {
+  const receipts = metrics.getMeter('otp-verify').createCounter('otp_verify.delivery.receipts', {
+    description: "Providers' receipts of messages they delivered (or that were read), by what the service did",
+  });
+  return (channel: Channel, provider: string, outcome: string): void => receipts.add(1, { channel, provider, outcome: outcome.toLowerCase() });
+};

@@ -1,5 +1,5 @@
 /**
- * record-delivery-report against the real service (in memory, no delivery worker: the test
+ * record-delivery-report and record-delivery-confirmation against the real service (in memory, no delivery worker: the test
  * records the attempt and its acceptance itself): what it answers when its append is refused
  * (contention, or the report gone stale meanwhile), and how a throttled report near the code's
  * expiry is taken.
@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { left } from 'fp-ts/lib/Either.js';
 import { ChallengeAggregate } from '../../../src/application/aggregates.js';
+import { makeRecordDeliveryConfirmation } from '../../../src/application/challenges/record-delivery-confirmation.js';
 import { makeRecordDeliveryReport, type DeliveryReport } from '../../../src/application/challenges/record-delivery-report.js';
 import { reject } from '../../../src/domain/shared/rejection.js';
 import { newApp, newOperator } from '../../support/flows.js';
@@ -36,14 +37,14 @@ describe('recording a delivery report', () => {
     await server.service.deps.handle(ChallengeAggregate, stream, () => ({ type: 'RecordDelivery' as const, ...common, outcome: { ok: true as const }, at: at() }));
     return { challenge_id: id, ...common, reason: 'outbox: undelivered (30003)', throttled: false };
   };
-  const refusing = (before?: (stream: string) => Promise<unknown>) =>
-    makeRecordDeliveryReport({
-      ...server.service.deps,
-      handle: async (_aggregate, stream) => {
-        await before?.(stream);
-        return left(reject('CONFLICT', `Too much contention on ${stream}`));
-      },
-    });
+  const refusingDeps = (before?: (stream: string) => Promise<unknown>) => ({
+    ...server.service.deps,
+    handle: async (_aggregate: unknown, stream: string) => {
+      await before?.(stream);
+      return left(reject('CONFLICT', `Too much contention on ${stream}`));
+    },
+  });
+  const refusing = (before?: (stream: string) => Promise<unknown>) => makeRecordDeliveryReport(refusingDeps(before));
   const types = async (id: string) => (await server.service.deps.store.readStream(`challenge-${id}`)).map((e) => e.type);
 
   it('answers NOT_RECORDED when its append is refused while the report still applies (contention): the caller is told', async () => {
@@ -71,5 +72,25 @@ describe('recording a delivery report', () => {
     const state = await server.service.deps.load(ChallengeAggregate, `challenge-${late.challenge_id}`);
     server.clock.advance(Date.parse(state.status === 'NONE' ? '' : state.expires_at) - server.clock().getTime() - 500);
     expect(await server.service.handlers.recordDeliveryReport({ ...late, throttled: true })).toBe('FAILED');
+  });
+
+  describe('a receipt', () => {
+    const receiptOf = ({ challenge_id, send, attempt, channel, provider }: DeliveryReport) => ({ challenge_id, send, attempt, channel, provider, read: false });
+
+    it('is recorded once: DELIVERED, then IGNORED as a repeat; a read receipt after it, READ', async () => {
+      const receipt = receiptOf(await delivered());
+      expect(await server.service.handlers.recordDeliveryConfirmation(receipt)).toBe('DELIVERED');
+      expect(await server.service.handlers.recordDeliveryConfirmation(receipt)).toBe('IGNORED');
+      expect(await server.service.handlers.recordDeliveryConfirmation({ ...receipt, read: true })).toBe('READ');
+      expect(await types(receipt.challenge_id)).toEqual(['ChallengeIssued', 'DeliveryAttempted', 'DeliverySucceeded', 'DeliveryConfirmed', 'DeliveryConfirmed']);
+    });
+
+    it('answers NOT_RECORDED when its append is refused while it still applies, IGNORED when a copy of it was recorded meanwhile', async () => {
+      const receipt = receiptOf(await delivered());
+      expect(await makeRecordDeliveryConfirmation(refusingDeps())(receipt)).toBe('NOT_RECORDED');
+      const copy = () => server.service.handlers.recordDeliveryConfirmation(receipt);
+      expect(await makeRecordDeliveryConfirmation(refusingDeps(copy))(receipt)).toBe('IGNORED');
+      expect((await types(receipt.challenge_id)).filter((type) => type === 'DeliveryConfirmed')).toHaveLength(1);
+    });
   });
 });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { createResendSignatureCheck } from '../../../src/infrastructure/delivery/resend-signature.js';
-import { readResendEvent, resendTagsFor } from '../../../src/infrastructure/delivery/resend-events.js';
+import { readResendEvent, readResendReceipt, resendTagsFor } from '../../../src/infrastructure/delivery/resend-events.js';
 import { resendSignature } from '../../support/fake-resend.js';
 
 // The example of the Standard Webhooks specification (as Svix, which signs Resend's webhooks, documents it).
@@ -86,5 +86,14 @@ describe("Resend's webhook events", () => {
     expect(readResendEvent(event('email.bounced', { tags: { ...tags, otp_send: '0' } }))).toBeUndefined();
     expect(readResendEvent(event('email.bounced', { tags: { ...tags, otp_send: '1.5' } }))).toBeUndefined();
     for (const junk of [null, 'email.bounced', [], { type: 'email.bounced' }, { type: 'email.bounced', data: null }]) expect(readResendEvent(junk)).toBeUndefined();
+  });
+
+  it('reads email.delivered as the receipt of the send the tags name, and nothing else as one (no opens: they need a tracking pixel)', () => {
+    expect(readResendReceipt(event('email.delivered'))).toEqual({ challenge_id: challenge, send: 3 });
+    for (const type of ['email.sent', 'email.bounced', 'email.delivery_delayed', 'email.complained', 'email.opened', 'email.clicked'])
+      expect(readResendReceipt(event(type))).toBeUndefined();
+    expect(readResendReceipt(event('email.delivered', { tags: { campaign: 'news' } }))).toBeUndefined();
+    expect(readResendReceipt(event('email.delivered', { tags: { ...tags, otp_send: '0' } }))).toBeUndefined();
+    for (const junk of [null, 'email.delivered', { type: 'email.delivered' }, { type: 'email.delivered', data: null }]) expect(readResendReceipt(junk)).toBeUndefined();
   });
 });

@@ -1,10 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import { readTwilioStatus, twilioProvider } from '../../../src/infrastructure/delivery/twilio-status.js';
+import { readTwilioReceipt, readTwilioStatus, twilioProvider } from '../../../src/infrastructure/delivery/twilio-status.js';
 
 describe("reading Twilio's status callback", () => {
   const form = (fields: Record<string, string>) => ({ MessageSid: 'SM1', To: '+34612345678', From: '+15005550006', ...fields });
 
-  it('takes only failed and undelivered; every other status is no report', () => {
+  it('takes only failed and undelivered as failures; every other status is no failure', () => {
     for (const status of ['queued', 'sending', 'sent', 'delivered', 'read', 'accepted', 'canceled', ''])
       expect(readTwilioStatus(form({ MessageStatus: status }), 'twilio-sms')).toBeUndefined();
     expect(readTwilioStatus(form({ MessageStatus: 'failed', ErrorCode: '30008' }), 'twilio-sms')).toEqual({
@@ -22,6 +22,13 @@ describe("reading Twilio's status callback", () => {
     const reason = readTwilioStatus(form({ MessageStatus: 'undelivered', ErrorCode: "+34612345678 isn't" }), 'twilio-whatsapp')!.reason;
     expect(reason).toBe('twilio-whatsapp: undelivered (no error code), reported after Twilio accepted the message');
     expect(reason).not.toContain('612345678');
+  });
+
+  it('reads delivered and read as receipts, and no other status', () => {
+    expect(readTwilioReceipt(form({ MessageStatus: 'delivered' }))).toEqual({ read: false });
+    expect(readTwilioReceipt(form({ MessageStatus: 'read' }))).toEqual({ read: true });
+    for (const status of ['queued', 'sending', 'sent', 'failed', 'undelivered', 'accepted', 'canceled', 'Delivered', '']) expect(readTwilioReceipt(form({ MessageStatus: status }))).toBeUndefined();
+    expect(readTwilioReceipt({})).toBeUndefined();
   });
 
   it('names the providers as the senders record them', () => {

@@ -73,6 +73,7 @@ export const samples: SampleData = {
   DeliveryAttempted: { send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', at },
   DeliverySucceeded: { send: 1, channel: 'SMS', provider: 'twilio-sms', at },
   DeliveryFailed: { send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', reason: 'unreachable', permanent: false, retry_at: later, next_channel: 'SMS', at },
+  DeliveryConfirmed: { send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', read: true, at },
   HashRootCreated: { sealed: sealed(6) },
   SendRefused: { app_id: 'app-1', reason: 'RECIPIENT_CAP', to_hint: '+34 *** *** 12', client: 'abcdef0123456789', at: '2026-01-01T00:00:00.000Z' },
   LogSealed: { through: 41, count: 40, chain: 'ab'.repeat(32), key_id: 'k1', mac: 'cd'.repeat(32) },
@@ -95,6 +96,7 @@ export const minimalSamples: Partial<SampleData> = {
   ChallengeResent: { code_hash: '02'.repeat(32), expires_at: later, at },
   DeliverySucceeded: { provider: 'outbox', at },
   DeliveryFailed: { provider: 'resend', reason: 'rejected', permanent: true, at },
+  DeliveryConfirmed: { send: 1, channel: 'EMAIL', provider: 'resend', at },
 };
 
 export const sampleEvents = (data: Partial<SampleData>) =>

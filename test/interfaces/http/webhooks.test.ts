@@ -18,7 +18,7 @@ describe('the Twilio status route', () => {
 
   beforeAll(async () => {
     telemetry = installTestMetrics();
-    const handlers = { recordDeliveryReport: () => answer() } as unknown as Handlers;
+    const handlers = { recordDeliveryReport: () => answer(), recordDeliveryConfirmation: () => answer() } as unknown as Handlers;
     const router = createWebhooksRouter(handlers, { publicUrl: 'https://otp.example.com', verify: () => true }, undefined);
     api = await serve(createHttpApp({ logger: captureLogger(), corsOrigins: [], routers: [router], openApi: {} }));
   });
@@ -27,13 +27,14 @@ describe('the Twilio status route', () => {
     telemetry.uninstall();
   });
 
-  const report = () =>
+  const report = (body = 'MessageStatus=undelivered&ErrorCode=63016') =>
     fetch(api.url(`/api/webhooks/twilio/status${query}`), {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': 'checked by the stub' },
-      body: 'MessageStatus=undelivered&ErrorCode=63016',
+      body,
     });
   const counts = () => byChannelProviderOutcome(telemetry, 'otp_verify.delivery.reports');
+  const receipts = () => byChannelProviderOutcome(telemetry, 'otp_verify.delivery.receipts');
 
   it('counts each report by outcome, and one whose handling threw as error', async () => {
     expect((await report()).status).toBe(204);
@@ -49,6 +50,23 @@ describe('the Twilio status route', () => {
       'WHATSAPP twilio-whatsapp not_recorded': 1,
     });
   });
+
+  it('counts receipts apart, the same way; a status that is neither is not counted', async () => {
+    answer = async () => 'READ';
+    expect((await report('MessageStatus=read')).status).toBe(204);
+    answer = async () => {
+      throw new Error('store out of reach');
+    };
+    expect((await report('MessageStatus=delivered')).status).toBe(500);
+    answer = async () => 'NOT_RECORDED';
+    expect((await report('MessageStatus=delivered')).status).toBe(503);
+    expect((await report('MessageStatus=sent')).status).toBe(204);
+    expect(await receipts()).toEqual({
+      'WHATSAPP twilio-whatsapp read': 1,
+      'WHATSAPP twilio-whatsapp error': 1,
+      'WHATSAPP twilio-whatsapp not_recorded': 1,
+    });
+  });
 });
 
 describe("the Resend webhook route", () => {
@@ -57,7 +75,10 @@ describe("the Resend webhook route", () => {
   const event = { type: 'email.bounced', data: { tags: { otp_challenge_id: '00000000-0000-4000-8000-000000000000', otp_send: '2' }, bounce: { type: 'Permanent', subType: 'General' } } };
 
   beforeAll(async () => {
-    const handlers = { recordDeliveryReport: async (report: unknown) => (received.push(report), 'FAILED') } as unknown as Handlers;
+    const handlers = {
+      recordDeliveryReport: async (report: unknown) => (received.push(report), 'FAILED'),
+      recordDeliveryConfirmation: async (receipt: unknown) => (received.push(receipt), 'DELIVERED'),
+    } as unknown as Handlers;
     // The signature check stands in for the SDK's: it takes the call signed "good".
     const router = createWebhooksRouter(handlers, undefined, (payload, headers) => (headers.signature === 'good' ? JSON.parse(payload) : undefined));
     api = await serve(createHttpApp({ logger: captureLogger(), corsOrigins: [], routers: [router], openApi: {} }));
@@ -73,6 +94,12 @@ describe("the Resend webhook route", () => {
     expect((await post(signed('good', 'webhook'), JSON.stringify(event))).status).toBe(204);
     const report = { challenge_id: '00000000-0000-4000-8000-000000000000', send: 2, channel: 'EMAIL', provider: 'resend', throttled: false, reason: 'resend: bounced (Permanent, General), reported after Resend accepted the email' };
     expect(received).toEqual([report, report]);
+  });
+
+  it('records email.delivered as a receipt of the send the tags name, on EMAIL through resend', async () => {
+    received.length = 0;
+    expect((await post(signed('good'), JSON.stringify({ ...event, type: 'email.delivered' }))).status).toBe(204);
+    expect(received).toEqual([{ challenge_id: '00000000-0000-4000-8000-000000000000', send: 2, channel: 'EMAIL', provider: 'resend', read: false }]);
   });
 
   it('answers 403 to a bad signature and 415 to a body that is not JSON, recording nothing', async () => {

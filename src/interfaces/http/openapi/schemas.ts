@@ -173,6 +173,13 @@ export const schemas: Readonly<Record<string, Schema>> = {
         provider: { type: ['string', 'null'] },
         attempts: { type: 'integer', minimum: 0, description: 'Tries of the current code' },
         reason: { type: ['string', 'null'], description: 'Why the last try failed' },
+        delivered_at: {
+          type: ['string', 'null'],
+          format: 'date-time',
+          description:
+            "When the provider reported the current code's message arrived (Twilio delivered, Resend email.delivered; needs PUBLIC_URL, or RESEND_WEBHOOK_SECRET); null until then, and always for the outbox and SMTP",
+        },
+        read_at: { type: ['string', 'null'], format: 'date-time', description: 'When the provider reported it read (Twilio read: WhatsApp read receipts)' },
       },
       {},
       { description: 'Delivery of the current code, recorded by the delivery worker' },

@@ -9,18 +9,20 @@
  * - Resend's webhook events (email.bounced, email.failed, email.suppressed), for the challenge
  *   and send the email's tags name; signed per Standard Webhooks (svix-signature: HMAC-SHA256 of
  *   the id, timestamp and body, under the endpoint's signing secret).
- * An unsigned or badly signed call changes nothing.
+ * A receipt (Twilio delivered and read, Resend email.delivered) is recorded too, for the app and
+ * the audit trail. An unsigned or badly signed call changes nothing.
  */
 import Router from '@koa/router';
 import getRawBody from 'raw-body';
 import type { Context } from 'koa';
 import type { Handlers } from '../../../application/handlers.js';
+import type { DeliveryConfirmation } from '../../../application/challenges/record-delivery-confirmation.js';
 import type { DeliveryReport } from '../../../application/challenges/record-delivery-report.js';
-import { RESEND_PROVIDER, readResendEvent } from '../../../infrastructure/delivery/resend-events.js';
+import { RESEND_PROVIDER, readResendEvent, readResendReceipt } from '../../../infrastructure/delivery/resend-events.js';
 import type { ResendSignatureCheck } from '../../../infrastructure/delivery/resend-signature.js';
 import type { TwilioSignatureCheck } from '../../../infrastructure/delivery/twilio-signature.js';
-import { readTwilioStatus, twilioProvider } from '../../../infrastructure/delivery/twilio-status.js';
-import { deliveryReportMetrics } from '../../../infrastructure/telemetry/delivery-metrics.js';
+import { readTwilioReceipt, readTwilioStatus, twilioProvider } from '../../../infrastructure/delivery/twilio-status.js';
+import { deliveryReceiptMetrics, deliveryReportMetrics } from '../../../infrastructure/telemetry/delivery-metrics.js';
 import { twilioStatusQuery } from '../codecs.js';
 import { decodeOrThrow } from '../decode.js';
 import { HttpError } from '../errors.js';
@@ -56,19 +58,29 @@ const readForm = async (ctx: Context): Promise<Record<string, string>> => {
 
 export const createWebhooksRouter = (handlers: Handlers, twilio: TwilioStatusSettings | undefined, resend: ResendSignatureCheck | undefined): Router => {
   const router = new Router({ prefix: WEBHOOKS_PREFIX });
-  const count = deliveryReportMetrics();
-  /** Records a reported failure, counted whatever happens: a report whose handling threw (the store out of reach) is lost too. */
-  const record = async (report: DeliveryReport): Promise<void> => {
-    let outcome: Awaited<ReturnType<Handlers['recordDeliveryReport']>> | 'ERROR' = 'ERROR';
+  const countReport = deliveryReportMetrics();
+  const countReceipt = deliveryReceiptMetrics();
+  /**
+   * Records what a provider reported, counted whatever happens: a report whose handling threw
+   * (the store out of reach) is lost too. Not recorded (its attempt's own outcome never reached
+   * the log while it waited, or too much contention): say so, so the provider's logs show it
+   * (Resend calls again later).
+   */
+  const recorded = async <Outcome extends string>(
+    of: { readonly channel: DeliveryReport['channel']; readonly provider: string },
+    count: typeof countReport,
+    handle: () => Promise<Outcome>,
+  ): Promise<void> => {
+    let outcome: Outcome | 'ERROR' = 'ERROR';
     try {
-      outcome = await handlers.recordDeliveryReport(report);
+      outcome = await handle();
     } finally {
-      count(report.channel, report.provider, outcome);
+      count(of.channel, of.provider, outcome);
     }
-    // Not recorded (its attempt's own outcome never reached the log while it waited, or too
-    // much contention): say so, so the provider's logs show it (Resend calls again later).
     if (outcome === 'NOT_RECORDED') throw new HttpError('SERVICE_UNAVAILABLE', 'The report could not be recorded now', { headers: { 'Retry-After': '5' } });
   };
+  const record = (report: DeliveryReport) => recorded(report, countReport, () => handlers.recordDeliveryReport(report));
+  const confirm = (receipt: DeliveryConfirmation) => recorded(receipt, countReceipt, () => handlers.recordDeliveryConfirmation(receipt));
 
   router.post('/twilio/status', async (ctx) => {
     if (!twilio) throw new HttpError('ROUTE_NOT_FOUND', 'Twilio status callbacks are not taken here: set PUBLIC_URL and the TWILIO_* variables');
@@ -82,6 +94,8 @@ export const createWebhooksRouter = (handlers: Handlers, twilio: TwilioStatusSet
     const provider = twilioProvider(query.channel);
     const failure = readTwilioStatus(form, provider);
     if (failure) await record({ ...query, provider, ...failure });
+    const receipt = readTwilioReceipt(form);
+    if (receipt) await confirm({ ...query, provider, ...receipt });
     ctx.status = 204;
   });
 
@@ -95,6 +109,8 @@ export const createWebhooksRouter = (handlers: Handlers, twilio: TwilioStatusSet
     // No attempt named: Resend sends one email per send, whichever attempt heard it accepted.
     const failure = readResendEvent(event);
     if (failure) await record({ ...failure, channel: 'EMAIL', provider: RESEND_PROVIDER, throttled: false });
+    const receipt = readResendReceipt(event);
+    if (receipt) await confirm({ ...receipt, channel: 'EMAIL', provider: RESEND_PROVIDER, read: false });
     ctx.status = 204;
   });
   return router;
