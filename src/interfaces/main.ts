@@ -174,6 +174,7 @@ const serve = async (): Promise<void> => {
     corsOrigins: config.corsOrigins,
     trustedProxies: config.trustedProxies,
     operatorSignup: config.operatorSignup,
+    deliveryReceipts: config.deliveryReceipts,
     checkHealth: service.checkHealth,
     unavailableDependency: service.unavailableDependency,
     isReady: () => ready,

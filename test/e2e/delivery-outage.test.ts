@@ -121,7 +121,7 @@ describe('delivery during provider outages', () => {
       expect(Date.parse(String(first!.retry_at)) - Date.parse(String(first!.at))).toBe(1_000);
       expect(Date.parse(String(second!.retry_at)) - Date.parse(String(second!.at))).toBe(2_000);
       expect(first).toMatchObject({ permanent: false, reason: expect.stringContaining(detail) });
-      expect((await view(id)).delivery).toEqual({ status: 'SENT', channel, provider: channel === 'SMS' ? 'twilio-sms' : 'resend', attempts: 3, reason: null });
+      expect((await view(id)).delivery).toEqual({ status: 'SENT', channel, provider: channel === 'SMS' ? 'twilio-sms' : 'resend', attempts: 3, reason: null, delivered_at: null, read_at: null });
 
       const accepted = channel === 'SMS' ? twilioSentTo(fakes.twilio, to).map((m) => twilioCode(m.form)) : fakes.resend.sent.filter((m) => JSON.stringify(m.body['to']) === JSON.stringify([to])).map((m) => codeIn(String(m.body['text'])));
       expect(accepted).toHaveLength(1);
@@ -162,7 +162,7 @@ describe('delivery during provider outages', () => {
       await settle(server);
       expect(requests()).toBe(1);
       const current = await view(id);
-      expect(current.delivery).toEqual({ status: 'FAILED', channel, provider: channel === 'SMS' ? 'twilio-sms' : 'resend', attempts: 1, reason: expect.stringContaining(detail) });
+      expect(current.delivery).toEqual({ status: 'FAILED', channel, provider: channel === 'SMS' ? 'twilio-sms' : 'resend', attempts: 1, reason: expect.stringContaining(detail), delivered_at: null, read_at: null });
       const events = await deliveryEvents(id);
       expect(events.map((e) => e.type)).toEqual(['DeliveryAttempted', 'DeliveryFailed']);
       expect(events[1]).toMatchObject({ permanent: true });

@@ -94,7 +94,7 @@ describe('delivery through the providers', () => {
       release();
 
       const done = await sentView(id);
-      expect(done.delivery).toEqual({ status: 'SENT', channel, provider, attempts: 1, reason: null });
+      expect(done.delivery).toEqual({ status: 'SENT', channel, provider, attempts: 1, reason: null, delivered_at: null, read_at: null });
       await settle(server);
       const requests = received(channel, to);
       expect(requests).toHaveLength(1);

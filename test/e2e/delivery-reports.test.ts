@@ -206,6 +206,20 @@ describe('delivery reports: Twilio status callbacks', () => {
     );
   });
 
+  it('a failure reported after a receipt (providers contradict themselves) still falls back, and the receipt no longer shows', async () => {
+    const to = phone();
+    const id = await send(fallingBack, 'WHATSAPP', to);
+    await delivered(fallingBack, id);
+    const [whatsapp] = twilioSentTo(fakes.twilio, to, 'WHATSAPP');
+    expect((await fakes.twilio.report(whatsapp!.sid, 'delivered', { reach })).status).toBe(204);
+    await settle(server);
+    expect((await view(fallingBack, id)).delivery.delivered_at).not.toBeNull();
+    expect((await fakes.twilio.report(whatsapp!.sid, 'undelivered', { errorCode: 63016, reach })).status).toBe(204);
+    await waitFor('the SMS fallback', () => twilioSentTo(fakes.twilio, to, 'SMS').length === 1);
+    await delivered(fallingBack, id);
+    expect((await view(fallingBack, id)).delivery).toMatchObject({ status: 'SENT', channel: 'SMS', delivered_at: null, read_at: null });
+  });
+
   it('a receipt of a message already reported undelivered records nothing', async () => {
     const to = phone();
     const id = await send(noFallback, 'SMS', to);

@@ -66,6 +66,7 @@ export type TestServerOptions = {
   readonly trustedProxies?: number;
   /** OPERATOR_SIGNUP; open by default. */
   readonly operatorSignup?: 'open' | 'invite';
+  readonly deliveryReceipts?: 'record' | 'ignore';
   readonly postgresTimeouts?: ServiceOptions['postgresTimeouts'];
   /**
    * PUBLIC_URL: Twilio's status callbacks are registered under it and taken by the route (with
@@ -153,6 +154,7 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
     corsOrigins: [],
     trustedProxies: options.trustedProxies ?? 0,
     operatorSignup: options.operatorSignup ?? 'open',
+    ...(options.deliveryReceipts ? { deliveryReceipts: options.deliveryReceipts } : {}),
     checkHealth: service.checkHealth,
     unavailableDependency: service.unavailableDependency,
     isReady: () => true,

@@ -25,9 +25,10 @@ export type ConfirmationOutcome = 'DELIVERED' | 'READ' | 'IGNORED' | 'NOT_RECORD
 
 /**
  * Records that the message the challenge counts delivered arrived or was read, for the app
- * (GET /api/code/{id}: delivery.delivered_at, read_at) and the audit trail. Nothing is decided
- * on it, so a confirmation that cannot apply is dropped quietly (debug), and confirmations of
- * closed challenges are recorded too.
+ * (GET /api/code/{id}: delivery.delivered_at, read_at) and the audit trail; closed challenges'
+ * too. A confirmation that cannot apply is dropped quietly (debug): receipts repeat and cross
+ * in the post by design. The one decision a receipt changes is in reportStanding (a failure of
+ * another attempt at a confirmed send is dropped).
  */
 export const makeRecordDeliveryConfirmation = (deps: Pick<Deps, 'handle' | 'load' | 'clock' | 'logger'>) => async (confirmation: DeliveryConfirmation): Promise<ConfirmationOutcome> => {
   const stream = challengeStream(confirmation.challenge_id);

@@ -23,7 +23,7 @@ export type RecordDeliveryConfirmation = {
 /**
  * Where a confirmation stands against the challenge: `CURRENT`, it is of the message the
  * challenge counts delivered and says something not recorded yet; `IN_FLIGHT`, the acceptance
- * it follows is not recorded yet (the report came first: ask again later); `STALE`, a repeat,
+ * of the attempt it names is not recorded yet (the report came first: ask again shortly); `STALE`, a repeat,
  * or of an attempt, send or channel that is not the one counted delivered (replaced since, or
  * reported undelivered); `UNKNOWN`, no such challenge. Unlike a failure, a confirmation applies
  * to a closed challenge too: a code is often typed before its message's receipt comes back, and
@@ -37,15 +37,14 @@ export const confirmationStanding = (state: ChallengeState, report: Confirmation
   if (state.status === 'NONE') return 'UNKNOWN';
   const { delivery } = state;
   if (report.send !== state.sends || report.channel !== delivery.channel || report.provider !== delivery.provider) return 'STALE';
-  if (delivery.status === 'SENT') {
-    if (report.attempt !== undefined && report.attempt !== (delivery.delivered_attempt ?? delivery.attempts)) return 'STALE';
-    return (report.read ? delivery.read_at : delivery.delivered_at) === undefined ? 'CURRENT' : 'STALE';
-  }
+  // Once per kind: the app is shown the first arrival and the first read.
+  if ((report.read ? delivery.read_at : delivery.delivered_at) !== undefined) return 'STALE';
+  if (delivery.status === 'SENT') return report.attempt === undefined || report.attempt === (delivery.delivered_attempt ?? delivery.attempts) ? 'CURRENT' : 'STALE';
   if (delivery.status !== 'PENDING') return 'STALE';
-  // Its acceptance not heard yet: the attempt it names is under way, or, naming none (one
-  // message per send), some attempt was made and one to come will hear it (a lost answer's
-  // retry, which the provider deduplicates). Asked again later, it may apply.
-  if (report.attempt === undefined) return delivery.attempts > 0 ? 'IN_FLIGHT' : 'STALE';
+  // Naming no attempt (one message per send), the receipt is itself proof that the provider
+  // accepted the send's one message, heard or not yet, as reportStanding takes a failure: a
+  // lost answer's retry may never come (the challenge closed meanwhile).
+  if (report.attempt === undefined) return delivery.attempts > 0 ? 'CURRENT' : 'STALE';
   return delivery.in_flight === true && report.attempt === delivery.attempts ? 'IN_FLIGHT' : 'STALE';
 };
 

@@ -94,7 +94,12 @@ export const reportStanding = (state: ChallengeState, report: ReportedAttempt): 
   if (report.send !== state.sends || report.channel !== delivery.channel || report.provider !== delivery.provider) return 'STALE';
   // Two attempts can overlap (a lease ran out while its call went on): the report must be of
   // the one whose acceptance was recorded, not merely of the last one claimed.
-  if (delivery.status === 'SENT') return report.attempt === undefined || report.attempt === (delivery.delivered_attempt ?? delivery.attempts) ? 'CURRENT' : 'STALE';
+  if (delivery.status === 'SENT') {
+    // A message of the send is known to have arrived: another attempt's failure (two overlapped)
+    // takes nothing from the user, and no fallback is owed.
+    if (delivery.delivered_at !== undefined && delivery.confirmed_attempt !== undefined && report.attempt !== undefined && report.attempt !== delivery.confirmed_attempt) return 'STALE';
+    return report.attempt === undefined || report.attempt === (delivery.delivered_attempt ?? delivery.attempts) ? 'CURRENT' : 'STALE';
+  }
   // No attempt named: the report itself shows the provider accepted the send's one message,
   // though the service has not heard it yet (an attempt under way, or a retry due after an
   // answer was lost); its attempts' outcomes still to come are then overtaken (RecordDelivery).

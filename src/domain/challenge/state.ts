@@ -34,6 +34,8 @@ export type Delivery = {
   readonly delivered_at?: Instant;
   /** ... and as read (WhatsApp's read receipt), first at. */
   readonly read_at?: Instant;
+  /** The attempt those receipts are of; absent for a provider's naming none (one message per send). */
+  readonly confirmed_attempt?: number;
 };
 
 export type Challenge = {
@@ -146,11 +148,13 @@ export const evolveChallenge = (state: ChallengeState, event: ChallengeEvent): C
     }
     case 'DeliveryFailed': {
       if (state.status === 'NONE' || superseded(event.data, state)) return state;
-      // What was confirmed of the send counted delivered no longer stands for the send as it is now.
-      const { retry_at: _retry, in_flight: _inFlight, throttled: throttledBefore, delivered_attempt: deliveredAttempt, reported: _reported, delivered_at: _delivered, read_at: _read, ...delivery } =
-        state.delivery;
+      const { retry_at: _retry, in_flight: _inFlight, throttled: throttledBefore, delivered_attempt: deliveredAttempt, reported: _reported, ...kept } = state.delivery;
       const retrying = event.data.retry_at !== undefined;
       const next = event.data.next_channel;
+      // Receipts no longer describe a send reported undelivered, or moved to another channel; a
+      // retry's failure leaves them (a receipt naming no attempt proved the message arrived).
+      const { delivered_at: _delivered, read_at: _read, confirmed_attempt: _confirmed, ...unconfirmed } = kept;
+      const delivery = event.data.late || next ? unconfirmed : kept;
       // Counted per channel: a fallback starts afresh (an outcome of the channel it left is superseded).
       const throttled = next ? 0 : (throttledBefore ?? 0) + (event.data.throttled ? 1 : 0);
       return {
@@ -171,10 +175,11 @@ export const evolveChallenge = (state: ChallengeState, event: ChallengeEvent): C
     }
     case 'DeliveryConfirmed': {
       if (state.status === 'NONE' || event.data.send < state.sends) return state;
-      const { at, read } = event.data;
+      const { at, read, attempt } = event.data;
+      const { delivery } = state;
       // Read implies arrived, whichever report came first (callbacks are not ordered).
-      const delivered_at = state.delivery.delivered_at ?? at;
-      return { ...state, delivery: { ...state.delivery, delivered_at, ...(read ? { read_at: state.delivery.read_at ?? at } : {}) } };
+      const first = delivery.delivered_at === undefined ? { delivered_at: at, ...(attempt !== undefined ? { confirmed_attempt: attempt } : {}) } : {};
+      return { ...state, delivery: { ...delivery, ...first, ...(read && delivery.read_at === undefined ? { read_at: at } : {}) } };
     }
   }
 };

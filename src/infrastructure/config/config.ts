@@ -28,6 +28,9 @@ export type ProcessRole = (typeof processRoles)[number];
 export const operatorSignups = ['open', 'invite'] as const;
 /** Who may register an operator account: anyone, or only an operator (with their token). */
 export type OperatorSignup = (typeof operatorSignups)[number];
+export const deliveryReceiptModes = ['record', 'ignore'] as const;
+/** Whether providers' receipts (delivered, read) are recorded, or answered and dropped (while older builds still serve). */
+export type DeliveryReceipts = (typeof deliveryReceiptModes)[number];
 
 export type Config = {
   readonly port: number;
@@ -101,6 +104,12 @@ export type Config = {
   readonly publicUrl?: string;
   /** How long a request to a delivery provider may take, connecting included, before it counts as a transient failure, ms. */
   readonly deliveryTimeoutMs: number;
+  /**
+   * DELIVERY_RECEIPTS: `record` (default) the receipts Twilio's callbacks and Resend's webhooks
+   * bring, or `ignore` them, while processes of a build before stop 27 (which cannot read them)
+   * still share the log.
+   */
+  readonly deliveryReceipts: DeliveryReceipts;
   readonly logLevel: LogLevel;
   readonly corsOrigins: readonly string[];
   /**
@@ -195,6 +204,7 @@ const Env = t.type({
   SMTP_URL: str,
   PUBLIC_URL: optional(envVar('url', publicBaseUrl)),
   DELIVERY_TIMEOUT_MS: withDefault(envVar('milliseconds', integer(100, 300_000)), DEFAULT_DELIVERY_TIMEOUT_MS),
+  DELIVERY_RECEIPTS: withDefault(envVar('receipts', oneOf(deliveryReceiptModes)), 'record'),
   LOG_LEVEL: withDefault(envVar('log level', oneOf(logLevels)), 'info'),
   CORS_ORIGINS: withDefault(envVar('origins', commaList(httpOrigin)), []),
   TRUST_PROXY: withDefault(envVar('proxies', proxyHops), 0),
@@ -313,6 +323,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv, keys: KeysNeeded = 'master-an
     smtpUrl: v.SMTP_URL,
     publicUrl: v.PUBLIC_URL,
     deliveryTimeoutMs: v.DELIVERY_TIMEOUT_MS,
+    deliveryReceipts: v.DELIVERY_RECEIPTS,
     logLevel: v.LOG_LEVEL,
     corsOrigins: v.CORS_ORIGINS,
     trustedProxies: v.TRUST_PROXY,

@@ -8,7 +8,7 @@ import { createAuthRouter } from './routes/auth.js';
 import { createCodeRouter } from './routes/code.js';
 import { createHealthRouter, type HealthProbes } from './routes/health.js';
 import { createOtpRouter } from './routes/otp.js';
-import { createWebhooksRouter, type TwilioStatusSettings } from './routes/webhooks.js';
+import { createWebhooksRouter, type ReceiptMode, type TwilioStatusSettings } from './routes/webhooks.js';
 import type { ResendSignatureCheck } from '../../infrastructure/delivery/resend-signature.js';
 
 export type HttpServiceDeps = HealthProbes & {
@@ -30,6 +30,8 @@ export type HttpServiceDeps = HealthProbes & {
   readonly twilioStatus?: TwilioStatusSettings;
   /** Resend's webhooks are taken (RESEND_WEBHOOK_SECRET), their signature checked with this. */
   readonly resendEvents?: ResendSignatureCheck;
+  /** Providers' receipts recorded (default) or dropped (DELIVERY_RECEIPTS=ignore). */
+  readonly deliveryReceipts?: ReceiptMode;
 };
 
 /** The whole HTTP API: every router of the contract on the shared middleware shell. */
@@ -47,7 +49,7 @@ export const buildHttpApp = (deps: HttpServiceDeps): Koa => {
           createAppsRouter(deps.handlers),
           createOtpRouter(deps.handlers),
           createCodeRouter(deps.handlers),
-          createWebhooksRouter(deps.handlers, deps.twilioStatus, deps.resendEvents),
+          createWebhooksRouter(deps.handlers, deps.twilioStatus, deps.resendEvents, deps.deliveryReceipts),
         ],
   });
   // Only the last `trustedProxies` entries of X-Forwarded-For were written by proxies we trust;

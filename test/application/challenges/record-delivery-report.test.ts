@@ -85,6 +85,22 @@ describe('recording a delivery report', () => {
       expect(await types(receipt.challenge_id)).toEqual(['ChallengeIssued', 'DeliveryAttempted', 'DeliverySucceeded', 'DeliveryConfirmed', 'DeliveryConfirmed']);
     });
 
+    it('naming no attempt, is recorded at once on a send whose answer was lost, even once the challenge closed (no retry will hear it)', async () => {
+      const sent = await createClient(server.url).post('/api/code/send', { apiKey, body: { username: `u${n++}`, channel: 'SMS', to: `+3461277${String(1000 + n++)}` } });
+      const id = sent.body.challenge_id as string;
+      const stream = `challenge-${id}`;
+      const at = () => server.clock().toISOString();
+      const common = { send: 1, attempt: 1, channel: 'SMS' as const, provider: 'outbox' };
+      const { handle } = server.service.deps;
+      await handle(ChallengeAggregate, stream, () => ({ type: 'RecordDeliveryAttempt' as const, ...common, at: at() }));
+      const lost = { ok: false as const, reason: 'timeout', permanent: false, retry_at: new Date(server.clock().getTime() + 60_000).toISOString() };
+      await handle(ChallengeAggregate, stream, () => ({ type: 'RecordDelivery' as const, ...common, outcome: lost, at: at() }));
+      await handle(ChallengeAggregate, stream, (state) => ({ type: 'CancelChallenge' as const, app_id: state.status === 'NONE' ? '' : state.app_id, at: at() }));
+      // Not left waiting for an outcome that will never come (that would answer NOT_RECORDED).
+      expect(await server.service.handlers.recordDeliveryConfirmation({ challenge_id: id, send: 1, channel: 'SMS', provider: 'outbox', read: false })).toBe('DELIVERED');
+      expect((await types(id)).slice(-2)).toEqual(['ChallengeCanceled', 'DeliveryConfirmed']);
+    });
+
     it('answers NOT_RECORDED when its append is refused while it still applies, IGNORED when a copy of it was recorded meanwhile', async () => {
       const receipt = receiptOf(await delivered());
       expect(await makeRecordDeliveryConfirmation(refusingDeps())(receipt)).toBe('NOT_RECORDED');

@@ -72,6 +72,7 @@ describe('loadConfig', () => {
       stateCacheEntries: 20_000,
       appStalenessMs: 1000,
       resendRatePerSecond: 2,
+      deliveryReceipts: 'record',
     });
     expect(usesEmbeddedStorage(ok({}))).toBe(true);
   });
@@ -123,12 +124,14 @@ describe('loadConfig', () => {
       READ_MODEL_STALL_S: '300',
       REDIS_TIMEOUT_MS: '400',
       DELIVERY_TIMEOUT_MS: '2500',
+      DELIVERY_RECEIPTS: 'Ignore',
     });
     expect(config).toMatchObject({
       databasePoolSize: 50,
       readModelStallSeconds: 300,
       redisTimeoutMs: 400,
       deliveryTimeoutMs: 2500,
+      deliveryReceipts: 'ignore',
       logSealIntervalSeconds: 0,
       stateCacheEntries: 0,
       appStalenessMs: 250,
@@ -165,6 +168,7 @@ describe('loadConfig', () => {
     ['DELIVERY_TIMEOUT_MS', '1.5', 'DELIVERY_TIMEOUT_MS must be an integer from 100 to 300000, got "1.5"'],
     ['PROCESS_ROLE', 'web', 'PROCESS_ROLE must be one of api, worker, all, got "web"'],
     ['OPERATOR_SIGNUP', 'closed', 'OPERATOR_SIGNUP must be one of open, invite, got "closed"'],
+    ['DELIVERY_RECEIPTS', 'off', 'DELIVERY_RECEIPTS must be one of record, ignore, got "off"'],
     ['TRUST_PROXY', 'maybe', 'TRUST_PROXY must be true, false or a number of proxies from 0 to 10, got "maybe"'],
     ['TRUST_PROXY', '11', 'TRUST_PROXY must be true, false or a number of proxies from 0 to 10, got "11"'],
     ['MASTER_KEY_ID', 'k 1', 'MASTER_KEY_ID must be'],

@@ -66,6 +66,8 @@ describe('the Twilio status route', () => {
       'WHATSAPP twilio-whatsapp error': 1,
       'WHATSAPP twilio-whatsapp not_recorded': 1,
     });
+    // Not among the failures' reports (the test above left one of each there).
+    expect(await counts()).toEqual({ 'WHATSAPP twilio-whatsapp failed': 1, 'WHATSAPP twilio-whatsapp error': 1, 'WHATSAPP twilio-whatsapp not_recorded': 1 });
   });
 });
 
@@ -107,5 +109,48 @@ describe("the Resend webhook route", () => {
     expect((await post(signed('bad'), JSON.stringify(event))).status).toBe(403);
     expect((await post({ ...signed('good'), 'content-type': 'application/x-www-form-urlencoded' }, 'type=email.bounced')).status).toBe(415);
     expect(received).toEqual([]);
+  });
+});
+
+describe('receipts with DELIVERY_RECEIPTS=ignore (older builds still share the log)', () => {
+  let telemetry: ReturnType<typeof installTestMetrics>;
+  let api: Served;
+  const handled: string[] = [];
+
+  beforeAll(async () => {
+    telemetry = installTestMetrics();
+    const handlers = {
+      recordDeliveryReport: async () => (handled.push('report'), 'FAILED'),
+      recordDeliveryConfirmation: async () => (handled.push('receipt'), 'DELIVERED'),
+    } as unknown as Handlers;
+    const resend = (payload: string) => JSON.parse(payload);
+    const router = createWebhooksRouter(handlers, { publicUrl: 'https://otp.example.com', verify: () => true }, resend, 'ignore');
+    api = await serve(createHttpApp({ logger: captureLogger(), corsOrigins: [], routers: [router], openApi: {} }));
+  });
+  afterAll(async () => {
+    await api.close();
+    telemetry.uninstall();
+  });
+
+  it('answers them 204 and records and counts nothing, while failures are still recorded', async () => {
+    const twilio = (body: string) =>
+      fetch(api.url('/api/webhooks/twilio/status?challenge_id=00000000-0000-4000-8000-000000000000&send=1&attempt=1&channel=SMS'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': 'checked by the stub' },
+        body,
+      });
+    const tags = { otp_challenge_id: '00000000-0000-4000-8000-000000000000', otp_send: '1' };
+    const resend = (type: string) =>
+      fetch(api.url('/api/webhooks/resend'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'svix-id': 'msg_1', 'svix-timestamp': '1', 'svix-signature': 'any' },
+        body: JSON.stringify({ type, data: { tags } }),
+      });
+    expect([(await twilio('MessageStatus=delivered')).status, (await twilio('MessageStatus=read')).status, (await resend('email.delivered')).status]).toEqual([204, 204, 204]);
+    expect(handled).toEqual([]);
+    expect(await byChannelProviderOutcome(telemetry, 'otp_verify.delivery.receipts')).toEqual({});
+    expect((await twilio('MessageStatus=failed&ErrorCode=30008')).status).toBe(204);
+    expect((await resend('email.bounced')).status).toBe(204);
+    expect(handled).toEqual(['report', 'report']);
   });
 });

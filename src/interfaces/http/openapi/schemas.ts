@@ -177,9 +177,9 @@ export const schemas: Readonly<Record<string, Schema>> = {
           type: ['string', 'null'],
           format: 'date-time',
           description:
-            "When the provider reported the current code's message arrived (Twilio delivered, Resend email.delivered; needs PUBLIC_URL, or RESEND_WEBHOOK_SECRET); null until then, and always for the outbox and SMTP",
+            "When the provider's receipt that the current code's message arrived was recorded (Twilio delivered, Resend email.delivered; needs PUBLIC_URL, or RESEND_WEBHOOK_SECRET); null until then, and always for the outbox and SMTP",
         },
-        read_at: { type: ['string', 'null'], format: 'date-time', description: 'When the provider reported it read (Twilio read: WhatsApp read receipts)' },
+        read_at: { type: ['string', 'null'], format: 'date-time', description: "When the provider's receipt that it was read was recorded (Twilio read: WhatsApp users with read receipts on)" },
       },
       {},
       { description: 'Delivery of the current code, recorded by the delivery worker' },

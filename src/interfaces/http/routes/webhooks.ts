@@ -56,7 +56,10 @@ const readForm = async (ctx: Context): Promise<Record<string, string>> => {
   return form;
 };
 
-export const createWebhooksRouter = (handlers: Handlers, twilio: TwilioStatusSettings | undefined, resend: ResendSignatureCheck | undefined): Router => {
+/** `ignore`: receipts are answered 204 and dropped, uncounted (DELIVERY_RECEIPTS, while older builds that cannot read them share the log). */
+export type ReceiptMode = 'record' | 'ignore';
+
+export const createWebhooksRouter = (handlers: Handlers, twilio: TwilioStatusSettings | undefined, resend: ResendSignatureCheck | undefined, receipts: ReceiptMode = 'record'): Router => {
   const router = new Router({ prefix: WEBHOOKS_PREFIX });
   const countReport = deliveryReportMetrics();
   const countReceipt = deliveryReceiptMetrics();
@@ -80,7 +83,7 @@ export const createWebhooksRouter = (handlers: Handlers, twilio: TwilioStatusSet
     if (outcome === 'NOT_RECORDED') throw new HttpError('SERVICE_UNAVAILABLE', 'The report could not be recorded now', { headers: { 'Retry-After': '5' } });
   };
   const record = (report: DeliveryReport) => recorded(report, countReport, () => handlers.recordDeliveryReport(report));
-  const confirm = (receipt: DeliveryConfirmation) => recorded(receipt, countReceipt, () => handlers.recordDeliveryConfirmation(receipt));
+  const confirm = async (receipt: DeliveryConfirmation) => (receipts === 'record' ? recorded(receipt, countReceipt, () => handlers.recordDeliveryConfirmation(receipt)) : undefined);
 
   router.post('/twilio/status', async (ctx) => {
     if (!twilio) throw new HttpError('ROUTE_NOT_FOUND', 'Twilio status callbacks are not taken here: set PUBLIC_URL and the TWILIO_* variables');
