@@ -16,19 +16,20 @@ export type DeliveryConfirmation = {
 };
 
 /**
- * `DELIVERED`, `READ`: recorded; `IGNORED`: it says nothing new about the message the challenge
- * counts delivered (a repeat, a read receipt's arrival already recorded, an attempt or send
- * replaced since, an unknown challenge); `NOT_RECORDED`: it applies but could not be recorded
- * now (the attempt's own outcome never reached the log while it waited, or too much contention).
+ * `DELIVERED`, `READ`: recorded; `IGNORED`: it says nothing new about the current send (a
+ * repeat, a read receipt's arrival already recorded, a send or channel replaced since, a send
+ * the provider reported undelivered, an unknown challenge); `NOT_RECORDED`: it applies but could
+ * not be recorded now (too much contention).
  */
 export type ConfirmationOutcome = 'DELIVERED' | 'READ' | 'IGNORED' | 'NOT_RECORDED';
 
 /**
- * Records that the message the challenge counts delivered arrived or was read, for the app
+ * Records that a message of the current send arrived or was read, for the app
  * (GET /api/code/{id}: delivery.delivered_at, read_at) and the audit trail; closed challenges'
- * too. A confirmation that cannot apply is dropped quietly (debug): receipts repeat and cross
- * in the post by design. The one decision a receipt changes is in reportStanding (a failure of
- * another attempt at a confirmed send is dropped).
+ * too. A receipt is also proof that the provider took the message (decideConfirmation). One
+ * that cannot apply is dropped quietly (debug): receipts repeat and cross in the post by design.
+ * One that overtakes the outcome of its own attempt waits for it a little, so the log records
+ * the worker's acceptance first.
  */
 export const makeRecordDeliveryConfirmation = (deps: Pick<Deps, 'handle' | 'load' | 'clock' | 'logger'>) => async (confirmation: DeliveryConfirmation): Promise<ConfirmationOutcome> => {
   const stream = challengeStream(confirmation.challenge_id);
@@ -38,12 +39,14 @@ export const makeRecordDeliveryConfirmation = (deps: Pick<Deps, 'handle' | 'load
     deps.logger[outcome === 'IGNORED' ? 'debug' : 'warn']('delivery confirmation not applied', { ...log, ...why, outcome });
     return outcome;
   };
+  // Still in flight after the wait: the worker's outcome never came (it crashed); the receipt is proof enough.
+  const applies = (standing: string) => standing === 'CURRENT' || standing === 'IN_FLIGHT';
   const { standing } = await settledStanding(deps, stream, (state) => confirmationStanding(state, confirmation));
-  if (standing !== 'CURRENT') return notApplied(standing === 'IN_FLIGHT' ? 'NOT_RECORDED' : 'IGNORED', { standing });
+  if (!applies(standing)) return notApplied('IGNORED', { standing });
   const recorded = await deps.handle(ChallengeAggregate, stream, () => ({ type: 'RecordDeliveryConfirmation', ...fields, at: now(deps) }) satisfies RecordDeliveryConfirmation);
   // Refused: a copy of it recorded meanwhile, or the append gave up on contention; a fresh read tells.
   if (recorded._tag === 'Left')
-    return notApplied(confirmationStanding(await deps.load(ChallengeAggregate, stream), confirmation) === 'CURRENT' ? 'NOT_RECORDED' : 'IGNORED', { refused: recorded.left.code });
+    return notApplied(applies(confirmationStanding(await deps.load(ChallengeAggregate, stream), confirmation)) ? 'NOT_RECORDED' : 'IGNORED', { refused: recorded.left.code });
   deps.logger.debug('delivery confirmed by the provider', log);
   return confirmation.read ? 'READ' : 'DELIVERED';
 };

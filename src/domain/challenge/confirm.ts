@@ -2,7 +2,7 @@ import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import { reject, type Rejection } from '../shared/rejection.js';
 import type { Instant } from '../shared/time.js';
 import type { Channel } from '../shared/types.js';
-import type { DeliveryConfirmed } from './events.js';
+import type { ChallengeEvent } from './events.js';
 import type { ChallengeState } from './state.js';
 
 /**
@@ -21,13 +21,13 @@ export type RecordDeliveryConfirmation = {
 };
 
 /**
- * Where a confirmation stands against the challenge: `CURRENT`, it is of the message the
- * challenge counts delivered and says something not recorded yet; `IN_FLIGHT`, the acceptance
- * of the attempt it names is not recorded yet (the report came first: ask again shortly); `STALE`, a repeat,
- * or of an attempt, send or channel that is not the one counted delivered (replaced since, or
- * reported undelivered); `UNKNOWN`, no such challenge. Unlike a failure, a confirmation applies
- * to a closed challenge too: a code is often typed before its message's receipt comes back, and
- * whether it arrived is still worth knowing.
+ * Where a confirmation stands against the challenge: `CURRENT`, it is of a message of the current
+ * send that the provider took, and says something not recorded yet; `IN_FLIGHT`, the same, but
+ * of the attempt whose call may still be under way, whose own outcome is better heard first;
+ * `STALE`, a repeat, or of a send, channel or provider replaced since, of an attempt never made,
+ * or of a send the provider itself reported undelivered; `UNKNOWN`, no such challenge. Unlike a
+ * failure, a receipt applies to a closed challenge too: a code is often typed before its
+ * message's receipt comes back, and whether it arrived is still worth knowing.
  */
 export type ConfirmationStanding = 'CURRENT' | 'IN_FLIGHT' | 'STALE' | 'UNKNOWN';
 
@@ -39,18 +39,24 @@ export const confirmationStanding = (state: ChallengeState, report: Confirmation
   if (report.send !== state.sends || report.channel !== delivery.channel || report.provider !== delivery.provider) return 'STALE';
   // Once per kind: the app is shown the first arrival and the first read.
   if ((report.read ? delivery.read_at : delivery.delivered_at) !== undefined) return 'STALE';
-  if (delivery.status === 'SENT') return report.attempt === undefined || report.attempt === (delivery.delivered_attempt ?? delivery.attempts) ? 'CURRENT' : 'STALE';
-  if (delivery.status !== 'PENDING') return 'STALE';
-  // Naming no attempt (one message per send), the receipt is itself proof that the provider
-  // accepted the send's one message, heard or not yet, as reportStanding takes a failure: a
-  // lost answer's retry may never come (the challenge closed meanwhile).
-  if (report.attempt === undefined) return delivery.attempts > 0 ? 'CURRENT' : 'STALE';
-  return delivery.in_flight === true && report.attempt === delivery.attempts ? 'IN_FLIGHT' : 'STALE';
+  // The provider reported the send undelivered (and it failed for good): a receipt now contradicts the provider's own word.
+  if (delivery.reported !== undefined) return 'STALE';
+  if (delivery.attempts === 0 || (report.attempt !== undefined && report.attempt > delivery.attempts)) return 'STALE';
+  return delivery.status === 'PENDING' && delivery.in_flight === true && report.attempt === delivery.attempts ? 'IN_FLIGHT' : 'CURRENT';
 };
 
-export const decideConfirmation = (command: RecordDeliveryConfirmation, state: ChallengeState): Either<Rejection, readonly [DeliveryConfirmed]> => {
+/**
+ * A receipt is also proof that the provider took the message: a send not counted delivered yet
+ * (its answer lost or not heard yet, or given up on by the worker) is, from now, so it is not
+ * tried again, and a later failure of another attempt (one whose lease ran out while the call
+ * went on) no longer undoes it (reportStanding). Any attempt at the send may be the one
+ * confirmed, not only the one counted delivered: overlapping attempts are accepted in any order.
+ */
+export const decideConfirmation = (command: RecordDeliveryConfirmation, state: ChallengeState): Either<Rejection, readonly ChallengeEvent[]> => {
   const standing = confirmationStanding(state, command);
-  if (standing !== 'CURRENT') return left(reject('CONFLICT', `The confirmation does not apply: ${standing.toLowerCase()}`));
+  if (state.status === 'NONE' || standing === 'STALE' || standing === 'UNKNOWN') return left(reject('CONFLICT', `The confirmation does not apply: ${standing.toLowerCase()}`));
   const { send, attempt, channel, provider, read, at } = command;
-  return right([{ type: 'DeliveryConfirmed', data: { send, ...(attempt !== undefined ? { attempt } : {}), channel, provider, ...(read ? { read: true as const } : {}), at } }]);
+  const named = attempt !== undefined ? { attempt } : {};
+  const accepted: ChallengeEvent[] = state.delivery.status === 'SENT' ? [] : [{ type: 'DeliverySucceeded', data: { send, ...named, channel, provider, at } }];
+  return right([...accepted, { type: 'DeliveryConfirmed', data: { send, ...named, channel, provider, ...(read ? { read: true as const } : {}), at } }]);
 };

@@ -148,13 +148,11 @@ export const evolveChallenge = (state: ChallengeState, event: ChallengeEvent): C
     }
     case 'DeliveryFailed': {
       if (state.status === 'NONE' || superseded(event.data, state)) return state;
-      const { retry_at: _retry, in_flight: _inFlight, throttled: throttledBefore, delivered_attempt: deliveredAttempt, reported: _reported, ...kept } = state.delivery;
+      // Receipts (their send counted delivered: a failure of it heard since is a report that it was not) no longer describe the send.
+      const { retry_at: _retry, in_flight: _inFlight, throttled: throttledBefore, delivered_attempt: deliveredAttempt, reported: _reported, delivered_at: _delivered, read_at: _read, confirmed_attempt: _confirmed, ...delivery } =
+        state.delivery;
       const retrying = event.data.retry_at !== undefined;
       const next = event.data.next_channel;
-      // Receipts no longer describe a send reported undelivered, or moved to another channel; a
-      // retry's failure leaves them (a receipt naming no attempt proved the message arrived).
-      const { delivered_at: _delivered, read_at: _read, confirmed_attempt: _confirmed, ...unconfirmed } = kept;
-      const delivery = event.data.late || next ? unconfirmed : kept;
       // Counted per channel: a fallback starts afresh (an outcome of the channel it left is superseded).
       const throttled = next ? 0 : (throttledBefore ?? 0) + (event.data.throttled ? 1 : 0);
       return {

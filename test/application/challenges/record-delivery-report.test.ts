@@ -98,7 +98,8 @@ describe('recording a delivery report', () => {
       await handle(ChallengeAggregate, stream, (state) => ({ type: 'CancelChallenge' as const, app_id: state.status === 'NONE' ? '' : state.app_id, at: at() }));
       // Not left waiting for an outcome that will never come (that would answer NOT_RECORDED).
       expect(await server.service.handlers.recordDeliveryConfirmation({ challenge_id: id, send: 1, channel: 'SMS', provider: 'outbox', read: false })).toBe('DELIVERED');
-      expect((await types(id)).slice(-2)).toEqual(['ChallengeCanceled', 'DeliveryConfirmed']);
+      // ... and the receipt is proof the email was taken: the send counts delivered.
+      expect((await types(id)).slice(-3)).toEqual(['ChallengeCanceled', 'DeliverySucceeded', 'DeliveryConfirmed']);
     });
 
     it('answers NOT_RECORDED when its append is refused while it still applies, IGNORED when a copy of it was recorded meanwhile', async () => {

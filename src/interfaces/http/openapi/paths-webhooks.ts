@@ -8,8 +8,9 @@ const statusCallback = operation({
     'Registered as the StatusCallback of every message when PUBLIC_URL is set; the query names the challenge, send, attempt and channel. ' +
     'Requests must carry a valid X-Twilio-Signature (403 otherwise). MessageStatus failed or undelivered, for the attempt the challenge counts ' +
     "delivered, moves the send to the app's fallback channel or fails it for good (or, for Twilio's own pace: 30001, 30022, 63018, retries it on " +
-    'the same channel after a backoff). MessageStatus delivered or read, for that attempt, is recorded (delivery.delivered_at and read_at of ' +
-    'GET /api/code/{challenge_id}; also after the challenge closed; dropped with DELIVERY_RECEIPTS=ignore). Any other status, a repeat, or a report of an attempt or send replaced ' +
+    'the same channel after a backoff). MessageStatus delivered or read, for any attempt at the current send, is recorded (delivery.delivered_at ' +
+    'and read_at of GET /api/code/{challenge_id}; also after the challenge closed; it also counts the send delivered; dropped with ' +
+    'DELIVERY_RECEIPTS=ignore). Any other status, a repeat, or a report of an attempt or send replaced ' +
     'since, changes nothing (still 204). 404 when this deployment takes no status callbacks (PUBLIC_URL or TWILIO_* unset); 503 when the attempt ' +
     'it reports on is not recorded yet after a few seconds, or the challenge was too contended to record the report.',
   auth: 'none',
@@ -30,7 +31,7 @@ const resendEvents = operation({
     "Register this URL in Resend's webhooks for email.bounced, email.failed, email.suppressed and email.delivered, and set RESEND_WEBHOOK_SECRET to the " +
     "endpoint's signing secret; every email then carries the tags otp_challenge_id and otp_send. Requests must carry a valid signature " +
     '(svix-id, svix-timestamp within 5 minutes, svix-signature; 403 otherwise). A failure event for the send the tags name fails that send ' +
-    'for good (the app sees FAILED); email.delivered for it is recorded (delivery.delivered_at of GET /api/code/{challenge_id}); any other event, a repeat, an email without these tags, or a report of a send replaced since changes nothing ' +
+    'for good (the app sees FAILED); email.delivered for it is recorded (delivery.delivered_at of GET /api/code/{challenge_id}; it also counts the send delivered); any other event, a repeat, an email without these tags, or a report of a send replaced since changes nothing ' +
     '(still 204). 404 when this deployment takes no Resend webhooks; 503 when the challenge was too contended to record the report ' +
     '(Resend calls again later).',
   auth: 'none',
