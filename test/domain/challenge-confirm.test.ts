@@ -67,8 +67,18 @@ describe('Challenge: RecordDeliveryConfirmation (a receipt the provider sends ba
     given(challenge, [...issued, attempted()]).when(confirm(5)).then([acceptedBy(5), confirmed(5)]);
     // The user typed the code meanwhile: no retry is coming to hear the acceptance.
     given(challenge, [...issued, attempted(), lost(), { type: 'ChallengeApproved', data: { at: at(4) } }]).when(confirm(5, { attempt: undefined })).then([acceptedBy(5, null), confirmed(5, false, null)]);
-    // A retry under way when the receipt of the first attempt comes: its outcome, heard later, no longer counts.
-    given(challenge, [...issued, attempted(), lost(), attempted(2)]).when(confirm(12)).then([acceptedBy(12), confirmed(12)]);
+    // A retry under way when the receipt of the first attempt comes: its failure, heard later, changes nothing.
+    const retrying = [...issued, attempted(), lost(), attempted(2)];
+    given(challenge, retrying).when(confirm(12)).then([acceptedBy(12), confirmed(12)]);
+    given(challenge, [...retrying, acceptedBy(12), confirmed(12)])
+      .when({ type: 'RecordDelivery', ...where, attempt: 2, outcome: { ok: false, reason: 'timeout', permanent: false, retry_at: at(40) }, at: at(20) })
+      .thenState({ delivery: expect.objectContaining({ status: 'SENT', delivered_at: at(12) }) as never });
+  });
+
+  it('leaves no further attempt to claim once a receipt made the send delivered (the worker read it due before)', () => {
+    const claim = { type: 'RecordDeliveryAttempt', ...where, attempt: 2, at: at(20) } as const;
+    given(challenge, [...issued, attempted(), lost()]).when(claim).then([{ type: 'DeliveryAttempted', data: { ...where, attempt: 2, at: at(20) } }]);
+    given(challenge, [...issued, attempted(), lost(), acceptedBy(5), confirmed(5)]).when(claim).thenRejects('CONFLICT');
   });
 
   it('confirms any attempt at the send, in either order: once one is confirmed, a failure reported of another (two overlapped) is dropped', () => {
@@ -82,6 +92,16 @@ describe('Challenge: RecordDeliveryConfirmation (a receipt the provider sends ba
     }
   });
 
+  it("applies to an attempt the provider's failure report did not name (two overlapped): the send counts delivered again", () => {
+    // Attempt 2's answer lost after the report: recorded as the decider does, overtaken.
+    const lostLate: ChallengeEvent = { type: 'DeliveryFailed', data: { ...where, attempt: 2, reason: 'timeout', permanent: false, retry_at: at(40), superseded_by: 1, at: at(31) } };
+    const reportedOne = [...issued, attempted(1), attempted(2), succeeded(1), lateFailure(), lostLate];
+    expect(deliveryOf(reportedOne)).toMatchObject({ status: 'FAILED', reported: 1 });
+    given(challenge, reportedOne).when(confirm(40)).thenRejects('CONFLICT');
+    given(challenge, reportedOne).when(confirm(40, { attempt: 2 })).then([acceptedBy(40, 2), { ...confirmed(40, false, 2) }]);
+    expect(deliveryOf([...reportedOne, acceptedBy(40, 2), confirmed(40, false, 2)])).toMatchObject({ status: 'SENT', delivered_attempt: 2, confirmed_attempt: 2, delivered_at: at(40) });
+  });
+
   it('refuses a receipt of an attempt never made, another send, channel or provider, or a send the provider reported undelivered', () => {
     given(challenge, issued).when(confirm(10)).thenRejects('CONFLICT');
     given(challenge, sent).when(confirm(10, { attempt: 2 })).thenRejects('CONFLICT');
@@ -89,6 +109,9 @@ describe('Challenge: RecordDeliveryConfirmation (a receipt the provider sends ba
     given(challenge, sent).when(confirm(10, { channel: 'SMS' })).thenRejects('CONFLICT');
     given(challenge, sent).when(confirm(10, { provider: 'twilio-sms' })).thenRejects('CONFLICT');
     given(challenge, [...sent, lateFailure()]).when(confirm(40)).thenRejects('CONFLICT');
+    // A report naming none (one message per send) covers every attempt.
+    given(challenge, [...sent, lateFailure({ attempt: undefined })]).when(confirm(40, { attempt: undefined })).thenRejects('CONFLICT');
+    given(challenge, [...sent, lateFailure({ attempt: undefined })]).when(confirm(40)).thenRejects('CONFLICT');
     given(challenge, [...sent, resent]).when(confirm(110)).thenRejects('CONFLICT');
   });
 

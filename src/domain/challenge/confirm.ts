@@ -25,7 +25,7 @@ export type RecordDeliveryConfirmation = {
  * send that the provider took, and says something not recorded yet; `IN_FLIGHT`, the same, but
  * of the attempt whose call may still be under way, whose own outcome is better heard first;
  * `STALE`, a repeat, or of a send, channel or provider replaced since, of an attempt never made,
- * or of a send the provider itself reported undelivered; `UNKNOWN`, no such challenge. Unlike a
+ * or of a message the provider itself reported undelivered; `UNKNOWN`, no such challenge. Unlike a
  * failure, a receipt applies to a closed challenge too: a code is often typed before its
  * message's receipt comes back, and whether it arrived is still worth knowing.
  */
@@ -39,18 +39,21 @@ export const confirmationStanding = (state: ChallengeState, report: Confirmation
   if (report.send !== state.sends || report.channel !== delivery.channel || report.provider !== delivery.provider) return 'STALE';
   // Once per kind: the app is shown the first arrival and the first read.
   if ((report.read ? delivery.read_at : delivery.delivered_at) !== undefined) return 'STALE';
-  // The provider reported the send undelivered (and it failed for good): a receipt now contradicts the provider's own word.
-  if (delivery.reported !== undefined) return 'STALE';
+  // The provider reported this message undelivered (the send failed for good): a receipt of it
+  // now contradicts the provider's own word. A report naming no attempt covers them all.
+  const { reported } = delivery;
+  if (reported === 'send' || (reported !== undefined && (report.attempt === undefined || report.attempt === reported))) return 'STALE';
   if (delivery.attempts === 0 || (report.attempt !== undefined && report.attempt > delivery.attempts)) return 'STALE';
   return delivery.status === 'PENDING' && delivery.in_flight === true && report.attempt === delivery.attempts ? 'IN_FLIGHT' : 'CURRENT';
 };
 
 /**
  * A receipt is also proof that the provider took the message: a send not counted delivered yet
- * (its answer lost or not heard yet, or given up on by the worker) is, from now, so it is not
- * tried again, and a later failure of another attempt (one whose lease ran out while the call
- * went on) no longer undoes it (reportStanding). Any attempt at the send may be the one
- * confirmed, not only the one counted delivered: overlapping attempts are accepted in any order.
+ * (its answer lost or not heard yet, given up on by the worker, or reported undelivered for
+ * another of its attempts) is, from now, so no further attempt is claimed, and a later failure
+ * of another attempt (one whose lease ran out while the call went on) no longer undoes it
+ * (reportStanding). Any attempt at the send may be the one confirmed, not only the one counted
+ * delivered: overlapping attempts are accepted in any order.
  */
 export const decideConfirmation = (command: RecordDeliveryConfirmation, state: ChallengeState): Either<Rejection, readonly ChallengeEvent[]> => {
   const standing = confirmationStanding(state, command);

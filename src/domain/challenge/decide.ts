@@ -207,6 +207,8 @@ export const decideChallenge = (command: ChallengeCommand, state: ChallengeState
     // Failed for good (nothing is due; a worker may have read it due before): a resend or a
     // fallback starts the send's delivery afresh instead.
     if (state.delivery.status === 'FAILED') return left(reject('CONFLICT', `Send ${command.send} has failed for good`));
+    // Delivered after the worker read it due (a receipt proved a lost answer's message taken).
+    if (state.delivery.status === 'SENT') return left(reject('CONFLICT', `Send ${command.send} is delivered`));
     // Before a retry is due, or while the last attempt's lease holds (its call may be under way).
     if (state.delivery.retry_at !== undefined && Date.parse(command.at) < Date.parse(state.delivery.retry_at))
       return left(reject('CONFLICT', `Send ${command.send} is not due again before ${state.delivery.retry_at}`));

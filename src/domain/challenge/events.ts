@@ -93,10 +93,11 @@ export type DeliveryFailed = DomainEvent<
 /**
  * The provider's later word that the message of the attempt the challenge counts delivered
  * reached the handset or mailbox (Twilio `delivered`, Resend `email.delivered`) or, with
- * `read`, was read (Twilio `read`, WhatsApp's read receipt). A fact for the app and the audit
- * trail; the one decision it changes is that a later failure report of another attempt at the
- * same send is dropped (reportStanding). `attempt` is absent when the provider sends one
- * message per send (Resend, by its idempotency key).
+ * `read`, was read (Twilio `read`, WhatsApp's read receipt), for the app and the audit trail.
+ * It is also proof the provider took the message: on a send not counted delivered, a
+ * DeliverySucceeded precedes it (decideConfirmation), and a later failure report of another
+ * attempt at the send is dropped (reportStanding). `attempt` is absent when the provider sends
+ * one message per send (Resend, by its idempotency key).
  */
 export type DeliveryConfirmed = DomainEvent<
   'DeliveryConfirmed',

@@ -85,7 +85,7 @@ describe('recording a delivery report', () => {
       expect(await types(receipt.challenge_id)).toEqual(['ChallengeIssued', 'DeliveryAttempted', 'DeliverySucceeded', 'DeliveryConfirmed', 'DeliveryConfirmed']);
     });
 
-    it('naming no attempt, is recorded at once on a send whose answer was lost, even once the challenge closed (no retry will hear it)', async () => {
+    it('naming no attempt, is recorded on a send whose answer was lost, even once the challenge closed (no retry will hear it), and counts it delivered', async () => {
       const sent = await createClient(server.url).post('/api/code/send', { apiKey, body: { username: `u${n++}`, channel: 'SMS', to: `+3461277${String(1000 + n++)}` } });
       const id = sent.body.challenge_id as string;
       const stream = `challenge-${id}`;
@@ -96,9 +96,8 @@ describe('recording a delivery report', () => {
       const lost = { ok: false as const, reason: 'timeout', permanent: false, retry_at: new Date(server.clock().getTime() + 60_000).toISOString() };
       await handle(ChallengeAggregate, stream, () => ({ type: 'RecordDelivery' as const, ...common, outcome: lost, at: at() }));
       await handle(ChallengeAggregate, stream, (state) => ({ type: 'CancelChallenge' as const, app_id: state.status === 'NONE' ? '' : state.app_id, at: at() }));
-      // Not left waiting for an outcome that will never come (that would answer NOT_RECORDED).
       expect(await server.service.handlers.recordDeliveryConfirmation({ challenge_id: id, send: 1, channel: 'SMS', provider: 'outbox', read: false })).toBe('DELIVERED');
-      // ... and the receipt is proof the email was taken: the send counts delivered.
+      // The receipt is proof the message was taken: the send counts delivered.
       expect((await types(id)).slice(-3)).toEqual(['ChallengeCanceled', 'DeliverySucceeded', 'DeliveryConfirmed']);
     });
 

@@ -8,11 +8,11 @@ const statusCallback = operation({
     'Registered as the StatusCallback of every message when PUBLIC_URL is set; the query names the challenge, send, attempt and channel. ' +
     'Requests must carry a valid X-Twilio-Signature (403 otherwise). MessageStatus failed or undelivered, for the attempt the challenge counts ' +
     "delivered, moves the send to the app's fallback channel or fails it for good (or, for Twilio's own pace: 30001, 30022, 63018, retries it on " +
-    'the same channel after a backoff). MessageStatus delivered or read, for any attempt at the current send, is recorded (delivery.delivered_at ' +
+    'the same channel after a backoff). MessageStatus delivered or read, for any attempt at the current send and channel not reported undelivered, is recorded (delivery.delivered_at ' +
     'and read_at of GET /api/code/{challenge_id}; also after the challenge closed; it also counts the send delivered; dropped with ' +
     'DELIVERY_RECEIPTS=ignore). Any other status, a repeat, or a report of an attempt or send replaced ' +
-    'since, changes nothing (still 204). 404 when this deployment takes no status callbacks (PUBLIC_URL or TWILIO_* unset); 503 when the attempt ' +
-    'it reports on is not recorded yet after a few seconds, or the challenge was too contended to record the report.',
+    'since, changes nothing (still 204). 404 when this deployment takes no status callbacks (PUBLIC_URL or TWILIO_* unset); 503 when the attempt a failure ' +
+    'reports on is not recorded yet after a few seconds, or the challenge was too contended to record the report.',
   auth: 'none',
   parameters: [
     { name: 'challenge_id', in: 'query', required: true, schema: uuid },
