@@ -361,6 +361,14 @@ describe('reportStanding', () => {
     expect(reportStanding(fold([...issued, attempted, { ...failedOnce, data: { send: 1, attempt: 1, provider: 'twilio-sms', reason: 'HTTP 400', permanent: true, at: at(3) } }]), unnamed)).toBe('STALE');
     expect(reportStanding(fold([...issued, attempted, { type: 'DeliverySucceeded', data: { send: 1, attempt: 1, provider: 'twilio-sms', at: at(3) } }]), { ...unnamed, send: 2 })).toBe('STALE');
   });
+  it('applies a report of the attempt still in flight (its caller waited for the outcome in vain): the outcome heard later is overtaken', () => {
+    const report = { type: 'RecordDeliveryReport', send: 1, attempt: 1, channel: 'SMS', provider: 'twilio-sms', reason: 'undelivered (30003)', at: at(10) } as const;
+    const failed: ChallengeEvent = { type: 'DeliveryFailed', data: { send: 1, attempt: 1, channel: 'SMS', provider: 'twilio-sms', reason: 'undelivered (30003)', permanent: true, late: true, at: at(10) } };
+    given(challenge, [...issued, attempted]).when(report).then([failed]);
+    given(challenge, [...issued, attempted, failed]).when({ type: 'RecordDelivery', send: 1, attempt: 1, channel: 'SMS', provider: 'twilio-sms', outcome: { ok: true }, at: at(11) }).then([
+      { type: 'DeliverySucceeded', data: { send: 1, attempt: 1, channel: 'SMS', provider: 'twilio-sms', superseded_by: 1, at: at(11) } },
+    ]);
+  });
   it('records the attempt on a success, so a report can be matched to it', () =>
     given(challenge, [...issued, attempted]).when({ type: 'RecordDelivery', send: 1, attempt: 1, channel: 'SMS', provider: 'twilio-sms', outcome: { ok: true }, at: at(3) }).then([
       { type: 'DeliverySucceeded', data: { send: 1, attempt: 1, channel: 'SMS', provider: 'twilio-sms', at: at(3) } },

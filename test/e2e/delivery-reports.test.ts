@@ -355,16 +355,23 @@ describe('a report that overtakes the outcome of its own attempt', () => {
     expect((await challengeEvents(server, id)).map((e) => e.type)).toEqual(['ChallengeIssued', 'DeliveryAttempted', 'DeliverySucceeded', 'DeliveryConfirmed']);
   });
 
-  it('answers a failure 503 when the acceptance never reaches the log while it waits, and records nothing; a receipt is itself proof of it', async () => {
-    const id = await claimed();
-    expect((await report(id)).status).toBe(503);
-    expect((await challengeEvents(server, id)).map((e) => e.type)).toEqual(['ChallengeIssued', 'DeliveryAttempted']);
-    // The worker that made the call crashed before recording its outcome: the receipt says Twilio took it.
-    expect((await report(id, 'delivered')).status).toBe(204);
-    const events = await challengeEvents(server, id);
+  it('records a report anyway when the acceptance never reaches the log while it waits (the worker crashed after its call): the report is itself proof of it', async () => {
+    const receipt = await claimed();
+    expect((await report(receipt, 'delivered')).status).toBe(204);
+    const events = await challengeEvents(server, receipt);
     expect(events.map((e) => e.type)).toEqual(['ChallengeIssued', 'DeliveryAttempted', 'DeliverySucceeded', 'DeliveryConfirmed']);
     expect(events[2]!.data).toEqual({ send: 1, attempt: 1, channel: 'SMS', provider: 'twilio-sms', at: expect.any(String) });
-  }, 15_000);
+
+    const failure = await claimed();
+    expect((await report(failure)).status).toBe(204);
+    expect((await challengeEvents(server, failure)).map((e) => e.type)).toEqual(['ChallengeIssued', 'DeliveryAttempted', 'DeliveryFailed']);
+    expect((await client.get(`/api/code/${failure}`, { apiKey: app.apiKey })).body.delivery).toMatchObject({ status: 'FAILED', reason: 'twilio-sms: undelivered (30003), reported after Twilio accepted the message' });
+    // The crashed worker's outcome, if it came after all, changes nothing.
+    const at = server.clock().toISOString();
+    await server.service.deps.handle(ChallengeAggregate, `challenge-${failure}`, () => ({ type: 'RecordDelivery' as const, send: 1, attempt: 1, channel: 'SMS' as const, provider: 'twilio-sms', outcome: { ok: true as const }, at }));
+    expect((await challengeEvents(server, failure)).at(-1)!.data).toMatchObject({ superseded_by: 1 });
+    expect((await client.get(`/api/code/${failure}`, { apiKey: app.apiKey })).body.delivery.status).toBe('FAILED');
+  }, 20_000);
 });
 
 describe('delivery reports without PUBLIC_URL', () => {

@@ -29,8 +29,7 @@ export type DeliveryReport = {
  * `FAILED`: the send failed for good; `FELL_BACK`: it goes out again on the fallback channel;
  * `RETRY_SCHEDULED`: on the same channel, later (the provider was throttled); `IGNORED`: the
  * report changes nothing (a repeat, an attempt or send replaced since, a closed or unknown
- * challenge); `NOT_RECORDED`: it applies but could not be recorded now (the attempt's own
- * outcome never reached the log while it waited, or the stream was too contended).
+ * challenge); `NOT_RECORDED`: it applies but could not be recorded now (too much contention).
  */
 export type ReportOutcome = 'FAILED' | 'FELL_BACK' | 'RETRY_SCHEDULED' | 'IGNORED' | 'NOT_RECORDED';
 
@@ -65,14 +64,16 @@ export const makeRecordDeliveryReport = (deps: ReportDeps) => {
       return outcome;
     };
     const { state, standing } = await settledStanding(deps, stream, (current) => reportStanding(current, report));
-    if (standing !== 'CURRENT' || state.status === 'NONE') return notApplied(standing === 'IN_FLIGHT' ? 'NOT_RECORDED' : 'IGNORED', { standing });
+    // Still in flight after the wait (the worker crashed after its call, or is slow): the report applies all the same (decide.ts).
+    const applies = (current: typeof standing) => current === 'CURRENT' || current === 'IN_FLIGHT';
+    if (!applies(standing) || state.status === 'NONE') return notApplied('IGNORED', { standing });
     const { challenge_id: _id, throttled: _throttled, ...fields } = report;
     const next = await followUp(state, report);
     const recorded = await deps.handle(ChallengeAggregate, stream, () => ({ type: 'RecordDeliveryReport', ...fields, ...next, at: now(deps) }) satisfies RecordDeliveryReport);
     // Refused: either what the stream held by the time of the append (another report of it, a
     // close) made the report stale, or the append gave up on contention; a fresh read tells.
     if (recorded._tag === 'Left')
-      return notApplied(reportStanding(await deps.load(ChallengeAggregate, stream), report) === 'CURRENT' ? 'NOT_RECORDED' : 'IGNORED', { refused: recorded.left.code });
+      return notApplied(applies(reportStanding(await deps.load(ChallengeAggregate, stream), report)) ? 'NOT_RECORDED' : 'IGNORED', { refused: recorded.left.code });
     const outcome: ReportOutcome = next.next_channel ? 'FELL_BACK' : next.retry_at ? 'RETRY_SCHEDULED' : 'FAILED';
     deps.logger.info('delivery failure reported by the provider', { ...log, reason: report.reason, outcome, ...next });
     return outcome;

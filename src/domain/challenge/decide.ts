@@ -74,7 +74,8 @@ export type RecordDeliveryReport = {
 /**
  * Where a report stands against the challenge: `CURRENT`, the attempt the challenge counts
  * delivered (the report applies); `IN_FLIGHT`, that attempt's outcome is not recorded yet (the
- * report came first: ask again shortly); `STALE`, another attempt, send or channel has been
+ * report came first: it applies too, but is better recorded after the outcome, so the caller
+ * asks again shortly); `STALE`, another attempt, send or channel has been
  * made since, or the attempt's failure is already recorded; `CLOSED`, the challenge no longer
  * waits for a code; `UNKNOWN`, no such challenge.
  */
@@ -240,10 +241,13 @@ export const decideChallenge = (command: ChallengeCommand, state: ChallengeState
   }
   // Only a report of the attempt the challenge counts delivered changes anything; any other
   // (a repeat, one of an attempt or send since replaced, one for a closed challenge) is refused
-  // and the caller drops it.
+  // and the caller drops it. One of the attempt still in flight applies too: the provider
+  // reports only on a message it took, so the report is proof of the acceptance not heard yet
+  // (the caller waits for it a while first; its worker may have crashed after the call), and
+  // the attempt's outcome heard later is overtaken by it.
   if (command.type === 'RecordDeliveryReport') {
     const standing = reportStanding(state, command);
-    if (standing !== 'CURRENT') return left(reject('CONFLICT', `The report does not apply: ${standing.toLowerCase()}`));
+    if (standing !== 'CURRENT' && standing !== 'IN_FLIGHT') return left(reject('CONFLICT', `The report does not apply: ${standing.toLowerCase()}`));
     const { send, attempt, channel, provider, reason, retry_at, next_channel, throttled, at } = command;
     // Permanent for its channel unless retried on it (the provider was throttled).
     const again = throttled === true && retry_at !== undefined && next_channel === undefined;

@@ -11,8 +11,8 @@ const statusCallback = operation({
     'the same channel after a backoff). MessageStatus delivered or read, for any attempt at the current send and channel not reported undelivered, is recorded (delivery.delivered_at ' +
     'and read_at of GET /api/code/{challenge_id}; also after the challenge closed; it also counts the send delivered; dropped with ' +
     'DELIVERY_RECEIPTS=ignore). Any other status, a repeat, or a report of an attempt or send replaced ' +
-    'since, changes nothing (still 204). 404 when this deployment takes no status callbacks (PUBLIC_URL or TWILIO_* unset); 503 when the attempt a failure ' +
-    'reports on is not recorded yet after a few seconds, or the challenge was too contended to record the report.',
+    'since, changes nothing (still 204). 404 when this deployment takes no status callbacks (PUBLIC_URL or TWILIO_* unset); 503 when the challenge was too contended to record ' +
+    "the report. A report that comes before its attempt's outcome waits a few seconds for it, then is recorded all the same.",
   auth: 'none',
   parameters: [
     { name: 'challenge_id', in: 'query', required: true, schema: uuid },
