@@ -219,8 +219,28 @@ describe('Challenge: RecordDeliveryReport (a failure the provider reports after 
   it('records a failure of the provider\'s own pace as throttled and retried on the same channel, not counted as an attempt', () => {
     given(challenge, delivered).when(report({ throttled: true, retry_at: at(24) })).then([lateFailure({ permanent: false, throttled: true, retry_at: at(24) })]);
     expect(deliveryOf([...delivered, lateFailure({ permanent: false, throttled: true, retry_at: at(24) })])).toEqual({
-      status: 'PENDING', provider: 'twilio-whatsapp', channel: 'WHATSAPP', reason: 'undelivered (63016)', attempts: 1, retry_at: at(24), delivered_send: 0, throttled: 1,
+      status: 'PENDING', provider: 'twilio-whatsapp', channel: 'WHATSAPP', reason: 'undelivered (63016)', attempts: 1, retry_at: at(24), delivered_send: 0, throttled: 1, reported: 1,
     });
+  });
+  it('after a throttled report, the dropped attempt\'s own acceptance or receipt heard later leaves the retry due; the retry\'s count', () => {
+    const throttledReport = lateFailure({ permanent: false, throttled: true, retry_at: at(24) });
+    // The report overtook the worker's outcome (applied after the wait): attempt 1's acceptance, heard now, is superseded.
+    const overtook = [...issued, attempted(1), throttledReport];
+    const success = (attempt: number) => ({ type: 'RecordDelivery', send: 1, attempt, channel: 'WHATSAPP', provider: 'twilio-whatsapp', outcome: { ok: true }, at: at(21) }) as const;
+    given(challenge, overtook).when(success(1)).then([{ type: 'DeliverySucceeded', data: { send: 1, attempt: 1, channel: 'WHATSAPP', provider: 'twilio-whatsapp', superseded_by: 1, at: at(21) } }]);
+    const supersededSuccess: ChallengeEvent = { type: 'DeliverySucceeded', data: { send: 1, attempt: 1, channel: 'WHATSAPP', provider: 'twilio-whatsapp', superseded_by: 1, at: at(21) } };
+    expect(deliveryOf([...overtook, supersededSuccess])).toMatchObject({ status: 'PENDING', retry_at: at(24) });
+    // A receipt of the dropped message is refused; the retry's own acceptance and receipt count.
+    const receipt = (attempt: number) => ({ type: 'RecordDeliveryConfirmation', send: 1, attempt, channel: 'WHATSAPP', provider: 'twilio-whatsapp', read: false, at: at(22) }) as const;
+    given(challenge, [...delivered, throttledReport]).when(receipt(1)).thenRejects('CONFLICT');
+    const retried = [...delivered, throttledReport, attempted(2)];
+    given(challenge, retried).when(success(2)).then([{ type: 'DeliverySucceeded', data: { send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', at: at(21) } }]);
+    const retryAccepted = [...retried, { type: 'DeliverySucceeded', data: { send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', at: at(21) } } as ChallengeEvent];
+    expect(deliveryOf(retryAccepted)).toMatchObject({ status: 'SENT', delivered_attempt: 2 });
+    given(challenge, retryAccepted).when(receipt(2)).then([{ type: 'DeliveryConfirmed', data: { send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', at: at(22) } }]);
+    // A throttled report naming no attempt covers none: the retry resends the same message.
+    const { attempt: _attempt, ...unnamedData } = (throttledReport as Extract<ChallengeEvent, { type: 'DeliveryFailed' }>).data;
+    expect(deliveryOf([...delivered, { type: 'DeliveryFailed', data: unnamedData }])?.reported).toBeUndefined();
   });
   it('makes the send undelivered again: FAILED without a fallback, PENDING on the fallback channel with one', () => {
     expect(deliveryOf([...delivered, lateFailure()])).toEqual({ status: 'FAILED', provider: 'twilio-whatsapp', channel: 'WHATSAPP', reason: 'undelivered (63016)', attempts: 1, delivered_send: 0, reported: 1 });

@@ -160,6 +160,11 @@ describe('delivery reports: Twilio status callbacks', () => {
     expect(failed.data).toMatchObject({ attempt: 1, channel: 'WHATSAPP', permanent: false, late: true, throttled: true, retry_at: expect.any(String) });
     expect(failed.data).not.toHaveProperty('next_channel');
     expect((await view(fallingBack, id)).delivery).toMatchObject({ status: 'PENDING', channel: 'WHATSAPP' });
+    // A receipt of the dropped message (Twilio contradicting itself) neither counts it delivered nor cancels the retry.
+    expect((await fakes.twilio.report(first!.sid, 'delivered', { reach })).status).toBe(204);
+    await settle(server);
+    expect((await challengeEvents(server, id)).at(-1)!.type).toBe('DeliveryFailed');
+    expect((await view(fallingBack, id)).delivery).toMatchObject({ status: 'PENDING', delivered_at: null });
     await driveClock(server, 'the retry', () => twilioSentTo(fakes.twilio, to, 'WHATSAPP').length === 2, 1000);
     await delivered(fallingBack, id);
     const second = twilioSentTo(fakes.twilio, to, 'WHATSAPP')[1]!;

@@ -27,7 +27,11 @@ export type Delivery = {
    * good: the attempt its report names, or `send` for a report naming none (a provider that
    * sends one message per send, however many attempts it took). An outcome of what the report
    * covers, heard later (overlapping attempts, a lost answer), no longer changes the send
-   * (since stop 24; derived, not stored in events).
+   * (since stop 24; derived, not stored in events), nor does a receipt of it (stop 27).
+   * Since stop 28 also the attempt a throttled report names (the provider dropped that message
+   * for its own pace, and the retry on the channel is another attempt): its own acceptance heard
+   * later, or a receipt of it, would otherwise count the send delivered and cancel the retry. A
+   * throttled report naming no attempt covers nothing: the retry resends the same message.
    */
   readonly reported?: number | 'send';
   /** The provider reported the message of the send the challenge counts delivered as arrived (DeliveryConfirmed), first at. */
@@ -163,7 +167,9 @@ export const evolveChallenge = (state: ChallengeState, event: ChallengeEvent): C
           ...(event.data.late ? { delivered_send: Math.min(delivery.delivered_send, (event.data.send ?? state.sends) - 1) } : {}),
           ...(next ? { channel: next, attempts: 0 } : deliveredAttempt !== undefined ? { delivered_attempt: deliveredAttempt } : {}),
           ...(throttled > 0 ? { throttled } : {}),
-          ...(event.data.late && !retrying ? { reported: event.data.attempt ?? ('send' as const) } : {}),
+          ...(event.data.late && (!retrying || (event.data.throttled === true && event.data.attempt !== undefined))
+            ? { reported: event.data.attempt ?? ('send' as const) }
+            : {}),
           status: retrying ? 'PENDING' : 'FAILED',
           provider: event.data.provider,
           reason: event.data.reason,
