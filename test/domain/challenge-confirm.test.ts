@@ -96,7 +96,7 @@ describe('Challenge: RecordDeliveryConfirmation (a receipt the provider sends ba
     // Attempt 2's answer lost after the report: recorded as the decider does, overtaken.
     const lostLate: ChallengeEvent = { type: 'DeliveryFailed', data: { ...where, attempt: 2, reason: 'timeout', permanent: false, retry_at: at(40), superseded_by: 1, at: at(31) } };
     const reportedOne = [...issued, attempted(1), attempted(2), succeeded(1), lateFailure(), lostLate];
-    expect(deliveryOf(reportedOne)).toMatchObject({ status: 'FAILED', reported: 1 });
+    expect(deliveryOf(reportedOne)).toMatchObject({ status: 'FAILED', reported: [1] });
     given(challenge, reportedOne).when(confirm(40)).thenRejects('CONFLICT');
     given(challenge, reportedOne).when(confirm(40, { attempt: 2 })).then([acceptedBy(40, 2), { ...confirmed(40, false, 2) }]);
     expect(deliveryOf([...reportedOne, acceptedBy(40, 2), confirmed(40, false, 2)])).toMatchObject({ status: 'SENT', delivered_attempt: 2, confirmed_attempt: 2, delivered_at: at(40) });

@@ -219,7 +219,7 @@ describe('Challenge: RecordDeliveryReport (a failure the provider reports after 
   it('records a failure of the provider\'s own pace as throttled and retried on the same channel, not counted as an attempt', () => {
     given(challenge, delivered).when(report({ throttled: true, retry_at: at(24) })).then([lateFailure({ permanent: false, throttled: true, retry_at: at(24) })]);
     expect(deliveryOf([...delivered, lateFailure({ permanent: false, throttled: true, retry_at: at(24) })])).toEqual({
-      status: 'PENDING', provider: 'twilio-whatsapp', channel: 'WHATSAPP', reason: 'undelivered (63016)', attempts: 1, retry_at: at(24), delivered_send: 0, throttled: 1, reported: 1,
+      status: 'PENDING', provider: 'twilio-whatsapp', channel: 'WHATSAPP', reason: 'undelivered (63016)', attempts: 1, retry_at: at(24), delivered_send: 0, throttled: 1, reported: [1],
     });
   });
   it('after a throttled report, the dropped attempt\'s own acceptance or receipt heard later leaves the retry due; the retry\'s count', () => {
@@ -238,12 +238,23 @@ describe('Challenge: RecordDeliveryReport (a failure the provider reports after 
     const retryAccepted = [...retried, { type: 'DeliverySucceeded', data: { send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', at: at(21) } } as ChallengeEvent];
     expect(deliveryOf(retryAccepted)).toMatchObject({ status: 'SENT', delivered_attempt: 2 });
     given(challenge, retryAccepted).when(receipt(2)).then([{ type: 'DeliveryConfirmed', data: { send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', at: at(22) } }]);
+    // The mark outlives the send's later outcomes: the retry accepted, the retry's own failure at the
+    // worker, another throttled report; the dropped attempt's acceptance or receipt still change nothing.
+    given(challenge, retryAccepted).when(receipt(1)).thenRejects('CONFLICT');
+    const retryFailed = [...overtook, attempted(2), { type: 'DeliveryFailed', data: { send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', reason: 'HTTP 429', permanent: false, retry_at: at(40), throttled: true, at: at(25) } } as ChallengeEvent];
+    expect(deliveryOf(retryFailed)).toMatchObject({ status: 'PENDING', reported: [1] });
+    given(challenge, retryFailed).when(success(1)).then([{ type: 'DeliverySucceeded', data: { send: 1, attempt: 1, channel: 'WHATSAPP', provider: 'twilio-whatsapp', superseded_by: 1, at: at(21) } }]);
+    const twiceThrottled = [...overtook, attempted(2), { type: 'DeliverySucceeded', data: { send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', at: at(21) } } as ChallengeEvent, lateFailure({ attempt: 2, permanent: false, throttled: true, retry_at: at(30) })];
+    expect(deliveryOf(twiceThrottled)).toMatchObject({ status: 'PENDING', reported: [1, 2] });
+    given(challenge, twiceThrottled).when(success(1)).then([{ type: 'DeliverySucceeded', data: { send: 1, attempt: 1, channel: 'WHATSAPP', provider: 'twilio-whatsapp', superseded_by: 1, at: at(21) } }]);
+    // A move to the fallback channel, whose attempts count from one again, starts afresh.
+    expect(deliveryOf([...retryAccepted, lateFailure({ attempt: 2, retry_at: at(30), next_channel: 'SMS' })])?.reported).toBeUndefined();
     // A throttled report naming no attempt covers none: the retry resends the same message.
     const { attempt: _attempt, ...unnamedData } = (throttledReport as Extract<ChallengeEvent, { type: 'DeliveryFailed' }>).data;
     expect(deliveryOf([...delivered, { type: 'DeliveryFailed', data: unnamedData }])?.reported).toBeUndefined();
   });
   it('makes the send undelivered again: FAILED without a fallback, PENDING on the fallback channel with one', () => {
-    expect(deliveryOf([...delivered, lateFailure()])).toEqual({ status: 'FAILED', provider: 'twilio-whatsapp', channel: 'WHATSAPP', reason: 'undelivered (63016)', attempts: 1, delivered_send: 0, reported: 1 });
+    expect(deliveryOf([...delivered, lateFailure()])).toEqual({ status: 'FAILED', provider: 'twilio-whatsapp', channel: 'WHATSAPP', reason: 'undelivered (63016)', attempts: 1, delivered_send: 0, reported: [1] });
     expect(deliveryOf([...delivered, lateFailure({ retry_at: at(20), next_channel: 'SMS' })])).toEqual({
       status: 'PENDING', provider: 'twilio-whatsapp', channel: 'SMS', reason: 'undelivered (63016)', attempts: 0, retry_at: at(20), delivered_send: 0,
     });
@@ -270,7 +281,7 @@ describe('Challenge: RecordDeliveryReport (a failure the provider reports after 
     // Twilio's report of attempt 1 only: attempt 2 was another message, and its acceptance
     // counts; its failure (a retry it asks for) would find nothing due, so it changes nothing.
     const coversFirst = [...delivered, attempted(2), lateFailure()];
-    expect(deliveryOf(coversFirst)?.reported).toBe(1);
+    expect(deliveryOf(coversFirst)?.reported).toEqual([1]);
     given(challenge, coversFirst).when(outcome(2, true)).then([{ type: 'DeliverySucceeded', data: { send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', at: at(30) } }]);
     expect(deliveryOf([...coversFirst, { type: 'DeliverySucceeded', data: { send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', at: at(30) } }])).toMatchObject({ status: 'SENT', delivered_attempt: 2 });
     given(challenge, coversFirst).when(outcome(2, false)).then([superseded(2, false)]);

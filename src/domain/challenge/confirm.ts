@@ -3,7 +3,7 @@ import { reject, type Rejection } from '../shared/rejection.js';
 import type { Instant } from '../shared/time.js';
 import type { Channel } from '../shared/types.js';
 import type { ChallengeEvent } from './events.js';
-import type { ChallengeState } from './state.js';
+import { reportedUndelivered, type ChallengeState } from './state.js';
 
 /**
  * A provider's later word that a message it accepted arrived (or, `read`, was read), for the
@@ -42,8 +42,7 @@ export const confirmationStanding = (state: ChallengeState, report: Confirmation
   // The provider reported this message undelivered (the send failed for good, or the message was
   // dropped for the provider's pace and a retry is due): a receipt of it now contradicts the
   // provider's own word. A report naming no attempt covers them all.
-  const { reported } = delivery;
-  if (reported === 'send' || (reported !== undefined && (report.attempt === undefined || report.attempt === reported))) return 'STALE';
+  if (reportedUndelivered(delivery, report.attempt)) return 'STALE';
   if (delivery.attempts === 0 || (report.attempt !== undefined && report.attempt > delivery.attempts)) return 'STALE';
   return delivery.status === 'PENDING' && delivery.in_flight === true && report.attempt === delivery.attempts ? 'IN_FLIGHT' : 'CURRENT';
 };

@@ -4,7 +4,7 @@ import { addSeconds, secondsUntil, toMillis, type Instant } from '../shared/time
 import type { SealedSecret } from '../shared/sealed.js';
 import type { Channel } from '../shared/types.js';
 import type { ChallengeEvent, ChallengeIssued } from './events.js';
-import type { Challenge, ChallengeState } from './state.js';
+import { reportedUndelivered, type Challenge, type ChallengeState } from './state.js';
 import { decideConfirmation, type RecordDeliveryConfirmation } from './confirm.js';
 
 export type IssueChallenge = { readonly type: 'IssueChallenge' } & ChallengeIssued['data'];
@@ -129,8 +129,8 @@ const movedOn = (state: Challenge, channel: Channel | undefined): boolean =>
  * another message on its way.
  */
 const overtaken = (state: Challenge, attempt: number | undefined, ok: boolean): boolean => {
-  const { reported, status, delivered_attempt: accepted } = state.delivery;
-  if (reported === 'send' || (reported !== undefined && (attempt === undefined || attempt === reported))) return true;
+  const { status, delivered_attempt: accepted } = state.delivery;
+  if (reportedUndelivered(state.delivery, attempt)) return true;
   if (ok) return false;
   return status !== 'PENDING' || (attempt !== undefined && accepted !== undefined && attempt < accepted);
 };

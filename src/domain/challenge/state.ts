@@ -23,17 +23,19 @@ export type Delivery = {
   /** Attempts of the current send on its channel the provider refused for its own pace: not counted against the send's attempts. */
   readonly throttled?: number;
   /**
-   * The provider reported the current send undelivered after accepting it, and it failed for
-   * good: the attempt its report names, or `send` for a report naming none (a provider that
-   * sends one message per send, however many attempts it took). An outcome of what the report
-   * covers, heard later (overlapping attempts, a lost answer), no longer changes the send
-   * (since stop 24; derived, not stored in events), nor does a receipt of it (stop 27).
-   * Since stop 28 also the attempt a throttled report names (the provider dropped that message
-   * for its own pace, and the retry on the channel is another attempt): its own acceptance heard
-   * later, or a receipt of it, would otherwise count the send delivered and cancel the retry. A
-   * throttled report naming no attempt covers nothing: the retry resends the same message.
+   * The messages of the current send and channel the provider reported undelivered after
+   * accepting them (since stop 24; derived, not stored in events): the attempts its reports
+   * named, or `send` once a report naming none (a provider that sends one message per send,
+   * however many attempts it took) failed it for good. An outcome of what they cover, heard
+   * later (overlapping attempts, a lost answer), no longer changes the send, nor does a receipt
+   * of it (stop 27). Since stop 28 they also count the attempt a throttled report names (the
+   * provider dropped that message for its own pace, and the retry on the channel is another
+   * attempt: its acceptance heard later would otherwise count the send delivered and cancel the
+   * retry), and they are kept through the send's later outcomes, cleared only by a move to the
+   * fallback channel (whose attempts count from one again) or a resend. A throttled report
+   * naming no attempt covers nothing: the retry resends the same message.
    */
-  readonly reported?: number | 'send';
+  readonly reported?: 'send' | readonly number[];
   /** The provider reported the message of the send the challenge counts delivered as arrived (DeliveryConfirmed), first at. */
   readonly delivered_at?: Instant;
   /** ... and as read (WhatsApp's read receipt), first at. */
@@ -73,6 +75,19 @@ const closed = (state: ChallengeState, status: ChallengeStatus): ChallengeState 
   state.status === 'NONE' ? state : { ...state, status };
 
 /** An outcome of a send a resend had replaced (recorded before `superseded_by` existed, by its number alone). */
+/** The messages reported undelivered once a failure is recorded on the same channel (see `reported`). */
+const reportedAfter = (before: Delivery['reported'], late: boolean, attempt: number | undefined, retrying: boolean): Pick<Delivery, 'reported'> => {
+  if (before === 'send' || !late) return before === undefined ? {} : { reported: before };
+  if (attempt !== undefined) return { reported: before?.includes(attempt) ? before : [...(before ?? []), attempt] };
+  return retrying ? (before === undefined ? {} : { reported: before }) : { reported: 'send' };
+};
+
+/** Whether the provider reported undelivered the message of this attempt (any, for an attempt unnamed). */
+export const reportedUndelivered = (delivery: Delivery, attempt: number | undefined): boolean => {
+  const { reported } = delivery;
+  return reported === 'send' || (reported !== undefined && (attempt === undefined || reported.includes(attempt)));
+};
+
 const superseded = (data: { readonly send?: number; readonly superseded_by?: number }, state: Challenge): boolean =>
   data.superseded_by !== undefined || (data.send !== undefined && data.send < state.sends);
 
@@ -131,7 +146,7 @@ export const evolveChallenge = (state: ChallengeState, event: ChallengeEvent): C
           };
     case 'DeliverySucceeded': {
       if (state.status === 'NONE' || superseded(event.data, state)) return state;
-      const { retry_at: _retry, reason: _reason, in_flight: _inFlight, reported: _reported, ...delivery } = state.delivery;
+      const { retry_at: _retry, reason: _reason, in_flight: _inFlight, ...delivery } = state.delivery;
       const channel = event.data.channel ?? delivery.channel;
       return {
         ...state,
@@ -153,7 +168,7 @@ export const evolveChallenge = (state: ChallengeState, event: ChallengeEvent): C
     case 'DeliveryFailed': {
       if (state.status === 'NONE' || superseded(event.data, state)) return state;
       // Receipts (their send counted delivered: a failure of it heard since is a report that it was not) no longer describe the send.
-      const { retry_at: _retry, in_flight: _inFlight, throttled: throttledBefore, delivered_attempt: deliveredAttempt, reported: _reported, delivered_at: _delivered, read_at: _read, confirmed_attempt: _confirmed, ...delivery } =
+      const { retry_at: _retry, in_flight: _inFlight, throttled: throttledBefore, delivered_attempt: deliveredAttempt, reported: reportedBefore, delivered_at: _delivered, read_at: _read, confirmed_attempt: _confirmed, ...delivery } =
         state.delivery;
       const retrying = event.data.retry_at !== undefined;
       const next = event.data.next_channel;
@@ -167,9 +182,7 @@ export const evolveChallenge = (state: ChallengeState, event: ChallengeEvent): C
           ...(event.data.late ? { delivered_send: Math.min(delivery.delivered_send, (event.data.send ?? state.sends) - 1) } : {}),
           ...(next ? { channel: next, attempts: 0 } : deliveredAttempt !== undefined ? { delivered_attempt: deliveredAttempt } : {}),
           ...(throttled > 0 ? { throttled } : {}),
-          ...(event.data.late && (!retrying || (event.data.throttled === true && event.data.attempt !== undefined))
-            ? { reported: event.data.attempt ?? ('send' as const) }
-            : {}),
+          ...(next ? {} : reportedAfter(reportedBefore, event.data.late === true, event.data.attempt, retrying)),
           status: retrying ? 'PENDING' : 'FAILED',
           provider: event.data.provider,
           reason: event.data.reason,
