@@ -249,9 +249,12 @@ describe('Challenge: RecordDeliveryReport (a failure the provider reports after 
     given(challenge, twiceThrottled).when(success(1)).then([{ type: 'DeliverySucceeded', data: { send: 1, attempt: 1, channel: 'WHATSAPP', provider: 'twilio-whatsapp', superseded_by: 1, at: at(21) } }]);
     // A move to the fallback channel, whose attempts count from one again, starts afresh.
     expect(deliveryOf([...retryAccepted, lateFailure({ attempt: 2, retry_at: at(30), next_channel: 'SMS' })])?.reported).toBeUndefined();
-    // A throttled report naming no attempt covers none: the retry resends the same message.
+    // So does a resend.
+    expect(deliveryOf([...retryAccepted, ev.resent(60)])?.reported).toBeUndefined();
+    // A throttled report naming no attempt covers none (the retry resends the same message), and keeps what was reported.
     const { attempt: _attempt, ...unnamedData } = (throttledReport as Extract<ChallengeEvent, { type: 'DeliveryFailed' }>).data;
     expect(deliveryOf([...delivered, { type: 'DeliveryFailed', data: unnamedData }])?.reported).toBeUndefined();
+    expect(deliveryOf([...retryFailed, { type: 'DeliveryFailed', data: { ...unnamedData, retry_at: at(50) } }])).toMatchObject({ status: 'PENDING', reported: [1] });
   });
   it('makes the send undelivered again: FAILED without a fallback, PENDING on the fallback channel with one', () => {
     expect(deliveryOf([...delivered, lateFailure()])).toEqual({ status: 'FAILED', provider: 'twilio-whatsapp', channel: 'WHATSAPP', reason: 'undelivered (63016)', attempts: 1, delivered_send: 0, reported: [1] });
@@ -285,6 +288,10 @@ describe('Challenge: RecordDeliveryReport (a failure the provider reports after 
     given(challenge, coversFirst).when(outcome(2, true)).then([{ type: 'DeliverySucceeded', data: { send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', at: at(30) } }]);
     expect(deliveryOf([...coversFirst, { type: 'DeliverySucceeded', data: { send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', at: at(30) } }])).toMatchObject({ status: 'SENT', delivered_attempt: 2 });
     given(challenge, coversFirst).when(outcome(2, false)).then([superseded(2, false)]);
+    // Kept once attempt 2 is accepted: attempt 1's own acceptance or receipt heard then changes nothing.
+    const secondAccepted = [...coversFirst, { type: 'DeliverySucceeded', data: { send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', at: at(30) } } as ChallengeEvent];
+    given(challenge, secondAccepted).when(outcome(1, true)).then([superseded(1, true)]);
+    given(challenge, secondAccepted).when({ type: 'RecordDeliveryConfirmation', send: 1, attempt: 1, channel: 'WHATSAPP', provider: 'twilio-whatsapp', read: false, at: at(31) }).thenRejects('CONFLICT');
     // A report of attempt 2 (the one accepted) does not cover attempt 1's own message.
     const accepted2 = [...issued, attempted(1), attempted(2), { type: 'DeliverySucceeded', data: { send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', at: at(5) } } as ChallengeEvent];
     given(challenge, [...accepted2, lateFailure({ attempt: 2 })]).when(outcome(1, true)).then([{ type: 'DeliverySucceeded', data: { send: 1, attempt: 1, channel: 'WHATSAPP', provider: 'twilio-whatsapp', at: at(30) } }]);

@@ -39,9 +39,9 @@ export const confirmationStanding = (state: ChallengeState, report: Confirmation
   if (report.send !== state.sends || report.channel !== delivery.channel || report.provider !== delivery.provider) return 'STALE';
   // Once per kind: the app is shown the first arrival and the first read.
   if ((report.read ? delivery.read_at : delivery.delivered_at) !== undefined) return 'STALE';
-  // The provider reported this message undelivered (the send failed for good, or the message was
-  // dropped for the provider's pace and a retry is due): a receipt of it now contradicts the
-  // provider's own word. A report naming no attempt covers them all.
+  // The provider reported this message undelivered (for good, or dropped for its own pace, the
+  // retry being another message): a receipt of it now contradicts the provider's own word. A
+  // report naming no attempt that failed the send covers them all.
   if (reportedUndelivered(delivery, report.attempt)) return 'STALE';
   if (delivery.attempts === 0 || (report.attempt !== undefined && report.attempt > delivery.attempts)) return 'STALE';
   return delivery.status === 'PENDING' && delivery.in_flight === true && report.attempt === delivery.attempts ? 'IN_FLIGHT' : 'CURRENT';

@@ -74,7 +74,6 @@ export const initialChallengeState: ChallengeState = { status: 'NONE' };
 const closed = (state: ChallengeState, status: ChallengeStatus): ChallengeState =>
   state.status === 'NONE' ? state : { ...state, status };
 
-/** An outcome of a send a resend had replaced (recorded before `superseded_by` existed, by its number alone). */
 /** The messages reported undelivered once a failure is recorded on the same channel (see `reported`). */
 const reportedAfter = (before: Delivery['reported'], late: boolean, attempt: number | undefined, retrying: boolean): Pick<Delivery, 'reported'> => {
   if (before === 'send' || !late) return before === undefined ? {} : { reported: before };
@@ -88,6 +87,7 @@ export const reportedUndelivered = (delivery: Delivery, attempt: number | undefi
   return reported === 'send' || (reported !== undefined && (attempt === undefined || reported.includes(attempt)));
 };
 
+/** An outcome of a send a resend had replaced (recorded before `superseded_by` existed, by its number alone). */
 const superseded = (data: { readonly send?: number; readonly superseded_by?: number }, state: Challenge): boolean =>
   data.superseded_by !== undefined || (data.send !== undefined && data.send < state.sends);
 
