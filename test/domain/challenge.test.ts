@@ -227,15 +227,18 @@ describe('Challenge: RecordDeliveryReport (a failure the provider reports after 
     // The report overtook the worker's outcome (applied after the wait): attempt 1's acceptance, heard now, is superseded.
     const overtook = [...issued, attempted(1), throttledReport];
     const success = (attempt: number) => ({ type: 'RecordDelivery', send: 1, attempt, channel: 'WHATSAPP', provider: 'twilio-whatsapp', outcome: { ok: true }, at: at(21) }) as const;
-    given(challenge, overtook).when(success(1)).then([{ type: 'DeliverySucceeded', data: { send: 1, attempt: 1, channel: 'WHATSAPP', provider: 'twilio-whatsapp', superseded_by: 1, at: at(21) } }]);
-    const supersededSuccess: ChallengeEvent = { type: 'DeliverySucceeded', data: { send: 1, attempt: 1, channel: 'WHATSAPP', provider: 'twilio-whatsapp', superseded_by: 1, at: at(21) } };
-    expect(deliveryOf([...overtook, supersededSuccess])).toMatchObject({ status: 'PENDING', retry_at: at(24) });
+    const acceptance = (attempt: number, superseded = false): ChallengeEvent => ({
+      type: 'DeliverySucceeded',
+      data: { send: 1, attempt, channel: 'WHATSAPP', provider: 'twilio-whatsapp', ...(superseded ? { superseded_by: 1 } : {}), at: at(21) },
+    });
+    given(challenge, overtook).when(success(1)).then([acceptance(1, true)]);
+    expect(deliveryOf([...overtook, acceptance(1, true)])).toMatchObject({ status: 'PENDING', retry_at: at(24) });
     // A receipt of the dropped message is refused; the retry's own acceptance and receipt count.
     const receipt = (attempt: number) => ({ type: 'RecordDeliveryConfirmation', send: 1, attempt, channel: 'WHATSAPP', provider: 'twilio-whatsapp', read: false, at: at(22) }) as const;
     given(challenge, [...delivered, throttledReport]).when(receipt(1)).thenRejects('CONFLICT');
     const retried = [...delivered, throttledReport, attempted(2)];
-    given(challenge, retried).when(success(2)).then([{ type: 'DeliverySucceeded', data: { send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', at: at(21) } }]);
-    const retryAccepted = [...retried, { type: 'DeliverySucceeded', data: { send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', at: at(21) } } as ChallengeEvent];
+    given(challenge, retried).when(success(2)).then([acceptance(2)]);
+    const retryAccepted = [...retried, acceptance(2)];
     expect(deliveryOf(retryAccepted)).toMatchObject({ status: 'SENT', delivered_attempt: 2 });
     given(challenge, retryAccepted).when(receipt(2)).then([{ type: 'DeliveryConfirmed', data: { send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', at: at(22) } }]);
     // The mark outlives the send's later outcomes: the retry accepted, the retry's own failure at the
@@ -243,10 +246,10 @@ describe('Challenge: RecordDeliveryReport (a failure the provider reports after 
     given(challenge, retryAccepted).when(receipt(1)).thenRejects('CONFLICT');
     const retryFailed = [...overtook, attempted(2), { type: 'DeliveryFailed', data: { send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', reason: 'HTTP 429', permanent: false, retry_at: at(40), throttled: true, at: at(25) } } as ChallengeEvent];
     expect(deliveryOf(retryFailed)).toMatchObject({ status: 'PENDING', reported: [1] });
-    given(challenge, retryFailed).when(success(1)).then([{ type: 'DeliverySucceeded', data: { send: 1, attempt: 1, channel: 'WHATSAPP', provider: 'twilio-whatsapp', superseded_by: 1, at: at(21) } }]);
-    const twiceThrottled = [...overtook, attempted(2), { type: 'DeliverySucceeded', data: { send: 1, attempt: 2, channel: 'WHATSAPP', provider: 'twilio-whatsapp', at: at(21) } } as ChallengeEvent, lateFailure({ attempt: 2, permanent: false, throttled: true, retry_at: at(30) })];
+    given(challenge, retryFailed).when(success(1)).then([acceptance(1, true)]);
+    const twiceThrottled = [...overtook, attempted(2), acceptance(2), lateFailure({ attempt: 2, permanent: false, throttled: true, retry_at: at(30) })];
     expect(deliveryOf(twiceThrottled)).toMatchObject({ status: 'PENDING', reported: [1, 2] });
-    given(challenge, twiceThrottled).when(success(1)).then([{ type: 'DeliverySucceeded', data: { send: 1, attempt: 1, channel: 'WHATSAPP', provider: 'twilio-whatsapp', superseded_by: 1, at: at(21) } }]);
+    given(challenge, twiceThrottled).when(success(1)).then([acceptance(1, true)]);
     // A move to the fallback channel, whose attempts count from one again, starts afresh.
     expect(deliveryOf([...retryAccepted, lateFailure({ attempt: 2, retry_at: at(30), next_channel: 'SMS' })])?.reported).toBeUndefined();
     // So does a resend.

@@ -118,8 +118,8 @@ const movedOn = (state: Challenge, channel: Channel | undefined): boolean =>
  * (attempts overlap when a lease runs out while a call goes on; an answer can be lost and heard
  * late), so the send stands as it is:
  * - the provider reported the send undelivered, and its report covers that attempt (a report
- *   naming none covers them all: the provider sent one message for the send), also when it was
- *   throttled and a retry is due (the retry is another attempt: see `reported`);
+ *   naming none covers them all: the provider sent one message for the send), throttled or not
+ *   (a throttled report's retry is another attempt: see `reported`);
  * - a failure once the send is no longer pending: it counts an acceptance (another attempt's
  *   message went out, or, with a provider that deduplicates, the same one), or it failed for
  *   good (a retry it asked for would find nothing due);

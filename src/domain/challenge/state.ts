@@ -75,10 +75,10 @@ const closed = (state: ChallengeState, status: ChallengeStatus): ChallengeState 
   state.status === 'NONE' ? state : { ...state, status };
 
 /** The messages reported undelivered once a failure is recorded on the same channel (see `reported`). */
-const reportedAfter = (before: Delivery['reported'], late: boolean, attempt: number | undefined, retrying: boolean): Pick<Delivery, 'reported'> => {
-  if (before === 'send' || !late) return before === undefined ? {} : { reported: before };
-  if (attempt !== undefined) return { reported: before?.includes(attempt) ? before : [...(before ?? []), attempt] };
-  return retrying ? (before === undefined ? {} : { reported: before }) : { reported: 'send' };
+const reportedAfter = (before: Delivery['reported'], late: boolean, attempt: number | undefined, retrying: boolean): Delivery['reported'] => {
+  if (before === 'send' || !late) return before;
+  if (attempt !== undefined) return before?.includes(attempt) ? before : [...(before ?? []), attempt];
+  return retrying ? before : 'send';
 };
 
 /** Whether the provider reported undelivered the message of this attempt (any, for an attempt unnamed). */
@@ -174,6 +174,7 @@ export const evolveChallenge = (state: ChallengeState, event: ChallengeEvent): C
       const next = event.data.next_channel;
       // Counted per channel: a fallback starts afresh (an outcome of the channel it left is superseded).
       const throttled = next ? 0 : (throttledBefore ?? 0) + (event.data.throttled ? 1 : 0);
+      const reported = next ? undefined : reportedAfter(reportedBefore, event.data.late === true, event.data.attempt, retrying);
       return {
         ...state,
         delivery: {
@@ -182,7 +183,7 @@ export const evolveChallenge = (state: ChallengeState, event: ChallengeEvent): C
           ...(event.data.late ? { delivered_send: Math.min(delivery.delivered_send, (event.data.send ?? state.sends) - 1) } : {}),
           ...(next ? { channel: next, attempts: 0 } : deliveredAttempt !== undefined ? { delivered_attempt: deliveredAttempt } : {}),
           ...(throttled > 0 ? { throttled } : {}),
-          ...(next ? {} : reportedAfter(reportedBefore, event.data.late === true, event.data.attempt, retrying)),
+          ...(reported !== undefined ? { reported } : {}),
           status: retrying ? 'PENDING' : 'FAILED',
           provider: event.data.provider,
           reason: event.data.reason,
