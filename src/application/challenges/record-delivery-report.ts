@@ -64,7 +64,7 @@ export const makeRecordDeliveryReport = (deps: ReportDeps) => {
       return outcome;
     };
     const { state, standing } = await settledStanding(deps, stream, (current) => reportStanding(current, report));
-    // Still in flight after the wait (the worker crashed after its call, or is slow): the report applies all the same (decide.ts).
+    // Still in flight after the wait (the worker crashed after its call, or is slow): the report applies all the same (report.ts).
     const applies = (current: typeof standing) => current === 'CURRENT' || current === 'IN_FLIGHT';
     if (!applies(standing) || state.status === 'NONE') return notApplied('IGNORED', { standing });
     const { challenge_id: _id, throttled: _throttled, ...fields } = report;

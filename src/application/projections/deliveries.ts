@@ -46,7 +46,7 @@ export const deliveriesProjection: Projection = {
         return event.data.lease_until ? [moved(event.data.lease_until)] : [];
       // An outcome of a send a resend replaced leaves the newer send's entry alone. A failure
       // reported after delivery (its entry gone) puts it back when a fallback is to be sent:
-      // the challenge was open when the report was recorded (decide.ts).
+      // the challenge was open when the report was recorded (report.ts).
       case 'DeliveryFailed':
         if (event.data.superseded_by !== undefined) return [];
         if (!event.data.retry_at) return [done];

@@ -3,7 +3,8 @@ import { reject, type Rejection } from '../shared/rejection.js';
 import type { Instant } from '../shared/time.js';
 import type { Channel } from '../shared/types.js';
 import type { ChallengeEvent } from './events.js';
-import { reportedUndelivered, type ChallengeState } from './state.js';
+import { reportedUndelivered } from './delivery-state.js';
+import type { ChallengeState } from './state.js';
 
 /**
  * A provider's later word that a message it accepted arrived (or, `read`, was read), for the

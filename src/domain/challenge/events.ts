@@ -56,7 +56,7 @@ export type DeliveryAttempted = DomainEvent<
  * channel while the attempt was under way (the same send's number), or (since stop 24) the
  * outcome was overtaken on its own send and channel (the same send's number): a failure heard
  * once the send counted an acceptance, or the outcome of an attempt the provider's report of the
- * send undelivered covers (`overtaken` in decide.ts). Either way the outcome is a fact of the
+ * send undelivered covers (`overtaken` in delivery-outcome.ts). Either way the outcome is a fact of the
  * past only and changes nothing about the current send.
  */
 export type DeliverySucceeded = DomainEvent<

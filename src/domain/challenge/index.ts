@@ -5,7 +5,10 @@ import { evolveChallenge, initialChallengeState, type ChallengeState } from './s
 
 export * from './confirm.js';
 export * from './decide.js';
+export * from './delivery-state.js';
+export * from './delivery-outcome.js';
 export * from './events.js';
+export * from './report.js';
 export * from './state.js';
 
 export const challengeDecider: Decider<ChallengeCommand, ChallengeState, ChallengeEvent> = {
