@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import type { SecretVault } from '../../src/application/ports.js';
+import type { KeyRotation, SecretVault } from '../../src/application/ports.js';
 import type { SealedSecret } from '../../src/domain/shared/sealed.js';
 import { createKeyring, type Keyring } from '../../src/infrastructure/crypto/keyring.js';
 
@@ -8,6 +8,8 @@ export type SecretVaultHarness = {
   readonly subject: SecretVault;
   /** A second vault over the same storage with another keyring, as after a restart with rotated keys. */
   readonly reopen: (keyring: Keyring) => Promise<SecretVault>;
+  /** Re-wrapping the data keys of the same storage under `keyring`'s current key, `pageSize` rows a read. */
+  readonly rotation: (keyring: Keyring, pageSize?: number) => KeyRotation;
   /** Everything the adapter has persisted, as text, to look for leaked plaintext. */
   readonly storedText: () => Promise<string>;
   readonly cleanup: () => Promise<void>;
@@ -16,6 +18,7 @@ export type SecretVaultFactory = (keyring: Keyring) => Promise<SecretVaultHarnes
 
 const keyA = { id: 'master-a', key: randomBytes(32) };
 const keyB = { id: 'master-b', key: randomBytes(32) };
+const keyC = { id: 'master-c', key: randomBytes(32) };
 
 const flipFirstByte = (base64: string): string => {
   const bytes = Buffer.from(base64, 'base64');
@@ -114,5 +117,49 @@ export const secretVaultContract = (name: string, make: SecretVaultFactory): voi
       // Proof that B wrapped it: a keyring without B cannot open it, one with only B can.
       await expect((await harness.reopen(createKeyring([keyA]))).open(fresh, 'ctx')).rejects.toThrow();
       expect(await (await harness.reopen(createKeyring([keyB]))).open(fresh, 'ctx')).toBe('sealed under B');
+    });
+
+    it('counts data keys by the master key that wraps them', async () => {
+      expect(await harness.rotation(createKeyring([keyA])).census()).toEqual({});
+      await vault.seal('one', 'ctx');
+      await vault.seal('two', 'ctx');
+      await (await harness.reopen(createKeyring([keyB, keyA]))).seal('three', 'ctx');
+      expect(await harness.rotation(createKeyring([keyA])).census()).toEqual({ [keyA.id]: 2, [keyB.id]: 1 });
+    });
+
+    it('re-wraps every data key under the current master key, page by page, so the old one can be retired', async () => {
+      const secrets = Array.from({ length: 7 }, (_, i) => `secret ${i}`);
+      const underA = await Promise.all(secrets.slice(0, 5).map((secret) => vault.seal(secret, 'ctx')));
+      const underB = await Promise.all(secrets.slice(5).map(async (secret) => (await harness.reopen(createKeyring([keyB, keyA]))).seal(secret, 'ctx')));
+      const destroyed = await vault.seal('gone', 'ctx');
+      await vault.destroy(destroyed.key_id);
+
+      const rotation = harness.rotation(createKeyring([keyC, keyB, keyA]), 2);
+      expect(await rotation.rewrap()).toEqual({ rewrapped: { [keyA.id]: 5, [keyB.id]: 2 }, unreadable: [] });
+      expect(await rotation.census()).toEqual({ [keyC.id]: 7 });
+      // Only C is needed now: A and B are retired. What was destroyed stays destroyed.
+      const retired = await harness.reopen(createKeyring([keyC]));
+      expect(await Promise.all([...underA, ...underB].map((sealed) => retired.open(sealed, 'ctx')))).toEqual(secrets);
+      expect(await retired.open(destroyed, 'ctx')).toBeNull();
+      // Nothing left to move: a second run changes nothing.
+      expect(await rotation.rewrap()).toEqual({ rewrapped: {}, unreadable: [] });
+    });
+
+    it('leaves where it is, and names, a data key that does not unwrap, moving the rest', async () => {
+      const kept = await vault.seal('under A', 'ctx');
+      // Wrapped under another key given A's id (as by a new MASTER_KEY under an old id): lost already.
+      const impostor = await (await harness.reopen(createKeyring([{ id: keyA.id, key: randomBytes(32) }]))).seal('lost', 'ctx');
+      const rotation = harness.rotation(createKeyring([keyB, keyA]));
+      expect(await rotation.rewrap()).toEqual({ rewrapped: { [keyA.id]: 1 }, unreadable: [impostor.key_id] });
+      expect(await rotation.census()).toEqual({ [keyA.id]: 1, [keyB.id]: 1 });
+      expect(await (await harness.reopen(createKeyring([keyB]))).open(kept, 'ctx')).toBe('under A');
+    });
+
+    it('refuses to re-wrap, changing nothing, while a data key is wrapped under a master key not configured', async () => {
+      const kept = await vault.seal('under A', 'ctx');
+      await (await harness.reopen(createKeyring([keyB, keyA]))).seal('under B', 'ctx');
+      await expect(harness.rotation(createKeyring([keyC, keyB])).rewrap()).rejects.toThrow(/master key "master-a", not configured: list it in PREVIOUS_MASTER_KEYS/);
+      expect(await harness.rotation(createKeyring([keyC])).census()).toEqual({ [keyA.id]: 1, [keyB.id]: 1 });
+      expect(await vault.open(kept, 'ctx')).toBe('under A');
     });
   });

@@ -1,5 +1,5 @@
 import type { DataKeyRow } from '../../src/infrastructure/crypto/envelope-vault.js';
-import { createInMemoryVault } from '../../src/infrastructure/crypto/in-memory-vault.js';
+import { createInMemoryKeyRotation, createInMemoryVault } from '../../src/infrastructure/crypto/in-memory-vault.js';
 import { secretVaultContract } from './secret-vault.contract.js';
 
 secretVaultContract('in-memory', async (keyring) => {
@@ -7,6 +7,7 @@ secretVaultContract('in-memory', async (keyring) => {
   return {
     subject: createInMemoryVault({ keyring, rows }),
     reopen: async (other) => createInMemoryVault({ keyring: other, rows }),
+    rotation: (other, pageSize) => createInMemoryKeyRotation({ keyring: other, rows, ...(pageSize ? { pageSize } : {}) }),
     storedText: async () => JSON.stringify([...rows.values()]),
     cleanup: async () => rows.clear(),
   };

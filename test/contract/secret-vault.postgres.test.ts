@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { createKeyring } from '../../src/infrastructure/crypto/keyring.js';
 import { migrate } from '../../src/infrastructure/postgres/migrate.js';
-import { createPostgresVault, vaultMigrations } from '../../src/infrastructure/postgres/vault.js';
+import { createPostgresKeyRotation, createPostgresVault, vaultMigrations } from '../../src/infrastructure/postgres/vault.js';
 import { createTestSchema, type TestSchema } from '../support/postgres.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
 import { secretVaultContract } from './secret-vault.contract.js';
@@ -20,6 +20,7 @@ secretVaultContract('postgres', async (keyring) => {
   return {
     subject: createPostgresVault({ pool, keyring }),
     reopen: async (other) => createPostgresVault({ pool, keyring: other }),
+    rotation: (other, pageSize) => createPostgresKeyRotation({ pool, keyring: other, ...(pageSize ? { pageSize } : {}) }),
     storedText: async () => JSON.stringify((await pool.query('SELECT * FROM data_keys')).rows),
     cleanup: async () => {
       await pool.end();
@@ -119,6 +120,23 @@ describe('postgres vault storage', () => {
         await eventually(async () => (await a.open(sealed, 'ctx')) === null, 'a forgets the destroyed key');
       } finally {
         await Promise.all([a.close(), b.close()]);
+      }
+    });
+
+    it('a key re-wrapped under a new master key is read again by a process that had its old row cached', async () => {
+      const rotated = createKeyring([{ id: 'k2', key: randomBytes(32) }, ...[keyring.current]]);
+      const a = createPostgresVault({ pool, keyring: rotated, listenConnectionString: schema.url });
+      try {
+        await untilCaching(a);
+        const sealed = await createPostgresVault({ pool, keyring }).seal('moved', 'ctx');
+        expect(await a.open(sealed, 'ctx')).toBe('moved'); // its row under k1, now cached in a
+        await createPostgresKeyRotation({ pool, keyring: rotated }).rewrap();
+        const { rows } = await pool.query('DELETE FROM data_keys WHERE key_id = $1 RETURNING master_key_id', [sealed.key_id]);
+        expect(rows).toEqual([{ master_key_id: 'k2' }]);
+        // Deleted behind its back (no notification of its own): only the re-wrap's made a forget it.
+        await eventually(async () => (await a.open(sealed, 'ctx')) === null, 'a forgets the row it had cached');
+      } finally {
+        await a.close();
       }
     });
 

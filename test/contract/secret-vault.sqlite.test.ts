@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { createKeyring } from '../../src/infrastructure/crypto/keyring.js';
-import { createSqliteVault } from '../../src/infrastructure/crypto/sqlite-vault.js';
+import { createSqliteKeyRotation, createSqliteVault } from '../../src/infrastructure/crypto/sqlite-vault.js';
 import { secretVaultContract } from './secret-vault.contract.js';
 
 type Row = { key_id: string; master_key_id: string; wrapped: string; created_at: string };
@@ -12,6 +12,7 @@ secretVaultContract('sqlite', async (keyring) => {
   return {
     subject: createSqliteVault({ db, keyring }),
     reopen: async (other) => createSqliteVault({ db, keyring: other }),
+    rotation: (other, pageSize) => createSqliteKeyRotation({ db, keyring: other, ...(pageSize ? { pageSize } : {}) }),
     storedText: async () => JSON.stringify(db.prepare('SELECT * FROM data_keys').all()),
     cleanup: async () => void db.close(),
   };

@@ -1,12 +1,13 @@
 /**
  * Envelope encryption shared by the vault adapters: each secret gets its own data key (DEK),
  * stored only wrapped under a master key, so destroying one DEK row shreds one secret and a
- * master key rotation never has to re-encrypt secrets.
+ * master key rotation never has to re-encrypt secrets: re-wrapping the data keys under the new
+ * master key (key-rotation.ts) retires the old one.
  */
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
 import type { Clock, SecretVault } from '../../application/ports.js';
 import type { SealedSecret } from '../../domain/shared/sealed.js';
-import type { Keyring } from './keyring.js';
+import type { Keyring, MasterKey } from './keyring.js';
 
 export type DataKeyRow = { readonly key_id: string; readonly master_key_id: string; readonly wrapped: string; readonly created_at: string };
 
@@ -60,6 +61,24 @@ const unpack = (wrapped: string): Encrypted => {
   return { iv: bytes.subarray(0, IV_BYTES), tag: bytes.subarray(IV_BYTES, IV_BYTES + TAG_BYTES), ciphertext: bytes.subarray(IV_BYTES + TAG_BYTES) };
 };
 
+/** A data key wrapped under `master`, bound to its id. */
+export const wrapDataKey = (master: MasterKey, keyId: string, dek: Buffer): string => pack(encrypt(master.key, dek, wrapAad(keyId)));
+
+/** The data key of `row`, unwrapped with the master key it names; the caller zeroes it. */
+export const unwrapDataKey = (keyring: Keyring, row: DataKeyRow): Buffer => {
+  const master = keyring.byId(row.master_key_id);
+  if (!master) throw new Error(`Master key "${row.master_key_id}" is not in the keyring; it is needed to open data key ${row.key_id}`);
+  // Failing here means the key under that id is not the one the data key was wrapped with (a
+  // new MASTER_KEY given an old id), or the row was altered: say both, naming the id.
+  return decrypt(
+    master.key,
+    unpack(row.wrapped),
+    wrapAad(row.key_id),
+    `data key ${row.key_id} under master key "${row.master_key_id}"`,
+    'the key configured under that id is not the one it was wrapped with, e.g. a new MASTER_KEY under an old MASTER_KEY_ID, or the row was altered',
+  );
+};
+
 export const createEnvelopeVault = (store: DataKeyStore, keyring: Keyring, clock: Clock = () => new Date()): SecretVault => {
   const seal = async (plaintext: string, context: string): Promise<SealedSecret> => {
     const dek = randomBytes(32);
@@ -67,7 +86,7 @@ export const createEnvelopeVault = (store: DataKeyStore, keyring: Keyring, clock
       const keyId = randomUUID();
       const master = keyring.current;
       const sealed = encrypt(dek, Buffer.from(plaintext, 'utf8'), context);
-      const wrapped = pack(encrypt(master.key, dek, wrapAad(keyId)));
+      const wrapped = wrapDataKey(master, keyId, dek);
       dek.fill(0); // before the store's await: the key is not kept in memory while waiting on I/O
       await store.insert({ key_id: keyId, master_key_id: master.id, wrapped, created_at: clock().toISOString() });
       return { key_id: keyId, iv: sealed.iv.toString('base64'), ciphertext: sealed.ciphertext.toString('base64'), tag: sealed.tag.toString('base64') };
@@ -79,17 +98,7 @@ export const createEnvelopeVault = (store: DataKeyStore, keyring: Keyring, clock
   const open = async (sealed: SealedSecret, context: string): Promise<string | null> => {
     const row = await store.get(sealed.key_id);
     if (!row) return null;
-    const master = keyring.byId(row.master_key_id);
-    if (!master) throw new Error(`Master key "${row.master_key_id}" is not in the keyring; it is needed to open data key ${row.key_id}`);
-    // Failing here means the key under that id is not the one the data key was wrapped with (a
-    // new MASTER_KEY given an old id), or the row was altered: say both, naming the id.
-    const dek = decrypt(
-      master.key,
-      unpack(row.wrapped),
-      wrapAad(row.key_id),
-      `data key ${row.key_id} under master key "${row.master_key_id}"`,
-      'the key configured under that id is not the one it was wrapped with, e.g. a new MASTER_KEY under an old MASTER_KEY_ID, or the row was altered',
-    );
+    const dek = unwrapDataKey(keyring, row);
     try {
       const parts = { iv: Buffer.from(sealed.iv, 'base64'), ciphertext: Buffer.from(sealed.ciphertext, 'base64'), tag: Buffer.from(sealed.tag, 'base64') };
       return decrypt(dek, parts, context, `secret ${sealed.key_id}`).toString('utf8');

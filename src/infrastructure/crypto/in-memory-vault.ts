@@ -1,5 +1,6 @@
-import type { Clock, SecretVault } from '../../application/ports.js';
+import type { Clock, KeyRotation, SecretVault } from '../../application/ports.js';
 import { createEnvelopeVault, type DataKeyRow } from './envelope-vault.js';
+import { createKeyRotation } from './key-rotation.js';
 import type { Keyring } from './keyring.js';
 
 export type InMemoryVaultOptions = {
@@ -19,4 +20,28 @@ export const createInMemoryVault = ({ keyring, clock, rows = new Map() }: InMemo
     },
     keyring,
     clock,
+  );
+
+/** Re-wrapping the rows an in-memory vault shares (`rows`). */
+export const createInMemoryKeyRotation = ({ keyring, rows, pageSize }: { readonly keyring: Keyring; readonly rows: Map<string, DataKeyRow>; readonly pageSize?: number }): KeyRotation =>
+  createKeyRotation(
+    {
+      census: () => {
+        const counts: Record<string, number> = {};
+        for (const row of rows.values()) counts[row.master_key_id] = (counts[row.master_key_id] ?? 0) + 1;
+        return counts;
+      },
+      wrappedElsewhere: (masterKeyId, after, limit) =>
+        [...rows.values()]
+          .filter((row) => row.master_key_id !== masterKeyId && row.key_id > after)
+          .sort((a, b) => (a.key_id < b.key_id ? -1 : 1))
+          .slice(0, limit),
+      replace: (row, previous) => {
+        if (rows.get(row.key_id)?.wrapped !== previous) return false;
+        rows.set(row.key_id, row);
+        return true;
+      },
+    },
+    keyring,
+    pageSize === undefined ? {} : { pageSize },
   );

@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
-import type { Clock, SecretVault } from '../../application/ports.js';
+import type { Clock, DataKeyCensus, KeyRotation, SecretVault } from '../../application/ports.js';
 import { createEnvelopeVault, type DataKeyRow } from './envelope-vault.js';
+import { createKeyRotation } from './key-rotation.js';
 import type { Keyring } from './keyring.js';
 
 export type SqliteVaultOptions = { readonly db: Database; readonly keyring: Keyring; readonly clock?: Clock };
@@ -26,5 +27,24 @@ export const createSqliteVault = ({ db, keyring, clock }: SqliteVaultOptions): S
     },
     keyring,
     clock,
+  );
+};
+
+/** Re-wrapping the data keys of table `data_keys` (see key-rotation.ts). */
+export const createSqliteKeyRotation = ({ db, keyring, pageSize }: { readonly db: Database; readonly keyring: Keyring; readonly pageSize?: number }): KeyRotation => {
+  db.exec(SCHEMA);
+  const census = db.prepare<[], { master_key_id: string; n: number }>('SELECT master_key_id, COUNT(*) AS n FROM data_keys GROUP BY master_key_id');
+  const page = db.prepare<[string, string, number], DataKeyRow>(
+    'SELECT key_id, master_key_id, wrapped, created_at FROM data_keys WHERE master_key_id <> ? AND key_id > ? ORDER BY key_id LIMIT ?',
+  );
+  const replace = db.prepare<[string, string, string, string]>('UPDATE data_keys SET master_key_id = ?, wrapped = ? WHERE key_id = ? AND wrapped = ?');
+  return createKeyRotation(
+    {
+      census: (): DataKeyCensus => Object.fromEntries(census.all().map((row) => [row.master_key_id, row.n])),
+      wrappedElsewhere: (masterKeyId, after, limit) => page.all(masterKeyId, after, limit),
+      replace: (row, previous) => replace.run(row.master_key_id, row.wrapped, row.key_id, previous).changes === 1,
+    },
+    keyring,
+    pageSize === undefined ? {} : { pageSize },
   );
 };

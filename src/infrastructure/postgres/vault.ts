@@ -11,11 +11,12 @@
  * carried.
  */
 import type pg from 'pg';
-import type { Clock, SecretVault } from '../../application/ports.js';
+import type { Clock, KeyRotation, SecretVault } from '../../application/ports.js';
 import { withDataKeyCache } from '../crypto/data-key-cache.js';
 import { createGrouped } from './grouped.js';
 import { prepared } from './prepared.js';
 import { createEnvelopeVault, type DataKeyRow } from '../crypto/envelope-vault.js';
+import { createKeyRotation } from '../crypto/key-rotation.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { listen } from './listen.js';
 import type { Migration } from './migrate.js';
@@ -106,3 +107,34 @@ export const createPostgresVault = ({ pool, keyring, clock, listenConnectionStri
     },
   };
 };
+
+/**
+ * Re-wrapping the data keys of table `data_keys` (see key-rotation.ts). Each re-wrapped key is
+ * announced on the destroys' channel, so processes that remembered its old row read it again.
+ */
+export const createPostgresKeyRotation = ({ pool, keyring, pageSize }: { readonly pool: pg.Pool; readonly keyring: Keyring; readonly pageSize?: number }): KeyRotation =>
+  createKeyRotation(
+    {
+      census: async () => {
+        const { rows } = await pool.query<{ master_key_id: string; n: number }>('SELECT master_key_id, count(*)::int AS n FROM data_keys GROUP BY master_key_id');
+        return Object.fromEntries(rows.map((row) => [row.master_key_id, row.n]));
+      },
+      wrappedElsewhere: async (masterKeyId, after, limit) => {
+        const { rows } = await pool.query<Row>(
+          'SELECT key_id, master_key_id, wrapped, created_at FROM data_keys WHERE master_key_id <> $1 AND key_id > $2 ORDER BY key_id LIMIT $3',
+          [masterKeyId, after, limit],
+        );
+        return rows.map((row) => ({ ...row, created_at: row.created_at.toISOString() }));
+      },
+      replace: async (row, previous) => {
+        const { rows } = await pool.query(
+          `WITH moved AS (UPDATE data_keys SET master_key_id = $1, wrapped = $2 WHERE key_id = $3 AND wrapped = $4 RETURNING key_id)
+           SELECT pg_notify('${DATA_KEY_CHANNEL}', key_id) FROM moved`,
+          [row.master_key_id, row.wrapped, row.key_id, previous],
+        );
+        return rows.length === 1;
+      },
+    },
+    keyring,
+    pageSize === undefined ? {} : { pageSize },
+  );

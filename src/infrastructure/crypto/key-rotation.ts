@@ -1,0 +1,57 @@
+/**
+ * Retiring a master key: every data key it wraps is unwrapped and wrapped again under the
+ * current one, row by row, each replaced only if it is still as read (a destroy or another
+ * re-wrap meanwhile wins). The secrets themselves are never re-encrypted: that is what the
+ * envelope is for.
+ */
+import type { DataKeyCensus, KeyRotation } from '../../application/ports.js';
+import { SecretTampered, unwrapDataKey, wrapDataKey, type DataKeyRow } from './envelope-vault.js';
+import type { Keyring } from './keyring.js';
+
+type MaybePromise<T> = T | Promise<T>;
+
+/** What a data-key table offers the rotation, besides what the vault uses. */
+export type RotatableDataKeys = {
+  readonly census: () => MaybePromise<DataKeyCensus>;
+  /** Up to `limit` rows wrapped under another master key than `masterKeyId`, with ids after `after`, by id. */
+  readonly wrappedElsewhere: (masterKeyId: string, after: string, limit: number) => MaybePromise<readonly DataKeyRow[]>;
+  /** Writes `row`'s new wrapping if the stored one is still `previous`; whether it did. */
+  readonly replace: (row: DataKeyRow, previous: string) => MaybePromise<boolean>;
+};
+
+export const createKeyRotation = (keys: RotatableDataKeys, keyring: Keyring, options: { readonly pageSize?: number } = {}): KeyRotation => {
+  const pageSize = options.pageSize ?? 500;
+  const census = async (): Promise<DataKeyCensus> => keys.census();
+  return {
+    census,
+    rewrap: async () => {
+      const { current } = keyring;
+      const missing = Object.keys(await census()).filter((id) => keyring.byId(id) === undefined);
+      if (missing.length > 0)
+        throw new Error(`Data keys are wrapped under master key${missing.length > 1 ? 's' : ''} ${missing.map((id) => `"${id}"`).join(', ')}, not configured: list ${missing.length > 1 ? 'them' : 'it'} in PREVIOUS_MASTER_KEYS to re-wrap ${missing.length > 1 ? 'their' : 'its'} data keys`);
+      const rewrapped: Record<string, number> = {};
+      const unreadable: string[] = [];
+      for (let after = ''; ; ) {
+        const rows = await keys.wrappedElsewhere(current.id, after, pageSize);
+        for (const row of rows) {
+          let wrapped: string;
+          try {
+            const dek = unwrapDataKey(keyring, row);
+            try {
+              wrapped = wrapDataKey(current, row.key_id, dek);
+            } finally {
+              dek.fill(0); // before the store's await, as when sealing
+            }
+          } catch (error) {
+            if (!(error instanceof SecretTampered)) throw error;
+            unreadable.push(row.key_id);
+            continue;
+          }
+          if (await keys.replace({ ...row, master_key_id: current.id, wrapped }, row.wrapped)) rewrapped[row.master_key_id] = (rewrapped[row.master_key_id] ?? 0) + 1;
+        }
+        if (rows.length < pageSize) return { rewrapped, unreadable };
+        after = rows.at(-1)!.key_id;
+      }
+    },
+  };
+};
