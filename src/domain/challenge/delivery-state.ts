@@ -1,7 +1,6 @@
 import type { Instant } from '../shared/time.js';
 import type { Channel } from '../shared/types.js';
 import type { DeliveryAttempted, DeliveryConfirmed, DeliveryFailed, DeliverySucceeded } from './events.js';
-import type { Challenge } from './state.js';
 
 export type DeliveryStatus = 'PENDING' | 'SENT' | 'FAILED' | 'EXPORTED';
 
@@ -57,12 +56,15 @@ export const reportedUndelivered = (delivery: Delivery, attempt: number | undefi
   return reported === 'send' || (reported !== undefined && (attempt === undefined || reported.includes(attempt)));
 };
 
+/** What of a challenge its delivery events read and change (state.ts's Challenge, without a cycle between the files). */
+type Delivered = { readonly sends: number; readonly delivery: Delivery };
+
 /** An outcome of a send a resend had replaced (recorded before `superseded_by` existed, by its number alone). */
-const superseded = (data: { readonly send?: number; readonly superseded_by?: number }, state: Challenge): boolean =>
+const superseded = (data: { readonly send?: number; readonly superseded_by?: number }, state: Delivered): boolean =>
   data.superseded_by !== undefined || (data.send !== undefined && data.send < state.sends);
 
 /** How a delivery event changes a challenge: only its `delivery`, and only for the current send. */
-export const evolveDelivery = (state: Challenge, event: DeliveryAttempted | DeliverySucceeded | DeliveryFailed | DeliveryConfirmed): Challenge => {
+export const evolveDelivery = <S extends Delivered>(state: S, event: DeliveryAttempted | DeliverySucceeded | DeliveryFailed | DeliveryConfirmed): S => {
   switch (event.type) {
     case 'DeliveryAttempted':
       return event.data.send < state.sends
