@@ -25,6 +25,13 @@ export type LogVerification = {
    * an outage makes them too; the `problems` are what the log contradicts.
    */
   readonly late_seals: readonly { readonly position: number; readonly from: number; readonly span_s: number }[];
+  /**
+   * Seals signed with master keys no longer configured (retired once their data keys were
+   * re-wrapped), whose MACs cannot be checked, each covered by a later valid seal: its chain runs
+   * through what they sealed, so they vouch for nothing it does not. One that no valid seal
+   * covers is a problem.
+   */
+  readonly retired_key_seals: number;
 };
 
 /** An event, with the chain value after it when it comes from an export. */
@@ -73,6 +80,9 @@ export const verifyLog = async (events: AsyncIterable<AuditedEvent>, deps: { rea
   let oldestUnsealed: { readonly position: number; readonly at: string } | undefined;
   const unsealed = new Map<number, string>();
   const maxUnsealed = options.maxUnsealedSeconds ?? 0;
+  // Seals under keys not configured since the last valid seal: the first of them, and how far they reach.
+  let unchecked: { count: number; first?: { readonly position: number; readonly keyId: string }; through: number } = { count: 0, through: 0 };
+  let retiredKeySeals = 0;
 
   for await (const event of events) {
     if (event.position <= head) report(event.position, `position ${event.position} does not follow ${head}`);
@@ -86,8 +96,10 @@ export const verifyLog = async (events: AsyncIterable<AuditedEvent>, deps: { rea
       const seal = event.data as LogSealedData;
       const at = recent.get(seal.through);
       const mac = deps.signer.verify(seal, seal.key_id, seal.mac);
-      if (mac === undefined) report(event.position, `seal signed with master key "${seal.key_id}", which is not configured: its MAC cannot be checked`);
-      else if (!mac) report(event.position, 'seal carries a wrong MAC: it was not made by this service');
+      if (mac === undefined) {
+        unchecked.first ??= { position: event.position, keyId: seal.key_id };
+        unchecked = { ...unchecked, count: unchecked.count + 1, through: Math.max(unchecked.through, seal.through) };
+      } else if (!mac) report(event.position, 'seal carries a wrong MAC: it was not made by this service');
       if (!at) report(event.position, `seal refers to position ${seal.through}, which is not among the ${RECENT_LINKS} events before it`);
       else if (at.chain !== seal.chain || at.count !== seal.count) report(event.position, `seal does not match the log: an event at or before position ${seal.through} was changed, inserted or removed`);
       else if (mac) {
@@ -112,6 +124,10 @@ export const verifyLog = async (events: AsyncIterable<AuditedEvent>, deps: { rea
         if (maxUnsealed && span > maxUnsealed && sealed.through > 0 && lateSeals.length < MAX_PROBLEMS)
           lateSeals.push({ position: event.position, from: oldestUnsealed!.position, span_s: Math.round(span) });
         sealed = { events: seal.count, through: seal.through };
+        if (unchecked.count > 0 && seal.through >= unchecked.through) {
+          retiredKeySeals += unchecked.count;
+          unchecked = { count: 0, through: 0 };
+        }
         const next = unsealed.entries().next();
         oldestUnsealed = next.done ? undefined : { position: next.value[0], at: next.value[1] };
       }
@@ -132,6 +148,11 @@ export const verifyLog = async (events: AsyncIterable<AuditedEvent>, deps: { rea
     recent.set(event.position, { chain: value, count, at: event.recorded_at });
     if (recent.size > RECENT_LINKS) recent.delete(recent.keys().next().value as number);
   }
+  if (unchecked.first)
+    report(
+      unchecked.first.position,
+      `${unchecked.count === 1 ? 'seal' : `${unchecked.count} seals from here on,`} signed with master key "${unchecked.first.keyId}"${unchecked.count === 1 ? '' : ' or others'}, which is not configured, and no later seal under a configured key covers ${unchecked.count === 1 ? 'it' : 'them'}: ${unchecked.count === 1 ? 'its MAC' : 'their MACs'} cannot be checked`,
+    );
   if (options.expect && !anchorSeen) report(options.expect.position, `no event at position ${options.expect.position}: the log was truncated or rewritten`);
   if (maxUnsealed) {
     // The first event the last valid seal does not cover, seals aside (a seal is always appended
@@ -153,5 +174,6 @@ export const verifyLog = async (events: AsyncIterable<AuditedEvent>, deps: { rea
     chain: value,
     problems,
     late_seals: lateSeals,
+    retired_key_seals: retiredKeySeals,
   };
 };

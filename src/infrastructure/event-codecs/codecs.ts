@@ -3,6 +3,7 @@ import * as t from 'io-ts';
 import type { Either } from 'fp-ts/lib/Either.js';
 import { left, right } from 'fp-ts/lib/Either.js';
 import type { LogSealed } from '../../application/audit/log-seal.js';
+import type { DataKeysRewrapped } from '../../application/keys/rewrap-data-keys.js';
 import type { AccountEvent } from '../../domain/account/events.js';
 import type { ChallengeEvent } from '../../domain/challenge/events.js';
 import type { SendRefused } from '../../domain/client-app/abuse.js';
@@ -15,7 +16,7 @@ import { NullableType, UNKNOWN_FIELD, type CodecsMatch } from './codec-kit.js';
 import { enrollmentEventCodecs } from './enrollment.js';
 import { systemEventCodecs, type HashRootCreated } from './system.js';
 
-export type StoredEvent = ClientAppEvent | AccountEvent | EnrollmentEvent | ChallengeEvent | HashRootCreated | SendRefused | LogSealed;
+export type StoredEvent = ClientAppEvent | AccountEvent | EnrollmentEvent | ChallengeEvent | HashRootCreated | SendRefused | LogSealed | DataKeysRewrapped;
 export type StoredEventType = StoredEvent['type'];
 
 export const eventCodecs = {

@@ -77,6 +77,7 @@ export const samples: SampleData = {
   HashRootCreated: { sealed: sealed(6) },
   SendRefused: { app_id: 'app-1', reason: 'RECIPIENT_CAP', to_hint: '+34 *** *** 12', client: 'abcdef0123456789', at: '2026-01-01T00:00:00.000Z' },
   LogSealed: { through: 41, count: 40, chain: 'ab'.repeat(32), key_id: 'k1', mac: 'cd'.repeat(32) },
+  DataKeysRewrapped: { master_key_id: 'k2', from: [{ master_key_id: 'k1', count: 12 }], unreadable: 0, at: '2030-01-02T03:04:05.000Z' },
 };
 
 /** Types with optional fields, in their smallest valid form. */
