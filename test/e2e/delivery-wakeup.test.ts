@@ -48,7 +48,7 @@ describe('delivery wake-up', () => {
 
   it('a worker that polls once a minute delivers at once when woken', async () => {
     const worker = createDeliveryWorker({ handlers: server.service.handlers, logger: server.service.deps.logger, pollMs: 60_000, idlePollMs: 60_000 });
-    const unsubscribe = server.service.onDeliveryDue(worker.kick); // as src/interfaces/main.ts wires it
+    const unsubscribe = server.service.onDeliveryDue(worker.kick); // as src/interfaces/process/background-work.ts wires it
     worker.start(); // its first poll would come a minute from now
     try {
       const challengeId = await send('bob');

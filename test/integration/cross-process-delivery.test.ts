@@ -32,7 +32,7 @@ describe('delivery wake-up across processes on PostgreSQL', () => {
     woken = 0;
     // Subscribed once B listens, so that first tell does not spend the worker's one poll a minute.
     worker = createDeliveryWorker({ handlers: b.service.handlers, logger: b.service.deps.logger, pollMs: 60_000, idlePollMs: 60_000 });
-    b.service.onDeliveryDue(worker.kick); // as src/interfaces/main.ts wires it
+    b.service.onDeliveryDue(worker.kick); // as src/interfaces/process/background-work.ts wires it
     worker.start(); // its first poll would come a minute from now
   });
   afterAll(async () => {

@@ -144,7 +144,7 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
   // A steady 10 ms poll: tests that drive a fake clock wait for deliveries in real time.
   const worker = createDeliveryWorker({ handlers: service.handlers, logger, pollMs: 10, idlePollMs: 10 });
   if (options.worker !== false) {
-    service.onDeliveryDue(worker.kick); // as src/interfaces/main.ts wires it
+    service.onDeliveryDue(worker.kick); // as src/interfaces/process/background-work.ts wires it
     worker.start();
   }
   const twilioToken = options.providers?.twilioAuthToken;
@@ -164,7 +164,7 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
-  answerClientErrors(server); // as src/interfaces/main.ts wires it
+  answerClientErrors(server); // as src/interfaces/process/starting-server.ts wires it
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const stop = async () => {
     server.closeAllConnections();
