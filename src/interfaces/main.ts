@@ -30,7 +30,15 @@ else if (command === 'projections' || command === 'audit') {
     const masterKeys = async () => masterKeysOf(config, config.masterKey ?? (await readDevMasterKey(config.dataDir)));
     process.exitCode = await auditCommand(args, config, masterKeys, logger);
   }
+} else if (command === 'keys') {
+  // Like audit: the service's master keys, never generated here (a new key would open nothing).
+  const config = configOrExitCode(3, 'master');
+  if (config) {
+    const logger = createLogger({ level: config.logLevel, destination: process.stderr });
+    const { keysCommand } = await import('./cli/keys.js');
+    process.exitCode = await keysCommand(args, config, async () => masterKeysOf(config, config.masterKey ?? (await readDevMasterKey(config.dataDir))), logger);
+  }
 } else {
-  process.stderr.write(`unknown command "${command}"; use: serve | totp <secret> | projections list|rebuild [name...] | audit verify|export\n`);
+  process.stderr.write(`unknown command "${command}"; use: serve | totp <secret> | projections list|rebuild [name...] | audit verify|export | keys status|rewrap\n`);
   process.exitCode = 2;
 }

@@ -9,10 +9,10 @@ import type { ClientBase } from 'pg';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
-import type { Clock, EventStore, HealthCheck, Logger, SecretVault, SnapshotStore } from '../../application/ports.js';
+import type { Clock, EventStore, HealthCheck, KeyRotation, Logger, SecretVault, SnapshotStore } from '../../application/ports.js';
 import type { Projection, ProjectionChange, ReadModels } from '../../application/read-models.js';
 import type { Keyring } from '../crypto/keyring.js';
-import { createSqliteVault } from '../crypto/sqlite-vault.js';
+import { createSqliteKeyRotation, createSqliteVault } from '../crypto/sqlite-vault.js';
 import { withEventValidation } from '../event-codecs/validating-event-store.js';
 import { createInMemoryEventStore } from '../event-store/in-memory-event-store.js';
 import type { StreamWatcher } from '../postgres/event-store.js';
@@ -56,6 +56,8 @@ export type Storage = {
   /** The same log without the codecs: events exactly as stored, which is what the audit chain covers. */
   readonly log: EventStore;
   readonly vault: SecretVault;
+  /** The vault's data keys by master key, and their re-wrap under the current one (`keys` command). */
+  readonly keyRotation: KeyRotation;
   /** Snapshots of long streams, next to the read models (PostgreSQL) or the log (embedded). */
   readonly snapshots: SnapshotStore;
   readonly readModels: ReadModels & { readonly start: () => Promise<void>; readonly stop: () => Promise<void> };
@@ -91,7 +93,7 @@ const openPostgres = async (url: string, options: { readonly withEventStore: boo
     { createAdvisoryLeadership },
     { migrate },
     { createPostgresReadModels, readModelMigrations },
-    { createPostgresVault, vaultMigrations },
+    { createPostgresKeyRotation, createPostgresVault, vaultMigrations },
     { createPostgresSnapshotStore, snapshotMigrations },
   ] = await Promise.all([
     import('pg'),
@@ -141,7 +143,7 @@ const openPostgres = async (url: string, options: { readonly withEventStore: boo
   // its connection no longer.
   const probe = servingPool(2, PROBE_QUERY_MS, { idleTimeoutMillis: 0, label: 'health' });
   const probes = { ping: async () => void (await probe.query('SELECT 1')), logHead: async () => void (await probe.query(SELECT_HEAD)), end: () => probe.end() };
-  return { url, pool, probes, createPostgresEventStore, createAdvisoryLeadership, createPostgresReadModels, createPostgresVault, createPostgresSnapshotStore, listen };
+  return { url, pool, probes, createPostgresEventStore, createAdvisoryLeadership, createPostgresReadModels, createPostgresVault, createPostgresKeyRotation, createPostgresSnapshotStore, listen };
 };
 
 type Postgres = Awaited<ReturnType<typeof openPostgres>>;
@@ -272,10 +274,14 @@ export const createStorage = async (
   // Data keys live apart from the append-only log, so destroying one really shreds its secret.
   let keyDb: Database | undefined;
   let vault: SecretVault & { close?: () => Promise<void> };
-  if (postgres) vault = postgres.createPostgresVault({ pool: postgres.pool, keyring, clock, listenConnectionString: postgres.url });
-  else {
+  let keyRotation: KeyRotation;
+  if (postgres) {
+    vault = postgres.createPostgresVault({ pool: postgres.pool, keyring, clock, listenConnectionString: postgres.url });
+    keyRotation = postgres.createPostgresKeyRotation({ pool: postgres.pool, keyring });
+  } else {
     keyDb = await openEmbeddedDatabase(options, 'keys.sqlite');
     vault = createSqliteVault({ db: keyDb, keyring, clock });
+    keyRotation = createSqliteKeyRotation({ db: keyDb, keyring });
   }
 
   // Derived data, apart from the log and the keys; worth keeping across restarts unless in memory.
@@ -327,6 +333,7 @@ export const createStorage = async (
     store,
     log: log.store,
     vault,
+    keyRotation,
     snapshots: bestEffortSnapshots(snapshots, logger),
     ...(log.watchStreams ? { watchStreams: log.watchStreams } : {}),
     readModels,

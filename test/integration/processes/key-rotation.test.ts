@@ -1,0 +1,112 @@
+/**
+ * Retiring a master key on the real service, embedded and on PostgreSQL: data written under k1;
+ * the service moved to k2 with k1 kept as a previous key; `keys rewrap` re-wraps every data key
+ * under k2 and seals the log; then k1 is removed, and the service still opens what k1 had
+ * wrapped (a TOTP seed, the hash root behind API keys and recovery codes), and `audit verify`
+ * still accepts the log, whose seals under k1 the re-wrap's seal vouches for.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { enrollTotp, newApp, newOperator, totpAt } from '../../support/flows.js';
+import { createClient } from '../../support/http-client.js';
+import { createTestSchema, type TestSchema } from '../../support/postgres.js';
+import { compileService, startServiceProcess, stopAllServiceProcesses, tempDir } from '../../support/service-process.js';
+
+let compiled: string;
+const dirs: ReturnType<typeof tempDir>[] = [];
+const schemas: TestSchema[] = [];
+
+/** Runs `main.js <command> ...`; resolves its exit code and output, whatever the code. */
+const run = async (env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [join(compiled, 'interfaces', 'main.js'), ...args], { env: { PATH: process.env['PATH'] ?? '', ...env } });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const { code, stdout, stderr } = error as { code: number; stdout: string; stderr: string };
+    return { code, stdout, stderr };
+  }
+};
+
+const retireOldKey = async (base: Record<string, string>) => {
+  const [k1, k2] = [randomBytes(32).toString('base64'), randomBytes(32).toString('base64')];
+  const before = { ...base, MASTER_KEY: k1, MASTER_KEY_ID: 'k1' };
+  const rotated = { ...base, MASTER_KEY: k2, MASTER_KEY_ID: 'k2', PREVIOUS_MASTER_KEYS: `k1:${k1}` };
+  const retired = { ...base, MASTER_KEY: k2, MASTER_KEY_ID: 'k2' };
+
+  const first = await startServiceProcess({ env: { ...before, LOG_SEAL_INTERVAL_S: '1', LOG_LEVEL: 'debug' } });
+  const client = createClient(first.url);
+  const operator = await newOperator(client);
+  const app = await newApp(client, operator.token);
+  const { secret, recoveryCodes } = await enrollTotp(client, app.apiKey, 'alice', () => new Date());
+  await first.waitForLine((line) => line.includes('"msg":"log sealed"'), 10_000);
+  expect(await first.stop()).toEqual({ code: 0, signal: null });
+
+  // Without k1 the service cannot open what k1 wrapped: it does not start.
+  const refused = await startServiceProcess({ env: retired, wait: false });
+  expect((await refused.waitForExit(30_000)).code).toBe(1);
+  expect(refused.lines.join('\n')).toMatch(/Master key \\"k1\\" is not in the keyring/);
+
+  const status = await run(rotated, 'keys', 'status');
+  expect(status.code).toBe(0);
+  const held = (JSON.parse(status.stdout) as { current: string; data_keys: Record<string, number> });
+  expect(held.current).toBe('k2');
+  expect(Object.keys(held.data_keys)).toEqual(['k1']);
+
+  const rewrap = await run(rotated, 'keys', 'rewrap');
+  expect(rewrap).toMatchObject({ code: 0, stderr: '' });
+  expect(JSON.parse(rewrap.stdout)).toEqual({ current: 'k2', rewrapped: held.data_keys, unreadable: [], data_keys: { k2: held.data_keys['k1'] }, sealed: expect.objectContaining({ sealed: true }) });
+  // Run again: nothing left to move, and it says so with 0.
+  expect(JSON.parse((await run(rotated, 'keys', 'rewrap')).stdout)).toMatchObject({ rewrapped: {}, data_keys: { k2: held.data_keys['k1'] } });
+
+  const after = await startServiceProcess({ env: { ...retired, LOG_SEAL_INTERVAL_S: '1', LOG_LEVEL: 'debug' } });
+  const again = createClient(after.url);
+  const next = totpAt(secret, new Date(Date.now() + 30_000));
+  expect((await again.post('/api/code/verify', { apiKey: app.apiKey, body: { username: 'alice', otp: next } })).status).toBe(200);
+  expect((await again.post('/api/code/verify', { apiKey: app.apiKey, body: { username: 'alice', otp: recoveryCodes[0] } })).status).toBe(200);
+  await after.waitForLine((line) => line.includes('"msg":"log sealed"'), 10_000);
+  expect(await after.stop()).toEqual({ code: 0, signal: null });
+
+  const audited = await run(retired, 'audit', 'verify');
+  const report = JSON.parse(audited.stdout) as { ok: boolean; retired_key_seals: number; problems: unknown[] };
+  expect(audited.code).toBe(0);
+  expect(report).toMatchObject({ ok: true, problems: [] });
+  expect(report.retired_key_seals).toBeGreaterThanOrEqual(1);
+};
+
+describe('keys: retiring a master key on the real service', () => {
+  beforeAll(async () => {
+    compiled = await compileService();
+  }, 180_000);
+  afterAll(async () => {
+    await stopAllServiceProcesses();
+    for (const dir of dirs) dir.remove();
+    for (const schema of schemas) await schema.drop();
+  });
+
+  it('on the embedded default', async () => {
+    const dir = tempDir('keys');
+    dirs.push(dir);
+    await retireOldKey({ DATA_DIR: dir.path, OUTBOX_FILE: join(dir.path, 'outbox.jsonl'), JWT_SECRET: randomBytes(48).toString('base64') });
+  }, 120_000);
+
+  it('on PostgreSQL', async () => {
+    const schema = await createTestSchema();
+    schemas.push(schema);
+    const dir = tempDir('keys-pg');
+    dirs.push(dir);
+    await retireOldKey({ DATABASE_URL: schema.url, DATA_DIR: dir.path, OUTBOX_FILE: join(dir.path, 'outbox.jsonl'), JWT_SECRET: randomBytes(48).toString('base64') });
+  }, 120_000);
+
+  it('says so with code 2 on bad usage and 3 when it cannot run', async () => {
+    const dir = tempDir('keys-none');
+    dirs.push(dir);
+    const env = { DATA_DIR: dir.path, MASTER_KEY: randomBytes(32).toString('base64') };
+    expect((await run(env, 'keys', 'spin')).code).toBe(2);
+    const missing = await run(env, 'keys', 'status');
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toMatch(/^keys: no embedded log at /);
+  });
+});
