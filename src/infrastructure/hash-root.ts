@@ -11,7 +11,8 @@ const STREAM = 'system-hash-root';
  * master keys must be rotatable. So the root is a random key created once, sealed by the vault
  * (whose data keys the master key wraps) and recorded in the log. Rotating the master key never
  * rehashes: the root's data key stays wrapped under the master key of the first start, which
- * must therefore stay configured (PREVIOUS_MASTER_KEYS); nothing re-wraps data keys.
+ * must stay configured (PREVIOUS_MASTER_KEYS) until `keys rewrap` wraps it, with every other
+ * data key, under the current one.
  */
 export const loadHashRoot = async (store: EventStore, vault: SecretVault): Promise<Keyring> => {
   for (let attempt = 0; attempt < 3; attempt++) {

@@ -9,7 +9,8 @@ const message = ({ through, count, chain }: SealBody): string => `otp-verify/log
 /**
  * HMAC-SHA256 of a seal under a key derived from the current master key, whose id the seal
  * records, so seals made before a rotation still verify while the old key stays configured
- * (PREVIOUS_MASTER_KEYS). Whoever can rewrite the log but lacks the master key cannot re-seal it.
+ * (PREVIOUS_MASTER_KEYS); once it is retired, a later seal vouches for them (verify-log.ts).
+ * Whoever can rewrite the log but lacks the master key cannot re-seal it.
  */
 export const createSealSigner = (keyring: Keyring, safeEqual: SafeEqual): SealSigner => {
   const mac = (body: SealBody, keyId: string) => createHmac('sha256', keyring.derive(LABEL, keyId)).update(message(body), 'utf8').digest('hex');
