@@ -1,5 +1,5 @@
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
-import { enrollmentStream, failureAnswer, type EnrollmentEvent } from '../../domain/enrollment/index.js';
+import { enrollmentStream, failureAnswer, lockedOut, type EnrollmentEvent } from '../../domain/enrollment/index.js';
 import type { Rejection } from '../../domain/shared/rejection.js';
 import type { ActiveApp } from '../apps/app-view.js';
 import { EnrollmentAggregate } from '../aggregates.js';
@@ -29,16 +29,19 @@ export const makeVerifyFactor = (deps: FactorDeps) => {
     let claimed: boolean | undefined;
 
     const outcome = await deps.handle(EnrollmentAggregate, stream, async (state) => {
+      const at = now(deps);
       if (recovery)
-        return { type: 'UseRecoveryCode' as const, matched_index: matchRecoveryCode(deps, state, otp), attempts, at: now(deps) };
+        return { type: 'UseRecoveryCode' as const, matched_index: matchRecoveryCode(deps, state, otp), attempts, at };
       let step: number | null = null;
-      if (state.kind === 'FACTOR' && state.method === 'TOTP' && state.secret && state.totp) {
+      // Locked out, the code is refused whatever it is: no seed is opened for it, so answering a
+      // locked user costs about what answering an unknown one does (and guessing costs us little).
+      if (state.kind === 'FACTOR' && state.method === 'TOTP' && state.secret && state.totp && lockedOut(state, attempts, at) === null) {
         const seed = await deps.vault.open(state.secret, stream);
         step = seed === null ? null : deps.totp.matchStep(seed, otp, { ...state.totp, window: app.policy.totp.window }, deps.clock());
       }
       // Claimed once per request, so a retry after a conflict does not trip over its own claim.
       if (step !== null && claimed === undefined) claimed = !(await deps.replayGuard(`totp:${enrollmentId}:${step}`, 300));
-      return { type: 'VerifyTotp' as const, matched_step: step, step_already_claimed: claimed ?? false, attempts, at: now(deps) };
+      return { type: 'VerifyTotp' as const, matched_step: step, step_already_claimed: claimed ?? false, attempts, at };
     });
 
     if (outcome._tag === 'Left') {
