@@ -83,6 +83,24 @@ export const deploymentSecrets = (): { MASTER_KEY: string; JWT_SECRET: string } 
   JWT_SECRET: randomBytes(48).toString('base64'),
 });
 
+/**
+ * Runs one of the compiled service's commands (`main.js <args>`, e.g. `audit verify`) with only
+ * `env` (and PATH); resolves its exit code and output, whatever the code.
+ */
+export const runCommand = async (env: Readonly<Record<string, string>>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
+  const outDir = await compileService();
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [join(outDir, 'interfaces', 'main.js'), ...args], {
+      env: { PATH: process.env['PATH'] ?? '', ...env },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const { code, stdout, stderr } = error as { code: number; stdout: string; stderr: string };
+    return { code, stdout, stderr };
+  }
+};
+
 export type Exit = { readonly code: number | null; readonly signal: NodeJS.Signals | null };
 
 export type ServiceProcess = {

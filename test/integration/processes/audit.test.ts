@@ -6,36 +6,21 @@
  * lines that `audit verify --file` checks, and that tell when they were edited.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { createClient } from '../../support/http-client.js';
 import { createTestSchema, type TestSchema } from '../../support/postgres.js';
-import { compileService, deploymentSecrets, startServiceProcess, stopAllServiceProcesses, tempDir } from '../../support/service-process.js';
+import { compileService, deploymentSecrets, runCommand, startServiceProcess, stopAllServiceProcesses, tempDir } from '../../support/service-process.js';
 
-let compiled: string;
 const dirs: ReturnType<typeof tempDir>[] = [];
 const schemas: TestSchema[] = [];
 const secrets = deploymentSecrets();
 
 type Report = { ok: boolean; events: number; seals: number; sealed_events: number; sealed_through: number; unsealed_events: number; head: number; chain: string; problems: { position: number; problem: string }[] };
 
-/** Runs `main.js audit ...`; resolves its exit code and output, whatever the code. */
-const audit = async (env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [join(compiled, 'interfaces', 'main.js'), 'audit', ...args], {
-      env: { PATH: process.env['PATH'] ?? '', ...env },
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const { code, stdout, stderr } = error as { code: number; stdout: string; stderr: string };
-    return { code, stdout, stderr };
-  }
-};
+const audit = (env: Record<string, string>, ...args: string[]) => runCommand(env, 'audit', ...args);
 
 /** Some traffic, then a clean stop, so the last seal covers it all but the seal itself. */
 const runService = async (env: Record<string, string>) => {
@@ -86,7 +71,7 @@ const checkExports = async (env: Record<string, string>, dir: string) => {
 
 describe('audit: tamper evidence on the real service', () => {
   beforeAll(async () => {
-    compiled = await compileService();
+    await compileService(); // once, before the first test's clock starts
   }, 180_000);
   afterAll(async () => {
     await stopAllServiceProcesses();

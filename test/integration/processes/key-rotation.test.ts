@@ -6,29 +6,15 @@
  * still accepts the log, whose seals under k1 the re-wrap's seal vouches for.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { enrollTotp, newApp, newOperator, totpAt } from '../../support/flows.js';
 import { createClient } from '../../support/http-client.js';
 import { createTestSchema, type TestSchema } from '../../support/postgres.js';
-import { compileService, startServiceProcess, stopAllServiceProcesses, tempDir } from '../../support/service-process.js';
+import { compileService, runCommand, startServiceProcess, stopAllServiceProcesses, tempDir } from '../../support/service-process.js';
 
-let compiled: string;
 const dirs: ReturnType<typeof tempDir>[] = [];
 const schemas: TestSchema[] = [];
-
-/** Runs `main.js <command> ...`; resolves its exit code and output, whatever the code. */
-const run = async (env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [join(compiled, 'interfaces', 'main.js'), ...args], { env: { PATH: process.env['PATH'] ?? '', ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const { code, stdout, stderr } = error as { code: number; stdout: string; stderr: string };
-    return { code, stdout, stderr };
-  }
-};
 
 const retireOldKey = async (base: Record<string, string>) => {
   const [k1, k2] = [randomBytes(32).toString('base64'), randomBytes(32).toString('base64')];
@@ -49,17 +35,17 @@ const retireOldKey = async (base: Record<string, string>) => {
   expect((await refused.waitForExit(30_000)).code).toBe(1);
   expect(refused.lines.join('\n')).toMatch(/Master key \\"k1\\" is not in the keyring/);
 
-  const status = await run(rotated, 'keys', 'status');
+  const status = await runCommand(rotated, 'keys', 'status');
   expect(status.code).toBe(0);
   const held = (JSON.parse(status.stdout) as { current: string; data_keys: Record<string, number> });
   expect(held.current).toBe('k2');
   expect(Object.keys(held.data_keys)).toEqual(['k1']);
 
-  const rewrap = await run(rotated, 'keys', 'rewrap');
+  const rewrap = await runCommand(rotated, 'keys', 'rewrap');
   expect(rewrap).toMatchObject({ code: 0, stderr: '' });
   expect(JSON.parse(rewrap.stdout)).toEqual({ current: 'k2', rewrapped: held.data_keys, unreadable: [], data_keys: { k2: held.data_keys['k1'] }, sealed: expect.objectContaining({ sealed: true }) });
   // Run again: nothing left to move, and it says so with 0.
-  expect(JSON.parse((await run(rotated, 'keys', 'rewrap')).stdout)).toMatchObject({ rewrapped: {}, data_keys: { k2: held.data_keys['k1'] } });
+  expect(JSON.parse((await runCommand(rotated, 'keys', 'rewrap')).stdout)).toMatchObject({ rewrapped: {}, data_keys: { k2: held.data_keys['k1'] } });
 
   const after = await startServiceProcess({ env: { ...retired, LOG_SEAL_INTERVAL_S: '1', LOG_LEVEL: 'debug' } });
   const again = createClient(after.url);
@@ -69,7 +55,7 @@ const retireOldKey = async (base: Record<string, string>) => {
   await after.waitForLine((line) => line.includes('"msg":"log sealed"'), 10_000);
   expect(await after.stop()).toEqual({ code: 0, signal: null });
 
-  const audited = await run(retired, 'audit', 'verify');
+  const audited = await runCommand(retired, 'audit', 'verify');
   const report = JSON.parse(audited.stdout) as { ok: boolean; retired_key_seals: number; problems: unknown[] };
   expect(audited.code).toBe(0);
   expect(report).toMatchObject({ ok: true, problems: [] });
@@ -78,7 +64,7 @@ const retireOldKey = async (base: Record<string, string>) => {
 
 describe('keys: retiring a master key on the real service', () => {
   beforeAll(async () => {
-    compiled = await compileService();
+    await compileService(); // once, before the first test's clock starts
   }, 180_000);
   afterAll(async () => {
     await stopAllServiceProcesses();
@@ -104,8 +90,8 @@ describe('keys: retiring a master key on the real service', () => {
     const dir = tempDir('keys-none');
     dirs.push(dir);
     const env = { DATA_DIR: dir.path, MASTER_KEY: randomBytes(32).toString('base64') };
-    expect((await run(env, 'keys', 'spin')).code).toBe(2);
-    const missing = await run(env, 'keys', 'status');
+    expect((await runCommand(env, 'keys', 'spin')).code).toBe(2);
+    const missing = await runCommand(env, 'keys', 'status');
     expect(missing.code).toBe(3);
     expect(missing.stderr).toMatch(/^keys: no embedded log at /);
   });
