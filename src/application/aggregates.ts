@@ -24,7 +24,8 @@ export const EnrollmentAggregate = {
   name: 'Enrollment',
   decider: enrollmentDecider,
   cacheable: (state: EnrollmentState) => state.kind !== 'RECOVERY',
-  snapshot: { version: 'enrollment/2', every: SNAPSHOT_EVERY },
+  // 3: a restart with another TOTP period carries the used step over in time (`lastStepIn`).
+  snapshot: { version: 'enrollment/3', every: SNAPSHOT_EVERY },
 } as const;
 /**
  * Only open challenges stay in the state cache. A closed one (approved, canceled, expired, out of

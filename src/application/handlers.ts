@@ -55,7 +55,7 @@ export const makeHandlers = (deps: Deps) => ({
   getUserHistory: makeGetUserHistory(deps),
   regenerateRecoveryCodes: makeRegenerateRecoveryCodes(deps),
   sendCode: makeSendCode(deps),
-  verifyChallenge: makeVerifyChallenge(deps),
+  verifyChallenge: makeVerifyChallenge(deps, 'VERIFICATION'),
   verifyFactor: makeVerifyFactor(deps),
   getChallenge: makeGetChallenge(deps),
   cancelChallenge: makeCancelChallenge(deps),

@@ -140,7 +140,7 @@ describe('states an aggregate does not cache', () => {
       type: 'IssueChallenge', challenge_id: 'ch-1', app_id: 'app-1', username: 'ada', channel: 'SMS', purpose: 'VERIFICATION',
       code_hash: 'hash-1', expires_at: '2026-11-30T12:10:00.000Z', max_attempts: 3, at: T0,
     };
-    const verify = (stream: string, code_matches: boolean) => handle(ChallengeAggregate, stream, () => ({ type: 'VerifyChallengeCode' as const, app_id: 'app-1', code_matches, at: T0 }));
+    const verify = (stream: string, code_matches: boolean) => handle(ChallengeAggregate, stream, () => ({ type: 'VerifyChallengeCode' as const, app_id: 'app-1', purpose: 'VERIFICATION' as const, code_matches, at: T0 }));
 
     expect((await verify('challenge-unknown', true))._tag).toBe('Left'); // NOT_FOUND
     expect(cache.get('challenge-unknown')).toBeUndefined();

@@ -19,7 +19,7 @@ type Step = 'wrong' | 'right' | 'resend';
 const command = (step: Step, s: number): ChallengeCommand =>
   step === 'resend'
     ? { type: 'ResendChallenge', app_id: 'app-1', code_hash: `hash-${s}`, expires_at: at(s + DAY), cooldown_seconds: 30, at: at(s) }
-    : { type: 'VerifyChallengeCode', app_id: 'app-1', code_matches: step === 'right', at: at(s) };
+    : { type: 'VerifyChallengeCode', app_id: 'app-1', purpose: 'VERIFICATION', code_matches: step === 'right', at: at(s) };
 
 /** Runs the steps 31 s apart (past the resend cooldown, well before expiry), keeping every outcome. */
 const run = (max: number, steps: readonly Step[]) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { challengeDecider, reportStanding, type ChallengeEvent, type IssueChallenge } from '../../src/domain/challenge/index.js';
+import { challengeDecider, reportStanding, type ChallengeEvent, type ChallengePurpose, type IssueChallenge } from '../../src/domain/challenge/index.js';
 import { at, T0 } from './fixtures.js';
 import { given } from './given-when-then.js';
 
@@ -24,7 +24,8 @@ const ev = {
 };
 const lockedOut = [...issued, ev.failed(10), ev.failed(20), ev.failed(30), ev.locked(30)];
 
-const verify = (code_matches: boolean, s: number, app_id = 'app-1') => ({ type: 'VerifyChallengeCode', app_id, code_matches, at: at(s) }) as const;
+const verify = (code_matches: boolean, s: number, app_id = 'app-1', purpose: ChallengePurpose = 'VERIFICATION') =>
+  ({ type: 'VerifyChallengeCode', app_id, purpose, code_matches, at: at(s) }) as const;
 const resend = (s: number, app_id = 'app-1') =>
   ({ type: 'ResendChallenge', app_id, code_hash: 'hash-2', expires_at: at(s + TTL), cooldown_seconds: 30, at: at(s) }) as const;
 const cancel = (s: number, app_id = 'app-1') => ({ type: 'CancelChallenge', app_id, at: at(s) }) as const;
@@ -70,6 +71,34 @@ describe('Challenge: VerifyChallengeCode', () => {
   it('answers CHALLENGE_CLOSED once canceled', () =>
     given(challenge, [...issued, ev.canceled(10)]).when(verify(true, 20)).thenRejects('CHALLENGE_CLOSED'));
   it('answers NOT_FOUND for an unknown challenge', () => given(challenge).when(verify(true, 10)).thenRejects('NOT_FOUND'));
+});
+
+describe('Challenge: VerifyChallengeCode for its purpose only', () => {
+  // An enrollment's confirmation: checked by enabling the factor, not by a plain verification.
+  const { type: _i, ...enrollmentData } = { ...issue, purpose: 'ENROLLMENT', enrollment_id: 'enr-1' } as const;
+  const confirmation: ChallengeEvent[] = [{ type: 'ChallengeIssued', data: enrollmentData }];
+  const plain = (code_matches: boolean, s: number, app_id = 'app-1') => verify(code_matches, s, app_id, 'VERIFICATION');
+  const enabling = (code_matches: boolean, s: number) => verify(code_matches, s, 'app-1', 'ENROLLMENT');
+
+  it('a plain verification does not approve an enrollment\'s confirmation with its right code: NOT_FOUND, no event', () =>
+    given(challenge, confirmation).when(plain(true, 10)).thenRejects('NOT_FOUND'));
+  it('nor counts a wrong code against it', () => given(challenge, confirmation).when(plain(false, 10)).thenRejects('NOT_FOUND'));
+  it('whatever state it is in: one answer, so it tells nothing of the code', () => {
+    const answers = [confirmation, [...confirmation, ev.failed(10), ev.failed(20), ev.failed(30), ev.locked(30)], [...confirmation, ev.approved(10)], [...confirmation, ev.expired(TTL)]].map(
+      (history) => given(challenge, history).when(plain(true, TTL + 5)).decision,
+    );
+    expect(new Set(answers.map((a) => JSON.stringify(a))).size).toBe(1);
+    expect(answers[0]).toMatchObject({ _tag: 'Left', left: { code: 'NOT_FOUND' } });
+  });
+  it('says how the code is checked to the app that owns it; another app gets the unknown challenge\'s answer', () => {
+    expect(given(challenge, confirmation).when(plain(true, 10)).decision).toMatchObject({ _tag: 'Left', left: { code: 'NOT_FOUND', message: expect.stringContaining('enabling the factor') } });
+    expect(given(challenge, confirmation).when(plain(true, 10, 'app-2')).decision).toEqual(given(challenge).when(plain(true, 10)).decision);
+  });
+  it('enabling approves it with the right code, and counts a wrong one', () => {
+    given(challenge, confirmation).when(enabling(true, 10)).then([ev.approved(10)]);
+    given(challenge, confirmation).when(enabling(false, 10)).then([ev.failed(10)]);
+  });
+  it('enabling does not check a plain verification\'s challenge either', () => given(challenge, issued).when(enabling(true, 10)).thenRejects('NOT_FOUND'));
 });
 
 describe('Challenge: ResendChallenge', () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { enrollmentDecider, FAILURES_KEPT } from '../../src/domain/enrollment/index.js';
+import { enrollmentDecider, FAILURES_KEPT, lastStepIn, type StartEnrollment } from '../../src/domain/enrollment/index.js';
+import type { TotpParameters } from '../../src/domain/shared/types.js';
 import {
-  activateByChallenge, activateTotp, ATTEMPTS, disable, ev, smsActive, smsPending, startSms, startTotp, started, totpActive, totpPending, verify, who,
+  activateByChallenge, activateTotp, ATTEMPTS, disable, ev, smsActive, smsPending, startSms, startTotp, started, TOTP_PARAMS, totpActive, totpPending, verify, who,
 } from './enrollment-fixtures.js';
 import { at, T0 } from './fixtures.js';
 import { given } from './given-when-then.js';
@@ -99,6 +100,45 @@ describe('Enrollment: VerifyTotp', () => {
   it('refuses a DISABLED enrollment', () => given(enrollment, [...totpActive, ev.disabled(20)]).when(verify(101, 40)).thenRejects('NOT_ENROLLED'));
   it('refuses a method that is not TOTP', () => given(enrollment, smsActive).when(verify(101, 40)).thenRejects('NOT_ENROLLED'));
   it('refuses an unknown enrollment', () => given(enrollment).when(verify(101, 40)).thenRejects('NOT_ENROLLED'));
+});
+
+describe('Enrollment: a restart with another TOTP period', () => {
+  // Step 100 of 30 s is [3000 s, 3030 s) since the epoch. Steps of 60 s: 50 is [3000, 3060),
+  // begun before the used one ended; 51 is [3060, 3120).
+  const period = (seconds: 30 | 60): TotpParameters => ({ ...TOTP_PARAMS, period: seconds });
+  const restartWith = (totp: TotpParameters, s = 50): StartEnrollment => ({ ...startTotp, totp, at: at(s) });
+  const reEnrolled = (totp: TotpParameters) => [...totpActive, ev.disabled(20), started(restartWith(totp))];
+
+  it('activates with a step of 60 s after one of 30 s was used (the step numbers, about half, are not "used")', () =>
+    given(enrollment, reEnrolled(period(60))).when(activateTotp(51, 60)).then([ev.consumed(51, 60), ev.activated(60)]));
+  it('carries the used step over in time: the last step of 60 s begun before it ended', () =>
+    given(enrollment, [...totpActive, ev.disabled(20)]).when(restartWith(period(60))).thenState({ status: 'PENDING', last_step: 50 }));
+  it('refuses, without counting a failure, a step of 60 s begun before the used step of 30 s ended', () =>
+    given(enrollment, reEnrolled(period(60))).when(activateTotp(50, 60)).thenRejects('INVALID_CODE', { attemptsRemaining: ATTEMPTS.max_attempts }));
+  it('from 60 s to 30 s refuses the half of the used minute not yet past, and takes the step after it', () => {
+    const usedMinute = [...reEnrolled(period(60)), ev.consumed(51, 60), ev.activated(60), ev.disabled(70), started(restartWith(period(30), 80))];
+    // Step 51 of 60 s is [3060, 3120): steps 102 and 103 of 30 s.
+    given(enrollment, usedMinute).when(activateTotp(103, 90)).thenRejects('INVALID_CODE');
+    given(enrollment, usedMinute).when(activateTotp(104, 90)).then([ev.consumed(104, 90), ev.activated(90)]);
+  });
+  it('keeps the step as it was when only digits or the algorithm change: they count no time', () => {
+    const other: TotpParameters = { digits: 8, period: 30, algorithm: 'SHA256' };
+    given(enrollment, [...totpActive, ev.disabled(20)]).when(restartWith(other)).thenState({ last_step: 100 });
+    given(enrollment, [...totpActive, ev.disabled(20), started(restartWith(other))]).when(activateTotp(100, 60)).thenRejects('INVALID_CODE');
+  });
+  it('still refuses the used step after a round trip of periods, erring towards refusal by at most a step of the longer one', () => {
+    // 30 s to 60 s: the used step 100 of 30 s becomes 50 of 60 s ([3000, 3060)); back to 30 s, 101.
+    const back = [...reEnrolled(period(60)), ev.disabled(60), started(restartWith(period(30), 70))];
+    given(enrollment, back).when(activateTotp(100, 80)).thenRejects('INVALID_CODE');
+    given(enrollment, back).when(activateTotp(101, 80)).thenRejects('INVALID_CODE');
+    given(enrollment, back).when(activateTotp(102, 80)).then([ev.consumed(102, 80), ev.activated(80)]);
+  });
+  it('refuses exactly the steps whose window begins before the used one ends, whatever the periods', () => {
+    for (const [from, to] of [[30, 60], [60, 30], [30, 30], [60, 60]] as const)
+      for (const used of [-1, 0, 1, 2, 3, 100, 101, 57_000_001])
+        for (let s = Math.max(0, Math.floor(((used + 1) * from) / to) - 3); s < ((used + 1) * from) / to + 3; s++)
+          expect([from, to, used, s, s <= lastStepIn(used, period(from), period(to))]).toEqual([from, to, used, s, used >= 0 && s * to < (used + 1) * from]);
+  });
 });
 
 describe('Enrollment: DisableEnrollment', () => {

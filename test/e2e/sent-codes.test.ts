@@ -1,7 +1,8 @@
 /**
  * Codes sent by email and SMS, over HTTP: random digits of the policy's length, expiry, single
  * use, bound to their challenge, attempts capped under concurrency, resend rules, send caps and
- * the country allow-list, refused before anything reaches the outbox.
+ * the country allow-list, refused before anything reaches the outbox; an enrollment's
+ * confirmation code is checked by PUT /api/otp/enable only.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { challengeStream } from '../../src/domain/challenge/index.js';
@@ -257,6 +258,26 @@ describe('sent codes', () => {
     }
     expect((await verify(locked.challengeId, locked.code)).body.code).toBe('MAX_ATTEMPTS_REACHED');
     expect((await verify(expired.challengeId, expired.code)).body.code).toBe('CODE_EXPIRED');
+  });
+
+  it('checks an enrollment\'s confirmation code on PUT /api/otp/enable only: /api/code/verify answers 404 and spends nothing', async () => {
+    const username = user();
+    const registered = await client.post('/api/otp/register', { apiKey, body: { username, otp_method: 'EMAIL', destination: `${username}@example.com` } });
+    expect(registered.status).toBe(201);
+    const challengeId: string = registered.body.challenge_id;
+    const code = await codeFromOutbox(server.outboxFile, challengeId);
+    const enable = (otp: string) => client.put('/api/otp/enable', { apiKey, body: { username, otp } });
+
+    // Before, the right code approved it here, and enable then answered a wrong code 409
+    // CHALLENGE_CLOSED, without attempts_remaining.
+    for (const otp of [code, wrongCode(code)]) {
+      const refused = await verify(challengeId, otp);
+      expect([refused.status, refused.body.code, refused.body.message]).toEqual([404, 'NOT_FOUND', expect.stringContaining('enabling the factor')]);
+    }
+    expect(await challenge(challengeId)).toMatchObject({ status: 'PENDING', attempts: 0 });
+    const wrong = await enable(wrongCode(code));
+    expect([wrong.status, wrong.body.code, wrong.body.attempts_remaining]).toEqual([401, 'INVALID_CODE', 4]);
+    expect((await enable(code)).body).toMatchObject({ success: true, status: 'ACTIVE' });
   });
 
   it('exports a code only where the policy allows it, and that code verifies', async () => {

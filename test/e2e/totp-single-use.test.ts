@@ -1,7 +1,8 @@
 /**
  * TOTP over HTTP: a code is accepted once and never after a later step, even under concurrent
  * submission; the window is ±1 step; imported secrets work; failures lock; recovery codes are
- * single use and die when regenerated.
+ * single use and die when regenerated; a factor enrolled again after the app's period changed
+ * neither takes a code of a window begun before the used one ended nor refuses the later ones.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { enrollTotp, newApp, newOperator, totpAt, wrongCode } from '../support/flows.js';
@@ -14,6 +15,7 @@ describe('TOTP codes are single use', () => {
   let server: TestServer;
   let client: Client;
   let apiKey: string;
+  let operatorToken: string;
   let n = 0;
   const user = () => `user${n++}`;
   const at = (steps: number) => new Date(server.clock().getTime() + steps * PERIOD_MS);
@@ -23,6 +25,7 @@ describe('TOTP codes are single use', () => {
     server = await startTestServer();
     client = createClient(server.url);
     const operator = await newOperator(client);
+    operatorToken = operator.token;
     apiKey = (await newApp(client, operator.token)).apiKey;
   });
   afterAll(() => server.close());
@@ -193,6 +196,35 @@ describe('TOTP codes are single use', () => {
 
     server.clock.advance(Number(locked.headers.get('retry-after')) * 1000 + PERIOD_MS);
     expect((await enable(totpAt(secret, server.clock()))).status).toBe(200);
+  });
+
+  it('enables a factor enrolled again after the app\'s period went from 30 to 60 s, refusing only the minute the used step was in', async () => {
+    // An app of its own: the others' tests count in 30 s.
+    const app = await newApp(client, operatorToken);
+    const username = user();
+    await enrollTotp(client, app.apiKey, username, server.clock); // uses the current step of 30 s
+    expect((await client.put('/api/otp/disable', { apiKey: app.apiKey, body: { username } })).status).toBe(200);
+    const changed = await client.put(`/api/app/${app.id}`, { token: operatorToken, body: { policy: { totp: { period: 60 } } } });
+    expect(changed.status).toBe(200);
+
+    const registered = await client.post('/api/otp/register', { apiKey: app.apiKey, body: { username, otp_method: 'TOTP' } });
+    expect(registered.status).toBe(201);
+    expect(registered.body.otpauth_uri).toContain('period=60');
+    const params = { digits: 6, period: 60, algorithm: 'SHA1' } as const;
+    const enable = (otp: string) => client.put('/api/otp/enable', { apiKey: app.apiKey, body: { username, otp } });
+
+    // The current minute began before the used step of 30 s ended: its code is refused as used,
+    // not counted as a failure.
+    const sameMinute = await enable(totpAt(registered.body.secret, server.clock(), params));
+    expect([sameMinute.status, sameMinute.body.code, sameMinute.body.attempts_remaining]).toEqual([401, 'INVALID_CODE', 5]);
+    // The next minute's code is taken (before the fix every code was "used": steps of 60 s are
+    // about half the used one's number of 30 s).
+    server.clock.advance(60_000);
+    const code = totpAt(registered.body.secret, server.clock(), params);
+    expect((await enable(code)).body).toMatchObject({ success: true, status: 'ACTIVE' });
+    // And once only.
+    const again = await client.post('/api/code/verify', { apiKey: app.apiKey, body: { username, otp: code } });
+    expect([again.status, again.body.code]).toEqual([401, 'INVALID_CODE']);
   });
 
   it('accepts each recovery code once, and none of the old ones after regenerating', async () => {

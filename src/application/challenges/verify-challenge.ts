@@ -1,5 +1,5 @@
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
-import { challengeStream, maxAttemptsReached, type Challenge } from '../../domain/challenge/index.js';
+import { challengeStream, maxAttemptsReached, type Challenge, type ChallengePurpose } from '../../domain/challenge/index.js';
 import { reject, type Rejection } from '../../domain/shared/rejection.js';
 import { ChallengeAggregate } from '../aggregates.js';
 import { now, type Deps } from '../deps.js';
@@ -27,14 +27,17 @@ const outcomeOf = (challenge: Challenge): Either<Rejection, Challenge> => {
 /**
  * Checks a sent code against its challenge. The comparison happens against the state the
  * decision is made on (re-read on every retry), so concurrent guesses are each counted once
- * and at most max_attempts are ever evaluated.
+ * and at most max_attempts are ever evaluated. Only challenges of `purpose` are checked:
+ * POST /api/code/verify checks VERIFICATION ones, PUT /api/otp/enable its factor's ENROLLMENT
+ * one; any other answers 404 as a missing one does, its attempts untouched.
  */
 export const makeVerifyChallenge =
-  (deps: Pick<Deps, 'handle' | 'keyedHash' | 'safeEqual' | 'clock' | 'vault'>) =>
+  (deps: Pick<Deps, 'handle' | 'keyedHash' | 'safeEqual' | 'clock' | 'vault'>, purpose: ChallengePurpose) =>
   async (input: VerifyChallengeInput): Promise<Either<Rejection, Challenge>> => {
     const outcome = await deps.handle(ChallengeAggregate, challengeStream(input.challenge_id), (state) => ({
       type: 'VerifyChallengeCode' as const,
       app_id: input.app_id,
+      purpose,
       code_matches: state.status !== 'NONE' && deps.safeEqual(codeHash(deps, input.challenge_id, input.otp), state.code_hash),
       at: now(deps),
     }));

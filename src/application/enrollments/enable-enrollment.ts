@@ -40,24 +40,40 @@ const findPending = async (deps: EnableDeps, app: ActiveApp, username: string, m
   return notEnrolled();
 };
 
-/** Proof of possession for a sent-code factor: its confirmation challenge approved now or before. */
+/**
+ * Proof of possession for a sent-code factor: its confirmation challenge approved now or before.
+ * The confirmation code is checked here only: POST /api/code/verify finds no ENROLLMENT
+ * challenge (404, its attempts untouched), so it can neither spend the code nor approve the
+ * challenge without activating the factor. Before, a challenge approved there left every later
+ * enable to the approved path below, whose wrong codes answered 409 CHALLENGE_CLOSED.
+ */
 const proveBySentCode = async (deps: EnableDeps, app: ActiveApp, state: EnrollmentState, otp: string): Promise<Either<Rejection, Proof>> => {
   if (state.kind !== 'FACTOR' || state.challenge_id === undefined) return left(reject('NOT_ENROLLED', 'No such enrollment'));
-  const verified = await makeVerifyChallenge(deps)({ app_id: app.app_id, challenge_id: state.challenge_id, otp });
+  const verified = await makeVerifyChallenge(deps, 'ENROLLMENT')({ app_id: app.app_id, challenge_id: state.challenge_id, otp });
   const proof: Proof = { kind: 'CHALLENGE_APPROVED', challenge_id: state.challenge_id };
   if (verified._tag === 'Right') return right(proof);
-  // A retry after a crash between approval and activation finds the challenge already approved:
-  // it proves possession again only with the same code (compared in constant time), not any code.
+  // A retry after a crash between approval and activation (or an enable racing the one that
+  // approved it, or a challenge approved through /api/code/verify before it refused them) finds
+  // the challenge already approved: it proves possession again only with the same code
+  // (compared in constant time), not any code.
   const challenge = await deps.load(ChallengeAggregate, challengeStream(state.challenge_id));
   if (challenge.status !== 'APPROVED') return verified;
   // The approved challenge counts no more attempts, so attempts are counted here, before the
   // comparison (atomically, whatever runs at once): as many a day as the app allows a challenge.
   // Past them even the right code is refused until the day's window frees one; registering the
   // factor again starts over with a new challenge.
-  const attempt = await deps.rateLimit(`enable-approved:${state.challenge_id}`, app.policy.max_attempts, DAY_SECONDS);
+  const key = `enable-approved:${state.challenge_id}`;
+  const attempt = await deps.rateLimit(key, app.policy.max_attempts, DAY_SECONDS);
   // Answered as the factor's own lock-out is (429, attempts_remaining 0, Retry-After).
   if (!attempt.allowed) return left(enrollmentLocked(attempt.retry_after_seconds));
-  return deps.safeEqual(codeHash(deps, state.challenge_id, otp), challenge.code_hash) ? right(proof) : verified;
+  if (deps.safeEqual(codeHash(deps, state.challenge_id, otp), challenge.code_hash)) return right(proof);
+  // A wrong code answers as the documented contract says, as on a pending challenge: 401 with
+  // the attempts left; the last one, the lock-out it leaves (its wait asked without a hit).
+  const wrong = (remaining: number) => left(reject('INVALID_CODE', 'Invalid code', { attemptsRemaining: remaining }));
+  if (attempt.remaining > 0) return wrong(attempt.remaining);
+  const next = await deps.rateLimit(key, app.policy.max_attempts, DAY_SECONDS, { peek: true });
+  // Allowed only if a day-old attempt left the window meanwhile: a peek's remaining excludes the hit it did not count.
+  return next.allowed ? wrong(next.remaining + 1) : left(enrollmentLocked(next.retry_after_seconds));
 };
 
 export const makeEnableEnrollment = (deps: EnableDeps) => {

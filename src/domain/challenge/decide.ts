@@ -2,7 +2,7 @@ import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import { reject, type Rejection } from '../shared/rejection.js';
 import { addSeconds, secondsUntil, toMillis, type Instant } from '../shared/time.js';
 import type { SealedSecret } from '../shared/sealed.js';
-import type { ChallengeEvent, ChallengeIssued } from './events.js';
+import type { ChallengeEvent, ChallengeIssued, ChallengePurpose } from './events.js';
 import { isPastExpiry, type Challenge, type ChallengeState } from './state.js';
 import { decideConfirmation, type RecordDeliveryConfirmation } from './confirm.js';
 import { decideAttempt, decideOutcome, type RecordDelivery, type RecordDeliveryAttempt } from './delivery-outcome.js';
@@ -18,8 +18,17 @@ export type ResendChallenge = {
   readonly cooldown_seconds: number;
   readonly at: Instant;
 };
-/** The handler compares the code with the stored hash (constant time) and passes the outcome. */
-export type VerifyChallengeCode = { readonly type: 'VerifyChallengeCode'; readonly app_id: string; readonly code_matches: boolean; readonly at: Instant };
+/**
+ * The handler compares the code with the stored hash (constant time) and passes the outcome,
+ * and says what it checks the code for: a challenge is verified only for its own purpose.
+ */
+export type VerifyChallengeCode = {
+  readonly type: 'VerifyChallengeCode';
+  readonly app_id: string;
+  readonly purpose: ChallengePurpose;
+  readonly code_matches: boolean;
+  readonly at: Instant;
+};
 export type CancelChallenge = { readonly type: 'CancelChallenge'; readonly app_id: string; readonly at: Instant };
 export type ExpireChallenge = { readonly type: 'ExpireChallenge'; readonly at: Instant };
 export type ChallengeCommand =
@@ -78,6 +87,16 @@ export const decideChallenge = (command: ChallengeCommand, state: ChallengeState
   // Another tenant's challenge is indistinguishable from a missing one.
   if (state.status === 'NONE' || ('app_id' in command && command.app_id !== state.app_id))
     return left(reject('NOT_FOUND', 'Challenge not found'));
+  // An enrollment's confirmation code proves the factor only when enabling it: approved by a
+  // plain verification it activated nothing, and left enable only the approved challenge to
+  // compare against, outside the challenge's own attempts (a wrong code there answered 409
+  // CHALLENGE_CLOSED). So a verification for another purpose finds no challenge to verify,
+  // whatever its state, and counts no attempt; the tenant check above comes first, so another
+  // app's challenge still answers as a missing one.
+  if (command.type === 'VerifyChallengeCode' && command.purpose !== state.purpose)
+    return left(
+      reject('NOT_FOUND', state.purpose === 'ENROLLMENT' ? "Challenge not found: an enrollment's confirmation code is checked by enabling the factor" : 'Challenge not found'),
+    );
   if (command.type === 'RecordDeliveryAttempt') return decideAttempt(command, state);
   if (command.type === 'RecordDelivery') return decideOutcome(command, state);
   if (command.type === 'RecordDeliveryReport') return decideReport(command, state);

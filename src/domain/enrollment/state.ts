@@ -16,7 +16,10 @@ export type Factor = {
   readonly destination?: SealedSecret;
   readonly destination_hint?: string;
   readonly challenge_id?: string;
-  /** Highest TOTP step accepted so far, -1 when none. */
+  /**
+   * Highest TOTP step accepted so far, -1 when none, counted in this factor's period
+   * (`totp.period`): a restart with another period converts it (`lastStepIn`).
+   */
   readonly last_step: number;
   readonly failures: number;
   readonly locked_until: Instant | null;
@@ -49,6 +52,26 @@ export const FAILURES_KEPT = 100;
 const NO_FAILURES: readonly Instant[] = [];
 const withFailure = (recent: readonly Instant[], at: Instant): readonly Instant[] => [...recent, at].slice(-FAILURES_KEPT);
 
+/**
+ * The last used step as a factor restarted with `next` counts steps. A step is a number of
+ * periods since the epoch, so numbers counted in different periods do not compare: step T of
+ * 30 s ends at (T + 1) * 30 s, the same number of 60 s twice as late. Compared as they were, a
+ * user re-enrolled after the app's period went from 30 to 60 had every code of the new seed
+ * refused as already used (its steps about half the old one) for decades; from 60 to 30 the
+ * second half of the used minute would have been taken again. So the used step is carried over
+ * in time: it becomes the last step of `next` whose window starts before the used one ends,
+ * and no code of a window begun before then is accepted. Digits and algorithm count no time:
+ * only the period matters. A step was matched and consumed with the `totp` of the start before
+ * it, so that start says its period and stored events need no new field. Without parameters on
+ * either side (no seed to match with) the number stays as it was.
+ */
+export const lastStepIn = (step: number, previous: TotpParameters | undefined, next: TotpParameters | undefined): number => {
+  if (step < 0 || previous === undefined || next === undefined || previous.period === next.period) return step;
+  // Step s of `next` starts at s * next.period: refused while that is before the used window's
+  // end, i.e. for every s below ceil(end / next.period).
+  return Math.ceil(((step + 1) * previous.period) / next.period) - 1;
+};
+
 const withFactor = (state: EnrollmentState, f: (s: Factor) => Partial<Factor>): EnrollmentState =>
   state.kind === 'FACTOR' ? { ...state, ...f(state) } : state;
 
@@ -61,7 +84,8 @@ export const evolveEnrollment = (state: EnrollmentState, event: EnrollmentEvent)
         kind: 'FACTOR',
         ...data,
         status: 'PENDING',
-        last_step: previous?.last_step ?? -1,
+        // Kept across restarts (an imported seed may be the same one), in the new period's steps.
+        last_step: previous ? lastStepIn(previous.last_step, previous.totp, data.totp) : -1,
         failures: 0,
         locked_until: null,
         // A factor started again keeps its failures: starting over must not reset the day's cap.

@@ -1,11 +1,13 @@
 /**
  * Enabling a factor without naming its method: the answer is the one naming the method would
  * give (409 for an active factor), while a user without factors answers like an unknown one.
- * A sent-code factor is enabled only with its confirmation code, even once that was approved.
+ * A sent-code factor is enabled only with its confirmation code, even once that was approved;
+ * that code is checked by enabling only, not by a plain verification (POST /api/code/verify).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ActiveApp } from '../../../src/application/apps/app-view.js';
 import type { Handlers } from '../../../src/application/handlers.js';
+import { makeVerifyChallenge } from '../../../src/application/challenges/verify-challenge.js';
 import { codeFromOutbox, ownedApp, totpAt } from '../../support/flows.js';
 import { startTestServer, type TestServer } from '../../support/test-server.js';
 
@@ -57,12 +59,43 @@ describe('enable an enrollment', () => {
     const code = await codeFromOutbox(server.outboxFile, challenge_id);
     return { challenge_id, code, wrong: code.replace(/\d/g, (d) => String((Number(d) + 1) % 10)) };
   };
-  /** The same, its confirmation challenge approved first (as a retry after a crash between approval and activation finds it, or through POST /api/code/verify). */
+  /**
+   * The same, its confirmation challenge approved first by enable's own check, its activation
+   * not recorded: as a retry after a crash between the two finds it (or an enable racing the
+   * one that approved it, or a challenge approved through POST /api/code/verify before that
+   * refused confirmation challenges).
+   */
   const approvedEmailFactor = async (username: string) => {
     const factor = await emailFactor(username);
-    expect((await handlers.verifyChallenge({ app_id: app.app_id, challenge_id: factor.challenge_id, otp: factor.code }))._tag).toBe('Right');
+    const approve = makeVerifyChallenge(server.service.deps, 'ENROLLMENT');
+    expect((await approve({ app_id: app.app_id, challenge_id: factor.challenge_id, otp: factor.code }))._tag).toBe('Right');
     return factor;
   };
+
+  it('a plain verification does not check a confirmation code: 404 as for a missing challenge, no attempt spent, and enable answers as the contract says', async () => {
+    const { challenge_id, code, wrong } = await emailFactor('ines');
+    const plain = (otp: string) => handlers.verifyChallenge({ app_id: app.app_id, challenge_id, otp });
+    for (const otp of [code, wrong]) expect(await plain(otp)).toMatchObject({ _tag: 'Left', left: { code: 'NOT_FOUND' } });
+    // Still pending, its attempts untouched.
+    expect(await handlers.getChallenge(app.app_id, challenge_id)).toMatchObject({ _tag: 'Right', right: { status: 'PENDING' } });
+    // Before, the right code approved it there, and enable then answered wrong codes 409 CHALLENGE_CLOSED.
+    for (const remaining of [4, 3]) {
+      const refused = await handlers.enableEnrollment({ app, username: 'ines', otp: wrong });
+      expect(refused).toEqual({ _tag: 'Left', left: expect.objectContaining({ code: 'INVALID_CODE', attemptsRemaining: remaining }) });
+    }
+    expect(await handlers.enableEnrollment({ app, username: 'ines', otp: code })).toMatchObject({ _tag: 'Right', right: { status: 'ACTIVE' } });
+    // Used: neither route takes it again.
+    expect(await plain(code)).toMatchObject({ _tag: 'Left', left: { code: 'NOT_FOUND' } });
+  });
+
+  it('another app finds no confirmation challenge either, with the unknown challenge\'s answer', async () => {
+    const { challenge_id, code } = await emailFactor('jude');
+    const other = 'another-app';
+    const unknown = await handlers.verifyChallenge({ app_id: other, challenge_id: '00000000-0000-4000-8000-000000000000', otp: code });
+    expect(unknown).toMatchObject({ _tag: 'Left', left: { code: 'NOT_FOUND' } });
+    expect(await handlers.verifyChallenge({ app_id: other, challenge_id, otp: code })).toEqual(unknown);
+    expect(await handlers.enableEnrollment({ app, username: 'jude', otp: code })).toMatchObject({ _tag: 'Right', right: { status: 'ACTIVE' } });
+  });
 
   it('activates a sent-code factor whose confirmation was approved before only with that same code', async () => {
     const { code, wrong } = await approvedEmailFactor('cleo');
@@ -72,13 +105,16 @@ describe('enable an enrollment', () => {
 
   it('counts wrong codes against an approved confirmation: past the app\'s attempts even the right code is refused', async () => {
     const { code, wrong } = await approvedEmailFactor('dana');
-    const codes = [];
+    const answers = [];
     for (let i = 0; i < app.policy.max_attempts; i++) {
       const outcome = await handlers.enableEnrollment({ app, username: 'dana', otp: wrong });
-      codes.push(outcome._tag === 'Left' ? outcome.left.code : 'enabled');
+      answers.push(outcome._tag === 'Left' ? [outcome.left.code, outcome.left.attemptsRemaining] : 'enabled');
     }
-    expect(codes).toEqual(codes.map(() => 'CHALLENGE_CLOSED'));
-    expect(await handlers.enableEnrollment({ app, username: 'dana', otp: wrong })).toMatchObject({ _tag: 'Left', left: { code: 'ENROLLMENT_LOCKED', attemptsRemaining: 0 } });
+    // As the contract says of any wrong code on enable (before: 409 CHALLENGE_CLOSED, no count):
+    // 401 with the attempts left, and the last one locks.
+    expect(answers).toEqual([...[4, 3, 2, 1].map((left) => ['INVALID_CODE', left]), ['ENROLLMENT_LOCKED', 0]]);
+    const locked = await handlers.enableEnrollment({ app, username: 'dana', otp: wrong });
+    expect(locked).toMatchObject({ _tag: 'Left', left: { code: 'ENROLLMENT_LOCKED', attemptsRemaining: 0 } });
     const right = await handlers.enableEnrollment({ app, username: 'dana', otp: code });
     expect(right).toMatchObject({ _tag: 'Left', left: { code: 'ENROLLMENT_LOCKED', attemptsRemaining: 0 } });
     if (right._tag === 'Left') expect(right.left.retryAfterSeconds).toBeGreaterThan(0);
@@ -97,7 +133,7 @@ describe('enable an enrollment', () => {
     const firstCode = await codeFromOutbox(server.outboxFile, first);
     const second = await register();
     expect(second).not.toBe(first);
-    expect(await handlers.verifyChallenge({ app_id: app.app_id, challenge_id: first, otp: firstCode })).toMatchObject({ _tag: 'Left', left: { code: 'CHALLENGE_CLOSED' } });
+    expect(await handlers.getChallenge(app.app_id, first)).toMatchObject({ _tag: 'Right', right: { status: 'CANCELED' } });
     expect(await handlers.enableEnrollment({ app, username: 'lena', otp: firstCode })).toMatchObject({ _tag: 'Left' });
     const secondCode = await codeFromOutbox(server.outboxFile, second);
     expect(await handlers.enableEnrollment({ app, username: 'lena', otp: secondCode })).toMatchObject({ _tag: 'Right', right: { status: 'ACTIVE' } });
