@@ -308,6 +308,8 @@ describe('the OpenAPI document matches the running server', () => {
       const sms = await call('POST', '/api/otp/register', { ...key, body: { username: 'sam', otp_method: 'SMS', destination: '+34600123456' } });
       expect(sms.status).toBe(201);
       s.smsChallenge = sms.body.challenge_id;
+      // Registered again at once, it would send another code within the app's resend cooldown.
+      expect((await call('POST', '/api/otp/register', { ...key, body: { username: 'sam', otp_method: 'SMS', destination: '+34600123456' } })).status).toBe(429);
       expect((await call('POST', '/api/otp/register', { ...key, body: { username: 'wes', otp_method: 'WHATSAPP', destination: '+34600123457' } })).status).toBe(403);
       expect((await call('POST', '/api/otp/register', { ...key, body: { username: 'sam', otp_method: 'SMS', destination: 'nope' } })).status).toBe(400);
 

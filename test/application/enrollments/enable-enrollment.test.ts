@@ -95,6 +95,7 @@ describe('enable an enrollment', () => {
     };
     const first = await register();
     const firstCode = await codeFromOutbox(server.outboxFile, first);
+    server.clock.advance(app.policy.resend_cooldown_seconds * 1000);
     const second = await register();
     expect(second).not.toBe(first);
     expect(await handlers.verifyChallenge({ app_id: app.app_id, challenge_id: first, otp: firstCode })).toMatchObject({ _tag: 'Left', left: { code: 'CHALLENGE_CLOSED' } });
