@@ -308,6 +308,8 @@ describe('the OpenAPI document matches the running server', () => {
       const sms = await call('POST', '/api/otp/register', { ...key, body: { username: 'sam', otp_method: 'SMS', destination: '+34600123456' } });
       expect(sms.status).toBe(201);
       s.smsChallenge = sms.body.challenge_id;
+      // Registered again at once, it would send another code within the app's resend cooldown.
+      expect((await call('POST', '/api/otp/register', { ...key, body: { username: 'sam', otp_method: 'SMS', destination: '+34600123456' } })).status).toBe(429);
       expect((await call('POST', '/api/otp/register', { ...key, body: { username: 'wes', otp_method: 'WHATSAPP', destination: '+34600123457' } })).status).toBe(403);
       expect((await call('POST', '/api/otp/register', { ...key, body: { username: 'sam', otp_method: 'SMS', destination: 'nope' } })).status).toBe(400);
 
@@ -451,6 +453,35 @@ describe('the OpenAPI document matches the running server', () => {
         conform(route.method, route.path, await raw.request(route.method, path, { ...auth, raw: '{}', headers: { 'content-type': 'text/plain' } }));
         // Past every limit: 64 KiB, and an app's 512 KiB.
         conform(route.method, route.path, await raw.request(route.method, path, { ...auth, body: { username: 'x'.repeat(600_000) } }));
+      }
+    });
+
+    it('routes that take no body neither read nor judge one: logout revokes the token, the key is rotated, the app deleted, whatever is sent', async () => {
+      const json = { 'content-type': 'application/json' };
+      const sends: readonly RequestOptions[] = [
+        {},
+        { body: {} },
+        { raw: '{', headers: json },
+        { raw: '[1]', headers: json },
+        { raw: 'hi', headers: { 'content-type': 'text/plain' } },
+        // Past every limit: 64 KiB, and an app's 512 KiB.
+        { body: { pad: 'x'.repeat(600_000) } },
+      ];
+      // Every documented POST, PUT or DELETE without a request body: one added later is held to this too.
+      const bodyless = routes.filter((route) => route.method !== 'GET' && route.operation['requestBody'] === undefined).map((route) => routeKey(route.method, route.path));
+      expect(bodyless.sort()).toEqual(['DELETE /api/app/{id}', 'POST /api/auth/logout', 'PUT /api/app/{id}/api-key']);
+      for (const send of sends) {
+        const what = JSON.stringify(send).slice(0, 60);
+        const token = (await server.service.deps.tokens.issue(s.operatorId)).token;
+        expect([what, (await call('POST', '/api/auth/logout', { ...send, token })).status]).toEqual([what, 204]);
+        expect([what, (await raw.get('/api/auth/me', { token })).status]).toEqual([what, 401]);
+        const app = (await raw.post('/api/app', { token: s.token, body: { name: 'Bodyless' } })).body;
+        const params = { id: app.id };
+        const rotated = await call('PUT', '/api/app/{id}/api-key', { ...send, token: s.token, params });
+        expect([what, rotated.status]).toEqual([what, 201]);
+        expect([what, (await raw.get('/api/otp/status?username=x', { apiKey: app.api_key })).status]).toEqual([what, 401]);
+        expect([what, (await raw.get('/api/otp/status?username=x', { apiKey: rotated.body.api_key })).status]).toEqual([what, 200]);
+        expect([what, (await call('DELETE', '/api/app/{id}', { ...send, token: s.token, params })).status]).toEqual([what, 204]);
       }
     });
 

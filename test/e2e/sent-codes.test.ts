@@ -170,6 +170,40 @@ describe('sent codes', () => {
     expect((await send(body)).body.challenge_id).toBe(challengeId);
   });
 
+  it.each([
+    ['SMS', '+34600765432', '+34600765433'],
+    ['EMAIL', 'pending@example.com', 'pending2@example.com'],
+  ])('refuses registering a pending %s factor again within the cooldown: 429 RESEND_TOO_SOON, nothing sent or written', async (method, to, other) => {
+    const username = user();
+    const register = (destination: string) => client.post('/api/otp/register', { apiKey, body: { username, otp_method: method, destination } });
+    const first = await register(to);
+    expect(first.status).toBe(201);
+    await codeFromOutbox(server.outboxFile, first.body.challenge_id);
+    await settle(server);
+    const head = await server.service.deps.store.headPosition();
+    server.clock.advance(10_000);
+
+    // Again, to the same destination or another (two addresses taking turns would otherwise skip it).
+    for (const destination of [to, other, to]) {
+      const early = await register(destination);
+      expect([destination, errorShape(early)]).toMatchObject([destination, { status: 429, code: 'RESEND_TOO_SOON', retry_after: true }]);
+      const retryAfter = Number(early.headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThan(0);
+      expect(retryAfter).toBeLessThanOrEqual(20);
+    }
+    await settle(server);
+    expect(await server.service.deps.store.headPosition()).toBe(head);
+    expect(readOutbox(server.outboxFile).filter((m) => m.to === to || m.to === other)).toHaveLength(1);
+    // The first confirmation stands, untouched; once the cooldown is over, a registration replaces it.
+    expect(await challenge(first.body.challenge_id)).toMatchObject({ status: 'PENDING' });
+    server.clock.advance(20_000);
+    const again = await register(to);
+    expect(again.status).toBe(201);
+    expect(again.body.challenge_id).not.toBe(first.body.challenge_id);
+    const code = await codeFromOutbox(server.outboxFile, again.body.challenge_id);
+    expect((await client.put('/api/otp/enable', { apiKey, body: { username, otp_method: method, otp: code } })).status).toBe(200);
+  });
+
   it('caps sends per recipient per hour with 429 RATE_LIMITED, whoever the user', async () => {
     const app = await appWith({ max_sends_per_recipient_per_hour: 3, resend_cooldown_seconds: 0 });
     const to = 'capped@example.com';

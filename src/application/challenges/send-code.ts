@@ -1,13 +1,14 @@
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import { challengeStream, isPastExpiry, type Challenge } from '../../domain/challenge/index.js';
-import { reject, type Rejection } from '../../domain/shared/rejection.js';
-import { addSeconds, secondsUntil } from '../../domain/shared/time.js';
+import type { Rejection } from '../../domain/shared/rejection.js';
+import { addSeconds } from '../../domain/shared/time.js';
 import type { Channel } from '../../domain/shared/types.js';
 import type { ActiveApp } from '../apps/app-view.js';
 import { ChallengeAggregate } from '../aggregates.js';
 import { now, type Deps } from '../deps.js';
 import type { ParsedDestination } from '../ports.js';
 import { codeHash, expectChallenge, makeIssueCode, recipientKey } from './issue-code.js';
+import { resendTooSoon } from './resend-cooldown.js';
 import { makeResolveDestination } from './resolve-destination.js';
 import { makeCheckSendCaps } from './send-caps.js';
 
@@ -52,11 +53,8 @@ export const makeSendCode = (deps: SendDeps) => {
     if (destination._tag === 'Left') return destination;
     const to = destination.right;
     const open = await findOpenChallenge(deps, app, input, to);
-    if (open) {
-      const ready = addSeconds(open.last_sent_at, app.policy.resend_cooldown_seconds);
-      if (Date.parse(ready) > deps.clock().getTime())
-        return left(reject('RESEND_TOO_SOON', 'A code was sent recently; wait before asking again', { retryAfterSeconds: secondsUntil(now(deps), ready) }));
-    }
+    const tooSoon = open ? resendTooSoon(deps, app, open) : undefined;
+    if (tooSoon) return left(tooSoon);
     const caps = await checkSendCaps(app, input.client_ip, to);
     if (caps._tag === 'Left') return caps;
 

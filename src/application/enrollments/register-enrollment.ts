@@ -1,11 +1,13 @@
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
+import { challengeStream, isPastExpiry } from '../../domain/challenge/index.js';
 import { enrollmentStream } from '../../domain/enrollment/index.js';
 import { reject, type Rejection } from '../../domain/shared/rejection.js';
 import type { OtpMethod } from '../../domain/shared/types.js';
 import type { ActiveApp } from '../apps/app-view.js';
-import { EnrollmentAggregate } from '../aggregates.js';
+import { ChallengeAggregate, EnrollmentAggregate } from '../aggregates.js';
 import { makeCancelChallenge } from '../challenges/cancel-challenge.js';
 import { makeIssueCode } from '../challenges/issue-code.js';
+import { resendTooSoon } from '../challenges/resend-cooldown.js';
 import { makeResolveDestination } from '../challenges/resolve-destination.js';
 import { makeCheckSendCaps } from '../challenges/send-caps.js';
 import { now, type Deps } from '../deps.js';
@@ -45,6 +47,12 @@ export const makeRegisterEnrollment = (deps: RegisterDeps) => {
   const issueCode = makeIssueCode(deps);
   const checkSendCaps = makeCheckSendCaps(deps);
   const cancelChallenge = makeCancelChallenge(deps);
+  /** The cooldown of a pending factor's confirmation challenge, while it is open (as POST /api/code/send counts an open one). */
+  const confirmationTooSoon = async (app: ActiveApp, challengeId: string | undefined): Promise<Rejection | undefined> => {
+    if (challengeId === undefined) return undefined;
+    const sent = await deps.load(ChallengeAggregate, challengeStream(challengeId));
+    return sent.status === 'PENDING' && !isPastExpiry(sent, now(deps)) ? resendTooSoon(deps, app, sent) : undefined;
+  };
 
   return async (input: RegisterEnrollmentInput): Promise<Either<Rejection, RegisterEnrollmentResult>> => {
     const { app, username, otp_method: method } = input;
@@ -74,6 +82,12 @@ export const makeRegisterEnrollment = (deps: RegisterDeps) => {
       return left(reject('INVALID_DESTINATION', 'destination is required for this method', { details: [{ field: 'destination', message: 'required for SMS, EMAIL and WHATSAPP' }] }));
     const destination = await resolveDestination(app, username, method, input.destination, 'destination');
     if (destination._tag === 'Left') return destination;
+    // A pending factor registered again sends a new confirmation code: within the app's resend
+    // cooldown of the last one, refused as a second POST /api/code/send is (nothing sent or
+    // written). Whatever the destination: the factor keeps only its latest challenge, so a
+    // cooldown per destination would let two addresses taking turns skip it.
+    const tooSoon = current.kind === 'FACTOR' && current.status === 'PENDING' ? await confirmationTooSoon(app, current.challenge_id) : undefined;
+    if (tooSoon) return left(tooSoon);
     const caps = await checkSendCaps(app, input.client_ip, destination.right);
     if (caps._tag === 'Left') return caps;
     const issued = await issueCode({ app, username, channel: method, destination: destination.right, purpose: 'ENROLLMENT', enrollment_id: enrollmentId });

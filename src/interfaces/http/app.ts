@@ -12,6 +12,7 @@ import { requestIdMiddleware } from './middleware/request-id.js';
 import { securityHeadersMiddleware } from './middleware/security-headers.js';
 import { trailingSlashMiddleware } from './middleware/trailing-slash.js';
 import { APPS_PREFIX } from './routes/apps.js';
+import { LOGOUT_PATH } from './routes/auth.js';
 import { WEBHOOKS_PREFIX } from './routes/webhooks.js';
 
 /**
@@ -74,9 +75,13 @@ export const createHttpApp = (deps: HttpAppDeps): Koa => {
   app.use(corsMiddleware(deps.corsOrigins));
   app.use(errorHandlerMiddleware(deps.logger, deps.unavailableDependency));
   app.use(trailingSlashMiddleware());
-  // Apps' bodies are read by their router once the operator is known (appBodyLimitBytes).
-  const ownBody = (path: string) => path.startsWith(`${WEBHOOKS_PREFIX}/`) || path === APPS_PREFIX || path.startsWith(`${APPS_PREFIX}/`);
-  app.use(jsonBodyMiddleware({ ownBody }));
+  // Bodies not read here: providers' webhooks read their own; apps' are read by their router
+  // once the operator is known (appBodyLimitBytes), and only by the routes that take one; logout
+  // takes none, so whatever a client sends with it (nothing, {}, garbage, a megabyte) it is
+  // logged out.
+  const leaveUnread = (path: string) =>
+    path.startsWith(`${WEBHOOKS_PREFIX}/`) || path === APPS_PREFIX || path.startsWith(`${APPS_PREFIX}/`) || path === LOGOUT_PATH;
+  app.use(jsonBodyMiddleware({ leaveUnread }));
   app.use(literalPathsMiddleware(routers));
   app.use(dispatchByPrefix(routers));
   app.use(notFoundMiddleware(routers));

@@ -24,6 +24,19 @@ export const ruledString = (rule: StringRule): t.Type<string, string, unknown> =
   return new t.Type(rule.message, ok, (u, c) => (ok(u) ? t.success(u) : t.failure(u, c)), t.identity);
 };
 
+/**
+ * A string of `codec` in lower case: for values the API compares without regard to case (a
+ * UUID, RFC 9562), so everything past the HTTP edge sees one spelling of each id and compares
+ * it exactly (streams, ownership, the app a key belongs to).
+ */
+export const lowerCased = (codec: t.Type<string, string, unknown>): t.Type<string, string, unknown> =>
+  new t.Type(
+    codec.name,
+    (u): u is string => codec.is(u) && u === u.toLowerCase(),
+    (u, c) => (codec.is(u) ? t.success(u.toLowerCase()) : t.failure(u, c)),
+    t.identity,
+  );
+
 /** Any of `rules` (same type, one message): cheaper and clearer than a t.union. */
 export const eitherString = (message: string, ...codecs: t.Type<string, string, unknown>[]): t.Type<string, string, unknown> => {
   const ok = (u: unknown): u is string => codecs.some((codec) => codec.is(u));

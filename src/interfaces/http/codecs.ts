@@ -16,7 +16,8 @@ export const appName = k.ruledString(s.appName);
 export const destination = k.ruledString(s.destination);
 export const totpSecret = k.ruledString(s.secret);
 export const locale = k.ruledString(s.locale);
-export const uuid = k.ruledString(s.uuid);
+/** Any case in, lower case out: the rest of the service only ever sees canonical ids. */
+export const uuid = k.lowerCased(k.ruledString(s.uuid));
 const ipShape = k.ruledString(s.endUserIp);
 const isAddress = (u: unknown): u is string => ipShape.is(u) && isIP(u) !== 0;
 /** The end user's address as the app's backend saw it, for the per-IP send cap. */

@@ -131,6 +131,7 @@ describe('enable an enrollment', () => {
     };
     const first = await register();
     const firstCode = await codeFromOutbox(server.outboxFile, first);
+    server.clock.advance(app.policy.resend_cooldown_seconds * 1000);
     const second = await register();
     expect(second).not.toBe(first);
     expect(await handlers.getChallenge(app.app_id, first)).toMatchObject({ _tag: 'Right', right: { status: 'CANCELED' } });

@@ -98,6 +98,25 @@ describe('decodeOrThrow', () => {
       expect(fields(codecs.codeVerifyBody, { otp, username: 'alice' })).toEqual(['otp']);
   });
 
+  it('takes a UUID in any case and hands it on in lower case, wherever a request names one', () => {
+    const upper = uuid.toUpperCase();
+    const mixed = '0B7c6F0e-3F1a-4C2b-9D4e-5A6b7C8d9E0f';
+    for (const id of [upper, mixed, uuid]) {
+      expect(decodeOrThrow(codecs.uuid, id)).toBe(uuid);
+      expect(decodeOrThrow(codecs.appIdParams, { id }).id).toBe(uuid);
+      expect(decodeOrThrow(codecs.challengeParams, { challenge_id: id }).challenge_id).toBe(uuid);
+      expect(decodeOrThrow(codecs.appScopeQuery, { app_id: id }).app_id).toBe(uuid);
+      expect(decodeOrThrow(codecs.otpStatusQuery, { username: 'a', app_id: id }).app_id).toBe(uuid);
+      expect(decodeOrThrow(codecs.otpRegisterBody, { username: 'a', otp_method: 'TOTP', app_id: id }).app_id).toBe(uuid);
+      expect(decodeOrThrow(codecs.codeSendBody, { username: 'a', channel: 'SMS', app_id: id }).app_id).toBe(uuid);
+      const verify = decodeOrThrow(codecs.codeVerifyBody, { otp: '123456', challenge_id: id, app_id: id });
+      expect([verify.challenge_id, verify.app_id]).toEqual([uuid, uuid]);
+      expect(decodeOrThrow(codecs.twilioStatusQuery, { challenge_id: id, send: '1', attempt: '1', channel: 'SMS' }).challenge_id).toBe(uuid);
+    }
+    expect(codecs.uuid.is(uuid)).toBe(true);
+    expect(codecs.uuid.is(upper)).toBe(false);
+  });
+
   it('requires a challenge_id or a username to verify, and a username or an email to log in', () => {
     expect(failure(codecs.codeVerifyBody, { otp: '123456' })).toEqual([
       { field: 'challenge_id', message: 'either challenge_id or username is required' },

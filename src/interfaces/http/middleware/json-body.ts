@@ -184,17 +184,18 @@ const readGeneral = async (req: IncomingMessage, limit: number): Promise<string>
 };
 
 /**
- * JSON only (but for paths that read their own, `ownBody`), 64 KiB (or `limitBytes`), objects
+ * JSON only (but for paths whose body is read elsewhere or not at all, `leaveUnread`), 64 KiB (or `limitBytes`), objects
  * only, UTF-8 only (whatever the charset says: ASCII reads the same in every charset a JSON
  * client would declare); anything else is a 4xx before the route runs. A plain UTF-8 JSON body with a Content-Length (what API clients send) is read directly,
  * saving the general path's layers on every request (docs/performance.md);
  * test/interfaces/http/json-body.test.ts holds both paths to the same outcomes.
  */
-export const jsonBodyMiddleware = (options: { readonly ownBody?: (path: string) => boolean; readonly limitBytes?: number } = {}): Middleware => async (ctx, next) => {
+export const jsonBodyMiddleware = (options: { readonly leaveUnread?: (path: string) => boolean; readonly limitBytes?: number } = {}): Middleware => async (ctx, next) => {
   if (!withBody.has(ctx.method)) return next();
-  // Routes that read their own: providers' webhooks (their own formats), apps (once the caller
-  // is known, with a larger limit).
-  if (options.ownBody?.(ctx.path)) return next();
+  // Routes that read their own (providers' webhooks: their own formats; apps: once the caller is
+  // known, with a larger limit), and routes that take none (logout): a body they were sent is
+  // neither read nor judged, as on GET and DELETE.
+  if (options.leaveUnread?.(ctx.path)) return next();
   const limit = options.limitBytes ?? bodyLimitBytes;
   const length = plainBodyLength(ctx.req, limit);
   if (length !== undefined) {

@@ -14,11 +14,12 @@ export const createAppsRouter = (handlers: Handlers): Router => {
   const router = new Router({ prefix: APPS_PREFIX });
   router.use(requireOperator(handlers));
   // An app's body may hold its templates whole (appBodyLimitBytes): read only once the operator
-  // is known, so nobody unauthenticated gets more than 64 KiB buffered.
-  router.use(jsonBodyMiddleware({ limitBytes: appBodyLimitBytes }));
+  // is known, so nobody unauthenticated gets more than 64 KiB buffered, and only by the routes
+  // that take one (rotating a key takes none: whatever is sent with it is left unread).
+  const appBody = jsonBodyMiddleware({ limitBytes: appBodyLimitBytes });
   const appId = (ctx: RouterContext) => decodeOrThrow(appIdParams, ctx.params).id;
 
-  router.post('/', async (ctx) => {
+  router.post('/', appBody, async (ctx) => {
     const body = decodeOrThrow(appCreateBody, ctx.request.body);
     respond(ctx, await handlers.createApp({ owner_id: operatorOf(ctx).account_id, name: body.name, ...(body.policy ? { policy: body.policy } : {}) }), 201);
   });
@@ -29,7 +30,7 @@ export const createAppsRouter = (handlers: Handlers): Router => {
     const app = await handlers.getOwnedApp(operatorOf(ctx).account_id, appId(ctx));
     respond(ctx, app, 200, toAppView);
   });
-  router.put('/:id', async (ctx) => {
+  router.put('/:id', appBody, async (ctx) => {
     const id = appId(ctx);
     const body = decodeOrThrow(appUpdateBody, ctx.request.body);
     respond(ctx, await handlers.updateApp({ actor_id: operatorOf(ctx).account_id, app_id: id, ...body }), 200);

@@ -6,9 +6,13 @@ import { historyPageOf, historyQuery, loginBody, registerBody } from '../codecs.
 import { decodeOrThrow } from '../decode.js';
 import { clientIp, operatorOf, requireOperator, respond } from './context.js';
 
+const AUTH_PREFIX = '/api/auth';
+/** Takes no body: the JSON body middleware leaves its body unread (app.ts). */
+export const LOGOUT_PATH = `${AUTH_PREFIX}/logout`;
+
 /** `invite`: only an operator (their bearer token) registers another; `open`: anyone, as the contract has it. */
 export const createAuthRouter = (handlers: Handlers, signup: 'open' | 'invite' = 'open'): Router => {
-  const router = new Router({ prefix: '/api/auth' });
+  const router = new Router({ prefix: AUTH_PREFIX });
   const register = async (ctx: Context) => {
     const body = decodeOrThrow(registerBody, ctx.request.body);
     respond(ctx, await handlers.registerAccount({ ...body, client_ip: clientIp(ctx) }), 201);

@@ -53,7 +53,7 @@ export const operatorOf = (ctx: Context): Operator => ctx.state.operator as Oper
 const namedAppId = (ctx: Context, fromBody: string | undefined): string | undefined => {
   if (ctx.query.app_id === undefined) return fromBody;
   const fromQuery = decodeOrThrow(appScopeQuery, { app_id: ctx.query.app_id }).app_id;
-  if (fromBody !== undefined && fromQuery !== undefined && fromBody.toLowerCase() !== fromQuery.toLowerCase())
+  if (fromBody !== undefined && fromQuery !== undefined && fromBody !== fromQuery)
     throw new HttpError('VALIDATION_FAILED', 'app_id differs between the query and the body', {
       details: [{ field: 'app_id', message: 'must be the same in the query and the body' }],
     });
