@@ -16,6 +16,9 @@ export type LogSealerOptions = {
 
 export type LogSealer = { readonly start: () => void; readonly stop: () => Promise<void> };
 
+/** How often a process that does not lead looks again whether it does, so it seals as soon as it takes over. */
+const STANDBY_POLL_MS = 1000;
+
 export const createLogSealer = ({ sealLog, logger, intervalMs, leadership }: LogSealerOptions): LogSealer => {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
@@ -44,11 +47,18 @@ export const createLogSealer = ({ sealLog, logger, intervalMs, leadership }: Log
     }
   };
 
+  // Not leading (yet: on PostgreSQL the lock is taken in the background, just after start; or
+  // another process leads), it looks again soon, so the first round after it takes the lead (at
+  // start, or when the leader dies) seals at once what was left unsealed, as a first round does.
   const schedule = () => {
     if (stopped) return;
-    timer = setTimeout(() => {
-      running = round().finally(schedule);
-    }, intervalMs);
+    const standingBy = leadership?.isLeader() === false;
+    timer = setTimeout(
+      () => {
+        running = round().finally(schedule);
+      },
+      standingBy ? Math.min(intervalMs, STANDBY_POLL_MS) : intervalMs,
+    );
     timer.unref();
   };
 

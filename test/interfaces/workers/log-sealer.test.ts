@@ -52,6 +52,29 @@ describe('the log sealer', () => {
     }
   });
 
+  it('seals within a second of taking the lead, however long its interval, then every interval', async () => {
+    jest.useFakeTimers();
+    try {
+      let leader = false;
+      const sealLog = jest.fn<SealLog>(async () => ({ sealed: false }));
+      const sealer = createLogSealer({ sealLog, logger: quietLogger(), intervalMs: 60_000, leadership: { isLeader: () => leader } });
+      sealer.start(); // the lock is not taken yet (PostgreSQL takes it in the background)
+      await jest.advanceTimersByTimeAsync(5000);
+      expect(sealLog).not.toHaveBeenCalled();
+      leader = true;
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(sealLog).toHaveBeenCalledTimes(1);
+      await jest.advanceTimersByTimeAsync(59_000);
+      expect(sealLog).toHaveBeenCalledTimes(1);
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(sealLog).toHaveBeenCalledTimes(2);
+      leader = false;
+      await sealer.stop();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('exports failing rounds and how far its seals reach as metrics', async () => {
     const telemetry = installTestMetrics();
     try {
