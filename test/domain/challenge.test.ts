@@ -99,6 +99,11 @@ describe('Challenge: VerifyChallengeCode for its purpose only', () => {
     given(challenge, confirmation).when(enabling(false, 10)).then([ev.failed(10)]);
   });
   it('enabling does not check a plain verification\'s challenge either', () => given(challenge, issued).when(enabling(true, 10)).thenRejects('NOT_FOUND'));
+  it('once locked, tells to register the factor again, where a plain challenge tells to send a new code', () => {
+    const locked = (history: ChallengeEvent[]) => [...history, ev.failed(10), ev.failed(20), ev.failed(30), ev.locked(30)];
+    expect(given(challenge, locked(confirmation)).when(enabling(true, 40)).decision).toMatchObject({ _tag: 'Left', left: { code: 'MAX_ATTEMPTS_REACHED', message: expect.stringMatching(/register the factor again/) } });
+    expect(given(challenge, locked(issued)).when(plain(true, 40)).decision).toMatchObject({ _tag: 'Left', left: { code: 'MAX_ATTEMPTS_REACHED', message: expect.stringMatching(/send a new one$/) } });
+  });
 });
 
 describe('Challenge: ResendChallenge', () => {

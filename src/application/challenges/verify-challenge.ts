@@ -18,7 +18,7 @@ const outcomeOf = (challenge: Challenge): Either<Rejection, Challenge> => {
     case 'EXPIRED':
       return left(reject('CODE_EXPIRED', 'The code has expired'));
     case 'MAX_ATTEMPTS_REACHED':
-      return left(maxAttemptsReached());
+      return left(maxAttemptsReached(challenge.purpose));
     default:
       return left(reject('INVALID_CODE', 'Invalid code', { attemptsRemaining: Math.max(0, challenge.max_attempts - challenge.attempts) }));
   }

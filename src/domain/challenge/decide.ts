@@ -49,8 +49,13 @@ type Decision = Either<Rejection, readonly ChallengeEvent[]>;
  * later one. It is closed for good: its Retry-After (DESIGN: attempts exhausted answer 429 with
  * one) says when to ask for a new code, not when to retry this one.
  */
-export const maxAttemptsReached = (): Rejection =>
-  reject('MAX_ATTEMPTS_REACHED', 'Too many failed attempts: this code can no longer be verified; send a new one', { attemptsRemaining: 0, retryAfterSeconds: 60 });
+export const maxAttemptsReached = (purpose: ChallengePurpose = 'VERIFICATION'): Rejection =>
+  reject(
+    'MAX_ATTEMPTS_REACHED',
+    // A factor's confirmation code is replaced by registering the factor again, not by a send.
+    `Too many failed attempts: this code can no longer be verified; ${purpose === 'ENROLLMENT' ? 'register the factor again for a new one' : 'send a new one'}`,
+    { attemptsRemaining: 0, retryAfterSeconds: 60 },
+  );
 
 /** Why a challenge that is no longer pending refuses a command. */
 const closedRejection = (challenge: Challenge): Rejection => {
@@ -58,7 +63,7 @@ const closedRejection = (challenge: Challenge): Rejection => {
     case 'EXPIRED':
       return reject('CODE_EXPIRED', 'The code has expired');
     case 'MAX_ATTEMPTS_REACHED':
-      return maxAttemptsReached();
+      return maxAttemptsReached(challenge.purpose);
     default:
       return reject('CHALLENGE_CLOSED', `The challenge is ${challenge.status.toLowerCase()}`);
   }
