@@ -16,13 +16,8 @@ const STREAM = 'system-hash-root';
  */
 export const loadHashRoot = async (store: EventStore, vault: SecretVault): Promise<Keyring> => {
   for (let attempt = 0; attempt < 3; attempt++) {
-    const [existing] = await store.readStream(STREAM);
-    if (existing) {
-      const sealed = (existing.data as { sealed: SealedSecret }).sealed;
-      const root = await vault.open(sealed, STREAM);
-      if (root === null) throw new Error('The hash root key was destroyed; keyed hashes cannot be computed');
-      return createKeyring([{ id: 'hash-root', key: Buffer.from(root, 'base64') }]);
-    }
+    const existing = await readHashRoot(store, vault);
+    if (existing) return existing;
     const sealed = await vault.seal(randomBytes(32).toString('base64'), STREAM);
     try {
       await store.append(STREAM, [{ type: 'HashRootCreated', data: { sealed } }], 'no_stream');
@@ -32,4 +27,13 @@ export const loadHashRoot = async (store: EventStore, vault: SecretVault): Promi
     }
   }
   throw new Error('Could not load or create the hash root key');
+};
+
+/** The hash root the log holds, without creating one (commands that must not start a log afresh). */
+export const readHashRoot = async (store: EventStore, vault: SecretVault): Promise<Keyring | undefined> => {
+  const [existing] = await store.readStream(STREAM);
+  if (!existing) return undefined;
+  const root = await vault.open((existing.data as { sealed: SealedSecret }).sealed, STREAM);
+  if (root === null) throw new Error('The hash root key was destroyed; keyed hashes cannot be computed');
+  return createKeyring([{ id: 'hash-root', key: Buffer.from(root, 'base64') }]);
 };

@@ -155,6 +155,15 @@ export const secretVaultContract = (name: string, make: SecretVaultFactory): voi
       expect(await (await harness.reopen(createKeyring([keyB]))).open(kept, 'ctx')).toBe('under A');
     });
 
+    it('refuses to re-wrap, changing nothing, when the key configured under an old id is not the one its data keys were wrapped with', async () => {
+      const kept = await vault.seal('under A', 'ctx');
+      await vault.seal('also under A', 'ctx');
+      const impostorA = { id: keyA.id, key: randomBytes(32) };
+      await expect(harness.rotation(createKeyring([keyB, impostorA])).rewrap()).rejects.toThrow(/master key configured as "master-a" unwraps none of the 2 data keys tried/);
+      expect(await harness.rotation(createKeyring([keyB, keyA])).census()).toEqual({ [keyA.id]: 2 });
+      expect(await vault.open(kept, 'ctx')).toBe('under A');
+    });
+
     it('refuses to re-wrap, changing nothing, while a data key is wrapped under a master key not configured', async () => {
       const kept = await vault.seal('under A', 'ctx');
       await (await harness.reopen(createKeyring([keyB, keyA]))).seal('under B', 'ctx');

@@ -31,6 +31,11 @@ export const createInMemoryKeyRotation = ({ keyring, rows, pageSize }: { readonl
         for (const row of rows.values()) counts[row.master_key_id] = (counts[row.master_key_id] ?? 0) + 1;
         return counts;
       },
+      wrappedUnder: (masterKeyId, limit) =>
+        [...rows.values()]
+          .filter((row) => row.master_key_id === masterKeyId)
+          .sort((a, b) => (a.key_id < b.key_id ? -1 : 1))
+          .slice(0, limit),
       wrappedElsewhere: (masterKeyId, after, limit) =>
         [...rows.values()]
           .filter((row) => row.master_key_id !== masterKeyId && row.key_id > after)

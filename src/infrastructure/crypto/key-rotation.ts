@@ -13,10 +13,24 @@ type MaybePromise<T> = T | Promise<T>;
 /** What a data-key table offers the rotation, besides what the vault uses. */
 export type RotatableDataKeys = {
   readonly census: () => MaybePromise<DataKeyCensus>;
+  /** Up to `limit` rows wrapped under `masterKeyId`, by id. */
+  readonly wrappedUnder: (masterKeyId: string, limit: number) => MaybePromise<readonly DataKeyRow[]>;
   /** Up to `limit` rows wrapped under another master key than `masterKeyId`, with ids after `after`, by id. */
   readonly wrappedElsewhere: (masterKeyId: string, after: string, limit: number) => MaybePromise<readonly DataKeyRow[]>;
   /** Writes `row`'s new wrapping if the stored one is still `previous`; whether it did. */
   readonly replace: (row: DataKeyRow, previous: string) => MaybePromise<boolean>;
+};
+
+const TRIED_PER_KEY = 5;
+
+const unwraps = (keyring: Keyring, row: DataKeyRow): boolean => {
+  try {
+    unwrapDataKey(keyring, row).fill(0);
+    return true;
+  } catch (error) {
+    if (error instanceof SecretTampered) return false;
+    throw error;
+  }
 };
 
 export const createKeyRotation = (keys: RotatableDataKeys, keyring: Keyring, options: { readonly pageSize?: number } = {}): KeyRotation => {
@@ -29,6 +43,14 @@ export const createKeyRotation = (keys: RotatableDataKeys, keyring: Keyring, opt
       const missing = Object.keys(await census()).filter((id) => keyring.byId(id) === undefined);
       if (missing.length > 0)
         throw new Error(`Data keys are wrapped under master key${missing.length > 1 ? 's' : ''} ${missing.map((id) => `"${id}"`).join(', ')}, not configured: list ${missing.length > 1 ? 'them' : 'it'} in PREVIOUS_MASTER_KEYS to re-wrap ${missing.length > 1 ? 'their' : 'its'} data keys`);
+      // The wrong key given an old id would unwrap none of its rows, each then taken for one
+      // altered: a few tried first tell that apart, before anything changes.
+      for (const id of Object.keys(await census())) {
+        if (id === current.id) continue;
+        const tried = await keys.wrappedUnder(id, TRIED_PER_KEY);
+        if (tried.length > 0 && !tried.some((row) => unwraps(keyring, row)))
+          throw new Error(`The master key configured as "${id}" unwraps none of the ${tried.length} data keys tried: it is not the key they were wrapped with (check PREVIOUS_MASTER_KEYS)`);
+      }
       const rewrapped: Record<string, number> = {};
       const unreadable: string[] = [];
       for (let after = ''; ; ) {

@@ -37,10 +37,12 @@ export const createSqliteKeyRotation = ({ db, keyring, pageSize }: { readonly db
   const page = db.prepare<[string, string, number], DataKeyRow>(
     'SELECT key_id, master_key_id, wrapped, created_at FROM data_keys WHERE master_key_id <> ? AND key_id > ? ORDER BY key_id LIMIT ?',
   );
+  const under = db.prepare<[string, number], DataKeyRow>('SELECT key_id, master_key_id, wrapped, created_at FROM data_keys WHERE master_key_id = ? ORDER BY key_id LIMIT ?');
   const replace = db.prepare<[string, string, string, string]>('UPDATE data_keys SET master_key_id = ?, wrapped = ? WHERE key_id = ? AND wrapped = ?');
   return createKeyRotation(
     {
       census: (): DataKeyCensus => Object.fromEntries(census.all().map((row) => [row.master_key_id, row.n])),
+      wrappedUnder: (masterKeyId, limit) => under.all(masterKeyId, limit),
       wrappedElsewhere: (masterKeyId, after, limit) => page.all(masterKeyId, after, limit),
       replace: (row, previous) => replace.run(row.master_key_id, row.wrapped, row.key_id, previous).changes === 1,
     },

@@ -119,6 +119,10 @@ export const createPostgresKeyRotation = ({ pool, keyring, pageSize }: { readonl
         const { rows } = await pool.query<{ master_key_id: string; n: number }>('SELECT master_key_id, count(*)::int AS n FROM data_keys GROUP BY master_key_id');
         return Object.fromEntries(rows.map((row) => [row.master_key_id, row.n]));
       },
+      wrappedUnder: async (masterKeyId, limit) => {
+        const { rows } = await pool.query<Row>('SELECT key_id, master_key_id, wrapped, created_at FROM data_keys WHERE master_key_id = $1 ORDER BY key_id LIMIT $2', [masterKeyId, limit]);
+        return rows.map((row) => ({ ...row, created_at: row.created_at.toISOString() }));
+      },
       wrappedElsewhere: async (masterKeyId, after, limit) => {
         const { rows } = await pool.query<Row>(
           'SELECT key_id, master_key_id, wrapped, created_at FROM data_keys WHERE master_key_id <> $1 AND key_id > $2 ORDER BY key_id LIMIT $3',

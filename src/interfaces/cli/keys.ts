@@ -4,7 +4,8 @@
  * it in the log and seals the log, so the keys in PREVIOUS_MASTER_KEYS can be removed. Safe while
  * the service runs, once every process uses the current key. Exit codes: 0 done (every data key
  * under the current key), 1 some are not (sealed meanwhile under an older key, or unreadable),
- * 2 usage, 3 could not run.
+ * 2 usage, 3 could not run (no data keys in the store, the wrong key under an old id, no such
+ * log, a key missing).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +16,9 @@ import { sha256LogChain } from '../../infrastructure/audit/log-chain.js';
 import { createSealSigner } from '../../infrastructure/audit/seal-signer.js';
 import { createStorage } from '../../infrastructure/composition/storage.js';
 import { usesEmbeddedStorage, type Config } from '../../infrastructure/config/config.js';
-import { safeEqual } from '../../infrastructure/crypto/keyed-hash.js';
+import { createKeyedHash, safeEqual } from '../../infrastructure/crypto/keyed-hash.js';
+import { readHashRoot } from '../../infrastructure/hash-root.js';
+import { sealSnapshots } from '../../infrastructure/snapshots/sealed.js';
 import { createKeyring, type MasterKey } from '../../infrastructure/crypto/keyring.js';
 
 const USAGE = 'usage: keys status | keys rewrap\n';
@@ -42,17 +45,29 @@ export const keysCommand = async (args: readonly string[], config: Config, maste
       { clock, logger, keyring, projections: [], isDeliveryDue: () => false },
     );
     const current = keyring.current.id;
+    const census = await storage.keyRotation.census();
+    // A service that has started once holds at least the hash root's data key: none means these
+    // are not its stores (another DATA_DIR or DATABASE_URL), and "nothing to move" would mislead.
+    if (Object.keys(census).length === 0) {
+      process.stderr.write('keys: no data keys in this store: is this the service\'s DATA_DIR / DATABASE_URL?\n');
+      return 3;
+    }
     if (action === 'status') {
-      print({ current, data_keys: await storage.keyRotation.census() });
+      print({ current, data_keys: census });
       return 0;
     }
-    const sealLog = makeSealLog({ log: storage.log, chain: sha256LogChain, signer: createSealSigner(keyring, safeEqual), snapshots: storage.snapshots });
+    // Opened, not created: it proves the data keys belong to this log, and gives the keyed hash
+    // that tags the sealer's pointer as the service tags it.
+    const root = await readHashRoot(storage.store, storage.vault);
+    if (!root) throw new Error('this log holds no hash root: is this the service\'s log?');
+    const snapshots = sealSnapshots(storage.snapshots, { keyedHash: createKeyedHash(root), safeEqual, logger });
+    const sealLog = makeSealLog({ log: storage.log, chain: sha256LogChain, signer: createSealSigner(keyring, safeEqual), snapshots });
     const outcome = await makeRewrapDataKeys({ rotation: storage.keyRotation, store: storage.store, sealLog, currentKeyId: current, clock })();
     print({ current, rewrapped: outcome.rewrapped, unreadable: outcome.unreadable, data_keys: outcome.census, sealed: outcome.sealed });
     const left = Object.keys(outcome.census).filter((id) => id !== current);
     if (left.length === 0) return 0;
     process.stderr.write(
-      `keys: data keys are still wrapped under ${left.map((id) => `"${id}"`).join(', ')}: ${outcome.unreadable.length > 0 ? 'some do not unwrap (their rows were altered; what they sealed is lost), or ' : ''}a process still seals under an older key; run again once every process uses MASTER_KEY_ID=${current}\n`,
+      `keys: data keys are still wrapped under ${left.map((id) => `"${id}"`).join(', ')}: ${outcome.unreadable.length > 0 ? 'some do not unwrap (their rows were altered; what they sealed is lost), or ' : ''}a process still seals under an older key (and cannot open what is now under the current one: give every process the current key); run again once every process uses MASTER_KEY_ID=${current}\n`,
     );
     return 1;
   } catch (error) {

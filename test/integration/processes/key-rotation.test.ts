@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { enrollTotp, newApp, newOperator, totpAt } from '../../support/flows.js';
 import { createClient } from '../../support/http-client.js';
@@ -53,6 +54,8 @@ const retireOldKey = async (base: Record<string, string>) => {
   expect((await again.post('/api/code/verify', { apiKey: app.apiKey, body: { username: 'alice', otp: next } })).status).toBe(200);
   expect((await again.post('/api/code/verify', { apiKey: app.apiKey, body: { username: 'alice', otp: recoveryCodes[0] } })).status).toBe(200);
   await after.waitForLine((line) => line.includes('"msg":"log sealed"'), 10_000);
+  // The re-wrap's sealer left its pointer tagged as the service tags it: taken, not ignored.
+  expect(after.lines.filter((line) => line.includes('snapshot ignored'))).toEqual([]);
   expect(await after.stop()).toEqual({ code: 0, signal: null });
 
   const audited = await runCommand(retired, 'audit', 'verify');
@@ -94,5 +97,13 @@ describe('keys: retiring a master key on the real service', () => {
     const missing = await runCommand(env, 'keys', 'status');
     expect(missing.code).toBe(3);
     expect(missing.stderr).toMatch(/^keys: no embedded log at /);
+    // A log without its data keys beside it (another DATA_DIR for keys.sqlite): not "nothing to move".
+    const service = await startServiceProcess({ env });
+    expect(await service.stop()).toEqual({ code: 0, signal: null });
+    rmSync(join(dir.path, 'keys.sqlite'));
+    for (const action of ['status', 'rewrap']) {
+      const elsewhere = await runCommand(env, 'keys', action);
+      expect(elsewhere).toMatchObject({ code: 3, stderr: expect.stringMatching(/no data keys in this store/) });
+    }
   });
 });
