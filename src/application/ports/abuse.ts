@@ -1,0 +1,30 @@
+import type { AttemptCounts } from '../../domain/enrollment/unknown-user.js';
+
+export type RateDecision = { readonly allowed: boolean; readonly remaining: number; readonly retry_after_seconds: number };
+/**
+ * Counts one hit on `key` in a sliding window and says whether it is within `limit`. With
+ * `peek`, says whether a hit would be allowed without counting it (to check several caps
+ * before spending any).
+ */
+export type RateLimiter = (key: string, limit: number, windowSeconds: number, options?: { readonly peek?: boolean }) => Promise<RateDecision>;
+/** Claims `key` once: true for the first caller, false for every later one until the TTL passes. */
+export type ReplayGuard = (key: string, ttlSeconds: number) => Promise<boolean>;
+
+/** A name's counts as the decoy store last had them, who wrote them, and what to write against (opaque). */
+export type DecoyRead = { readonly counts: AttemptCounts | null; readonly writer: string | null; readonly version: unknown };
+/** Whether a write was kept (false: the name's counts moved since they were read), and how many of the app's names it pushed out. */
+export type DecoyWrite = { readonly written: boolean; readonly forgot: number };
+/**
+ * The attempt counts the unknown-user decoy keeps per username an app does not know
+ * (`challenges/unknown-user-failure.ts`), bounded per app: writing a name past the adapter's
+ * capacity forgets the app's least recently written one. A write is a compare-and-set against
+ * what was read, so concurrent failures of one name are each counted.
+ */
+export type DecoyStore = {
+  readonly read: (appId: string, id: string) => Promise<DecoyRead>;
+  /**
+   * Keeps `counts`, by `writer` (one id per verification, so one whose write was kept though its
+   * answer was lost finds it), if the name's are still those `read` gave.
+   */
+  readonly write: (appId: string, id: string, read: DecoyRead, counts: AttemptCounts, writer: string) => Promise<DecoyWrite>;
+};

@@ -1,0 +1,12 @@
+import type { Channel } from '../../domain/shared/types.js';
+
+export type ParsedDestination = {
+  /** E.164 for phones, lower-cased address for emails. */
+  readonly normalized: string;
+  /** Country calling code for phones ("34"), null for emails. */
+  readonly country_calling_code: string | null;
+  /** Masked form safe to show and log. */
+  readonly hint: string;
+};
+/** Parses and normalises a destination for a channel; null when it is not a valid one. */
+export type DestinationParser = (channel: Channel, raw: string) => ParsedDestination | null;
