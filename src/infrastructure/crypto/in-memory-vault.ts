@@ -23,24 +23,21 @@ export const createInMemoryVault = ({ keyring, clock, rows = new Map() }: InMemo
   );
 
 /** Re-wrapping the rows an in-memory vault shares (`rows`). */
-export const createInMemoryKeyRotation = ({ keyring, rows, pageSize }: { readonly keyring: Keyring; readonly rows: Map<string, DataKeyRow>; readonly pageSize?: number }): KeyRotation =>
-  createKeyRotation(
+export const createInMemoryKeyRotation = ({ keyring, rows, pageSize }: { readonly keyring: Keyring; readonly rows: Map<string, DataKeyRow>; readonly pageSize?: number }): KeyRotation => {
+  const firstById = (keep: (row: DataKeyRow) => boolean, limit: number): DataKeyRow[] =>
+    [...rows.values()]
+      .filter(keep)
+      .sort((a, b) => (a.key_id < b.key_id ? -1 : 1))
+      .slice(0, limit);
+  return createKeyRotation(
     {
       census: () => {
         const counts: Record<string, number> = {};
         for (const row of rows.values()) counts[row.master_key_id] = (counts[row.master_key_id] ?? 0) + 1;
         return counts;
       },
-      wrappedUnder: (masterKeyId, limit) =>
-        [...rows.values()]
-          .filter((row) => row.master_key_id === masterKeyId)
-          .sort((a, b) => (a.key_id < b.key_id ? -1 : 1))
-          .slice(0, limit),
-      wrappedElsewhere: (masterKeyId, after, limit) =>
-        [...rows.values()]
-          .filter((row) => row.master_key_id !== masterKeyId && row.key_id > after)
-          .sort((a, b) => (a.key_id < b.key_id ? -1 : 1))
-          .slice(0, limit),
+      wrappedUnder: (masterKeyId, limit) => firstById((row) => row.master_key_id === masterKeyId, limit),
+      wrappedElsewhere: (masterKeyId, after, limit) => firstById((row) => row.master_key_id !== masterKeyId && row.key_id > after, limit),
       replace: (row, previous) => {
         if (rows.get(row.key_id)?.wrapped !== previous) return false;
         rows.set(row.key_id, row);
@@ -48,5 +45,6 @@ export const createInMemoryKeyRotation = ({ keyring, rows, pageSize }: { readonl
       },
     },
     keyring,
-    pageSize === undefined ? {} : { pageSize },
+    { pageSize },
   );
+};

@@ -23,32 +23,33 @@ export type RotatableDataKeys = {
 
 const TRIED_PER_KEY = 5;
 
-const unwraps = (keyring: Keyring, row: DataKeyRow): boolean => {
+/** The row's data key (the caller zeroes it), or undefined when it does not unwrap under the key its id names (altered). */
+const unwrapped = (keyring: Keyring, row: DataKeyRow): Buffer | undefined => {
   try {
-    unwrapDataKey(keyring, row).fill(0);
-    return true;
+    return unwrapDataKey(keyring, row);
   } catch (error) {
-    if (error instanceof SecretTampered) return false;
+    if (error instanceof SecretTampered) return undefined;
     throw error;
   }
 };
 
-export const createKeyRotation = (keys: RotatableDataKeys, keyring: Keyring, options: { readonly pageSize?: number } = {}): KeyRotation => {
+export const createKeyRotation = (keys: RotatableDataKeys, keyring: Keyring, options: { readonly pageSize?: number | undefined } = {}): KeyRotation => {
   const pageSize = options.pageSize ?? 500;
   const census = async (): Promise<DataKeyCensus> => keys.census();
   return {
     census,
     rewrap: async () => {
       const { current } = keyring;
-      const missing = Object.keys(await census()).filter((id) => keyring.byId(id) === undefined);
+      const held = Object.keys(await census());
+      const missing = held.filter((id) => keyring.byId(id) === undefined);
       if (missing.length > 0)
         throw new Error(`Data keys are wrapped under master key${missing.length > 1 ? 's' : ''} ${missing.map((id) => `"${id}"`).join(', ')}, not configured: list ${missing.length > 1 ? 'them' : 'it'} in PREVIOUS_MASTER_KEYS to re-wrap ${missing.length > 1 ? 'their' : 'its'} data keys`);
       // The wrong key given an old id would unwrap none of its rows, each then taken for one
       // altered: a few tried first tell that apart, before anything changes.
-      for (const id of Object.keys(await census())) {
+      for (const id of held) {
         if (id === current.id) continue;
         const tried = await keys.wrappedUnder(id, TRIED_PER_KEY);
-        if (tried.length > 0 && !tried.some((row) => unwraps(keyring, row)))
+        if (tried.length > 0 && !tried.some((row) => unwrapped(keyring, row)?.fill(0) !== undefined))
           throw new Error(`The master key configured as "${id}" unwraps none of the ${tried.length} data keys tried: it is not the key they were wrapped with (check PREVIOUS_MASTER_KEYS)`);
       }
       const rewrapped: Record<string, number> = {};
@@ -56,18 +57,16 @@ export const createKeyRotation = (keys: RotatableDataKeys, keyring: Keyring, opt
       for (let after = ''; ; ) {
         const rows = await keys.wrappedElsewhere(current.id, after, pageSize);
         for (const row of rows) {
-          let wrapped: string;
-          try {
-            const dek = unwrapDataKey(keyring, row);
-            try {
-              wrapped = wrapDataKey(current, row.key_id, dek);
-            } finally {
-              dek.fill(0); // before the store's await, as when sealing
-            }
-          } catch (error) {
-            if (!(error instanceof SecretTampered)) throw error;
+          const dek = unwrapped(keyring, row);
+          if (!dek) {
             unreadable.push(row.key_id);
             continue;
+          }
+          let wrapped: string;
+          try {
+            wrapped = wrapDataKey(current, row.key_id, dek);
+          } finally {
+            dek.fill(0); // before the store's await, as when sealing
           }
           if (await keys.replace({ ...row, master_key_id: current.id, wrapped }, row.wrapped)) rewrapped[row.master_key_id] = (rewrapped[row.master_key_id] ?? 0) + 1;
         }

@@ -47,6 +47,6 @@ export const createSqliteKeyRotation = ({ db, keyring, pageSize }: { readonly db
       replace: (row, previous) => replace.run(row.master_key_id, row.wrapped, row.key_id, previous).changes === 1,
     },
     keyring,
-    pageSize === undefined ? {} : { pageSize },
+    { pageSize },
   );
 };

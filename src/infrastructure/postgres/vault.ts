@@ -65,6 +65,7 @@ const deleteDataKeys = prepared(
 );
 
 type Row = { key_id: string; master_key_id: string; wrapped: string; created_at: Date };
+const dataKeyRow = (row: Row): DataKeyRow => ({ ...row, created_at: row.created_at.toISOString() });
 
 export const createPostgresVault = ({ pool, keyring, clock, listenConnectionString, cacheEntries = 20_000, heartbeat }: PostgresVaultOptions): PostgresVault => {
   const inserts = createGrouped<DataKeyRow, undefined>(async (rows) => {
@@ -82,7 +83,7 @@ export const createPostgresVault = ({ pool, keyring, clock, listenConnectionStri
       get: async (keyId) => {
         const { rows } = await pool.query<Row>(getDataKey([keyId]));
         const row = rows[0];
-        return row && { ...row, created_at: row.created_at.toISOString() };
+        return row && dataKeyRow(row);
       },
       delete: (keyId) => deletes.get(keyId),
     },
@@ -121,14 +122,14 @@ export const createPostgresKeyRotation = ({ pool, keyring, pageSize }: { readonl
       },
       wrappedUnder: async (masterKeyId, limit) => {
         const { rows } = await pool.query<Row>('SELECT key_id, master_key_id, wrapped, created_at FROM data_keys WHERE master_key_id = $1 ORDER BY key_id LIMIT $2', [masterKeyId, limit]);
-        return rows.map((row) => ({ ...row, created_at: row.created_at.toISOString() }));
+        return rows.map(dataKeyRow);
       },
       wrappedElsewhere: async (masterKeyId, after, limit) => {
         const { rows } = await pool.query<Row>(
           'SELECT key_id, master_key_id, wrapped, created_at FROM data_keys WHERE master_key_id <> $1 AND key_id > $2 ORDER BY key_id LIMIT $3',
           [masterKeyId, after, limit],
         );
-        return rows.map((row) => ({ ...row, created_at: row.created_at.toISOString() }));
+        return rows.map(dataKeyRow);
       },
       replace: async (row, previous) => {
         const { rows } = await pool.query(
@@ -140,5 +141,5 @@ export const createPostgresKeyRotation = ({ pool, keyring, pageSize }: { readonl
       },
     },
     keyring,
-    pageSize === undefined ? {} : { pageSize },
+    { pageSize },
   );
