@@ -15,6 +15,7 @@ import { startPrivateRedisServer, type PrivateRedisServer } from '../../support/
 import {
   compileService,
   deploymentSecrets,
+  eventually,
   readEventLog,
   startServiceProcess,
   stopAllServiceProcesses,
@@ -151,8 +152,9 @@ describe('a service process killed with SIGKILL under load', () => {
     // a slow machine the first answers may take longer than that.
     const killMidRun = async () => {
       await sleep(KILL_AFTER_MS);
-      const acknowledgedAll = () => createdApps.length > 0 && sentChallenges.length > 0 && approvedTotp.size > 0 && approvedChallenges.size > 0;
-      for (const deadline = Date.now() + 20_000; !acknowledgedAll() && Date.now() < deadline; ) await sleep(20);
+      const acknowledgedAll = async () => createdApps.length > 0 && sentChallenges.length > 0 && approvedTotp.size > 0 && approvedChallenges.size > 0;
+      // Killed even if not: the assertions below then name the kind that never was.
+      await eventually(acknowledgedAll, 20_000, 'every kind of request acknowledged', 20).catch(() => undefined);
       first.kill('SIGKILL');
     };
     void killMidRun();
