@@ -4,6 +4,9 @@ import type { Challenge } from '../../domain/challenge/index.js';
 import type { ActiveApp } from '../apps/app-view.js';
 import { now, type Deps } from '../deps.js';
 
+const tooSoon = (retryAfterSeconds: number): Rejection =>
+  reject('RESEND_TOO_SOON', 'A code was sent recently; wait before asking again', { retryAfterSeconds });
+
 /**
  * RESEND_TOO_SOON, with the seconds left, while `sent` (an open challenge) was last sent less
  * than the app's resend_cooldown_seconds ago: a second send (POST /api/code/send) or a
@@ -13,5 +16,24 @@ export const resendTooSoon = (deps: Pick<Deps, 'clock'>, app: ActiveApp, sent: C
   const at = now(deps);
   const ready = addSeconds(sent.last_sent_at, app.policy.resend_cooldown_seconds);
   if (toMillis(ready) <= toMillis(at)) return undefined;
-  return reject('RESEND_TOO_SOON', 'A code was sent recently; wait before asking again', { retryAfterSeconds: secondsUntil(at, ready) });
+  return tooSoon(secondsUntil(at, ready));
+};
+
+/**
+ * The cooldown for a new challenge, which `resendTooSoon` cannot give: a new code goes on a new
+ * stream, so the event store's concurrency control does not order two of them. The caller read
+ * `after`, the last challenge it knows for `recipient` (none, or one no longer open), and would
+ * issue the next; requests at the same instant read the same one. The first to take the slot
+ * named by both goes on, and the others answer RESEND_TOO_SOON, as they would a moment later
+ * once the winner's challenge is open. A later request reads the winner's challenge, so its slot
+ * is another: a send after a challenge closes is not held up, and nothing needs releasing. A
+ * winner that then fails (a send cap, the store) leaves its slot taken until the cooldown has
+ * passed. The rate limiter, not the replay guard: while Redis is unreachable it counts per
+ * process instead of letting every claim through. None with a cooldown of 0.
+ */
+export const claimNewCode = async (deps: Pick<Deps, 'rateLimit'>, app: ActiveApp, recipient: string, after: string | undefined): Promise<Rejection | undefined> => {
+  const cooldown = app.policy.resend_cooldown_seconds;
+  if (cooldown === 0) return undefined;
+  const slot = await deps.rateLimit(`new-code:${recipient}:${after ?? 'none'}`, 1, cooldown);
+  return slot.allowed ? undefined : tooSoon(slot.retry_after_seconds);
 };

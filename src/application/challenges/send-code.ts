@@ -6,9 +6,8 @@ import type { Channel } from '../../domain/shared/types.js';
 import type { ActiveApp } from '../apps/app-view.js';
 import { ChallengeAggregate } from '../aggregates.js';
 import { now, type Deps } from '../deps.js';
-import type { ParsedDestination } from '../ports.js';
 import { codeHash, expectChallenge, makeIssueCode, recipientKey } from './issue-code.js';
-import { resendTooSoon } from './resend-cooldown.js';
+import { claimNewCode, resendTooSoon } from './resend-cooldown.js';
 import { makeResolveDestination } from './resolve-destination.js';
 import { makeCheckSendCaps } from './send-caps.js';
 
@@ -34,12 +33,19 @@ type SendDeps = Pick<
   'handle' | 'store' | 'eventMetadata' | 'load' | 'readModels' | 'logger' | 'newId' | 'randomDigits' | 'keyedHash' | 'vault' | 'clock' | 'parseDestination' | 'rateLimit' | 'limits' | 'undeliverable'
 >;
 
-/** A pending, unexpired challenge for this recipient: a second send resends it (same id, new code, same attempts). */
-const findOpenChallenge = async (deps: SendDeps, app: ActiveApp, input: SendCodeInput, to: ParsedDestination): Promise<Challenge | null> => {
-  const doc = await deps.readModels.get('open_challenges', recipientKey(deps, app.app_id, input.username, input.channel, to.normalized));
-  if (typeof doc?.challenge_id !== 'string') return null;
+/**
+ * The recipient's latest challenge, and whether it is open: pending, unexpired, for a
+ * verification. A second send resends an open one (same id, new code, same attempts).
+ */
+const findLatestChallenge = async (
+  deps: SendDeps,
+  recipient: string,
+): Promise<{ readonly latest: string | undefined; readonly open: Challenge | null }> => {
+  const doc = await deps.readModels.get('open_challenges', recipient);
+  if (typeof doc?.challenge_id !== 'string') return { latest: undefined, open: null };
   const state = await deps.load(ChallengeAggregate, challengeStream(doc.challenge_id));
-  return state.status === 'PENDING' && state.purpose === 'VERIFICATION' && !isPastExpiry(state, now(deps)) ? state : null;
+  const open = state.status === 'PENDING' && state.purpose === 'VERIFICATION' && !isPastExpiry(state, now(deps)) ? state : null;
+  return { latest: doc.challenge_id, open };
 };
 
 export const makeSendCode = (deps: SendDeps) => {
@@ -52,8 +58,11 @@ export const makeSendCode = (deps: SendDeps) => {
     const destination = await resolveDestination(app, input.username, input.channel, input.to);
     if (destination._tag === 'Left') return destination;
     const to = destination.right;
-    const open = await findOpenChallenge(deps, app, input, to);
-    const tooSoon = open ? resendTooSoon(deps, app, open) : undefined;
+    const recipient = recipientKey(deps, app.app_id, input.username, input.channel, to.normalized);
+    const { latest, open } = await findLatestChallenge(deps, recipient);
+    // A resend is ordered by its challenge's stream (the decider checks the cooldown again); a
+    // new challenge by its slot, taken before the caps so that the losers spend none of them.
+    const tooSoon = open ? resendTooSoon(deps, app, open) : await claimNewCode(deps, app, `send:${recipient}`, latest);
     if (tooSoon) return left(tooSoon);
     const caps = await checkSendCaps(app, input.client_ip, to);
     if (caps._tag === 'Left') return caps;

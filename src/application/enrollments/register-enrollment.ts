@@ -7,7 +7,7 @@ import type { ActiveApp } from '../apps/app-view.js';
 import { ChallengeAggregate, EnrollmentAggregate } from '../aggregates.js';
 import { makeCancelChallenge } from '../challenges/cancel-challenge.js';
 import { makeIssueCode } from '../challenges/issue-code.js';
-import { resendTooSoon } from '../challenges/resend-cooldown.js';
+import { claimNewCode, resendTooSoon } from '../challenges/resend-cooldown.js';
 import { makeResolveDestination } from '../challenges/resolve-destination.js';
 import { makeCheckSendCaps } from '../challenges/send-caps.js';
 import { now, type Deps } from '../deps.js';
@@ -86,7 +86,12 @@ export const makeRegisterEnrollment = (deps: RegisterDeps) => {
     // cooldown of the last one, refused as a second POST /api/code/send is (nothing sent or
     // written). Whatever the destination: the factor keeps only its latest challenge, so a
     // cooldown per destination would let two addresses taking turns skip it.
-    const tooSoon = current.kind === 'FACTOR' && current.status === 'PENDING' ? await confirmationTooSoon(app, current.challenge_id) : undefined;
+    // Registrations at the same instant all pass that check (and a first one has nothing to
+    // check): the first to take the slot for the factor's next challenge goes on, before the
+    // caps, so the others spend none of them (`claimNewCode`).
+    const tooSoon =
+      (current.kind === 'FACTOR' && current.status === 'PENDING' ? await confirmationTooSoon(app, current.challenge_id) : undefined) ??
+      (await claimNewCode(deps, app, `enroll:${enrollmentId}`, current.kind === 'FACTOR' ? current.challenge_id : undefined));
     if (tooSoon) return left(tooSoon);
     const caps = await checkSendCaps(app, input.client_ip, destination.right);
     if (caps._tag === 'Left') return caps;

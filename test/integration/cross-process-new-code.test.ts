@@ -1,0 +1,57 @@
+/**
+ * Two services on one PostgreSQL database and one Redis, as two API processes: sends of a first
+ * code to one recipient at the same instant, spread across both, issue one challenge, and so do
+ * registrations of one sent-code factor. Neither has a stream to order them by (each new code is
+ * a new challenge's stream, and the recipient's latest challenge is a projection), so this rests
+ * on the slot they take in Redis's rate limiter (`claimNewCode`); within one process the
+ * in-process limiter would be enough, across processes only Redis is.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { newApp, newOperator } from '../support/flows.js';
+import { createClient, type HttpResponse } from '../support/http-client.js';
+import { startTestServer, type TestServer } from '../support/test-server.js';
+
+describe('a new code for one recipient across processes on PostgreSQL and Redis', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'otp-verify-two-processes-'));
+  let a: TestServer;
+  let b: TestServer;
+
+  beforeAll(async () => {
+    a = await startTestServer({ dataDir, backend: 'postgres', worker: false });
+    b = await startTestServer({ dataDir, backend: 'postgres', worker: false, keys: a.keys, clock: a.clock });
+  });
+  afterAll(async () => {
+    await b?.stop();
+    await a?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  /** The challenges issued in the log since `after` for `username`. */
+  const issuedFor = async (after: number, username: string) =>
+    (await a.service.deps.store.readAll(after, 10_000)).filter((e) => e.type === 'ChallengeIssued' && (e.data as { username?: string }).username === username).length;
+  const statuses = (answers: readonly HttpResponse[]) => answers.map((r) => (r.status < 300 ? r.status : `${r.status} ${r.body.code}`)).sort();
+
+  it('sends one code for 12 concurrent first sends, 6 through each process; the others are told to wait', async () => {
+    const [onA, onB] = [createClient(a.url), createClient(b.url)];
+    const { apiKey } = await newApp(onA, (await newOperator(onA)).token);
+    const head = await a.service.deps.store.headPosition();
+    const body = { username: 'ada', channel: 'EMAIL', to: 'ada@example.com' };
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? onA : onB).post('/api/code/send', { apiKey, body })));
+    expect(statuses(answers)).toEqual([202, ...Array(11).fill('429 RESEND_TOO_SOON')]);
+    for (const refused of answers.filter((r) => r.status === 429)) expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await issuedFor(head, 'ada')).toBe(1);
+  });
+
+  it('registers one SMS factor for 6 concurrent registrations, 3 through each process', async () => {
+    const [onA, onB] = [createClient(a.url), createClient(b.url)];
+    const { apiKey } = await newApp(onA, (await newOperator(onA)).token);
+    const head = await a.service.deps.store.headPosition();
+    const body = { username: 'bea', otp_method: 'SMS', destination: '+34600765432' };
+    const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => (i % 2 === 0 ? onA : onB).post('/api/otp/register', { apiKey, body })));
+    expect(statuses(answers)).toEqual([201, ...Array(5).fill('429 RESEND_TOO_SOON')]);
+    expect(await issuedFor(head, 'bea')).toBe(1);
+  });
+});
