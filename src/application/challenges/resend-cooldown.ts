@@ -20,20 +20,23 @@ export const resendTooSoon = (deps: Pick<Deps, 'clock'>, app: ActiveApp, sent: C
 };
 
 /**
- * The cooldown for a new challenge, which `resendTooSoon` cannot give: a new code goes on a new
- * stream, so the event store's concurrency control does not order two of them. The caller read
- * `after`, the last challenge it knows for `recipient` (none, or one no longer open), and would
- * issue the next; requests at the same instant read the same one. The first to take the slot
- * named by both goes on, and the others answer RESEND_TOO_SOON, as they would a moment later
- * once the winner's challenge is open. A later request reads the winner's challenge, so its slot
- * is another: a send after a challenge closes is not held up, and nothing needs releasing. A
- * winner that then fails (a send cap, the store) leaves its slot taken until the cooldown has
- * passed. The rate limiter, not the replay guard: while Redis is unreachable it counts per
- * process instead of letting every claim through. None with a cooldown of 0.
+ * The cooldown for requests at the same instant, which `resendTooSoon` cannot give. A new code
+ * goes on a new challenge's stream, so the event store's concurrency control does not order two
+ * of them; and every request checks the send caps before its stream would refuse it, so
+ * concurrent resends would spend the recipient's caps for one resend. The caller read `after`,
+ * the last code it knows for `recipient` (its challenge and when it was last sent, or none), and
+ * would put the next on its way; requests at the same instant read the same one. The first to
+ * take the slot they name goes on, and the others answer RESEND_TOO_SOON, as they would a
+ * moment later once the winner's code is out. A later request reads the winner's code, so its
+ * slot is another: a send after a challenge closes is not held up, and nothing needs releasing.
+ * A winner that then fails (a send cap, the store) leaves its slot taken until the cooldown has
+ * passed. Taken before the caps, so that the losers spend none of them. The rate limiter, not
+ * the replay guard: while Redis is unreachable it counts per process instead of letting every
+ * claim through. None with a cooldown of 0.
  */
-export const claimNewCode = async (deps: Pick<Deps, 'rateLimit'>, app: ActiveApp, recipient: string, after: string | undefined): Promise<Rejection | undefined> => {
+export const claimNextCode = async (deps: Pick<Deps, 'rateLimit'>, app: ActiveApp, recipient: string, after: string | undefined): Promise<Rejection | undefined> => {
   const cooldown = app.policy.resend_cooldown_seconds;
   if (cooldown === 0) return undefined;
-  const slot = await deps.rateLimit(`new-code:${recipient}:${after ?? 'none'}`, 1, cooldown);
+  const slot = await deps.rateLimit(`next-code:${recipient}:${after ?? 'none'}`, 1, cooldown);
   return slot.allowed ? undefined : tooSoon(slot.retry_after_seconds);
 };

@@ -7,7 +7,7 @@ import type { ActiveApp } from '../apps/app-view.js';
 import { ChallengeAggregate } from '../aggregates.js';
 import { now, type Deps } from '../deps.js';
 import { codeHash, expectChallenge, makeIssueCode, recipientKey } from './issue-code.js';
-import { claimNewCode, resendTooSoon } from './resend-cooldown.js';
+import { claimNextCode, resendTooSoon } from './resend-cooldown.js';
 import { makeResolveDestination } from './resolve-destination.js';
 import { makeCheckSendCaps } from './send-caps.js';
 
@@ -34,8 +34,9 @@ type SendDeps = Pick<
 >;
 
 /**
- * The recipient's latest challenge, and whether it is open: pending, unexpired, for a
- * verification. A second send resends an open one (same id, new code, same attempts).
+ * The recipient's latest challenge as a slot name for `claimNextCode` (its id and when its code
+ * was last sent), and the challenge if it is open: pending, unexpired, for a verification. A
+ * second send resends an open one (same id, new code, same attempts).
  */
 const findLatestChallenge = async (
   deps: SendDeps,
@@ -44,8 +45,9 @@ const findLatestChallenge = async (
   const doc = await deps.readModels.get('open_challenges', recipient);
   if (typeof doc?.challenge_id !== 'string') return { latest: undefined, open: null };
   const state = await deps.load(ChallengeAggregate, challengeStream(doc.challenge_id));
+  if (state.status === 'NONE') return { latest: doc.challenge_id, open: null };
   const open = state.status === 'PENDING' && state.purpose === 'VERIFICATION' && !isPastExpiry(state, now(deps)) ? state : null;
-  return { latest: doc.challenge_id, open };
+  return { latest: `${doc.challenge_id}@${state.last_sent_at}`, open };
 };
 
 export const makeSendCode = (deps: SendDeps) => {
@@ -60,9 +62,9 @@ export const makeSendCode = (deps: SendDeps) => {
     const to = destination.right;
     const recipient = recipientKey(deps, app.app_id, input.username, input.channel, to.normalized);
     const { latest, open } = await findLatestChallenge(deps, recipient);
-    // A resend is ordered by its challenge's stream (the decider checks the cooldown again); a
-    // new challenge by its slot, taken before the caps so that the losers spend none of them.
-    const tooSoon = open ? resendTooSoon(deps, app, open) : await claimNewCode(deps, app, `send:${recipient}`, latest);
+    // Sends at the same instant all pass the cooldown: the first to take the slot for the
+    // recipient's next code goes on, before the caps, so the others spend none of them.
+    const tooSoon = (open ? resendTooSoon(deps, app, open) : undefined) ?? (await claimNextCode(deps, app, `send:${recipient}`, latest));
     if (tooSoon) return left(tooSoon);
     const caps = await checkSendCaps(app, input.client_ip, to);
     if (caps._tag === 'Left') return caps;

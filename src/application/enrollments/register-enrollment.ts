@@ -7,7 +7,7 @@ import type { ActiveApp } from '../apps/app-view.js';
 import { ChallengeAggregate, EnrollmentAggregate } from '../aggregates.js';
 import { makeCancelChallenge } from '../challenges/cancel-challenge.js';
 import { makeIssueCode } from '../challenges/issue-code.js';
-import { claimNewCode, resendTooSoon } from '../challenges/resend-cooldown.js';
+import { claimNextCode, resendTooSoon } from '../challenges/resend-cooldown.js';
 import { makeResolveDestination } from '../challenges/resolve-destination.js';
 import { makeCheckSendCaps } from '../challenges/send-caps.js';
 import { now, type Deps } from '../deps.js';
@@ -88,10 +88,11 @@ export const makeRegisterEnrollment = (deps: RegisterDeps) => {
     // cooldown per destination would let two addresses taking turns skip it.
     // Registrations at the same instant all pass that check (and a first one has nothing to
     // check): the first to take the slot for the factor's next challenge goes on, before the
-    // caps, so the others spend none of them (`claimNewCode`).
+    // caps, so the others spend none of them. Each registration issues a new challenge, so the
+    // current one names the slot.
     const tooSoon =
       (current.kind === 'FACTOR' && current.status === 'PENDING' ? await confirmationTooSoon(app, current.challenge_id) : undefined) ??
-      (await claimNewCode(deps, app, `enroll:${enrollmentId}`, current.kind === 'FACTOR' ? current.challenge_id : undefined));
+      (await claimNextCode(deps, app, `enroll:${enrollmentId}`, current.kind === 'FACTOR' ? current.challenge_id : undefined));
     if (tooSoon) return left(tooSoon);
     const caps = await checkSendCaps(app, input.client_ip, destination.right);
     if (caps._tag === 'Left') return caps;

@@ -1,11 +1,11 @@
 /**
- * The resend cooldown for requests at the same instant. A second send resends the recipient's
- * open challenge, and that challenge's stream orders resends; but a first send, or a send after
- * the last challenge closed, issues a new challenge on a new stream, and so does registering a
- * sent-code factor. Requests that all read "no open challenge" would each put a code on its way.
- * The winner is held inside sealing its new challenge's code, so the others run while it is
- * pending however the machine schedules them: each must be told RESEND_TOO_SOON, and seal
- * nothing.
+ * The resend cooldown for requests at the same instant. A first send, or a send after the last
+ * challenge closed, issues a new challenge on a new stream, and so does registering a sent-code
+ * factor: requests that all read "nothing open" would each put a code on its way. A resend is
+ * ordered by its challenge's stream, but every concurrent resend would count against the send
+ * caps before that stream refused all but one. The winner is held inside sealing its code, so
+ * the others run while it is pending however the machine schedules them: each must be told
+ * RESEND_TOO_SOON, seal nothing and spend no cap.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ActiveApp } from '../../../src/application/apps/app-view.js';
@@ -16,21 +16,21 @@ import type { SecretVault } from '../../../src/application/ports.js';
 import { ownedApp } from '../../support/flows.js';
 import { startTestServer, type TestServer } from '../../support/test-server.js';
 
-/** The service's vault, holding the seals of the first challenge until released; counts the challenges sealed for. */
+/** The service's vault, holding its first seal for a challenge until released; counts the challenges sealed for. */
 const gated = (real: SecretVault) => {
   let release!: () => void;
   const released = new Promise<void>((resolve) => (release = resolve));
   let started!: () => void;
   const firstStarted = new Promise<void>((resolve) => (started = resolve));
   const challenges = new Set<string>();
-  let held: string | undefined;
+  let holding = false;
   const vault: SecretVault = {
     ...real,
     seal: async (plaintext, context) => {
       if (context.startsWith('challenge-')) {
         challenges.add(context);
-        held ??= context;
-        if (context === held) {
+        if (!holding) {
+          holding = true;
           started();
           await released;
         }
@@ -56,11 +56,22 @@ describe('a new code for one recipient asked for at the same instant', () => {
   });
   afterAll(() => server.close());
 
+  /** The service's rate limiter, counting the hits (not the peeks) on the per-recipient send cap. */
+  const countingCaps = () => {
+    let hits = 0;
+    const rateLimit: Deps['rateLimit'] = (key, limit, window, options) => {
+      if (key.startsWith('send-to') && !options?.peek) hits += 1;
+      return deps.rateLimit(key, limit, window, options);
+    };
+    return { rateLimit, hits: () => hits };
+  };
+
   const retryAfter = (outcome: { _tag: string; left?: { retryAfterSeconds?: number } }) => outcome.left?.retryAfterSeconds ?? 0;
 
   it('sends one: the others are told to wait, and a send after the challenge closed is not held up', async () => {
     const gate = gated(deps.vault);
-    const send = makeSendCode({ ...deps, vault: gate.vault });
+    const caps = countingCaps();
+    const send = makeSendCode({ ...deps, vault: gate.vault, rateLimit: caps.rateLimit });
     const input = { app, username: 'ada', channel: 'EMAIL' as const, to: 'ada@example.com', client_ip: undefined };
 
     const first = send(input);
@@ -72,6 +83,7 @@ describe('a new code for one recipient asked for at the same instant', () => {
       expect(retryAfter(other)).toBeLessThanOrEqual(30);
     }
     expect(gate.challenges()).toBe(1);
+    expect(caps.hits()).toBe(1);
 
     gate.release();
     const won = await first;
@@ -86,6 +98,28 @@ describe('a new code for one recipient asked for at the same instant', () => {
     if (next._tag === 'Left') throw new Error(`${next.left.code}: ${next.left.message}`);
     expect(next.right.challenge_id).not.toBe(won.right.challenge_id);
     expect(gate.challenges()).toBe(2);
+  });
+
+  it('resends one past the cooldown: the others are told to wait and spend none of the caps', async () => {
+    const input = { app, username: 'cy', channel: 'EMAIL' as const, to: 'cy@example.com', client_ip: undefined };
+    const sent = await makeSendCode(deps)(input);
+    if (sent._tag === 'Left') throw new Error(sent.left.message);
+    server.clock.advance(31_000);
+    const before = await deps.store.readStream(`challenge-${sent.right.challenge_id}`);
+
+    const gate = gated(deps.vault); // holds the first resend's seal of its new code
+    const caps = countingCaps();
+    const send = makeSendCode({ ...deps, vault: gate.vault, rateLimit: caps.rateLimit });
+    const first = send(input);
+    await gate.firstStarted;
+    const others = await Promise.all([1, 2, 3, 4, 5].map(() => send(input)));
+    for (const other of others) expect(other).toEqual(tooSoon);
+    expect(caps.hits()).toBe(1);
+
+    gate.release();
+    expect(await first).toEqual({ _tag: 'Right', right: expect.objectContaining({ challenge_id: sent.right.challenge_id }) });
+    const after = await deps.store.readStream(`challenge-${sent.right.challenge_id}`);
+    expect(after.slice(before.length).map((event) => event.type)).toEqual(['ChallengeResent']);
   });
 
   it('registers one sent-code factor: the others are told to wait and send nothing', async () => {

@@ -1,10 +1,12 @@
 /**
  * Two services on one PostgreSQL database and one Redis, as two API processes: sends of a first
  * code to one recipient at the same instant, spread across both, issue one challenge, and so do
- * registrations of one sent-code factor. Neither has a stream to order them by (each new code is
- * a new challenge's stream, and the recipient's latest challenge is a projection), so this rests
- * on the slot they take in Redis's rate limiter (`claimNewCode`); within one process the
- * in-process limiter would be enough, across processes only Redis is.
+ * registrations of one sent-code factor; resends at the same instant past the cooldown resend
+ * once and spend the recipient's hourly cap once. A new code has no stream to order it by (each
+ * is a new challenge's, and the recipient's latest challenge is a projection), and resends count
+ * against the caps before their stream refuses them, so this rests on the slot they take in
+ * Redis's rate limiter (`claimNextCode`): within one process the in-process limiter would be
+ * enough, across processes only Redis is.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,14 +36,25 @@ describe('a new code for one recipient across processes on PostgreSQL and Redis'
     (await a.service.deps.store.readAll(after, 10_000)).filter((e) => e.type === 'ChallengeIssued' && (e.data as { username?: string }).username === username).length;
   const statuses = (answers: readonly HttpResponse[]) => answers.map((r) => (r.status < 300 ? r.status : `${r.status} ${r.body.code}`)).sort();
 
-  it('sends one code for 12 concurrent first sends, 6 through each process; the others are told to wait', async () => {
+  it('sends one code for 12 concurrent sends, 6 through each process, first sends or resends; the others are told to wait', async () => {
     const [onA, onB] = [createClient(a.url), createClient(b.url)];
-    const { apiKey } = await newApp(onA, (await newOperator(onA)).token);
+    const { apiKey } = await newApp(onA, (await newOperator(onA)).token); // 5 sends per recipient and hour
     const head = await a.service.deps.store.headPosition();
     const body = { username: 'ada', channel: 'EMAIL', to: 'ada@example.com' };
-    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? onA : onB).post('/api/code/send', { apiKey, body })));
+    const burst = () => Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? onA : onB).post('/api/code/send', { apiKey, body })));
+    const answers = await burst();
     expect(statuses(answers)).toEqual([202, ...Array(11).fill('429 RESEND_TOO_SOON')]);
     for (const refused of answers.filter((r) => r.status === 429)) expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await issuedFor(head, 'ada')).toBe(1);
+
+    // Each burst past the cooldown resends once and spends one of the recipient's five sends.
+    for (let round = 1; round <= 4; round += 1) {
+      a.clock.advance(31_000);
+      expect([round, statuses(await burst())]).toEqual([round, [202, ...Array(11).fill('429 RESEND_TOO_SOON')]]);
+    }
+    // Then the cap refuses the one that took the slot; the others were told to wait for it.
+    a.clock.advance(31_000);
+    expect(statuses(await burst())).toEqual(['429 RATE_LIMITED', ...Array(11).fill('429 RESEND_TOO_SOON')]);
     expect(await issuedFor(head, 'ada')).toBe(1);
   });
 
