@@ -6,7 +6,8 @@ import { startNode, stopChild, waitReady } from './processes.mjs';
 /** Only what the service needs: no inherited OTEL_*, DATABASE_URL or provider credentials. */
 export const serviceKeys = () => ({ MASTER_KEY: randomBytes(32).toString('base64'), JWT_SECRET: randomBytes(48).toString('base64url') });
 
-export const serviceEnv = ({ port, databaseUrl, redisUrl, dataDir, outboxFile, webConcurrency = 1, role = 'all', keys = serviceKeys() }) => ({
+/** Without `databaseUrl` and `redisUrl`, the embedded default (SQLite in `dataDir`). */
+export const serviceEnv = ({ port, databaseUrl, redisUrl, dataDir, outboxFile, webConcurrency = 1, role = 'all', keys = serviceKeys() }) => withoutUndefined({
   PATH: process.env.PATH ?? '/usr/bin:/bin',
   HOME: process.env.HOME ?? '/tmp',
   NODE_ENV: 'production',
@@ -25,6 +26,8 @@ export const serviceEnv = ({ port, databaseUrl, redisUrl, dataDir, outboxFile, w
   // Cache, allocator and logging settings, when the bench is asked to price them (see bench/run.mjs).
   ...Object.fromEntries(['STATE_CACHE_ENTRIES', 'APP_CACHE_MS', 'MALLOC_ARENA_MAX', 'LOG_SEAL_INTERVAL_S', 'LOG_LEVEL'].filter((name) => process.env[name] !== undefined).map((name) => [name, process.env[name]])),
 });
+
+const withoutUndefined = (env) => Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined));
 
 export const startService = async (options, { extraNodeArgs = [], tracing = true } = {}) => {
   const telemetry = tracing ? ['--import', './dist/infrastructure/telemetry/register.js'] : [];

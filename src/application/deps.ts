@@ -16,6 +16,7 @@ import type {
   RandomDigits,
   RandomToken,
   RateLimiter,
+  RefusalPacer,
   ReplayGuard,
   SafeEqual,
   SecretVault,
@@ -53,6 +54,7 @@ export type Deps = {
   readonly rateLimit: RateLimiter;
   readonly replayGuard: ReplayGuard;
   readonly decoys: DecoyStore;
+  readonly refusalPacer: RefusalPacer;
   /**
    * The provider that carries a channel, by name (recorded with delivery outcomes). `turn`, for a
    * provider paced to its rate: milliseconds until the turn of the send with that key (within

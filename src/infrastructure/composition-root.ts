@@ -15,6 +15,7 @@ import { projections } from '../application/projections/index.js';
 import { makeSealLog, type SealLog } from '../application/audit/seal-log.js';
 import { makesDeliveryDue } from '../application/projections/deliveries.js';
 import { createLogDenylist } from './abuse/log-denylist.js';
+import { createRefusalPacer } from './abuse/refusal-pacer.js';
 import { createAbuseControls, type AbuseControls } from './composition/abuse.js';
 import { createDeliveryProviders, type ProviderSettings } from './composition/delivery.js';
 import { createStorage, type PostgresTimeouts, type Storage, type StorageOptions } from './composition/storage.js';
@@ -203,6 +204,7 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
     rateLimit: abuse.rateLimit,
     replayGuard: abuse.replayGuard,
     decoys: abuse.decoys,
+    refusalPacer: createRefusalPacer({ now: monotonicMs }),
     delivery,
     undeliverable: (channel) => undeliverable.includes(channel),
     parseDestination,

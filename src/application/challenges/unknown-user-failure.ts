@@ -1,4 +1,3 @@
-import { left, type Either } from 'fp-ts/lib/Either.js';
 import { NO_COUNTS, unknownUserFailure, type AttemptPolicy } from '../../domain/enrollment/index.js';
 import type { Rejection } from '../../domain/shared/rejection.js';
 import { now, type Deps } from '../deps.js';
@@ -17,25 +16,28 @@ export type UnknownUserDeps = Pick<Deps, 'decoys' | 'clock' | 'newId' | 'rateLim
  * through the stream's expected revision. Queued per name in this process, as commands are per
  * stream, and retried after a short random wait when another process wrote first. The writes
  * of one verification carry one id, so a write that was kept though its answer was lost (Redis
- * slower than its timeout) is found on the next read instead of counted twice.
+ * slower than its timeout) is found on the next read instead of counted twice. Says whether
+ * the failure was counted (a known user's would have been recorded in the log).
  */
-export const makeUnknownUserFailure = (deps: UnknownUserDeps, lock: KeyedLock) => (appId: string, enrollmentId: string, attempts: AttemptPolicy): Promise<Either<Rejection, never>> =>
-  lock(enrollmentId, async () => {
-    const writer = deps.newId();
-    let unsure: Rejection | undefined;
-    for (let attempt = 1; attempt <= DECOY_TRIES; attempt++) {
-      const read = await deps.decoys.read(appId, enrollmentId);
-      if (unsure && read.writer === writer) return left(unsure);
-      const { next, answer } = unknownUserFailure(read.counts ?? NO_COUNTS, attempts, now(deps));
-      if (next === null) return left(answer);
-      unsure = answer;
-      const outcome = await deps.decoys.write(appId, enrollmentId, read, next, writer);
-      if (outcome.forgot > 0) await noteForgotten(deps, appId);
-      if (outcome.written) return left(answer);
-      await conflictBackoff(attempt);
-    }
-    return left(contention());
-  });
+export const makeUnknownUserFailure =
+  (deps: UnknownUserDeps, lock: KeyedLock) =>
+  (appId: string, enrollmentId: string, attempts: AttemptPolicy): Promise<{ readonly refusal: Rejection; readonly counted: boolean }> =>
+    lock(enrollmentId, async () => {
+      const writer = deps.newId();
+      let unsure: Rejection | undefined;
+      for (let attempt = 1; attempt <= DECOY_TRIES; attempt++) {
+        const read = await deps.decoys.read(appId, enrollmentId);
+        if (unsure && read.writer === writer) return { refusal: unsure, counted: true };
+        const { next, answer } = unknownUserFailure(read.counts ?? NO_COUNTS, attempts, now(deps));
+        if (next === null) return { refusal: answer, counted: false };
+        unsure = answer;
+        const outcome = await deps.decoys.write(appId, enrollmentId, read, next, writer);
+        if (outcome.forgot > 0) await noteForgotten(deps, appId);
+        if (outcome.written) return { refusal: answer, counted: true };
+        await conflictBackoff(attempt);
+      }
+      return { refusal: contention(), counted: false };
+    });
 
 /**
  * Said once an hour per app: the decoy pushed out names to keep within its bound, so a caller

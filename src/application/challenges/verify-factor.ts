@@ -9,18 +9,23 @@ import { isRecoveryCodeShape, matchRecoveryCode } from '../enrollments/recovery-
 import { createKeyedLock } from '../keyed-lock.js';
 import { makeUnknownUserFailure, type UnknownUserDeps } from './unknown-user-failure.js';
 
+/** The answers a known user's verification and an unknown name's share (not errors such as CONFLICT). */
+const REFUSALS: ReadonlySet<string> = new Set(['INVALID_CODE', 'ENROLLMENT_LOCKED']);
+
 export type VerifyFactorInput = { readonly app: ActiveApp; readonly username: string; readonly otp: string };
 
-type FactorDeps = UnknownUserDeps & Pick<Deps, 'handle' | 'vault' | 'totp' | 'keyedHash' | 'safeEqual' | 'replayGuard' | 'limits'>;
+type FactorDeps = UnknownUserDeps & Pick<Deps, 'handle' | 'vault' | 'totp' | 'keyedHash' | 'safeEqual' | 'replayGuard' | 'limits' | 'refusalPacer'>;
 
 /**
  * Verifies a TOTP code or a recovery code by username. Unknown users and users without the
  * factor get the same answers as a wrong code, counted down and locked out the same way, the
- * cap on failures in 24 hours included.
+ * cap on failures in 24 hours included, in the same time: their refusals wait until they have
+ * taken as long as a recent known user's refusal with the same answer (`RefusalPacer`).
  */
 export const makeVerifyFactor = (deps: FactorDeps) => {
   const unknownUser = makeUnknownUserFailure(deps, createKeyedLock());
   return async (input: VerifyFactorInput): Promise<Either<Rejection, { success: true; status: 'APPROVED' }>> => {
+    const startedAt = deps.refusalPacer.start();
     const { app, username, otp } = input;
     const recovery = isRecoveryCodeShape(otp);
     const enrollmentId = enrollmentIdFor(deps.keyedHash, app.app_id, username, recovery ? 'RECOVERY' : 'TOTP');
@@ -44,13 +49,23 @@ export const makeVerifyFactor = (deps: FactorDeps) => {
       return { type: 'VerifyTotp' as const, matched_step: step, step_already_claimed: claimed ?? false, attempts, at };
     });
 
+    // Timed apart: by the code's shape, the answer, and whether the refusal counted a failure
+    // (the one that locks costs a known user an append, the refusals while locked do not).
+    const kind = (refusal: Rejection, counted: boolean) => `${recovery ? 'recovery' : 'totp'}:${refusal.code}:${counted ? 'counted' : 'not counted'}`;
     if (outcome._tag === 'Left') {
-      if (outcome.left.code !== 'NOT_ENROLLED') return outcome;
-      return unknownUser(app.app_id, enrollmentId, attempts);
+      if (outcome.left.code !== 'NOT_ENROLLED') {
+        if (REFUSALS.has(outcome.left.code)) deps.refusalPacer.known(kind(outcome.left, false), startedAt);
+        return outcome;
+      }
+      const { refusal, counted } = await unknownUser(app.app_id, enrollmentId, attempts);
+      if (REFUSALS.has(refusal.code)) await deps.refusalPacer.pad(kind(refusal, counted), startedAt);
+      return left(refusal);
     }
     const events: readonly EnrollmentEvent[] = outcome.right.events;
     if (events.some((e) => e.type === 'TotpStepConsumed' || e.type === 'RecoveryCodeUsed')) return right({ success: true, status: 'APPROVED' });
     // The failure that locks or reaches the day's cap answers as every refusal after it will.
-    return left(failureAnswer(events, outcome.right.state, attempts));
+    const refusal = failureAnswer(events, outcome.right.state, attempts);
+    deps.refusalPacer.known(kind(refusal, true), startedAt);
+    return left(refusal);
   };
 };

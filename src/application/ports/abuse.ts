@@ -10,6 +10,23 @@ export type RateLimiter = (key: string, limit: number, windowSeconds: number, op
 /** Claims `key` once: true for the first caller, false for every later one until the TTL passes. */
 export type ReplayGuard = (key: string, ttlSeconds: number) => Promise<boolean>;
 
+/**
+ * Makes a refusal of a name the app does not know take as long as a known user's refusal of
+ * the same kind: the answers are the same, and so must the time be (a known user's failure
+ * opens the seed and appends to the log, an unknown name's only updates the decoy's counts).
+ * `start` marks when a verification began (a real, monotonic time in ms, not the service's
+ * clock); `known` records how long a known user's refusal of `kind` took since then; `pad`
+ * waits, after an unknown name's refusal of `kind`, until it has taken as long as one of the
+ * recent known ones of that kind, drawn at random, so the two take the same time in
+ * distribution, under whatever load the process is under. No wait before one of that kind is
+ * known.
+ */
+export type RefusalPacer = {
+  readonly start: () => number;
+  readonly known: (kind: string, startedAt: number) => void;
+  readonly pad: (kind: string, startedAt: number) => Promise<void>;
+};
+
 /** A name's counts as the decoy store last had them, who wrote them, and what to write against (opaque). */
 export type DecoyRead = { readonly counts: AttemptCounts | null; readonly writer: string | null; readonly version: unknown };
 /** Whether a write was kept (false: the name's counts moved since they were read), and how many of the app's names it pushed out. */

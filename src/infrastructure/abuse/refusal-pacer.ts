@@ -1,0 +1,83 @@
+import { randomInt } from 'node:crypto';
+import { setImmediate as nextTurn, setTimeout as sleepFor } from 'node:timers/promises';
+import type { RefusalPacer } from '../../application/ports.js';
+
+export type RefusalPacerOptions = {
+  /** Monotonic milliseconds (default `performance.now`). */
+  readonly now?: () => number;
+  /** A timer of whole milliseconds, which may fire late (default `setTimeout`). */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** One turn of the event loop, letting other work run (default `setImmediate`). */
+  readonly nextTurn?: () => Promise<void>;
+  /** Uniform in [0, 1) (default from `crypto.randomInt`: not the caller's to predict). */
+  readonly uniform?: () => number;
+  /** How many recent refusals are kept per kind, known and unknown apart. */
+  readonly samples?: number;
+};
+
+type Ring = { readonly durations: number[]; next: number };
+
+/**
+ * Keeps, per kind, the durations of the process's recent refusals in two rings of `samples`:
+ * known users' and unknown names' (before any wait). An unknown name's refusal is mapped by
+ * quantile: where its own duration ranks among the recent unknown ones (ties and the gaps
+ * between ranks spread at random), it waits until it has taken the known duration of that
+ * rank. So the unknown refusals take the known ones' distribution: lifted by the gap where an
+ * unknown name costs less (the embedded default, where a known user's failure waits for
+ * SQLite's commit), and left as they are where both cost about the same (PostgreSQL + Redis),
+ * which padding each one to a random known duration would not do (the later of two similar
+ * times is slower than either). A wait can only add time: an unknown refusal slower than the
+ * known one of its rank is answered at once.
+ *
+ * The gaps are often under a millisecond, finer than a timer: the wait sleeps whole
+ * milliseconds while more than one is left (timers fire late), then yields turns of the event
+ * loop until the time is reached, so other requests run meanwhile. Kinds are a closed set (the
+ * code's shape by the answer), so the memory is a few rings of numbers.
+ */
+export const createRefusalPacer = (options: RefusalPacerOptions = {}): RefusalPacer => {
+  const now = options.now ?? (() => performance.now());
+  const sleep = options.sleep ?? ((ms: number) => sleepFor(ms));
+  const turn = options.nextTurn ?? (() => nextTurn());
+  const uniform = options.uniform ?? (() => randomInt(2 ** 47) / 2 ** 47);
+  const size = options.samples ?? 64;
+  const known = new Map<string, Ring>();
+  const unknown = new Map<string, Ring>();
+
+  const record = (rings: Map<string, Ring>, kind: string, duration: number) => {
+    let ring = rings.get(kind);
+    if (ring === undefined) rings.set(kind, (ring = { durations: [], next: 0 }));
+    ring.durations[ring.next] = duration;
+    ring.next = (ring.next + 1) % size;
+  };
+
+  /** Where `duration` ranks among `others`, in [0, 1): below every one near 0, above every one near 1. */
+  const rank = (others: readonly number[], duration: number): number => {
+    let below = 0;
+    let equal = 0;
+    for (const other of others) {
+      if (other < duration) below += 1;
+      else if (other === duration) equal += 1;
+    }
+    return (below + uniform() * (equal + 1)) / (others.length + 1);
+  };
+
+  const waitUntil = async (deadline: number): Promise<void> => {
+    const coarse = Math.floor(deadline - now() - 1);
+    if (coarse >= 1) await sleep(coarse);
+    while (now() < deadline) await turn();
+  };
+
+  return {
+    start: now,
+    known: (kind, startedAt) => record(known, kind, now() - startedAt),
+    pad: async (kind, startedAt) => {
+      const own = now() - startedAt;
+      const knownDurations = known.get(kind)?.durations ?? [];
+      const at = rank(unknown.get(kind)?.durations ?? [], own);
+      record(unknown, kind, own);
+      if (knownDurations.length === 0) return;
+      const sorted = [...knownDurations].sort((a, b) => a - b);
+      await waitUntil(startedAt + sorted[Math.min(sorted.length - 1, Math.floor(at * sorted.length))]!);
+    },
+  };
+};

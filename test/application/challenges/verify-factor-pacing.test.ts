@@ -1,0 +1,84 @@
+/**
+ * An unknown name's refusals take as long as a known user's: every refusal of a known user is
+ * timed, by kind, and every refusal of an unknown name is padded with the same kind, so the
+ * first failures, the one that locks, and the refusals while locked each wait for their own
+ * (`RefusalPacer`). A recording pacer shows which kinds each side gave, failure by failure; an
+ * approval is not timed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { ActiveApp } from '../../../src/application/apps/app-view.js';
+import { makeVerifyFactor } from '../../../src/application/challenges/verify-factor.js';
+import type { Deps } from '../../../src/application/deps.js';
+import type { RefusalPacer } from '../../../src/application/ports.js';
+import { ownedApp, totpAt, wrongCode } from '../../support/flows.js';
+import { startTestServer, type TestServer } from '../../support/test-server.js';
+
+const recording = () => {
+  const calls: string[] = [];
+  let clock = 0;
+  const pacer: RefusalPacer = {
+    start: () => (clock += 1),
+    known: (kind, startedAt) => void calls.push(`known ${kind} from ${startedAt === clock ? 'its start' : startedAt}`),
+    pad: async (kind, startedAt) => void calls.push(`pad ${kind} from ${startedAt === clock ? 'its start' : startedAt}`),
+  };
+  return { pacer, calls };
+};
+
+describe('the time of an unknown name\'s refusals', () => {
+  let server: TestServer;
+  let deps: Deps;
+  let app: ActiveApp;
+  let secret: string;
+  beforeAll(async () => {
+    server = await startTestServer({ inMemory: true });
+    deps = server.service.deps;
+    ({ app } = await ownedApp(server.service.handlers));
+    const { handlers } = server.service;
+    const registered = await handlers.registerEnrollment({ app, username: 'known', otp_method: 'TOTP', client_ip: undefined });
+    if (registered._tag === 'Left' || registered.right.kind !== 'TOTP') throw new Error('TOTP registration failed');
+    secret = registered.right.secret;
+    expect((await handlers.enableEnrollment({ app, username: 'known', otp: totpAt(secret, server.clock()) }))._tag).toBe('Right');
+  });
+  afterAll(() => server.close());
+
+  it('pads each refusal of an unknown name with the kind a known user\'s same refusal is timed as', async () => {
+    const wrong = wrongCode(...[-1, 0, 1, 2].map((d) => totpAt(secret, new Date(server.clock().getTime() + d * 30_000))));
+    const failures = app.policy.max_attempts + 2; // the first ones, the one that locks, two while locked
+    const sequence = async (username: string) => {
+      const { pacer, calls } = recording();
+      const verify = makeVerifyFactor({ ...deps, refusalPacer: pacer });
+      const answers: string[] = [];
+      for (let i = 0; i < failures; i++) {
+        const outcome = await verify({ app, username, otp: wrong });
+        answers.push(outcome._tag === 'Left' ? `${outcome.left.code} ${outcome.left.attemptsRemaining}` : 'approved');
+      }
+      // A recovery-shaped code is timed apart from a TOTP-shaped one.
+      await verify({ app, username, otp: 'abcd-efgh' });
+      return { answers, calls };
+    };
+
+    const known = await sequence('known');
+    const unknown = await sequence('nobody');
+    expect(unknown.answers).toEqual(known.answers);
+    const kinds = (calls: string[], verb: string) => calls.map((call) => call.replace(/^(known|pad) /, `${verb} `));
+    expect(kinds(known.calls, 'timed')).toEqual(kinds(unknown.calls, 'timed'));
+    expect(known.calls.every((call) => call.startsWith('known '))).toBe(true);
+    expect(unknown.calls.every((call) => call.startsWith('pad '))).toBe(true);
+    expect(known.calls).toEqual([
+      ...Array(app.policy.max_attempts - 1).fill('known totp:INVALID_CODE:counted from its start'),
+      'known totp:ENROLLMENT_LOCKED:counted from its start',
+      'known totp:ENROLLMENT_LOCKED:not counted from its start',
+      'known totp:ENROLLMENT_LOCKED:not counted from its start',
+      expect.stringMatching(/^known recovery:(INVALID_CODE|ENROLLMENT_LOCKED):/),
+    ]);
+  });
+
+  it('does not time an approval', async () => {
+    const { pacer, calls } = recording();
+    const verify = makeVerifyFactor({ ...deps, refusalPacer: pacer });
+    server.clock.advance(24 * 3600_000); // past the lock-out of the test above
+    const outcome = await verify({ app, username: 'known', otp: totpAt(secret, server.clock()) });
+    expect(outcome._tag).toBe('Right');
+    expect(calls).toEqual([]);
+  });
+});

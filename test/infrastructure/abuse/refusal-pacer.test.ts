@@ -1,0 +1,87 @@
+/**
+ * The refusal pacer: an unknown name's refusal waits until it has taken the known duration of
+ * the rank its own duration has among recent unknown ones, per kind; none known yet, no wait. On
+ * a fake clock, timer, event loop and random draw, so nothing here depends on how fast the
+ * machine is.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { createRefusalPacer } from '../../../src/infrastructure/abuse/refusal-pacer.js';
+
+const KIND = 'totp:INVALID_CODE:counted';
+
+/** Timers here fire 0.4 ms late, a turn of the event loop takes 0.25 ms, and the random draw is `draw` (0.5 unless set). */
+const fake = (samples?: number) => {
+  let now = 1_000;
+  const slept: number[] = [];
+  let turns = 0;
+  let draw = 0.5;
+  const pacer = createRefusalPacer({
+    now: () => now,
+    sleep: async (ms) => void (slept.push(ms), (now += ms + 0.4)),
+    nextTurn: async () => void ((turns += 1), (now += 0.25)),
+    uniform: () => draw,
+    ...(samples === undefined ? {} : { samples }),
+  });
+  /** Known refusals of `kind` that took these times. */
+  const known = (kind: string, ...durations: number[]) => {
+    for (const ms of durations) {
+      const startedAt = pacer.start();
+      now += ms;
+      pacer.known(kind, startedAt);
+    }
+  };
+  /** An unknown name's refusal of `kind` whose own work took `ms`; resolves to how long it took in all. */
+  const unknown = async (kind: string, ms: number) => {
+    const startedAt = pacer.start();
+    now += ms;
+    await pacer.pad(kind, startedAt);
+    return now - startedAt;
+  };
+  return { known, unknown, slept, turns: () => turns, setDraw: (value: number) => void (draw = value) };
+};
+
+describe('the refusal pacer', () => {
+  it('lifts unknown refusals to the known duration of the rank their own has among recent unknown ones', async () => {
+    const pacer = fake();
+    pacer.known(KIND, 7, 4, 6, 5);
+    // The first has nothing to rank against: the draw (0.5) places it, at the third of 4, 5, 6, 7.
+    expect(await pacer.unknown(KIND, 1)).toBeCloseTo(6.15, 5); // a 4 ms timer (fired at 5.4), then turns to 6 and past
+    expect(pacer.slept).toEqual([4]);
+    // Above the 1 ms before it: rank (1 + 0.5) / 2, the fourth known.
+    expect(await pacer.unknown(KIND, 2)).toBeCloseTo(7.15, 5);
+    // Below both: rank 0.5 / 3, the first known.
+    expect(await pacer.unknown(KIND, 0.5)).toBeCloseTo(4.15, 5);
+  });
+
+  it('waits under a millisecond by turns of the event loop, with no timer', async () => {
+    const pacer = fake();
+    pacer.known(KIND, 2.2);
+    expect(await pacer.unknown(KIND, 1.6)).toBeCloseTo(2.35, 5);
+    expect(pacer.turns()).toBe(3);
+    expect(pacer.slept).toEqual([]);
+  });
+
+  it('answers at once an unknown refusal as slow as the known one of its rank, or with nothing of its kind known', async () => {
+    const pacer = fake();
+    pacer.known(KIND, 2, 3, 4, 5);
+    for (const ms of [1, 1, 1, 1]) await pacer.unknown(KIND, ms);
+    const [slept, turns] = [pacer.slept.length, pacer.turns()];
+    expect(await pacer.unknown(KIND, 9)).toBe(9); // rank 4.5 / 5: the fourth known, 5 ms
+    expect(await pacer.unknown('totp:ENROLLMENT_LOCKED:not counted', 1)).toBe(1);
+    expect(await pacer.unknown('recovery:INVALID_CODE:counted', 1)).toBe(1);
+    expect([pacer.slept.length, pacer.turns()]).toEqual([slept, turns]);
+  });
+
+  it('ranks against the most recent refusals only, kind by kind', async () => {
+    const pacer = fake(3);
+    pacer.known(KIND, 50, 50, 50, 4, 5, 6);
+    pacer.known('totp:ENROLLMENT_LOCKED:counted', 40);
+    const took: number[] = [];
+    for (const draw of [0, 0.4, 0.99]) {
+      pacer.setDraw(draw);
+      took.push(Math.floor(await pacer.unknown(KIND, 1))); // each ties the ones before it: the draw places it
+    }
+    expect(took).toEqual([4, 5, 6]);
+    expect(Math.floor(await pacer.unknown('totp:ENROLLMENT_LOCKED:counted', 1))).toBe(40);
+  });
+});
