@@ -13,6 +13,7 @@ import type { DecoyStore, Logger } from '../../../src/application/ports.js';
 import { reject } from '../../../src/domain/shared/rejection.js';
 import { createInProcessDecoyStore } from '../../../src/infrastructure/abuse/in-process-decoy-store.js';
 import { createInProcessRateLimiter } from '../../../src/infrastructure/abuse/in-process-rate-limiter.js';
+import { createRefusalPacer } from '../../../src/infrastructure/abuse/refusal-pacer.js';
 
 const app = (appId = 'app-1') => ({ app_id: appId, policy: { max_attempts: 5, totp: { window: 1 } } }) as unknown as ActiveApp;
 const clock = () => new Date('2030-01-01T00:00:00Z');
@@ -30,6 +31,7 @@ const verifier = (decoys: DecoyStore) => {
     limits: defaultLimits,
     keyedHash: (_purpose: string, value: string) => `h(${value})`,
     handle: async () => ({ _tag: 'Left', left: reject('NOT_ENROLLED', 'No such enrollment') }),
+    refusalPacer: createRefusalPacer(), // no known refusal: never waits
   } as unknown as Parameters<typeof makeVerifyFactor>[0]);
   return { verify, warnings };
 };
