@@ -19,8 +19,8 @@ type FactorDeps = UnknownUserDeps & Pick<Deps, 'handle' | 'vault' | 'totp' | 'ke
 /**
  * Verifies a TOTP code or a recovery code by username. Unknown users and users without the
  * factor get the same answers as a wrong code, counted down and locked out the same way, the
- * cap on failures in 24 hours included, in the same time: their refusals wait until they have
- * taken as long as a recent known user's refusal with the same answer (`RefusalPacer`).
+ * cap on failures in 24 hours included, in the same time: their refusals wait until they take
+ * as long as known users' refusals with the same answer do (`RefusalPacer`).
  */
 export const makeVerifyFactor = (deps: FactorDeps) => {
   const unknownUser = makeUnknownUserFailure(deps, createKeyedLock());

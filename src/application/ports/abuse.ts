@@ -16,10 +16,10 @@ export type ReplayGuard = (key: string, ttlSeconds: number) => Promise<boolean>;
  * opens the seed and appends to the log, an unknown name's only updates the decoy's counts).
  * `start` marks when a verification began (a real, monotonic time in ms, not the service's
  * clock); `known` records how long a known user's refusal of `kind` took since then; `pad`
- * waits, after an unknown name's refusal of `kind`, until it has taken as long as one of the
- * recent known ones of that kind, drawn at random, so the two take the same time in
- * distribution, under whatever load the process is under. No wait before one of that kind is
- * known.
+ * waits, after an unknown name's refusal of `kind`, until it has taken a known duration of that
+ * kind, chosen so that the unknown refusals take the known ones' time in distribution under
+ * whatever load the process is under (the adapter says how). No wait before one of that kind
+ * is known.
  */
 export type RefusalPacer = {
   readonly start: () => number;
