@@ -2,12 +2,12 @@
 // for a name the app does not know as for a known user? The real service on PostgreSQL + Redis,
 // as the bench runs it, or with REFUSAL_TIMING_BACKEND=embedded on the embedded default (where a
 // known user's failure waits for SQLite's fsync and an unknown name's only updates counts in
-// memory, so the gap was widest). REFUSAL_TIMING_USERS (default 200) enrolled users and as many made-up
-// names each fail REFUSAL_TIMING_ROUNDS (default 3, under the policy's 20 attempts) times; the
+// memory, so the gap was widest). REFUSAL_TIMING_USERS (default 200) enrolled users and as many
+// made-up names each fail REFUSAL_TIMING_ROUNDS (default 3, under the policy's 20 attempts) times; the
 // verifications go one at a time, known and unknown taking turns (which goes first alternates),
 // each timed from request to answer. Prints p10/p50/p90 of both, by round and in all, and the
 // unknown's p50 over the known's. A sample, not a test: the two differ by the machine's noise
-// even when the service pads (it draws from the process's recent known refusals).
+// even when the service pads (it maps each unknown refusal onto the process's recent known ones).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
