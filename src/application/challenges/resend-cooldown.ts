@@ -29,10 +29,12 @@ export const resendTooSoon = (deps: Pick<Deps, 'clock'>, app: ActiveApp, sent: C
  * take the slot they name goes on, and the others answer RESEND_TOO_SOON, as they would a
  * moment later once the winner's code is out. A later request reads the winner's code, so its
  * slot is another: a send after a challenge closes is not held up, and nothing needs releasing.
- * A winner that then fails (a send cap, the store) leaves its slot taken until the cooldown has
- * passed. Taken before the caps, so that the losers spend none of them. The rate limiter, not
- * the replay guard: while Redis is unreachable it counts per process instead of letting every
- * claim through. None with a cooldown of 0.
+ * Taken once the send caps would allow the send (a send they refuse takes no slot, so a caller
+ * already over a cap cannot hold a recipient's sends up) and before they are spent (the losers
+ * spend none of them); a winner that then fails (a concurrent send took a cap's last hit, the
+ * store is down) leaves its slot taken until the cooldown has passed. The rate limiter, not the
+ * replay guard: while Redis is unreachable it counts per process instead of letting every claim
+ * through. None with a cooldown of 0.
  */
 export const claimNextCode = async (deps: Pick<Deps, 'rateLimit'>, app: ActiveApp, recipient: string, after: string | undefined): Promise<Rejection | undefined> => {
   const cooldown = app.policy.resend_cooldown_seconds;

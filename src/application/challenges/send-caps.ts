@@ -14,10 +14,17 @@ const HOUR = 3_600;
  * send has one) among the apps of the app's operator, per app per day, per block of
  * neighbouring numbers (sequential-number SMS pumping) and per recipient.
  * A refusal is recorded in the app's abuse log so operators can see the attack.
+ * `beforeSpending` runs once every cap would allow the send and before any is spent: a
+ * rejection it gives is the answer, and no cap is spent.
  */
 export const makeCheckSendCaps = (deps: Pick<Deps, 'rateLimit' | 'limits' | 'keyedHash' | 'store' | 'eventMetadata' | 'clock'>) => {
   const recordRefusal = makeRecordRefusal(deps);
-  return async (app: ActiveApp, clientIp: string | undefined, to: ParsedDestination): Promise<Either<Rejection, void>> => {
+  return async (
+    app: ActiveApp,
+    clientIp: string | undefined,
+    to: ParsedDestination,
+    beforeSpending?: () => Promise<Rejection | undefined>,
+  ): Promise<Either<Rejection, void>> => {
     const recipient = deps.keyedHash('destination', to.normalized);
     const refuse = async (reason: string, retryAfter: number): Promise<Either<Rejection, void>> => {
       await recordRefusal(app.app_id, { reason, to_hint: to.hint, ...(clientIp === undefined ? {} : { client: clientTagFor(deps.keyedHash, clientIp) }) });
@@ -45,6 +52,8 @@ export const makeCheckSendCaps = (deps: Pick<Deps, 'rateLimit' | 'limits' | 'key
     };
     const wouldRefuse = await firstRefused({ peek: true });
     if (wouldRefuse) return refuse(wouldRefuse.reason, wouldRefuse.retryAfter);
+    const first = await beforeSpending?.();
+    if (first) return left(first);
     // Only a concurrent send that took a cap's last slot in between is refused here; the other
     // caps keep this hit then, an over-count of one in that race.
     const refused = await firstRefused();

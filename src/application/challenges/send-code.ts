@@ -62,11 +62,12 @@ export const makeSendCode = (deps: SendDeps) => {
     const to = destination.right;
     const recipient = recipientKey(deps, app.app_id, input.username, input.channel, to.normalized);
     const { latest, open } = await findLatestChallenge(deps, recipient);
-    // Sends at the same instant all pass the cooldown: the first to take the slot for the
-    // recipient's next code goes on, before the caps, so the others spend none of them.
-    const tooSoon = (open ? resendTooSoon(deps, app, open) : undefined) ?? (await claimNextCode(deps, app, `send:${recipient}`, latest));
+    const tooSoon = open ? resendTooSoon(deps, app, open) : undefined;
     if (tooSoon) return left(tooSoon);
-    const caps = await checkSendCaps(app, input.client_ip, to);
+    // Sends at the same instant all pass the cooldown: the first to take the slot for the
+    // recipient's next code goes on. Once the caps would allow it (a send they refuse takes no
+    // slot) and before they are spent (the others spend none of them).
+    const caps = await checkSendCaps(app, input.client_ip, to, () => claimNextCode(deps, app, `send:${recipient}`, latest));
     if (caps._tag === 'Left') return caps;
 
     let challenge: Challenge;

@@ -86,15 +86,14 @@ export const makeRegisterEnrollment = (deps: RegisterDeps) => {
     // cooldown of the last one, refused as a second POST /api/code/send is (nothing sent or
     // written). Whatever the destination: the factor keeps only its latest challenge, so a
     // cooldown per destination would let two addresses taking turns skip it.
-    // Registrations at the same instant all pass that check (and a first one has nothing to
-    // check): the first to take the slot for the factor's next challenge goes on, before the
-    // caps, so the others spend none of them. Each registration issues a new challenge, so the
-    // current one names the slot.
-    const tooSoon =
-      (current.kind === 'FACTOR' && current.status === 'PENDING' ? await confirmationTooSoon(app, current.challenge_id) : undefined) ??
-      (await claimNextCode(deps, app, `enroll:${enrollmentId}`, current.kind === 'FACTOR' ? current.challenge_id : undefined));
+    const tooSoon = current.kind === 'FACTOR' && current.status === 'PENDING' ? await confirmationTooSoon(app, current.challenge_id) : undefined;
     if (tooSoon) return left(tooSoon);
-    const caps = await checkSendCaps(app, input.client_ip, destination.right);
+    // Registrations at the same instant all pass that check (and a first one has nothing to
+    // check): the first to take the slot for the factor's next challenge goes on, once the caps
+    // would allow it and before they are spent, as for a send. Each registration issues a new
+    // challenge, so the current one names the slot.
+    const slot = () => claimNextCode(deps, app, `enroll:${enrollmentId}`, current.kind === 'FACTOR' ? current.challenge_id : undefined);
+    const caps = await checkSendCaps(app, input.client_ip, destination.right, slot);
     if (caps._tag === 'Left') return caps;
     const issued = await issueCode({ app, username, channel: method, destination: destination.right, purpose: 'ENROLLMENT', enrollment_id: enrollmentId });
     if (issued._tag === 'Left') return issued;

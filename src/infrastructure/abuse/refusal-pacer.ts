@@ -13,9 +13,14 @@ export type RefusalPacerOptions = {
   readonly uniform?: () => number;
   /** How many recent refusals are kept per kind, known and unknown apart. */
   readonly samples?: number;
+  /** Refusals older than this are no longer drawn on (ms; default 10 minutes). */
+  readonly maxAgeMs?: number;
+  /** The longest an unknown refusal is made to wait (ms; default 250). */
+  readonly maxWaitMs?: number;
 };
 
-type Ring = { readonly durations: number[]; next: number };
+type Sample = { readonly duration: number; readonly at: number };
+type Ring = { readonly samples: Sample[]; next: number };
 
 /**
  * Keeps, per kind, the durations of the process's recent refusals in two rings of `samples`:
@@ -29,10 +34,17 @@ type Ring = { readonly durations: number[]; next: number };
  * times is slower than either). A wait can only add time: an unknown refusal slower than the
  * known one of its rank is answered at once.
  *
+ * Bounds, so that neither an outlier (a slow commit) nor a caller can stretch the waits: only
+ * refusals of the last `maxAgeMs` are drawn on (a rare kind then goes without a wait until the
+ * next known one), and no wait is longer than `maxWaitMs`. The caller times refusals from when
+ * they began to be decided, so a known refusal that queued behind others of its stream (a
+ * caller flooding their own account) does not count its queueing.
+ *
  * The gaps are often under a millisecond, finer than a timer: the wait sleeps whole
- * milliseconds while more than one is left (timers fire late), then yields turns of the event
- * loop until the time is reached, so other requests run meanwhile. Kinds are a closed set (the
- * code's shape by the answer), so the memory is a few rings of numbers.
+ * milliseconds while more than two are left (timers fire late), then yields turns of the event
+ * loop until the time is reached, so other requests run meanwhile; the event loop is busy for
+ * those last one or two milliseconds, about what the known refusal's own work costs. Kinds
+ * are a closed set (the code's shape by the answer), so the memory is a few rings of numbers.
  */
 export const createRefusalPacer = (options: RefusalPacerOptions = {}): RefusalPacer => {
   const now = options.now ?? (() => performance.now());
@@ -40,14 +52,20 @@ export const createRefusalPacer = (options: RefusalPacerOptions = {}): RefusalPa
   const turn = options.nextTurn ?? (() => nextTurn());
   const uniform = options.uniform ?? (() => randomInt(2 ** 47) / 2 ** 47);
   const size = options.samples ?? 64;
+  const maxAgeMs = options.maxAgeMs ?? 600_000;
+  const maxWaitMs = options.maxWaitMs ?? 250;
   const known = new Map<string, Ring>();
   const unknown = new Map<string, Ring>();
 
   const record = (rings: Map<string, Ring>, kind: string, duration: number) => {
     let ring = rings.get(kind);
-    if (ring === undefined) rings.set(kind, (ring = { durations: [], next: 0 }));
-    ring.durations[ring.next] = duration;
+    if (ring === undefined) rings.set(kind, (ring = { samples: [], next: 0 }));
+    ring.samples[ring.next] = { duration, at: now() };
     ring.next = (ring.next + 1) % size;
+  };
+  const recent = (rings: Map<string, Ring>, kind: string): number[] => {
+    const since = now() - maxAgeMs;
+    return (rings.get(kind)?.samples ?? []).filter((sample) => sample.at >= since).map((sample) => sample.duration);
   };
 
   /** Where `duration` ranks among `others`, in [0, 1): below every one near 0, above every one near 1. */
@@ -72,12 +90,13 @@ export const createRefusalPacer = (options: RefusalPacerOptions = {}): RefusalPa
     known: (kind, startedAt) => record(known, kind, now() - startedAt),
     pad: async (kind, startedAt) => {
       const own = now() - startedAt;
-      const knownDurations = known.get(kind)?.durations ?? [];
-      const at = rank(unknown.get(kind)?.durations ?? [], own);
+      const knownDurations = recent(known, kind);
+      const at = rank(recent(unknown, kind), own);
       record(unknown, kind, own);
       if (knownDurations.length === 0) return;
-      const sorted = [...knownDurations].sort((a, b) => a - b);
-      await waitUntil(startedAt + sorted[Math.min(sorted.length - 1, Math.floor(at * sorted.length))]!);
+      const sorted = knownDurations.sort((a, b) => a - b);
+      const target = sorted[Math.min(sorted.length - 1, Math.floor(at * sorted.length))]!;
+      await waitUntil(startedAt + Math.min(target, own + maxWaitMs));
     },
   };
 };

@@ -5,7 +5,7 @@
  * ordered by its challenge's stream, but every concurrent resend would count against the send
  * caps before that stream refused all but one. The winner is held inside sealing its code, so
  * the others run while it is pending however the machine schedules them: each must be told
- * RESEND_TOO_SOON, seal nothing and spend no cap.
+ * RESEND_TOO_SOON, seal nothing and spend no cap. And a send the caps refuse takes no slot.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ActiveApp } from '../../../src/application/apps/app-view.js';
@@ -120,6 +120,15 @@ describe('a new code for one recipient asked for at the same instant', () => {
     expect(await first).toEqual({ _tag: 'Right', right: expect.objectContaining({ challenge_id: sent.right.challenge_id }) });
     const after = await deps.store.readStream(`challenge-${sent.right.challenge_id}`);
     expect(after.slice(before.length).map((event) => event.type)).toEqual(['ChallengeResent']);
+  });
+
+  it('takes no slot for a send a cap refuses, so a caller over a cap cannot hold a recipient up', async () => {
+    const send = makeSendCode({ ...deps, limits: { ...deps.limits, sendsPerIpPerHour: 1 } });
+    const to = (username: string) => ({ app, username, channel: 'EMAIL' as const, to: `${username}@example.com` });
+    expect((await send({ ...to('spender'), client_ip: '203.0.113.9' }))._tag).toBe('Right'); // the address's one send
+    expect(await send({ ...to('dee'), client_ip: '203.0.113.9' })).toEqual({ _tag: 'Left', left: expect.objectContaining({ code: 'RATE_LIMITED' }) });
+    // The recipient's own next send is not told to wait for a code that never went.
+    expect(await send({ ...to('dee'), client_ip: undefined })).toEqual({ _tag: 'Right', right: expect.objectContaining({ status: 'PENDING' }) });
   });
 
   it('registers one sent-code factor: the others are told to wait and send nothing', async () => {

@@ -6,6 +6,7 @@ import type { RateDecision, RateLimiter } from '../../../src/application/ports.j
 import { makeRecordRefusal } from '../../../src/application/challenges/record-refusal.js';
 import { createInProcessRateLimiter } from '../../../src/infrastructure/abuse/in-process-rate-limiter.js';
 import { createInMemoryEventStore } from '../../../src/infrastructure/event-store/in-memory-event-store.js';
+import { reject } from '../../../src/domain/shared/rejection.js';
 
 const app = {
   app_id: 'app-1',
@@ -42,6 +43,24 @@ describe('send caps', () => {
     expect(await check(app, '10.0.0.1', phone)).toEqual({ _tag: 'Left', left: expect.objectContaining({ code: 'RATE_LIMITED', retryAfterSeconds: 120 }) });
     expect(await reasons()).toEqual(['NUMBER_BLOCK_CAP']);
     expect(asks.filter((ask) => ask.startsWith('hit send-'))).toEqual([]);
+  });
+
+  it('asks beforeSpending once every cap would allow the send, and spends none when it refuses', async () => {
+    const { check, asks } = limiterWith({});
+    let asked = 0;
+    const tooSoon = reject('RESEND_TOO_SOON', 'wait', { retryAfterSeconds: 30 });
+    expect(await check(app, '10.0.0.1', phone, async () => ((asked += 1), tooSoon))).toEqual({ _tag: 'Left', left: tooSoon });
+    expect(asked).toBe(1);
+    expect(asks.filter((ask) => ask.startsWith('hit '))).toEqual([]);
+    expect((await check(app, '10.0.0.1', phone, async () => undefined))._tag).toBe('Right');
+    expect(asks.filter((ask) => ask.startsWith('hit ')).length).toBe(4);
+  });
+
+  it('does not ask beforeSpending when a cap refuses', async () => {
+    const { check } = limiterWith({ 'send-ip': { peek: 60 } });
+    let asked = 0;
+    expect(await check(app, '10.0.0.1', phone, async () => void (asked += 1))).toEqual({ _tag: 'Left', left: expect.objectContaining({ code: 'RATE_LIMITED' }) });
+    expect(asked).toBe(0);
   });
 
   it('refuses a send whose slot a concurrent send took between the check and the count', async () => {

@@ -81,4 +81,15 @@ describe('the time of an unknown name\'s refusals', () => {
     expect(outcome._tag).toBe('Right');
     expect(calls).toEqual([]);
   });
+
+  it('is wired to a pacer that waits, in the service as composed', async () => {
+    const pacer = server.service.deps.refusalPacer;
+    const kind = 'totp:INVALID_CODE:wiring test';
+    const knownStart = pacer.start();
+    while (pacer.start() - knownStart < 5); // a known refusal that took 5 ms
+    pacer.known(kind, knownStart);
+    const startedAt = pacer.start();
+    await pacer.pad(kind, startedAt);
+    expect(pacer.start() - startedAt).toBeGreaterThanOrEqual(5); // a lower bound only: a slow machine waits no less
+  });
 });

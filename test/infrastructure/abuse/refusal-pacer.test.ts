@@ -10,7 +10,7 @@ import { createRefusalPacer } from '../../../src/infrastructure/abuse/refusal-pa
 const KIND = 'totp:INVALID_CODE:counted';
 
 /** Timers here fire 0.4 ms late, a turn of the event loop takes 0.25 ms, and the random draw is `draw` (0.5 unless set). */
-const fake = (samples?: number) => {
+const fake = (samples?: number, bounds: { maxAgeMs?: number; maxWaitMs?: number } = {}) => {
   let now = 1_000;
   const slept: number[] = [];
   let turns = 0;
@@ -21,6 +21,7 @@ const fake = (samples?: number) => {
     nextTurn: async () => void ((turns += 1), (now += 0.25)),
     uniform: () => draw,
     ...(samples === undefined ? {} : { samples }),
+    ...bounds,
   });
   /** Known refusals of `kind` that took these times. */
   const known = (kind: string, ...durations: number[]) => {
@@ -37,7 +38,7 @@ const fake = (samples?: number) => {
     await pacer.pad(kind, startedAt);
     return now - startedAt;
   };
-  return { known, unknown, slept, turns: () => turns, setDraw: (value: number) => void (draw = value) };
+  return { known, unknown, slept, turns: () => turns, setDraw: (value: number) => void (draw = value), pass: (ms: number) => void (now += ms) };
 };
 
 describe('the refusal pacer', () => {
@@ -83,5 +84,15 @@ describe('the refusal pacer', () => {
     }
     expect(took).toEqual([4, 5, 6]);
     expect(Math.floor(await pacer.unknown('totp:ENROLLMENT_LOCKED:counted', 1))).toBe(40);
+  });
+
+  it('draws on none older than maxAgeMs, and waits no longer than maxWaitMs', async () => {
+    const pacer = fake(undefined, { maxAgeMs: 60_000, maxWaitMs: 20 });
+    pacer.known(KIND, 3_000); // an outlier: a commit that took 3 s
+    expect(await pacer.unknown(KIND, 1)).toBeCloseTo(21.15, 5); // 20 ms more at most
+    pacer.pass(60_001);
+    expect(await pacer.unknown(KIND, 1)).toBe(1); // the outlier has aged out: nothing to draw on
+    pacer.known(KIND, 4);
+    expect(await pacer.unknown(KIND, 1)).toBeCloseTo(4.15, 5);
   });
 });
