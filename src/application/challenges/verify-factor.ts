@@ -24,20 +24,22 @@ type FactorDeps = UnknownUserDeps & Pick<Deps, 'handle' | 'vault' | 'totp' | 'ke
  */
 export const makeVerifyFactor = (deps: FactorDeps) => {
   const unknownUser = makeUnknownUserFailure(deps, createKeyedLock());
-  return async (input: VerifyFactorInput): Promise<Either<Rejection, { success: true; status: 'APPROVED' }>> => {
-    const { app, username, otp } = input;
-    const recovery = isRecoveryCodeShape(otp);
-    const enrollmentId = enrollmentIdFor(deps.keyedHash, app.app_id, username, recovery ? 'RECOVERY' : 'TOTP');
+  /** Verifications under way in this process, per enrollment id (none kept at 0). */
+  const inFlight = new Map<string, number>();
+
+  const verify = async (
+    input: VerifyFactorInput,
+    recovery: boolean,
+    enrollmentId: string,
+    startedAt: number,
+    alone: boolean,
+  ): Promise<Either<Rejection, { success: true; status: 'APPROVED' }>> => {
+    const { app, otp } = input;
     const stream = enrollmentStream(enrollmentId);
     const attempts = attemptPolicy(deps, app);
     let claimed: boolean | undefined;
-    // Refusals are timed from when they began to be decided, on either path (an unknown name's
-    // is decided first on its empty stream): a request queued behind others of its stream does
-    // not count its queueing (a caller flooding their own account would stretch the known times).
-    let startedAt: number | undefined;
 
     const outcome = await deps.handle(EnrollmentAggregate, stream, async (state) => {
-      startedAt ??= deps.refusalPacer.start();
       const at = now(deps);
       if (recovery)
         return { type: 'UseRecoveryCode' as const, matched_index: matchRecoveryCode(deps, state, otp), attempts, at };
@@ -58,18 +60,36 @@ export const makeVerifyFactor = (deps: FactorDeps) => {
     const kind = (refusal: Rejection, counted: boolean) => `${recovery ? 'recovery' : 'totp'}:${refusal.code}:${counted ? 'counted' : 'not counted'}`;
     if (outcome._tag === 'Left') {
       if (outcome.left.code !== 'NOT_ENROLLED') {
-        if (REFUSALS.has(outcome.left.code) && startedAt !== undefined) deps.refusalPacer.known(kind(outcome.left, false), startedAt);
+        if (alone && REFUSALS.has(outcome.left.code)) deps.refusalPacer.known(kind(outcome.left, false), startedAt);
         return outcome;
       }
       const { refusal, counted } = await unknownUser(app.app_id, enrollmentId, attempts);
-      if (REFUSALS.has(refusal.code) && startedAt !== undefined) await deps.refusalPacer.pad(kind(refusal, counted), startedAt);
+      if (REFUSALS.has(refusal.code)) await deps.refusalPacer.pad(kind(refusal, counted), startedAt);
       return left(refusal);
     }
     const events: readonly EnrollmentEvent[] = outcome.right.events;
     if (events.some((e) => e.type === 'TotpStepConsumed' || e.type === 'RecoveryCodeUsed')) return right({ success: true, status: 'APPROVED' });
     // The failure that locks or reaches the day's cap answers as every refusal after it will.
     const refusal = failureAnswer(events, outcome.right.state, attempts);
-    if (startedAt !== undefined) deps.refusalPacer.known(kind(refusal, true), startedAt);
+    if (alone) deps.refusalPacer.known(kind(refusal, true), startedAt);
     return left(refusal);
+  };
+
+  return async (input: VerifyFactorInput): Promise<Either<Rejection, { success: true; status: 'APPROVED' }>> => {
+    const startedAt = deps.refusalPacer.start();
+    const recovery = isRecoveryCodeShape(input.otp);
+    const enrollmentId = enrollmentIdFor(deps.keyedHash, input.app.app_id, input.username, recovery ? 'RECOVERY' : 'TOTP');
+    // Refusals are timed from the request's start, what a caller sees, but a known one that may
+    // have queued behind another verification of its stream in this process is not recorded: a
+    // caller flooding their own account would otherwise stretch the known times.
+    const alone = !inFlight.has(enrollmentId);
+    inFlight.set(enrollmentId, (inFlight.get(enrollmentId) ?? 0) + 1);
+    try {
+      return await verify(input, recovery, enrollmentId, startedAt, alone);
+    } finally {
+      const still = inFlight.get(enrollmentId)! - 1;
+      if (still === 0) inFlight.delete(enrollmentId);
+      else inFlight.set(enrollmentId, still);
+    }
   };
 };

@@ -36,9 +36,9 @@ type Ring = { readonly samples: Sample[]; next: number };
  *
  * Bounds, so that neither an outlier (a slow commit) nor a caller can stretch the waits: only
  * refusals of the last `maxAgeMs` are drawn on (a rare kind then goes without a wait until the
- * next known one), and no wait is longer than `maxWaitMs`. The caller times refusals from when
- * they began to be decided, so a known refusal that queued behind others of its stream (a
- * caller flooding their own account) does not count its queueing.
+ * next known one), and no wait is longer than `maxWaitMs`. The caller leaves out known
+ * refusals that may have queued behind others of their stream (a caller flooding their own
+ * account would stretch the known times).
  *
  * The gaps are often under a millisecond, finer than a timer: the wait sleeps whole
  * milliseconds while more than two are left (timers fire late), then yields turns of the event

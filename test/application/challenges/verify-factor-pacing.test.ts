@@ -73,6 +73,22 @@ describe('the time of an unknown name\'s refusals', () => {
     ]);
   });
 
+  it('does not record a known refusal that began while another verification of its stream was under way', async () => {
+    const { handlers } = server.service;
+    const registered = await handlers.registerEnrollment({ app, username: 'flooded', otp_method: 'TOTP', client_ip: undefined });
+    if (registered._tag === 'Left' || registered.right.kind !== 'TOTP') throw new Error('TOTP registration failed');
+    const own = registered.right.secret;
+    expect((await handlers.enableEnrollment({ app, username: 'flooded', otp: totpAt(own, server.clock()) }))._tag).toBe('Right');
+    const { pacer, calls } = recording();
+    const verify = makeVerifyFactor({ ...deps, refusalPacer: pacer });
+    const wrong = wrongCode(...[-1, 0, 1, 2].map((d) => totpAt(own, new Date(server.clock().getTime() + d * 30_000))));
+    const answers = await Promise.all([1, 2, 3].map(() => verify({ app, username: 'flooded', otp: wrong })));
+    expect(answers.map((a) => (a._tag === 'Left' ? a.left.code : 'approved'))).toEqual(['INVALID_CODE', 'INVALID_CODE', 'INVALID_CODE']);
+    expect(calls).toEqual(['known totp:INVALID_CODE:counted from 1']); // the first only: the others may have queued behind it
+    await verify({ app, username: 'flooded', otp: wrong });
+    expect(calls.length).toBe(2); // alone again
+  });
+
   it('does not time an approval', async () => {
     const { pacer, calls } = recording();
     const verify = makeVerifyFactor({ ...deps, refusalPacer: pacer });
