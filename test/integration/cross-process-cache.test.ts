@@ -4,28 +4,20 @@
  * cached app state ages out (here 60 s), because each process drops the cached states of the
  * streams other processes move.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { newApp, newOperator } from '../support/flows.js';
 import { createClient } from '../support/http-client.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { startTwoServers, type TestServer } from '../support/test-server.js';
 
 describe('cached states across processes on PostgreSQL', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'otp-verify-two-processes-'));
   let a: TestServer;
   let b: TestServer;
+  let stop: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    a = await startTestServer({ dataDir, backend: 'postgres', appStalenessMs: 60_000, worker: false });
-    b = await startTestServer({ dataDir, backend: 'postgres', appStalenessMs: 60_000, worker: false, keys: a.keys, clock: a.clock });
+    ({ a, b, stop } = await startTwoServers({ appStalenessMs: 60_000 }));
   });
-  afterAll(async () => {
-    await b?.stop();
-    await a?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => stop?.());
 
   it('stops a rotated API key in the other process at once', async () => {
     const [onA, onB] = [createClient(a.url), createClient(b.url)];

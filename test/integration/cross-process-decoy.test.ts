@@ -5,28 +5,20 @@
  * compare-and-set in Redis. Within one process the failures of a name queue; across processes
  * only the compare-and-set keeps them apart.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { enrollTotp, newApp, newOperator, totpAt, wrongCode } from '../support/flows.js';
 import { createClient, type HttpResponse } from '../support/http-client.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { startTwoServers, type TestServer } from '../support/test-server.js';
 
 describe('the decoy across processes on PostgreSQL and Redis', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'otp-verify-two-processes-'));
   let a: TestServer;
   let b: TestServer;
+  let stop: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    a = await startTestServer({ dataDir, backend: 'postgres', worker: false });
-    b = await startTestServer({ dataDir, backend: 'postgres', worker: false, keys: a.keys, clock: a.clock });
+    ({ a, b, stop } = await startTwoServers());
   });
-  afterAll(async () => {
-    await b?.stop();
-    await a?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => stop?.());
 
   it('counts each of 16 concurrent failures of one made-up name, 8 through each process, as a known user\'s', async () => {
     const [onA, onB] = [createClient(a.url), createClient(b.url)];

@@ -8,28 +8,20 @@
  * Redis's rate limiter (`claimNextCode`): within one process the in-process limiter would be
  * enough, across processes only Redis is.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { newApp, newOperator } from '../support/flows.js';
 import { createClient, type HttpResponse } from '../support/http-client.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { startTwoServers, type TestServer } from '../support/test-server.js';
 
 describe('a new code for one recipient across processes on PostgreSQL and Redis', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'otp-verify-two-processes-'));
   let a: TestServer;
   let b: TestServer;
+  let stop: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    a = await startTestServer({ dataDir, backend: 'postgres', worker: false });
-    b = await startTestServer({ dataDir, backend: 'postgres', worker: false, keys: a.keys, clock: a.clock });
+    ({ a, b, stop } = await startTwoServers());
   });
-  afterAll(async () => {
-    await b?.stop();
-    await a?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => stop?.());
 
   /** The challenges issued in the log since `after` for `username`. */
   const issuedFor = async (after: number, username: string) =>

@@ -189,6 +189,26 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
 };
 
 /**
+ * Two service processes on one PostgreSQL database and one Redis (the API processes of a
+ * deployment), sharing keys and the first one's clock, without delivery workers unless asked;
+ * `stop` stops both and removes their directory.
+ */
+export const startTwoServers = async (options: Omit<TestServerOptions, 'dataDir' | 'backend' | 'keys' | 'clock'> = {}) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'otp-verify-two-processes-'));
+  const a = await startTestServer({ worker: false, ...options, dataDir, backend: 'postgres' });
+  const b = await startTestServer({ worker: false, ...options, dataDir, backend: 'postgres', keys: a.keys, clock: a.clock }).catch(async (error: unknown) => {
+    await a.stop();
+    throw error;
+  });
+  const stop = async () => {
+    await b.stop();
+    await a.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  return { a, b, stop };
+};
+
+/**
  * Everything the service keeps at rest, as named byte blobs: the data directory's files, and
  * on the postgres backend every table of the service's schema and every Redis key and value.
  */
