@@ -133,6 +133,17 @@ describe('a new code for one recipient asked for at the same instant', () => {
     expect(await send({ ...to('dee'), client_ip: undefined })).toEqual({ _tag: 'Right', right: expect.objectContaining({ status: 'PENDING' }) });
   });
 
+  it('takes no slot with a cooldown of 0: sends at the same instant each go, as the app asked', async () => {
+    const asked: string[] = [];
+    const rateLimit: Deps['rateLimit'] = (key, limit, window, options) => (asked.push(key), deps.rateLimit(key, limit, window, options));
+    const send = makeSendCode({ ...deps, rateLimit });
+    const noCooldown = { ...app, policy: { ...app.policy, resend_cooldown_seconds: 0 } };
+    const input = { app: noCooldown, username: 'eve', channel: 'EMAIL' as const, to: 'eve@example.com', client_ip: undefined };
+    const outcomes = await Promise.all([1, 2, 3].map(() => send(input)));
+    expect(outcomes.map((outcome) => outcome._tag)).toEqual(['Right', 'Right', 'Right']);
+    expect(asked.filter((key) => key.startsWith('next-code:'))).toEqual([]);
+  });
+
   it('registers one sent-code factor: the others are told to wait and send nothing', async () => {
     const gate = gated(deps.vault);
     const register = makeRegisterEnrollment({ ...deps, vault: gate.vault });
