@@ -5,19 +5,21 @@
 // memory, so the gap was widest). REFUSAL_TIMING_USERS (default 200) enrolled users and as many
 // made-up names each fail REFUSAL_TIMING_ROUNDS (default 3, under the policy's 20 attempts) times; the
 // verifications go one at a time, known and unknown taking turns (which goes first alternates),
-// each timed from request to answer. Prints p10/p50/p90 of both, by round and in all, and the
+// each timed from request to answer; REFUSAL_TIMING_CONCURRENCY (default 1) runs that many such
+// pairs at once, to see the two under load. Prints p10/p50/p90 of both, by round and in all, and the
 // unknown's p50 over the known's. A sample, not a test: the two differ by the machine's noise
 // even when the service pads (it maps each unknown refusal onto the process's recent known ones).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createClient, createOperatorApp, enrollTotpUsers, totp, TOTP_PARAMS } from './lib/api.mjs';
+import { createClient, createOperatorApp, enrollTotpUsers, inPool, totp, TOTP_PARAMS } from './lib/api.mjs';
 import { freePort, stopChild } from './lib/processes.mjs';
 import { createDatabase, dropDatabase, flushRedisDb } from './lib/resources.mjs';
 import { startService } from './lib/service.mjs';
 
 const count = Number(process.env.REFUSAL_TIMING_USERS ?? 200);
 const rounds = Number(process.env.REFUSAL_TIMING_ROUNDS ?? 3);
+const concurrency = Number(process.env.REFUSAL_TIMING_CONCURRENCY ?? 1);
 const DB_NAME = 'otp_verify_refusal_timing';
 const REDIS_URL = 'redis://127.0.0.1:6379/12';
 const embedded = process.env.REFUSAL_TIMING_BACKEND === 'embedded';
@@ -55,18 +57,19 @@ try {
   for (let round = 0; round < rounds; round++) {
     known.push([]);
     unknown.push([]);
-    for (let i = 0; i < users.length; i++) {
+    const pairAt = async (i) => {
       const pair = [
         async () => known[round].push(await timed(users[i].username, wrongFor(users[i].secret))),
         async () => unknown[round].push(await timed(`ghost${i}`, '000000')),
       ];
       if ((i + round) % 2 === 1) pair.reverse();
       for (const one of pair) await one();
-    }
+    };
+    await inPool(users.map((_, i) => i), concurrency, pairAt);
   }
   const at = (values, q) => values.slice().sort((a, b) => a - b)[Math.floor(q * (values.length - 1))];
   const line = (name, values) => `${name}: p10 ${at(values, 0.1).toFixed(2)} ms, p50 ${at(values, 0.5).toFixed(2)} ms, p90 ${at(values, 0.9).toFixed(2)} ms`;
-  const out = [`${embedded ? 'embedded' : 'PostgreSQL + Redis'}: ${count} known users and ${count} made-up names, ${rounds} wrong codes each, one request at a time`];
+  const out = [`${embedded ? 'embedded' : 'PostgreSQL + Redis'}: ${count} known users and ${count} made-up names, ${rounds} wrong codes each, ${concurrency === 1 ? 'one request at a time' : `${concurrency} pairs at a time`}`];
   for (let round = 0; round < rounds; round++)
     out.push(`failure ${round + 1}: ${line('known', known[round])}; ${line('unknown', unknown[round])}; unknown/known p50 ${(at(unknown[round], 0.5) / at(known[round], 0.5)).toFixed(2)}`);
   const [allKnown, allUnknown] = [known.flat(), unknown.flat()];

@@ -45,6 +45,8 @@ type Ring = { readonly samples: Sample[]; next: number };
  * loop until the time is reached, so other requests run meanwhile; the event loop is busy for
  * those last one or two milliseconds, about what the known refusal's own work costs. Kinds
  * are a closed set (the code's shape by the answer), so the memory is a few rings of numbers.
+ * Only unknown refusals wait: where the unknown ones are the slower (PostgreSQL + Redis under
+ * load), this cannot even them out (docs/ARCHITECTURE.md, Known gaps).
  */
 export const createRefusalPacer = (options: RefusalPacerOptions = {}): RefusalPacer => {
   const now = options.now ?? (() => performance.now());
@@ -79,10 +81,18 @@ export const createRefusalPacer = (options: RefusalPacerOptions = {}): RefusalPa
     return (below + uniform() * (equal + 1)) / (others.length + 1);
   };
 
+  // How much earlier than its target a wait aims, learnt from how late the waits ended: a busy
+  // event loop runs a timer or a turn late by about the time it takes to go round once, which
+  // under load is several milliseconds (an integral controller: each wait moves it by a tenth
+  // of how late, or early, that wait ended).
+  let aimEarly = 0;
   const waitUntil = async (deadline: number): Promise<void> => {
-    const coarse = Math.floor(deadline - now() - 1);
+    const aim = deadline - aimEarly;
+    if (aim <= now()) return;
+    const coarse = Math.floor(aim - now() - 1);
     if (coarse >= 1) await sleep(coarse);
-    while (now() < deadline) await turn();
+    while (now() < aim) await turn();
+    aimEarly = Math.min(maxWaitMs, Math.max(0, aimEarly + 0.1 * (now() - deadline)));
   };
 
   return {

@@ -10,14 +10,14 @@ import { createRefusalPacer } from '../../../src/infrastructure/abuse/refusal-pa
 const KIND = 'totp:INVALID_CODE:counted';
 
 /** Timers here fire 0.4 ms late, a turn of the event loop takes 0.25 ms, and the random draw is `draw` (0.5 unless set). */
-const fake = (samples?: number, bounds: { maxAgeMs?: number; maxWaitMs?: number } = {}) => {
+const fake = (samples?: number, bounds: { maxAgeMs?: number; maxWaitMs?: number } = {}, timerLateMs = 0.4) => {
   let now = 1_000;
   const slept: number[] = [];
   let turns = 0;
   let draw = 0.5;
   const pacer = createRefusalPacer({
     now: () => now,
-    sleep: async (ms) => void (slept.push(ms), (now += ms + 0.4)),
+    sleep: async (ms) => void (slept.push(ms), (now += ms + timerLateMs)),
     nextTurn: async () => void ((turns += 1), (now += 0.25)),
     uniform: () => draw,
     ...(samples === undefined ? {} : { samples }),
@@ -94,5 +94,15 @@ describe('the refusal pacer', () => {
     expect(await pacer.unknown(KIND, 1)).toBe(1); // the outlier has aged out: nothing to draw on
     pacer.known(KIND, 4);
     expect(await pacer.unknown(KIND, 1)).toBeCloseTo(4.15, 5);
+  });
+
+  it('learns how late its timers fire on a busy event loop, and aims that much earlier', async () => {
+    const pacer = fake(undefined, {}, 3); // every timer 3 ms late: an event loop going round slowly
+    pacer.known(KIND, 20);
+    expect(await pacer.unknown(KIND, 1)).toBe(22); // an 18 ms timer, 3 ms late: 2 ms past the 20
+    const took: number[] = [];
+    for (let i = 0; i < 60; i++) took.push(await pacer.unknown(KIND, 1));
+    expect(took.at(-1)).toBeGreaterThanOrEqual(19.75);
+    expect(took.at(-1)).toBeLessThanOrEqual(20.5);
   });
 });
