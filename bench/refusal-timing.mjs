@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, createOperatorApp, enrollTotpUsers, inPool, totp, TOTP_PARAMS } from './lib/api.mjs';
 import { freePort, stopChild } from './lib/processes.mjs';
+import { quantile } from './lib/report.mjs';
 import { createDatabase, dropDatabase, flushRedisDb } from './lib/resources.mjs';
 import { startService } from './lib/service.mjs';
 
@@ -67,13 +68,12 @@ try {
     };
     await inPool(users.map((_, i) => i), concurrency, pairAt);
   }
-  const at = (values, q) => values.slice().sort((a, b) => a - b)[Math.floor(q * (values.length - 1))];
-  const line = (name, values) => `${name}: p10 ${at(values, 0.1).toFixed(2)} ms, p50 ${at(values, 0.5).toFixed(2)} ms, p90 ${at(values, 0.9).toFixed(2)} ms`;
+  const line = (name, values) => `${name}: p10 ${quantile(values, 0.1).toFixed(2)} ms, p50 ${quantile(values, 0.5).toFixed(2)} ms, p90 ${quantile(values, 0.9).toFixed(2)} ms`;
   const out = [`${embedded ? 'embedded' : 'PostgreSQL + Redis'}: ${count} known users and ${count} made-up names, ${rounds} wrong codes each, ${concurrency === 1 ? 'one request at a time' : `${concurrency} pairs at a time`}`];
   for (let round = 0; round < rounds; round++)
-    out.push(`failure ${round + 1}: ${line('known', known[round])}; ${line('unknown', unknown[round])}; unknown/known p50 ${(at(unknown[round], 0.5) / at(known[round], 0.5)).toFixed(2)}`);
+    out.push(`failure ${round + 1}: ${line('known', known[round])}; ${line('unknown', unknown[round])}; unknown/known p50 ${(quantile(unknown[round], 0.5) / quantile(known[round], 0.5)).toFixed(2)}`);
   const [allKnown, allUnknown] = [known.flat(), unknown.flat()];
-  out.push(`all: ${line('known', allKnown)}; ${line('unknown', allUnknown)}; unknown/known p50 ${(at(allUnknown, 0.5) / at(allKnown, 0.5)).toFixed(2)}`);
+  out.push(`all: ${line('known', allKnown)}; ${line('unknown', allUnknown)}; unknown/known p50 ${(quantile(allUnknown, 0.5) / quantile(allKnown, 0.5)).toFixed(2)}`);
   process.stdout.write(`${out.join('\n')}\n`);
 } finally {
   await stopChild(service);

@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient, createOperatorApp } from './lib/api.mjs';
 import { followOutbox } from './lib/outbox.mjs';
 import { freePort, stopChild } from './lib/processes.mjs';
+import { quantile } from './lib/report.mjs';
 import { createDatabase, dropDatabase, flushRedisDb } from './lib/resources.mjs';
 import { startService } from './lib/service.mjs';
 
@@ -43,7 +44,7 @@ try {
     await sleep(150 + Math.random() * 100);
   }
   await outbox.close();
-  const at = (values, q) => values.slice().sort((a, b) => a - b)[Math.floor(q * (values.length - 1))].toFixed(1);
+  const at = (values, q) => quantile(values, q).toFixed(1);
   const line = (name, values) => `${name}: p50 ${at(values, 0.5)} ms, p90 ${at(values, 0.9)} ms, max ${at(values, 1)} ms`;
   process.stdout.write(`${sends} sends, one at a time\n${line('send (to its 202)', sendMs)}\n${line('202 to code in the outbox', waitMs)}\n`);
 } finally {

@@ -1,6 +1,9 @@
 // The summary table, the target check and the details printed after them.
 export const TARGETS = { totpRps: 4000, totpP99Ms: 50, rssMb: 150 };
 
+/** The `q` quantile (0..1) of `values` by nearest rank below, for the scripts that time requests one by one. */
+export const quantile = (values, q) => values.slice().sort((a, b) => a - b)[Math.floor(q * (values.length - 1))];
+
 const pad = (value, width, left = false) => (left ? String(value).padEnd(width) : String(value).padStart(width));
 const ms = (v) => (v === undefined ? '-' : Number(v).toFixed(v < 10 ? 2 : 1));
 
