@@ -9,25 +9,22 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { makeRegisterAccount } from '../../../src/application/accounts/register-account.js';
 import type { Deps } from '../../../src/application/deps.js';
 import type { PasswordHasher } from '../../../src/application/ports.js';
+import { createGate } from '../../support/gate.js';
 import { startTestServer, type TestServer } from '../../support/test-server.js';
 
 /** The service's hasher, holding every hash until released; says when the first one started. */
 const gated = (real: PasswordHasher) => {
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  let started!: () => void;
-  const firstStarted = new Promise<void>((resolve) => (started = resolve));
+  const gate = createGate();
   let hashes = 0;
   const passwords: PasswordHasher = {
     hash: async (password) => {
       hashes += 1;
-      started();
-      await released;
+      await gate.hold();
       return real.hash(password);
     },
     verify: (encoded, password) => real.verify(encoded, password),
   };
-  return { passwords, release, firstStarted, hashes: () => hashes };
+  return { passwords, release: gate.release, firstStarted: gate.firstArrived, hashes: () => hashes };
 };
 
 describe('registering one email at the same instant', () => {

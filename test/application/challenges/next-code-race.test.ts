@@ -14,14 +14,12 @@ import type { Deps } from '../../../src/application/deps.js';
 import { makeRegisterEnrollment } from '../../../src/application/enrollments/register-enrollment.js';
 import type { SecretVault } from '../../../src/application/ports.js';
 import { ownedApp } from '../../support/flows.js';
+import { createGate } from '../../support/gate.js';
 import { startTestServer, type TestServer } from '../../support/test-server.js';
 
 /** The service's vault, holding its first seal for a challenge until released; counts the challenges sealed for. */
 const gated = (real: SecretVault) => {
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  let started!: () => void;
-  const firstStarted = new Promise<void>((resolve) => (started = resolve));
+  const gate = createGate();
   const challenges = new Set<string>();
   let holding = false;
   const vault: SecretVault = {
@@ -31,14 +29,13 @@ const gated = (real: SecretVault) => {
         challenges.add(context);
         if (!holding) {
           holding = true;
-          started();
-          await released;
+          await gate.hold();
         }
       }
       return real.seal(plaintext, context);
     },
   };
-  return { vault, release, firstStarted, challenges: () => challenges.size };
+  return { vault, release: gate.release, firstStarted: gate.firstArrived, challenges: () => challenges.size };
 };
 
 const tooSoon = { _tag: 'Left', left: expect.objectContaining({ code: 'RESEND_TOO_SOON', retryAfterSeconds: expect.any(Number) }) };
