@@ -19,8 +19,9 @@ type FactorDeps = UnknownUserDeps & Pick<Deps, 'handle' | 'vault' | 'totp' | 'ke
 /**
  * Verifies a TOTP code or a recovery code by username. Unknown users and users without the
  * factor get the same answers as a wrong code, counted down and locked out the same way, the
- * cap on failures in 24 hours included, in the same time: their refusals wait until they take
- * as long as known users' refusals with the same answer do (`RefusalPacer`).
+ * cap on failures in 24 hours included, in the same time: every refusal, a known user's or an
+ * unknown name's, waits until it takes as long as the other side's refusals with the same
+ * answer do, when they take longer (`RefusalPacer`).
  */
 export const makeVerifyFactor = (deps: FactorDeps) => {
   const unknownUser = makeUnknownUserFailure(deps, createKeyedLock());
@@ -60,18 +61,18 @@ export const makeVerifyFactor = (deps: FactorDeps) => {
     const kind = (refusal: Rejection, counted: boolean) => `${recovery ? 'recovery' : 'totp'}:${refusal.code}:${counted ? 'counted' : 'not counted'}`;
     if (outcome._tag === 'Left') {
       if (outcome.left.code !== 'NOT_ENROLLED') {
-        if (alone && REFUSALS.has(outcome.left.code)) deps.refusalPacer.known(kind(outcome.left, false), startedAt);
+        if (REFUSALS.has(outcome.left.code)) await deps.refusalPacer.pace('known', kind(outcome.left, false), startedAt, alone);
         return outcome;
       }
       const { refusal, counted } = await unknownUser(app.app_id, enrollmentId, attempts);
-      if (REFUSALS.has(refusal.code)) await deps.refusalPacer.pad(kind(refusal, counted), startedAt);
+      if (REFUSALS.has(refusal.code)) await deps.refusalPacer.pace('unknown', kind(refusal, counted), startedAt, alone);
       return left(refusal);
     }
     const events: readonly EnrollmentEvent[] = outcome.right.events;
     if (events.some((e) => e.type === 'TotpStepConsumed' || e.type === 'RecoveryCodeUsed')) return right({ success: true, status: 'APPROVED' });
     // The failure that locks or reaches the day's cap answers as every refusal after it will.
     const refusal = failureAnswer(events, outcome.right.state, attempts);
-    if (alone) deps.refusalPacer.known(kind(refusal, true), startedAt);
+    await deps.refusalPacer.pace('known', kind(refusal, true), startedAt, alone);
     return left(refusal);
   };
 
@@ -79,9 +80,10 @@ export const makeVerifyFactor = (deps: FactorDeps) => {
     const startedAt = deps.refusalPacer.start();
     const recovery = isRecoveryCodeShape(input.otp);
     const enrollmentId = enrollmentIdFor(deps.keyedHash, input.app.app_id, input.username, recovery ? 'RECOVERY' : 'TOTP');
-    // Refusals are timed from the request's start, what a caller sees, but a known one that may
-    // have queued behind another verification of its stream in this process is not recorded: a
-    // caller flooding their own account would otherwise stretch the known times.
+    // Refusals are timed from the request's start, what a caller sees, but one that may have
+    // queued behind another verification of its stream in this process is not recorded: a
+    // caller flooding their own account, or one made-up name, would otherwise stretch that
+    // side's times, and with them the other side's waits.
     const alone = !inFlight.has(enrollmentId);
     inFlight.set(enrollmentId, (inFlight.get(enrollmentId) ?? 0) + 1);
     try {

@@ -10,21 +10,23 @@ export type RateLimiter = (key: string, limit: number, windowSeconds: number, op
 /** Claims `key` once: true for the first caller, false for every later one until the TTL passes. */
 export type ReplayGuard = (key: string, ttlSeconds: number) => Promise<boolean>;
 
+/** Whose refusal is paced: a user the app knows with the factor, or a name it does not know. */
+export type RefusalSide = 'known' | 'unknown';
 /**
  * Makes a refusal of a name the app does not know take as long as a known user's refusal of
- * the same kind: the answers are the same, and so must the time be (a known user's failure
- * opens the seed and appends to the log, an unknown name's only updates the decoy's counts).
+ * the same kind, and the other way round: the answers are the same, and so must the time be (a
+ * known user's failure opens the seed and appends to the log, an unknown name's reads and
+ * writes the decoy's counts instead; which costs more depends on the backends and the load).
  * `start` marks when a verification began (a real, monotonic time in ms, not the service's
- * clock); `known` records how long a known user's refusal of `kind` took since then; `pad`
- * waits, after an unknown name's refusal of `kind`, until it has taken a known duration of that
- * kind, chosen so that the unknown refusals take the known ones' time in distribution under
- * whatever load the process is under (the adapter says how). No wait before one of that kind
- * is known.
+ * clock). `pace`, after a refusal of `kind` by `side`, records how long it took since then
+ * (unless `record` is false: the caller leaves out refusals that may have queued behind another
+ * of their stream), and waits until it has taken the other side's duration of that kind, chosen
+ * so that both sides' refusals take the same time in distribution under whatever load the
+ * process is under (the adapter says how). No wait before the other side has one of that kind.
  */
 export type RefusalPacer = {
   readonly start: () => number;
-  readonly known: (kind: string, startedAt: number) => void;
-  readonly pad: (kind: string, startedAt: number) => Promise<void>;
+  readonly pace: (side: RefusalSide, kind: string, startedAt: number, record: boolean) => Promise<void>;
 };
 
 /** A name's counts as the decoy store last had them, who wrote them, and what to write against (opaque). */

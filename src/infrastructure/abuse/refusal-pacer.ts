@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { setImmediate as nextTurn, setTimeout as sleepFor } from 'node:timers/promises';
-import type { RefusalPacer } from '../../application/ports.js';
+import type { RefusalPacer, RefusalSide } from '../../application/ports.js';
 
 export type RefusalPacerOptions = {
   /** Monotonic milliseconds (default `performance.now`). */
@@ -15,7 +15,7 @@ export type RefusalPacerOptions = {
   readonly samples?: number;
   /** Refusals older than this are no longer drawn on (ms; default 10 minutes). */
   readonly maxAgeMs?: number;
-  /** The longest an unknown refusal is made to wait (ms; default 250). */
+  /** The longest a refusal is made to wait (ms; default 250). */
   readonly maxWaitMs?: number;
 };
 
@@ -24,29 +24,31 @@ type Ring = { readonly samples: Sample[]; next: number };
 
 /**
  * Keeps, per kind, the durations of the process's recent refusals in two rings of `samples`:
- * known users' and unknown names' (before any wait). An unknown name's refusal is mapped by
- * quantile: where its own duration ranks among the recent unknown ones (ties and the gaps
- * between ranks spread at random), it waits until it has taken the known duration of that
- * rank. So the unknown refusals take the known ones' distribution: lifted by the gap where an
- * unknown name costs less (the embedded default, where a known user's failure waits for
- * SQLite's commit), and left as they are where both cost about the same (PostgreSQL + Redis),
- * which padding each one to a random known duration would not do (the later of two similar
- * times is slower than either). A wait can only add time: an unknown refusal slower than the
- * known one of its rank is answered at once.
+ * known users' and unknown names' (before any wait). A refusal is mapped by quantile: where its
+ * own duration ranks among its side's recent ones (ties and the gaps between ranks spread at
+ * random), it waits until it has taken the other side's duration of that rank, when that is
+ * longer. So at every rank both sides take the slower of the two: an unknown name's refusal is
+ * lifted where it costs less (the embedded default, where a known user's failure waits for
+ * SQLite's commit), a known user's where it is the unknown name's that costs more (PostgreSQL
+ * + Redis under load, where the unknown one reads its empty stream again and then the decoy's
+ * counts in Redis, and the known one's append is grouped with others), and neither where both
+ * cost about the same, which padding each one to a random duration of the other side would not
+ * do (the later of two similar times is slower than either). A wait can only add time. The
+ * durations recorded are the refusals' own, before their waits, so the two sides do not lift
+ * each other in turn.
  *
  * Bounds, so that neither an outlier (a slow commit) nor a caller can stretch the waits: only
  * refusals of the last `maxAgeMs` are drawn on (a rare kind then goes without a wait until the
- * next known one), and no wait is longer than `maxWaitMs`. The caller leaves out known
- * refusals that may have queued behind others of their stream (a caller flooding their own
- * account would stretch the known times).
+ * other side has one again), and no wait is longer than `maxWaitMs`. The caller leaves out of
+ * the record the refusals that may have queued behind others of their stream (a caller flooding
+ * one account or one made-up name would stretch that side's times, and with them the other
+ * side's waits).
  *
  * The gaps are often under a millisecond, finer than a timer: the wait sleeps whole
  * milliseconds while more than two are left (timers fire late), then yields turns of the event
  * loop until the time is reached, so other requests run meanwhile; the event loop is busy for
- * those last one or two milliseconds, about what the known refusal's own work costs. Kinds
- * are a closed set (the code's shape by the answer), so the memory is a few rings of numbers.
- * Only unknown refusals wait: where the unknown ones are the slower (PostgreSQL + Redis under
- * load), this cannot even them out (docs/ARCHITECTURE.md, Known gaps).
+ * those last one or two milliseconds, about what the other side's own work costs. Kinds are a
+ * closed set (the code's shape by the answer), so the memory is a few rings of numbers.
  */
 export const createRefusalPacer = (options: RefusalPacerOptions = {}): RefusalPacer => {
   const now = options.now ?? (() => performance.now());
@@ -56,8 +58,8 @@ export const createRefusalPacer = (options: RefusalPacerOptions = {}): RefusalPa
   const size = options.samples ?? 64;
   const maxAgeMs = options.maxAgeMs ?? 600_000;
   const maxWaitMs = options.maxWaitMs ?? 250;
-  const known = new Map<string, Ring>();
-  const unknown = new Map<string, Ring>();
+  const rings: Record<RefusalSide, Map<string, Ring>> = { known: new Map(), unknown: new Map() };
+  const other: Record<RefusalSide, RefusalSide> = { known: 'unknown', unknown: 'known' };
 
   const record = (rings: Map<string, Ring>, kind: string, duration: number) => {
     let ring = rings.get(kind);
@@ -97,14 +99,13 @@ export const createRefusalPacer = (options: RefusalPacerOptions = {}): RefusalPa
 
   return {
     start: now,
-    known: (kind, startedAt) => record(known, kind, now() - startedAt),
-    pad: async (kind, startedAt) => {
+    pace: async (side, kind, startedAt, keep) => {
       const own = now() - startedAt;
-      const knownDurations = recent(known, kind);
-      const at = rank(recent(unknown, kind), own);
-      record(unknown, kind, own);
-      if (knownDurations.length === 0) return;
-      const sorted = knownDurations.sort((a, b) => a - b);
+      const theirs = recent(rings[other[side]], kind);
+      const at = rank(recent(rings[side], kind), own);
+      if (keep) record(rings[side], kind, own);
+      if (theirs.length === 0) return;
+      const sorted = theirs.sort((a, b) => a - b);
       const target = sorted[Math.min(sorted.length - 1, Math.floor(at * sorted.length))]!;
       await waitUntil(startedAt + Math.min(target, own + maxWaitMs));
     },

@@ -1,7 +1,7 @@
 /**
- * An unknown name's refusals take as long as a known user's: every refusal of a known user is
- * timed, by kind, and every refusal of an unknown name is padded with the same kind, so the
- * first failures, the one that locks, and the refusals while locked each wait for their own
+ * An unknown name's refusals take as long as a known user's, and the other way round: every
+ * refusal is paced by its side and kind, the same kinds on both sides, so the first failures,
+ * the one that locks, and the refusals while locked each wait for the other side's own
  * (`RefusalPacer`). A recording pacer shows which kinds each side gave, failure by failure; an
  * approval is not timed.
  */
@@ -18,8 +18,8 @@ const recording = () => {
   let clock = 0;
   const pacer: RefusalPacer = {
     start: () => (clock += 1),
-    known: (kind, startedAt) => void calls.push(`known ${kind} from ${startedAt === clock ? 'its start' : startedAt}`),
-    pad: async (kind, startedAt) => void calls.push(`pad ${kind} from ${startedAt === clock ? 'its start' : startedAt}`),
+    pace: async (side, kind, startedAt, record) =>
+      void calls.push(`${side} ${kind} from ${startedAt === clock ? 'its start' : startedAt}${record ? '' : ', not recorded'}`),
   };
   return { pacer, calls };
 };
@@ -41,7 +41,7 @@ describe('the time of an unknown name\'s refusals', () => {
   });
   afterAll(() => server.close());
 
-  it('pads each refusal of an unknown name with the kind a known user\'s same refusal is timed as', async () => {
+  it('paces each refusal of an unknown name as the same refusal of a known user, kind by kind', async () => {
     const wrong = wrongCode(...[-1, 0, 1, 2].map((d) => totpAt(secret, new Date(server.clock().getTime() + d * 30_000))));
     const failures = app.policy.max_attempts + 2; // the first ones, the one that locks, two while locked
     const sequence = async (username: string) => {
@@ -60,10 +60,10 @@ describe('the time of an unknown name\'s refusals', () => {
     const known = await sequence('known');
     const unknown = await sequence('nobody');
     expect(unknown.answers).toEqual(known.answers);
-    const kinds = (calls: string[], verb: string) => calls.map((call) => call.replace(/^(known|pad) /, `${verb} `));
-    expect(kinds(known.calls, 'timed')).toEqual(kinds(unknown.calls, 'timed'));
+    const kinds = (calls: string[]) => calls.map((call) => call.replace(/^(known|unknown) /, 'paced '));
+    expect(kinds(known.calls)).toEqual(kinds(unknown.calls));
     expect(known.calls.every((call) => call.startsWith('known '))).toBe(true);
-    expect(unknown.calls.every((call) => call.startsWith('pad '))).toBe(true);
+    expect(unknown.calls.every((call) => call.startsWith('unknown '))).toBe(true);
     expect(known.calls).toEqual([
       ...Array(app.policy.max_attempts - 1).fill('known totp:INVALID_CODE:counted from its start'),
       'known totp:ENROLLMENT_LOCKED:counted from its start',
@@ -73,20 +73,28 @@ describe('the time of an unknown name\'s refusals', () => {
     ]);
   });
 
-  it('does not record a known refusal that began while another verification of its stream was under way', async () => {
+  it('does not record a refusal that began while another verification of its stream was under way', async () => {
     const { handlers } = server.service;
     const registered = await handlers.registerEnrollment({ app, username: 'flooded', otp_method: 'TOTP', client_ip: undefined });
     if (registered._tag === 'Left' || registered.right.kind !== 'TOTP') throw new Error('TOTP registration failed');
     const own = registered.right.secret;
     expect((await handlers.enableEnrollment({ app, username: 'flooded', otp: totpAt(own, server.clock()) }))._tag).toBe('Right');
-    const { pacer, calls } = recording();
-    const verify = makeVerifyFactor({ ...deps, refusalPacer: pacer });
     const wrong = wrongCode(...[-1, 0, 1, 2].map((d) => totpAt(own, new Date(server.clock().getTime() + d * 30_000))));
-    const answers = await Promise.all([1, 2, 3].map(() => verify({ app, username: 'flooded', otp: wrong })));
-    expect(answers.map((a) => (a._tag === 'Left' ? a.left.code : 'approved'))).toEqual(['INVALID_CODE', 'INVALID_CODE', 'INVALID_CODE']);
-    expect(calls).toEqual(['known totp:INVALID_CODE:counted from 1']); // the first only: the others may have queued behind it
-    await verify({ app, username: 'flooded', otp: wrong });
-    expect(calls.length).toBe(2); // alone again
+    // Three at once of one name, then one alone: only the first of the three is recorded (the
+    // others may have queued behind it), though each is paced.
+    for (const [username, side] of [['flooded', 'known'], ['made-up and flooded', 'unknown']] as const) {
+      const { pacer, calls } = recording();
+      const verify = makeVerifyFactor({ ...deps, refusalPacer: pacer });
+      const answers = await Promise.all([1, 2, 3].map(() => verify({ app, username, otp: wrong })));
+      expect(answers.map((a) => (a._tag === 'Left' ? a.left.code : 'approved'))).toEqual(['INVALID_CODE', 'INVALID_CODE', 'INVALID_CODE']);
+      expect(calls.sort()).toEqual([
+        `${side} totp:INVALID_CODE:counted from 1`,
+        `${side} totp:INVALID_CODE:counted from 2, not recorded`,
+        `${side} totp:INVALID_CODE:counted from its start, not recorded`,
+      ]);
+      await verify({ app, username, otp: wrong });
+      expect(calls.at(-1)).toBe(`${side} totp:INVALID_CODE:counted from its start`); // alone again
+    }
   });
 
   it('does not time an approval', async () => {
@@ -98,14 +106,17 @@ describe('the time of an unknown name\'s refusals', () => {
     expect(calls).toEqual([]);
   });
 
-  it('is wired to a pacer that waits, in the service as composed', async () => {
+  it('is wired to a pacer that waits, either side for the other, in the service as composed', async () => {
     const pacer = server.service.deps.refusalPacer;
-    const kind = 'totp:INVALID_CODE:wiring test';
-    const knownStart = pacer.start();
-    while (pacer.start() - knownStart < 5); // a known refusal that took 5 ms
-    pacer.known(kind, knownStart);
-    const startedAt = pacer.start();
-    await pacer.pad(kind, startedAt);
-    expect(pacer.start() - startedAt).toBeGreaterThanOrEqual(5); // a lower bound only: a slow machine waits no less
+    const refusal = async (side: 'known' | 'unknown', kind: string, ms: number) => {
+      const startedAt = pacer.start();
+      while (pacer.start() - startedAt < ms); // a refusal whose own work took `ms`
+      await pacer.pace(side, kind, startedAt, true);
+      return pacer.start() - startedAt;
+    };
+    await refusal('known', 'totp:INVALID_CODE:wiring test', 5);
+    expect(await refusal('unknown', 'totp:INVALID_CODE:wiring test', 0)).toBeGreaterThanOrEqual(5); // lower bounds only: a slow machine waits no less
+    await refusal('unknown', 'totp:INVALID_CODE:other wiring test', 5);
+    expect(await refusal('known', 'totp:INVALID_CODE:other wiring test', 0)).toBeGreaterThanOrEqual(5);
   });
 });
