@@ -15,6 +15,11 @@
  * A key anyone can mint must not grow the process without bound; a client hammering one key
  * keeps it recent, so it cannot evict its own count; and minting keys of one kind evicts none
  * of another (an approved challenge's attempts, an app's budget).
+ *
+ * A counted hit is released by removing it: from a log, that hit (an object, so not another
+ * made in the same millisecond); from slices, one count of its slice. Either only while the key
+ * still holds the log or slices it was counted in (not once swept, evicted or carried into the
+ * other form), and once.
  */
 import type { Clock, RateDecision, RateLimiter } from '../../application/ports.js';
 import { EXACT_LIMIT, SLICES, sliceWidth } from './rate-limit-slices.js';
@@ -26,14 +31,16 @@ export type InProcessRateLimiter = RateLimiter & {
   readonly entries: () => number;
 };
 
-/** A log of hits (ms), or counts per slice (index: time / width) with the slice width (ms). */
-type Log = { hits: number[]; windowMs: number } | { slices: Map<number, number>; width: number; windowMs: number };
+/** A hit in a log: when it was counted (ms). */
+type Hit = { readonly at: number };
+/** A log of hits, or counts per slice (index: time / width) with the slice width (ms). */
+type Log = { hits: Hit[]; windowMs: number } | { slices: Map<number, number>; width: number; windowMs: number };
 
 const SWEEP_EVERY_MS = 60_000;
 /** About 300 bytes a key with a few hits (a sliced key up to about 5 KB): some 30 MB at most with few hits a key. */
 export const DEFAULT_MAX_KEYS = 100_000;
 
-const allowed = (remaining: number): RateDecision => ({ allowed: true, remaining, retry_after_seconds: 0 });
+const allowed = (remaining: number, release?: () => Promise<void>): RateDecision => ({ allowed: true, remaining, retry_after_seconds: 0, ...(release ? { release } : {}) });
 const refused = (waitMs: number): RateDecision => ({ allowed: false, remaining: 0, retry_after_seconds: Math.max(1, Math.ceil(waitMs / 1000)) });
 
 /** A key's hits counted in slices of `width` (a log's, or slices of another width's, each moved whole to the slice its last instant falls in). */
@@ -44,7 +51,7 @@ const sliced = (log: Log, width: number): Extract<Log, { slices: unknown }> => {
     const index = Math.floor(time / width);
     slices.set(index, (slices.get(index) ?? 0) + count);
   };
-  if ('hits' in log) for (const time of log.hits) add(time, 1);
+  if ('hits' in log) for (const hit of log.hits) add(hit.at, 1);
   else for (const [index, count] of log.slices) add((index + 1) * log.width - 1, count);
   return { slices, width, windowMs: log.windowMs };
 };
@@ -55,14 +62,16 @@ const sliced = (log: Log, width: number): Extract<Log, { slices: unknown }> => {
  */
 const logged = (log: Log, limit: number, now: number): Extract<Log, { hits: unknown }> => {
   if ('hits' in log) return log;
-  const hits: number[] = [];
+  const hits: Hit[] = [];
   for (const index of [...log.slices.keys()].sort((a, b) => b - a)) {
     const count = Math.min(log.slices.get(index)!, limit - hits.length);
-    for (let i = 0; i < count; i++) hits.push(Math.min((index + 1) * log.width - 1, now));
+    for (let i = 0; i < count; i++) hits.push({ at: Math.min((index + 1) * log.width - 1, now) });
     if (hits.length >= limit) break;
   }
   return { hits: hits.reverse(), windowMs: log.windowMs };
 };
+
+const isEmpty = (log: Log): boolean => ('hits' in log ? log.hits.length === 0 : log.slices.size === 0);
 
 export const createInProcessRateLimiter = (clock: Clock, { maxKeys = DEFAULT_MAX_KEYS }: { readonly maxKeys?: number } = {}): InProcessRateLimiter => {
   /** Per kind of key, in order of last use, oldest first. */
@@ -83,35 +92,60 @@ export const createInProcessRateLimiter = (clock: Clock, { maxKeys = DEFAULT_MAX
 
   /** When a log's newest hit stops counting. */
   const lastCounted = (log: Log): number =>
-    'hits' in log ? (log.hits[log.hits.length - 1] ?? -Infinity) + log.windowMs : (Math.max(...log.slices.keys()) + SLICES + 1) * log.width;
+    'hits' in log ? (log.hits[log.hits.length - 1]?.at ?? -Infinity) + log.windowMs : (Math.max(...log.slices.keys()) + SLICES + 1) * log.width;
   const sweep = (now: number): void => {
     lastSweep = now;
     for (const logs of kinds.values()) for (const [key, log] of logs) if (lastCounted(log) <= now) logs.delete(key);
   };
 
-  const exactHit = (log: Extract<Log, { hits: unknown }>, limit: number, now: number, peek: boolean): RateDecision => {
+  /** Takes a counted hit back once, with `take`, if `key` still holds the `log` it was counted in. */
+  const releaser = (key: string, log: Log, take: () => void): (() => Promise<void>) => {
+    let released = false;
+    return async () => {
+      if (released) return;
+      released = true;
+      const logs = logsOf(key);
+      if (logs.get(key) !== log) return;
+      take();
+      if (isEmpty(log)) logs.delete(key);
+    };
+  };
+
+  const exactHit = (key: string, log: Extract<Log, { hits: unknown }>, limit: number, now: number, peek: boolean): RateDecision => {
     const windowStart = now - log.windowMs;
-    while (log.hits.length > 0 && (log.hits[0] as number) <= windowStart) log.hits.shift();
+    while (log.hits.length > 0 && log.hits[0]!.at <= windowStart) log.hits.shift();
     // A lowered limit can leave more hits than allowed; only the newest `limit` matter.
     if (log.hits.length > limit) log.hits.splice(0, log.hits.length - limit);
     if (log.hits.length < limit) {
       if (peek) return allowed(limit - log.hits.length - 1);
-      log.hits.push(now);
-      return allowed(limit - log.hits.length);
+      const hit: Hit = { at: now };
+      log.hits.push(hit);
+      const release = releaser(key, log, () => {
+        const at = log.hits.indexOf(hit);
+        if (at >= 0) log.hits.splice(at, 1);
+      });
+      return allowed(limit - log.hits.length, release);
     }
     const oldest = log.hits[0];
-    return refused(oldest === undefined ? log.windowMs : oldest + log.windowMs - now);
+    return refused(oldest === undefined ? log.windowMs : oldest.at + log.windowMs - now);
   };
 
-  const slicedHit = (log: Extract<Log, { slices: unknown }>, limit: number, now: number, peek: boolean): RateDecision => {
+  const slicedHit = (key: string, log: Extract<Log, { slices: unknown }>, limit: number, now: number, peek: boolean): RateDecision => {
     const current = Math.floor(now / log.width);
     let count = 0;
     for (const [index, hits] of log.slices)
       if (index < current - SLICES) log.slices.delete(index);
       else count += hits;
     if (count < limit) {
-      if (!peek) log.slices.set(current, (log.slices.get(current) ?? 0) + 1);
-      return allowed(limit - count - 1);
+      if (peek) return allowed(limit - count - 1);
+      log.slices.set(current, (log.slices.get(current) ?? 0) + 1);
+      const release = releaser(key, log, () => {
+        const left = log.slices.get(current);
+        if (left === undefined) return;
+        if (left > 1) log.slices.set(current, left - 1);
+        else log.slices.delete(current);
+      });
+      return allowed(limit - count - 1, release);
     }
     // Refused until enough slices, oldest first, have stopped counting.
     let left = count;
@@ -132,9 +166,8 @@ export const createInProcessRateLimiter = (clock: Clock, { maxKeys = DEFAULT_MAX
     const stored: Log = logs.get(key) ?? { hits: [], windowMs };
     stored.windowMs = windowMs;
     const log = limit > EXACT_LIMIT ? sliced(stored, sliceWidth(windowMs)) : logged(stored, limit, now);
-    const decision = 'hits' in log ? exactHit(log, limit, now, peek) : slicedHit(log, limit, now, peek);
-    const empty = 'hits' in log ? log.hits.length === 0 : log.slices.size === 0;
-    if (empty) logs.delete(key);
+    const decision = 'hits' in log ? exactHit(key, log, limit, now, peek) : slicedHit(key, log, limit, now, peek);
+    if (isEmpty(log)) logs.delete(key);
     else if (!peek || decision.allowed === false || log !== stored) keep(logs, key, log);
     return decision;
   };
