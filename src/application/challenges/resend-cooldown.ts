@@ -36,10 +36,13 @@ export const resendTooSoon = (deps: Pick<Deps, 'clock'>, app: ActiveApp, sent: C
  * recipient's sends up) and before they are spent (the losers spend none of them). The slot is
  * kept only if `send` answers Right, its code on its way; a rejection after the slot was taken
  * (a concurrent send took a cap's last hit, the stream refused the resend) or an exception (the
- * store is down) gives it back, so a retry goes at once. Best effort: a release that fails is
- * logged and leaves the slot taken until the cooldown has passed. The rate limiter, not the
- * replay guard: while Redis is unreachable it counts per process instead of letting every claim
- * through. None with a cooldown of 0.
+ * store is down) gives it back, so a retry goes at once. So does an exception from an append
+ * that landed: a retry is then held by `resendTooSoon` once the projection has the open
+ * challenge (a resend, by its stream), and a first send retried before could issue a second
+ * code. Best effort: a release that does not happen (Redis failing) or throws (logged) leaves
+ * the slot taken until the cooldown has passed. The rate limiter, not the replay guard: while
+ * Redis is unreachable it counts per process instead of letting every claim through. None with a
+ * cooldown of 0.
  */
 export const claimNextCode = async <T>(
   deps: Pick<Deps, 'rateLimit' | 'logger'>,
