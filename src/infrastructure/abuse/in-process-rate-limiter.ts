@@ -16,10 +16,11 @@
  * keeps it recent, so it cannot evict its own count; and minting keys of one kind evicts none
  * of another (an approved challenge's attempts, an app's budget).
  *
- * A counted hit is released by removing it: from a log, that hit (an object, so not another
- * made in the same millisecond); from slices, one count of its slice. Either only while the key
- * still holds the log or slices it was counted in (not once swept, evicted or carried into the
- * other form), and once.
+ * A counted hit is released by removing it: from a log, a hit of its millisecond (hits of one
+ * millisecond are alike, and leave the window together), unless a lowered limit has trimmed the
+ * log since (which may have dropped the hit itself); from slices, one count of its slice. Either
+ * only while the key still holds the log or slices it was counted in (not once swept, evicted or
+ * carried into the other form), and once.
  */
 import type { Clock, RateDecision, RateLimiter } from '../../application/ports.js';
 import { EXACT_LIMIT, SLICES, sliceWidth } from './rate-limit-slices.js';
@@ -31,10 +32,8 @@ export type InProcessRateLimiter = RateLimiter & {
   readonly entries: () => number;
 };
 
-/** A hit in a log: when it was counted (ms). */
-type Hit = { readonly at: number };
-/** A log of hits, or counts per slice (index: time / width) with the slice width (ms). */
-type Log = { hits: Hit[]; windowMs: number } | { slices: Map<number, number>; width: number; windowMs: number };
+/** A log of hits (ms), or counts per slice (index: time / width) with the slice width (ms). */
+type Log = { hits: number[]; windowMs: number } | { slices: Map<number, number>; width: number; windowMs: number };
 
 const SWEEP_EVERY_MS = 60_000;
 /** About 300 bytes a key with a few hits (a sliced key up to about 5 KB): some 30 MB at most with few hits a key. */
@@ -51,7 +50,7 @@ const sliced = (log: Log, width: number): Extract<Log, { slices: unknown }> => {
     const index = Math.floor(time / width);
     slices.set(index, (slices.get(index) ?? 0) + count);
   };
-  if ('hits' in log) for (const hit of log.hits) add(hit.at, 1);
+  if ('hits' in log) for (const time of log.hits) add(time, 1);
   else for (const [index, count] of log.slices) add((index + 1) * log.width - 1, count);
   return { slices, width, windowMs: log.windowMs };
 };
@@ -62,10 +61,10 @@ const sliced = (log: Log, width: number): Extract<Log, { slices: unknown }> => {
  */
 const logged = (log: Log, limit: number, now: number): Extract<Log, { hits: unknown }> => {
   if ('hits' in log) return log;
-  const hits: Hit[] = [];
+  const hits: number[] = [];
   for (const index of [...log.slices.keys()].sort((a, b) => b - a)) {
     const count = Math.min(log.slices.get(index)!, limit - hits.length);
-    for (let i = 0; i < count; i++) hits.push({ at: Math.min((index + 1) * log.width - 1, now) });
+    for (let i = 0; i < count; i++) hits.push(Math.min((index + 1) * log.width - 1, now));
     if (hits.length >= limit) break;
   }
   return { hits: hits.reverse(), windowMs: log.windowMs };
@@ -92,7 +91,7 @@ export const createInProcessRateLimiter = (clock: Clock, { maxKeys = DEFAULT_MAX
 
   /** When a log's newest hit stops counting. */
   const lastCounted = (log: Log): number =>
-    'hits' in log ? (log.hits[log.hits.length - 1]?.at ?? -Infinity) + log.windowMs : (Math.max(...log.slices.keys()) + SLICES + 1) * log.width;
+    'hits' in log ? (log.hits[log.hits.length - 1] ?? -Infinity) + log.windowMs : (Math.max(...log.slices.keys()) + SLICES + 1) * log.width;
   const sweep = (now: number): void => {
     lastSweep = now;
     for (const logs of kinds.values()) for (const [key, log] of logs) if (lastCounted(log) <= now) logs.delete(key);
@@ -113,21 +112,22 @@ export const createInProcessRateLimiter = (clock: Clock, { maxKeys = DEFAULT_MAX
 
   const exactHit = (key: string, log: Extract<Log, { hits: unknown }>, limit: number, now: number, peek: boolean): RateDecision => {
     const windowStart = now - log.windowMs;
-    while (log.hits.length > 0 && log.hits[0]!.at <= windowStart) log.hits.shift();
-    // A lowered limit can leave more hits than allowed; only the newest `limit` matter.
-    if (log.hits.length > limit) log.hits.splice(0, log.hits.length - limit);
+    while (log.hits.length > 0 && (log.hits[0] as number) <= windowStart) log.hits.shift();
+    // A lowered limit can leave more hits than allowed; only the newest `limit` matter. A new
+    // array: the hits counted in the old one are no longer released.
+    if (log.hits.length > limit) log.hits = log.hits.slice(log.hits.length - limit);
     if (log.hits.length < limit) {
       if (peek) return allowed(limit - log.hits.length - 1);
-      const hit: Hit = { at: now };
-      log.hits.push(hit);
+      const { hits } = log;
+      hits.push(now);
       const release = releaser(key, log, () => {
-        const at = log.hits.indexOf(hit);
-        if (at >= 0) log.hits.splice(at, 1);
+        const at = log.hits === hits ? hits.lastIndexOf(now) : -1;
+        if (at >= 0) hits.splice(at, 1);
       });
-      return allowed(limit - log.hits.length, release);
+      return allowed(limit - hits.length, release);
     }
     const oldest = log.hits[0];
-    return refused(oldest === undefined ? log.windowMs : oldest.at + log.windowMs - now);
+    return refused(oldest === undefined ? log.windowMs : oldest + log.windowMs - now);
   };
 
   const slicedHit = (key: string, log: Extract<Log, { slices: unknown }>, limit: number, now: number, peek: boolean): RateDecision => {
