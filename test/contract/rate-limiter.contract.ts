@@ -39,10 +39,12 @@ export const rateLimiterContract = (name: string, make: RateLimiterFactory, { ex
       const k = key('a');
       const decisions = [];
       for (let i = 0; i < 4; i++) decisions.push(await limit(k, 3, 60));
+      // A counted hit can be taken back (see 'releasing a counted hit').
+      const release = expect.any(Function);
       expect(decisions.slice(0, 3)).toEqual([
-        { allowed: true, remaining: 2, retry_after_seconds: 0 },
-        { allowed: true, remaining: 1, retry_after_seconds: 0 },
-        { allowed: true, remaining: 0, retry_after_seconds: 0 },
+        { allowed: true, remaining: 2, retry_after_seconds: 0, release },
+        { allowed: true, remaining: 1, retry_after_seconds: 0, release },
+        { allowed: true, remaining: 0, retry_after_seconds: 0, release },
       ]);
       expect(decisions[3]).toMatchObject({ allowed: false, remaining: 0 });
       expect(decisions[3]?.retry_after_seconds).toBeGreaterThanOrEqual(1);
@@ -72,7 +74,7 @@ export const rateLimiterContract = (name: string, make: RateLimiterFactory, { ex
       expect((await limit(k, 2, 1)).allowed).toBe(true);
       expect((await limit(k, 2, 1)).allowed).toBe(false);
       await advance(1100);
-      expect(await limit(k, 2, 1)).toEqual({ allowed: true, remaining: 1, retry_after_seconds: 0 });
+      expect(await limit(k, 2, 1)).toEqual({ allowed: true, remaining: 1, retry_after_seconds: 0, release: expect.any(Function) });
     });
 
     it('slides: hits leave the window one by one, not all at a fixed boundary', async () => {
@@ -118,6 +120,85 @@ export const rateLimiterContract = (name: string, make: RateLimiterFactory, { ex
       expect(decisions.filter((d) => d.allowed)).toHaveLength(5);
       expect(decisions.filter((d) => d.allowed).map((d) => d.remaining).sort()).toEqual([0, 1, 2, 3, 4]);
       expect(decisions.filter((d) => !d.allowed).every((d) => d.remaining === 0 && d.retry_after_seconds >= 1)).toBe(true);
+    });
+
+    describe('releasing a counted hit', () => {
+      /** A counted hit's release (failing the test if the hit was refused or carries none). */
+      const counted = async (k: string, max: number, windowSeconds: number) => {
+        const decision = await limit(k, max, windowSeconds);
+        expect(decision).toMatchObject({ allowed: true });
+        if (!decision.release) throw new Error('a counted hit carries release');
+        return decision.release;
+      };
+
+      it('is offered only for a counted hit: not for a peek or a refusal', async () => {
+        const k = key('offered');
+        expect((await limit(k, 1, 60, { peek: true })).release).toBeUndefined();
+        await counted(k, 1, 60);
+        expect((await limit(k, 1, 60)).release).toBeUndefined();
+      });
+
+      it('frees the hit\'s place at once', async () => {
+        const k = key('release');
+        const release = await counted(k, 1, 60);
+        expect((await limit(k, 1, 60, { peek: true })).allowed).toBe(false);
+        await release();
+        expect(await limit(k, 1, 60, { peek: true })).toEqual({ allowed: true, remaining: 0, retry_after_seconds: 0 });
+        await counted(k, 1, 60);
+        expect((await limit(k, 1, 60)).allowed).toBe(false);
+      });
+
+      it('takes back only its own hit, not one counted before or after it', async () => {
+        const k = key('own');
+        await counted(k, 3, 60);
+        const release = await counted(k, 3, 60);
+        await counted(k, 3, 60);
+        await release();
+        expect((await limit(k, 3, 60, { peek: true })).remaining).toBe(0);
+        await counted(k, 3, 60);
+        expect((await limit(k, 3, 60)).allowed).toBe(false);
+      });
+
+      it('is harmless a second time: the place it freed, taken again, stays taken', async () => {
+        const k = key('twice');
+        const release = await counted(k, 1, 60);
+        await release();
+        await counted(k, 1, 60); // another caller's
+        await release();
+        expect((await limit(k, 1, 60)).allowed).toBe(false);
+      });
+
+      it('is harmless once the hit has left the window: a hit counted since stays counted', async () => {
+        const k = key('late');
+        const release = await counted(k, 1, 1);
+        await advance(1100);
+        await counted(k, 1, 1);
+        await release();
+        expect((await limit(k, 1, 1)).allowed).toBe(false);
+      });
+
+      it('frees the place of a hit counted in slices, once', async () => {
+        const large = EXACT_LIMIT + 5;
+        const k = key('release-large');
+        for (let done = 0; done < large - 1; done += 100)
+          await Promise.all(Array.from({ length: Math.min(100, large - 1 - done) }, () => limit(k, large, 60)));
+        const release = await counted(k, large, 60);
+        expect((await limit(k, large, 60, { peek: true })).allowed).toBe(false);
+        await release();
+        expect(await limit(k, large, 60, { peek: true })).toEqual({ allowed: true, remaining: 0, retry_after_seconds: 0 });
+        await counted(k, large, 60); // another caller's, in the same slice
+        await release();
+        expect((await limit(k, large, 60)).allowed).toBe(false);
+      });
+
+      it('is harmless once the key\'s count was carried into the other form: the count stays', async () => {
+        const k = key('converted');
+        const large = EXACT_LIMIT + 5;
+        const release = await counted(k, 1, 60);
+        expect((await limit(k, large, 60, { peek: true })).remaining).toBe(large - 2);
+        await release();
+        expect((await limit(k, large, 60, { peek: true })).remaining).toBe(large - 2);
+      });
     });
 
     describe(`a limit above ${EXACT_LIMIT}, counted in slices of the window`, () => {

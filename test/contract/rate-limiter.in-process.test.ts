@@ -76,6 +76,18 @@ describe('in-process rate limiter memory', () => {
     expect(decisions.at(-1)?.retry_after_seconds).toBe(3600);
   });
 
+  it('releases nothing of a log a lowered limit trimmed since the hit: its hits in the same millisecond stay counted', async () => {
+    const clock = fakeClock();
+    const limit = createInProcessRateLimiter(clock.now);
+    const first = await limit('k', 3, 60);
+    await limit('k', 3, 60);
+    await limit('k', 3, 60);
+    // Lowered to 1: the newest hit is kept, and may be any of the three.
+    expect((await limit('k', 1, 60)).allowed).toBe(false);
+    await first.release?.();
+    expect((await limit('k', 1, 60, { peek: true })).allowed).toBe(false);
+  });
+
   it('reports retry_after from the oldest hit still in the window, rounded up', async () => {
     const clock = fakeClock();
     const limit = createInProcessRateLimiter(clock.now);

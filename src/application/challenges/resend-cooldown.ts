@@ -1,8 +1,10 @@
+import type { Either } from 'fp-ts/lib/Either.js';
 import { reject, type Rejection } from '../../domain/shared/rejection.js';
 import { addSeconds, secondsUntil, toMillis } from '../../domain/shared/time.js';
 import type { Challenge } from '../../domain/challenge/index.js';
 import type { ActiveApp } from '../apps/app-view.js';
 import { now, type Deps } from '../deps.js';
+import type { RateDecision } from '../ports.js';
 
 const tooSoon = (retryAfterSeconds: number): Rejection =>
   reject('RESEND_TOO_SOON', 'A code was sent recently; wait before asking again', { retryAfterSeconds });
@@ -25,20 +27,53 @@ export const resendTooSoon = (deps: Pick<Deps, 'clock'>, app: ActiveApp, sent: C
  * of them; and every request checks the send caps before its stream would refuse it, so
  * concurrent resends would spend the recipient's caps for one resend. The caller read `after`,
  * the last code it knows for `recipient` (its challenge and when it was last sent, or none), and
- * would put the next on its way; requests at the same instant read the same one. The first to
- * take the slot they name goes on, and the others answer RESEND_TOO_SOON, as they would a
- * moment later once the winner's code is out. A later request reads the winner's code, so its
- * slot is another: a send after a challenge closes is not held up, and nothing needs releasing.
- * Taken once the send caps would allow the send (a send they refuse takes no slot, so a caller
- * already over a cap cannot hold a recipient's sends up) and before they are spent (the losers
- * spend none of them); a winner that then fails (a concurrent send took a cap's last hit, the
- * store is down) leaves its slot taken until the cooldown has passed. The rate limiter, not the
- * replay guard: while Redis is unreachable it counts per process instead of letting every claim
- * through. None with a cooldown of 0.
+ * `send` would put the next on its way; requests at the same instant read the same one. The
+ * first to take the slot they name goes on, and the others answer RESEND_TOO_SOON, as they would
+ * a moment later once the winner's code is out. A later request reads the winner's code, so its
+ * slot is another: a send after a challenge closes is not held up.
+ * `send` takes the slot with `claim`, its send caps' `beforeSpending`: once the caps would allow
+ * the send (a send they refuse takes no slot, so a caller already over a cap cannot hold a
+ * recipient's sends up) and before they are spent (the losers spend none of them). The slot is
+ * kept only if `send` answers Right, its code on its way; a rejection after the slot was taken
+ * (a concurrent send took a cap's last hit, the stream refused the resend) or an exception (the
+ * store is down) gives it back, so a retry goes at once. So does an exception from an append
+ * that landed: a retry is then held by `resendTooSoon` once the projection has the open
+ * challenge (a resend, by its stream), and a first send retried before could issue a second
+ * code. Best effort: a release that does not happen (Redis failing) or throws (logged) leaves
+ * the slot taken until the cooldown has passed. The rate limiter, not the replay guard: while
+ * Redis is unreachable it counts per process instead of letting every claim through. None with a
+ * cooldown of 0.
  */
-export const claimNextCode = async (deps: Pick<Deps, 'rateLimit'>, app: ActiveApp, recipient: string, after: string | undefined): Promise<Rejection | undefined> => {
+export const claimNextCode = async <T>(
+  deps: Pick<Deps, 'rateLimit' | 'logger'>,
+  app: ActiveApp,
+  recipient: string,
+  after: string | undefined,
+  send: (claim: () => Promise<Rejection | undefined>) => Promise<Either<Rejection, T>>,
+): Promise<Either<Rejection, T>> => {
   const cooldown = app.policy.resend_cooldown_seconds;
-  if (cooldown === 0) return undefined;
-  const slot = await deps.rateLimit(`next-code:${recipient}:${after ?? 'none'}`, 1, cooldown);
-  return slot.allowed ? undefined : tooSoon(slot.retry_after_seconds);
+  let taken: RateDecision | undefined;
+  const claim = async (): Promise<Rejection | undefined> => {
+    if (cooldown === 0) return undefined;
+    const slot = await deps.rateLimit(`next-code:${recipient}:${after ?? 'none'}`, 1, cooldown);
+    if (!slot.allowed) return tooSoon(slot.retry_after_seconds);
+    taken = slot;
+    return undefined;
+  };
+  const giveBack = async (): Promise<void> => {
+    try {
+      await taken?.release?.();
+    } catch (error) {
+      deps.logger.warn('next-code slot not given back; it is held until the cooldown has passed', { reason: error instanceof Error ? error.message : String(error) });
+    }
+  };
+  let sent: Either<Rejection, T>;
+  try {
+    sent = await send(claim);
+  } catch (error) {
+    await giveBack();
+    throw error;
+  }
+  if (sent._tag === 'Left') await giveBack();
+  return sent;
 };

@@ -15,7 +15,8 @@ const HOUR = 3_600;
  * neighbouring numbers (sequential-number SMS pumping) and per recipient.
  * A refusal is recorded in the app's abuse log so operators can see the attack.
  * `beforeSpending` runs once every cap would allow the send and before any is spent: a
- * rejection it gives is the answer, and no cap is spent.
+ * rejection it gives is the answer, and no cap is spent. What it takes is the caller's to give
+ * back if a cap then refuses (`claimNextCode` does).
  */
 export const makeCheckSendCaps = (deps: Pick<Deps, 'rateLimit' | 'limits' | 'keyedHash' | 'store' | 'eventMetadata' | 'clock'>) => {
   const recordRefusal = makeRecordRefusal(deps);

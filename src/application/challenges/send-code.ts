@@ -1,5 +1,5 @@
-import { left, right, type Either } from 'fp-ts/lib/Either.js';
-import { challengeStream, isPastExpiry, type Challenge } from '../../domain/challenge/index.js';
+import { left, map, right, type Either } from 'fp-ts/lib/Either.js';
+import { challengeStream, isPastExpiry, type Challenge, type ChallengeState } from '../../domain/challenge/index.js';
 import type { Rejection } from '../../domain/shared/rejection.js';
 import { addSeconds } from '../../domain/shared/time.js';
 import type { Channel } from '../../domain/shared/types.js';
@@ -55,6 +55,23 @@ export const makeSendCode = (deps: SendDeps) => {
   const issueCode = makeIssueCode(deps);
   const checkSendCaps = makeCheckSendCaps(deps);
 
+  /** A new code for the open challenge (same id, same attempts). */
+  const resend = async (app: ActiveApp, open: Challenge): Promise<Either<Rejection, Challenge>> => {
+    const code = deps.randomDigits(app.policy.code_length);
+    const sealed = await deps.vault.seal(code, challengeStream(open.challenge_id));
+    const at = now(deps);
+    const resent = await deps.handle(ChallengeAggregate, challengeStream(open.challenge_id), () => ({
+      type: 'ResendChallenge' as const,
+      app_id: app.app_id,
+      code_hash: codeHash(deps, open.challenge_id, code),
+      code_sealed: sealed,
+      expires_at: addSeconds(at, app.policy.code_ttl_seconds),
+      cooldown_seconds: app.policy.resend_cooldown_seconds,
+      at,
+    }));
+    return map(({ state }: { state: ChallengeState }) => expectChallenge(state))(resent);
+  };
+
   return async (input: SendCodeInput): Promise<Either<Rejection, SendCodeResult>> => {
     const { app } = input;
     const destination = await resolveDestination(app, input.username, input.channel, input.to);
@@ -66,27 +83,12 @@ export const makeSendCode = (deps: SendDeps) => {
     if (tooSoon) return left(tooSoon);
     // Sends at the same instant all pass the cooldown: the first to take the slot for the
     // recipient's next code goes on. Once the caps would allow it (a send they refuse takes no
-    // slot) and before they are spent (the others spend none of them).
-    const caps = await checkSendCaps(app, input.client_ip, to, () => claimNextCode(deps, app, `send:${recipient}`, latest));
-    if (caps._tag === 'Left') return caps;
-
-    let challenge: Challenge;
-    if (open) {
-      const code = deps.randomDigits(app.policy.code_length);
-      const sealed = await deps.vault.seal(code, challengeStream(open.challenge_id));
-      const at = now(deps);
-      const resent = await deps.handle(ChallengeAggregate, challengeStream(open.challenge_id), () => ({
-        type: 'ResendChallenge' as const,
-        app_id: app.app_id,
-        code_hash: codeHash(deps, open.challenge_id, code),
-        code_sealed: sealed,
-        expires_at: addSeconds(at, app.policy.code_ttl_seconds),
-        cooldown_seconds: app.policy.resend_cooldown_seconds,
-        at,
-      }));
-      if (resent._tag === 'Left') return resent;
-      challenge = expectChallenge(resent.right.state);
-    } else {
+    // slot) and before they are spent (the others spend none of them); given back if no code
+    // goes after all.
+    const sent = await claimNextCode(deps, app, `send:${recipient}`, latest, async (claim) => {
+      const caps = await checkSendCaps(app, input.client_ip, to, claim);
+      if (caps._tag === 'Left') return caps;
+      if (open) return resend(app, open);
       const issued = await issueCode({
         app,
         username: input.username,
@@ -95,9 +97,10 @@ export const makeSendCode = (deps: SendDeps) => {
         purpose: 'VERIFICATION',
         ...(input.locale !== undefined ? { locale: input.locale } : {}),
       });
-      if (issued._tag === 'Left') return issued;
-      challenge = issued.right.challenge;
-    }
+      return map(({ challenge }: { challenge: Challenge }) => challenge)(issued);
+    });
+    if (sent._tag === 'Left') return sent;
+    const challenge = sent.right;
     // Answered once the challenge is stored; the delivery worker sends the code from the log.
     return right({ challenge_id: challenge.challenge_id, status: 'PENDING', channel: input.channel, expires_at: challenge.expires_at, to_hint: to.hint });
   };

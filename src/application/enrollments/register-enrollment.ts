@@ -91,11 +91,13 @@ export const makeRegisterEnrollment = (deps: RegisterDeps) => {
     // Registrations at the same instant all pass that check (and a first one has nothing to
     // check): the first to take the slot for the factor's next challenge goes on, once the caps
     // would allow it and before they are spent, as for a send. Each registration issues a new
-    // challenge, so the current one names the slot.
-    const slot = () => claimNextCode(deps, app, `enroll:${enrollmentId}`, current.kind === 'FACTOR' ? current.challenge_id : undefined);
-    const caps = await checkSendCaps(app, input.client_ip, destination.right, slot);
-    if (caps._tag === 'Left') return caps;
-    const issued = await issueCode({ app, username, channel: method, destination: destination.right, purpose: 'ENROLLMENT', enrollment_id: enrollmentId });
+    // challenge, so the current one names the slot. Given back unless the challenge is issued
+    // (its code is then on its way, whatever becomes of the start below).
+    const issued = await claimNextCode(deps, app, `enroll:${enrollmentId}`, current.kind === 'FACTOR' ? current.challenge_id : undefined, async (claim) => {
+      const caps = await checkSendCaps(app, input.client_ip, destination.right, claim);
+      if (caps._tag === 'Left') return caps;
+      return issueCode({ app, username, channel: method, destination: destination.right, purpose: 'ENROLLMENT', enrollment_id: enrollmentId });
+    });
     if (issued._tag === 'Left') return issued;
     const { challenge } = issued.right;
     const sealed = await deps.vault.seal(destination.right.normalized, stream);

@@ -1,10 +1,20 @@
 import type { AttemptCounts } from '../../domain/enrollment/unknown-user.js';
 
-export type RateDecision = { readonly allowed: boolean; readonly remaining: number; readonly retry_after_seconds: number };
+export type RateDecision = {
+  readonly allowed: boolean;
+  readonly remaining: number;
+  readonly retry_after_seconds: number;
+  /**
+   * On a counted hit (allowed, not a peek): takes that hit back, so its place is free again at
+   * once. Only that hit: never another caller's, and nothing a second time, once the hit has
+   * left the window, or once the key's count was carried into the other form (`rate-limit-slices.ts`).
+   */
+  readonly release?: () => Promise<void>;
+};
 /**
  * Counts one hit on `key` in a sliding window and says whether it is within `limit`. With
  * `peek`, says whether a hit would be allowed without counting it (to check several caps
- * before spending any).
+ * before spending any). A counted hit can be taken back (`RateDecision.release`).
  */
 export type RateLimiter = (key: string, limit: number, windowSeconds: number, options?: { readonly peek?: boolean }) => Promise<RateDecision>;
 /** Claims `key` once: true for the first caller, false for every later one until the TTL passes. */

@@ -15,6 +15,12 @@
  * A key anyone can mint must not grow the process without bound; a client hammering one key
  * keeps it recent, so it cannot evict its own count; and minting keys of one kind evicts none
  * of another (an approved challenge's attempts, an app's budget).
+ *
+ * A counted hit is released by removing it: from a log, a hit of its millisecond (hits of one
+ * millisecond are alike, and leave the window together), unless a lowered limit has trimmed the
+ * log since (which may have dropped the hit itself); from slices, one count of its slice. Either
+ * only while the key still holds the log or slices it was counted in (not once swept, evicted or
+ * carried into the other form), and once.
  */
 import type { Clock, RateDecision, RateLimiter } from '../../application/ports.js';
 import { EXACT_LIMIT, SLICES, sliceWidth } from './rate-limit-slices.js';
@@ -33,7 +39,7 @@ const SWEEP_EVERY_MS = 60_000;
 /** About 300 bytes a key with a few hits (a sliced key up to about 5 KB): some 30 MB at most with few hits a key. */
 export const DEFAULT_MAX_KEYS = 100_000;
 
-const allowed = (remaining: number): RateDecision => ({ allowed: true, remaining, retry_after_seconds: 0 });
+const allowed = (remaining: number, release?: () => Promise<void>): RateDecision => ({ allowed: true, remaining, retry_after_seconds: 0, ...(release ? { release } : {}) });
 const refused = (waitMs: number): RateDecision => ({ allowed: false, remaining: 0, retry_after_seconds: Math.max(1, Math.ceil(waitMs / 1000)) });
 
 /** A key's hits counted in slices of `width` (a log's, or slices of another width's, each moved whole to the slice its last instant falls in). */
@@ -64,6 +70,8 @@ const logged = (log: Log, limit: number, now: number): Extract<Log, { hits: unkn
   return { hits: hits.reverse(), windowMs: log.windowMs };
 };
 
+const isEmpty = (log: Log): boolean => ('hits' in log ? log.hits.length === 0 : log.slices.size === 0);
+
 export const createInProcessRateLimiter = (clock: Clock, { maxKeys = DEFAULT_MAX_KEYS }: { readonly maxKeys?: number } = {}): InProcessRateLimiter => {
   /** Per kind of key, in order of last use, oldest first. */
   const kinds = new Map<string, Map<string, Log>>();
@@ -89,29 +97,55 @@ export const createInProcessRateLimiter = (clock: Clock, { maxKeys = DEFAULT_MAX
     for (const logs of kinds.values()) for (const [key, log] of logs) if (lastCounted(log) <= now) logs.delete(key);
   };
 
-  const exactHit = (log: Extract<Log, { hits: unknown }>, limit: number, now: number, peek: boolean): RateDecision => {
+  /** Takes a counted hit back once, with `take`, if `key` still holds the `log` it was counted in. */
+  const releaser = (key: string, log: Log, take: () => void): (() => Promise<void>) => {
+    let released = false;
+    return async () => {
+      if (released) return;
+      released = true;
+      const logs = logsOf(key);
+      if (logs.get(key) !== log) return;
+      take();
+      if (isEmpty(log)) logs.delete(key);
+    };
+  };
+
+  const exactHit = (key: string, log: Extract<Log, { hits: unknown }>, limit: number, now: number, peek: boolean): RateDecision => {
     const windowStart = now - log.windowMs;
     while (log.hits.length > 0 && (log.hits[0] as number) <= windowStart) log.hits.shift();
-    // A lowered limit can leave more hits than allowed; only the newest `limit` matter.
-    if (log.hits.length > limit) log.hits.splice(0, log.hits.length - limit);
+    // A lowered limit can leave more hits than allowed; only the newest `limit` matter. A new
+    // array: the hits counted in the old one are no longer released.
+    if (log.hits.length > limit) log.hits = log.hits.slice(log.hits.length - limit);
     if (log.hits.length < limit) {
       if (peek) return allowed(limit - log.hits.length - 1);
-      log.hits.push(now);
-      return allowed(limit - log.hits.length);
+      const { hits } = log;
+      hits.push(now);
+      const release = releaser(key, log, () => {
+        const at = log.hits === hits ? hits.lastIndexOf(now) : -1;
+        if (at >= 0) hits.splice(at, 1);
+      });
+      return allowed(limit - hits.length, release);
     }
     const oldest = log.hits[0];
     return refused(oldest === undefined ? log.windowMs : oldest + log.windowMs - now);
   };
 
-  const slicedHit = (log: Extract<Log, { slices: unknown }>, limit: number, now: number, peek: boolean): RateDecision => {
+  const slicedHit = (key: string, log: Extract<Log, { slices: unknown }>, limit: number, now: number, peek: boolean): RateDecision => {
     const current = Math.floor(now / log.width);
     let count = 0;
     for (const [index, hits] of log.slices)
       if (index < current - SLICES) log.slices.delete(index);
       else count += hits;
     if (count < limit) {
-      if (!peek) log.slices.set(current, (log.slices.get(current) ?? 0) + 1);
-      return allowed(limit - count - 1);
+      if (peek) return allowed(limit - count - 1);
+      log.slices.set(current, (log.slices.get(current) ?? 0) + 1);
+      const release = releaser(key, log, () => {
+        const left = log.slices.get(current);
+        if (left === undefined) return;
+        if (left > 1) log.slices.set(current, left - 1);
+        else log.slices.delete(current);
+      });
+      return allowed(limit - count - 1, release);
     }
     // Refused until enough slices, oldest first, have stopped counting.
     let left = count;
@@ -132,9 +166,8 @@ export const createInProcessRateLimiter = (clock: Clock, { maxKeys = DEFAULT_MAX
     const stored: Log = logs.get(key) ?? { hits: [], windowMs };
     stored.windowMs = windowMs;
     const log = limit > EXACT_LIMIT ? sliced(stored, sliceWidth(windowMs)) : logged(stored, limit, now);
-    const decision = 'hits' in log ? exactHit(log, limit, now, peek) : slicedHit(log, limit, now, peek);
-    const empty = 'hits' in log ? log.hits.length === 0 : log.slices.size === 0;
-    if (empty) logs.delete(key);
+    const decision = 'hits' in log ? exactHit(key, log, limit, now, peek) : slicedHit(key, log, limit, now, peek);
+    if (isEmpty(log)) logs.delete(key);
     else if (!peek || decision.allowed === false || log !== stored) keep(logs, key, log);
     return decision;
   };

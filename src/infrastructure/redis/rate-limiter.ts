@@ -7,6 +7,10 @@
  * a few fields, not the whole hash. A key found in the other form (its limit changed across
  * EXACT_LIMIT, or written by an older version) is converted, its count carried over. Time is
  * Redis server time, so API processes with skewed clocks share one window.
+ *
+ * A counted hit is released by another script: a log's hit by its member (each hit's own), a
+ * sliced one as one count of its slice, while the key still holds it in that form; once per
+ * decision (a second release of a sliced hit would take another's count).
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -16,7 +20,8 @@ import { luaScript } from './lua-script.js';
 
 // KEYS[1]: the key. ARGV: limit, window (microseconds), a member unique to this hit, 1 to peek
 // (count nothing), the largest exact limit, the slices of a window, and a time (microseconds)
-// to use instead of Redis's, or '' (tests).
+// to use instead of Redis's, or '' (tests). Answers allowed (1 or 0), remaining and the wait in
+// seconds; a hit counted in slices adds its slice and their width (for RELEASE).
 //
 // A sliced key's hash: 'w' the slice width, 't' the total of its slices, 'o' a bound below
 // which it has no slice, 'n' its newest slice; and a field per slice (its index: the time
@@ -121,6 +126,7 @@ if limit > tonumber(ARGV[5]) then
         redis.call('HSET', KEYS[1], 'n', int(current))
       end
       redis.call('PEXPIRE', KEYS[1], math.max(1, math.ceil(((newest + slices + 1) * width - now) / 1000)))
+      return {1, limit - total - 1, 0, int(current), int(width)}
     end
     return {1, limit - total - 1, 0}
   end
@@ -174,8 +180,25 @@ if oldest[2] then wait = tonumber(oldest[2]) + window - now end
 return {0, 0, math.max(1, math.ceil(wait / 1000000))}
 `);
 
+// KEYS[1]: the key. ARGV: the member of a hit counted in a log, or '' and the slice a hit was
+// counted in and the slices' width. Nothing when the key no longer holds the hit so: it left the
+// window (or the key expired), or the key was converted to the other form.
+const RELEASE = luaScript(`
+local kind = redis.call('TYPE', KEYS[1])['ok']
+if ARGV[1] ~= '' then
+  if kind == 'zset' then redis.call('ZREM', KEYS[1], ARGV[1]) end
+  return 0
+end
+if kind ~= 'hash' or redis.call('HGET', KEYS[1], 'w') ~= ARGV[3] then return 0 end
+local count = redis.call('HGET', KEYS[1], ARGV[2])
+if not count then return 0 end
+if tonumber(count) > 1 then redis.call('HINCRBY', KEYS[1], ARGV[2], -1) else redis.call('HDEL', KEYS[1], ARGV[2]) end
+if redis.call('HINCRBY', KEYS[1], 't', -1) <= 0 then redis.call('UNLINK', KEYS[1]) end
+return 1
+`);
+
 const decision = (reply: unknown): RateDecision => {
-  if (!Array.isArray(reply) || reply.length !== 3) throw new Error('Redis rate limiter: unexpected script reply');
+  if (!Array.isArray(reply) || (reply.length !== 3 && reply.length !== 5)) throw new Error('Redis rate limiter: unexpected script reply');
   const [allowed, remaining, retryAfter] = reply.map(Number);
   return { allowed: allowed === 1, remaining: remaining ?? 0, retry_after_seconds: retryAfter ?? 0 };
 };
@@ -194,5 +217,13 @@ export const redisRateLimiter =
     if (!(windowSeconds > 0)) throw new RangeError('windowSeconds must be positive');
     const windowMicros = Math.max(1, Math.round(windowSeconds * 1_000_000));
     const time = options.timeForTests ? Math.round(options.timeForTests()) : '';
-    return decision(await HIT(redis, [`${options.prefix}rl:${key}`], [limit, windowMicros, randomUUID(), hit?.peek ? 1 : 0, EXACT_LIMIT, SLICES, time]));
+    const stored = `${options.prefix}rl:${key}`;
+    const member = randomUUID();
+    const reply = await HIT(redis, [stored], [limit, windowMicros, member, hit?.peek ? 1 : 0, EXACT_LIMIT, SLICES, time]);
+    const answer = decision(reply);
+    if (!answer.allowed || hit?.peek) return answer;
+    const [slice, width] = (reply as unknown[]).slice(3).map(String);
+    const counted = slice === undefined || width === undefined ? [member, '', ''] : ['', slice, width];
+    let released: Promise<void> | undefined;
+    return { ...answer, release: () => (released ??= RELEASE(redis, [stored], counted).then(() => undefined)) };
   };

@@ -3,7 +3,9 @@
  * falling back to something that is safe for its purpose:
  *
  * - Rate limiter: the in-process limiter. While Redis is down limits are per process (N API
- *   processes allow up to N times the limit), which beats refusing or allowing everything.
+ *   processes allow up to N times the limit), which beats refusing or allowing everything. A
+ *   hit is released where it was counted; releasing one of Redis's while it fails does nothing
+ *   (the hit counts until it leaves the window, as it would have without a release).
  * - Replay guard: GRANTS the claim. The guard is only a fast path that spares a doomed
  *   command a round trip: single use of a TOTP step is guaranteed by the enrollment stream
  *   (a step <= the last consumed one is refused) and by the event store's expected-revision
@@ -24,7 +26,11 @@ export const resilientRateLimiter =
   (primary: RateLimiter, fallback: RateLimiter, breaker: CircuitBreaker): RateLimiter =>
   (key, limit, windowSeconds, options) =>
     breaker.run(
-      () => primary(key, limit, windowSeconds, options),
+      async () => {
+        const decision = await primary(key, limit, windowSeconds, options);
+        const { release } = decision;
+        return release ? { ...decision, release: () => breaker.run(release, () => undefined) } : decision;
+      },
       () => fallback(key, limit, windowSeconds, options),
     );
 

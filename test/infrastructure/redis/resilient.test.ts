@@ -43,6 +43,36 @@ describe('resilient rate limiter', () => {
     expect((await limit('k', 1, 60)).allowed).toBe(false);
     expect(breaker.state()).toBe('open');
   });
+
+  it('releases a hit where it was counted; releasing the primary\'s while it fails does nothing', async () => {
+    const { breaker, clock } = setup();
+    let down = false;
+    const failing = () => Promise.reject(new Error('Connection is closed.'));
+    const remote = createInProcessRateLimiter(clock);
+    // Down, the primary fails its calls and its hits' releases alike.
+    const primary: RateLimiter = async (...args) => {
+      if (down) return failing();
+      const decision = await remote(...args);
+      const { release } = decision;
+      return release ? { ...decision, release: () => (down ? failing() : release()) } : decision;
+    };
+    const local = createInProcessRateLimiter(clock);
+    const limit = resilientRateLimiter(primary, local, breaker);
+
+    await (await limit('k', 1, 60)).release?.();
+    expect((await remote('k', 1, 60, { peek: true })).allowed).toBe(true);
+    const held = await limit('k', 1, 60);
+    down = true;
+    await expect(held.release?.()).resolves.toBeUndefined();
+    expect((await remote('k', 1, 60, { peek: true })).allowed).toBe(false);
+
+    const counted = await limit('k', 1, 60); // by the fallback
+    expect(breaker.state()).toBe('open');
+    expect((await local('k', 1, 60, { peek: true })).allowed).toBe(false);
+    await counted.release?.();
+    expect((await local('k', 1, 60, { peek: true })).allowed).toBe(true);
+    expect((await remote('k', 1, 60, { peek: true })).allowed).toBe(false);
+  });
 });
 
 describe('resilient replay guard', () => {
