@@ -4,6 +4,7 @@ import { addSeconds, secondsUntil, toMillis } from '../../domain/shared/time.js'
 import type { Challenge } from '../../domain/challenge/index.js';
 import type { ActiveApp } from '../apps/app-view.js';
 import { now, type Deps } from '../deps.js';
+import { keptIfSent } from './give-back.js';
 import type { RateDecision } from '../ports.js';
 
 const tooSoon = (retryAfterSeconds: number): Rejection =>
@@ -60,20 +61,5 @@ export const claimNextCode = async <T>(
     taken = slot;
     return undefined;
   };
-  const giveBack = async (): Promise<void> => {
-    try {
-      await taken?.release?.();
-    } catch (error) {
-      deps.logger.warn('next-code slot not given back; it is held until the cooldown has passed', { reason: error instanceof Error ? error.message : String(error) });
-    }
-  };
-  let sent: Either<Rejection, T>;
-  try {
-    sent = await send(claim);
-  } catch (error) {
-    await giveBack();
-    throw error;
-  }
-  if (sent._tag === 'Left') await giveBack();
-  return sent;
+  return keptIfSent(deps, 'next-code slot', () => [taken], () => send(claim));
 };

@@ -1,10 +1,11 @@
-import { left, right, type Either } from 'fp-ts/lib/Either.js';
+import { left, type Either } from 'fp-ts/lib/Either.js';
 import { reject, type Rejection } from '../../domain/shared/rejection.js';
 import { DAY_SECONDS } from '../../domain/shared/time.js';
 import type { ActiveApp } from '../apps/app-view.js';
 import type { Deps } from '../deps.js';
 import type { ParsedDestination } from '../ports.js';
 import { clientTagFor } from '../ids.js';
+import { giveBack, keptIfSent } from './give-back.js';
 import { makeRecordRefusal } from './record-refusal.js';
 
 const HOUR = 3_600;
@@ -16,18 +17,21 @@ const HOUR = 3_600;
  * A refusal is recorded in the app's abuse log so operators can see the attack.
  * `beforeSpending` runs once every cap would allow the send and before any is spent: a
  * rejection it gives is the answer, and no cap is spent. What it takes is the caller's to give
- * back if a cap then refuses (`claimNextCode` does).
+ * back if a cap then refuses (`claimNextCode` does). Then `send` runs, and the caps keep their
+ * hits only if it answers Right: a send that fails (the store down, its challenge refusing a
+ * resend) sent nothing, so it costs the recipient, the app and the address nothing either.
  */
-export const makeCheckSendCaps = (deps: Pick<Deps, 'rateLimit' | 'limits' | 'keyedHash' | 'store' | 'eventMetadata' | 'clock'>) => {
+export const makeSendWithinCaps = (deps: Pick<Deps, 'rateLimit' | 'limits' | 'keyedHash' | 'store' | 'eventMetadata' | 'clock' | 'logger'>) => {
   const recordRefusal = makeRecordRefusal(deps);
-  return async (
+  return async <T>(
     app: ActiveApp,
     clientIp: string | undefined,
     to: ParsedDestination,
+    send: () => Promise<Either<Rejection, T>>,
     beforeSpending?: () => Promise<Rejection | undefined>,
-  ): Promise<Either<Rejection, void>> => {
+  ): Promise<Either<Rejection, T>> => {
     const recipient = deps.keyedHash('destination', to.normalized);
-    const refuse = async (reason: string, retryAfter: number): Promise<Either<Rejection, void>> => {
+    const refuse = async (reason: string, retryAfter: number): Promise<Either<Rejection, never>> => {
       await recordRefusal(app.app_id, { reason, to_hint: to.hint, ...(clientIp === undefined ? {} : { client: clientTagFor(deps.keyedHash, clientIp) }) });
       return left(reject('RATE_LIMITED', 'Too many codes sent; try again later', { retryAfterSeconds: retryAfter }));
     };
@@ -46,19 +50,22 @@ export const makeCheckSendCaps = (deps: Pick<Deps, 'rateLimit' | 'limits' | 'key
     // of one per cap); a refusal names the first refusing cap in the order above. While Redis
     // is failing over, one send's caps may be answered partly by Redis and partly by the
     // in-process fallback (resilient.ts), as concurrent sends already could be.
-    const firstRefused = async (options?: { readonly peek: true }) => {
+    const ask = async (options?: { readonly peek: true }) => {
       const decisions = await Promise.all(caps.map((cap) => deps.rateLimit(cap.key, cap.limit, cap.window, options)));
       const at = decisions.findIndex((decision) => !decision.allowed);
-      return at < 0 ? undefined : { reason: caps[at]!.reason, retryAfter: decisions[at]!.retry_after_seconds };
+      return { decisions, refused: at < 0 ? undefined : { reason: caps[at]!.reason, retryAfter: decisions[at]!.retry_after_seconds } };
     };
-    const wouldRefuse = await firstRefused({ peek: true });
+    const { refused: wouldRefuse } = await ask({ peek: true });
     if (wouldRefuse) return refuse(wouldRefuse.reason, wouldRefuse.retryAfter);
     const first = await beforeSpending?.();
     if (first) return left(first);
+    const spent = await ask();
     // Only a concurrent send that took a cap's last slot in between is refused here; the other
-    // caps keep this hit then, an over-count of one in that race.
-    const refused = await firstRefused();
-    if (refused) return refuse(refused.reason, refused.retryAfter);
-    return right(undefined);
+    // caps give back the hits they counted for it.
+    if (spent.refused) {
+      await giveBack(deps, 'send cap hit', spent.decisions);
+      return refuse(spent.refused.reason, spent.refused.retryAfter);
+    }
+    return keptIfSent(deps, 'send cap hit', () => spent.decisions, send);
   };
 };

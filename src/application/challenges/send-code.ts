@@ -9,7 +9,7 @@ import { now, type Deps } from '../deps.js';
 import { codeHash, expectChallenge, makeIssueCode, recipientKey } from './issue-code.js';
 import { claimNextCode, resendTooSoon } from './resend-cooldown.js';
 import { makeResolveDestination } from './resolve-destination.js';
-import { makeCheckSendCaps } from './send-caps.js';
+import { makeSendWithinCaps } from './send-caps.js';
 
 export type SendCodeInput = {
   readonly app: ActiveApp;
@@ -53,7 +53,7 @@ const findLatestChallenge = async (
 export const makeSendCode = (deps: SendDeps) => {
   const resolveDestination = makeResolveDestination(deps);
   const issueCode = makeIssueCode(deps);
-  const checkSendCaps = makeCheckSendCaps(deps);
+  const sendWithinCaps = makeSendWithinCaps(deps);
 
   /** A new code for the open challenge (same id, same attempts). */
   const resend = async (app: ActiveApp, open: Challenge): Promise<Either<Rejection, Challenge>> => {
@@ -85,9 +85,7 @@ export const makeSendCode = (deps: SendDeps) => {
     // recipient's next code goes on. Once the caps would allow it (a send they refuse takes no
     // slot) and before they are spent (the others spend none of them); given back if no code
     // goes after all.
-    const sent = await claimNextCode(deps, app, `send:${recipient}`, latest, async (claim) => {
-      const caps = await checkSendCaps(app, input.client_ip, to, claim);
-      if (caps._tag === 'Left') return caps;
+    const send = async (): Promise<Either<Rejection, Challenge>> => {
       if (open) return resend(app, open);
       const issued = await issueCode({
         app,
@@ -98,7 +96,8 @@ export const makeSendCode = (deps: SendDeps) => {
         ...(input.locale !== undefined ? { locale: input.locale } : {}),
       });
       return map(({ challenge }: { challenge: Challenge }) => challenge)(issued);
-    });
+    };
+    const sent = await claimNextCode(deps, app, `send:${recipient}`, latest, (claim) => sendWithinCaps(app, input.client_ip, to, send, claim));
     if (sent._tag === 'Left') return sent;
     const challenge = sent.right;
     // Answered once the challenge is stored; the delivery worker sends the code from the log.

@@ -3,7 +3,8 @@
  * code goes after all: a retry right after a send that failed (the store down, a cap whose last
  * hit a concurrent send took) goes out instead of being told RESEND_TOO_SOON for a code that
  * never went. A send whose code went keeps its slot: a request that read the same last code and
- * claims after it is still told to wait. On the in-process limiter, and on Redis's behind its
+ * claims after it is still told to wait. Nor does a send that failed spend any of the send
+ * caps (`send-caps.ts`). On the in-process limiter, and on Redis's behind its
  * circuit breaker as the service composes it (`createAbuseControls`).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -95,6 +96,17 @@ describe('the slot for a recipient\'s next code, when no code goes', () => {
       await expect(send(input('ada'))).rejects.toThrow('Connection terminated');
       expect(await send(input('ada'))).toEqual(pending);
       expect(await send(input('ada'))).toEqual(tooSoon);
+    });
+
+    it('spends none of the send caps on sends that failed: after more failures than the recipient\'s hourly cap, its sends go', async () => {
+      const store = failingOnce(deps);
+      const send = makeSendCode({ ...deps, rateLimit, handle: store.handle });
+      const cap = app.policy.max_sends_per_recipient_per_hour;
+      for (let i = 0; i <= cap; i++) {
+        store.failNext();
+        await expect(send(input('bo'))).rejects.toThrow('Connection terminated');
+      }
+      expect(await send(input('bo'))).toEqual(pending);
     });
 
     it('gives it back after a resend whose append failed: the retry resends', async () => {

@@ -1,12 +1,16 @@
 import { describe, expect, it } from '@jest/globals';
-import { makeCheckSendCaps } from '../../../src/application/challenges/send-caps.js';
+import { left, right } from 'fp-ts/lib/Either.js';
+import { makeSendWithinCaps } from '../../../src/application/challenges/send-caps.js';
 import type { ActiveApp } from '../../../src/application/apps/app-view.js';
 import { defaultLimits } from '../../../src/application/deps.js';
 import type { RateDecision, RateLimiter } from '../../../src/application/ports.js';
 import { makeRecordRefusal } from '../../../src/application/challenges/record-refusal.js';
 import { createInProcessRateLimiter } from '../../../src/infrastructure/abuse/in-process-rate-limiter.js';
 import { createInMemoryEventStore } from '../../../src/infrastructure/event-store/in-memory-event-store.js';
-import { reject } from '../../../src/domain/shared/rejection.js';
+import { reject, type Rejection } from '../../../src/domain/shared/rejection.js';
+import type { Logger } from '../../../src/application/ports.js';
+
+const quiet: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 const app = {
   app_id: 'app-1',
@@ -21,14 +25,21 @@ const limiterWith = (refuse: { readonly [prefix: string]: { readonly peek?: numb
     const phase = options?.peek ? 'peek' : 'hit';
     asks.push(`${phase} ${key.split(':')[0]}`);
     const retry = Object.entries(refuse).find(([prefix]) => key.startsWith(prefix))?.[1][phase];
-    const decision: RateDecision = retry === undefined ? { allowed: true, remaining: 1, retry_after_seconds: 0 } : { allowed: false, remaining: 0, retry_after_seconds: retry };
+    const counted = async () => void asks.push(`release ${key.split(':')[0]}`);
+    const decision: RateDecision =
+      retry === undefined
+        ? { allowed: true, remaining: 1, retry_after_seconds: 0, ...(phase === 'hit' ? { release: counted } : {}) }
+        : { allowed: false, remaining: 0, retry_after_seconds: retry };
     return decision;
   };
   const store = createInMemoryEventStore();
-  const check = makeCheckSendCaps({ rateLimit, limits: defaultLimits, keyedHash: (_p, v) => `h(${v})`, store, clock: () => new Date(), eventMetadata: () => ({ request_id: 'req-1' }) });
+  const within = makeSendWithinCaps({ rateLimit, limits: defaultLimits, keyedHash: (_p, v) => `h(${v})`, store, clock: () => new Date(), eventMetadata: () => ({ request_id: 'req-1' }), logger: quiet });
+  /** The caps around a send that goes. */
+  const check = (a: ActiveApp, ip: string | undefined, to: typeof phone, beforeSpending?: () => Promise<Rejection | undefined>) =>
+    within(a, ip, to, async () => right('sent'), beforeSpending);
   /** The reasons recorded in the app's abuse log. */
   const reasons = async () => (await store.readStream('abuse-app-1')).map((event) => (event.data as { reason: string }).reason);
-  return { check, asks, reasons };
+  return { check, within, asks, reasons };
 };
 
 describe('send caps', () => {
@@ -63,10 +74,36 @@ describe('send caps', () => {
     expect(asked).toBe(0);
   });
 
-  it('refuses a send whose slot a concurrent send took between the check and the count', async () => {
-    const { check, reasons } = limiterWith({ 'send-app': { hit: 3600 } });
+  it('refuses a send whose slot a concurrent send took between the check and the count, giving back the hits the others counted', async () => {
+    const { check, reasons, asks } = limiterWith({ 'send-app': { hit: 3600 } });
     expect(await check(app, '10.0.0.1', phone)).toEqual({ _tag: 'Left', left: expect.objectContaining({ code: 'RATE_LIMITED', retryAfterSeconds: 3600 }) });
     expect(await reasons()).toEqual(['APP_DAILY_BUDGET']);
+    expect(asks.filter((ask) => ask.startsWith('release ')).sort()).toEqual(['release send-block', 'release send-ip', 'release send-to']);
+  });
+
+  it('keeps the hits of a send that went, and gives back every one of a send that did not', async () => {
+    const { within, asks } = limiterWith({});
+    const released = () => asks.filter((ask) => ask.startsWith('release ')).length;
+    expect(await within(app, '10.0.0.1', phone, async () => right('sent'))).toEqual(right('sent'));
+    expect(released()).toBe(0);
+    const refused = reject('RESEND_TOO_SOON', 'wait', { retryAfterSeconds: 30 });
+    expect(await within(app, '10.0.0.1', phone, async () => left(refused))).toEqual(left(refused));
+    expect(released()).toBe(4);
+    await expect(within(app, '10.0.0.1', phone, async () => Promise.reject(new Error('store down')))).rejects.toThrow('store down');
+    expect(released()).toBe(8);
+  });
+
+  it('lets a recipient whose sends failed have its hourly sends once the store is back', async () => {
+    const rateLimit = createInProcessRateLimiter(() => new Date());
+    const store = createInMemoryEventStore();
+    const within = makeSendWithinCaps({ rateLimit, limits: defaultLimits, keyedHash: (_p, v) => `h(${v})`, store, clock: () => new Date(), eventMetadata: () => ({ request_id: 'req-1' }), logger: quiet });
+    for (let i = 0; i < 7; i++) await expect(within(app, '10.0.0.1', phone, async () => Promise.reject(new Error('store down')))).rejects.toThrow();
+    const answers: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const outcome = await within(app, '10.0.0.1', phone, async () => right('sent'));
+      answers.push(outcome._tag === 'Right' ? 'sent' : outcome.left.code);
+    }
+    expect(answers).toEqual(['sent', 'sent', 'sent', 'sent', 'sent', 'RATE_LIMITED']); // max_sends_per_recipient_per_hour: 5
   });
 });
 

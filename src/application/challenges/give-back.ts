@@ -1,0 +1,36 @@
+import type { Either } from 'fp-ts/lib/Either.js';
+import type { Rejection } from '../../domain/shared/rejection.js';
+import type { Deps } from '../deps.js';
+import type { RateDecision } from '../ports.js';
+
+/** Takes back the hits `taken` counted, best effort: one whose release throws is logged and stays counted until it leaves its window. */
+export const giveBack = async (deps: Pick<Deps, 'logger'>, what: string, taken: readonly (RateDecision | undefined)[]): Promise<void> => {
+  const failures = await Promise.allSettled(taken.map((decision) => decision?.release?.()));
+  const failed = failures.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+  if (failed)
+    deps.logger.warn(`${what} not given back; it counts until it leaves its window`, {
+      reason: failed.reason instanceof Error ? failed.reason.message : String(failed.reason),
+    });
+};
+
+/**
+ * Runs `send`, which counts hits against limits on its way (listed by `taken` once it is done),
+ * and keeps them only if it answers Right (its code on its way): a rejection or an exception
+ * (the store down) gives them back, since no code went.
+ */
+export const keptIfSent = async <T>(
+  deps: Pick<Deps, 'logger'>,
+  what: string,
+  taken: () => readonly (RateDecision | undefined)[],
+  send: () => Promise<Either<Rejection, T>>,
+): Promise<Either<Rejection, T>> => {
+  let sent: Either<Rejection, T>;
+  try {
+    sent = await send();
+  } catch (error) {
+    await giveBack(deps, what, taken());
+    throw error;
+  }
+  if (sent._tag === 'Left') await giveBack(deps, what, taken());
+  return sent;
+};
