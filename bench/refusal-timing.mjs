@@ -14,7 +14,7 @@
 // it then also prints the first round's cold known users beside the warm ones, and the
 // made-up names probed for the first time beside those probed before. Prints p10/p50/p90 of
 // both, by round and in all, and the unknown's p50 over the known's. A sample, not a test: the two differ by the machine's noise
-// even when the service pads (it maps each unknown refusal onto the process's recent known ones).
+// even when the service paces them (it maps each refusal onto the other side's recent ones).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

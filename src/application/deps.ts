@@ -56,6 +56,12 @@ export type Deps = {
   readonly decoys: DecoyStore;
   readonly refusalPacer: RefusalPacer;
   /**
+   * Whether this process holds a recent state of `stream` (a command on it would skip the read):
+   * a verification met cold, a known user's first since the process started or since its state
+   * left the cache, reads its stream and its data key, so its refusal is paced apart.
+   */
+  readonly stateCached: (stream: string) => boolean;
+  /**
    * The provider that carries a channel, by name (recorded with delivery outcomes). `turn`, for a
    * provider paced to its rate: milliseconds until the turn of the send with that key (within
    * `withinMs`), 0 when it is now (asked before the attempt is claimed, so a send waiting its turn

@@ -14,6 +14,8 @@ export type CachedState = {
 
 export type StateCache = {
   readonly get: (stream: string) => CachedState | undefined;
+  /** Whether the cache holds an entry of `stream`, without counting it as used. */
+  readonly has: (stream: string) => boolean;
   /** Keeps `entry` unless the cache holds, or was told of (`invalidate`), a later revision of the stream. */
   readonly offer: (stream: string, entry: CachedState) => void;
   readonly forget: (stream: string) => void;
@@ -76,6 +78,7 @@ export const createStateCache = (maxEntries: number): StateCache => {
       put(stream, { entry, moved: 0 });
       if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
     },
+    has: (stream) => entries.has(stream),
     forget: (stream) => void entries.delete(stream),
     invalidate: (stream, revision) => {
       if (maxEntries <= 0) return;

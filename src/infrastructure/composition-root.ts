@@ -205,6 +205,7 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
     replayGuard: abuse.replayGuard,
     decoys: abuse.decoys,
     refusalPacer: createRefusalPacer({ now: monotonicMs }),
+    stateCached: states.has,
     delivery,
     undeliverable: (channel) => undeliverable.includes(channel),
     parseDestination,

@@ -14,7 +14,7 @@ const REFUSALS: ReadonlySet<string> = new Set(['INVALID_CODE', 'ENROLLMENT_LOCKE
 
 export type VerifyFactorInput = { readonly app: ActiveApp; readonly username: string; readonly otp: string };
 
-type FactorDeps = UnknownUserDeps & Pick<Deps, 'handle' | 'vault' | 'totp' | 'keyedHash' | 'safeEqual' | 'replayGuard' | 'limits' | 'refusalPacer'>;
+type FactorDeps = UnknownUserDeps & Pick<Deps, 'handle' | 'vault' | 'totp' | 'keyedHash' | 'safeEqual' | 'replayGuard' | 'limits' | 'refusalPacer' | 'stateCached'>;
 
 /**
  * Verifies a TOTP code or a recovery code by username. Unknown users and users without the
@@ -38,6 +38,7 @@ export const makeVerifyFactor = (deps: FactorDeps) => {
     const { app, otp } = input;
     const stream = enrollmentStream(enrollmentId);
     const attempts = attemptPolicy(deps, app);
+    const cold = !deps.stateCached(stream);
     let claimed: boolean | undefined;
 
     const outcome = await deps.handle(EnrollmentAggregate, stream, async (state) => {
@@ -57,22 +58,29 @@ export const makeVerifyFactor = (deps: FactorDeps) => {
     });
 
     // Timed apart: by the code's shape, the answer, and whether the refusal counted a failure
-    // (the one that locks costs a known user an append, the refusals while locked do not).
-    const kind = (refusal: Rejection, counted: boolean) => `${recovery ? 'recovery' : 'totp'}:${refusal.code}:${counted ? 'counted' : 'not counted'}`;
+    // (the one that locks costs a known user an append, the refusals while locked do not); then
+    // by whether the name's state was cached (a known user met cold reads its stream and its
+    // data key, an unknown name met cold has its empty state cached as a known user's is, so a
+    // name's first probe and its second compare alike on both sides), falling back on the
+    // kind without it while the other side has refused none of that temperature lately.
+    const kinds = (refusal: Rejection, counted: boolean) => {
+      const kind = `${recovery ? 'recovery' : 'totp'}:${refusal.code}:${counted ? 'counted' : 'not counted'}`;
+      return [`${kind}:${cold ? 'cold' : 'warm'}`, kind];
+    };
     if (outcome._tag === 'Left') {
       if (outcome.left.code !== 'NOT_ENROLLED') {
-        if (REFUSALS.has(outcome.left.code)) await deps.refusalPacer.pace('known', kind(outcome.left, false), startedAt, alone);
+        if (REFUSALS.has(outcome.left.code)) await deps.refusalPacer.pace('known', kinds(outcome.left, false), startedAt, alone);
         return outcome;
       }
       const { refusal, counted } = await unknownUser(app.app_id, enrollmentId, attempts);
-      if (REFUSALS.has(refusal.code)) await deps.refusalPacer.pace('unknown', kind(refusal, counted), startedAt, alone);
+      if (REFUSALS.has(refusal.code)) await deps.refusalPacer.pace('unknown', kinds(refusal, counted), startedAt, alone);
       return left(refusal);
     }
     const events: readonly EnrollmentEvent[] = outcome.right.events;
     if (events.some((e) => e.type === 'TotpStepConsumed' || e.type === 'RecoveryCodeUsed')) return right({ success: true, status: 'APPROVED' });
     // The failure that locks or reaches the day's cap answers as every refusal after it will.
     const refusal = failureAnswer(events, outcome.right.state, attempts);
-    await deps.refusalPacer.pace('known', kind(refusal, true), startedAt, alone);
+    await deps.refusalPacer.pace('known', kinds(refusal, true), startedAt, alone);
     return left(refusal);
   };
 

@@ -28,15 +28,17 @@ export type RefusalSide = 'known' | 'unknown';
  * known user's failure opens the seed and appends to the log, an unknown name's reads and
  * writes the decoy's counts instead; which costs more depends on the backends and the load).
  * `start` marks when a verification began (a real, monotonic time in ms, not the service's
- * clock). `pace`, after a refusal of `kind` by `side`, records how long it took since then
- * (unless `record` is false: the caller leaves out refusals that may have queued behind another
- * of their stream), and waits until it has taken the other side's duration of that kind, chosen
- * so that both sides' refusals take the same time in distribution under whatever load the
- * process is under (the adapter says how). No wait before the other side has one of that kind.
+ * clock). `pace`, after a refusal by `side` of `kinds` (the most specific first: each a coarser
+ * grouping of the one before), records how long it took since then under each of them (unless
+ * `record` is false: the caller leaves out refusals that may have queued behind another of their
+ * stream), and waits until it has taken the other side's duration of the first of them the other
+ * side has refused lately, chosen so that both sides' refusals take the same time in
+ * distribution under whatever load the process is under (the adapter says how). No wait before
+ * the other side has one of those kinds.
  */
 export type RefusalPacer = {
   readonly start: () => number;
-  readonly pace: (side: RefusalSide, kind: string, startedAt: number, record: boolean) => Promise<void>;
+  readonly pace: (side: RefusalSide, kinds: readonly string[], startedAt: number, record: boolean) => Promise<void>;
 };
 
 /** A name's counts as the decoy store last had them, who wrote them, and what to write against (opaque). */

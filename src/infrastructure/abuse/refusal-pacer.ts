@@ -37,9 +37,13 @@ type Ring = { readonly samples: Sample[]; next: number };
  * durations recorded are the refusals' own, before their waits, so the two sides do not lift
  * each other in turn.
  *
+ * A refusal names its kinds most specific first (a known user met cold, say, then any known
+ * user): it is recorded under each, and mapped onto the first the other side has refused within
+ * `maxAgeMs`, so a rare specific kind falls back on its coarser one instead of going without a
+ * wait.
+ *
  * Bounds, so that neither an outlier (a slow commit) nor a caller can stretch the waits: only
- * refusals of the last `maxAgeMs` are drawn on (a rare kind then goes without a wait until the
- * other side has one again), and no wait is longer than `maxWaitMs`. The caller leaves out of
+ * refusals of the last `maxAgeMs` are drawn on (a rare kind then falls back on its coarser one, and with none goes without a wait), and no wait is longer than `maxWaitMs`. The caller leaves out of
  * the record the refusals that may have queued behind others of their stream (a caller flooding
  * one account or one made-up name would stretch that side's times, and with them the other
  * side's waits).
@@ -99,12 +103,13 @@ export const createRefusalPacer = (options: RefusalPacerOptions = {}): RefusalPa
 
   return {
     start: now,
-    pace: async (side, kind, startedAt, keep) => {
+    pace: async (side, kinds, startedAt, keep) => {
       const own = now() - startedAt;
-      const theirs = recent(rings[other[side]], kind);
-      const at = rank(recent(rings[side], kind), own);
-      if (keep) record(rings[side], kind, own);
-      if (theirs.length === 0) return;
+      let theirs: number[] = [];
+      const kind = kinds.find((each) => (theirs = recent(rings[other[side]], each)).length > 0);
+      const at = kind === undefined ? 0 : rank(recent(rings[side], kind), own);
+      if (keep) for (const each of kinds) record(rings[side], each, own);
+      if (kind === undefined) return;
       const sorted = theirs.sort((a, b) => a - b);
       const target = sorted[Math.min(sorted.length - 1, Math.floor(at * sorted.length))]!;
       await waitUntil(startedAt + Math.min(target, own + maxWaitMs));

@@ -11,15 +11,20 @@ import { makeVerifyFactor } from '../../../src/application/challenges/verify-fac
 import type { Deps } from '../../../src/application/deps.js';
 import type { RefusalPacer } from '../../../src/application/ports.js';
 import { ownedApp, totpAt, wrongCode } from '../../support/flows.js';
-import { startTestServer, type TestServer } from '../../support/test-server.js';
+import { startTestServer, startTwoServers, type TestServer } from '../../support/test-server.js';
 
 const recording = () => {
   const calls: string[] = [];
   let clock = 0;
   const pacer: RefusalPacer = {
     start: () => (clock += 1),
-    pace: async (side, kind, startedAt, record) =>
-      void calls.push(`${side} ${kind} from ${startedAt === clock ? 'its start' : startedAt}${record ? '' : ', not recorded'}`),
+    // The most specific kind, which its coarser one must be without the temperature.
+    pace: async (side, [kind, coarser, ...more], startedAt, record) =>
+      void calls.push(
+        kind !== undefined && coarser === kind.replace(/:(cold|warm)$/, '') && kind !== coarser && more.length === 0
+          ? `${side} ${kind} from ${startedAt === clock ? 'its start' : startedAt}${record ? '' : ', not recorded'}`
+          : `${side} with unexpected kinds ${[kind, coarser, ...more].join(', ')}`,
+      ),
   };
   return { pacer, calls };
 };
@@ -60,17 +65,46 @@ describe('the time of an unknown name\'s refusals', () => {
     const known = await sequence('known');
     const unknown = await sequence('nobody');
     expect(unknown.answers).toEqual(known.answers);
-    const kinds = (calls: string[]) => calls.map((call) => call.replace(/^(known|unknown) /, 'paced '));
+    const kinds = (calls: string[]) => calls.map((call) => call.replace(/^(known|unknown) /, 'paced ').replace(/:(cold|warm) from/, ' from'));
     expect(kinds(known.calls)).toEqual(kinds(unknown.calls));
     expect(known.calls.every((call) => call.startsWith('known '))).toBe(true);
     expect(unknown.calls.every((call) => call.startsWith('unknown '))).toBe(true);
     expect(known.calls).toEqual([
-      ...Array(app.policy.max_attempts - 1).fill('known totp:INVALID_CODE:counted from its start'),
-      'known totp:ENROLLMENT_LOCKED:counted from its start',
-      'known totp:ENROLLMENT_LOCKED:not counted from its start',
-      'known totp:ENROLLMENT_LOCKED:not counted from its start',
+      ...Array(app.policy.max_attempts - 1).fill('known totp:INVALID_CODE:counted:warm from its start'),
+      'known totp:ENROLLMENT_LOCKED:counted:warm from its start',
+      'known totp:ENROLLMENT_LOCKED:not counted:warm from its start',
+      'known totp:ENROLLMENT_LOCKED:not counted:warm from its start',
       expect.stringMatching(/^known recovery:(INVALID_CODE|ENROLLMENT_LOCKED):/),
     ]);
+    // Met cold or warm: the known user was enrolled by this process, so its state is cached;
+    // the made-up name is met cold once, its empty state then cached as a known user's is; a
+    // recovery code's stream is never cached, on either side.
+    const temperatures = (calls: string[]) => calls.map((call) => /:(cold|warm) from/.exec(call)?.[1]);
+    expect(temperatures(known.calls)).toEqual([...Array(failures).fill('warm'), 'cold']);
+    expect(temperatures(unknown.calls)).toEqual(['cold', ...Array(failures - 1).fill('warm'), 'cold']);
+  });
+
+  it('paces a known user met cold, its first verification in a process, apart from one met warm', async () => {
+    const { a, b, stop } = await startTwoServers();
+    try {
+      const { app: shared } = await ownedApp(a.service.handlers);
+      const registered = await a.service.handlers.registerEnrollment({ app: shared, username: 'ada', otp_method: 'TOTP', client_ip: undefined });
+      if (registered._tag === 'Left' || registered.right.kind !== 'TOTP') throw new Error('TOTP registration failed');
+      const own = registered.right.secret;
+      expect((await a.service.handlers.enableEnrollment({ app: shared, username: 'ada', otp: totpAt(own, a.clock()) }))._tag).toBe('Right');
+      const wrong = wrongCode(...[-1, 0, 1, 2].map((d) => totpAt(own, new Date(a.clock().getTime() + d * 30_000))));
+      const { pacer, calls } = recording();
+      const verify = makeVerifyFactor({ ...b.service.deps, refusalPacer: pacer }); // the other process: ada's state is not cached there
+      for (const username of ['ada', 'ada', 'nobody', 'nobody']) await verify({ app: shared, username, otp: wrong });
+      expect(calls).toEqual([
+        'known totp:INVALID_CODE:counted:cold from its start',
+        'known totp:INVALID_CODE:counted:warm from its start',
+        'unknown totp:INVALID_CODE:counted:cold from its start',
+        'unknown totp:INVALID_CODE:counted:warm from its start',
+      ]);
+    } finally {
+      await stop();
+    }
   });
 
   it('does not record a refusal that began while another verification of its stream was under way', async () => {
@@ -87,13 +121,14 @@ describe('the time of an unknown name\'s refusals', () => {
       const verify = makeVerifyFactor({ ...deps, refusalPacer: pacer });
       const answers = await Promise.all([1, 2, 3].map(() => verify({ app, username, otp: wrong })));
       expect(answers.map((a) => (a._tag === 'Left' ? a.left.code : 'approved'))).toEqual(['INVALID_CODE', 'INVALID_CODE', 'INVALID_CODE']);
+      const met = side === 'known' ? 'warm' : 'cold'; // the made-up name's three all began before its empty state was cached
       expect(calls.sort()).toEqual([
-        `${side} totp:INVALID_CODE:counted from 1`,
-        `${side} totp:INVALID_CODE:counted from 2, not recorded`,
-        `${side} totp:INVALID_CODE:counted from its start, not recorded`,
+        `${side} totp:INVALID_CODE:counted:${met} from 1`,
+        `${side} totp:INVALID_CODE:counted:${met} from 2, not recorded`,
+        `${side} totp:INVALID_CODE:counted:${met} from its start, not recorded`,
       ]);
       await verify({ app, username, otp: wrong });
-      expect(calls.at(-1)).toBe(`${side} totp:INVALID_CODE:counted from its start`); // alone again
+      expect(calls.at(-1)).toBe(`${side} totp:INVALID_CODE:counted:warm from its start`); // alone again
     }
   });
 
@@ -111,7 +146,7 @@ describe('the time of an unknown name\'s refusals', () => {
     const refusal = async (side: 'known' | 'unknown', kind: string, ms: number) => {
       const startedAt = pacer.start();
       while (pacer.start() - startedAt < ms); // a refusal whose own work took `ms`
-      await pacer.pace(side, kind, startedAt, true);
+      await pacer.pace(side, [kind], startedAt, true);
       return pacer.start() - startedAt;
     };
     await refusal('known', 'totp:INVALID_CODE:wiring test', 5);

@@ -28,7 +28,7 @@ const fake = (samples?: number, bounds: { maxAgeMs?: number; maxWaitMs?: number 
   const refusal = async (side: 'known' | 'unknown', kind: string, ms: number, record = true) => {
     const startedAt = pacer.start();
     now += ms;
-    await pacer.pace(side, kind, startedAt, record);
+    await pacer.pace(side, [kind], startedAt, record);
     return now - startedAt;
   };
   /** Known refusals of `kind` whose own work took these times. */
@@ -36,7 +36,7 @@ const fake = (samples?: number, bounds: { maxAgeMs?: number; maxWaitMs?: number 
     for (const ms of durations) await refusal('known', kind, ms);
   };
   const unknown = (kind: string, ms: number, record = true) => refusal('unknown', kind, ms, record);
-  return { known, unknown, refusal, slept, turns: () => turns, setDraw: (value: number) => void (draw = value), pass: (ms: number) => void (now += ms) };
+  return { pacer, known, unknown, refusal, slept, turns: () => turns, setDraw: (value: number) => void (draw = value), pass: (ms: number) => void (now += ms) };
 };
 
 describe('the refusal pacer', () => {
@@ -80,6 +80,30 @@ describe('the refusal pacer', () => {
     expect(await pacer.unknown(KIND, 90, false)).toBe(90); // flooded: slow, and not kept
     expect(await pacer.refusal('known', KIND, 3)).toBe(3); // so no known refusal waits for it
     expect(await pacer.unknown(KIND, 1, false)).toBeCloseTo(3.15, 5); // not recorded, yet lifted
+  });
+
+  it('maps a refusal onto the first of its kinds the other side has refused lately, and records it under each', async () => {
+    const pacer = fake();
+    const paced = async (side: 'known' | 'unknown', kinds: string[], ms: number) => {
+      const startedAt = pacer.pacer.start();
+      pacer.pass(ms);
+      await pacer.pacer.pace(side, kinds, startedAt, true);
+      return pacer.pacer.start() - startedAt;
+    };
+    await paced('known', [`${KIND}:warm`, KIND], 3);
+    // No cold known refusal yet: a cold unknown one falls back on the kind without temperature.
+    expect(await paced('unknown', [`${KIND}:cold`, KIND], 1)).toBeCloseTo(3.15, 5);
+    await paced('known', [`${KIND}:cold`, KIND], 9);
+    // Now one is known: the cold unknown refusal takes its time, a warm one the warm known's.
+    expect(await paced('unknown', [`${KIND}:cold`, KIND], 1)).toBeGreaterThanOrEqual(9);
+    const warm = await paced('unknown', [`${KIND}:warm`, KIND], 1);
+    expect(warm).toBeGreaterThanOrEqual(2.9);
+    expect(warm).toBeLessThan(4);
+    // And the known side has both cold unknown refusals under the cold kind (at their own 1 ms,
+    // before their waits): a cold known one faster than that waits for them.
+    const cold = await paced('known', [`${KIND}:cold`, KIND], 0.5);
+    expect(cold).toBeGreaterThanOrEqual(0.95);
+    expect(cold).toBeLessThan(1.5);
   });
 
   it('waits under a millisecond by turns of the event loop, with no timer', async () => {
