@@ -159,6 +159,25 @@ export const rateLimiterContract = (name: string, make: RateLimiterFactory, { ex
         expect((await limit(k, 3, 60)).allowed).toBe(false);
       });
 
+      it('takes back its own hit by when it was counted: the hits before and after it leave the window when theirs do', async () => {
+        const k = key('when');
+        await counted(k, 3, 2);
+        const first = now();
+        await until(first, 500);
+        const release = await counted(k, 3, 2);
+        await until(first, 1000);
+        await counted(k, 3, 2);
+        await release();
+        // Past the first hit's window: the third alone counts (had the first been released
+        // instead, the second and third would).
+        await until(first, 2150);
+        expect((await limit(k, 3, 2, { peek: true })).remaining).toBe(1);
+        // Past the second's too: the third still counts (had the third been released instead,
+        // none would).
+        await until(first, 2650);
+        expect((await limit(k, 3, 2, { peek: true })).remaining).toBe(1);
+      });
+
       it('is harmless a second time: the place it freed, taken again, stays taken', async () => {
         const k = key('twice');
         const release = await counted(k, 1, 60);

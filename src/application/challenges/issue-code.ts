@@ -18,6 +18,8 @@ export type IssueCodeInput = {
   readonly purpose: ChallengePurpose;
   readonly enrollment_id?: string;
   readonly locale?: string;
+  /** The new challenge's id, when the caller needs it before knowing the outcome (`sendNextCode`); a new one otherwise. */
+  readonly challenge_id?: string;
 };
 
 export const codeHash = (deps: Pick<Deps, 'keyedHash'>, challengeId: string, code: string): string =>
@@ -36,7 +38,7 @@ export const makeIssueCode =
   (deps: Pick<Deps, 'handle' | 'readModels' | 'logger' | 'newId' | 'randomDigits' | 'keyedHash' | 'vault' | 'clock'>) =>
   async (input: IssueCodeInput): Promise<Either<Rejection, { challenge: Challenge; code: string }>> => {
     const { app, destination } = input;
-    const challengeId = deps.newId();
+    const challengeId = input.challenge_id ?? deps.newId();
     const code = deps.randomDigits(app.policy.code_length);
     const stream = challengeStream(challengeId);
     // The code is sealed under its own data key for the delivery worker, and shredded when the

@@ -36,12 +36,11 @@ export const resendTooSoon = (deps: Pick<Deps, 'clock'>, app: ActiveApp, sent: C
  * the send (a send they refuse takes no slot, so a caller already over a cap cannot hold a
  * recipient's sends up) and before they are spent (the losers spend none of them). The slot is
  * kept only if `send` answers Right, its code on its way; a rejection after the slot was taken
- * (a concurrent send took a cap's last hit, the stream refused the resend) or an exception (the
- * store is down) gives it back, so a retry goes at once. So does an exception from an append
- * that landed: a retry is then held by `resendTooSoon` once the projection has the open
- * challenge (a resend, by its stream), and a first send retried before could issue a second
- * code. Best effort: a release that does not happen (Redis failing) or throws (logged) leaves
- * the slot taken until the cooldown has passed. The rate limiter, not the replay guard: while
+ * (a concurrent send took a cap's last hit, the stream refused the resend) gives it back, so a
+ * retry goes at once, and so does an exception (the store is down) once `wentAnyway` has found
+ * that no code went (an append can land though its answer is lost; if that cannot be told, the
+ * slot is kept). Best effort: a release that does not happen (Redis failing) or throws (logged)
+ * leaves the slot taken until the cooldown has passed. The rate limiter, not the replay guard: while
  * Redis is unreachable it counts per process instead of letting every claim through. None with a
  * cooldown of 0.
  */
@@ -51,6 +50,7 @@ export const claimNextCode = async <T>(
   recipient: string,
   after: string | undefined,
   send: (claim: () => Promise<Rejection | undefined>) => Promise<Either<Rejection, T>>,
+  wentAnyway: () => Promise<boolean>,
 ): Promise<Either<Rejection, T>> => {
   const cooldown = app.policy.resend_cooldown_seconds;
   let taken: RateDecision | undefined;
@@ -61,5 +61,5 @@ export const claimNextCode = async <T>(
     taken = slot;
     return undefined;
   };
-  return keptIfSent(deps, 'next-code slot', () => [taken], () => send(claim));
+  return keptIfSent(deps, 'next-code slot', () => [taken], () => send(claim), wentAnyway);
 };

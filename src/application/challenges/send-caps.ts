@@ -18,8 +18,11 @@ const HOUR = 3_600;
  * `beforeSpending` runs once every cap would allow the send and before any is spent: a
  * rejection it gives is the answer, and no cap is spent. What it takes is the caller's to give
  * back if a cap then refuses (`claimNextCode` does). Then `send` runs, and the caps keep their
- * hits only if it answers Right: a send that fails (the store down, its challenge refusing a
- * resend) sent nothing, so it costs the recipient, the app and the address nothing either.
+ * hits only if it answers Right: a send that is refused (its challenge refusing a resend), or
+ * that throws (the store down) when `wentAnyway` then finds no code went, sent nothing, so it
+ * costs the recipient, the app and the address nothing either. A send that throws and may have
+ * gone (its append landed though the answer was lost, or nothing can tell) keeps them: the
+ * delivery worker sends what is in the log, and the caps must bound what it sends.
  */
 export const makeSendWithinCaps = (deps: Pick<Deps, 'rateLimit' | 'limits' | 'keyedHash' | 'store' | 'eventMetadata' | 'clock' | 'logger'>) => {
   const recordRefusal = makeRecordRefusal(deps);
@@ -29,6 +32,7 @@ export const makeSendWithinCaps = (deps: Pick<Deps, 'rateLimit' | 'limits' | 'ke
     to: ParsedDestination,
     send: () => Promise<Either<Rejection, T>>,
     beforeSpending?: () => Promise<Rejection | undefined>,
+    wentAnyway?: () => Promise<boolean>,
   ): Promise<Either<Rejection, T>> => {
     const recipient = deps.keyedHash('destination', to.normalized);
     const refuse = async (reason: string, retryAfter: number): Promise<Either<Rejection, never>> => {
@@ -51,8 +55,15 @@ export const makeSendWithinCaps = (deps: Pick<Deps, 'rateLimit' | 'limits' | 'ke
     // is failing over, one send's caps may be answered partly by Redis and partly by the
     // in-process fallback (resilient.ts), as concurrent sends already could be.
     const ask = async (options?: { readonly peek: true }) => {
-      const decisions = await Promise.all(caps.map((cap) => deps.rateLimit(cap.key, cap.limit, cap.window, options)));
-      const at = decisions.findIndex((decision) => !decision.allowed);
+      const asked = await Promise.allSettled(caps.map((cap) => deps.rateLimit(cap.key, cap.limit, cap.window, options)));
+      const decisions = asked.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value : undefined));
+      const failed = asked.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+      if (failed) {
+        // One cap threw: the others' hits go back before the error goes on.
+        if (!options?.peek) await giveBack(deps, 'send cap hit', decisions);
+        throw failed.reason;
+      }
+      const at = decisions.findIndex((decision) => !decision!.allowed);
       return { decisions, refused: at < 0 ? undefined : { reason: caps[at]!.reason, retryAfter: decisions[at]!.retry_after_seconds } };
     };
     const { refused: wouldRefuse } = await ask({ peek: true });
@@ -66,6 +77,6 @@ export const makeSendWithinCaps = (deps: Pick<Deps, 'rateLimit' | 'limits' | 'ke
       await giveBack(deps, 'send cap hit', spent.decisions);
       return refuse(spent.refused.reason, spent.refused.retryAfter);
     }
-    return keptIfSent(deps, 'send cap hit', () => spent.decisions, send);
+    return keptIfSent(deps, 'send cap hit', () => spent.decisions, send, wentAnyway);
   };
 };

@@ -7,9 +7,9 @@ import type { ActiveApp } from '../apps/app-view.js';
 import { ChallengeAggregate } from '../aggregates.js';
 import { now, type Deps } from '../deps.js';
 import { codeHash, expectChallenge, makeIssueCode, recipientKey } from './issue-code.js';
-import { claimNextCode, resendTooSoon } from './resend-cooldown.js';
+import { resendTooSoon } from './resend-cooldown.js';
 import { makeResolveDestination } from './resolve-destination.js';
-import { makeSendWithinCaps } from './send-caps.js';
+import { makeSendNextCode } from './send-next-code.js';
 
 export type SendCodeInput = {
   readonly app: ActiveApp;
@@ -53,7 +53,7 @@ const findLatestChallenge = async (
 export const makeSendCode = (deps: SendDeps) => {
   const resolveDestination = makeResolveDestination(deps);
   const issueCode = makeIssueCode(deps);
-  const sendWithinCaps = makeSendWithinCaps(deps);
+  const sendNextCode = makeSendNextCode(deps);
 
   /** A new code for the open challenge (same id, same attempts). */
   const resend = async (app: ActiveApp, open: Challenge): Promise<Either<Rejection, Challenge>> => {
@@ -85,19 +85,30 @@ export const makeSendCode = (deps: SendDeps) => {
     // recipient's next code goes on. Once the caps would allow it (a send they refuse takes no
     // slot) and before they are spent (the others spend none of them); given back if no code
     // goes after all.
-    const send = async (): Promise<Either<Rejection, Challenge>> => {
-      if (open) return resend(app, open);
-      const issued = await issueCode({
-        app,
-        username: input.username,
-        channel: input.channel,
-        destination: to,
-        purpose: 'VERIFICATION',
-        ...(input.locale !== undefined ? { locale: input.locale } : {}),
-      });
-      return map(({ challenge }: { challenge: Challenge }) => challenge)(issued);
-    };
-    const sent = await claimNextCode(deps, app, `send:${recipient}`, latest, (claim) => sendWithinCaps(app, input.client_ip, to, send, claim));
+    const challengeId = open?.challenge_id ?? deps.newId();
+    const stream = challengeStream(challengeId);
+    const sent = await sendNextCode(app, {
+      recipient: `send:${recipient}`,
+      after: latest,
+      clientIp: input.client_ip,
+      to,
+      send: async () => {
+        if (open) return resend(app, open);
+        const issued = await issueCode({
+          app,
+          username: input.username,
+          channel: input.channel,
+          destination: to,
+          purpose: 'VERIFICATION',
+          challenge_id: challengeId,
+          ...(input.locale !== undefined ? { locale: input.locale } : {}),
+        });
+        return map(({ challenge }: { challenge: Challenge }) => challenge)(issued);
+      },
+      // Issued: the stream holds anything. Resent: the code was last sent later than `open` says.
+      wentAnyway: async () =>
+        open ? expectChallenge(await deps.load(ChallengeAggregate, stream)).last_sent_at !== open.last_sent_at : (await deps.store.readStream(stream)).length > 0,
+    });
     if (sent._tag === 'Left') return sent;
     const challenge = sent.right;
     // Answered once the challenge is stored; the delivery worker sends the code from the log.

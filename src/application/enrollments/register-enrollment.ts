@@ -7,9 +7,9 @@ import type { ActiveApp } from '../apps/app-view.js';
 import { ChallengeAggregate, EnrollmentAggregate } from '../aggregates.js';
 import { makeCancelChallenge } from '../challenges/cancel-challenge.js';
 import { makeIssueCode } from '../challenges/issue-code.js';
-import { claimNextCode, resendTooSoon } from '../challenges/resend-cooldown.js';
+import { resendTooSoon } from '../challenges/resend-cooldown.js';
 import { makeResolveDestination } from '../challenges/resolve-destination.js';
-import { makeSendWithinCaps } from '../challenges/send-caps.js';
+import { makeSendNextCode } from '../challenges/send-next-code.js';
 import { now, type Deps } from '../deps.js';
 import { enrollmentIdFor } from '../ids.js';
 import { spendDailyBudget } from '../apps/daily-budget.js';
@@ -33,7 +33,7 @@ export type RegisterEnrollmentResult =
 
 type RegisterDeps = Parameters<typeof makeIssueCode>[0] &
   Parameters<typeof makeResolveDestination>[0] &
-  Parameters<typeof makeSendWithinCaps>[0] &
+  Parameters<typeof makeSendNextCode>[0] &
   Parameters<typeof makeCancelChallenge>[0] &
   Pick<Deps, 'totp' | 'qr' | 'load' | 'rateLimit'>;
 
@@ -45,7 +45,7 @@ type RegisterDeps = Parameters<typeof makeIssueCode>[0] &
 export const makeRegisterEnrollment = (deps: RegisterDeps) => {
   const resolveDestination = makeResolveDestination(deps);
   const issueCode = makeIssueCode(deps);
-  const sendWithinCaps = makeSendWithinCaps(deps);
+  const sendNextCode = makeSendNextCode(deps);
   const cancelChallenge = makeCancelChallenge(deps);
   /** The cooldown of a pending factor's confirmation challenge, while it is open (as POST /api/code/send counts an open one). */
   const confirmationTooSoon = async (app: ActiveApp, challengeId: string | undefined): Promise<Rejection | undefined> => {
@@ -93,9 +93,15 @@ export const makeRegisterEnrollment = (deps: RegisterDeps) => {
     // would allow it and before they are spent, as for a send. Each registration issues a new
     // challenge, so the current one names the slot. Given back unless the challenge is issued
     // (its code is then on its way, whatever becomes of the start below).
-    const issued = await claimNextCode(deps, app, `enroll:${enrollmentId}`, current.kind === 'FACTOR' ? current.challenge_id : undefined, (claim) =>
-      sendWithinCaps(app, input.client_ip, destination.right, () => issueCode({ app, username, channel: method, destination: destination.right, purpose: 'ENROLLMENT', enrollment_id: enrollmentId }), claim),
-    );
+    const challengeId = deps.newId();
+    const issued = await sendNextCode(app, {
+      recipient: `enroll:${enrollmentId}`,
+      after: current.kind === 'FACTOR' ? current.challenge_id : undefined,
+      clientIp: input.client_ip,
+      to: destination.right,
+      send: () => issueCode({ app, username, channel: method, destination: destination.right, purpose: 'ENROLLMENT', enrollment_id: enrollmentId, challenge_id: challengeId }),
+      wentAnyway: async () => (await deps.store.readStream(challengeStream(challengeId))).length > 0,
+    });
     if (issued._tag === 'Left') return issued;
     const { challenge } = issued.right;
     const sealed = await deps.vault.seal(destination.right.normalized, stream);

@@ -4,8 +4,8 @@
  *
  * - Rate limiter: the in-process limiter. While Redis is down limits are per process (N API
  *   processes allow up to N times the limit), which beats refusing or allowing everything. A
- *   hit is released where it was counted; releasing one of Redis's while it fails does nothing
- *   (the hit counts until it leaves the window, as it would have without a release).
+ *   hit is released where it was counted; releasing one of Redis's while it fails rejects (the
+ *   hit counts until it leaves the window, as it would have without a release; the caller logs it).
  * - Replay guard: GRANTS the claim. The guard is only a fast path that spares a doomed
  *   command a round trip: single use of a TOTP step is guaranteed by the enrollment stream
  *   (a step <= the last consumed one is refused) and by the event store's expected-revision
@@ -29,7 +29,9 @@ export const resilientRateLimiter =
       async () => {
         const decision = await primary(key, limit, windowSeconds, options);
         const { release } = decision;
-        return release ? { ...decision, release: () => breaker.run(release, () => undefined) } : decision;
+        // While Redis fails, its hit cannot be taken back: said, so the caller logs it.
+        const unavailable = () => Promise.reject(new Error('Redis is unavailable: the hit stays counted until it leaves its window'));
+        return release ? { ...decision, release: () => breaker.run(release, unavailable) } : decision;
       },
       () => fallback(key, limit, windowSeconds, options),
     );

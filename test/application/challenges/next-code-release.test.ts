@@ -20,21 +20,24 @@ import { createGate } from '../../support/gate.js';
 import { connectTestRedis, testRedisUrl } from '../../support/redis.js';
 import { startTestServer, type TestServer } from '../../support/test-server.js';
 
-/** A handle on the service's event store that fails the next append to a challenge's stream, once `failNext` is called. */
+/**
+ * A handle on the service's event store that fails the next append to a challenge's stream, once
+ * `failNext` is called: before it reaches the store, or after it landed (its answer lost).
+ */
 const failingOnce = (deps: Deps) => {
-  let failing = false;
+  let failing: 'before' | 'after' | undefined;
   const store: EventStore = {
     ...deps.store,
     append: async (stream, events, expected) => {
-      if (failing && stream.startsWith('challenge-')) {
-        failing = false;
-        throw new Error('Connection terminated unexpectedly');
-      }
-      return deps.store.append(stream, events, expected);
+      const when = stream.startsWith('challenge-') ? failing : undefined;
+      if (when === undefined) return deps.store.append(stream, events, expected);
+      failing = undefined;
+      if (when === 'after') await deps.store.append(stream, events, expected);
+      throw new Error('Connection terminated unexpectedly');
     },
   };
   const handle = makeHandleCommand({ store, tracer: (_name, _attributes, fn) => fn(), metadata: deps.eventMetadata });
-  return { handle, failNext: () => void (failing = true) };
+  return { handle, failNext: (when: 'before' | 'after' = 'before') => void (failing = when) };
 };
 
 /** `rateLimit`, holding the first claim of a next-code slot until released: before it is asked for, or once it is taken. */
@@ -109,6 +112,24 @@ describe('the slot for a recipient\'s next code, when no code goes', () => {
       expect(await send(input('bo'))).toEqual(pending);
     });
 
+    it('keeps it, and the caps, after a send whose append landed though its answer was lost: the code goes, so the retry is told to wait', async () => {
+      const store = failingOnce(deps);
+      const send = makeSendCode({ ...deps, rateLimit, handle: store.handle });
+      const recipientCap = `send-to:${app.app_id}:${deps.keyedHash('destination', `hal-${suffix}@example.com`)}`;
+      const left = async () => (await rateLimit(recipientCap, app.policy.max_sends_per_recipient_per_hour, 3600, { peek: true })).remaining;
+      const before = await left();
+      store.failNext('after');
+      await expect(send(input('hal'))).rejects.toThrow('Connection terminated');
+      expect(await send(input('hal'))).toEqual(tooSoon);
+      expect(await left()).toBe(before - 1); // the code that went is counted
+
+      // A resend that landed keeps them too.
+      server.clock.advance(31_000);
+      store.failNext('after');
+      await expect(send(input('hal'))).rejects.toThrow('Connection terminated');
+      expect(await left()).toBe(before - 2);
+    });
+
     it('gives it back after a resend whose append failed: the retry resends', async () => {
       const store = failingOnce(deps);
       const send = makeSendCode({ ...deps, rateLimit, handle: store.handle });
@@ -124,6 +145,8 @@ describe('the slot for a recipient\'s next code, when no code goes', () => {
     it('gives it back after a send a cap refused when spent (a concurrent send took the address\'s last): the retry goes', async () => {
       const limits = { ...deps.limits, sendsPerIpPerHour: 1 };
       const ip = suffix === 'p' ? '203.0.113.21' : '203.0.113.22';
+      const budget = async () => (await rateLimit(`send-app:${app.app_id}`, app.policy.max_sends_per_app_per_day, 86_400, { peek: true })).remaining;
+      const before = await budget();
       const held = holdingFirstClaim(rateLimit, 'after');
       const first = makeSendCode({ ...deps, rateLimit: held.rateLimit, limits })(input('dee', ip));
       await held.arrived; // its caps peeked, its slot taken
@@ -134,6 +157,8 @@ describe('the slot for a recipient\'s next code, when no code goes', () => {
       // Nothing went to dee: its own next send (from another address) is not told to wait.
       expect(await send(input('dee'))).toEqual(pending);
       expect(await send(input('dee'))).toEqual(tooSoon);
+      // The app's day counts the two codes that went, not the refused send's hit on it.
+      expect(await budget()).toBe(before - 2);
     });
 
     it('gives it back after a registration whose append failed: the retry registers', async () => {

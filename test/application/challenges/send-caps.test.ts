@@ -89,15 +89,38 @@ describe('send caps', () => {
     const refused = reject('RESEND_TOO_SOON', 'wait', { retryAfterSeconds: 30 });
     expect(await within(app, '10.0.0.1', phone, async () => left(refused))).toEqual(left(refused));
     expect(released()).toBe(4);
-    await expect(within(app, '10.0.0.1', phone, async () => Promise.reject(new Error('store down')))).rejects.toThrow('store down');
+    const storeDown = async () => Promise.reject(new Error('store down'));
+    await expect(within(app, '10.0.0.1', phone, storeDown, undefined, async () => false)).rejects.toThrow('store down');
     expect(released()).toBe(8);
+  });
+
+  it('keeps the hits of a send that threw unless it is known that no code went', async () => {
+    const { within, asks } = limiterWith({});
+    const released = () => asks.filter((ask) => ask.startsWith('release ')).length;
+    const lost = async () => Promise.reject(new Error('query timeout')); // the append may have landed
+    await expect(within(app, '10.0.0.1', phone, lost, undefined, async () => true)).rejects.toThrow('query timeout');
+    await expect(within(app, '10.0.0.1', phone, lost)).rejects.toThrow('query timeout');
+    await expect(within(app, '10.0.0.1', phone, lost, undefined, async () => Promise.reject(new Error('still down')))).rejects.toThrow('query timeout');
+    expect(released()).toBe(0);
+  });
+
+  it('gives back the hits the other caps counted when one of them throws', async () => {
+    const asks: string[] = [];
+    const rateLimit: RateLimiter = async (key, _limit, _window, options) => {
+      if (key.startsWith('send-block') && !options?.peek) throw new RangeError('limit must be positive');
+      return { allowed: true, remaining: 1, retry_after_seconds: 0, ...(options?.peek ? {} : { release: async () => void asks.push(`release ${key.split(':')[0]}`) }) };
+    };
+    const within = makeSendWithinCaps({ rateLimit, limits: defaultLimits, keyedHash: (_p, v) => `h(${v})`, store: createInMemoryEventStore(), clock: () => new Date(), eventMetadata: () => ({ request_id: 'req-1' }), logger: quiet });
+    await expect(within(app, '10.0.0.1', phone, async () => right('sent'))).rejects.toThrow('limit must be positive');
+    expect(asks.sort()).toEqual(['release send-app', 'release send-ip', 'release send-to']);
   });
 
   it('lets a recipient whose sends failed have its hourly sends once the store is back', async () => {
     const rateLimit = createInProcessRateLimiter(() => new Date());
     const store = createInMemoryEventStore();
     const within = makeSendWithinCaps({ rateLimit, limits: defaultLimits, keyedHash: (_p, v) => `h(${v})`, store, clock: () => new Date(), eventMetadata: () => ({ request_id: 'req-1' }), logger: quiet });
-    for (let i = 0; i < 7; i++) await expect(within(app, '10.0.0.1', phone, async () => Promise.reject(new Error('store down')))).rejects.toThrow();
+    const storeDown = async () => Promise.reject(new Error('store down'));
+    for (let i = 0; i < 7; i++) await expect(within(app, '10.0.0.1', phone, storeDown, undefined, async () => false)).rejects.toThrow();
     const answers: string[] = [];
     for (let i = 0; i < 6; i++) {
       const outcome = await within(app, '10.0.0.1', phone, async () => right('sent'));
