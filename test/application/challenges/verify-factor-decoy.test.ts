@@ -32,6 +32,7 @@ const verifier = (decoys: DecoyStore) => {
     keyedHash: (_purpose: string, value: string) => `h(${value})`,
     handle: async () => ({ _tag: 'Left', left: reject('NOT_ENROLLED', 'No such enrollment') }),
     refusalPacer: createRefusalPacer(), // no known refusal: never waits
+    stateCached: () => false,
   } as unknown as Parameters<typeof makeVerifyFactor>[0]);
   return { verify, warnings };
 };
