@@ -218,6 +218,21 @@ export const rateLimiterContract = (name: string, make: RateLimiterFactory, { ex
         await release();
         expect((await limit(k, large, 60, { peek: true })).remaining).toBe(large - 2);
       });
+
+      it('is harmless once a sliced key was carried back into a log, or into slices of another width: the count stays', async () => {
+        const large = EXACT_LIMIT + 5;
+        const back = key('back-to-log');
+        const sliced = await counted(back, large, 60);
+        expect((await limit(back, 3, 60, { peek: true })).remaining).toBe(1); // a log again, of 1 hit
+        await sliced();
+        expect((await limit(back, 3, 60, { peek: true })).remaining).toBe(1);
+
+        const wider = key('wider');
+        const narrow = await counted(wider, large, 60);
+        await counted(wider, large, 120); // slices twice as wide from now on
+        await narrow();
+        expect((await limit(wider, large, 120, { peek: true })).remaining).toBe(large - 3);
+      });
     });
 
     describe(`a limit above ${EXACT_LIMIT}, counted in slices of the window`, () => {
