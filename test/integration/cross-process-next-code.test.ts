@@ -40,9 +40,14 @@ describe('a new code for one recipient across processes on PostgreSQL and Redis'
     expect(await issuedFor(head, 'ada')).toBe(1);
 
     // Each burst past the cooldown resends once and spends one of the recipient's five sends.
+    // The fourth's resend spends the last: a request that checks the caps after it did is
+    // told so (RATE_LIMITED) rather than to wait for the slot, whichever comes first.
     for (let round = 1; round <= 4; round += 1) {
       a.clock.advance(31_000);
-      expect([round, statuses(await burst())]).toEqual([round, [202, ...Array(11).fill('429 RESEND_TOO_SOON')]]);
+      const answered = statuses(await burst());
+      expect([round, answered.filter((status) => status === 202).length]).toEqual([round, 1]);
+      const refusals = round < 4 ? ['429 RESEND_TOO_SOON'] : ['429 RESEND_TOO_SOON', '429 RATE_LIMITED'];
+      expect([round, answered.filter((status) => status !== 202 && !refusals.includes(String(status)))]).toEqual([round, []]);
     }
     // Then the cap refuses them all, before any takes the slot.
     a.clock.advance(31_000);
