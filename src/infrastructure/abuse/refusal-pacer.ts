@@ -43,10 +43,11 @@ type Ring = { readonly samples: Sample[]; next: number };
  * wait.
  *
  * Bounds, so that neither an outlier (a slow commit) nor a caller can stretch the waits: only
- * refusals of the last `maxAgeMs` are drawn on (a rare kind then falls back on its coarser one, and with none goes without a wait), and no wait is longer than `maxWaitMs`. The caller leaves out of
- * the record the refusals that may have queued behind others of their stream (a caller flooding
- * one account or one made-up name would stretch that side's times, and with them the other
- * side's waits).
+ * refusals of the last `maxAgeMs` are drawn on (a rare kind then falls back on its coarser
+ * one, and with none goes without a wait), and no wait is longer than `maxWaitMs`. The caller
+ * leaves out of the record the refusals that may have queued behind others of their stream (a
+ * caller flooding one account or one made-up name would stretch that side's times, and with
+ * them the other side's waits).
  *
  * The gaps are often under a millisecond, finer than a timer: the wait sleeps whole
  * milliseconds while more than two are left (timers fire late), then yields turns of the event
@@ -65,15 +66,15 @@ export const createRefusalPacer = (options: RefusalPacerOptions = {}): RefusalPa
   const rings: Record<RefusalSide, Map<string, Ring>> = { known: new Map(), unknown: new Map() };
   const other: Record<RefusalSide, RefusalSide> = { known: 'unknown', unknown: 'known' };
 
-  const record = (rings: Map<string, Ring>, kind: string, duration: number) => {
-    let ring = rings.get(kind);
-    if (ring === undefined) rings.set(kind, (ring = { samples: [], next: 0 }));
+  const record = (side: RefusalSide, kind: string, duration: number) => {
+    let ring = rings[side].get(kind);
+    if (ring === undefined) rings[side].set(kind, (ring = { samples: [], next: 0 }));
     ring.samples[ring.next] = { duration, at: now() };
     ring.next = (ring.next + 1) % size;
   };
-  const recent = (rings: Map<string, Ring>, kind: string): number[] => {
+  const recent = (side: RefusalSide, kind: string): number[] => {
     const since = now() - maxAgeMs;
-    return (rings.get(kind)?.samples ?? []).filter((sample) => sample.at >= since).map((sample) => sample.duration);
+    return (rings[side].get(kind)?.samples ?? []).filter((sample) => sample.at >= since).map((sample) => sample.duration);
   };
 
   /** Where `duration` ranks among `others`, in [0, 1): below every one near 0, above every one near 1. */
@@ -106,9 +107,9 @@ export const createRefusalPacer = (options: RefusalPacerOptions = {}): RefusalPa
     pace: async (side, kinds, startedAt, keep) => {
       const own = now() - startedAt;
       let theirs: number[] = [];
-      const kind = kinds.find((each) => (theirs = recent(rings[other[side]], each)).length > 0);
-      const at = kind === undefined ? 0 : rank(recent(rings[side], kind), own);
-      if (keep) for (const each of kinds) record(rings[side], each, own);
+      const kind = kinds.find((each) => (theirs = recent(other[side], each)).length > 0);
+      const at = kind === undefined ? 0 : rank(recent(side, kind), own);
+      if (keep) for (const each of kinds) record(side, each, own);
       if (kind === undefined) return;
       const sorted = theirs.sort((a, b) => a - b);
       const target = sorted[Math.min(sorted.length - 1, Math.floor(at * sorted.length))]!;
