@@ -34,6 +34,10 @@ export const expectChallenge = (state: ChallengeState): Challenge => {
 };
 
 /** Creates a challenge with a fresh CSPRNG code: stored as a keyed hash, and sealed for delivery when it is to be sent. */
+/** Whether a challenge of `challengeId` was issued: its stream holds an event (an append whose answer was lost may have landed). */
+export const challengeIssued = async (deps: Pick<Deps, 'store'>, challengeId: string): Promise<boolean> =>
+  (await deps.store.readStream(challengeStream(challengeId), { limit: 1 })).length > 0;
+
 export const makeIssueCode =
   (deps: Pick<Deps, 'handle' | 'readModels' | 'logger' | 'newId' | 'randomDigits' | 'keyedHash' | 'vault' | 'clock'>) =>
   async (input: IssueCodeInput): Promise<Either<Rejection, { challenge: Challenge; code: string }>> => {

@@ -6,7 +6,7 @@ import type { Channel } from '../../domain/shared/types.js';
 import type { ActiveApp } from '../apps/app-view.js';
 import { ChallengeAggregate } from '../aggregates.js';
 import { now, type Deps } from '../deps.js';
-import { codeHash, expectChallenge, makeIssueCode, recipientKey } from './issue-code.js';
+import { challengeIssued, codeHash, expectChallenge, makeIssueCode, recipientKey } from './issue-code.js';
 import { resendTooSoon } from './resend-cooldown.js';
 import { makeResolveDestination } from './resolve-destination.js';
 import { makeSendNextCode } from './send-next-code.js';
@@ -85,8 +85,7 @@ export const makeSendCode = (deps: SendDeps) => {
     // recipient's next code goes on. Once the caps would allow it (a send they refuse takes no
     // slot) and before they are spent (the others spend none of them); given back if no code
     // goes after all.
-    const challengeId = open?.challenge_id ?? deps.newId();
-    const stream = challengeStream(challengeId);
+    const challengeId = deps.newId(); // a first send's, chosen beforehand so that `wentAnyway` can look for it
     const sent = await sendNextCode(app, {
       recipient: `send:${recipient}`,
       after: latest,
@@ -107,7 +106,7 @@ export const makeSendCode = (deps: SendDeps) => {
       },
       // Issued: the stream holds anything. Resent: the code was last sent later than `open` says.
       wentAnyway: async () =>
-        open ? expectChallenge(await deps.load(ChallengeAggregate, stream)).last_sent_at !== open.last_sent_at : (await deps.store.readStream(stream)).length > 0,
+        open ? expectChallenge(await deps.load(ChallengeAggregate, challengeStream(open.challenge_id))).last_sent_at !== open.last_sent_at : challengeIssued(deps, challengeId),
     });
     if (sent._tag === 'Left') return sent;
     const challenge = sent.right;

@@ -6,7 +6,7 @@ import type { OtpMethod } from '../../domain/shared/types.js';
 import type { ActiveApp } from '../apps/app-view.js';
 import { ChallengeAggregate, EnrollmentAggregate } from '../aggregates.js';
 import { makeCancelChallenge } from '../challenges/cancel-challenge.js';
-import { makeIssueCode } from '../challenges/issue-code.js';
+import { challengeIssued, makeIssueCode } from '../challenges/issue-code.js';
 import { resendTooSoon } from '../challenges/resend-cooldown.js';
 import { makeResolveDestination } from '../challenges/resolve-destination.js';
 import { makeSendNextCode } from '../challenges/send-next-code.js';
@@ -100,7 +100,7 @@ export const makeRegisterEnrollment = (deps: RegisterDeps) => {
       clientIp: input.client_ip,
       to: destination.right,
       send: () => issueCode({ app, username, channel: method, destination: destination.right, purpose: 'ENROLLMENT', enrollment_id: enrollmentId, challenge_id: challengeId }),
-      wentAnyway: async () => (await deps.store.readStream(challengeStream(challengeId))).length > 0,
+      wentAnyway: () => challengeIssued(deps, challengeId),
     });
     if (issued._tag === 'Left') return issued;
     const { challenge } = issued.right;
