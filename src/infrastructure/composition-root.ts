@@ -64,6 +64,8 @@ export type ServiceOptions = {
   readonly appStalenessMs?: number;
   /** PostgreSQL's connect and statement limits (tests shorten them); DEFAULT_POSTGRES_TIMEOUTS otherwise. */
   readonly postgresTimeouts?: PostgresTimeouts;
+  /** MIGRATION_WAIT_S in ms: how long the schema migrations may wait for locks before the start gives up (unset: as long as it takes). */
+  readonly migrationWaitMs?: number;
   /** Connections the PostgreSQL pool may open (DATABASE_POOL_SIZE). */
   readonly postgresPoolSize?: number;
   /** READ_MODEL_STALL_S in ms: how long a PostgreSQL read model may stay behind without moving before /health says it stopped. */
@@ -115,6 +117,7 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
     ...(options.eventStoreConnectionString ? { eventStoreConnectionString: options.eventStoreConnectionString } : {}),
     ...(options.postgresTimeouts ? { postgresTimeouts: options.postgresTimeouts } : {}),
     ...(options.postgresPoolSize ? { postgresPoolSize: options.postgresPoolSize } : {}),
+    ...(options.migrationWaitMs ? { migrationWaitMs: options.migrationWaitMs } : {}),
     ...(options.readModelStallMs ? { readModelStallMs: options.readModelStallMs } : {}),
   };
   const keyring = createKeyring(options.masterKeys);

@@ -2,7 +2,9 @@
  * Migrations wait for another process's migrations under an advisory lock, and say so while
  * they wait, naming the session holding the lock (a start that does not finish shows why). The
  * migrating session sets the server's keepalives, so a host that vanishes mid-migration frees
- * the lock in seconds rather than hours.
+ * the lock in seconds rather than hours. Their waits are bounded: a migration's statements wait
+ * for a table's lock a little at a time (so the requests queued behind an ALTER waiting on a long
+ * transaction are let through), and all the waiting together gives up past `maxWaitMs`.
  */
 import { describe, expect, it } from '@jest/globals';
 import pg from 'pg';
@@ -10,6 +12,36 @@ import { MIGRATION_LOCK, migrate } from '../../src/infrastructure/postgres/migra
 import { createTestSchema } from '../support/postgres.js';
 
 type Line = { readonly message: string; readonly fields: Record<string, unknown> };
+
+const recorder = () => {
+  const lines: Line[] = [];
+  const record = (message: string, fields: Record<string, unknown> = {}) => void lines.push({ message, fields });
+  return { lines, logger: { debug: record, info: record, warn: record, error: record } };
+};
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A schema with a table `t` and a session holding it in an open transaction, as a long report would. */
+const withTableHeld = async (body: (pool: pg.Pool, admin: pg.Pool, holder: pg.Client) => Promise<void>) => {
+  const schema = await createTestSchema();
+  const pool = new pg.Pool({ connectionString: schema.url, max: 1 });
+  const admin = new pg.Pool({ connectionString: schema.url, max: 2 });
+  const holder = new pg.Client({ connectionString: schema.url });
+  await holder.connect();
+  try {
+    await admin.query('CREATE TABLE t (a int)');
+    await holder.query('BEGIN');
+    await holder.query('SELECT count(*) FROM t');
+    await body(pool, admin, holder);
+  } finally {
+    await holder.end();
+    await pool.end();
+    await admin.end();
+    await schema.drop();
+  }
+};
+
+const alterT = { id: '002-alter', sql: 'ALTER TABLE t ADD COLUMN b int' };
 
 describe('schema migrations', () => {
   it('wait for the lock, naming its holder, then run with server keepalives set', async () => {
@@ -45,4 +77,68 @@ describe('schema migrations', () => {
       await schema.drop();
     }
   });
+
+  it('give up waiting for another process past maxWaitMs, naming the holder, and apply nothing', async () => {
+    const schema = await createTestSchema();
+    const holderUrl = new URL(schema.url);
+    holderUrl.searchParams.set('application_name', 'stuck-elsewhere');
+    const holder = new pg.Client({ connectionString: holderUrl.toString() });
+    const pool = new pg.Pool({ connectionString: schema.url, max: 1 });
+    await holder.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+      const holderPid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      const { logger } = recorder();
+      await expect(migrate(pool, [{ id: '001-never', sql: 'CREATE TABLE never (a int)' }], { logger, pollMs: 20, maxWaitMs: 300 })).rejects.toThrow(
+        new RegExp(`^gave up after \\d+ s waiting for another process's schema migrations: the migration lock is held by session ${holderPid} \\(application "stuck-elsewhere", `),
+      );
+      expect((await pool.query("SELECT to_regclass('never') AS t")).rows).toEqual([{ t: null }]);
+      // It let go of nothing it did not hold: the holder's lock is still held.
+      expect((await pool.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [MIGRATION_LOCK])).rows[0]!.locked).toBe(false);
+    } finally {
+      await holder.end();
+      await pool.end();
+      await schema.drop();
+    }
+  });
+
+  it('let requests queued behind an ALTER waiting on a long transaction through, and apply it once the transaction ends', async () => {
+    await withTableHeld(async (pool, admin, holder) => {
+      const { lines, logger } = recorder();
+      const running = migrate(pool, [alterT], { logger, lockTimeoutMs: 1_000 });
+      // Once the ALTER waits for its lock, a plain read of the table queues behind it.
+      const waitingForLock = async () =>
+        (await admin.query("SELECT 1 FROM pg_locks WHERE relation = 't'::regclass AND NOT granted")).rowCount! > 0;
+      const seenBy = Date.now() + 10_000;
+      while (!(await waitingForLock())) {
+        if (Date.now() > seenBy) throw new Error('the migration never waited for the table lock');
+        await sleep(10);
+      }
+      // It is let through while the long transaction still holds the table: the ALTER gave up
+      // its place in the queue within its lock timeout. Without one, the read waits as long as
+      // the transaction lasts (here, for good: the test fails on its 10 s).
+      let timer: NodeJS.Timeout | undefined;
+      const queued = new Promise<string>((resolve) => (timer = setTimeout(() => resolve('still queued'), 10_000)));
+      const read = admin.query('SELECT count(*)::int AS n FROM t').then(() => 'read');
+      expect(await Promise.race([read, queued]).finally(() => clearTimeout(timer))).toBe('read');
+      await holder.query('COMMIT');
+      expect(await running).toEqual(['002-alter']);
+      expect(lines.some((line) => line.message === 'a schema migration timed out waiting for a table lock; trying again' && line.fields['migration'] === '002-alter')).toBe(true);
+      expect((await admin.query("SELECT column_name FROM information_schema.columns WHERE table_name = 't' AND column_name = 'b'")).rowCount).toBe(1);
+    });
+  }, 30_000);
+
+  it('give up on a table a transaction holds past maxWaitMs, leaving the migration unapplied', async () => {
+    await withTableHeld(async (pool, admin) => {
+      const { logger } = recorder();
+      await expect(migrate(pool, [alterT], { logger, lockTimeoutMs: 200, maxWaitMs: 2_500 })).rejects.toThrow(
+        /^Migration 002-alter gave up after \d+ s waiting for table locks \(\d+ tries of 200 ms each\)/,
+      );
+      expect((await admin.query("SELECT 1 FROM schema_migrations WHERE id = '002-alter'")).rowCount).toBe(0);
+      expect((await admin.query("SELECT column_name FROM information_schema.columns WHERE table_name = 't' AND column_name = 'b'")).rowCount).toBe(0);
+      // The migration lock was let go: the next process may try.
+      expect((await admin.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [MIGRATION_LOCK])).rows[0]!.locked).toBe(true);
+      await admin.query('SELECT pg_advisory_unlock_all()');
+    });
+  }, 30_000);
 });

@@ -20,7 +20,10 @@ export const DEFAULT_POSTGRES_TIMEOUTS: PostgresTimeouts = { connectMs: 5_000, q
 const PROBE_QUERY_MS = 2_000;
 
 /** A pool on DATABASE_URL with its schema migrated, and the PostgreSQL adapters that use it. */
-export const openPostgres = async (url: string, options: { readonly withEventStore: boolean; readonly logger: Logger; readonly timeouts: PostgresTimeouts; readonly poolSize: number }) => {
+export const openPostgres = async (
+  url: string,
+  options: { readonly withEventStore: boolean; readonly logger: Logger; readonly timeouts: PostgresTimeouts; readonly poolSize: number; readonly migrationWaitMs?: number },
+) => {
   const [
     { default: pg },
     { createPostgresEventStore, eventStoreMigrations, SELECT_HEAD },
@@ -42,11 +45,13 @@ export const openPostgres = async (url: string, options: { readonly withEventSto
   // trip over two imports of one module at once).
   const { listen } = await import('../postgres/listen.js');
   // Migrations on a connection of their own, without the statement limit: one waits for another
-  // process's migrations (an advisory lock), and an index on a large table takes its time.
+  // process's migrations (an advisory lock), and an index on a large table takes its time. Their
+  // waits for locks are bounded by MIGRATION_WAIT_S (migrate.ts).
   const migrator = new pg.Pool({ connectionString: url, max: 1, connectionTimeoutMillis: options.timeouts.connectMs });
   try {
     const applied = await migrate(migrator, [...(options.withEventStore ? eventStoreMigrations : []), ...readModelMigrations, ...vaultMigrations, ...snapshotMigrations], {
       logger: options.logger,
+      ...(options.migrationWaitMs ? { maxWaitMs: options.migrationWaitMs } : {}),
     });
     if (applied.length > 0) options.logger.info('schema migrated', { migrations: applied });
   } finally {

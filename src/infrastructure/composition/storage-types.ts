@@ -17,6 +17,8 @@ export type StorageOptions = {
   readonly runProjections: boolean;
   /** How long the pool waits for a connection and for a statement's answer (PostgreSQL). */
   readonly postgresTimeouts?: PostgresTimeouts;
+  /** MIGRATION_WAIT_S in ms: how long the schema migrations may wait for locks before the start gives up (unset: as long as it takes). */
+  readonly migrationWaitMs?: number;
   /** Connections the PostgreSQL pool may open (default 20). */
   readonly postgresPoolSize?: number;
   /** How long a PostgreSQL read model may stay behind the log without moving before /health says it stopped (default 60 s). */

@@ -59,6 +59,7 @@ export const createStorage = async (
         logger,
         timeouts: options.postgresTimeouts ?? DEFAULT_POSTGRES_TIMEOUTS,
         poolSize: options.postgresPoolSize ?? DEFAULT_POSTGRES_POOL_SIZE,
+        ...(options.migrationWaitMs ? { migrationWaitMs: options.migrationWaitMs } : {}),
       }) : undefined;
 
   // Every event written or read back is checked against its codec (and upcast) at this edge.

@@ -64,6 +64,8 @@ export type Config = {
   readonly databaseUrl?: string;
   /** Connections each process's PostgreSQL pool may open. */
   readonly databasePoolSize: number;
+  /** How long the schema migrations at start may wait for locks before the process gives up and exits 1 (0: as long as it takes). */
+  readonly migrationWaitSeconds: number;
   readonly eventstoreConnectionString?: string;
   readonly redisUrl?: string;
   /** Prefix of this deployment's Redis keys, so deployments can share a Redis database. */
@@ -147,6 +149,12 @@ export const DEFAULT_STATE_CACHE_ENTRIES = 20_000;
 export const DEFAULT_APP_STALENESS_MS = 1000;
 /** Default of DATABASE_POOL_SIZE, also for services composed without this configuration (tests). */
 export const DEFAULT_POSTGRES_POOL_SIZE = 20;
+/**
+ * Default of MIGRATION_WAIT_S: five minutes for another process's migrations, or for a table a
+ * long transaction holds, and the process exits (its orchestrator starts it again) rather than
+ * stay unready for as long as the holder lives.
+ */
+export const DEFAULT_MIGRATION_WAIT_S = 300;
 /** Default of READ_MODEL_STALL_S in ms, also for services composed without this configuration (tests). */
 export const DEFAULT_READ_MODEL_STALL_MS = 60_000;
 /** Default of REDIS_TIMEOUT_MS: a Redis call unanswered this long falls back (and counts towards opening the circuit). */
@@ -184,6 +192,7 @@ const Env = t.type({
   WEB_CONCURRENCY: withDefault(envVar('count', integer(1, 64)), 1),
   DATABASE_URL: optional(envVar('postgres url', urlWithScheme(['postgres', 'postgresql']))),
   DATABASE_POOL_SIZE: withDefault(envVar('count', integer(2, 1000)), DEFAULT_POSTGRES_POOL_SIZE),
+  MIGRATION_WAIT_S: withDefault(envVar('seconds', integer(0, 86_400)), DEFAULT_MIGRATION_WAIT_S),
   EVENTSTORE_CONNECTION_STRING: optional(
     envVar('kurrentdb url', urlWithScheme(['esdb', 'kurrentdb', 'esdb+discover', 'kurrentdb+discover'])),
   ),
@@ -305,6 +314,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv, keys: KeysNeeded = 'master-an
     webConcurrency: v.WEB_CONCURRENCY,
     databaseUrl: v.DATABASE_URL,
     databasePoolSize: v.DATABASE_POOL_SIZE,
+    migrationWaitSeconds: v.MIGRATION_WAIT_S,
     eventstoreConnectionString: v.EVENTSTORE_CONNECTION_STRING,
     redisUrl: v.REDIS_URL,
     redisKeyPrefix: v.REDIS_KEY_PREFIX,

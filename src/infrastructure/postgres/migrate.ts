@@ -7,6 +7,15 @@
  * `logEveryMs`: a start that does not finish shows why. The session sets the server's TCP
  * keepalives first, so that if its host vanishes mid-migration (no FIN, no RST) the server
  * frees the lock in about 25 s rather than the two hours of the default.
+ *
+ * A migration's statements wait at most `lockTimeoutMs` for a table's lock (PostgreSQL's
+ * `lock_timeout`): an `ALTER TABLE` waiting behind a long transaction would otherwise queue every
+ * request that touches the table behind itself, the classic outage of a migration run beside
+ * processes that serve. One that times out is rolled back and tried again a second later. All
+ * that waiting, for the migration lock and for tables, is bounded by `maxWaitMs`: past it the
+ * migration gives up with an error that says what it waited for, and the process that started
+ * it exits (MIGRATION_WAIT_S) rather than wait, ready never, for as long as the holder lives.
+ * The migrations' own work is not bounded: an index on a large table takes its time.
  */
 import type pg from 'pg';
 import type { Logger } from '../../application/ports.js';
@@ -19,7 +28,23 @@ export type MigrateOptions = {
   readonly pollMs?: number;
   /** How often it logs that it is waiting, and for whom, ms. */
   readonly logEveryMs?: number;
+  /**
+   * How long, in all, it may wait for locks (another process's migrations, a table's lock)
+   * before it gives up, ms; unset, as long as it takes.
+   */
+  readonly maxWaitMs?: number;
+  /** How long one statement of a migration waits for a table's lock before the migration is tried again, ms. */
+  readonly lockTimeoutMs?: number;
 };
+
+/** A migration's statement waits this long for a table's lock, at most, unless told otherwise. */
+export const DEFAULT_MIGRATION_LOCK_TIMEOUT_MS = 5_000;
+
+/** The pause before a migration that timed out on a table's lock is tried again. */
+const LOCK_RETRY_MS = 1_000;
+
+/** PostgreSQL's lock_not_available: lock_timeout expired. */
+const LOCK_NOT_AVAILABLE = '55P03';
 
 // Any fixed 64-bit number shared by all processes of this service.
 export const MIGRATION_LOCK = 7_420_001;
@@ -35,45 +60,84 @@ WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objid = $1 A
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const takeLock = async (client: pg.PoolClient, options: MigrateOptions): Promise<void> => {
+type Holder = { pid: number; application_name: string; client_addr: string | null; state: string; state_s: number };
+
+const described = (holder: Holder | undefined): string =>
+  holder === undefined
+    ? 'a session that let it go just now'
+    : `session ${holder.pid} (application "${holder.application_name}", ${holder.client_addr ?? 'local socket'}, ${holder.state} for ${holder.state_s} s)`;
+
+/** How long the migration has waited so far, and whether it may wait on. */
+type Waiting = { waitedMs: number; readonly maxWaitMs: number | undefined };
+const mayWait = (waiting: Waiting): boolean => waiting.maxWaitMs === undefined || waiting.waitedMs < waiting.maxWaitMs;
+
+const takeLock = async (client: pg.PoolClient, options: MigrateOptions, waiting: Waiting): Promise<void> => {
   const started = Date.now();
   let loggedAt = started;
+  const holder = async () => (await client.query<Holder>(HOLDER_SQL, [MIGRATION_LOCK])).rows[0];
   for (;;) {
     const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [MIGRATION_LOCK]);
+    waiting.waitedMs = Date.now() - started;
     if (rows[0]!.locked) {
-      if (loggedAt !== started) options.logger?.info('migration lock taken', { waited_s: Math.round((Date.now() - started) / 1000) });
+      if (loggedAt !== started) options.logger?.info('migration lock taken', { waited_s: Math.round(waiting.waitedMs / 1000) });
       return;
     }
+    if (!mayWait(waiting))
+      throw new Error(`gave up after ${Math.round(waiting.waitedMs / 1000)} s waiting for another process's schema migrations: the migration lock is held by ${described(await holder())}`);
     if (options.logger && Date.now() - loggedAt >= (options.logEveryMs ?? 10_000)) {
       loggedAt = Date.now();
-      const holder = (await client.query(HOLDER_SQL, [MIGRATION_LOCK])).rows[0] as Record<string, unknown> | undefined;
-      options.logger.info('waiting for another process to finish migrating the schema', { waited_s: Math.round((loggedAt - started) / 1000), holder: holder ?? null });
+      options.logger.info('waiting for another process to finish migrating the schema', { waited_s: Math.round((loggedAt - started) / 1000), holder: (await holder()) ?? null });
     }
     await sleep(options.pollMs ?? 250);
+  }
+};
+
+/**
+ * One migration and its bookkeeping row in a transaction, its statements waiting at most
+ * `lockTimeoutMs` for a table's lock; tried again while the migration may wait on.
+ */
+const apply = async (client: pg.PoolClient, migration: Migration, options: MigrateOptions, waiting: Waiting): Promise<void> => {
+  const lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_MIGRATION_LOCK_TIMEOUT_MS;
+  for (let attempt = 1; ; attempt += 1) {
+    const started = Date.now();
+    await client.query('BEGIN');
+    try {
+      await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(lockTimeoutMs))}`);
+      await client.query(migration.sql);
+      await client.query('INSERT INTO schema_migrations (id) VALUES ($1)', [migration.id]);
+      await client.query('COMMIT');
+      return;
+    } catch (error) {
+      await client.query('ROLLBACK');
+      if ((error as { code?: unknown }).code !== LOCK_NOT_AVAILABLE) throw new Error(`Migration ${migration.id} failed: ${(error as Error).message}`, { cause: error });
+      // The try counts as waiting, all of it (the timeout is most of it), and so does the pause
+      // before the next.
+      waiting.waitedMs += Date.now() - started + LOCK_RETRY_MS;
+      if (!mayWait(waiting))
+        throw new Error(
+          `Migration ${migration.id} gave up after ${Math.round(waiting.waitedMs / 1000)} s waiting for table locks (${attempt} tries of ${lockTimeoutMs} ms each): a long transaction holds a table it alters`,
+          { cause: error },
+        );
+      options.logger?.warn('a schema migration timed out waiting for a table lock; trying again', { migration: migration.id, attempt, lock_timeout_ms: lockTimeoutMs });
+      await sleep(LOCK_RETRY_MS);
+    }
   }
 };
 
 export const migrate = async (pool: pg.Pool, migrations: readonly Migration[], options: MigrateOptions = {}): Promise<readonly string[]> => {
   const client = await pool.connect();
   const applied: string[] = [];
+  const waiting: Waiting = { waitedMs: 0, maxWaitMs: options.maxWaitMs };
   try {
     // Best effort, as on the pools: a server (or pooler) refusing them still migrates.
     await client.query(SERVER_KEEPALIVES_SQL).catch((error: Error) => options.logger?.warn('postgres keepalive settings refused', { error: error.message }));
-    await takeLock(client, options);
+    await takeLock(client, options, waiting);
     await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
     const done = new Set((await client.query<{ id: string }>('SELECT id FROM schema_migrations')).rows.map((r) => r.id));
     for (const migration of migrations) {
       if (done.has(migration.id)) continue;
-      await client.query('BEGIN');
-      try {
-        await client.query(migration.sql);
-        await client.query('INSERT INTO schema_migrations (id) VALUES ($1)', [migration.id]);
-        await client.query('COMMIT');
-        applied.push(migration.id);
-      } catch (error) {
-        await client.query('ROLLBACK');
-        throw new Error(`Migration ${migration.id} failed: ${(error as Error).message}`, { cause: error });
-      }
+      await apply(client, migration, options, waiting);
+      applied.push(migration.id);
     }
   } finally {
     await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);

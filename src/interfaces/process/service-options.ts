@@ -42,6 +42,8 @@ export const serviceOptions = (
   ...keys,
   ...optional('databaseUrl', config.databaseUrl),
   postgresPoolSize: config.databasePoolSize,
+  // 0: as long as it takes.
+  ...(config.migrationWaitSeconds > 0 ? { migrationWaitMs: config.migrationWaitSeconds * 1000 } : {}),
   readModelStallMs: config.readModelStallSeconds * 1000,
   ...optional('eventStoreConnectionString', config.eventstoreConnectionString),
   ...optional('redisUrl', config.redisUrl),

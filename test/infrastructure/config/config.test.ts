@@ -67,6 +67,7 @@ describe('loadConfig', () => {
       redisTimeoutMs: 150,
       deliveryTimeoutMs: 10_000,
       databasePoolSize: 20,
+      migrationWaitSeconds: 300,
       trustedProxies: 0,
       processRole: 'all',
       stateCacheEntries: 20_000,
@@ -121,6 +122,7 @@ describe('loadConfig', () => {
       APP_CACHE_MS: '250',
       LOG_SEAL_INTERVAL_S: '0',
       DATABASE_POOL_SIZE: '50',
+      MIGRATION_WAIT_S: '0',
       READ_MODEL_STALL_S: '300',
       REDIS_TIMEOUT_MS: '400',
       DELIVERY_TIMEOUT_MS: '2500',
@@ -128,6 +130,7 @@ describe('loadConfig', () => {
     });
     expect(config).toMatchObject({
       databasePoolSize: 50,
+      migrationWaitSeconds: 0,
       readModelStallSeconds: 300,
       redisTimeoutMs: 400,
       deliveryTimeoutMs: 2500,
@@ -158,6 +161,7 @@ describe('loadConfig', () => {
     ['ACCESS_TOKEN_EXPIRE_MINUTES', '0', 'ACCESS_TOKEN_EXPIRE_MINUTES must be an integer from 1 to 1440, got "0"'],
     ['LOG_LEVEL', 'verbose', 'LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent, got "verbose"'],
     ['DATABASE_POOL_SIZE', '1', 'DATABASE_POOL_SIZE must be an integer from 2 to 1000, got "1"'],
+    ['MIGRATION_WAIT_S', '5m', 'MIGRATION_WAIT_S must be an integer from 0 to 86400, got "5m"'],
     ['LOG_SEAL_INTERVAL_S', '-1', 'LOG_SEAL_INTERVAL_S must be an integer from 0 to 86400, got "-1"'],
     ['READ_MODEL_STALL_S', '2', 'READ_MODEL_STALL_S must be an integer from 5 to 86400, got "2"'],
     ['HOST', 'not_a_host', 'HOST must be an IP address (0.0.0.0, ::, 127.0.0.1) or a host name, got "not_a_host"'],

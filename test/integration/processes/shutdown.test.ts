@@ -157,6 +157,25 @@ describe('service process lifecycle', () => {
     }
   }, 60_000);
 
+  it('gives up after MIGRATION_WAIT_S when another process never finishes migrating, naming it, and exits 1', async () => {
+    const schema = await createTestSchema();
+    const holderUrl = new URL(schema.url);
+    holderUrl.searchParams.set('application_name', 'stuck-migrating');
+    const holder = new pg.Client({ connectionString: holderUrl.toString() });
+    await holder.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+      const dir = tempDir('shutdown');
+      dirs.push(dir);
+      await expect(
+        startServiceProcess({ env: { DATA_DIR: dir.path, DATABASE_URL: schema.url, MIGRATION_WAIT_S: '1', ...deploymentSecrets() }, startTimeoutMs: 20_000 }),
+      ).rejects.toThrow(/exited \(1\)[\s\S]*gave up after \d+ s waiting for another process's schema migrations: the migration lock is held by session \d+ \(application \\"stuck-migrating\\"[\s\S]*"msg":"could not start"/);
+    } finally {
+      await holder.end();
+      await schema.drop();
+    }
+  }, 60_000);
+
   it('starts, and says so, when a projection cannot catch up (an event it cannot read), instead of exiting to be restarted for ever', async () => {
     await onPostgres(async (env) => {
       await (await startServiceProcess({ env })).stop(); // migrated
