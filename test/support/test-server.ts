@@ -38,6 +38,8 @@ export type TestServer = {
   /** Every JSON log line written so far. */
   readonly logs: string[];
   readonly keys: Pick<ServiceOptions, 'masterKeys' | 'jwt'>;
+  /** Deliveries the worker has started and not finished (0 without a worker). */
+  readonly deliveriesUnderWay: () => number;
   /** Stops the server and closes the service; keeps the data directory. */
   readonly stop: () => Promise<void>;
   /** Stops and removes the data directory. */
@@ -178,6 +180,7 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
     dataDir,
     outboxFile,
     clock,
+    deliveriesUnderWay: worker.underWay,
     logs,
     keys,
     stop,

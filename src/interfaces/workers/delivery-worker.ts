@@ -30,6 +30,8 @@ export type DeliveryWorker = {
    * found. Ignored while every delivery slot is taken.
    */
   readonly kick: () => void;
+  /** Deliveries this worker has started and not finished (a provider's call may be under way). */
+  readonly underWay: () => number;
 };
 
 export const createDeliveryWorker = (options: DeliveryWorkerOptions): DeliveryWorker => {
@@ -130,6 +132,7 @@ export const createDeliveryWorker = (options: DeliveryWorkerOptions): DeliveryWo
       await ticking; // a poll under way may still start deliveries
       await Promise.all(inFlight.values());
     },
+    underWay: () => inFlight.size,
     kick: () => {
       delay = pollMs; // the work kicked about may take a projection's delay to be listed
       // Every slot taken: the worker is busy and polls every pollMs anyway.
