@@ -73,6 +73,20 @@ describe('Challenge: VerifyChallengeCode', () => {
   it('answers NOT_FOUND for an unknown challenge', () => given(challenge).when(verify(true, 10)).thenRejects('NOT_FOUND'));
 });
 
+describe('Challenge: VerifyChallengeCode for a named user', () => {
+  const forUser = (username: string, code_matches: boolean, s: number) => ({ ...verify(code_matches, s), username }) as const;
+  it("approves the named user's challenge with its right code", () => given(challenge, issued).when(forUser('ada', true, 10)).then([ev.approved(10)]));
+  it("counts a wrong code against the named user's challenge", () => given(challenge, issued).when(forUser('ada', false, 10)).then([ev.failed(10)]));
+  it("does not approve another user's challenge with its right code: NOT_FOUND, no event", () =>
+    given(challenge, issued).when(forUser('bob', true, 10)).thenRejects('NOT_FOUND'));
+  it("nor counts a wrong code against it, nor tells its state", () => {
+    given(challenge, issued).when(forUser('bob', false, 10)).thenRejects('NOT_FOUND');
+    given(challenge, [...issued, ev.approved(10)]).when(forUser('bob', true, 20)).thenRejects('NOT_FOUND');
+    given(challenge, lockedOut).when(forUser('bob', true, 40)).thenRejects('NOT_FOUND');
+  });
+  it('compares the name exactly', () => given(challenge, issued).when(forUser('Ada', true, 10)).thenRejects('NOT_FOUND'));
+});
+
 describe('Challenge: VerifyChallengeCode for its purpose only', () => {
   // An enrollment's confirmation: checked by enabling the factor, not by a plain verification.
   const { type: _i, ...enrollmentData } = { ...issue, purpose: 'ENROLLMENT', enrollment_id: 'enr-1' } as const;

@@ -84,6 +84,18 @@ describe('sent codes', () => {
     expect((await verify(a.challengeId, a.code)).status).toBe(200);
   });
 
+  it("approves a challenge named with a username only for that user: another user's right code is 404, its attempts untouched", async () => {
+    const victim = user();
+    const attacker = user();
+    const theirs = await sendEmailCode(client, server.outboxFile, apiKey, attacker);
+    // A backend signing in the victim, with the challenge id and code the browser sent back.
+    const crossed = await client.post('/api/code/verify', { apiKey, body: { username: victim, challenge_id: theirs.challengeId, otp: theirs.code } });
+    expect([crossed.status, crossed.body.code]).toEqual([404, 'NOT_FOUND']);
+    expect(await challenge(theirs.challengeId)).toMatchObject({ status: 'PENDING', attempts: 0 });
+    const own = await client.post('/api/code/verify', { apiKey, body: { username: attacker, challenge_id: theirs.challengeId, otp: theirs.code } });
+    expect([own.status, own.body]).toEqual([200, { success: true, status: 'APPROVED' }]);
+  });
+
   it('approves a sent code once when 20 verifications of the right code race', async () => {
     const { challengeId, code } = await sendEmailCode(client, server.outboxFile, apiKey, user());
     const answers = await Promise.all(Array.from({ length: 20 }, () => verify(challengeId, code)));

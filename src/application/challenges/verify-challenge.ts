@@ -6,7 +6,13 @@ import { now, type Deps } from '../deps.js';
 import { codeHash } from './issue-code.js';
 import { shredCodes } from './shred-codes.js';
 
-export type VerifyChallengeInput = { readonly app_id: string; readonly challenge_id: string; readonly otp: string };
+export type VerifyChallengeInput = {
+  readonly app_id: string;
+  readonly challenge_id: string;
+  readonly otp: string;
+  /** When given, the challenge must be this user's (any other answers 404, as a missing one). */
+  readonly username?: string;
+};
 
 const notFound = (): Either<Rejection, never> => left(reject('NOT_FOUND', 'Challenge not found'));
 
@@ -38,6 +44,7 @@ export const makeVerifyChallenge =
       type: 'VerifyChallengeCode' as const,
       app_id: input.app_id,
       purpose,
+      ...(input.username !== undefined ? { username: input.username } : {}),
       code_matches: state.status !== 'NONE' && deps.safeEqual(codeHash(deps, input.challenge_id, input.otp), state.code_hash),
       at: now(deps),
     }));

@@ -26,6 +26,8 @@ export type VerifyChallengeCode = {
   readonly type: 'VerifyChallengeCode';
   readonly app_id: string;
   readonly purpose: ChallengePurpose;
+  /** The user the caller means, when it names one: another user's challenge is not found. */
+  readonly username?: string;
   readonly code_matches: boolean;
   readonly at: Instant;
 };
@@ -98,6 +100,11 @@ export const decideChallenge = (command: ChallengeCommand, state: ChallengeState
   // CHALLENGE_CLOSED). So a verification for another purpose finds no challenge to verify,
   // whatever its state, and counts no attempt; the tenant check above comes first, so another
   // app's challenge still answers as a missing one.
+  // A code checked for a user, by a challenge id that came with it (from a browser, say), is
+  // that user's or none: another user's right code must not log this one in. Like a missing
+  // challenge, its attempts are untouched.
+  if (command.type === 'VerifyChallengeCode' && command.username !== undefined && command.username !== state.username)
+    return left(reject('NOT_FOUND', 'Challenge not found for this username'));
   if (command.type === 'VerifyChallengeCode' && command.purpose !== state.purpose)
     return left(
       reject('NOT_FOUND', state.purpose === 'ENROLLMENT' ? "Challenge not found: an enrollment's confirmation code is checked by enabling the factor" : 'Challenge not found'),

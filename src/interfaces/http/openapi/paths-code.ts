@@ -33,6 +33,7 @@ export const codePaths = {
       summary: 'Check a sent code (by challenge_id) or a TOTP or recovery code (by username)',
       description:
         'A wrong code answers 401 with attempts_remaining; the lock-out after the last one answers 429 with attempts_remaining 0 and Retry-After. ' +
+        "With both challenge_id and username, the challenge must be that user's: another user's answers 404, its attempts untouched. " +
         'The challenge of a factor\'s confirmation code (POST /api/otp/register) is checked by PUT /api/otp/enable only: here it answers 404, its attempts untouched.',
       auth: 'key-or-jwt',
       body: 'CodeVerifyRequest',

@@ -31,8 +31,12 @@ export const createCodeRouter = (handlers: Handlers): Router => {
     const app = await appOf(ctx, handlers, body.app_id);
     if (!app) return;
     const approved = () => ({ success: true, status: 'APPROVED' });
-    if (body.challenge_id !== undefined)
-      return respond(ctx, await handlers.verifyChallenge({ app_id: app.app_id, challenge_id: body.challenge_id, otp: body.otp }), 200, approved);
+    // With both, the challenge must be that user's: a challenge id is often carried by the end
+    // user's browser, and another user's challenge with its right code must not approve this one.
+    if (body.challenge_id !== undefined) {
+      const named = body.username !== undefined ? { username: body.username } : {};
+      return respond(ctx, await handlers.verifyChallenge({ app_id: app.app_id, challenge_id: body.challenge_id, otp: body.otp, ...named }), 200, approved);
+    }
     respond(ctx, await handlers.verifyFactor({ app, username: body.username ?? '', otp: body.otp }), 200, approved);
   });
 
