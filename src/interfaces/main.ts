@@ -2,7 +2,7 @@
  * Process entry point: decode the environment, build the service, serve HTTP. Load tracing
  * first with `node --import ./dist/infrastructure/telemetry/register.js dist/interfaces/main.js`.
  * Serving is in process/ (serve.ts for one process, cluster-primary.ts for WEB_CONCURRENCY);
- * this file dispatches the command.
+ * this file dispatches the command. `worker` and `api` serve with that PROCESS_ROLE.
  */
 import { readDevMasterKey } from '../infrastructure/config/dev-secrets.js';
 import { createLogger } from '../infrastructure/logging/logger.js';
@@ -14,6 +14,18 @@ import { masterKeysOf } from './process/service-keys.js';
 const [command = 'serve', ...args] = process.argv.slice(2);
 if (command === 'totp') process.exitCode = totpCommand(args);
 else if (command === 'serve') await serveClustered();
+else if (command === 'worker' || command === 'api') {
+  // The role as a command (DESIGN: `node dist/... worker`), the same as PROCESS_ROLE; a
+  // PROCESS_ROLE that says otherwise is a mistake worth stopping for, not one to pick a side in.
+  const role = process.env['PROCESS_ROLE']?.trim();
+  if (role && role !== command) {
+    process.stderr.write(`otp-verify: the command "${command}" conflicts with PROCESS_ROLE=${role}; unset PROCESS_ROLE or use "serve"\n`);
+    process.exitCode = 2;
+  } else {
+    process.env['PROCESS_ROLE'] = command; // forked processes (WEB_CONCURRENCY) inherit it
+    await serveClustered();
+  }
+}
 else if (command === 'projections' || command === 'audit') {
   // A configuration that does not decode exits 1 (`audit`: 3, "could not run", since its 1
   // means problems found in the log).
@@ -39,6 +51,6 @@ else if (command === 'projections' || command === 'audit') {
     process.exitCode = await keysCommand(args, config, async () => masterKeysOf(config, config.masterKey ?? (await readDevMasterKey(config.dataDir))), logger);
   }
 } else {
-  process.stderr.write(`unknown command "${command}"; use: serve | totp <secret> | projections list|rebuild [name...] | audit verify|export | keys status|rewrap\n`);
+  process.stderr.write(`unknown command "${command}"; use: serve | worker | api | totp <secret> | projections list|rebuild [name...] | audit verify|export | keys status|rewrap\n`);
   process.exitCode = 2;
 }

@@ -126,6 +126,8 @@ export type StartOptions = {
   readonly startTimeoutMs?: number;
   /** false: return once spawned, without waiting for the service to be ready. */
   readonly wait?: boolean;
+  /** The command and its arguments (default: none, which serves). */
+  readonly args?: readonly string[];
 };
 
 const running = new Set<ServiceProcess>();
@@ -160,7 +162,7 @@ export const startServiceProcess = async (options: StartOptions): Promise<Servic
   }
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--enable-source-maps', '--import', join(outDir, 'infrastructure/telemetry/register.js'), join(outDir, 'interfaces/main.js')],
+    ['--enable-source-maps', '--import', join(outDir, 'infrastructure/telemetry/register.js'), join(outDir, 'interfaces/main.js'), ...(options.args ?? [])],
     { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const lines: string[] = [];

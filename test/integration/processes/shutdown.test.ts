@@ -176,6 +176,21 @@ describe('service process lifecycle', () => {
     }
   }, 60_000);
 
+  it('serves as a worker under the worker command, and refuses one that PROCESS_ROLE contradicts', async () => {
+    await onPostgres(async (env) => {
+      const worker = await startServiceProcess({ env, args: ['worker'] });
+      expect(worker.lines.some((line) => line.includes('"msg":"listening"') && line.includes('"role":"worker"'))).toBe(true);
+      // Health only: the API is the api processes'.
+      const client = createClient(worker.url);
+      expect((await client.get('/health/live')).status).toBe(200);
+      expect((await client.post('/api/auth/register', { body: { email: 'w@example.com', username: 'w', password: 'a long enough password' } })).status).toBe(404);
+      await worker.stop();
+      await expect(startServiceProcess({ env: { ...env, PROCESS_ROLE: 'api' }, args: ['worker'], startTimeoutMs: 10_000 })).rejects.toThrow(
+        /exited \(2\)[\s\S]*the command "worker" conflicts with PROCESS_ROLE=api/,
+      );
+    });
+  }, 60_000);
+
   it('starts, and says so, when a projection cannot catch up (an event it cannot read), instead of exiting to be restarted for ever', async () => {
     await onPostgres(async (env) => {
       await (await startServiceProcess({ env })).stop(); // migrated
