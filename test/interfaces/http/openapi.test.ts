@@ -102,6 +102,14 @@ describe('OpenAPI document', () => {
     expect(codes).toEqual(expect.arrayContaining([...rejectionCodes, 'VALIDATION_FAILED', 'INTERNAL_ERROR']));
   });
 
+  it('documents 409 on every /api operation that writes: each appends through a stream that another process may race for', () => {
+    // Twenty races lost in a row answer 409 CONFLICT (handle-command.ts); the webhooks answer 503
+    // instead, so that the provider calls again.
+    const writes = operations().filter(({ path, method }) => method !== 'get' && path.startsWith('/api/') && !path.startsWith('/api/webhooks/'));
+    expect(writes.length).toBeGreaterThan(15);
+    for (const { path, method, op } of writes) expect([method, path, Object.keys(op['responses'] as Json)]).toEqual([method, path, expect.arrayContaining(['409'])]);
+  });
+
   it('secures /api with JWT or API key as the contract says', () => {
     for (const { path, op } of operations()) {
       const schemes = (op['security'] as Json[]).flatMap((s) => Object.keys(s)).sort();

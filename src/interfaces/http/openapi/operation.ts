@@ -9,7 +9,7 @@ export const errorResponses: Readonly<Record<ErrorStatus | 413 | 415, { name: st
   401: { name: 'Unauthorized', description: 'Not authenticated, or a wrong code or password' },
   403: { name: 'Forbidden', description: 'Not allowed by the app policy' },
   404: { name: 'NotFound', description: 'Unknown, or owned by another tenant' },
-  409: { name: 'Conflict', description: 'Conflicts with the current state' },
+  409: { name: 'Conflict', description: 'Conflicts with the current state, or (code CONFLICT) lost too many races with concurrent writes to the same resource: retry' },
   410: { name: 'Gone', description: 'Expired' },
   413: { name: 'PayloadTooLarge', description: "The body is larger than 64 KiB (an app's, under /api/app, 512 KiB)" },
   415: { name: 'UnsupportedMediaType', description: 'The body is not application/json' },

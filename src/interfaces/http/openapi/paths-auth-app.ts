@@ -26,11 +26,11 @@ export const authAndAppPaths = {
       auth: 'none',
       body: 'LoginRequest',
       success: { status: 200, description: 'A bearer token', schema: 'Token' },
-      errors: [401, 429],
+      errors: [401, 409, 429],
     }),
   },
   '/api/auth/logout': {
-    post: operation({ tag: 'auth', summary: 'Revoke the current token', auth: 'jwt', success: { status: 204, description: 'The token stops working' }, errors: [] }),
+    post: operation({ tag: 'auth', summary: 'Revoke the current token', auth: 'jwt', success: { status: 204, description: 'The token stops working' }, errors: [409] }),
   },
   '/api/auth/me': {
     get: operation({ tag: 'auth', summary: 'The current operator', auth: 'jwt', success: { status: 200, description: 'The account', schema: 'Account' }, errors: [] }),
@@ -81,7 +81,7 @@ export const authAndAppPaths = {
       auth: 'jwt',
       parameters: appId,
       success: { status: 204, description: 'Deleted; its keys stop working' },
-      errors: [400, 404],
+      errors: [400, 404, 409],
     }),
   },
   '/api/app/{id}/history': {
@@ -105,7 +105,7 @@ export const authAndAppPaths = {
       auth: 'jwt',
       parameters: appId,
       success: { status: 201, description: 'The new key, shown once; the old one stops working', schema: 'ApiKey' },
-      errors: [400, 404],
+      errors: [400, 404, 409],
     }),
   },
 };

@@ -9,7 +9,7 @@ const send: OperationSpec = {
   description:
     "403 CHANNEL_NOT_ALLOWED when the app's policy does not enable the channel, or when no provider delivers it in this deployment (a production setup without one for that channel).",
   success: { status: 202, description: 'The challenge; the code is on its way', schema: 'ChallengeSent' },
-  errors: [403, 404, 429],
+  errors: [403, 404, 409, 429],
 };
 
 const sendBy = (channel: string) => ({
@@ -50,7 +50,7 @@ export const codePaths = {
       auth: 'key-or-jwt',
       body: 'UsernameRequest',
       success: { status: 201, description: 'The challenge and its code', schema: 'GeneratedCode' },
-      errors: [403, 404, 429],
+      errors: [403, 404, 409, 429],
     }),
   },
   '/api/code/{challenge_id}': {

@@ -44,7 +44,7 @@ export const otpPaths = {
       auth: 'key-or-jwt',
       body: 'OtpDisableRequest',
       success: { status: 200, description: 'Disabled', schema: 'Success' },
-      errors: [404],
+      errors: [404, 409],
     }),
   },
   '/api/otp/status': {
@@ -83,7 +83,7 @@ export const otpPaths = {
       auth: 'key-or-jwt',
       body: 'UsernameRequest',
       success: { status: 200, description: 'New codes, shown once; the old ones stop working', schema: 'RecoveryCodes' },
-      errors: [404, 429],
+      errors: [404, 409, 429],
     }),
   },
 };
