@@ -16,7 +16,7 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import type { Client } from './http-client.js';
-import { createTestSchema } from './postgres.js';
+import { createTestSchema, type TestSchema } from './postgres.js';
 import { startPrivateRedisServer } from './redis-server.js';
 
 const root = resolve('.');
@@ -248,6 +248,33 @@ export const stopAllServiceProcesses = async (): Promise<void> => {
 export const tempDir = (label: string): { path: string; remove: () => void } => {
   const path = mkdtempSync(join(tmpdir(), `otp-verify-${label}-`));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+};
+
+/**
+ * Data directories and PostgreSQL schemas for a test file's service processes, kept to be
+ * removed together: `cleanUp` stops every service process the file started, then removes the
+ * directories and drops the schemas.
+ */
+export const processScratch = () => {
+  const dirs: ReturnType<typeof tempDir>[] = [];
+  const schemas: TestSchema[] = [];
+  return {
+    dir: (label: string) => {
+      const dir = tempDir(label);
+      dirs.push(dir);
+      return dir;
+    },
+    schema: async () => {
+      const schema = await createTestSchema();
+      schemas.push(schema);
+      return schema;
+    },
+    cleanUp: async (): Promise<void> => {
+      await stopAllServiceProcesses();
+      for (const dir of dirs) dir.remove();
+      for (const schema of schemas) await schema.drop();
+    },
+  };
 };
 
 /**
