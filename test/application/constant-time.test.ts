@@ -21,8 +21,8 @@ import { createKeyedHash, safeEqual as realSafeEqual } from '../../src/infrastru
 import { createKeyring } from '../../src/infrastructure/crypto/keyring.js';
 import { createInMemorySnapshotStore } from '../../src/infrastructure/snapshots/in-memory-snapshot-store.js';
 import { sealSnapshots } from '../../src/infrastructure/snapshots/sealed.js';
-import { codeFromOutbox, ownedApp, totpAt, wrongCode } from '../support/flows.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { codeFromOutbox, totpAt, wrongCode } from '../support/flows.js';
+import { startWithOwnedApp, type TestServer } from '../support/test-server.js';
 
 /** The real comparison, recording every pair it is asked about. */
 const recording = (real: SafeEqual) => {
@@ -43,9 +43,7 @@ describe('secret comparisons go through safeEqual', () => {
   let apiKey: string;
 
   beforeAll(async () => {
-    server = await startTestServer({ inMemory: true });
-    deps = server.service.deps;
-    ({ app, apiKey } = await ownedApp(server.service.handlers, { allow_code_export: true }));
+    ({ server, deps, app, apiKey } = await startWithOwnedApp({ allow_code_export: true }));
   });
   afterAll(() => server.close());
 

@@ -10,8 +10,7 @@ import type { Deps } from '../../src/application/deps.js';
 import type { Handlers } from '../../src/application/handlers.js';
 import { enrollmentStream, type EnrollmentEvent } from '../../src/domain/enrollment/index.js';
 import type { SealedSecret } from '../../src/domain/shared/sealed.js';
-import { ownedApp } from '../support/flows.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { startWithOwnedApp, type TestServer } from '../support/test-server.js';
 
 describe('seeds and destinations at rest', () => {
   let server: TestServer;
@@ -20,10 +19,7 @@ describe('seeds and destinations at rest', () => {
   let app: ActiveApp;
 
   beforeAll(async () => {
-    server = await startTestServer({ inMemory: true });
-    deps = server.service.deps;
-    handlers = server.service.handlers;
-    ({ app } = await ownedApp(handlers));
+    ({ server, deps, handlers, app } = await startWithOwnedApp());
   });
   afterAll(() => server.close());
 

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { RecordedEvent } from '../../src/application/ports.js';
-import { providerSecrets, readStream, startFakeProviders, twilioCode, twilioRequestsTo, type FakeProviders } from '../support/delivery.js';
+import { providerSecrets, readStream, startFakeProviders, startWithFakeProviders, twilioCode, twilioRequestsTo, type FakeProviders } from '../support/delivery.js';
 import { newApp, newOperator } from '../support/flows.js';
 import { createClient, type Client, type HttpResponse } from '../support/http-client.js';
 import { findLeaks, logHaystacks, phoneNeedles, recordingClient, type Haystack, type Needle } from '../support/leaks.js';
@@ -48,12 +48,8 @@ describe('send abuse', () => {
   };
 
   beforeAll(async () => {
-    fakes = await startFakeProviders();
     // Every send names one end-user address: a high per-IP cap, so the caps under test are what bite.
-    server = await startTestServer({ providers: fakes.providers, limits: { sendsPerIpPerHour: 100_000 } });
-    const recording = recordingClient(createClient(server.url));
-    client = recording.client;
-    answers = () => recording.answers;
+    ({ fakes, server, client, answers } = await startWithFakeProviders({ limits: { sendsPerIpPerHour: 100_000 } }));
     const operator = await newOperator(client);
     newAppWith = async (policy) => {
       const token = (await client.post('/api/auth/login', { body: { username: operator.username, password: operator.password } })).body.access_token;

@@ -12,7 +12,7 @@ import {
   driveClock,
   providerSecrets,
   sleep,
-  startFakeProviders,
+  startWithFakeProviders,
   twilioCode,
   twilioRequestsTo,
   twilioSentTo,
@@ -20,10 +20,10 @@ import {
   type FakeProviders,
 } from '../support/delivery.js';
 import { newApp, newOperator } from '../support/flows.js';
-import { createClient, type Client } from '../support/http-client.js';
-import { findLeaks, logHaystacks, phoneNeedles, recordingClient, type Haystack, type Needle } from '../support/leaks.js';
+import type { Client } from '../support/http-client.js';
+import { findLeaks, logHaystacks, phoneNeedles, type Haystack, type Needle } from '../support/leaks.js';
 import { settle } from '../support/settle.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import type { TestServer } from '../support/test-server.js';
 
 const limits = { sendsPerIpPerHour: 100_000, deliveryBackoffSeconds: 1, deliveryMaxBackoffSeconds: 4, deliveryMaxAttempts: 4, deliveryJitter: 0 };
 
@@ -58,11 +58,7 @@ describe('delivery during provider outages', () => {
   const remember = (code: string) => (needles.push({ kind: 'code', value: code }), code);
 
   beforeAll(async () => {
-    fakes = await startFakeProviders();
-    server = await startTestServer({ providers: fakes.providers, limits });
-    const recording = recordingClient(createClient(server.url));
-    client = recording.client;
-    answers = () => recording.answers;
+    ({ fakes, server, client, answers } = await startWithFakeProviders({ limits }));
     const operator = await newOperator(client);
     // The tests move the clock by minutes: log in afresh rather than outlive the token.
     operatorToken = async () => (await client.post('/api/auth/login', { body: { username: operator.username, password: operator.password } })).body.access_token;

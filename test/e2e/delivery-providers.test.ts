@@ -10,7 +10,7 @@ import {
   codeIn,
   emailAddress,
   providerSecrets,
-  startFakeProviders,
+  startWithFakeProviders,
   twilioCode,
   twilioPhoneNumber,
   twilioRequestsTo,
@@ -22,7 +22,7 @@ import {
 import { parseMime, startFakeSmtp, type FakeSmtp } from '../support/fake-smtp.js';
 import { newApp, newOperator } from '../support/flows.js';
 import { createClient, type Client } from '../support/http-client.js';
-import { findLeaks, logHaystacks, phoneNeedles, recordingClient, type Haystack, type Needle } from '../support/leaks.js';
+import { findLeaks, logHaystacks, phoneNeedles, type Haystack, type Needle } from '../support/leaks.js';
 import { settle } from '../support/settle.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
@@ -59,11 +59,7 @@ describe('delivery through the providers', () => {
   };
 
   beforeAll(async () => {
-    fakes = await startFakeProviders();
-    server = await startTestServer({ providers: fakes.providers, limits: { sendsPerIpPerHour: 100_000 } });
-    const recording = recordingClient(createClient(server.url));
-    client = recording.client;
-    answers = () => recording.answers;
+    ({ fakes, server, client, answers } = await startWithFakeProviders({ limits: { sendsPerIpPerHour: 100_000 } }));
     const operator = await newOperator(client);
     app = await newApp(client, operator.token, { max_sends_per_number_block_per_hour: 1000 });
   });

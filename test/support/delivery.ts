@@ -7,7 +7,9 @@ import type { RecordedEvent } from '../../src/application/ports.js';
 import type { ServiceOptions } from '../../src/infrastructure/composition-root.js';
 import { startFakeResend, type FakeResend } from './fake-resend.js';
 import { startFakeTwilio, type FakeTwilio, type TwilioRequest } from './fake-twilio.js';
-import type { TestServer } from './test-server.js';
+import { createClient } from './http-client.js';
+import { recordingClient } from './leaks.js';
+import { startTestServer, type TestServer, type TestServerOptions } from './test-server.js';
 
 export const twilioAccountSid = `AC${'0a1b2c3d'.repeat(4)}`;
 export const twilioAuthToken = 'f00dfeed5ca1ab1e0ddba11c0ffee123';
@@ -52,6 +54,21 @@ export const startFakeProviders = async (): Promise<FakeProviders> => {
       await Promise.all([resend.close(), twilio.close()]);
     },
   };
+};
+
+/**
+ * Fake providers and the service wired to them (`options` as startTestServer's), with a client
+ * that keeps every answer for a search for leaks (`answers`). The caller closes the server,
+ * then the fakes.
+ */
+export const startWithFakeProviders = async (options: Omit<TestServerOptions, 'providers'> = {}) => {
+  const fakes = await startFakeProviders();
+  const server = await startTestServer({ ...options, providers: fakes.providers }).catch(async (error: unknown) => {
+    await fakes.close();
+    throw error;
+  });
+  const recording = recordingClient(createClient(server.url));
+  return { fakes, server, client: recording.client, answers: () => recording.answers };
 };
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -16,6 +16,8 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import type { Client } from './http-client.js';
+import { createTestSchema, type TestSchema } from './postgres.js';
+import { startPrivateRedisServer } from './redis-server.js';
 
 const root = resolve('.');
 const cacheRoot = join(root, 'node_modules', '.cache', 'otp-verify-processes');
@@ -249,6 +251,55 @@ export const tempDir = (label: string): { path: string; remove: () => void } => 
   const path = mkdtempSync(join(tmpdir(), `otp-verify-${label}-`));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 };
+
+/**
+ * Data directories and PostgreSQL schemas for a test file's service processes, kept to be
+ * removed together: `cleanUp` stops every service process the file started, then removes the
+ * directories and drops the schemas.
+ */
+export const processScratch = () => {
+  const dirs: ReturnType<typeof tempDir>[] = [];
+  const schemas: TestSchema[] = [];
+  return {
+    dir: (label: string) => {
+      const dir = tempDir(label);
+      dirs.push(dir);
+      return dir;
+    },
+    schema: async () => {
+      const schema = await createTestSchema();
+      schemas.push(schema);
+      return schema;
+    },
+    cleanUp: async (): Promise<void> => {
+      await stopAllServiceProcesses();
+      for (const dir of dirs) dir.remove();
+      for (const schema of schemas) await schema.drop();
+    },
+  };
+};
+
+/**
+ * What a deployment of service processes stands on: a fresh PostgreSQL schema, a private
+ * redis-server (to kill at will), and a data directory with its outbox file; `env` names them
+ * all, with the deployment's secrets. `close` stops every service process this test file
+ * started, then removes them.
+ */
+export const startDeploymentBackends = async (label: string) => {
+  const [schema, redis] = await Promise.all([createTestSchema(), startPrivateRedisServer()]);
+  const dir = tempDir(label);
+  const outboxFile = join(dir.path, 'outbox.jsonl');
+  const env: Record<string, string> = { DATABASE_URL: schema.url, REDIS_URL: redis.url, DATA_DIR: dir.path, OUTBOX_FILE: outboxFile, ...deploymentSecrets() };
+  const close = async (): Promise<void> => {
+    await stopAllServiceProcesses();
+    await redis.close();
+    await schema.drop();
+    dir.remove();
+  };
+  return { schema, redis, dir, outboxFile, env, close };
+};
+
+export type DeploymentBackends = Awaited<ReturnType<typeof startDeploymentBackends>>;
 
 export type StoredEvent = { readonly position: number; readonly stream: string; readonly revision: number; readonly type: string; readonly data: any };
 

@@ -17,6 +17,8 @@ import { answerClientErrors } from '../../src/interfaces/http/client-errors.js';
 import { createTestSchema } from './postgres.js';
 import { testRedisUrl } from './redis.js';
 import { createDeliveryWorker } from '../../src/interfaces/workers/delivery-worker.js';
+import type { PolicyPatch } from '../../src/domain/client-app/index.js';
+import { ownedApp } from './flows.js';
 
 /** A clock tests can move; starts at the real time so tokens and TOTP codes line up with libraries. */
 export type TestClock = { (): Date; advance: (ms: number) => void; set: (date: Date) => void };
@@ -189,6 +191,21 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+};
+
+/**
+ * The service in memory (startTestServer's `inMemory`) and an app of an owner's made through its
+ * handlers (`ownedApp`), for application tests that call the handlers or build one over `deps`.
+ */
+export const startWithOwnedApp = async (policy?: PolicyPatch) => {
+  const server = await startTestServer({ inMemory: true });
+  try {
+    const { app, apiKey } = await ownedApp(server.service.handlers, policy);
+    return { server, deps: server.service.deps, handlers: server.service.handlers, app, apiKey };
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
 };
 
 /**

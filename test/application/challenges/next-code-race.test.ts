@@ -13,9 +13,8 @@ import { makeSendCode } from '../../../src/application/challenges/send-code.js';
 import type { Deps } from '../../../src/application/deps.js';
 import { makeRegisterEnrollment } from '../../../src/application/enrollments/register-enrollment.js';
 import type { SecretVault } from '../../../src/application/ports.js';
-import { ownedApp } from '../../support/flows.js';
 import { createGate } from '../../support/gate.js';
-import { startTestServer, type TestServer } from '../../support/test-server.js';
+import { startWithOwnedApp, type TestServer } from '../../support/test-server.js';
 
 /** The service's vault, holding its first seal for a challenge until released; counts the challenges sealed for. */
 const gated = (real: SecretVault) => {
@@ -46,9 +45,7 @@ describe('a new code for one recipient asked for at the same instant', () => {
   let app: ActiveApp;
 
   beforeAll(async () => {
-    server = await startTestServer({ inMemory: true });
-    deps = server.service.deps;
-    ({ app } = await ownedApp(server.service.handlers));
+    ({ server, deps, app } = await startWithOwnedApp());
     expect(app.policy.resend_cooldown_seconds).toBe(30);
   });
   afterAll(() => server.close());

@@ -15,10 +15,9 @@ import { makeRegisterEnrollment } from '../../../src/application/enrollments/reg
 import { makeHandleCommand } from '../../../src/application/handle-command.js';
 import type { EventStore, RateLimiter } from '../../../src/application/ports.js';
 import { createAbuseControls } from '../../../src/infrastructure/composition/abuse.js';
-import { ownedApp } from '../../support/flows.js';
 import { createGate } from '../../support/gate.js';
 import { connectTestRedis, testRedisUrl } from '../../support/redis.js';
-import { startTestServer, type TestServer } from '../../support/test-server.js';
+import { startWithOwnedApp, type TestServer } from '../../support/test-server.js';
 
 /**
  * A handle on the service's event store that fails the next append to a challenge's stream, once
@@ -64,9 +63,7 @@ describe('the slot for a recipient\'s next code, when no code goes', () => {
   let app: ActiveApp;
 
   beforeAll(async () => {
-    server = await startTestServer({ inMemory: true });
-    deps = server.service.deps;
-    ({ app } = await ownedApp(server.service.handlers));
+    ({ server, deps, app } = await startWithOwnedApp());
     expect(app.policy.resend_cooldown_seconds).toBe(30);
   });
   afterAll(() => server.close());

@@ -9,17 +9,15 @@ import type { ActiveApp } from '../../../src/application/apps/app-view.js';
 import { makeVerifyFactor } from '../../../src/application/challenges/verify-factor.js';
 import type { Deps } from '../../../src/application/deps.js';
 import type { SecretVault } from '../../../src/application/ports.js';
-import { ownedApp, totpAt, wrongCode } from '../../support/flows.js';
-import { startTestServer, type TestServer } from '../../support/test-server.js';
+import { totpAt, wrongCode } from '../../support/flows.js';
+import { startWithOwnedApp, type TestServer } from '../../support/test-server.js';
 
 describe('verifying a TOTP code for a locked-out user', () => {
   let server: TestServer;
   let deps: Deps;
   let app: ActiveApp;
   beforeAll(async () => {
-    server = await startTestServer({ inMemory: true });
-    deps = server.service.deps;
-    ({ app } = await ownedApp(server.service.handlers));
+    ({ server, deps, app } = await startWithOwnedApp());
   });
   afterAll(() => server.close());
 

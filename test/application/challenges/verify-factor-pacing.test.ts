@@ -11,7 +11,7 @@ import { makeVerifyFactor } from '../../../src/application/challenges/verify-fac
 import type { Deps } from '../../../src/application/deps.js';
 import type { RefusalPacer } from '../../../src/application/ports.js';
 import { ownedApp, totpAt, wrongCode } from '../../support/flows.js';
-import { startTestServer, startTwoServers, type TestServer } from '../../support/test-server.js';
+import { startTwoServers, startWithOwnedApp, type TestServer } from '../../support/test-server.js';
 
 const recording = () => {
   const calls: string[] = [];
@@ -35,9 +35,7 @@ describe('the time of an unknown name\'s refusals', () => {
   let app: ActiveApp;
   let secret: string;
   beforeAll(async () => {
-    server = await startTestServer({ inMemory: true });
-    deps = server.service.deps;
-    ({ app } = await ownedApp(server.service.handlers));
+    ({ server, deps, app } = await startWithOwnedApp());
     const { handlers } = server.service;
     const registered = await handlers.registerEnrollment({ app, username: 'known', otp_method: 'TOTP', client_ip: undefined });
     if (registered._tag === 'Left' || registered.right.kind !== 'TOTP') throw new Error('TOTP registration failed');

@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ActiveApp } from '../../../src/application/apps/app-view.js';
 import type { Handlers } from '../../../src/application/handlers.js';
 import { makeVerifyChallenge } from '../../../src/application/challenges/verify-challenge.js';
-import { codeFromOutbox, ownedApp, totpAt } from '../../support/flows.js';
-import { startTestServer, type TestServer } from '../../support/test-server.js';
+import { codeFromOutbox, totpAt } from '../../support/flows.js';
+import { startWithOwnedApp, type TestServer } from '../../support/test-server.js';
 
 describe('enable an enrollment', () => {
   let server: TestServer;
@@ -28,9 +28,7 @@ describe('enable an enrollment', () => {
   };
 
   beforeAll(async () => {
-    server = await startTestServer({ inMemory: true });
-    handlers = server.service.handlers;
-    ({ app } = await ownedApp(handlers));
+    ({ server, handlers, app } = await startWithOwnedApp());
   });
   afterAll(() => server.close());
 

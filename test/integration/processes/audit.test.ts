@@ -11,11 +11,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { createClient } from '../../support/http-client.js';
-import { createTestSchema, type TestSchema } from '../../support/postgres.js';
-import { compileService, deploymentSecrets, runCommand, startServiceProcess, stopAllServiceProcesses, tempDir } from '../../support/service-process.js';
+import { compileService, deploymentSecrets, processScratch, runCommand, startServiceProcess } from '../../support/service-process.js';
 
-const dirs: ReturnType<typeof tempDir>[] = [];
-const schemas: TestSchema[] = [];
+const scratch = processScratch();
 const secrets = deploymentSecrets();
 
 type Report = { ok: boolean; events: number; seals: number; sealed_events: number; sealed_through: number; unsealed_events: number; head: number; chain: string; problems: { position: number; problem: string }[] };
@@ -73,15 +71,10 @@ describe('audit: tamper evidence on the real service', () => {
   beforeAll(async () => {
     await compileService(); // once, before the first test's clock starts
   }, 180_000);
-  afterAll(async () => {
-    await stopAllServiceProcesses();
-    for (const dir of dirs) dir.remove();
-    for (const schema of schemas) await schema.drop();
-  });
+  afterAll(() => scratch.cleanUp());
 
   it('on the embedded log: verifies as written, exports, and finds an event changed in the file', async () => {
-    const dir = tempDir('audit');
-    dirs.push(dir);
+    const dir = scratch.dir('audit');
     const env = { DATA_DIR: dir.path, OUTBOX_FILE: join(dir.path, 'outbox.jsonl') };
     await runService(env);
     const clean = await verifyReport(env);
@@ -108,8 +101,7 @@ describe('audit: tamper evidence on the real service', () => {
   }, 90_000);
 
   it('on the embedded log: finds the newest seals removed along with a change only they covered', async () => {
-    const dir = tempDir('audit-cut');
-    dirs.push(dir);
+    const dir = scratch.dir('audit-cut');
     const env = { DATA_DIR: dir.path, OUTBOX_FILE: join(dir.path, 'outbox.jsonl') };
     await runService(env);
     // More traffic on a second run, so seals are followed by other events.
@@ -136,8 +128,7 @@ describe('audit: tamper evidence on the real service', () => {
   }, 90_000);
 
   it('says so with code 3 when it cannot run, and creates nothing on the way', async () => {
-    const dir = tempDir('audit-none');
-    dirs.push(dir);
+    const dir = scratch.dir('audit-none');
     const missing = await audit({ DATA_DIR: dir.path }, 'verify');
     expect(missing.code).toBe(3);
     expect(missing.stderr).toMatch(/^otp-verify audit: No embedded log at /);
@@ -149,10 +140,8 @@ describe('audit: tamper evidence on the real service', () => {
   });
 
   it('on PostgreSQL: verifies as written, exports, and finds an event changed behind the trigger', async () => {
-    const schema = await createTestSchema();
-    schemas.push(schema);
-    const dir = tempDir('audit-pg');
-    dirs.push(dir);
+    const schema = await scratch.schema();
+    const dir = scratch.dir('audit-pg');
     const env = { DATABASE_URL: schema.url, ...secrets, DATA_DIR: dir.path, OUTBOX_FILE: join(dir.path, 'outbox.jsonl') };
     await runService(env);
     expect(await verifyReport(env)).toMatchObject({ code: 0, report: { ok: true, unsealed_events: 1 } });

@@ -11,11 +11,9 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { enrollTotp, newApp, newOperator, totpAt } from '../../support/flows.js';
 import { createClient } from '../../support/http-client.js';
-import { createTestSchema, type TestSchema } from '../../support/postgres.js';
-import { compileService, runCommand, startServiceProcess, stopAllServiceProcesses, tempDir } from '../../support/service-process.js';
+import { compileService, processScratch, runCommand, startServiceProcess } from '../../support/service-process.js';
 
-const dirs: ReturnType<typeof tempDir>[] = [];
-const schemas: TestSchema[] = [];
+const scratch = processScratch();
 
 const retireOldKey = async (base: Record<string, string>) => {
   const [k1, k2] = [randomBytes(32).toString('base64'), randomBytes(32).toString('base64')];
@@ -69,29 +67,21 @@ describe('keys: retiring a master key on the real service', () => {
   beforeAll(async () => {
     await compileService(); // once, before the first test's clock starts
   }, 180_000);
-  afterAll(async () => {
-    await stopAllServiceProcesses();
-    for (const dir of dirs) dir.remove();
-    for (const schema of schemas) await schema.drop();
-  });
+  afterAll(() => scratch.cleanUp());
 
   it('on the embedded default', async () => {
-    const dir = tempDir('keys');
-    dirs.push(dir);
+    const dir = scratch.dir('keys');
     await retireOldKey({ DATA_DIR: dir.path, OUTBOX_FILE: join(dir.path, 'outbox.jsonl'), JWT_SECRET: randomBytes(48).toString('base64') });
   }, 120_000);
 
   it('on PostgreSQL', async () => {
-    const schema = await createTestSchema();
-    schemas.push(schema);
-    const dir = tempDir('keys-pg');
-    dirs.push(dir);
+    const schema = await scratch.schema();
+    const dir = scratch.dir('keys-pg');
     await retireOldKey({ DATABASE_URL: schema.url, DATA_DIR: dir.path, OUTBOX_FILE: join(dir.path, 'outbox.jsonl'), JWT_SECRET: randomBytes(48).toString('base64') });
   }, 120_000);
 
   it('says so with code 2 on bad usage and 3 when it cannot run', async () => {
-    const dir = tempDir('keys-none');
-    dirs.push(dir);
+    const dir = scratch.dir('keys-none');
     const env = { DATA_DIR: dir.path, MASTER_KEY: randomBytes(32).toString('base64') };
     expect((await runCommand(env, 'keys', 'spin')).code).toBe(2);
     const missing = await runCommand(env, 'keys', 'status');

@@ -6,20 +6,16 @@
  * is ever approved twice, not even one whose approval was committed but never acknowledged.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { codeFromOutbox, enrollTotp, newApp, newOperator, totpAt } from '../../support/flows.js';
 import { createClient, type Client, type HttpResponse } from '../../support/http-client.js';
-import { createTestSchema, type TestSchema } from '../../support/postgres.js';
-import { startPrivateRedisServer, type PrivateRedisServer } from '../../support/redis-server.js';
 import {
   compileService,
-  deploymentSecrets,
   eventually,
   readEventLog,
+  startDeploymentBackends,
   startServiceProcess,
-  stopAllServiceProcesses,
-  tempDir,
+  type DeploymentBackends,
   type ServiceProcess,
 } from '../../support/service-process.js';
 
@@ -42,13 +38,10 @@ const inBatches = async <T, R>(items: readonly T[], width: number, task: (item: 
 };
 
 describe('a service process killed with SIGKILL under load', () => {
-  let schema: TestSchema;
-  let redis: PrivateRedisServer;
-  let dir: ReturnType<typeof tempDir>;
+  let backends: DeploymentBackends;
   let env: Record<string, string>;
   let first: ServiceProcess;
   let second: ServiceProcess;
-  let outboxFile: string;
   let operator: Awaited<ReturnType<typeof newOperator>>;
   let apiKey: string;
   let users: { username: string; enrollmentId: string; code: string; step: number }[];
@@ -66,12 +59,10 @@ describe('a service process killed with SIGKILL under load', () => {
 
   beforeAll(async () => {
     await compileService();
-    [schema, redis] = await Promise.all([createTestSchema(), startPrivateRedisServer()]);
-    dir = tempDir('kill9');
-    outboxFile = join(dir.path, 'outbox.jsonl');
+    backends = await startDeploymentBackends('kill9');
     // The clients create apps as fast as they can: past 100 (APPS_PER_OPERATOR's default) the
     // rest would be refused, and the new process would seem to create none.
-    env = { DATABASE_URL: schema.url, REDIS_URL: redis.url, DATA_DIR: dir.path, OUTBOX_FILE: outboxFile, SENDS_PER_IP_PER_HOUR: '1000000', APPS_PER_OPERATOR: '100000', LOG_LEVEL: 'warn', ...deploymentSecrets() };
+    env = { ...backends.env, SENDS_PER_IP_PER_HOUR: '1000000', APPS_PER_OPERATOR: '100000', LOG_LEVEL: 'warn' };
     first = await startServiceProcess({ env: { ...env, LOG_LEVEL: 'info' } });
     const client = createClient(first.url);
     operator = await newOperator(client);
@@ -86,16 +77,11 @@ describe('a service process killed with SIGKILL under load', () => {
     challenges = await inBatches(Array.from({ length: CHALLENGES }, (_, i) => `pre${i}`), 20, async (username) => {
       const sent = await client.post('/api/code/send', { apiKey, body: { username, channel: 'EMAIL', to: `${username}@example.com` } });
       if (sent.status !== 202) throw new Error(`send failed: ${sent.status} ${sent.text}`);
-      return { challengeId: sent.body.challenge_id as string, code: await codeFromOutbox(outboxFile, sent.body.challenge_id, 1, 15_000) };
+      return { challengeId: sent.body.challenge_id as string, code: await codeFromOutbox(backends.outboxFile, sent.body.challenge_id, 1, 15_000) };
     });
   }, 180_000);
 
-  afterAll(async () => {
-    await stopAllServiceProcesses();
-    await redis?.close();
-    await schema?.drop();
-    dir?.remove();
-  }, 30_000);
+  afterAll(() => backends?.close(), 30_000);
 
   const verifyTotp = (client: Client, i: number) =>
     client.post('/api/code/verify', { apiKey, body: { username: users[i]!.username, otp: users[i]!.code } });
@@ -207,7 +193,7 @@ describe('a service process killed with SIGKILL under load', () => {
   }, 60_000);
 
   it('keeps a gap-free log holding every acknowledged event, each approval recorded once', async () => {
-    const log = await readEventLog(schema.url);
+    const log = await readEventLog(backends.schema.url);
     expect(log.map((e) => e.position)).toEqual(log.map((_, i) => i + 1));
     const streams = new Map<string, typeof log>();
     for (const event of log) streams.set(event.stream, [...(streams.get(event.stream) ?? []), event]);

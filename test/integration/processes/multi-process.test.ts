@@ -5,12 +5,9 @@
  * the staleness APP_CACHE_MS allows.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { join } from 'node:path';
 import { codeFromOutbox, enrollTotp, newApp, newOperator, totpAt, wrongCode } from '../../support/flows.js';
 import { createClient, type Client } from '../../support/http-client.js';
-import { createTestSchema, type TestSchema } from '../../support/postgres.js';
-import { startPrivateRedisServer, type PrivateRedisServer } from '../../support/redis-server.js';
-import { compileService, deploymentSecrets, raceTotpVerifications, startServiceProcess, stopAllServiceProcesses, tempDir, type ServiceProcess } from '../../support/service-process.js';
+import { compileService, raceTotpVerifications, startDeploymentBackends, startServiceProcess, type DeploymentBackends, type ServiceProcess } from '../../support/service-process.js';
 
 const PERIOD_MS = 30_000;
 const RACERS = 5;
@@ -18,10 +15,7 @@ const RACERS = 5;
 const APP_CACHE_MS = 400;
 
 describe('two service processes on one database', () => {
-  let schema: TestSchema;
-  let redis: PrivateRedisServer;
-  let dir: ReturnType<typeof tempDir>;
-  let outboxFile: string;
+  let backends: DeploymentBackends;
   let a: ServiceProcess;
   let b: ServiceProcess;
   let viaA: Client;
@@ -31,10 +25,8 @@ describe('two service processes on one database', () => {
 
   beforeAll(async () => {
     await compileService();
-    [schema, redis] = await Promise.all([createTestSchema(), startPrivateRedisServer()]);
-    dir = tempDir('multi');
-    outboxFile = join(dir.path, 'outbox.jsonl');
-    const env = { DATABASE_URL: schema.url, REDIS_URL: redis.url, DATA_DIR: dir.path, OUTBOX_FILE: outboxFile, APP_CACHE_MS: String(APP_CACHE_MS), ...deploymentSecrets() };
+    backends = await startDeploymentBackends('multi');
+    const env = { ...backends.env, APP_CACHE_MS: String(APP_CACHE_MS) };
     // Started together: both run the migrations, which must serialize rather than collide.
     [a, b] = await Promise.all([startServiceProcess({ env: { ...env, PROCESS_ROLE: 'all' } }), startServiceProcess({ env: { ...env, PROCESS_ROLE: 'api' } })]);
     viaA = createClient(a.url);
@@ -43,12 +35,7 @@ describe('two service processes on one database', () => {
     app = await newApp(viaA, operator.token);
   }, 120_000);
 
-  afterAll(async () => {
-    await stopAllServiceProcesses();
-    await redis?.close();
-    await schema?.drop();
-    dir?.remove();
-  }, 30_000);
+  afterAll(() => backends?.close(), 30_000);
 
   it('both processes serve HTTP and report every dependency healthy', async () => {
     for (const client of [viaA, viaB]) {
@@ -107,7 +94,7 @@ describe('two service processes on one database', () => {
     const sent = await viaA.post('/api/code/send', { apiKey: app.apiKey, body: { username: 'mailer', channel: 'EMAIL', to: 'mailer@example.com' } });
     expect(sent.status).toBe(202);
     const challengeId = sent.body.challenge_id as string;
-    const code = await codeFromOutbox(outboxFile, challengeId, 1, 10_000);
+    const code = await codeFromOutbox(backends.outboxFile, challengeId, 1, 10_000);
 
     const verified = await viaB.post('/api/code/verify', { apiKey: app.apiKey, body: { challenge_id: challengeId, otp: code } });
     expect(verified.status).toBe(200);
@@ -125,7 +112,7 @@ describe('two service processes on one database', () => {
         const sent = await viaA.post('/api/code/send', { apiKey: app.apiKey, body: { username, channel: 'EMAIL', to: `${username}@example.com` } });
         expect(sent.status).toBe(202);
         const challengeId = sent.body.challenge_id as string;
-        return { challengeId, code: await codeFromOutbox(outboxFile, challengeId, 1, 10_000) };
+        return { challengeId, code: await codeFromOutbox(backends.outboxFile, challengeId, 1, 10_000) };
       }),
     );
     const guess = (client: Client, challengeId: string, otp: string) => client.post('/api/code/verify', { apiKey: app.apiKey, body: { challenge_id: challengeId, otp } });

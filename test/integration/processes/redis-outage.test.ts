@@ -6,21 +6,15 @@
  * unknown-user decoy goes the same way: per process during the outage, shared again after.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { join } from 'node:path';
 import { codeFromOutbox, enrollTotp, newApp, newOperator, totpAt } from '../../support/flows.js';
 import { createClient, type Client } from '../../support/http-client.js';
-import { createTestSchema, type TestSchema } from '../../support/postgres.js';
-import { startPrivateRedisServer, type PrivateRedisServer } from '../../support/redis-server.js';
-import { compileService, deploymentSecrets, eventually, raceTotpVerifications, startServiceProcess, stopAllServiceProcesses, tempDir, type ServiceProcess } from '../../support/service-process.js';
+import { compileService, eventually, raceTotpVerifications, startDeploymentBackends, startServiceProcess, type DeploymentBackends, type ServiceProcess } from '../../support/service-process.js';
 
 const PERIOD_MS = 30_000;
 const RACERS = 8;
 
 describe('a Redis outage under two service processes', () => {
-  let schema: TestSchema;
-  let redis: PrivateRedisServer;
-  let dir: ReturnType<typeof tempDir>;
-  let outboxFile: string;
+  let backends: DeploymentBackends;
   let a: ServiceProcess;
   let b: ServiceProcess;
   let viaA: Client;
@@ -48,25 +42,17 @@ describe('a Redis outage under two service processes', () => {
 
   beforeAll(async () => {
     await compileService();
-    [schema, redis] = await Promise.all([createTestSchema(), startPrivateRedisServer()]);
-    dir = tempDir('redis-outage');
-    outboxFile = join(dir.path, 'outbox.jsonl');
-    const env = { DATABASE_URL: schema.url, REDIS_URL: redis.url, DATA_DIR: dir.path, OUTBOX_FILE: outboxFile, ...deploymentSecrets() };
-    a = await startServiceProcess({ env: { ...env, PROCESS_ROLE: 'all' } });
+    backends = await startDeploymentBackends('redis-outage');
+    a = await startServiceProcess({ env: { ...backends.env, PROCESS_ROLE: 'all' } });
     // A variable an earlier version read: named at start, not refused.
-    b = await startServiceProcess({ env: { ...env, PROCESS_ROLE: 'api', VERIFY_UNKNOWN_USERS_PER_APP_PER_DAY: '1000' } });
+    b = await startServiceProcess({ env: { ...backends.env, PROCESS_ROLE: 'api', VERIFY_UNKNOWN_USERS_PER_APP_PER_DAY: '1000' } });
     viaA = createClient(a.url);
     viaB = createClient(b.url);
     both = [viaA, viaB];
     operator = await newOperator(viaA);
   }, 120_000);
 
-  afterAll(async () => {
-    await stopAllServiceProcesses();
-    await redis?.close();
-    await schema?.drop();
-    dir?.remove();
-  }, 30_000);
+  afterAll(() => backends?.close(), 30_000);
 
   it('reports Redis healthy while it runs', async () => {
     for (const client of both) {
@@ -84,7 +70,7 @@ describe('a Redis outage under two service processes', () => {
   });
 
   it('answers /health 503 naming redis once Redis is killed, before any request needed it', async () => {
-    await redis.kill();
+    await backends.redis.kill();
     for (const client of both) {
       await eventually(async () => (await health(client)).status === 503, 5000, '/health turns 503');
       const answer = await health(client);
@@ -105,7 +91,7 @@ describe('a Redis outage under two service processes', () => {
     expect(secret.length).toBeGreaterThan(0);
     const sent = await send(viaB, app.apiKey, 'bob');
     expect(sent.status).toBe(202);
-    const code = await codeFromOutbox(outboxFile, sent.body.challenge_id, 1, 10_000);
+    const code = await codeFromOutbox(backends.outboxFile, sent.body.challenge_id, 1, 10_000);
     const verified = await viaA.post('/api/code/verify', { apiKey: app.apiKey, body: { challenge_id: sent.body.challenge_id, otp: code } });
     expect(verified.status).toBe(200);
     expect((await viaB.get(`/api/code/${sent.body.challenge_id}`, { apiKey: app.apiKey })).body.status).toBe('APPROVED');
@@ -150,7 +136,7 @@ describe('a Redis outage under two service processes', () => {
   }, 30_000);
 
   it('reports healthy again within 10 s of Redis coming back, and shares limits across processes again', async () => {
-    await redis.restart();
+    await backends.redis.restart();
     for (const client of both) await eventually(async () => (await health(client)).status === 200, 10_000, '/health back to 200');
     for (const client of both) expect((await health(client)).body.services.redis.ok).toBe(true);
 

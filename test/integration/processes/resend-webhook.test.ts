@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { resendSignature } from '../../support/fake-resend.js';
-import { compileService, startServiceProcess, stopAllServiceProcesses, tempDir } from '../../support/service-process.js';
+import { compileService, processScratch, startServiceProcess } from '../../support/service-process.js';
 
 const resend = { RESEND_API_KEY: 're_test_0000000000000000', EMAIL_ADDRESS: 'codes@acme.example' };
 const secret = `whsec_${Buffer.from('a signing secret of 24 b.').toString('base64')}`;
@@ -27,18 +27,14 @@ const post = (url: string, signWith?: string) => {
 };
 
 describe("Resend's webhooks in the service process", () => {
-  const dirs: ReturnType<typeof tempDir>[] = [];
+  const scratch = processScratch();
   beforeAll(async () => {
     await compileService();
   }, 120_000);
-  afterAll(async () => {
-    await stopAllServiceProcesses();
-    for (const dir of dirs) dir.remove();
-  }, 30_000);
+  afterAll(() => scratch.cleanUp(), 30_000);
 
   it('with RESEND_WEBHOOK_SECRET: signed calls are taken, unsigned or wrongly signed ones refused', async () => {
-    const dir = tempDir('resend-webhook');
-    dirs.push(dir);
+    const dir = scratch.dir('resend-webhook');
     const service = await startServiceProcess({ env: { DATA_DIR: dir.path, ...resend, RESEND_WEBHOOK_SECRET: secret } });
     expect((await post(`${service.url}${route}`, secret)).status).toBe(204); // an unknown challenge: nothing to do
     expect((await post(`${service.url}${route}`)).status).toBe(403);
@@ -49,8 +45,7 @@ describe("Resend's webhooks in the service process", () => {
   }, 60_000);
 
   it('without RESEND_WEBHOOK_SECRET: the start says bounces are not seen, and the route answers 404', async () => {
-    const dir = tempDir('resend-webhook-off');
-    dirs.push(dir);
+    const dir = scratch.dir('resend-webhook-off');
     const service = await startServiceProcess({ env: { DATA_DIR: dir.path, ...resend } });
     await service.waitForLine((line) => line.includes('RESEND_WEBHOOK_SECRET is not set'));
     expect((await post(`${service.url}${route}`, secret)).status).toBe(404);

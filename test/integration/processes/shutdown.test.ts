@@ -14,20 +14,18 @@ import { createClient } from '../../support/http-client.js';
 import { startOtlpReceiver } from '../../support/otlp-receiver.js';
 import { MIGRATION_LOCK } from '../../../src/infrastructure/postgres/migrate.js';
 import { createTestSchema } from '../../support/postgres.js';
-import { compileService, deploymentSecrets, startServiceProcess, stopAllServiceProcesses, tempDir } from '../../support/service-process.js';
+import { compileService, deploymentSecrets, processScratch, startServiceProcess } from '../../support/service-process.js';
 
-const dirs: ReturnType<typeof tempDir>[] = [];
+const scratch = processScratch();
 const start = (env: Record<string, string> = {}) => {
-  const dir = tempDir('shutdown');
-  dirs.push(dir);
+  const dir = scratch.dir('shutdown');
   return startServiceProcess({ env: { DATA_DIR: dir.path, OUTBOX_FILE: join(dir.path, 'outbox.jsonl'), ...env } });
 };
 /** Runs `body` with the environment of a service on a fresh PostgreSQL schema (dropped after). */
 const onPostgres = async (body: (env: Record<string, string>) => Promise<void>): Promise<void> => {
   const schema = await createTestSchema();
   try {
-    const dir = tempDir('shutdown');
-    dirs.push(dir);
+    const dir = scratch.dir('shutdown');
     await body({ DATA_DIR: dir.path, OUTBOX_FILE: join(dir.path, 'outbox.jsonl'), DATABASE_URL: schema.url, ...deploymentSecrets() });
   } finally {
     await schema.drop();
@@ -56,10 +54,7 @@ describe('service process lifecycle', () => {
   beforeAll(async () => {
     await compileService();
   }, 120_000);
-  afterAll(async () => {
-    await stopAllServiceProcesses();
-    for (const dir of dirs) dir.remove();
-  });
+  afterAll(() => scratch.cleanUp());
 
   it('keeps serving with readiness failing for SHUTDOWN_DELAY_MS after SIGTERM, then exits 0', async () => {
     // Long enough to cover the three requests below (an argon2 registration among them) on a slow machine.
@@ -135,8 +130,7 @@ describe('service process lifecycle', () => {
     try {
       // Another process migrating: the migration lock is held.
       await holder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-      const dir = tempDir('shutdown');
-      dirs.push(dir);
+      const dir = scratch.dir('shutdown');
       const service = await startServiceProcess({ env: { DATA_DIR: dir.path, DATABASE_URL: schema.url, ...deploymentSecrets() }, wait: false });
       await service.waitForLine((line) => line.includes('"msg":"starting"'));
       const client = createClient(service.url);
@@ -235,24 +229,21 @@ describe('service process lifecycle', () => {
   }, 90_000);
 
   it('says why it cannot start in one JSON line and exits 1', async () => {
-    const dir = tempDir('shutdown');
-    dirs.push(dir);
+    const dir = scratch.dir('shutdown');
     await expect(
       startServiceProcess({ env: { DATA_DIR: dir.path, DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere', ...deploymentSecrets() }, startTimeoutMs: 10_000 }),
     ).rejects.toThrow(/exited \(1\)[\s\S]*"msg":"could not start"/);
   }, 30_000);
 
   it('names HOST and PORT when it cannot listen there', async () => {
-    const dir = tempDir('shutdown');
-    dirs.push(dir);
+    const dir = scratch.dir('shutdown');
     await expect(startServiceProcess({ env: { DATA_DIR: dir.path, HOST: 'nowhere.invalid' }, startTimeoutMs: 10_000 })).rejects.toThrow(
       /exited \(1\)[\s\S]*"listen":"nowhere\.invalid:\d+","hint":"check HOST and PORT","msg":"could not start"/,
     );
   }, 30_000);
 
   it('names the master key id when a new MASTER_KEY is given the id of the key the data was wrapped with', async () => {
-    const dir = tempDir('shutdown');
-    dirs.push(dir);
+    const dir = scratch.dir('shutdown');
     const first = await startServiceProcess({ env: { DATA_DIR: dir.path } });
     await first.stop();
     await expect(startServiceProcess({ env: { DATA_DIR: dir.path, MASTER_KEY: deploymentSecrets().MASTER_KEY }, startTimeoutMs: 15_000 })).rejects.toThrow(
@@ -261,8 +252,7 @@ describe('service process lifecycle', () => {
   }, 45_000);
 
   it('gives up with code 1 when its WEB_CONCURRENCY processes keep dying at start, instead of forking forever, and says so in its metric', async () => {
-    const dir = tempDir('shutdown');
-    dirs.push(dir);
+    const dir = scratch.dir('shutdown');
     const receiver = await startOtlpReceiver();
     try {
       const env = {

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { twilioSignature } from '../../support/fake-twilio.js';
-import { compileService, startServiceProcess, stopAllServiceProcesses, tempDir } from '../../support/service-process.js';
+import { compileService, processScratch, startServiceProcess } from '../../support/service-process.js';
 
 const twilio = { TWILIO_ACCOUNT_SID: `AC${'0a1b2c3d'.repeat(4)}`, TWILIO_AUTH_TOKEN: 'f00dfeed5ca1ab1e0ddba11c0ffee123', TWILIO_PHONE_NUMBER: '+15005550006' };
 const route = '/api/webhooks/twilio/status';
@@ -22,18 +22,14 @@ const post = (url: string, signature?: string) =>
   });
 
 describe('Twilio status callbacks in the service process', () => {
-  const dirs: ReturnType<typeof tempDir>[] = [];
+  const scratch = processScratch();
   beforeAll(async () => {
     await compileService();
   }, 120_000);
-  afterAll(async () => {
-    await stopAllServiceProcesses();
-    for (const dir of dirs) dir.remove();
-  }, 30_000);
+  afterAll(() => scratch.cleanUp(), 30_000);
 
   it('with PUBLIC_URL: signed calls are taken, unsigned or wrongly signed ones refused', async () => {
-    const dir = tempDir('twilio-status');
-    dirs.push(dir);
+    const dir = scratch.dir('twilio-status');
     const publicUrl = 'https://otp.example.com/verify';
     const service = await startServiceProcess({ env: { DATA_DIR: dir.path, PUBLIC_URL: `${publicUrl}/`, ...twilio } });
     const local = `${service.url}${route}${query}`;
@@ -47,8 +43,7 @@ describe('Twilio status callbacks in the service process', () => {
   }, 60_000);
 
   it('during an auth token rotation, takes calls signed with the token before it (TWILIO_PREVIOUS_AUTH_TOKEN)', async () => {
-    const dir = tempDir('twilio-status-rotation');
-    dirs.push(dir);
+    const dir = scratch.dir('twilio-status-rotation');
     const publicUrl = 'https://otp.example.com';
     const service = await startServiceProcess({
       env: { DATA_DIR: dir.path, PUBLIC_URL: publicUrl, ...twilio, TWILIO_AUTH_TOKEN: 'a-new-token-00000000000000000000', TWILIO_PREVIOUS_AUTH_TOKEN: twilio.TWILIO_AUTH_TOKEN },
@@ -60,8 +55,7 @@ describe('Twilio status callbacks in the service process', () => {
   }, 60_000);
 
   it('without PUBLIC_URL: the start warns that later failures are not seen, and the route answers 404', async () => {
-    const dir = tempDir('twilio-status-off');
-    dirs.push(dir);
+    const dir = scratch.dir('twilio-status-off');
     const service = await startServiceProcess({ env: { DATA_DIR: dir.path, ...twilio } });
     const warning = JSON.parse(await service.waitForLine((line) => line.includes('PUBLIC_URL is not set'))) as { level: string };
     expect(warning.level).toBe('warn');
@@ -69,8 +63,7 @@ describe('Twilio status callbacks in the service process', () => {
   }, 60_000);
 
   it('warns when PUBLIC_URL is plain http', async () => {
-    const dir = tempDir('twilio-status-http');
-    dirs.push(dir);
+    const dir = scratch.dir('twilio-status-http');
     const service = await startServiceProcess({ env: { DATA_DIR: dir.path, PUBLIC_URL: 'http://otp.example.com', ...twilio } });
     await service.waitForLine((line) => line.includes('PUBLIC_URL is plain http'));
   }, 60_000);
