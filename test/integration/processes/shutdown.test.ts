@@ -159,8 +159,7 @@ describe('service process lifecycle', () => {
     await holder.connect();
     try {
       await holder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-      const dir = tempDir('shutdown');
-      dirs.push(dir);
+      const dir = scratch.dir('shutdown');
       await expect(
         startServiceProcess({ env: { DATA_DIR: dir.path, DATABASE_URL: schema.url, MIGRATION_WAIT_S: '1', ...deploymentSecrets() }, startTimeoutMs: 20_000 }),
       ).rejects.toThrow(/exited \(1\)[\s\S]*gave up after \d+ s waiting for another process's schema migrations: the migration lock is held by session \d+ \(application \\"stuck-migrating\\"[\s\S]*"msg":"could not start"/);
