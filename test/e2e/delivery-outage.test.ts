@@ -4,7 +4,7 @@
  * send answered 202 is lost and none is sent twice; a phone send that fails for good moves to
  * the app's fallback channel. Every attempt and outcome is an event, visible on the challenge.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { FakeResend } from '../support/fake-resend.js';
 import {
   challengeEvents,
@@ -63,6 +63,12 @@ describe('delivery during provider outages', () => {
     // The tests move the clock by minutes: log in afresh rather than outlive the token.
     operatorToken = async () => (await client.post('/api/auth/login', { body: { username: operator.username, password: operator.password } })).body.access_token;
     app = await newApp(client, operator.token, { max_sends_per_number_block_per_hour: 1000 });
+  });
+  // A call a test left hanging would otherwise stay under way for the provider timeout (10 s),
+  // and the next test's settle() waits for deliveries under way.
+  afterEach(() => {
+    fakes.twilio.dropUnanswered();
+    fakes.resend.dropUnanswered();
   });
   afterAll(async () => {
     await server.close();

@@ -42,6 +42,8 @@ export type FakeResend = {
   readonly script: (...replies: ResendReply[]) => void;
   /** Calls a webhook endpoint about an accepted email, as Resend does: the answer the service gave. */
   readonly report: (emailId: string, type: string, options: ResendReportOptions) => Promise<{ status: number; body: string }>;
+  /** Ends every request left unanswered ('hang', 'lost') by dropping its connection, as a provider that vanished would. */
+  readonly dropUnanswered: () => void;
   readonly close: () => Promise<void>;
 };
 
@@ -131,6 +133,7 @@ export const startFakeResend = async (options: { apiKey: string; ratePerSecond?:
   /** Idempotency keys: the body and id of the email sent under each, or 'in progress'. */
   const keys = new Map<string, { readonly body: string; readonly id: string } | 'in progress'>();
 
+  const unanswered = new Set<ServerResponse>();
   const server = createServer((incoming, response) => {
     void readJson(incoming).then((body) => {
       const request = { method: incoming.method ?? '', path: incoming.url ?? '', headers: incoming.headers, body: body ?? {} };
@@ -150,7 +153,7 @@ export const startFakeResend = async (options: { apiKey: string; ratePerSecond?:
       if (known === 'in progress') return error(response, 409, 'concurrent_idempotent_requests');
       if (known) return known.body === JSON.stringify(body) ? answer(response, 200, { id: known.id }) : error(response, 409, 'invalid_idempotent_request');
       const reply = replies.shift();
-      if (reply === 'hang') return undefined;
+      if (reply === 'hang') return void unanswered.add(response);
       const send = () => {
         const id = randomUUID();
         sent.push({ id, body });
@@ -158,7 +161,7 @@ export const startFakeResend = async (options: { apiKey: string; ratePerSecond?:
         return id;
       };
       const accept = () => answer(response, 200, { id: send() }, { 'ratelimit-limit': '2', 'ratelimit-remaining': '1', 'ratelimit-reset': '1' });
-      if (reply === 'lost') return void send();
+      if (reply === 'lost') return void (send(), unanswered.add(response));
       if (reply && 'hold' in reply) {
         if (key !== undefined) keys.set(key, 'in progress');
         return void reply.hold.then(accept, accept);
@@ -198,6 +201,10 @@ export const startFakeResend = async (options: { apiKey: string; ratePerSecond?:
       const signed: Record<string, string> = signWith === 'unsigned' ? {} : { 'svix-signature': resendSignature(signWith ?? secret, id, timestamp, body) };
       const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'svix-id': id, 'svix-timestamp': String(timestamp), ...signed }, body });
       return { status: response.status, body: await response.text() };
+    },
+    dropUnanswered: () => {
+      for (const response of unanswered) response.destroy();
+      unanswered.clear();
     },
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -40,6 +40,8 @@ export type FakeTwilio = {
    */
   readonly report: (sid: string, status: string, options?: { errorCode?: number; reach?: (url: string) => string; signWith?: string }) => Promise<TwilioCallback>;
   readonly callbacks: TwilioCallback[];
+  /** Ends every request left unanswered ('hang', 'lost') by dropping its connection, as a provider that vanished would. */
+  readonly dropUnanswered: () => void;
   readonly close: () => Promise<void>;
 };
 
@@ -191,6 +193,7 @@ export const startFakeTwilio = async (options: { accountSid: string; authToken: 
     return callback;
   };
 
+  const unanswered = new Set<ServerResponse>();
   const server = createServer((incoming, response) => {
     readForm(incoming)
       .then((form) => {
@@ -199,7 +202,7 @@ export const startFakeTwilio = async (options: { accountSid: string; authToken: 
         const refused = check(request, options.accountSid, options.authToken);
         if (refused) return fail(response, refused[0], refused[1], form);
         const reply = replies.shift();
-        if (reply === 'hang') return undefined;
+        if (reply === 'hang') return void unanswered.add(response);
         const accept = () => {
           const sid = hex32('SM');
           sent.push({ sid, form });
@@ -226,6 +229,10 @@ export const startFakeTwilio = async (options: { accountSid: string; authToken: 
     script: (...next) => void replies.push(...next),
     report,
     callbacks,
+    dropUnanswered: () => {
+      for (const response of unanswered) response.destroy();
+      unanswered.clear();
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
