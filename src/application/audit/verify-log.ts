@@ -1,5 +1,5 @@
 import type { LogChain, RecordedEvent, SealSigner } from '../ports.js';
-import { isLogSeal, type LogSealedData } from './log-seal.js';
+import { isLogSeal, SEAL_STREAM, type LogSealedData } from './log-seal.js';
 import { MAX_PROBLEMS, RECENT_LINKS, trackSeals, type ReplayedLink } from './verify-seals.js';
 
 /** One finding; `position` is where it was seen (a seal's finding: the seal's own position). */
@@ -78,7 +78,12 @@ export const verifyLog = async (events: AsyncIterable<AuditedEvent>, deps: { rea
     if (isLogSeal(event)) {
       const seal = event.data as LogSealedData;
       sealChecks.seal(event.position, seal, recent.get(seal.through));
-    } else sealChecks.event(event.position, event.recorded_at);
+    } else {
+      // Only seals are appended there: anything else is a seal whose type was changed, which
+      // would otherwise just stop counting (the newest one unnoticed, as if removed).
+      if (event.stream === SEAL_STREAM) report(event.position, `${event.type} on ${SEAL_STREAM}, where only LogSealed is written: a seal was altered`);
+      sealChecks.event(event.position, event.recorded_at);
+    }
 
     value = deps.chain.link(value, event);
     count += 1;

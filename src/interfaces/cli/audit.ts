@@ -8,7 +8,7 @@
 import { createReadStream } from 'node:fs';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { logEvents } from '../../application/audit/log-events.js';
+import { BEFORE_ANY_POSITION, logEvents } from '../../application/audit/log-events.js';
 import { verifyLog, type AuditedEvent, type VerifyLogOptions } from '../../application/audit/verify-log.js';
 import type { Logger } from '../../application/ports.js';
 import { sha256LogChain } from '../../infrastructure/audit/log-chain.js';
@@ -128,14 +128,20 @@ export const auditCommand = async (
       { clock: () => new Date(), logger },
     );
     close = stored.close;
-    if (action === 'verify') return await verify(logEvents(stored.log), stored.densePositions);
+    // From below position 1 where positions are the database's own numbers (SQLite, PostgreSQL),
+    // so that a row slipped in at 0 or below is read, and reported, rather than skipped: the
+    // service reads it by its stream. KurrentDB's commit positions cannot be written so.
+    const first = stored.densePositions ? BEFORE_ANY_POSITION : 0;
+    if (action === 'verify') return await verify(logEvents(stored.log, first), stored.densePositions);
     const header: ExportHeader = { format: EXPORT_FORMAT, after, positions: stored.densePositions ? 'dense' : 'sparse' };
     await write(`${JSON.stringify(header)}\n`);
     // The chain runs from the log's first event, so the lines before `after` are hashed unprinted.
     let chain = sha256LogChain.genesis;
-    for await (const event of logEvents(stored.log)) {
+    for await (const event of logEvents(stored.log, first)) {
       chain = sha256LogChain.link(chain, event);
-      if (event.position > after) await write(`${JSON.stringify({ ...event, chain })}\n`);
+      // A whole export prints every row read, one slipped in below position 1 too (for the file's
+      // verify to report).
+      if (after === 0 || event.position > after) await write(`${JSON.stringify({ ...event, chain })}\n`);
     }
     return 0;
   } catch (error) {

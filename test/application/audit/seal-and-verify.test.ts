@@ -209,6 +209,14 @@ describe('verifying the log', () => {
     expect(unknownKey.problems.map((p) => p.problem)).toEqual(expect.arrayContaining([expect.stringMatching(/master key "k1".*which is not configured/)]));
   });
 
+  it('finds a seal whose type was changed, the newest one too (it would just stop counting)', async () => {
+    const events = await sealedLog();
+    const lastSeal = events.filter((e) => e.stream === SEAL_STREAM).at(-1)!;
+    const report = await verify(events.map((e) => (e === lastSeal ? { ...e, type: 'Other' } : e)));
+    expect(report.ok).toBe(false);
+    expect(report.problems.map((p) => p.problem)).toEqual([`Other on ${SEAL_STREAM}, where only LogSealed is written: a seal was altered`]);
+  });
+
   it('verifies seals made before a master key rotation while the old key stays configured', async () => {
     const events = await sealedLog();
     const rotated = createSealSigner(createKeyring([key('k2', 2), key('k1', 1)]), safeEqual);

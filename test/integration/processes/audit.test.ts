@@ -127,6 +127,29 @@ describe('audit: tamper evidence on the real service', () => {
     await restarted.stop();
   }, 90_000);
 
+  it('on the embedded log: finds an event slipped in below position 1, which the service would read by its stream', async () => {
+    const dir = scratch.dir('audit-below');
+    const env = { DATA_DIR: dir.path, OUTBOX_FILE: join(dir.path, 'outbox.jsonl') };
+    await runService(env);
+    expect((await verifyReport(env)).code).toBe(0);
+    const db = new Database(join(dir.path, 'events.sqlite'));
+    // The next event of the operator's stream, at position -1: last in its stream, so loading
+    // the stream takes it, while a read of the log from position 0 never meets it.
+    const { stream, revision } = db.prepare("SELECT stream, MAX(revision) AS revision FROM events WHERE stream = (SELECT stream FROM events WHERE type = 'AccountRegistered')").get() as { stream: string; revision: number };
+    db.prepare('INSERT INTO events (position, id, stream, revision, type, data, metadata, recorded_at) SELECT -1, ?, ?, ?, type, data, metadata, recorded_at FROM events WHERE stream = ? AND revision = ?').run(
+      '00000000-0000-4000-8000-000000000001', stream, revision + 1, stream, revision,
+    );
+    db.close();
+    const report = await verifyReport(env);
+    expect(report.code).toBe(1);
+    expect(report.report.problems).toEqual(expect.arrayContaining([{ position: -1, problem: 'position -1 does not follow 0' }]));
+    // An export carries it, and its file's verify reports it as well.
+    const exported = await audit(env, 'export');
+    const file = join(dir.path, 'export.jsonl');
+    writeFileSync(file, exported.stdout);
+    expect((await verifyReport(env, '--file', file)).report.problems).toEqual(expect.arrayContaining([{ position: -1, problem: 'position -1 does not follow 0' }]));
+  }, 90_000);
+
   it('says so with code 3 when it cannot run, and creates nothing on the way', async () => {
     const dir = scratch.dir('audit-none');
     const missing = await audit({ DATA_DIR: dir.path }, 'verify');
