@@ -85,6 +85,8 @@ describe('Challenge: VerifyChallengeCode for a named user', () => {
     given(challenge, lockedOut).when(forUser('bob', true, 40)).thenRejects('NOT_FOUND');
   });
   it('compares the name exactly', () => given(challenge, issued).when(forUser('Ada', true, 10)).thenRejects('NOT_FOUND'));
+  it("answers another user's challenge as a missing one, word for word", () =>
+    expect(given(challenge, issued).when(forUser('bob', true, 10)).decision).toEqual(given(challenge).when(forUser('bob', true, 10)).decision));
 });
 
 describe('Challenge: VerifyChallengeCode for its purpose only', () => {
@@ -113,6 +115,10 @@ describe('Challenge: VerifyChallengeCode for its purpose only', () => {
     given(challenge, confirmation).when(enabling(false, 10)).then([ev.failed(10)]);
   });
   it('enabling does not check a plain verification\'s challenge either', () => given(challenge, issued).when(enabling(true, 10)).thenRejects('NOT_FOUND'));
+  it('a cancel does not close it (enable would answer 409): NOT_FOUND, no event; a plain one it cancels', () => {
+    given(challenge, confirmation).when(cancel(10)).thenRejects('NOT_FOUND');
+    given(challenge, issued).when(cancel(10)).then([ev.canceled(10)]);
+  });
   it('once locked, tells to register the factor again, where a plain challenge tells to send a new code', () => {
     const locked = (history: ChallengeEvent[]) => [...history, ev.failed(10), ev.failed(20), ev.failed(30), ev.locked(30)];
     expect(given(challenge, locked(confirmation)).when(enabling(true, 40)).decision).toMatchObject({ _tag: 'Left', left: { code: 'MAX_ATTEMPTS_REACHED', message: expect.stringMatching(/register the factor again/) } });

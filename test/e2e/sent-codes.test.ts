@@ -321,6 +321,9 @@ describe('sent codes', () => {
       expect([refused.status, refused.body.code, refused.body.message]).toEqual([404, 'NOT_FOUND', expect.stringContaining('enabling the factor')]);
     }
     expect(await challenge(challengeId)).toMatchObject({ status: 'PENDING', attempts: 0 });
+    // Nor can it be canceled there, which left enable answering 409 until the factor was registered again.
+    const canceled = await client.post(`/api/code/${challengeId}/cancel`, { apiKey });
+    expect([canceled.status, canceled.body.code]).toEqual([404, 'NOT_FOUND']);
     const wrong = await enable(wrongCode(code));
     expect([wrong.status, wrong.body.code, wrong.body.attempts_remaining]).toEqual([401, 'INVALID_CODE', 4]);
     expect((await enable(code)).body).toMatchObject({ success: true, status: 'ACTIVE' });

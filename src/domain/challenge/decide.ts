@@ -94,18 +94,20 @@ export const decideChallenge = (command: ChallengeCommand, state: ChallengeState
   // Another tenant's challenge is indistinguishable from a missing one.
   if (state.status === 'NONE' || ('app_id' in command && command.app_id !== state.app_id))
     return left(reject('NOT_FOUND', 'Challenge not found'));
+  // A code checked for a user, by a challenge id that came with it (from a browser, say), is
+  // that user's or none: another user's right code must not log this one in. Like a missing
+  // challenge, its attempts are untouched.
+  if (command.type === 'VerifyChallengeCode' && command.username !== undefined && command.username !== state.username)
+    return left(reject('NOT_FOUND', 'Challenge not found'));
   // An enrollment's confirmation code proves the factor only when enabling it: approved by a
   // plain verification it activated nothing, and left enable only the approved challenge to
   // compare against, outside the challenge's own attempts (a wrong code there answered 409
   // CHALLENGE_CLOSED). So a verification for another purpose finds no challenge to verify,
   // whatever its state, and counts no attempt; the tenant check above comes first, so another
   // app's challenge still answers as a missing one.
-  // A code checked for a user, by a challenge id that came with it (from a browser, say), is
-  // that user's or none: another user's right code must not log this one in. Like a missing
-  // challenge, its attempts are untouched.
-  if (command.type === 'VerifyChallengeCode' && command.username !== undefined && command.username !== state.username)
-    return left(reject('NOT_FOUND', 'Challenge not found for this username'));
-  if (command.type === 'VerifyChallengeCode' && command.purpose !== state.purpose)
+  // Cancel (POST /api/code/{id}/cancel) is a verification's: an enrollment's confirmation is
+  // replaced by registering the factor again, and canceled it only left enable answering 409.
+  if ((command.type === 'VerifyChallengeCode' && command.purpose !== state.purpose) || (command.type === 'CancelChallenge' && state.purpose !== 'VERIFICATION'))
     return left(
       reject('NOT_FOUND', state.purpose === 'ENROLLMENT' ? "Challenge not found: an enrollment's confirmation code is checked by enabling the factor" : 'Challenge not found'),
     );

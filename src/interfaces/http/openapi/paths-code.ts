@@ -69,7 +69,8 @@ export const codePaths = {
       summary: 'Cancel a pending challenge',
       description:
         'With an operator JWT, name the app by `app_id` in the query or in an optional JSON body. ' +
-        'A challenge that is no longer pending (approved, canceled, expired or locked) answers 409 CHALLENGE_CLOSED.',
+        'A challenge that is no longer pending (approved, canceled, expired or locked) answers 409 CHALLENGE_CLOSED. ' +
+        "A factor's confirmation challenge (POST /api/otp/register) answers 404: registering the factor again replaces it.",
       auth: 'key-or-jwt',
       parameters: challengeId,
       body: 'AppScopeRequest',
