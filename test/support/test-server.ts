@@ -72,6 +72,8 @@ export type TestServerOptions = {
   readonly operatorSignup?: 'open' | 'invite';
   readonly deliveryReceipts?: 'record' | 'ignore';
   readonly postgresTimeouts?: ServiceOptions['postgresTimeouts'];
+  /** How long a Redis call may take before it falls back to the process's own counts (150 ms by default). */
+  readonly redisTimeoutMs?: number;
   /**
    * PUBLIC_URL: Twilio's status callbacks are registered under it and taken by the route (with
    * `providers`' Twilio auth token). The fake Twilio calls the test server's own address instead
@@ -143,6 +145,7 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
     ...(options.appStalenessMs !== undefined ? { appStalenessMs: options.appStalenessMs } : {}),
     ...(options.role ? { role: options.role } : {}),
     ...(options.postgresTimeouts ? { postgresTimeouts: options.postgresTimeouts } : {}),
+    ...(options.redisTimeoutMs ? { redisTimeoutMs: options.redisTimeoutMs } : {}),
     ...(options.unknownUsersPerApp ? { unknownUsersPerApp: options.unknownUsersPerApp } : {}),
   });
   // A steady 10 ms poll: tests that drive a fake clock wait for deliveries in real time.
@@ -215,8 +218,13 @@ export const startWithOwnedApp = async (policy?: PolicyPatch) => {
  */
 export const startTwoServers = async (options: Omit<TestServerOptions, 'dataDir' | 'backend' | 'keys' | 'clock'> = {}) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'otp-verify-two-processes-'));
-  const a = await startTestServer({ worker: false, ...options, dataDir, backend: 'postgres' });
-  const b = await startTestServer({ worker: false, ...options, dataDir, backend: 'postgres', keys: a.keys, clock: a.clock }).catch(async (error: unknown) => {
+  // What these tests share through Redis must not fall back to each process's own counts because
+  // a loaded machine made one Redis call outlast the production default of 150 ms (as a full
+  // run beside other work did: two sends answered 202, one per process). Outages have tests of
+  // their own (redis-outage, resilient).
+  const shared = { worker: false, redisTimeoutMs: 5_000, ...options, dataDir, backend: 'postgres' as const };
+  const a = await startTestServer(shared);
+  const b = await startTestServer({ ...shared, keys: a.keys, clock: a.clock }).catch(async (error: unknown) => {
     await a.stop();
     throw error;
   });
