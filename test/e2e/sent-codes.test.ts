@@ -91,7 +91,8 @@ describe('sent codes', () => {
     // A backend signing in the victim, with the challenge id and code the browser sent back.
     const crossed = await client.post('/api/code/verify', { apiKey, body: { username: victim, challenge_id: theirs.challengeId, otp: theirs.code } });
     expect([crossed.status, crossed.body.code]).toEqual([404, 'NOT_FOUND']);
-    expect(await challenge(theirs.challengeId)).toMatchObject({ status: 'PENDING', attempts: 0 });
+    // Whose it is shows on the challenge, for an app that verifies by challenge_id alone.
+    expect(await challenge(theirs.challengeId)).toMatchObject({ username: attacker, status: 'PENDING', attempts: 0 });
     const own = await client.post('/api/code/verify', { apiKey, body: { username: attacker, challenge_id: theirs.challengeId, otp: theirs.code } });
     expect([own.status, own.body]).toEqual([200, { success: true, status: 'APPROVED' }]);
   });

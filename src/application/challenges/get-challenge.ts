@@ -7,6 +7,8 @@ import { now, type Deps } from '../deps.js';
 
 export type ChallengeView = {
   readonly challenge_id: string;
+  /** Whose challenge it is: an app that verifies by challenge_id alone can check it was the user it meant. */
+  readonly username: string;
   readonly status: ChallengeStatus;
   readonly channel: Channel | null;
   readonly attempts: number;
@@ -35,6 +37,7 @@ export const makeGetChallenge =
     if (state.status === 'NONE' || state.app_id !== appId) return left(reject('NOT_FOUND', 'Challenge not found'));
     return right({
       challenge_id: state.challenge_id,
+      username: state.username,
       status: state.status === 'PENDING' && isPastExpiry(state, now(deps)) ? 'EXPIRED' : state.status,
       channel: state.channel,
       attempts: state.attempts,

@@ -160,6 +160,7 @@ export const schemas: Readonly<Record<string, Schema>> = {
   Approved: object({ success: { const: true }, status: { const: 'APPROVED' } }),
   Challenge: object({
     challenge_id: uuid,
+    username: { type: 'string', description: "The end user the challenge is for (an app verifying by challenge_id alone can check it; or pass username to POST /api/code/verify)" },
     status: ref('ChallengeStatus'),
     channel: { ...nullable(ref('Channel')), description: 'null for a code exported to the app' },
     attempts: { type: 'integer', minimum: 0 },
