@@ -58,7 +58,7 @@ export const makeHandlers = (deps: Deps) => ({
   verifyChallenge: makeVerifyChallenge(deps, 'VERIFICATION'),
   verifyFactor: makeVerifyFactor(deps),
   getChallenge: makeGetChallenge(deps),
-  cancelChallenge: makeCancelChallenge(deps),
+  cancelChallenge: makeCancelChallenge(deps, 'VERIFICATION'),
   generateCode: makeGenerateCode(deps),
   // Background work (delivery worker)
   deliverChallenge: makeDeliverChallenge(deps),

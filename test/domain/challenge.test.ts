@@ -28,7 +28,7 @@ const verify = (code_matches: boolean, s: number, app_id = 'app-1', purpose: Cha
   ({ type: 'VerifyChallengeCode', app_id, purpose, code_matches, at: at(s) }) as const;
 const resend = (s: number, app_id = 'app-1') =>
   ({ type: 'ResendChallenge', app_id, code_hash: 'hash-2', expires_at: at(s + TTL), cooldown_seconds: 30, at: at(s) }) as const;
-const cancel = (s: number, app_id = 'app-1') => ({ type: 'CancelChallenge', app_id, at: at(s) }) as const;
+const cancel = (s: number, app_id = 'app-1', purpose: ChallengePurpose = 'VERIFICATION') => ({ type: 'CancelChallenge', app_id, purpose, at: at(s) }) as const;
 const expire = (s: number) => ({ type: 'ExpireChallenge', at: at(s) }) as const;
 const delivered = (s: number) => ({ type: 'RecordDelivery', provider: 'twilio', outcome: { ok: true }, at: at(s) }) as const;
 const undelivered = (s: number) =>
@@ -115,9 +115,10 @@ describe('Challenge: VerifyChallengeCode for its purpose only', () => {
     given(challenge, confirmation).when(enabling(false, 10)).then([ev.failed(10)]);
   });
   it('enabling does not check a plain verification\'s challenge either', () => given(challenge, issued).when(enabling(true, 10)).thenRejects('NOT_FOUND'));
-  it('a cancel does not close it (enable would answer 409): NOT_FOUND, no event; a plain one it cancels', () => {
+  it("a verification's cancel does not close it (enable would answer 409): NOT_FOUND, no event; a new registration's does", () => {
     given(challenge, confirmation).when(cancel(10)).thenRejects('NOT_FOUND');
-    given(challenge, issued).when(cancel(10)).then([ev.canceled(10)]);
+    given(challenge, confirmation).when(cancel(10, 'app-1', 'ENROLLMENT')).then([ev.canceled(10)]);
+    given(challenge, issued).when(cancel(10, 'app-1', 'ENROLLMENT')).thenRejects('NOT_FOUND');
   });
   it('once locked, tells to register the factor again, where a plain challenge tells to send a new code', () => {
     const locked = (history: ChallengeEvent[]) => [...history, ev.failed(10), ev.failed(20), ev.failed(30), ev.locked(30)];

@@ -46,7 +46,7 @@ export const makeRegisterEnrollment = (deps: RegisterDeps) => {
   const resolveDestination = makeResolveDestination(deps);
   const issueCode = makeIssueCode(deps);
   const sendNextCode = makeSendNextCode(deps);
-  const cancelChallenge = makeCancelChallenge(deps);
+  const cancelChallenge = makeCancelChallenge(deps, 'ENROLLMENT');
   /** The cooldown of a pending factor's confirmation challenge, while it is open (as POST /api/code/send counts an open one). */
   const confirmationTooSoon = async (app: ActiveApp, challengeId: string | undefined): Promise<Rejection | undefined> => {
     if (challengeId === undefined) return undefined;

@@ -31,7 +31,8 @@ export type VerifyChallengeCode = {
   readonly code_matches: boolean;
   readonly at: Instant;
 };
-export type CancelChallenge = { readonly type: 'CancelChallenge'; readonly app_id: string; readonly at: Instant };
+/** `purpose`: as on VerifyChallengeCode, a challenge of another purpose is not found. */
+export type CancelChallenge = { readonly type: 'CancelChallenge'; readonly app_id: string; readonly purpose: ChallengePurpose; readonly at: Instant };
 export type ExpireChallenge = { readonly type: 'ExpireChallenge'; readonly at: Instant };
 export type ChallengeCommand =
   | IssueChallenge
@@ -105,9 +106,10 @@ export const decideChallenge = (command: ChallengeCommand, state: ChallengeState
   // CHALLENGE_CLOSED). So a verification for another purpose finds no challenge to verify,
   // whatever its state, and counts no attempt; the tenant check above comes first, so another
   // app's challenge still answers as a missing one.
-  // Cancel (POST /api/code/{id}/cancel) is a verification's: an enrollment's confirmation is
-  // replaced by registering the factor again, and canceled it only left enable answering 409.
-  if ((command.type === 'VerifyChallengeCode' && command.purpose !== state.purpose) || (command.type === 'CancelChallenge' && state.purpose !== 'VERIFICATION'))
+  // So is a cancel: POST /api/code/{id}/cancel cancels verifications, and an enrollment's
+  // confirmation is cancelled only by registering the factor again (canceled through the
+  // route, it only left enable answering 409).
+  if ((command.type === 'VerifyChallengeCode' || command.type === 'CancelChallenge') && command.purpose !== state.purpose)
     return left(
       reject('NOT_FOUND', state.purpose === 'ENROLLMENT' ? "Challenge not found: an enrollment's confirmation code is checked by enabling the factor" : 'Challenge not found'),
     );

@@ -55,7 +55,7 @@ describe('recording a delivery report', () => {
 
   it('answers IGNORED when the refusal is because the report no longer applies (the challenge closed meanwhile)', async () => {
     const report = await delivered();
-    const cancel = (stream: string) => server.service.deps.handle(ChallengeAggregate, stream, (state) => ({ type: 'CancelChallenge' as const, app_id: state.status === 'NONE' ? '' : state.app_id, at: server.clock().toISOString() }));
+    const cancel = (stream: string) => server.service.deps.handle(ChallengeAggregate, stream, (state) => ({ type: 'CancelChallenge' as const, app_id: state.status === 'NONE' ? '' : state.app_id, purpose: 'VERIFICATION' as const, at: server.clock().toISOString() }));
     expect(await refusing(cancel)(report)).toBe('IGNORED');
   });
 
@@ -95,7 +95,7 @@ describe('recording a delivery report', () => {
       await handle(ChallengeAggregate, stream, () => ({ type: 'RecordDeliveryAttempt' as const, ...common, at: at() }));
       const lost = { ok: false as const, reason: 'timeout', permanent: false, retry_at: new Date(server.clock().getTime() + 60_000).toISOString() };
       await handle(ChallengeAggregate, stream, () => ({ type: 'RecordDelivery' as const, ...common, outcome: lost, at: at() }));
-      await handle(ChallengeAggregate, stream, (state) => ({ type: 'CancelChallenge' as const, app_id: state.status === 'NONE' ? '' : state.app_id, at: at() }));
+      await handle(ChallengeAggregate, stream, (state) => ({ type: 'CancelChallenge' as const, app_id: state.status === 'NONE' ? '' : state.app_id, purpose: 'VERIFICATION' as const, at: at() }));
       expect(await server.service.handlers.recordDeliveryConfirmation({ challenge_id: id, send: 1, channel: 'SMS', provider: 'outbox', read: false })).toBe('DELIVERED');
       // The receipt is proof the message was taken: the send counts delivered.
       expect((await types(id)).slice(-3)).toEqual(['ChallengeCanceled', 'DeliverySucceeded', 'DeliveryConfirmed']);
