@@ -7,6 +7,13 @@
  *
  * RangeErrors are caller bugs (a bad limit or TTL), not dependency failures: they propagate
  * and are not counted.
+ *
+ * The process's own lag is not the dependency's: when the event loop was busy past `timeoutMs`
+ * (a burst of password hashes, say), the timer and the answer are both due once it is free, and
+ * timers run before sockets are read, so the answer lost to a timer it had beaten. The timeout
+ * is taken only after the loop has read what had arrived (setImmediate runs after that poll):
+ * otherwise anyone who could load the process (anonymous logins) opened the circuit, and every
+ * Redis-backed limit started again from the process's own empty counts.
  */
 import { callAsync } from '../../application/call-async.js';
 import type { Clock, HealthCheck } from '../../application/ports.js';
@@ -46,7 +53,8 @@ export class CircuitTimeout extends Error {
 
 const withTimeout = <T>(call: () => Promise<T>, ms: number, label: string): Promise<T> =>
   new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new CircuitTimeout(`${label}: no answer within ${ms} ms`)), ms);
+    // A no-op once the call has settled: a promise settles once.
+    const timer = setTimeout(() => setImmediate(() => reject(new CircuitTimeout(`${label}: no answer within ${ms} ms`))), ms);
     callAsync(call).then(
       (value) => (clearTimeout(timer), resolve(value)),
       (error: unknown) => (clearTimeout(timer), reject(error)),

@@ -1,4 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { createCircuitBreaker, type CircuitState } from '../../../src/infrastructure/redis/circuit-breaker.js';
 
 const setup = (extra: { probe?: () => Promise<unknown> } = {}) => {
@@ -138,5 +140,30 @@ describe('circuit breaker', () => {
     up = true;
     await expect(breaker.health.check()).resolves.toBeUndefined();
     expect(breaker.state()).toBe('closed');
+  });
+
+  it("does not take the process's own lag for the dependency's: an answer that arrived while the event loop was busy wins over the timer", async () => {
+    // Another process that answers at once, standing for Redis on a healthy network (one in this
+    // process could not answer while this test keeps the loop busy).
+    const server = spawn(process.execPath, ['-e', "const s = require('node:net').createServer((c) => c.on('data', (d) => c.write(d))).listen(0, '127.0.0.1', () => console.log(s.address().port))"], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const port = Number(await new Promise<string>((resolve) => server.stdout!.once('data', (chunk: Buffer) => resolve(String(chunk).trim()))));
+    const socket = connect(port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    try {
+      const { breaker } = setup();
+      const echo = () => new Promise<string>((resolve) => (socket.once('data', (chunk) => resolve(String(chunk))), socket.write('pong')));
+      const answered = breaker.run(echo, () => 'fallback');
+      // The loop is busy for well past the 30 ms timeout; the answer is back meanwhile.
+      const until = Date.now() + 500;
+      while (Date.now() < until) {
+        // busy, as a burst of password hashes keeps it
+      }
+      expect(await answered).toBe('pong');
+      // A call that really does not answer in time still gets the fallback.
+      expect(await breaker.run(() => new Promise<string>(() => undefined), () => 'fallback')).toBe('fallback');
+    } finally {
+      socket.destroy();
+      server.kill();
+    }
   });
 });
