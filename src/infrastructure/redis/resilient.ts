@@ -3,9 +3,13 @@
  * falling back to something that is safe for its purpose:
  *
  * - Rate limiter: the in-process limiter. While Redis is down limits are per process (N API
- *   processes allow up to N times the limit), which beats refusing or allowing everything. A
- *   hit is released where it was counted; releasing one of Redis's while it fails rejects (the
- *   hit counts until it leaves the window, as it would have without a release; the caller logs it).
+ *   processes allow up to N times the limit), which beats refusing or allowing everything.
+ *   Each hit Redis allows is also counted in the process's own limiter (a shadow), so a
+ *   fallback goes on from what this process let through in the window rather than from an
+ *   empty log: a Redis call that fails for a moment (or the circuit opening under load) no
+ *   longer hands every process a fresh allowance. A hit is released where it was counted, its
+ *   shadow with it; releasing one of Redis's while it fails rejects (the hit, and its shadow,
+ *   count until they leave the window, as without a release; the caller logs it).
  * - Replay guard: GRANTS the claim. The guard is only a fast path that spares a doomed
  *   command a round trip: single use of a TOTP step is guaranteed by the enrollment stream
  *   (a step <= the last consumed one is refused) and by the event store's expected-revision
@@ -28,10 +32,20 @@ export const resilientRateLimiter =
     breaker.run(
       async () => {
         const decision = await primary(key, limit, windowSeconds, options);
+        // The shadow's own decision does not matter: it only has to remember the hit.
+        const shadow = decision.allowed && options?.peek !== true ? await fallback(key, limit, windowSeconds) : undefined;
         const { release } = decision;
         // While Redis fails, its hit cannot be taken back: said, so the caller logs it.
         const unavailable = () => Promise.reject(new Error('Redis is unavailable: the hit stays counted until it leaves its window'));
-        return release ? { ...decision, release: () => breaker.run(release, unavailable) } : decision;
+        return release
+          ? {
+              ...decision,
+              release: async () => {
+                await breaker.run(release, unavailable);
+                await shadow?.release?.();
+              },
+            }
+          : decision;
       },
       () => fallback(key, limit, windowSeconds, options),
     );

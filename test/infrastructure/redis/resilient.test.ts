@@ -38,10 +38,22 @@ describe('resilient rate limiter', () => {
     expect((await limit('k', 1, 60)).allowed).toBe(true);
     expect((await limit('k', 1, 60)).allowed).toBe(false);
     setDown(true);
-    // The fallback has its own, empty log: limits are per process while the primary is down.
-    expect((await limit('k', 1, 60)).allowed).toBe(true);
+    // The fallback counted the hit the primary allowed (its shadow): still refused while down.
     expect((await limit('k', 1, 60)).allowed).toBe(false);
+    // Limits are per process while the primary is down: a key this process never counted starts afresh.
+    expect((await limit('other', 1, 60)).allowed).toBe(true);
+    expect((await limit('other', 1, 60)).allowed).toBe(false);
     expect(breaker.state()).toBe('open');
+  });
+
+  it("goes on from this process's hits when the primary fails, not from an empty log; a peek counts nothing", async () => {
+    const { breaker, limiter, setDown, clock } = setup();
+    const limit = resilientRateLimiter(limiter, createInProcessRateLimiter(clock), breaker);
+    for (let i = 0; i < 3; i += 1) expect((await limit('cap', 5, 3600, { peek: true })).allowed).toBe(true);
+    for (let i = 0; i < 4; i += 1) expect((await limit('cap', 5, 3600)).allowed).toBe(true);
+    setDown(true);
+    expect((await limit('cap', 5, 3600)).allowed).toBe(true);
+    expect((await limit('cap', 5, 3600)).allowed).toBe(false);
   });
 
   it('releases a hit where it was counted; releasing the primary\'s while it fails says it could not', async () => {
@@ -59,19 +71,22 @@ describe('resilient rate limiter', () => {
     const local = createInProcessRateLimiter(clock);
     const limit = resilientRateLimiter(primary, local, breaker);
 
+    // Released: the primary's hit and its shadow alike.
     await (await limit('k', 1, 60)).release?.();
     expect((await remote('k', 1, 60, { peek: true })).allowed).toBe(true);
+    expect((await local('k', 1, 60, { peek: true })).allowed).toBe(true);
     const held = await limit('k', 1, 60);
     down = true;
     await expect(held.release?.()).rejects.toThrow('Redis is unavailable');
     expect((await remote('k', 1, 60, { peek: true })).allowed).toBe(false);
-
-    const counted = await limit('k', 1, 60); // by the fallback
-    expect(breaker.state()).toBe('open');
+    // Its shadow stays counted with it.
     expect((await local('k', 1, 60, { peek: true })).allowed).toBe(false);
+
+    const counted = await limit('j', 1, 60); // by the fallback
+    expect(breaker.state()).toBe('open');
+    expect((await local('j', 1, 60, { peek: true })).allowed).toBe(false);
     await counted.release?.();
-    expect((await local('k', 1, 60, { peek: true })).allowed).toBe(true);
-    expect((await remote('k', 1, 60, { peek: true })).allowed).toBe(false);
+    expect((await local('j', 1, 60, { peek: true })).allowed).toBe(true);
   });
 });
 
