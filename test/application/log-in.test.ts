@@ -96,4 +96,16 @@ describe('log in: unknown users cost what known ones do', () => {
       expect((await logIn(older.username, decomposed)).outcome._tag).toBe('Right');
     });
   });
+
+  it('counts a burst of wrong logins for an unknown name as a known account does: five 401s, then 429', async () => {
+    // A password check that answers at once, so the burst's attempts reach the throttle together
+    // (as across processes on Redis), not one hash at a time.
+    const passwords: PasswordHasher = { hash: async () => 'instant', verify: async () => false };
+    const logIn = makeLogIn({ ...deps, passwords });
+    const burst = async (username: string, client_ip: string) =>
+      (await Promise.all(Array.from({ length: 20 }, () => logIn({ username, password: 'a wrong password!', client_ip })))).map((o) => (o._tag === 'Left' ? o.left.code : 'OK')).sort();
+    const unknown = await burst('nobody_in_a_burst', '10.0.0.30');
+    expect(unknown).toEqual([...Array(5).fill('INVALID_CREDENTIALS'), ...Array(15).fill('RATE_LIMITED')]);
+  });
 });
+

@@ -84,6 +84,17 @@ describe('per-account login throttle, per client', () => {
     expect(errorShape(await loginFrom('198.51.100.8', 'nobody_at_all', 'guess again!!'))).toEqual(errorShape(attacker));
     expect((await loginFrom('203.0.113.21', 'nobody_at_all', 'guess again!!')).status).toBe(401);
   });
+
+  it('answers a burst of wrong logins for an unknown name with as many 401s as for a known account', async () => {
+    const operator = { email: 'burst@example.com', username: 'burst_known', password: 'the operator password' };
+    expect((await client.post('/api/auth/register', { body: operator })).status).toBe(201);
+    const burst = async (ip: string, username: string) =>
+      (await Promise.all(Array.from({ length: 20 }, (_, i) => loginFrom(ip, username, `burst guess ${i}!!`)))).map((r) => r.status).sort();
+    const known = await burst('198.51.100.30', operator.username);
+    const unknown = await burst('198.51.100.31', 'burst_nobody');
+    expect(known).toEqual([...Array(5).fill(401), ...Array(15).fill(429)]);
+    expect(unknown).toEqual(known);
+  });
 });
 
 describe('registrations per IP (REGISTRATIONS_PER_IP_PER_HOUR)', () => {

@@ -34,12 +34,18 @@ export const makeLogIn =
       // client and for everyone (no client of an unknown user ever signed in), and, as a known
       // account records no failure for a refused attempt, a refused attempt counts for neither.
       const { perClient, perAccount, windowSeconds } = LOGIN_THROTTLE;
+      // Counted, not peeked then counted: concurrent attempts all passed a peek before any was
+      // counted (across processes on Redis), so a burst got more 401s for an unknown name than
+      // a known account's stream allows, which told them apart. A refused attempt gives back
+      // the hit the other limit counted.
       const limits = [[`login-unknown:${accountId}:${client}`, perClient], [`login-unknown:${accountId}`, perAccount]] as const;
-      const peeks = await Promise.all(limits.map(([key, limit]) => deps.rateLimit(key, limit, windowSeconds, { peek: true })));
-      const refused = peeks.filter((decision) => !decision.allowed);
-      if (refused.length > 0)
+      const decisions = await Promise.all(limits.map(([key, limit]) => deps.rateLimit(key, limit, windowSeconds)));
+      const refused = decisions.filter((decision) => !decision.allowed);
+      if (refused.length > 0) {
+        // A release that fails (Redis failing) leaves the hit counted: stricter, never looser.
+        await Promise.all(decisions.map((decision) => decision.release?.().catch(() => undefined)));
         return left(reject('RATE_LIMITED', 'Too many failed logins; try again later', { retryAfterSeconds: Math.max(...refused.map((decision) => decision.retry_after_seconds)) }));
-      await Promise.all(limits.map(([key, limit]) => deps.rateLimit(key, limit, windowSeconds)));
+      }
       return invalid();
     }
 
