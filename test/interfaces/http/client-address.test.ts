@@ -6,6 +6,11 @@ describe('addressKey', () => {
     ['192.0.2.1', '192.0.2.1'],
     ['::ffff:192.0.2.1', '192.0.2.1'],
     ['::FFFF:192.0.2.1', '192.0.2.1'],
+    // The same IPv4 address in the other spellings of its mapped form.
+    ['::ffff:c000:201', '192.0.2.1'],
+    ['0:0:0:0:0:ffff:192.0.2.1', '192.0.2.1'],
+    ['0000:0000:0000:0000:0000:FFFF:C000:0201', '192.0.2.1'],
+    ['::ffff:cb00:7109', '203.0.113.9'],
     ['2001:db8:1:2::1', '2001:db8:1:2::/64'],
     ['2001:0DB8:0001:0002:aaaa:bbbb:cccc:dddd', '2001:db8:1:2::/64'],
     ['2001:db8::1', '2001:db8:0:0::/64'],
@@ -20,6 +25,8 @@ describe('addressKey', () => {
   });
 
   it('tells apart the /64s either side of a boundary and keeps the mapped form of a bad IPv4 as it is', () => {
+    // Two IPv4 hosts are two keys, not one shared 0:0:0:0::/64.
+    expect(addressKey('::ffff:c633:6407')).not.toBe(addressKey('::ffff:cb00:7109'));
     expect(addressKey('2001:db8:1:2:ffff:ffff:ffff:ffff')).not.toBe(addressKey('2001:db8:1:3::'));
     expect(addressKey('::ffff:999.1.1.1')).toBe('::ffff:999.1.1.1');
   });
