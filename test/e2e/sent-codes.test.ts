@@ -346,6 +346,22 @@ describe('sent codes', () => {
     expect((await verify(generated.body.challenge_id, generated.body.code, app.apiKey)).status).toBe(200);
   });
 
+  it("generates at most the recipient's hourly figure of codes for one user, as sends, each burst spread or not", async () => {
+    const app = await appWith({ allow_code_export: true, max_sends_per_recipient_per_hour: 3 });
+    const generate = (username: string) => client.post('/api/code/generate', { apiKey: app.apiKey, body: { username } });
+    const burst = await Promise.all(Array.from({ length: 10 }, () => generate('one_user')));
+    expect(burst.map((r) => r.status).sort()).toEqual([201, 201, 201, 429, 429, 429, 429, 429, 429, 429]);
+    const refused = burst.find((r) => r.status === 429)!;
+    expect([refused.body.code, Number(refused.headers.get('retry-after')) > 0]).toEqual(['RATE_LIMITED', true]);
+    expect((await generate('another_user')).status).toBe(201);
+    // An hour later the user may have codes again (Redis's windows follow Redis's own clock,
+    // which the test clock cannot move: checked on the embedded backend).
+    if (testBackend() === 'embedded') {
+      server.clock.advance(3_601_000);
+      expect((await generate('one_user')).status).toBe(201);
+    }
+  });
+
   it('sends an SMS through /api/code/sms to the outbox with channel SMS', async () => {
     const sent = await send({ username: user(), to: '+34600123456' }, apiKey, '/api/code/sms');
     expect(sent.status).toBe(202);

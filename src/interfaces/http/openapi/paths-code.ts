@@ -46,7 +46,7 @@ export const codePaths = {
       tag: 'code',
       summary: 'Create a code the app delivers itself',
       description:
-        "Only when the app's policy allows code export; otherwise 403. At most the policy's max_sends_per_app_per_day codes a day per app, counted apart from sent codes (429 with Retry-After).",
+        "Only when the app's policy allows code export; otherwise 403. At most the policy's max_sends_per_recipient_per_hour codes an hour for one username, and max_sends_per_app_per_day a day per app, counted apart from sent codes (429 with Retry-After).",
       auth: 'key-or-jwt',
       body: 'UsernameRequest',
       success: { status: 201, description: 'The challenge and its code', schema: 'GeneratedCode' },
