@@ -346,6 +346,16 @@ describe('sent codes', () => {
     expect((await verify(generated.body.challenge_id, generated.body.code, app.apiKey)).status).toBe(200);
   });
 
+  it("counts sends per mailbox, not per spelling: +tags and Gmail's dots share the recipient's hourly cap", async () => {
+    const app = await appWith({ max_sends_per_recipient_per_hour: 3 });
+    const spellings = ['victim@gmail.com', 'victim+1@gmail.com', 'v.ictim@gmail.com', 'vic.tim+x@googlemail.com', 'VICTIM+2@GMAIL.COM'];
+    const statuses: number[] = [];
+    for (const [i, to] of spellings.entries()) statuses.push((await send({ username: `mailbox_${i}`, channel: 'EMAIL', to }, app.apiKey)).status);
+    expect(statuses).toEqual([202, 202, 202, 429, 429]);
+    // Another mailbox is counted apart.
+    expect((await send({ username: 'mailbox_other', channel: 'EMAIL', to: 'victim2@gmail.com' }, app.apiKey)).status).toBe(202);
+  });
+
   it("generates at most the recipient's hourly figure of codes for one user, as sends, each burst spread or not", async () => {
     const app = await appWith({ allow_code_export: true, max_sends_per_recipient_per_hour: 3 });
     const generate = (username: string) => client.post('/api/code/generate', { apiKey: app.apiKey, body: { username } });

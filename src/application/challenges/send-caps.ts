@@ -1,5 +1,6 @@
 import { left, type Either } from 'fp-ts/lib/Either.js';
 import { reject, type Rejection } from '../../domain/shared/rejection.js';
+import { mailboxOf } from '../../domain/shared/mailbox.js';
 import { DAY_SECONDS } from '../../domain/shared/time.js';
 import type { ActiveApp } from '../apps/app-view.js';
 import type { Deps } from '../deps.js';
@@ -34,7 +35,8 @@ export const makeSendWithinCaps = (deps: Pick<Deps, 'rateLimit' | 'limits' | 'ke
     beforeSpending?: () => Promise<Rejection | undefined>,
     wentAnyway?: () => Promise<boolean>,
   ): Promise<Either<Rejection, T>> => {
-    const recipient = deps.keyedHash('destination', to.normalized);
+    // Per mailbox, not per spelling, for emails (mailbox.ts); a phone is its E.164 form already.
+    const recipient = deps.keyedHash('destination', to.country_calling_code === null ? mailboxOf(to.normalized) : to.normalized);
     const refuse = async (reason: string, retryAfter: number): Promise<Either<Rejection, never>> => {
       await recordRefusal(app.app_id, { reason, to_hint: to.hint, ...(clientIp === undefined ? {} : { client: clientTagFor(deps.keyedHash, clientIp) }) });
       return left(reject('RATE_LIMITED', 'Too many codes sent; try again later', { retryAfterSeconds: retryAfter }));
