@@ -41,22 +41,31 @@ const withTableHeld = async (body: (pool: pg.Pool, admin: pg.Pool, holder: pg.Cl
   }
 };
 
+/** A schema, and a session named `application` holding the migration lock, as another process migrating. */
+const withLockHeld = async (application: string, body: (pool: pg.Pool, holder: pg.Client, holderPid: number) => Promise<void>) => {
+  const schema = await createTestSchema();
+  const holderUrl = new URL(schema.url);
+  holderUrl.searchParams.set('application_name', application);
+  const holder = new pg.Client({ connectionString: holderUrl.toString() });
+  const pool = new pg.Pool({ connectionString: schema.url, max: 1 });
+  await holder.connect();
+  try {
+    await holder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    const holderPid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    await body(pool, holder, holderPid);
+  } finally {
+    await holder.end();
+    await pool.end();
+    await schema.drop();
+  }
+};
+
 const alterT = { id: '002-alter', sql: 'ALTER TABLE t ADD COLUMN b int' };
 
 describe('schema migrations', () => {
   it('wait for the lock, naming its holder, then run with server keepalives set', async () => {
-    const schema = await createTestSchema();
-    const holderUrl = new URL(schema.url);
-    holderUrl.searchParams.set('application_name', 'migrating-elsewhere');
-    const holder = new pg.Client({ connectionString: holderUrl.toString() });
-    const pool = new pg.Pool({ connectionString: schema.url, max: 1 });
-    await holder.connect();
-    try {
-      await holder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-      const holderPid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-      const lines: Line[] = [];
-      const record = (message: string, fields: Record<string, unknown> = {}) => void lines.push({ message, fields });
-      const logger = { debug: record, info: record, warn: record, error: record };
+    await withLockHeld('migrating-elsewhere', async (pool, holder, holderPid) => {
+      const { lines, logger } = recorder();
       const migration = { id: '001-keepalives', sql: "CREATE TABLE seen AS SELECT current_setting('tcp_keepalives_idle') AS idle, current_setting('tcp_keepalives_count') AS count" };
       let done = false;
       const running = migrate(pool, [migration], { logger, pollMs: 20, logEveryMs: 100 }).finally(() => (done = true));
@@ -71,23 +80,11 @@ describe('schema migrations', () => {
       expect(await running).toEqual(['001-keepalives']);
       expect(lines.at(-1)).toMatchObject({ message: 'migration lock taken' });
       expect((await pool.query('SELECT idle, count FROM seen')).rows).toEqual([{ idle: '10', count: '3' }]);
-    } finally {
-      await holder.end();
-      await pool.end();
-      await schema.drop();
-    }
+    });
   });
 
   it('give up waiting for another process past maxWaitMs, naming the holder, and apply nothing', async () => {
-    const schema = await createTestSchema();
-    const holderUrl = new URL(schema.url);
-    holderUrl.searchParams.set('application_name', 'stuck-elsewhere');
-    const holder = new pg.Client({ connectionString: holderUrl.toString() });
-    const pool = new pg.Pool({ connectionString: schema.url, max: 1 });
-    await holder.connect();
-    try {
-      await holder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-      const holderPid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    await withLockHeld('stuck-elsewhere', async (pool, _holder, holderPid) => {
       const { logger } = recorder();
       await expect(migrate(pool, [{ id: '001-never', sql: 'CREATE TABLE never (a int)' }], { logger, pollMs: 20, maxWaitMs: 300 })).rejects.toThrow(
         new RegExp(`^gave up after \\d+ s waiting for another process's schema migrations: the migration lock is held by session ${holderPid} \\(application "stuck-elsewhere", `),
@@ -95,11 +92,7 @@ describe('schema migrations', () => {
       expect((await pool.query("SELECT to_regclass('never') AS t")).rows).toEqual([{ t: null }]);
       // It let go of nothing it did not hold: the holder's lock is still held.
       expect((await pool.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [MIGRATION_LOCK])).rows[0]!.locked).toBe(false);
-    } finally {
-      await holder.end();
-      await pool.end();
-      await schema.drop();
-    }
+    });
   });
 
   it('let requests queued behind an ALTER waiting on a long transaction through, and apply it once the transaction ends', async () => {
