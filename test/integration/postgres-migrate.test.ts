@@ -95,6 +95,16 @@ describe('schema migrations', () => {
     });
   });
 
+  it("wait for another process's migrations at work as long as they take: only an idle holder's time counts", async () => {
+    await withLockHeld('migrating-slowly', async (pool, holder) => {
+      const { logger } = recorder();
+      // The holder runs a statement (an index on a large table, say) for well past maxWaitMs, then lets go.
+      const working = holder.query('SELECT pg_sleep(1.5)').then(() => holder.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]));
+      expect(await migrate(pool, [{ id: '001-after', sql: 'CREATE TABLE after_it (a int)' }], { logger, pollMs: 20, maxWaitMs: 300 })).toEqual(['001-after']);
+      await working;
+    });
+  });
+
   it('let requests queued behind an ALTER waiting on a long transaction through, and apply it once the transaction ends', async () => {
     await withTableHeld(async (pool, admin, holder) => {
       const { lines, logger } = recorder();

@@ -22,6 +22,16 @@ export type AbuseControls = {
   readonly close: () => Promise<void>;
 };
 
+/**
+ * The limits whose hits are shadowed in process while Redis answers (resilient.ts), so that a
+ * fallback goes on from them: those that bound what costs money or grows the log (the send caps
+ * and cooldown slot, generated codes, the apps' day budgets, registrations). Not the keys
+ * anyone can mint by the thousand without spending anything (made-up operator names at login):
+ * shadowing every key kept up to 100,000 per kind in memory for nothing while Redis was healthy.
+ */
+const SHADOWED_PREFIXES = ['send-', 'next-code:', 'generate-', 'enroll-app:', 'register-'] as const;
+const shadowedLimit = (key: string): boolean => SHADOWED_PREFIXES.some((prefix) => key.startsWith(prefix));
+
 export const createAbuseControls = async (
   options: {
     readonly redisUrl?: string;
@@ -81,7 +91,7 @@ export const createAbuseControls = async (
     });
   const prefix = options.redisPrefix ?? 'otp-verify:';
   return {
-    rateLimit: resilientRateLimiter(redisRateLimiter(redis, { prefix }), local.rateLimit, breaker),
+    rateLimit: resilientRateLimiter(redisRateLimiter(redis, { prefix }), local.rateLimit, breaker, shadowedLimit),
     replayGuard: resilientReplayGuard(redisReplayGuard(redis, { prefix }), breaker),
     decoys: resilientDecoyStore(measuredDecoyStore(redisDecoyStore(redis, { prefix, capacity }), 'redis'), local.decoys, breaker),
     denylist: resilientDenylist(redisTokenDenylist(redis, { prefix }), deps.logDenylist, breaker),

@@ -15,7 +15,8 @@
  * that waiting, for the migration lock and for tables, is bounded by `maxWaitMs`: past it the
  * migration gives up with an error that says what it waited for, and the process that started
  * it exits (MIGRATION_WAIT_S) rather than wait, ready never, for as long as the holder lives.
- * The migrations' own work is not bounded: an index on a large table takes its time.
+ * The migrations' own work is not bounded, this process's or another's (a holder running a
+ * statement is not counted as waited for): an index on a large table takes its time.
  */
 import type pg from 'pg';
 import type { Logger } from '../../application/ports.js';
@@ -53,14 +54,17 @@ export const MIGRATION_LOCK = 7_420_001;
 export const SERVER_KEEPALIVES_SQL = 'SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3';
 
 // An advisory lock on one bigint is held as classid (high 32 bits), objid (low 32), objsubid 1.
-const HOLDER_SQL = `SELECT a.pid, a.application_name, host(a.client_addr) AS client_addr, a.state,
+const HOLDER_SQL = `SELECT a.pid, a.application_name, host(a.client_addr) AS client_addr, a.state, a.wait_event_type,
   floor(extract(epoch FROM now() - a.state_change))::int AS state_s
 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
 WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objid = $1 AND l.objsubid = 1 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-type Holder = { pid: number; application_name: string; client_addr: string | null; state: string; state_s: number };
+type Holder = { pid: number; application_name: string; client_addr: string | null; state: string; wait_event_type: string | null; state_s: number };
+
+/** The holder is migrating (a statement running, not waiting for a lock itself): its work is not counted as waiting. */
+const working = (holder: Holder | undefined): boolean => holder?.state === 'active' && holder.wait_event_type !== 'Lock';
 
 const described = (holder: Holder | undefined): string =>
   holder === undefined
@@ -71,22 +75,30 @@ const described = (holder: Holder | undefined): string =>
 type Waiting = { waitedMs: number; readonly maxWaitMs: number | undefined };
 const mayWait = (waiting: Waiting): boolean => waiting.maxWaitMs === undefined || waiting.waitedMs < waiting.maxWaitMs;
 
+/**
+ * Takes the migration lock. What counts towards `maxWaitMs` is the time the holder was not
+ * migrating (idle in a session, or waiting for a lock itself): another process's migrations
+ * at work are waited for as long as they take, as the migrations' own work is not bounded.
+ */
 const takeLock = async (client: pg.PoolClient, options: MigrateOptions, waiting: Waiting): Promise<void> => {
   const started = Date.now();
   let loggedAt = started;
-  const holder = async () => (await client.query<Holder>(HOLDER_SQL, [MIGRATION_LOCK])).rows[0];
+  let polledAt = started;
+  const holderNow = async () => (await client.query<Holder>(HOLDER_SQL, [MIGRATION_LOCK])).rows[0];
   for (;;) {
     const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [MIGRATION_LOCK]);
-    waiting.waitedMs = Date.now() - started;
     if (rows[0]!.locked) {
-      if (loggedAt !== started) options.logger?.info('migration lock taken', { waited_s: Math.round(waiting.waitedMs / 1000) });
+      if (loggedAt !== started) options.logger?.info('migration lock taken', { waited_s: Math.round((Date.now() - started) / 1000) });
       return;
     }
+    const holder = await holderNow();
+    if (!working(holder)) waiting.waitedMs += Date.now() - polledAt;
+    polledAt = Date.now();
     if (!mayWait(waiting))
-      throw new Error(`gave up after ${Math.round(waiting.waitedMs / 1000)} s waiting for another process's schema migrations: the migration lock is held by ${described(await holder())}`);
+      throw new Error(`gave up after ${Math.round(waiting.waitedMs / 1000)} s waiting for another process's schema migrations: the migration lock is held by ${described(holder)}`);
     if (options.logger && Date.now() - loggedAt >= (options.logEveryMs ?? 10_000)) {
       loggedAt = Date.now();
-      options.logger.info('waiting for another process to finish migrating the schema', { waited_s: Math.round((loggedAt - started) / 1000), holder: (await holder()) ?? null });
+      options.logger.info('waiting for another process to finish migrating the schema', { waited_s: Math.round((loggedAt - started) / 1000), holder: holder ?? null });
     }
     await sleep(options.pollMs ?? 250);
   }
@@ -110,9 +122,9 @@ const apply = async (client: pg.PoolClient, migration: Migration, options: Migra
     } catch (error) {
       await client.query('ROLLBACK');
       if ((error as { code?: unknown }).code !== LOCK_NOT_AVAILABLE) throw new Error(`Migration ${migration.id} failed: ${(error as Error).message}`, { cause: error });
-      // The try counts as waiting, all of it (the timeout is most of it), and so does the pause
-      // before the next.
-      waiting.waitedMs += Date.now() - started + LOCK_RETRY_MS;
+      // The timeout counts as waiting (the work before it, if any, does not), and so does the
+      // pause before the next try.
+      waiting.waitedMs += Math.min(Date.now() - started, lockTimeoutMs) + LOCK_RETRY_MS;
       if (!mayWait(waiting))
         throw new Error(
           `Migration ${migration.id} gave up after ${Math.round(waiting.waitedMs / 1000)} s waiting for table locks (${attempt} tries of ${lockTimeoutMs} ms each): a long transaction holds a table it alters`,

@@ -4,7 +4,8 @@
  *
  * - Rate limiter: the in-process limiter. While Redis is down limits are per process (N API
  *   processes allow up to N times the limit), which beats refusing or allowing everything.
- *   Each hit Redis allows is also counted in the process's own limiter (a shadow), so a
+ *   Each hit Redis allows on a key `shadowed` names is also counted in the process's own
+ *   limiter (a shadow; composition/abuse.ts names the keys that bound sends and writes), so a
  *   fallback goes on from what this process let through in the window rather than from an
  *   empty log: a Redis call that fails for a moment (or the circuit opening under load) no
  *   longer hands every process a fresh allowance. A hit is released where it was counted, its
@@ -27,13 +28,15 @@ import type { DecoyStore, RateLimiter, ReplayGuard, TokenDenylist } from '../../
 import type { CircuitBreaker } from './circuit-breaker.js';
 
 export const resilientRateLimiter =
-  (primary: RateLimiter, fallback: RateLimiter, breaker: CircuitBreaker): RateLimiter =>
+  (primary: RateLimiter, fallback: RateLimiter, breaker: CircuitBreaker, shadowed: (key: string) => boolean = () => true): RateLimiter =>
   (key, limit, windowSeconds, options) =>
     breaker.run(
       async () => {
         const decision = await primary(key, limit, windowSeconds, options);
-        // The shadow's own decision does not matter: it only has to remember the hit.
-        const shadow = decision.allowed && options?.peek !== true ? await fallback(key, limit, windowSeconds) : undefined;
+        // The shadow's own decision does not matter: it only has to remember the hit. An answer
+        // that comes after the timeout is shadowed too, beside the fallback's own count of the
+        // same request: stricter, never looser.
+        const shadow = decision.allowed && options?.peek !== true && shadowed(key) ? await fallback(key, limit, windowSeconds) : undefined;
         const { release } = decision;
         // While Redis fails, its hit cannot be taken back: said, so the caller logs it.
         const unavailable = () => Promise.reject(new Error('Redis is unavailable: the hit stays counted until it leaves its window'));

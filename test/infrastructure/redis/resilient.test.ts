@@ -56,6 +56,16 @@ describe('resilient rate limiter', () => {
     expect((await limit('cap', 5, 3600)).allowed).toBe(false);
   });
 
+  it('shadows only the keys it is told to (memory: keys anyone can mint are left to Redis)', async () => {
+    const { breaker, limiter, clock } = setup();
+    const local = createInProcessRateLimiter(clock);
+    const limit = resilientRateLimiter(limiter, local, breaker, (key) => key.startsWith('send-'));
+    await limit('send-to:x', 1, 60);
+    await limit('login-unknown:x', 1, 60);
+    expect((await local('send-to:x', 1, 60, { peek: true })).allowed).toBe(false);
+    expect((await local('login-unknown:x', 1, 60, { peek: true })).allowed).toBe(true);
+  });
+
   it('releases a hit where it was counted; releasing the primary\'s while it fails says it could not', async () => {
     const { breaker, clock } = setup();
     let down = false;
