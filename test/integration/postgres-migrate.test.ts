@@ -9,7 +9,7 @@
 import { describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { MIGRATION_LOCK, migrate } from '../../src/infrastructure/postgres/migrate.js';
-import { createTestSchema } from '../support/postgres.js';
+import { createTestSchema, testDatabaseUrl } from '../support/postgres.js';
 
 type Line = { readonly message: string; readonly fields: Record<string, unknown> };
 
@@ -23,7 +23,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A schema with a table `t` and a session holding it in an open transaction, as a long report would. */
 const withTableHeld = async (body: (pool: pg.Pool, admin: pg.Pool, holder: pg.Client) => Promise<void>) => {
-  const schema = await createTestSchema();
+  const schema = await createTestSchema(MIGRATIONS_ALONE);
   const pool = new pg.Pool({ connectionString: schema.url, max: 1 });
   const admin = new pg.Pool({ connectionString: schema.url, max: 2 });
   const holder = new pg.Client({ connectionString: schema.url });
@@ -43,7 +43,7 @@ const withTableHeld = async (body: (pool: pg.Pool, admin: pg.Pool, holder: pg.Cl
 
 /** A schema, and a session named `application` holding the migration lock, as another process migrating. */
 const withLockHeld = async (application: string, body: (pool: pg.Pool, holder: pg.Client, holderPid: number) => Promise<void>) => {
-  const schema = await createTestSchema();
+  const schema = await createTestSchema(MIGRATIONS_ALONE);
   const holderUrl = new URL(schema.url);
   holderUrl.searchParams.set('application_name', application);
   const holder = new pg.Client({ connectionString: holderUrl.toString() });
@@ -59,6 +59,13 @@ const withLockHeld = async (application: string, body: (pool: pg.Pool, holder: p
     await schema.drop();
   }
 };
+
+/**
+ * A database of this file's own: the migration lock is per database, and in the test database
+ * every other suite migrating its schemas takes it too, so the waits measured here (maxWaitMs)
+ * would include theirs (a full run saw one give up on another suite's session).
+ */
+const MIGRATIONS_ALONE = `${new URL(testDatabaseUrl()).pathname.slice(1)}_migrate`;
 
 const alterT = { id: '002-alter', sql: 'ALTER TABLE t ADD COLUMN b int' };
 

@@ -36,8 +36,15 @@ export type TestSchema = {
   readonly drop: () => Promise<void>;
 };
 
-export const createTestSchema = async (): Promise<TestSchema> => {
-  const base = testDatabaseUrl();
+/**
+ * `database`: another database beside the test database (created if missing), for tests that
+ * must not share its advisory locks with the other suites (the schema migrations' lock is per
+ * database, and every suite migrates its schemas under it).
+ */
+export const createTestSchema = async (database?: string): Promise<TestSchema> => {
+  const where = new URL(testDatabaseUrl());
+  if (database !== undefined) where.pathname = `/${database}`;
+  const base = where.toString();
   await ensureDatabase(base);
   const schema = `t_${randomBytes(6).toString('hex')}`;
   const client = new pg.Client({ connectionString: base });
