@@ -196,6 +196,21 @@ export const rateLimiterContract = (name: string, make: RateLimiterFactory, { ex
         expect((await limit(k, 1, 1)).allowed).toBe(false);
       });
 
+      it('is harmless once a lowered limit has dropped the hit: the newer hits stay counted', async () => {
+        const k = key('trimmed');
+        // Three hits, a millisecond or more apart (hits of one millisecond are alike: which of
+        // them a lowered limit drops is the adapter's choice).
+        const oldest = await counted(k, 3, 60);
+        await advance(1);
+        await counted(k, 3, 60);
+        await advance(1);
+        await counted(k, 3, 60);
+        // Lowered to 2: only the newest two count, and they fill it.
+        expect((await limit(k, 2, 60)).allowed).toBe(false);
+        await oldest();
+        expect((await limit(k, 2, 60, { peek: true })).allowed).toBe(false);
+      });
+
       it('frees the place of a hit counted in slices, once', async () => {
         const large = EXACT_LIMIT + 5;
         const k = key('release-large');
