@@ -131,17 +131,18 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
   container.bind<Storage>(T.Storage).toConstantValue(storage);
   container
     .bind<AbuseControls>(T.AbuseControls)
-    .toDynamicValue((ctx) =>
-      createAbuseControls(
+    .toDynamicValue((ctx) => {
+      const { readModels, sharedRateLimiter } = ctx.get<Storage>(T.Storage);
+      return createAbuseControls(
         {
           ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
           ...(options.redisPrefix ? { redisPrefix: options.redisPrefix } : {}),
           ...(options.redisTimeoutMs ? { redisTimeoutMs: options.redisTimeoutMs } : {}),
           ...(options.unknownUsersPerApp ? { unknownUsersPerApp: options.unknownUsersPerApp } : {}),
         },
-        { clock, logger, logDenylist: createLogDenylist(ctx.get<Storage>(T.Storage).readModels, clock) },
-      ),
-    );
+        { clock, logger, logDenylist: createLogDenylist(readModels, clock), ...(sharedRateLimiter ? { shared: sharedRateLimiter } : {}) },
+      );
+    });
 
   const { store, vault, readModels } = storage;
   const keyedHash = createKeyedHash(await loadHashRoot(store, vault));

@@ -5,8 +5,13 @@
  * granted (single use still holds through the event store's expected revision) and revoked
  * tokens stay revoked through the log-backed list. The Redis adapters (and ioredis, ~21 MB)
  * are imported only when REDIS_URL is set.
+ *
+ * With PostgreSQL (`shared`: postgres/rate-limiter.ts), the limits that bound sends and writes
+ * are held by every process together without Redis, and while Redis is out: per process, N API
+ * processes would let N times a send cap through, each send costing the app money.
  */
 import type { Clock, DecoyStore, HealthCheck, Logger, RateLimiter, ReplayGuard, TokenDenylist } from '../../application/ports.js';
+import { bothRateLimiters, routedRateLimiter } from '../abuse/combined-rate-limiters.js';
 import { createInProcessDecoyStore } from '../abuse/in-process-decoy-store.js';
 import { createInProcessRateLimiter } from '../abuse/in-process-rate-limiter.js';
 import { createInProcessReplayGuard } from '../abuse/in-process-replay-guard.js';
@@ -23,11 +28,13 @@ export type AbuseControls = {
 };
 
 /**
- * The limits whose hits are shadowed in process while Redis answers (resilient.ts), so that a
- * fallback goes on from them: those that bound what costs money or grows the log (the send caps
- * and cooldown slot, generated codes, the apps' day budgets, registrations). Not the keys
- * anyone can mint by the thousand without spending anything (made-up operator names at login):
- * shadowing every key kept up to 100,000 per kind in memory for nothing while Redis was healthy.
+ * The limits that bound what costs money or grows the log (the send caps and cooldown slot,
+ * generated codes, the apps' day budgets, registrations). While Redis answers their hits are
+ * shadowed in process (resilient.ts), so that a fallback goes on from them; without Redis, or
+ * while it is out, PostgreSQL holds them for every process when the service has it. Not the
+ * keys anyone can mint by the thousand without spending anything (made-up operator names at
+ * login): shadowing every key kept up to 100,000 per kind in memory for nothing while Redis was
+ * healthy, and each would cost a write to the database. Those stay per process without Redis.
  */
 const SHADOWED_PREFIXES = ['send-', 'next-code:', 'generate-', 'enroll-app:', 'register-'] as const;
 const shadowedLimit = (key: string): boolean => SHADOWED_PREFIXES.some((prefix) => key.startsWith(prefix));
@@ -41,11 +48,18 @@ export const createAbuseControls = async (
     /** Unknown usernames per app the decoy keeps counts for (VERIFY_UNKNOWN_USERS_PER_APP). */
     readonly unknownUsersPerApp?: number;
   },
-  deps: { readonly clock: Clock; readonly logger: Logger; readonly logDenylist: TokenDenylist },
+  deps: {
+    readonly clock: Clock;
+    readonly logger: Logger;
+    readonly logDenylist: TokenDenylist;
+    /** Limits every process shares without Redis (PostgreSQL's), for the keys that bound sends and writes. */
+    readonly shared?: RateLimiter;
+  },
 ): Promise<AbuseControls> => {
   const capacity = options.unknownUsersPerApp ?? DEFAULT_UNKNOWN_USERS_PER_APP;
+  const inProcess = createInProcessRateLimiter(deps.clock);
   const local = {
-    rateLimit: createInProcessRateLimiter(deps.clock),
+    rateLimit: deps.shared ? routedRateLimiter(shadowedLimit, deps.shared, inProcess) : inProcess,
     replayGuard: createInProcessReplayGuard(deps.clock),
     decoys: measuredDecoyStore(createInProcessDecoyStore({ capacity }), 'process'),
   };
@@ -91,7 +105,16 @@ export const createAbuseControls = async (
     });
   const prefix = options.redisPrefix ?? 'otp-verify:';
   return {
-    rateLimit: resilientRateLimiter(redisRateLimiter(redis, { prefix }), local.rateLimit, breaker, shadowedLimit),
+    // While Redis is out, a shadowed key is allowed if both this process's shadow (which goes on
+    // from what Redis let this process through) and the shared limits (which every process counts
+    // in) allow it: the shared ones start from nothing, so a window that spans the outage lets
+    // through at most twice a cap in all, whatever the number of processes.
+    rateLimit: resilientRateLimiter(
+      redisRateLimiter(redis, { prefix }),
+      deps.shared ? routedRateLimiter(shadowedLimit, bothRateLimiters(inProcess, deps.shared), inProcess) : inProcess,
+      breaker,
+      { shadow: inProcess, shadowed: shadowedLimit },
+    ),
     replayGuard: resilientReplayGuard(redisReplayGuard(redis, { prefix }), breaker),
     decoys: resilientDecoyStore(measuredDecoyStore(redisDecoyStore(redis, { prefix, capacity }), 'redis'), local.decoys, breaker),
     denylist: resilientDenylist(redisTokenDenylist(redis, { prefix }), deps.logDenylist, breaker),

@@ -32,6 +32,7 @@ export const openPostgres = async (
     { createPostgresReadModels, readModelMigrations },
     { createPostgresKeyRotation, createPostgresVault, vaultMigrations },
     { createPostgresSnapshotStore, snapshotMigrations },
+    { createPostgresRateLimiter, rateLimitMigrations },
   ] = await Promise.all([
     import('pg'),
     import('../postgres/event-store.js'),
@@ -40,6 +41,7 @@ export const openPostgres = async (
     import('../postgres/read-models.js'),
     import('../postgres/vault.js'),
     import('../postgres/snapshot-store.js'),
+    import('../postgres/rate-limiter.js'),
   ]);
   // Loaded already by the event store and the vault (in parallel above, Jest's ESM loader can
   // trip over two imports of one module at once).
@@ -49,7 +51,7 @@ export const openPostgres = async (
   // waits for locks are bounded by MIGRATION_WAIT_S (migrate.ts).
   const migrator = new pg.Pool({ connectionString: url, max: 1, connectionTimeoutMillis: options.timeouts.connectMs });
   try {
-    const applied = await migrate(migrator, [...(options.withEventStore ? eventStoreMigrations : []), ...readModelMigrations, ...vaultMigrations, ...snapshotMigrations], {
+    const applied = await migrate(migrator, [...(options.withEventStore ? eventStoreMigrations : []), ...readModelMigrations, ...vaultMigrations, ...snapshotMigrations, ...rateLimitMigrations], {
       logger: options.logger,
       ...(options.migrationWaitMs ? { maxWaitMs: options.migrationWaitMs } : {}),
     });
@@ -82,7 +84,7 @@ export const openPostgres = async (
   // its connection no longer.
   const probe = servingPool(2, PROBE_QUERY_MS, { idleTimeoutMillis: 0, label: 'health' });
   const probes = { ping: async () => void (await probe.query('SELECT 1')), logHead: async () => void (await probe.query(SELECT_HEAD)), end: () => probe.end() };
-  return { url, pool, probes, createPostgresEventStore, createAdvisoryLeadership, createPostgresReadModels, createPostgresVault, createPostgresKeyRotation, createPostgresSnapshotStore, listen };
+  return { url, pool, probes, createPostgresEventStore, createAdvisoryLeadership, createPostgresReadModels, createPostgresVault, createPostgresKeyRotation, createPostgresSnapshotStore, createPostgresRateLimiter, listen };
 };
 
 export type Postgres = Awaited<ReturnType<typeof openPostgres>>;

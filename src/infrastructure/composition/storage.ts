@@ -127,6 +127,7 @@ export const createStorage = async (
   ];
 
   const leaders: Leadership[] = [];
+  const sharedRateLimiter = postgres?.createPostgresRateLimiter({ pool: postgres.pool, logger });
   return {
     store,
     log: log.store,
@@ -146,6 +147,7 @@ export const createStorage = async (
       return leadership;
     },
     onDeliveryDue: due.subscribe,
+    ...(sharedRateLimiter ? { sharedRateLimiter } : {}),
     close: async () => {
       await Promise.all(leaders.map((l) => l.stop()));
       await due.close();
@@ -156,6 +158,7 @@ export const createStorage = async (
       await vault.close?.();
       keyDb?.close();
       snapshotDb?.close();
+      await sharedRateLimiter?.close();
       await postgres?.pool.end();
       await postgres?.probes.end();
     },

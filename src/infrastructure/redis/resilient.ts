@@ -2,15 +2,15 @@
  * Redis-backed abuse controls that keep the service answering when Redis is down, each
  * falling back to something that is safe for its purpose:
  *
- * - Rate limiter: the in-process limiter. While Redis is down limits are per process (N API
- *   processes allow up to N times the limit), which beats refusing or allowing everything.
- *   Each hit Redis allows on a key `shadowed` names is also counted in the process's own
- *   limiter (a shadow; composition/abuse.ts names the keys that bound sends and writes), so a
- *   fallback goes on from what this process let through in the window rather than from an
- *   empty log: a Redis call that fails for a moment (or the circuit opening under load) no
- *   longer hands every process a fresh allowance. A hit is released where it was counted, its
- *   shadow with it; releasing one of Redis's while it fails rejects (the hit, and its shadow,
- *   count until they leave the window, as without a release; the caller logs it).
+ * - Rate limiter: the `fallback` limiter (composition/abuse.ts: the in-process one, and for the
+ *   keys that bound sends and writes PostgreSQL's too when the service has it, which every
+ *   process shares). Each hit Redis allows on a key `shadowed` names is also counted in a
+ *   `shadow` (the process's own limiter), so a fallback goes on from what this process let
+ *   through in the window rather than from an empty log: a Redis call that fails for a moment
+ *   (or the circuit opening under load) no longer hands every process a fresh allowance. A hit
+ *   is released where it was counted, its shadow with it; releasing one of Redis's while it
+ *   fails rejects (the hit, and its shadow, count until they leave the window, as without a
+ *   release; the caller logs it).
  * - Replay guard: GRANTS the claim. The guard is only a fast path that spares a doomed
  *   command a round trip: single use of a TOTP step is guaranteed by the enrollment stream
  *   (a step <= the last consumed one is refused) and by the event store's expected-revision
@@ -28,7 +28,20 @@ import type { DecoyStore, RateLimiter, ReplayGuard, TokenDenylist } from '../../
 import type { CircuitBreaker } from './circuit-breaker.js';
 
 export const resilientRateLimiter =
-  (primary: RateLimiter, fallback: RateLimiter, breaker: CircuitBreaker, shadowed: (key: string) => boolean = () => true): RateLimiter =>
+  (
+    primary: RateLimiter,
+    fallback: RateLimiter,
+    breaker: CircuitBreaker,
+    {
+      shadow = fallback,
+      shadowed = () => true,
+    }: {
+      /** Where Redis's hits are shadowed (default: the fallback itself). */
+      readonly shadow?: RateLimiter;
+      /** Which keys' hits are shadowed (default: all). */
+      readonly shadowed?: (key: string) => boolean;
+    } = {},
+  ): RateLimiter =>
   (key, limit, windowSeconds, options) =>
     breaker.run(
       async () => {
@@ -36,7 +49,7 @@ export const resilientRateLimiter =
         // The shadow's own decision does not matter: it only has to remember the hit. An answer
         // that comes after the timeout is shadowed too, beside the fallback's own count of the
         // same request: stricter, never looser.
-        const shadow = decision.allowed && options?.peek !== true && shadowed(key) ? await fallback(key, limit, windowSeconds) : undefined;
+        const counted = decision.allowed && options?.peek !== true && shadowed(key) ? await shadow(key, limit, windowSeconds) : undefined;
         const { release } = decision;
         // While Redis fails, its hit cannot be taken back: said, so the caller logs it.
         const unavailable = () => Promise.reject(new Error('Redis is unavailable: the hit stays counted until it leaves its window'));
@@ -45,7 +58,7 @@ export const resilientRateLimiter =
               ...decision,
               release: async () => {
                 await breaker.run(release, unavailable);
-                await shadow?.release?.();
+                await counted?.release?.();
               },
             }
           : decision;

@@ -59,7 +59,7 @@ describe('resilient rate limiter', () => {
   it('shadows only the keys it is told to (memory: keys anyone can mint are left to Redis)', async () => {
     const { breaker, limiter, clock } = setup();
     const local = createInProcessRateLimiter(clock);
-    const limit = resilientRateLimiter(limiter, local, breaker, (key) => key.startsWith('send-'));
+    const limit = resilientRateLimiter(limiter, local, breaker, { shadowed: (key) => key.startsWith('send-') });
     await limit('send-to:x', 1, 60);
     await limit('login-unknown:x', 1, 60);
     expect((await local('send-to:x', 1, 60, { peek: true })).allowed).toBe(false);

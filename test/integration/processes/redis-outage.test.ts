@@ -1,9 +1,10 @@
 /**
  * Two service processes on PostgreSQL and a private redis-server that is killed and brought
  * back. Without Redis the service keeps answering and keeps its guarantees (single use through
- * the event store, revoked tokens through the log, limits per process) while /health says
- * Redis is down; when Redis is back, /health recovers and limits are shared again. The
- * unknown-user decoy goes the same way: per process during the outage, shared again after.
+ * the event store, revoked tokens through the log, send limits through PostgreSQL, the other
+ * limits per process) while /health says Redis is down; when Redis is back, /health recovers
+ * and limits are shared through Redis again. The unknown-user decoy's counts are per process
+ * during the outage, shared again after.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { codeFromOutbox, enrollTotp, newApp, newOperator, totpAt } from '../../support/flows.js';
@@ -126,12 +127,13 @@ describe('a Redis outage under two service processes', () => {
     for (const client of both) expect(await isMe(client, during.token)).toBe(401);
   }, 30_000);
 
-  it('still enforces rate limits in each process without Redis', async () => {
+  it('holds send limits across both processes through PostgreSQL without Redis; the others per process', async () => {
+    // Alternating between the processes, a budget of 3 admits 3 sends in all, not 3 each.
     const app = await budgetedApp(viaA, 3);
     const answers = [];
-    for (let i = 0; i < 4; i++) answers.push((await send(viaA, app.apiKey, `outage${i}`)).status);
-    expect(answers).toEqual([202, 202, 202, 429]);
-    // The decoy too: a made-up name counts down and locks within a process, from nothing.
+    for (let i = 0; i < 5; i++) answers.push((await send(both[i % 2]!, app.apiKey, `outage${i}`)).status);
+    expect(answers).toEqual([202, 202, 202, 429, 429]);
+    // The decoy's counts are per process: a made-up name counts down and locks within a process, from nothing.
     expect(await failUnknown(viaA, 5, 'ghost-during')).toEqual([[401, 4], [401, 3], [401, 2], [401, 1], [429, 0]]);
   }, 30_000);
 

@@ -1,0 +1,64 @@
+/**
+ * Two service processes on one PostgreSQL database and no Redis: the limits that bound sends
+ * (an app's daily budget here) are held by both together, in PostgreSQL, not once per process;
+ * the others (an operator's failed logins) stay per process.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { join } from 'node:path';
+import pg from 'pg';
+import { newApp, newOperator } from '../../support/flows.js';
+import { createClient, type Client } from '../../support/http-client.js';
+import { compileService, deploymentSecrets, processScratch, startServiceProcess } from '../../support/service-process.js';
+
+const scratch = processScratch();
+
+describe('send limits across two processes on PostgreSQL without Redis', () => {
+  let viaA: Client;
+  let viaB: Client;
+  let databaseUrl: string;
+  let operator: Awaited<ReturnType<typeof newOperator>>;
+
+  beforeAll(async () => {
+    await compileService();
+    const schema = await scratch.schema();
+    const dir = scratch.dir('no-redis');
+    databaseUrl = schema.url;
+    const env = { DATABASE_URL: schema.url, DATA_DIR: dir.path, OUTBOX_FILE: join(dir.path, 'outbox.jsonl'), ...deploymentSecrets() };
+    const a = await startServiceProcess({ env: { ...env, PROCESS_ROLE: 'all' } });
+    const b = await startServiceProcess({ env: { ...env, PROCESS_ROLE: 'api' } });
+    [viaA, viaB] = [createClient(a.url), createClient(b.url)];
+    operator = await newOperator(viaA);
+  }, 120_000);
+  afterAll(() => scratch.cleanUp(), 30_000);
+
+  const send = (client: Client, apiKey: string, username: string) =>
+    client.post('/api/code/send', { apiKey, body: { username, channel: 'EMAIL', to: `${username}@example.com` } });
+
+  it('reports no Redis in /health: nothing is degraded', async () => {
+    const health = await viaB.get('/health');
+    expect(health.status).toBe(200);
+    expect(health.body.services.redis).toBeUndefined();
+  });
+
+  it('admits an app\'s daily budget once in all, sends alternating between the processes', async () => {
+    const { apiKey } = await newApp(viaA, operator.token, { max_sends_per_app_per_day: 3 });
+    const answers = [];
+    for (let i = 0; i < 6; i++) answers.push((await send(i % 2 === 0 ? viaA : viaB, apiKey, `seq${i}`)).status);
+    expect(answers).toEqual([202, 202, 202, 429, 429, 429]);
+  }, 30_000);
+
+  it('admits exactly the budget of 16 concurrent sends spread across both processes, and keeps its count in PostgreSQL', async () => {
+    const { apiKey, id: appId } = await newApp(viaA, operator.token, { max_sends_per_app_per_day: 5 });
+    const answers = await Promise.all(Array.from({ length: 16 }, (_, i) => send(i % 2 === 0 ? viaA : viaB, apiKey, `burst${i}`)));
+    const statuses = answers.map((answer) => (answer.status === 429 ? `429 ${answer.body.code}` : answer.status)).sort();
+    expect(statuses).toEqual([...Array(5).fill(202), ...Array(11).fill('429 RATE_LIMITED')]);
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ log: { h: number[] } }>('SELECT log FROM rate_limits WHERE key = $1', [Buffer.from(`send-app:${appId}`)]);
+      expect(rows[0]?.log.h).toHaveLength(5);
+    } finally {
+      await client.end();
+    }
+  }, 30_000);
+});
