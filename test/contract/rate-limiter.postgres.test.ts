@@ -1,7 +1,7 @@
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { migrate } from '../../src/infrastructure/postgres/migrate.js';
-import { createPostgresRateLimiter, rateLimitMigrations } from '../../src/infrastructure/postgres/rate-limiter.js';
+import { createPostgresRateLimiter, type PostgresRateLimiter, rateLimitMigrations } from '../../src/infrastructure/postgres/rate-limiter.js';
 import { createTestSchema, type TestSchema } from '../support/postgres.js';
 import { rateLimiterContract } from './rate-limiter.contract.js';
 
@@ -37,10 +37,18 @@ rateLimiterContract(
 );
 
 describe('postgres rate limiter, shared by processes', () => {
+  const opened: PostgresRateLimiter[] = [];
+  const limiterOn = (pool: pg.Pool, options: Omit<Parameters<typeof createPostgresRateLimiter>[0], 'pool'> = {}) => {
+    const limiter = createPostgresRateLimiter({ pool, ...options });
+    opened.push(limiter);
+    return limiter;
+  };
+  afterEach(async () => void (await Promise.all(opened.splice(0).map((limiter) => limiter.close()))));
+
   it('allows exactly the limit across two processes\' limiters, each on its own pool, hitting one key at once', async () => {
     const pools = [await openPool(), await openPool()];
     try {
-      const [a, b] = pools.map((pool) => createPostgresRateLimiter({ pool })) as [ReturnType<typeof createPostgresRateLimiter>, ReturnType<typeof createPostgresRateLimiter>];
+      const [a, b] = pools.map((pool) => limiterOn(pool)) as [PostgresRateLimiter, PostgresRateLimiter];
       const key = `send-app:${Date.now()}-${Math.random()}`;
       const decisions = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? a : b)(key, 7, 60)));
       expect(decisions.filter((d) => d.allowed).map((d) => d.remaining).sort()).toEqual([0, 1, 2, 3, 4, 5, 6]);
@@ -58,7 +66,7 @@ describe('postgres rate limiter, shared by processes', () => {
     const pool = await openPool();
     try {
       const nowMs = Date.parse('2032-01-01T00:00:00Z');
-      const limit = createPostgresRateLimiter({ pool, timeForTests: () => nowMs });
+      const limit = limiterOn(pool, { timeForTests: () => nowMs });
       const key = `send-to:${Date.now()}-${Math.random()}`;
       const first = await limit(key, 3, 60);
       await limit(key, 3, 60);
@@ -75,7 +83,7 @@ describe('postgres rate limiter, shared by processes', () => {
   it('keeps keys apart byte for byte, NUL and other characters text refuses or folds included', async () => {
     const pool = await openPool();
     try {
-      const limit = createPostgresRateLimiter({ pool });
+      const limit = limiterOn(pool);
       const run = `${Date.now()}-${Math.random()}`;
       const keys = [`k:${run}:a\u0000b`, `k:${run}:a\uFFFDb`, `k:${run}:ab`, `k:${run}:é`, `k:${run}:e\u0301`];
       for (const key of keys) expect((await limit(key, 1, 60)).allowed).toBe(true);
@@ -89,7 +97,7 @@ describe('postgres rate limiter, shared by processes', () => {
     const pool = await openPool();
     try {
       let nowMs = Date.parse('2031-01-01T00:00:00Z');
-      const limit = createPostgresRateLimiter({ pool, timeForTests: () => nowMs });
+      const limit = limiterOn(pool, { timeForTests: () => nowMs });
       const key = `send-app:${Date.now()}-${Math.random()}`;
       // 300 hits over 3 s on a 2 s window (slices of 20 ms).
       for (let i = 0; i < 300; i++) {
@@ -109,6 +117,25 @@ describe('postgres rate limiter, shared by processes', () => {
       nowMs += 1;
       expect(await limit.sweep()).toBeGreaterThanOrEqual(1);
       expect(await row()).toBeUndefined();
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('deletes expired rows on its own, every sweepEveryMs, with no hit to set it off', async () => {
+    const pool = await openPool();
+    try {
+      let nowMs = Date.parse('2033-01-01T00:00:00Z');
+      const limit = limiterOn(pool, { timeForTests: () => nowMs, sweepEveryMs: 100 });
+      const key = `send-ip:${Date.now()}-${Math.random()}`;
+      await limit(key, 5, 1);
+      const rows = async () => (await pool.query('SELECT 1 FROM rate_limits WHERE key = $1', [Buffer.from(key)])).rowCount;
+      await sleep(400);
+      expect(await rows()).toBe(1);
+      nowMs += 1000;
+      const deadline = Date.now() + 5000;
+      while ((await rows()) !== 0 && Date.now() < deadline) await sleep(50);
+      expect(await rows()).toBe(0);
     } finally {
       await pool.end();
     }

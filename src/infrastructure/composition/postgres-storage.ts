@@ -16,6 +16,9 @@ export type PostgresTimeouts = { readonly connectMs: number; readonly queryMs: n
  */
 export const DEFAULT_POSTGRES_TIMEOUTS: PostgresTimeouts = { connectMs: 5_000, queryMs: 30_000 };
 
+/** Connections the rate limits may hold at once (at most; none while Redis answers). */
+export const RATE_LIMIT_POOL_SIZE = 4;
+
 /** How long a health probe's statement may take (the health check itself gives up after 2 s). */
 const PROBE_QUERY_MS = 2_000;
 
@@ -83,8 +86,12 @@ export const openPostgres = async (
   // open; a probe's statement ends with the check's own 2 s, so one stuck behind a lock holds
   // its connection no longer.
   const probe = servingPool(2, PROBE_QUERY_MS, { idleTimeoutMillis: 0, label: 'health' });
+  // The rate limits' own few connections (postgres/rate-limiter.ts), opened only while they
+  // are used (without Redis, or while it is out): hits on one hot key queue for its row's lock
+  // on these, never on the connections appends and reads need.
+  const rateLimitPool = servingPool(RATE_LIMIT_POOL_SIZE, options.timeouts.queryMs, { label: 'rate-limits' });
   const probes = { ping: async () => void (await probe.query('SELECT 1')), logHead: async () => void (await probe.query(SELECT_HEAD)), end: () => probe.end() };
-  return { url, pool, probes, createPostgresEventStore, createAdvisoryLeadership, createPostgresReadModels, createPostgresVault, createPostgresKeyRotation, createPostgresSnapshotStore, createPostgresRateLimiter, listen };
+  return { url, pool, rateLimitPool, probes, createPostgresEventStore, createAdvisoryLeadership, createPostgresReadModels, createPostgresVault, createPostgresKeyRotation, createPostgresSnapshotStore, createPostgresRateLimiter, listen };
 };
 
 export type Postgres = Awaited<ReturnType<typeof openPostgres>>;

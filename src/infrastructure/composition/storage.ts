@@ -127,7 +127,7 @@ export const createStorage = async (
   ];
 
   const leaders: Leadership[] = [];
-  const sharedRateLimiter = postgres?.createPostgresRateLimiter({ pool: postgres.pool, logger });
+  const sharedRateLimiter = postgres?.createPostgresRateLimiter({ pool: postgres.rateLimitPool, logger });
   return {
     store,
     log: log.store,
@@ -159,6 +159,7 @@ export const createStorage = async (
       keyDb?.close();
       snapshotDb?.close();
       await sharedRateLimiter?.close();
+      await postgres?.rateLimitPool.end();
       await postgres?.pool.end();
       await postgres?.probes.end();
     },

@@ -13,8 +13,12 @@
  *
  * Each row carries a `form`: a random id given when its log is created, carried into the other
  * form or trimmed by a lowered limit. A counted hit is released (once) only while the row still
- * has the form it was counted in. Rows whose newest hit has left the window are deleted now and
- * then, by whichever process comes by.
+ * has the form it was counted in. Every minute each process deletes the rows whose newest hit
+ * has stopped counting (their keys may hold callers' addresses), also while Redis serves and
+ * nothing else comes here.
+ *
+ * Give it a pool of its own (composition/postgres-storage.ts): a burst of hits on one key waits
+ * for the row's lock holding connections, which must not be the ones appends need.
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
@@ -51,10 +55,11 @@ const readRow = prepared('rate-limit-read', `SELECT log, form, expires_at::float
 const readLocked = prepared('rate-limit-read-locked', `SELECT log, form FROM rate_limits WHERE key = $1 FOR UPDATE`);
 const writeRow = prepared('rate-limit-write', `UPDATE rate_limits SET log = $2, form = $3, expires_at = $4 WHERE key = $1`);
 const deleteRow = prepared('rate-limit-delete', `DELETE FROM rate_limits WHERE key = $1`);
-/** A bounded batch, so a sweep after a long quiet spell holds no lock for long. */
+/** A bounded batch, so a sweep after a long quiet spell holds no lock for long (the next batch follows at once). */
+const SWEEP_BATCH = 10_000;
 const sweepRows = prepared(
   'rate-limit-sweep',
-  `DELETE FROM rate_limits WHERE key IN (SELECT key FROM rate_limits WHERE expires_at <= $1 LIMIT 10000 FOR UPDATE SKIP LOCKED)`,
+  `DELETE FROM rate_limits WHERE key IN (SELECT key FROM rate_limits WHERE expires_at <= $1 LIMIT ${SWEEP_BATCH} FOR UPDATE SKIP LOCKED)`,
 );
 
 /** A log as stored: `m` the window (ms), then `h` the hits (ms), or `w` the slice width (ms) and `s` [slice, count] pairs. */
@@ -69,19 +74,22 @@ const toStored = (log: Log): Stored =>
 const SWEEP_EVERY_MS = 60_000;
 
 export type PostgresRateLimiter = RateLimiter & {
-  /** Deletes the rows whose newest hit has left the window (also done now and then by hits). */
+  /** Deletes the rows whose newest hit has stopped counting (also done every minute): how many. */
   readonly sweep: () => Promise<number>;
-  /** Resolves once a sweep under way has ended: call it before the pool ends. */
+  /** Stops the sweeps and resolves once one under way has ended: call it before the pool ends. */
   readonly close: () => Promise<void>;
 };
 
 export const createPostgresRateLimiter = ({
   pool,
   logger,
+  sweepEveryMs = SWEEP_EVERY_MS,
   timeForTests,
 }: {
   readonly pool: pg.Pool;
   readonly logger?: Logger;
+  /** How often expired rows are deleted (default a minute). */
+  readonly sweepEveryMs?: number;
   /** A time (ms) to use instead of the database's (tests). */
   readonly timeForTests?: () => number;
 }): PostgresRateLimiter => {
@@ -103,18 +111,21 @@ export const createPostgresRateLimiter = ({
     }
   };
 
-  let lastSweep = -Infinity;
+  const sweep = async (): Promise<number> => {
+    const until = timeForTests ? timeForTests() : Number((await pool.query<{ now: number }>(`SELECT ${NOW_MS} AS now`)).rows[0]!.now);
+    let deleted = 0;
+    let batch: number;
+    do {
+      batch = (await pool.query(sweepRows([until]))).rowCount ?? 0;
+      deleted += batch;
+    } while (batch === SWEEP_BATCH);
+    return deleted;
+  };
   let sweeping: Promise<unknown> = Promise.resolve();
-  const sweep = async (now?: number): Promise<number> => {
-    const until = now ?? (timeForTests ? timeForTests() : Number((await pool.query<{ now: number }>(`SELECT ${NOW_MS} AS now`)).rows[0]!.now));
-    const { rowCount } = await pool.query(sweepRows([until]));
-    return rowCount ?? 0;
-  };
-  const sweepNowAndThen = (now: number): void => {
-    if (now - lastSweep < SWEEP_EVERY_MS) return;
-    lastSweep = now;
-    sweeping = sweep(now).catch((error: Error) => logger?.warn('rate limit sweep failed', { error: error.message }));
-  };
+  const timer = setInterval(() => {
+    sweeping = sweep().catch((error: Error) => logger?.warn('rate limit sweep failed', { error: error.message }));
+  }, sweepEveryMs);
+  timer.unref();
 
   /** The key's count as the row holds it at `now`: none if it has none, or it has all left the window. */
   const storedLog = (row: Row, now: number): Log | undefined => (row.log && row.expires_at !== null && row.expires_at > now ? toLog(row.log) : undefined);
@@ -145,15 +156,14 @@ export const createPostgresRateLimiter = ({
     const { decision, counted } = count(log, limit, now, peek);
     // A new log, one carried into the other form, or one a lowered limit trimmed.
     const changed = log !== stored || ('hits' in log && log.hits !== hits);
-    return { now, log, decision, counted, changed };
+    return { log, decision, counted, changed };
   };
 
   /** A hit (or a peek that changes the key's count), in a transaction that holds the row. */
   const locked = (key: Buffer, limit: number, windowMs: number, peek: boolean): Promise<RateDecision> =>
     transaction(async (client) => {
       const row = (await client.query<Row>(lockRow([key]))).rows[0]!;
-      const { now, log, decision, counted, changed } = counting(row, limit, windowMs, peek);
-      sweepNowAndThen(now);
+      const { log, decision, counted, changed } = counting(row, limit, windowMs, peek);
       const form = changed || !row.form ? randomUUID() : row.form;
       if (isEmpty(log)) await client.query(deleteRow([key]));
       else await client.query(writeRow([key, JSON.stringify(toStored(log)), form, Math.ceil(lastCounted(log))]));
@@ -171,7 +181,10 @@ export const createPostgresRateLimiter = ({
     return changed && row.log ? locked(key, limit, windowMs, true) : decision;
   };
   return Object.assign(limiter, {
-    sweep: () => sweep(),
-    close: async () => void (await sweeping),
+    sweep,
+    close: async () => {
+      clearInterval(timer);
+      await sweeping;
+    },
   });
 };

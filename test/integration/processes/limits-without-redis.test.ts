@@ -1,7 +1,7 @@
 /**
  * Two service processes on one PostgreSQL database and no Redis: the limits that bound sends
  * (an app's daily budget here) are held by both together, in PostgreSQL, not once per process;
- * the others (an operator's failed logins) stay per process.
+ * the others (an operator's failed logins), whose keys anyone can mint, write nothing there.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
@@ -61,4 +61,18 @@ describe('send limits across two processes on PostgreSQL without Redis', () => {
       await client.end();
     }
   }, 30_000);
+
+  it('writes nothing to PostgreSQL for failed sign-ins, a limit whose keys anyone can mint', async () => {
+    const answer = await viaB.post('/api/auth/login', { body: { username: `nobody-${Date.now()}`, password: 'not the password at all' } });
+    expect(answer.status).toBe(401);
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ key: string }>("SELECT convert_from(key, 'UTF8') AS key FROM rate_limits");
+      expect(rows.length).toBeGreaterThan(0); // the sends' above
+      expect(rows.filter(({ key }) => key.startsWith('login-'))).toEqual([]);
+    } finally {
+      await client.end();
+    }
+  });
 });

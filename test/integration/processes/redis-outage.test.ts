@@ -70,6 +70,13 @@ describe('a Redis outage under two service processes', () => {
     expect(retired.level).toBe('warn');
   });
 
+  /** An app whose budget of 3 had 2 sends through A while Redis answered. */
+  let spentBefore: string;
+  it('counts sends in Redis while it runs, and in the process that let them through', async () => {
+    spentBefore = (await budgetedApp(viaA, 3)).apiKey;
+    expect([(await send(viaA, spentBefore, 'before0')).status, (await send(viaA, spentBefore, 'before1')).status]).toEqual([202, 202]);
+  });
+
   it('answers /health 503 naming redis once Redis is killed, before any request needed it', async () => {
     await backends.redis.kill();
     for (const client of both) {
@@ -127,12 +134,18 @@ describe('a Redis outage under two service processes', () => {
     for (const client of both) expect(await isMe(client, during.token)).toBe(401);
   }, 30_000);
 
-  it('holds send limits across both processes through PostgreSQL without Redis; the others per process', async () => {
+  it('holds send limits across both processes through PostgreSQL without Redis, going on from what each process let through', async () => {
     // Alternating between the processes, a budget of 3 admits 3 sends in all, not 3 each.
     const app = await budgetedApp(viaA, 3);
     const answers = [];
     for (let i = 0; i < 5; i++) answers.push((await send(both[i % 2]!, app.apiKey, `outage${i}`)).status);
     expect(answers).toEqual([202, 202, 202, 429, 429]);
+    // A let 2 of the other app's 3 through before the outage: it admits one more (its own count),
+    // and B what PostgreSQL, which started empty at the outage, still allows: both must allow.
+    const spent = [];
+    for (const [client, name] of [[viaA, 'a0'], [viaA, 'a1'], [viaB, 'b0'], [viaB, 'b1'], [viaB, 'b2']] as const)
+      spent.push((await send(client, spentBefore, name)).status);
+    expect(spent).toEqual([202, 429, 202, 202, 429]);
     // The decoy's counts are per process: a made-up name counts down and locks within a process, from nothing.
     expect(await failUnknown(viaA, 5, 'ghost-during')).toEqual([[401, 4], [401, 3], [401, 2], [401, 1], [429, 0]]);
   }, 30_000);
