@@ -5,8 +5,12 @@ import type { Logger } from '../../application/ports.js';
 /** Retired variables still set, and a shared store without Redis. */
 export const warnAboutStorage = (config: Config, logger: Logger): void => {
   for (const retired of config.retired) logger.warn(retired);
-  if (!usesEmbeddedStorage(config) && !config.redisUrl)
-    logger.warn('REDIS_URL is not set: rate limits and single-use claims are per process; set it when running several API processes');
+  if (usesEmbeddedStorage(config) || config.redisUrl) return;
+  logger.warn(
+    config.databaseUrl
+      ? 'REDIS_URL is not set: send limits are shared through PostgreSQL, but sign-in limits and the unknown-user counts are per process, and every send limit costs a database transaction; set it when running several API processes'
+      : 'REDIS_URL is not set: rate limits and single-use claims are per process; set it when running several API processes',
+  );
 };
 
 /** Providers' webhooks that are not taken, or taken over plain http. */

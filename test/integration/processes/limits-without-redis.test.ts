@@ -8,11 +8,12 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { newApp, newOperator } from '../../support/flows.js';
 import { createClient, type Client } from '../../support/http-client.js';
-import { compileService, deploymentSecrets, processScratch, startServiceProcess } from '../../support/service-process.js';
+import { compileService, deploymentSecrets, processScratch, startServiceProcess, type ServiceProcess } from '../../support/service-process.js';
 
 const scratch = processScratch();
 
 describe('send limits across two processes on PostgreSQL without Redis', () => {
+  let a: ServiceProcess;
   let viaA: Client;
   let viaB: Client;
   let databaseUrl: string;
@@ -24,7 +25,7 @@ describe('send limits across two processes on PostgreSQL without Redis', () => {
     const dir = scratch.dir('no-redis');
     databaseUrl = schema.url;
     const env = { DATABASE_URL: schema.url, DATA_DIR: dir.path, OUTBOX_FILE: join(dir.path, 'outbox.jsonl'), ...deploymentSecrets() };
-    const a = await startServiceProcess({ env: { ...env, PROCESS_ROLE: 'all' } });
+    a = await startServiceProcess({ env: { ...env, PROCESS_ROLE: 'all' } });
     const b = await startServiceProcess({ env: { ...env, PROCESS_ROLE: 'api' } });
     [viaA, viaB] = [createClient(a.url), createClient(b.url)];
     operator = await newOperator(viaA);
@@ -34,10 +35,12 @@ describe('send limits across two processes on PostgreSQL without Redis', () => {
   const send = (client: Client, apiKey: string, username: string) =>
     client.post('/api/code/send', { apiKey, body: { username, channel: 'EMAIL', to: `${username}@example.com` } });
 
-  it('reports no Redis in /health: nothing is degraded', async () => {
+  it('reports no Redis in /health: nothing is degraded; the start says what is shared and what is not', async () => {
     const health = await viaB.get('/health');
     expect(health.status).toBe(200);
     expect(health.body.services.redis).toBeUndefined();
+    const warning = a.lines.map((line) => JSON.parse(line) as { level: string; msg: string }).find(({ msg }) => msg.startsWith('REDIS_URL is not set'));
+    expect(warning).toMatchObject({ level: 'warn', msg: expect.stringContaining('send limits are shared through PostgreSQL') });
   });
 
   it('admits an app\'s daily budget once in all, sends alternating between the processes', async () => {
