@@ -132,7 +132,7 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
   container
     .bind<AbuseControls>(T.AbuseControls)
     .toDynamicValue((ctx) => {
-      const { readModels, sharedRateLimiter } = ctx.get<Storage>(T.Storage);
+      const { readModels, sharedRateLimiter, sharedDecoys } = ctx.get<Storage>(T.Storage);
       return createAbuseControls(
         {
           ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
@@ -140,7 +140,13 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
           ...(options.redisTimeoutMs ? { redisTimeoutMs: options.redisTimeoutMs } : {}),
           ...(options.unknownUsersPerApp ? { unknownUsersPerApp: options.unknownUsersPerApp } : {}),
         },
-        { clock, logger, logDenylist: createLogDenylist(readModels, clock), ...(sharedRateLimiter ? { shared: sharedRateLimiter } : {}) },
+        {
+          clock,
+          logger,
+          logDenylist: createLogDenylist(readModels, clock),
+          ...(sharedRateLimiter ? { shared: sharedRateLimiter } : {}),
+          ...(sharedDecoys ? { sharedDecoys } : {}),
+        },
       );
     });
 

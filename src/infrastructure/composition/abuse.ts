@@ -6,9 +6,11 @@
  * tokens stay revoked through the log-backed list. The Redis adapters (and ioredis, ~21 MB)
  * are imported only when REDIS_URL is set.
  *
- * With PostgreSQL (`shared`: postgres/rate-limiter.ts), the limits that bound sends and writes
- * are held by every process together without Redis, and while Redis is out: per process, N API
- * processes would let N times a send cap through, each send costing the app money.
+ * With PostgreSQL (`shared`: postgres/rate-limiter.ts; `sharedDecoys`: postgres/decoy-store.ts),
+ * the limits that bound sends and writes, and the decoy's counts, are held by every process
+ * together without Redis, and while Redis is out: per process, N API processes would let N
+ * times a send cap through, each send costing the app money, and allow an unknown name N times
+ * the failures a known user's lock-out (in its stream, shared) allows, telling them apart.
  */
 import type { Clock, DecoyStore, HealthCheck, Logger, RateLimiter, ReplayGuard, TokenDenylist } from '../../application/ports.js';
 import { bothRateLimiters, routedRateLimiter } from '../abuse/combined-rate-limiters.js';
@@ -54,17 +56,20 @@ export const createAbuseControls = async (
     readonly logDenylist: TokenDenylist;
     /** Limits every process shares without Redis (PostgreSQL's), for the keys that bound sends and writes. */
     readonly shared?: RateLimiter;
+    /** The decoy's counts every process shares without Redis (PostgreSQL's), for `capacity` names per app. */
+    readonly sharedDecoys?: (capacity: number) => DecoyStore;
   },
 ): Promise<AbuseControls> => {
   const capacity = options.unknownUsersPerApp ?? DEFAULT_UNKNOWN_USERS_PER_APP;
   const inProcess = createInProcessRateLimiter(deps.clock);
-  const local = {
+  /** What serves without Redis: for good without REDIS_URL, as the fallback while it is out. */
+  const withoutRedis = {
     rateLimit: deps.shared ? routedRateLimiter(shadowedLimit, deps.shared, inProcess) : inProcess,
     replayGuard: createInProcessReplayGuard(deps.clock),
-    decoys: measuredDecoyStore(createInProcessDecoyStore({ capacity }), 'process'),
+    decoys: deps.sharedDecoys ? measuredDecoyStore(deps.sharedDecoys(capacity), 'postgres') : measuredDecoyStore(createInProcessDecoyStore({ capacity }), 'process'),
   };
   if (!options.redisUrl)
-    return { ...local, denylist: deps.logDenylist, healthChecks: [], close: async () => undefined };
+    return { ...withoutRedis, denylist: deps.logDenylist, healthChecks: [], close: async () => undefined };
 
   const {
     createCircuitBreaker,
@@ -116,7 +121,7 @@ export const createAbuseControls = async (
       { shadow: inProcess, shadowed: shadowedLimit },
     ),
     replayGuard: resilientReplayGuard(redisReplayGuard(redis, { prefix }), breaker),
-    decoys: resilientDecoyStore(measuredDecoyStore(redisDecoyStore(redis, { prefix, capacity }), 'redis'), local.decoys, breaker),
+    decoys: resilientDecoyStore(measuredDecoyStore(redisDecoyStore(redis, { prefix, capacity }), 'redis'), withoutRedis.decoys, breaker),
     denylist: resilientDenylist(redisTokenDenylist(redis, { prefix }), deps.logDenylist, breaker),
     // Optional: every Redis use falls back while the circuit is open (resilient.ts).
     healthChecks: [{ ...breaker.health, optional: true }],

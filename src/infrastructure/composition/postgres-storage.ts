@@ -16,8 +16,8 @@ export type PostgresTimeouts = { readonly connectMs: number; readonly queryMs: n
  */
 export const DEFAULT_POSTGRES_TIMEOUTS: PostgresTimeouts = { connectMs: 5_000, queryMs: 30_000 };
 
-/** Connections the rate limits may hold at once (at most; none while Redis answers). */
-export const RATE_LIMIT_POOL_SIZE = 4;
+/** Connections the rate limits and the decoy's counts may hold at once (at most; none while Redis answers). */
+export const ABUSE_POOL_SIZE = 4;
 
 /** How long a health probe's statement may take (the health check itself gives up after 2 s). */
 const PROBE_QUERY_MS = 2_000;
@@ -36,6 +36,7 @@ export const openPostgres = async (
     { createPostgresKeyRotation, createPostgresVault, vaultMigrations },
     { createPostgresSnapshotStore, snapshotMigrations },
     { createPostgresRateLimiter, rateLimitMigrations },
+    { createPostgresDecoyStore, decoyMigrations },
   ] = await Promise.all([
     import('pg'),
     import('../postgres/event-store.js'),
@@ -45,6 +46,7 @@ export const openPostgres = async (
     import('../postgres/vault.js'),
     import('../postgres/snapshot-store.js'),
     import('../postgres/rate-limiter.js'),
+    import('../postgres/decoy-store.js'),
   ]);
   // Loaded already by the event store and the vault (in parallel above, Jest's ESM loader can
   // trip over two imports of one module at once).
@@ -54,7 +56,7 @@ export const openPostgres = async (
   // waits for locks are bounded by MIGRATION_WAIT_S (migrate.ts).
   const migrator = new pg.Pool({ connectionString: url, max: 1, connectionTimeoutMillis: options.timeouts.connectMs });
   try {
-    const applied = await migrate(migrator, [...(options.withEventStore ? eventStoreMigrations : []), ...readModelMigrations, ...vaultMigrations, ...snapshotMigrations, ...rateLimitMigrations], {
+    const applied = await migrate(migrator, [...(options.withEventStore ? eventStoreMigrations : []), ...readModelMigrations, ...vaultMigrations, ...snapshotMigrations, ...rateLimitMigrations, ...decoyMigrations], {
       logger: options.logger,
       ...(options.migrationWaitMs ? { maxWaitMs: options.migrationWaitMs } : {}),
     });
@@ -86,12 +88,13 @@ export const openPostgres = async (
   // open; a probe's statement ends with the check's own 2 s, so one stuck behind a lock holds
   // its connection no longer.
   const probe = servingPool(2, PROBE_QUERY_MS, { idleTimeoutMillis: 0, label: 'health' });
-  // The rate limits' own few connections (postgres/rate-limiter.ts), opened only while they
-  // are used (without Redis, or while it is out): hits on one hot key queue for its row's lock
-  // on these, never on the connections appends and reads need.
-  const rateLimitPool = servingPool(RATE_LIMIT_POOL_SIZE, options.timeouts.queryMs, { label: 'rate-limits' });
+  // The rate limits' and the decoy's own few connections (postgres/rate-limiter.ts,
+  // postgres/decoy-store.ts), opened only while they are used (without Redis, or while it is
+  // out): writes queueing for one hot row (an app's budget, an app's made-up names) wait on
+  // these, never on the connections appends and reads need.
+  const abusePool = servingPool(ABUSE_POOL_SIZE, options.timeouts.queryMs, { label: 'abuse' });
   const probes = { ping: async () => void (await probe.query('SELECT 1')), logHead: async () => void (await probe.query(SELECT_HEAD)), end: () => probe.end() };
-  return { url, pool, rateLimitPool, probes, createPostgresEventStore, createAdvisoryLeadership, createPostgresReadModels, createPostgresVault, createPostgresKeyRotation, createPostgresSnapshotStore, createPostgresRateLimiter, listen };
+  return { url, pool, abusePool, probes, createPostgresEventStore, createAdvisoryLeadership, createPostgresReadModels, createPostgresVault, createPostgresKeyRotation, createPostgresSnapshotStore, createPostgresRateLimiter, createPostgresDecoyStore, listen };
 };
 
 export type Postgres = Awaited<ReturnType<typeof openPostgres>>;

@@ -2,7 +2,7 @@
  * What createStorage (storage.ts) is given and gives: apart from it, so that stored-log.ts can
  * name them without an import cycle.
  */
-import type { EventStore, HealthCheck, KeyRotation, RateLimiter, SecretVault, SnapshotStore } from '../../application/ports.js';
+import type { DecoyStore, EventStore, HealthCheck, KeyRotation, RateLimiter, SecretVault, SnapshotStore } from '../../application/ports.js';
 import type { ReadModels } from '../../application/read-models.js';
 import type { StreamWatcher } from '../postgres/event-store.js';
 import type { Leadership } from '../postgres/leadership.js';
@@ -55,5 +55,7 @@ export type Storage = {
   readonly onDeliveryDue: (listener: () => void) => () => void;
   /** Rate limits every process sharing the storage holds together (PostgreSQL), if it can hold them. */
   readonly sharedRateLimiter?: RateLimiter;
+  /** The unknown-user decoy's counts, kept for at most `capacity` names per app, shared likewise. */
+  readonly sharedDecoys?: (capacity: number) => DecoyStore;
   readonly close: () => Promise<void>;
 };

@@ -127,7 +127,8 @@ export const createStorage = async (
   ];
 
   const leaders: Leadership[] = [];
-  const sharedRateLimiter = postgres?.createPostgresRateLimiter({ pool: postgres.rateLimitPool, logger });
+  const sharedRateLimiter = postgres?.createPostgresRateLimiter({ pool: postgres.abusePool, logger });
+  const sharedDecoyStores: { close: () => Promise<void> }[] = [];
   return {
     store,
     log: log.store,
@@ -148,6 +149,15 @@ export const createStorage = async (
     },
     onDeliveryDue: due.subscribe,
     ...(sharedRateLimiter ? { sharedRateLimiter } : {}),
+    ...(postgres
+      ? {
+          sharedDecoys: (capacity: number) => {
+            const decoys = postgres.createPostgresDecoyStore({ pool: postgres.abusePool, capacity, logger });
+            sharedDecoyStores.push(decoys);
+            return decoys;
+          },
+        }
+      : {}),
     close: async () => {
       await Promise.all(leaders.map((l) => l.stop()));
       await due.close();
@@ -159,7 +169,8 @@ export const createStorage = async (
       keyDb?.close();
       snapshotDb?.close();
       await sharedRateLimiter?.close();
-      await postgres?.rateLimitPool.end();
+      await Promise.all(sharedDecoyStores.map((decoys) => decoys.close()));
+      await postgres?.abusePool.end();
       await postgres?.pool.end();
       await postgres?.probes.end();
     },

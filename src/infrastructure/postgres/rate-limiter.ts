@@ -26,6 +26,7 @@ import type { Logger, RateDecision, RateLimiter } from '../../application/ports.
 import { count, type Counted, inForm, isEmpty, lastCounted, type Log, uncount } from '../abuse/rate-limit-log.js';
 import type { Migration } from './migrate.js';
 import { prepared } from './prepared.js';
+import { inTransaction } from './transaction.js';
 
 export const rateLimitMigrations: readonly Migration[] = [
   {
@@ -93,23 +94,7 @@ export const createPostgresRateLimiter = ({
   /** A time (ms) to use instead of the database's (tests). */
   readonly timeForTests?: () => number;
 }): PostgresRateLimiter => {
-  const transaction = async <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      client.release();
-      return result;
-    } catch (error) {
-      // A connection whose rollback fails is dropped, not handed to the next caller.
-      await client.query('ROLLBACK').then(
-        () => client.release(),
-        (rollback: Error) => client.release(rollback),
-      );
-      throw error;
-    }
-  };
+  const transaction = <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => inTransaction(pool, work);
 
   const sweep = async (): Promise<number> => {
     const until = timeForTests ? timeForTests() : Number((await pool.query<{ now: number }>(`SELECT ${NOW_MS} AS now`)).rows[0]!.now);

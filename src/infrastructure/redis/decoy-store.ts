@@ -12,8 +12,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { DecoyRead, DecoyStore } from '../../application/ports.js';
-import type { AttemptCounts } from '../../domain/enrollment/index.js';
-import { fromMillis, toMillis } from '../../domain/shared/time.js';
+import { decodeDecoy, encodeDecoy } from '../abuse/decoy-codec.js';
 import { luaScript } from './lua-script.js';
 
 const TTL_MS = 30 * 86_400_000;
@@ -47,45 +46,19 @@ redis.call('PEXPIRE', KEYS[2], ARGV[6])
 return {1, excess}
 `);
 
-/** Compact: failures, the end of the lock-out and the failure times, in ms; and who wrote it. */
-type Stored = { readonly f: number; readonly l: number | null; readonly r: readonly number[]; readonly b: string };
-
-const encode = (counts: AttemptCounts, writer: string): string =>
-  JSON.stringify({
-    f: counts.failures,
-    l: counts.locked_until === null ? null : toMillis(counts.locked_until),
-    r: counts.recent_failures.map(toMillis),
-    b: writer,
-  } satisfies Stored);
-
-const isTime = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
-
-const decode = (raw: string): Pick<DecoyRead, 'counts' | 'writer'> => {
-  let value: Partial<Stored>;
-  try {
-    value = JSON.parse(raw) as Partial<Stored>;
-  } catch {
-    return { counts: null, writer: null };
-  }
-  const { f, l, r, b } = value ?? {};
-  if (!Number.isSafeInteger(f) || (f as number) < 0 || !(l === null || isTime(l)) || !Array.isArray(r) || !r.every(isTime) || typeof b !== 'string')
-    return { counts: null, writer: null };
-  return { counts: { failures: f as number, locked_until: l === null ? null : fromMillis(l), recent_failures: r.map(fromMillis) }, writer: b };
-};
-
 export const redisDecoyStore = (redis: Redis, options: { readonly prefix: string; readonly capacity: number }): DecoyStore => {
   if (!Number.isSafeInteger(options.capacity) || options.capacity < 1) throw new RangeError('capacity must be a positive integer');
   const keys = (appId: string) => [`${options.prefix}decoy:{${appId}}:counts`, `${options.prefix}decoy:{${appId}}:order`];
   return {
     read: async (appId, id): Promise<DecoyRead> => {
       const raw = await redis.hget(keys(appId)[0]!, id);
-      return raw === null ? { counts: null, writer: null, version: null } : { ...decode(raw), version: raw };
+      return raw === null ? { counts: null, writer: null, version: null } : { ...decodeDecoy(raw), version: raw };
     },
     write: async (appId, id, read, counts, writer) => {
       // Read from another store: decide again on this one's counts.
       if (read.version !== null && typeof read.version !== 'string') return { written: false, forgot: 0 };
       const before = read.version;
-      const args = [id, before === null ? 0 : 1, before ?? '', encode(counts, writer), options.capacity, TTL_MS];
+      const args = [id, before === null ? 0 : 1, before ?? '', encodeDecoy(counts, writer), options.capacity, TTL_MS];
       const reply = await WRITE(redis, keys(appId), args);
       if (!Array.isArray(reply) || reply.length !== 2) throw new Error('Redis decoy store: unexpected script reply');
       return { written: Number(reply[0]) === 1, forgot: Number(reply[1]) };

@@ -16,10 +16,11 @@
  *   (a step <= the last consumed one is refused) and by the event store's expected-revision
  *   check, which serialises concurrent verifications. Both stay in force without Redis, so
  *   granting never fails open on the real guarantee, while refusing would lock every user out.
- * - The unknown-user decoy's counts: the in-process store. While Redis is down each process
- *   counts an unknown name's failures apart (as limits are), and the counts Redis kept are
- *   used again once it is back. A write goes to the store its read came from; one that fails
- *   on Redis is decided again on a fresh read.
+ * - The unknown-user decoy's counts: the fallback store (PostgreSQL's, which every process
+ *   shares, when the service has a database; else the process's own, where each process counts
+ *   an unknown name's failures apart). It starts from nothing for a name, and the counts Redis
+ *   kept are used again once it is back. A write goes to the store its read came from; one
+ *   that fails on Redis is decided again on a fresh read.
  * - Token denylist: the event-log-backed list. A token is revoked if EITHER list says so, and
  *   a Redis outage never turns a revoked token into a valid one as long as the log has it.
  *   Revocations are written to both; a Redis failure does not fail the logout.

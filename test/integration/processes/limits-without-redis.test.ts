@@ -1,7 +1,8 @@
 /**
  * Two service processes on one PostgreSQL database and no Redis: the limits that bound sends
- * (an app's daily budget here) are held by both together, in PostgreSQL, not once per process;
- * the others (an operator's failed logins), whose keys anyone can mint, write nothing there.
+ * (an app's daily budget here) and the unknown-user decoy's counts are held by both together,
+ * in PostgreSQL, not once per process; the other limits (an operator's failed logins), whose
+ * keys anyone can mint, write nothing there.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
@@ -63,6 +64,16 @@ describe('send limits across two processes on PostgreSQL without Redis', () => {
     } finally {
       await client.end();
     }
+  }, 30_000);
+
+  it('counts a made-up username\'s failures once across both processes, locking it as a known user\'s lock-out would', async () => {
+    const { apiKey } = await newApp(viaA, operator.token);
+    const answers = [];
+    for (let i = 0; i < 5; i++) {
+      const answer = await (i % 2 === 0 ? viaA : viaB).post('/api/code/verify', { apiKey, body: { username: 'ghost', otp: '000000' } });
+      answers.push([answer.status, answer.body.attempts_remaining]);
+    }
+    expect(answers).toEqual([[401, 4], [401, 3], [401, 2], [401, 1], [429, 0]]);
   }, 30_000);
 
   it('writes nothing to PostgreSQL for failed sign-ins, a limit whose keys anyone can mint', async () => {
