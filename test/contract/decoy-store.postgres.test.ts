@@ -46,15 +46,26 @@ describe('postgres decoy store', () => {
   it('counts one name\'s concurrent failures once each across two processes\' stores', async () => {
     const [a, b] = [await openStore(100), await openStore(100)];
     const appId = app();
+    let refused = 0;
     const countOne = async (store: DecoyStore) => {
       for (;;) {
         const read = await store.read(appId, 'ghost');
         const failures = (read.counts?.failures ?? 0) + 1;
         if ((await store.write(appId, 'ghost', read, { ...one, failures }, 'w')).written) return;
+        refused += 1;
       }
     };
     await Promise.all(Array.from({ length: 16 }, (_, i) => countOne(i % 2 === 0 ? a.store : b.store)));
     expect((await a.store.read(appId, 'ghost')).counts?.failures).toBe(16);
+    // They did race: writes against counts that had moved were refused, and counted again.
+    expect(refused).toBeGreaterThan(0);
+  });
+
+  it('refuses a write against a version another store handed out (decided again on its own counts)', async () => {
+    const { store } = await openStore(10);
+    const appId = app();
+    expect(await store.write(appId, 'ghost', { counts: null, writer: null, version: { from: 'elsewhere' } }, one, 'w')).toEqual({ written: false, forgot: 0 });
+    expect((await store.read(appId, 'ghost')).counts).toBeNull();
   });
 
   it('forgets at most 100 names a write when its capacity was lowered, and keeps its count of names right', async () => {

@@ -18,8 +18,8 @@
  *   granting never fails open on the real guarantee, while refusing would lock every user out.
  * - The unknown-user decoy's counts: the fallback store (PostgreSQL's, which every process
  *   shares, when the service has a database; else the process's own, where each process counts
- *   an unknown name's failures apart). It starts from nothing for a name, and the counts Redis
- *   kept are used again once it is back. A write goes to the store its read came from; one
+ *   an unknown name's failures apart). It holds nothing of Redis's counts, and those are used
+ *   again once Redis is back. A write goes to the store its read came from; one
  *   that fails on Redis is decided again on a fresh read.
  * - Token denylist: the event-log-backed list. A token is revoked if EITHER list says so, and
  *   a Redis outage never turns a revoked token into a valid one as long as the log has it.
