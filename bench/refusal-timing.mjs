@@ -1,6 +1,8 @@
 // `node bench/refusal-timing.mjs` (after `npm run build`): does a wrong TOTP code take as long
 // for a name the app does not know as for a known user? The real service on PostgreSQL + Redis,
-// as the bench runs it, or with REFUSAL_TIMING_BACKEND=embedded on the embedded default (where a
+// as the bench runs it, with REFUSAL_TIMING_BACKEND=postgres on PostgreSQL alone (the decoy's
+// counts in PostgreSQL, as without Redis or while it is out), or with
+// REFUSAL_TIMING_BACKEND=embedded on the embedded default (where a
 // known user's failure waits for SQLite's fsync and an unknown name's only updates counts in
 // memory, so the gap was widest). REFUSAL_TIMING_USERS (default 200) enrolled users and as many
 // made-up names each fail REFUSAL_TIMING_ROUNDS (default 3, under the policy's 20 attempts) times; the
@@ -30,13 +32,14 @@ const concurrency = Number(process.env.REFUSAL_TIMING_CONCURRENCY ?? 1);
 const DB_NAME = 'otp_verify_refusal_timing';
 const REDIS_URL = 'redis://127.0.0.1:6379/12';
 const embedded = process.env.REFUSAL_TIMING_BACKEND === 'embedded';
+const withoutRedis = process.env.REFUSAL_TIMING_BACKEND === 'postgres';
 const restart = process.env.REFUSAL_TIMING_RESTART === '1';
 if (!embedded) {
   await dropDatabase(DB_NAME);
   await flushRedisDb(REDIS_URL);
 }
 const databaseUrl = embedded ? undefined : await createDatabase(DB_NAME);
-const redisUrl = embedded ? undefined : REDIS_URL;
+const redisUrl = embedded || withoutRedis ? undefined : REDIS_URL;
 const dataDir = mkdtempSync(join(tmpdir(), 'otp-refusal-timing-'));
 const port = await freePort();
 const serviceOptions = { port, databaseUrl, redisUrl, dataDir, outboxFile: join(dataDir, 'outbox.jsonl'), keys: serviceKeys() };
@@ -97,7 +100,7 @@ try {
     await inPool(users.map((_, i) => i), concurrency, pairAt);
   }
   const line = (name, values) => `${name}: p10 ${quantile(values, 0.1).toFixed(2)} ms, p50 ${quantile(values, 0.5).toFixed(2)} ms, p90 ${quantile(values, 0.9).toFixed(2)} ms`;
-  const out = [`${embedded ? 'embedded' : 'PostgreSQL + Redis'}: ${count} known users and ${count} made-up names, ${rounds} wrong codes each, ${concurrency === 1 ? 'one request at a time' : `${concurrency} pairs at a time`}${restart ? ', the service started again after enrolling' : ''}`];
+  const out = [`${embedded ? 'embedded' : withoutRedis ? 'PostgreSQL without Redis' : 'PostgreSQL + Redis'}: ${count} known users and ${count} made-up names, ${rounds} wrong codes each, ${concurrency === 1 ? 'one request at a time' : `${concurrency} pairs at a time`}${restart ? ', the service started again after enrolling' : ''}`];
   for (let round = 0; round < rounds; round++)
     out.push(`failure ${round + 1}: ${line('known', known[round])}; ${line('unknown', unknown[round])}; unknown/known p50 ${(quantile(unknown[round], 0.5) / quantile(known[round], 0.5)).toFixed(2)}`);
   const [allKnown, allUnknown] = [known.flat(), unknown.flat()];
