@@ -19,6 +19,7 @@ import type { DecoyRead, DecoyStore, DecoyWrite, Logger } from '../../applicatio
 import { decodeDecoy, encodeDecoy } from '../abuse/decoy-codec.js';
 import type { Migration } from './migrate.js';
 import { prepared } from './prepared.js';
+import { sweptEvery, type Swept } from './periodic.js';
 import { inTransaction } from './transaction.js';
 
 /** How many of an app's names one write forgets at most. */
@@ -86,12 +87,8 @@ END $$`,
 const readName = prepared('decoy-read', `SELECT value FROM decoy_names WHERE app_id = $1 AND name = $2`);
 const writeName = prepared('decoy-write', `SELECT o_written AS written, o_forgot AS forgot FROM decoy_write($1, $2, $3, $4, $5)`);
 
-export type PostgresDecoyStore = DecoyStore & {
-  /** Deletes the apps (and their names) not written for 30 days (also done every hour): how many. */
-  readonly sweep: () => Promise<number>;
-  /** Stops the sweeps and resolves once one under way has ended: call it before the pool ends. */
-  readonly close: () => Promise<void>;
-};
+/** `sweep` deletes the apps (and their names) not written for 30 days (also done every hour). */
+export type PostgresDecoyStore = DecoyStore & Swept;
 
 export const createPostgresDecoyStore = ({
   pool,
@@ -113,11 +110,6 @@ export const createPostgresDecoyStore = ({
       if (rows.length > 0) await client.query('DELETE FROM decoy_names WHERE app_id = ANY($1::text[])', [rows.map((row) => row.app_id)]);
       return rows.length;
     });
-  let sweeping: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
-    sweeping = sweep().catch((error: Error) => logger?.warn('decoy sweep failed', { error: error.message }));
-  }, SWEEP_EVERY_MS);
-  timer.unref();
 
   return {
     read: async (appId, id): Promise<DecoyRead> => {
@@ -129,10 +121,6 @@ export const createPostgresDecoyStore = ({
       if (read.version !== null && typeof read.version !== 'string') return { written: false, forgot: 0 };
       return (await pool.query<DecoyWrite>(writeName([appId, id, read.version, encodeDecoy(counts, writer), capacity]))).rows[0]!;
     },
-    sweep,
-    close: async () => {
-      clearInterval(timer);
-      await sweeping;
-    },
+    ...sweptEvery(sweep, SWEEP_EVERY_MS, 'decoy sweep', logger),
   };
 };

@@ -26,6 +26,7 @@ import type { Logger, RateDecision, RateLimiter } from '../../application/ports.
 import { count, type Counted, inForm, isEmpty, lastCounted, type Log, uncount } from '../abuse/rate-limit-log.js';
 import type { Migration } from './migrate.js';
 import { prepared } from './prepared.js';
+import { sweptEvery, type Swept } from './periodic.js';
 import { inTransaction } from './transaction.js';
 
 export const rateLimitMigrations: readonly Migration[] = [
@@ -74,12 +75,8 @@ const toStored = (log: Log): Stored =>
 
 const SWEEP_EVERY_MS = 60_000;
 
-export type PostgresRateLimiter = RateLimiter & {
-  /** Deletes the rows whose newest hit has stopped counting (also done every minute): how many. */
-  readonly sweep: () => Promise<number>;
-  /** Stops the sweeps and resolves once one under way has ended: call it before the pool ends. */
-  readonly close: () => Promise<void>;
-};
+/** `sweep` deletes the rows whose newest hit has stopped counting (also done every minute). */
+export type PostgresRateLimiter = RateLimiter & Swept;
 
 export const createPostgresRateLimiter = ({
   pool,
@@ -106,11 +103,6 @@ export const createPostgresRateLimiter = ({
     } while (batch === SWEEP_BATCH);
     return deleted;
   };
-  let sweeping: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
-    sweeping = sweep().catch((error: Error) => logger?.warn('rate limit sweep failed', { error: error.message }));
-  }, sweepEveryMs);
-  timer.unref();
 
   /** The key's count as the row holds it at `now`: none if it has none, or it has all left the window. */
   const storedLog = (row: Row, now: number): Log | undefined => (row.log && row.expires_at !== null && row.expires_at > now ? toLog(row.log) : undefined);
@@ -165,11 +157,5 @@ export const createPostgresRateLimiter = ({
     // in-process limiter keeps it: a hit counted in the old one is no longer released.
     return changed && row.log ? locked(key, limit, windowMs, true) : decision;
   };
-  return Object.assign(limiter, {
-    sweep,
-    close: async () => {
-      clearInterval(timer);
-      await sweeping;
-    },
-  });
+  return Object.assign(limiter, sweptEvery(sweep, sweepEveryMs, 'rate limit sweep', logger));
 };
