@@ -2,23 +2,16 @@ import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import type { DecoyStore } from '../../src/application/ports.js';
 import { createPostgresDecoyStore, decoyMigrations, type PostgresDecoyStore } from '../../src/infrastructure/postgres/decoy-store.js';
-import { migrate } from '../../src/infrastructure/postgres/migrate.js';
-import { createTestSchema, type TestSchema } from '../support/postgres.js';
+import { sharedTestSchema } from '../support/postgres.js';
 import { decoyStoreContract } from './decoy-store.contract.js';
 
 // One schema for the file (the contract's apps are unique per test), a pool per store.
-let schema: Promise<TestSchema> | undefined;
-const migrated = (): Promise<TestSchema> =>
-  (schema ??= createTestSchema().then(async (created) => {
-    const pool = new pg.Pool({ connectionString: created.url, max: 1 });
-    await migrate(pool, decoyMigrations).finally(() => pool.end());
-    return created;
-  }));
-afterAll(async () => (await schema)?.drop());
+const schema = sharedTestSchema(decoyMigrations);
+afterAll(schema.drop);
 
 const opened: { store: PostgresDecoyStore; pool: pg.Pool }[] = [];
 const openStore = async (capacity: number) => {
-  const pool = new pg.Pool({ connectionString: (await migrated()).url, max: 10 });
+  const pool = new pg.Pool({ connectionString: await schema.url(), max: 10 });
   const store = createPostgresDecoyStore({ pool, capacity });
   opened.push({ store, pool });
   return { store, pool };

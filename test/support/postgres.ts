@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { migrate, type Migration } from '../../src/infrastructure/postgres/migrate.js';
 
 export const testDatabaseUrl = (): string =>
   process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/otp_verify_test';
@@ -63,4 +64,19 @@ export const createTestSchema = async (database?: string): Promise<TestSchema> =
       await c.end();
     },
   };
+};
+
+/**
+ * One schema for a whole test file, created and migrated with `migrations` on first use (the
+ * file's tests keep apart by their own keys): `url` waits for it; `drop` (afterAll) removes it.
+ */
+export const sharedTestSchema = (migrations: readonly Migration[]) => {
+  let schema: Promise<TestSchema> | undefined;
+  const ready = (): Promise<TestSchema> =>
+    (schema ??= createTestSchema().then(async (created) => {
+      const pool = new pg.Pool({ connectionString: created.url, max: 1 });
+      await migrate(pool, migrations).finally(() => pool.end());
+      return created;
+    }));
+  return { url: async () => (await ready()).url, drop: async () => (await schema)?.drop() };
 };

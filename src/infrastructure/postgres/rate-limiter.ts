@@ -91,8 +91,6 @@ export const createPostgresRateLimiter = ({
   /** A time (ms) to use instead of the database's (tests). */
   readonly timeForTests?: () => number;
 }): PostgresRateLimiter => {
-  const transaction = <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => inTransaction(pool, work);
-
   const sweep = async (): Promise<number> => {
     const until = timeForTests ? timeForTests() : Number((await pool.query<{ now: number }>(`SELECT ${NOW_MS} AS now`)).rows[0]!.now);
     let deleted = 0;
@@ -113,7 +111,7 @@ export const createPostgresRateLimiter = ({
     return async () => {
       if (released) return;
       released = true;
-      await transaction(async (client) => {
+      await inTransaction(pool, async (client) => {
         const row = (await client.query<Pick<Row, 'log' | 'form'>>(readLocked([key]))).rows[0];
         if (!row?.log || row.form !== form) return;
         const log = toLog(row.log);
@@ -138,7 +136,7 @@ export const createPostgresRateLimiter = ({
 
   /** A hit (or a peek that changes the key's count), in a transaction that holds the row. */
   const locked = (key: Buffer, limit: number, windowMs: number, peek: boolean): Promise<RateDecision> =>
-    transaction(async (client) => {
+    inTransaction(pool, async (client) => {
       const row = (await client.query<Row>(lockRow([key]))).rows[0]!;
       const { log, decision, counted, changed } = counting(row, limit, windowMs, peek);
       const form = changed || !row.form ? randomUUID() : row.form;

@@ -11,6 +11,7 @@
 import type pg from 'pg';
 import type { Projection } from '../../application/read-models.js';
 import { ENSURE_CHECKPOINTS, LOCK_CHECKPOINTS, MOVE_CHECKPOINTS } from './read-models-schema.js';
+import { inTransaction } from './transaction.js';
 
 /** Resets the named projections (all when `names` is omitted) and returns the names reset; rejects on an unknown name before changing anything. */
 export const rebuildProjections = async (pool: pg.Pool, projections: readonly Projection[], names?: readonly string[]): Promise<readonly string[]> => {
@@ -21,19 +22,11 @@ export const rebuildProjections = async (pool: pg.Pool, projections: readonly Pr
   };
   const chosen = names === undefined ? projections : names.map(byName);
   const reset = chosen.map((projection) => projection.name);
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  await inTransaction(pool, async (client) => {
     await client.query(ENSURE_CHECKPOINTS, [reset]);
     await client.query(LOCK_CHECKPOINTS, [reset]);
     await client.query('DELETE FROM read_model_documents WHERE collection = ANY($1::text[])', [chosen.flatMap((projection) => projection.collections)]);
     await client.query(MOVE_CHECKPOINTS, [reset, 0]);
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
   return reset;
 };
