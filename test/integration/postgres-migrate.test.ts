@@ -22,17 +22,20 @@ const recorder = () => {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A schema with a table `t` and a session holding it in an open transaction, as a long report would. */
-const withTableHeld = async (body: (pool: pg.Pool, admin: pg.Pool, holder: pg.Client) => Promise<void>) => {
+const withTableHeld = async (body: (pool: pg.Pool, admin: pg.Pool, holder: pg.Client, holderPid: number) => Promise<void>) => {
   const schema = await createTestSchema(MIGRATIONS_ALONE);
   const pool = new pg.Pool({ connectionString: schema.url, max: 1 });
   const admin = new pg.Pool({ connectionString: schema.url, max: 2 });
-  const holder = new pg.Client({ connectionString: schema.url });
+  const holderUrl = new URL(schema.url);
+  holderUrl.searchParams.set('application_name', 'long-report');
+  const holder = new pg.Client({ connectionString: holderUrl.toString() });
   await holder.connect();
   try {
     await admin.query('CREATE TABLE t (a int)');
     await holder.query('BEGIN');
     await holder.query('SELECT count(*) FROM t');
-    await body(pool, admin, holder);
+    const holderPid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    await body(pool, admin, holder, holderPid);
   } finally {
     await holder.end();
     await pool.end();
@@ -113,7 +116,7 @@ describe('schema migrations', () => {
   });
 
   it('let requests queued behind an ALTER waiting on a long transaction through, and apply it once the transaction ends', async () => {
-    await withTableHeld(async (pool, admin, holder) => {
+    await withTableHeld(async (pool, admin, holder, holderPid) => {
       const { lines, logger } = recorder();
       const running = migrate(pool, [alterT], { logger, lockTimeoutMs: 1_000 });
       // Once the ALTER waits for its lock, a plain read of the table queues behind it.
@@ -131,18 +134,30 @@ describe('schema migrations', () => {
       const queued = new Promise<string>((resolve) => (timer = setTimeout(() => resolve('still queued'), 10_000)));
       const read = admin.query('SELECT count(*)::int AS n FROM t').then(() => 'read');
       expect(await Promise.race([read, queued]).finally(() => clearTimeout(timer))).toBe('read');
+      const retriedLine = () => lines.find((line) => line.message === 'a schema migration timed out waiting for a table lock; trying again' && line.fields['migration'] === '002-alter');
+      while (retriedLine() === undefined) {
+        if (Date.now() > seenBy) throw new Error('the migration never said it would try again');
+        await sleep(10);
+      }
       await holder.query('COMMIT');
       expect(await running).toEqual(['002-alter']);
-      expect(lines.some((line) => line.message === 'a schema migration timed out waiting for a table lock; trying again' && line.fields['migration'] === '002-alter')).toBe(true);
+      const retried = retriedLine();
+      // The warning names the session whose transaction was open across the wait, and its table.
+      expect(retried?.fields['holders']).toEqual([
+        { pid: holderPid, application_name: 'long-report', client_addr: expect.any(String), state: 'idle in transaction', transaction_s: expect.any(Number), tables: ['t'] },
+      ]);
       expect((await admin.query("SELECT column_name FROM information_schema.columns WHERE table_name = 't' AND column_name = 'b'")).rowCount).toBe(1);
     });
   }, 30_000);
 
   it('give up on a table a transaction holds past maxWaitMs, leaving the migration unapplied', async () => {
-    await withTableHeld(async (pool, admin) => {
+    await withTableHeld(async (pool, admin, _holder, holderPid) => {
       const { logger } = recorder();
       await expect(migrate(pool, [alterT], { logger, lockTimeoutMs: 200, maxWaitMs: 2_500 })).rejects.toThrow(
-        /^Migration 002-alter gave up after \d+ s waiting for table locks \(\d+ tries of 200 ms each\)/,
+        new RegExp(
+          `^Migration 002-alter gave up after \\d+ s waiting for table locks \\(\\d+ tries of 200 ms each\\): a long transaction holds a table it alters; ` +
+            `open since before the last try and holding tables: session ${holderPid} \\(application "long-report", [^,]+, idle in transaction, its transaction open \\d+ s, holding t\\)$`,
+        ),
       );
       expect((await admin.query("SELECT 1 FROM schema_migrations WHERE id = '002-alter'")).rowCount).toBe(0);
       expect((await admin.query("SELECT column_name FROM information_schema.columns WHERE table_name = 't' AND column_name = 'b'")).rowCount).toBe(0);

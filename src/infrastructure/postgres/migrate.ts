@@ -15,6 +15,9 @@
  * that waiting, for the migration lock and for tables, is bounded by `maxWaitMs`: past it the
  * migration gives up with an error that says what it waited for, and the process that started
  * it exits (MIGRATION_WAIT_S) rather than wait, ready never, for as long as the holder lives.
+ * After a table lock's timeout the sessions whose transactions were already open when the
+ * statement began, and still hold a lock on a table, are named in the retry's warning and in
+ * that error: the suspects an operator goes to (typically `idle in transaction`).
  * The migrations' own work is not bounded, this process's or another's (a holder running a
  * statement is not counted as waited for): an index on a large table takes its time.
  */
@@ -59,6 +62,23 @@ const HOLDER_SQL = `SELECT a.pid, a.application_name, host(a.client_addr) AS cli
 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
 WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objid = $1 AND l.objsubid = 1 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
 
+/**
+ * The sessions, other than this one, whose transaction began before `$1` and which hold a lock
+ * on one of this database's tables (not the system catalogs'): the transactions a migration's
+ * statement begun at `$1` may have waited behind. Oldest first, five at most. No query text:
+ * it may hold data.
+ */
+const TABLE_HOLDERS_SQL = `SELECT a.pid, a.application_name, host(a.client_addr) AS client_addr, a.state,
+  floor(extract(epoch FROM now() - a.xact_start))::int AS transaction_s,
+  array_agg(DISTINCT l.relation::regclass::text) AS tables
+FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid JOIN pg_class c ON c.oid = l.relation
+WHERE l.locktype = 'relation' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND c.relkind IN ('r', 'p') AND c.relnamespace <> 'pg_catalog'::regnamespace AND c.relnamespace <> 'information_schema'::regnamespace
+  AND a.pid <> pg_backend_pid() AND a.xact_start <= $1
+GROUP BY a.pid, a.application_name, a.client_addr, a.state, a.xact_start
+ORDER BY a.xact_start, a.pid
+LIMIT 5`;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 type Holder = { pid: number; application_name: string; client_addr: string | null; state: string; wait_event_type: string | null; state_s: number };
@@ -70,6 +90,19 @@ const described = (holder: Holder | undefined): string =>
   holder === undefined
     ? 'a session that let it go just now'
     : `session ${holder.pid} (application "${holder.application_name}", ${holder.client_addr ?? 'local socket'}, ${holder.state} for ${holder.state_s} s)`;
+
+type TableHolder = { pid: number; application_name: string; client_addr: string | null; state: string | null; transaction_s: number; tables: string[] };
+
+const tableHolders = async (client: pg.PoolClient, since: Date): Promise<TableHolder[]> =>
+  // Best effort: what it names is a help, not a condition of giving up or trying again.
+  (await client.query<TableHolder>(TABLE_HOLDERS_SQL, [since]).catch(() => undefined))?.rows ?? [];
+
+const describedTableHolders = (holders: readonly TableHolder[]): string =>
+  holders.length === 0
+    ? 'a transaction that has ended since'
+    : holders
+        .map((h) => `session ${h.pid} (application "${h.application_name}", ${h.client_addr ?? 'local socket'}, ${h.state ?? 'state unknown'}, its transaction open ${h.transaction_s} s, holding ${h.tables.join(', ')})`)
+        .join('; ');
 
 /** How long the migration has waited so far, and whether it may wait on. */
 type Waiting = { waitedMs: number; readonly maxWaitMs: number | undefined };
@@ -113,24 +146,27 @@ const apply = async (client: pg.PoolClient, migration: Migration, options: Migra
   for (let attempt = 1; ; attempt += 1) {
     const started = Date.now();
     await client.query('BEGIN');
+    // The database's clock: the table holders named after a timeout are those already there.
+    let began: Date | undefined;
     try {
-      await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(lockTimeoutMs))}`);
+      began = (await client.query<{ began: Date }>("SELECT now() AS began, set_config('lock_timeout', $1, true)", [String(Math.max(1, Math.round(lockTimeoutMs)))])).rows[0]!.began;
       await client.query(migration.sql);
       await client.query('INSERT INTO schema_migrations (id) VALUES ($1)', [migration.id]);
       await client.query('COMMIT');
       return;
     } catch (error) {
       await client.query('ROLLBACK');
-      if ((error as { code?: unknown }).code !== LOCK_NOT_AVAILABLE) throw new Error(`Migration ${migration.id} failed: ${(error as Error).message}`, { cause: error });
+      if ((error as { code?: unknown }).code !== LOCK_NOT_AVAILABLE || began === undefined) throw new Error(`Migration ${migration.id} failed: ${(error as Error).message}`, { cause: error });
+      const holders = await tableHolders(client, began);
       // The timeout counts as waiting (the work before it, if any, does not), and so does the
       // pause before the next try.
       waiting.waitedMs += Math.min(Date.now() - started, lockTimeoutMs) + LOCK_RETRY_MS;
       if (!mayWait(waiting))
         throw new Error(
-          `Migration ${migration.id} gave up after ${Math.round(waiting.waitedMs / 1000)} s waiting for table locks (${attempt} tries of ${lockTimeoutMs} ms each): a long transaction holds a table it alters`,
+          `Migration ${migration.id} gave up after ${Math.round(waiting.waitedMs / 1000)} s waiting for table locks (${attempt} tries of ${lockTimeoutMs} ms each): a long transaction holds a table it alters; open since before the last try and holding tables: ${describedTableHolders(holders)}`,
           { cause: error },
         );
-      options.logger?.warn('a schema migration timed out waiting for a table lock; trying again', { migration: migration.id, attempt, lock_timeout_ms: lockTimeoutMs });
+      options.logger?.warn('a schema migration timed out waiting for a table lock; trying again', { migration: migration.id, attempt, lock_timeout_ms: lockTimeoutMs, holders });
       await sleep(LOCK_RETRY_MS);
     }
   }
