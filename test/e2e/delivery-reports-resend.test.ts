@@ -42,6 +42,10 @@ describe("delivery reports: Resend's webhooks", () => {
   let telemetry: ReturnType<typeof installTestMetrics>;
   const reported = () => byChannelProviderOutcome(telemetry, 'otp_verify.delivery.reports');
   const receipts = () => byChannelProviderOutcome(telemetry, 'otp_verify.delivery.receipts');
+  const complaints = async () =>
+    (await telemetry.points())
+      .filter((p) => p.name === 'otp_verify.delivery.complaints' && p.attributes['channel'] === 'EMAIL' && p.attributes['provider'] === 'resend')
+      .reduce((sum, p) => sum + (p.value as number), 0);
 
   beforeAll(async () => {
     telemetry = installTestMetrics();
@@ -121,6 +125,7 @@ describe("delivery reports: Resend's webhooks", () => {
     const id = await send(to);
     await delivered(id);
     const before = await receipts();
+    const complaintsBefore = await complaints();
     for (const type of ['email.sent', 'email.delivered', 'email.delivery_delayed', 'email.complained', 'email.opened', 'email.delivered'])
       expect((await report(emailsTo(to)[0]!.id, type)).status).toBe(204);
     await settle(server);
@@ -131,6 +136,8 @@ describe("delivery reports: Resend's webhooks", () => {
     expect((await view(id)).delivery).toMatchObject({ status: 'SENT', delivered_at: (events[3]!.data as { at: string }).at, read_at: null });
     const after = await receipts();
     expect([after['EMAIL resend delivered']! - (before['EMAIL resend delivered'] ?? 0), after['EMAIL resend ignored']! - (before['EMAIL resend ignored'] ?? 0)]).toEqual([1, 1]);
+    // The complaint is counted for the operator (and changed nothing above).
+    expect((await complaints()) - complaintsBefore).toBe(1);
   });
 
   it('refuses calls not signed with the secret, unsigned, or signed more than 5 minutes ago, and changes nothing (403)', async () => {
@@ -176,6 +183,10 @@ describe("delivery reports: Resend's webhooks", () => {
     expect(stranger.status).toBe(200);
     expect(fakes.resend.sent).toHaveLength(before + 1);
     expect((await report(fakes.resend.sent.at(-1)!.id, 'email.bounced', { extra: bounce })).status).toBe(204);
+    // Nor is another sender's complaint counted as one about a code.
+    const complaintsBefore = await complaints();
+    expect((await report(fakes.resend.sent.at(-1)!.id, 'email.complained')).status).toBe(204);
+    expect(await complaints()).toBe(complaintsBefore);
   });
 });
 

@@ -3,7 +3,8 @@
  * carries two tags naming its challenge and send (the same on every attempt at the send, as the
  * idempotency key requires of the whole request); Resend returns them in its events. The
  * service acts on the three that say the email will not arrive: email.bounced, email.failed and
- * email.suppressed, and records email.delivered (the receiving server took it). Reasons are built from Resend's bounce and suppression types only: its
+ * email.suppressed, records email.delivered (the receiving server took it), and counts
+ * email.complained (the recipient marked it as spam: a code they did not ask for). Reasons are built from Resend's bounce and suppression types only: its
  * texts may quote the address. The signature is checked first (resend-signature.ts).
  */
 import type { OutgoingMessage } from '../../application/ports.js';
@@ -73,4 +74,16 @@ export const readResendEvent = (event: unknown): ResendFailureReport | undefined
 export const readResendReceipt = (event: unknown): ResendReceipt | undefined => {
   const email = tagged(event);
   return email?.type === 'email.delivered' ? { challenge_id: email.challenge_id, send: email.send } : undefined;
+};
+
+/**
+ * A verified email.complained event: the recipient marked the email as spam, most often a code
+ * they did not ask for (someone else typing their address), and something Resend and the
+ * receiving providers weigh against the sending domain. Counted for the operator; the
+ * challenge is not changed (Resend suppresses the address for later emails itself, which the
+ * service hears as email.suppressed on the next send).
+ */
+export const readResendComplaint = (event: unknown): ResendReceipt | undefined => {
+  const email = tagged(event);
+  return email?.type === 'email.complained' ? { challenge_id: email.challenge_id, send: email.send } : undefined;
 };

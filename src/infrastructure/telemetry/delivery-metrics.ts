@@ -57,3 +57,16 @@ export const deliveryReceiptMetrics = () => {
   });
   return (channel: Channel, provider: string, outcome: string): void => receipts.add(1, { channel, provider, outcome: outcome.toLowerCase() });
 };
+
+/**
+ * Recipients' spam complaints about a code's message (Resend's email.complained) as the counter
+ * `otp_verify.delivery.complaints`, by channel and provider: codes their recipients did not ask
+ * for (someone sending codes to addresses not theirs), and what the sending domain's reputation
+ * pays for.
+ */
+export const deliveryComplaintMetrics = () => {
+  const complaints = metrics.getMeter('otp-verify').createCounter('otp_verify.delivery.complaints', {
+    description: "Recipients' spam complaints about a message with a code, by channel and provider",
+  });
+  return (channel: Channel, provider: string): void => complaints.add(1, { channel, provider });
+};

@@ -10,7 +10,8 @@
  *   and send the email's tags name; signed per Standard Webhooks (svix-signature: HMAC-SHA256 of
  *   the id, timestamp and body, under the endpoint's signing secret).
  * A receipt (Twilio delivered and read, Resend email.delivered) is recorded too, for the app and
- * the audit trail. An unsigned or badly signed call changes nothing.
+ * the audit trail; a spam complaint (Resend email.complained) is counted. An unsigned or badly
+ * signed call changes nothing.
  */
 import Router from '@koa/router';
 import getRawBody from 'raw-body';
@@ -18,11 +19,11 @@ import type { Context } from 'koa';
 import type { Handlers } from '../../../application/handlers.js';
 import type { DeliveryConfirmation } from '../../../application/challenges/record-delivery-confirmation.js';
 import type { DeliveryReport } from '../../../application/challenges/record-delivery-report.js';
-import { RESEND_PROVIDER, readResendEvent, readResendReceipt } from '../../../infrastructure/delivery/resend-events.js';
+import { RESEND_PROVIDER, readResendComplaint, readResendEvent, readResendReceipt } from '../../../infrastructure/delivery/resend-events.js';
 import type { ResendSignatureCheck } from '../../../infrastructure/delivery/resend-signature.js';
 import type { TwilioSignatureCheck } from '../../../infrastructure/delivery/twilio-signature.js';
 import { readTwilioReceipt, readTwilioStatus, twilioProvider } from '../../../infrastructure/delivery/twilio-status.js';
-import { deliveryReceiptMetrics, deliveryReportMetrics } from '../../../infrastructure/telemetry/delivery-metrics.js';
+import { deliveryComplaintMetrics, deliveryReceiptMetrics, deliveryReportMetrics } from '../../../infrastructure/telemetry/delivery-metrics.js';
 import { twilioStatusQuery } from '../codecs.js';
 import { decodeOrThrow } from '../decode.js';
 import { HttpError } from '../errors.js';
@@ -63,6 +64,7 @@ export const createWebhooksRouter = (handlers: Handlers, twilio: TwilioStatusSet
   const router = new Router({ prefix: WEBHOOKS_PREFIX });
   const countReport = deliveryReportMetrics();
   const countReceipt = deliveryReceiptMetrics();
+  const countComplaint = deliveryComplaintMetrics();
   /**
    * Records what a provider reported, counted whatever happens: a report whose handling threw
    * (the store out of reach) is lost too. Not recorded (its attempt's own outcome never reached
@@ -114,6 +116,7 @@ export const createWebhooksRouter = (handlers: Handlers, twilio: TwilioStatusSet
     if (failure) await record({ ...failure, channel: 'EMAIL', provider: RESEND_PROVIDER, throttled: false });
     const receipt = readResendReceipt(event);
     if (receipt) await confirm({ ...receipt, channel: 'EMAIL', provider: RESEND_PROVIDER, read: false });
+    if (readResendComplaint(event)) countComplaint('EMAIL', RESEND_PROVIDER);
     ctx.status = 204;
   });
   return router;
