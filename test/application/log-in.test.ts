@@ -107,5 +107,24 @@ describe('log in: unknown users cost what known ones do', () => {
     const unknown = await burst('nobody_in_a_burst', '10.0.0.30');
     expect(unknown).toEqual([...Array(5).fill('INVALID_CREDENTIALS'), ...Array(15).fill('RATE_LIMITED')]);
   });
+
+  it("counts an email's spellings (accents composed or decomposed, any case) as one name, for an unknown email as for a known account's", async () => {
+    const registered = await server.service.handlers.registerAccount({ email: 'jos\u00e9@example.com', username: 'jose_operator', password: 'the right password, long enough', client_ip: '127.0.0.1' });
+    expect(registered._tag).toBe('Right');
+    const logIn = makeLogIn(deps);
+    // Three tries as one spelling, then three as another, from one client: the sixth is refused.
+    const tries = async (email: string, client_ip: string) => {
+      const spellings = [email, email.normalize('NFD'), email.toUpperCase().normalize('NFD')];
+      const codes: string[] = [];
+      for (const spelling of [spellings[0]!, spellings[0]!, spellings[0]!, spellings[1]!, spellings[1]!, spellings[2]!]) {
+        const outcome = await logIn({ username: spelling, password: 'a wrong password!', client_ip });
+        codes.push(outcome._tag === 'Left' ? outcome.left.code : 'OK');
+      }
+      return codes;
+    };
+    const expected = [...Array(5).fill('INVALID_CREDENTIALS'), 'RATE_LIMITED'];
+    expect(await tries('jos\u00e9@example.com', '10.0.0.31')).toEqual(expected);
+    expect(await tries('jos\u00e8@example.com', '10.0.0.32')).toEqual(expected);
+  });
 });
 

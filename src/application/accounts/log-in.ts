@@ -4,7 +4,7 @@ import { reject, type Rejection } from '../../domain/shared/rejection.js';
 import { AccountAggregate } from '../aggregates.js';
 import { now, type Deps } from '../deps.js';
 import { accountIdFor, clientTagFor } from '../ids.js';
-import { findByEmail } from './email.js';
+import { emailKey, findByEmail } from './email.js';
 import { verifyPassword } from './password.js';
 
 export type LogInInput = { readonly username: string; readonly password: string; readonly client_ip: string };
@@ -38,7 +38,10 @@ export const makeLogIn =
       // counted (across processes on Redis), so a burst got more 401s for an unknown name than
       // a known account's stream allows, which told them apart. A refused attempt gives back
       // the hit the other limit counted.
-      const limits = [[`login-unknown:${accountId}:${client}`, perClient], [`login-unknown:${accountId}`, perAccount]] as const;
+      // Keyed by the name as a known account's lookup reads it: every way of typing one email
+      // (its accents composed or not) reaches one known account, so it reaches one count here.
+      const unknown = byEmail === undefined && input.username.includes('@') ? accountIdFor(deps.keyedHash, emailKey(input.username)) : accountId;
+      const limits = [[`login-unknown:${unknown}:${client}`, perClient], [`login-unknown:${unknown}`, perAccount]] as const;
       const decisions = await Promise.all(limits.map(([key, limit]) => deps.rateLimit(key, limit, windowSeconds)));
       const refused = decisions.filter((decision) => !decision.allowed);
       if (refused.length > 0) {
