@@ -132,7 +132,7 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
   container
     .bind<AbuseControls>(T.AbuseControls)
     .toDynamicValue((ctx) => {
-      const { readModels, sharedRateLimiter, sharedDecoys } = ctx.get<Storage>(T.Storage);
+      const { readModels, sharedRateLimiter, sharedDecoys, sharedIn } = ctx.get<Storage>(T.Storage);
       return createAbuseControls(
         {
           ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
@@ -144,8 +144,9 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
           clock,
           logger,
           logDenylist: createLogDenylist(readModels, clock),
-          ...(sharedRateLimiter ? { shared: sharedRateLimiter } : {}),
-          ...(sharedDecoys ? { sharedDecoys } : {}),
+          shared: sharedRateLimiter,
+          sharedDecoys,
+          sharedIn,
         },
       );
     });

@@ -1,6 +1,6 @@
 /**
  * A key's count, and what counting a hit does to it: written once, for the limiters that keep
- * the count in TypeScript (in process, PostgreSQL). Redis's Lua script does the same on its own
+ * the count in TypeScript (in process, PostgreSQL, SQLite). Redis's Lua script does the same on its own
  * side (redis/rate-limiter.ts). Only allowed hits are counted: a refused hit costs nothing.
  *
  * A limit up to EXACT_LIMIT keeps a log of its hits (at most `limit` timestamps: exact); a
@@ -45,6 +45,14 @@ const logged = (log: Log, limit: number, now: number): Extract<Log, { hits: unkn
   }
   return { hits: hits.reverse(), windowMs: log.windowMs };
 };
+
+/** A log as the stores keep it (JSON): `m` the window (ms), then `h` the hits (ms), or `w` the slice width (ms) and `s` [slice, count] pairs. */
+export type StoredLog = { m: number; h: number[] } | { m: number; w: number; s: [number, number][] };
+
+export const toLog = (stored: StoredLog): Log =>
+  'h' in stored ? { hits: stored.h, windowMs: stored.m } : { slices: new Map(stored.s), width: stored.w, windowMs: stored.m };
+export const toStored = (log: Log): StoredLog =>
+  'hits' in log ? { m: log.windowMs, h: log.hits } : { m: log.windowMs, w: log.width, s: [...log.slices] };
 
 export const isEmpty = (log: Log): boolean => ('hits' in log ? log.hits.length === 0 : log.slices.size === 0);
 
@@ -101,6 +109,20 @@ export const count = (log: Log, limit: number, now: number, peek: boolean): { re
     if (left < limit) return { decision: refused((index + SLICES + 1) * log.width - now) };
   }
   return { decision: refused(log.windowMs) };
+};
+
+/**
+ * A stored key's count (undefined: none, or all of it out of the window) in the form `limit`
+ * asks for, with a hit counted (unless `peek`): `changed` when the log is no longer the stored
+ * one (new, carried into the other form, or trimmed by a lowered limit), which the stores write
+ * under a new form id (a hit counted in the old one is no longer released).
+ */
+export const countStored = (stored: Log | undefined, limit: number, windowMs: number, now: number, peek: boolean) => {
+  const log = inForm(stored, limit, windowMs, now);
+  const hits = 'hits' in log ? log.hits : undefined;
+  const { decision, counted } = count(log, limit, now, peek);
+  const changed = log !== stored || ('hits' in log && log.hits !== hits);
+  return { log, decision, counted, changed };
 };
 
 /**

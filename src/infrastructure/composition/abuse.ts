@@ -1,16 +1,19 @@
 /**
- * Rate limits, single-use claims, the unknown-user decoy's counts and the token denylist: in
- * process by default; with Redis, shared by every process and guarded by one circuit breaker.
- * When Redis is down, limits and the decoy's counts fall back to per-process, claims are
- * granted (single use still holds through the event store's expected revision) and revoked
- * tokens stay revoked through the log-backed list. The Redis adapters (and ioredis, ~21 MB)
- * are imported only when REDIS_URL is set.
+ * Rate limits, single-use claims, the unknown-user decoy's counts and the token denylist: with
+ * Redis, shared by every process and guarded by one circuit breaker. When Redis is down, claims
+ * are granted (single use still holds through the event store's expected revision) and revoked
+ * tokens stay revoked through the log-backed list. The Redis adapters (and ioredis, ~21 MB) are
+ * imported only when REDIS_URL is set.
  *
- * With PostgreSQL (`shared`: postgres/rate-limiter.ts; `sharedDecoys`: postgres/decoy-store.ts),
- * the limits that bound sends and writes, and the decoy's counts, are held by every process
- * together without Redis, and while Redis is out: per process, N API processes would let N
- * times a send cap through, each send costing the app money, and allow an unknown name N times
- * the failures a known user's lock-out (in its stream, shared) allows, telling them apart.
+ * Without Redis, and while it is out, the limits that bound sends and writes, unknown operator
+ * names' failed sign-ins, and the decoy's counts are kept in the storage's shared store
+ * (`shared`, `sharedDecoys`): PostgreSQL's (postgres/rate-limiter.ts, postgres/decoy-store.ts),
+ * held by every process together, or the embedded default's SQLite file
+ * (abuse/sqlite-rate-limiter.ts, abuse/sqlite-decoy-store.ts), which outlives a restart. Per
+ * process, N API processes would let N times a send cap through, each send costing the app
+ * money, and every process, and every restart, would allow an unknown name more failures than a
+ * known user's count (in its stream, shared and kept) allows, telling them apart. The other
+ * limits (per-IP sign-ins, log throttles) are per process.
  */
 import type { Clock, DecoyStore, HealthCheck, Logger, RateLimiter, ReplayGuard, TokenDenylist } from '../../application/ports.js';
 import { bothRateLimiters, routedRateLimiter } from '../abuse/combined-rate-limiters.js';
@@ -41,6 +44,15 @@ export type AbuseControls = {
 const SHADOWED_PREFIXES = ['send-', 'next-code:', 'generate-', 'enroll-app:', 'register-'] as const;
 const shadowedLimit = (key: string): boolean => SHADOWED_PREFIXES.some((prefix) => key.startsWith(prefix));
 
+/**
+ * The keys kept in the shared store without Redis: the shadowed ones, and an unknown operator
+ * name's failed sign-ins. A known account's are events in its stream, which every process and
+ * every restart sees, so an unknown name's must be too, or its 429 comes later than a known
+ * one's; each costs an argon2 hash already (and the per-IP sign-in cap bounds them), so a write
+ * more is nothing. Not shadowed while Redis serves: made-up names would fill the process's memory.
+ */
+const sharedLimit = (key: string): boolean => shadowedLimit(key) || key.startsWith('login-unknown:');
+
 export const createAbuseControls = async (
   options: {
     readonly redisUrl?: string;
@@ -54,19 +66,23 @@ export const createAbuseControls = async (
     readonly clock: Clock;
     readonly logger: Logger;
     readonly logDenylist: TokenDenylist;
-    /** Limits every process shares without Redis (PostgreSQL's), for the keys that bound sends and writes. */
+    /** Limits every process shares, and a restart keeps, without Redis (PostgreSQL's or SQLite's), for `sharedLimit` keys. */
     readonly shared?: RateLimiter;
-    /** The decoy's counts every process shares without Redis (PostgreSQL's), for `capacity` names per app. */
+    /** The decoy's counts likewise, for `capacity` names per app. */
     readonly sharedDecoys?: (capacity: number) => DecoyStore;
+    /** Where those are kept, as the decoy metric names it. */
+    readonly sharedIn?: 'postgres' | 'sqlite';
   },
 ): Promise<AbuseControls> => {
   const capacity = options.unknownUsersPerApp ?? DEFAULT_UNKNOWN_USERS_PER_APP;
   const inProcess = createInProcessRateLimiter(deps.clock);
   /** What serves without Redis: for good without REDIS_URL, as the fallback while it is out. */
   const withoutRedis = {
-    rateLimit: deps.shared ? routedRateLimiter(shadowedLimit, deps.shared, inProcess) : inProcess,
+    rateLimit: deps.shared ? routedRateLimiter(sharedLimit, deps.shared, inProcess) : inProcess,
     replayGuard: createInProcessReplayGuard(deps.clock),
-    decoys: deps.sharedDecoys ? measuredDecoyStore(deps.sharedDecoys(capacity), 'postgres') : measuredDecoyStore(createInProcessDecoyStore({ capacity }), 'process'),
+    decoys: deps.sharedDecoys
+      ? measuredDecoyStore(deps.sharedDecoys(capacity), deps.sharedIn ?? 'postgres')
+      : measuredDecoyStore(createInProcessDecoyStore({ capacity }), 'process'),
   };
   if (!options.redisUrl)
     return { ...withoutRedis, denylist: deps.logDenylist, healthChecks: [], close: async () => undefined };
@@ -116,7 +132,7 @@ export const createAbuseControls = async (
     // through at most twice a cap in all, whatever the number of processes.
     rateLimit: resilientRateLimiter(
       redisRateLimiter(redis, { prefix }),
-      deps.shared ? routedRateLimiter(shadowedLimit, bothRateLimiters(inProcess, deps.shared), inProcess) : inProcess,
+      deps.shared ? routedRateLimiter(shadowedLimit, bothRateLimiters(inProcess, deps.shared), withoutRedis.rateLimit) : inProcess,
       breaker,
       { shadow: inProcess, shadowed: shadowedLimit },
     ),

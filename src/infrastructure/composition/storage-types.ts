@@ -53,9 +53,14 @@ export type Storage = {
    * were not heard; embedded, from this process's projections. Returns the unsubscribe.
    */
   readonly onDeliveryDue: (listener: () => void) => () => void;
-  /** Rate limits every process sharing the storage holds together (PostgreSQL), if it can hold them. */
-  readonly sharedRateLimiter?: RateLimiter;
-  /** The unknown-user decoy's counts, kept for at most `capacity` names per app, shared likewise. */
-  readonly sharedDecoys?: (capacity: number) => DecoyStore;
+  /**
+   * Rate limits every process sharing the storage holds together (PostgreSQL), or that outlive
+   * a restart (the embedded default: SQLite).
+   */
+  readonly sharedRateLimiter: RateLimiter;
+  /** The unknown-user decoy's counts, kept for at most `capacity` names per app, shared and kept likewise. */
+  readonly sharedDecoys: (capacity: number) => DecoyStore;
+  /** Where those two are kept, as metrics name it. */
+  readonly sharedIn: 'postgres' | 'sqlite';
   readonly close: () => Promise<void>;
 };

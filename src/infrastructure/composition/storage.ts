@@ -9,7 +9,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
-import type { Clock, HealthCheck, KeyRotation, Logger, SecretVault, SnapshotStore } from '../../application/ports.js';
+import type { Clock, DecoyStore, HealthCheck, KeyRotation, Logger, RateLimiter, SecretVault, SnapshotStore } from '../../application/ports.js';
 import type { Projection, ProjectionChange } from '../../application/read-models.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { createSqliteKeyRotation, createSqliteVault } from '../crypto/sqlite-vault.js';
@@ -127,8 +127,30 @@ export const createStorage = async (
   ];
 
   const leaders: Leadership[] = [];
-  const sharedRateLimiter = postgres?.createPostgresRateLimiter({ pool: postgres.abusePool, logger });
+  // The limits and decoy counts that must be held by every process (PostgreSQL) or outlive a
+  // restart (the embedded default: abuse.sqlite; NORMAL, as a count lost in a power cut only
+  // starts that key afresh).
+  let abuseDb: Database | undefined;
+  let sharedRateLimiter: (RateLimiter & { close: () => Promise<void> }) | undefined;
+  let sharedDecoys: ((capacity: number) => DecoyStore) | undefined;
   const sharedDecoyStores: { close: () => Promise<void> }[] = [];
+  if (postgres) {
+    sharedRateLimiter = postgres.createPostgresRateLimiter({ pool: postgres.abusePool, logger });
+    sharedDecoys = (capacity) => {
+      const decoys = postgres.createPostgresDecoyStore({ pool: postgres.abusePool, capacity, logger });
+      sharedDecoyStores.push(decoys);
+      return decoys;
+    };
+  } else {
+    const db = (abuseDb = await openEmbeddedDatabase(options, 'abuse.sqlite', 'NORMAL'));
+    const [{ createSqliteRateLimiter }, { createSqliteDecoyStore }] = await Promise.all([import('../abuse/sqlite-rate-limiter.js'), import('../abuse/sqlite-decoy-store.js')]);
+    sharedRateLimiter = createSqliteRateLimiter({ db, clock, logger });
+    sharedDecoys = (capacity) => {
+      const decoys = createSqliteDecoyStore({ db, capacity, clock, logger });
+      sharedDecoyStores.push(decoys);
+      return decoys;
+    };
+  }
   return {
     store,
     log: log.store,
@@ -148,16 +170,9 @@ export const createStorage = async (
       return leadership;
     },
     onDeliveryDue: due.subscribe,
-    ...(sharedRateLimiter ? { sharedRateLimiter } : {}),
-    ...(postgres
-      ? {
-          sharedDecoys: (capacity: number) => {
-            const decoys = postgres.createPostgresDecoyStore({ pool: postgres.abusePool, capacity, logger });
-            sharedDecoyStores.push(decoys);
-            return decoys;
-          },
-        }
-      : {}),
+    sharedRateLimiter,
+    sharedDecoys,
+    sharedIn: postgres ? 'postgres' : 'sqlite',
     close: async () => {
       await Promise.all(leaders.map((l) => l.stop()));
       await due.close();
@@ -168,8 +183,9 @@ export const createStorage = async (
       await vault.close?.();
       keyDb?.close();
       snapshotDb?.close();
-      await sharedRateLimiter?.close();
+      await sharedRateLimiter.close();
       await Promise.all(sharedDecoyStores.map((decoys) => decoys.close()));
+      abuseDb?.close();
       await postgres?.abusePool.end();
       await postgres?.pool.end();
       await postgres?.probes.end();

@@ -19,7 +19,7 @@ import type { DecoyRead, DecoyStore, DecoyWrite, Logger } from '../../applicatio
 import { decodeDecoy, encodeDecoy } from '../abuse/decoy-codec.js';
 import type { Migration } from './migrate.js';
 import { prepared } from './prepared.js';
-import { sweptEvery, type Swept } from './periodic.js';
+import { sweptEvery, type Swept } from '../abuse/periodic.js';
 import { inTransaction } from './transaction.js';
 
 /** How many of an app's names one write forgets at most. */

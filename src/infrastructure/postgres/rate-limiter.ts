@@ -23,10 +23,10 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Logger, RateDecision, RateLimiter } from '../../application/ports.js';
-import { count, type Counted, inForm, isEmpty, lastCounted, type Log, uncount } from '../abuse/rate-limit-log.js';
+import { type Counted, countStored, isEmpty, lastCounted, type Log, type StoredLog, toLog, toStored, uncount } from '../abuse/rate-limit-log.js';
 import type { Migration } from './migrate.js';
 import { prepared } from './prepared.js';
-import { sweptEvery, type Swept } from './periodic.js';
+import { sweptEvery, type Swept } from '../abuse/periodic.js';
 import { inTransaction } from './transaction.js';
 
 export const rateLimitMigrations: readonly Migration[] = [
@@ -64,14 +64,7 @@ const sweepRows = prepared(
   `DELETE FROM rate_limits WHERE key IN (SELECT key FROM rate_limits WHERE expires_at <= $1 LIMIT ${SWEEP_BATCH} FOR UPDATE SKIP LOCKED)`,
 );
 
-/** A log as stored: `m` the window (ms), then `h` the hits (ms), or `w` the slice width (ms) and `s` [slice, count] pairs. */
-type Stored = { m: number; h: number[] } | { m: number; w: number; s: [number, number][] };
-type Row = { log: Stored | null; form: string | null; expires_at: number | null; now: number };
-
-const toLog = (stored: Stored): Log =>
-  'h' in stored ? { hits: stored.h, windowMs: stored.m } : { slices: new Map(stored.s), width: stored.w, windowMs: stored.m };
-const toStored = (log: Log): Stored =>
-  'hits' in log ? { m: log.windowMs, h: log.hits } : { m: log.windowMs, w: log.width, s: [...log.slices] };
+type Row = { log: StoredLog | null; form: string | null; expires_at: number | null; now: number };
 
 const SWEEP_EVERY_MS = 60_000;
 
@@ -122,16 +115,9 @@ export const createPostgresRateLimiter = ({
     };
   };
 
-  /** The key's count in the form asked for, counted: `changed` if it is no longer the stored log (a new form, or trimmed). */
   const counting = (row: Row, limit: number, windowMs: number, peek: boolean) => {
     const now = timeForTests ? timeForTests() : row.now;
-    const stored = storedLog(row, now);
-    const log = inForm(stored, limit, windowMs, now);
-    const hits = 'hits' in log ? log.hits : undefined;
-    const { decision, counted } = count(log, limit, now, peek);
-    // A new log, one carried into the other form, or one a lowered limit trimmed.
-    const changed = log !== stored || ('hits' in log && log.hits !== hits);
-    return { log, decision, counted, changed };
+    return countStored(storedLog(row, now), limit, windowMs, now, peek);
   };
 
   /** A hit (or a peek that changes the key's count), in a transaction that holds the row. */

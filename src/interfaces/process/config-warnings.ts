@@ -8,7 +8,7 @@ export const warnAboutStorage = (config: Config, logger: Logger): void => {
   if (usesEmbeddedStorage(config) || config.redisUrl) return;
   logger.warn(
     config.databaseUrl
-      ? 'REDIS_URL is not set: send limits are shared through PostgreSQL, but sign-in limits and the unknown-user counts are per process, and every send limit costs a database transaction; set it when running several API processes'
+      ? "REDIS_URL is not set: send limits are shared through PostgreSQL, and so are unknown names' counts (a database transaction each), but the other limits (sign-ins per IP) are per process; set it when running several API processes"
       : 'REDIS_URL is not set: rate limits and single-use claims are per process; set it when running several API processes',
   );
 };

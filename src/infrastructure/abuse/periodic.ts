@@ -1,4 +1,4 @@
-/** Background clean-up of tables that hold expiring rows (rate limits, decoy counts). */
+/** Background clean-up of tables that hold expiring rows (rate limits, decoy counts; PostgreSQL and SQLite). */
 import type { Logger } from '../../application/ports.js';
 
 /** What such a table's adapter adds to its port. */
