@@ -21,6 +21,7 @@ import { createDeliveryProviders, type ProviderSettings } from './composition/de
 import { createStorage, type PostgresTimeouts, type Storage, type StorageOptions } from './composition/storage.js';
 import { DEFAULT_APP_STALENESS_MS, DEFAULT_STATE_CACHE_ENTRIES } from './config/config.js';
 import { createKeyedHash, safeEqual } from './crypto/keyed-hash.js';
+import { historyCursorsOf, type HistoryCursors } from './crypto/history-cursors.js';
 import { createKeyring, type MasterKey } from './crypto/keyring.js';
 import { sha256LogChain } from './audit/log-chain.js';
 import { createSealSigner } from './audit/seal-signer.js';
@@ -88,6 +89,8 @@ export type Service = {
   readonly onDeliveryDue: (listener: () => void) => () => void;
   /** Seals what was appended to the log since the last seal (tamper evidence; see application/audit). */
   readonly sealLog: SealLog;
+  /** The opaque cursors the history endpoints show instead of log positions (same key in every process). */
+  readonly historyCursors: HistoryCursors;
   readonly close: () => Promise<void>;
 };
 
@@ -235,6 +238,7 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
     leadership: storage.leadership,
     onDeliveryDue: storage.onDeliveryDue,
     sealLog: makeSealLog({ log: storage.log, chain: sha256LogChain, signer: createSealSigner(keyring, safeEqual), snapshots }),
+    historyCursors: historyCursorsOf(keyedHash),
     close: async () => {
       await abuse.close();
       await storage.close();

@@ -8,7 +8,10 @@ import { enrollTotp, newApp, newOperator, sendEmailCode, wrongCode } from '../su
 import { createClient, type Client } from '../support/http-client.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
-type Entry = { position: number; at: string; event: string; otp_method?: string; enrollment_id?: string; challenge_id?: string; request_id?: string; details: Record<string, unknown> };
+/** An opaque cursor, as the history endpoints show them (never a log position). */
+const CURSOR = /^c1\.[A-Za-z0-9_-]{22}$/;
+
+type Entry = { cursor: string; at: string; event: string; otp_method?: string; enrollment_id?: string; challenge_id?: string; request_id?: string; details: Record<string, unknown> };
 
 describe('user history', () => {
   let server: TestServer;
@@ -72,8 +75,9 @@ describe('user history', () => {
       'DeliverySucceeded',
       'ChallengeApproved',
     ]);
-    const positions = events.map((e) => e.position);
-    expect(positions).toEqual([...positions].sort((a, b) => a - b));
+    // Each entry has its own opaque cursor, never a log position.
+    for (const e of events) expect(e.cursor).toMatch(CURSOR);
+    expect(new Set(events.map((e) => e.cursor)).size).toBe(events.length);
     expect(events[0]).toMatchObject({ otp_method: 'TOTP', details: { totp: { digits: 6, period: 30, algorithm: 'SHA1' } } });
     expect(events[3]).toMatchObject({ otp_method: 'RECOVERY', details: { count: 10 } });
     expect(events[9]!.details['until']).toEqual(expect.any(String));
@@ -89,19 +93,22 @@ describe('user history', () => {
     for (const field of ['code_hash', 'code_hashes', 'code_sealed', 'ciphertext', 'recipient_key', 'secret', 'destination"']) expect(text).not.toContain(field);
   });
 
-  it('pages with after and limit, and the pages add up to the whole', async () => {
+  it('pages with after (a cursor) and limit, and the pages add up to the whole', async () => {
     const whole = await historyUntil('alice', 'ChallengeApproved');
     const pages: Entry[] = [];
-    let after = '0';
+    let after: string | undefined;
     for (;;) {
-      const page = await history('alice', { after, limit: '4' });
+      const page = await history('alice', { ...(after === undefined ? {} : { after }), limit: '4' });
       expect(page.status).toBe(200);
       expect(page.body.events.length).toBeLessThanOrEqual(4);
       pages.push(...(page.body.events as Entry[]));
       if (page.body.next_after === null) break;
-      after = String(page.body.next_after);
+      expect(page.body.next_after).toMatch(CURSOR);
+      after = page.body.next_after as string;
     }
     expect(pages).toEqual(whole);
+    // An entry's cursor is the page after it; next_after is the cursor of the page's last entry.
+    expect((await history('alice', { after: whole[5]!.cursor, limit: '3' })).body).toEqual({ username: 'alice', events: whole.slice(6, 9), next_after: whole[8]!.cursor });
   });
 
   it('is empty for an unknown user, and for the same username in another app', async () => {
@@ -124,6 +131,10 @@ describe('user history', () => {
     [{ limit: '501' }, 'limit'],
     [{ after: '-1' }, 'after'],
     [{ after: '1e3' }, 'after'],
+    [{ after: '0' }, 'after'],
+    [{ after: '5' }, 'after'],
+    [{ after: '' }, 'after'],
+    [{ after: `c1.${'A'.repeat(22)}` }, 'after'],
   ])('refuses %j with 400 naming the field', async (query, field) => {
     const response = await history('alice', query);
     expect(response.status).toBe(400);
@@ -166,8 +177,8 @@ describe("operators' histories: an app's and their own account's", () => {
     const text = response.text;
     for (const secretValue of [app.apiKey, rotated.body.api_key as string, 'key_hash']) expect(text).not.toContain(secretValue);
 
-    const paged = await client.get(`/api/app/${app.id}/history?limit=3&after=${events[1]!.position}`, { token: owner.token });
-    expect(paged.body).toEqual({ app_id: app.id, events: events.slice(2, 5), next_after: events[4]!.position });
+    const paged = await client.get(`/api/app/${app.id}/history?limit=3&after=${events[1]!.cursor}`, { token: owner.token });
+    expect(paged.body).toEqual({ app_id: app.id, events: events.slice(2, 5), next_after: events[4]!.cursor });
 
     const stranger = await newOperator(client);
     expect((await client.get(`/api/app/${app.id}/history`, { token: stranger.token })).status).toBe(404);
@@ -199,19 +210,18 @@ describe("operators' histories: an app's and their own account's", () => {
     ]);
     // Each with the request that caused it, to find in the logs.
     for (const e of events) expect(e.request_id).toEqual(expect.any(String));
-    const positions = events.map((e) => e.position);
-    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    for (const e of events) expect(e.cursor).toMatch(CURSOR);
     expect(events[2]!.details).toEqual({ reason: 'COUNTRY_NOT_ALLOWED', to_hint: expect.any(String) });
     expect(events[5]!.details).toEqual({ reason: 'RECIPIENT_CAP', to_hint: expect.any(String), client: expect.stringMatching(/^[0-9a-f]{16}$/) });
     // A hint, never the number, nor the caller's address.
     for (const leaked of ['4155550101', '4155550102', '612345678', '203.0.113.9']) expect(response.text).not.toContain(leaked);
 
     const pages: Entry[] = [];
-    for (let after = 0, page = 0; page < 10; page++) {
-      const body = (await client.get(`/api/app/${app.id}/history?limit=2&after=${after}`, { token: owner.token })).body as { events: Entry[]; next_after: number | null };
+    for (let after = '', page = 0; page < 10; page++) {
+      const body = (await client.get(`/api/app/${app.id}/history?limit=2${after}`, { token: owner.token })).body as { events: Entry[]; next_after: string | null };
       pages.push(...body.events);
       if (body.next_after === null) break;
-      after = body.next_after;
+      after = `&after=${body.next_after}`;
     }
     expect(pages).toEqual(events);
   });
@@ -234,11 +244,11 @@ describe("operators' histories: an app's and their own account's", () => {
 
     // Paged: the pages put together are the whole history.
     const pages: Entry[] = [];
-    for (let after = 0, page = 0; page < 10; page++) {
-      const body = (await client.get(`/api/auth/history?limit=2&after=${after}`, { token })).body as { events: Entry[]; next_after: number | null };
+    for (let after = '', page = 0; page < 10; page++) {
+      const body = (await client.get(`/api/auth/history?limit=2${after}`, { token })).body as { events: Entry[]; next_after: string | null };
       pages.push(...body.events);
       if (body.next_after === null) break;
-      after = body.next_after;
+      after = `&after=${body.next_after}`;
     }
     expect(pages).toEqual(events);
 

@@ -157,6 +157,7 @@ describe('the OpenAPI document matches the running server', () => {
         logger: createLogger({ level: 'error' }),
         corsOrigins: [],
         trustedProxies: 0,
+        historyCursors: server.service.historyCursors,
         checkHealth: server.service.checkHealth,
         isReady: () => true,
       });

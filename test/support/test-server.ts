@@ -160,6 +160,7 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
     logger,
     corsOrigins: [],
     trustedProxies: options.trustedProxies ?? 0,
+    historyCursors: service.historyCursors,
     operatorSignup: options.operatorSignup ?? 'open',
     ...(options.deliveryReceipts ? { deliveryReceipts: options.deliveryReceipts } : {}),
     checkHealth: service.checkHealth,

@@ -10,6 +10,7 @@ import { createHealthRouter, type HealthProbes } from './routes/health.js';
 import { createOtpRouter } from './routes/otp.js';
 import { createWebhooksRouter, type ReceiptMode, type TwilioStatusSettings } from './routes/webhooks.js';
 import type { ResendSignatureCheck } from '../../infrastructure/delivery/resend-signature.js';
+import type { HistoryCursors } from './history-page.js';
 
 export type HttpServiceDeps = HealthProbes & {
   readonly handlers: Handlers;
@@ -20,6 +21,11 @@ export type HttpServiceDeps = HealthProbes & {
    * (0: the header is ignored and the client is the connecting address).
    */
   readonly trustedProxies: number;
+  /**
+   * The history endpoints' opaque cursors (the composition root's Service.historyCursors): the
+   * same key in every process of a deployment, so a cursor outlives the process that gave it.
+   */
+  readonly historyCursors: HistoryCursors;
   /** Who may register an operator (OPERATOR_SIGNUP): anyone (default), or only an operator. */
   readonly operatorSignup?: 'open' | 'invite';
   /** The dependency an error says is out of reach, answered 503 (the service's classification). */
@@ -45,9 +51,9 @@ export const buildHttpApp = (deps: HttpServiceDeps): Koa => {
       ? [createHealthRouter(deps)]
       : [
           createHealthRouter(deps),
-          createAuthRouter(deps.handlers, deps.operatorSignup ?? 'open'),
-          createAppsRouter(deps.handlers),
-          createOtpRouter(deps.handlers),
+          createAuthRouter(deps.handlers, deps.historyCursors, deps.operatorSignup ?? 'open'),
+          createAppsRouter(deps.handlers, deps.historyCursors),
+          createOtpRouter(deps.handlers, deps.historyCursors),
           createCodeRouter(deps.handlers),
           createWebhooksRouter(deps.handlers, deps.twilioStatus, deps.resendEvents, deps.deliveryReceipts),
         ],

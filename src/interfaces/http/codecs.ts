@@ -99,9 +99,8 @@ export const otpDisableBody = k.body({ username }, { otp_method: otpMethod, ...a
 export const otpStatusQuery = k.body({ username }, appScope);
 export const otpRecoveryBody = k.body({ username }, appScope);
 export const HISTORY_PAGE = { default: 100, max: 500 } as const;
-/** A history page from its query: from the start, HISTORY_PAGE.default entries, unless asked otherwise. */
-export const historyPageOf = (query: { readonly after?: number; readonly limit?: number }) => ({ after: query.after ?? 0, limit: query.limit ?? HISTORY_PAGE.default });
-const historyPage = { after: k.queryInteger(0, Number.MAX_SAFE_INTEGER), limit: k.queryInteger(1, HISTORY_PAGE.max) };
+/** `after` is an opaque cursor, decoded into a log position by history-page.ts (historyPageOf). */
+const historyPage = { after: k.ruledString(s.historyCursor), limit: k.queryInteger(1, HISTORY_PAGE.max) };
 export const otpHistoryQuery = k.body({ username }, { ...historyPage, ...appScope });
 export const historyQuery = k.body({}, historyPage);
 

@@ -34,6 +34,9 @@ export const stringRules = {
   // The characters of an IPv4 or IPv6 address; the codec checks it is one (node:net isIP).
   endUserIp: rule(2, 45, 'must be an IPv4 or IPv6 address', '^[0-9A-Fa-f:.]+$'),
   callingCode: rule(1, 4, 'must be a country calling code such as "34" or "1"', '^[1-9][0-9]{0,3}$'),
+  // A history page's `after`: an opaque cursor the service issued (an entry's `cursor` or a
+  // page's `next_after`), never a log position; the route checks it is one (history-page.ts).
+  historyCursor: rule(25, 25, "must be a cursor from a history page (an entry's cursor or next_after)", '^c1\\.[A-Za-z0-9_-]{22}$'),
 } as const satisfies Record<string, StringRule>;
 
 export const otpMessage = 'must be a code of 4 to 10 digits or a recovery code such as abcd-1234';

@@ -81,6 +81,7 @@ const buildApp = async ({ config, logger, service, twilioStatus, isReady, couldN
     logger,
     corsOrigins: config.corsOrigins,
     trustedProxies: config.trustedProxies,
+    historyCursors: service.historyCursors,
     operatorSignup: config.operatorSignup,
     deliveryReceipts: config.deliveryReceipts,
     checkHealth: service.checkHealth,

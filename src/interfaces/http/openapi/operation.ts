@@ -1,5 +1,6 @@
 import { HISTORY_PAGE } from '../codecs.js';
-import { ref, uuid, type Schema } from './schema-kit.js';
+import { stringRules } from '../field-rules.js';
+import { ref, ruled, uuid, type Schema } from './schema-kit.js';
 
 export type Auth = 'none' | 'jwt' | 'key-or-jwt';
 export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 410 | 429 | 503;
@@ -45,7 +46,15 @@ export type OperationSpec = {
 
 /** `after` and `limit` of a history page. */
 export const historyPageParameters: readonly Parameter[] = [
-  { name: 'after', in: 'query', required: false, schema: { type: 'integer', minimum: 0, default: 0 }, description: 'Only events after this position (next_after of the previous page)' },
+  {
+    name: 'after',
+    in: 'query',
+    required: false,
+    schema: ruled(stringRules.historyCursor),
+    description:
+      "Only events after this cursor: next_after of the previous page (or an entry's cursor). Opaque: only a cursor the service returned is accepted, " +
+      'anything else (a number, an altered cursor) answers 400 naming after. Absent: from the first event',
+  },
   { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: HISTORY_PAGE.max, default: HISTORY_PAGE.default } },
 ];
 

@@ -123,7 +123,7 @@ export const schemas: Readonly<Record<string, Schema>> = {
   }),
   HistoryEntry: object(
     {
-      position: { type: 'integer', minimum: 1, description: "The event's position in the log" },
+      cursor: { ...ruled(s.historyCursor), description: 'Opaque cursor of this entry: pass it as `after` for the entries after it. Says nothing of the log position' },
       at: dateTime,
       event: { type: 'string', description: 'Event type, e.g. EnrollmentVerificationFailed, EnrollmentLocked, ChallengeIssued, DeliveryFailed, AppPolicyChanged' },
       details: {
@@ -142,17 +142,17 @@ export const schemas: Readonly<Record<string, Schema>> = {
   UserHistory: object({
     username: { type: 'string' },
     events: { type: 'array', items: ref('HistoryEntry') },
-    next_after: { type: ['integer', 'null'], description: 'Pass as `after` for the next page; null on the last page' },
+    next_after: { ...ruled(s.historyCursor), type: ['string', 'null'], description: 'Opaque cursor to pass as `after` for the next page; null on the last page' },
   }),
   AccountHistory: object({
     account_id: uuid,
     events: { type: 'array', items: ref('HistoryEntry') },
-    next_after: { type: ['integer', 'null'], description: 'Pass as `after` for the next page; null on the last page' },
+    next_after: { ...ruled(s.historyCursor), type: ['string', 'null'], description: 'Opaque cursor to pass as `after` for the next page; null on the last page' },
   }),
   AppHistory: object({
     app_id: uuid,
     events: { type: 'array', items: ref('HistoryEntry') },
-    next_after: { type: ['integer', 'null'], description: 'Pass as `after` for the next page; null on the last page' },
+    next_after: { ...ruled(s.historyCursor), type: ['string', 'null'], description: 'Opaque cursor to pass as `after` for the next page; null on the last page' },
   }),
   RecoveryCodeList: { type: 'array', items: { type: 'string' }, description: 'Shown once' },
   RecoveryCodes: object({ recovery_codes: ref('RecoveryCodeList') }),

@@ -2,15 +2,16 @@ import Router, { type RouterContext } from '@koa/router';
 import { right } from 'fp-ts/lib/Either.js';
 import type { Handlers } from '../../../application/handlers.js';
 import { toAppView } from '../../../application/apps/app-view.js';
-import { appCreateBody, historyQuery, appIdParams, appUpdateBody, historyPageOf } from '../codecs.js';
+import { appCreateBody, historyQuery, appIdParams, appUpdateBody } from '../codecs.js';
 import { decodeOrThrow } from '../decode.js';
 import { appBodyLimitBytes } from '../field-rules.js';
+import { historyPageOf, historyView, type HistoryCursors } from '../history-page.js';
 import { jsonBodyMiddleware } from '../middleware/json-body.js';
 import { operatorOf, requireOperator, respond } from './context.js';
 
 export const APPS_PREFIX = '/api/app';
 
-export const createAppsRouter = (handlers: Handlers): Router => {
+export const createAppsRouter = (handlers: Handlers, cursors: HistoryCursors): Router => {
   const router = new Router({ prefix: APPS_PREFIX });
   router.use(requireOperator(handlers));
   // An app's body may hold its templates whole (appBodyLimitBytes): read only once the operator
@@ -39,8 +40,8 @@ export const createAppsRouter = (handlers: Handlers): Router => {
     respond(ctx, await handlers.deleteApp(operatorOf(ctx).account_id, appId(ctx)), 204, () => undefined);
   });
   router.get('/:id/history', async (ctx) => {
-    const page = historyPageOf(decodeOrThrow(historyQuery, ctx.query));
-    respond(ctx, await handlers.getAppHistory(operatorOf(ctx).account_id, appId(ctx), page), 200);
+    const page = historyPageOf(decodeOrThrow(historyQuery, ctx.query), cursors);
+    respond(ctx, await handlers.getAppHistory(operatorOf(ctx).account_id, appId(ctx), page), 200, historyView(cursors));
   });
   router.put('/:id/api-key', async (ctx) => {
     respond(ctx, await handlers.rotateApiKey(operatorOf(ctx).account_id, appId(ctx)), 201);

@@ -2,16 +2,20 @@ import Router from '@koa/router';
 import { right } from 'fp-ts/lib/Either.js';
 import type { Context } from 'koa';
 import type { Handlers } from '../../../application/handlers.js';
-import { historyPageOf, historyQuery, loginBody, registerBody } from '../codecs.js';
+import { historyQuery, loginBody, registerBody } from '../codecs.js';
 import { decodeOrThrow } from '../decode.js';
+import { historyPageOf, historyView, type HistoryCursors } from '../history-page.js';
 import { clientIp, operatorOf, requireOperator, respond } from './context.js';
 
 const AUTH_PREFIX = '/api/auth';
 /** Takes no body: the JSON body middleware leaves its body unread (app.ts). */
 export const LOGOUT_PATH = `${AUTH_PREFIX}/logout`;
 
-/** `invite`: only an operator (their bearer token) registers another; `open`: anyone, as the contract has it. */
-export const createAuthRouter = (handlers: Handlers, signup: 'open' | 'invite' = 'open'): Router => {
+/**
+ * `invite`: only an operator (their bearer token) registers another; `open`: anyone, as the
+ * contract has it. `cursors`: the account history's paging cursors.
+ */
+export const createAuthRouter = (handlers: Handlers, cursors: HistoryCursors, signup: 'open' | 'invite' = 'open'): Router => {
   const router = new Router({ prefix: AUTH_PREFIX });
   const register = async (ctx: Context) => {
     const body = decodeOrThrow(registerBody, ctx.request.body);
@@ -37,8 +41,8 @@ export const createAuthRouter = (handlers: Handlers, signup: 'open' | 'invite' =
     respond(ctx, await handlers.getAccount(operatorOf(ctx).account_id), 200);
   });
   router.get('/history', requireOperator(handlers), async (ctx) => {
-    const page = historyPageOf(decodeOrThrow(historyQuery, ctx.query));
-    respond(ctx, right(await handlers.getAccountHistory(operatorOf(ctx).account_id, page)), 200);
+    const page = historyPageOf(decodeOrThrow(historyQuery, ctx.query), cursors);
+    respond(ctx, right(await handlers.getAccountHistory(operatorOf(ctx).account_id, page)), 200, historyView(cursors));
   });
   return router;
 };

@@ -1,11 +1,12 @@
 import Router, { type RouterContext } from '@koa/router';
 import { right } from 'fp-ts/lib/Either.js';
 import type { Handlers } from '../../../application/handlers.js';
-import { historyPageOf, otpDisableBody, otpEnableBody, otpHistoryQuery, otpRecoveryBody, otpRegisterBody, otpStatusQuery } from '../codecs.js';
+import { otpDisableBody, otpEnableBody, otpHistoryQuery, otpRecoveryBody, otpRegisterBody, otpStatusQuery } from '../codecs.js';
 import { decodeOrThrow } from '../decode.js';
+import { historyPageOf, historyView, type HistoryCursors } from '../history-page.js';
 import { appOf, requesterIp, requireCaller, respond } from './context.js';
 
-export const createOtpRouter = (handlers: Handlers): Router => {
+export const createOtpRouter = (handlers: Handlers, cursors: HistoryCursors): Router => {
   const router = new Router({ prefix: '/api/otp' });
   router.use(requireCaller(handlers));
 
@@ -58,9 +59,10 @@ export const createOtpRouter = (handlers: Handlers): Router => {
 
   router.get('/history', async (ctx) => {
     const query = decodeOrThrow(otpHistoryQuery, ctx.query);
+    const page = historyPageOf(query, cursors);
     const app = await appOf(ctx, handlers, query.app_id);
     if (!app) return;
-    respond(ctx, right(await handlers.getUserHistory(app, query.username, historyPageOf(query))), 200);
+    respond(ctx, right(await handlers.getUserHistory(app, query.username, page)), 200, historyView(cursors));
   });
 
   router.put('/recovery', async (ctx) => {
