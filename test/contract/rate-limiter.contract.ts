@@ -262,13 +262,16 @@ export const rateLimiterContract = (name: string, make: RateLimiterFactory, { ex
 
       it('allows exactly the limit, counting remaining down, then refuses with a retry delay', async () => {
         const k = key('large');
+        const started = now();
         const decisions = await fill(k, LARGE, LARGE, 60);
         expect(decisions.every((d) => d.allowed && d.retry_after_seconds === 0)).toBe(true);
         expect(decisions.map((d) => d.remaining).sort((a, b) => a - b)).toEqual(Array.from({ length: LARGE }, (_, i) => i));
         const refused = await limit(k, LARGE, 60);
         expect(refused).toMatchObject({ allowed: false, remaining: 0 });
-        // At most one slice (1%) past the window.
-        expect(refused.retry_after_seconds).toBeGreaterThanOrEqual(59);
+        // At most one slice (1%) past the window, counted from the first hit: on a store with its
+        // own clock (PostgreSQL, Redis), the 1,005 hits take seconds on a loaded machine.
+        const elapsed = Math.ceil((now() - started) / 1000);
+        expect(refused.retry_after_seconds).toBeGreaterThanOrEqual(59 - elapsed);
         expect(refused.retry_after_seconds).toBeLessThanOrEqual(61);
       });
 

@@ -63,14 +63,15 @@ describe('routed rate limiter', () => {
 });
 
 describe('abuse controls without Redis, with limits the processes share', () => {
-  it('counts the keys that bound sends and writes in the shared limits, the others in process', async () => {
+  it("counts the keys that bound sends and writes, and unknown operator names' failed sign-ins, in the shared limits, the others in process", async () => {
     const shared = createInProcessRateLimiter(clock); // stands for PostgreSQL's, which every process would see
     const controls = await createAbuseControls({}, { clock, logger: createLogger({ level: 'silent' }), logDenylist: createInMemoryTokenDenylist(clock), shared });
-    const keys = ['send-app:a', 'send-to:a:r', 'send-ip:o:1.2.3.4', 'send-block:a:b', 'next-code:r:none', 'generate-user:a:u', 'enroll-app:a', 'register-ip:1.2.3.4', 'register-email:e'];
+    // And an unknown operator name's failed sign-ins: a known account's are in its stream, which every process shares.
+    const keys = ['send-app:a', 'send-to:a:r', 'send-ip:o:1.2.3.4', 'send-block:a:b', 'next-code:r:none', 'generate-user:a:u', 'enroll-app:a', 'register-ip:1.2.3.4', 'register-email:e', 'login-unknown:o'];
     for (const key of keys) await controls.rateLimit(key, 1, 60);
     for (const key of keys) expect([key, await peekAllowed(shared, key, 1)]).toEqual([key, false]);
-    // Keys anyone can mint stay in process: a write to the database each would be theirs to spend.
-    for (const key of ['login-ip:1.2.3.4', 'login-unknown:o', 'refusal-log:a']) {
+    // Per-address sign-ins and log throttles stay in process.
+    for (const key of ['login-ip:1.2.3.4', 'refusal-log:a']) {
       await controls.rateLimit(key, 1, 60);
       expect([key, await peekAllowed(shared, key, 1), await peekAllowed(controls.rateLimit, key, 1)]).toEqual([key, true, false]);
     }
