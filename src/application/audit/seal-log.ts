@@ -45,11 +45,18 @@ export const makeSealLog = (deps: { readonly log: EventStore; readonly chain: Lo
   // The seal stream grows by one event per seal: a pointer to its tail saves reading it whole.
   // The pointer is tagged by the service (sealed snapshots), so one naming a seal the stream no
   // longer holds means seals were removed: refuse, rather than seal whatever the log holds now.
+  // It also keeps what that seal covered (since stop 35): a seal row the pointer names whose data
+  // was replaced with an older seal's (a valid MAC still) would have the sealer chain on from
+  // the older point and seal over whatever the log was made to hold after it.
   const startingTip = async (): Promise<Tip> => {
     const pointer = await snapshots?.load(SEAL_STREAM);
     if (pointer?.version === SNAPSHOT_VERSION) {
       const [event] = await log.readStream(SEAL_STREAM, { fromRevision: pointer.revision });
       if (event?.id !== pointer.event_id) throw new ForgedLogSeal(`${CUT_BACK} (the seal at revision ${pointer.revision} is gone)`);
+      const kept = pointer.state as Partial<SealBody>;
+      const data = event.data as Partial<SealBody>;
+      if (kept.chain !== undefined && (data.through !== kept.through || data.count !== kept.count || data.chain !== kept.chain))
+        throw new ForgedLogSeal(`The log seal at position ${event.position} no longer holds what it sealed: seals were altered. Not sealing: run "audit verify"`);
       return (await newestSeal(pointer.revision)) ?? genesis;
     }
     return (await newestSeal(0)) ?? genesis;
@@ -74,7 +81,7 @@ export const makeSealLog = (deps: { readonly log: EventStore; readonly chain: Lo
         const appended = await log.append(SEAL_STREAM, [seal], from.revision < 0 ? 'no_stream' : from.revision);
         tip = { revision: appended.revision, ...body };
         const [event] = await log.readStream(SEAL_STREAM, { fromRevision: appended.revision });
-        if (event) await snapshots?.save({ stream: SEAL_STREAM, revision: event.revision, event_id: event.id, version: SNAPSHOT_VERSION, state: {} });
+        if (event) await snapshots?.save({ stream: SEAL_STREAM, revision: event.revision, event_id: event.id, version: SNAPSHOT_VERSION, state: body });
         return { sealed: true, through, count, position: appended.position };
       } catch (error) {
         if (!(error instanceof WrongExpectedRevision)) throw error;

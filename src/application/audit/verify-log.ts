@@ -69,12 +69,18 @@ export const verifyLog = async (events: AsyncIterable<AuditedEvent>, deps: { rea
   const sealChecks = trackSeals(deps, options.maxUnsealedSeconds ?? 0, report);
 
   for await (const event of events) {
-    if (event.position <= head) report(event.position, `position ${event.position} does not follow ${head}`);
+    if (options.densePositions && event.position < 1)
+      report(event.position, `a row at position ${event.position}, below the first (1): written behind the service's back, which reads it by its stream`);
+    else if (event.position <= head) report(event.position, `position ${event.position} does not follow ${head}: events were reordered or inserted`);
     else if (options.densePositions && event.position !== head + 1) report(event.position, `positions jump from ${head} to ${event.position}: events are missing`);
     const expected = nextRevision.get(event.stream) ?? 0;
-    if (event.revision !== expected) report(event.position, `stream ${event.stream} jumps from revision ${expected - 1} to ${event.revision}: events are missing`);
-    nextRevision.set(event.stream, event.revision + 1);
+    if (event.revision > expected) report(event.position, `stream ${event.stream} jumps from revision ${expected - 1} to ${event.revision}: events are missing`);
+    else if (event.revision < expected)
+      report(event.position, `stream ${event.stream} goes back from revision ${expected - 1} to ${event.revision}: events were reordered or copied`);
+    nextRevision.set(event.stream, Math.max(expected, event.revision + 1));
 
+    if (event.type === 'LogSealed' && event.stream !== SEAL_STREAM)
+      report(event.position, `LogSealed on stream ${event.stream}, where seals are never written (only on ${SEAL_STREAM}): a seal was moved`);
     if (isLogSeal(event)) {
       const seal = event.data as LogSealedData;
       sealChecks.seal(event.position, seal, recent.get(seal.through));

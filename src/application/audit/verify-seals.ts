@@ -29,6 +29,8 @@ export const trackSeals = (deps: { readonly signer: SealSigner }, maxUnsealed: n
   // Seals under keys not configured since the last valid seal: the first of them, and how far they reach.
   let unchecked: { count: number; first?: { readonly position: number; readonly keyId: string }; through: number } = { count: 0, through: 0 };
   let retiredKeySeals = 0;
+  /** The previous seal's reach (valid or not): each seal a sealer writes covers more than the one before it. */
+  let previousSeal: { readonly through: number; readonly count: number } | undefined;
 
   /** A seal that matches the log and carries a valid MAC, at `position`: what it covers is sealed. */
   const cover = (position: number, seal: LogSealedData) => {
@@ -65,11 +67,18 @@ export const trackSeals = (deps: { readonly signer: SealSigner }, maxUnsealed: n
     /** A seal at `position`; `at`: what the replay gave at its `through`, if that is remembered. */
     seal: (position: number, seal: LogSealedData, at: ReplayedLink | undefined) => {
       seals += 1;
+      // A sealer seals what it read before appending, past the seal before it: an older seal's
+      // data in a newer seal's row (which would carry a valid MAC, and let a sealer restarted on
+      // it re-seal whatever the log holds after it) covers no more than the seal before it.
+      if (seal.through >= position) report(position, `seal covers position ${seal.through}, not before its own: a seal was altered`);
+      if (previousSeal && (seal.through <= previousSeal.through || seal.count <= previousSeal.count))
+        report(position, `seal covers up to position ${seal.through} (${seal.count} events), no more than the seal before it (${previousSeal.through}, ${previousSeal.count}): an older seal's data was copied into it`);
+      previousSeal = { through: seal.through, count: seal.count };
       const mac = deps.signer.verify(seal, seal.key_id, seal.mac);
       if (mac === undefined) {
         unchecked.first ??= { position, keyId: seal.key_id };
         unchecked = { ...unchecked, count: unchecked.count + 1, through: Math.max(unchecked.through, seal.through) };
-      } else if (!mac) report(position, 'seal carries a wrong MAC: it was not made by this service');
+      } else if (!mac) report(position, `seal carries a wrong MAC: it was not made by this service, or MASTER_KEY is not the key the service seals with as "${seal.key_id}"`);
       if (!at) report(position, `seal refers to position ${seal.through}, which is not among the ${RECENT_LINKS} events before it`);
       else if (at.chain !== seal.chain || at.count !== seal.count) report(position, `seal does not match the log: an event at or before position ${seal.through} was changed, inserted or removed`);
       else if (mac) cover(position, seal);

@@ -57,6 +57,8 @@ const toRecorded = (row: StoredRow): RecordedEvent =>
 // Unref'd: a subscription waiting out an outage must not keep a closed store's process alive.
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
+const BIGINT_MIN = '-9223372036854775808';
+
 export const createPostgresEventStore = (options: PostgresEventStoreOptions): PostgresEventStore => {
   const { pool } = options;
   const clock = options.clock ?? (() => new Date());
@@ -71,7 +73,9 @@ export const createPostgresEventStore = (options: PostgresEventStoreOptions): Po
     ensureOpen();
     const count = clampLimit(limit);
     if (count === 0) return [];
-    const { rows } = await pool.query<StoredRow>(selectAfter([Math.floor(after), count]));
+    // Below every position a bigint holds (an audit's read of every row): its minimum, as text.
+    const from = after < Number.MIN_SAFE_INTEGER ? BIGINT_MIN : Math.floor(after);
+    const { rows } = await pool.query<StoredRow>(selectAfter([from, count]));
     return rows.map(toRecorded);
   };
 

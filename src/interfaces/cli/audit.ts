@@ -33,7 +33,8 @@ const parseFlags = (args: readonly string[], allowed: readonly string[]): Flags 
   const flags: Record<string, string> = {};
   for (let i = 0; i < args.length; i += 2) {
     const [name, value] = [args[i]!, args[i + 1]];
-    if (!name.startsWith('--') || !allowed.includes(name.slice(2)) || value === undefined) return undefined;
+    // A flag given twice is refused: the second silently replacing the first (an anchor) would check less than asked.
+    if (!name.startsWith('--') || !allowed.includes(name.slice(2)) || value === undefined || name.slice(2) in flags) return undefined;
     flags[name.slice(2)] = value;
   }
   return flags;
@@ -115,7 +116,26 @@ export const auditCommand = async (
     const verify = async (events: AsyncIterable<AuditedEvent>, densePositions: boolean): Promise<number> => {
       const deps = { chain: sha256LogChain, signer: createSealSigner(createKeyring(await masterKeys()), safeEqual) };
       const options: VerifyLogOptions = { maxUnsealedSeconds, densePositions, ...(expect ? { expect: { position: Number(expect[1]), chain: expect[2]! } } : {}) };
-      const report = await verifyLog(events, deps, options);
+      // A row (or an export's line) that is not JSON was changed by hand: a finding (1), not a
+      // failure to run (3), reported with what was read before it.
+      let last = 0;
+      let unreadable: string | undefined;
+      async function* readable(): AsyncGenerator<AuditedEvent> {
+        try {
+          for await (const event of events) {
+            last = event.position;
+            yield event;
+          }
+        } catch (error) {
+          if (!(error instanceof SyntaxError)) throw error;
+          unreadable = error.message;
+        }
+      }
+      const verified = await verifyLog(readable(), deps, options);
+      const report =
+        unreadable === undefined
+          ? verified
+          : { ...verified, ok: false, problems: [...verified.problems, { position: last, problem: `what follows position ${last} is not valid JSON (${unreadable}): it was changed by hand, and nothing after it was read` }] };
       await write(`${JSON.stringify(report, null, 2)}\n`);
       return report.ok ? 0 : 1;
     };

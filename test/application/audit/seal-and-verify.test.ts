@@ -123,6 +123,23 @@ describe('sealing a log whose seals were removed', () => {
     await expect(makeSealLog({ log: cut, ...deps, snapshots })()).rejects.toThrow(/seals were removed, or the log was restored from a backup/);
   });
 
+  it("refuses to start when the seal its pointer names holds an older seal's data (a valid MAC still), which would have it seal over a rewritten log", async () => {
+    const { snapshots, events } = await sealedTwice();
+    const [older, newest] = events.filter((e) => e.stream === SEAL_STREAM);
+    // The newest seal's row kept (its id and revision), with the first seal's data copied in,
+    // and an event after that first seal rewritten.
+    const replayed = events.map((e) => (e === newest ? { ...e, data: older!.data } : e.position === older!.position + 1 ? { ...e, data: { i: 'rewritten' } } : e));
+    const restored = createInMemoryEventStore();
+    for (const e of replayed) await restored.append(e.stream, [{ type: e.type, data: e.data, metadata: e.metadata }], 'any');
+    // The copy gives new ids: keep the pointer naming the row as it is now.
+    const pointer = (await snapshots.load(SEAL_STREAM))!;
+    const [row] = await restored.readStream(SEAL_STREAM, { fromRevision: pointer.revision });
+    await snapshots.save({ ...pointer, event_id: row!.id });
+    await expect(makeSealLog({ log: restored, ...deps, snapshots })()).rejects.toThrow(/no longer holds what it sealed: seals were altered/);
+    // And verify says so too: the newest seal reaches no further than the one before it.
+    expect(await verifyLog(logEvents(restored), deps)).toMatchObject({ ok: false });
+  });
+
   it('stops, loudly, when the seal stream shrinks under it', async () => {
     const { events } = await sealedTwice();
     const original = await storeOf(events);
@@ -204,7 +221,7 @@ describe('verifying the log', () => {
     const firstSeal = events.find((e) => e.stream === SEAL_STREAM)!;
     expect(await problemsOf(events.filter((e) => e !== firstSeal))).toEqual(expect.arrayContaining([expect.stringMatching(/jumps from revision -1 to 1/)]));
     const reSealed = { ...firstSeal, data: { ...(firstSeal.data as object), mac: 'ab'.repeat(32) } };
-    expect(await problemsOf(events.map((e) => (e === firstSeal ? reSealed : e)))).toEqual(expect.arrayContaining(['seal carries a wrong MAC: it was not made by this service']));
+    expect(await problemsOf(events.map((e) => (e === firstSeal ? reSealed : e)))).toEqual(expect.arrayContaining(['seal carries a wrong MAC: it was not made by this service, or MASTER_KEY is not the key the service seals with as "k1"']));
     const unknownKey = await verifyLog(fromArray(events), { chain: sha256LogChain, signer: createSealSigner(createKeyring([key('k2', 1)]), safeEqual) });
     expect(unknownKey.problems.map((p) => p.problem)).toEqual(expect.arrayContaining([expect.stringMatching(/master key "k1".*which is not configured/)]));
   });
@@ -360,9 +377,38 @@ describe('verifying the log', () => {
     expect(await verify(await all(store), { maxUnsealedSeconds: 3600 })).toMatchObject({ ok: true, problems: [], late_seals: [] });
   });
 
-  it('finds positions out of order', async () => {
+  it('finds positions out of order, and says a stream went back rather than that events are missing', async () => {
     const events = await sealedLog();
     const swapped = [events[1]!, events[0]!, ...events.slice(2)];
-    expect(await problemsOf(swapped)).toEqual(expect.arrayContaining([expect.stringMatching(/position 1 does not follow 2/)]));
+    expect(await problemsOf(swapped)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^position 1 does not follow 2: events were reordered or inserted$/),
+        expect.stringMatching(/^stream a-1 goes back from revision 1 to 0: events were reordered or copied$/),
+      ]),
+    );
+  });
+
+  it("finds an older seal's data copied into the newest seal's row, though its MAC is valid", async () => {
+    const events = await sealedLog();
+    const [older, newest] = events.filter((e) => e.stream === SEAL_STREAM);
+    const report = await verify(events.map((e) => (e === newest ? { ...e, data: older!.data } : e)));
+    expect(report.ok).toBe(false);
+    expect(report.problems.map((p) => p.problem)).toEqual(expect.arrayContaining([expect.stringMatching(/no more than the seal before it .*an older seal's data was copied into it$/)]));
+  });
+
+  it('finds a seal moved to another stream, or covering a position not before its own', async () => {
+    const events = await sealedLog();
+    const lastSeal = events.filter((e) => e.stream === SEAL_STREAM).at(-1)!;
+    const moved = await verify(events.map((e) => (e === lastSeal ? { ...e, stream: `${SEAL_STREAM}2`, revision: 0 } : e)));
+    expect(moved.problems.map((p) => p.problem)).toEqual([`LogSealed on stream ${SEAL_STREAM}2, where seals are never written (only on ${SEAL_STREAM}): a seal was moved`]);
+    const ahead = await verify(events.map((e) => (e === lastSeal ? { ...e, data: { ...(e.data as object), through: lastSeal.position } } : e)));
+    expect(ahead.problems.map((p) => p.problem)).toEqual(expect.arrayContaining([`seal covers position ${lastSeal.position}, not before its own: a seal was altered`]));
+  });
+
+  it('reads and reports a row below the first position, however far below (the service reads it by its stream)', async () => {
+    const events = await sealedLog();
+    const below = { ...events[0]!, position: -(2 ** 62), stream: 'a-1', revision: 6 };
+    const report = await verifyLog(fromArray([below, ...events]), deps, { densePositions: true });
+    expect(report.problems.map((p) => p.problem)).toEqual(expect.arrayContaining([`a row at position ${-(2 ** 62)}, below the first (1): written behind the service's back, which reads it by its stream`]));
   });
 });

@@ -136,18 +136,30 @@ describe('audit: tamper evidence on the real service', () => {
     // The next event of the operator's stream, at position -1: last in its stream, so loading
     // the stream takes it, while a read of the log from position 0 never meets it.
     const { stream, revision } = db.prepare("SELECT stream, MAX(revision) AS revision FROM events WHERE stream = (SELECT stream FROM events WHERE type = 'AccountRegistered')").get() as { stream: string; revision: number };
-    db.prepare('INSERT INTO events (position, id, stream, revision, type, data, metadata, recorded_at) SELECT -1, ?, ?, ?, type, data, metadata, recorded_at FROM events WHERE stream = ? AND revision = ?').run(
-      '00000000-0000-4000-8000-000000000001', stream, revision + 1, stream, revision,
-    );
+    const slipIn = db.prepare('INSERT INTO events (position, id, stream, revision, type, data, metadata, recorded_at) SELECT ?, ?, ?, ?, type, data, metadata, recorded_at FROM events WHERE stream = ? AND revision = ?');
+    slipIn.run(-1, '00000000-0000-4000-8000-000000000001', stream, revision + 1, stream, revision);
+    // And one far below, past -2^53 (SQLite takes down to -2^63): a read from the lowest safe
+    // integer skipped it, and the service acted on it (a review's proof of concept).
+    slipIn.run(-9_000_000_000_000_000_000n, '00000000-0000-4000-8000-000000000002', stream, revision + 2, stream, revision);
     db.close();
+    const below = (position: number) => ({ position, problem: `a row at position ${position}, below the first (1): written behind the service's back, which reads it by its stream` });
     const report = await verifyReport(env);
     expect(report.code).toBe(1);
-    expect(report.report.problems).toEqual(expect.arrayContaining([{ position: -1, problem: 'position -1 does not follow 0' }]));
-    // An export carries it, and its file's verify reports it as well.
+    expect(report.report.problems).toEqual(expect.arrayContaining([below(-9_000_000_000_000_000_000), below(-1)]));
+    // An export carries them, and its file's verify reports them as well.
     const exported = await audit(env, 'export');
     const file = join(dir.path, 'export.jsonl');
     writeFileSync(file, exported.stdout);
-    expect((await verifyReport(env, '--file', file)).report.problems).toEqual(expect.arrayContaining([{ position: -1, problem: 'position -1 does not follow 0' }]));
+    expect((await verifyReport(env, '--file', file)).report.problems).toEqual(expect.arrayContaining([below(-9_000_000_000_000_000_000), below(-1)]));
+
+    // A row whose data is no longer JSON: a finding (1) with what was read before it, not "could not run" (3).
+    const again = new Database(join(dir.path, 'events.sqlite'));
+    again.exec('DROP TRIGGER events_no_update');
+    again.prepare("UPDATE events SET data = '{\"broken' WHERE position = 3").run();
+    again.close();
+    const broken = await verifyReport(env);
+    expect(broken.code).toBe(1);
+    expect(broken.report.problems).toEqual(expect.arrayContaining([{ position: expect.any(Number), problem: expect.stringMatching(/^what follows position -?\d+ is not valid JSON \(.*\): it was changed by hand, and nothing after it was read$/) }]));
   }, 90_000);
 
   it('says so with code 3 when it cannot run, and creates nothing on the way', async () => {
@@ -180,7 +192,7 @@ describe('audit: tamper evidence on the real service', () => {
     // Another master key cannot vouch for the seals.
     const otherKey = await verifyReport({ ...env, MASTER_KEY: deploymentSecrets().MASTER_KEY });
     expect(otherKey.code).toBe(1);
-    expect(otherKey.report.problems[0]!.problem).toBe('seal carries a wrong MAC: it was not made by this service');
+    expect(otherKey.report.problems[0]!.problem).toBe('seal carries a wrong MAC: it was not made by this service, or MASTER_KEY is not the key the service seals with as "k1"');
 
     const client = new pg.Client({ connectionString: schema.url });
     await client.connect();
@@ -188,16 +200,24 @@ describe('audit: tamper evidence on the real service', () => {
       await expect(client.query('DELETE FROM events WHERE position = 3')).rejects.toThrow(/append-only/);
       await client.query('ALTER TABLE events DISABLE TRIGGER events_append_only');
       await client.query('DELETE FROM events WHERE position = 3');
+      // A row far below the first position, past -2^53, with the check that keeps positions positive dropped.
+      await client.query('ALTER TABLE events DROP CONSTRAINT events_position_check');
+      await client.query(
+        "INSERT INTO events (position, id, stream, revision, type, data, metadata, recorded_at) SELECT -9000000000000000000, gen_random_uuid(), stream, revision + 100, type, data, metadata, recorded_at FROM events WHERE position = 1",
+      );
     } finally {
       await client.end();
     }
     const tampered = await verifyReport(env);
     expect(tampered.code).toBe(1);
-    expect(tampered.report.problems.map((p) => p.problem)).toEqual(expect.arrayContaining([expect.stringMatching(/^seal does not match the log/)]));
+    expect(tampered.report.problems.map((p) => p.problem)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^seal does not match the log/), "a row at position -9000000000000000000, below the first (1): written behind the service's back, which reads it by its stream"]),
+    );
   }, 90_000);
 
   it('answers a usage line and code 2 to anything else', async () => {
-    for (const args of [[], ['sign'], ['verify', '--expect', 'nope'], ['export', '--after', '-1'], ['verify', '--bogus', 'x']]) {
+    const anchor = (position: number, byte: string) => `${position}:${byte.repeat(64)}`;
+    for (const args of [[], ['sign'], ['verify', '--expect', 'nope'], ['export', '--after', '-1'], ['verify', '--bogus', 'x'], ['verify', '--expect', anchor(1, 'a'), '--expect', anchor(2, 'b')]]) {
       const result = await audit({ DATA_DIR: '/nonexistent' }, ...args);
       expect(result.code).toBe(2);
       expect(result.stderr).toMatch(/^usage: audit verify/);
