@@ -14,6 +14,7 @@
 import { HealthProblem } from '../../application/health/check-health.js';
 import type { Clock, HealthCheck } from '../../application/ports.js';
 
+/** `head` is read after the checkpoints, so a checkpoint past it means the log shrank. */
 export type ProjectionProgress = { readonly head: number; readonly checkpoints: Readonly<Record<string, number>> };
 export type StalledProjection = { readonly projection: string; readonly behind: number; readonly stalled_s: number };
 
@@ -54,6 +55,14 @@ export const readModelsHealthCheck = (
     check: async () => {
       const now = await progress();
       const lag = lagOf(now);
+      // A checkpoint past the log's head (read after the checkpoints, so never by a race): the
+      // log was cut back or restored from an older backup. The store numbers new events from its
+      // head again, and the projections would skip them as already applied, silently.
+      const ahead = Object.entries(now.checkpoints)
+        .filter(([, checkpoint]) => checkpoint > now.head)
+        .map(([projection, checkpoint]) => ({ projection, checkpoint, head: now.head }));
+      if (ahead.length > 0)
+        throw new HealthProblem(`ahead of the log: ${ahead.map((entry) => entry.projection).join(', ')} (cut back or restored: run "projections rebuild")`, { lag, ahead });
       const stalled = watch(now);
       if (stalled.length > 0) throw new HealthProblem(`stalled: ${stalled.map((entry) => entry.projection).join(', ')}`, { lag, stalled });
       return { lag };

@@ -81,7 +81,10 @@ export const createPostgresReadModels = (options: PostgresReadModelsOptions): Po
   const waiter = createCheckpointWaiter(() => position(), options.waitPollMs ?? 5);
 
   const progress = async (): Promise<ProjectionProgress> => {
-    const [head, done] = await Promise.all([store.headPosition(), checkpoints()]);
+    // The head after the checkpoints: a projection only applies what the log holds, so a
+    // checkpoint past the head then means the log shrank (read-models-health.ts), never a race.
+    const done = await checkpoints();
+    const head = await store.headPosition();
     return { head, checkpoints: Object.fromEntries(names.map((name) => [name, done[name] ?? 0])) };
   };
   const lag = async (): Promise<Record<string, number>> => lagOf(await progress());

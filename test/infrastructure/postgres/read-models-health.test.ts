@@ -63,3 +63,20 @@ describe('stalled read models', () => {
     expect(lagOf({ head: 7, checkpoints: { a: 7, b: 2, c: 9 } })).toEqual({ a: 0, b: 5, c: 0 });
   });
 });
+
+describe('read models ahead of the log', () => {
+  it('tells the projections whose checkpoint is past the head (the log cut back or restored from an older backup), before any stall', async () => {
+    const check = readModelsHealthCheck(async () => ({ head: 18, checkpoints: { apps: 21, deliveries: 18, 'user-challenges': 25 } }), { stallMs: 60_000, clock: manualClock() });
+    const error = await check.check().then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(HealthProblem);
+    expect((error as HealthProblem).message).toBe('ahead of the log: apps, user-challenges (cut back or restored: run "projections rebuild")');
+    expect((error as HealthProblem).details).toMatchObject({
+      ahead: [
+        { projection: 'apps', checkpoint: 21, head: 18 },
+        { projection: 'user-challenges', checkpoint: 25, head: 18 },
+      ],
+    });
+    // Caught up exactly is healthy.
+    await expect(readModelsHealthCheck(async () => ({ head: 18, checkpoints: { apps: 18 } }), { stallMs: 60_000, clock: manualClock() }).check()).resolves.toEqual({ lag: { apps: 0 } });
+  });
+});
