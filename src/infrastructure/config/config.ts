@@ -19,7 +19,17 @@ import {
   withDefault,
 } from './env-codecs.js';
 import { FAILURES_KEPT } from '../../domain/enrollment/index.js';
-import { base64Key, ed25519PrivateKey, jwtSecret, keyId, previousKeys, webhookSigningSecret, type NamedKey } from './secret-codecs.js';
+import {
+  base64Key,
+  ed25519PrivateKey,
+  jwtSecret,
+  keyId,
+  previousKeyEntries,
+  previousKeyId,
+  previousKeys,
+  webhookSigningSecret,
+  type NamedKey,
+} from './secret-codecs.js';
 
 export const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
@@ -272,10 +282,12 @@ const crossChecks = (env: NodeJS.ProcessEnv, keys: KeysNeeded): string[] => {
     if (set('TWILIO_PREVIOUS_AUTH_TOKEN') && (env['TWILIO_PREVIOUS_AUTH_TOKEN'] ?? '').trim() === (env['TWILIO_AUTH_TOKEN'] ?? '').trim())
       problems.push('TWILIO_PREVIOUS_AUTH_TOKEN must differ from TWILIO_AUTH_TOKEN (it is the token before a rotation)');
   }
+  // Neither id is shown (an id may be a key written in the wrong place): the entry is named by its position.
   const currentId = (env['MASTER_KEY_ID'] ?? '').trim() || 'k1';
-  const previousIds = (env['PREVIOUS_MASTER_KEYS'] ?? '').split(',').map((entry) => entry.split(':')[0]?.trim());
-  if (previousIds.includes(currentId)) {
-    problems.push(`PREVIOUS_MASTER_KEYS must not reuse MASTER_KEY_ID, got id "${currentId}" in both`);
+  const reused = previousKeyEntries(env['PREVIOUS_MASTER_KEYS'] ?? '').findIndex((entry) => previousKeyId(entry) === currentId);
+  if (reused >= 0) {
+    const whose = set('MASTER_KEY_ID') ? 'MASTER_KEY_ID' : 'MASTER_KEY_ID (k1 when unset)';
+    problems.push(`PREVIOUS_MASTER_KEYS must not reuse MASTER_KEY_ID, got entry ${reused + 1} with the id of ${whose}`);
   }
   return problems;
 };

@@ -1,7 +1,7 @@
 /** Checks for key material. Messages describe a bad value (its size, its type), never echo it. */
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
-import { commaList, quote, type Check } from './env-codecs.js';
+import { type Check } from './env-codecs.js';
 
 export const masterKeyBytes = 32;
 export const minJwtSecretBytes = 32;
@@ -29,20 +29,34 @@ export const base64Key: Check<Buffer> = (raw) => {
     : E.left(`must be base64 of exactly ${masterKeyBytes} bytes (openssl rand -base64 32), got ${describeKey(raw)}`);
 };
 
+/** The entries of PREVIOUS_MASTER_KEYS as written, blanks dropped; messages name them by position (1 first). */
+export const previousKeyEntries = (raw: string): string[] =>
+  raw.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+
+/** The id of an entry of PREVIOUS_MASTER_KEYS: what precedes its first ':', or '' without one. */
+export const previousKeyId = (entry: string): string => {
+  const at = entry.indexOf(':');
+  return at < 0 ? '' : entry.slice(0, at).trim();
+};
+
+/**
+ * id:key entries. Ids are not shown in messages either: an entry written key:id puts the key
+ * where the id belongs, so entries are named by their position.
+ */
 export const previousKeys: Check<readonly NamedKey[]> = (raw) => {
   const rule = `must be a comma-separated list of id:base64 entries (id ${keyIdRule}, key exactly ${masterKeyBytes} bytes)`;
-  const entries = commaList<NamedKey>((entry) => {
-    const at = entry.indexOf(':');
-    const id = at < 0 ? '' : entry.slice(0, at).trim();
-    if (!keyIdPattern.test(id)) return E.left(`${rule}, got an entry without a valid id`);
-    const key = decodeBase64(entry.slice(at + 1).trim());
-    if (key?.length !== masterKeyBytes) return E.left(`${rule}, got key ${quote(id)} of ${describeKey(entry.slice(at + 1).trim())}`);
-    return E.right({ id, key });
-  })(raw);
-  if (E.isLeft(entries)) return entries;
-  const ids = entries.right.map((entry) => entry.id);
-  const repeated = ids.find((id, i) => ids.indexOf(id) !== i);
-  return repeated === undefined ? entries : E.left(`${rule}, got id ${quote(repeated)} twice`);
+  const keys: NamedKey[] = [];
+  for (const [i, entry] of previousKeyEntries(raw).entries()) {
+    const id = previousKeyId(entry);
+    if (!keyIdPattern.test(id)) return E.left(`${rule}, got entry ${i + 1} without a valid id`);
+    const encoded = entry.slice(entry.indexOf(':') + 1).trim();
+    const key = decodeBase64(encoded);
+    if (key?.length !== masterKeyBytes) return E.left(`${rule}, got entry ${i + 1} with a key of ${describeKey(encoded)}`);
+    const first = keys.findIndex((known) => known.id === id);
+    if (first >= 0) return E.left(`${rule}, got entries ${first + 1} and ${i + 1} with the same id`);
+    keys.push({ id, key });
+  }
+  return E.right(keys);
 };
 
 /** Bytes at least in a webhook signing secret (Resend's, through Svix, hold 24). */
@@ -80,5 +94,13 @@ export const ed25519PrivateKey: Check<Ed25519KeyPair> = (raw) => {
   }
 };
 
-export const keyId: Check<string> = (raw) =>
-  keyIdPattern.test(raw) ? E.right(raw) : E.left(`must be ${keyIdRule}, got ${quote(raw)}`);
+/**
+ * MASTER_KEY_ID: a refused value is not shown (the likely mistake is the key itself, pasted
+ * here), only whether it is too long or has other characters, and whether it has a key's shape.
+ */
+export const keyId: Check<string> = (raw) => {
+  if (keyIdPattern.test(raw)) return E.right(raw);
+  const what = raw.length > 64 ? `${raw.length} characters` : `${raw.length} characters, not all of them allowed`;
+  const keyShaped = decodeBase64(raw)?.length === masterKeyBytes ? ', shaped like a base64 key: the id only names the key, MASTER_KEY holds it' : '';
+  return E.left(`must be ${keyIdRule}, got a value of ${what} (not shown)${keyShaped}`);
+};

@@ -29,6 +29,16 @@ const OVERRIDES = new Map<string, 'permanent' | 'transient'>([
   ['concurrent_idempotent_requests', 'transient'],
 ]);
 
+/**
+ * Resend's error names are snake_case words (validation_error, missing_required_field,
+ * rate_limit_exceeded, ...): anything else is replaced by a fixed word, never shown.
+ */
+export const resendErrorName = (name: unknown): string => (typeof name === 'string' && /^[a-z_]{1,40}$/.test(name) ? name : 'unexpected');
+
+/** An HTTP error status from the error body, or undefined (none, or not a status: treated as no answer). */
+const httpStatus = (value: unknown): number | undefined =>
+  typeof value === 'number' && Number.isInteger(value) && value >= 100 && value <= 599 ? value : undefined;
+
 export const createResendSender = (options: ResendSenderOptions): MessageSender => {
   if (!options.apiKey) throw new Error('Resend: an API key is required');
   if (!options.from) throw new Error('Resend: a sender address (EMAIL_ADDRESS) is required');
@@ -57,11 +67,15 @@ export const createResendSender = (options: ResendSenderOptions): MessageSender 
       { idempotencyKey: message.idempotency_key, signal: AbortSignal.timeout(timeoutMs) },
     );
     if (!error) return;
-    if (error.statusCode === null || error.statusCode === undefined) throw unreachable(RESEND_PROVIDER, error.name === 'application_error' ? 'no response' : 'no status', hint);
+    // The SDK returns the error body as Resend (or whatever answered) wrote it: status and
+    // name are checked here, since a server echoing the request there would put the code and
+    // the address into the failure, its log line, DeliveryFailed and the API.
+    const status = httpStatus(error.statusCode);
+    if (status === undefined) throw unreachable(RESEND_PROVIDER, error.name === 'application_error' ? 'no response' : 'no status', hint);
     throw rejectedByProvider({
       provider: RESEND_PROVIDER,
-      status: error.statusCode,
-      providerCode: error.name,
+      status,
+      providerCode: resendErrorName(error.name),
       retryAfterSeconds: parseRetryAfter(headers?.['retry-after']),
       hint,
       overrides: OVERRIDES,

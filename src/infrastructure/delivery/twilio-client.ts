@@ -86,7 +86,9 @@ const THROTTLED = new Set<number>([20429, 14107]);
 const classifyTwilioError = (provider: string, error: unknown, hint: string, retryAfterSeconds?: number): DeliveryFailure => {
   const fields = typeof error === 'object' && error !== null ? (error as { status?: unknown; code?: unknown }) : {};
   if (typeof fields.status === 'number') {
-    const code = typeof fields.code === 'number' ? fields.code : undefined;
+    // Twilio's error codes are five-digit numbers (21211, 30007, ...); any other value from the
+    // answer's body (a server echoing the request could put the code's digits there) is dropped.
+    const code = typeof fields.code === 'number' && Number.isInteger(fields.code) && fields.code >= 10_000 && fields.code <= 99_999 ? fields.code : undefined;
     return rejectedByProvider({ provider, status: fields.status, providerCode: code, hint, overrides: OVERRIDES, throttleCodes: THROTTLED, retryAfterSeconds });
   }
   return unreachable(provider, errorCode(error), hint);

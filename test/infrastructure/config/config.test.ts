@@ -165,7 +165,7 @@ describe('loadConfig', () => {
     ['LOG_SEAL_INTERVAL_S', '-1', 'LOG_SEAL_INTERVAL_S must be an integer from 0 to 86400, got "-1"'],
     ['READ_MODEL_STALL_S', '2', 'READ_MODEL_STALL_S must be an integer from 5 to 86400, got "2"'],
     ['HOST', 'not_a_host', 'HOST must be an IP address (0.0.0.0, ::, 127.0.0.1) or a host name, got "not_a_host"'],
-    ['HOST', 'http://0.0.0.0', 'HOST must be an IP address (0.0.0.0, ::, 127.0.0.1) or a host name, got "http://0.0.0.0"'],
+    ['HOST', 'http://0.0.0.0', 'HOST must be an IP address (0.0.0.0, ::, 127.0.0.1) or a host name, got a URL: give the address alone'],
     ['REDIS_TIMEOUT_MS', '5', 'REDIS_TIMEOUT_MS must be an integer from 10 to 60000, got "5"'],
     ['REGISTRATIONS_PER_IP_PER_HOUR', '0', 'REGISTRATIONS_PER_IP_PER_HOUR must be an integer from 1 to 1000000, got "0"'],
     ['APPS_PER_OPERATOR', '0', 'APPS_PER_OPERATOR must be an integer from 1 to 100000, got "0"'],
@@ -184,7 +184,7 @@ describe('loadConfig', () => {
     ],
     ['REDIS_URL', 'localhost:6379', 'REDIS_URL must be a URL starting with redis:// or rediss://, got a value that is not a URL'],
     ['CORS_ORIGINS', 'https://ok.example,ftp://files.example', 'CORS_ORIGINS must be a comma-separated list of http(s) origins'],
-    ['CORS_ORIGINS', 'https://app.example.com/path', 'got "https://app.example.com/path"'],
+    ['CORS_ORIGINS', 'https://app.example.com/path', 'got https://app.example.com/…, which has a path'],
     ['EMAIL_ADDRESS', 'not-an-email', 'EMAIL_ADDRESS must be an email address'],
     ['PREVIOUS_MASTER_KEYS', `k0:${randomBytes(16).toString('base64')}`, 'PREVIOUS_MASTER_KEYS must be a comma-separated list of id:base64'],
   ])('names %s when it is %p', (name, value, message) => {
@@ -260,9 +260,12 @@ describe('loadConfig', () => {
   it('refuses a previous key that reuses the current id or repeats an id', () => {
     const k = randomBytes(32).toString('base64');
     expect(problems({ PREVIOUS_MASTER_KEYS: `k1:${k}` })).toEqual([
-      'PREVIOUS_MASTER_KEYS must not reuse MASTER_KEY_ID, got id "k1" in both',
+      'PREVIOUS_MASTER_KEYS must not reuse MASTER_KEY_ID, got entry 1 with the id of MASTER_KEY_ID (k1 when unset)',
     ]);
-    expect(problems({ PREVIOUS_MASTER_KEYS: `old:${k},old:${k}` })[0]).toContain('got id "old" twice');
+    expect(problems({ MASTER_KEY_ID: 'k3', PREVIOUS_MASTER_KEYS: `k2:${k}, k3:${k}` })).toEqual([
+      'PREVIOUS_MASTER_KEYS must not reuse MASTER_KEY_ID, got entry 2 with the id of MASTER_KEY_ID',
+    ]);
+    expect(problems({ PREVIOUS_MASTER_KEYS: `old:${k},k0:${k},old:${k}` })[0]).toContain('got entries 1 and 3 with the same id');
   });
 
   it('reports every bad variable at once', () => {
@@ -362,5 +365,84 @@ describe('loadConfig: REDIS_KEY_PREFIX', () => {
 
   it('refuses a prefix with spaces or wildcards, naming the variable', () => {
     expect(problems({ REDIS_KEY_PREFIX: 'otp *' })).toEqual([expect.stringContaining('REDIS_KEY_PREFIX')]);
+  });
+});
+
+/**
+ * A refused value is quoted back only where the variable holds numbers or fixed words (see
+ * env-codecs.ts `echo`): a value that can hold a secret (a URL's credentials, a key pasted into
+ * an id) is described instead. Each needle is a distinctive part of such a value.
+ */
+describe('loadConfig: refused values that can hold a secret are not echoed', () => {
+  const shared = { MASTER_KEY: key32, JWT_SECRET: 'z'.repeat(32) };
+  // 32 bytes whose standard base64 has '+' and '/' (refused as an id), and a url-safe one (a valid id).
+  const standardKey = Buffer.from(Array.from({ length: 32 }, (_, i) => (i % 2 === 0 ? 0xfb : 0xff))).toString('base64');
+  const urlSafeKey = Buffer.alloc(32, 0x9e).toString('base64url');
+  const otherKey = randomBytes(32).toString('base64');
+
+  const refusedWithout = (env: NodeJS.ProcessEnv, needles: readonly string[]): readonly string[] => {
+    const result = loadConfig({ ...shared, ...env });
+    if (E.isRight(result)) throw new Error('expected the configuration to be refused');
+    for (const text of [...result.left.problems, result.left.message, String(result.left)])
+      for (const needle of needles) expect(text).not.toContain(needle);
+    return result.left.problems;
+  };
+
+  it.each([
+    ['PUBLIC_URL', 'https://twilio:HuntPw-Pub1ic@otp.example.com', ['HuntPw-Pub1ic', 'twilio:'], "got https://***@otp.example.com, which has credentials"],
+    ['PUBLIC_URL', 'https://otp.example.com/hooks/Path-T0ken?sig=Query-T0ken#Frag-T0ken', ['Path-T0ken', 'Query-T0ken', 'Frag-T0ken'], 'got https://otp.example.com/…, which has a query string and a fragment'],
+    ['PUBLIC_URL', 'https://user:HuntPw-Pub1ic@otp.example.com/?a=1', ['HuntPw-Pub1ic', 'user:'], 'got https://***@otp.example.com, which has credentials and a query string'],
+    ['PUBLIC_URL', 'ftp://files:Ftp-Pa55word@files.example.com', ['Ftp-Pa55word', 'files.example'], 'got a URL that is not http(s)'],
+    ['PUBLIC_URL', 'https://twilio:HuntPw-Pub1ic@otp example.com', ['HuntPw-Pub1ic', 'twilio'], 'got a value that is not a URL'],
+    ['PUBLIC_URL', 'twilio:HuntPw-Pub1ic@otp.example.com', ['HuntPw-Pub1ic'], 'got a URL that is not http(s)'],
+    ['PUBLIC_URL', 'otp.example.com/Path-T0ken', ['Path-T0ken'], 'got a value that is not a URL (no scheme such as https://)'],
+    ['CORS_ORIGINS', 'https://ok.example, https://admin:C0rs-Pa55word@app.example.com', ['C0rs-Pa55word', 'admin:'], 'got https://***@app.example.com, which has credentials'],
+    ['CORS_ORIGINS', 'https://app.example.com/Path-T0ken?k=Query-T0ken', ['Path-T0ken', 'Query-T0ken'], 'got https://app.example.com/…, which has a query string and a path'],
+    ['CORS_ORIGINS', 'wss://u:C0rs-Pa55word@app.example.com', ['C0rs-Pa55word'], 'got a URL that is not http(s)'],
+    ['MASTER_KEY_ID', standardKey, [standardKey.slice(0, 12), standardKey.slice(-12)], `got a value of ${standardKey.length} characters, not all of them allowed (not shown), shaped like a base64 key`],
+    ['MASTER_KEY_ID', `k1-${'Long-Id-Needle'.repeat(5)}`, ['Long-Id-Needle'], 'got a value of 73 characters (not shown)'],
+    ['PREVIOUS_MASTER_KEYS', `${urlSafeKey}:k0`, [urlSafeKey.slice(0, 12)], 'got entry 1 with a key of 1 bytes'],
+    ['PREVIOUS_MASTER_KEYS', `k0:${otherKey},${standardKey}`, [standardKey.slice(0, 12), otherKey.slice(0, 12)], 'got entry 2 without a valid id'],
+    ['PREVIOUS_MASTER_KEYS', `${urlSafeKey}:${otherKey},${urlSafeKey}:${otherKey}`, [urlSafeKey.slice(0, 12), otherKey.slice(0, 12)], 'got entries 1 and 2 with the same id'],
+    ['REDIS_KEY_PREFIX', 'Redis Pa55word!', ['Pa55word'], 'got a value of 15 characters (not shown)'],
+    ['EMAIL_ADDRESS', 'codes@acme.example Ema1l-Pa55word', ['Ema1l-Pa55word', 'codes@acme'], 'got a value of 33 characters (not shown)'],
+    ['HOST', 'http://admin:H0st-Pa55word@0.0.0.0', ['H0st-Pa55word', 'admin'], 'got a URL: give the address alone'],
+    ['HOST', 'admin:H0st-Pa55word@0.0.0.0', ['H0st-Pa55word', 'admin'], "got a value with '@' (27 characters, not shown)"],
+    ['HOST', standardKey, [standardKey.slice(0, 12)], `got a value of ${standardKey.length} characters (not shown)`],
+    ['DATABASE_URL', 'mysql://otp:Db-Pa55word@db/otp', ['Db-Pa55word', 'otp:'], 'got a URL starting with mysql://'],
+    ['DATABASE_URL', `${'x'.repeat(30)}Db-Pa55word://db`, ['Db-Pa55word'], 'got a URL with another scheme'],
+    ['REDIS_URL', 'cache:Redis-Pa55word@localhost:6379', ['Redis-Pa55word'], 'got a value that is not a URL'],
+    ['EVENTSTORE_CONNECTION_STRING', 'http://admin:Es-Pa55word@es:2113', ['Es-Pa55word'], 'got a URL starting with http://'],
+    ['PORT', standardKey, [standardKey.slice(0, 12)], `got a value of ${standardKey.length} characters (not shown)`],
+    ['LOG_LEVEL', otherKey, [otherKey.slice(0, 12)], `got a value of ${otherKey.length} characters (not shown)`],
+    ['TRUST_PROXY', otherKey, [otherKey.slice(0, 12)], `got a value of ${otherKey.length} characters (not shown)`],
+  ])('%s (case %#): described, not echoed', (name, value, needles, described) => {
+    const found = refusedWithout({ [name]: value }, needles);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(new RegExp(`^${name} `));
+    expect(found[0]).toContain(described);
+  });
+
+  it('describes a MASTER_KEY_ID that reuses a previous id without showing either', () => {
+    const found = refusedWithout({ MASTER_KEY_ID: urlSafeKey, PREVIOUS_MASTER_KEYS: `k0:${otherKey},${urlSafeKey}:${otherKey}` }, [urlSafeKey.slice(0, 12), otherKey.slice(0, 12)]);
+    expect(found).toEqual(['PREVIOUS_MASTER_KEYS must not reuse MASTER_KEY_ID, got entry 2 with the id of MASTER_KEY_ID']);
+  });
+
+  it('still quotes short values of variables that hold numbers or fixed words', () => {
+    expect(problems({ PORT: 'abc', PROCESS_ROLE: 'foo', LOG_LEVEL: 'loud', TRUST_PROXY: 'maybe', HOST: 'not_a_host' })).toEqual([
+      'PORT must be an integer from 1 to 65535, got "abc"',
+      'HOST must be an IP address (0.0.0.0, ::, 127.0.0.1) or a host name, got "not_a_host"',
+      'LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent, got "loud"',
+      'TRUST_PROXY must be true, false or a number of proxies from 0 to 10, got "maybe"',
+      'PROCESS_ROLE must be one of api, worker, all, got "foo"',
+    ]);
+  });
+
+  it('accepts what it accepted: credentials-free URLs, ids and prefixes', () => {
+    expect(ok({ PUBLIC_URL: 'https://otp.example.com/otp/', CORS_ORIGINS: 'https://app.example.com, http://localhost:5173/' })).toMatchObject({
+      publicUrl: 'https://otp.example.com/otp',
+      corsOrigins: ['https://app.example.com', 'http://localhost:5173'],
+    });
+    expect(ok({ MASTER_KEY_ID: 'key-2025.01_a', PREVIOUS_MASTER_KEYS: `k0:${otherKey}, k-1:${key32}` }).previousMasterKeys.map((k) => k.id)).toEqual(['k0', 'k-1']);
   });
 });

@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { OutgoingMessage } from '../../../src/application/ports.js';
 import { parseRetryAfter } from '../../../src/infrastructure/delivery/provider-errors.js';
-import { createResendSender } from '../../../src/infrastructure/delivery/resend-sender.js';
+import { createResendSender, resendErrorName } from '../../../src/infrastructure/delivery/resend-sender.js';
 import { startFakeResend, type FakeResend } from '../../support/fake-resend.js';
 import { closedPort } from '../../support/fake-smtp.js';
 import { expectFailure } from './failure-expectations.js';
@@ -148,6 +150,42 @@ describe('Resend sender', () => {
   it('checks its configuration at construction', () => {
     expect(() => createResendSender({ apiKey: '', from })).toThrow(/API key/);
     expect(() => createResendSender({ apiKey, from: '' })).toThrow(/EMAIL_ADDRESS/);
+  });
+
+  describe('an error body that echoes the request (not what Resend writes)', () => {
+    /** A server answering every request with `status` and `body` as JSON, whatever was sent. */
+    const answering = async (status: number, body: unknown) => {
+      const server = createServer((request, response) => {
+        request.resume().on('end', () => response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body)));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+    };
+    // What such a name keeps through the old filter ([A-Za-z0-9_. -], 40 characters): "to anagarciaexample.org code 048213".
+    const echoing = `to ${message.to} code ${code}`;
+    const needles = [...secrets, 'ana.garcia', 'anagarcia', code.slice(1)];
+
+    it.each([
+      ['a name that echoes the address and the code', { statusCode: 422, name: echoing, message: echoing }, 'resend: rejected (HTTP 422, unexpected) sending to a***@example.org'],
+      ['a name in capitals', { statusCode: 422, name: 'Validation_Error', message: 'x' }, 'resend: rejected (HTTP 422, unexpected) sending to a***@example.org'],
+      ['a name that is not a string', { statusCode: 422, name: { to: message.to, code }, message: 'x' }, 'resend: rejected (HTTP 422, unexpected) sending to a***@example.org'],
+      ['a status that echoes the code', { statusCode: `422 ${code}`, name: 'validation_error', message: 'x' }, 'resend: unreachable (no status) sending to a***@example.org'],
+    ])('keeps %s out of the failure', async (_what, body, expected) => {
+      const server = await answering(422, body);
+      try {
+        const failure = await expectFailure(() => sender({ baseUrl: server.url })(message), { provider: 'resend', permanent: expected.includes('rejected') }, needles);
+        expect(failure.message).toBe(expected);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it("accepts Resend's snake_case names only", () => {
+      for (const name of ['validation_error', 'missing_required_field', 'rate_limit_exceeded', 'daily_quota_exceeded', 'invalid_idempotent_request'])
+        expect(resendErrorName(name)).toBe(name);
+      for (const name of ['', 'a'.repeat(41), 'validation error', 'validation-error', 'error 048213', 'x@example.org', 'ValidationError', undefined, null, 422])
+        expect(resendErrorName(name)).toBe('unexpected');
+    });
   });
 
   it('reads Retry-After as seconds or as an HTTP date', () => {

@@ -86,6 +86,12 @@ describe('Twilio SMS sender', () => {
     await expectFailure(() => sender()(message), { provider: 'twilio-sms', permanent: false }, secrets);
   });
 
+  it("drops an error code that is not one of Twilio's five-digit codes (a server echoing the code's digits there)", async () => {
+    fake.script({ status: 400, code: Number(code) });
+    const failure = await expectFailure(() => sender()(message), { provider: 'twilio-sms', permanent: true }, secrets);
+    expect(failure.message).toBe('twilio-sms: rejected (HTTP 400) sending to +34 *** *** 12');
+  });
+
   it('treats a full sender queue (400, 21611) as transient', async () => {
     fake.script({ status: 400, code: 21611 });
     await expectFailure(() => sender()(message), { provider: 'twilio-sms', permanent: false }, secrets);
