@@ -291,11 +291,19 @@ export const rateLimiterContract = (name: string, make: RateLimiterFactory, { ex
       });
 
       it('counts a hit for the window, and for at most one slice (1% of it) longer', async () => {
-        const k = key('large-slide');
-        // Window 2 s: slices of 20 ms.
-        const first = now();
+        // Window 2 s: slices of 20 ms. On a store with its own clock the 1,005 hits must land well
+        // inside it: a machine too busy to make them in 1.5 s (a full run beside other work took
+        // over 2 s) tries again on a new key, at most three times.
+        let k = key('large-slide');
+        let first = now();
         await fill(k, LARGE, LARGE, 2);
-        const filled = now();
+        let filled = now();
+        for (let retry = 1; filled - first > 1500 && retry <= 3; retry++) {
+          k = key(`large-slide-${retry}`);
+          first = now();
+          await fill(k, LARGE, LARGE, 2);
+          filled = now();
+        }
         await until(first, 1900);
         expect((await limit(k, LARGE, 2)).allowed).toBe(false);
         await until(filled, 2000 + 2 * 20 + 60);

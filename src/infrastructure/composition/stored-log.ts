@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock, EventStore, Logger } from '../../application/ports.js';
 import { createInMemoryEventStore } from '../event-store/in-memory-event-store.js';
+import type { RowsBelowFirst } from '../event-store/subscription.js';
 import { DEFAULT_POSTGRES_TIMEOUTS, type Postgres } from './postgres-storage.js';
 import type { Storage, StorageOptions } from './storage-types.js';
 
@@ -34,12 +35,13 @@ export const openEventStore = async (
  * The configured log alone, events as stored (no codecs, no upcasting), for commands that read
  * it (`audit`): read-only, no migrations, read models, vault or workers. An embedded log must
  * exist already. `densePositions`: whether the store numbers events without gaps (SQLite,
- * PostgreSQL; not KurrentDB), so a gap means an event was removed.
+ * PostgreSQL; not KurrentDB), so a gap means an event was removed; those two also read the rows
+ * below position 1 (`readBelowFirst`), which only a write behind their back puts there.
  */
 export const openStoredLog = async (
   options: Pick<StorageOptions, 'dataDir' | 'databaseUrl' | 'eventStoreConnectionString'>,
   deps: { readonly clock: Clock; readonly logger: Logger },
-): Promise<{ readonly log: EventStore; readonly densePositions: boolean; readonly close: () => Promise<void> }> => {
+): Promise<{ readonly log: EventStore; readonly densePositions: boolean; readonly readBelowFirst?: RowsBelowFirst; readonly close: () => Promise<void> }> => {
   if (options.eventStoreConnectionString) {
     const { store } = await openEventStore({ ...options, runProjections: false }, undefined, deps);
     return { log: store, densePositions: false, close: () => store.close() };
@@ -49,7 +51,7 @@ export const openStoredLog = async (
     if (!existsSync(file)) throw new Error(`No embedded log at ${file} (DATA_DIR)`);
     const { createSqliteEventStore } = await import('../event-store/sqlite-event-store.js');
     const store = createSqliteEventStore({ filename: file, clock: deps.clock, readonly: true });
-    return { log: store, densePositions: true, close: () => store.close() };
+    return { log: store, densePositions: true, readBelowFirst: store.readBelowFirst, close: () => store.close() };
   }
   const [{ default: pg }, { createPostgresEventStore }] = await Promise.all([import('pg'), import('../postgres/event-store.js')]);
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 2, connectionTimeoutMillis: DEFAULT_POSTGRES_TIMEOUTS.connectMs });
@@ -57,6 +59,7 @@ export const openStoredLog = async (
   return {
     log,
     densePositions: true,
+    readBelowFirst: log.readBelowFirst,
     close: async () => {
       await log.close();
       await pool.end();

@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { WrongExpectedRevision, type AppendResult, type Clock, type ExpectedRevision, type NewEvent } from '../../application/ports.js';
 import { checkExpectedRevision, clampLimit, fromRow, toRow, type EventRow } from './event-row.js';
 import { fromRevisionOf, limitOf } from './read-stream-options.js';
-import { createSubscriptionHub, type EmbeddedEventStore } from './subscription.js';
+import { createSubscriptionHub, type EmbeddedEventStore, type RowsBelowFirst } from './subscription.js';
 
 export type SqliteEventStoreOptions = {
   readonly filename: string;
@@ -39,7 +39,7 @@ CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
 
 type StreamTail = { readonly revision: number; readonly position: number };
 
-export const createSqliteEventStore = (options: SqliteEventStoreOptions): EmbeddedEventStore => {
+export const createSqliteEventStore = (options: SqliteEventStoreOptions): EmbeddedEventStore & { readonly readBelowFirst: RowsBelowFirst } => {
   const clock = options.clock ?? (() => new Date());
   const readonly = options.readonly === true;
   if (options.filename !== ':memory:' && !readonly) mkdirSync(dirname(options.filename), { recursive: true });
@@ -61,6 +61,8 @@ export const createSqliteEventStore = (options: SqliteEventStoreOptions): Embedd
   const byStreamLimited = db.prepare<[string, number, number], EventRow>('SELECT * FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?');
   const afterPosition = db.prepare<[number, number], EventRow>('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?');
   const head = db.prepare<[], { head: number | null }>('SELECT MAX(position) AS head FROM events');
+  const belowFirst = db.prepare<[number], EventRow>('SELECT * FROM events WHERE position < 1 ORDER BY position LIMIT ?');
+  const countBelowFirst = db.prepare<[], { count: number; lowest: string | null }>('SELECT count(*) AS count, CAST(MIN(position) AS TEXT) AS lowest FROM events WHERE position < 1');
 
   const appendInTransaction = db.transaction((stream: string, events: readonly NewEvent[], expected: ExpectedRevision): AppendResult => {
     const tail = tailOf.get(stream);
@@ -99,6 +101,7 @@ export const createSqliteEventStore = (options: SqliteEventStoreOptions): Embedd
       return (limit === undefined ? byStream.all(stream, from) : byStreamLimited.all(stream, from, limit)).map(fromRow);
     },
     readAll,
+    readBelowFirst: async (limit) => ({ ...countBelowFirst.get()!, events: belowFirst.all(clampLimit(limit)).map(fromRow) }),
     subscribe: hub.subscribe,
     headPosition: async () => head.get()?.head ?? 0,
     close: async () => {

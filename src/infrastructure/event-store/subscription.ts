@@ -23,6 +23,15 @@ export type EmbeddedEventStore = Omit<EventStore, 'subscribe'> & {
   readonly subscribe: (after: number, handler: EventHandler) => EmbeddedSubscription;
 };
 
+/**
+ * Rows below position 1, which only someone writing behind the store's back can put there
+ * (SQLite and PostgreSQL number events from 1): the service reads such a row by its stream, so
+ * the audit reads them apart (the oldest `limit`, and how many there are), rather than from a
+ * position a JS number cannot hold exactly (rows at -2^53 and below were skipped, or paged over).
+ * Their positions come back rounded beyond -2^53; `lowest` is the lowest exactly, as text.
+ */
+export type RowsBelowFirst = (limit: number) => Promise<{ readonly count: number; readonly lowest: string | null; readonly events: readonly RecordedEvent[] }>;
+
 export type SubscriptionHub = {
   /** Call after every commit that added events. */
   readonly notify: () => void;

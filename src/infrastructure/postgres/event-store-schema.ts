@@ -168,5 +168,7 @@ export const SELECT_STREAMS = `SELECT r.i::int AS request, e.*
   ) e
   ORDER BY r.i, e.revision`;
 export const SELECT_AFTER = `SELECT ${COLUMNS} FROM events WHERE position > $1 ORDER BY events.position LIMIT $2`;
+/** Rows below position 1 (only written behind the store's back), for the audit: the oldest $1. */
+export const SELECT_BELOW_FIRST = `SELECT ${COLUMNS} FROM events WHERE position < 1 ORDER BY events.position LIMIT $1`;
 export const SELECT_HEAD = 'SELECT COALESCE(MAX(position), 0)::text AS head FROM events';
 export const SELECT_TAIL = 'SELECT revision FROM events WHERE stream = $1 ORDER BY revision DESC LIMIT 1';

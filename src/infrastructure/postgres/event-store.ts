@@ -9,12 +9,12 @@ import type pg from 'pg';
 import type { AppendResult, Clock, RecordedEvent } from '../../application/ports.js';
 import { clampLimit, fromRow, toRow, type EventRow } from '../event-store/event-row.js';
 import { fromRevisionOf, limitOf } from '../event-store/read-stream-options.js';
-import { createSubscriptionHub, type EmbeddedEventStore, type ReadAll } from '../event-store/subscription.js';
+import { createSubscriptionHub, type EmbeddedEventStore, type ReadAll, type RowsBelowFirst } from '../event-store/subscription.js';
 import { createBatchWriter } from './event-store-batch.js';
 import { createBatchReader } from './event-store-reads.js';
 import type { GroupOptions } from './grouped.js';
 import { isConnectionError, listenForCommits, parseCommitPayload, type CommitListener } from './event-store-listener.js';
-import { NOTIFY_CHANNEL, SELECT_AFTER, SELECT_HEAD, SELECT_STREAM_LIMITED } from './event-store-schema.js';
+import { NOTIFY_CHANNEL, SELECT_AFTER, SELECT_BELOW_FIRST, SELECT_HEAD, SELECT_STREAM_LIMITED } from './event-store-schema.js';
 import { prepared } from './prepared.js';
 
 export { eventStoreMigrations, SELECT_HEAD } from './event-store-schema.js';
@@ -39,6 +39,7 @@ export type StreamWatcher = {
 };
 
 export type PostgresEventStore = EmbeddedEventStore & {
+  readonly readBelowFirst: RowsBelowFirst;
   readonly stats: () => { appends: number; transactions: number; reads: number; readStatements: number };
   /** Calls `watcher` for every commit from now on, from any process; returns the unwatch. */
   readonly watchStreams: (watcher: StreamWatcher) => () => void;
@@ -57,8 +58,6 @@ const toRecorded = (row: StoredRow): RecordedEvent =>
 // Unref'd: a subscription waiting out an outage must not keep a closed store's process alive.
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
-const BIGINT_MIN = '-9223372036854775808';
-
 export const createPostgresEventStore = (options: PostgresEventStoreOptions): PostgresEventStore => {
   const { pool } = options;
   const clock = options.clock ?? (() => new Date());
@@ -73,9 +72,7 @@ export const createPostgresEventStore = (options: PostgresEventStoreOptions): Po
     ensureOpen();
     const count = clampLimit(limit);
     if (count === 0) return [];
-    // Below every position a bigint holds (an audit's read of every row): its minimum, as text.
-    const from = after < Number.MIN_SAFE_INTEGER ? BIGINT_MIN : Math.floor(after);
-    const { rows } = await pool.query<StoredRow>(selectAfter([from, count]));
+    const { rows } = await pool.query<StoredRow>(selectAfter([Math.floor(after), count]));
     return rows.map(toRecorded);
   };
 
@@ -143,6 +140,14 @@ export const createPostgresEventStore = (options: PostgresEventStoreOptions): Po
       return (await reader.read(stream, from)).map(toRecorded);
     },
     readAll,
+    readBelowFirst: async (limit) => {
+      ensureOpen();
+      const [{ rows }, counted] = await Promise.all([
+        pool.query<StoredRow>(SELECT_BELOW_FIRST, [clampLimit(limit)]),
+        pool.query<{ count: string; lowest: string | null }>('SELECT count(*)::text AS count, MIN(position)::text AS lowest FROM events WHERE position < 1'),
+      ]);
+      return { count: Number(counted.rows[0]!.count), lowest: counted.rows[0]!.lowest, events: rows.map(toRecorded) };
+    },
     subscribe: (after, handler) => {
       ensureOpen();
       startListening();

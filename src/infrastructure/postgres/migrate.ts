@@ -74,7 +74,7 @@ const TABLE_HOLDERS_SQL = `SELECT a.pid, a.application_name, host(a.client_addr)
 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid JOIN pg_class c ON c.oid = l.relation
 WHERE l.locktype = 'relation' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
   AND c.relkind IN ('r', 'p') AND c.relnamespace <> 'pg_catalog'::regnamespace AND c.relnamespace <> 'information_schema'::regnamespace
-  AND a.pid <> pg_backend_pid() AND a.xact_start <= $1
+  AND a.pid <> pg_backend_pid() AND a.xact_start <= $1::timestamptz
 GROUP BY a.pid, a.application_name, a.client_addr, a.state, a.xact_start
 ORDER BY a.xact_start, a.pid
 LIMIT 5`;
@@ -93,7 +93,7 @@ const described = (holder: Holder | undefined): string =>
 
 type TableHolder = { pid: number; application_name: string; client_addr: string | null; state: string | null; transaction_s: number; tables: string[] };
 
-const tableHolders = async (client: pg.PoolClient, since: Date): Promise<TableHolder[]> =>
+const tableHolders = async (client: pg.PoolClient, since: string): Promise<TableHolder[]> =>
   // Best effort: what it names is a help, not a condition of giving up or trying again.
   (await client.query<TableHolder>(TABLE_HOLDERS_SQL, [since]).catch(() => undefined))?.rows ?? [];
 
@@ -146,10 +146,11 @@ const apply = async (client: pg.PoolClient, migration: Migration, options: Migra
   for (let attempt = 1; ; attempt += 1) {
     const started = Date.now();
     await client.query('BEGIN');
-    // The database's clock: the table holders named after a timeout are those already there.
-    let began: Date | undefined;
+    // The database's clock, to the microsecond (as text: a Date keeps milliseconds), just before
+    // the migration's statements: the table holders named after a timeout are those already there.
+    let began: string | undefined;
     try {
-      began = (await client.query<{ began: Date }>("SELECT now() AS began, set_config('lock_timeout', $1, true)", [String(Math.max(1, Math.round(lockTimeoutMs)))])).rows[0]!.began;
+      began = (await client.query<{ began: string }>("SELECT clock_timestamp()::text AS began, set_config('lock_timeout', $1, true)", [String(Math.max(1, Math.round(lockTimeoutMs)))])).rows[0]!.began;
       await client.query(migration.sql);
       await client.query('INSERT INTO schema_migrations (id) VALUES ($1)', [migration.id]);
       await client.query('COMMIT');

@@ -9,7 +9,7 @@ export const warnAboutStorage = (config: Config, logger: Logger): void => {
   logger.warn(
     config.databaseUrl
       ? "REDIS_URL is not set: send limits are shared through PostgreSQL, and so are unknown names' counts (a database transaction each), but the other limits (sign-ins per IP) are per process; set it when running several API processes"
-      : 'REDIS_URL is not set: rate limits and single-use claims are per process; set it when running several API processes',
+      : "REDIS_URL is not set: send limits and unknown names' counts are kept in DATA_DIR/abuse.sqlite, the other limits and single-use claims in this process",
   );
 };
 

@@ -159,7 +159,29 @@ describe('audit: tamper evidence on the real service', () => {
     again.close();
     const broken = await verifyReport(env);
     expect(broken.code).toBe(1);
-    expect(broken.report.problems).toEqual(expect.arrayContaining([{ position: expect.any(Number), problem: expect.stringMatching(/^what follows position -?\d+ is not valid JSON \(.*\): it was changed by hand, and nothing after it was read$/) }]));
+    expect(broken.report.problems).toEqual(expect.arrayContaining([{ position: expect.any(Number), problem: expect.stringMatching(/^a row after position -?\d+ is not valid JSON \(.*\): it was changed by hand, and nothing from there on was read$/) }]));
+  }, 90_000);
+
+  it('on the embedded log: reads every row below position 1 however many, where paging from a rounded position skipped some', async () => {
+    const dir = scratch.dir('audit-below-many');
+    const env = { DATA_DIR: dir.path, OUTBOX_FILE: join(dir.path, 'outbox.jsonl') };
+    await runService(env);
+    const db = new Database(join(dir.path, 'events.sqlite'));
+    const { stream, revision } = db.prepare("SELECT stream, MAX(revision) AS revision FROM events WHERE stream = (SELECT stream FROM events WHERE type = 'AccountRegistered')").get() as { stream: string; revision: number };
+    const slipIn = db.prepare('INSERT INTO events (position, id, stream, revision, type, data, metadata, recorded_at) SELECT ?, ?, ?, ?, type, data, metadata, recorded_at FROM events WHERE stream = ? AND revision = ?');
+    // 600 fillers just above -2^60, where a JS number steps by 256, and the one that matters among them.
+    const base = -(2n ** 60n);
+    db.transaction(() => {
+      for (let i = 0; i < 600; i++) slipIn.run(base + BigInt(i), `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, `filler-${i}`, 0, stream, revision);
+      slipIn.run(base + 300n + 600n, '00000000-0000-4000-8000-999999999999', stream, revision + 1, stream, revision);
+    })();
+    db.close();
+    const report = await verifyReport(env);
+    expect(report.code).toBe(1);
+    expect(report.report.problems[0]!.problem).toMatch(/^a row at position -\d+, below the first \(1\)/);
+    const exported = (await audit(env, 'export')).stdout.trim().split('\n').slice(1).map((line) => JSON.parse(line) as { position: number; stream: string });
+    expect(exported.filter((event) => event.position < 1)).toHaveLength(601);
+    expect(exported.some((event) => event.stream === stream && event.position < 1)).toBe(true);
   }, 90_000);
 
   it('says so with code 3 when it cannot run, and creates nothing on the way', async () => {
@@ -202,16 +224,23 @@ describe('audit: tamper evidence on the real service', () => {
       await client.query('DELETE FROM events WHERE position = 3');
       // A row far below the first position, past -2^53, with the check that keeps positions positive dropped.
       await client.query('ALTER TABLE events DROP CONSTRAINT events_position_check');
-      await client.query(
-        "INSERT INTO events (position, id, stream, revision, type, data, metadata, recorded_at) SELECT -9000000000000000000, gen_random_uuid(), stream, revision + 100, type, data, metadata, recorded_at FROM events WHERE position = 1",
-      );
+      for (const [position, revision] of [['-9000000000000000000', 100], ['-9223372036854775808', 101]])
+        await client.query(
+          'INSERT INTO events (position, id, stream, revision, type, data, metadata, recorded_at) SELECT $1::bigint, gen_random_uuid(), stream, revision + $2, type, data, metadata, recorded_at FROM events WHERE position = 1',
+          [position, revision],
+        );
     } finally {
       await client.end();
     }
     const tampered = await verifyReport(env);
     expect(tampered.code).toBe(1);
     expect(tampered.report.problems.map((p) => p.problem)).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^seal does not match the log/), "a row at position -9000000000000000000, below the first (1): written behind the service's back, which reads it by its stream"]),
+      expect.arrayContaining([
+        expect.stringMatching(/^seal does not match the log/),
+        "a row at position -9000000000000000000, below the first (1): written behind the service's back, which reads it by its stream",
+        // bigint's very minimum too, which a read from "position > that minimum" skipped (shown rounded).
+        expect.stringMatching(/^a row at position -92233720368547\d{5}, below the first \(1\): written behind the service's back, which reads it by its stream$/),
+      ]),
     );
   }, 90_000);
 
