@@ -291,24 +291,19 @@ export const rateLimiterContract = (name: string, make: RateLimiterFactory, { ex
       });
 
       it('counts a hit for the window, and for at most one slice (1% of it) longer', async () => {
-        // Window 2 s: slices of 20 ms. On a store with its own clock the 1,005 hits must land well
-        // inside it: a machine too busy to make them in 1.5 s (a full run beside other work took
-        // over 2 s) tries again on a new key, at most three times.
-        let k = key('large-slide');
-        let first = now();
-        await fill(k, LARGE, LARGE, 2);
-        let filled = now();
-        for (let retry = 1; filled - first > 1500 && retry <= 3; retry++) {
-          k = key(`large-slide-${retry}`);
-          first = now();
-          await fill(k, LARGE, LARGE, 2);
-          filled = now();
-        }
-        await until(first, 1900);
-        expect((await limit(k, LARGE, 2)).allowed).toBe(false);
-        await until(filled, 2000 + 2 * 20 + 60);
-        expect((await limit(k, LARGE, 2)).allowed).toBe(true);
-      });
+        // Window 8 s: slices of 80 ms. On a store with its own clock the 1,005 hits take their
+        // time (on PostgreSQL they take turns on one row: 1.5 to 2 s on this machine under a
+        // full run, which a 2 s window could not hold); the window only needs to outlast them.
+        const k = key('large-slide');
+        const first = now();
+        await fill(k, LARGE, LARGE, 8);
+        const filled = now();
+        expect(filled - first).toBeLessThan(7_600);
+        await until(first, 7_600);
+        expect((await limit(k, LARGE, 8)).allowed).toBe(false);
+        await until(filled, 8_000 + 2 * 80 + 100);
+        expect((await limit(k, LARGE, 8)).allowed).toBe(true);
+      }, 30_000);
 
       if (exactTime)
         it('counts each hit for the whole window, and no more than one slice (1%) longer, wherever in its slice it falls', async () => {
