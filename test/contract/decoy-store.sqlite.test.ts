@@ -5,15 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSqliteDecoyStore } from '../../src/infrastructure/abuse/sqlite-decoy-store.js';
 import { decoyStoreContract } from './decoy-store.contract.js';
-
-const clockAt = (start = Date.parse('2030-01-01T00:00:00Z')) => {
-  let now = start;
-  return { now: () => new Date(now), advance: (ms: number) => void (now += ms) };
-};
+import { fakeClock } from '../support/clock.js';
 
 decoyStoreContract('sqlite', async (capacity) => {
   const db = new Sqlite(':memory:');
-  const subject = createSqliteDecoyStore({ db, capacity, clock: clockAt().now });
+  const subject = createSqliteDecoyStore({ db, capacity, clock: fakeClock().now });
   return { subject, cleanup: async () => void (await subject.close(), db.close()) };
 });
 
@@ -27,7 +23,7 @@ describe('sqlite decoy store', () => {
   it("keeps a name's counts across a restart, and the next write still compares with what was read", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'decoys-'));
     dirs.push(dir);
-    const clock = clockAt();
+    const clock = fakeClock();
     const first = new Sqlite(join(dir, 'abuse.sqlite'));
     const before = createSqliteDecoyStore({ db: first, capacity: 10, clock: clock.now });
     expect((await before.write('app', 'ghost', await before.read('app', 'ghost'), counts, 'w1')).written).toBe(true);
@@ -52,7 +48,7 @@ describe('sqlite decoy store', () => {
 
   it('forgets the least recently written names past the capacity, and deletes apps not written for 30 days', async () => {
     const db = new Sqlite(':memory:');
-    const clock = clockAt();
+    const clock = fakeClock();
     const store = createSqliteDecoyStore({ db, capacity: 2, clock: clock.now });
     try {
       const fail = async (app: string, name: string) => store.write(app, name, await store.read(app, name), counts, 'w');
@@ -74,7 +70,7 @@ describe('sqlite decoy store', () => {
 
   it('reads an undecodable value as no counts, and replaces it on the next write', async () => {
     const db = new Sqlite(':memory:');
-    const store = createSqliteDecoyStore({ db, capacity: 5, clock: clockAt().now });
+    const store = createSqliteDecoyStore({ db, capacity: 5, clock: fakeClock().now });
     try {
       db.prepare("INSERT INTO decoy_names (app_id, name, value, seq) VALUES ('app', 'odd', 'not json', 1)").run();
       const read = await store.read('app', 'odd');

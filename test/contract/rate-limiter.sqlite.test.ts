@@ -5,11 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSqliteRateLimiter, type SqliteRateLimiter } from '../../src/infrastructure/abuse/sqlite-rate-limiter.js';
 import { rateLimiterContract } from './rate-limiter.contract.js';
-
-const fakeClock = (start = Date.parse('2030-01-01T00:00:00Z')) => {
-  let now = start;
-  return { now: () => new Date(now), advance: async (ms: number) => void (now += ms) };
-};
+import { fakeClock } from '../support/clock.js';
 
 rateLimiterContract(
   'sqlite',

@@ -1,11 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { createInProcessReplayGuard } from '../../src/infrastructure/abuse/in-process-replay-guard.js';
 import { replayGuardContract } from './replay-guard.contract.js';
-
-const fakeClock = (start = Date.parse('2030-01-01T00:00:00Z')) => {
-  let now = start;
-  return { now: () => new Date(now), advance: async (ms: number) => void (now += ms) };
-};
+import { fakeClock } from '../support/clock.js';
 
 replayGuardContract('in-process', async () => {
   const clock = fakeClock();

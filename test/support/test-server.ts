@@ -19,17 +19,9 @@ import { testRedisUrl } from './redis.js';
 import { createDeliveryWorker } from '../../src/interfaces/workers/delivery-worker.js';
 import type { PolicyPatch } from '../../src/domain/client-app/index.js';
 import { ownedApp } from './flows.js';
+import { createTestClock, type TestClock } from './clock.js';
 
-/** A clock tests can move; starts at the real time so tokens and TOTP codes line up with libraries. */
-export type TestClock = { (): Date; advance: (ms: number) => void; set: (date: Date) => void };
-
-export const createTestClock = (start = new Date()): TestClock => {
-  let now = start.getTime();
-  const clock = (() => new Date(now)) as TestClock;
-  clock.advance = (ms) => void (now += ms);
-  clock.set = (date) => void (now = date.getTime());
-  return clock;
-};
+export { createTestClock, type TestClock };
 
 export type TestServer = {
   readonly url: string;

@@ -5,6 +5,7 @@ import { evolveEnrollment, initialEnrollmentState, type EnrollmentState } from '
 
 export * from './decide.js';
 export * from './events.js';
+export * from './lockout.js';
 export * from './state.js';
 export * from './unknown-user.js';
 

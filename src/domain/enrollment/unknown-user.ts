@@ -1,7 +1,8 @@
 import { isLeft } from 'fp-ts/lib/Either.js';
 import type { Rejection } from '../shared/rejection.js';
 import { DAY_SECONDS, toMillis, type Instant } from '../shared/time.js';
-import { decideEnrollment, failureAnswer, type AttemptPolicy } from './decide.js';
+import { decideEnrollment } from './decide.js';
+import { failureAnswer, type AttemptPolicy } from './lockout.js';
 import { evolveEnrollment, type EnrollmentState, type RecoveryCodes } from './state.js';
 
 /** What the decoy keeps of a username with no enrollment: the part of a state that failures move. */
