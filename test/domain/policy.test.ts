@@ -35,6 +35,12 @@ describe('app policy', () => {
     expect(fields).toEqual(expect.arrayContaining(['policy.templates.es.sms', 'policy.templates.xx_YY', 'policy.templates.fr.body']));
   });
 
+  it('bounds a template at 1,000 characters, an emoji counting as one', () => {
+    const text = (characters: number) => `{code}${'\u{1F600}'.repeat(characters - 6)}`;
+    expect(applyPolicyPatch(defaultPolicy, { templates: { en: { sms: text(1000) } } })._tag).toBe('Right');
+    expect(applyPolicyPatch(defaultPolicy, { templates: { en: { sms: text(1001) } } })._tag).toBe('Left');
+  });
+
   it('accepts a template override with the code placeholder and a subject without it', () =>
     expect(applyPolicyPatch(defaultPolicy, { templates: { es: { sms: 'Código {code}', email_subject: 'Tu código' } } })._tag).toBe('Right'));
 

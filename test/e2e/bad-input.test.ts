@@ -245,14 +245,14 @@ describe('bad input on every documented route', () => {
       expect((await client.get('/health/live')).status).toBe(200);
     });
 
-    it("takes an app's largest templates the rules accept, in one body past 64 KiB; past 512 KiB it is a 413", async () => {
-      // 20 locales of four 1,000-character texts, in a script of 3 UTF-8 bytes a character, and
-      // sent escaped (\uXXXX, 6 bytes each): about 480 KB.
-      const text = (tag: string) => `{code} ${tag} ${'確'.repeat(1000 - tag.length - 8)}`;
+    it("takes an app's largest templates the rules accept, in one body past 64 KiB; past 1024 KiB it is a 413", async () => {
+      // 20 locales of four 1,000-character texts, of characters outside the Basic Multilingual
+      // Plane (two UTF-16 units each), sent escaped (\uXXXX\uXXXX, 12 bytes each): about 960 KB.
+      const text = (tag: string) => `{code} ${tag} ${'😀'.repeat(1000 - tag.length - 8)}`;
       const locales = ['en', 'es', 'fr', 'de', 'it', 'pt', 'nl', 'sv', 'da', 'fi', 'no', 'pl', 'cs', 'ro', 'hu', 'el', 'tr', 'ja', 'zh', 'ko'];
       const templates = Object.fromEntries(locales.map((l) => [l, { sms: text('s'), whatsapp: text('w'), email_subject: text('j'), email_text: text('e') }]));
       const escaped = JSON.stringify({ name: 'Many locales', policy: { templates } }).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-      expect(escaped.length).toBeGreaterThan(400 * 1024);
+      expect(escaped.length).toBeGreaterThan(900 * 1024);
       const created = await client.post('/api/app', { token: operator.token, raw: escaped, headers: { 'content-type': 'application/json' } });
       expect(created.status).toBe(201);
       const read = await client.get(`/api/app/${created.body.id}`, { token: operator.token });
@@ -260,8 +260,8 @@ describe('bad input on every documented route', () => {
       const again = await client.put(`/api/app/${created.body.id}`, { token: operator.token, raw: escaped, headers: { 'content-type': 'application/json' } });
       expect(again.status).toBe(200);
 
-      const tooLarge = await client.post('/api/app', { token: operator.token, raw: JSON.stringify({ name: 'x'.repeat(512 * 1024) }), headers: { 'content-type': 'application/json' } });
-      expect([tooLarge.status, tooLarge.body.message]).toEqual([413, 'The body must be at most 512 KiB']);
+      const tooLarge = await client.post('/api/app', { token: operator.token, raw: JSON.stringify({ name: 'x'.repeat(1024 * 1024) }), headers: { 'content-type': 'application/json' } });
+      expect([tooLarge.status, tooLarge.body.message]).toEqual([413, 'The body must be at most 1024 KiB']);
       // Read only once the operator is known: without a token it is a 401, whatever its size.
       const anonymous = await client.post('/api/app', { raw: escaped, headers: { 'content-type': 'application/json' } });
       expect([anonymous.status, anonymous.body.code]).toEqual([401, 'UNAUTHENTICATED']);

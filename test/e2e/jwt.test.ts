@@ -105,6 +105,17 @@ describe('JWT authentication', () => {
     await expectRefused(await sign(claims(), 'HS256', new TextEncoder().encode(publicKeyPem)));
   });
 
+  it('refuses a rightly signed token for an account this log does not hold (a database reset beside a kept key), on every operator route', async () => {
+    const ghost = await sign(claims({ sub: randomUUID() }));
+    await expectRefused(ghost);
+    for (const [method, path] of [['POST', '/api/app'], ['GET', '/api/app'], ['POST', '/api/auth/logout'], ['GET', '/api/auth/history']] as const) {
+      const answer = await client.request(method, path, { token: ghost, ...(method === 'POST' ? { body: { name: 'Orphan' } } : {}) });
+      expect([method, path, answer.status, answer.body?.code]).toEqual([method, path, 401, 'UNAUTHENTICATED']);
+    }
+    const apiKeyRoute = await client.get(`/api/otp/status?username=x&app_id=${randomUUID()}`, { token: ghost });
+    expect([apiKeyRoute.status, apiKeyRoute.body.code]).toEqual([401, 'UNAUTHENTICATED']);
+  });
+
   it('refuses a token signed with another Ed25519 key', async () => {
     const { privateKey: stranger } = generateKeyPairSync('ed25519');
     await expectRefused(await sign(claims(), 'EdDSA', stranger));

@@ -187,15 +187,16 @@ describe('the OpenAPI document matches the running server', () => {
       expect([...documented].filter((r) => !served.has(r))).toEqual([]);
     });
 
-    it('a request to each documented route reaches its handler, with or without a trailing slash', async () => {
+    it('a request to each documented route reaches its handler, with or without a trailing slash, in any case', async () => {
       const operator = await registerAndLogin(raw, 'routes');
       const app = (await raw.post('/api/app', { token: operator.token, body: { name: 'Routes' } })).body;
       const unknown = '00000000-0000-4000-8000-000000000000';
       // DELETE last: the app is gone after it.
       for (const route of [...routes].sort((a, b) => Number(a.method === 'DELETE') - Number(b.method === 'DELETE'))) {
-        for (const slash of ['', '/']) {
+        for (const spelling of ['', '/', 'upper case']) {
           const auth = route.auth === 'none' ? {} : route.auth === 'jwt' ? { token: operator.token } : { apiKey: app.api_key };
-          const path = fillPath(route.path, (name) => (name === 'id' ? app.id : unknown)) + slash;
+          const filled = fillPath(route.path, (name) => (name === 'id' ? app.id : unknown));
+          const path = spelling === 'upper case' ? filled.toUpperCase() : filled + spelling;
           const isLogout = route.path === '/api/auth/logout';
           const response = await raw.request(route.method, path, {
             ...(isLogout ? { token: (await server.service.deps.tokens.issue(operator.id)).token } : auth),
@@ -203,8 +204,21 @@ describe('the OpenAPI document matches the running server', () => {
           });
           const where = `${route.method} ${path}`;
           expect([where, response.status]).not.toEqual([where, 405]);
+          expect([where, response.status]).not.toEqual([where, 500]);
           expect([where, response.body?.code]).not.toEqual([where, 'ROUTE_NOT_FOUND']);
           if (route.method === 'DELETE') break; // the app is gone after the first
+        }
+      }
+    });
+
+    it('every route that needs credentials refuses a request without them, whatever the case of its path', async () => {
+      const id = '00000000-0000-4000-8000-000000000000';
+      for (const route of routes.filter((r) => r.auth !== 'none')) {
+        const filled = fillPath(route.path, () => id);
+        for (const path of [filled, filled.toUpperCase(), filled.replace(/\/api\/(\w)/, (_, c: string) => `/Api/${c.toUpperCase()}`)]) {
+          const response = await raw.request(route.method, path, route.method === 'POST' || route.method === 'PUT' ? { body: {} } : {});
+          const where = `${route.method} ${path}`;
+          expect([where, response.status, response.body?.code]).toEqual([where, 401, 'UNAUTHENTICATED']);
         }
       }
     });
@@ -452,8 +466,8 @@ describe('the OpenAPI document matches the running server', () => {
         if (route.bodySchema === undefined) continue;
         const auth = route.auth === 'none' ? {} : route.auth === 'jwt' ? { token: s.token } : { apiKey: s.key };
         conform(route.method, route.path, await raw.request(route.method, path, { ...auth, raw: '{}', headers: { 'content-type': 'text/plain' } }));
-        // Past every limit: 64 KiB, and an app's 512 KiB.
-        conform(route.method, route.path, await raw.request(route.method, path, { ...auth, body: { username: 'x'.repeat(600_000) } }));
+        // Past every limit: 64 KiB, and an app's 1024 KiB.
+        conform(route.method, route.path, await raw.request(route.method, path, { ...auth, body: { username: 'x'.repeat(1_100_000) } }));
       }
     });
 
@@ -465,8 +479,8 @@ describe('the OpenAPI document matches the running server', () => {
         { raw: '{', headers: json },
         { raw: '[1]', headers: json },
         { raw: 'hi', headers: { 'content-type': 'text/plain' } },
-        // Past every limit: 64 KiB, and an app's 512 KiB.
-        { body: { pad: 'x'.repeat(600_000) } },
+        // Past every limit: 64 KiB, and an app's 1024 KiB.
+        { body: { pad: 'x'.repeat(1_100_000) } },
       ];
       // Every documented POST, PUT or DELETE without a request body: one added later is held to this too.
       const bodyless = routes.filter((route) => route.method !== 'GET' && route.operation['requestBody'] === undefined).map((route) => routeKey(route.method, route.path));
@@ -484,6 +498,12 @@ describe('the OpenAPI document matches the running server', () => {
         expect([what, (await raw.get('/api/otp/status?username=x', { apiKey: rotated.body.api_key })).status]).toEqual([what, 200]);
         expect([what, (await call('DELETE', '/api/app/{id}', { ...send, token: s.token, params })).status]).toEqual([what, 204]);
       }
+      // In any case, as every path is routed: the body is left unread by the same rule.
+      const token = (await server.service.deps.tokens.issue(s.operatorId)).token;
+      expect((await raw.request('POST', '/API/Auth/Logout', { raw: '{', headers: json, token })).status).toBe(204);
+      expect((await raw.get('/api/auth/me', { token })).status).toBe(401);
+      const app = (await raw.post('/api/app', { token: s.token, body: { name: 'Bodyless' } })).body;
+      expect((await raw.request('PUT', `/API/APP/${app.id}/API-KEY`, { raw: '{', headers: json, token: s.token })).status).toBe(201);
     });
 
     it('login throttling answers 429 as documented', async () => {

@@ -1,5 +1,6 @@
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import { reject, type Rejection } from '../shared/rejection.js';
+import { characterCount } from '../shared/text.js';
 import { channels, totpAlgorithms, type Channel, type TotpAlgorithm } from '../shared/types.js';
 
 export type TotpPolicy = {
@@ -97,7 +98,7 @@ export const applyPolicyPatch = (base: AppPolicy, patch: PolicyPatch): Either<Re
   for (const [locale, texts] of Object.entries(policy.templates ?? {})) {
     if (!/^[a-z]{2,3}(-[A-Z]{2})?$/.test(locale)) details.push({ field: `policy.templates.${locale}`, message: 'must be keyed by a language tag' });
     for (const [key, text] of Object.entries(texts ?? {}))
-      if (!templateKeys.includes(key as TemplateKey) || typeof text !== 'string' || text.length > 1000 || (key !== 'email_subject' && !text.includes('{code}')))
+      if (!templateKeys.includes(key as TemplateKey) || typeof text !== 'string' || characterCount(text) > 1000 || (key !== 'email_subject' && !text.includes('{code}')))
         details.push({ field: `policy.templates.${locale}.${key}`, message: 'must be one of sms, whatsapp, email_subject, email_text: at most 1000 characters, containing {code} (except the subject)' });
   }
   return details.length > 0

@@ -4,3 +4,4 @@ export * from './sealed.js';
 export * from './time.js';
 export * from './types.js';
 export * from './hints.js';
+export * from './text.js';

@@ -29,11 +29,19 @@ const dispatchByPrefix = (routers: readonly Router[]): Koa.Middleware => {
   const unprefixed = new Router();
   for (const router of routers) if (!router.opts.prefix) unprefixed.use(router.routes());
   const rest = asMiddleware(unprefixed);
+  const routerOf = (path: string) =>
+    prefixed.find(({ prefix }) => path.startsWith(prefix) && (path.length === prefix.length || path[prefix.length] === '/'));
   const dispatch: Koa.Middleware = (ctx, next) => {
-    const { path } = ctx;
-    for (const { prefix, routes } of prefixed)
-      if (path.startsWith(prefix) && (path.length === prefix.length || path[prefix.length] === '/')) return routes(ctx, next);
-    return rest(ctx, next);
+    const asSent = routerOf(ctx.path);
+    if (asSent) return asSent.routes(ctx, next);
+    // The routers match a route's path whatever its case (`/API/Code/send`), so the prefix is
+    // matched so too; but @koa/router matches a `router.use` middleware's prefix only as written
+    // (a plain RegExp), and those middlewares authenticate the caller: the routers are handed
+    // the prefix in lower case, or `/API/OTP/status` would reach its route unauthenticated.
+    const lowered = routerOf(ctx.path.toLowerCase());
+    if (lowered === undefined) return rest(ctx, next);
+    ctx.path = lowered.prefix + ctx.path.slice(lowered.prefix.length);
+    return lowered.routes(ctx, next);
   };
   // What it routes to, for tools that list the served routes (the OpenAPI conformance test).
   return Object.assign(dispatch, { routers });
@@ -79,8 +87,11 @@ export const createHttpApp = (deps: HttpAppDeps): Koa => {
   // once the operator is known (appBodyLimitBytes), and only by the routes that take one; logout
   // takes none, so whatever a client sends with it (nothing, {}, garbage, a megabyte) it is
   // logged out.
-  const leaveUnread = (path: string) =>
-    path.startsWith(`${WEBHOOKS_PREFIX}/`) || path === APPS_PREFIX || path.startsWith(`${APPS_PREFIX}/`) || path === LOGOUT_PATH;
+  // In any case, as the routers match: `/api/auth/Logout` logs out as `/api/auth/logout` does.
+  const leaveUnread = (sent: string) => {
+    const path = sent.toLowerCase();
+    return path.startsWith(`${WEBHOOKS_PREFIX}/`) || path === APPS_PREFIX || path.startsWith(`${APPS_PREFIX}/`) || path === LOGOUT_PATH;
+  };
   app.use(jsonBodyMiddleware({ leaveUnread }));
   app.use(literalPathsMiddleware(routers));
   app.use(dispatchByPrefix(routers));

@@ -4,6 +4,7 @@
  */
 import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/lib/Either.js';
+import { characterCount } from '../../domain/shared/text.js';
 import type { StringRule } from './field-rules.js';
 
 const isPlainObject = (u: unknown): u is Record<string, unknown> =>
@@ -16,11 +17,19 @@ const isPlainObject = (u: unknown): u is Record<string, unknown> =>
  */
 const LONE_SURROGATE = /\p{Cs}/u;
 
+const inRange = (n: number, minimum: number, maximum: number): boolean => n >= minimum && n <= maximum;
+
 export const ruledString = (rule: StringRule): t.Type<string, string, unknown> => {
   const regex = rule.pattern === undefined ? undefined : new RegExp(rule.pattern, 'u');
-  // Length first: the regexes never see a 100k-character string.
+  // Length first (in UTF-16 units, at most two a character, then in characters as the message
+  // and the OpenAPI document say): the regexes never see a 100k-character string.
   const ok = (u: unknown): u is string =>
-    typeof u === 'string' && u.length >= rule.minLength && u.length <= rule.maxLength && !LONE_SURROGATE.test(u) && (regex?.test(u) ?? true);
+    typeof u === 'string' &&
+    u.length >= rule.minLength &&
+    u.length <= 2 * rule.maxLength &&
+    !LONE_SURROGATE.test(u) &&
+    inRange(characterCount(u), rule.minLength, rule.maxLength) &&
+    (regex?.test(u) ?? true);
   return new t.Type(rule.message, ok, (u, c) => (ok(u) ? t.success(u) : t.failure(u, c)), t.identity);
 };
 

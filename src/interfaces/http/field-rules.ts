@@ -74,6 +74,7 @@ export const bodyLimitBytes = 64 * 1024;
 /**
  * An app's body (`POST /api/app`, `PUT /api/app/{id}`) can hold templates for maxTemplateLocales
  * locales of four texts of templateRule.maxLength characters each, replaced whole: 80,000
- * UTF-16 units, up to 6 bytes each in JSON (`\uXXXX`). It must fit whatever the rules accept.
+ * characters, up to 12 bytes each in JSON (an emoji escaped as two `\uXXXX`). It must fit
+ * whatever the rules accept.
  */
-export const appBodyLimitBytes = 512 * 1024;
+export const appBodyLimitBytes = 1024 * 1024;

@@ -68,6 +68,17 @@ describe('decodeOrThrow', () => {
     expect(patch?.allowed_countries).toBeNull();
   });
 
+  it('counts lengths in characters, as the messages and the OpenAPI document do: an emoji is one, not two UTF-16 units', () => {
+    const emoji = '\u{1F600}';
+    expect(fields(codecs.registerBody, { email: 'a@b.co', username: 'alice', password: emoji.repeat(4) })).toEqual(['password']);
+    expect(() => decodeOrThrow(codecs.registerBody, { email: 'a@b.co', username: 'alice', password: emoji.repeat(7) + 'x' })).not.toThrow();
+    expect(() => decodeOrThrow(codecs.registerBody, { email: 'a@b.co', username: 'alice', password: emoji.repeat(256) })).not.toThrow();
+    expect(fields(codecs.registerBody, { email: 'a@b.co', username: 'alice', password: emoji.repeat(257) })).toEqual(['password']);
+    expect(() => decodeOrThrow(codecs.appCreateBody, { name: emoji.repeat(100) })).not.toThrow();
+    expect(fields(codecs.appCreateBody, { name: emoji.repeat(101) })).toEqual(['name']);
+    expect(fields(codecs.appCreateBody, { name: `${emoji.repeat(99)}ab` })).toEqual(['name']);
+  });
+
   it('drops unknown top-level fields', () => {
     expect(decodeOrThrow(codecs.otpRecoveryBody, { username: 'alice', admin: true })).toEqual({ username: 'alice' });
   });

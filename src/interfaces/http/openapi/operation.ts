@@ -12,7 +12,7 @@ export const errorResponses: Readonly<Record<ErrorStatus | 413 | 415, { name: st
   404: { name: 'NotFound', description: 'Unknown, or owned by another tenant' },
   409: { name: 'Conflict', description: 'Conflicts with the current state, or (code CONFLICT) lost too many races with concurrent writes to the same resource: retry' },
   410: { name: 'Gone', description: 'Expired' },
-  413: { name: 'PayloadTooLarge', description: "The body is larger than 64 KiB (an app's, under /api/app, 512 KiB)" },
+  413: { name: 'PayloadTooLarge', description: "The body is larger than 64 KiB (an app's, under /api/app, 1024 KiB)" },
   415: { name: 'UnsupportedMediaType', description: 'The body is not application/json' },
   429: { name: 'TooManyRequests', description: 'Rate limited or attempts exhausted; see Retry-After' },
   503: { name: 'ServiceUnavailable', description: 'A dependency is down; retry later' },

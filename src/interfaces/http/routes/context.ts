@@ -47,8 +47,8 @@ export const requireCaller = (handlers: Handlers) => async (ctx: Context, next: 
 export const operatorOf = (ctx: Context): Operator => ctx.state.operator as Operator;
 
 /**
- * The app_id a request names, in its body or in its query string, whatever its method (DESIGN:
- * a JWT works "when the body or query names an app_id"); when both do, they must agree.
+ * The app_id a request names, in its body (POST, PUT) or in its query string (DESIGN: a JWT
+ * works "when the body or query names an app_id"); when both do, they must agree.
  */
 const namedAppId = (ctx: Context, fromBody: string | undefined): string | undefined => {
   if (ctx.query.app_id === undefined) return fromBody;
