@@ -77,6 +77,11 @@ describe('decodeOrThrow', () => {
     expect(() => decodeOrThrow(codecs.appCreateBody, { name: emoji.repeat(100) })).not.toThrow();
     expect(fields(codecs.appCreateBody, { name: emoji.repeat(101) })).toEqual(['name']);
     expect(fields(codecs.appCreateBody, { name: `${emoji.repeat(99)}ab` })).toEqual(['name']);
+    // Sign-in still takes a password registration took when it counted UTF-16 units.
+    expect(() => decodeOrThrow(codecs.loginBody, { username: 'alice', password: emoji.repeat(4) })).not.toThrow();
+    expect(() => decodeOrThrow(codecs.loginBody, { username: 'alice', password: emoji.repeat(256) })).not.toThrow();
+    expect(fields(codecs.loginBody, { username: 'alice', password: emoji.repeat(3) })).toEqual(['password']);
+    expect(fields(codecs.loginBody, { username: 'alice', password: 'short' })).toEqual(['password']);
   });
 
   it('drops unknown top-level fields', () => {
