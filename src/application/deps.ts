@@ -23,6 +23,7 @@ import type {
   TokenDenylist,
   TokenService,
   Totp,
+  Tracer,
 } from './ports.js';
 import type { ReadModels } from './read-models.js';
 
@@ -40,6 +41,8 @@ export type Deps = {
   readonly appStalenessMs: number;
   readonly readModels: ReadModels;
   readonly clock: Clock;
+  /** Spans for work outside a request's (the delivery worker's steps and provider calls). */
+  readonly tracer: Tracer;
   readonly newId: IdGenerator;
   readonly randomDigits: RandomDigits;
   readonly randomToken: RandomToken;

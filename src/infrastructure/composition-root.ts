@@ -189,6 +189,7 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
 
   const eventMetadata = () => ({ request_id: currentRequestId(), trace_id: currentTraceId() });
   container.bind<Deps>(T.Deps).toDynamicValue((ctx) => ({
+    tracer: ctx.get<Tracer>(T.Tracer),
     handle: makeHandleCommand({
       store,
       tracer: ctx.get<Tracer>(T.Tracer),

@@ -130,6 +130,29 @@ describe('tracing of the real service', () => {
     expect(attributeText).not.toContain(app.apiKey);
   }, 60_000);
 
+  it("traces each delivery step of the worker: the provider's call and the step's commands inside one 'deliver challenge' span", async () => {
+    const client = createClient(url);
+    const operator = await newOperator(client);
+    const app = await newApp(client, operator.token);
+    const sent = await client.post('/api/code/send', { apiKey: app.apiKey, body: { username: 'delivery-trace', channel: 'EMAIL', to: 'delivery@example.com' } });
+    expect(sent.status).toBe(202);
+    const id = sent.body.challenge_id as string;
+    const isStep = (s: CollectedSpan) => s.name === 'deliver challenge' && s.attributes['otp.challenge_id'] === id;
+    const spans = await receiver.waitForSpans((all) => {
+      const step = all.find(isStep);
+      return step !== undefined && all.some((s) => s.name === 'send EMAIL' && s.traceId === step.traceId);
+    }, 15_000);
+    const step = spans.find(isStep)!;
+    const send = spans.find((s) => s.name === 'send EMAIL' && s.traceId === step.traceId)!;
+    expect(ancestors(send, spans).map((s) => s.spanId)).toContain(step.spanId);
+    expect(send.attributes).toMatchObject({ 'otp.channel': 'EMAIL', 'otp.provider': 'outbox', 'otp.attempt': 1 });
+    // The attempt and its outcome are recorded by commands of the same trace.
+    const commands = spans.filter((s) => s.name === 'command Challenge' && s.traceId === step.traceId);
+    expect(commands.length).toBeGreaterThanOrEqual(2);
+    // The worker runs outside any request: the step is its trace's root.
+    expect(step.parentSpanId ?? '').toBe('');
+  }, 60_000);
+
   // Registered only on PostgreSQL + Redis: `npm test` runs this file on both backends.
   if (shared)
     it('on PostgreSQL + Redis, records the database calls of a request inside its trace', async () => {

@@ -12,7 +12,7 @@ import { renderCodeMessage } from './templates.js';
 /** `deferred_ms`: the send waits its turn at a paced provider; nothing was recorded, ask again then. */
 export type DeliveryOutcome = 'DELIVERED' | 'RETRY_SCHEDULED' | 'FAILED' | 'NOTHING_TO_DO' | { readonly deferred_ms: number };
 
-type DeliverDeps = Pick<Deps, 'handle' | 'loadRecent' | 'appStalenessMs' | 'vault' | 'delivery' | 'clock' | 'logger' | 'limits' | 'load'>;
+type DeliverDeps = Pick<Deps, 'handle' | 'loadRecent' | 'appStalenessMs' | 'vault' | 'delivery' | 'clock' | 'logger' | 'limits' | 'load' | 'tracer'>;
 
 type Step = { readonly outcome: DeliveryOutcome; readonly after?: ChallengeState };
 
@@ -96,7 +96,11 @@ export const makeDeliverChallenge = (deps: DeliverDeps) => {
     const ttlSeconds = Math.max(0, Math.round((Date.parse(challenge.expires_at) - from) / 1000));
     const message = renderCodeMessage({ channel, locale: challenge.locale ?? app.policy.default_locale, defaultLocale: app.policy.default_locale, appName: app.name, code, ttlSeconds, templates: app.policy.templates });
     try {
-      await deliver({ channel, to, challenge_id: id, send, attempt, idempotency_key: key, code, ttl_minutes: Math.max(1, Math.round(ttlSeconds / 60)), ...message });
+      // A span of its own: the provider's latency and failure in the delivery's trace, whether
+      // or not its client library is instrumented (Resend's fetch and SMTP's sockets are not).
+      await deps.tracer(`send ${channel}`, { 'otp.channel': channel, 'otp.provider': provider, 'otp.attempt': attempt }, () =>
+        deliver({ channel, to, challenge_id: id, send, attempt, idempotency_key: key, code, ttl_minutes: Math.max(1, Math.round(ttlSeconds / 60)), ...message }),
+      );
     } catch (error) {
       const failure = error instanceof DeliveryFailure ? error : new DeliveryFailure(error instanceof Error ? error.message : 'send failed', provider, false);
       deps.logger.warn('delivery failed', { challenge_id: id, channel, provider, attempt, permanent: failure.permanent, reason: failure.message });
@@ -122,7 +126,11 @@ export const makeDeliverChallenge = (deps: DeliverDeps) => {
     return { outcome: 'DELIVERED', after: recorded.state };
   };
 
-  return async (challengeId: string): Promise<DeliveryOutcome> => {
+  // One trace per delivery step (the worker runs outside any request): its reads, appends and
+  // provider calls, and the log lines written meanwhile carry its ids.
+  return (challengeId: string): Promise<DeliveryOutcome> => deps.tracer('deliver challenge', { 'otp.challenge_id': challengeId }, () => deliverDue(challengeId));
+
+  async function deliverDue(challengeId: string): Promise<DeliveryOutcome> {
     let outcome: DeliveryOutcome = 'NOTHING_TO_DO';
     // Loops so a resend that lands while an earlier code is being delivered is sent as well: the
     // append recording the delivery would have met it (a conflict re-reads), so the state it
@@ -154,5 +162,5 @@ export const makeDeliverChallenge = (deps: DeliverDeps) => {
       known = step.after;
     }
     return outcome;
-  };
+  }
 };
