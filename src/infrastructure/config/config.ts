@@ -258,6 +258,9 @@ const crossChecks = (env: NodeJS.ProcessEnv, keys: KeysNeeded): string[] => {
       problems.push(`JWT_SECRET or JWT_PRIVATE_KEY is required ${why}: openssl rand -base64 48, or an Ed25519 key (openssl genpkey -algorithm ed25519)`);
   }
   if (set('JWT_SECRET') && set('JWT_PRIVATE_KEY')) problems.push('JWT_SECRET and JWT_PRIVATE_KEY are both set; set only one');
+  // One secret in two roles: whoever reads one holds both the data and the tokens.
+  if (set('JWT_SECRET') && (env['JWT_SECRET'] ?? '').trim() === (env['MASTER_KEY'] ?? '').trim())
+    problems.push('JWT_SECRET must differ from MASTER_KEY (one signs tokens, the other wraps data keys)');
   // Several processes, or processes with split roles, coordinate through PostgreSQL (leader
   // election, read models, data keys); the embedded default and KurrentDB alone are one process.
   if (!set('DATABASE_URL')) {

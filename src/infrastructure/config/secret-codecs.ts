@@ -22,11 +22,26 @@ const describeKey = (raw: string): string => {
   return bytes === undefined ? 'a value that is not base64' : `${bytes.length} bytes`;
 };
 
+/**
+ * Fewest different bytes in 32 random ones, and different characters in a random secret, that
+ * a key is taken with: 32 random bytes hold about 30 different values, and fewer than 8 is
+ * as good as impossible (all zeros, a byte repeated, a placeholder); `openssl rand -hex 16`
+ * showed fewer than 8 different characters in none of 200,000 tries.
+ */
+const minDistinct = 8;
+
+/** True when `text` is a shorter string written at least twice over (`passwordpassword…`, `abab`). */
+export const isRepetition = (text: string): boolean => {
+  for (let period = 1; period <= text.length / 2; period++) if (text.slice(period) === text.slice(0, text.length - period)) return true;
+  return false;
+};
+
 export const base64Key: Check<Buffer> = (raw) => {
   const bytes = decodeBase64(raw);
-  return bytes?.length === masterKeyBytes
-    ? E.right(bytes)
-    : E.left(`must be base64 of exactly ${masterKeyBytes} bytes (openssl rand -base64 32), got ${describeKey(raw)}`);
+  if (bytes?.length !== masterKeyBytes) return E.left(`must be base64 of exactly ${masterKeyBytes} bytes (openssl rand -base64 32), got ${describeKey(raw)}`);
+  return new Set(bytes).size < minDistinct
+    ? E.left(`must be ${masterKeyBytes} random bytes (openssl rand -base64 32), got ${masterKeyBytes} bytes of fewer than ${minDistinct} different values`)
+    : E.right(bytes);
 };
 
 /** The entries of PREVIOUS_MASTER_KEYS as written, blanks dropped; messages name them by position (1 first). */
@@ -72,11 +87,19 @@ export const webhookSigningSecret: Check<string> = (raw) => {
   return bytes !== undefined && bytes.length >= minWebhookSecretBytes ? E.right(raw) : E.left(`${rule}, got whsec_ and ${describeKey(body)}`);
 };
 
+/**
+ * An HS256 secret, used as its UTF-8 bytes. Anyone who guesses it signs tokens for any operator,
+ * and one token is enough to test guesses offline: a secret short, repeated or of few
+ * characters is refused (a passphrase of words passes this and is still weak: use
+ * openssl rand -base64 48).
+ */
 export const jwtSecret: Check<Buffer> = (raw) => {
   const bytes = Buffer.from(raw, 'utf8');
-  return bytes.length >= minJwtSecretBytes
-    ? E.right(bytes)
-    : E.left(`must be at least ${minJwtSecretBytes} bytes, got ${bytes.length} bytes`);
+  const rule = `must be a random secret of at least ${minJwtSecretBytes} bytes (openssl rand -base64 48)`;
+  if (bytes.length < minJwtSecretBytes) return E.left(`${rule}, got ${bytes.length} bytes`);
+  if (isRepetition(raw.trim())) return E.left(`${rule}, got a shorter value repeated`);
+  if (new Set(raw).size < minDistinct) return E.left(`${rule}, got fewer than ${minDistinct} different characters`);
+  return E.right(bytes);
 };
 
 /** Accepts PEM with real newlines or with "\n" escapes, as env files often carry it. */

@@ -5,6 +5,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { loadConfig, usesEmbeddedStorage, type Config } from '../../../src/infrastructure/config/config.js';
 
 const key32 = randomBytes(32).toString('base64');
+const jwtSecret = randomBytes(48).toString('base64');
 const ok = (env: NodeJS.ProcessEnv): Config => {
   const result = loadConfig(env);
   if (E.isLeft(result)) throw new Error(result.left.message);
@@ -189,7 +190,7 @@ describe('loadConfig', () => {
     ['PREVIOUS_MASTER_KEYS', `k0:${randomBytes(16).toString('base64')}`, 'PREVIOUS_MASTER_KEYS must be a comma-separated list of id:base64'],
   ])('names %s when it is %p', (name, value, message) => {
     // Shared keys are set so that storage URLs do not add "is required" problems.
-    const found = problems({ MASTER_KEY: key32, JWT_SECRET: 'z'.repeat(32), [name]: value });
+    const found = problems({ MASTER_KEY: key32, JWT_SECRET: jwtSecret, [name]: value });
     expect(found).toHaveLength(1);
     expect(found[0]).toContain(message);
   });
@@ -218,7 +219,25 @@ describe('loadConfig', () => {
   });
 
   it('refuses a short JWT_SECRET without echoing it', () => {
-    expect(problems({ JWT_SECRET: 'short-secret' })).toEqual(['JWT_SECRET must be at least 32 bytes, got 12 bytes']);
+    expect(problems({ JWT_SECRET: 'short-secret' })).toEqual(['JWT_SECRET must be a random secret of at least 32 bytes (openssl rand -base64 48), got 12 bytes']);
+  });
+
+  it('refuses a JWT_SECRET that is a value repeated, of few characters, or the MASTER_KEY; takes random ones however made', () => {
+    const rule = 'JWT_SECRET must be a random secret of at least 32 bytes (openssl rand -base64 48)';
+    expect(problems({ JWT_SECRET: 'password'.repeat(4) })).toEqual([`${rule}, got a shorter value repeated`]);
+    expect(problems({ JWT_SECRET: 'z'.repeat(32) })).toEqual([`${rule}, got a shorter value repeated`]);
+    expect(problems({ JWT_SECRET: 'aaaabbbbccccddddeeeeffffgggghhhh'.slice(0, 28) + 'abcd' })).toEqual([`${rule}, got fewer than 8 different characters`]);
+    expect(problems({ MASTER_KEY: key32, JWT_SECRET: key32 })).toEqual(['JWT_SECRET must differ from MASTER_KEY (one signs tokens, the other wraps data keys)']);
+    for (let i = 0; i < 200; i++)
+      for (const secret of [randomBytes(48).toString('base64'), randomBytes(16).toString('hex'), randomBytes(32).toString('base64url')]) expect(ok({ JWT_SECRET: secret }).jwtSecret).toEqual(Buffer.from(secret));
+  });
+
+  it('refuses a MASTER_KEY of 32 bytes that are not random (zeros, a byte repeated)', () => {
+    for (const bytes of [Buffer.alloc(32), Buffer.alloc(32, 7), Buffer.from('0123456'.repeat(5).slice(0, 32))])
+      expect(problems({ MASTER_KEY: bytes.toString('base64') })).toEqual([
+        'MASTER_KEY must be 32 random bytes (openssl rand -base64 32), got 32 bytes of fewer than 8 different values',
+      ]);
+    for (let i = 0; i < 200; i++) expect(ok({ MASTER_KEY: randomBytes(32).toString('base64') }).masterKey).toHaveLength(32);
   });
 
   it('refuses a JWT_PRIVATE_KEY that is not an Ed25519 PEM, and both JWT variables at once', () => {
@@ -226,7 +245,7 @@ describe('loadConfig', () => {
       'JWT_PRIVATE_KEY must be an Ed25519 private key in PEM (PKCS#8), got a rsa key',
     ]);
     expect(problems({ JWT_PRIVATE_KEY: 'garbage' })[0]).toContain('got a value that is not a PEM private key');
-    expect(problems({ JWT_PRIVATE_KEY: pem('ed25519'), JWT_SECRET: 'x'.repeat(32) })).toEqual([
+    expect(problems({ JWT_PRIVATE_KEY: pem('ed25519'), JWT_SECRET: jwtSecret })).toEqual([
       'JWT_SECRET and JWT_PRIVATE_KEY are both set; set only one',
     ]);
   });
@@ -237,8 +256,8 @@ describe('loadConfig', () => {
     expect(problems({ DATABASE_URL: 'postgres://db/otp', MASTER_KEY: key32 })).toHaveLength(1);
     expect(found[0]).toMatch(/^MASTER_KEY is required when DATABASE_URL or EVENTSTORE_CONNECTION_STRING is set/);
     expect(found[1]).toMatch(/^JWT_SECRET or JWT_PRIVATE_KEY is required/);
-    expect(ok({ EVENTSTORE_CONNECTION_STRING: 'kurrentdb+discover://es', MASTER_KEY: key32, JWT_SECRET: 'y'.repeat(40) }).jwtSecret).toEqual(
-      Buffer.from('y'.repeat(40)),
+    expect(ok({ EVENTSTORE_CONNECTION_STRING: 'kurrentdb+discover://es', MASTER_KEY: key32, JWT_SECRET: jwtSecret }).jwtSecret).toEqual(
+      Buffer.from(jwtSecret),
     );
   });
 
@@ -279,7 +298,7 @@ describe('loadConfig', () => {
 });
 
 describe('loadConfig: settings that only work together', () => {
-  const shared = { MASTER_KEY: key32, JWT_SECRET: 'z'.repeat(32) };
+  const shared = { MASTER_KEY: key32, JWT_SECRET: jwtSecret };
 
   it('refuses several processes or split roles without PostgreSQL, naming the variable', () => {
     expect(problems({ WEB_CONCURRENCY: '2' })).toEqual(['WEB_CONCURRENCY=2 needs DATABASE_URL: without PostgreSQL the service runs as one process']);
@@ -330,7 +349,7 @@ describe('loadConfig: settings that only work together', () => {
       'RESEND_API_KEY is required when RESEND_WEBHOOK_SECRET is set (except with PROCESS_ROLE=api): the webhooks report on emails Resend sent',
     ]);
     // An API process takes the webhooks without sending email itself.
-    expect(ok({ RESEND_WEBHOOK_SECRET: secret, PROCESS_ROLE: 'api', DATABASE_URL: 'postgres://db/otp', MASTER_KEY: Buffer.alloc(32, 1).toString('base64'), JWT_SECRET: 'x'.repeat(48) }).resendWebhookSecret).toBe(secret);
+    expect(ok({ RESEND_WEBHOOK_SECRET: secret, PROCESS_ROLE: 'api', DATABASE_URL: 'postgres://db/otp', MASTER_KEY: key32, JWT_SECRET: jwtSecret }).resendWebhookSecret).toBe(secret);
   });
 });
 
@@ -374,7 +393,7 @@ describe('loadConfig: REDIS_KEY_PREFIX', () => {
  * an id) is described instead. Each needle is a distinctive part of such a value.
  */
 describe('loadConfig: refused values that can hold a secret are not echoed', () => {
-  const shared = { MASTER_KEY: key32, JWT_SECRET: 'z'.repeat(32) };
+  const shared = { MASTER_KEY: key32, JWT_SECRET: jwtSecret };
   // 32 bytes whose standard base64 has '+' and '/' (refused as an id), and a url-safe one (a valid id).
   const standardKey = Buffer.from(Array.from({ length: 32 }, (_, i) => (i % 2 === 0 ? 0xfb : 0xff))).toString('base64');
   const urlSafeKey = Buffer.alloc(32, 0x9e).toString('base64url');
