@@ -197,6 +197,43 @@ describe('postgres vault storage', () => {
     });
   });
 
+  it('leaves in the table\'s pages no copy of a destroyed data key, nor of a wrapping a re-wrap replaced, once re-wrapped', async () => {
+    // A schema of its own: the other tests leave keys under their own master keys.
+    const { schema: own, pool } = await openSchema();
+    try {
+      // pageinspect reads the pages as stored, dead row versions included (a superuser's extension: the test database's).
+      await pool.query('CREATE EXTENSION IF NOT EXISTS pageinspect SCHEMA public').catch(async (error: unknown) => {
+        // Two suites creating it at once: one wins, the other finds it made.
+        if ((await pool.query("SELECT 1 FROM pg_extension WHERE extname = 'pageinspect'")).rowCount !== 1) throw error;
+      });
+      const pages = async (): Promise<string> => {
+        const { rows } = await pool.query<{ n: number }>("SELECT (pg_relation_size('data_keys') / current_setting('block_size')::int)::int AS n");
+        const texts: string[] = [];
+        for (let page = 0; page < rows[0]!.n; page++)
+          texts.push((await pool.query<{ raw: Buffer }>('SELECT public.get_raw_page($1, $2) AS raw', ['data_keys', page])).rows[0]!.raw.toString('latin1'));
+        return texts.join('');
+      };
+      const vault = createPostgresVault({ pool, keyring });
+      await Promise.all(Array.from({ length: 20 }, (_, i) => vault.seal(`kept ${i}`, 'ctx')));
+      const shredded = await vault.seal('shredded', 'ctx');
+      const before = (await pool.query<{ key_id: string; wrapped: string }>('SELECT key_id, wrapped FROM data_keys')).rows;
+      await vault.destroy(shredded.key_id);
+      const stored = await pages();
+      // The control: before the re-wrap the pages hold every row, the destroyed one included.
+      expect(before.every((row) => stored.includes(row.wrapped))).toBe(true);
+      await createPostgresKeyRotation({ pool, keyring: createKeyring([{ id: 'prod-2027-01', key: randomBytes(32) }, keyring.current]) }).rewrap();
+      await vault.close();
+      const after = await pages();
+      expect(before.filter((row) => after.includes(row.wrapped)).map((row) => row.key_id)).toEqual([]);
+      const now = (await pool.query<{ wrapped: string }>('SELECT wrapped FROM data_keys')).rows;
+      expect(now).toHaveLength(20);
+      expect(now.every((row) => after.includes(row.wrapped))).toBe(true);
+    } finally {
+      await pool.end();
+      await own.drop();
+    }
+  });
+
   it('rejects seal when the database is unreachable', async () => {
     const broken = new pg.Pool({ connectionString: schema.url, max: 1 });
     await broken.end();

@@ -1,5 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createKeyring } from '../../src/infrastructure/crypto/keyring.js';
 import { createSqliteKeyRotation, createSqliteVault } from '../../src/infrastructure/crypto/sqlite-vault.js';
@@ -57,6 +60,31 @@ describe('sqlite vault storage', () => {
     await vault.destroy(sealed.key_id);
     db.prepare<[Row]>('INSERT INTO data_keys VALUES (@key_id, @master_key_id, @wrapped, @created_at)').run({ ...row, key_id: 'resurrected' });
     await expect(vault.open({ ...sealed, key_id: 'resurrected' }, 'ctx')).rejects.toThrow(/data key resurrected under master key "[^"]+": authentication failed \(the key configured under that id is not the one it was wrapped with/);
+  });
+
+  it("leaves in its files no copy of a destroyed data key, nor of a wrapping a re-wrap replaced, once re-wrapped: the retired master key opens nothing from them", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vault-files-'));
+    const file = join(dir, 'keys.sqlite');
+    const onDisk = new Database(file);
+    onDisk.pragma('journal_mode = WAL');
+    try {
+      const vault = createSqliteVault({ db: onDisk, keyring });
+      await Promise.all(Array.from({ length: 20 }, (_, i) => vault.seal(`kept ${i}`, 'ctx')));
+      const shredded = await vault.seal('shredded', 'ctx');
+      const before = onDisk.prepare<[], Row>('SELECT * FROM data_keys').all();
+      await vault.destroy(shredded.key_id);
+      // An id of another length: each row is rewritten elsewhere in its page, not over itself.
+      await createSqliteKeyRotation({ db: onDisk, keyring: createKeyring([{ id: 'prod-2027-01', key: randomBytes(32) }, keyring.current]) }).rewrap();
+      const files = [file, `${file}-wal`].filter((f) => existsSync(f)).map((f) => readFileSync(f).toString('latin1')).join('');
+      expect(before.filter((row) => files.includes(row.wrapped)).map((row) => row.key_id)).toEqual([]);
+      // The control: what the table holds now is found where it was looked for.
+      const after = onDisk.prepare<[], Row>('SELECT * FROM data_keys').all();
+      expect(after).toHaveLength(20);
+      expect(after.every((row) => files.includes(row.wrapped))).toBe(true);
+    } finally {
+      onDisk.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('shares the table between vault instances on the same database (restart)', async () => {

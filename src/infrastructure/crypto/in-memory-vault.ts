@@ -43,6 +43,8 @@ export const createInMemoryKeyRotation = ({ keyring, rows, pageSize }: { readonl
         rows.set(row.key_id, row);
         return true;
       },
+      // A replaced row is garbage the process may still hold until collected; nothing to erase on disk.
+      erasePrevious: () => undefined,
     },
     keyring,
     { pageSize },

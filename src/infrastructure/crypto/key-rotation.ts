@@ -19,6 +19,12 @@ export type RotatableDataKeys = {
   readonly wrappedElsewhere: (masterKeyId: string, after: string, limit: number) => MaybePromise<readonly DataKeyRow[]>;
   /** Writes `row`'s new wrapping if the stored one is still `previous`; whether it did. */
   readonly replace: (row: DataKeyRow, previous: string) => MaybePromise<boolean>;
+  /**
+   * Erases what the store still keeps of rows as they were (freed pages, a write-ahead log,
+   * dead row versions): until then a retired master key, the one a leak made you retire, still
+   * unwraps the data keys from the store's files.
+   */
+  readonly erasePrevious: () => MaybePromise<void>;
 };
 
 const TRIED_PER_KEY = 5;
@@ -70,7 +76,10 @@ export const createKeyRotation = (keys: RotatableDataKeys, keyring: Keyring, opt
           }
           if (await keys.replace({ ...row, master_key_id: current.id, wrapped }, row.wrapped)) rewrapped[row.master_key_id] = (rewrapped[row.master_key_id] ?? 0) + 1;
         }
-        if (rows.length < pageSize) return { rewrapped, unreadable };
+        if (rows.length < pageSize) {
+          await keys.erasePrevious();
+          return { rewrapped, unreadable };
+        }
         after = rows.at(-1)!.key_id;
       }
     },

@@ -139,6 +139,9 @@ export const createPostgresKeyRotation = ({ pool, keyring, pageSize }: { readonl
         );
         return rows.length === 1;
       },
+      // An UPDATE leaves the row as it was in the table's pages until a vacuum removes it
+      // (autovacuum would, some time later); the write-ahead log and backups keep it still.
+      erasePrevious: async () => void (await pool.query('VACUUM data_keys')),
     },
     keyring,
     { pageSize },
