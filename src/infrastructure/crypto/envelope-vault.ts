@@ -45,10 +45,16 @@ const decrypt = (key: Buffer, { iv, ciphertext, tag }: Encrypted, aad: string, w
   const decipher = createDecipheriv(ALGORITHM, key, iv, { authTagLength: TAG_BYTES });
   decipher.setAAD(Buffer.from(aad, 'utf8'));
   decipher.setAuthTag(tag);
+  // The caller zeroes what it is given (a data key once used); the decipher's own output, of
+  // which that is a copy, is zeroed here, so no second copy of a key waits for the collector.
+  let head: Buffer | undefined;
   try {
-    return Buffer.concat([decipher.update(ciphertext), decipher.final()]);
+    head = decipher.update(ciphertext);
+    return Buffer.concat([head, decipher.final()]);
   } catch (error) {
     throw new SecretTampered(`${what}: authentication failed${hint === undefined ? '' : ` (${hint})`}`, { cause: error });
+  } finally {
+    head?.fill(0);
   }
 };
 

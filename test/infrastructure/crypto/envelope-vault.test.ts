@@ -60,4 +60,24 @@ describe('envelope encryption', () => {
     const [iv, ciphertext, tag] = [one!.iv, one!.ciphertext, one!.tag].map((part) => Buffer.from(part, 'base64')) as [Buffer, Buffer, Buffer];
     for (const row of rows.values()) expect(() => aesGcmOpen(unwrap(row), iv, ciphertext, tag, 'ctx')).toThrow();
   });
+
+  it("leaves no copy of an unwrapped data key or an opened secret in the decipher's output buffers", async () => {
+    const sealed = await vault.seal('a seed to open', 'enrollment:e9');
+    const prototype = Object.getPrototypeOf(createDecipheriv('aes-256-gcm', randomBytes(32), randomBytes(12))) as { update: (...args: unknown[]) => Buffer };
+    const update = prototype.update;
+    const outputs: Buffer[] = [];
+    prototype.update = function (this: unknown, ...args: unknown[]) {
+      const out = update.apply(this, args);
+      outputs.push(out);
+      return out;
+    };
+    try {
+      expect(await vault.open(sealed, 'enrollment:e9')).toBe('a seed to open');
+    } finally {
+      prototype.update = update;
+    }
+    // The data key's unwrapping and the secret's decryption: both outputs zeroed once copied.
+    expect(outputs.map((out) => out.length)).toEqual([32, 'a seed to open'.length]);
+    expect(outputs.every((out) => out.every((byte) => byte === 0))).toBe(true);
+  });
 });
