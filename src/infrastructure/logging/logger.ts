@@ -1,4 +1,5 @@
 /** Logger port over pino: one JSON object per line, tagged with the request and trace ids. */
+import { writeSync } from 'node:fs';
 import { pino, stdTimeFunctions } from 'pino';
 import type { LogFields, Logger } from '../../application/ports.js';
 import { currentSpanIds } from '../telemetry/tracer.js';
@@ -23,13 +24,50 @@ const correlation = (): Record<string, string> => {
   return ids;
 };
 
+/** What stdout may hold unwritten (a reader that stopped reading, a full disk): later lines are dropped. */
+export const MAX_BUFFERED_LOG_BYTES = 16 * 1024 * 1024;
+
 /**
  * Stdout without a write system call per line: lines written while a write is in flight go out
  * together. What is still buffered when the process exits is flushed synchronously then.
+ *
+ * Codes are verified whether or not their log lines can be written: a stdout that fails (the
+ * disk under a redirect full, ENOSPC or EFBIG) is said once on stderr, lines past
+ * MAX_BUFFERED_LOG_BYTES are dropped, and writing resumes when stdout takes lines again. The
+ * exit flush is skipped while stdout fails: sonic-boom's flushSync retries such an error every
+ * 100 ms for ever, and a process meant to exit for its supervisor hung instead.
  */
 const stdout = () => {
-  const destination = pino.destination({ dest: 1, sync: false });
+  const destination = pino.destination({ dest: 1, sync: false, maxLength: MAX_BUFFERED_LOG_BYTES });
+  const line = (level: string, msg: string, fields: Record<string, unknown>) => `${JSON.stringify({ level, time: new Date().toISOString(), msg, ...fields })}\n`;
+  let failing = false;
+  let dropped = 0;
+  let retry: NodeJS.Timeout | undefined;
+  destination.on('error', (error: NodeJS.ErrnoException) => {
+    if (!failing) {
+      failing = true;
+      try {
+        writeSync(2, line('error', 'log lines cannot be written to stdout: serving on, dropping lines until it takes them again', { error: error.code ?? error.name }));
+      } catch {
+        // stderr fails too: there is nowhere left to say it.
+      }
+    }
+    // Once the buffer is full every line is dropped before any write is tried: an empty write
+    // tries again (a second from now), so logging resumes when stdout takes lines.
+    retry ??= setTimeout(() => {
+      retry = undefined;
+      if (failing) destination.write('');
+    }, 1000).unref();
+  });
+  destination.on('drop', () => void dropped++);
+  destination.on('write', () => {
+    if (!failing) return;
+    failing = false;
+    destination.write(line('warn', 'log lines are written to stdout again', { dropped_lines: dropped }));
+    dropped = 0;
+  });
   process.once('exit', () => {
+    if (failing) return;
     try {
       destination.flushSync();
     } catch {
