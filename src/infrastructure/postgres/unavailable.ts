@@ -4,7 +4,9 @@
  * shutting down, starting up or out of connections. A statement PostgreSQL refused for what it
  * says is not. Causes are followed, since adapters may wrap what pg threw.
  */
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+// EMFILE, ENFILE and EADDRNOTAVAIL: this process (or machine) out of descriptors or ports for
+// a new connection, an outage of the database for as long as it lasts.
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EMFILE', 'ENFILE', 'EADDRNOTAVAIL']);
 /** SQLSTATEs of an unusable server: connection exceptions (class 08), admin/crash shutdown, cannot connect now, too many connections. */
 export const SERVER_UNAVAILABLE = /^(08|57P0[123]|53300)/;
 /** What pg and pg-pool throw for a connection that is gone or could not be had. */

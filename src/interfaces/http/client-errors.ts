@@ -27,9 +27,16 @@ export const answerClientErrors = (server: Server): void => {
     const { code, message } = answers[error.code ?? ''] ?? malformed;
     const status = statusOf(code);
     const body = JSON.stringify({ error: true, code, message, details: [], request_id: randomUUID() });
+    // Written, then the socket destroyed, as Node's own handler does: `end` alone only
+    // half-closes it, and a client that never closes its side (a slow-request attack, hundreds of
+    // connections sending a partial request) kept every one, file descriptor and all, until the
+    // process ran out of them and could not reach its database.
     socket.end(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
         `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      () => socket.destroy(),
     );
+    // A client that does not read either cannot hold the answer, and the socket, back for long.
+    setTimeout(() => socket.destroy(), 5_000).unref();
   });
 };

@@ -63,4 +63,24 @@ describe('client errors on a keep-alive connection', () => {
     expect(received).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
     expect(received).toContain('"code":"MALFORMED_REQUEST"');
   });
+
+  it('lets go of the connection after answering, even when the client never closes its side', async () => {
+    // A partial request, then silence: a client holding its half of the connection open.
+    const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true }, () => socket.write('GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n'));
+    try {
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => (text += chunk));
+      await new Promise<void>((resolve) => socket.once('end', resolve));
+      expect(text).toContain('MALFORMED_REQUEST');
+      // The server's side is gone at once, not waiting for the client's FIN (nor for the
+      // handler's 5 s backstop).
+      const deadline = Date.now() + 2_000;
+      let open = 1;
+      while (Date.now() < deadline && (open = await new Promise<number>((resolve) => server.getConnections((_e, n) => resolve(n)))) > 0) await new Promise((r) => setTimeout(r, 20));
+      expect(open).toBe(0);
+    } finally {
+      socket.destroy();
+    }
+  });
 });
