@@ -106,7 +106,11 @@ export type Postgres = Awaited<ReturnType<typeof openPostgres>>;
  *   locks (delivery leader, projections) until the server notices, by default about two hours;
  *   with these, about 25 s;
  * - a statement timeout a little under the client's (a second, or a tenth of it if that is
- *   less), so a statement the client answered 503 for has not committed behind its back later.
+ *   less), so a statement the server received in time and the client answered 503 for has not
+ *   committed behind its back later. It runs from the statement's arrival: a network that
+ *   holds the statement back past the client's 30 s and then delivers it (a stall, not a cut)
+ *   can still commit it after the 503. A 503 on a write is therefore "not known", as the
+ *   README says: the caller reads the outcome (a challenge's status) rather than assume none.
  */
 export const sessionSettingsSql = (queryMs: number): string =>
   `${SERVER_KEEPALIVES_SQL}; SET statement_timeout = ${Math.max(100, queryMs - Math.min(1000, Math.round(queryMs / 10)))}`;
