@@ -34,7 +34,11 @@ describe('readiness under load (PostgreSQL)', () => {
     const blocker = new pg.Client({ connectionString: schema.url });
     await blocker.connect();
     try {
-      expect((await service.checkHealth()).ready).toBe(true);
+      const idle = await service.checkHealth();
+      expect(idle.ready).toBe(true);
+      // This process's clock against PostgreSQL's (the same machine's): reported, and in agreement.
+      expect(idle.services['clock']).toMatchObject({ ok: true, details: { skew_ms: expect.any(Number) } });
+      expect(Math.abs(idle.services['clock']?.details?.['skew_ms'] as number)).toBeLessThan(1000);
       // Load that holds both pooled connections, and more waiting for one: reads of a read
       // model whose table another session has locked.
       await blocker.query('BEGIN');

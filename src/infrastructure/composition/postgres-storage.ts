@@ -93,7 +93,12 @@ export const openPostgres = async (
   // out): writes queueing for one hot row (an app's budget, an app's made-up names) wait on
   // these, never on the connections appends and reads need.
   const abusePool = servingPool(ABUSE_POOL_SIZE, options.timeouts.queryMs, { label: 'abuse' });
-  const probes = { ping: async () => void (await probe.query('SELECT 1')), logHead: async () => void (await probe.query(SELECT_HEAD)), end: () => probe.end() };
+  const probes = {
+    ping: async () => void (await probe.query('SELECT 1')),
+    logHead: async () => void (await probe.query(SELECT_HEAD)),
+    nowMs: async () => (await probe.query<{ now_ms: number }>('SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now_ms')).rows[0]!.now_ms,
+    end: () => probe.end(),
+  };
   return { url, pool, abusePool, probes, createPostgresEventStore, createAdvisoryLeadership, createPostgresReadModels, createPostgresVault, createPostgresKeyRotation, createPostgresSnapshotStore, createPostgresRateLimiter, createPostgresDecoyStore, listen };
 };
 

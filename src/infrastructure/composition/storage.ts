@@ -21,6 +21,7 @@ import { createDeliveryDueSignal } from './delivery-due.js';
 import { isSqliteUnavailable } from '../event-store/sqlite-unavailable.js';
 import { isPostgresUnavailable } from '../postgres/unavailable.js';
 import { DEFAULT_POSTGRES_POOL_SIZE, DEFAULT_READ_MODEL_STALL_MS } from '../config/config.js';
+import { clockHealthCheck } from '../postgres/clock-health.js';
 import { readModelsHealthCheck } from '../postgres/read-models-health.js';
 import { DEFAULT_POSTGRES_TIMEOUTS, openPostgres } from './postgres-storage.js';
 import { createPrivateDir, createPrivateFile, filesOpenToOthers } from './private-files.js';
@@ -126,7 +127,7 @@ export const createStorage = async (
       : // Rejects once a projection has failed (for good, in memory: the read models stop there);
         // at once otherwise. position() kept answering, so a stuck service looked healthy.
         { name: 'read_models', check: async () => void (await readModels.waitFor(0)) },
-    ...(postgres ? [{ name: 'postgres', check: postgres.probes.ping }] : []),
+    ...(postgres ? [{ name: 'postgres', check: postgres.probes.ping }, clockHealthCheck(postgres.probes.nowMs)] : []),
   ];
 
   const leaders: Leadership[] = [];
