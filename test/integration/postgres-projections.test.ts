@@ -160,6 +160,9 @@ describe('PostgreSQL projections across processes', () => {
   it('runs each projection in one process only: every merge is applied exactly once', async () => {
     const [a, b] = [open(), open()];
     await Promise.all([a.start(), b.start()]);
+    // Each tries the lock with a 50 ms statement limit here: on a busy machine both tries can
+    // time out, and the next comes 50 ms later. Exactly one leads once one does.
+    for (let waited = 0; [...a.leading(), ...b.leading()].length === 0 && waited < 5000; waited += 20) await sleep(20);
     expect([...a.leading(), ...b.leading()]).toEqual(['ticks']);
     await Promise.all(['s1', 's2', 's3'].map((stream) => store.append(stream, [opened], 'no_stream')));
     for (let i = 0; i < 60; i++) await store.append(`s${(i % 3) + 1}`, [ticked, ticked], 'any');
