@@ -135,14 +135,14 @@ export const secretVaultContract = (name: string, make: SecretVaultFactory): voi
       await vault.destroy(destroyed.key_id);
 
       const rotation = harness.rotation(createKeyring([keyC, keyB, keyA]), 2);
-      expect(await rotation.rewrap()).toEqual({ rewrapped: { [keyA.id]: 5, [keyB.id]: 2 }, unreadable: [] });
+      expect(await rotation.rewrap()).toEqual({ rewrapped: { [keyA.id]: 5, [keyB.id]: 2 }, unreadable: [], erased: true });
       expect(await rotation.census()).toEqual({ [keyC.id]: 7 });
       // Only C is needed now: A and B are retired. What was destroyed stays destroyed.
       const retired = await harness.reopen(createKeyring([keyC]));
       expect(await Promise.all([...underA, ...underB].map((sealed) => retired.open(sealed, 'ctx')))).toEqual(secrets);
       expect(await retired.open(destroyed, 'ctx')).toBeNull();
       // Nothing left to move: a second run changes nothing.
-      expect(await rotation.rewrap()).toEqual({ rewrapped: {}, unreadable: [] });
+      expect(await rotation.rewrap()).toEqual({ rewrapped: {}, unreadable: [], erased: true });
     });
 
     it('leaves where it is, and names, a data key that does not unwrap, moving the rest', async () => {
@@ -150,7 +150,7 @@ export const secretVaultContract = (name: string, make: SecretVaultFactory): voi
       // Wrapped under another key given A's id (as by a new MASTER_KEY under an old id): lost already.
       const impostor = await (await harness.reopen(createKeyring([{ id: keyA.id, key: randomBytes(32) }]))).seal('lost', 'ctx');
       const rotation = harness.rotation(createKeyring([keyB, keyA]));
-      expect(await rotation.rewrap()).toEqual({ rewrapped: { [keyA.id]: 1 }, unreadable: [impostor.key_id] });
+      expect(await rotation.rewrap()).toEqual({ rewrapped: { [keyA.id]: 1 }, unreadable: [impostor.key_id], erased: true });
       expect(await rotation.census()).toEqual({ [keyA.id]: 1, [keyB.id]: 1 });
       expect(await (await harness.reopen(createKeyring([keyB]))).open(kept, 'ctx')).toBe('under A');
     });

@@ -197,41 +197,80 @@ describe('postgres vault storage', () => {
     });
   });
 
-  it('leaves in the table\'s pages no copy of a destroyed data key, nor of a wrapping a re-wrap replaced, once re-wrapped', async () => {
-    // A schema of its own: the other tests leave keys under their own master keys.
-    const { schema: own, pool } = await openSchema();
-    try {
+  describe('what a re-wrap leaves of the old wrappings', () => {
+    let own: TestSchema;
+    let ownPool: pg.Pool;
+    beforeAll(async () => {
+      // A schema of its own: the other tests leave keys under their own master keys.
+      ({ schema: own, pool: ownPool } = await openSchema());
       // pageinspect reads the pages as stored, dead row versions included (a superuser's extension: the test database's).
-      await pool.query('CREATE EXTENSION IF NOT EXISTS pageinspect SCHEMA public').catch(async (error: unknown) => {
+      await ownPool.query('CREATE EXTENSION IF NOT EXISTS pageinspect SCHEMA public').catch(async (error: unknown) => {
         // Two suites creating it at once: one wins, the other finds it made.
-        if ((await pool.query("SELECT 1 FROM pg_extension WHERE extname = 'pageinspect'")).rowCount !== 1) throw error;
+        if ((await ownPool.query("SELECT 1 FROM pg_extension WHERE extname = 'pageinspect'")).rowCount !== 1) throw error;
       });
-      const pages = async (): Promise<string> => {
-        const { rows } = await pool.query<{ n: number }>("SELECT (pg_relation_size('data_keys') / current_setting('block_size')::int)::int AS n");
-        const texts: string[] = [];
-        for (let page = 0; page < rows[0]!.n; page++)
-          texts.push((await pool.query<{ raw: Buffer }>('SELECT public.get_raw_page($1, $2) AS raw', ['data_keys', page])).rows[0]!.raw.toString('latin1'));
-        return texts.join('');
-      };
-      const vault = createPostgresVault({ pool, keyring });
-      await Promise.all(Array.from({ length: 20 }, (_, i) => vault.seal(`kept ${i}`, 'ctx')));
-      const shredded = await vault.seal('shredded', 'ctx');
-      const before = (await pool.query<{ key_id: string; wrapped: string }>('SELECT key_id, wrapped FROM data_keys')).rows;
-      await vault.destroy(shredded.key_id);
-      const stored = await pages();
-      // The control: before the re-wrap the pages hold every row, the destroyed one included.
-      expect(before.every((row) => stored.includes(row.wrapped))).toBe(true);
-      await createPostgresKeyRotation({ pool, keyring: createKeyring([{ id: 'prod-2027-01', key: randomBytes(32) }, keyring.current]) }).rewrap();
-      await vault.close();
-      const after = await pages();
-      expect(before.filter((row) => after.includes(row.wrapped)).map((row) => row.key_id)).toEqual([]);
-      const now = (await pool.query<{ wrapped: string }>('SELECT wrapped FROM data_keys')).rows;
-      expect(now).toHaveLength(20);
-      expect(now.every((row) => after.includes(row.wrapped))).toBe(true);
-    } finally {
-      await pool.end();
+    });
+    afterAll(async () => {
+      await ownPool.end();
       await own.drop();
-    }
+    });
+
+    /** Every row version the table's pages hold, live or dead, as text. */
+    const rowVersions = async (): Promise<string> => {
+      const { rows } = await ownPool.query<{ n: number }>("SELECT (pg_relation_size('data_keys') / current_setting('block_size')::int)::int AS n");
+      const texts: string[] = [];
+      for (let page = 0; page < rows[0]!.n; page++) {
+        const items = await ownPool.query<{ t_data: Buffer | null }>('SELECT t_data FROM public.heap_page_items(public.get_raw_page($1, $2))', ['data_keys', page]);
+        for (const item of items.rows) if (item.t_data) texts.push(item.t_data.toString('latin1'));
+      }
+      return texts.join('\n');
+    };
+
+    it('holds no row version of an old wrapping or a destroyed key once re-wrapped, over many pages', async () => {
+      const vault = createPostgresVault({ pool: ownPool, keyring });
+      await Promise.all(Array.from({ length: 300 }, (_, i) => vault.seal(`kept ${i}`, 'ctx')));
+      const shredded = await vault.seal('shredded', 'ctx');
+      const before = (await ownPool.query<{ key_id: string; wrapped: string }>('SELECT key_id, wrapped FROM data_keys')).rows;
+      await vault.destroy(shredded.key_id);
+      await vault.close();
+      const stored = await rowVersions();
+      // The control: before the re-wrap the table holds every version, the destroyed one included.
+      expect(before.every((row) => stored.includes(row.wrapped))).toBe(true);
+      expect(Number((await ownPool.query<{ n: string }>("SELECT pg_relation_size('data_keys') / current_setting('block_size')::int AS n")).rows[0]!.n)).toBeGreaterThan(3);
+      const outcome = await createPostgresKeyRotation({ pool: ownPool, keyring: createKeyring([{ id: 'prod-2027-01', key: randomBytes(32) }, keyring.current]) }).rewrap();
+      expect(outcome.erased).toBe(true);
+      const after = await rowVersions();
+      expect(before.filter((row) => after.includes(row.wrapped)).map((row) => row.key_id)).toEqual([]);
+      const now = (await ownPool.query<{ wrapped: string }>('SELECT wrapped FROM data_keys')).rows;
+      expect(now).toHaveLength(300);
+      expect(now.every((row) => after.includes(row.wrapped))).toBe(true);
+    });
+
+    it('says it could not erase, having moved every key, when the database user does not own the table', async () => {
+      const { schema: other, pool: owner } = await openSchema();
+      const role = `otp_not_owner_${randomBytes(4).toString('hex')}`;
+      try {
+        const vault = createPostgresVault({ pool: owner, keyring });
+        const sealed = await vault.seal('moved by a user that does not own data_keys', 'ctx');
+        await vault.close();
+        await owner.query(`CREATE ROLE ${role} LOGIN`);
+        await owner.query(`GRANT USAGE ON SCHEMA ${other.schema} TO ${role}; GRANT SELECT, UPDATE ON data_keys TO ${role}`);
+        const url = new URL(other.url);
+        url.username = role;
+        const asRole = new pg.Pool({ connectionString: url.toString(), max: 2 });
+        const next = { id: 'k2', key: randomBytes(32) };
+        try {
+          const outcome = await createPostgresKeyRotation({ pool: asRole, keyring: createKeyring([next, keyring.current]) }).rewrap();
+          expect(outcome).toEqual({ rewrapped: { k1: 1 }, unreadable: [], erased: false });
+          expect(await createPostgresVault({ pool: owner, keyring: createKeyring([next]) }).open(sealed, 'ctx')).toBe('moved by a user that does not own data_keys');
+        } finally {
+          await asRole.end();
+        }
+      } finally {
+        await owner.query(`DROP OWNED BY ${role}; DROP ROLE IF EXISTS ${role}`).catch(() => undefined);
+        await owner.end();
+        await other.drop();
+      }
+    });
   });
 
   it('rejects seal when the database is unreachable', async () => {

@@ -16,6 +16,8 @@ export type RewrapOutcome = {
   readonly rewrapped: DataKeyCensus;
   /** Data keys that did not unwrap (their rows were altered), left where they were. */
   readonly unreadable: readonly string[];
+  /** Whether the store erased its own copies of the old wrappings (see KeyRotation). */
+  readonly erased: boolean;
   /** Data keys by master key once done. */
   readonly census: DataKeyCensus;
   readonly sealed: SealLogResult;
@@ -31,10 +33,10 @@ export type RewrapOutcome = {
 export const makeRewrapDataKeys =
   (deps: { readonly rotation: KeyRotation; readonly store: EventStore; readonly sealLog: SealLog; readonly currentKeyId: string; readonly clock: Clock }) =>
   async (): Promise<RewrapOutcome> => {
-    const { rewrapped, unreadable } = await deps.rotation.rewrap();
+    const { rewrapped, unreadable, erased } = await deps.rotation.rewrap();
     const from = Object.entries(rewrapped).map(([master_key_id, count]) => ({ master_key_id, count }));
     const event: DataKeysRewrapped = { type: 'DataKeysRewrapped', data: { master_key_id: deps.currentKeyId, from, unreadable: unreadable.length, at: deps.clock().toISOString() } };
     await deps.store.append(MASTER_KEYS_STREAM, [event], 'any');
     const sealed = await deps.sealLog();
-    return { rewrapped, unreadable, census: await deps.rotation.census(), sealed };
+    return { rewrapped, unreadable, erased, census: await deps.rotation.census(), sealed };
   };

@@ -20,8 +20,10 @@ export type KeyRotation = {
    * and the ids of those that do not unwrap (their rows were altered: what they sealed is lost
    * already), which stay as they are. Refuses, before changing anything, when a data key is
    * wrapped under a master key that is not configured. A key destroyed meanwhile stays destroyed.
+   * `erased`: whether the store then erased what it kept of the old wrappings as far as it can
+   * (false: it could not, e.g. a database user that does not own the table).
    */
-  readonly rewrap: () => Promise<{ readonly rewrapped: DataKeyCensus; readonly unreadable: readonly string[] }>;
+  readonly rewrap: () => Promise<{ readonly rewrapped: DataKeyCensus; readonly unreadable: readonly string[]; readonly erased: boolean }>;
 };
 
 export type HashPurpose = 'code' | 'api-key' | 'recovery-code' | 'identifier' | 'destination' | 'snapshot';

@@ -44,7 +44,7 @@ export const createInMemoryKeyRotation = ({ keyring, rows, pageSize }: { readonl
         return true;
       },
       // A replaced row is garbage the process may still hold until collected; nothing to erase on disk.
-      erasePrevious: () => undefined,
+      erasePrevious: () => true,
     },
     keyring,
     { pageSize },

@@ -21,10 +21,10 @@ export type RotatableDataKeys = {
   readonly replace: (row: DataKeyRow, previous: string) => MaybePromise<boolean>;
   /**
    * Erases what the store still keeps of rows as they were (freed pages, a write-ahead log,
-   * dead row versions): until then a retired master key, the one a leak made you retire, still
-   * unwraps the data keys from the store's files.
+   * dead row versions), as far as it can: until then a retired master key, the one a leak made
+   * you retire, still unwraps the data keys from the store's files. Whether it could.
    */
-  readonly erasePrevious: () => MaybePromise<void>;
+  readonly erasePrevious: () => MaybePromise<boolean>;
 };
 
 const TRIED_PER_KEY = 5;
@@ -76,10 +76,7 @@ export const createKeyRotation = (keys: RotatableDataKeys, keyring: Keyring, opt
           }
           if (await keys.replace({ ...row, master_key_id: current.id, wrapped }, row.wrapped)) rewrapped[row.master_key_id] = (rewrapped[row.master_key_id] ?? 0) + 1;
         }
-        if (rows.length < pageSize) {
-          await keys.erasePrevious();
-          return { rewrapped, unreadable };
-        }
+        if (rows.length < pageSize) return { rewrapped, unreadable, erased: await keys.erasePrevious() };
         after = rows.at(-1)!.key_id;
       }
     },

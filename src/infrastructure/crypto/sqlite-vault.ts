@@ -56,8 +56,8 @@ export const createSqliteKeyRotation = ({ db, keyring, pageSize }: { readonly db
       wrappedElsewhere: (masterKeyId, after, limit) => page.all(masterKeyId, after, limit),
       replace: (row, previous) => replace.run(row.master_key_id, row.wrapped, row.key_id, previous).changes === 1,
       // The old wrappings' pages are zeroed in the file (secure_delete) but still in the WAL
-      // until a checkpoint: copied into the file and the WAL emptied.
-      erasePrevious: () => void db.pragma('wal_checkpoint(TRUNCATE)'),
+      // until a checkpoint: copied into the file and the WAL emptied (busy: a reader held it back).
+      erasePrevious: () => (db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[])[0]?.busy === 0,
     },
     keyring,
     { pageSize },

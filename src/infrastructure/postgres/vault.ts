@@ -139,9 +139,29 @@ export const createPostgresKeyRotation = ({ pool, keyring, pageSize }: { readonl
         );
         return rows.length === 1;
       },
-      // An UPDATE leaves the row as it was in the table's pages until a vacuum removes it
-      // (autovacuum would, some time later); the write-ahead log and backups keep it still.
-      erasePrevious: async () => void (await pool.query('VACUUM data_keys')),
+      // An UPDATE leaves the row as it was in the table's pages, readable as a dead row version,
+      // until a vacuum removes it (autovacuum would, some time later). VACUUM frees its space but
+      // need not overwrite its bytes (later rows do, as they reuse the space); only VACUUM FULL
+      // rewrites the table, under a lock that stops every open meanwhile, so it is left to the
+      // operator (README, "Master keys"). A user that does not own the table gets a warning, not
+      // an error, from VACUUM: asked first, and answered false.
+      // The keys have moved by then: a vacuum that fails (or outlasts its hour) is reported, not thrown.
+      erasePrevious: async () => {
+        const client = await pool.connect();
+        try {
+          const { rows } = await client.query<{ owner: boolean }>("SELECT pg_has_role(current_user, relowner, 'USAGE') AS owner FROM pg_class WHERE oid = 'data_keys'::regclass");
+          if (rows[0]?.owner !== true) return false;
+          // Not bounded by the serving statement timeouts: a large table takes longer.
+          await client.query('SET statement_timeout = 0');
+          await client.query({ text: 'VACUUM data_keys', query_timeout: 3_600_000 } as pg.QueryConfig);
+          return true;
+        } catch {
+          return false;
+        } finally {
+          await client.query('RESET statement_timeout').catch(() => undefined);
+          client.release();
+        }
+      },
     },
     keyring,
     { pageSize },

@@ -63,7 +63,11 @@ export const keysCommand = async (args: readonly string[], config: Config, maste
     const snapshots = sealSnapshots(storage.snapshots, { keyedHash: createKeyedHash(root), safeEqual, logger });
     const sealLog = makeSealLog({ log: storage.log, chain: sha256LogChain, signer: createSealSigner(keyring, safeEqual), snapshots });
     const outcome = await makeRewrapDataKeys({ rotation: storage.keyRotation, store: storage.store, sealLog, currentKeyId: current, clock })();
-    print({ current, rewrapped: outcome.rewrapped, unreadable: outcome.unreadable, data_keys: outcome.census, sealed: outcome.sealed });
+    print({ current, rewrapped: outcome.rewrapped, unreadable: outcome.unreadable, erased: outcome.erased, data_keys: outcome.census, sealed: outcome.sealed });
+    if (!outcome.erased)
+      process.stderr.write(
+        'keys: the store still holds the old wrappings (the database user does not own data_keys, or its VACUUM failed; on SQLite a reader held the WAL): run VACUUM data_keys as its owner, or run again\n',
+      );
     const left = Object.keys(outcome.census).filter((id) => id !== current);
     if (left.length === 0) return 0;
     process.stderr.write(

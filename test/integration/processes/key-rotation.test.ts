@@ -42,7 +42,7 @@ const retireOldKey = async (base: Record<string, string>) => {
 
   const rewrap = await runCommand(rotated, 'keys', 'rewrap');
   expect(rewrap).toMatchObject({ code: 0, stderr: '' });
-  expect(JSON.parse(rewrap.stdout)).toEqual({ current: 'k2', rewrapped: held.data_keys, unreadable: [], data_keys: { k2: held.data_keys['k1'] }, sealed: expect.objectContaining({ sealed: true }) });
+  expect(JSON.parse(rewrap.stdout)).toEqual({ current: 'k2', rewrapped: held.data_keys, unreadable: [], erased: true, data_keys: { k2: held.data_keys['k1'] }, sealed: expect.objectContaining({ sealed: true }) });
   // Run again: nothing left to move, and it says so with 0.
   expect(JSON.parse((await runCommand(rotated, 'keys', 'rewrap')).stdout)).toMatchObject({ rewrapped: {}, data_keys: { k2: held.data_keys['k1'] } });
 
