@@ -18,10 +18,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { join } from 'node:path';
-import { decodeBase32 } from '../../src/infrastructure/otp/base32.js';
 import { codeFromOutbox, totpAt, type TotpParams } from '../support/flows.js';
 import { createClient, type Client, type RequestOptions } from '../support/http-client.js';
-import { findLeaks, phoneNeedles, type Haystack, type Needle } from '../support/leaks.js';
+import { findLeaks, phoneNeedles, seedNeedles, type Haystack, type Needle } from '../support/leaks.js';
 import { SpanKind, startOtlpReceiver, type CollectedSpan, type OtlpReceiver } from '../support/otlp-receiver.js';
 import { createTestSchema, type TestSchema } from '../support/postgres.js';
 import { testRedisUrl } from '../support/redis.js';
@@ -52,19 +51,6 @@ const spanHaystacks = (spans: readonly CollectedSpan[]): Haystack[] =>
     ];
   });
 
-/** A seed as given and as its bytes in the encodings a careless attribute might use. */
-const seedNeedles = (seed: string): Needle[] => {
-  const raw = Buffer.from(decodeBase32(seed) ?? []);
-  if (raw.length < 20) throw new Error('a TOTP seed did not decode to at least 20 bytes');
-  return [
-    { kind: 'totp seed', value: seed },
-    { kind: 'totp seed (lower case)', value: seed.toLowerCase() },
-    { kind: 'totp seed (hex)', value: raw.toString('hex') },
-    { kind: 'totp seed (HEX)', value: raw.toString('hex').toUpperCase() },
-    { kind: 'totp seed (base64)', value: raw.toString('base64').replace(/=+$/, '') },
-    { kind: 'totp seed (base64url)', value: raw.toString('base64url') },
-  ];
-};
 
 /**
  * Unkeyed digests of a value: what a span holding a "hash" of a code, a key or a phone number

@@ -42,7 +42,6 @@ import { createServer as createHttpServer, type IncomingMessage, type Server as 
 import { createConnection, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { decodeBase32 } from '../../src/infrastructure/otp/base32.js';
 import {
   codeIn,
   resendApiKey,
@@ -58,7 +57,7 @@ import { parseMime, startFakeSmtp, type FakeSmtp } from '../support/fake-smtp.js
 import { startFakeTwilio, type FakeTwilio } from '../support/fake-twilio.js';
 import { totpAt, type TotpParams } from '../support/flows.js';
 import { createClient, type Client, type RequestOptions } from '../support/http-client.js';
-import { phoneNeedles, type Haystack, type Needle } from '../support/leaks.js';
+import { phoneNeedles, seedNeedles, type Haystack, type Needle } from '../support/leaks.js';
 import { createTestSchema, type TestSchema } from '../support/postgres.js';
 import { testRedisUrl } from '../support/redis.js';
 import { compileService, deploymentSecrets, startServiceProcess, stopAllServiceProcesses, tempDir, type ServiceProcess } from '../support/service-process.js';
@@ -284,19 +283,6 @@ const encodedForms = (needle: Needle): Needle[] => {
   return forms;
 };
 
-/** A seed as given and as its bytes in the encodings a careless attribute might use. */
-const seedNeedles = (seed: string): Needle[] => {
-  const raw = Buffer.from(decodeBase32(seed) ?? []);
-  if (raw.length < 20) throw new Error('a TOTP seed did not decode to at least 20 bytes');
-  return [
-    { kind: 'totp seed', value: seed },
-    { kind: 'totp seed (lower case)', value: seed.toLowerCase() },
-    { kind: 'totp seed (hex)', value: raw.toString('hex') },
-    { kind: 'totp seed (HEX)', value: raw.toString('hex').toUpperCase() },
-    { kind: 'totp seed (base64)', value: raw.toString('base64').replace(/=+$/, '') },
-    { kind: 'totp seed (base64url)', value: raw.toString('base64url') },
-  ];
-};
 
 // ------------------------------------------------------------------------------ provider fronts
 

@@ -4,6 +4,7 @@
  * a whole run of digits and letters, so a six-digit code is not "found" inside a timestamp or
  * a hex hash by chance.
  */
+import { decodeBase32 } from '../../src/infrastructure/otp/base32.js';
 import type { Client, HttpResponse, RequestOptions } from './http-client.js';
 
 export type Needle = { readonly kind: string; readonly value: string };
@@ -24,6 +25,20 @@ export const findLeaks = (haystacks: readonly Haystack[], needles: readonly Need
 };
 
 /** The forms a phone number could be written in: E.164, digits only, national digits. */
+/** A seed as given and as its bytes in the encodings a careless attribute might use. */
+export const seedNeedles = (seed: string): Needle[] => {
+  const raw = Buffer.from(decodeBase32(seed) ?? []);
+  if (raw.length < 20) throw new Error('a TOTP seed did not decode to at least 20 bytes');
+  return [
+    { kind: 'totp seed', value: seed },
+    { kind: 'totp seed (lower case)', value: seed.toLowerCase() },
+    { kind: 'totp seed (hex)', value: raw.toString('hex') },
+    { kind: 'totp seed (HEX)', value: raw.toString('hex').toUpperCase() },
+    { kind: 'totp seed (base64)', value: raw.toString('base64').replace(/=+$/, '') },
+    { kind: 'totp seed (base64url)', value: raw.toString('base64url') },
+  ];
+};
+
 export const phoneNeedles = (e164: string, countryCode: string): Needle[] => [
   { kind: 'phone number', value: e164 },
   { kind: 'phone number (digits)', value: e164.slice(1) },
