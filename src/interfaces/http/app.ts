@@ -29,8 +29,14 @@ const dispatchByPrefix = (routers: readonly Router[]): Koa.Middleware => {
   const unprefixed = new Router();
   for (const router of routers) if (!router.opts.prefix) unprefixed.use(router.routes());
   const rest = asMiddleware(unprefixed);
-  const routerOf = (path: string) =>
-    prefixed.find(({ prefix }) => path.startsWith(prefix) && (path.length === prefix.length || path[prefix.length] === '/'));
+  // A loop, not find(): no closure per request on the verification path.
+  const routerOf = (path: string) => {
+    for (const router of prefixed) {
+      const { prefix } = router;
+      if (path.startsWith(prefix) && (path.length === prefix.length || path[prefix.length] === '/')) return router;
+    }
+    return undefined;
+  };
   const dispatch: Koa.Middleware = (ctx, next) => {
     const asSent = routerOf(ctx.path);
     if (asSent) return asSent.routes(ctx, next);
