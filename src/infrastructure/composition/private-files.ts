@@ -18,12 +18,24 @@ export const createPrivateFile = (file: string): void => {
   }
 };
 
-/** Which of `names` in `dir` (and `dir` itself, as 'DATA_DIR') other users may read or enter. */
-export const filesOpenToOthers = (dir: string, names: readonly string[]): string[] =>
-  [['DATA_DIR', dir] as const, ...names.map((name) => [name, join(dir, name)] as const)].flatMap(([name, path]) => {
-    try {
-      return (statSync(path).mode & 0o077) !== 0 ? [name] : [];
-    } catch {
-      return []; // not there (yet): nothing to say
-    }
+const modeOf = (path: string): number | undefined => {
+  try {
+    return statSync(path).mode;
+  } catch {
+    return undefined; // not there (yet): nothing to say
+  }
+};
+
+/**
+ * Which of `names` in `dir` other users may read, and `dir` itself (as 'DATA_DIR') when it holds
+ * any of them: a directory of none of them (shared storage's unused DATA_DIR) is not reported.
+ */
+export const filesOpenToOthers = (dir: string, names: readonly string[]): string[] => {
+  const present = names.flatMap((name) => {
+    const mode = modeOf(join(dir, name));
+    return mode === undefined ? [] : [{ name, mode }];
   });
+  if (present.length === 0) return [];
+  const open = present.filter(({ mode }) => (mode & 0o077) !== 0).map(({ name }) => name);
+  return ((modeOf(dir) ?? 0) & 0o077) !== 0 ? ['DATA_DIR', ...open] : open;
+};
