@@ -245,6 +245,25 @@ describe('postgres vault storage', () => {
       expect(now.every((row) => after.includes(row.wrapped))).toBe(true);
     });
 
+    it("gives the pooled connection back with its own statement timeout, not the server's default", async () => {
+      const { schema: other, pool: owner } = await openSchema();
+      // One connection, set up as the service's pools set theirs up.
+      const serving = new pg.Pool({ connectionString: other.url, max: 1 });
+      serving.on('connect', (client) => void client.query('SET statement_timeout = 12345'));
+      try {
+        const vault = createPostgresVault({ pool: owner, keyring });
+        await vault.seal('moved', 'ctx');
+        await vault.close();
+        const outcome = await createPostgresKeyRotation({ pool: serving, keyring: createKeyring([{ id: 'k2', key: randomBytes(32) }, keyring.current]) }).rewrap();
+        expect(outcome).toEqual({ rewrapped: { k1: 1 }, unreadable: [], erased: true });
+        expect((await serving.query<{ statement_timeout: string }>('SHOW statement_timeout')).rows[0]!.statement_timeout).toBe('12345ms');
+      } finally {
+        await serving.end();
+        await owner.end();
+        await other.drop();
+      }
+    });
+
     it('says it could not erase, having moved every key, when the database user does not own the table', async () => {
       const { schema: other, pool: owner } = await openSchema();
       const role = `otp_not_owner_${randomBytes(4).toString('hex')}`;

@@ -144,13 +144,19 @@ export const createPostgresKeyRotation = ({ pool, keyring, pageSize }: { readonl
       // need not overwrite its bytes (later rows do, as they reuse the space); only VACUUM FULL
       // rewrites the table, under a lock that stops every open meanwhile, so it is left to the
       // operator (README, "Master keys"). A user that does not own the table gets a warning, not
-      // an error, from VACUUM: asked first, and answered false.
-      // The keys have moved by then: a vacuum that fails (or outlasts its hour) is reported, not thrown.
+      // an error, from VACUUM: asked first, and answered false. The keys have moved by then: a
+      // vacuum that fails (or outlasts its hour) is reported, not thrown.
       erasePrevious: async () => {
         const client = await pool.connect();
+        // The session's own timeout (the pool's onConnect SETs it), put back before the
+        // connection returns to the pool: RESET would drop it to the server's default instead.
+        let serving: string | undefined;
         try {
-          const { rows } = await client.query<{ owner: boolean }>("SELECT pg_has_role(current_user, relowner, 'USAGE') AS owner FROM pg_class WHERE oid = 'data_keys'::regclass");
+          const { rows } = await client.query<{ owner: boolean; timeout: string }>(
+            "SELECT pg_has_role(current_user, relowner, 'USAGE') AS owner, current_setting('statement_timeout') AS timeout FROM pg_class WHERE oid = 'data_keys'::regclass",
+          );
           if (rows[0]?.owner !== true) return false;
+          serving = rows[0].timeout;
           // Not bounded by the serving statement timeouts: a large table takes longer.
           await client.query('SET statement_timeout = 0');
           await client.query({ text: 'VACUUM data_keys', query_timeout: 3_600_000 } as pg.QueryConfig);
@@ -158,8 +164,12 @@ export const createPostgresKeyRotation = ({ pool, keyring, pageSize }: { readonl
         } catch {
           return false;
         } finally {
-          await client.query('RESET statement_timeout').catch(() => undefined);
-          client.release();
+          if (serving === undefined) client.release();
+          else
+            await client.query("SELECT set_config('statement_timeout', $1, false)", [serving]).then(
+              () => client.release(),
+              (error: Error) => client.release(error), // not known to be restored: not reused
+            );
         }
       },
     },
