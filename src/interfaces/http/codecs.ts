@@ -17,13 +17,7 @@ export const password = k.ruledString(s.password);
  * the Basic Multilingual Plane (emoji) were taken at registration. Sign-in still takes what
  * registration once took: nobody is locked out by the correction.
  */
-const asOnceCounted = (u: unknown): u is string =>
-  typeof u === 'string' && u.length >= s.password.minLength && u.length <= s.password.maxLength && !/\p{Cs}/u.test(u);
-const loginPassword = k.eitherString(
-  s.password.message,
-  password,
-  new t.Type<string, string, unknown>(s.password.message, asOnceCounted, (u, c) => (asOnceCounted(u) ? t.success(u) : t.failure(u, c)), t.identity),
-);
+const loginPassword = k.eitherString(s.password.message, password, k.ruledStringInUnits(s.password));
 export const appName = k.ruledString(s.appName);
 export const destination = k.ruledString(s.destination);
 export const totpSecret = k.ruledString(s.secret);
