@@ -7,15 +7,19 @@
 import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const createPrivateDir = (dir: string): void => void mkdirSync(dir, { recursive: true, mode: 0o700 });
-
-/** Creates `file` empty, owner-only, unless it exists; SQLite then opens it as a new database. */
-export const createPrivateFile = (file: string): void => {
+/**
+ * The path of `name` in `dir`, both made owner-only unless they exist: the file empty, which
+ * SQLite then opens as a new database.
+ */
+export const privateFile = (dir: string, name: string): string => {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const path = join(dir, name);
   try {
-    closeSync(openSync(file, 'wx', 0o600));
+    closeSync(openSync(path, 'wx', 0o600));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
+  return path;
 };
 
 const modeOf = (path: string): number | undefined => {

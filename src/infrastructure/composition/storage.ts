@@ -6,7 +6,6 @@
  * the client libraries cost memory in every process that loads them (pg ~14 MB, the KurrentDB
  * client ~33 MB).
  */
-import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import type { Clock, DecoyStore, HealthCheck, KeyRotation, Logger, RateLimiter, SecretVault, SnapshotStore } from '../../application/ports.js';
 import type { Projection, ProjectionChange } from '../../application/read-models.js';
@@ -24,7 +23,8 @@ import { DEFAULT_POSTGRES_POOL_SIZE, DEFAULT_READ_MODEL_STALL_MS } from '../conf
 import { clockHealthCheck } from '../postgres/clock-health.js';
 import { readModelsHealthCheck } from '../postgres/read-models-health.js';
 import { DEFAULT_POSTGRES_TIMEOUTS, openPostgres } from './postgres-storage.js';
-import { createPrivateDir, createPrivateFile, filesOpenToOthers } from './private-files.js';
+import { jwtKeyFile, masterKeyFile } from '../config/dev-secrets.js';
+import { filesOpenToOthers, privateFile } from './private-files.js';
 import { openEventStore } from './stored-log.js';
 import type { Storage, StorageOptions } from './storage-types.js';
 
@@ -35,11 +35,7 @@ export { openStoredLog } from './stored-log.js';
 /** An embedded database: a file next to the log (keys.sqlite, snapshots.sqlite), or memory. */
 const openEmbeddedDatabase = async (options: StorageOptions, file: string, synchronous: 'FULL' | 'NORMAL' = 'FULL'): Promise<Database> => {
   const { default: Sqlite } = await import('better-sqlite3');
-  if (!options.inMemory) {
-    createPrivateDir(options.dataDir);
-    createPrivateFile(join(options.dataDir, file));
-  }
-  const db = new Sqlite(options.inMemory ? ':memory:' : join(options.dataDir, file));
+  const db = new Sqlite(options.inMemory ? ':memory:' : privateFile(options.dataDir, file));
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${synchronous}`);
   return db;
@@ -156,7 +152,7 @@ export const createStorage = async (
     };
   }
   if (!options.inMemory) {
-    const open = filesOpenToOthers(options.dataDir, ['events.sqlite', 'keys.sqlite', 'snapshots.sqlite', 'abuse.sqlite', 'master.key', 'jwt-ed25519.pem']);
+    const open = filesOpenToOthers(options.dataDir, ['events.sqlite', 'keys.sqlite', 'snapshots.sqlite', 'abuse.sqlite', masterKeyFile, jwtKeyFile]);
     if (open.length > 0)
       logger.warn('files in DATA_DIR are open to other users of this machine: they hold the log, the data keys or the keys themselves', {
         data_dir: options.dataDir,

@@ -9,7 +9,7 @@ import type { Clock, EventStore, Logger } from '../../application/ports.js';
 import { createInMemoryEventStore } from '../event-store/in-memory-event-store.js';
 import type { RowsBelowFirst } from '../event-store/subscription.js';
 import { DEFAULT_POSTGRES_TIMEOUTS, type Postgres } from './postgres-storage.js';
-import { createPrivateDir, createPrivateFile } from './private-files.js';
+import { privateFile } from './private-files.js';
 import type { Storage, StorageOptions } from './storage-types.js';
 
 /** KurrentDB when configured, else the PostgreSQL log, else the embedded one (in memory or SQLite). */
@@ -29,9 +29,7 @@ export const openEventStore = async (
   }
   if (options.inMemory) return { store: createInMemoryEventStore({ clock }) };
   const { createSqliteEventStore } = await import('../event-store/sqlite-event-store.js');
-  createPrivateDir(options.dataDir);
-  createPrivateFile(join(options.dataDir, 'events.sqlite'));
-  return { store: createSqliteEventStore({ filename: join(options.dataDir, 'events.sqlite'), clock }) };
+  return { store: createSqliteEventStore({ filename: privateFile(options.dataDir, 'events.sqlite'), clock }) };
 };
 
 /**
