@@ -6,12 +6,17 @@ import type { LogFields, Logger } from '../../application/ports.js';
 
 /**
  * The configuration, or undefined when it does not decode: every problem on stderr, and the
- * process's exit code set to `exitCode`.
+ * process's exit code set to `exitCode`. With `logLine` (the service, whose stdout is its log),
+ * the same problems also go to stdout as one JSON line, as every other log line does, so a log
+ * pipeline that reads JSON finds why the process would not start; commands whose stdout is
+ * their output (`audit`) leave it alone. The logger is not used: its level is configuration too.
  */
-export const configOrExitCode = (exitCode: number, keys?: KeysNeeded): Config | undefined => {
+export const configOrExitCode = (exitCode: number, keys?: KeysNeeded, { logLine = false }: { readonly logLine?: boolean } = {}): Config | undefined => {
   const decoded = loadConfig(process.env, keys);
   if (isRight(decoded)) return decoded.right;
-  process.stderr.write(`otp-verify: invalid configuration\n${decoded.left.problems.map((p) => `  - ${p}`).join('\n')}\n`);
+  const { problems } = decoded.left;
+  process.stderr.write(`otp-verify: invalid configuration\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
+  if (logLine) process.stdout.write(`${JSON.stringify({ level: 'error', time: new Date().toISOString(), msg: 'invalid configuration', problems })}\n`);
   process.exitCode = exitCode;
   return undefined;
 };

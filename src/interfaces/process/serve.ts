@@ -21,7 +21,7 @@ import { createShutdown } from './shutdown.js';
 import { createStartingServer, type Lifecycle } from './starting-server.js';
 
 export const serve = async (): Promise<void> => {
-  const config = configOrExitCode(1);
+  const config = configOrExitCode(1, undefined, { logLine: true });
   if (!config) return;
   // Forked by WEB_CONCURRENCY, processes share their parent's stdout: each line says whose it is.
   const logger = createLogger({ level: config.logLevel, pid: cluster.isWorker });
