@@ -1,5 +1,6 @@
 import { makeAuthenticateOperator } from './accounts/authenticate-operator.js';
 import { makeGetAccount } from './accounts/get-account.js';
+import { makeChangePassword } from './accounts/change-password.js';
 import { makeLogIn } from './accounts/log-in.js';
 import { makeLogOut } from './accounts/log-out.js';
 import { makeRegisterAccount } from './accounts/register-account.js';
@@ -36,6 +37,7 @@ export const makeHandlers = (deps: Deps) => ({
   registerAccount: makeRegisterAccount(deps),
   logIn: makeLogIn(deps),
   logOut: makeLogOut(deps),
+  changePassword: makeChangePassword(deps),
   getAccount: makeGetAccount(deps),
   getAccountHistory: makeGetAccountHistory(deps),
   authenticateOperator: makeAuthenticateOperator(deps),

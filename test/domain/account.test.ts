@@ -118,3 +118,20 @@ describe('Account: Logout', () => {
     given(account, [...registered, ...failedAt(10)]).when(logout).thenState({ recent_failures: [failure(10)] }));
   it('answers NOT_FOUND for an unknown account', () => given(account).when(logout).thenRejects('NOT_FOUND'));
 });
+
+describe('Account: ChangePassword', () => {
+  const changeTo = (password_ok: boolean, seconds: number, client = 'c1') => ({ type: 'ChangePassword', password_ok, password_hash: '$argon2id$new', client, at: at(seconds) }) as const;
+  const changed: AccountEvent = { type: 'PasswordChanged', data: { password_hash: '$argon2id$new', client: 'c1', at: at(60) } };
+
+  it('changes the password when the current one was given', () => given(account, registered).when(changeTo(true, 60)).then([changed]));
+  it('records a wrong current password as a failed sign-in, changing nothing', () =>
+    given(account, registered).when(changeTo(false, 60)).then([{ type: 'LoginFailed', data: { at: at(60), client: 'c1' } }]));
+  it('answers NOT_FOUND for an unknown account', () => given(account).when(changeTo(true, 60)).thenRejects('NOT_FOUND'));
+  it('is throttled with sign-ins: five failures from a client refuse even the right password', () =>
+    given(account, [...registered, ...failedAt(10, 20, 30, 40, 50)]).when(changeTo(true, 60)).thenRejects('RATE_LIMITED', { retryAfterSeconds: 10 + window - 60 }));
+  it('takes the new hash, counts a version per change (tokens name it), and clears the failures', () =>
+    given(account, [...registered, ...failedAt(10, 20), changed, { ...changed, data: { ...changed.data, password_hash: '$argon2id$newer' } }])
+      .when(login(false, 70))
+      .thenState({ status: 'REGISTERED', password_hash: '$argon2id$newer', password_version: 2, recent_failures: [failure(70)] }));
+  it('starts at password version 0', () => given(account).when(register).thenState({ status: 'REGISTERED', password_version: 0 }));
+});

@@ -154,6 +154,7 @@ describe('bad input on every documented route', () => {
       '/api/auth/register': { email: 'fuzz@example.com', username: 'fuzzer', password: 'a long password' },
       '/api/auth': { email: 'fuzz2@example.com', username: 'fuzzer2', password: 'a long password' },
       '/api/auth/login': { username: operator.username, password: 'not the password' },
+      '/api/auth/password': { current_password: 'not the password', new_password: 'a long password' },
       '/api/app': { name: 'Fuzzed', policy: { max_attempts: 3 } },
       '/api/app/{id}': { name: 'Fuzzed', policy: { code_length: 8 } },
       '/api/otp/register': { username: 'ivan', otp_method: 'TOTP', secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP' },

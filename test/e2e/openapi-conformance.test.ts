@@ -271,6 +271,14 @@ describe('the OpenAPI document matches the running server', () => {
       expect((await call('GET', '/api/auth/me', { token: 'not-a-jwt' })).status).toBe(401);
       expect((await call('GET', '/api/auth/history', { token: s.token, query: '?limit=3' })).status).toBe(200);
       expect((await call('GET', '/api/auth/history', { token: s.token, query: '?after=no' })).status).toBe(400);
+      // A password change, on an account of its own: it ends that account's earlier tokens.
+      expect((await call('POST', '/api/auth', { body: { email: 'changer@example.com', username: 'changer', password: 'a long password' } })).status).toBe(201);
+      const changer = (await call('POST', '/api/auth/login', { body: { username: 'changer', password: 'a long password' } })).body.access_token as string;
+      expect((await call('PUT', '/api/auth/password', { token: changer, body: { current_password: 'a long password', new_password: 'short' } })).status).toBe(400);
+      expect((await call('PUT', '/api/auth/password', { token: changer, body: { current_password: 'the wrong password', new_password: 'a longer password' } })).status).toBe(403);
+      const changed = await call('PUT', '/api/auth/password', { token: changer, body: { current_password: 'a long password', new_password: 'a longer password' } });
+      expect(changed.status).toBe(200);
+      expect((await call('GET', '/api/auth/me', { token: changer })).status).toBe(401);
     });
 
     it('apps', async () => {

@@ -8,8 +8,10 @@ export type Operator = { readonly account_id: string; readonly jti: string; read
  * A valid, unrevoked access token's operator, or null. The account must exist too: a token
  * signed with a kept key for an account that is not in this log (a database restored or reset
  * beside the same JWT key) authenticates nobody, rather than owning apps in a missing name.
- * Accounts are never removed, so the state this process holds (as recent as an app's for API
- * keys) answers without a read on most requests.
+ * Nor does a token issued before the account's password last changed. Accounts are never
+ * removed, so the state this process holds (as recent as an app's for API keys: another
+ * process's password change reaches it within `APP_CACHE_MS`) answers without a read on most
+ * requests.
  */
 export const makeAuthenticateOperator =
   (deps: Pick<Deps, 'tokens' | 'denylist' | 'loadRecent' | 'appStalenessMs'>) =>
@@ -17,6 +19,8 @@ export const makeAuthenticateOperator =
     const claims = await deps.tokens.verify(token);
     if (claims === null) return null;
     if (await deps.denylist.isRevoked(claims.jti)) return null;
-    if ((await deps.loadRecent(AccountAggregate, accountStream(claims.sub), deps.appStalenessMs)).status === 'NONE') return null;
+    const account = await deps.loadRecent(AccountAggregate, accountStream(claims.sub), deps.appStalenessMs);
+    // A token issued before the password last changed is over, whoever holds it.
+    if (account.status === 'NONE' || account.password_version !== claims.password_version) return null;
     return { account_id: claims.sub, jti: claims.jti, token_expires_at: claims.exp };
   };

@@ -61,6 +61,6 @@ export const makeLogIn =
     }));
     if (outcome._tag === 'Left') return outcome;
     if (outcome.right.events.some((e) => e.type === 'LoginFailed')) return invalid();
-    const token = await deps.tokens.issue(accountId);
+    const token = await deps.tokens.issue(accountId, state.password_version);
     return right({ access_token: token.token, token_type: 'bearer', expires_in: token.expires_in });
   };

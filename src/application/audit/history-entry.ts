@@ -24,6 +24,7 @@ const SHOWN: Readonly<Record<string, readonly string[]>> = {
   LoggedOut: ['expires_at'],
   LoginSucceeded: ['client'],
   LoginFailed: ['client'],
+  PasswordChanged: ['client'],
   AppRegistered: ['name', 'policy'],
   AppRenamed: ['name'],
   AppPolicyChanged: ['policy'],

@@ -15,8 +15,20 @@ export type RegisterAccount = {
 /** The handler checks the password (I/O) and passes the outcome in, with the caller's client tag. */
 export type RecordLogin = { readonly type: 'RecordLogin'; readonly password_ok: boolean; readonly client: string; readonly at: Instant };
 export type Logout = { readonly type: 'Logout'; readonly jti: string; readonly expires_at: Instant; readonly at: Instant };
+/**
+ * The handler checks the current password (I/O) and hashes the new one; a wrong current
+ * password is a failed sign-in (throttled and counted as one), since whoever holds a stolen
+ * token could otherwise guess the password here without limit.
+ */
+export type ChangePassword = {
+  readonly type: 'ChangePassword';
+  readonly password_ok: boolean;
+  readonly password_hash: string;
+  readonly client: string;
+  readonly at: Instant;
+};
 
-export type AccountCommand = RegisterAccount | RecordLogin | Logout;
+export type AccountCommand = RegisterAccount | RecordLogin | Logout | ChangePassword;
 
 type Decision = Either<Rejection, readonly AccountEvent[]>;
 
@@ -37,6 +49,12 @@ export const loginThrottledUntil = (state: AccountState, client: string, at: Ins
   return held.length === 0 ? null : fromMillis(Math.max(...held));
 };
 
+/** The sign-in throttle's refusal for `client`, or undefined when it may try. */
+const throttle = (state: AccountState, client: string, at: Instant): Decision | undefined => {
+  const until = loginThrottledUntil(state, client, at);
+  return until === null ? undefined : left(reject('RATE_LIMITED', 'Too many failed logins; try again later', { retryAfterSeconds: secondsUntil(at, until) }));
+};
+
 export const decideAccount = (command: AccountCommand, state: AccountState): Decision => {
   switch (command.type) {
     case 'RegisterAccount': {
@@ -46,14 +64,16 @@ export const decideAccount = (command: AccountCommand, state: AccountState): Dec
     }
     case 'RecordLogin': {
       if (state.status !== 'REGISTERED') return left(reject('INVALID_CREDENTIALS', 'Invalid credentials'));
-      const until = loginThrottledUntil(state, command.client, command.at);
-      if (until !== null)
-        return left(
-          reject('RATE_LIMITED', 'Too many failed logins; try again later', {
-            retryAfterSeconds: secondsUntil(command.at, until),
-          }),
-        );
+      const throttled = throttle(state, command.client, command.at);
+      if (throttled) return throttled;
       return right([{ type: command.password_ok ? 'LoginSucceeded' : 'LoginFailed', data: { at: command.at, client: command.client } }]);
+    }
+    case 'ChangePassword': {
+      if (state.status !== 'REGISTERED') return left(reject('NOT_FOUND', 'Account not found'));
+      const throttled = throttle(state, command.client, command.at);
+      if (throttled) return throttled;
+      const { password_hash, client, at } = command;
+      return right([command.password_ok ? { type: 'PasswordChanged', data: { password_hash, client, at } } : { type: 'LoginFailed', data: { at, client } }]);
     }
     case 'Logout':
       if (state.status !== 'REGISTERED') return left(reject('NOT_FOUND', 'Account not found'));

@@ -14,7 +14,12 @@ export type LoginSucceeded = DomainEvent<'LoginSucceeded', { at: Instant; client
  */
 export type LoginFailed = DomainEvent<'LoginFailed', { at: Instant; client?: string }>;
 export type LoggedOut = DomainEvent<'LoggedOut', { jti: string; expires_at: Instant; at: Instant }>;
+/**
+ * The operator set a new password (knowing the current one). `password_hash` as in
+ * AccountRegistered; `client` as in LoginFailed. Every token issued before it stops working.
+ */
+export type PasswordChanged = DomainEvent<'PasswordChanged', { password_hash: string; client: string; at: Instant }>;
 
-export type AccountEvent = AccountRegistered | LoginSucceeded | LoginFailed | LoggedOut;
+export type AccountEvent = AccountRegistered | LoginSucceeded | LoginFailed | LoggedOut | PasswordChanged;
 
 export const accountStream = (accountId: string): string => `account-${accountId}`;

@@ -12,6 +12,11 @@ export type AccountState =
       readonly username: string;
       readonly email: string;
       readonly password_hash: string;
+      /**
+       * How many times the password was changed: tokens carry the figure they were issued
+       * under, and one issued under an earlier figure authenticates nobody.
+       */
+      readonly password_version: number;
       /** The latest failed logins since the last success, oldest first (throttling). */
       readonly recent_failures: readonly LoginFailure[];
       /** Clients that signed in with the password, latest first (at most `knownClients`): exempt from the account-wide throttle. */
@@ -24,7 +29,7 @@ export const evolveAccount = (state: AccountState, event: AccountEvent): Account
   switch (event.type) {
     case 'AccountRegistered': {
       const { account_id, username, email, password_hash } = event.data;
-      return { status: 'REGISTERED', account_id, username, email, password_hash, recent_failures: [], known_clients: [] };
+      return { status: 'REGISTERED', account_id, username, email, password_hash, password_version: 0, recent_failures: [], known_clients: [] };
     }
     case 'LoginSucceeded': {
       if (state.status !== 'REGISTERED') return state;
@@ -39,6 +44,11 @@ export const evolveAccount = (state: AccountState, event: AccountEvent): Account
         : state;
     case 'LoggedOut':
       return state;
+    case 'PasswordChanged':
+      // The current password was given: a sign-in with it, as far as the throttle goes.
+      return state.status === 'REGISTERED'
+        ? { ...state, password_hash: event.data.password_hash, password_version: state.password_version + 1, recent_failures: [] }
+        : state;
   }
 };
 

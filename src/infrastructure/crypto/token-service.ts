@@ -13,6 +13,8 @@ export type JoseTokenServiceOptions = {
 };
 
 const MIN_HS256_SECRET_BYTES = 32;
+/** A private claim: the account's password version when the token was issued. */
+const PASSWORD_VERSION_CLAIM = 'pwv';
 
 type Keys = { readonly sign: KeyObject | Uint8Array; readonly verify: KeyObject | Uint8Array };
 
@@ -37,11 +39,13 @@ export const createJoseTokenService = (options: JoseTokenServiceOptions): TokenS
   const algorithms = [key.alg];
 
   return {
-    issue: async (subject) => {
+    issue: async (subject, passwordVersion = 0) => {
       const jti = randomUUID();
       const iat = Math.floor(clock().getTime() / 1000);
       const exp = iat + ttlSeconds;
-      const token = await new SignJWT({})
+      // The password version only once there is one: tokens of accounts that never changed
+      // their password stay as they were (and as older builds issue them).
+      const token = await new SignJWT(passwordVersion === 0 ? {} : { [PASSWORD_VERSION_CLAIM]: passwordVersion })
         .setProtectedHeader({ alg: key.alg, typ: 'JWT' })
         .setSubject(subject)
         .setJti(jti)
@@ -64,8 +68,10 @@ export const createJoseTokenService = (options: JoseTokenServiceOptions): TokenS
           requiredClaims: ['sub', 'jti', 'iat', 'exp'],
         });
         const { sub, jti, exp } = payload;
+        const version = payload[PASSWORD_VERSION_CLAIM] ?? 0;
         if (typeof sub !== 'string' || typeof jti !== 'string' || typeof exp !== 'number') return null;
-        return { sub, jti, exp };
+        if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0) return null;
+        return { sub, jti, exp, password_version: version };
       } catch {
         return null;
       }

@@ -13,6 +13,7 @@ export const accountEventCodecs = {
   LoginSucceeded: strictObject('LoginSucceeded', { at: instant }, { client: t.string }),
   LoginFailed: strictObject('LoginFailed', { at: instant }, { client: t.string }),
   LoggedOut: strictObject('LoggedOut', { jti: t.string, expires_at: instant, at: instant }),
+  PasswordChanged: strictObject('PasswordChanged', { password_hash: t.string, client: t.string, at: instant }),
 };
 
 const _check: CodecsMatch<AccountEvent, typeof accountEventCodecs> = true;

@@ -89,6 +89,8 @@ const appScope = { app_id: uuid };
 // ---------------------------------------------------------------- /api/auth
 export const registerBody = k.body({ email, username: operatorUsername, password }, {});
 export const loginBody = k.requireOneOf(k.body({ password: loginPassword }, { username: login, email }), ['username', 'email']);
+/** The current password as sign-in takes it; the new one as registration does. */
+export const passwordChangeBody = k.body({ current_password: loginPassword, new_password: password }, {});
 
 // ---------------------------------------------------------------- /api/app
 export const appCreateBody = k.body({ name: appName }, { policy: policyPatch });
@@ -132,6 +134,7 @@ export const twilioStatusQuery = k.body(
 export type PolicyPatchBody = t.TypeOf<typeof policyPatch>;
 export type RegisterBody = t.TypeOf<typeof registerBody>;
 export type LoginBody = t.TypeOf<typeof loginBody>;
+export type PasswordChangeBody = t.TypeOf<typeof passwordChangeBody>;
 export type AppCreateBody = t.TypeOf<typeof appCreateBody>;
 export type AppUpdateBody = t.TypeOf<typeof appUpdateBody>;
 export type AppIdParams = t.TypeOf<typeof appIdParams>;
@@ -153,6 +156,7 @@ export type AppScopeQuery = t.TypeOf<typeof appScopeQuery>;
 export const requestCodecs = {
   registerBody,
   loginBody,
+  passwordChangeBody,
   appCreateBody,
   appUpdateBody,
   appIdParams,

@@ -28,6 +28,7 @@ export const samples: SampleData = {
   LoginSucceeded: { at },
   LoginFailed: { at },
   LoggedOut: { jti: 'jti-1', expires_at: later, at },
+  PasswordChanged: { password_hash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g', client: 'c-1', at },
   EnrollmentStarted: {
     enrollment_id: 'enr-1',
     app_id: 'app-1',

@@ -173,7 +173,7 @@ const policyValue = fc.oneof(
   value,
   fc.dictionary(fc.oneof(fc.constantFrom(...policyKeys), fc.string()), fc.oneof(value, fc.dictionary(fc.constantFrom('digits', 'period', 'algorithm', 'window', 'x'), value))),
 );
-const topKeys = ['email', 'username', 'password', 'name', 'otp_method', 'otp', 'destination', 'secret', 'channel', 'to', 'locale', 'app_id', 'challenge_id', 'id', 'send', 'attempt'];
+const topKeys = ['email', 'username', 'password', 'current_password', 'new_password', 'name', 'otp_method', 'otp', 'destination', 'secret', 'channel', 'to', 'locale', 'app_id', 'challenge_id', 'id', 'send', 'attempt'];
 const bodyLike = fc.oneof(
   value,
   fc.dictionary(fc.oneof(fc.constantFrom(...topKeys), fc.string()), value, { maxKeys: 8 }),

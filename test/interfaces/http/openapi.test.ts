@@ -10,13 +10,14 @@ import { captureLogger, serve, type Served } from './serve.js';
 type Json = Record<string, unknown>;
 const doc = JSON.parse(JSON.stringify(openApiDocument)) as Json & { paths: Record<string, Record<string, Json>>; components: Json };
 
-/** The HTTP table of DESIGN.md, and the audit trails (GET /api/otp/history, /api/app/{id}/history, /api/auth/history): method, path, success status. */
+/** The HTTP table of DESIGN.md, the audit trails (GET /api/otp/history, /api/app/{id}/history, /api/auth/history) and the password change (PUT /api/auth/password): method, path, success status. */
 const contract: readonly (readonly [string, string, string])[] = [
   ['POST', '/api/auth/register', '201'],
   ['POST', '/api/auth', '201'],
   ['POST', '/api/auth/login', '200'],
   ['POST', '/api/auth/logout', '204'],
   ['GET', '/api/auth/me', '200'],
+  ['PUT', '/api/auth/password', '200'],
   ['GET', '/api/auth/history', '200'],
   ['POST', '/api/app', '201'],
   ['GET', '/api/app', '200'],
@@ -114,7 +115,7 @@ describe('OpenAPI document', () => {
     for (const { path, op } of operations()) {
       const schemes = (op['security'] as Json[]).flatMap((s) => Object.keys(s)).sort();
       if (/^\/api\/(otp|code)\//.test(path)) expect(schemes).toEqual(['apiKey', 'bearerAuth']);
-      else if (/^\/api\/(app|auth\/(me|logout|history))/.test(path)) expect(schemes).toEqual(['bearerAuth']);
+      else if (/^\/api\/(app|auth\/(me|logout|history|password))/.test(path)) expect(schemes).toEqual(['bearerAuth']);
       else expect(schemes).toEqual([]);
     }
   });

@@ -32,6 +32,19 @@ export const authAndAppPaths = {
   '/api/auth/logout': {
     post: operation({ tag: 'auth', summary: 'Revoke the current token', auth: 'jwt', success: { status: 204, description: 'The token stops working' }, errors: [409] }),
   },
+  '/api/auth/password': {
+    put: operation({
+      tag: 'auth',
+      summary: "Change the current operator's password",
+      description:
+        'The current password is required: a wrong one is 403 and counts as a failed sign-in (throttled as sign-ins are: 429 with Retry-After). ' +
+        "Every token issued before the change stops working, this one included (on other processes within APP_CACHE_MS); the answer carries a new token for the caller's session.",
+      auth: 'jwt',
+      body: 'PasswordChangeRequest',
+      success: { status: 200, description: 'A new bearer token', schema: 'Token' },
+      errors: [403, 409, 429],
+    }),
+  },
   '/api/auth/me': {
     get: operation({ tag: 'auth', summary: 'The current operator', auth: 'jwt', success: { status: 200, description: 'The account', schema: 'Account' }, errors: [] }),
   },
@@ -39,7 +52,7 @@ export const authAndAppPaths = {
     get: operation({
       tag: 'auth',
       summary: "The current operator's account history, from the event log",
-      description: 'Registration, every sign-in (failed ones too) and sign-out, with the request that caused each; oldest first, a page at a time.',
+      description: 'Registration, every sign-in (failed ones too), password change and sign-out, with the request that caused each; oldest first, a page at a time.',
       auth: 'jwt',
       parameters: historyPageParameters,
       success: { status: 200, description: 'One page of the history', schema: 'AccountHistory' },

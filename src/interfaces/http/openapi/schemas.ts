@@ -79,6 +79,7 @@ export const schemas: Readonly<Record<string, Schema>> = {
     { username: { anyOf: [username, ruled(s.email)], description: 'A username or an email address' }, email: ruled(s.email) },
     { anyOf: [{ required: ['username'] }, { required: ['email'] }] },
   ),
+  PasswordChangeRequest: object({ current_password: ruled(s.password), new_password: ruled(s.password) }),
   AppCreateRequest: object({ name: ruled(s.appName) }, { policy: ref('PolicyPatch') }),
   AppUpdateRequest: object({}, { name: ruled(s.appName), policy: ref('PolicyPatch') }),
   OtpRegisterRequest: object(

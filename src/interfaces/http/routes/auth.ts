@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import { right } from 'fp-ts/lib/Either.js';
 import type { Context } from 'koa';
 import type { Handlers } from '../../../application/handlers.js';
-import { historyQuery, loginBody, registerBody } from '../codecs.js';
+import { historyQuery, loginBody, passwordChangeBody, registerBody } from '../codecs.js';
 import { decodeOrThrow } from '../decode.js';
 import { historyPageOf, historyView, type HistoryCursors } from '../history-page.js';
 import { clientIp, operatorOf, requireOperator, respond } from './context.js';
@@ -35,6 +35,11 @@ export const createAuthRouter = (handlers: Handlers, cursors: HistoryCursors, si
 
   router.post('/logout', requireOperator(handlers), async (ctx) => {
     respond(ctx, await handlers.logOut(operatorOf(ctx)), 204, () => undefined);
+  });
+
+  router.put('/password', requireOperator(handlers), async (ctx) => {
+    const body = decodeOrThrow(passwordChangeBody, ctx.request.body);
+    respond(ctx, await handlers.changePassword(operatorOf(ctx), { ...body, client_ip: clientIp(ctx) }), 200);
   });
 
   router.get('/me', requireOperator(handlers), async (ctx) => {
