@@ -18,11 +18,12 @@ export type TwilioRequest = {
 };
 
 /**
- * A scripted answer: a status with Twilio's error code and headers; 'hang' (never answer); or
- * `hold` (answer only once the promise settles: accept the message, or refuse it as `then` says).
+ * A scripted answer: a status with Twilio's error code and headers; 'hang' (never answer);
+ * 'trickle' (headers at once, then a byte of the body every 100 ms, never ending); or `hold`
+ * (answer only once the promise settles: accept the message, or refuse it as `then` says).
  */
 type TwilioRefusal = { readonly status: number; readonly code?: number; readonly headers?: Record<string, string> };
-export type TwilioReply = TwilioRefusal | 'hang' | { readonly hold: Promise<unknown>; readonly then?: TwilioRefusal };
+export type TwilioReply = TwilioRefusal | 'hang' | 'trickle' | { readonly hold: Promise<unknown>; readonly then?: TwilioRefusal };
 
 /** A status callback as the fake made it, and what the service answered. */
 export type TwilioCallback = { readonly url: string; readonly form: Record<string, string>; readonly status: number };
@@ -203,6 +204,13 @@ export const startFakeTwilio = async (options: { accountSid: string; authToken: 
         if (refused) return fail(response, refused[0], refused[1], form);
         const reply = replies.shift();
         if (reply === 'hang') return void unanswered.add(response);
+        if (reply === 'trickle') {
+          unanswered.add(response);
+          response.writeHead(201, { 'content-type': 'application/json' });
+          const drip = setInterval(() => response.write(' '), 100);
+          response.on('close', () => clearInterval(drip));
+          return;
+        }
         const accept = () => {
           const sid = hex32('SM');
           sent.push({ sid, form });

@@ -15,7 +15,7 @@ export type TwilioClientOptions = {
    * `edge`/`region` options only rewrite the host into api.<edge>.<region>.twilio.com.
    */
   readonly baseUrl?: string;
-  /** Per request, connecting included; the SDK's default is 30 s. */
+  /** The whole request, connecting included, answer read to the end (default 10 s). */
   readonly timeoutMs?: number;
   /**
    * Where Twilio reports what became of each message (its StatusCallback): the service's own
@@ -47,9 +47,15 @@ const answers = new AsyncLocalStorage<{ retryAfter?: unknown }>();
 class HeaderKeepingRequestClient extends twilio.RequestClient {
   constructor(
     private readonly base: string | undefined,
-    options: ConstructorParameters<typeof twilio.RequestClient>[0],
+    options: ConstructorParameters<typeof twilio.RequestClient>[0] & { readonly timeout: number },
   ) {
     super(options);
+    // The SDK's `timeout` is the socket's idle time: an answer that trickles in a byte at a time
+    // kept a call going for ever (a review saw 25 s and counting with 1.5 s set), past the
+    // delivery lease, so another attempt sent the code again while it ran. The whole call,
+    // connecting included, is bounded as DELIVERY_TIMEOUT_MS says.
+    const { timeout } = options;
+    this.axios.interceptors.request.use((config) => ({ ...config, signal: config.signal ?? AbortSignal.timeout(timeout) }));
   }
 
   override async request<TData>(options: RequestOptions & { data?: TData }) {

@@ -109,6 +109,15 @@ describe('Twilio SMS sender', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
+  it('gives up on an answer that trickles in after its timeout, whole call counted, as transient', async () => {
+    // The SDK's own timeout is the socket's idle time, which a byte every 100 ms never reaches.
+    fake.script('trickle');
+    const started = Date.now();
+    await expectFailure(() => sender({ timeoutMs: 500 })(message), { provider: 'twilio-sms', permanent: false }, secrets);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    fake.dropUnanswered();
+  });
+
   it('reports a refused connection as transient', async () => {
     const down = sender({ baseUrl: `http://127.0.0.1:${await closedPort()}` });
     const failure = await expectFailure(() => down(message), { provider: 'twilio-sms', permanent: false }, secrets);
