@@ -25,7 +25,7 @@ export const EnrollmentAggregate = {
   decider: enrollmentDecider,
   cacheable: (state: EnrollmentState) => state.kind !== 'RECOVERY',
   // 3: a restart with another TOTP period carries the used step over in time (`lastStepIn`).
-  snapshot: { version: 'enrollment/3', every: SNAPSHOT_EVERY },
+  snapshot: { version: 'enrollment/4', every: SNAPSHOT_EVERY },
 } as const;
 /**
  * Only open challenges stay in the state cache. A closed one (approved, canceled, expired, out of

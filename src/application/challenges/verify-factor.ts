@@ -53,7 +53,9 @@ export const makeVerifyFactor = (deps: FactorDeps) => {
         step = seed === null ? null : deps.totp.matchStep(seed, otp, { ...state.totp, window: app.policy.totp.window }, deps.clock());
       }
       // Claimed once per request, so a retry after a conflict does not trip over its own claim.
-      if (step !== null && claimed === undefined) claimed = !(await deps.replayGuard(`totp:${enrollmentId}:${step}`, 300));
+      // Per seed: a factor enrolled again with a new seed has codes of its own, whose steps a
+      // code of the old seed did not use.
+      if (step !== null && claimed === undefined) claimed = !(await deps.replayGuard(`totp:${enrollmentId}:${state.kind === 'FACTOR' ? state.secret?.key_id : ''}:${step}`, 300));
       return { type: 'VerifyTotp' as const, matched_step: step, step_already_claimed: claimed ?? false, attempts, at };
     });
 

@@ -5,16 +5,28 @@ import type { ActiveApp } from '../apps/app-view.js';
 import { EnrollmentAggregate } from '../aggregates.js';
 import { now, type Deps } from '../deps.js';
 import { enrollmentStreamFor, factorMethods } from '../ids.js';
+import type { SealedSecret } from '../../domain/shared/sealed.js';
+import { shredSealed } from './shred-sealed.js';
 
 /**
  * Disables one method, or every method when none is named. When no active factor remains, the
- * recovery codes go too: they must not outlive the factors they back up.
+ * recovery codes go too: they must not outlive the factors they back up. A disabled factor's
+ * seed or destination is shredded (its data key destroyed).
  */
 export const makeDisableEnrollment =
-  (deps: Pick<Deps, 'handle' | 'keyedHash' | 'clock' | 'load'>) =>
+  (deps: Pick<Deps, 'handle' | 'keyedHash' | 'clock' | 'load' | 'vault' | 'logger'>) =>
   async (app: ActiveApp, username: string, method?: OtpMethod): Promise<Either<Rejection, { success: true }>> => {
     const streamOf = (m: OtpMethod | 'RECOVERY') => enrollmentStreamFor(deps.keyedHash, app.app_id, username, m);
-    const disable = (stream: string) => deps.handle(EnrollmentAggregate, stream, () => ({ type: 'DisableEnrollment' as const, at: now(deps) }));
+    const disable = async (stream: string) => {
+      let factor: { secret?: SealedSecret; destination?: SealedSecret } = {};
+      const outcome = await deps.handle(EnrollmentAggregate, stream, (state) => {
+        factor = state.kind === 'FACTOR' ? state : {};
+        return { type: 'DisableEnrollment' as const, at: now(deps) };
+      });
+      // Its seed or destination is not needed again: a factor is started anew with new ones.
+      if (outcome._tag === 'Right' && outcome.right.events.length > 0) await shredSealed(deps, factor.secret, factor.destination);
+      return outcome;
+    };
 
     const targets = method ? [method] : factorMethods;
     const outcomes = await Promise.all(targets.map((m) => disable(streamOf(m))));

@@ -13,6 +13,8 @@ import { makeSendNextCode } from '../challenges/send-next-code.js';
 import { now, type Deps } from '../deps.js';
 import { enrollmentIdFor } from '../ids.js';
 import { spendDailyBudget } from '../apps/daily-budget.js';
+import { shredSealed } from './shred-sealed.js';
+import type { SealedSecret } from '../../domain/shared/sealed.js';
 
 export type RegisterEnrollmentInput = {
   readonly app: ActiveApp;
@@ -35,7 +37,7 @@ type RegisterDeps = Parameters<typeof makeIssueCode>[0] &
   Parameters<typeof makeResolveDestination>[0] &
   Parameters<typeof makeSendNextCode>[0] &
   Parameters<typeof makeCancelChallenge>[0] &
-  Pick<Deps, 'totp' | 'qr' | 'load' | 'rateLimit'>;
+  Pick<Deps, 'totp' | 'qr' | 'load' | 'rateLimit' | 'vault' | 'logger'>;
 
 /**
  * Starts (or restarts) a factor in PENDING. TOTP returns the seed once; sent-code methods send
@@ -71,8 +73,13 @@ export const makeRegisterEnrollment = (deps: RegisterDeps) => {
       if (budget._tag === 'Left') return budget;
       const { digits, period, algorithm } = app.policy.totp;
       const sealed = await deps.vault.seal(secret, stream);
-      const started = await deps.handle(EnrollmentAggregate, stream, () => ({ ...start, secret: sealed, totp: { digits, period, algorithm }, at: now(deps) }));
+      let replaced: SealedSecret | undefined;
+      const started = await deps.handle(EnrollmentAggregate, stream, (state) => {
+        replaced = state.kind === 'FACTOR' ? state.secret : undefined;
+        return { ...start, secret: sealed, secret_generated: input.secret === undefined, totp: { digits, period, algorithm }, at: now(deps) };
+      });
       if (started._tag === 'Left') return started;
+      if (replaced !== undefined) await shredSealed(deps, replaced);
       const otpauth_uri = deps.totp.uri({ secret, issuer: app.policy.issuer ?? app.name, account: username, digits, period, algorithm });
       const qr_code = input.qr_format === 'png' ? await deps.qr.png(otpauth_uri) : await deps.qr.dataUrl(otpauth_uri);
       return right({ kind: 'TOTP', enrollment_id: enrollmentId, status: 'PENDING', secret, otpauth_uri, qr_code });
@@ -108,11 +115,14 @@ export const makeRegisterEnrollment = (deps: RegisterDeps) => {
     // The challenge this start replaces, as the state it is decided on says (a concurrent
     // registration's included).
     let replaced: string | undefined;
+    let replacedDestination: SealedSecret | undefined;
     const started = await deps.handle(EnrollmentAggregate, stream, (state) => {
       replaced = state.kind === 'FACTOR' && state.status === 'PENDING' ? state.challenge_id : undefined;
+      replacedDestination = state.kind === 'FACTOR' ? state.destination : undefined;
       return { ...start, destination: sealed, destination_hint: destination.right.hint, challenge_id: challenge.challenge_id, at: now(deps) };
     });
     if (started._tag === 'Left') return started;
+    if (replacedDestination !== undefined) await shredSealed(deps, replacedDestination);
     // Already closed (approved, expired, canceled) is as good: its result does not matter.
     if (replaced !== undefined && replaced !== challenge.challenge_id) await cancelChallenge(app.app_id, replaced);
     return right({ kind: 'SENT', enrollment_id: enrollmentId, status: 'PENDING', challenge_id: challenge.challenge_id });

@@ -14,6 +14,7 @@ export type StartEnrollment = {
   readonly username: string;
   readonly method: OtpMethod;
   readonly secret?: SealedSecret;
+  readonly secret_generated?: boolean;
   readonly totp?: TotpParameters;
   readonly destination?: SealedSecret;
   readonly destination_hint?: string;

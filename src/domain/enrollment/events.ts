@@ -18,6 +18,12 @@ export type EnrollmentStarted = DomainEvent<
     method: OtpMethod;
     /** TOTP only: the seed, sealed by the vault. */
     secret?: SealedSecret;
+    /**
+     * TOTP only: true when the service made the seed (a new random one, none of whose codes can
+     * have been used), absent when it was imported (maybe the seed the factor had before) and in
+     * events from before stop 37. Only a seed that may be the same carries the used step over.
+     */
+    secret_generated?: boolean;
     totp?: TotpParameters;
     /** Sent-code methods only: the phone number or email, sealed, and a masked hint. */
     destination?: SealedSecret;

@@ -72,24 +72,38 @@ export const lastStepIn = (step: number, previous: TotpParameters | undefined, n
   return Math.ceil(((step + 1) * previous.period) / next.period) - 1;
 };
 
+/**
+ * The failures a factor started again keeps: all of them, since starting over must not reset
+ * the day's cap (a sent confirmation code could otherwise be guessed at without end, a new one
+ * at a time), except a TOTP factor's that never was active. Those were failed confirmations
+ * of a seed the caller was shown: nothing to guess, and an authenticator that computes another
+ * algorithm than the app's (many ignore SHA256) had its user locked out of enrolling for a
+ * day, a new seed and a right code included.
+ */
+const carriedFailures = (previous: Factor | undefined, method: Factor['method']): readonly Instant[] => {
+  if (previous === undefined) return NO_FAILURES;
+  return method === 'TOTP' && !previous.activated_before ? NO_FAILURES : previous.recent_failures;
+};
+
 const withFactor = (state: EnrollmentState, f: (s: Factor) => Partial<Factor>): EnrollmentState =>
   state.kind === 'FACTOR' ? { ...state, ...f(state) } : state;
 
 export const evolveEnrollment = (state: EnrollmentState, event: EnrollmentEvent): EnrollmentState => {
   switch (event.type) {
     case 'EnrollmentStarted': {
-      const { at: _at, ...data } = event.data;
+      const { at: _at, secret_generated: generated, ...data } = event.data;
       const previous = state.kind === 'FACTOR' ? state : undefined;
       return {
         kind: 'FACTOR',
         ...data,
         status: 'PENDING',
-        // Kept across restarts (an imported seed may be the same one), in the new period's steps.
-        last_step: previous ? lastStepIn(previous.last_step, previous.totp, data.totp) : -1,
+        // Kept across restarts when the seed may be the same one (imported), in the new period's
+        // steps; a seed the service made is new, and carrying the old seed's step over refused
+        // its right codes for up to a minute after a re-enrollment.
+        last_step: previous && generated !== true ? lastStepIn(previous.last_step, previous.totp, data.totp) : -1,
         failures: 0,
         locked_until: null,
-        // A factor started again keeps its failures: starting over must not reset the day's cap.
-        recent_failures: previous?.recent_failures ?? NO_FAILURES,
+        recent_failures: carriedFailures(previous, data.method),
         activated_before: previous?.activated_before ?? false,
       };
     }

@@ -8,7 +8,7 @@ export const enrollmentEventCodecs = {
   EnrollmentStarted: strictObject(
     'EnrollmentStarted',
     { enrollment_id: t.string, app_id: t.string, username: t.string, method: otpMethod, at: instant },
-    { secret: sealedSecret, totp: totpParameters, destination: sealedSecret, destination_hint: t.string, challenge_id: t.string },
+    { secret: sealedSecret, secret_generated: t.boolean, totp: totpParameters, destination: sealedSecret, destination_hint: t.string, challenge_id: t.string },
   ),
   EnrollmentActivated: strictObject('EnrollmentActivated', { at: instant }),
   EnrollmentDisabled: strictObject('EnrollmentDisabled', { at: instant }),
