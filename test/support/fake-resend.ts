@@ -22,12 +22,13 @@ export type ResendRequest = {
 };
 
 /**
- * A scripted answer: a status, Resend's error name, extra headers; 'hang' (never answer);
+ * A scripted answer: a status, Resend's error name, extra headers, and the error body when it is
+ * not the usual {statusCode, message, name} (Resend's bodies may lack statusCode); 'hang' (never answer);
  * 'lost' (send the email, but never answer: the answer is lost on the way); or `hold` (send the
  * email, but only answer once the promise settles).
  */
 export type ResendReply =
-  | { readonly status: number; readonly name?: string; readonly headers?: Record<string, string> }
+  | { readonly status: number; readonly name?: string; readonly headers?: Record<string, string>; readonly body?: Record<string, unknown> }
   | 'hang'
   | 'lost'
   | { readonly hold: Promise<unknown> };
@@ -166,6 +167,7 @@ export const startFakeResend = async (options: { apiKey: string; ratePerSecond?:
         if (key !== undefined) keys.set(key, 'in progress');
         return void reply.hold.then(accept, accept);
       }
+      if (reply && reply.status !== 200 && reply.body !== undefined) return answer(response, reply.status, reply.body, reply.headers);
       if (reply && reply.status !== 200) return error(response, reply.status, reply.name ?? 'application_error', reply.headers);
       return accept();
     });

@@ -9,6 +9,7 @@ import {
   integer,
   listenHost,
   isBlank,
+  lengthOf,
   matching,
   oneOf,
   optional,
@@ -17,6 +18,7 @@ import {
   text,
   urlWithScheme,
   withDefault,
+  type Check,
 } from './env-codecs.js';
 import { FAILURES_KEPT } from '../../domain/enrollment/index.js';
 import {
@@ -181,6 +183,36 @@ export const DEFAULT_DELIVERY_TIMEOUT_MS = 10_000;
 
 const str = optional(envVar('string', text));
 
+/** An address as EMAIL_ADDRESS has always taken it: one '@', no spaces; nor control characters, '<' or '>', which belong to the named form. */
+const BARE_ADDRESS = /^[^\s@<>\x00-\x1f\x7f]+@[^\s@<>\x00-\x1f\x7f]+$/;
+/** `Display Name <address>`, the space before '<' optional; the name without control characters, '<', '>' or '"'. */
+const NAMED_ADDRESS = /^([^<>"\x00-\x1f\x7f-\x9f]*)<([^<>]*)>$/;
+
+/** The sender of code emails, its display name apart: what the SMTP sender gives nodemailer. */
+export type EmailSender = { readonly name?: string; readonly address: string };
+
+/**
+ * EMAIL_ADDRESS read: a bare address, or a display name and one ("Acme <codes@acme.example>",
+ * which Resend takes as it is); undefined for anything else. The SMTP sender reads the variable
+ * with this too, and hands nodemailer the name and the address apart: parsing the text itself,
+ * nodemailer would take a comment out of "Acme (EU) <...>" and a group out of "Acme: codes <...>".
+ */
+export const parseEmailSender = (value: string): EmailSender | undefined => {
+  const trimmed = value.trim();
+  if (BARE_ADDRESS.test(trimmed)) return { address: trimmed };
+  const named = NAMED_ADDRESS.exec(trimmed);
+  const [name, address] = [named?.[1]?.trim() ?? '', named?.[2] ?? ''];
+  if (!BARE_ADDRESS.test(address)) return undefined;
+  return name === '' ? { address } : { name, address };
+};
+
+/** EMAIL_ADDRESS as the providers are given it: the address, or "Name <address>" with one space. A refused value is described by its length only (see env-codecs' `echo`). */
+const emailSender: Check<string> = (raw) => {
+  const sender = parseEmailSender(raw);
+  if (sender === undefined) return E.left(`must be an email address, or a name and one as Name <address>, got ${lengthOf(raw)}`);
+  return E.right(sender.name === undefined ? sender.address : `${sender.name} <${sender.address}>`);
+};
+
 const Env = t.type({
   PORT: withDefault(envVar('port', integer(1, 65535)), 8000),
   HOST: withDefault(envVar('host', listenHost), '0.0.0.0'),
@@ -213,7 +245,7 @@ const Env = t.type({
   RESEND_API_KEY: str,
   RESEND_WEBHOOK_SECRET: optional(envVar('signing secret', webhookSigningSecret)),
   RESEND_RATE_PER_SECOND: withDefault(envVar('count', integer(1, 10_000)), 2),
-  EMAIL_ADDRESS: optional(envVar('email', matching(/^[^\s@]+@[^\s@]+$/, 'an email address'))),
+  EMAIL_ADDRESS: optional(envVar('email', emailSender)),
   TWILIO_ACCOUNT_SID: str,
   TWILIO_AUTH_TOKEN: str,
   TWILIO_PREVIOUS_AUTH_TOKEN: str,

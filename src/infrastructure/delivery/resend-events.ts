@@ -32,15 +32,35 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export type ResendFailureReport = { readonly challenge_id: string; readonly send: number; readonly reason: string };
 export type ResendReceipt = { readonly challenge_id: string; readonly send: number };
 
+/**
+ * The email's tags by name. Resend's SDK types and event examples write them as an object
+ * ({name: value}), its page on webhook body parameters as an array of {name, value}: both are
+ * taken. In an array, a name given twice with different values names nothing (neither is trusted).
+ */
+const tagValues = (tags: unknown): ReadonlyMap<string, unknown> | undefined => {
+  if (typeof tags !== 'object' || tags === null) return undefined;
+  if (!Array.isArray(tags)) return new Map(Object.entries(tags));
+  const values = new Map<string, unknown>();
+  const conflicting = new Set<string>();
+  for (const tag of tags as unknown[]) {
+    const { name, value } = typeof tag === 'object' && tag !== null ? (tag as { name?: unknown; value?: unknown }) : {};
+    if (typeof name !== 'string') continue;
+    if (values.has(name) && values.get(name) !== value) conflicting.add(name);
+    values.set(name, value);
+  }
+  for (const name of conflicting) values.delete(name);
+  return values;
+};
+
 /** An event's type and data, and the challenge and send its tags name; undefined for an email the service did not send (no tags of its own: another sender on the same Resend account). */
 const tagged = (event: unknown): { type: string; data: Record<string, unknown>; challenge_id: string; send: number } | undefined => {
   if (typeof event !== 'object' || event === null) return undefined;
   const { type, data } = event as { type?: unknown; data?: unknown };
   if (typeof type !== 'string' || typeof data !== 'object' || data === null) return undefined;
-  const { tags } = data as { tags?: unknown };
-  if (typeof tags !== 'object' || tags === null) return undefined;
-  const challenge = (tags as Record<string, unknown>)[RESEND_TAG_CHALLENGE];
-  const send = (tags as Record<string, unknown>)[RESEND_TAG_SEND];
+  const tags = tagValues((data as { tags?: unknown }).tags);
+  if (tags === undefined) return undefined;
+  const challenge = tags.get(RESEND_TAG_CHALLENGE);
+  const send = tags.get(RESEND_TAG_SEND);
   if (typeof challenge !== 'string' || !UUID.test(challenge) || typeof send !== 'string' || !/^[1-9][0-9]{0,5}$/.test(send)) return undefined;
   return { type, data: data as Record<string, unknown>, challenge_id: challenge, send: Number(send) };
 };

@@ -1,6 +1,7 @@
 /** Email over SMTP with nodemailer: one connection per message, HTML and plain text alternatives. */
 import { createTransport } from 'nodemailer';
 import type { MessageSender } from '../../application/ports.js';
+import { parseEmailSender } from '../config/config.js';
 import { deliveryFailure, destinationHint, errorCode, refusedLocally, safeToken, unreachable } from './provider-errors.js';
 
 export type SmtpSenderOptions = {
@@ -9,7 +10,7 @@ export type SmtpSenderOptions = {
    * smtps://user:pass@host:465; ?requireTLS=false lets smtp:// fall back to plain text.
    */
   readonly url: string;
-  /** EMAIL_ADDRESS */
+  /** EMAIL_ADDRESS: an address, or a display name and one ("Acme <codes@acme.example>"). */
   readonly from: string;
   /** Applies to connecting, the greeting and every later wait on the socket. */
   readonly timeoutMs?: number;
@@ -51,6 +52,10 @@ export const parseSmtpUrl = (url: string): Endpoint => {
 
 export const createSmtpSender = (options: SmtpSenderOptions): MessageSender => {
   if (!options.from) throw new Error('SMTP: a sender address (EMAIL_ADDRESS) is required');
+  // Read as the configuration read it, and given to nodemailer as name and address apart: from
+  // the text, its own parser would read some names otherwise (a comment, a group, a second address).
+  const from = parseEmailSender(options.from);
+  if (from === undefined) throw new Error('SMTP: EMAIL_ADDRESS must be an email address, or a name and one as Name <address>');
   const endpoint = parseSmtpUrl(options.url);
   const timeoutMs = options.timeoutMs ?? 10_000;
   const transport = createTransport({
@@ -68,7 +73,7 @@ export const createSmtpSender = (options: SmtpSenderOptions): MessageSender => {
     if (message.channel !== 'EMAIL') throw refusedLocally(PROVIDER, `cannot send ${message.channel} messages`);
     try {
       await transport.sendMail({
-        from: options.from,
+        from: from.name === undefined ? from.address : { name: from.name, address: from.address },
         to: message.to,
         ...(message.subject === undefined ? {} : { subject: message.subject }),
         text: message.body,

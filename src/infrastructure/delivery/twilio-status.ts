@@ -11,9 +11,11 @@ const FAILED_STATUSES = new Set(['failed', 'undelivered']);
 /**
  * Failures of the sender's own pace rather than of the recipient, the later counterparts of the
  * refusals retried when Twilio answers them at once (twilio-client.ts): 30001 queue overflow,
- * 30022 US A2P 10DLC rate limit, 63018 WhatsApp rate limit. Retried on the same channel.
+ * 30022 US A2P 10DLC rate limit, 63018 WhatsApp rate limit, 14107 SMS rate limit (past 30
+ * messages between the same two numbers in 30 s, Twilio fails further ones with it for 30 s; it
+ * comes here, as a failed status, not as a refusal). Retried on the same channel.
  */
-const THROTTLED_CODES = new Set(['30001', '30022', '63018']);
+const THROTTLED_CODES = new Set(['30001', '30022', '63018', '14107']);
 
 export type TwilioFailureReport = { readonly reason: string; readonly throttled: boolean };
 

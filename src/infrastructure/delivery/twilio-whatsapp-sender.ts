@@ -9,7 +9,7 @@ import { callTwilio, createTwilioClient, statusCallbackFor, type TwilioClientOpt
 import { twilioProvider } from './twilio-status.js';
 
 export type TwilioWhatsappSenderOptions = TwilioClientOptions & {
-  /** TWILIO_WHATSAPP_NUMBER, with or without the "whatsapp:" prefix. */
+  /** TWILIO_WHATSAPP_NUMBER, with or without the "whatsapp:" prefix, or a Messaging Service SID (MG...). */
   readonly from: string;
   /** Content template SID (HX...) whose variable {{1}} is the code. */
   readonly contentSid?: string;
@@ -20,10 +20,20 @@ const PROVIDER = twilioProvider('WHATSAPP');
 /** Exactly one "whatsapp:" prefix, whatever the input had. */
 export const whatsappAddress = (value: string): string => `whatsapp:${value.trim().replace(/^(whatsapp:)+/i, '')}`;
 
+/**
+ * The sender's fields: a Messaging Service SID goes as MessagingServiceSid, as the SMS sender
+ * sends it (Twilio picks the service's WhatsApp sender); as From (whatsapp:MG...) Twilio would
+ * refuse it as no WhatsApp address. Anything else is the sender's number.
+ */
+const senderFields = (configured: string): { messagingServiceSid: string } | { from: string } => {
+  const bare = configured.trim().replace(/^(whatsapp:)+/i, '');
+  return /^MG[0-9a-fA-F]{32}$/.test(bare) ? { messagingServiceSid: bare } : { from: whatsappAddress(bare) };
+};
+
 export const createTwilioWhatsappSender = (options: TwilioWhatsappSenderOptions): MessageSender => {
   if (!options.from) throw new Error('Twilio WhatsApp: TWILIO_WHATSAPP_NUMBER is required');
   const client = createTwilioClient(options);
-  const from = whatsappAddress(options.from);
+  const sender = senderFields(options.from);
   const contentSid = options.contentSid || undefined;
 
   return async (message) => {
@@ -33,6 +43,6 @@ export const createTwilioWhatsappSender = (options: TwilioWhatsappSenderOptions)
     const content = contentSid
       ? { contentSid, contentVariables: JSON.stringify({ 1: message.code }) }
       : { body: message.body };
-    await callTwilio(PROVIDER, hint, () => client.messages.create({ to: whatsappAddress(message.to), from, ...content, ...statusCallbackFor(options.statusCallback, message) }));
+    await callTwilio(PROVIDER, hint, () => client.messages.create({ to: whatsappAddress(message.to), ...sender, ...content, ...statusCallbackFor(options.statusCallback, message) }));
   };
 };

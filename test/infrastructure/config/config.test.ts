@@ -316,6 +316,34 @@ describe('loadConfig: settings that only work together', () => {
     expect(E.isRight(loadConfig({ RESEND_API_KEY: 're_123', EMAIL_ADDRESS: 'codes@example.com' }))).toBe(true);
   });
 
+  it('takes EMAIL_ADDRESS as an address, or as a display name and one (Name <address>), and nothing malformed', () => {
+    const email = (value: string) => ok({ RESEND_API_KEY: 're_123', EMAIL_ADDRESS: value }).emailAddress;
+    expect(email('codes@acme.example')).toBe('codes@acme.example');
+    expect(email('Acme <codes@acme.example>')).toBe('Acme <codes@acme.example>');
+    expect(email('Acme<codes@acme.example>')).toBe('Acme <codes@acme.example>');
+    expect(email(' Acme Codes  <codes@acme.example> ')).toBe('Acme Codes <codes@acme.example>');
+    expect(email('Café Acme, EU <codes@acme.example>')).toBe('Café Acme, EU <codes@acme.example>');
+    expect(email('<codes@acme.example>')).toBe('codes@acme.example');
+    const rule = 'EMAIL_ADDRESS must be an email address, or a name and one as Name <address>';
+    for (const value of [
+      'Acme <codes@acme.example',
+      'Acme codes@acme.example>',
+      'Acme <codes@acme.example> x',
+      'Acme <codes acme.example>',
+      'Acme <codes@acme@example>',
+      'Acme <<codes@acme.example>>',
+      'Acme <>',
+      '"Acme" <codes@acme.example>',
+      'Acme\t<codes@acme.example>',
+      'Acme\nBcc: x@y.example <codes@acme.example>',
+      'Ac<me <codes@acme.example>',
+      'Ac>me <codes@acme.example>',
+      'codes<@acme.example',
+      'codes@acme.example>',
+    ])
+      expect(problems({ RESEND_API_KEY: 're_123', EMAIL_ADDRESS: value })).toEqual([`${rule}, got a value of ${value.trim().length} characters (not shown)`]);
+  });
+
   it('refuses a half-configured Twilio account, naming each missing variable', () => {
     expect(problems({ TWILIO_PHONE_NUMBER: '+15005550006' })).toEqual([
       'TWILIO_ACCOUNT_SID is required when any TWILIO_* variable is set',

@@ -88,6 +88,25 @@ describe("Resend's webhook events", () => {
     for (const junk of [null, 'email.bounced', [], { type: 'email.bounced' }, { type: 'email.bounced', data: null }]) expect(readResendEvent(junk)).toBeUndefined();
   });
 
+  it('reads tags written as an array of {name, value} (as Resend\'s webhook body parameters document them) as the object form', () => {
+    const listed = resendTagsFor({ challenge_id: challenge, send: 3 });
+    const bounce = { bounce: { type: 'Permanent', subType: 'General' } };
+    expect(readResendEvent(event('email.bounced', { ...bounce, tags: listed }))).toEqual(readResendEvent(event('email.bounced', bounce)));
+    expect(readResendEvent(event('email.bounced', { ...bounce, tags: listed }))).toEqual({
+      challenge_id: challenge,
+      send: 3,
+      reason: 'resend: bounced (Permanent, General), reported after Resend accepted the email',
+    });
+    expect(readResendReceipt(event('email.delivered', { tags: [{ name: 'campaign', value: 'news' }, ...listed] }))).toEqual({ challenge_id: challenge, send: 3 });
+    // Not the service's: no tags of its own, or junk in their place.
+    expect(readResendEvent(event('email.bounced', { ...bounce, tags: [] }))).toBeUndefined();
+    expect(readResendEvent(event('email.bounced', { ...bounce, tags: [{ name: 'campaign', value: 'news' }] }))).toBeUndefined();
+    expect(readResendEvent(event('email.bounced', { ...bounce, tags: [null, 'otp_send', { value: '3' }, ...listed.slice(0, 1)] }))).toBeUndefined();
+    expect(readResendEvent(event('email.bounced', { ...bounce, tags: [...listed, { name: 'otp_send', value: '0' }] }))).toBeUndefined();
+    // The same name twice with another value names neither.
+    expect(readResendEvent(event('email.bounced', { ...bounce, tags: [...listed, { name: 'otp_send', value: '4' }] }))).toBeUndefined();
+  });
+
   it('reads email.delivered as the receipt of the send the tags name, and nothing else as one (no opens: they need a tracking pixel)', () => {
     expect(readResendReceipt(event('email.delivered'))).toEqual({ challenge_id: challenge, send: 3 });
     for (const type of ['email.sent', 'email.bounced', 'email.delivery_delayed', 'email.complained', 'email.opened', 'email.clicked'])

@@ -124,6 +124,33 @@ describe('Resend sender', () => {
     expect(failure.message).toContain('HTTP 429, rate_limit_exceeded');
   });
 
+  describe('an error body without statusCode (Resend does not always write it)', () => {
+    it('takes a 429 rate_limit_exceeded as throttled, after the Retry-After it was given', async () => {
+      fake.script({ status: 429, headers: { 'retry-after': '7' }, body: { name: 'rate_limit_exceeded', message: 'Too many requests.' } });
+      const failure = await expectFailure(() => sender()(message), { provider: 'resend', permanent: false, retryAfterSeconds: 7 }, secrets);
+      expect(failure.message).toBe('resend: failed (HTTP 429, rate_limit_exceeded) sending to a***@example.org');
+      expect(failure.throttled).toBe(true);
+    });
+
+    it.each([
+      ['validation_error', 403, true],
+      ['invalid_api_key', 403, true],
+      ['daily_quota_exceeded', 429, true],
+      ['concurrent_idempotent_requests', 409, false],
+      ['internal_server_error', 500, false],
+    ])('reads %s as the HTTP %i Resend answers it with', async (name, status, permanent) => {
+      fake.script({ status, body: { name, message: 'x' } });
+      const failure = await expectFailure(() => sender()(message), { provider: 'resend', permanent }, secrets);
+      expect(failure.message).toContain(`(HTTP ${status}, ${name})`);
+    });
+
+    it('takes a name Resend does not use, without statusCode, as no status', async () => {
+      fake.script({ status: 429, headers: { 'retry-after': '7' }, body: { name: 'slow_down', message: 'x' } });
+      const failure = await expectFailure(() => sender()(message), { provider: 'resend', permanent: false }, secrets);
+      expect(failure.message).toBe('resend: unreachable (no status) sending to a***@example.org');
+    });
+  });
+
   it.each([500, 502, 503])('treats %i as transient', async (status) => {
     fake.script({ status, name: 'internal_server_error' });
     await expectFailure(() => sender()(message), { provider: 'resend', permanent: false }, secrets);
@@ -169,7 +196,8 @@ describe('Resend sender', () => {
       ['a name that echoes the address and the code', { statusCode: 422, name: echoing, message: echoing }, 'resend: rejected (HTTP 422, unexpected) sending to a***@example.org'],
       ['a name in capitals', { statusCode: 422, name: 'Validation_Error', message: 'x' }, 'resend: rejected (HTTP 422, unexpected) sending to a***@example.org'],
       ['a name that is not a string', { statusCode: 422, name: { to: message.to, code }, message: 'x' }, 'resend: rejected (HTTP 422, unexpected) sending to a***@example.org'],
-      ['a status that echoes the code', { statusCode: `422 ${code}`, name: 'validation_error', message: 'x' }, 'resend: unreachable (no status) sending to a***@example.org'],
+      ['a status that echoes the code', { statusCode: `422 ${code}`, name: 'validation_error', message: 'x' }, 'resend: rejected (HTTP 403, validation_error) sending to a***@example.org'],
+      ['a status that echoes the code, and a name of its own', { statusCode: `422 ${code}`, name: echoing, message: 'x' }, 'resend: unreachable (no status) sending to a***@example.org'],
     ])('keeps %s out of the failure', async (_what, body, expected) => {
       const server = await answering(422, body);
       try {

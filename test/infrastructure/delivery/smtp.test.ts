@@ -104,6 +104,28 @@ describe('SMTP sender', () => {
     }
   });
 
+  describe('EMAIL_ADDRESS with a display name', () => {
+    it.each([
+      ['Acme <codes@acme.example>', 'Acme <codes@acme.example>'],
+      ['Acme<codes@acme.example>', 'Acme <codes@acme.example>'],
+      ['codes@acme.example', 'codes@acme.example'],
+      // Names nodemailer's own parser would read otherwise: a comment, a group, a list, an address.
+      ['Acme (EU) <codes@acme.example>', '"Acme (EU)" <codes@acme.example>'],
+      ['Acme: codes <codes@acme.example>', '"Acme: codes" <codes@acme.example>'],
+      ['Acme; EU <codes@acme.example>', '"Acme; EU" <codes@acme.example>'],
+      ['codes@acme.example <codes@acme.example>', '"codes@acme.example" <codes@acme.example>'],
+    ])('sends %j from the address, with the whole name', async (configured, header) => {
+      await createSmtpSender({ url: fake.url(), from: configured, timeoutMs: 2_000 })(message);
+      expect(fake.received[0]!.mailFrom).toBe('codes@acme.example');
+      expect(parseMime(fake.received[0]!.raw).headers['from']).toBe(header);
+    });
+
+    it('refuses a malformed one at construction', () => {
+      for (const configured of ['Acme <codes@acme.example', 'Acme "Codes" <codes@acme.example>', 'Acme <codes acme.example>', 'Acme\r\nBcc: x@y.example <codes@acme.example>'])
+        expect(() => createSmtpSender({ url: fake.url(), from: configured })).toThrow(/EMAIL_ADDRESS/);
+    });
+  });
+
   it('refuses other channels before connecting', async () => {
     await expectFailure(() => sender()({ ...message, channel: 'SMS', to: '+34612345612' }), { provider: 'smtp', permanent: true }, [code, '+34612345612']);
     expect(fake.received).toHaveLength(0);

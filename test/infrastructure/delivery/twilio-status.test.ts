@@ -18,6 +18,13 @@ describe("reading Twilio's status callback", () => {
     for (const code of ['30003', '30005', '30006', '30007', '30027', '63003', '63016']) expect(readTwilioStatus(form({ MessageStatus: 'undelivered', ErrorCode: code }), 'twilio-sms')?.throttled).toBe(false);
   });
 
+  it('takes 14107 (SMS rate limit between two numbers, a 30-second pause) as throttled, reported as a failed status', () => {
+    expect(readTwilioStatus(form({ MessageStatus: 'failed', ErrorCode: '14107' }), 'twilio-sms')).toEqual({
+      reason: 'twilio-sms: failed (14107), reported after Twilio accepted the message',
+      throttled: true,
+    });
+  });
+
   it('puts only a numeric error code in the reason, never the numbers or other text', () => {
     const reason = readTwilioStatus(form({ MessageStatus: 'undelivered', ErrorCode: "+34612345678 isn't" }), 'twilio-whatsapp')!.reason;
     expect(reason).toBe('twilio-whatsapp: undelivered (no error code), reported after Twilio accepted the message');

@@ -61,6 +61,20 @@ describe('Twilio WhatsApp sender', () => {
     },
   );
 
+  it.each([`MG${'0a1b2c3d'.repeat(4)}`, `whatsapp:MG${'0a1b2c3d'.repeat(4)}`])(
+    'sends through a Messaging Service, as MessagingServiceSid and no From, when the sender is an MG sid (%j)',
+    async (configured) => {
+      await sender({ from: configured })(message);
+      expect(fake.requests[0]!.form).toEqual({
+        To: 'whatsapp:+447700900123',
+        MessagingServiceSid: `MG${'0a1b2c3d'.repeat(4)}`,
+        ContentSid: contentSid,
+        ContentVariables: JSON.stringify({ 1: code }),
+      });
+      expect(fake.sent).toHaveLength(1);
+    },
+  );
+
   it('registers a StatusCallback naming the challenge, send, attempt and channel when given one', async () => {
     await sender({ statusCallback: 'https://otp.example.com/api/webhooks/twilio/status' })(message);
     expect(fake.sent[0]!.form['StatusCallback']).toBe('https://otp.example.com/api/webhooks/twilio/status?challenge_id=c-1&send=1&attempt=1&channel=WHATSAPP');
