@@ -275,7 +275,7 @@ describe('bad input on every documented route', () => {
       ['username', [123, true, null, [], {}, '', 'has space', 'a'.repeat(129), ['tina']]],
       ['otp_method', ['totp', 'PUSH', 1, null, [], {}, '']],
       ['destination', [123, true, [], {}, '', 'x'.repeat(255), 'line\nbreak']],
-      ['secret', [123, [], {}, 'short', '!!!!!!!!!!!!!!!!!!!!', 'A'.repeat(129)]],
+      ['secret', [123, [], {}, 'sh0rt', '!!!!!!!!!!!!!!!!!!!!', 'A'.repeat(161), ' AAAA', 'AAAA=A']],
       ['app_id', [123, 'not-a-uuid', [], {}, '']],
     ])('POST /api/otp/register with a wrong %s is a 400 naming it', async (field, values) => {
       for (const value of values as unknown[]) {

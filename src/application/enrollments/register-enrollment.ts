@@ -2,7 +2,7 @@ import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import { challengeStream, isPastExpiry } from '../../domain/challenge/index.js';
 import { enrollmentStream } from '../../domain/enrollment/index.js';
 import { reject, type Rejection } from '../../domain/shared/rejection.js';
-import type { OtpMethod } from '../../domain/shared/types.js';
+import type { OtpMethod, TotpAlgorithm } from '../../domain/shared/types.js';
 import type { ActiveApp } from '../apps/app-view.js';
 import { ChallengeAggregate, EnrollmentAggregate } from '../aggregates.js';
 import { makeCancelChallenge } from '../challenges/cancel-challenge.js';
@@ -30,7 +30,18 @@ export type RegisterEnrollmentInput = {
 };
 
 export type RegisterEnrollmentResult =
-  | { readonly kind: 'TOTP'; readonly enrollment_id: string; readonly status: 'PENDING'; readonly secret: string; readonly otpauth_uri: string; readonly qr_code: string | Buffer }
+  | {
+      readonly kind: 'TOTP';
+      readonly enrollment_id: string;
+      readonly status: 'PENDING';
+      readonly secret: string;
+      /** As the URI says them, for users who type the seed in (apps that take the URI may ignore some). */
+      readonly digits: 6 | 8;
+      readonly period: 30 | 60;
+      readonly algorithm: TotpAlgorithm;
+      readonly otpauth_uri: string;
+      readonly qr_code: string | Buffer;
+    }
   | { readonly kind: 'SENT'; readonly enrollment_id: string; readonly status: 'PENDING'; readonly challenge_id: string };
 
 type RegisterDeps = Parameters<typeof makeIssueCode>[0] &
@@ -82,7 +93,7 @@ export const makeRegisterEnrollment = (deps: RegisterDeps) => {
       if (replaced !== undefined) await shredSealed(deps, replaced);
       const otpauth_uri = deps.totp.uri({ secret, issuer: app.policy.issuer ?? app.name, account: username, digits, period, algorithm });
       const qr_code = input.qr_format === 'png' ? await deps.qr.png(otpauth_uri) : await deps.qr.dataUrl(otpauth_uri);
-      return right({ kind: 'TOTP', enrollment_id: enrollmentId, status: 'PENDING', secret, otpauth_uri, qr_code });
+      return right({ kind: 'TOTP', enrollment_id: enrollmentId, status: 'PENDING', secret, digits, period, algorithm, otpauth_uri, qr_code });
     }
 
     if (input.destination === undefined)

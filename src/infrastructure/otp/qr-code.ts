@@ -1,9 +1,9 @@
 /**
  * QR codes as 1-bit grayscale PNGs, encoded here from qrcode's module matrix. qrcode's own PNG
- * path (pngjs) builds a 256 KB RGBA bitmap, filters it every way and deflates it at level 9 on
- * the thread pool: about 12 ms of CPU and 2 MB of buffers per render, which under concurrent
- * enrollments grew the process by ~100 MB. The same pixels at one bit each take 8 KB and well
- * under a millisecond.
+ * path (pngjs) builds an RGBA bitmap, filters it every way and deflates it at level 9 on the
+ * thread pool: about 12 ms of CPU and 2 MB of buffers per 256 px render, which under concurrent
+ * enrollments grew the process by ~100 MB. The same pixels at one bit each take about 9 KB (64 KB
+ * for the largest symbol the API's URIs make, 708 px) and well under a millisecond.
  */
 import { crc32, deflateSync } from 'node:zlib';
 import QRCode from 'qrcode';
@@ -11,8 +11,15 @@ import type { QrCodeRenderer } from '../../application/ports.js';
 
 // Medium error correction: scans reliably from screens without a dense symbol.
 const ERROR_CORRECTION = 'M';
-const MARGIN = 2; // modules of quiet zone
-const WIDTH = 256; // pixels
+// The quiet zone ISO/IEC 18004 asks for; scanners lose the symbol's edge with less.
+const QUIET_ZONE = 4; // modules
+// Pixels per module, whole so that every module is drawn the same size: a long issuer in
+// Cyrillic, CJK or emoji makes a version 20 to 38 symbol, and squeezed into 256 px with a
+// fractional scale (modules 1 and 2 px wide side by side) it did not decode from version 19 on.
+const MIN_SCALE = 4;
+// Small symbols (a short issuer and account make version 7) are drawn about this wide, as before;
+// from version 10 on the image grows with the symbol, at MIN_SCALE.
+const TARGET_WIDTH = 256; // pixels
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -34,27 +41,30 @@ const header = (side: number): Buffer => {
   return ihdr;
 };
 
+/** The whole scale drawing the symbol and its quiet zone nearest TARGET_WIDTH, at least MIN_SCALE. */
+const scaleFor = (size: number): number => Math.max(MIN_SCALE, Math.round(TARGET_WIDTH / (size + QUIET_ZONE * 2)));
+
 /**
  * Unfiltered scanlines (a 0 filter byte, then one bit per pixel, 1 = light). The geometry is
- * qrcode's own (renderer/utils.js): a fractional scale fitting the symbol and its margin into
- * WIDTH, pixels mapped to modules by flooring, so the image is the one qrcode would draw.
+ * qrcode's own (renderer/utils.js) at a whole scale: the image qrcode draws with margin
+ * QUIET_ZONE and that scale. Each module row is drawn once and copied to its other pixel rows.
  */
 const scanlines = (modules: { readonly size: number; readonly data: Uint8Array }): { side: number; raw: Buffer } => {
   const { size, data } = modules;
-  const scale = WIDTH >= size + MARGIN * 2 ? WIDTH / (size + MARGIN * 2) : 4;
-  const side = Math.floor((size + MARGIN * 2) * scale);
-  const margin = MARGIN * scale;
+  const scale = scaleFor(size);
+  const side = (size + QUIET_ZONE * 2) * scale;
+  const quiet = QUIET_ZONE * scale;
   const stride = Math.ceil(side / 8) + 1;
   const raw = Buffer.alloc(stride * side, 0xff); // all light; padding bits are ignored
-  const inSymbol = (p: number) => p >= margin && p < side - margin;
-  for (let y = 0; y < side; y++) {
-    const row = y * stride;
-    raw[row] = 0;
-    if (!inSymbol(y)) continue;
-    const moduleRow = Math.floor((y - margin) / scale) * size;
-    for (let x = 0; x < side; x++) {
-      if (inSymbol(x) && data[moduleRow + Math.floor((x - margin) / scale)]) raw[row + 1 + (x >> 3)]! &= ~(0x80 >> (x & 7));
+  for (let y = 0; y < side; y++) raw[y * stride] = 0;
+  for (let row = 0; row < size; row++) {
+    const first = (quiet + row * scale) * stride;
+    for (let col = 0; col < size; col++) {
+      if (!data[row * size + col]) continue;
+      const left = quiet + col * scale;
+      for (let x = left; x < left + scale; x++) raw[first + 1 + (x >> 3)]! &= ~(0x80 >> (x & 7));
     }
+    for (let copy = 1; copy < scale; copy++) raw.copy(raw, first + copy * stride, first, first + stride);
   }
   return { side, raw };
 };

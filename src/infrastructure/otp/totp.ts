@@ -76,13 +76,20 @@ export const createTotp = (computeHotp: typeof hotp = hotp): Totp => ({
     return null;
   },
 
+  /**
+   * The label is `issuer:account` (Key Uri Format), and neither may contain a colon: apps split
+   * the label after decoding it, so an encoded one (%3A) splits it all the same. Aegis reads
+   * `Acme: Billing:alice` as three parts (no issuer, the whole label as the account), FreeOTP
+   * as issuer `Acme` and account ` Billing:alice`. An issuer with a colon (an app named
+   * "Acme: Billing") is left out of the label, the account alone; the issuer parameter, which
+   * apps prefer, still names it exactly. Usernames cannot hold a colon (field-rules' pattern).
+   */
   uri: ({ secret, issuer: rawIssuer, account: rawAccount, digits, period, algorithm }) => {
     const canonical = encodeBase32(secretBytes(secret));
     // Half a surrogate pair cannot be URI-encoded (URIError): an app named before the HTTP
     // layer refused them still gets a URI, with U+FFFD in its place.
     const [issuer, account] = [rawIssuer, rawAccount].map((text) => text.replace(/\p{Cs}/gu, '\uFFFD')) as [string, string];
-    // Issuer and account are encoded separately so a ':' inside either cannot shift the split.
-    const label = `${encodeURIComponent(issuer)}:${encodeURIComponent(account)}`;
+    const label = issuer.includes(':') ? encodeURIComponent(account) : `${encodeURIComponent(issuer)}:${encodeURIComponent(account)}`;
     const query = [
       ['secret', canonical],
       ['issuer', issuer],

@@ -25,7 +25,9 @@ export const stringRules = {
   appName: rule(1, 100, 'must be 1 to 100 characters, not blank, without control characters', `^${noControl}*[^\\s\\u0000-\\u001F\\u007F]${noControl}*$`),
   issuer: rule(1, 100, 'must be 1 to 100 characters without control characters, or null', `^${noControl}+$`),
   destination: rule(1, 254, 'must be an E.164 phone number or an email address (at most 254 characters)', `^${noControl}+$`),
-  secret: rule(32, 128, 'must be a base32 secret of 32 to 128 characters (A-Z, 2-7): at least 20 bytes', '^[A-Za-z2-7]+=*$'),
+  // The shape only, as authenticator apps take it (grouped, padded, any case); whether it holds
+  // the 20 bytes a seed needs is the use case's answer (INVALID_SECRET), whatever its spelling.
+  secret: rule(1, 160, 'must be base32 (A-Z, 2-7, any case; spaces or dashes between groups and = padding allowed), at most 160 characters', '^[A-Za-z2-7][A-Za-z2-7 -]*=*$'),
   locale: rule(2, 6, 'must be a language tag such as en, es or pt-BR', '^[a-z]{2,3}(-[A-Z]{2})?$'),
   uuid: rule(36, 36, 'must be a UUID', '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'),
   sentCode: rule(4, 10, 'must be 4 to 10 digits', '^[0-9]{4,10}$'),

@@ -189,24 +189,47 @@ describe('secrets', () => {
   });
 });
 
+/**
+ * The label as authenticator apps read it: decoded, then split at its colons (an encoded one,
+ * %3A, splits it all the same). Two parts are issuer and account, one is the account; more are
+ * misread (Aegis: no issuer, the whole label as the account; FreeOTP: split at the first).
+ */
+const appLabel = (uri: string): { issuer?: string; account: string } | 'ambiguous' => {
+  const { host, pathname } = new URL(uri);
+  expect(host).toBe('totp');
+  const parts = decodeURIComponent(pathname.slice(1)).split(':');
+  if (parts.length === 1) return { account: parts[0]! };
+  return parts.length === 2 ? { issuer: parts[0]!, account: parts[1]! } : 'ambiguous';
+};
+
 describe('otpauth URI', () => {
   it('carries every parameter, encoding issuer and account', () => {
-    const uri = totp.uri({ secret: 'gezd gnbv gy3t qojq gezd gnbv gy3t qojq', issuer: 'ACME Co: Prod', account: 'jo+hn@example.com', digits: 8, period: 60, algorithm: 'SHA256' });
+    const uri = totp.uri({ secret: 'gezd gnbv gy3t qojq gezd gnbv gy3t qojq', issuer: 'ACME Co / Prod', account: 'jo+hn@example.com', digits: 8, period: 60, algorithm: 'SHA256' });
     expect(uri).toBe(
-      'otpauth://totp/ACME%20Co%3A%20Prod:jo%2Bhn%40example.com?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=ACME%20Co%3A%20Prod&algorithm=SHA256&digits=8&period=60',
+      'otpauth://totp/ACME%20Co%20%2F%20Prod:jo%2Bhn%40example.com?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=ACME%20Co%20%2F%20Prod&algorithm=SHA256&digits=8&period=60',
     );
     const parsed = new URL(uri);
     expect(parsed.protocol).toBe('otpauth:');
-    expect(decodeURIComponent(parsed.pathname.replace(/^\/\/totp\//, '').split(':')[1] ?? '')).toBe('jo+hn@example.com');
-    expect(parsed.searchParams.get('issuer')).toBe('ACME Co: Prod');
+    expect(appLabel(uri)).toEqual({ issuer: 'ACME Co / Prod', account: 'jo+hn@example.com' });
+    expect(parsed.searchParams.get('issuer')).toBe('ACME Co / Prod');
     expect(parsed.searchParams.get('secret')).toBe('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ');
+  });
+
+  // Key Uri Format: neither issuer nor account may contain a colon. An app named "ACME Co: Prod"
+  // (the default issuer) once made `ACME%20Co%3A%20Prod:jo...`, three parts once decoded.
+  it('leaves an issuer with a colon out of the label, naming it exactly in the issuer parameter', () => {
+    for (const issuer of ['ACME Co: Prod', 'Acme:Corp', ':', 'a::b:']) {
+      const uri = totp.uri({ secret: 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', issuer, account: 'jo+hn@example.com', digits: 6, period: 30, algorithm: 'SHA1' });
+      expect(appLabel(uri)).toEqual({ account: 'jo+hn@example.com' });
+      expect(new URL(uri).searchParams.get('issuer')).toBe(issuer);
+    }
   });
 
   it('writes half a surrogate pair (no character, and not URI-encodable) as U+FFFD instead of throwing', () => {
     const uri = totp.uri({ secret: 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', issuer: 'Bad\ud800Name', account: 'ann\udfff', digits: 6, period: 30, algorithm: 'SHA1' });
     const parsed = new URL(uri);
     expect(parsed.searchParams.get('issuer')).toBe('Bad\uFFFDName');
-    expect(decodeURIComponent(parsed.pathname.replace(/^\/\/totp\//, '').split(':')[1] ?? '')).toBe('ann\uFFFD');
+    expect(appLabel(uri)).toEqual({ issuer: 'Bad\uFFFDName', account: 'ann\uFFFD' });
     expect(totp.uri({ secret: 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', issuer: 'Emoji 😀', account: 'a', digits: 6, period: 30, algorithm: 'SHA1' })).toContain('Emoji%20%F0%9F%98%80');
   });
 });

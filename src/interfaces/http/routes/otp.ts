@@ -22,7 +22,7 @@ export const createOtpRouter = (handlers: Handlers, cursors: HistoryCursors): Ro
     if (result._tag === 'Left' || result.right.kind !== 'TOTP') {
       return respond(ctx, result, 201, (r) => ({ enrollment_id: r.enrollment_id, status: r.status, ...(r.kind === 'SENT' ? { challenge_id: r.challenge_id } : {}) }));
     }
-    const { enrollment_id, status, secret, otpauth_uri, qr_code } = result.right;
+    const { enrollment_id, status, secret, digits, period, algorithm, otpauth_uri, qr_code } = result.right;
     // Seeds and QR codes are shown once and must not be cached anywhere.
     ctx.set('Cache-Control', 'no-store');
     ctx.set('Pragma', 'no-cache');
@@ -32,7 +32,7 @@ export const createOtpRouter = (handlers: Handlers, cursors: HistoryCursors): Ro
       ctx.body = qr_code;
       return;
     }
-    ctx.body = { enrollment_id, status, secret, otpauth_uri, qr_code };
+    ctx.body = { enrollment_id, status, secret, digits, period, algorithm, otpauth_uri, qr_code };
   });
 
   router.put('/enable', async (ctx) => {
