@@ -20,7 +20,7 @@ const ev = {
   locked: (s: number): ChallengeEvent => ({ type: 'ChallengeLocked', data: { at: at(s) } }),
   expired: (s: number): ChallengeEvent => ({ type: 'ChallengeExpired', data: { at: at(s) } }),
   canceled: (s: number): ChallengeEvent => ({ type: 'ChallengeCanceled', data: { at: at(s) } }),
-  resent: (s: number, hash = 'hash-2'): ChallengeEvent => ({ type: 'ChallengeResent', data: { code_hash: hash, expires_at: at(s + TTL), at: at(s) } }),
+  resent: (s: number, hash = 'hash-2'): ChallengeEvent => ({ type: 'ChallengeResent', data: { code_hash: hash, expires_at: at(s + TTL), at: at(s), app_id: 'app-1' } }),
 };
 const lockedOut = [...issued, ev.failed(10), ev.failed(20), ev.failed(30), ev.locked(30)];
 

@@ -42,24 +42,61 @@ export const makeExpireChallenges = (deps: Pick<Deps, 'handle' | 'readModels' | 
 };
 
 /**
- * A challenge with a code to send, when it fell due, and the log position of the event that
- * made it due (absent in entries projected before it was recorded).
+ * A challenge with a code to send, when it fell due, the log position of the event that made
+ * it due (absent in entries projected before it was recorded), and its app (absent in entries
+ * of resends recorded before stop 37).
  */
-export type DueDelivery = { readonly challenge_id: string; readonly due_at: string; readonly since?: number };
+export type DueDelivery = { readonly challenge_id: string; readonly due_at: string; readonly since?: number; readonly app_id?: string };
 
 /**
- * Due deliveries, oldest first: only those due, but all of them (not a batch: an entry the
- * worker skips, such as one an older build left behind for a closed challenge, must not hold
- * back the ones after it).
+ * Each app's entries oldest first, the apps taking turns: one of the app with the oldest entry,
+ * then one of the next, and so on. Sent strictly oldest first, every app's codes waited behind
+ * one app's backlog: a tenant sending 1,300 codes to made-up addresses had every other tenant's
+ * next email expire unsent, waiting its turn at Resend's 2 a second (found by a review). Taking
+ * turns, another app's send waits for at most one of each other app's, once the provider's
+ * slots already given are used (delivery/pacer.ts gives them up to 30 s ahead). Per app, not
+ * per operator: an operator's apps take a turn each. Entries without an app (resends recorded
+ * before stop 37) take their turns together, as one more app.
+ */
+export const takingTurns = (due: readonly DueDelivery[]): readonly DueDelivery[] => {
+  const byApp = new Map<string, DueDelivery[]>();
+  for (const entry of [...due].sort((a, b) => a.due_at.localeCompare(b.due_at))) {
+    const app = entry.app_id ?? '';
+    const queue = byApp.get(app);
+    if (queue) queue.push(entry);
+    else byApp.set(app, [entry]);
+  }
+  // Maps keep insertion order: the apps by their oldest entry. Each round drops the apps it
+  // emptied, so the whole is linear in the entries, however uneven the queues.
+  let active = [...byApp.values()];
+  const turns: DueDelivery[] = [];
+  for (let round = 0; active.length > 0; round++) {
+    for (const queue of active) turns.push(queue[round]!);
+    active = active.filter((queue) => queue.length > round + 1);
+  }
+  return turns;
+};
+
+/**
+ * Due deliveries, the apps' sends taking turns (takingTurns): only those due, but all of them
+ * (not a batch: an entry the worker skips, such as one an older build left behind for a closed
+ * challenge, must not hold back the ones after it).
  */
 export const makeListDueDeliveries = (deps: Pick<Deps, 'readModels' | 'clock'>) => async (): Promise<readonly DueDelivery[]> => {
   const at = now(deps);
   const pending = await deps.readModels.findBy('pending_deliveries', 'pending', 'yes', dueBy('due_ms', at));
-  return pending
-    .flatMap((d) =>
+  return takingTurns(
+    pending.flatMap((d) =>
       typeof d.due_at === 'string' && d.due_at <= at
-        ? [{ challenge_id: String(d.challenge_id), due_at: d.due_at, ...(typeof d.since === 'number' ? { since: d.since } : {}) }]
+        ? [
+            {
+              challenge_id: String(d.challenge_id),
+              due_at: d.due_at,
+              ...(typeof d.since === 'number' ? { since: d.since } : {}),
+              ...(typeof d.app_id === 'string' ? { app_id: d.app_id } : {}),
+            },
+          ]
         : [],
-    )
-    .sort((a, b) => a.due_at.localeCompare(b.due_at));
+    ),
+  );
 };

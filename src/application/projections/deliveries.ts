@@ -17,11 +17,13 @@ export const deliveriesProjection: Projection = {
     const event = recorded as unknown as ChallengeEvent;
     // `since`: the log position of the event that made the code due, unique per due entry.
     // `due_ms` and `expires_ms`: the same instants as numbers, which queries can range over.
-    const due = (at: string): ProjectionChange => ({
+    // `app_id`: whose send it is, so the worker takes the apps' sends in turn (absent for a
+    // resend recorded before stop 37).
+    const due = (at: string, appId?: string): ProjectionChange => ({
       op: 'put',
       collection: 'pending_deliveries',
       id,
-      doc: { challenge_id: id, pending: 'yes', due_at: at, due_ms: Date.parse(at), since: recorded.position },
+      doc: { challenge_id: id, pending: 'yes', due_at: at, due_ms: Date.parse(at), since: recorded.position, ...(appId === undefined ? {} : { app_id: appId }) },
     });
     // A retry or a lease moves the entry of a send already due, and never puts one back: the
     // challenge may have closed while the attempt was under way (its entry deleted), and an
@@ -37,10 +39,10 @@ export const deliveriesProjection: Projection = {
       case 'ChallengeIssued':
         return [
           { op: 'put', collection: 'live_challenges', id, doc: { challenge_id: id, live: 'yes', expires_at: event.data.expires_at, expires_ms: Date.parse(event.data.expires_at) } },
-          ...(event.data.channel !== null ? [due(event.data.at)] : []),
+          ...(event.data.channel !== null ? [due(event.data.at, event.data.app_id)] : []),
         ];
       case 'ChallengeResent':
-        return [{ op: 'merge', collection: 'live_challenges', id, patch: { expires_at: event.data.expires_at, expires_ms: Date.parse(event.data.expires_at) } }, due(event.data.at)];
+        return [{ op: 'merge', collection: 'live_challenges', id, patch: { expires_at: event.data.expires_at, expires_ms: Date.parse(event.data.expires_at) } }, due(event.data.at, event.data.app_id)];
       // An attempt under way: due again only when its lease ends (if its outcome never comes).
       case 'DeliveryAttempted':
         return event.data.lease_until ? [moved(event.data.lease_until)] : [];
@@ -50,6 +52,7 @@ export const deliveriesProjection: Projection = {
       case 'DeliveryFailed':
         if (event.data.superseded_by !== undefined) return [];
         if (!event.data.retry_at) return [done];
+        // (A late failure's fallback is put back without its app: it goes with the older resends.)
         return [event.data.late ? due(event.data.retry_at) : moved(event.data.retry_at)];
       case 'DeliverySucceeded':
         return event.data.superseded_by !== undefined ? [] : [done];

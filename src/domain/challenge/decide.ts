@@ -130,7 +130,7 @@ export const decideChallenge = (command: ChallengeCommand, state: ChallengeState
       if (toMillis(ready) > toMillis(command.at))
         return left(reject('RESEND_TOO_SOON', 'A code was sent recently; wait before asking again', { retryAfterSeconds: secondsUntil(command.at, ready) }));
       const { code_hash, code_sealed, expires_at, at } = command;
-      return right([{ type: 'ChallengeResent', data: { code_hash, ...(code_sealed ? { code_sealed } : {}), expires_at, at } }]);
+      return right([{ type: 'ChallengeResent', data: { code_hash, ...(code_sealed ? { code_sealed } : {}), expires_at, at, app_id: state.app_id } }]);
     }
     case 'CancelChallenge':
       return right([{ type: 'ChallengeCanceled', data: { at: command.at } }]);

@@ -32,9 +32,13 @@ export type ChallengeIssued = DomainEvent<
     at: Instant;
   }
 >;
+/**
+ * `app_id`: the challenge's app again (since stop 37), so the delivery worker's to-do list can
+ * take each app's sends in turn without reading the challenge; absent from older events.
+ */
 export type ChallengeResent = DomainEvent<
   'ChallengeResent',
-  { code_hash: string; code_sealed?: SealedSecret; expires_at: Instant; at: Instant }
+  { code_hash: string; code_sealed?: SealedSecret; expires_at: Instant; at: Instant; app_id?: string }
 >;
 export type VerificationFailed = DomainEvent<'VerificationFailed', { at: Instant }>;
 export type ChallengeApproved = DomainEvent<'ChallengeApproved', { at: Instant }>;
