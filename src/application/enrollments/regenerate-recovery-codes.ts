@@ -19,10 +19,6 @@ export const makeIssueRecoveryCodes =
   async (app: ActiveApp, username: string, options: { onlyIfNone: boolean }): Promise<Either<Rejection, readonly string[] | null>> => {
     const enrollmentId = enrollmentIdFor(deps.keyedHash, app.app_id, username, 'RECOVERY');
     const stream = enrollmentStream(enrollmentId);
-    if (options.onlyIfNone) {
-      const current = await deps.load(EnrollmentAggregate, stream);
-      if (current.kind === 'RECOVERY' && current.status === 'ACTIVE') return right(null);
-    }
     const { codes, hashes } = newRecoveryCodes(deps, enrollmentId);
     const outcome = await deps.handle(EnrollmentAggregate, stream, () => ({
       type: 'IssueRecoveryCodes' as const,
@@ -30,9 +26,11 @@ export const makeIssueRecoveryCodes =
       app_id: app.app_id,
       username,
       code_hashes: hashes,
+      only_if_none: options.onlyIfNone,
       at: now(deps),
     }));
-    return outcome._tag === 'Left' ? outcome : right(codes);
+    if (outcome._tag === 'Left') return outcome;
+    return outcome.right.events.length === 0 ? right(null) : right(codes);
   };
 
 /** PUT /api/otp/recovery: only for users with an active factor, within the app's daily budget. */

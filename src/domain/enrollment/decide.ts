@@ -39,6 +39,8 @@ export type IssueRecoveryCodes = {
   readonly app_id: string;
   readonly username: string;
   readonly code_hashes: readonly string[];
+  /** Only when no active set exists (a factor's enable): nothing is issued if one does. */
+  readonly only_if_none?: boolean;
   readonly at: Instant;
 };
 export type UseRecoveryCode = { readonly type: 'UseRecoveryCode'; readonly matched_index: number | null; readonly attempts: AttemptPolicy; readonly at: Instant };
@@ -123,6 +125,9 @@ export const decideEnrollment = (command: EnrollmentCommand, state: EnrollmentSt
       return right([{ type: 'EnrollmentDisabled', data: { at: command.at } }]);
     case 'IssueRecoveryCodes': {
       if (state.kind === 'FACTOR') return left(reject('CONFLICT', 'Not a recovery-code enrollment'));
+      // Decided here, on the state the append checks, not before by the caller: two factors
+      // enabled at once each saw no set and each issued one, and only the last set worked.
+      if (command.only_if_none === true && state.kind === 'RECOVERY' && state.status === 'ACTIVE') return right([]);
       const { enrollment_id, app_id, username, code_hashes, at } = command;
       return right([{ type: 'RecoveryCodesIssued', data: { enrollment_id, app_id, username, code_hashes: [...code_hashes], at } }]);
     }

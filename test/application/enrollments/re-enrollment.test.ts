@@ -3,6 +3,7 @@
  * (its data key destroyed); a new seed's codes are its own (the step a code of the old seed used
  * refuses none of them), while an imported seed, which may be the old one, keeps the old used
  * step; and a TOTP factor that never was active starts again without its failed confirmations.
+ * Factors enabled at once issue one set of recovery codes between them.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ActiveApp } from '../../../src/application/apps/app-view.js';
@@ -10,6 +11,8 @@ import type { Deps } from '../../../src/application/deps.js';
 import type { Handlers } from '../../../src/application/handlers.js';
 import { enrollmentStream, type EnrollmentEvent } from '../../../src/domain/enrollment/index.js';
 import type { SealedSecret } from '../../../src/domain/shared/sealed.js';
+import { enrollmentIdFor } from '../../../src/application/ids.js';
+import { makeIssueRecoveryCodes } from '../../../src/application/enrollments/regenerate-recovery-codes.js';
 import { totpAt } from '../../support/flows.js';
 import { startWithOwnedApp, type TestServer } from '../../support/test-server.js';
 
@@ -105,5 +108,24 @@ describe('enrolling again and disabling', () => {
     expect(locked._tag === 'Left' && locked.left.code).toBe('ENROLLMENT_LOCKED');
     const fresh = await registerTotp('eve');
     expect((await enable('eve', totpAt(fresh.secret, server.clock())))._tag).toBe('Right');
+  });
+});
+
+describe('recovery codes issued by enabling', () => {
+  it('issues one set when several enables ask at once, and the other askers keep it', async () => {
+    const { server, deps, app } = await startWithOwnedApp();
+    try {
+      const issue = makeIssueRecoveryCodes(deps);
+      const answers = await Promise.all(Array.from({ length: 5 }, () => issue(app, 'fay', { onlyIfNone: true })));
+      const sets = answers.map((answer) => (answer._tag === 'Right' ? answer.right : 'refused'));
+      expect(sets.filter((set) => Array.isArray(set))).toHaveLength(1);
+      expect(sets.filter((set) => set === null)).toHaveLength(4);
+      const issued = (await deps.store.readStream(enrollmentStream(enrollmentIdFor(deps.keyedHash, app.app_id, 'fay', 'RECOVERY')))).filter((e) => e.type === 'RecoveryCodesIssued');
+      expect(issued).toHaveLength(1);
+      // Asked for a new set (PUT /api/otp/recovery's way), it is replaced.
+      expect((await issue(app, 'fay', { onlyIfNone: false }))._tag).toBe('Right');
+    } finally {
+      await server.close();
+    }
   });
 });
