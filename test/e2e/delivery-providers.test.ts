@@ -104,14 +104,20 @@ describe('delivery through the providers', () => {
     });
   });
 
-  it('SMS: Twilio gets To, From and a Body with the code and a warning not to share it', async () => {
+  it("SMS: Twilio gets To, From, a Body with the code and a warning not to share it, and the code's time left as ValidityPeriod", async () => {
     const to = phone();
     const sent = await client.post('/api/code/send', { apiKey: app.apiKey, body: { username: user(), channel: 'SMS', to } });
     await sentView(sent.body.challenge_id);
     const [request] = received('SMS', to) as ReturnType<typeof twilioRequestsTo>;
     const code = twilioCode(request!.form);
     remember(to, code);
-    expect(request!.form).toEqual({ To: to, From: twilioPhoneNumber, Body: `${code} is your ${app.name} verification code. It expires in 10 minutes. Do not share it with anyone.` });
+    expect(request!.form).toEqual({
+      To: to,
+      From: twilioPhoneNumber,
+      Body: `${code} is your ${app.name} verification code. It expires in 10 minutes. Do not share it with anyone.`,
+      // Queued at Twilio past the code's expiry, the message is dropped rather than delivered dead.
+      ValidityPeriod: '600',
+    });
   });
 
   it('WhatsApp: the content template with ContentVariables {"1": code}, whatsapp: prefixed once on both sides', async () => {
@@ -126,6 +132,7 @@ describe('delivery through the providers', () => {
       From: `whatsapp:${twilioWhatsappNumber}`,
       ContentSid: twilioWhatsappContentSid,
       ContentVariables: JSON.stringify({ 1: code }),
+      ValidityPeriod: '600',
     });
     expect(JSON.parse(request!.form['ContentVariables']!)).toEqual({ '1': code });
     expect(request!.form['To']!.match(/whatsapp:/g)).toHaveLength(1);

@@ -72,6 +72,7 @@ const ERRORS: Record<number, string> = {
   21604: "A 'To' phone number is required.",
   21609: 'Invalid StatusCallback.',
   21656: 'The ContentVariables Parameter is invalid.',
+  90007: 'Invalid validity period value',
 };
 
 const E164 = /^\+[1-9]\d{6,14}$/;
@@ -97,7 +98,7 @@ const check = (request: TwilioRequest, sid: string, token: string): [number, num
   if (request.headers.authorization !== `Basic ${Buffer.from(`${sid}:${token}`).toString('base64')}`) return [401, 20003];
   if (request.headers['content-type'] !== 'application/x-www-form-urlencoded') return [400, 21602];
   if (!/^twilio-node\/\d+\.\d+\.\d+/.test(String(request.headers['user-agent']))) return [400, 21602];
-  const { To, From, MessagingServiceSid, Body, ContentSid, ContentVariables, StatusCallback } = request.form;
+  const { To, From, MessagingServiceSid, Body, ContentSid, ContentVariables, StatusCallback, ValidityPeriod } = request.form;
   const whatsapp = To?.startsWith('whatsapp:') ?? false;
   if (To === undefined) return [400, 21604];
   if (!address(To, whatsapp)) return [400, 21211];
@@ -106,6 +107,8 @@ const check = (request: TwilioRequest, sid: string, token: string): [number, num
   if (MessagingServiceSid !== undefined && !/^MG[0-9a-f]{32}$/.test(MessagingServiceSid)) return [400, 21603];
   if (Body === undefined && ContentSid === undefined) return [400, 21602];
   if (ContentSid !== undefined && !/^HX[0-9a-f]{32}$/.test(ContentSid)) return [400, 21656];
+  // Whole seconds from 1 to 36,000 (Twilio's error 90007).
+  if (ValidityPeriod !== undefined && !(/^[1-9][0-9]*$/.test(ValidityPeriod) && Number(ValidityPeriod) <= 36_000)) return [400, 90007];
   if (StatusCallback !== undefined && !(URL.canParse(StatusCallback) && /^https?:$/.test(new URL(StatusCallback).protocol))) return [400, 21609];
   if (ContentVariables !== undefined) {
     try {

@@ -94,12 +94,13 @@ export const makeDeliverChallenge = (deps: DeliverDeps) => {
     // another payload under the same key.
     const from = dedupes ? Date.parse(challenge.last_sent_at) : deps.clock().getTime();
     const ttlSeconds = Math.max(0, Math.round((Date.parse(challenge.expires_at) - from) / 1000));
+    const secondsLeft = Math.max(0, Math.floor((Date.parse(challenge.expires_at) - deps.clock().getTime()) / 1000));
     const message = renderCodeMessage({ channel, locale: challenge.locale ?? app.policy.default_locale, defaultLocale: app.policy.default_locale, appName: app.name, code, ttlSeconds, templates: app.policy.templates });
     try {
       // A span of its own: the provider's latency and failure in the delivery's trace, whether
       // or not its client library is instrumented (Resend's fetch and SMTP's sockets are not).
       await deps.tracer(`send ${channel}`, { 'otp.channel': channel, 'otp.provider': provider, 'otp.attempt': attempt }, () =>
-        deliver({ channel, to, challenge_id: id, send, attempt, idempotency_key: key, code, ttl_minutes: Math.max(1, Math.round(ttlSeconds / 60)), ...message }),
+        deliver({ channel, to, challenge_id: id, send, attempt, idempotency_key: key, code, ttl_minutes: Math.max(1, Math.round(ttlSeconds / 60)), valid_for_seconds: secondsLeft, ...message }),
       );
     } catch (error) {
       const failure = error instanceof DeliveryFailure ? error : new DeliveryFailure(error instanceof Error ? error.message : 'send failed', provider, false);

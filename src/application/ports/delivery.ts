@@ -19,6 +19,12 @@ export type OutgoingMessage = {
   /** For template-based channels (WhatsApp content templates) that take the code as a variable. */
   readonly code?: string;
   readonly ttl_minutes?: number;
+  /**
+   * Seconds the code is still valid as of this attempt: a provider that queues messages is told
+   * to drop one still queued after that (Twilio's ValidityPeriod), rather than deliver a dead
+   * code hours late.
+   */
+  readonly valid_for_seconds?: number;
 };
 export type MessageSender = (message: OutgoingMessage) => Promise<void>;
 

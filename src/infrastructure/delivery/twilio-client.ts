@@ -34,6 +34,17 @@ export const statusCallbackFor = (base: string | undefined, message: Pick<Outgoi
   return { statusCallback: `${base}?${query.toString()}` };
 };
 
+/** Twilio keeps a queued message for 1 to 36,000 s (ValidityPeriod; its default is the most). */
+const MAX_VALIDITY_SECONDS = 36_000;
+
+/**
+ * The ValidityPeriod of one message: the code's time left, so a message still in Twilio's queue
+ * when its code expires is dropped (failed with 30036) instead of arriving dead, up to hours
+ * late behind a long queue. At least 1 s, as Twilio takes it.
+ */
+export const validityFor = (message: Pick<OutgoingMessage, 'valid_for_seconds'>): { validityPeriod?: number } =>
+  message.valid_for_seconds === undefined ? {} : { validityPeriod: Math.min(MAX_VALIDITY_SECONDS, Math.max(1, Math.floor(message.valid_for_seconds))) };
+
 type RequestOptions = Parameters<twilio.RequestClient['request']>[0];
 
 /** The Retry-After header of the last answer to a call made in `callTwilio`. */

@@ -1,7 +1,7 @@
 /** SMS through Twilio's Messages API with the official SDK. */
 import type { MessageSender } from '../../application/ports.js';
 import { destinationHint, refusedLocally } from './provider-errors.js';
-import { callTwilio, createTwilioClient, statusCallbackFor, type TwilioClientOptions } from './twilio-client.js';
+import { callTwilio, createTwilioClient, statusCallbackFor, validityFor, type TwilioClientOptions } from './twilio-client.js';
 import { twilioProvider } from './twilio-status.js';
 
 export type TwilioSmsSenderOptions = TwilioClientOptions & {
@@ -19,6 +19,6 @@ export const createTwilioSmsSender = (options: TwilioSmsSenderOptions): MessageS
   return async (message) => {
     const hint = destinationHint(message);
     if (message.channel !== 'SMS') throw refusedLocally(PROVIDER, `cannot send ${message.channel} messages`);
-    await callTwilio(PROVIDER, hint, () => client.messages.create({ to: message.to, ...sender, body: message.body, ...statusCallbackFor(options.statusCallback, message) }));
+    await callTwilio(PROVIDER, hint, () => client.messages.create({ to: message.to, ...sender, body: message.body, ...validityFor(message), ...statusCallbackFor(options.statusCallback, message) }));
   };
 };

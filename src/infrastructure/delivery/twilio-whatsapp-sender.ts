@@ -5,7 +5,7 @@
  */
 import type { MessageSender } from '../../application/ports.js';
 import { destinationHint, refusedLocally } from './provider-errors.js';
-import { callTwilio, createTwilioClient, statusCallbackFor, type TwilioClientOptions } from './twilio-client.js';
+import { callTwilio, createTwilioClient, statusCallbackFor, validityFor, type TwilioClientOptions } from './twilio-client.js';
 import { twilioProvider } from './twilio-status.js';
 
 export type TwilioWhatsappSenderOptions = TwilioClientOptions & {
@@ -43,6 +43,6 @@ export const createTwilioWhatsappSender = (options: TwilioWhatsappSenderOptions)
     const content = contentSid
       ? { contentSid, contentVariables: JSON.stringify({ 1: message.code }) }
       : { body: message.body };
-    await callTwilio(PROVIDER, hint, () => client.messages.create({ to: whatsappAddress(message.to), ...sender, ...content, ...statusCallbackFor(options.statusCallback, message) }));
+    await callTwilio(PROVIDER, hint, () => client.messages.create({ to: whatsappAddress(message.to), ...sender, ...content, ...validityFor(message), ...statusCallbackFor(options.statusCallback, message) }));
   };
 };

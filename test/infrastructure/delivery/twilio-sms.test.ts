@@ -44,6 +44,13 @@ describe('Twilio SMS sender', () => {
     expect(request!.form).toEqual({ To: message.to, From: '+14155550100', Body: message.body });
   });
 
+  it("sets ValidityPeriod to the code's whole seconds left, within Twilio's 1 to 36,000", async () => {
+    for (const left of [537.9, 0, 50_000]) await sender()({ ...message, valid_for_seconds: left });
+    expect(fake.sent.map((sent) => sent.form['ValidityPeriod'])).toEqual(['537', '1', '36000']);
+    await sender()(message);
+    expect(fake.sent[3]!.form).not.toHaveProperty('ValidityPeriod');
+  });
+
   it('registers a StatusCallback naming the challenge, send, attempt and channel when given one', async () => {
     await sender({ statusCallback: 'https://otp.example.com/api/webhooks/twilio/status' })({ ...message, send: 2, attempt: 3 });
     expect(fake.sent[0]!.form['StatusCallback']).toBe('https://otp.example.com/api/webhooks/twilio/status?challenge_id=c-1&send=2&attempt=3&channel=SMS');
