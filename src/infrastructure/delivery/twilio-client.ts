@@ -108,7 +108,10 @@ const classifyTwilioError = (provider: string, error: unknown, hint: string, ret
     const code = typeof fields.code === 'number' && Number.isInteger(fields.code) && fields.code >= 10_000 && fields.code <= 99_999 ? fields.code : undefined;
     return rejectedByProvider({ provider, status: fields.status, providerCode: code, hint, overrides: OVERRIDES, throttleCodes: THROTTLED, retryAfterSeconds });
   }
-  return unreachable(provider, errorCode(error), hint);
+  // The call's deadline (the AbortSignal set on every request) ends it as ERR_CANCELED: the
+  // only abort there is, so it reads as axios's own timeout did, ECONNABORTED.
+  const code = errorCode(error);
+  return unreachable(provider, code === 'ERR_CANCELED' ? 'ECONNABORTED' : code, hint);
 };
 
 /** One call to Twilio with a client of `createTwilioClient`; a refusal becomes a DeliveryFailure that keeps the answer's Retry-After. */

@@ -120,7 +120,8 @@ describe('Twilio SMS sender', () => {
     // The SDK's own timeout is the socket's idle time, which a byte every 100 ms never reaches.
     fake.script('trickle');
     const started = Date.now();
-    await expectFailure(() => sender({ timeoutMs: 500 })(message), { provider: 'twilio-sms', permanent: false }, secrets);
+    const failure = await expectFailure(() => sender({ timeoutMs: 500 })(message), { provider: 'twilio-sms', permanent: false }, secrets);
+    expect(failure.message).toBe('twilio-sms: unreachable (ECONNABORTED) sending to +34 *** *** 12');
     expect(Date.now() - started).toBeLessThan(3_000);
     fake.dropUnanswered();
   });
