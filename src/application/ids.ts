@@ -24,6 +24,10 @@ export const factorMethods: readonly OtpMethod[] = ['TOTP', 'SMS', 'EMAIL', 'WHA
 
 /**
  * A caller's address as events may record it: a truncated keyed hash, never the address, that
- * tells one source's refused sends or failed logins apart from another's.
+ * tells one source's refused sends or failed logins apart from another's. `scope`: whose records the tag goes into. Send refusals carry the operator's (an app's key
+ * names any address it likes in `end_user_ip`, so an unscoped tag gave every tenant the tag of
+ * any address, to match against tags another tenant's records showed); sign-ins none, as since
+ * they were first recorded (an account's throttle compares its own).
  */
-export const clientTagFor = (keyedHash: KeyedHash, clientIp: string): string => keyedHash('identifier', `ip:${clientIp}`).slice(0, 16);
+export const clientTagFor = (keyedHash: KeyedHash, clientIp: string, scope?: string): string =>
+  keyedHash('identifier', scope === undefined ? `ip:${clientIp}` : `ip:${scope}:${clientIp}`).slice(0, 16);

@@ -61,6 +61,24 @@ describe('send abuse', () => {
     await fakes.close();
   });
 
+  it("tags a refused send's address per operator: one operator's apps share a tag, another operator's differs", async () => {
+    const refusedTag = async (app: App) => {
+      const to = `tag.${n}@example.org`;
+      expect((await send(app, to, 'EMAIL')).status).toBe(202);
+      expectRateLimited(await send(app, to, 'EMAIL'));
+      const [refusal] = refusalData(await refusals(server, app));
+      expect(refusal).toMatchObject({ reason: 'RECIPIENT_CAP', client: expect.stringMatching(/^[0-9a-f]{16}$/) });
+      return refusal!.client;
+    };
+    const policy = { max_sends_per_recipient_per_hour: 1 };
+    const [mine, alsoMine] = [await refusedTag(await newAppWith(policy)), await refusedTag(await newAppWith(policy))];
+    const elsewhere = await refusedTag(await newApp(client, (await newOperator(client)).token, policy));
+    expect(alsoMine).toBe(mine);
+    // Any app names any address in end_user_ip: a tag another operator could reproduce would
+    // let it match addresses against tags in someone else's records.
+    expect(elsewhere).not.toBe(mine);
+  });
+
   it('sequential numbers in one block: Twilio gets no more than the block cap, the rest are 429 and logged', async () => {
     const app = await newAppWith({ max_sends_per_number_block_per_hour: 10 });
     const numbers = Array.from({ length: 60 }, (_, i) => `+34600000${String(i).padStart(3, '0')}`);

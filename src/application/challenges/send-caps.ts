@@ -38,7 +38,7 @@ export const makeSendWithinCaps = (deps: Pick<Deps, 'rateLimit' | 'limits' | 'ke
     // Per mailbox, not per spelling, for emails (mailbox.ts); a phone is its E.164 form already.
     const recipient = deps.keyedHash('destination', to.country_calling_code === null ? mailboxOf(to.normalized) : to.normalized);
     const refuse = async (reason: string, retryAfter: number): Promise<Either<Rejection, never>> => {
-      await recordRefusal(app.app_id, { reason, to_hint: to.hint, ...(clientIp === undefined ? {} : { client: clientTagFor(deps.keyedHash, clientIp) }) });
+      await recordRefusal(app.app_id, { reason, to_hint: to.hint, ...(clientIp === undefined ? {} : { client: clientTagFor(deps.keyedHash, clientIp, `owner:${app.owner_id}`) }) });
       return left(reject('RATE_LIMITED', 'Too many codes sent; try again later', { retryAfterSeconds: retryAfter }));
     };
     const caps: readonly { reason: string; key: string; limit: number; window: number }[] = [
