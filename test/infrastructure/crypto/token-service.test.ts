@@ -32,7 +32,14 @@ describe('jose token service (EdDSA)', () => {
       aud: 'otp-api',
     });
     expect(JSON.parse(Buffer.from(partsOf(issued.token).header, 'base64url').toString())).toMatchObject({ alg: 'EdDSA' });
-    expect(await tokens.verify(issued.token)).toEqual({ sub: 'app_123', jti: issued.jti, exp: start.getTime() / 1000 + 900 });
+    expect(await tokens.verify(issued.token)).toEqual({ sub: 'app_123', jti: issued.jti, exp: start.getTime() / 1000 + 900, password_version: 0 });
+  });
+
+  it("names the account's password version once there is one (pwv), and reads it back", async () => {
+    const issued = await tokens.issue('app_123', 3);
+    expect(partsOf(issued.token).claims).toMatchObject({ sub: 'app_123', pwv: 3 });
+    expect(await tokens.verify(issued.token)).toMatchObject({ sub: 'app_123', password_version: 3 });
+    expect(partsOf((await tokens.issue('app_123', 0)).token).claims).not.toHaveProperty('pwv');
   });
 
   it('gives every token a unique random jti', async () => {
