@@ -269,10 +269,11 @@ describe('Challenge: RecordDeliveryReport (a failure the provider reports after 
 
   it('records a late, permanent failure of the attempt counted delivered; with a fallback, due at once on it', () => {
     given(challenge, delivered).when(report()).then([lateFailure()]);
-    given(challenge, delivered).when(report({ next_channel: 'SMS', retry_at: at(20) })).then([lateFailure({ retry_at: at(20), next_channel: 'SMS' })]);
+    // Due again, it names its app (the delivery worker's turns).
+    given(challenge, delivered).when(report({ next_channel: 'SMS', retry_at: at(20) })).then([lateFailure({ retry_at: at(20), next_channel: 'SMS', app_id: 'app-1' })]);
   });
   it('records a failure of the provider\'s own pace as throttled and retried on the same channel, not counted as an attempt', () => {
-    given(challenge, delivered).when(report({ throttled: true, retry_at: at(24) })).then([lateFailure({ permanent: false, throttled: true, retry_at: at(24) })]);
+    given(challenge, delivered).when(report({ throttled: true, retry_at: at(24) })).then([lateFailure({ permanent: false, throttled: true, retry_at: at(24), app_id: 'app-1' })]);
     expect(deliveryOf([...delivered, lateFailure({ permanent: false, throttled: true, retry_at: at(24) })])).toEqual({
       status: 'PENDING', provider: 'twilio-whatsapp', channel: 'WHATSAPP', reason: 'undelivered (63016)', attempts: 1, retry_at: at(24), delivered_send: 0, throttled: 1, reported: [1],
     });

@@ -91,8 +91,10 @@ describe('delivery reports: Twilio status callbacks', () => {
       late: true,
       retry_at: expect.any(String),
       next_channel: 'SMS',
+      app_id: expect.any(String),
       at: expect.any(String),
     });
+    expect(events[3]!.data).toMatchObject({ app_id: (events[0]!.data as { app_id: string }).app_id });
     expect(events[4]!.data).toMatchObject({ send: 1, attempt: 1, channel: 'SMS', provider: 'twilio-sms' });
     expect((await view(fallingBack, id)).delivery).toEqual({ status: 'SENT', channel: 'SMS', provider: 'twilio-sms', attempts: 1, reason: null, delivered_at: null, read_at: null });
 

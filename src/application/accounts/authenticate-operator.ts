@@ -14,12 +14,16 @@ export type Operator = { readonly account_id: string; readonly jti: string; read
  * requests.
  */
 export const makeAuthenticateOperator =
-  (deps: Pick<Deps, 'tokens' | 'denylist' | 'loadRecent' | 'appStalenessMs'>) =>
+  (deps: Pick<Deps, 'tokens' | 'denylist' | 'loadRecent' | 'load' | 'appStalenessMs'>) =>
   async (token: string): Promise<Operator | null> => {
     const claims = await deps.tokens.verify(token);
     if (claims === null) return null;
     if (await deps.denylist.isRevoked(claims.jti)) return null;
-    const account = await deps.loadRecent(AccountAggregate, accountStream(claims.sub), deps.appStalenessMs);
+    const stream = accountStream(claims.sub);
+    let account = await deps.loadRecent(AccountAggregate, stream, deps.appStalenessMs);
+    // A token newer than what this process holds (a change just made on another process, its
+    // notification not here yet): read the stream rather than refuse a rightful token.
+    if (account.status === 'REGISTERED' && claims.password_version > account.password_version) account = await deps.load(AccountAggregate, stream);
     // A token issued before the password last changed is over, whoever holds it.
     if (account.status === 'NONE' || account.password_version !== claims.password_version) return null;
     return { account_id: claims.sub, jti: claims.jti, token_expires_at: claims.exp };

@@ -53,14 +53,21 @@ export const makeLogIn =
     }
 
     const passwordOk = await verifyPassword(deps.passwords, state.password_hash, input.password);
-    const outcome = await deps.handle(AccountAggregate, accountStream(accountId), () => ({
+    const outcome = await deps.handle(AccountAggregate, accountStream(accountId), async (current) => ({
       type: 'RecordLogin' as const,
-      password_ok: passwordOk,
+      // Checked again when the password changed meanwhile (a change racing this sign-in): the
+      // old password signed in was recorded a success, its client made known, its failures cleared.
+      password_ok:
+        current.status !== 'REGISTERED' || current.password_hash === state.password_hash
+          ? passwordOk
+          : await verifyPassword(deps.passwords, current.password_hash, input.password),
       client,
       at: now(deps),
     }));
     if (outcome._tag === 'Left') return outcome;
     if (outcome.right.events.some((e) => e.type === 'LoginFailed')) return invalid();
-    const token = await deps.tokens.issue(accountId, state.password_version);
+    const signedIn = outcome.right.state;
+    // The version the password was checked under: the state the success was recorded on.
+    const token = await deps.tokens.issue(accountId, signedIn.status === 'REGISTERED' ? signedIn.password_version : 0);
     return right({ access_token: token.token, token_type: 'bearer', expires_in: token.expires_in });
   };

@@ -60,7 +60,9 @@ export type DueDelivery = { readonly challenge_id: string; readonly due_at: stri
  */
 export const takingTurns = (due: readonly DueDelivery[]): readonly DueDelivery[] => {
   const byApp = new Map<string, DueDelivery[]>();
-  for (const entry of [...due].sort((a, b) => a.due_at.localeCompare(b.due_at))) {
+  // ISO instants of one format compare as strings; a plain comparison, not localeCompare, which
+  // cost about twice as much on a list of thousands every poll.
+  for (const entry of [...due].sort((a, b) => (a.due_at < b.due_at ? -1 : a.due_at > b.due_at ? 1 : 0))) {
     const app = entry.app_id ?? '';
     const queue = byApp.get(app);
     if (queue) queue.push(entry);

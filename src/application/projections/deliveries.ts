@@ -52,8 +52,9 @@ export const deliveriesProjection: Projection = {
       case 'DeliveryFailed':
         if (event.data.superseded_by !== undefined) return [];
         if (!event.data.retry_at) return [done];
-        // (A late failure's fallback is put back without its app: it goes with the older resends.)
-        return [event.data.late ? due(event.data.retry_at) : moved(event.data.retry_at)];
+        // A late failure's retry or fallback is put back naming its app (since stop 37; before,
+        // without one, it waits its turn with the other entries without one).
+        return [event.data.late ? due(event.data.retry_at, event.data.app_id) : moved(event.data.retry_at)];
       case 'DeliverySucceeded':
         return event.data.superseded_by !== undefined ? [] : [done];
       case 'ChallengeApproved':

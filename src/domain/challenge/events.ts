@@ -91,6 +91,12 @@ export type DeliveryFailed = DomainEvent<
      * send's attempts (until the code expires), and not counted among them.
      */
     throttled?: true;
+    /**
+     * The challenge's app, on a late failure that makes the code due again (since stop 37): its
+     * entry in the delivery worker's to-do list had gone with the send's success, and is put
+     * back naming its app, so it waits its app's turn.
+     */
+    app_id?: string;
     at: Instant;
   }
 >;

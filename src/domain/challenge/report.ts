@@ -81,5 +81,7 @@ export const decideReport = (command: RecordDeliveryReport, state: ChallengeStat
   const retry = retry_at === undefined ? {} : { retry_at, ...(next_channel ? { next_channel } : {}) };
   // No attempt named: the report is of the send's one message, whichever attempts it took.
   const named = attempt === undefined ? {} : { attempt };
-  return right([{ type: 'DeliveryFailed', data: { send, ...named, channel, provider, reason, permanent: !again, late: true, ...(again ? { throttled: true as const } : {}), ...retry, at } }]);
+  // Due again (a retry or a fallback): its app, so it waits its app's turn (expire-challenges.ts).
+  const app = retry_at === undefined || state.status === 'NONE' ? {} : { app_id: state.app_id };
+  return right([{ type: 'DeliveryFailed', data: { send, ...named, channel, provider, reason, permanent: !again, late: true, ...(again ? { throttled: true as const } : {}), ...retry, ...app, at } }]);
 };

@@ -38,7 +38,7 @@ export const challengeEventCodecs = {
   DeliveryFailed: strictObject(
     'DeliveryFailed',
     { provider: t.string, reason: t.string, permanent: t.boolean, at: instant },
-    { send: integer, attempt: integer, channel, retry_at: instant, next_channel: channel, superseded_by: integer, late: t.literal(true), throttled: t.literal(true) },
+    { send: integer, attempt: integer, channel, retry_at: instant, next_channel: channel, superseded_by: integer, late: t.literal(true), throttled: t.literal(true), app_id: t.string },
   ),
   DeliveryConfirmed: strictObject('DeliveryConfirmed', { send: integer, channel, provider: t.string, at: instant }, { attempt: integer, read: t.literal(true) }),
 };

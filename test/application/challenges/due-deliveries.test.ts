@@ -6,6 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { takingTurns, type DueDelivery } from '../../../src/application/challenges/expire-challenges.js';
+import type { RecordedEvent } from '../../../src/application/ports.js';
+import { deliveriesProjection } from '../../../src/application/projections/deliveries.js';
 import { newApp, newOperator } from '../../support/flows.js';
 import { createClient, type Client } from '../../support/http-client.js';
 import { startTestServer, type TestServer } from '../../support/test-server.js';
@@ -31,6 +33,21 @@ describe('takingTurns', () => {
     expect(bs).toEqual([...bs].sort());
     // Every one-send app is in the first round: within the first 101 entries.
     expect(turns.slice(0, 101).filter((e) => e.app_id !== 'B')).toHaveLength(100);
+  });
+});
+
+describe('the deliveries projection', () => {
+  const recorded = (type: string, data: object, position: number) =>
+    ({ stream: 'challenge-c1', position, revision: position, type, data, metadata: {}, recorded_at: '2026-01-01T00:00:00.000Z' }) as unknown as RecordedEvent;
+  const dueEntry = (changes: ReturnType<typeof deliveriesProjection.apply>) => changes.find((c) => c.op === 'put' && c.collection === 'pending_deliveries');
+
+  it('names the app of a late failure made due again (a retry or a fallback), whose entry had gone with the success', () => {
+    const late = { send: 1, attempt: 1, channel: 'SMS', provider: 'twilio-sms', reason: 'failed (14107)', permanent: false, late: true, throttled: true, retry_at: '2026-01-01T00:00:30.000Z', at: '2026-01-01T00:00:01.000Z' };
+    expect(dueEntry(deliveriesProjection.apply(recorded('DeliveryFailed', { ...late, app_id: 'A' }, 3)))).toMatchObject({ doc: { app_id: 'A', due_at: late.retry_at } });
+    // Recorded by an older build: due again all the same, without an app.
+    const older = dueEntry(deliveriesProjection.apply(recorded('DeliveryFailed', late, 4)));
+    expect(older).toMatchObject({ doc: { due_at: late.retry_at } });
+    expect(older).not.toHaveProperty('doc.app_id');
   });
 });
 
