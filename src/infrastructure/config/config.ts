@@ -187,30 +187,47 @@ const str = optional(envVar('string', text));
 const BARE_ADDRESS = /^[^\s@<>\x00-\x1f\x7f]+@[^\s@<>\x00-\x1f\x7f]+$/;
 /** `Display Name <address>`, the space before '<' optional; the name without control characters, '<', '>' or '"'. */
 const NAMED_ADDRESS = /^([^<>"\x00-\x1f\x7f-\x9f]*)<([^<>]*)>$/;
+/** `"Display Name" <address>`: a quoted name (RFC 5322), `\"` and `\\` escaped in it. */
+const QUOTED_ADDRESS = /^"((?:[^"\\\x00-\x1f\x7f-\x9f]|\\["\\])*)"\s*<([^<>]*)>$/;
+/** RFC 5322's specials: a display name holding one must be quoted, or it reads as something else (a comma as a second address). */
+const NAME_SPECIALS = /[()<>[\]:;@\\,."]/;
 
 /** The sender of code emails, its display name apart: what the SMTP sender gives nodemailer. */
 export type EmailSender = { readonly name?: string; readonly address: string };
 
 /**
  * EMAIL_ADDRESS read: a bare address, or a display name and one ("Acme <codes@acme.example>",
- * which Resend takes as it is); undefined for anything else. The SMTP sender reads the variable
- * with this too, and hands nodemailer the name and the address apart: parsing the text itself,
- * nodemailer would take a comment out of "Acme (EU) <...>" and a group out of "Acme: codes <...>".
+ * or quoted, "\"Acme, Inc.\" <codes@acme.example>"); undefined for anything else. The SMTP
+ * sender reads the variable with this too, and hands nodemailer the name and the address apart:
+ * parsing the text itself, nodemailer would take a comment out of "Acme (EU) <...>" and a group
+ * out of "Acme: codes <...>".
  */
 export const parseEmailSender = (value: string): EmailSender | undefined => {
   const trimmed = value.trim();
   if (BARE_ADDRESS.test(trimmed)) return { address: trimmed };
-  const named = NAMED_ADDRESS.exec(trimmed);
-  const [name, address] = [named?.[1]?.trim() ?? '', named?.[2] ?? ''];
+  const quoted = QUOTED_ADDRESS.exec(trimmed);
+  const named = quoted ?? NAMED_ADDRESS.exec(trimmed);
+  const name = quoted ? (quoted[1] ?? '').replace(/\\(["\\])/g, '$1') : (named?.[1]?.trim() ?? '');
+  const address = named?.[2] ?? '';
   if (!BARE_ADDRESS.test(address)) return undefined;
   return name === '' ? { address } : { name, address };
+};
+
+/**
+ * The sender as Resend reads a `from`: "Name <address>", the name quoted when it holds one of
+ * RFC 5322's specials (a comma in "Acme, Inc." would otherwise read as a list of two addresses
+ * and every email be refused at send time).
+ */
+export const formatEmailSender = ({ name, address }: EmailSender): string => {
+  if (name === undefined) return address;
+  return NAME_SPECIALS.test(name) ? `"${name.replace(/["\\]/g, '\\$&')}" <${address}>` : `${name} <${address}>`;
 };
 
 /** EMAIL_ADDRESS as the providers are given it: the address, or "Name <address>" with one space. A refused value is described by its length only (see env-codecs' `echo`). */
 const emailSender: Check<string> = (raw) => {
   const sender = parseEmailSender(raw);
   if (sender === undefined) return E.left(`must be an email address, or a name and one as Name <address>, got ${lengthOf(raw)}`);
-  return E.right(sender.name === undefined ? sender.address : `${sender.name} <${sender.address}>`);
+  return E.right(formatEmailSender(sender));
 };
 
 const Env = t.type({

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
-import { loadConfig, usesEmbeddedStorage, type Config } from '../../../src/infrastructure/config/config.js';
+import { loadConfig, parseEmailSender, usesEmbeddedStorage, type Config } from '../../../src/infrastructure/config/config.js';
 
 const key32 = randomBytes(32).toString('base64');
 const jwtSecret = randomBytes(48).toString('base64');
@@ -322,8 +322,15 @@ describe('loadConfig: settings that only work together', () => {
     expect(email('Acme <codes@acme.example>')).toBe('Acme <codes@acme.example>');
     expect(email('Acme<codes@acme.example>')).toBe('Acme <codes@acme.example>');
     expect(email(' Acme Codes  <codes@acme.example> ')).toBe('Acme Codes <codes@acme.example>');
-    expect(email('Café Acme, EU <codes@acme.example>')).toBe('Café Acme, EU <codes@acme.example>');
     expect(email('<codes@acme.example>')).toBe('codes@acme.example');
+    // A name with one of RFC 5322's specials is quoted, as Resend must read it (unquoted, the
+    // comma makes a list of two addresses); a quoted name is taken, and unquoted when it can be.
+    expect(email('Café Acme, EU <codes@acme.example>')).toBe('"Café Acme, EU" <codes@acme.example>');
+    expect(email('"Acme, Inc." <codes@acme.example>')).toBe('"Acme, Inc." <codes@acme.example>');
+    expect(email('"Acme"<codes@acme.example>')).toBe('Acme <codes@acme.example>');
+    expect(email('"Say \\"hi\\" \\\\ bye" <codes@acme.example>')).toBe('"Say \\"hi\\" \\\\ bye" <codes@acme.example>');
+    expect(parseEmailSender('"Say \\"hi\\" \\\\ bye" <codes@acme.example>')).toEqual({ name: 'Say "hi" \\ bye', address: 'codes@acme.example' });
+    expect(parseEmailSender(email('Acme (EU): codes <codes@acme.example>')!)).toEqual({ name: 'Acme (EU): codes', address: 'codes@acme.example' });
     const rule = 'EMAIL_ADDRESS must be an email address, or a name and one as Name <address>';
     for (const value of [
       'Acme <codes@acme.example',
@@ -333,7 +340,8 @@ describe('loadConfig: settings that only work together', () => {
       'Acme <codes@acme@example>',
       'Acme <<codes@acme.example>>',
       'Acme <>',
-      '"Acme" <codes@acme.example>',
+      '"Acme <codes@acme.example>',
+      '"Ac"me" <codes@acme.example>',
       'Acme\t<codes@acme.example>',
       'Acme\nBcc: x@y.example <codes@acme.example>',
       'Ac<me <codes@acme.example>',
