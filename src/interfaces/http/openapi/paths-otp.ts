@@ -8,7 +8,7 @@ export const otpPaths = {
       tag: 'otp',
       summary: 'Enroll an end user in a factor',
       description:
-        'TOTP answers the seed, otpauth URI and QR code (shown once); with `Accept: image/png` the answer is the QR code PNG, the enrollment id in its X-Enrollment-Id header. ' +
+        'TOTP answers the seed, its digits, period and algorithm, the otpauth URI and the QR code (shown once); with `Accept: image/png` the answer is the QR code PNG, the enrollment id in its X-Enrollment-Id header. ' +
         'SMS, EMAIL and WHATSAPP send a confirmation code and answer the challenge to verify with PUT /api/otp/enable. ' +
         "Registering a pending factor again sends a new code and replaces the challenge, but not within the policy's resend_cooldown_seconds of the last one (429 RESEND_TOO_SOON with Retry-After), whatever the destination. " +
         "TOTP registrations and recovery-code replacements together are at most the policy's max_sends_per_app_per_day a day per app, counted apart from sends (429 with Retry-After).",

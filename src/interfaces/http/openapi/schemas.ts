@@ -84,7 +84,7 @@ export const schemas: Readonly<Record<string, Schema>> = {
   AppUpdateRequest: object({}, { name: ruled(s.appName), policy: ref('PolicyPatch') }),
   OtpRegisterRequest: object(
     { username, otp_method: ref('OtpMethod') },
-    { destination: ruled(s.destination), secret: ruled(s.secret, { description: 'Import an existing TOTP seed (base32)' }), end_user_ip: endUserIp, ...appScope },
+    { destination: ruled(s.destination), secret: ruled(s.secret, { description: 'Import an existing TOTP seed: base32 of at least 20 bytes (any case, grouped with spaces or dashes, padded or not); a shorter one answers 400 INVALID_SECRET' }), end_user_ip: endUserIp, ...appScope },
   ),
   OtpEnableRequest: object({ username, otp: ref('Otp') }, { otp_method: ref('OtpMethod'), ...appScope }),
   OtpDisableRequest: object({ username }, { otp_method: ref('OtpMethod'), ...appScope }),
