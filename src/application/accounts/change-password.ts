@@ -6,7 +6,7 @@ import { now, type Deps } from '../deps.js';
 import { clientTagFor } from '../ids.js';
 import type { Operator } from './authenticate-operator.js';
 import type { LogInResult } from './log-in.js';
-import { normalizePassword, verifyPassword } from './password.js';
+import { normalizePassword, passwordTriesRefused, verifyPassword } from './password.js';
 
 export type ChangePasswordInput = { readonly current_password: string; readonly new_password: string; readonly client_ip: string };
 
@@ -19,9 +19,9 @@ export type ChangePasswordInput = { readonly current_password: string; readonly 
 export const makeChangePassword =
   (deps: Pick<Deps, 'handle' | 'passwords' | 'tokens' | 'keyedHash' | 'rateLimit' | 'limits' | 'clock'>) =>
   async (operator: Operator, input: ChangePasswordInput): Promise<Either<Rejection, LogInResult>> => {
-    // Each try hashes twice (argon2): bounded per address as sign-ins are.
-    const perIp = await deps.rateLimit(`login-ip:${input.client_ip}`, deps.limits.loginAttemptsPerIpPerMinute, 60);
-    if (!perIp.allowed) return left(reject('RATE_LIMITED', 'Too many login attempts', { retryAfterSeconds: perIp.retry_after_seconds }));
+    // Each try hashes twice (argon2): bounded per address with sign-ins.
+    const tooMany = await passwordTriesRefused(deps, input.client_ip);
+    if (tooMany) return left(tooMany);
     const client = clientTagFor(deps.keyedHash, input.client_ip);
     const passwordHash = await deps.passwords.hash(normalizePassword(input.new_password));
     const outcome = await deps.handle(AccountAggregate, accountStream(operator.account_id), async (state) => ({

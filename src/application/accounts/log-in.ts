@@ -5,7 +5,7 @@ import { AccountAggregate } from '../aggregates.js';
 import { now, type Deps } from '../deps.js';
 import { accountIdFor, clientTagFor } from '../ids.js';
 import { emailKey, findByEmail } from './email.js';
-import { verifyPassword } from './password.js';
+import { passwordTriesRefused, verifyPassword } from './password.js';
 
 export type LogInInput = { readonly username: string; readonly password: string; readonly client_ip: string };
 export type LogInResult = { readonly access_token: string; readonly token_type: 'bearer'; readonly expires_in: number };
@@ -18,9 +18,8 @@ let decoyHash: Promise<string> | undefined;
 export const makeLogIn =
   (deps: Pick<Deps, 'handle' | 'readModels' | 'keyedHash' | 'passwords' | 'tokens' | 'rateLimit' | 'limits' | 'clock' | 'load'>) =>
   async (input: LogInInput): Promise<Either<Rejection, LogInResult>> => {
-    const perIp = await deps.rateLimit(`login-ip:${input.client_ip}`, deps.limits.loginAttemptsPerIpPerMinute, 60);
-    if (!perIp.allowed)
-      return left(reject('RATE_LIMITED', 'Too many login attempts', { retryAfterSeconds: perIp.retry_after_seconds }));
+    const tooMany = await passwordTriesRefused(deps, input.client_ip);
+    if (tooMany) return left(tooMany);
 
     const byEmail = input.username.includes('@') ? await findByEmail(deps.readModels, input.username) : undefined;
     const accountId = typeof byEmail?.account_id === 'string' ? byEmail.account_id : accountIdFor(deps.keyedHash, input.username);

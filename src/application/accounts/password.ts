@@ -1,3 +1,5 @@
+import { reject, type Rejection } from '../../domain/shared/rejection.js';
+import type { Deps } from '../deps.js';
 import type { PasswordHasher } from '../ports.js';
 
 /**
@@ -16,4 +18,13 @@ export const verifyPassword = async (passwords: PasswordHasher, hash: string, pa
   const normalized = normalizePassword(password);
   if (await passwords.verify(hash, normalized)) return true;
   return normalized !== password && passwords.verify(hash, password);
+};
+
+/**
+ * The per-address limit on checks of a password (sign-ins and password changes together: each
+ * costs an argon2 verification): its refusal, or undefined when the address may try.
+ */
+export const passwordTriesRefused = async (deps: Pick<Deps, 'rateLimit' | 'limits'>, clientIp: string): Promise<Rejection | undefined> => {
+  const perIp = await deps.rateLimit(`login-ip:${clientIp}`, deps.limits.loginAttemptsPerIpPerMinute, 60);
+  return perIp.allowed ? undefined : reject('RATE_LIMITED', 'Too many login attempts', { retryAfterSeconds: perIp.retry_after_seconds });
 };
