@@ -34,6 +34,14 @@ export const statusCallbackFor = (base: string | undefined, message: Pick<Outgoi
   return { statusCallback: `${base}?${query.toString()}` };
 };
 
+/**
+ * Who sends, as Twilio's Messages API takes it: a Messaging Service SID (MG...) as
+ * MessagingServiceSid (Twilio picks the service's sender for the channel), anything else as
+ * From, written as the channel writes addresses (`address`).
+ */
+export const senderFields = (configured: string, address: (sender: string) => string = (sender) => sender): { messagingServiceSid: string } | { from: string } =>
+  /^MG[0-9a-fA-F]{32}$/.test(configured) ? { messagingServiceSid: configured } : { from: address(configured) };
+
 /** Twilio keeps a queued message for 1 to 36,000 s (ValidityPeriod; its default is the most). */
 const MAX_VALIDITY_SECONDS = 36_000;
 

@@ -1,7 +1,7 @@
 /** SMS through Twilio's Messages API with the official SDK. */
 import type { MessageSender } from '../../application/ports.js';
 import { destinationHint, refusedLocally } from './provider-errors.js';
-import { callTwilio, createTwilioClient, statusCallbackFor, validityFor, type TwilioClientOptions } from './twilio-client.js';
+import { callTwilio, createTwilioClient, senderFields, statusCallbackFor, validityFor, type TwilioClientOptions } from './twilio-client.js';
 import { twilioProvider } from './twilio-status.js';
 
 export type TwilioSmsSenderOptions = TwilioClientOptions & {
@@ -14,7 +14,7 @@ const PROVIDER = twilioProvider('SMS');
 export const createTwilioSmsSender = (options: TwilioSmsSenderOptions): MessageSender => {
   if (!options.from) throw new Error('Twilio SMS: TWILIO_PHONE_NUMBER is required');
   const client = createTwilioClient(options);
-  const sender = /^MG[0-9a-fA-F]{32}$/.test(options.from) ? { messagingServiceSid: options.from } : { from: options.from };
+  const sender = senderFields(options.from);
 
   return async (message) => {
     const hint = destinationHint(message);

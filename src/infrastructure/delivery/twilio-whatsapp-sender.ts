@@ -5,7 +5,7 @@
  */
 import type { MessageSender } from '../../application/ports.js';
 import { destinationHint, refusedLocally } from './provider-errors.js';
-import { callTwilio, createTwilioClient, statusCallbackFor, validityFor, type TwilioClientOptions } from './twilio-client.js';
+import { callTwilio, createTwilioClient, senderFields, statusCallbackFor, validityFor, type TwilioClientOptions } from './twilio-client.js';
 import { twilioProvider } from './twilio-status.js';
 
 export type TwilioWhatsappSenderOptions = TwilioClientOptions & {
@@ -17,23 +17,18 @@ export type TwilioWhatsappSenderOptions = TwilioClientOptions & {
 
 const PROVIDER = twilioProvider('WHATSAPP');
 
-/** Exactly one "whatsapp:" prefix, whatever the input had. */
-export const whatsappAddress = (value: string): string => `whatsapp:${value.trim().replace(/^(whatsapp:)+/i, '')}`;
+/** The value without its "whatsapp:" prefixes, however many it had. */
+const withoutPrefix = (value: string): string => value.trim().replace(/^(whatsapp:)+/i, '');
 
-/**
- * The sender's fields: a Messaging Service SID goes as MessagingServiceSid, as the SMS sender
- * sends it (Twilio picks the service's WhatsApp sender); as From (whatsapp:MG...) Twilio would
- * refuse it as no WhatsApp address. Anything else is the sender's number.
- */
-const senderFields = (configured: string): { messagingServiceSid: string } | { from: string } => {
-  const bare = configured.trim().replace(/^(whatsapp:)+/i, '');
-  return /^MG[0-9a-fA-F]{32}$/.test(bare) ? { messagingServiceSid: bare } : { from: whatsappAddress(bare) };
-};
+/** Exactly one "whatsapp:" prefix, whatever the input had. */
+export const whatsappAddress = (value: string): string => `whatsapp:${withoutPrefix(value)}`;
 
 export const createTwilioWhatsappSender = (options: TwilioWhatsappSenderOptions): MessageSender => {
   if (!options.from) throw new Error('Twilio WhatsApp: TWILIO_WHATSAPP_NUMBER is required');
   const client = createTwilioClient(options);
-  const sender = senderFields(options.from);
+  // A Messaging Service SID, however it was written, goes as MessagingServiceSid: as From
+  // (whatsapp:MG...) Twilio refused it as no WhatsApp address.
+  const sender = senderFields(withoutPrefix(options.from), whatsappAddress);
   const contentSid = options.contentSid || undefined;
 
   return async (message) => {
