@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { challengeStream } from '../../src/domain/challenge/index.js';
-import { codeFromOutbox, errorShape, newApp, newOperator, readOutbox, sendEmailCode, wrongCode } from '../support/flows.js';
+import { codeFromOutbox, enrollTotp, errorShape, newApp, newOperator, readOutbox, sendEmailCode, totpAt, wrongCode } from '../support/flows.js';
 import { createClient, type Client } from '../support/http-client.js';
 import { settle } from '../support/settle.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
@@ -259,7 +259,7 @@ describe('sent codes', () => {
 
   it('answers a malformed code with a 4xx, never a 5xx, and does not count it', async () => {
     const { challengeId, code } = await sendEmailCode(client, server.outboxFile, apiKey, user());
-    const malformed: unknown[] = ['123', '12345678901', 'abcdef', '12 345', '', '１２３４５６', 'x'.repeat(100_000), 123456, null, ['123456'], { code }];
+    const malformed: unknown[] = ['123', '12345678901', 'abcdef', '12  345', '1 2 3', '', '１２３４５６', 'x'.repeat(100_000), 123456, null, ['123456'], { code }];
     for (const otp of malformed) {
       const answer = await verify(challengeId, otp);
       expect(answer.status).toBeGreaterThanOrEqual(400);
@@ -275,6 +275,26 @@ describe('sent codes', () => {
     const short = await verify(challengeId, code.slice(0, 5));
     expect(short.status).toBe(401);
     expect((await verify(challengeId, code)).status).toBe(200);
+  });
+
+  it('approves a code typed as the message groups it, with a space, by challenge and by username', async () => {
+    const grouped = (code: string): string => `${code.slice(0, 3)} ${code.slice(3)}`;
+    const byChallenge = await sendEmailCode(client, server.outboxFile, apiKey, user());
+    const approved = await verify(byChallenge.challengeId, grouped(byChallenge.code));
+    expect(approved.status).toBe(200);
+    expect(approved.body.status).toBe('APPROVED');
+    // Single use holds whatever the spelling: the same digits unspaced are refused now.
+    expect((await verify(byChallenge.challengeId, byChallenge.code)).status).not.toBe(200);
+
+    // A TOTP code as an authenticator app shows it, pasted with spaces around it.
+    const name = user();
+    const { secret } = await enrollTotp(client, apiKey, name, server.clock);
+    server.clock.advance(30_000); // past the step the enable used
+    const totp = totpAt(secret, server.clock());
+    const answer = await client.post('/api/code/verify', { apiKey, body: { username: name, otp: ` ${grouped(totp)} ` } });
+    expect(answer.status).toBe(200);
+    expect(answer.body.status).toBe('APPROVED');
+    expect((await client.post('/api/code/verify', { apiKey, body: { username: name, otp: totp } })).status).not.toBe(200);
   });
 
   it('refuses verification after cancel', async () => {

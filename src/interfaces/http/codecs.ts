@@ -28,7 +28,20 @@ const ipShape = k.ruledString(s.endUserIp);
 const isAddress = (u: unknown): u is string => ipShape.is(u) && isIP(u) !== 0;
 /** The end user's address as the app's backend saw it, for the per-IP send cap. */
 export const endUserIp = new t.Type<string, string, unknown>(s.endUserIp.message, isAddress, (u, c) => (isAddress(u) ? t.success(u) : t.failure(u, c)), t.identity);
-export const otp = k.eitherString(otpMessage, k.ruledString(s.sentCode), k.ruledString(s.recoveryCode));
+const sentCode = k.ruledString(s.sentCode);
+const recoveryCode = k.ruledString(s.recoveryCode);
+const isOtp = (u: unknown): u is string => (sentCode.is(u) && !u.includes(' ')) || recoveryCode.is(u);
+/**
+ * A sent or TOTP code, or a recovery code. A code typed as authenticator apps and messages show
+ * it (`939 548`, or with spaces around it from a paste) is handed on without its spaces: they
+ * carry nothing, and refusing them made every caller strip them.
+ */
+export const otp = new t.Type<string, string, unknown>(
+  otpMessage,
+  isOtp,
+  (u, c) => (sentCode.is(u) ? t.success(u.replaceAll(' ', '')) : recoveryCode.is(u) ? t.success(u) : t.failure(u, c)),
+  t.identity,
+);
 export const otpMethod = k.enumOf(otpMethods);
 export const channel = k.enumOf(channels);
 /** Login accepts a username or an email in `username`. */

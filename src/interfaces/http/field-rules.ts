@@ -30,7 +30,9 @@ export const stringRules = {
   secret: rule(1, 160, 'must be base32 (A-Z, 2-7, any case; spaces or dashes between groups and = padding allowed), at most 160 characters', '^[A-Za-z2-7][A-Za-z2-7 -]*=*$'),
   locale: rule(2, 6, 'must be a language tag such as en, es or pt-BR', '^[a-z]{2,3}(-[A-Z]{2})?$'),
   uuid: rule(36, 36, 'must be a UUID', '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'),
-  sentCode: rule(4, 10, 'must be 4 to 10 digits', '^[0-9]{4,10}$'),
+  // As apps and messages show them ("939 548"): single spaces between digits, and spaces around
+  // them from a paste, are taken and dropped by the codec (codecs.ts, otp).
+  sentCode: rule(4, 24, 'must be 4 to 10 digits, which may be grouped by single spaces', '^ *[0-9](?: ?[0-9]){3,9} *$'),
   // Any case: phones capitalise the first letter typed, and the codes are compared in lower case.
   recoveryCode: rule(9, 9, 'must be a recovery code such as abcd-1234', '^[A-Za-z0-9]{4}-[A-Za-z0-9]{4}$'),
   // The characters of an IPv4 or IPv6 address; the codec checks it is one (node:net isIP).
@@ -41,7 +43,7 @@ export const stringRules = {
   historyCursor: rule(25, 25, "must be a cursor from a history page (an entry's cursor or next_after)", '^c1\\.[A-Za-z0-9_-]{22}$'),
 } as const satisfies Record<string, StringRule>;
 
-export const otpMessage = 'must be a code of 4 to 10 digits or a recovery code such as abcd-1234';
+export const otpMessage = 'must be a code of 4 to 10 digits (single spaces between them allowed) or a recovery code such as abcd-1234';
 
 export type IntegerRule = { readonly minimum: number; readonly maximum: number };
 

@@ -110,8 +110,26 @@ describe('decodeOrThrow', () => {
   it('accepts sent codes, TOTP codes and recovery codes as otp, nothing else', () => {
     for (const otp of ['0123', '123456', '12345678', '0123456789', 'abcd-12ef', 'Abcd-12ef', 'ABCD-1234'])
       expect(decodeOrThrow(codecs.codeVerifyBody, { otp, challenge_id: uuid }).otp).toBe(otp);
-    for (const otp of ['123', '12345678901', '12 345', 'abcd1234', 'abcd_1234', 'abcd-123é', 123456, ''])
+    for (const otp of ['123', '12345678901', '1 2 3', '12  345', '12\t345', '12\u00a0345', '12-345', '1234 5678 901', ' ', 'abcd1234', 'abcd_1234', 'abcd-123é', 123456, ''])
       expect(fields(codecs.codeVerifyBody, { otp, username: 'alice' })).toEqual(['otp']);
+  });
+
+  it('takes a code grouped by single spaces, as apps show it, and hands it on without them', () => {
+    const cases: [string, string][] = [
+      ['939 548', '939548'],
+      ['12 345', '12345'],
+      ['1234 5678', '12345678'],
+      ['1 2 3 4 5 6 7 8 9 0', '1234567890'],
+      [' 939548 ', '939548'],
+      ['  939 548', '939548'],
+    ];
+    for (const [otp, handed] of cases) {
+      expect(decodeOrThrow(codecs.codeVerifyBody, { otp, challenge_id: uuid }).otp).toBe(handed);
+      expect(decodeOrThrow(codecs.otpEnableBody, { otp, username: 'alice' }).otp).toBe(handed);
+    }
+    // What the codec hands on is what it takes as already decoded: no spaces.
+    expect(codecs.otp.is('939548')).toBe(true);
+    expect(codecs.otp.is('939 548')).toBe(false);
   });
 
   it('takes a UUID in any case and hands it on in lower case, wherever a request names one', () => {
