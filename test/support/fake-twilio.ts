@@ -23,7 +23,9 @@ export type TwilioRequest = {
  * (answer only once the promise settles: accept the message, or refuse it as `then` says).
  */
 type TwilioRefusal = { readonly status: number; readonly code?: number; readonly headers?: Record<string, string> };
-export type TwilioReply = TwilioRefusal | 'hang' | 'trickle' | { readonly hold: Promise<unknown>; readonly then?: TwilioRefusal };
+/** Accepted (201) but created already failed, as Twilio can answer: the resource's status and error_code. */
+type TwilioCreatedFailed = { readonly created: 'failed' | 'undelivered'; readonly code?: number };
+export type TwilioReply = TwilioRefusal | TwilioCreatedFailed | 'hang' | 'trickle' | { readonly hold: Promise<unknown>; readonly then?: TwilioRefusal };
 
 /** A status callback as the fake made it, and what the service answered. */
 export type TwilioCallback = { readonly url: string; readonly form: Record<string, string>; readonly status: number };
@@ -214,10 +216,11 @@ export const startFakeTwilio = async (options: { accountSid: string; authToken: 
           response.on('close', () => clearInterval(drip));
           return;
         }
-        const accept = () => {
+        const accept = (failed?: TwilioCreatedFailed) => {
           const sid = hex32('SM');
           sent.push({ sid, form });
-          send(response, 201, messageResource(sid, options.accountSid, form));
+          const resource = messageResource(sid, options.accountSid, form);
+          send(response, 201, failed ? { ...resource, status: failed.created, error_code: failed.code ?? null } : resource);
         };
         const refuse = (refusal: TwilioRefusal) =>
           fail(response, refusal.status, refusal.code ?? (refusal.status === 401 ? 20003 : 20000 + refusal.status), form, refusal.headers);
@@ -225,6 +228,7 @@ export const startFakeTwilio = async (options: { accountSid: string; authToken: 
           const answer = () => (reply.then ? refuse(reply.then) : accept());
           return void reply.hold.then(answer, answer);
         }
+        if (reply && 'created' in reply) return accept(reply);
         if (reply) return refuse(reply);
         return accept();
       })

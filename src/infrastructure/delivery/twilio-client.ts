@@ -5,7 +5,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import twilio from 'twilio';
 import type { DeliveryFailure, OutgoingMessage } from '../../application/ports.js';
-import { errorCode, parseRetryAfter, rejectedByProvider, unreachable } from './provider-errors.js';
+import { deliveryFailure, errorCode, parseRetryAfter, rejectedByProvider, unreachable } from './provider-errors.js';
+import { isTwilioFailedStatus, isTwilioThrottleCode } from './twilio-status.js';
 
 export type TwilioClientOptions = {
   readonly accountSid: string;
@@ -122,12 +123,32 @@ const classifyTwilioError = (provider: string, error: unknown, hint: string, ret
   return unreachable(provider, code === 'ERR_CANCELED' ? 'ECONNABORTED' : code, hint);
 };
 
-/** One call to Twilio with a client of `createTwilioClient`; a refusal becomes a DeliveryFailure that keeps the answer's Retry-After. */
+/**
+ * A message Twilio created already failed (`status` failed or undelivered in the create answer,
+ * with its `errorCode`): what a status callback would report later, read the same way (a
+ * throttle is retried on the channel, any other failure is final for it). Counting it as sent
+ * left the code waiting for a callback that may never come (none without PUBLIC_URL).
+ */
+const failedOnCreation = (provider: string, created: unknown, hint: string): DeliveryFailure | undefined => {
+  const fields = typeof created === 'object' && created !== null ? (created as { status?: unknown; errorCode?: unknown }) : {};
+  if (!isTwilioFailedStatus(fields.status)) return undefined;
+  const code = typeof fields.errorCode === 'number' && Number.isInteger(fields.errorCode) && fields.errorCode >= 10_000 && fields.errorCode <= 99_999 ? String(fields.errorCode) : undefined;
+  const throttled = isTwilioThrottleCode(code);
+  return deliveryFailure({ provider, permanent: !throttled, detail: `created as ${fields.status}, ${code ?? 'no error code'}`, hint, throttled });
+};
+
+/**
+ * One call to Twilio with a client of `createTwilioClient`; a refusal becomes a DeliveryFailure
+ * that keeps the answer's Retry-After, and so does a message created already failed.
+ */
 export const callTwilio = async (provider: string, hint: string, call: () => Promise<unknown>): Promise<void> => {
   const seen: { retryAfter?: unknown } = {};
+  let created: unknown;
   try {
-    await answers.run(seen, call);
+    created = await answers.run(seen, call);
   } catch (error) {
     throw classifyTwilioError(provider, error, hint, parseRetryAfter(seen.retryAfter));
   }
+  const failed = failedOnCreation(provider, created, hint);
+  if (failed !== undefined) throw failed;
 };

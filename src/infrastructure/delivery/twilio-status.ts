@@ -22,13 +22,19 @@ export type TwilioFailureReport = { readonly reason: string; readonly throttled:
 /** The provider name of each channel Twilio carries, as the senders record it. */
 export const twilioProvider = (channel: Extract<Channel, 'SMS' | 'WHATSAPP'>): string => (channel === 'SMS' ? 'twilio-sms' : 'twilio-whatsapp');
 
+/** Whether a failed message's error code is the sender's pace (retried on the channel), not the recipient's. */
+export const isTwilioThrottleCode = (code: string | undefined): boolean => code !== undefined && THROTTLED_CODES.has(code);
+
+/** Whether a message status is Twilio's final word that it did not arrive. */
+export const isTwilioFailedStatus = (status: unknown): status is string => typeof status === 'string' && FAILED_STATUSES.has(status);
+
 export const readTwilioStatus = (form: Readonly<Record<string, string>>, provider: string): TwilioFailureReport | undefined => {
   const status = form['MessageStatus'] ?? '';
-  if (!FAILED_STATUSES.has(status)) return undefined;
+  if (!isTwilioFailedStatus(status)) return undefined;
   const code = /^[0-9]{1,6}$/.test(form['ErrorCode'] ?? '') ? form['ErrorCode'] : undefined;
   return {
     reason: `${provider}: ${status} (${code ?? 'no error code'}), reported after Twilio accepted the message`,
-    throttled: code !== undefined && THROTTLED_CODES.has(code),
+    throttled: isTwilioThrottleCode(code),
   };
 };
 

@@ -75,6 +75,22 @@ describe('Twilio SMS sender', () => {
     expect(failure.message).toBe('twilio-sms: rejected (HTTP 401, 20003) sending to +34 *** *** 12');
   });
 
+  it('fails for good a message Twilio created already failed (201, status failed, 30007), as a status callback would', async () => {
+    fake.script({ created: 'failed', code: 30007 });
+    const failure = await expectFailure(() => sender()(message), { provider: 'twilio-sms', permanent: true }, secrets);
+    expect(failure.message).toBe('twilio-sms: rejected (created as failed, 30007) sending to +34 *** *** 12');
+    fake.script({ created: 'undelivered' });
+    expect((await expectFailure(() => sender()(message), { provider: 'twilio-sms', permanent: true }, secrets)).message).toContain('created as undelivered, no error code');
+  });
+
+  it("retries on the channel a message created failed for the sender's pace (14107, 30001)", async () => {
+    for (const code of [14107, 30001]) {
+      fake.script({ created: 'failed', code });
+      const failure = await expectFailure(() => sender()(message), { provider: 'twilio-sms', permanent: false }, secrets);
+      expect(failure.throttled).toBe(true);
+    }
+  });
+
   it('treats 429 (20429) as transient', async () => {
     fake.script({ status: 429, code: 20429 });
     const failure = await expectFailure(() => sender()(message), { provider: 'twilio-sms', permanent: false }, secrets);
