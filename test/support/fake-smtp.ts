@@ -106,6 +106,60 @@ export const startSilentServer = async (): Promise<{ port: number; close: () => 
   };
 };
 
+/**
+ * A bare SMTP server (no authentication, no extensions) that waits `stepMs` before every reply,
+ * the greeting included: each step inside any per-step timeout above it, the message as a whole
+ * as slow as the steps add up to. `received` counts the messages it accepted (250 after DATA).
+ */
+export const startSlowServer = async (stepMs: number): Promise<{ port: number; received: () => number; close: () => Promise<void> }> => {
+  const sockets = new Set<Socket>();
+  let received = 0;
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    const reply = (line: string, then?: () => void) =>
+      setTimeout(() => {
+        if (socket.destroyed) return;
+        socket.write(`${line}\r\n`);
+        then?.();
+      }, stepMs);
+    let buffer = '';
+    let inData = false;
+    socket.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString('latin1');
+      if (inData) {
+        const end = buffer.indexOf('\r\n.\r\n');
+        if (end < 0) return;
+        buffer = buffer.slice(end + 5);
+        inData = false;
+        return reply('250 2.0.0 queued', () => (received += 1));
+      }
+      let newline: number;
+      while ((newline = buffer.indexOf('\r\n')) >= 0) {
+        const command = buffer.slice(0, newline).toUpperCase();
+        buffer = buffer.slice(newline + 2);
+        if (command.startsWith('EHLO') || command.startsWith('HELO')) reply('250 slow.example');
+        else if (command.startsWith('DATA')) {
+          inData = true;
+          return reply('354 go ahead');
+        } else if (command.startsWith('QUIT')) reply('221 bye', () => socket.end());
+        else reply('250 ok');
+      }
+    });
+    reply('220 slow.example ESMTP');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    received: () => received,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+};
+
 /** A loopback port with nothing listening on it. */
 export const closedPort = async (): Promise<number> => {
   const server = createServer();

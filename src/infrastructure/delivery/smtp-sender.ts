@@ -12,7 +12,10 @@ export type SmtpSenderOptions = {
   readonly url: string;
   /** EMAIL_ADDRESS: an address, or a display name and one ("Acme <codes@acme.example>"). */
   readonly from: string;
-  /** Applies to connecting, the greeting and every later wait on the socket. */
+  /**
+   * Bounds the whole message, from connecting to the server's answer to its data, and each wait
+   * on the socket within it.
+   */
   readonly timeoutMs?: number;
 };
 
@@ -72,7 +75,11 @@ export const createSmtpSender = (options: SmtpSenderOptions): MessageSender => {
     const hint = destinationHint(message);
     if (message.channel !== 'EMAIL') throw refusedLocally(PROVIDER, `cannot send ${message.channel} messages`);
     try {
+      // The per-step timeouts alone let a server answering each of a message's seven steps
+      // just in time hold one send for several times DELIVERY_TIMEOUT_MS, past the delivery
+      // lease, when another attempt may send the code again. Aborting closes the connection.
       await transport.sendMail({
+        signal: AbortSignal.timeout(timeoutMs),
         from: from.name === undefined ? from.address : { name: from.name, address: from.address },
         to: message.to,
         ...(message.subject === undefined ? {} : { subject: message.subject }),
@@ -92,7 +99,8 @@ const classify = (error: unknown, hint: string) => {
   if (typeof responseCode === 'number' && responseCode >= 400 && responseCode < 600) {
     return deliveryFailure({ provider: PROVIDER, permanent: responseCode >= 500, detail: `SMTP ${responseCode}`, hint });
   }
-  const code = errorCode(error);
+  // The message's deadline (the signal given to sendMail) is the only abort there is.
+  const code = errorCode(error) === 'EABORT' ? 'ETIMEDOUT' : errorCode(error);
   if (code !== undefined && PERMANENT_CODES.has(code)) return deliveryFailure({ provider: PROVIDER, permanent: true, detail: safeToken(code), hint });
   return unreachable(PROVIDER, code, hint);
 };

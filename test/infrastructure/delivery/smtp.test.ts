@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { OutgoingMessage } from '../../../src/application/ports.js';
 import { createSmtpSender, parseSmtpUrl } from '../../../src/infrastructure/delivery/smtp-sender.js';
-import { closedPort, parseMime, startFakeSmtp, startSilentServer, type FakeSmtp } from '../../support/fake-smtp.js';
+import { closedPort, parseMime, startFakeSmtp, startSilentServer, startSlowServer, type FakeSmtp } from '../../support/fake-smtp.js';
 import { expectFailure } from './failure-expectations.js';
 
 const user = 'mailer@acme.example';
@@ -101,6 +101,22 @@ describe('SMTP sender', () => {
       expect(Date.now() - started).toBeLessThan(5_000);
     } finally {
       await silent.close();
+    }
+  });
+
+  it('bounds the whole message by its timeout, not each step: a server answering every step just in time is given up on', async () => {
+    // Each reply 200 ms late, under the 600 ms per step; the seven steps of a message take 1.4 s.
+    const slow = await startSlowServer(200);
+    try {
+      const url = `smtp://127.0.0.1:${slow.port}`;
+      expect((await createSmtpSender({ url, from: 'codes@acme.example', timeoutMs: 3_000 })(message), slow.received())).toBe(1);
+      const failure = await expectFailure(() => createSmtpSender({ url, from: 'codes@acme.example', timeoutMs: 600 })(message), { provider: 'smtp', permanent: false }, secrets);
+      expect(failure.message).toBe('smtp: unreachable (ETIMEDOUT) sending to a***@example.org');
+      // Given up on before the data's 250: the server never took this one.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(slow.received()).toBe(1);
+    } finally {
+      await slow.close();
     }
   });
 
