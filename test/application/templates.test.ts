@@ -26,12 +26,33 @@ const render = (
     templates: options.templates ?? null,
   });
 
-const sms: Record<string, string> = {
+const whatsapp: Record<string, string> = {
   en: '042917 is your Acme verification code. It expires in 10 minutes. Do not share it with anyone.',
   es: '042917 es tu código de verificación de Acme. Caduca en 10 minutos. No lo compartas con nadie.',
   fr: '042917 est votre code de vérification Acme. Il expire dans 10 minutes. Ne le partagez avec personne.',
   de: '042917 ist Ihr Acme-Bestätigungscode. Er läuft in 10 Minuten ab. Geben Sie ihn niemandem weiter.',
   pt: '042917 é o seu código de verificação Acme. Expira em 10 minutos. Não o partilhe com ninguém.',
+};
+/** As WhatsApp, but in GSM-7 where WhatsApp's text is not (es, pt). */
+const sms: Record<string, string> = {
+  ...whatsapp,
+  es: '042917 es tu clave temporal de Acme. Caduca en 10 minutos. No la compartas con nadie.',
+  pt: '042917 é o seu PIN de Acme. Expira em 10 minutos. Nunca o partilhe com ninguém.',
+};
+
+/** GSM 03.38's default alphabet and its extension table: what an SMS carries at 160 characters a segment. */
+const GSM7 = new Set(
+  '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà^{}\\[~]|€',
+);
+/** Segments of an SMS text: GSM-7 160 (153 each when split, extension characters counting two), else UCS-2 70 (67). */
+const segments = (text: string): number => {
+  const chars = [...text];
+  if (chars.every((c) => GSM7.has(c))) {
+    const septets = chars.reduce((n, c) => n + ('^{}\\[~]|€'.includes(c) ? 2 : 1), 0);
+    return septets <= 160 ? 1 : Math.ceil(septets / 153);
+  }
+  const units = text.length;
+  return units <= 70 ? 1 : Math.ceil(units / 67);
 };
 const subjects: Record<string, string> = {
   en: 'Your Acme verification code',
@@ -52,7 +73,19 @@ const emailWarnings: Record<string, string> = {
 describe('renderCodeMessage', () => {
   it.each(Object.keys(sms))('%s: SMS and WhatsApp carry the code, the app, the minutes and a warning not to share', (locale) => {
     expect(render('SMS', locale)).toEqual({ body: sms[locale] });
-    expect(render('WHATSAPP', locale)).toEqual({ body: sms[locale] });
+    expect(render('WHATSAPP', locale)).toEqual({ body: whatsapp[locale] });
+  });
+
+  it.each(Object.keys(sms))('%s: the SMS is GSM-7 and one segment, for the longest code and time, with a 40-character app name', (locale) => {
+    const body = renderCodeMessage({ channel: 'SMS', locale, defaultLocale: 'en', appName: 'Acme Online Banking and Payments Service', code: '0123456789', ttlSeconds: 86_400, templates: null }).body;
+    expect([...body].filter((c) => !GSM7.has(c))).toEqual([]);
+    expect(segments(body)).toBe(1);
+  });
+
+  it('counts segments as carriers do (the check above can fail)', () => {
+    expect(segments(whatsapp['es']!)).toBe(2);
+    expect(segments('a'.repeat(160))).toBe(1);
+    expect(segments('a'.repeat(161))).toBe(2);
   });
 
   it.each(Object.keys(sms))('%s: email has a subject, a text and an HTML part', (locale) => {
@@ -154,7 +187,7 @@ describe('localized messages through the service', () => {
   it("a send with locale 'es' puts the Spanish text in the outbox", async () => {
     const app = await newApp(client, token);
     const { code, message } = await sendAndRead(app.apiKey, { username: 'lucia', channel: 'SMS', to: '+34699000001', locale: 'es' });
-    expect(message.body).toBe(`${code} es tu código de verificación de ${app.name}. Caduca en 10 minutos. No lo compartas con nadie.`);
+    expect(message.body).toBe(`${code} es tu clave temporal de ${app.name}. Caduca en 10 minutos. No la compartas con nadie.`);
     const email = await sendAndRead(app.apiKey, { username: 'lucia', channel: 'EMAIL', to: 'lucia@example.org', locale: 'es' });
     expect(email.message.subject).toBe(`Tu código de verificación de ${app.name}`);
   });
@@ -164,7 +197,7 @@ describe('localized messages through the service', () => {
     const french = await sendAndRead(app.apiKey, { username: 'louis', channel: 'SMS', to: '+34699000002' });
     expect(french.message.body).toBe(`${french.code} est votre code de vérification ${app.name}. Il expire dans 10 minutes. Ne le partagez avec personne.`);
     const portuguese = await sendAndRead(app.apiKey, { username: 'joao', channel: 'SMS', to: '+34699000003', locale: 'pt-BR' });
-    expect(portuguese.message.body).toContain('é o seu código de verificação');
+    expect(portuguese.message.body).toContain('é o seu PIN de');
   });
 
   it("the app's template overrides reach the outbox", async () => {

@@ -5,7 +5,10 @@ export type MessageContent = { readonly subject?: string; readonly body: string;
 
 type Texts = Record<TemplateKey, string>;
 
-/** Built-in texts; placeholders {app}, {code}, {minutes}. SMS and WhatsApp warn against sharing the code. */
+/**
+ * Built-in texts; placeholders {app}, {code}, {minutes}. SMS and WhatsApp warn against sharing
+ * the code. Every SMS text is GSM-7 and, with an app name of GSM-7 characters, one segment.
+ */
 const builtIn: Readonly<Record<string, Texts>> = {
   en: {
     sms: '{code} is your {app} verification code. It expires in {minutes} minutes. Do not share it with anyone.',
@@ -14,7 +17,9 @@ const builtIn: Readonly<Record<string, Texts>> = {
     email_text: 'Your {app} verification code is {code}.\n\nIt expires in {minutes} minutes. If you did not ask for it, ignore this message. Never share this code with anyone.',
   },
   es: {
-    sms: '{code} es tu código de verificación de {app}. Caduca en {minutes} minutos. No lo compartas con nadie.',
+    // SMS texts keep to GSM-7 (a single ó or ã makes the whole message UCS-2: 70 characters a
+    // segment, not 160, so two segments and twice the price); WhatsApp has no segments.
+    sms: '{code} es tu clave temporal de {app}. Caduca en {minutes} minutos. No la compartas con nadie.',
     whatsapp: '{code} es tu código de verificación de {app}. Caduca en {minutes} minutos. No lo compartas con nadie.',
     email_subject: 'Tu código de verificación de {app}',
     email_text: 'Tu código de verificación de {app} es {code}.\n\nCaduca en {minutes} minutos. Si no lo has pedido, ignora este mensaje. No compartas nunca este código.',
@@ -32,7 +37,7 @@ const builtIn: Readonly<Record<string, Texts>> = {
     email_text: 'Ihr {app}-Bestätigungscode lautet {code}.\n\nEr läuft in {minutes} Minuten ab. Wenn Sie ihn nicht angefordert haben, ignorieren Sie diese Nachricht. Geben Sie den Code niemals weiter.',
   },
   pt: {
-    sms: '{code} é o seu código de verificação {app}. Expira em {minutes} minutos. Não o partilhe com ninguém.',
+    sms: '{code} é o seu PIN de {app}. Expira em {minutes} minutos. Nunca o partilhe com ninguém.',
     whatsapp: '{code} é o seu código de verificação {app}. Expira em {minutes} minutos. Não o partilhe com ninguém.',
     email_subject: 'O seu código de verificação {app}',
     email_text: 'O seu código de verificação {app} é {code}.\n\nExpira em {minutes} minutos. Se não o pediu, ignore esta mensagem. Nunca partilhe este código.',
