@@ -307,7 +307,7 @@ describe('bad input on every documented route', () => {
     });
 
     it('a code of the wrong length or with letters is a 400 naming otp, by challenge and by username', async () => {
-      for (const otp of ['123', '12345678901', '12345a', '', ' 123456', '１２３４５６', 1234567, 123456, null, true, [], {}]) {
+      for (const otp of ['123', '12345678901', '12345a', '', '\t123456', '12  3456', '１２３４５６', 1234567, 123456, null, true, [], {}]) {
         for (const target of [{ challenge_id: challengeId }, { username: 'tina' }]) {
           const response = await client.post('/api/code/verify', { apiKey: app.apiKey, body: { ...target, otp } });
           expect([otp, target, response.status]).toEqual([otp, target, 400]);
