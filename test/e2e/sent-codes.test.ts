@@ -70,6 +70,11 @@ describe('sent codes', () => {
     const again = await verify(challengeId, code);
     expect(again.status).toBe(409);
     expect(again.body.code).toBe('CHALLENGE_CLOSED');
+    // A retried verify tells "already approved" from the body, not the message's words.
+    expect(again.body.status).toBe('APPROVED');
+    const canceled = await sendEmailCode(client, server.outboxFile, apiKey, user());
+    expect((await client.post(`/api/code/${canceled.challengeId}/cancel`, { apiKey })).status).toBe(200);
+    expect((await verify(canceled.challengeId, canceled.code)).body).toMatchObject({ code: 'CHALLENGE_CLOSED', status: 'CANCELED' });
   });
 
   it('binds a code to its challenge: the right code of A sent to B fails', async () => {
@@ -175,6 +180,8 @@ describe('sent codes', () => {
     const early = await send(body);
     expect(early.status).toBe(429);
     expect(early.body.code).toBe('RESEND_TOO_SOON');
+    // A caller that lost the first answer (a timeout, then this retry) learns the challenge to verify.
+    expect(early.body.challenge_id).toBe(challengeId);
     const retryAfter = Number(early.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(20);
@@ -200,6 +207,8 @@ describe('sent codes', () => {
     for (const destination of [to, other, to]) {
       const early = await register(destination);
       expect([destination, errorShape(early)]).toMatchObject([destination, { status: 429, code: 'RESEND_TOO_SOON', retry_after: true }]);
+      // A factor's confirmation is checked by enable, not /api/code/verify: no id to verify against.
+      expect(early.body.challenge_id).toBeUndefined();
       const retryAfter = Number(early.headers.get('retry-after'));
       expect(retryAfter).toBeGreaterThan(0);
       expect(retryAfter).toBeLessThanOrEqual(20);
@@ -320,7 +329,7 @@ describe('sent codes', () => {
 
     for (const [id, status] of [[locked.challengeId, 'MAX_ATTEMPTS_REACHED'], [expired.challengeId, 'EXPIRED']] as const) {
       const refused = await cancel(id);
-      expect([status, refused.status, refused.body.code, refused.headers.get('retry-after')]).toEqual([status, 409, 'CHALLENGE_CLOSED', null]);
+      expect([status, refused.status, refused.body.code, refused.body.status, refused.headers.get('retry-after')]).toEqual([status, 409, 'CHALLENGE_CLOSED', status, null]);
       expect((await challenge(id)).status).toBe(status);
     }
     expect((await verify(locked.challengeId, locked.code)).body.code).toBe('MAX_ATTEMPTS_REACHED');

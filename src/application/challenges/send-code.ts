@@ -79,8 +79,11 @@ export const makeSendCode = (deps: SendDeps) => {
     const to = destination.right;
     const recipient = recipientKey(deps, app.app_id, input.username, input.channel, to.normalized);
     const { latest, open } = await findLatestChallenge(deps, recipient);
+    // A send too soon after the last code names the open challenge: a caller whose first
+    // answer was lost (a timeout, then a retry) learns the id to verify the code on its way.
+    const naming = (rejection: Rejection): Rejection => (open && rejection.code === 'RESEND_TOO_SOON' ? { ...rejection, challengeId: open.challenge_id } : rejection);
     const tooSoon = open ? resendTooSoon(deps, app, open) : undefined;
-    if (tooSoon) return left(tooSoon);
+    if (tooSoon) return left(naming(tooSoon));
     // Sends at the same instant all pass the cooldown: the first to take the slot for the
     // recipient's next code goes on. Once the caps would allow it (a send they refuse takes no
     // slot) and before they are spent (the others spend none of them); given back if no code
@@ -108,7 +111,7 @@ export const makeSendCode = (deps: SendDeps) => {
       wentAnyway: async () =>
         open ? expectChallenge(await deps.load(ChallengeAggregate, challengeStream(open.challenge_id))).last_sent_at !== open.last_sent_at : challengeIssued(deps, challengeId),
     });
-    if (sent._tag === 'Left') return sent;
+    if (sent._tag === 'Left') return left(naming(sent.left));
     const challenge = sent.right;
     // Answered once the challenge is stored; the delivery worker sends the code from the log.
     return right({ challenge_id: challenge.challenge_id, status: 'PENDING', channel: input.channel, expires_at: challenge.expires_at, to_hint: to.hint });

@@ -68,7 +68,7 @@ const closedRejection = (challenge: Challenge): Rejection => {
     case 'MAX_ATTEMPTS_REACHED':
       return maxAttemptsReached(challenge.purpose);
     default:
-      return reject('CHALLENGE_CLOSED', `The challenge is ${challenge.status.toLowerCase()}`);
+      return reject('CHALLENGE_CLOSED', `The challenge is ${challenge.status.toLowerCase()}`, { challengeStatus: challenge.status });
   }
 };
 
@@ -120,7 +120,7 @@ export const decideChallenge = (command: ChallengeCommand, state: ChallengeState
   if (state.status !== 'PENDING')
     // Whatever closed it, a cancel has nothing left to stop: a lock-out's Retry-After or an
     // expiry's 410 would tell the caller to do something that cannot help.
-    return left(command.type === 'CancelChallenge' ? reject('CHALLENGE_CLOSED', `The challenge is no longer pending: it is ${state.status}`) : closedRejection(state));
+    return left(command.type === 'CancelChallenge' ? reject('CHALLENGE_CLOSED', `The challenge is no longer pending: it is ${state.status}`, { challengeStatus: state.status }) : closedRejection(state));
   switch (command.type) {
     case 'VerifyChallengeCode':
       return verify(command, state);

@@ -36,6 +36,10 @@ export type Rejection = {
   /** On a failed verification: attempts left before lock-out. */
   readonly attemptsRemaining?: number;
   readonly details?: readonly { readonly field: string; readonly message: string }[];
+  /** The challenge a refusal is about, where the caller may not know it: the open one a too-early send would have resent. */
+  readonly challengeId?: string;
+  /** A closed challenge's status, so a retried verify tells "already approved" from the rest without reading the message. */
+  readonly challengeStatus?: string;
 };
 
 export const reject = (

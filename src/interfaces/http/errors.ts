@@ -10,6 +10,8 @@ export type Problem = {
   readonly details?: readonly FieldError[];
   readonly retryAfterSeconds?: number;
   readonly attemptsRemaining?: number;
+  readonly challengeId?: string;
+  readonly challengeStatus?: string;
   /** Extra response headers, e.g. `Allow` on a 405. */
   readonly headers?: Readonly<Record<string, string>>;
 };
@@ -21,6 +23,8 @@ export type ErrorBody = {
   readonly details: readonly FieldError[];
   readonly request_id: string;
   readonly attempts_remaining?: number;
+  readonly challenge_id?: string;
+  readonly status?: string;
 };
 
 /** What the error helpers need from a Koa context; any Koa or router context fits. */
@@ -71,6 +75,8 @@ export const sendProblem = (ctx: ResponseTarget, problem: Problem): void => {
     details: problem.details ?? [],
     request_id: requestIdOf(ctx),
     ...(problem.attemptsRemaining === undefined ? {} : { attempts_remaining: problem.attemptsRemaining }),
+    ...(problem.challengeId === undefined ? {} : { challenge_id: problem.challengeId }),
+    ...(problem.challengeStatus === undefined ? {} : { status: problem.challengeStatus }),
   };
   ctx.status = status;
   ctx.body = body;
@@ -84,6 +90,8 @@ export const sendRejection = (ctx: ResponseTarget, rejection: Rejection): void =
     ...(rejection.details === undefined ? {} : { details: rejection.details }),
     ...(rejection.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: rejection.retryAfterSeconds }),
     ...(rejection.attemptsRemaining === undefined ? {} : { attemptsRemaining: rejection.attemptsRemaining }),
+    ...(rejection.challengeId === undefined ? {} : { challengeId: rejection.challengeId }),
+    ...(rejection.challengeStatus === undefined ? {} : { challengeStatus: rejection.challengeStatus }),
   });
 
 const knownRejectionCodes: ReadonlySet<string> = new Set(rejectionCodes);

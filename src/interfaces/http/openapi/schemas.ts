@@ -66,7 +66,15 @@ export const schemas: Readonly<Record<string, Schema>> = {
       details: { type: 'array', items: ref('FieldError') },
       request_id: { type: 'string' },
     },
-    { attempts_remaining: { type: 'integer', minimum: 0, description: 'On a failed verification' } },
+    {
+      attempts_remaining: { type: 'integer', minimum: 0, description: 'On a failed verification' },
+      challenge_id: {
+        type: 'string',
+        format: 'uuid',
+        description: 'On RESEND_TOO_SOON from a send: the open challenge a send now would have resent (its code is on its way), to verify against',
+      },
+      status: { ...ref('ChallengeStatus'), description: "On CHALLENGE_CLOSED: the challenge's status (APPROVED, CANCELED; on a cancel, any)" },
+    },
   ),
   TotpPolicy: totp(true),
   TotpPolicyPatch: totp(false),
