@@ -109,6 +109,15 @@ describe('renderCodeMessage', () => {
     }
   });
 
+  it('a tag with a script or a numeric region falls back on its language and region, then its language', () => {
+    expect(render('SMS', 'es-419')).toEqual(render('SMS', 'es'));
+    expect(render('SMS', 'pt-Latn-BR')).toEqual(render('SMS', 'pt'));
+    const templates: MessageTemplates = { 'zh-TW': { sms: '{app} 驗證碼 {code}' }, zh: { sms: '{app} 验证码 {code}' } };
+    expect(render('SMS', 'zh-Hant-TW', { templates })).toEqual({ body: 'Acme 驗證碼 042917' });
+    expect(render('SMS', 'zh-Hans', { templates })).toEqual({ body: 'Acme 验证码 042917' });
+    expect(render('SMS', 'zh-Hans-CN', { templates })).toEqual({ body: 'Acme 验证码 042917' });
+  });
+
   it("where nothing is written in the requested locale, the app's default locale (its text, else the built-in one) comes before English", () => {
     const templates: MessageTemplates = { de: { sms: 'Code {code} für {app}.' } };
     expect(render('SMS', 'ja', { defaultLocale: 'de', templates })).toEqual({ body: 'Code 042917 für Acme.' });
@@ -198,6 +207,16 @@ describe('localized messages through the service', () => {
     expect(french.message.body).toBe(`${french.code} est votre code de vérification ${app.name}. Il expire dans 10 minutes. Ne le partagez avec personne.`);
     const portuguese = await sendAndRead(app.apiKey, { username: 'joao', channel: 'SMS', to: '+34699000003', locale: 'pt-BR' });
     expect(portuguese.message.body).toContain('é o seu PIN de');
+  });
+
+  it('takes a locale as Accept-Language gives it (any case, a numeric region) and sends in its language', async () => {
+    const app = await newApp(client, token);
+    const spanish = await sendAndRead(app.apiKey, { username: 'ines', channel: 'SMS', to: '+34699000004', locale: 'es-419' });
+    expect(spanish.message.body).toContain('es tu clave temporal de');
+    const portuguese = await sendAndRead(app.apiKey, { username: 'ana', channel: 'SMS', to: '+34699000005', locale: 'PT-br' });
+    expect(portuguese.message.body).toContain('é o seu PIN de');
+    const refused = await client.post('/api/code/send', { apiKey: app.apiKey, body: { username: 'ana', channel: 'SMS', to: '+34699000006', locale: 'en-a' } });
+    expect([refused.status, refused.body.details?.[0]?.field]).toEqual([400, 'locale']);
   });
 
   it("the app's template overrides reach the outbox", async () => {

@@ -52,10 +52,22 @@ const escapeHtml = (s: string): string =>
 const fill = (template: string, values: Record<'app' | 'code' | 'minutes', string>): string =>
   template.replace(/\{(app|code|minutes)\}/g, (_, key: 'app' | 'code' | 'minutes') => values[key]);
 
-/** The app's text, else the built-in one, for `locale` or its language (`pt-BR`, then `pt`). */
+/**
+ * The tags a locale's texts are looked up under, most precise first: the tag, its language and
+ * region without script or variants (`zh-Hant-TW` → `zh-TW`), its language (`pt-BR` → `pt`).
+ */
+const lookupChain = (locale: string): readonly string[] => {
+  const [language = locale, ...subtags] = locale.split('-');
+  const region = subtags.find((tag) => /^[A-Z]{2}$/.test(tag));
+  return [...new Set([locale, ...(region === undefined ? [] : [`${language}-${region}`]), language])];
+};
+
+/** The app's text, else the built-in one, for `locale` or a broader tag of it (lookupChain). */
 const inLocale = (locale: string, overrides: MessageTemplates | null, key: TemplateKey): string | undefined => {
-  const base = locale.split('-')[0]!;
-  return overrides?.[locale]?.[key] ?? overrides?.[base]?.[key] ?? builtIn[locale]?.[key] ?? builtIn[base]?.[key];
+  const chain = lookupChain(locale);
+  for (const tag of chain) if (overrides?.[tag]?.[key] !== undefined) return overrides[tag]![key];
+  for (const tag of chain) if (builtIn[tag]?.[key] !== undefined) return builtIn[tag]![key];
+  return undefined;
 };
 
 /** The requested locale; where nothing is written in it, the app's default locale; then English. */

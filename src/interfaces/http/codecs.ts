@@ -22,6 +22,30 @@ export const appName = k.ruledString(s.appName);
 export const destination = k.ruledString(s.destination);
 export const totpSecret = k.ruledString(s.secret);
 export const locale = k.ruledString(s.locale);
+const languageTag = k.ruledString(s.messageLocale);
+/** A well-formed tag in its canonical case (`en-us` → `en-US`, `ZH-HANT-TW` → `zh-Hant-TW`), or undefined. */
+const canonicalTag = (u: unknown): string | undefined => {
+  if (!languageTag.is(u)) return undefined;
+  try {
+    return Intl.getCanonicalLocales(u)[0];
+  } catch {
+    return undefined; // well-shaped but not a tag (`en-a`)
+  }
+};
+/**
+ * A send's `locale`: any BCP 47 language tag, as Accept-Language gives it, handed on in its
+ * canonical form. Only the language, and the language with its region, have texts
+ * (templates.ts): the rest falls back on them.
+ */
+export const messageLocale = new t.Type<string, string, unknown>(
+  s.messageLocale.message,
+  (u): u is string => canonicalTag(u) === u,
+  (u, c) => {
+    const tag = canonicalTag(u);
+    return tag === undefined ? t.failure(u, c) : t.success(tag);
+  },
+  t.identity,
+);
 /** Any case in, lower case out: the rest of the service only ever sees canonical ids. */
 export const uuid = k.lowerCased(k.ruledString(s.uuid));
 const ipShape = k.ruledString(s.endUserIp);
@@ -126,9 +150,9 @@ export const otpHistoryQuery = k.body({ username }, { ...historyPage, ...appScop
 export const historyQuery = k.body({}, historyPage);
 
 // ---------------------------------------------------------------- /api/code
-export const codeSendBody = k.body({ username, channel }, { to: destination, locale, end_user_ip: endUserIp, ...appScope });
+export const codeSendBody = k.body({ username, channel }, { to: destination, locale: messageLocale, end_user_ip: endUserIp, ...appScope });
 /** For /api/code/sms, /email, /whatsapp: the path names the channel, the body may repeat it. */
-export const codeSendByChannelBody = k.body({ username }, { channel, to: destination, locale, end_user_ip: endUserIp, ...appScope });
+export const codeSendByChannelBody = k.body({ username }, { channel, to: destination, locale: messageLocale, end_user_ip: endUserIp, ...appScope });
 export const codeVerifyBody = k.requireOneOf(
   k.body({ otp }, { challenge_id: uuid, username, ...appScope }),
   ['challenge_id', 'username'],

@@ -98,8 +98,8 @@ export const schemas: Readonly<Record<string, Schema>> = {
   OtpDisableRequest: object({ username }, { otp_method: ref('OtpMethod'), ...appScope }),
   UsernameRequest: object({ username }, appScope),
   AppScopeRequest: object({}, appScope),
-  CodeSendRequest: object({ username, channel: ref('Channel') }, { to: ruled(s.destination), locale: ruled(s.locale), end_user_ip: endUserIp, ...appScope }),
-  CodeSendByChannelRequest: object({ username }, { channel: ref('Channel'), to: ruled(s.destination), locale: ruled(s.locale), end_user_ip: endUserIp, ...appScope }),
+  CodeSendRequest: object({ username, channel: ref('Channel') }, { to: ruled(s.destination), locale: ruled(s.messageLocale), end_user_ip: endUserIp, ...appScope }),
+  CodeSendByChannelRequest: object({ username }, { channel: ref('Channel'), to: ruled(s.destination), locale: ruled(s.messageLocale), end_user_ip: endUserIp, ...appScope }),
   CodeVerifyRequest: object(
     { otp: ref('Otp') },
     { challenge_id: uuid, username, ...appScope },
