@@ -128,10 +128,32 @@ describe('renderCodeMessage', () => {
     expect(render('SMS', 'ja', { defaultLocale: 'xx' })).toEqual({ body: sms['en'] });
   });
 
-  it('rounds the lifetime to whole minutes, at least one', () => {
-    expect(render('SMS', 'en', { ttlSeconds: 300 }).body).toContain('expires in 5 minutes');
-    expect(render('SMS', 'en', { ttlSeconds: 20 }).body).toContain('expires in 1 minute');
-    expect(render('SMS', 'en', { ttlSeconds: 89 }).body).toContain('expires in 1 minute');
+  it('says the lifetime in words of its language: seconds under a minute, whole minutes never over by more than 10 s, whole hours, singular for one', () => {
+    const said = (locale: string, ttlSeconds: number) => render('SMS', locale, { ttlSeconds }).body;
+    expect(said('en', 300)).toContain('expires in 5 minutes.');
+    expect(said('en', 598)).toContain('expires in 10 minutes.');
+    expect(said('en', 589)).toContain('expires in 9 minutes.');
+    expect(said('en', 90)).toContain('expires in 1 minute.');
+    expect(said('en', 60)).toContain('expires in 1 minute.');
+    expect(said('en', 30)).toContain('expires in 30 seconds.');
+    expect(said('en', 1)).toContain('expires in 1 second.');
+    expect(said('en', 3_600)).toContain('expires in 1 hour.');
+    expect(said('en', 86_400)).toContain('expires in 24 hours.');
+    expect(said('en', 5_400)).toContain('expires in 90 minutes.');
+    expect(said('es', 60)).toContain('Caduca en 1 minuto.');
+    expect(said('es', 30)).toContain('Caduca en 30 segundos.');
+    expect(said('fr', 7_200)).toContain('Il expire dans 2 heures.');
+    expect(said('de', 60)).toContain('Er läuft in 1 Minute ab.');
+    expect(said('de', 45)).toContain('Er läuft in 45 Sekunden ab.');
+    expect(said('pt', 3_600)).toContain('Expira em 1 hora.');
+  });
+
+  it("fills an override's {minutes} with the whole minutes and {duration} with the words of the text's language", () => {
+    const templates: MessageTemplates = { es: { sms: '{code}: {minutes} min, {duration}' }, ja: { sms: '{code} ({duration})' } };
+    expect(render('SMS', 'es', { templates, ttlSeconds: 30 }).body).toBe('042917: 1 min, 30 segundos');
+    expect(render('SMS', 'es-MX', { templates, ttlSeconds: 600 }).body).toBe('042917: 10 min, 10 minutos');
+    // A language without built-in words takes English's.
+    expect(render('SMS', 'ja', { templates, ttlSeconds: 120 }).body).toBe('042917 (2 minutes)');
   });
 
   it('escapes the app name (and everything else) in the HTML part', () => {

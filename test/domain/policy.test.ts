@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { applyPolicyPatch, defaultPolicy, type PolicyPatch } from '../../src/domain/client-app/policy.js';
+import { applyPolicyPatch, defaultPolicy, type MessageTemplates, type PolicyPatch } from '../../src/domain/client-app/policy.js';
 
 const details = (patch: object) => {
   const result = applyPolicyPatch(defaultPolicy, patch as PolicyPatch);
@@ -43,6 +43,25 @@ describe('app policy', () => {
 
   it('accepts a template override with the code placeholder and a subject without it', () =>
     expect(applyPolicyPatch(defaultPolicy, { templates: { es: { sms: 'Código {code}', email_subject: 'Tu código' } } })._tag).toBe('Right'));
+
+  it('refuses a {name} that is no placeholder, and control characters (any in a subject; all but line breaks and tabs elsewhere)', () => {
+    const fieldsOf = (templates: MessageTemplates) => {
+      const result = applyPolicyPatch(defaultPolicy, { templates });
+      return result._tag === 'Left' ? (result.left.details ?? []).map((d) => d.field) : [];
+    };
+    expect(fieldsOf({ en: { sms: 'Hi {name}, {code}' } })).toEqual(['policy.templates.en.sms']);
+    expect(fieldsOf({ en: { sms: '{CODE} is {code}' } })).toEqual(['policy.templates.en.sms']);
+    expect(fieldsOf({ en: { email_subject: 'Code\r\nBcc: x@y.example' } })).toEqual(['policy.templates.en.email_subject']);
+    expect(fieldsOf({ en: { email_text: '{code}\u0000' } })).toEqual(['policy.templates.en.email_text']);
+    expect(fieldsOf({ en: { sms: '{code} for {app}, {minutes} min ({duration})', email_text: 'Code:\t{code}\r\n\nBye', email_subject: '{app}: {code}' } })).toEqual([]);
+    // Braces that name nothing are text.
+    expect(fieldsOf({ en: { sms: '{code} {} { code } {1}' } })).toEqual([]);
+  });
+
+  it('checks only the texts being set: stored ones that predate the checks do not hold the rest of the policy up', () => {
+    const stored = { ...defaultPolicy, templates: { en: { sms: 'Hi {name}, {code}' } } };
+    expect(applyPolicyPatch(stored, { code_length: 8 })._tag).toBe('Right');
+  });
 
   it('accepts an empty patch unchanged', () => expect(applyPolicyPatch(defaultPolicy, {})).toEqual({ _tag: 'Right', right: defaultPolicy }));
 

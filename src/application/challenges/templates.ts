@@ -1,4 +1,4 @@
-import type { MessageTemplates, TemplateKey } from '../../domain/client-app/index.js';
+import { templatePlaceholders, type MessageTemplates, type TemplateKey } from '../../domain/client-app/index.js';
 import type { Channel } from '../../domain/shared/types.js';
 
 export type MessageContent = { readonly subject?: string; readonly body: string; readonly html?: string };
@@ -6,51 +6,79 @@ export type MessageContent = { readonly subject?: string; readonly body: string;
 type Texts = Record<TemplateKey, string>;
 
 /**
- * Built-in texts; placeholders {app}, {code}, {minutes}. SMS and WhatsApp warn against sharing
- * the code. Every SMS text is GSM-7 and, with an app name of GSM-7 characters, one segment.
+ * Built-in texts; placeholders {app}, {code}, {duration} ({minutes} too in overrides). SMS and
+ * WhatsApp warn against sharing the code. Every SMS text is GSM-7 and, with an app name of GSM-7
+ * characters, one segment.
  */
 const builtIn: Readonly<Record<string, Texts>> = {
   en: {
-    sms: '{code} is your {app} verification code. It expires in {minutes} minutes. Do not share it with anyone.',
-    whatsapp: '{code} is your {app} verification code. It expires in {minutes} minutes. Do not share it with anyone.',
+    sms: '{code} is your {app} verification code. It expires in {duration}. Do not share it with anyone.',
+    whatsapp: '{code} is your {app} verification code. It expires in {duration}. Do not share it with anyone.',
     email_subject: 'Your {app} verification code',
-    email_text: 'Your {app} verification code is {code}.\n\nIt expires in {minutes} minutes. If you did not ask for it, ignore this message. Never share this code with anyone.',
+    email_text: 'Your {app} verification code is {code}.\n\nIt expires in {duration}. If you did not ask for it, ignore this message. Never share this code with anyone.',
   },
   es: {
     // SMS texts keep to GSM-7 (a single ó or ã makes the whole message UCS-2: 70 characters a
     // segment, not 160, so two segments and twice the price); WhatsApp has no segments.
-    sms: '{code} es tu clave temporal de {app}. Caduca en {minutes} minutos. No la compartas con nadie.',
-    whatsapp: '{code} es tu código de verificación de {app}. Caduca en {minutes} minutos. No lo compartas con nadie.',
+    sms: '{code} es tu clave temporal de {app}. Caduca en {duration}. No la compartas con nadie.',
+    whatsapp: '{code} es tu código de verificación de {app}. Caduca en {duration}. No lo compartas con nadie.',
     email_subject: 'Tu código de verificación de {app}',
-    email_text: 'Tu código de verificación de {app} es {code}.\n\nCaduca en {minutes} minutos. Si no lo has pedido, ignora este mensaje. No compartas nunca este código.',
+    email_text: 'Tu código de verificación de {app} es {code}.\n\nCaduca en {duration}. Si no lo has pedido, ignora este mensaje. No compartas nunca este código.',
   },
   fr: {
-    sms: '{code} est votre code de vérification {app}. Il expire dans {minutes} minutes. Ne le partagez avec personne.',
-    whatsapp: '{code} est votre code de vérification {app}. Il expire dans {minutes} minutes. Ne le partagez avec personne.',
+    sms: '{code} est votre code de vérification {app}. Il expire dans {duration}. Ne le partagez avec personne.',
+    whatsapp: '{code} est votre code de vérification {app}. Il expire dans {duration}. Ne le partagez avec personne.',
     email_subject: 'Votre code de vérification {app}',
-    email_text: 'Votre code de vérification {app} est {code}.\n\nIl expire dans {minutes} minutes. Si vous ne l’avez pas demandé, ignorez ce message. Ne partagez jamais ce code.',
+    email_text: 'Votre code de vérification {app} est {code}.\n\nIl expire dans {duration}. Si vous ne l’avez pas demandé, ignorez ce message. Ne partagez jamais ce code.',
   },
   de: {
-    sms: '{code} ist Ihr {app}-Bestätigungscode. Er läuft in {minutes} Minuten ab. Geben Sie ihn niemandem weiter.',
-    whatsapp: '{code} ist Ihr {app}-Bestätigungscode. Er läuft in {minutes} Minuten ab. Geben Sie ihn niemandem weiter.',
+    sms: '{code} ist Ihr {app}-Bestätigungscode. Er läuft in {duration} ab. Geben Sie ihn niemandem weiter.',
+    whatsapp: '{code} ist Ihr {app}-Bestätigungscode. Er läuft in {duration} ab. Geben Sie ihn niemandem weiter.',
     email_subject: 'Ihr {app}-Bestätigungscode',
-    email_text: 'Ihr {app}-Bestätigungscode lautet {code}.\n\nEr läuft in {minutes} Minuten ab. Wenn Sie ihn nicht angefordert haben, ignorieren Sie diese Nachricht. Geben Sie den Code niemals weiter.',
+    email_text: 'Ihr {app}-Bestätigungscode lautet {code}.\n\nEr läuft in {duration} ab. Wenn Sie ihn nicht angefordert haben, ignorieren Sie diese Nachricht. Geben Sie den Code niemals weiter.',
   },
   pt: {
-    sms: '{code} é o seu PIN de {app}. Expira em {minutes} minutos. Nunca o partilhe com ninguém.',
-    whatsapp: '{code} é o seu código de verificação {app}. Expira em {minutes} minutos. Não o partilhe com ninguém.',
+    sms: '{code} é o seu PIN de {app}. Expira em {duration}. Nunca o partilhe com ninguém.',
+    whatsapp: '{code} é o seu código de verificação {app}. Expira em {duration}. Não o partilhe com ninguém.',
     email_subject: 'O seu código de verificação {app}',
-    email_text: 'O seu código de verificação {app} é {code}.\n\nExpira em {minutes} minutos. Se não o pediu, ignore esta mensagem. Nunca partilhe este código.',
+    email_text: 'O seu código de verificação {app} é {code}.\n\nExpira em {duration}. Se não o pediu, ignore esta mensagem. Nunca partilhe este código.',
   },
 };
 
 export const builtInLocales = Object.keys(builtIn);
 
+/** One and many of each unit, per language with built-in texts. */
+type Units = Readonly<Record<'second' | 'minute' | 'hour', readonly [one: string, many: string]>>;
+const units: Readonly<Record<string, Units>> = {
+  en: { second: ['second', 'seconds'], minute: ['minute', 'minutes'], hour: ['hour', 'hours'] },
+  es: { second: ['segundo', 'segundos'], minute: ['minuto', 'minutos'], hour: ['hora', 'horas'] },
+  fr: { second: ['seconde', 'secondes'], minute: ['minute', 'minutes'], hour: ['heure', 'heures'] },
+  de: { second: ['Sekunde', 'Sekunden'], minute: ['Minute', 'Minuten'], hour: ['Stunde', 'Stunden'] },
+  pt: { second: ['segundo', 'segundos'], minute: ['minuto', 'minutos'], hour: ['hora', 'horas'] },
+};
+
+/**
+ * The whole minutes a message may claim for `ttlSeconds` left: never more than 10 s over (a
+ * code sent a second ago with 600 s still says 10), at least one. Rounding said "2 minutes" of
+ * 90 s, and "1 minutes" of 30.
+ */
+const claimedMinutes = (ttlSeconds: number): number => Math.max(1, Math.floor((ttlSeconds + 10) / 60));
+
+/** `ttlSeconds` in words of `language` (English where it has no units): seconds under a minute, whole hours as hours. */
+const durationIn = (language: string, ttlSeconds: number): string => {
+  const words = units[language] ?? units['en']!;
+  const [amount, unit] =
+    ttlSeconds < 50 ? [Math.max(1, Math.round(ttlSeconds)), 'second' as const] : claimedMinutes(ttlSeconds) % 60 === 0 ? [claimedMinutes(ttlSeconds) / 60, 'hour' as const] : [claimedMinutes(ttlSeconds), 'minute' as const];
+  return `${amount} ${words[unit][amount === 1 ? 0 : 1]}`;
+};
+
 const escapeHtml = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-const fill = (template: string, values: Record<'app' | 'code' | 'minutes', string>): string =>
-  template.replace(/\{(app|code|minutes)\}/g, (_, key: 'app' | 'code' | 'minutes') => values[key]);
+type Placeholder = (typeof templatePlaceholders)[number];
+
+const PLACEHOLDERS = new RegExp(`\\{(${templatePlaceholders.join('|')})\\}`, 'g');
+const fill = (template: string, values: Record<Placeholder, string>): string => template.replace(PLACEHOLDERS, (_, key: Placeholder) => values[key]);
 
 /**
  * The tags a locale's texts are looked up under, most precise first: the tag, its language and
@@ -62,17 +90,21 @@ const lookupChain = (locale: string): readonly string[] => {
   return [...new Set([locale, ...(region === undefined ? [] : [`${language}-${region}`]), language])];
 };
 
+/** A text and the language it is written in (whose units its {duration} takes). */
+type Found = { readonly text: string; readonly language: string };
+
 /** The app's text, else the built-in one, for `locale` or a broader tag of it (lookupChain). */
-const inLocale = (locale: string, overrides: MessageTemplates | null, key: TemplateKey): string | undefined => {
+const inLocale = (locale: string, overrides: MessageTemplates | null, key: TemplateKey): Found | undefined => {
   const chain = lookupChain(locale);
-  for (const tag of chain) if (overrides?.[tag]?.[key] !== undefined) return overrides[tag]![key];
-  for (const tag of chain) if (builtIn[tag]?.[key] !== undefined) return builtIn[tag]![key];
+  const language = chain[chain.length - 1]!;
+  for (const tag of chain) if (overrides?.[tag]?.[key] !== undefined) return { text: overrides[tag]![key]!, language };
+  for (const tag of chain) if (builtIn[tag]?.[key] !== undefined) return { text: builtIn[tag]![key], language };
   return undefined;
 };
 
 /** The requested locale; where nothing is written in it, the app's default locale; then English. */
-const pick = (locale: string, defaultLocale: string, overrides: MessageTemplates | null, key: TemplateKey): string =>
-  inLocale(locale, overrides, key) ?? inLocale(defaultLocale, overrides, key) ?? builtIn['en']![key];
+const pick = (locale: string, defaultLocale: string, overrides: MessageTemplates | null, key: TemplateKey): Found =>
+  inLocale(locale, overrides, key) ?? inLocale(defaultLocale, overrides, key) ?? { text: builtIn['en']![key], language: 'en' };
 
 /** The HTML part is built from the text part, escaped, so an override can never inject markup. */
 const toHtml = (text: string, code: string): string => {
@@ -94,9 +126,13 @@ export const renderCodeMessage = (input: {
   readonly ttlSeconds: number;
   readonly templates: MessageTemplates | null;
 }): MessageContent => {
-  const values = { app: input.appName, code: input.code, minutes: String(Math.max(1, Math.round(input.ttlSeconds / 60))) };
-  if (input.channel === 'SMS') return { body: fill(pick(input.locale, input.defaultLocale, input.templates, 'sms'), values) };
-  if (input.channel === 'WHATSAPP') return { body: fill(pick(input.locale, input.defaultLocale, input.templates, 'whatsapp'), values) };
-  const body = fill(pick(input.locale, input.defaultLocale, input.templates, 'email_text'), values);
-  return { subject: fill(pick(input.locale, input.defaultLocale, input.templates, 'email_subject'), values), body, html: toHtml(body, input.code) };
+  const render = (key: TemplateKey): string => {
+    const { text, language } = pick(input.locale, input.defaultLocale, input.templates, key);
+    const values = { app: input.appName, code: input.code, minutes: String(claimedMinutes(input.ttlSeconds)), duration: durationIn(language, input.ttlSeconds) };
+    return fill(text, values);
+  };
+  if (input.channel === 'SMS') return { body: render('sms') };
+  if (input.channel === 'WHATSAPP') return { body: render('whatsapp') };
+  const body = render('email_text');
+  return { subject: render('email_subject'), body, html: toHtml(body, input.code) };
 };

@@ -37,6 +37,8 @@ export type AppPolicy = {
 };
 
 export const templateKeys = ['sms', 'whatsapp', 'email_subject', 'email_text'] as const;
+/** What a text's `{name}`s may be; any other is refused in a policy being set (it would go out as typed). */
+export const templatePlaceholders = ['app', 'code', 'minutes', 'duration'] as const;
 export type TemplateKey = (typeof templateKeys)[number];
 export type MessageTemplates = Readonly<Record<string, Partial<Record<TemplateKey, string>>>>;
 
@@ -101,7 +103,32 @@ export const applyPolicyPatch = (base: AppPolicy, patch: PolicyPatch): Either<Re
       if (!templateKeys.includes(key as TemplateKey) || typeof text !== 'string' || characterCount(text) > 1000 || (key !== 'email_subject' && !text.includes('{code}')))
         details.push({ field: `policy.templates.${locale}.${key}`, message: 'must be one of sms, whatsapp, email_subject, email_text: at most 1000 characters, containing {code} (except the subject)' });
   }
+  details.push(...newTextProblems(patch.templates ?? null));
   return details.length > 0
     ? left(reject('INVALID_POLICY', 'The policy is not valid', { details }))
     : right(policy);
 };
+
+const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+// A subject is one header line; the other texts may break lines (and indent them).
+const SUBJECT_CONTROL = /[\u0000-\u001F\u007F]/;
+const TEXT_CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+
+/**
+ * What is wrong with the texts a patch sets: a `{name}` that is no placeholder (`{name}`,
+ * `{CODE}`: sent as typed), a control character (a line break in a subject). Only the texts
+ * being set: an app whose stored texts predate these checks can still change the rest of its
+ * policy.
+ */
+const newTextProblems = (templates: MessageTemplates | null): { field: string; message: string }[] =>
+  Object.entries(templates ?? {}).flatMap(([locale, texts]) =>
+    Object.entries(texts ?? {}).flatMap(([key, text]) => {
+      if (typeof text !== 'string') return [];
+      const unknown = [...text.matchAll(PLACEHOLDER)].map((m) => m[1]!).filter((name) => !(templatePlaceholders as readonly string[]).includes(name));
+      const field = `policy.templates.${locale}.${key}`;
+      return [
+        ...(unknown.length > 0 ? [{ field, message: `holds {${unknown[0]}}: the placeholders are ${templatePlaceholders.map((p) => `{${p}}`).join(', ')}` }] : []),
+        ...((key === 'email_subject' ? SUBJECT_CONTROL : TEXT_CONTROL).test(text) ? [{ field, message: key === 'email_subject' ? 'must be one line without control characters' : 'must hold no control characters but line breaks and tabs' }] : []),
+      ];
+    }),
+  );
