@@ -47,8 +47,7 @@ export const makeResolveDestination = (
       if (raw === undefined) return invalid(field, `${field} is required: the user has no active ${channel} enrollment`);
     }
     const parsed = deps.parseDestination(channel, raw);
-    if (parsed === null)
-      return invalid(field, channel === 'EMAIL' ? 'must be a valid email address' : 'must be a phone number in E.164 form, such as +34600000000');
+    if ('refused' in parsed) return invalid(field, parsed.refused);
     const allowed = app.policy.allowed_countries;
     if (parsed.country_calling_code !== null && allowed !== null && !allowed.includes(parsed.country_calling_code)) {
       await recordRefusal(app.app_id, { reason: 'COUNTRY_NOT_ALLOWED', to_hint: parsed.hint });

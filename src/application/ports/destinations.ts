@@ -8,5 +8,7 @@ export type ParsedDestination = {
   /** Masked form safe to show and log. */
   readonly hint: string;
 };
-/** Parses and normalises a destination for a channel; null when it is not a valid one. */
-export type DestinationParser = (channel: Channel, raw: string) => ParsedDestination | null;
+/** Why a destination is refused, as the caller is told it (never echoing the value). */
+export type DestinationRefusal = { readonly refused: string };
+/** Parses and normalises a destination for a channel, or says why it is not a valid one. */
+export type DestinationParser = (channel: Channel, raw: string) => ParsedDestination | DestinationRefusal;
