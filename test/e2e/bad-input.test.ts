@@ -103,7 +103,7 @@ const checkAnswer = (response: HttpResponse, sent: Sent): void => {
   expect(requestId).toBeTruthy();
   if (response.status < 400) return;
   const body = response.body as Record<string, unknown>;
-  const optional = ['attempts_remaining', 'challenge_id', 'status'].filter((key) => key in body);
+  const optional = ['attempts_remaining', 'challenge_id', 'status', 'reason'].filter((key) => key in body);
   expect(Object.keys(body).sort()).toEqual(['code', 'details', 'error', 'message', 'request_id', ...optional].sort());
   expect(body).toMatchObject({ error: true, code: expect.stringMatching(/^[A-Z_]+$/), message: expect.any(String), details: expect.any(Array), request_id: requestId });
   const details = body['details'] as { field: unknown; message: unknown }[];

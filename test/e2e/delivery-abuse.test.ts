@@ -65,7 +65,10 @@ describe('send abuse', () => {
     const refusedTag = async (app: App) => {
       const to = `tag.${n}@example.org`;
       expect((await send(app, to, 'EMAIL')).status).toBe(202);
-      expectRateLimited(await send(app, to, 'EMAIL'));
+      const refused = await send(app, to, 'EMAIL');
+      expectRateLimited(refused);
+      // The answer names the cap as the app's history does.
+      expect([refused.body.reason, refused.body.message]).toEqual(['RECIPIENT_CAP', expect.stringContaining('max_sends_per_recipient_per_hour')]);
       const [refusal] = refusalData(await refusals(server, app));
       expect(refusal).toMatchObject({ reason: 'RECIPIENT_CAP', client: expect.stringMatching(/^[0-9a-f]{16}$/) });
       return refusal!.client;
@@ -86,7 +89,10 @@ describe('send abuse', () => {
     for (const to of numbers) responses.push(await send(app, to));
 
     expect(responses.slice(0, 10).map((r) => r.status)).toEqual(Array(10).fill(202));
-    for (const refused of responses.slice(10)) expectRateLimited(refused);
+    for (const refused of responses.slice(10)) {
+      expectRateLimited(refused);
+      expect(refused.body.reason).toBe('NUMBER_BLOCK_CAP');
+    }
     await settle(server);
     const reached = numbers.filter((to) => twilioRequestsTo(fakes.twilio, to).length > 0);
     expect(reached).toEqual(numbers.slice(0, 10));

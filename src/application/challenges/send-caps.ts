@@ -1,4 +1,5 @@
 import { left, type Either } from 'fp-ts/lib/Either.js';
+import type { SendCapReason } from '../../domain/client-app/index.js';
 import { reject, type Rejection } from '../../domain/shared/rejection.js';
 import { mailboxOf } from '../../domain/shared/mailbox.js';
 import { DAY_SECONDS } from '../../domain/shared/time.js';
@@ -10,6 +11,13 @@ import { giveBack, keptIfSent } from './give-back.js';
 import { makeRecordRefusal } from './record-refusal.js';
 
 const HOUR = 3_600;
+
+const capRefusals: Readonly<Record<SendCapReason, string>> = {
+  IP_CAP: "Too many codes sent for this end user's address (end_user_ip)",
+  APP_DAILY_BUDGET: "The app's sends for the day are spent (max_sends_per_app_per_day)",
+  NUMBER_BLOCK_CAP: 'Too many codes sent to numbers next to this one (max_sends_per_number_block_per_hour)',
+  RECIPIENT_CAP: 'Too many codes sent to this recipient (max_sends_per_recipient_per_hour)',
+};
 
 /**
  * Counts a send against every cap, before any provider is called: per requester IP (when the
@@ -37,11 +45,11 @@ export const makeSendWithinCaps = (deps: Pick<Deps, 'rateLimit' | 'limits' | 'ke
   ): Promise<Either<Rejection, T>> => {
     // Per mailbox, not per spelling, for emails (mailbox.ts); a phone is its E.164 form already.
     const recipient = deps.keyedHash('destination', to.country_calling_code === null ? mailboxOf(to.normalized) : to.normalized);
-    const refuse = async (reason: string, retryAfter: number): Promise<Either<Rejection, never>> => {
+    const refuse = async (reason: SendCapReason, retryAfter: number): Promise<Either<Rejection, never>> => {
       await recordRefusal(app.app_id, { reason, to_hint: to.hint, ...(clientIp === undefined ? {} : { client: clientTagFor(deps.keyedHash, clientIp, `owner:${app.owner_id}`) }) });
-      return left(reject('RATE_LIMITED', 'Too many codes sent; try again later', { retryAfterSeconds: retryAfter }));
+      return left(reject('RATE_LIMITED', `${capRefusals[reason]}; try again later`, { retryAfterSeconds: retryAfter, reason }));
     };
-    const caps: readonly { reason: string; key: string; limit: number; window: number }[] = [
+    const caps: readonly { reason: SendCapReason; key: string; limit: number; window: number }[] = [
       // Per operator: the address is the caller's word (`end_user_ip`), and one tenant's word
       // must not spend another's allowance (a shared NAT's address, named 60 times an hour).
       ...(clientIp === undefined ? [] : [{ reason: 'IP_CAP', key: `send-ip:${app.owner_id}:${clientIp}`, limit: deps.limits.sendsPerIpPerHour, window: HOUR }]),

@@ -10,3 +10,7 @@ export type SendRefused = DomainEvent<
   'SendRefused',
   { app_id: string; reason: string; to_hint?: string; client?: string; at: Instant }
 >;
+
+/** The send caps, by the name a refusal gives them (SendRefused's `reason`, a RATE_LIMITED answer's `reason`). */
+export const sendCapReasons = ['IP_CAP', 'APP_DAILY_BUDGET', 'NUMBER_BLOCK_CAP', 'RECIPIENT_CAP'] as const;
+export type SendCapReason = (typeof sendCapReasons)[number];

@@ -40,6 +40,8 @@ export type Rejection = {
   readonly challengeId?: string;
   /** A closed challenge's status, so a retried verify tells "already approved" from the rest without reading the message. */
   readonly challengeStatus?: string;
+  /** Which send cap refused (IP_CAP, APP_DAILY_BUDGET, NUMBER_BLOCK_CAP, RECIPIENT_CAP), as the app's history names it. */
+  readonly reason?: string;
 };
 
 export const reject = (

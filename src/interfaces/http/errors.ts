@@ -12,6 +12,7 @@ export type Problem = {
   readonly attemptsRemaining?: number;
   readonly challengeId?: string;
   readonly challengeStatus?: string;
+  readonly reason?: string;
   /** Extra response headers, e.g. `Allow` on a 405. */
   readonly headers?: Readonly<Record<string, string>>;
 };
@@ -25,6 +26,7 @@ export type ErrorBody = {
   readonly attempts_remaining?: number;
   readonly challenge_id?: string;
   readonly status?: string;
+  readonly reason?: string;
 };
 
 /** What the error helpers need from a Koa context; any Koa or router context fits. */
@@ -77,6 +79,7 @@ export const sendProblem = (ctx: ResponseTarget, problem: Problem): void => {
     ...(problem.attemptsRemaining === undefined ? {} : { attempts_remaining: problem.attemptsRemaining }),
     ...(problem.challengeId === undefined ? {} : { challenge_id: problem.challengeId }),
     ...(problem.challengeStatus === undefined ? {} : { status: problem.challengeStatus }),
+    ...(problem.reason === undefined ? {} : { reason: problem.reason }),
   };
   ctx.status = status;
   ctx.body = body;
@@ -92,6 +95,7 @@ export const sendRejection = (ctx: ResponseTarget, rejection: Rejection): void =
     ...(rejection.attemptsRemaining === undefined ? {} : { attemptsRemaining: rejection.attemptsRemaining }),
     ...(rejection.challengeId === undefined ? {} : { challengeId: rejection.challengeId }),
     ...(rejection.challengeStatus === undefined ? {} : { challengeStatus: rejection.challengeStatus }),
+    ...(rejection.reason === undefined ? {} : { reason: rejection.reason }),
   });
 
 const knownRejectionCodes: ReadonlySet<string> = new Set(rejectionCodes);

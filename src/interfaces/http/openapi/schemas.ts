@@ -1,4 +1,5 @@
 /** Component schemas. Request constraints come from field-rules.ts, as the codecs' do. */
+import { sendCapReasons } from '../../../domain/client-app/index.js';
 import { rejectionCodes } from '../../../domain/shared/rejection.js';
 import { challengeStatuses, channels, otpMethods, totpAlgorithms } from '../../../domain/shared/types.js';
 import { httpOnlyCodes } from '../error-table.js';
@@ -74,6 +75,11 @@ export const schemas: Readonly<Record<string, Schema>> = {
         description: 'On RESEND_TOO_SOON from a send: the open challenge a send now would have resent (its code is on its way), to verify against',
       },
       status: { ...ref('ChallengeStatus'), description: "On CHALLENGE_CLOSED: the challenge's status (APPROVED, CANCELED; on a cancel, any)" },
+      reason: {
+        type: 'string',
+        enum: sendCapReasons,
+        description: "On RATE_LIMITED from a send's caps: which refused, as the app's history names it (the end user's address, the app's day, neighbouring numbers, the recipient)",
+      },
     },
   ),
   TotpPolicy: totp(true),
