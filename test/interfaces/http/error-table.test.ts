@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
 import { rejectionCodes, type RejectionCode } from '../../../src/domain/shared/rejection.js';
 import { errorCodes, errorStatus, httpOnlyCodes, httpOnlyStatus, rejectionStatus } from '../../../src/interfaces/http/error-table.js';
 
@@ -8,6 +9,14 @@ type Unknown = Exclude<keyof typeof rejectionStatus, RejectionCode>;
 const exhaustive: [Missing, Unknown] extends [never, never] ? true : false = true;
 
 describe('error table', () => {
+  it("is the README's table of error codes, row for row (code and status)", () => {
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('### Errors and retries'));
+    const rows = [...section.slice(0, section.indexOf('\n\n', section.indexOf('| code |'))).matchAll(/^\| ([A-Z_]+) \| ([0-9]{3}) \|/gm)].map((m) => [m[1], Number(m[2])]);
+    expect(Object.fromEntries(rows)).toEqual(errorStatus);
+    expect(rows).toHaveLength(errorCodes.length);
+  });
+
   it('maps every rejection code, and nothing else, to a 4xx status', () => {
     expect(exhaustive).toBe(true);
     expect(Object.keys(rejectionStatus).sort()).toEqual([...rejectionCodes].sort());
