@@ -49,13 +49,14 @@ export const makeSendWithinCaps = (deps: Pick<Deps, 'rateLimit' | 'limits' | 'ke
       await recordRefusal(app.app_id, { reason, to_hint: to.hint, ...(clientIp === undefined ? {} : { client: clientTagFor(deps.keyedHash, clientIp, `owner:${app.owner_id}`) }) });
       return left(reject('RATE_LIMITED', `${capRefusals[reason]}; try again later`, { retryAfterSeconds: retryAfter, reason }));
     };
-    const caps: readonly { reason: SendCapReason; key: string; limit: number; window: number }[] = [
+    type Cap = { reason: SendCapReason; key: string; limit: number; window: number };
+    const caps: readonly Cap[] = [
       // Per operator: the address is the caller's word (`end_user_ip`), and one tenant's word
       // must not spend another's allowance (a shared NAT's address, named 60 times an hour).
-      ...(clientIp === undefined ? [] : [{ reason: 'IP_CAP', key: `send-ip:${app.owner_id}:${clientIp}`, limit: deps.limits.sendsPerIpPerHour, window: HOUR }]),
+      ...(clientIp === undefined ? [] : [{ reason: 'IP_CAP', key: `send-ip:${app.owner_id}:${clientIp}`, limit: deps.limits.sendsPerIpPerHour, window: HOUR } satisfies Cap]),
       { reason: 'APP_DAILY_BUDGET', key: `send-app:${app.app_id}`, limit: app.policy.max_sends_per_app_per_day, window: DAY_SECONDS },
       ...(to.country_calling_code !== null
-        ? [{ reason: 'NUMBER_BLOCK_CAP', key: `send-block:${app.app_id}:${deps.keyedHash('destination', to.normalized.slice(0, -3))}`, limit: app.policy.max_sends_per_number_block_per_hour, window: HOUR }]
+        ? [{ reason: 'NUMBER_BLOCK_CAP', key: `send-block:${app.app_id}:${deps.keyedHash('destination', to.normalized.slice(0, -3))}`, limit: app.policy.max_sends_per_number_block_per_hour, window: HOUR } satisfies Cap]
         : []),
       { reason: 'RECIPIENT_CAP', key: `send-to:${app.app_id}:${recipient}`, limit: app.policy.max_sends_per_recipient_per_hour, window: HOUR },
     ];
