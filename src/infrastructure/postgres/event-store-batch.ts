@@ -5,11 +5,13 @@
  * order against its stream's tail under the append lock and inserts the accepted rows; every
  * caller is settled only after that statement, and so its COMMIT, has returned.
  */
+import type { Link } from '@opentelemetry/api';
 import type pg from 'pg';
 import { WrongExpectedRevision, type AppendResult, type Clock, type ExpectedRevision } from '../../application/ports.js';
 import type { EventRow } from '../event-store/event-row.js';
 import { APPEND_BATCH, REVISION_CONSTRAINT, SELECT_TAIL } from './event-store-schema.js';
 import { prepared } from './prepared.js';
+import { runShared } from './shared-statement.js';
 
 const appendBatch = prepared('append-batch', APPEND_BATCH);
 
@@ -20,6 +22,8 @@ export type PendingAppend = {
   readonly rows: readonly Omit<EventRow, 'position'>[];
   readonly resolve: (result: AppendResult) => void;
   readonly reject: (error: unknown) => void;
+  /** The appender's span, which the shared transaction's span links to (shared-statement.ts). */
+  readonly link?: Link | undefined;
 };
 
 type Outcome = AppendResult | WrongExpectedRevision;
@@ -96,7 +100,13 @@ export const createBatchWriter = (pool: pg.Pool, options: BatchWriterOptions): B
     while (queue.length > 0) {
       const batch = queue.splice(0, options.maxBatch);
       counts.appends += batch.length;
-      await settle(batch);
+      // Outside every appender's context: the transaction is all of theirs, and this loop runs
+      // on in the context of whichever append started it.
+      await runShared(
+        'group commit',
+        batch.map((pending) => pending.link),
+        () => settle(batch),
+      );
     }
   };
 

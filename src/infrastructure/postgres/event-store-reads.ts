@@ -28,7 +28,7 @@ export const createBatchReader = <Row extends pg.QueryResultRow>(pool: pg.Pool, 
     const results: Row[][] = asks.map(() => []);
     for (const { request, ...row } of rows) results[request - 1]!.push(row as unknown as Row);
     return results;
-  }, options);
+  }, { spanName: 'grouped stream read', ...options });
   return {
     read: (stream, from) => grouped.get({ stream, from }),
     stats: grouped.stats,

@@ -16,6 +16,7 @@ import type { GroupOptions } from './grouped.js';
 import { isConnectionError, listenForCommits, parseCommitPayload, type CommitListener } from './event-store-listener.js';
 import { NOTIFY_CHANNEL, SELECT_AFTER, SELECT_BELOW_FIRST, SELECT_HEAD, SELECT_STREAM_LIMITED } from './event-store-schema.js';
 import { prepared } from './prepared.js';
+import { callerLink } from './shared-statement.js';
 
 export { eventStoreMigrations, SELECT_HEAD } from './event-store-schema.js';
 
@@ -127,7 +128,7 @@ export const createPostgresEventStore = (options: PostgresEventStoreOptions): Po
       // Serialize before queueing, so an unserializable event fails only its own caller.
       const epoch = new Date(0);
       const rows = events.map((event) => toRow(stream, 0, event, epoch));
-      return new Promise<AppendResult>((resolve, reject) => writer.enqueue({ stream, expected, rows, resolve, reject }));
+      return new Promise<AppendResult>((resolve, reject) => writer.enqueue({ stream, expected, rows, resolve, reject, link: callerLink() }));
     },
     readStream: async (stream, options) => {
       ensureOpen();

@@ -14,7 +14,12 @@
  * look-ups it carries, as it did before grouping, not every look-up of the process. So a
  * look-up waits for the statements ahead of it, each for at most that long.
  */
+import type { Link } from '@opentelemetry/api';
+import { callerLink, runShared } from './shared-statement.js';
+
 export type GroupOptions = {
+  /** The span of a statement whose callers are traced (shared-statement.ts); default 'grouped statement'. */
+  readonly spanName?: string;
   /** Most look-ups in one statement (default 100). */
   readonly maxBatch?: number;
   /** Most statements running at once (default 1). */
@@ -30,7 +35,7 @@ export type Grouped<K, R> = {
   readonly drained: () => Promise<void>;
 };
 
-type Pending<K, R> = { readonly key: K; readonly resolve: (result: R) => void; readonly reject: (error: unknown) => void };
+type Pending<K, R> = { readonly key: K; readonly link: Link | undefined; readonly resolve: (result: R) => void; readonly reject: (error: unknown) => void };
 
 /** `run` answers a group of keys with one result per key, in the same order. */
 export const createGrouped = <K, R>(run: (keys: readonly K[]) => Promise<readonly R[]>, options: GroupOptions = {}): Grouped<K, R> => {
@@ -43,10 +48,16 @@ export const createGrouped = <K, R>(run: (keys: readonly K[]) => Promise<readonl
   let inFlight = 0;
   let scheduled = false;
 
+  const spanName = options.spanName ?? 'grouped statement';
   const settle = async (batch: readonly Pending<K, R>[]): Promise<void> => {
     try {
       counts.statements += 1;
-      const results = await run(batch.map((pending) => pending.key));
+      // Outside every caller's context: the statement is all of theirs (shared-statement.ts).
+      const results = await runShared(
+        spanName,
+        batch.map((pending) => pending.link),
+        () => run(batch.map((pending) => pending.key)),
+      );
       if (results.length !== batch.length) throw new Error(`A grouped statement answered ${results.length} look-ups of ${batch.length}`);
       batch.forEach((pending, i) => pending.resolve(results[i]!));
     } catch (error) {
@@ -81,7 +92,7 @@ export const createGrouped = <K, R>(run: (keys: readonly K[]) => Promise<readonl
   return {
     get: (key) =>
       new Promise<R>((resolve, reject) => {
-        queue.push({ key, resolve, reject });
+        queue.push({ key, link: callerLink(), resolve, reject });
         // Look-ups asked for in the same turn travel together, even when a statement slot is free.
         if (!scheduled && inFlight < maxInFlight) {
           scheduled = true;

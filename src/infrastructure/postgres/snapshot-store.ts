@@ -56,7 +56,7 @@ export const createPostgresSnapshotStore = ({ pool, group }: { readonly pool: pg
     const results: (Row | undefined)[] = streams.map(() => undefined);
     for (const { request, ...row } of rows) results[request - 1] = row;
     return results;
-  }, group);
+  }, { spanName: 'grouped snapshot load', ...group });
   let closed = false;
   return {
     load: async (stream) => {

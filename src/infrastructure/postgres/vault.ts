@@ -71,12 +71,12 @@ export const createPostgresVault = ({ pool, keyring, clock, listenConnectionStri
   const inserts = createGrouped<DataKeyRow, undefined>(async (rows) => {
     await pool.query(insertDataKeys([rows.map((row) => row.key_id), rows.map((row) => row.master_key_id), rows.map((row) => row.wrapped), rows.map((row) => row.created_at)]));
     return rows.map(() => undefined);
-  });
+  }, { spanName: 'grouped data key insert' });
   // The notifications are sent on COMMIT, to every process listening, this one included.
   const deletes = createGrouped<string, undefined>(async (keyIds) => {
     await pool.query(deleteDataKeys([keyIds]));
     return keyIds.map(() => undefined);
-  });
+  }, { spanName: 'grouped data key delete' });
   const cache = withDataKeyCache(
     {
       insert: (row: DataKeyRow) => inserts.get(row),
