@@ -1,8 +1,8 @@
 /**
  * Whether an error from pg means PostgreSQL is out of reach, so the request is answered 503
  * (retry later) rather than 500: a connection refused, lost or not made in time, or the server
- * shutting down, starting up or out of connections. A statement PostgreSQL refused for what it
- * says is not. Causes are followed, since adapters may wrap what pg threw.
+ * shutting down, starting up or out of connections, or any error that ends the session (FATAL).
+ * A statement PostgreSQL refused for what it says (ERROR) is not. Causes are followed, since adapters may wrap what pg threw.
  */
 // EMFILE, ENFILE and EADDRNOTAVAIL: this process (or machine) out of descriptors or ports for
 // a new connection, an outage of the database for as long as it lasts.
@@ -21,6 +21,9 @@ export const isPostgresUnavailable = (error: unknown): boolean => {
     const { code, message } = current;
     const fromServer = typeof current.severity === 'string';
     if (typeof code === 'string' && (fromServer ? SERVER_UNAVAILABLE.test(code) : NETWORK_CODES.has(code))) return true;
+    // FATAL (or PANIC) ends the session, whatever its SQLSTATE: a database not accepting
+    // connections (55000, ALLOW_CONNECTIONS false) was answered 500 (found by a review).
+    if (fromServer && (current.severity === 'FATAL' || current.severity === 'PANIC')) return true;
     if (!fromServer && typeof message === 'string' && CLIENT_LOST.test(message)) return true;
     current = current.cause as ErrorLike | null | undefined;
   }

@@ -2,8 +2,9 @@ import { describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { isSqliteUnavailable } from '../../../src/infrastructure/event-store/sqlite-unavailable.js';
 import { isPostgresUnavailable } from '../../../src/infrastructure/postgres/unavailable.js';
+import { testDatabaseUrl } from '../../support/postgres.js';
 
-const serverError = (code: string, message = 'refused') => Object.assign(new Error(message), { code, severity: 'FATAL' });
+const serverError = (code: string, message = 'refused', severity = 'FATAL') => Object.assign(new Error(message), { code, severity });
 const systemError = (code: string) => Object.assign(new Error(`connect ${code} 127.0.0.1:5432`), { code });
 
 describe('isPostgresUnavailable', () => {
@@ -22,19 +23,45 @@ describe('isPostgresUnavailable', () => {
     ['too many connections', serverError('53300', 'sorry, too many clients already')],
     ['a connection exception', serverError('08006')],
     ['a cause that is one of these', new Error('grouped read failed', { cause: systemError('ECONNREFUSED') })],
+    ['a database not accepting connections', serverError('55000', 'database "otp" is not currently accepting connections')],
   ])('recognises %s', (_, error) => {
     expect(isPostgresUnavailable(error)).toBe(true);
   });
 
   it.each([
-    ['a syntax error', serverError('42601', 'syntax error at or near "SELEC"')],
-    ['a unique violation', serverError('23505', 'duplicate key value violates unique constraint')],
-    ['a statement cancelled by its timeout', serverError('57014', 'canceling statement due to statement timeout')],
+    ['a syntax error', serverError('42601', 'syntax error at or near "SELEC"', 'ERROR')],
+    ['a unique violation', serverError('23505', 'duplicate key value violates unique constraint', 'ERROR')],
+    ['a statement cancelled by its timeout', serverError('57014', 'canceling statement due to statement timeout', 'ERROR')],
     ['a bug', new TypeError("Cannot read properties of undefined (reading 'rows')")],
-    ['a server error whose message looks like a lost connection', serverError('XX000', 'Connection terminated')],
+    ['a server error whose message looks like a lost connection', serverError('XX000', 'Connection terminated', 'ERROR')],
     ['nothing', undefined],
   ])('does not take %s for an outage', (_, error) => {
     expect(isPostgresUnavailable(error)).toBe(false);
+  });
+
+  it('recognises what pg really throws for a database that does not accept connections (FATAL 55000)', async () => {
+    const server = new URL(testDatabaseUrl());
+    server.pathname = '/postgres';
+    const admin = new pg.Client({ connectionString: server.toString() });
+    await admin.connect();
+    const name = `noconn_${process.pid}_${Date.now()}`;
+    await admin.query(`CREATE DATABASE ${name}`);
+    try {
+      await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
+      const where = new URL(server);
+      where.pathname = `/${name}`;
+      const error = await new pg.Client({ connectionString: where.toString() }).connect().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toMatchObject({ code: '55000', severity: 'FATAL' });
+      expect(isPostgresUnavailable(error)).toBe(true);
+      // An ERROR of that class is a refusal, not an outage.
+      expect(isPostgresUnavailable(serverError('55000', 'object not in prerequisite state', 'ERROR'))).toBe(false);
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+      await admin.end();
+    }
   });
 
   it('recognises what pg really throws when nothing listens', async () => {
