@@ -31,7 +31,9 @@ const asRequest = <T>(id: string, traced: boolean, fn: () => Promise<T>): { span
   return { span, result };
 };
 
-beforeAll(() => trace.setGlobalTracerProvider(provider));
+beforeAll(() => {
+  trace.setGlobalTracerProvider(provider);
+});
 beforeEach(() => exporter.reset());
 afterAll(async () => {
   await provider.shutdown();
