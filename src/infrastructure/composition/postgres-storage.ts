@@ -27,6 +27,9 @@ export const openPostgres = async (
   url: string,
   options: { readonly withEventStore: boolean; readonly logger: Logger; readonly timeouts: PostgresTimeouts; readonly poolSize: number; readonly migrationWaitMs?: number },
 ) => {
+  // What several of the modules below share, loaded first: Jest's ESM loader can trip over two
+  // imports of one module at once ("request for './shared-statement.js' is not in cache").
+  await import('../postgres/grouped.js');
   const [
     { default: pg },
     { createPostgresEventStore, eventStoreMigrations, SELECT_HEAD },
