@@ -124,6 +124,58 @@ describe('ClientApp: RotateApiKey', () => {
   it('answers NOT_FOUND for a closed app', () => given(app, closed).when(rotate()).thenRejects('NOT_FOUND'));
 });
 
+describe('ClientApp: RotateApiKey with an overlap (keep_previous_seconds)', () => {
+  const rotateKeeping = (seconds: number, key = 'key-2', when = 20) =>
+    ({ type: 'RotateApiKey', actor_id: OWNER, key_id: key, key_hash: `hash-${key.slice(4)}`, keep_previous_seconds: seconds, at: at(when) }) as const;
+  const overlapping: ClientAppEvent[] = [
+    ...registered,
+    { type: 'ApiKeyRevoked', data: { key_id: 'key-1', key_hash: 'hash-1', at: at(20), until: at(620) } },
+    { type: 'ApiKeyIssued', data: { key_id: 'key-2', key_hash: 'hash-2', at: at(20) } },
+  ];
+
+  it('revokes the current key as of the end of the overlap, and issues the new one', () =>
+    given(app, registered).when(rotateKeeping(600)).then(overlapping.slice(2)));
+
+  it('keeps the replaced key as retiring until then, the new one current', () =>
+    given(app, registered)
+      .when(rotateKeeping(600))
+      .thenState({ api_key: { key_id: 'key-2', key_hash: 'hash-2' }, retiring_key: { key_id: 'key-1', key_hash: 'hash-1', until: at(620) } }));
+
+  it('bounds the overlap at a day, and takes 0 as none', () => {
+    given(app, registered).when(rotateKeeping(10 * 86_400)).thenState({ retiring_key: { key_id: 'key-1', key_hash: 'hash-1', until: at(20 + 86_400) } });
+    given(app, registered).when(rotateKeeping(0)).then([
+      { type: 'ApiKeyRevoked', data: { key_id: 'key-1', key_hash: 'hash-1', at: at(20) } },
+      { type: 'ApiKeyIssued', data: { key_id: 'key-2', key_hash: 'hash-2', at: at(20) } },
+    ]);
+  });
+
+  it('ends a retiring key at the next rotation: only two keys ever work at once', () =>
+    given(app, overlapping)
+      .when(rotateKeeping(600, 'key-3', 100))
+      .then([
+        { type: 'ApiKeyRevoked', data: { key_id: 'key-1', key_hash: 'hash-1', at: at(100) } },
+        { type: 'ApiKeyRevoked', data: { key_id: 'key-2', key_hash: 'hash-2', at: at(100), until: at(700) } },
+        { type: 'ApiKeyIssued', data: { key_id: 'key-3', key_hash: 'hash-3', at: at(100) } },
+      ]));
+
+  it('ends a retiring key with the app', () =>
+    given(app, overlapping)
+      .when(close())
+      .then([
+        { type: 'ApiKeyRevoked', data: { key_id: 'key-1', key_hash: 'hash-1', at: at(30) } },
+        { type: 'ApiKeyRevoked', data: { key_id: 'key-2', key_hash: 'hash-2', at: at(30) } },
+        { type: 'AppClosed', data: { at: at(30) } },
+      ]));
+
+  it('has no retiring key once it is revoked', () =>
+    given(app, overlapping)
+      .when(rotateKeeping(0, 'key-3', 100))
+      .thenState((s) => {
+        expect(s).toMatchObject({ status: 'ACTIVE', api_key: { key_id: 'key-3' } });
+        expect(s).not.toHaveProperty('retiring_key');
+      }));
+});
+
 describe('ClientApp: CloseApp', () => {
   it('revokes the key and closes', () =>
     given(app, registered)

@@ -158,6 +158,7 @@ describe('bad input on every documented route', () => {
       '/api/auth/password': { current_password: 'not the password', new_password: 'a long password' },
       '/api/app': { name: 'Fuzzed', policy: { max_attempts: 3 } },
       '/api/app/{id}': { name: 'Fuzzed', policy: { code_length: 8 } },
+      '/api/app/{id}/api-key': { keep_previous_seconds: 60 },
       '/api/otp/register': { username: 'ivan', otp_method: 'TOTP', secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP' },
       '/api/otp/enable': { username: 'tina', otp: '123456' },
       '/api/otp/disable': { username: 'nobody', otp_method: 'TOTP' },

@@ -479,7 +479,7 @@ describe('the OpenAPI document matches the running server', () => {
       }
     });
 
-    it('routes that take no body neither read nor judge one: logout revokes the token, the key is rotated, the app deleted, whatever is sent', async () => {
+    it('routes that take no body neither read nor judge one: logout revokes the token, the app is deleted, whatever is sent', async () => {
       const json = { 'content-type': 'application/json' };
       const sends: readonly RequestOptions[] = [
         {},
@@ -492,7 +492,7 @@ describe('the OpenAPI document matches the running server', () => {
       ];
       // Every documented POST, PUT or DELETE without a request body: one added later is held to this too.
       const bodyless = routes.filter((route) => route.method !== 'GET' && route.operation['requestBody'] === undefined).map((route) => routeKey(route.method, route.path));
-      expect(bodyless.sort()).toEqual(['DELETE /api/app/{id}', 'POST /api/auth/logout', 'PUT /api/app/{id}/api-key']);
+      expect(bodyless.sort()).toEqual(['DELETE /api/app/{id}', 'POST /api/auth/logout']);
       for (const send of sends) {
         const what = JSON.stringify(send).slice(0, 60);
         const token = (await server.service.deps.tokens.issue(s.operatorId)).token;
@@ -500,18 +500,33 @@ describe('the OpenAPI document matches the running server', () => {
         expect([what, (await raw.get('/api/auth/me', { token })).status]).toEqual([what, 401]);
         const app = (await raw.post('/api/app', { token: s.token, body: { name: 'Bodyless' } })).body;
         const params = { id: app.id };
-        const rotated = await call('PUT', '/api/app/{id}/api-key', { ...send, token: s.token, params });
-        expect([what, rotated.status]).toEqual([what, 201]);
-        expect([what, (await raw.get('/api/otp/status?username=x', { apiKey: app.api_key })).status]).toEqual([what, 401]);
-        expect([what, (await raw.get('/api/otp/status?username=x', { apiKey: rotated.body.api_key })).status]).toEqual([what, 200]);
         expect([what, (await call('DELETE', '/api/app/{id}', { ...send, token: s.token, params })).status]).toEqual([what, 204]);
+        expect([what, (await raw.get('/api/otp/status?username=x', { apiKey: app.api_key })).status]).toEqual([what, 401]);
       }
       // In any case, as every path is routed: the body is left unread by the same rule.
       const token = (await server.service.deps.tokens.issue(s.operatorId)).token;
       expect((await raw.request('POST', '/API/Auth/Logout', { raw: '{', headers: json, token })).status).toBe(204);
       expect((await raw.get('/api/auth/me', { token })).status).toBe(401);
       const app = (await raw.post('/api/app', { token: s.token, body: { name: 'Bodyless' } })).body;
-      expect((await raw.request('PUT', `/API/APP/${app.id}/API-KEY`, { raw: '{', headers: json, token: s.token })).status).toBe(201);
+      expect((await raw.request('DELETE', `/API/APP/${app.id}`, { raw: '{', headers: json, token: s.token })).status).toBe(204);
+    });
+
+    it("a key's rotation takes its optional body as documented: none or {} rotates at once, a malformed one is refused and rotates nothing", async () => {
+      const app = (await raw.post('/api/app', { token: s.token, body: { name: 'Rotated' } })).body;
+      const params = { id: app.id };
+      const keyWorks = async (apiKey: string) => (await raw.get('/api/otp/status?username=x', { apiKey })).status;
+      for (const send of [{}, { body: {} }]) {
+        const rotated = await call('PUT', '/api/app/{id}/api-key', { ...send, token: s.token, params });
+        expect(rotated.status).toBe(201);
+        expect(rotated.body).toEqual({ api_key: expect.any(String) });
+        expect(await keyWorks(rotated.body.api_key)).toBe(200);
+      }
+      const current = (await call('PUT', '/api/app/{id}/api-key', { token: s.token, params })).body.api_key as string;
+      for (const send of [{ raw: '{', headers: { 'content-type': 'application/json' } }, { raw: '[1]', headers: { 'content-type': 'application/json' } }, { raw: 'hi', headers: { 'content-type': 'text/plain' } }]) {
+        const refused = await call('PUT', '/api/app/{id}/api-key', { ...send, token: s.token, params });
+        expect([JSON.stringify(send), refused.status >= 400 && refused.status < 500]).toEqual([JSON.stringify(send), true]);
+      }
+      expect(await keyWorks(current)).toBe(200);
     });
 
     it('login throttling answers 429 as documented', async () => {

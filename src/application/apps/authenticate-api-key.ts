@@ -1,6 +1,6 @@
 import { clientAppStream, type ClientAppState } from '../../domain/client-app/index.js';
 import { ClientAppAggregate } from '../aggregates.js';
-import type { Deps } from '../deps.js';
+import { now, type Deps } from '../deps.js';
 import type { ActiveApp } from './app-view.js';
 
 /**
@@ -8,9 +8,10 @@ import type { ActiveApp } from './app-view.js';
  * confirms the key is still its current one. A rotated or deleted key fails at once in the
  * process that changed it, and in the others once their view of the app is older than
  * `appStalenessMs` (0: the stream is read on every request); a key is refused only after a
- * fresh read, so a newly issued key works everywhere at once.
+ * fresh read, so a newly issued key works everywhere at once. A key a rotation left working
+ * (`keep_previous_seconds`) works until its `until`, by this process's clock.
  */
-export const makeAuthenticateApiKey = (deps: Pick<Deps, 'loadRecent' | 'appStalenessMs' | 'readModels' | 'keyedHash' | 'safeEqual'>) => {
+export const makeAuthenticateApiKey = (deps: Pick<Deps, 'loadRecent' | 'appStalenessMs' | 'readModels' | 'keyedHash' | 'safeEqual' | 'clock'>) => {
   // A key hash belongs to one app forever, so the index answer can be remembered; whether the
   // key is still that app's current one comes from the app's stream.
   const appOfKey = new Map<string, string>();
@@ -26,7 +27,10 @@ export const makeAuthenticateApiKey = (deps: Pick<Deps, 'loadRecent' | 'appStale
     }
     const stream = clientAppStream(appId);
     const holds = (state: ClientAppState): state is ActiveApp =>
-      state.status === 'ACTIVE' && state.api_key !== null && deps.safeEqual(state.api_key.key_hash, hash);
+      state.status === 'ACTIVE' &&
+      ((state.api_key !== null && deps.safeEqual(state.api_key.key_hash, hash)) ||
+        // A key a rotation left working for a while (keep_previous_seconds).
+        (state.retiring_key !== undefined && deps.safeEqual(state.retiring_key.key_hash, hash) && now(deps) < state.retiring_key.until));
     const recent = await deps.loadRecent(ClientAppAggregate, stream, deps.appStalenessMs);
     if (holds(recent)) return recent;
     // Refuse only on current state: a key just issued through another process works at once.

@@ -29,7 +29,7 @@ const SHOWN: Readonly<Record<string, readonly string[]>> = {
   AppRenamed: ['name'],
   AppPolicyChanged: ['policy'],
   ApiKeyIssued: ['key_id'],
-  ApiKeyRevoked: ['key_id'],
+  ApiKeyRevoked: ['key_id', 'until'],
   EnrollmentStarted: ['destination_hint', 'challenge_id', 'totp'],
   TotpStepConsumed: ['step'],
   EnrollmentLocked: ['until'],

@@ -22,8 +22,11 @@ export const appsProjection: Projection = {
         return [{ op: 'merge', collection: 'apps', id, patch: { policy: event.data.policy, updated_at: event.data.at } }];
       case 'ApiKeyIssued':
         return [{ op: 'put', collection: 'api_keys', id: event.data.key_hash, doc: { app_id: id, key_id: event.data.key_id } }];
+      // A key kept working for a while stays in the index; the app's stream says until when
+      // (authenticate-api-key.ts). It leaves with the revocation that ends it, if one comes
+      // (another rotation, the app's close); one that runs out stays, finding an app that refuses it.
       case 'ApiKeyRevoked':
-        return [{ op: 'delete', collection: 'api_keys', id: event.data.key_hash }];
+        return event.data.until === undefined ? [{ op: 'delete', collection: 'api_keys', id: event.data.key_hash }] : [];
       case 'AppClosed':
         return [{ op: 'delete', collection: 'apps', id }];
     }

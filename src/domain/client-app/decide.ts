@@ -1,6 +1,6 @@
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import { reject, type Rejection } from '../shared/rejection.js';
-import type { Instant } from '../shared/time.js';
+import { addSeconds, type Instant } from '../shared/time.js';
 import type { ClientAppEvent } from './events.js';
 import { applyPolicyPatch, defaultPolicy, type PolicyPatch } from './policy.js';
 import type { ClientAppState } from './state.js';
@@ -27,8 +27,13 @@ export type RotateApiKey = {
   readonly actor_id: string;
   readonly key_id: string;
   readonly key_hash: string;
+  /** How long the replaced key keeps working (0..MAX_KEY_OVERLAP_SECONDS); 0: it stops at once. */
+  readonly keep_previous_seconds?: number;
   readonly at: Instant;
 };
+
+/** The longest a replaced key may keep working: long enough to roll out a new key, no longer. */
+export const MAX_KEY_OVERLAP_SECONDS = 86_400;
 export type CloseApp = { readonly type: 'CloseApp'; readonly actor_id: string; readonly at: Instant };
 
 export type ClientAppCommand = RegisterApp | UpdateApp | RotateApiKey | CloseApp;
@@ -51,9 +56,12 @@ export const decideClientApp = (command: ClientAppCommand, state: ClientAppState
   }
   if (state.status !== 'ACTIVE' || state.owner_id !== command.actor_id) return notFound();
   const { at } = command;
-  const revokeCurrent: ClientAppEvent[] = state.api_key
-    ? [{ type: 'ApiKeyRevoked', data: { ...state.api_key, at } }]
+  // A key a rotation left working ends with any later rotation or the app's close.
+  const endRetiring: ClientAppEvent[] = state.retiring_key
+    ? [{ type: 'ApiKeyRevoked', data: { key_id: state.retiring_key.key_id, key_hash: state.retiring_key.key_hash, at } }]
     : [];
+  const revokeCurrent = (until?: Instant): ClientAppEvent[] =>
+    state.api_key ? [{ type: 'ApiKeyRevoked', data: { ...state.api_key, at, ...(until === undefined ? {} : { until }) } }] : [];
   switch (command.type) {
     case 'UpdateApp': {
       const events: ClientAppEvent[] = [];
@@ -67,12 +75,16 @@ export const decideClientApp = (command: ClientAppCommand, state: ClientAppState
       }
       return right(events);
     }
-    case 'RotateApiKey':
+    case 'RotateApiKey': {
+      // The HTTP edge refuses anything else; bounded here too, as the one rule's owner.
+      const keep = Math.min(Math.max(0, Math.floor(command.keep_previous_seconds ?? 0)), MAX_KEY_OVERLAP_SECONDS);
       return right([
-        ...revokeCurrent,
+        ...endRetiring,
+        ...revokeCurrent(keep > 0 ? addSeconds(at, keep) : undefined),
         { type: 'ApiKeyIssued', data: { key_id: command.key_id, key_hash: command.key_hash, at } },
       ]);
+    }
     case 'CloseApp':
-      return right([...revokeCurrent, { type: 'AppClosed', data: { at } }]);
+      return right([...endRetiring, ...revokeCurrent(), { type: 'AppClosed', data: { at } }]);
   }
 };

@@ -34,7 +34,7 @@ export const clientAppEventCodecs = {
   AppRenamed: strictObject('AppRenamed', { name: t.string, at: instant }),
   AppPolicyChanged: strictObject('AppPolicyChanged', { policy: appPolicy, at: instant }),
   ApiKeyIssued: strictObject('ApiKeyIssued', apiKey),
-  ApiKeyRevoked: strictObject('ApiKeyRevoked', apiKey),
+  ApiKeyRevoked: strictObject('ApiKeyRevoked', apiKey, { until: instant }),
   AppClosed: strictObject('AppClosed', { at: instant }),
 };
 

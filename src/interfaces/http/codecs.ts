@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import * as t from 'io-ts';
+import { MAX_KEY_OVERLAP_SECONDS } from '../../domain/client-app/index.js';
 import { channels, otpMethods, totpAlgorithms } from '../../domain/shared/types.js';
 import * as k from './codec-kit.js';
 import { maxAllowedCountries, maxTemplateLocales, otpMessage, policyIntegerRules as ints, stringRules as s, templateRule, totpRules } from './field-rules.js';
@@ -133,6 +134,8 @@ export const passwordChangeBody = k.body({ current_password: loginPassword, new_
 export const appCreateBody = k.body({ name: appName }, { policy: policyPatch });
 export const appUpdateBody = k.body({}, { name: appName, policy: policyPatch });
 export const appIdParams = k.body({ id: uuid }, {});
+/** How long the replaced key keeps working (0 by default: it stops at once). */
+export const apiKeyRotateBody = k.body({}, { keep_previous_seconds: k.integerIn(0, MAX_KEY_OVERLAP_SECONDS) });
 
 // ---------------------------------------------------------------- /api/otp
 export const otpRegisterBody = k.body(
@@ -197,6 +200,7 @@ export const requestCodecs = {
   appCreateBody,
   appUpdateBody,
   appIdParams,
+  apiKeyRotateBody,
   otpRegisterBody,
   otpEnableBody,
   otpDisableBody,

@@ -42,6 +42,8 @@ describe('event data codecs', () => {
     expect(pathsOf('EnrollmentStarted', { ...samples.EnrollmentStarted, secret: { key_id: 'k', iv: 'x', tag: 'y' } })).toEqual([
       'data.secret.ciphertext',
     ]);
+    expect(decodeEventData('ApiKeyRevoked', { ...samples.ApiKeyRevoked, until: samples.ApiKeyRevoked.at })._tag).toBe('Right');
+    expect(pathsOf('ApiKeyRevoked', { ...samples.ApiKeyRevoked, until: 'soon' })).toEqual(['data.until']);
     const templates = { es: { sms: 'ok {code}', fax: 'no' } };
     expect(pathsOf('AppPolicyChanged', { policy: { ...policy, templates }, at: samples.AppRenamed.at })).toEqual(['data.policy.templates.es.fax']);
   });

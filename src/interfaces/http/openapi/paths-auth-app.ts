@@ -115,9 +115,14 @@ export const authAndAppPaths = {
     put: operation({
       tag: 'app',
       summary: 'Rotate the API key',
+      description:
+        'Issues a new key. The old one stops working at once, or, with keep_previous_seconds, at the end of that overlap (up to a day), ' +
+        "so the app's processes can move to the new key one by one; a key kept working ends early with the next rotation or the app's deletion.",
       auth: 'jwt',
       parameters: appId,
-      success: { status: 201, description: 'The new key, shown once; the old one stops working', schema: 'ApiKey' },
+      body: 'ApiKeyRotateRequest',
+      bodyRequired: false,
+      success: { status: 201, description: 'The new key, shown once, and until when the old one works if it was kept', schema: 'ApiKey' },
       errors: [400, 404, 409],
     }),
   },

@@ -1,5 +1,5 @@
 /** Component schemas. Request constraints come from field-rules.ts, as the codecs' do. */
-import { sendCapReasons } from '../../../domain/client-app/index.js';
+import { MAX_KEY_OVERLAP_SECONDS, sendCapReasons } from '../../../domain/client-app/index.js';
 import { rejectionCodes } from '../../../domain/shared/rejection.js';
 import { challengeStatuses, channels, otpMethods, totpAlgorithms } from '../../../domain/shared/types.js';
 import { httpOnlyCodes } from '../error-table.js';
@@ -117,7 +117,21 @@ export const schemas: Readonly<Record<string, Schema>> = {
   Token: object({ access_token: { type: 'string' }, token_type: { const: 'bearer' }, expires_in: { type: 'integer', description: 'Seconds' } }),
   App: object(app),
   AppWithKey: object({ ...app, api_key: { type: 'string', description: 'Shown once' } }),
-  ApiKey: object({ api_key: { type: 'string', description: 'Shown once' } }),
+  ApiKey: object(
+    { api_key: { type: 'string', description: 'Shown once' } },
+    { previous_key_valid_until: { ...dateTime, description: 'With keep_previous_seconds: when the replaced key stops working' } },
+  ),
+  ApiKeyRotateRequest: object(
+    {},
+    {
+      keep_previous_seconds: {
+        type: 'integer',
+        minimum: 0,
+        maximum: MAX_KEY_OVERLAP_SECONDS,
+        description: 'How long the replaced key keeps working (0, the default: it stops at once)',
+      },
+    },
+  ),
   TotpRegistration: object({
     enrollment_id: uuid,
     status: { const: 'PENDING' },

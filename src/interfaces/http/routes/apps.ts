@@ -2,7 +2,7 @@ import Router, { type RouterContext } from '@koa/router';
 import { right } from 'fp-ts/lib/Either.js';
 import type { Handlers } from '../../../application/handlers.js';
 import { toAppView } from '../../../application/apps/app-view.js';
-import { appCreateBody, historyQuery, appIdParams, appUpdateBody } from '../codecs.js';
+import { apiKeyRotateBody, appCreateBody, historyQuery, appIdParams, appUpdateBody } from '../codecs.js';
 import { decodeOrThrow } from '../decode.js';
 import { appBodyLimitBytes } from '../field-rules.js';
 import { historyPageOf, historyView, type HistoryCursors } from '../history-page.js';
@@ -16,8 +16,9 @@ export const createAppsRouter = (handlers: Handlers, cursors: HistoryCursors): R
   router.use(requireOperator(handlers));
   // An app's body may hold its templates whole (appBodyLimitBytes): read only once the operator
   // is known, so nobody unauthenticated gets more than 64 KiB buffered, and only by the routes
-  // that take one (rotating a key takes none: whatever is sent with it is left unread).
+  // that take one; a key's rotation takes a small one (or none).
   const appBody = jsonBodyMiddleware({ limitBytes: appBodyLimitBytes });
+  const keyBody = jsonBodyMiddleware();
   const appId = (ctx: RouterContext) => decodeOrThrow(appIdParams, ctx.params).id;
 
   router.post('/', appBody, async (ctx) => {
@@ -43,8 +44,10 @@ export const createAppsRouter = (handlers: Handlers, cursors: HistoryCursors): R
     const page = historyPageOf(decodeOrThrow(historyQuery, ctx.query), cursors);
     respond(ctx, await handlers.getAppHistory(operatorOf(ctx).account_id, appId(ctx), page), 200, historyView(cursors));
   });
-  router.put('/:id/api-key', async (ctx) => {
-    respond(ctx, await handlers.rotateApiKey(operatorOf(ctx).account_id, appId(ctx)), 201);
+  router.put('/:id/api-key', keyBody, async (ctx) => {
+    const id = appId(ctx);
+    const body = decodeOrThrow(apiKeyRotateBody, ctx.request.body);
+    respond(ctx, await handlers.rotateApiKey(operatorOf(ctx).account_id, id, body.keep_previous_seconds ?? 0), 201);
   });
   return router;
 };
