@@ -67,6 +67,7 @@ describe('tracing of the real service', () => {
         OUTBOX_FILE: join(dataDir, 'outbox.jsonl'),
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
         OTEL_BSP_SCHEDULE_DELAY: '100',
+        OTEL_METRIC_EXPORT_INTERVAL: '300',
         OTEL_SERVICE_NAME: 'otp-verify-test',
         ...(schema
           ? {
@@ -153,6 +154,68 @@ describe('tracing of the real service', () => {
     expect(step.parentSpanId ?? '').toBe('');
   }, 60_000);
 
+  it("names the route of a request the API-key check refused (401), in the span and in http.server.request.duration", async () => {
+    const client = createClient(url);
+    const refused = await client.post('/api/code/verify', { apiKey: 'wrongkey123', body: {} });
+    expect(refused.status).toBe(401);
+    const isRefused = (s: CollectedSpan) => s.kind === SpanKind.SERVER && s.attributes['http.response.status_code'] === 401 && s.attributes['url.path'] === '/api/code/verify';
+    const spans = await receiver.waitForSpans((all) => all.some(isRefused), 15_000);
+    const span = spans.find(isRefused)!;
+    expect(span.name).toBe('POST /api/code/verify');
+    expect(span.attributes['http.route']).toBe('/api/code/verify');
+    const points = await receiver.waitForPoints(
+      (all) => all.some((p) => p.metric === 'http.server.request.duration' && p.attributes['http.response.status_code'] === 401 && p.attributes['http.request.method'] === 'POST'),
+      15_000,
+    );
+    const refusedPoints = points.filter((p) => p.metric === 'http.server.request.duration' && p.attributes['http.response.status_code'] === 401 && p.attributes['http.request.method'] === 'POST');
+    expect(refusedPoints.map((p) => p.attributes['http.route'])).toContain('/api/code/verify');
+    expect(refusedPoints.filter((p) => p.attributes['http.route'] === undefined)).toEqual([]);
+
+    // A body the parser refused before any router ran is named by the routers' match.
+    const malformed = await fetch(`${url}/api/code/send`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'wrongkey123' }, body: '{' });
+    expect(malformed.status).toBe(400);
+    const isMalformed = (s: CollectedSpan) => s.kind === SpanKind.SERVER && s.attributes['http.response.status_code'] === 400 && s.attributes['url.path'] === '/api/code/send';
+    const parsed = (await receiver.waitForSpans((all) => all.some(isMalformed), 15_000)).find(isMalformed)!;
+    expect([parsed.name, parsed.attributes['http.route']]).toEqual(['POST /api/code/send', '/api/code/send']);
+  }, 60_000);
+
+  it('records a method outside the standard ones as _OTHER, named HTTP', async () => {
+    await fetch(`${url}/api/code/verify`, { method: 'PURGE' });
+    const isPurge = (s: CollectedSpan) => s.kind === SpanKind.SERVER && s.attributes['http.request.method_original'] === 'PURGE';
+    const span = (await receiver.waitForSpans((all) => all.some(isPurge), 15_000)).find(isPurge)!;
+    expect(span.name).toBe('HTTP');
+    expect(span.attributes['http.request.method']).toBe('_OTHER');
+    await receiver.waitForPoints((all) => all.some((p) => p.metric === 'http.server.request.duration' && p.attributes['http.request.method'] === '_OTHER'), 15_000);
+    expect(receiver.points().filter((p) => p.attributes['http.request.method'] === 'PURGE')).toEqual([]);
+  }, 60_000);
+
+  // Registered only on PostgreSQL + Redis: `npm test` runs this file on both backends.
+  if (shared)
+    it("records Redis commands by name and key prefix only, pg queries without values, and no pool series of unknown hosts", async () => {
+      const client = createClient(url);
+      const operator = await newOperator(client);
+      // A failed login: counted in Redis per client address (login-ip:127.0.0.1) by a Lua script.
+      expect((await client.post('/api/auth/login', { body: { username: operator.username, password: 'not the password at all' } })).status).toBe(401);
+      const isRedis = (s: CollectedSpan) => s.attributes['db.system.name'] === 'redis';
+      const isRefusedLogin = (s: CollectedSpan) => s.kind === SpanKind.SERVER && s.attributes['http.route'] === '/api/auth/login' && s.attributes['http.response.status_code'] === 401;
+      const inRefusedLogin = (s: CollectedSpan, all: readonly CollectedSpan[]) => isRedis(s) && ancestors(s, all).some(isRefusedLogin);
+      const spans = await receiver.waitForSpans((all) => all.some((s) => inRefusedLogin(s, all)), 15_000);
+      const statements = spans.filter(isRedis).map((s) => String(s.attributes['db.query.text'] ?? s.attributes['db.statement'] ?? ''));
+      // The key prefix here is test:<schema>: (REDIS_KEY_PREFIX), whose schema name stops the words.
+      expect(spans.filter((s) => inRefusedLogin(s, spans)).map((s) => s.attributes['db.query.text'] ?? s.attributes['db.statement'])).toContain('evalsha test:*');
+      for (const statement of statements) {
+        expect(statement).toMatch(/^[a-z]+( [a-z-]+(:[a-z-]+)*(:\*)?)?$/);
+        expect(statement).not.toContain('127.0.0.1');
+      }
+      // pg: the query's text with its placeholders; no parameter values recorded.
+      const pgSpans = spans.filter((s) => s.attributes['db.system.name'] === 'postgresql');
+      expect(pgSpans.length).toBeGreaterThan(0);
+      expect(pgSpans.flatMap((s) => Object.keys(s.attributes)).filter((key) => /param|values/i.test(key))).toEqual([]);
+      await receiver.waitForPoints((all) => all.some((p) => p.metric === 'http.server.request.duration' && p.attributes['http.route'] === '/api/auth/login'), 15_000);
+      expect(receiver.points().filter((p) => p.metric.startsWith('db.client.connection.')).map((p) => p.attributes)).toEqual([]);
+      expect(JSON.stringify(receiver.points())).not.toContain('unknown_host');
+    }, 60_000);
+
   // Registered only on PostgreSQL + Redis: `npm test` runs this file on both backends.
   if (shared)
     it('on PostgreSQL + Redis, records the database calls of a request inside its trace', async () => {
@@ -170,5 +233,19 @@ describe('tracing of the real service', () => {
       );
       expect(spans.some((s) => inRequest('postgresql')(s, spans))).toBe(true);
       expect(spans.some((s) => inRequest('redis')(s, spans))).toBe(true);
+
+      // The send's append went in a group commit: a trace of its own, linked to the send's
+      // trace, holding the statement; no request's trace holds another's statements.
+      const sendTrace = spans.find((s) => s.kind === SpanKind.SERVER && s.attributes['http.route'] === '/api/code/send' && s.attributes['http.response.status_code'] === 202)!.traceId;
+      const commits = (await receiver.waitForSpans((all) => all.some((s) => s.name === 'group commit' && s.links.some((l) => l.traceId === sendTrace)), 15_000)).filter(
+        (s) => s.name === 'group commit' && s.links.some((l) => l.traceId === sendTrace),
+      );
+      expect(commits.length).toBeGreaterThan(0);
+      for (const commit of commits) {
+        expect(commit.traceId).not.toBe(sendTrace);
+        expect(commit.parentSpanId ?? '').toBe('');
+      }
+      const all = receiver.spans();
+      expect(all.some((s) => s.attributes['db.system.name'] === 'postgresql' && commits.some((c) => c.spanId === s.parentSpanId))).toBe(true);
     }, 60_000);
 });

@@ -16,17 +16,58 @@
  * instrumentation (which hooked Koa's ESM build) or the http one's incoming spans.
  * test/e2e/tracing.test.ts checks the server, command, pg and ioredis spans of a real process.
  */
+import cluster from 'node:cluster';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
-import { metrics } from '@opentelemetry/api';
+import { diag, DiagLogLevel, metrics } from '@opentelemetry/api';
 import { defaultResource, detectResources, envDetector, hostDetector, processDetector, resourceFromAttributes } from '@opentelemetry/resources';
-import { AlwaysOffSampler, BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  type Sampler,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import type { Logger } from '../../application/ports.js';
+import { createLogger } from '../logging/logger.js';
 import { contextStorage } from '../logging/request-context.js';
 import { SharedStorageContextManager } from './context-manager.js';
-import { metricExportSettings, traceExportSettings } from './trace-export.js';
+import { rateLimitedDiagLogger } from './diagnostics.js';
+import { redisStatement } from './redis-statement.js';
+import { goesTo, metricExportSettings, otlpOrigins, rootSampling, traceExportSettings, type RootSampling } from './trace-export.js';
 import { flushTraces } from './tracer.js';
 
+// OpenTelemetry's warnings and errors (failed exports above all) as JSON log lines, at most one
+// a minute per kind (diagnostics.ts). Set first, so configuration problems found below are told
+// too. The logger is made on the first line only: a process whose telemetry works never pays
+// for a second one. Its level is the app's (LOG_LEVEL, read as config.ts does).
+const logLevels = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
+let diagnosticsLogger: Logger | undefined;
+const diagnostics = (): Logger =>
+  (diagnosticsLogger ??= createLogger({
+    level: logLevels.has(process.env['LOG_LEVEL'] ?? '') ? process.env['LOG_LEVEL']! : 'info',
+    pid: cluster.isWorker,
+  }));
+diag.setLogger(rateLimitedDiagLogger(diagnostics), { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+
 const settings = traceExportSettings(process.env);
+
+const rootSampler = (sampling: RootSampling): Sampler =>
+  sampling.kind === 'always_off' ? new AlwaysOffSampler() : sampling.kind === 'ratio' ? new TraceIdRatioBasedSampler(sampling.ratio) : new AlwaysOnSampler();
+
+/**
+ * OTEL_TRACES_SAMPLER's decision (trace-export.ts) for every trace that reaches the service,
+ * its own or a caller's, whatever the caller's `traceparent` flag says: the SDK's default
+ * follows it, and a client sending `-00` kept its verification attempts out of the traces. The
+ * caller's trace id is kept either way (a ratio sampler decides on it, so services sampling at
+ * one ratio agree); spans inside the service follow their parent.
+ */
+const sampler = (sampling: RootSampling): Sampler => {
+  const root = rootSampler(sampling);
+  return new ParentBasedSampler({ root, remoteParentSampled: root, remoteParentNotSampled: root });
+};
 
 // The trace SDK alone, not @opentelemetry/sdk-node: that one loads every exporter and the
 // metrics and logs SDKs (about 30 MB of memory) for signals this service does not send.
@@ -42,9 +83,11 @@ const resource = defaultResource()
 // record", and every span is then a non-recording one that still carries a fresh (or the
 // caller's) trace id and span id, so log lines, traceparent propagation and event metadata
 // keep them. Recording spans only to drop them cost about 11% of a verification's CPU here.
-// With an exporter, sampling is the SDK's default (OTEL_TRACES_SAMPLER, else every trace).
+// With an exporter, sampling is OTEL_TRACES_SAMPLER's (every trace by default), as `sampler` says.
 const provider = new NodeTracerProvider(
-  settings.export ? { resource, spanProcessors: [await exporting()] } : { resource, sampler: new AlwaysOffSampler() },
+  settings.export
+    ? { resource, spanProcessors: [await exporting()], sampler: sampler(rootSampling(process.env)) }
+    : { resource, sampler: new AlwaysOffSampler() },
 );
 // Context (AsyncLocalStorage) and W3C trace-context propagation, as the SDK would set them.
 // One AsyncLocalStorage for spans and the request context (context-manager.ts).
@@ -54,13 +97,19 @@ provider.register({ contextManager: new SharedStorageContextManager(contextStora
 // before the app is imported, so its meters (read-models.ts) come from this provider.
 const metricSettings = metricExportSettings(process.env);
 const exportingMetrics = async () => {
-  const [{ MeterProvider, PeriodicExportingMetricReader }, { OTLPMetricExporter }] = await Promise.all([
+  const [{ AggregationType, MeterProvider, PeriodicExportingMetricReader }, { OTLPMetricExporter }] = await Promise.all([
     import('@opentelemetry/sdk-metrics'),
     import('@opentelemetry/exporter-metrics-otlp-http'),
   ]);
   return new MeterProvider({
     resource,
     readers: [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter(), exportIntervalMillis: metricSettings.intervalMs })],
+    // The pg instrumentation's pool metrics (db.client.connection.*) name a pool by the host,
+    // port and database of its options, which a pool made from a connection string does not
+    // have: every pool of the service was one `unknown_host:unknown_port/unknown_database`
+    // series, and the instrumentation keeps one running count for all its pools, so that
+    // series showed whichever pool changed last. Dropped rather than exported wrong.
+    views: [{ meterName: '@opentelemetry/instrumentation-pg', instrumentName: 'db.client.connection.*', aggregation: { type: AggregationType.DROP } }],
   });
 };
 const meterProvider = metricSettings.export ? await exportingMetrics() : undefined;
@@ -84,10 +133,18 @@ if (settings.export) {
     // instrumentation is kept for outgoing calls (providers). Database spans only inside a
     // request or command, not for background polling, and none for taking a pooled connection
     // (one per query, and nothing to learn from them).
+    //
+    // The exporters' own POSTs to the collector are no calls of the service: they would be
+    // counted in http.client.request.duration (a point per export) and, when not suppressed,
+    // traced. A Redis span records its command and the fixed words of its first key only
+    // (redis-statement.ts): the instrumentation's default wrote every argument, client
+    // addresses in rate-limit keys and whole Lua scripts among them. pg spans record the
+    // query's text with its $n placeholders, never the values bound to them (which
+    // enhancedDatabaseReporting would add: it stays off).
     instrumentations: [
-      new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }),
-      new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
-      new IORedisInstrumentation({ requireParentSpan: true }),
+      new HttpInstrumentation({ disableIncomingRequestInstrumentation: true, ignoreOutgoingRequestHook: goesTo(otlpOrigins(process.env)) }),
+      new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true, enhancedDatabaseReporting: false }),
+      new IORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: redisStatement }),
     ],
   });
   // node:http and node:https are patched when first required; ESM code that imports their

@@ -1,7 +1,7 @@
 import { Router } from '@koa/router';
 import Koa from 'koa';
 import type { Logger } from '../../application/ports.js';
-import { httpServerSpan } from '../../infrastructure/telemetry/http-server-span.js';
+import { httpServerSpan, routeMatcher } from '../../infrastructure/telemetry/http-server-span.js';
 import { createDocsRouter } from './docs.js';
 import { accessLogMiddleware, pathForLog } from './middleware/access-log.js';
 import { corsMiddleware } from './middleware/cors.js';
@@ -82,7 +82,8 @@ export const createHttpApp = (deps: HttpAppDeps): Koa => {
   const app = new Koa();
   const routers = [createDocsRouter(deps.openApi), ...deps.routers];
   const shownPath = pathForLog(routers);
-  app.use(httpServerSpan(shownPath));
+  // A request refused before any router ran (a body that is not JSON) is named by the routers' own match.
+  app.use(httpServerSpan(shownPath, routeMatcher(routers)));
   app.use(requestIdMiddleware());
   app.use(accessLogMiddleware(deps.logger, shownPath));
   app.use(securityHeadersMiddleware());

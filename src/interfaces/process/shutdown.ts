@@ -3,10 +3,22 @@ import type { Server } from 'node:http';
 import type { Service } from '../../infrastructure/composition-root.js';
 import type { Config } from '../../infrastructure/config/config.js';
 import { describeError } from '../../infrastructure/logging/describe-error.js';
-import { flushTelemetry } from '../../infrastructure/telemetry/tracer.js';
+import { flushTelemetryWithin } from '../../infrastructure/telemetry/tracer.js';
 import type { Logger } from '../../application/ports.js';
 import type { BackgroundWork } from './background-work.js';
 import type { Lifecycle } from './starting-server.js';
+
+/**
+ * The most the last stage waits for spans and metrics to reach the collector. A collector that
+ * is down or silent is the collector's problem: the process still stops cleanly, and soon.
+ */
+export const TELEMETRY_FLUSH_LIMIT_MS = 2000;
+/** Kept from the shutdown budget, so the flush gives up before the budget's exit 1 fires. */
+const FLUSH_MARGIN_MS = 100;
+
+/** What is left of the budget for the flush: at most TELEMETRY_FLUSH_LIMIT_MS, never negative. */
+export const telemetryFlushLimitMs = (deadline: number, now: number): number =>
+  Math.max(0, Math.min(TELEMETRY_FLUSH_LIMIT_MS, deadline - now - FLUSH_MARGIN_MS));
 
 export type ShutdownDeps = {
   readonly config: Config;
@@ -22,7 +34,8 @@ export type ShutdownDeps = {
  * serving for SHUTDOWN_DELAY_MS, so load balancers see it and stop sending; then it stops
  * accepting, lets requests in flight finish and closes its stores. Past SHUTDOWN_TIMEOUT_MS
  * (counted from the end of the delay) it exits anyway, with code 1 and a line naming the stage
- * it was in.
+ * it was in. Telemetry is exported last, for at most TELEMETRY_FLUSH_LIMIT_MS (or what is left
+ * of the budget): what did not get out by then is lost, with a warning, and the exit is still 0.
  */
 export const createShutdown = ({ config, logger, lifecycle, server, background, service }: ShutdownDeps): ((signal: string) => void) => {
   let stage = 'draining HTTP';
@@ -37,6 +50,7 @@ export const createShutdown = ({ config, logger, lifecycle, server, background, 
     const backgroundStopped = background.stop();
     backgroundStopped.catch(() => undefined);
     setTimeout(() => {
+      const deadline = Date.now() + config.shutdownTimeoutMs;
       server.close(() => {
         void (async () => {
           try {
@@ -45,7 +59,9 @@ export const createShutdown = ({ config, logger, lifecycle, server, background, 
             stage = 'closing stores';
             await service.close();
             stage = 'exporting telemetry';
-            await flushTelemetry();
+            const limitMs = telemetryFlushLimitMs(deadline, Date.now());
+            const flush = await flushTelemetryWithin(limitMs);
+            if (!flush.flushed) logger.warn('telemetry not exported before exit', { reason: flush.reason, limit_ms: limitMs, ...(flush.error === undefined ? {} : { error: flush.error }) });
             logger.info('stopped');
             process.exit(0);
           } catch (error) {

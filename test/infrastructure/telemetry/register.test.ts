@@ -36,7 +36,13 @@ const compileTelemetry = async (): Promise<void> => {
   );
 };
 
-type App = { readonly port: number; readonly child: ChildProcess; readonly exited: Promise<{ code: number | null; signal: string | null }> };
+type App = {
+  readonly port: number;
+  readonly child: ChildProcess;
+  readonly exited: Promise<{ code: number | null; signal: string | null }>;
+  /** Every stdout line after the first ({"port":N}) so far. */
+  readonly lines: string[];
+};
 
 const startApp = (env: Record<string, string>): Promise<App> => {
   const child = spawn(process.execPath, ['--import', join(telemetryDir, 'register.js'), fixture], {
@@ -48,11 +54,13 @@ const startApp = (env: Record<string, string>): Promise<App> => {
   const exited = new Promise<{ code: number | null; signal: string | null }>((done) =>
     child.on('exit', (code, signal) => done({ code, signal })),
   );
+  const lines: string[] = [];
   return new Promise((resolvePort, reject) => {
     const timer = setTimeout(() => reject(new Error(`app did not start: ${stderr}`)), 15_000);
-    createInterface({ input: child.stdout! }).once('line', (line) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (!line.startsWith('{"port":')) return void lines.push(line);
       clearTimeout(timer);
-      resolvePort({ port: (JSON.parse(line) as { port: number }).port, child, exited });
+      resolvePort({ port: (JSON.parse(line) as { port: number }).port, child, exited, lines });
     });
     void exited.then(({ code }) => reject(new Error(`app exited early (${code}): ${stderr}`)));
   });
@@ -116,6 +124,65 @@ describe('telemetry bootstrap (node --import register.js)', () => {
     expect(client?.parentSpanId).toBe(outer?.spanId);
     expect(inner?.parentSpanId).toBe(client?.spanId);
     expect(new Set(spans.map((s) => s.traceId))).toEqual(new Set([traceId]));
+  });
+
+  it("traces a request whatever the caller's sampled flag says, in the caller's trace", async () => {
+    app = await startApp({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '50' });
+    const upstream = '4bf92f3577b34da6a3ce929d0e0e4736';
+    // -00: not sampled upstream. A client sets it as it likes: it must not keep its requests out.
+    expect(await hello(app, { traceparent: `00-${upstream}-00f067aa0ba902b7-00` })).toBe(upstream);
+    const { server, command } = traceOf(await receiver.waitForSpans(complete, 10_000));
+    expect(server).toMatchObject({ name: 'GET /hello', traceId: upstream, parentSpanId: '00f067aa0ba902b7' });
+    expect(command?.traceId).toBe(upstream);
+  });
+
+  it('keeps OTEL_TRACES_SAMPLER: always_off exports no request, whatever its traceparent says', async () => {
+    app = await startApp({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '50', OTEL_TRACES_SAMPLER: 'always_off' });
+    const upstream = '4bf92f3577b34da6a3ce929d0e0e4736';
+    expect(await hello(app, { traceparent: `00-${upstream}-00f067aa0ba902b7-01` })).toBe(upstream);
+    expect(await hello(app)).toMatch(/^[0-9a-f]{32}$/);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(receiver.spans()).toEqual([]);
+  });
+
+  it("says once a minute, as a JSON line, that exports fail, without the OTLP headers", async () => {
+    // A port nothing listens on: every export is refused.
+    const closed = await startOtlpReceiver();
+    const url = closed.url;
+    await closed.close();
+    app = await startApp({
+      OTEL_EXPORTER_OTLP_ENDPOINT: url,
+      OTEL_EXPORTER_OTLP_HEADERS: 'x-api-key=sk_live_s3cret_header_value,authorization=Bearer%20s3cret-bearer',
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+      OTEL_EXPORTER_OTLP_TIMEOUT: '1000',
+    });
+    const diagnostics = () => app!.lines.filter((line) => line.includes('"telemetry: OpenTelemetry reported a problem"'));
+    for (let i = 0; i < 5; i++) await hello(app);
+    const deadline = Date.now() + 10_000;
+    while (diagnostics().length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    for (let i = 0; i < 5; i++) await hello(app);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const lines = diagnostics().map((line) => JSON.parse(line) as { level: string; otel_diagnostic: string });
+    expect(lines.length).toBeGreaterThan(0);
+    // One line per kind of message, however many exports failed.
+    const kinds = lines.map((line) => line.otel_diagnostic.replace(/\d+/g, '#'));
+    expect(new Set(kinds).size).toBe(kinds.length);
+    expect(lines.some((line) => /ECONNREFUSED/.test(line.otel_diagnostic))).toBe(true);
+    expect(lines.every((line) => !line.otel_diagnostic.includes(' at '))).toBe(true); // no stack
+    expect(app.lines.join('\n')).not.toMatch(/s3cret/);
+  }, 30_000);
+
+  it("measures the service's outgoing calls, not the exporters' own POSTs to the collector", async () => {
+    app = await startApp({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '50', OTEL_METRIC_EXPORT_INTERVAL: '200' });
+    for (let i = 0; i < 3; i++) await fetch(`http://127.0.0.1:${app.port}/chain`);
+    const port = (point: { attributes: Readonly<Record<string, unknown>> }) => Number(point.attributes['server.port']);
+    const clientPoints = (all: readonly { metric: string; attributes: Readonly<Record<string, unknown>> }[]) => all.filter((p) => p.metric === 'http.client.request.duration');
+    // Several metric exports (and span exports) after the calls: each would be a point of its own.
+    await receiver.waitForPoints((all) => clientPoints(all).some((p) => port(p) === app!.port) && all.filter((p) => p.metric === 'http.server.request.duration').length > 3, 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const collector = Number(new URL(receiver.url).port);
+    expect(clientPoints(receiver.points()).map(port)).not.toContain(collector);
+    expect(receiver.spans().filter((s) => s.kind === SpanKind.CLIENT && Number(s.attributes['server.port']) === collector)).toEqual([]);
   });
 
   it('flushes pending spans on SIGTERM and still lets the signal end the process', async () => {

@@ -11,6 +11,7 @@ import {
   createOtelTracer,
   currentSpanIds,
   currentTraceId,
+  flushTelemetryWithin,
   flushTraces,
 } from '../../../src/infrastructure/telemetry/tracer.js';
 
@@ -99,9 +100,13 @@ describe('OpenTelemetry tracer port', () => {
 
 describe('OpenTelemetry tracer port, spans not recorded (no exporter: AlwaysOffSampler)', () => {
   const provider = new NodeTracerProvider({ sampler: new AlwaysOffSampler() });
-  const traced = createOtelTracer();
+  // Made once this provider is the global one: a tracer taken earlier stays the first block's.
+  let traced: ReturnType<typeof createOtelTracer>;
 
-  beforeAll(() => provider.register());
+  beforeAll(() => {
+    provider.register();
+    traced = createOtelTracer();
+  });
   afterAll(async () => {
     await provider.shutdown();
     trace.disable();
@@ -117,5 +122,50 @@ describe('OpenTelemetry tracer port, spans not recorded (no exporter: AlwaysOffS
     const failure = new Error('no');
     await expect(traced('command Fails', {}, async () => Promise.reject(failure))).rejects.toBe(failure);
     expect(await traced('command Value', {}, async () => 7)).toBe(7);
+  });
+
+  it("outside any span (the delivery worker's steps) makes its span current, so log lines carry a trace id, nested spans included", async () => {
+    expect(currentSpanIds()).toBeUndefined();
+    const seen = await traced('deliver challenge', {}, async () => {
+      const outer = currentSpanIds();
+      const inner = await traced('command Challenge', {}, async () => currentSpanIds());
+      return { outer, inner };
+    });
+    expect(seen.outer?.trace_id).toMatch(/^[0-9a-f]{32}$/);
+    expect(seen.outer?.span_id).toMatch(/^[0-9a-f]{16}$/);
+    // The command inside keeps the step's ids (it is not made current inside a span).
+    expect(seen.inner).toEqual(seen.outer);
+    expect(currentSpanIds()).toBeUndefined();
+    // Each step a trace of its own.
+    const again = await traced('deliver challenge', {}, async () => currentTraceId());
+    expect(again).not.toBe(seen.outer?.trace_id);
+    // A synchronous throw is still a rejection.
+    const failure = new Error('sync');
+    await expect(traced('deliver challenge', {}, (() => {
+      throw failure;
+    }) as () => Promise<never>)).rejects.toBe(failure);
+  });
+});
+
+describe('flushTelemetryWithin', () => {
+  it('says flushed when the flush ends in time', async () => {
+    expect(await flushTelemetryWithin(1000, async () => undefined)).toEqual({ flushed: true });
+  });
+
+  it('gives up after the limit on a flush that never ends (a silent collector)', async () => {
+    const started = Date.now();
+    expect(await flushTelemetryWithin(50, () => new Promise<void>(() => undefined))).toEqual({ flushed: false, reason: 'timed out' });
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('never rejects: a failed export is said by its code or name, never its message', async () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:4318 Authorization: Bearer s3cret'), { code: 'ECONNREFUSED' });
+    expect(await flushTelemetryWithin(1000, () => Promise.reject(refused))).toEqual({ flushed: false, reason: 'failed', error: 'ECONNREFUSED' });
+    const named = new Error('Bad Request: api-key s3cret');
+    named.name = 'OTLPExporterError';
+    expect(await flushTelemetryWithin(1000, () => Promise.reject(named))).toEqual({ flushed: false, reason: 'failed', error: 'OTLPExporterError' });
+    expect(await flushTelemetryWithin(1000, () => {
+      throw 's3cret';
+    })).toEqual({ flushed: false, reason: 'failed', error: 'string' });
   });
 });
