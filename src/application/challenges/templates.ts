@@ -64,7 +64,10 @@ const units: Readonly<Record<string, Units>> = {
  */
 const claimedMinutes = (ttlSeconds: number): number => Math.max(1, Math.floor((ttlSeconds + 10) / 60));
 
-/** `ttlSeconds` in words of `language` (English where it has no units): seconds under a minute, whole hours as hours. */
+/**
+ * `ttlSeconds` in words of `language` (English where it has no units): seconds under 50 s (from
+ * there the claimed minute is at most 10 s over), whole hours as hours, else whole minutes.
+ */
 const durationIn = (language: string, ttlSeconds: number): string => {
   const words = units[language] ?? units['en']!;
   const [amount, unit] =
