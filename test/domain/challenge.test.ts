@@ -68,6 +68,11 @@ describe('Challenge: VerifyChallengeCode', () => {
   it('answers CODE_EXPIRED once expired', () => given(challenge, [...issued, ev.expired(TTL)]).when(verify(true, TTL + 5)).thenRejects('CODE_EXPIRED'));
   it('answers CHALLENGE_CLOSED once approved: a code is single use', () =>
     given(challenge, [...issued, ev.approved(10)]).when(verify(true, 20)).thenRejects('CHALLENGE_CLOSED'));
+  it('names the approval only to the code that approved it', () => {
+    given(challenge, [...issued, ev.approved(10)]).when(verify(true, 20)).thenRejects('CHALLENGE_CLOSED', { challengeStatus: 'APPROVED' });
+    const wrong = challenge.decide(verify(false, 20), [...issued, ev.approved(10)].reduce(challenge.evolve, challenge.initialState));
+    expect(wrong).toEqual({ _tag: 'Left', left: { code: 'CHALLENGE_CLOSED', message: 'The challenge is no longer pending' } });
+  });
   it('answers CHALLENGE_CLOSED once canceled', () =>
     given(challenge, [...issued, ev.canceled(10)]).when(verify(true, 20)).thenRejects('CHALLENGE_CLOSED'));
   it('answers NOT_FOUND for an unknown challenge', () => given(challenge).when(verify(true, 10)).thenRejects('NOT_FOUND'));

@@ -70,8 +70,12 @@ describe('sent codes', () => {
     const again = await verify(challengeId, code);
     expect(again.status).toBe(409);
     expect(again.body.code).toBe('CHALLENGE_CLOSED');
-    // A retried verify tells "already approved" from the body, not the message's words.
+    // A retried verify tells "already approved" from the body, not the message's words, and
+    // only with the code that approved it: a wrong code on an approved challenge is told nothing
+    // it could pass off as a success.
     expect(again.body.status).toBe('APPROVED');
+    const wrong = await verify(challengeId, wrongCode(code));
+    expect([wrong.status, wrong.body.code, wrong.body.status, wrong.body.message]).toEqual([409, 'CHALLENGE_CLOSED', undefined, 'The challenge is no longer pending']);
     const canceled = await sendEmailCode(client, server.outboxFile, apiKey, user());
     expect((await client.post(`/api/code/${canceled.challengeId}/cancel`, { apiKey })).status).toBe(200);
     expect((await verify(canceled.challengeId, canceled.code)).body).toMatchObject({ code: 'CHALLENGE_CLOSED', status: 'CANCELED' });

@@ -60,13 +60,22 @@ export const maxAttemptsReached = (purpose: ChallengePurpose = 'VERIFICATION'): 
     { attemptsRemaining: 0, retryAfterSeconds: 60 },
   );
 
-/** Why a challenge that is no longer pending refuses a command. */
-const closedRejection = (challenge: Challenge): Rejection => {
+/**
+ * Why a challenge that is no longer pending refuses a command. An approved one names its status
+ * only to the code that approved it (`codeMatches`): a retry whose first answer was lost learns
+ * it went through, while a wrong code, whoever holds the challenge's id, learns nothing it could
+ * pass off as a success.
+ */
+const closedRejection = (challenge: Challenge, codeMatches = false): Rejection => {
   switch (challenge.status) {
     case 'EXPIRED':
       return reject('CODE_EXPIRED', 'The code has expired');
     case 'MAX_ATTEMPTS_REACHED':
       return maxAttemptsReached(challenge.purpose);
+    case 'APPROVED':
+      return codeMatches
+        ? reject('CHALLENGE_CLOSED', 'The challenge is approved: this code approved it', { challengeStatus: 'APPROVED' })
+        : reject('CHALLENGE_CLOSED', 'The challenge is no longer pending');
     default:
       return reject('CHALLENGE_CLOSED', `The challenge is ${challenge.status.toLowerCase()}`, { challengeStatus: challenge.status });
   }
@@ -120,7 +129,7 @@ export const decideChallenge = (command: ChallengeCommand, state: ChallengeState
   if (state.status !== 'PENDING')
     // Whatever closed it, a cancel has nothing left to stop: a lock-out's Retry-After or an
     // expiry's 410 would tell the caller to do something that cannot help.
-    return left(command.type === 'CancelChallenge' ? reject('CHALLENGE_CLOSED', `The challenge is no longer pending: it is ${state.status}`, { challengeStatus: state.status }) : closedRejection(state));
+    return left(command.type === 'CancelChallenge' ? reject('CHALLENGE_CLOSED', `The challenge is no longer pending: it is ${state.status}`, { challengeStatus: state.status }) : closedRejection(state, command.type === 'VerifyChallengeCode' && command.code_matches));
   switch (command.type) {
     case 'VerifyChallengeCode':
       return verify(command, state);

@@ -12,7 +12,8 @@ export type AppPolicyChanged = DomainEvent<'AppPolicyChanged', { policy: AppPoli
 export type ApiKeyIssued = DomainEvent<'ApiKeyIssued', { key_id: string; key_hash: string; at: Instant }>;
 /**
  * `until`: the key keeps working until then (a rotation's overlap, so the app's processes can
- * move to the new key one by one); absent: it stops at once. Since stop 38; older builds refuse it.
+ * move to the new key one by one); absent: it stops at once. Since stop 38; older builds ignore it
+ * (and revoke the key at once).
  */
 export type ApiKeyRevoked = DomainEvent<'ApiKeyRevoked', { key_id: string; key_hash: string; at: Instant; until?: Instant }>;
 export type AppClosed = DomainEvent<'AppClosed', { at: Instant }>;
