@@ -237,6 +237,9 @@ describe('localized messages through the service', () => {
     expect(spanish.message.body).toContain('es tu clave temporal de');
     const portuguese = await sendAndRead(app.apiKey, { username: 'ana', channel: 'SMS', to: '+34699000005', locale: 'PT-br' });
     expect(portuguese.message.body).toContain('é o seu PIN de');
+    // A deprecated code an app keeps its texts under still finds them (Intl would make iw he).
+    const hebrew = await newApp(client, token, { templates: { iw: { sms: '{code} קוד' } } });
+    expect((await sendAndRead(hebrew.apiKey, { username: 'dan', channel: 'SMS', to: '+34699000007', locale: 'iw' })).message.body).toMatch(/^[0-9]{6} קוד$/);
     const refused = await client.post('/api/code/send', { apiKey: app.apiKey, body: { username: 'ana', channel: 'SMS', to: '+34699000006', locale: 'en-a' } });
     expect([refused.status, refused.body.details?.[0]?.field]).toEqual([400, 'locale']);
   });

@@ -24,14 +24,26 @@ export const destination = k.ruledString(s.destination);
 export const totpSecret = k.ruledString(s.secret);
 export const locale = k.ruledString(s.locale);
 const languageTag = k.ruledString(s.messageLocale);
-/** A well-formed tag in its canonical case (`en-us` → `en-US`, `ZH-HANT-TW` → `zh-Hant-TW`), or undefined. */
+/**
+ * A well-formed tag in its conventional case (`en-us` → `en-US`, `ZH-HANT-TW` → `zh-Hant-TW`), its
+ * extensions dropped, or undefined. Case only: `Intl.getCanonicalLocales` also replaces
+ * deprecated codes (`iw` → `he`, `tl` → `fil`), which an app's texts may be stored under, as old
+ * Java and Android `Locale`s still give them (found by a review).
+ */
 const canonicalTag = (u: unknown): string | undefined => {
   if (!languageTag.is(u)) return undefined;
   try {
-    return Intl.getCanonicalLocales(u)[0];
+    Intl.getCanonicalLocales(u); // well-shaped but not a tag (`en-a`) throws
   } catch {
-    return undefined; // well-shaped but not a tag (`en-a`)
+    return undefined;
   }
+  const [language, ...rest] = u.split('-');
+  const kept: string[] = [language!.toLowerCase()];
+  for (const subtag of rest) {
+    if (subtag.length === 1) break; // an extension or private use: nothing texts are kept under
+    kept.push(/^[A-Za-z]{4}$/.test(subtag) ? subtag[0]!.toUpperCase() + subtag.slice(1).toLowerCase() : /^[A-Za-z]{2}$/.test(subtag) ? subtag.toUpperCase() : subtag.toLowerCase());
+  }
+  return kept.join('-');
 };
 /**
  * A send's `locale`: any BCP 47 language tag, as Accept-Language gives it, handed on in its

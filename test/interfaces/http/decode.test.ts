@@ -105,7 +105,8 @@ describe('decodeOrThrow', () => {
     expect(fields(codecs.codeSendBody, { username: 'a', channel: 'FAX', locale: 'english' })).toEqual(['channel', 'locale']);
     expect(decodeOrThrow(codecs.codeSendBody, { username: 'a', channel: 'SMS', locale: 'pt-BR' }).locale).toBe('pt-BR');
     // A send's locale as Accept-Language gives it, canonicalised; a policy's stays strict.
-    for (const [given, canonical] of [['en-us', 'en-US'], ['EN', 'en'], ['es-419', 'es-419'], ['zh-hant-tw', 'zh-Hant-TW'], ['ZH-HANS', 'zh-Hans'], ['pt-br', 'pt-BR']])
+    // Case only: deprecated codes stay as sent (an app's texts may be kept under iw or tl), extensions go.
+    for (const [given, canonical] of [['en-us', 'en-US'], ['EN', 'en'], ['es-419', 'es-419'], ['zh-hant-tw', 'zh-Hant-TW'], ['ZH-HANS', 'zh-Hans'], ['pt-br', 'pt-BR'], ['iw', 'iw'], ['tl', 'tl'], ['en-UK', 'en-UK'], ['de-DE-u-co-phonebk', 'de-DE'], ['sl-rozaj', 'sl-rozaj']])
       expect(decodeOrThrow(codecs.codeSendByChannelBody, { username: 'a', locale: given }).locale).toBe(canonical);
     for (const locale of ['english', 'en-a', 'en_US', 'e', 'en-', '-en', 'en-US,en;q=0.9', 'x'.repeat(40), 'en-abcdefghi'])
       expect(fields(codecs.codeSendBody, { username: 'a', channel: 'SMS', locale })).toEqual(['locale']);
