@@ -20,15 +20,7 @@ import cluster from 'node:cluster';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { diag, DiagLogLevel, metrics } from '@opentelemetry/api';
 import { defaultResource, detectResources, envDetector, hostDetector, processDetector, resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  AlwaysOffSampler,
-  AlwaysOnSampler,
-  BatchSpanProcessor,
-  ParentBasedSampler,
-  TraceIdRatioBasedSampler,
-  type Sampler,
-  type SpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import { AlwaysOffSampler, BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import type { Logger } from '../../application/ports.js';
 import { createLogger } from '../logging/logger.js';
@@ -36,7 +28,8 @@ import { contextStorage } from '../logging/request-context.js';
 import { SharedStorageContextManager } from './context-manager.js';
 import { rateLimitedDiagLogger } from './diagnostics.js';
 import { redisStatement } from './redis-statement.js';
-import { goesTo, metricExportSettings, otlpOrigins, rootSampling, traceExportSettings, type RootSampling } from './trace-export.js';
+import { samplerFor } from './sampling.js';
+import { goesTo, metricExportSettings, otlpOrigins, rootSampling, traceExportSettings } from './trace-export.js';
 import { flushTraces } from './tracer.js';
 
 // OpenTelemetry's warnings and errors (failed exports above all) as JSON log lines, at most one
@@ -54,21 +47,6 @@ diag.setLogger(rateLimitedDiagLogger(diagnostics), { logLevel: DiagLogLevel.WARN
 
 const settings = traceExportSettings(process.env);
 
-const rootSampler = (sampling: RootSampling): Sampler =>
-  sampling.kind === 'always_off' ? new AlwaysOffSampler() : sampling.kind === 'ratio' ? new TraceIdRatioBasedSampler(sampling.ratio) : new AlwaysOnSampler();
-
-/**
- * OTEL_TRACES_SAMPLER's decision (trace-export.ts) for every trace that reaches the service,
- * its own or a caller's, whatever the caller's `traceparent` flag says: the SDK's default
- * follows it, and a client sending `-00` kept its verification attempts out of the traces. The
- * caller's trace id is kept either way (a ratio sampler decides on it, so services sampling at
- * one ratio agree); spans inside the service follow their parent.
- */
-const sampler = (sampling: RootSampling): Sampler => {
-  const root = rootSampler(sampling);
-  return new ParentBasedSampler({ root, remoteParentSampled: root, remoteParentNotSampled: root });
-};
-
 // The trace SDK alone, not @opentelemetry/sdk-node: that one loads every exporter and the
 // metrics and logs SDKs (about 30 MB of memory) for signals this service does not send.
 // The OTLP exporter is loaded only when spans are exported.
@@ -83,10 +61,10 @@ const resource = defaultResource()
 // record", and every span is then a non-recording one that still carries a fresh (or the
 // caller's) trace id and span id, so log lines, traceparent propagation and event metadata
 // keep them. Recording spans only to drop them cost about 11% of a verification's CPU here.
-// With an exporter, sampling is OTEL_TRACES_SAMPLER's (every trace by default), as `sampler` says.
+// With an exporter, sampling is OTEL_TRACES_SAMPLER's (every trace by default), as `samplerFor` says (sampling.ts).
 const provider = new NodeTracerProvider(
   settings.export
-    ? { resource, spanProcessors: [await exporting()], sampler: sampler(rootSampling(process.env)) }
+    ? { resource, spanProcessors: [await exporting()], sampler: samplerFor(rootSampling(process.env)) }
     : { resource, sampler: new AlwaysOffSampler() },
 );
 // Context (AsyncLocalStorage) and W3C trace-context propagation, as the SDK would set them.
