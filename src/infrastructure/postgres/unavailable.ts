@@ -7,8 +7,13 @@
 // EMFILE, ENFILE and EADDRNOTAVAIL: this process (or machine) out of descriptors or ports for
 // a new connection, an outage of the database for as long as it lasts.
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EMFILE', 'ENFILE', 'EADDRNOTAVAIL']);
-/** SQLSTATEs of an unusable server: connection exceptions (class 08), admin/crash shutdown, cannot connect now, too many connections. */
-export const SERVER_UNAVAILABLE = /^(08|57P0[123]|53300)/;
+/**
+ * SQLSTATEs of an unusable server: connection exceptions (class 08), admin/crash shutdown,
+ * cannot connect now, too many connections, and what only a connection's start answers (no
+ * such database, 3D000; authentication refused, class 28), which the FATAL check below also
+ * covers unless the server's messages are translated (`severity` follows lc_messages).
+ */
+export const SERVER_UNAVAILABLE = /^(08|57P0[123]|53300|3D000|28)/;
 /** What pg and pg-pool throw for a connection that is gone or could not be had. */
 const CLIENT_LOST = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error and is not queryable|Client was closed and is not queryable|Query read timeout)/;
 

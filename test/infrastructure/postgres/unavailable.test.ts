@@ -24,6 +24,9 @@ describe('isPostgresUnavailable', () => {
     ['a connection exception', serverError('08006')],
     ['a cause that is one of these', new Error('grouped read failed', { cause: systemError('ECONNREFUSED') })],
     ['a database not accepting connections', serverError('55000', 'database "otp" is not currently accepting connections')],
+    // A server whose messages are translated: severity is not "FATAL", the connection-time codes still tell.
+    ['a database that does not exist, in another language', serverError('3D000', 'база данных "otp" не существует', 'ВАЖНО')],
+    ['a password refused, in another language', serverError('28P01', 'пароль не подошёл', 'ВАЖНО')],
   ])('recognises %s', (_, error) => {
     expect(isPostgresUnavailable(error)).toBe(true);
   });
