@@ -4,6 +4,7 @@
  * the next rotation or the app's deletion ends it early; without it the old key stops at once.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { makeAuthenticateApiKey } from '../../src/application/apps/authenticate-api-key.js';
 import { newApp, newOperator } from '../support/flows.js';
 import { createClient, type Client } from '../support/http-client.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
@@ -41,6 +42,25 @@ describe('API key rotation with an overlap', () => {
     const history = await client.get(`/api/app/${app.id}/history`, { token: await token() });
     const revoked = (history.body.events as { event: string; details: Record<string, unknown> }[]).filter((e) => e.event === 'ApiKeyRevoked');
     expect(revoked.map((e) => e.details)).toEqual([{ key_id: expect.any(String), until: rotated.body.previous_key_valid_until }]);
+  });
+
+  it('refuses a kept key past its overlap without reading the app afresh (a forgotten client sends it on every request)', async () => {
+    const app = await newApp(client, operator.token);
+    const rotated = await rotate(app.id, { keep_previous_seconds: 60 });
+    const fresh: number[] = [];
+    const { deps } = server.service;
+    const authenticate = makeAuthenticateApiKey({
+      ...deps,
+      loadRecent: (aggregate, stream, staleMs) => {
+        if (staleMs === 0) fresh.push(1);
+        return deps.loadRecent(aggregate, stream, staleMs);
+      },
+    });
+    expect(await authenticate(app.apiKey)).toMatchObject({ app_id: app.id });
+    server.clock.advance(61_000);
+    for (let i = 0; i < 5; i++) expect(await authenticate(app.apiKey)).toBeNull();
+    expect(fresh).toEqual([]);
+    expect(await authenticate(rotated.body.api_key)).toMatchObject({ app_id: app.id });
   });
 
   it('ends a kept key at the next rotation, and with the app', async () => {

@@ -32,7 +32,12 @@ export const makeAuthenticateApiKey = (deps: Pick<Deps, 'loadRecent' | 'appStale
         // A key a rotation left working for a while (keep_previous_seconds).
         (state.retiring_key !== undefined && deps.safeEqual(state.retiring_key.key_hash, hash) && now(deps) < state.retiring_key.until));
     const recent = await deps.loadRecent(ClientAppAggregate, stream, deps.appStalenessMs);
+    // A kept key past its overlap stays in the index, and never works again (a key is never
+    // issued twice): refused without reading the stream afresh, which a forgotten client still
+    // sending it would otherwise cost on every request.
+    const overlapOver = recent.status === 'ACTIVE' && recent.retiring_key !== undefined && deps.safeEqual(recent.retiring_key.key_hash, hash) && now(deps) >= recent.retiring_key.until;
     if (holds(recent)) return recent;
+    if (overlapOver) return null;
     // Refuse only on current state: a key just issued through another process works at once.
     const current = await deps.loadRecent(ClientAppAggregate, stream, 0);
     return holds(current) ? current : null;
