@@ -7,7 +7,7 @@ import { now, type Deps, type Limits } from '../deps.js';
 import { DeliveryFailure } from '../ports.js';
 import { fallbackChannel } from './fallback.js';
 import { shredCodes } from './shred-codes.js';
-import { renderCodeMessage } from './templates.js';
+import { claimedMinutes, renderCodeMessage } from './templates.js';
 
 /** `deferred_ms`: the send waits its turn at a paced provider; nothing was recorded, ask again then. */
 export type DeliveryOutcome = 'DELIVERED' | 'RETRY_SCHEDULED' | 'FAILED' | 'NOTHING_TO_DO' | { readonly deferred_ms: number };
@@ -100,7 +100,7 @@ export const makeDeliverChallenge = (deps: DeliverDeps) => {
       // A span of its own: the provider's latency and failure in the delivery's trace, whether
       // or not its client library is instrumented (Resend's fetch and SMTP's sockets are not).
       await deps.tracer(`send ${channel}`, { 'otp.channel': channel, 'otp.provider': provider, 'otp.attempt': attempt }, () =>
-        deliver({ channel, to, challenge_id: id, send, attempt, idempotency_key: key, code, ttl_minutes: Math.max(1, Math.round(ttlSeconds / 60)), valid_for_seconds: secondsLeft, ...message }),
+        deliver({ channel, to, challenge_id: id, send, attempt, idempotency_key: key, code, ttl_minutes: claimedMinutes(ttlSeconds), valid_for_seconds: secondsLeft, ...message }),
       );
     } catch (error) {
       const failure = error instanceof DeliveryFailure ? error : new DeliveryFailure(error instanceof Error ? error.message : 'send failed', provider, false);

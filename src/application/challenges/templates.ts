@@ -62,7 +62,7 @@ const units: Readonly<Record<string, Units>> = {
  * code sent a second ago with 600 s still says 10), at least one. Rounding said "2 minutes" of
  * 90 s, and "1 minutes" of 30.
  */
-const claimedMinutes = (ttlSeconds: number): number => Math.max(1, Math.floor((ttlSeconds + 10) / 60));
+export const claimedMinutes = (ttlSeconds: number): number => Math.max(1, Math.floor((ttlSeconds + 10) / 60));
 
 /**
  * `ttlSeconds` in words of `language` (English where it has no units): seconds under 50 s (from
