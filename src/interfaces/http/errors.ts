@@ -85,18 +85,11 @@ export const sendProblem = (ctx: ResponseTarget, problem: Problem): void => {
   ctx.body = body;
 };
 
-/** Answers a business rejection (a `Left` from a handler) with its status from the table. */
-export const sendRejection = (ctx: ResponseTarget, rejection: Rejection): void =>
-  sendProblem(ctx, {
-    code: rejection.code,
-    message: rejection.message,
-    ...(rejection.details === undefined ? {} : { details: rejection.details }),
-    ...(rejection.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: rejection.retryAfterSeconds }),
-    ...(rejection.attemptsRemaining === undefined ? {} : { attemptsRemaining: rejection.attemptsRemaining }),
-    ...(rejection.challengeId === undefined ? {} : { challengeId: rejection.challengeId }),
-    ...(rejection.challengeStatus === undefined ? {} : { challengeStatus: rejection.challengeStatus }),
-    ...(rejection.reason === undefined ? {} : { reason: rejection.reason }),
-  });
+/**
+ * Answers a business rejection (a `Left` from a handler) with its status from the table. A
+ * Rejection is a Problem (its code one of the table's, its extras Problem's own fields).
+ */
+export const sendRejection = (ctx: ResponseTarget, rejection: Rejection): void => sendProblem(ctx, rejection);
 
 const knownRejectionCodes: ReadonlySet<string> = new Set(rejectionCodes);
 
