@@ -100,7 +100,8 @@ const classify = (error: unknown, hint: string) => {
     return deliveryFailure({ provider: PROVIDER, permanent: responseCode >= 500, detail: `SMTP ${responseCode}`, hint });
   }
   // The message's deadline (the signal given to sendMail) is the only abort there is.
-  const code = errorCode(error) === 'EABORT' ? 'ETIMEDOUT' : errorCode(error);
+  const raw = errorCode(error);
+  const code = raw === 'EABORT' ? 'ETIMEDOUT' : raw;
   if (code !== undefined && PERMANENT_CODES.has(code)) return deliveryFailure({ provider: PROVIDER, permanent: true, detail: safeToken(code), hint });
   return unreachable(PROVIDER, code, hint);
 };

@@ -106,16 +106,20 @@ const OVERRIDES = new Map<number, 'permanent' | 'transient'>([
 const THROTTLED = new Set<number>([20429, 14107]);
 
 /**
+ * One of Twilio's error codes, five-digit numbers (21211, 30007, ...), from an answer; any other
+ * value (a server echoing the request could put the code's digits there) is dropped.
+ */
+const twilioErrorCode = (value: unknown): number | undefined =>
+  typeof value === 'number' && Number.isInteger(value) && value >= 10_000 && value <= 99_999 ? value : undefined;
+
+/**
  * SDK errors with a numeric `status` are API answers (RestException, TwilioServiceException);
  * anything else is the transport (axios: ECONNREFUSED, ECONNABORTED on timeout, ...).
  */
 const classifyTwilioError = (provider: string, error: unknown, hint: string, retryAfterSeconds?: number): DeliveryFailure => {
   const fields = typeof error === 'object' && error !== null ? (error as { status?: unknown; code?: unknown }) : {};
   if (typeof fields.status === 'number') {
-    // Twilio's error codes are five-digit numbers (21211, 30007, ...); any other value from the
-    // answer's body (a server echoing the request could put the code's digits there) is dropped.
-    const code = typeof fields.code === 'number' && Number.isInteger(fields.code) && fields.code >= 10_000 && fields.code <= 99_999 ? fields.code : undefined;
-    return rejectedByProvider({ provider, status: fields.status, providerCode: code, hint, overrides: OVERRIDES, throttleCodes: THROTTLED, retryAfterSeconds });
+    return rejectedByProvider({ provider, status: fields.status, providerCode: twilioErrorCode(fields.code), hint, overrides: OVERRIDES, throttleCodes: THROTTLED, retryAfterSeconds });
   }
   // The call's deadline (the AbortSignal set on every request) ends it as ERR_CANCELED: the
   // only abort there is, so it reads as axios's own timeout did, ECONNABORTED.
@@ -132,7 +136,8 @@ const classifyTwilioError = (provider: string, error: unknown, hint: string, ret
 const failedOnCreation = (provider: string, created: unknown, hint: string): DeliveryFailure | undefined => {
   const fields = typeof created === 'object' && created !== null ? (created as { status?: unknown; errorCode?: unknown }) : {};
   if (!isTwilioFailedStatus(fields.status)) return undefined;
-  const code = typeof fields.errorCode === 'number' && Number.isInteger(fields.errorCode) && fields.errorCode >= 10_000 && fields.errorCode <= 99_999 ? String(fields.errorCode) : undefined;
+  const numbered = twilioErrorCode(fields.errorCode);
+  const code = numbered === undefined ? undefined : String(numbered);
   const throttled = isTwilioThrottleCode(code);
   return deliveryFailure({ provider, permanent: !throttled, detail: `created as ${fields.status}, ${code ?? 'no error code'}`, hint, throttled });
 };
