@@ -26,20 +26,21 @@ export const makeAuthenticateApiKey = (deps: Pick<Deps, 'loadRecent' | 'appStale
       appOfKey.set(hash, appId);
     }
     const stream = clientAppStream(appId);
-    const holds = (state: ClientAppState): state is ActiveApp =>
-      state.status === 'ACTIVE' &&
-      ((state.api_key !== null && deps.safeEqual(state.api_key.key_hash, hash)) ||
-        // A key a rotation left working for a while (keep_previous_seconds).
-        (state.retiring_key !== undefined && deps.safeEqual(state.retiring_key.key_hash, hash) && now(deps) < state.retiring_key.until));
-    const recent = await deps.loadRecent(ClientAppAggregate, stream, deps.appStalenessMs);
+    /** The app when `state` says the key works; 'over' when it was a kept key whose overlap has ended; else null. */
+    const standing = (state: ClientAppState): ActiveApp | 'over' | null => {
+      if (state.status !== 'ACTIVE') return null;
+      if (state.api_key !== null && deps.safeEqual(state.api_key.key_hash, hash)) return state;
+      // A key a rotation left working for a while (keep_previous_seconds).
+      if (state.retiring_key !== undefined && deps.safeEqual(state.retiring_key.key_hash, hash)) return now(deps) < state.retiring_key.until ? state : 'over';
+      return null;
+    };
+    const recent = standing(await deps.loadRecent(ClientAppAggregate, stream, deps.appStalenessMs));
     // A kept key past its overlap stays in the index, and never works again (a key is never
     // issued twice): refused without reading the stream afresh, which a forgotten client still
     // sending it would otherwise cost on every request.
-    const overlapOver = recent.status === 'ACTIVE' && recent.retiring_key !== undefined && deps.safeEqual(recent.retiring_key.key_hash, hash) && now(deps) >= recent.retiring_key.until;
-    if (holds(recent)) return recent;
-    if (overlapOver) return null;
+    if (recent !== null) return recent === 'over' ? null : recent;
     // Refuse only on current state: a key just issued through another process works at once.
-    const current = await deps.loadRecent(ClientAppAggregate, stream, 0);
-    return holds(current) ? current : null;
+    const current = standing(await deps.loadRecent(ClientAppAggregate, stream, 0));
+    return current === 'over' ? null : current;
   };
 };
