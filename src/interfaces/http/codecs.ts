@@ -47,7 +47,7 @@ const canonicalTag = (u: unknown): string | undefined => {
 };
 /**
  * A send's `locale`: any BCP 47 language tag, as Accept-Language gives it, handed on in its
- * canonical form. Only the language, and the language with its region, have texts
+ * conventional case (canonicalTag). Only the language, and the language with its region, have texts
  * (templates.ts): the rest falls back on them.
  */
 export const messageLocale = new t.Type<string, string, unknown>(

@@ -30,7 +30,7 @@ export const stringRules = {
   secret: rule(1, 160, 'must be base32 (A-Z, 2-7, any case; spaces or dashes between groups and = padding allowed), at most 160 characters', '^[A-Za-z2-7][A-Za-z2-7 -]*=*$'),
   locale: rule(2, 6, 'must be a language tag such as en, es or pt-BR', '^[a-z]{2,3}(-[A-Z]{2})?$'),
   // A send's language, as an Accept-Language header gives it (BCP 47, any case, script and
-  // numeric regions too); the codec canonicalises it (messageLocale in codecs.ts).
+  // numeric regions too); the codec puts it in its conventional case (messageLocale in codecs.ts).
   messageLocale: rule(2, 35, 'must be a language tag such as en, es-419, pt-BR or zh-Hant-TW (any case)', '^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$'),
   uuid: rule(36, 36, 'must be a UUID', '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'),
   // As apps and messages show them ("939 548"): single spaces between digits, and spaces around
