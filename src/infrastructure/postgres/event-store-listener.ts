@@ -4,7 +4,7 @@
  * position. A slow poll is the last backstop.
  */
 import { listen, type Listener } from './listen.js';
-import { SERVER_UNAVAILABLE } from './unavailable.js';
+import { isPostgresUnavailable } from './unavailable.js';
 
 export type CommitListenerOptions = {
   readonly connectionString: string;
@@ -67,9 +67,13 @@ export const parseCommitPayload = (payload: string | undefined): CommitTails => 
   return { tails, complete };
 };
 
-/** Lost or refused connections (no SQLSTATE, or class 08 / shutdown / too many connections). */
+/**
+ * What a subscriber's read retries rather than fails on: any error that is not the server's
+ * (a lost or refused connection), and of the server's, those that say it is out of reach for
+ * now, as a request's answer would be 503 (`isPostgresUnavailable`: class 08, shutdown, too
+ * many connections, or any FATAL, such as a database not accepting connections).
+ */
 export const isConnectionError = (error: unknown): boolean => {
-  const code = (error as { code?: unknown } | null)?.code;
   const fromServer = typeof (error as { severity?: unknown } | null)?.severity === 'string';
-  return fromServer ? typeof code === 'string' && SERVER_UNAVAILABLE.test(code) : error instanceof Error;
+  return fromServer ? isPostgresUnavailable(error) : error instanceof Error;
 };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { isSqliteUnavailable } from '../../../src/infrastructure/event-store/sqlite-unavailable.js';
+import { isConnectionError } from '../../../src/infrastructure/postgres/event-store-listener.js';
 import { isPostgresUnavailable } from '../../../src/infrastructure/postgres/unavailable.js';
 import { testDatabaseUrl } from '../../support/postgres.js';
 
@@ -59,6 +60,8 @@ describe('isPostgresUnavailable', () => {
       );
       expect(error).toMatchObject({ code: '55000', severity: 'FATAL' });
       expect(isPostgresUnavailable(error)).toBe(true);
+      // A subscriber's read waits for it to accept connections again, as for an outage.
+      expect(isConnectionError(error)).toBe(true);
       // An ERROR of that class is a refusal, not an outage.
       expect(isPostgresUnavailable(serverError('55000', 'object not in prerequisite state', 'ERROR'))).toBe(false);
     } finally {
@@ -74,6 +77,23 @@ describe('isPostgresUnavailable', () => {
       (e: unknown) => e,
     );
     expect(isPostgresUnavailable(error)).toBe(true);
+  });
+});
+
+describe("isConnectionError (what a subscriber's read retries)", () => {
+  it.each([
+    ['a lost connection', new Error('Connection terminated unexpectedly')],
+    ['a refused connection', systemError('ECONNREFUSED')],
+    ['an admin shutdown', serverError('57P01', 'terminating connection due to administrator command')],
+    ['a database not accepting connections', serverError('55000', 'database "otp" is not currently accepting connections')],
+  ])('retries %s', (_, error) => {
+    expect(isConnectionError(error)).toBe(true);
+  });
+  it.each([
+    ['a syntax error', serverError('42601', 'syntax error at or near "SELEC"', 'ERROR')],
+    ['a statement cancelled by its timeout', serverError('57014', 'canceling statement due to statement timeout', 'ERROR')],
+  ])('fails on %s', (_, error) => {
+    expect(isConnectionError(error)).toBe(false);
   });
 });
 
