@@ -152,6 +152,23 @@ describe('Challenge: ResendChallenge', () => {
   it('answers CHALLENGE_CLOSED once approved', () =>
     given(challenge, [...issued, ev.approved(10)]).when(resend(100)).thenRejects('CHALLENGE_CLOSED'));
   it('answers NOT_FOUND for an unknown challenge', () => given(challenge).when(resend(100)).thenRejects('NOT_FOUND'));
+
+  describe('in another language', () => {
+    const SEALED = { key_id: 'k2', iv: 'iv', ciphertext: 'code-ct', tag: 'tag' };
+    const inSpanish: ChallengeEvent[] = [{ type: 'ChallengeIssued', data: { ...issuedData, code_sealed: { ...SEALED, key_id: 'k0' }, locale: 'es' } }];
+    const resendIn = (s: number, locale?: string) => ({ ...resend(s), code_sealed: SEALED, ...(locale !== undefined ? { locale } : {}) });
+    it('records the language a resend asks for', () =>
+      given(challenge, inSpanish)
+        .when(resendIn(30, 'fr'))
+        .then([{ type: 'ChallengeResent', data: { code_hash: 'hash-2', code_sealed: SEALED, expires_at: at(30 + TTL), at: at(30), app_id: 'app-1', locale: 'fr' } }]));
+    it('sends that code and the later ones in it', () => given(challenge, inSpanish).when(resendIn(30, 'fr')).thenState({ locale: 'fr' }));
+    it('keeps the language of the code before when the resend names none', () =>
+      given(challenge, inSpanish).when(resendIn(30)).then([{ type: 'ChallengeResent', data: { code_hash: 'hash-2', code_sealed: SEALED, expires_at: at(30 + TTL), at: at(30), app_id: 'app-1' } }]));
+    it('records no language that does not change', () =>
+      given(challenge, inSpanish).when(resendIn(30, 'es')).then([{ type: 'ChallengeResent', data: { code_hash: 'hash-2', code_sealed: SEALED, expires_at: at(30 + TTL), at: at(30), app_id: 'app-1' } }]));
+    it('records none for a code the app delivers itself (nothing sealed to send)', () =>
+      given(challenge, inSpanish).when({ ...resend(30), locale: 'fr' }).then([ev.resent(30)]));
+  });
 });
 
 describe('Challenge: CancelChallenge', () => {

@@ -155,6 +155,23 @@ describe('sent codes', () => {
     expect((await verify(first.challengeId, second)).status).toBe(200);
   });
 
+  it('sends a resend in the language it names, and the next resend naming none in that language again', async () => {
+    const username = user();
+    const to = `${username}@example.com`;
+    const first = await send({ username, channel: 'EMAIL', to, locale: 'es' });
+    expect(first.status).toBe(202);
+    const challengeId = first.body.challenge_id as string;
+    await codeFromOutbox(server.outboxFile, challengeId, 1);
+    server.clock.advance(31_000);
+    expect((await send({ username, channel: 'EMAIL', to, locale: 'fr-FR' })).body.challenge_id).toBe(challengeId);
+    await codeFromOutbox(server.outboxFile, challengeId, 2);
+    server.clock.advance(31_000);
+    expect((await send({ username, channel: 'EMAIL', to })).body.challenge_id).toBe(challengeId);
+    await codeFromOutbox(server.outboxFile, challengeId, 3);
+    const subjects = readOutbox(server.outboxFile).filter((m) => m.challenge_id === challengeId).map((m) => m.subject);
+    expect(subjects).toEqual([expect.stringMatching(/^Tu código/), expect.stringMatching(/^Votre code/), expect.stringMatching(/^Votre code/)]);
+  });
+
   it('keeps the failure count across a resend: 3 failures, resend, 2 more lock with max_attempts 5', async () => {
     const username = user();
     const { challengeId, code } = await sendEmailCode(client, server.outboxFile, apiKey, username);

@@ -34,7 +34,7 @@ const SHOWN: Readonly<Record<string, readonly string[]>> = {
   TotpStepConsumed: ['step'],
   EnrollmentLocked: ['until'],
   ChallengeIssued: ['channel', 'purpose', 'enrollment_id', 'to_hint', 'locale', 'expires_at', 'max_attempts'],
-  ChallengeResent: ['expires_at'],
+  ChallengeResent: ['expires_at', 'locale'],
   DeliveryAttempted: ['send', 'attempt', 'channel', 'provider', 'lease_until'],
   DeliverySucceeded: ['send', 'attempt', 'channel', 'provider', 'superseded_by'],
   DeliveryFailed: ['send', 'attempt', 'channel', 'provider', 'reason', 'permanent', 'retry_at', 'next_channel', 'superseded_by', 'late', 'throttled'],

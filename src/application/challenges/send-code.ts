@@ -55,8 +55,8 @@ export const makeSendCode = (deps: SendDeps) => {
   const issueCode = makeIssueCode(deps);
   const sendNextCode = makeSendNextCode(deps);
 
-  /** A new code for the open challenge (same id, same attempts). */
-  const resend = async (app: ActiveApp, open: Challenge): Promise<Either<Rejection, Challenge>> => {
+  /** A new code for the open challenge (same id, same attempts), in the language asked for, if any. */
+  const resend = async (app: ActiveApp, open: Challenge, locale: string | undefined): Promise<Either<Rejection, Challenge>> => {
     const code = deps.randomDigits(app.policy.code_length);
     const sealed = await deps.vault.seal(code, challengeStream(open.challenge_id));
     const at = now(deps);
@@ -65,6 +65,7 @@ export const makeSendCode = (deps: SendDeps) => {
       app_id: app.app_id,
       code_hash: codeHash(deps, open.challenge_id, code),
       code_sealed: sealed,
+      ...(locale !== undefined ? { locale } : {}),
       expires_at: addSeconds(at, app.policy.code_ttl_seconds),
       cooldown_seconds: app.policy.resend_cooldown_seconds,
       at,
@@ -95,7 +96,7 @@ export const makeSendCode = (deps: SendDeps) => {
       clientIp: input.client_ip,
       to,
       send: async () => {
-        if (open) return resend(app, open);
+        if (open) return resend(app, open, input.locale);
         const issued = await issueCode({
           app,
           username: input.username,

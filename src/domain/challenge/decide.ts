@@ -14,6 +14,8 @@ export type ResendChallenge = {
   readonly app_id: string;
   readonly code_hash: string;
   readonly code_sealed?: SealedSecret;
+  /** The language the caller asked this code in; absent, the code before's. */
+  readonly locale?: string;
   readonly expires_at: Instant;
   readonly cooldown_seconds: number;
   readonly at: Instant;
@@ -138,8 +140,10 @@ export const decideChallenge = (command: ChallengeCommand, state: ChallengeState
       const ready = addSeconds(state.last_sent_at, command.cooldown_seconds);
       if (toMillis(ready) > toMillis(command.at))
         return left(reject('RESEND_TOO_SOON', 'A code was sent recently; wait before asking again', { retryAfterSeconds: secondsUntil(command.at, ready) }));
-      const { code_hash, code_sealed, expires_at, at } = command;
-      return right([{ type: 'ChallengeResent', data: { code_hash, ...(code_sealed ? { code_sealed } : {}), expires_at, at, app_id: state.app_id } }]);
+      const { code_hash, code_sealed, locale, expires_at, at } = command;
+      // A language only for a code the service delivers, and only when it changes.
+      const relocated = code_sealed && locale !== undefined && locale !== state.locale ? { locale } : {};
+      return right([{ type: 'ChallengeResent', data: { code_hash, ...(code_sealed ? { code_sealed } : {}), expires_at, at, app_id: state.app_id, ...relocated } }]);
     }
     case 'CancelChallenge':
       return right([{ type: 'ChallengeCanceled', data: { at: command.at } }]);

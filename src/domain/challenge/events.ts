@@ -35,10 +35,12 @@ export type ChallengeIssued = DomainEvent<
 /**
  * `app_id`: the challenge's app again (since stop 37), so the delivery worker's to-do list can
  * take each app's sends in turn without reading the challenge; absent from older events.
+ * `locale` (since stop 39): the language the resend asked for, which this code and the later
+ * ones go in; absent, the language of the code before.
  */
 export type ChallengeResent = DomainEvent<
   'ChallengeResent',
-  { code_hash: string; code_sealed?: SealedSecret; expires_at: Instant; at: Instant; app_id?: string }
+  { code_hash: string; code_sealed?: SealedSecret; expires_at: Instant; at: Instant; app_id?: string; locale?: string }
 >;
 export type VerificationFailed = DomainEvent<'VerificationFailed', { at: Instant }>;
 export type ChallengeApproved = DomainEvent<'ChallengeApproved', { at: Instant }>;

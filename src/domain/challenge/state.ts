@@ -59,6 +59,7 @@ export const evolveChallenge = (state: ChallengeState, event: ChallengeEvent): C
             ...(event.data.code_sealed
               ? { code_sealed: event.data.code_sealed, code_key_ids: [...state.code_key_ids, event.data.code_sealed.key_id] }
               : {}),
+            ...(event.data.locale !== undefined ? { locale: event.data.locale } : {}),
             expires_at: event.data.expires_at,
             sends: state.sends + 1,
             last_sent_at: event.data.at,

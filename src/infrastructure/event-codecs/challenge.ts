@@ -27,7 +27,7 @@ export const challengeEventCodecs = {
       locale: t.string,
     },
   ),
-  ChallengeResent: strictObject('ChallengeResent', { code_hash: t.string, expires_at: instant, at: instant }, { code_sealed: sealedSecret, app_id: t.string }),
+  ChallengeResent: strictObject('ChallengeResent', { code_hash: t.string, expires_at: instant, at: instant }, { code_sealed: sealedSecret, app_id: t.string, locale: t.string }),
   VerificationFailed: strictObject('VerificationFailed', at),
   ChallengeApproved: strictObject('ChallengeApproved', at),
   ChallengeLocked: strictObject('ChallengeLocked', at),

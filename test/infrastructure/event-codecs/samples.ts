@@ -65,7 +65,7 @@ export const samples: SampleData = {
     max_attempts: 5,
     at,
   },
-  ChallengeResent: { code_hash: '01'.repeat(32), code_sealed: sealed(5), expires_at: later, at },
+  ChallengeResent: { code_hash: '01'.repeat(32), code_sealed: sealed(5), expires_at: later, at, app_id: 'app-1', locale: 'fr' },
   VerificationFailed: { at },
   ChallengeApproved: { at },
   ChallengeLocked: { at },
