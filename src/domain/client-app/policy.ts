@@ -32,7 +32,7 @@ export type AppPolicy = {
   readonly max_sends_per_app_per_day: number;
   /** Numbers sharing all but their last 3 digits count together: stops sequential-number SMS pumping. */
   readonly max_sends_per_number_block_per_hour: number;
-  /** Per-locale message overrides; placeholders {app}, {code}, {minutes}; each must contain {code}. */
+  /** Per-locale message overrides; placeholders as `templatePlaceholders`; each but the subject must contain {code}. */
   readonly templates: MessageTemplates | null;
 };
 

@@ -1,6 +1,7 @@
 /**
- * The decoy's counts in this process: the embedded default's store, and the fallback while
- * Redis is unreachable. At most `capacity` names per app, the least recently written forgotten
+ * The decoy's counts in this process, for abuse controls composed without a shared store (the
+ * service always has one: PostgreSQL's, or `abuse.sqlite` on the embedded default, since stop
+ * 35; tests compose without). At most `capacity` names per app, the least recently written forgotten
  * first, and at most `maxNames` in all, taken from the app that has grown to hold the most
  * (its least recently written name), so a caller minting usernames cannot grow the process
  * without bound, and the apps it mints them for give them up before quieter apps do. The version a read hands out

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type * as t from 'io-ts';
+import { templatePlaceholders } from '../../../src/domain/client-app/index.js';
 import { rejectionCodes } from '../../../src/domain/shared/rejection.js';
 import { createHttpApp } from '../../../src/interfaces/http/app.js';
 import * as codecs from '../../../src/interfaces/http/codecs.js';
@@ -144,6 +145,12 @@ describe('OpenAPI document', () => {
     for (const path of ['/api/auth/register', '/api/auth']) expect([path, Object.keys(doc.paths[path]!['post']!['responses'] as Json)]).toEqual([path, expect.arrayContaining(['401'])]);
     const registered = (doc.paths['/api/otp/register']!['post']!['responses'] as Record<string, Json>)['201']!;
     expect((registered['headers'] as Json)['X-Enrollment-Id']).toMatchObject({ schema: { type: 'string', format: 'uuid' } });
+  });
+
+  it("names every placeholder an app's texts may use, as the policy check accepts them", () => {
+    const descriptions = JSON.stringify(doc.components).match(/Per-language overrides[^"]*/g) ?? [];
+    expect(descriptions.length).toBeGreaterThan(0);
+    for (const description of descriptions) for (const name of templatePlaceholders) expect(description).toContain(`{${name}}`);
   });
 
   it('requires the same body fields as the codecs', () => {

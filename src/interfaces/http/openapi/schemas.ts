@@ -1,5 +1,5 @@
 /** Component schemas. Request constraints come from field-rules.ts, as the codecs' do. */
-import { MAX_KEY_OVERLAP_SECONDS, sendCapReasons } from '../../../domain/client-app/index.js';
+import { MAX_KEY_OVERLAP_SECONDS, sendCapReasons, templateKeys, templatePlaceholders } from '../../../domain/client-app/index.js';
 import { rejectionCodes } from '../../../domain/shared/rejection.js';
 import { challengeStatuses, channels, otpMethods, totpAlgorithms } from '../../../domain/shared/types.js';
 import { httpOnlyCodes } from '../error-table.js';
@@ -43,9 +43,9 @@ const policyFields = (required: boolean) => {
       ...nullable({
         type: 'object',
         maxProperties: maxTemplateLocales,
-        additionalProperties: object({}, Object.fromEntries(['sms', 'whatsapp', 'email_subject', 'email_text'].map((k) => [k, ruled(templateRule)])), { additionalProperties: false }),
+        additionalProperties: object({}, Object.fromEntries(templateKeys.map((k) => [k, ruled(templateRule)])), { additionalProperties: false }),
       }),
-      description: 'Per-language overrides; placeholders {app}, {code}, {minutes}; every text but the subject must contain {code}',
+      description: `Per-language overrides; placeholders ${templatePlaceholders.map((name) => `{${name}}`).join(', ')} (no others); every text but the subject must contain {code}`,
     },
   };
   return required ? object(fields, {}, { additionalProperties: false }) : object({}, fields, { additionalProperties: false });
