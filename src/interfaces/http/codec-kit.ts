@@ -43,6 +43,19 @@ export const ruledString = (rule: StringRule): t.Type<string, string, unknown> =
 export const ruledStringInUnits = (rule: StringRule): t.Type<string, string, unknown> => ruledBy(rule, (text) => text.length);
 
 /**
+ * A string of `codec` without the white space around it, taken off before `codec` checks it:
+ * for a name shown to people (an app's name, in every message), where spaces a form or a paste
+ * left around it would go out as typed.
+ */
+export const trimmed = (codec: t.Type<string, string, unknown>): t.Type<string, string, unknown> =>
+  new t.Type(
+    codec.name,
+    (u): u is string => codec.is(u) && u === u.trim(),
+    (u, c) => codec.validate(typeof u === 'string' ? u.trim() : u, c),
+    t.identity,
+  );
+
+/**
  * A string of `codec` in lower case: for values the API compares without regard to case (a
  * UUID, RFC 9562), so everything past the HTTP edge sees one spelling of each id and compares
  * it exactly (streams, ownership, the app a key belongs to).

@@ -19,7 +19,8 @@ export const password = k.ruledString(s.password);
  * registration once took: nobody is locked out by the correction.
  */
 const loginPassword = k.eitherString(s.password.message, password, k.ruledStringInUnits(s.password));
-export const appName = k.ruledString(s.appName);
+/** An app's name, shown in every message it sends: the spaces around it are dropped. */
+export const appName = k.trimmed(k.ruledString(s.appName));
 export const destination = k.ruledString(s.destination);
 export const totpSecret = k.ruledString(s.secret);
 export const locale = k.ruledString(s.locale);
