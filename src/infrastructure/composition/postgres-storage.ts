@@ -40,6 +40,7 @@ export const openPostgres = async (
     { createPostgresSnapshotStore, snapshotMigrations },
     { createPostgresRateLimiter, rateLimitMigrations },
     { createPostgresDecoyStore, decoyMigrations },
+    { observePools },
   ] = await Promise.all([
     import('pg'),
     import('../postgres/event-store.js'),
@@ -50,6 +51,7 @@ export const openPostgres = async (
     import('../postgres/snapshot-store.js'),
     import('../postgres/rate-limiter.js'),
     import('../postgres/decoy-store.js'),
+    import('../postgres/pool-metrics.js'),
   ]);
   // Loaded already by the event store and the vault (in parallel above, Jest's ESM loader can
   // trip over two imports of one module at once).
@@ -96,13 +98,14 @@ export const openPostgres = async (
   // out): writes queueing for one hot row (an app's budget, an app's made-up names) wait on
   // these, never on the connections appends and reads need.
   const abusePool = servingPool(ABUSE_POOL_SIZE, options.timeouts.queryMs, { label: 'abuse' });
+  const stopPoolMetrics = observePools({ main: pool, abuse: abusePool, health: probe });
   const probes = {
     ping: async () => void (await probe.query('SELECT 1')),
     logHead: async () => void (await probe.query(SELECT_HEAD)),
     nowMs: async () => (await probe.query<{ now_ms: number }>('SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now_ms')).rows[0]!.now_ms,
     end: () => probe.end(),
   };
-  return { url, pool, abusePool, probes, createPostgresEventStore, createAdvisoryLeadership, createPostgresReadModels, createPostgresVault, createPostgresKeyRotation, createPostgresSnapshotStore, createPostgresRateLimiter, createPostgresDecoyStore, listen };
+  return { url, pool, abusePool, probes, stopPoolMetrics, createPostgresEventStore, createAdvisoryLeadership, createPostgresReadModels, createPostgresVault, createPostgresKeyRotation, createPostgresSnapshotStore, createPostgresRateLimiter, createPostgresDecoyStore, listen };
 };
 
 export type Postgres = Awaited<ReturnType<typeof openPostgres>>;

@@ -195,6 +195,7 @@ export const createStorage = async (
       await sharedRateLimiter.close();
       await Promise.all(sharedDecoyStores.map((decoys) => decoys.close()));
       abuseDb?.close();
+      postgres?.stopPoolMetrics();
       await postgres?.abusePool.end();
       await postgres?.pool.end();
       await postgres?.probes.end();
