@@ -25,7 +25,7 @@ import { historyCursorsOf, type HistoryCursors } from './crypto/history-cursors.
 import { createKeyring, type MasterKey } from './crypto/keyring.js';
 import { sha256LogChain } from './audit/log-chain.js';
 import { createSealSigner } from './audit/seal-signer.js';
-import { createArgon2PasswordHasher } from './crypto/password-hasher.js';
+import { createArgon2PasswordHasher, type Argon2Options } from './crypto/password-hasher.js';
 import { randomDigits, randomToken, uuid } from './crypto/random.js';
 import { createJoseTokenService, type TokenKey } from './crypto/token-service.js';
 import { parseDestination } from './delivery/destination-parser.js';
@@ -71,6 +71,8 @@ export type ServiceOptions = {
   readonly postgresPoolSize?: number;
   /** READ_MODEL_STALL_S in ms: how long a PostgreSQL read model may stay behind without moving before /health says it stopped. */
   readonly readModelStallMs?: number;
+  /** ARGON2_MEMORY_KIB and ARGON2_TIME_COST: the cost of new password hashes (OWASP's minimum, 19456 KiB and 2, by default). */
+  readonly argon2?: Argon2Options;
 };
 
 export type Service = {
@@ -211,7 +213,7 @@ export const createService = async (options: ServiceOptions): Promise<Service> =
     keyedHash,
     safeEqual,
     vault,
-    passwords: createArgon2PasswordHasher(),
+    passwords: createArgon2PasswordHasher(options.argon2),
     tokens: createJoseTokenService({ ...options.jwt, clock }),
     denylist: abuse.denylist,
     totp,

@@ -11,6 +11,7 @@ import { startTestServer, type TestServer } from '../support/test-server.js';
 import { AccountAggregate } from '../../src/application/aggregates.js';
 import { accountIdFor } from '../../src/application/ids.js';
 import { accountStream } from '../../src/domain/account/index.js';
+import { createArgon2PasswordHasher } from '../../src/infrastructure/crypto/password-hasher.js';
 
 /** The service's hasher, recording the hash each verification is made against. */
 const counting = (real: PasswordHasher) => {
@@ -21,6 +22,7 @@ const counting = (real: PasswordHasher) => {
       verified.push(encoded);
       return real.verify(encoded, password);
     },
+    needsRehash: (encoded) => real.needsRehash(encoded),
   };
   return { passwords, verified };
 };
@@ -81,11 +83,12 @@ describe('log in: unknown users cost what known ones do', () => {
       expect([unknown.outcome._tag, unknown.verified.length]).toEqual(['Left', 2]);
     });
 
-    it('keeps signing in an account whose hash was made, before normalization, from the text as typed', async () => {
+    it('keeps signing in an account whose hash was made, before normalization, from the text as typed, and then replaces it with a hash of the NFKC text', async () => {
       const older = { username: 'older_nfd', password: decomposed };
       const hash = await deps.passwords.hash(older.password); // as registration hashed before
       const id = 'older-nfd-account';
-      await deps.handle(AccountAggregate, accountStream(accountIdFor(deps.keyedHash, older.username)), () => ({
+      const stream = accountStream(accountIdFor(deps.keyedHash, older.username));
+      await deps.handle(AccountAggregate, stream, () => ({
         type: 'RegisterAccount' as const,
         account_id: id,
         username: older.username,
@@ -93,14 +96,70 @@ describe('log in: unknown users cost what known ones do', () => {
         password_hash: hash,
         at: new Date().toISOString(),
       }));
+      // Typed composed, the password does not match a hash of the decomposed text (NFKC is composed).
+      expect((await logIn(older.username, composed)).outcome._tag).toBe('Left');
       expect((await logIn(older.username, decomposed)).outcome._tag).toBe('Right');
+
+      // That sign-in recorded a hash of the normalized text, same cost, same password version.
+      const [last] = (await deps.store.readStream(stream)).slice(-1);
+      expect(last).toMatchObject({ type: 'LoginSucceeded', data: { password_hash: expect.stringMatching(/^\$argon2id\$/) } });
+      const state = await deps.load(AccountAggregate, stream);
+      if (state.status !== 'REGISTERED') throw new Error('no account');
+      expect(state.password_hash).toBe((last!.data as { password_hash: string }).password_hash);
+      expect(state.password_hash).not.toBe(hash);
+      expect(state.password_version).toBe(0);
+      expect(costOf(state.password_hash)).toBe(costOf(hash));
+      expect(await deps.passwords.verify(state.password_hash, composed)).toBe(true);
+      expect(await deps.passwords.verify(state.password_hash, decomposed)).toBe(false);
+
+      // Now either typing signs in, each with one verification, and nothing is rehashed again.
+      for (const typed of [composed, decomposed]) {
+        const again = await logIn(older.username, typed);
+        expect([again.outcome._tag, again.verified.length]).toEqual(['Right', 1]);
+        const [latest] = (await deps.store.readStream(stream)).slice(-1);
+        expect(latest).toMatchObject({ type: 'LoginSucceeded' });
+        expect(latest!.data).not.toHaveProperty('password_hash');
+      }
     });
+  });
+
+  it('rehashes once when two sign-ins that both found the hash at an older cost race: the later one replaces nothing', async () => {
+    const registered = await server.service.handlers.registerAccount({ email: 'racing@example.com', username: 'racing_rehash', password: known.password, client_ip: '127.0.0.1' });
+    if (registered._tag === 'Left') throw new Error(registered.left.message);
+    const stream = accountStream(registered.right.id);
+    // A process configured with a higher time cost, whose new hashes are held until both sign-ins
+    // have made theirs: each decided the rehash from the hash both read.
+    const raised = createArgon2PasswordHasher({ timeCost: 3 });
+    let arrived = 0;
+    let open!: () => void;
+    const bothHashed = new Promise<void>((resolve) => (open = resolve));
+    const passwords: PasswordHasher = {
+      ...raised,
+      hash: async (password) => {
+        const encoded = await raised.hash(password);
+        if (++arrived === 2) open();
+        await bothHashed;
+        return encoded;
+      },
+    };
+    const logIn = makeLogIn({ ...deps, passwords });
+    const outcomes = await Promise.all([1, 2].map(() => logIn({ username: 'racing_rehash', password: known.password, client_ip: '10.0.0.40' })));
+    expect(outcomes.map((outcome) => outcome._tag)).toEqual(['Right', 'Right']);
+    expect(arrived).toBe(2);
+
+    const successes = (await deps.store.readStream(stream)).filter((e) => e.type === 'LoginSucceeded');
+    const rehashes = successes.map((e) => (e.data as { password_hash?: string }).password_hash).filter((hash) => hash !== undefined);
+    expect(successes).toHaveLength(2);
+    expect(rehashes).toHaveLength(1);
+    const state = await deps.load(AccountAggregate, stream);
+    expect(state).toMatchObject({ password_hash: rehashes[0], password_version: 0 });
+    expect(costOf(rehashes[0]!)).toMatch(/t=3/);
   });
 
   it('counts a burst of wrong logins for an unknown name as a known account does: five 401s, then 429', async () => {
     // A password check that answers at once, so the burst's attempts reach the throttle together
     // (as across processes on Redis), not one hash at a time.
-    const passwords: PasswordHasher = { hash: async () => 'instant', verify: async () => false };
+    const passwords: PasswordHasher = { hash: async () => 'instant', verify: async () => false, needsRehash: () => false };
     const logIn = makeLogIn({ ...deps, passwords });
     const burst = async (username: string, client_ip: string) =>
       (await Promise.all(Array.from({ length: 20 }, () => logIn({ username, password: 'a wrong password!', client_ip })))).map((o) => (o._tag === 'Left' ? o.left.code : 'OK')).sort();

@@ -110,6 +110,36 @@ describe('Account: RecordLogin', () => {
       .thenState({ recent_failures: [failure(0), failure(1000), failure(2000), failure(3000), failure(4000), failure(5000)] }));
 });
 
+describe('Account: RecordLogin with a rehash (argon2 parameters raised, or a hash of the text as typed)', () => {
+  const rehash = (of: string) => ({ of, password_hash: '$argon2id$rehashed' });
+  const loginWith = (password_ok: boolean, seconds: number, of = '$argon2id$x') => ({ ...login(password_ok, seconds), rehash: rehash(of) });
+  const rehashed: AccountEvent = { type: 'LoginSucceeded', data: { at: at(60), client: 'c1', password_hash: '$argon2id$rehashed' } };
+  const changed: AccountEvent = { type: 'PasswordChanged', data: { password_hash: '$argon2id$new', client: 'c1', at: at(30) } };
+
+  it('records the new hash with the success', () => given(account, registered).when(loginWith(true, 60)).then([rehashed]));
+  it('records none with a failure: a wrong password rehashes nothing', () =>
+    given(account, registered).when(loginWith(false, 60)).then([{ type: 'LoginFailed', data: { at: at(60), client: 'c1' } }]));
+  it("records none when the hash it was made from is no longer the account's (changed meanwhile)", () =>
+    given(account, [...registered, changed]).when(loginWith(true, 60)).then([{ type: 'LoginSucceeded', data: { at: at(60), client: 'c1' } }]));
+  it('records none when another sign-in rehashed first', () =>
+    given(account, [...registered, rehashed]).when(loginWith(true, 70)).then([{ type: 'LoginSucceeded', data: { at: at(70), client: 'c1' } }]));
+  it('is throttled like any sign-in', () =>
+    given(account, [...registered, ...failedAt(10, 20, 30, 40, 50)]).when(loginWith(true, 60)).thenRejects('RATE_LIMITED'));
+
+  it('replaces the hash, keeping the password version (no token ends), and clears the failures as a success does', () =>
+    given(account, [...registered, changed, ...failedAt(40), rehashed])
+      .when(login(false, 70))
+      .thenState({ status: 'REGISTERED', password_hash: '$argon2id$rehashed', password_version: 1, recent_failures: [failure(70)] }));
+  it('keeps the hash after a success without one (every sign-in but a rehash, and every one an older build reads)', () =>
+    given(account, [...registered, { type: 'LoginSucceeded', data: { at: at(10), client: 'c1' } }])
+      .when(login(true, 20))
+      .thenState({ password_hash: '$argon2id$x', password_version: 0, known_clients: ['c1'] }));
+  it('a rehash is then the hash a later rehash is made from', () =>
+    given(account, [...registered, rehashed])
+      .when({ ...login(true, 90), rehash: { of: '$argon2id$rehashed', password_hash: '$argon2id$again' } })
+      .thenState({ password_hash: '$argon2id$again', password_version: 0 }));
+});
+
 describe('Account: Logout', () => {
   const logout = { type: 'Logout', jti: 'jti-1', expires_at: at(1800), at: at(100) } as const;
   it('records the revoked token until it expires', () =>

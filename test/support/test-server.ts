@@ -76,6 +76,8 @@ export type TestServerOptions = {
   readonly resendWebhookSecret?: string;
   /** VERIFY_UNKNOWN_USERS_PER_APP: unknown usernames per app the decoy keeps counts for. */
   readonly unknownUsersPerApp?: number;
+  /** ARGON2_MEMORY_KIB and ARGON2_TIME_COST (OWASP's minimum by default). */
+  readonly argon2?: ServiceOptions['argon2'];
 };
 
 export const newKeys = (): Pick<ServiceOptions, 'masterKeys' | 'jwt'> => ({
@@ -139,6 +141,7 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
     ...(options.postgresTimeouts ? { postgresTimeouts: options.postgresTimeouts } : {}),
     ...(options.redisTimeoutMs ? { redisTimeoutMs: options.redisTimeoutMs } : {}),
     ...(options.unknownUsersPerApp ? { unknownUsersPerApp: options.unknownUsersPerApp } : {}),
+    ...(options.argon2 ? { argon2: options.argon2 } : {}),
   });
   // A steady 10 ms poll: tests that drive a fake clock wait for deliveries in real time.
   const worker = createDeliveryWorker({ handlers: service.handlers, logger, pollMs: 10, idlePollMs: 10 });

@@ -28,7 +28,7 @@ export const makeChangePassword =
       type: 'ChangePassword' as const,
       // Checked against the state the decision is made on, again on every retry: a change
       // racing another is decided with the password that is current then.
-      password_ok: state.status === 'REGISTERED' && (await verifyPassword(deps.passwords, state.password_hash, input.current_password)),
+      password_ok: state.status === 'REGISTERED' && (await verifyPassword(deps.passwords, state.password_hash, input.current_password)) !== null,
       password_hash: passwordHash,
       client,
       at: now(deps),

@@ -5,7 +5,7 @@ import { AccountAggregate } from '../aggregates.js';
 import { now, type Deps } from '../deps.js';
 import { accountIdFor, clientTagFor } from '../ids.js';
 import { emailKey, findByEmail } from './email.js';
-import { passwordTriesRefused, verifyPassword } from './password.js';
+import { normalizePassword, passwordTriesRefused, verifyPassword, wantsRehash } from './password.js';
 
 export type LogInInput = { readonly username: string; readonly password: string; readonly client_ip: string };
 export type LogInResult = { readonly access_token: string; readonly token_type: 'bearer'; readonly expires_in: number };
@@ -51,7 +51,15 @@ export const makeLogIn =
       return invalid();
     }
 
-    const passwordOk = await verifyPassword(deps.passwords, state.password_hash, input.password);
+    const match = await verifyPassword(deps.passwords, state.password_hash, input.password);
+    const passwordOk = match !== null;
+    // The right password against a hash made at other argon2 parameters than the service's now,
+    // or from the text as typed: hashed anew (normalized), here rather than in the decision
+    // below, which runs again on every conflict. The decider records it only while the hash it
+    // replaces is still the account's; the password version stays, so no token ends.
+    const rehash = wantsRehash(deps.passwords, state.password_hash, match)
+      ? { of: state.password_hash, password_hash: await deps.passwords.hash(normalizePassword(input.password)) }
+      : undefined;
     const outcome = await deps.handle(AccountAggregate, accountStream(accountId), async (current) => ({
       type: 'RecordLogin' as const,
       // Checked again when the password changed meanwhile (a change racing this sign-in): the
@@ -59,9 +67,10 @@ export const makeLogIn =
       password_ok:
         current.status !== 'REGISTERED' || current.password_hash === state.password_hash
           ? passwordOk
-          : await verifyPassword(deps.passwords, current.password_hash, input.password),
+          : (await verifyPassword(deps.passwords, current.password_hash, input.password)) !== null,
       client,
       at: now(deps),
+      ...(rehash ? { rehash } : {}),
     }));
     if (outcome._tag === 'Left') return outcome;
     if (outcome.right.events.some((e) => e.type === 'LoginFailed')) return invalid();

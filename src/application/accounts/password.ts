@@ -10,15 +10,26 @@ import type { PasswordHasher } from '../ports.js';
 export const normalizePassword = (password: string): string => password.normalize('NFKC');
 
 /**
- * Whether `password` is the one `hash` was made from. Hashes made before normalization
- * (2026-11-30) are of the text as it was typed, so that is tried too when it differs: two
- * verifications, for known and unknown users alike, only for such text.
+ * Which text of `password` the hash was made from, or null when neither: 'normalized' (NFKC,
+ * as every hash since 2026-11-30 is made), or 'as-typed' for a hash made before normalization
+ * from the text as it was typed, which is tried too when it differs: two verifications, for
+ * known and unknown users alike, only for such text.
  */
-export const verifyPassword = async (passwords: PasswordHasher, hash: string, password: string): Promise<boolean> => {
+export type PasswordMatch = 'normalized' | 'as-typed' | null;
+
+export const verifyPassword = async (passwords: PasswordHasher, hash: string, password: string): Promise<PasswordMatch> => {
   const normalized = normalizePassword(password);
-  if (await passwords.verify(hash, normalized)) return true;
-  return normalized !== password && passwords.verify(hash, password);
+  if (await passwords.verify(hash, normalized)) return 'normalized';
+  return normalized !== password && (await passwords.verify(hash, password)) ? 'as-typed' : null;
 };
+
+/**
+ * Whether a sign-in that verified `hash` (`match`) should store a new hash of the normalized
+ * password: the hash was made at other parameters than the hasher's now (ARGON2_MEMORY_KIB,
+ * ARGON2_TIME_COST raised), or from the text as typed.
+ */
+export const wantsRehash = (passwords: PasswordHasher, hash: string, match: PasswordMatch): boolean =>
+  match === 'as-typed' || (match === 'normalized' && passwords.needsRehash(hash));
 
 /**
  * The per-address limit on checks of a password (sign-ins and password changes together: each

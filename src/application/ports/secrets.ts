@@ -35,4 +35,10 @@ export type SafeEqual = (a: string, b: string) => boolean;
 export type PasswordHasher = {
   readonly hash: (password: string) => Promise<string>;
   readonly verify: (hash: string, password: string) => Promise<boolean>;
+  /**
+   * Whether `hash` was made otherwise than `hash` makes one now (another algorithm or type, lower
+   * or other cost parameters), or cannot be read: a sign-in that verified it hashes the password
+   * anew. Reads the hash's encoded parameters only: no password, no hashing.
+   */
+  readonly needsRehash: (hash: string) => boolean;
 };

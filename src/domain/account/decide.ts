@@ -12,8 +12,20 @@ export type RegisterAccount = {
   readonly password_hash: string;
   readonly at: Instant;
 };
-/** The handler checks the password (I/O) and passes the outcome in, with the caller's client tag. */
-export type RecordLogin = { readonly type: 'RecordLogin'; readonly password_ok: boolean; readonly client: string; readonly at: Instant };
+/**
+ * The handler checks the password (I/O) and passes the outcome in, with the caller's client tag.
+ * `rehash`: a new hash of that password (argon2 parameters raised, or a hash of the text as
+ * typed), made from the stored hash `of`: recorded with the success only while `of` is still
+ * the account's hash, so it never replaces a hash that changed meanwhile (a password change, or
+ * another sign-in's rehash).
+ */
+export type RecordLogin = {
+  readonly type: 'RecordLogin';
+  readonly password_ok: boolean;
+  readonly client: string;
+  readonly at: Instant;
+  readonly rehash?: { readonly of: string; readonly password_hash: string };
+};
 export type Logout = { readonly type: 'Logout'; readonly jti: string; readonly expires_at: Instant; readonly at: Instant };
 /**
  * The handler checks the current password (I/O) and hashes the new one; a wrong current
@@ -66,7 +78,10 @@ export const decideAccount = (command: AccountCommand, state: AccountState): Dec
       if (state.status !== 'REGISTERED') return left(reject('INVALID_CREDENTIALS', 'Invalid credentials'));
       const throttled = throttle(state, command.client, command.at);
       if (throttled) return throttled;
-      return right([{ type: command.password_ok ? 'LoginSucceeded' : 'LoginFailed', data: { at: command.at, client: command.client } }]);
+      const { password_ok, client, at, rehash } = command;
+      if (!password_ok) return right([{ type: 'LoginFailed', data: { at, client } }]);
+      const rehashed = rehash !== undefined && rehash.of === state.password_hash ? { password_hash: rehash.password_hash } : {};
+      return right([{ type: 'LoginSucceeded', data: { at, client, ...rehashed } }]);
     }
     case 'ChangePassword': {
       if (state.status !== 'REGISTERED') return left(reject('NOT_FOUND', 'Account not found'));

@@ -6,8 +6,15 @@ export type AccountRegistered = DomainEvent<
   'AccountRegistered',
   { account_id: string; username: string; email: string; password_hash: string; at: Instant }
 >;
-/** `client` as in LoginFailed; absent from sign-ins recorded before it existed. */
-export type LoginSucceeded = DomainEvent<'LoginSucceeded', { at: Instant; client?: string }>;
+/**
+ * `client` as in LoginFailed; absent from sign-ins recorded before it existed.
+ * `password_hash` (stop 39): a new hash of the password just verified, made because the stored
+ * one was made at other argon2 parameters than the service's (ARGON2_MEMORY_KIB,
+ * ARGON2_TIME_COST) or from the password as typed (before NFKC); it replaces the stored hash, of
+ * the same password, so the password version (and every token) stays. Absent from most
+ * sign-ins: an older build ignores it and keeps verifying with the hash it had.
+ */
+export type LoginSucceeded = DomainEvent<'LoginSucceeded', { at: Instant; client?: string; password_hash?: string }>;
 /**
  * `client`: a truncated keyed hash of the caller's address (never the address), so failures
  * are throttled per client; absent from failures recorded before it existed.

@@ -36,7 +36,10 @@ export const evolveAccount = (state: AccountState, event: AccountEvent): Account
       const client = event.data.client;
       const known_clients =
         client === undefined ? state.known_clients : [client, ...state.known_clients.filter((known) => known !== client)].slice(0, LOGIN_THROTTLE.knownClients);
-      return { ...state, recent_failures: [], known_clients };
+      // A rehash (same password, new parameters) replaces the hash, not the password: the
+      // version, and with it every token, stays.
+      const password_hash = event.data.password_hash ?? state.password_hash;
+      return { ...state, password_hash, recent_failures: [], known_clients };
     }
     case 'LoginFailed':
       return state.status === 'REGISTERED'

@@ -21,6 +21,7 @@ import {
   type Check,
 } from './env-codecs.js';
 import { FAILURES_KEPT } from '../../domain/enrollment/index.js';
+import { MAX_MEMORY_COST_KIB, MAX_TIME_COST, MIN_MEMORY_COST_KIB, MIN_TIME_COST } from '../crypto/argon2-parameters.js';
 import {
   base64Key,
   ed25519PrivateKey,
@@ -147,6 +148,12 @@ export type Config = {
   readonly stateCacheEntries: number;
   /** How stale a process's view of an app may be when it authenticates an API key, ms. */
   readonly appStalenessMs: number;
+  /**
+   * argon2id cost of operator password hashes (ARGON2_MEMORY_KIB, ARGON2_TIME_COST): new hashes
+   * are made at it, and a sign-in whose stored hash was made at other parameters stores a new one.
+   */
+  readonly argon2MemoryKiB: number;
+  readonly argon2TimeCost: number;
 };
 
 export class ConfigError extends Error {
@@ -285,6 +292,8 @@ const Env = t.type({
   READ_MODEL_STALL_S: withDefault(envVar('seconds', integer(5, 86_400)), DEFAULT_READ_MODEL_STALL_MS / 1000),
   STATE_CACHE_ENTRIES: withDefault(envVar('count', integer(0, 10_000_000)), DEFAULT_STATE_CACHE_ENTRIES),
   APP_CACHE_MS: withDefault(envVar('milliseconds', integer(0, 60_000)), DEFAULT_APP_STALENESS_MS),
+  ARGON2_MEMORY_KIB: withDefault(envVar('KiB', integer(MIN_MEMORY_COST_KIB, MAX_MEMORY_COST_KIB)), MIN_MEMORY_COST_KIB),
+  ARGON2_TIME_COST: withDefault(envVar('passes', integer(MIN_TIME_COST, MAX_TIME_COST)), MIN_TIME_COST),
 });
 
 const sharedStorage = (env: NodeJS.ProcessEnv): boolean =>
@@ -410,6 +419,8 @@ export const loadConfig = (env: NodeJS.ProcessEnv, keys: KeysNeeded = 'master-an
     readModelStallSeconds: v.READ_MODEL_STALL_S,
     stateCacheEntries: v.STATE_CACHE_ENTRIES,
     appStalenessMs: v.APP_CACHE_MS,
+    argon2MemoryKiB: v.ARGON2_MEMORY_KIB,
+    argon2TimeCost: v.ARGON2_TIME_COST,
   });
 };
 

@@ -10,7 +10,7 @@ export const accountEventCodecs = {
     password_hash: t.string,
     at: instant,
   }),
-  LoginSucceeded: strictObject('LoginSucceeded', { at: instant }, { client: t.string }),
+  LoginSucceeded: strictObject('LoginSucceeded', { at: instant }, { client: t.string, password_hash: t.string }),
   LoginFailed: strictObject('LoginFailed', { at: instant }, { client: t.string }),
   LoggedOut: strictObject('LoggedOut', { jti: t.string, expires_at: instant, at: instant }),
   PasswordChanged: strictObject('PasswordChanged', { password_hash: t.string, client: t.string, at: instant }),

@@ -45,6 +45,7 @@ export const serviceOptions = (
   // 0: as long as it takes.
   ...(config.migrationWaitSeconds > 0 ? { migrationWaitMs: config.migrationWaitSeconds * 1000 } : {}),
   readModelStallMs: config.readModelStallSeconds * 1000,
+  argon2: { memoryCostKiB: config.argon2MemoryKiB, timeCost: config.argon2TimeCost },
   ...optional('eventStoreConnectionString', config.eventstoreConnectionString),
   ...optional('redisUrl', config.redisUrl),
   redisPrefix: config.redisKeyPrefix,

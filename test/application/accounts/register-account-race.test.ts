@@ -23,6 +23,7 @@ const gated = (real: PasswordHasher) => {
       return real.hash(password);
     },
     verify: (encoded, password) => real.verify(encoded, password),
+    needsRehash: (encoded) => real.needsRehash(encoded),
   };
   return { passwords, release: gate.release, firstStarted: gate.firstArrived, hashes: () => hashes };
 };

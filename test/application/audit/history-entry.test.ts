@@ -27,6 +27,14 @@ describe('a history entry', () => {
     expect(historyEntry(recorded('RecoveryCodesIssued', { code_hashes: ['a', 'b'] }), { otp_method: 'RECOVERY', enrollment_id: 'e' }).details).toEqual({ count: 2 });
   });
 
+  it('never shows a password hash: a sign-in that rehashed shows its client only', () => {
+    const hash = '$argon2id$v=19$m=19456,p=1,t=3$c2FsdHNhbHQ$aGFzaGhhc2g';
+    const entry = historyEntry(recorded('LoginSucceeded', { at: '2026-11-30T06:00:00.000Z', client: 'c0ffee', password_hash: hash }));
+    expect(entry.details).toEqual({ client: 'c0ffee' });
+    expect(JSON.stringify(entry)).not.toContain('argon2');
+    for (const type of ['AccountRegistered', 'PasswordChanged']) expect(JSON.stringify(historyEntry(recorded(type, { password_hash: hash, client: 'c', username: 'ada' })))).not.toContain('argon2');
+  });
+
   it("falls back to the log's time when the event has none", () => {
     expect(historyEntry(recorded('ChallengeApproved', {}), { challenge_id: 'c1' }).at).toBe('2026-11-30T06:00:00.100Z');
   });

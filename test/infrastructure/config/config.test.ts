@@ -75,6 +75,8 @@ describe('loadConfig', () => {
       appStalenessMs: 1000,
       resendRatePerSecond: 2,
       deliveryReceipts: 'record',
+      argon2MemoryKiB: 19456,
+      argon2TimeCost: 2,
     });
     expect(usesEmbeddedStorage(ok({}))).toBe(true);
   });
@@ -128,8 +130,12 @@ describe('loadConfig', () => {
       REDIS_TIMEOUT_MS: '400',
       DELIVERY_TIMEOUT_MS: '2500',
       DELIVERY_RECEIPTS: 'Ignore',
+      ARGON2_MEMORY_KIB: '65536',
+      ARGON2_TIME_COST: '3',
     });
     expect(config).toMatchObject({
+      argon2MemoryKiB: 65536,
+      argon2TimeCost: 3,
       databasePoolSize: 50,
       migrationWaitSeconds: 0,
       readModelStallSeconds: 300,
@@ -188,6 +194,12 @@ describe('loadConfig', () => {
     ['CORS_ORIGINS', 'https://app.example.com/path', 'got https://app.example.com/…, which has a path'],
     ['EMAIL_ADDRESS', 'not-an-email', 'EMAIL_ADDRESS must be an email address'],
     ['PREVIOUS_MASTER_KEYS', `k0:${randomBytes(16).toString('base64')}`, 'PREVIOUS_MASTER_KEYS must be a comma-separated list of id:base64'],
+    ['ARGON2_MEMORY_KIB', '19455', 'ARGON2_MEMORY_KIB must be an integer from 19456 to 1048576, got "19455"'],
+    ['ARGON2_MEMORY_KIB', '64MiB', 'ARGON2_MEMORY_KIB must be an integer from 19456 to 1048576, got "64MiB"'],
+    ['ARGON2_MEMORY_KIB', '1073741824', 'ARGON2_MEMORY_KIB must be an integer from 19456 to 1048576, got "1073741824"'],
+    ['ARGON2_TIME_COST', '1', 'ARGON2_TIME_COST must be an integer from 2 to 20, got "1"'],
+    ['ARGON2_TIME_COST', '21', 'ARGON2_TIME_COST must be an integer from 2 to 20, got "21"'],
+    ['ARGON2_TIME_COST', '2.5', 'ARGON2_TIME_COST must be an integer from 2 to 20, got "2.5"'],
   ])('names %s when it is %p', (name, value, message) => {
     // Shared keys are set so that storage URLs do not add "is required" problems.
     const found = problems({ MASTER_KEY: key32, JWT_SECRET: jwtSecret, [name]: value });
@@ -403,6 +415,13 @@ describe('loadConfig: REDIS_KEY_PREFIX', () => {
   it('takes VERIFY_FAILURES_PER_DAY up to the failures a state keeps, naming the variable beyond', () => {
     expect(ok({ VERIFY_FAILURES_PER_DAY: '100' }).verifyFailuresPerDay).toBe(100);
     for (const value of ['0', '101', '2.5']) expect([value, problems({ VERIFY_FAILURES_PER_DAY: value })]).toEqual([value, [expect.stringContaining('VERIFY_FAILURES_PER_DAY')]]);
+  });
+
+  it('takes the argon2 cost from its minimum (OWASP: 19456 KiB, 2 passes) to 1 GiB and 20 passes, bounds included', () => {
+    expect(ok({ ARGON2_MEMORY_KIB: '19456', ARGON2_TIME_COST: '2' })).toMatchObject({ argon2MemoryKiB: 19456, argon2TimeCost: 2 });
+    expect(ok({ ARGON2_MEMORY_KIB: ' 1048576 ', ARGON2_TIME_COST: '20' })).toMatchObject({ argon2MemoryKiB: 1_048_576, argon2TimeCost: 20 });
+    expect(ok({ ARGON2_MEMORY_KIB: '', ARGON2_TIME_COST: ' ' })).toMatchObject({ argon2MemoryKiB: 19456, argon2TimeCost: 2 });
+    expect(problems({ ARGON2_MEMORY_KIB: '1048577', ARGON2_TIME_COST: '0' }).map((problem) => problem.split(' ')[0])).toEqual(['ARGON2_MEMORY_KIB', 'ARGON2_TIME_COST']);
   });
 
   it('takes VERIFY_UNKNOWN_USERS_PER_APP from 1 to 1,000,000, naming the variable otherwise', () => {

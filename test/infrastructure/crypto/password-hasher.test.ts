@@ -41,5 +41,56 @@ describe('argon2 password hasher', () => {
     expect(paramsOf(await strong.hash('x'))).toEqual({ m: 32768, t: 3, p: 1 });
     expect(() => createArgon2PasswordHasher({ memoryCostKiB: 4096 })).toThrow(/memoryCost/);
     expect(() => createArgon2PasswordHasher({ timeCost: 1 })).toThrow(/timeCost/);
+    expect(() => createArgon2PasswordHasher({ memoryCostKiB: 1_048_577 })).toThrow(/memoryCost/);
+    expect(() => createArgon2PasswordHasher({ timeCost: 21 })).toThrow(/timeCost/);
+  });
+});
+
+describe('argon2 password hasher: needsRehash', () => {
+  const raised = createArgon2PasswordHasher({ memoryCostKiB: 19456, timeCost: 3 });
+  // A hash of 'x' with its parameters rewritten (as a hash made at those would read).
+  const withParams = (encoded: string, m: number, t: number, p = 1) => {
+    const parts = encoded.split('$');
+    parts[3] = `m=${m},t=${t},p=${p}`;
+    return parts.join('$');
+  };
+
+  it('is false for a hash made at its own parameters, the default ones as raised ones', async () => {
+    const hasher = createArgon2PasswordHasher();
+    expect(hasher.needsRehash(await hasher.hash('x'))).toBe(false);
+    expect(raised.needsRehash(await raised.hash('x'))).toBe(false);
+  });
+
+  it('is true for a hash made at a lower time or memory cost than configured', async () => {
+    const atDefault = await createArgon2PasswordHasher().hash('x');
+    expect(raised.needsRehash(atDefault)).toBe(true);
+    const moreMemory = createArgon2PasswordHasher({ memoryCostKiB: 32768 });
+    expect(moreMemory.needsRehash(atDefault)).toBe(true);
+    expect(moreMemory.needsRehash(await moreMemory.hash('x'))).toBe(false);
+  });
+
+  it('is true for any parameter that differs (lanes, a higher cost than configured)', async () => {
+    const encoded = await raised.hash('x');
+    expect(raised.needsRehash(withParams(encoded, 19456, 3))).toBe(false);
+    expect(raised.needsRehash(withParams(encoded, 19456, 3, 4))).toBe(true);
+    expect(raised.needsRehash(withParams(encoded, 65536, 3))).toBe(true);
+    expect(raised.needsRehash(withParams(encoded, 19456, 4))).toBe(true);
+  });
+
+  it.each([
+    '',
+    'not a hash',
+    '$argon2id$v=19$m=19456,t=3,p=1',
+    '$argon2id$v=19$m=19456,t=3,p=1$c2FsdHNhbHQ',
+    '$argon2id$v=19$m=lots,t=3,p=1$c2FsdHNhbHQ$aGFzaGhhc2g',
+    '$argon2id$v=19$m=19456,t=3$c2FsdHNhbHQ$aGFzaGhhc2g',
+    '$argon2id$v=19$m=19456,t=3,t=3$c2FsdHNhbHQ$aGFzaGhhc2g',
+    '$argon2id$v=19$m=19456,t=3,p=1$c2FsdHNhbHQ$aGFzaGhhc2g$',
+    '$argon2id$v=16$m=19456,t=3,p=1$c2FsdHNhbHQ$aGFzaGhhc2g',
+    '$argon2i$v=19$m=19456,t=3,p=1$c2FsdHNhbHQ$aGFzaGhhc2g',
+    '$argon2d$v=19$m=19456,t=3,p=1$c2FsdHNhbHQ$aGFzaGhhc2g',
+    '$2b$10$abcdefghijklmnopqrstuu',
+  ])('is true for %j: unparsable, another version or another type', (encoded) => {
+    expect(raised.needsRehash(encoded)).toBe(true);
   });
 });

@@ -25,7 +25,7 @@ export const samples: SampleData = {
   ApiKeyRevoked: { key_id: 'k1', key_hash: 'ab'.repeat(32), at },
   AppClosed: { at },
   AccountRegistered: { account_id: 'acc-1', username: 'ada', email: 'ada@example.com', password_hash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', at },
-  LoginSucceeded: { at },
+  LoginSucceeded: { at, password_hash: '$argon2id$v=19$m=19456,p=1,t=3$c2FsdHNhbHQ$aGFzaGhhc2g' },
   LoginFailed: { at },
   LoggedOut: { jti: 'jti-1', expires_at: later, at },
   PasswordChanged: { password_hash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g', client: 'c-1', at },
