@@ -296,6 +296,9 @@ const Env = t.type({
   ARGON2_TIME_COST: withDefault(envVar('passes', integer(MIN_TIME_COST, MAX_TIME_COST)), MIN_TIME_COST),
 });
 
+/** Every variable the configuration reads (the README's table lists each: a test holds them together). */
+export const configVariables: readonly string[] = Object.keys(Env.props);
+
 const sharedStorage = (env: NodeJS.ProcessEnv): boolean =>
   !isBlank(env['DATABASE_URL']) || !isBlank(env['EVENTSTORE_CONNECTION_STRING']);
 
