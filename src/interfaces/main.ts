@@ -10,9 +10,11 @@ import { totpCommand } from './cli/totp-code.js';
 import { serveClustered } from './process/cluster-primary.js';
 import { configOrExitCode } from './process/exits.js';
 import { masterKeysOf } from './process/service-keys.js';
+import { serviceVersion } from '../infrastructure/version.js';
 
 const [command = 'serve', ...args] = process.argv.slice(2);
-if (command === 'totp') process.exitCode = totpCommand(args);
+if (command === 'version') process.stdout.write(`${serviceVersion}\n`);
+else if (command === 'totp') process.exitCode = totpCommand(args);
 else if (command === 'serve') await serveClustered();
 else if (command === 'worker' || command === 'api') {
   // The role as a command (DESIGN: `node dist/... worker`), the same as PROCESS_ROLE; a
@@ -51,6 +53,6 @@ else if (command === 'projections' || command === 'audit') {
     process.exitCode = await keysCommand(args, config, async () => masterKeysOf(config, config.masterKey ?? (await readDevMasterKey(config.dataDir))), logger);
   }
 } else {
-  process.stderr.write(`unknown command "${command}"; use: serve | worker | api | totp <secret> | projections list|rebuild [name...] | audit verify|export | keys status|rewrap\n`);
+  process.stderr.write(`unknown command "${command}"; use: serve | worker | api | version | totp <secret> | projections list|rebuild [name...] | audit verify|export | keys status|rewrap\n`);
   process.exitCode = 2;
 }

@@ -31,6 +31,7 @@ import { redisStatement } from './redis-statement.js';
 import { samplerFor } from './sampling.js';
 import { goesTo, metricExportSettings, otlpOrigins, rootSampling, traceExportSettings } from './trace-export.js';
 import { flushTraces } from './tracer.js';
+import { serviceVersion } from '../version.js';
 
 // OpenTelemetry's warnings and errors (failed exports above all) as JSON log lines, at most one
 // a minute per kind (diagnostics.ts). Set first, so configuration problems found below are told
@@ -54,7 +55,9 @@ const exporting = async (): Promise<SpanProcessor> => {
   const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
   return new BatchSpanProcessor(new OTLPTraceExporter());
 };
+// service.version before the environment's detector: OTEL_RESOURCE_ATTRIBUTES may say otherwise.
 const resource = defaultResource()
+  .merge(resourceFromAttributes({ 'service.version': serviceVersion }))
   .merge(detectResources({ detectors: [envDetector, processDetector, hostDetector] }))
   .merge(resourceFromAttributes({ 'service.name': settings.serviceName }));
 // Without an exporter nobody can read a span, so none is recorded: the sampler says "do not

@@ -5,12 +5,13 @@ import { metaPaths } from './openapi/paths-meta.js';
 import { otpPaths } from './openapi/paths-otp.js';
 import { webhookPaths } from './openapi/paths-webhooks.js';
 import { schemas } from './openapi/schemas.js';
+import { serviceVersion } from '../../infrastructure/version.js';
 
 export const openApiDocument = {
   openapi: '3.1.0',
   info: {
     title: 'OTP verification service',
-    version: '0.1.0',
+    version: serviceVersion,
     description:
       'Self-hosted, multi-tenant OTP verification: TOTP, codes sent by email, SMS and WhatsApp, and recovery codes. ' +
       'Every path also accepts a trailing slash. Errors share one body: ' +

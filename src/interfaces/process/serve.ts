@@ -19,6 +19,7 @@ import { resolveKeys } from './service-keys.js';
 import { serviceOptions, twilioStatusOf, twilioStatusUrlOf, type TwilioStatus } from './service-options.js';
 import { createShutdown } from './shutdown.js';
 import { createStartingServer, type Lifecycle } from './starting-server.js';
+import { serviceVersion } from '../../infrastructure/version.js';
 
 export const serve = async (): Promise<void> => {
   const config = configOrExitCode(1, undefined, { logLine: true });
@@ -52,7 +53,7 @@ export const serve = async (): Promise<void> => {
   // before this point finds nothing under way (stopOnSignalWhileStarting), one after it is a
   // shutdown.
   background.start();
-  logger.info('listening', { host: config.host, port: config.port, role: config.processRole, storage: usesEmbeddedStorage(config) ? config.dataDir : 'shared' });
+  logger.info('listening', { version: serviceVersion, host: config.host, port: config.port, role: config.processRole, storage: usesEmbeddedStorage(config) ? config.dataDir : 'shared' });
   const shutdown = createShutdown({ config, logger, lifecycle, server: http.server, background, service });
   // Not once: a second signal (systemd and a terminal send one to every process; a cluster's
   // primary forwards its own) must not kill the process midway through stopping.
