@@ -61,6 +61,14 @@ describe('log in: unknown users cost what known ones do', () => {
     expect(costOf(unknown.verified[0]!)).toMatch(/^argon2id\$v=19\$/);
   });
 
+  it("checks an unknown username against a hash at its own service's cost, not at another's made earlier in the process", async () => {
+    // A first use case at the default cost makes its decoy; a second, at a raised cost, must make its own.
+    await logIn('nobody_at_the_default_cost', 'not the password at all');
+    const { passwords, verified } = counting(createArgon2PasswordHasher({ timeCost: 3 }));
+    await makeLogIn({ ...deps, passwords })({ username: 'nobody_at_a_raised_cost', password: 'not the password at all', client_ip: '10.0.0.8' });
+    expect(verified.map(costOf)).toEqual(['argon2id$v=19$m=19456,p=1,t=3']);
+  });
+
   it('verifies once for the right password too', async () => {
     const right = await logIn(known.username, known.password);
     expect(right.outcome._tag).toBe('Right');

@@ -12,12 +12,10 @@ export type LogInResult = { readonly access_token: string; readonly token_type: 
 
 const invalid = (): Either<Rejection, never> => left(reject('INVALID_CREDENTIALS', 'Invalid username or password'));
 
-/** A fixed argon2id hash checked for unknown users, so they take as long as known ones. */
-let decoyHash: Promise<string> | undefined;
-
-export const makeLogIn =
-  (deps: Pick<Deps, 'handle' | 'readModels' | 'keyedHash' | 'passwords' | 'tokens' | 'rateLimit' | 'limits' | 'clock' | 'load'>) =>
-  async (input: LogInInput): Promise<Either<Rejection, LogInResult>> => {
+export const makeLogIn = (deps: Pick<Deps, 'handle' | 'readModels' | 'keyedHash' | 'passwords' | 'tokens' | 'rateLimit' | 'limits' | 'clock' | 'load'>) => {
+  /** A fixed argon2id hash checked for unknown users, so they take as long as known ones: made by this service's hasher, at its cost. */
+  let decoyHash: Promise<string> | undefined;
+  return async (input: LogInInput): Promise<Either<Rejection, LogInResult>> => {
     const tooMany = await passwordTriesRefused(deps, input.client_ip);
     if (tooMany) return left(tooMany);
 
@@ -79,3 +77,4 @@ export const makeLogIn =
     const token = await deps.tokens.issue(accountId, signedIn.status === 'REGISTERED' ? signedIn.password_version : 0);
     return right({ access_token: token.token, token_type: 'bearer', expires_in: token.expires_in });
   };
+};

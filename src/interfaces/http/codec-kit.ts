@@ -43,15 +43,16 @@ export const ruledString = (rule: StringRule): t.Type<string, string, unknown> =
 export const ruledStringInUnits = (rule: StringRule): t.Type<string, string, unknown> => ruledBy(rule, (text) => text.length);
 
 /**
- * A string of `codec` without the white space around it, taken off before `codec` checks it:
- * for a name shown to people (an app's name, in every message), where spaces a form or a paste
- * left around it would go out as typed.
+ * A string of `codec`, handed on without the white space around it: for a name shown to people
+ * (an app's name, in every message), where spaces a form or a paste left around it would go out
+ * as typed. The value as sent is what `codec` checks, so what is taken is exactly what the
+ * OpenAPI document's rule for the field allows.
  */
 export const trimmed = (codec: t.Type<string, string, unknown>): t.Type<string, string, unknown> =>
   new t.Type(
     codec.name,
     (u): u is string => codec.is(u) && u === u.trim(),
-    (u, c) => codec.validate(typeof u === 'string' ? u.trim() : u, c),
+    (u, c) => (codec.is(u) ? t.success(u.trim()) : codec.validate(u, c)),
     t.identity,
   );
 
